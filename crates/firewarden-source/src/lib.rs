@@ -1,0 +1,149 @@
+//! One read-only filesystem view over whatever is being analysed — the live host, a mounted
+//! image (`--root DIR`), or, later, an evidence bundle — so every check runs the same on all.
+//!
+//! The [`Source`] trait has no write methods: analysis cannot change what it analyses. Paths are
+//! always paths *inside* the source (`/etc/passwd`), never host paths of a mount point.
+//!
+//! ```
+//! use firewarden_source::{FsSource, Source, read_text};
+//! use std::path::Path;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! std::fs::create_dir(dir.path().join("etc")).unwrap();
+//! std::fs::write(dir.path().join("etc/hostname"), "web01\n").unwrap();
+//! // An attacker's absolute symlink stays inside the analysed root.
+//! std::os::unix::fs::symlink("/etc/hostname", dir.path().join("etc/alias")).unwrap();
+//!
+//! let src = FsSource::root(dir.path()).unwrap();
+//! assert_eq!(read_text(&src, Path::new("/etc/alias"), 1024).unwrap().trim(), "web01");
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod fs;
+mod meta;
+mod walk;
+
+pub use error::SourceError;
+pub use fs::FsSource;
+pub use meta::{DirEntry, FileKind, Metadata};
+pub use walk::{WalkEntry, WalkOptions, walk};
+
+use firewarden_model::SourceInfo;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// A read-only view of an analysed system. Implementations never write and never read outside
+/// what they represent.
+pub trait Source: Send + Sync {
+    /// What this source is, for the report header.
+    fn info(&self) -> SourceInfo;
+    /// True when `/proc` is the running kernel's own (live response).
+    fn is_live(&self) -> bool;
+    /// Opens a regular file for streaming, following symlinks inside the source.
+    fn open(&self, path: &Path) -> Result<Box<dyn Read + Send>, SourceError>;
+    /// Metadata, following symlinks inside the source.
+    fn metadata(&self, path: &Path) -> Result<Metadata, SourceError>;
+    /// Metadata of the path itself, not following a final symlink.
+    fn symlink_metadata(&self, path: &Path) -> Result<Metadata, SourceError>;
+    /// Directory entries sorted by name; entries that vanish while listing are left out.
+    fn read_dir(&self, path: &Path) -> Result<Vec<DirEntry>, SourceError>;
+    /// The raw target of a symlink (as stored, never resolved).
+    fn read_link(&self, path: &Path) -> Result<PathBuf, SourceError>;
+}
+
+/// Reads at most `cap` bytes of a file; the flag says whether the file was longer.
+pub fn read_capped(
+    src: &dyn Source,
+    path: &Path,
+    cap: u64,
+) -> Result<(Vec<u8>, bool), SourceError> {
+    let reader = src.open(path)?;
+    let mut buf = Vec::new();
+    reader
+        .take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| SourceError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    let truncated = buf.len() as u64 > cap;
+    buf.truncate(cap as usize);
+    Ok((buf, truncated))
+}
+
+/// Reads at most `cap` bytes of a file as text; invalid UTF-8 is replaced, never an error.
+pub fn read_text(src: &dyn Source, path: &Path, cap: u64) -> Result<String, SourceError> {
+    read_capped(src, path, cap).map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// True when the path exists in the source (following symlinks).
+pub fn exists(src: &dyn Source, path: &Path) -> bool {
+    src.metadata(path).is_ok()
+}
+
+/// Opens a file for buffered streaming and transparently decompresses gzip (rotated logs such
+/// as `auth.log.2.gz`), recognised by its magic bytes rather than its name.
+pub fn open_decompressed(
+    src: &dyn Source,
+    path: &Path,
+) -> Result<Box<dyn BufRead + Send>, SourceError> {
+    let mut reader = BufReader::with_capacity(256 * 1024, src.open(path)?);
+    let head = reader.fill_buf().map_err(|e| SourceError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let gz = flate2::bufread::MultiGzDecoder::new(reader);
+        return Ok(Box::new(BufReader::with_capacity(256 * 1024, gz)));
+    }
+    Ok(Box::new(reader))
+}
+
+/// Names of compressed formats that Firewarden recognises but cannot read yet.
+pub fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"BZh") {
+        Some("bzip2")
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Some("xz")
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some("zstd")
+    } else {
+        None
+    }
+}
+
+/// Joins a directory and a raw file name into a source path.
+pub fn child(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
+    dir.join(name)
+}
+
+/// Shows a source path for humans: non-UTF-8 bytes are escaped as `\xNN`, control characters
+/// escaped, so a hostile file name cannot forge terminal output.
+pub fn display_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// Maps an I/O error kind on streaming to a [`SourceError`] with its path.
+pub fn io_error(path: &Path, e: io::Error) -> SourceError {
+    SourceError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}

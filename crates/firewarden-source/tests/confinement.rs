@@ -1,0 +1,123 @@
+//! The source layer must never read outside the analysed root and must survive hostile trees.
+
+use firewarden_source::{
+    FsSource, Source, WalkEntry, WalkOptions, display_path, open_decompressed, read_text, walk,
+};
+use std::io::{BufRead, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+fn tree() -> tempfile::TempDir {
+    let outside = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir_in(outside.path()).unwrap();
+    std::fs::write(outside.path().join("secret"), "host secret").unwrap();
+    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+    std::fs::write(
+        dir.path().join("etc/passwd"),
+        "root:x:0:0::/root:/bin/bash\n",
+    )
+    .unwrap();
+    // Keep `outside` alive by leaking it into the returned dir's lifetime: tests only read.
+    std::mem::forget(outside);
+    dir
+}
+
+#[test]
+fn absolute_symlink_resolves_inside_root() {
+    let dir = tree();
+    symlink("/etc/passwd", dir.path().join("etc/link")).unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    assert!(
+        read_text(&src, Path::new("/etc/link"), 100)
+            .unwrap()
+            .starts_with("root:")
+    );
+}
+
+#[test]
+fn dotdot_symlink_cannot_escape_root() {
+    let dir = tree();
+    symlink("../../../../../../secret", dir.path().join("etc/escape")).unwrap();
+    symlink("../secret", dir.path().join("escape2")).unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    for p in ["/etc/escape", "/escape2", "/../secret", "/etc/../../secret"] {
+        let got = read_text(&src, Path::new(p), 100);
+        assert!(got.is_err(), "{p} read {:?}", got);
+    }
+}
+
+#[test]
+fn symlink_loop_is_an_error_not_a_hang() {
+    let dir = tree();
+    symlink("/b", dir.path().join("a")).unwrap();
+    symlink("/a", dir.path().join("b")).unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    let err = src.metadata(Path::new("/a")).unwrap_err();
+    assert!(err.to_string().contains("symbolic links"), "{err}");
+}
+
+#[test]
+fn walk_survives_loops_non_utf8_and_does_not_follow_links() {
+    let dir = tree();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    symlink("/", dir.path().join("d/loop")).unwrap();
+    let bad = std::ffi::OsStr::from_bytes(b"evil\xff\x1b[31m");
+    std::fs::write(dir.path().join("d").join(bad), "x").unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    let mut paths = Vec::new();
+    walk(&src, Path::new("/"), &WalkOptions::default(), &mut |e| {
+        if let WalkEntry::Entry { path, .. } = e {
+            paths.push(display_path(&path));
+        }
+    });
+    assert!(paths.contains(&"/d/loop".to_string()));
+    assert!(
+        paths.contains(&"/d/evil\\xff\\u{1b}[31m".to_string()),
+        "{paths:?}"
+    );
+    assert!(!paths.iter().any(|p| p.starts_with("/d/loop/")));
+}
+
+#[test]
+fn fifo_is_refused_instead_of_hanging() {
+    let dir = tree();
+    let fifo = dir.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let src = FsSource::root(dir.path()).unwrap();
+    assert!(src.open(Path::new("/fifo")).is_err());
+}
+
+#[test]
+fn gzip_is_decompressed_by_magic() {
+    let dir = tree();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"line one\nline two\n").unwrap();
+    std::fs::write(dir.path().join("log.1"), gz.finish().unwrap()).unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    let lines: Vec<_> = open_decompressed(&src, Path::new("/log.1"))
+        .unwrap()
+        .lines()
+        .map(|l| l.unwrap())
+        .collect();
+    assert_eq!(lines, ["line one", "line two"]);
+}
+
+#[test]
+fn reading_does_not_change_the_source() {
+    let dir = tree();
+    let p = dir.path().join("etc/passwd");
+    let before = std::fs::metadata(&p).unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    read_text(&src, Path::new("/etc/passwd"), 100).unwrap();
+    let after = std::fs::metadata(&p).unwrap();
+    assert_eq!(before.modified().unwrap(), after.modified().unwrap());
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(before.ctime(), after.ctime());
+}
