@@ -1,1 +1,22 @@
+//! Parsers for the Linux artifacts a triage reads. Every parser takes bytes that an attacker may
+//! control: none panics, none allocates without bound, and every one reports what it skipped.
+//!
+//! ```
+//! use firewarden_artifacts::sshd::{parse_auth_message, AuthKind};
+//!
+//! let ev = parse_auth_message("Failed password for invalid user admin from 203.0.113.9 port 4242 ssh2").unwrap();
+//! assert_eq!(ev.kind, AuthKind::Failed);
+//! assert_eq!(ev.ip.as_deref(), Some("203.0.113.9"));
+//! assert_eq!(ev.user.as_deref(), Some("admin"));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
+pub mod accounts;
+pub mod history;
+pub mod lines;
+pub mod packages;
+pub mod procnet;
+pub mod sshd;
+pub mod syslog;
+pub mod utmp;

@@ -1,0 +1,243 @@
+//! Syslog line headers: BSD (`Dec 10 06:55:46 host prog[pid]: msg`) and RFC 3339
+//! (`2026-11-22T10:00:00.123+00:00 host prog[pid]: msg`).
+
+use firewarden_model::{Civil, Timestamp};
+
+/// Time as written in a syslog line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogTime {
+    /// A complete UTC instant (RFC 3339 header).
+    Full(Timestamp),
+    /// BSD header without a year or zone: month, day, hour, minute, second.
+    NoYear {
+        /// Month 1–12.
+        month: u32,
+        /// Day of month.
+        day: u32,
+        /// Seconds since midnight.
+        secs: u32,
+    },
+}
+
+/// A parsed syslog line, borrowing from the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyslogLine<'a> {
+    /// Time of the line.
+    pub time: SyslogTime,
+    /// Host name field.
+    pub host: &'a str,
+    /// Program (tag) without the pid, e.g. `sshd` or `sshd(pam_unix)`.
+    pub program: &'a str,
+    /// Process id, when given.
+    pub pid: Option<u32>,
+    /// The message after `: `.
+    pub message: &'a str,
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn two_digits(b: &[u8]) -> Option<u32> {
+    match b {
+        [a, c] if a.is_ascii_digit() && c.is_ascii_digit() => {
+            Some(u32::from(a - b'0') * 10 + u32::from(c - b'0'))
+        }
+        _ => None,
+    }
+}
+
+/// Parses a syslog line; `None` when the header is not recognised.
+pub fn parse(line: &str) -> Option<SyslogLine<'_>> {
+    let b = line.as_bytes();
+    let (time, rest) =
+        if b.len() > 16 && b[3] == b' ' && b[6] == b' ' && b[9] == b':' && b[12] == b':' {
+            let month = MONTHS.iter().position(|m| m.as_bytes() == &b[0..3])? as u32 + 1;
+            let day_txt = line.get(4..6)?.trim_start();
+            let day: u32 = day_txt.parse().ok()?;
+            let h = two_digits(&b[7..9])?;
+            let m = two_digits(&b[10..12])?;
+            let s = two_digits(&b[13..15])?;
+            if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
+                return None;
+            }
+            (
+                SyslogTime::NoYear {
+                    month,
+                    day,
+                    secs: h * 3600 + m * 60 + s,
+                },
+                line.get(16..)?,
+            )
+        } else if b.len() > 20 && b[4] == b'-' && b[10] == b'T' {
+            let end = line.find(' ')?;
+            (
+                SyslogTime::Full(Timestamp::parse(&line[..end])?),
+                &line[end + 1..],
+            )
+        } else {
+            return None;
+        };
+    let (host, rest) = rest.split_once(' ')?;
+    let colon = rest
+        .find(": ")
+        .or_else(|| rest.strip_suffix(':').map(|r| r.len()))?;
+    let tag = &rest[..colon];
+    let message = rest.get(colon + 2..).unwrap_or("");
+    let (program, pid) = match tag.rfind('[') {
+        Some(open) if tag.ends_with(']') => {
+            (&tag[..open], tag[open + 1..tag.len() - 1].parse().ok())
+        }
+        _ => (tag, None),
+    };
+    if program.is_empty() || program.contains(' ') {
+        return None;
+    }
+    Some(SyslogLine {
+        time,
+        host,
+        program,
+        pid,
+        message,
+    })
+}
+
+/// Gives BSD syslog times a year. Logs carry no year, so the year is taken from a reference time
+/// (the file's modification time): a date later than the reference belongs to the year before.
+/// Times without a zone are taken as UTC minus `utc_offset` seconds of the host's zone.
+#[derive(Debug, Clone, Copy)]
+pub struct YearResolver {
+    reference: Timestamp,
+    /// Offset of the host's local time from UTC, in seconds (east positive).
+    pub utc_offset: i64,
+}
+
+impl YearResolver {
+    /// Resolves years relative to `reference`.
+    pub fn new(reference: Timestamp, utc_offset: i64) -> Self {
+        YearResolver {
+            reference,
+            utc_offset,
+        }
+    }
+
+    /// The UTC instant of a syslog time.
+    pub fn resolve(&self, t: SyslogTime) -> Option<Timestamp> {
+        match t {
+            SyslogTime::Full(ts) => Some(ts),
+            SyslogTime::NoYear { month, day, secs } => {
+                let year = self.reference.civil().year;
+                let at = |year| {
+                    Timestamp::from_civil(Civil {
+                        year,
+                        month,
+                        day,
+                        hour: secs / 3600,
+                        minute: secs % 3600 / 60,
+                        second: secs % 60,
+                    })
+                    .map(|t| Timestamp(t.0 - self.utc_offset))
+                };
+                let this_year = at(year)?;
+                // Two days of slack for clock skew and zone differences.
+                if this_year.0 > self.reference.0 + 2 * 86_400 {
+                    at(year - 1)
+                } else {
+                    Some(this_year)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn bsd_header() {
+        let l =
+            parse("Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186")
+                .unwrap();
+        assert_eq!(l.host, "LabSZ");
+        assert_eq!(l.program, "sshd");
+        assert_eq!(l.pid, Some(24200));
+        assert_eq!(l.message, "Invalid user webmaster from 173.234.31.186");
+        assert_eq!(
+            l.time,
+            SyslogTime::NoYear {
+                month: 12,
+                day: 10,
+                secs: 6 * 3600 + 55 * 60 + 46
+            }
+        );
+    }
+
+    #[test]
+    fn space_padded_day_and_pam_tag() {
+        let l = parse(
+            "Jun  4 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; rhost=1.2.3.4",
+        )
+        .unwrap();
+        assert_eq!(l.program, "sshd(pam_unix)");
+        assert_eq!(
+            l.time,
+            SyslogTime::NoYear {
+                month: 6,
+                day: 4,
+                secs: 15 * 3600 + 16 * 60 + 1
+            }
+        );
+    }
+
+    #[test]
+    fn rfc3339_header() {
+        let l = parse("2026-11-20T10:00:00.123456+01:00 web01 sshd[1]: Accepted password for a from 1.2.3.4 port 1 ssh2").unwrap();
+        assert_eq!(
+            l.time,
+            SyslogTime::Full(Timestamp::parse("2026-11-20T09:00:00Z").unwrap())
+        );
+    }
+
+    #[test]
+    fn year_is_inferred_from_reference() {
+        let r = YearResolver::new(Timestamp::parse("2026-01-05T00:00:00Z").unwrap(), 0);
+        let dec = r
+            .resolve(SyslogTime::NoYear {
+                month: 12,
+                day: 30,
+                secs: 0,
+            })
+            .unwrap();
+        assert_eq!(dec.to_string(), "2025-12-30T00:00:00Z");
+        let jan = r
+            .resolve(SyslogTime::NoYear {
+                month: 1,
+                day: 4,
+                secs: 0,
+            })
+            .unwrap();
+        assert_eq!(jan.to_string(), "2026-01-04T00:00:00Z");
+    }
+
+    #[test]
+    fn junk_is_rejected() {
+        for s in [
+            "",
+            "garbage",
+            "Dec 10 06:55:46",
+            "Xyz 10 06:55:46 h p: m",
+            "Dec 99 06:55:46 h p: m",
+        ] {
+            assert!(parse(s).is_none(), "{s}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,80}") { let _ = parse(&s); }
+        #[test]
+        fn never_panics_on_near_misses(s in "(Dec|Jan) [ 0-9]{2} [0-9:]{8} [a-z]{0,4} [a-z\\[\\]0-9():]{0,12} ?.{0,20}") { let _ = parse(&s); }
+    }
+}
