@@ -19,4 +19,5 @@ pub mod packages;
 pub mod procnet;
 pub mod sshd;
 pub mod syslog;
+pub mod tzif;
 pub mod utmp;

@@ -197,6 +197,21 @@ impl Source for FsSource {
         let host = self.resolve(path, false)?;
         std::fs::read_link(&host).map_err(|e| SourceError::io(path, e))
     }
+
+    fn read_dir_meta(&self, path: &Path) -> Result<Vec<(DirEntry, Metadata)>, SourceError> {
+        // The directory is resolved once; each entry is a single name inside it, and lstat
+        // never follows it, so no per-entry resolution is needed.
+        let host = self.resolve(path, true)?;
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&host).map_err(|e| SourceError::io(path, e))? {
+            let Ok(entry) = entry else { continue };
+            let Ok(meta) = std::fs::symlink_metadata(entry.path()) else { continue };
+            let meta = Metadata::from_std(&meta);
+            out.push((DirEntry { name: entry.file_name(), kind: meta.kind }, meta));
+        }
+        out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        Ok(out)
+    }
 }
 
 fn kind_of(ft: std::fs::FileType) -> FileKind {

@@ -51,6 +51,15 @@ pub trait Source: Send + Sync {
     fn read_dir(&self, path: &Path) -> Result<Vec<DirEntry>, SourceError>;
     /// The raw target of a symlink (as stored, never resolved).
     fn read_link(&self, path: &Path) -> Result<PathBuf, SourceError>;
+    /// Directory entries with each entry's own metadata (symlinks not followed); entries that
+    /// vanish meanwhile are left out. Sources override this when they can do it cheaply.
+    fn read_dir_meta(&self, path: &Path) -> Result<Vec<(DirEntry, Metadata)>, SourceError> {
+        Ok(self
+            .read_dir(path)?
+            .into_iter()
+            .filter_map(|e| self.symlink_metadata(&path.join(&e.name)).ok().map(|m| (e, m)))
+            .collect())
+    }
 }
 
 /// Reads at most `cap` bytes of a file; the flag says whether the file was longer.

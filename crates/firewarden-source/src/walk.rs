@@ -51,7 +51,7 @@ pub fn walk(src: &dyn Source, start: &Path, opts: &WalkOptions, visit: &mut dyn 
         seen_dirs.insert((m.dev, m.ino));
     }
     while let Some((dir, depth)) = stack.pop() {
-        let entries = match src.read_dir(&dir) {
+        let entries = match src.read_dir_meta(&dir) {
             Ok(e) => e,
             Err(e) => {
                 if !e.is_not_found() {
@@ -61,21 +61,13 @@ pub fn walk(src: &dyn Source, start: &Path, opts: &WalkOptions, visit: &mut dyn 
             }
         };
         let mut subdirs = Vec::new();
-        for entry in entries {
+        for (entry, meta) in entries {
             count += 1;
             if count > opts.max_entries {
                 visit(WalkEntry::Truncated);
                 return;
             }
             let path = dir.join(&entry.name);
-            let meta = match src.symlink_metadata(&path) {
-                Ok(m) => m,
-                Err(e) if e.is_not_found() => continue,
-                Err(e) => {
-                    visit(WalkEntry::Error(e));
-                    continue;
-                }
-            };
             let is_dir = meta.kind == FileKind::Dir;
             let key = (meta.dev, meta.ino);
             visit(WalkEntry::Entry {

@@ -1,0 +1,515 @@
+//! Facts several checks need, built once on first use and shared (thread-safe) between them.
+
+use firewarden_artifacts::accounts::{PasswdEntry, parse_passwd};
+use firewarden_artifacts::lines::{LineReader, is_binary};
+use firewarden_artifacts::sshd::{AuthKind, parse_auth_message, parse_new_user, parse_sudo};
+use firewarden_artifacts::syslog::{self, YearResolver};
+use firewarden_artifacts::{packages, tzif, utmp};
+use firewarden_model::{Timestamp, Warning};
+use firewarden_source::{FileKind, FsSource, Source, display_path, open_decompressed, read_capped, read_text};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+/// Largest configuration-like file read whole; bigger ones are cut and a warning is given.
+pub const CONFIG_CAP: u64 = 4 * 1024 * 1024;
+
+/// One authentication event read from a log, with where it came from.
+#[derive(Debug, Clone)]
+pub struct AuthRecord {
+    /// UTC time, when the header could be parsed.
+    pub time: Option<Timestamp>,
+    /// What happened.
+    pub kind: AuthKind,
+    /// Account tried or used.
+    pub user: Option<String>,
+    /// Remote address.
+    pub ip: Option<String>,
+    /// Attempts the line stands for.
+    pub count: u32,
+    /// Method (password, publickey).
+    pub method: Option<String>,
+    /// Log file.
+    pub path: String,
+    /// Line number.
+    pub line: u64,
+}
+
+/// A `useradd` or `sudo` line worth putting on the timeline.
+#[derive(Debug, Clone)]
+pub struct AuthOther {
+    /// When.
+    pub time: Option<Timestamp>,
+    /// Account involved.
+    pub user: String,
+    /// New account (`useradd`) or a sudo command.
+    pub what: OtherKind,
+    /// Log file.
+    pub path: String,
+    /// Line number.
+    pub line: u64,
+}
+
+/// Kinds of [`AuthOther`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtherKind {
+    /// Account created, with its uid when logged.
+    NewUser(Option<u32>),
+    /// Command run with sudo.
+    Sudo(String),
+}
+
+/// Everything read from auth logs (auth.log*, secure*, and extra files given by the user).
+#[derive(Debug, Default)]
+pub struct AuthData {
+    /// Files read, in order.
+    pub files: Vec<String>,
+    /// sshd/PAM authentication events, oldest first when times are known.
+    pub records: Vec<AuthRecord>,
+    /// useradd and sudo events.
+    pub other: Vec<AuthOther>,
+    /// Lines read in total.
+    pub lines: u64,
+}
+
+/// Per-address summary of authentication attempts.
+#[derive(Debug, Clone, Default)]
+pub struct IpStats {
+    /// Failed password/key attempts (`Failed …` lines, counting repeats).
+    pub failed: u64,
+    /// PAM authentication failures.
+    pub pam: u64,
+    /// `Invalid user` lines.
+    pub invalid: u64,
+    /// Accounts tried.
+    pub users: HashSet<String>,
+    /// First failure.
+    pub first_failure: Option<(Timestamp, String, u64)>,
+    /// Last failure.
+    pub last_failure: Option<Timestamp>,
+}
+
+impl IpStats {
+    /// Best estimate of failed attempts: sshd and PAM log the same attempt twice.
+    pub fn attempts(&self) -> u64 {
+        self.failed.max(self.pam).max(self.invalid)
+    }
+}
+
+impl AuthData {
+    /// Failure statistics per remote address.
+    pub fn by_ip(&self) -> HashMap<String, IpStats> {
+        let mut map: HashMap<String, IpStats> = HashMap::new();
+        for r in &self.records {
+            let Some(ip) = &r.ip else { continue };
+            if r.kind == AuthKind::Accepted {
+                continue;
+            }
+            let s = map.entry(ip.clone()).or_default();
+            let n = u64::from(r.count);
+            match r.kind {
+                AuthKind::Failed => s.failed += n,
+                AuthKind::PamFailure => s.pam += n,
+                AuthKind::InvalidUser => s.invalid += n,
+                AuthKind::Accepted => {}
+            }
+            if let Some(u) = &r.user
+                && s.users.len() < 1000
+            {
+                s.users.insert(u.clone());
+            }
+            if let Some(t) = r.time {
+                if s.first_failure.as_ref().is_none_or(|(f, _, _)| t < *f) {
+                    s.first_failure = Some((t, r.path.clone(), r.line));
+                }
+                if s.last_failure.is_none_or(|l| t > l) {
+                    s.last_failure = Some(t);
+                }
+            }
+        }
+        map
+    }
+}
+
+/// A process as read from `/proc/PID`.
+#[derive(Debug, Clone, Default)]
+pub struct ProcInfo {
+    /// Process id.
+    pub pid: u32,
+    /// Parent process id.
+    pub ppid: u32,
+    /// Real uid.
+    pub uid: u32,
+    /// `Name:` from status (the comm, at most 15 bytes).
+    pub name: String,
+    /// Command line arguments.
+    pub cmdline: Vec<String>,
+    /// Target of the `exe` link; `None` for kernel threads (no link).
+    pub exe: Option<String>,
+    /// Target of the `cwd` link.
+    pub cwd: Option<String>,
+    /// `LD_*` variables from environ.
+    pub ld_env: Vec<String>,
+    /// Targets of fds 0, 1, 2.
+    pub stdio: [Option<String>; 3],
+    /// Socket inodes among its open fds.
+    pub socket_inodes: Vec<u64>,
+    /// CPU time used (user + system) in clock ticks.
+    pub cpu_ticks: u64,
+    /// Start time in clock ticks after boot.
+    pub start_ticks: u64,
+    /// True for kernel threads (PF_KTHREAD or parent kthreadd).
+    pub kernel_thread: bool,
+}
+
+impl ProcInfo {
+    /// The command line as one string (or `[name]` for kernel threads).
+    pub fn command(&self) -> String {
+        if self.cmdline.is_empty() { format!("[{}]", self.name) } else { self.cmdline.join(" ") }
+    }
+}
+
+/// Processes and sockets read from the source's `/proc`.
+#[derive(Debug, Default)]
+pub struct LiveState {
+    /// Processes listed by `/proc`.
+    pub processes: Vec<ProcInfo>,
+    /// Kernel socket tables.
+    pub sockets: Vec<firewarden_artifacts::procnet::Socket>,
+    /// Seconds since boot.
+    pub uptime: Option<f64>,
+}
+
+impl LiveState {
+    /// Process owning a socket inode.
+    pub fn owner_of(&self, inode: u64) -> Option<&ProcInfo> {
+        if inode == 0 {
+            return None;
+        }
+        self.processes.iter().find(|p| p.socket_inodes.contains(&inode))
+    }
+}
+
+/// dpkg's view of installed files, read from `/var/lib/dpkg/info` without running dpkg.
+#[derive(Debug, Default)]
+pub struct DpkgIndex {
+    /// True when a dpkg database was found.
+    pub present: bool,
+    /// Every path a package owns (both `/bin/x` and `/usr/bin/x` forms on merged-/usr systems).
+    pub owned: HashSet<String>,
+    /// Digest and package of each file that has one.
+    pub md5: HashMap<String, (String, String)>,
+}
+
+impl DpkgIndex {
+    /// True when a package owns the path (merged-/usr aware).
+    pub fn owns(&self, path: &str) -> bool {
+        self.owned.contains(path) || alias(path).is_some_and(|a| self.owned.contains(&a))
+    }
+}
+
+/// The other spelling of a path on a merged-/usr system (`/bin/ls` ↔ `/usr/bin/ls`).
+pub fn alias(path: &str) -> Option<String> {
+    for top in ["/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/"] {
+        if let Some(rest) = path.strip_prefix(top) {
+            return Some(format!("/usr{top}{rest}"));
+        }
+        if let Some(rest) = path.strip_prefix(&format!("/usr{top}")) {
+            return Some(format!("{top}{rest}"));
+        }
+    }
+    None
+}
+
+/// Shared facts, each built on first use.
+#[derive(Default)]
+pub struct Facts {
+    passwd: OnceLock<Vec<PasswdEntry>>,
+    tz_offset: OnceLock<i64>,
+    auth: OnceLock<AuthData>,
+    wtmp: OnceLock<Vec<(String, utmp::Parsed)>>,
+    live: OnceLock<Option<LiveState>>,
+    dpkg: OnceLock<DpkgIndex>,
+    tree: OnceLock<Vec<(PathBuf, firewarden_source::Metadata)>>,
+    extra_auth_logs: Vec<PathBuf>,
+    warnings: Mutex<Vec<Warning>>,
+}
+
+impl Facts {
+    /// Empty facts; `extra_auth_logs` are host paths of auth logs given on the command line.
+    pub fn new(extra_auth_logs: Vec<PathBuf>) -> Self {
+        Facts { extra_auth_logs, ..Default::default() }
+    }
+
+    pub(crate) fn take_warnings(&self) -> Vec<Warning> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn warn(&self, path: Option<&str>, message: String) {
+        self.warnings.lock().unwrap_or_else(|e| e.into_inner()).push(Warning {
+            check: None,
+            path: path.map(str::to_string),
+            message,
+        });
+    }
+
+    /// Accounts from `/etc/passwd`.
+    pub fn passwd(&self, src: &dyn Source) -> &[PasswdEntry] {
+        self.passwd.get_or_init(|| match read_text(src, Path::new("/etc/passwd"), CONFIG_CAP) {
+            Ok(text) => {
+                let (entries, bad) = parse_passwd(&text);
+                if !bad.is_empty() {
+                    self.warn(Some("/etc/passwd"), format!("{} malformed line(s) skipped: {:?}", bad.len(), bad));
+                }
+                entries
+            }
+            Err(e) => {
+                if !e.is_not_found() {
+                    self.warn(Some("/etc/passwd"), e.to_string());
+                }
+                Vec::new()
+            }
+        })
+    }
+
+    /// Name of a uid, once `passwd` has been read.
+    pub fn user_name(&self, uid: u32) -> Option<&str> {
+        self.passwd.get()?.iter().find(|e| e.uid == uid).map(|e| e.name.as_str())
+    }
+
+    /// Home directories to inspect: every account's home plus `/root`, each once, with the
+    /// account name. Homes that are `/` or missing are left out.
+    pub fn homes(&self, src: &dyn Source) -> Vec<(String, PathBuf)> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let mut add = |user: &str, home: &str| {
+            if home.len() > 1 && home.starts_with('/') && seen.insert(home.to_string()) {
+                out.push((user.to_string(), PathBuf::from(home)));
+            }
+        };
+        add("root", "/root");
+        for e in self.passwd(src) {
+            add(&e.name, &e.home);
+        }
+        // Homes of accounts deleted from passwd (or a passwd that was tampered with).
+        if let Ok(entries) = src.read_dir(Path::new("/home")) {
+            for e in entries.iter().filter(|e| e.kind == FileKind::Dir) {
+                let name = e.name.to_string_lossy();
+                add(&name, &format!("/home/{name}"));
+            }
+        }
+        out
+    }
+
+    /// UTC offset of the host's zone (`/etc/localtime`), 0 when unknown.
+    pub fn tz_offset(&self, src: &dyn Source) -> i64 {
+        *self.tz_offset.get_or_init(|| {
+            read_capped(src, Path::new("/etc/localtime"), 1 << 20)
+                .ok()
+                .and_then(|(data, _)| tzif::offset_at(&data, Timestamp::now().0))
+                .unwrap_or(0)
+        })
+    }
+
+    /// Authentication events from every auth log.
+    pub fn auth(&self, src: &dyn Source) -> &AuthData {
+        self.auth.get_or_init(|| self.read_auth(src))
+    }
+
+    /// Authentication events if a check already read them (the storyline never forces a read).
+    pub fn auth_cached(&self) -> Option<&AuthData> {
+        self.auth.get()
+    }
+
+    fn read_auth(&self, src: &dyn Source) -> AuthData {
+        let mut data = AuthData::default();
+        let offset = self.tz_offset(src);
+        for p in log_family(src, Path::new("/var/log"), &["auth.log", "secure"]) {
+            let shown = display_path(&p);
+            self.read_auth_file(src, &p, &shown, offset, &mut data);
+            data.files.push(shown);
+        }
+        // Extra logs named on the command line live outside the source: each is read through a
+        // source rooted at its own directory, so the same confinement rules apply.
+        for host_path in &self.extra_auth_logs {
+            let (Some(dir), Some(name)) = (host_path.parent(), host_path.file_name()) else { continue };
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            let shown = host_path.display().to_string();
+            match FsSource::root(dir) {
+                Ok(extra) => self.read_auth_file(&extra, &Path::new("/").join(name), &shown, offset, &mut data),
+                Err(e) => self.warn(Some(&shown), e.to_string()),
+            }
+            data.files.push(shown);
+        }
+        data.records.sort_by_key(|r| r.time);
+        data.other.sort_by_key(|r| r.time);
+        data
+    }
+
+    fn read_auth_file(&self, src: &dyn Source, path: &Path, shown: &str, offset: i64, data: &mut AuthData) {
+        let reference = src.metadata(path).map(|m| m.mtime).unwrap_or_else(|_| Timestamp::now());
+        let years = YearResolver::new(reference, offset);
+        let reader = match open_decompressed(src, path) {
+            Ok(r) => r,
+            Err(e) => {
+                self.warn(Some(shown), e.to_string());
+                return;
+            }
+        };
+        let mut lines = LineReader::new(reader);
+        let mut junk = 0u64;
+        loop {
+            let (no, raw) = match lines.next_line() {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => {
+                    self.warn(Some(shown), format!("read error after {} lines, rest skipped: {e}", data.lines));
+                    break;
+                }
+            };
+            data.lines += 1;
+            if is_binary(raw) {
+                junk += 1;
+                continue;
+            }
+            let text = String::from_utf8_lossy(raw);
+            let Some(line) = syslog::parse(&text) else { continue };
+            let time = years.resolve(line.time);
+            if line.program.starts_with("sshd") {
+                if let Some(ev) = parse_auth_message(line.message) {
+                    data.records.push(AuthRecord {
+                        time,
+                        kind: ev.kind,
+                        user: ev.user,
+                        ip: ev.ip,
+                        count: ev.count,
+                        method: ev.method,
+                        path: shown.to_string(),
+                        line: no,
+                    });
+                }
+            } else if line.program == "useradd" || line.program == "adduser" {
+                if let Some((user, uid)) = parse_new_user(line.message) {
+                    data.other.push(AuthOther { time, user, what: OtherKind::NewUser(uid), path: shown.to_string(), line: no });
+                }
+            } else if line.program == "sudo"
+                && let Some((user, cmd)) = parse_sudo(line.message)
+            {
+                data.other.push(AuthOther { time, user, what: OtherKind::Sudo(cmd), path: shown.to_string(), line: no });
+            }
+        }
+        if junk > 0 {
+            self.warn(Some(shown), format!("{junk} line(s) of binary junk skipped (truncation or tampering?)"));
+        }
+        if lines.overlong > 0 {
+            self.warn(Some(shown), format!("{} over-long line(s) cut", lines.overlong));
+        }
+    }
+
+    /// Parsed login records of wtmp and its rotations, with their paths.
+    pub fn wtmp(&self, src: &dyn Source) -> &[(String, utmp::Parsed)] {
+        self.wtmp.get_or_init(|| {
+            log_family(src, Path::new("/var/log"), &["wtmp"])
+                .into_iter()
+                .filter_map(|p| match read_capped(src, &p, 512 << 20) {
+                    Ok((data, _)) => Some((display_path(&p), utmp::parse(&data))),
+                    Err(e) => {
+                        if !e.is_not_found() {
+                            self.warn(Some(&display_path(&p)), e.to_string());
+                        }
+                        None
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// Processes and sockets, or `None` when the source has no process state.
+    pub fn live(&self, src: &dyn Source) -> Option<&LiveState> {
+        self.live.get_or_init(|| crate::live::read_live_state(src, &|p, m| self.warn(p, m))).as_ref()
+    }
+
+    /// One walk of the filesystem shared by the file checks: every entry below `/` except
+    /// virtual filesystems and bulky data-only trees, symlinks not followed.
+    pub fn tree(&self, src: &dyn Source) -> &[(PathBuf, firewarden_source::Metadata)] {
+        self.tree.get_or_init(|| {
+            let opts = firewarden_source::WalkOptions {
+                max_depth: 24,
+                skip: TREE_SKIP.iter().map(PathBuf::from).collect(),
+                max_entries: 3_000_000,
+            };
+            let mut out = Vec::new();
+            let mut errors = 0usize;
+            firewarden_source::walk(src, Path::new("/"), &opts, &mut |e| match e {
+                firewarden_source::WalkEntry::Entry { path, meta } => out.push((path, meta)),
+                firewarden_source::WalkEntry::Error(_) => errors += 1,
+                firewarden_source::WalkEntry::Truncated => self.warn(None, "filesystem walk stopped at 3,000,000 entries".into()),
+            });
+            if errors > 0 {
+                self.warn(None, format!("{errors} director(y/ies) could not be read during the filesystem walk"));
+            }
+            out
+        })
+    }
+
+    /// dpkg's file index.
+    pub fn dpkg(&self, src: &dyn Source) -> &DpkgIndex {
+        self.dpkg.get_or_init(|| {
+            let info = Path::new("/var/lib/dpkg/info");
+            let mut idx = DpkgIndex::default();
+            let Ok(entries) = src.read_dir(info) else { return idx };
+            idx.present = true;
+            for e in entries {
+                let name = e.name.to_string_lossy().into_owned();
+                let path = info.join(&e.name);
+                if name.ends_with(".list") {
+                    if let Ok(text) = read_text(src, &path, 64 << 20) {
+                        idx.owned.extend(text.lines().filter(|l| l.starts_with('/')).map(str::to_string));
+                    }
+                } else if let Some(pkg) = name.strip_suffix(".md5sums")
+                    && let Ok(text) = read_text(src, &path, 64 << 20)
+                {
+                    for (file, md5) in packages::parse_md5sums(&text) {
+                        idx.md5.insert(file, (pkg.to_string(), md5));
+                    }
+                }
+            }
+            idx
+        })
+    }
+}
+
+/// Trees the shared walk does not enter: virtual filesystems, other mounts, data-only trees.
+pub const TREE_SKIP: &[&str] = &[
+    "/proc", "/sys", "/dev", "/run", "/mnt", "/media", "/usr/share", "/usr/include", "/usr/src", "/var/cache",
+    "/var/lib/docker", "/var/lib/containerd", "/snap", "/var/lib/apt/lists", "/usr/lib/debug",
+];
+
+/// A log and its rotations (`name`, `name.1`, `name.2.gz`, `name-20261101`), oldest first.
+pub fn log_family(src: &dyn Source, dir: &Path, bases: &[&str]) -> Vec<PathBuf> {
+    let Ok(entries) = src.read_dir(dir) else { return Vec::new() };
+    let mut found: Vec<(u64, PathBuf)> = Vec::new();
+    for e in entries {
+        if e.kind != FileKind::File && e.kind != FileKind::Symlink {
+            continue;
+        }
+        let name = e.name.to_string_lossy();
+        for base in bases {
+            let Some(rest) = name.strip_prefix(base) else { continue };
+            let rest = rest.strip_suffix(".gz").unwrap_or(rest);
+            // Rank: current file last; `.N` rotations by number (higher = older); dated ones by date.
+            let rank = if rest.is_empty() {
+                0
+            } else if let Some(n) = rest.strip_prefix('.').and_then(|n| n.parse::<u64>().ok()) {
+                n
+            } else if let Some(d) = rest.strip_prefix('-').and_then(|d| d.parse::<u64>().ok()) {
+                u64::MAX / 2 - d
+            } else {
+                continue;
+            };
+            found.push((rank, dir.join(&e.name)));
+        }
+    }
+    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.into_iter().map(|(_, p)| p).collect()
+}
