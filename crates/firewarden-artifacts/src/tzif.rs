@@ -43,7 +43,8 @@ pub fn offset_at(data: &[u8], at: i64) -> Option<i64> {
 }
 
 fn block_len(header: &[u8], wide: bool) -> Option<usize> {
-    let c = |i: usize| u32::from_be_bytes(header[20 + 4 * i..24 + 4 * i].try_into().unwrap()) as usize;
+    let c =
+        |i: usize| u32::from_be_bytes(header[20 + 4 * i..24 + 4 * i].try_into().unwrap()) as usize;
     let (isut, isstd, leap, time, typ, chr) = (c(0), c(1), c(2), c(3), c(4), c(5));
     let t = if wide { 8 } else { 4 };
     Some(44 + time * t + time + typ * 6 + chr + leap * (t + 4) + isstd + isut - 44)

@@ -1,1 +1,111 @@
+//! Renders a [`TriageReport`] (and the check catalogue) in the formats users ask for: a readable
+//! table for terminals (optionally coloured), JSON, JSON lines and Markdown.
+//!
+//! ```
+//! use firewarden_model::*;
+//! use firewarden_report::{Format, render};
+//!
+//! let report = TriageReport {
+//!     schema_version: SCHEMA_VERSION, tool: "firewarden 0.1.0".into(),
+//!     source: SourceInfo { kind: "root".into(), location: "/mnt/img".into(), hostname: None },
+//!     started: Timestamp(0), finished: Timestamp(1), storyline: Storyline::default(),
+//!     timeline: vec![], findings: vec![], warnings: vec![], checks: vec![],
+//! };
+//! let text = render(&report, Format::Markdown, false);
+//! assert!(text.starts_with("# Firewarden triage"));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
+mod markdown;
+mod table;
+
+use firewarden_model::{CheckDescriptor, TriageReport};
+use serde::Serialize;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Human-readable text, grouped by severity, storyline first.
+    Table,
+    /// One JSON document (the whole report).
+    Json,
+    /// One JSON object per line: a header, then the storyline, events, findings, warnings.
+    Jsonl,
+    /// Markdown, for tickets and case notes.
+    Markdown,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "table" | "text" => Ok(Format::Table),
+            "json" => Ok(Format::Json),
+            "jsonl" | "ndjson" => Ok(Format::Jsonl),
+            "markdown" | "md" => Ok(Format::Markdown),
+            _ => Err(format!(
+                "unknown format `{s}` (table, json, jsonl, markdown)"
+            )),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Line<'a> {
+    Header {
+        schema_version: u32,
+        tool: &'a str,
+        source: &'a firewarden_model::SourceInfo,
+        started: firewarden_model::Timestamp,
+        finished: firewarden_model::Timestamp,
+    },
+    Storyline(&'a firewarden_model::Storyline),
+    Event(&'a firewarden_model::TimelineEvent),
+    Finding(&'a firewarden_model::Finding),
+    Warning(&'a firewarden_model::Warning),
+    Check(&'a firewarden_model::CheckRun),
+}
+
+/// Renders a triage report. `colour` only affects [`Format::Table`].
+pub fn render(report: &TriageReport, format: Format, colour: bool) -> String {
+    match format {
+        Format::Table => table::report(report, colour),
+        Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+        Format::Jsonl => {
+            let mut lines = vec![
+                Line::Header {
+                    schema_version: report.schema_version,
+                    tool: &report.tool,
+                    source: &report.source,
+                    started: report.started,
+                    finished: report.finished,
+                },
+                Line::Storyline(&report.storyline),
+            ];
+            lines.extend(report.timeline.iter().map(Line::Event));
+            lines.extend(report.findings.iter().map(Line::Finding));
+            lines.extend(report.warnings.iter().map(Line::Warning));
+            lines.extend(report.checks.iter().map(Line::Check));
+            lines
+                .iter()
+                .map(|l| serde_json::to_string(l).unwrap_or_default() + "\n")
+                .collect()
+        }
+        Format::Markdown => markdown::report(report),
+    }
+}
+
+/// Renders the check catalogue.
+pub fn render_catalogue(checks: &[CheckDescriptor], format: Format, colour: bool) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(checks).unwrap_or_default() + "\n",
+        Format::Jsonl => checks
+            .iter()
+            .map(|c| serde_json::to_string(c).unwrap_or_default() + "\n")
+            .collect(),
+        Format::Markdown => markdown::catalogue(checks),
+        Format::Table => table::catalogue(checks, colour),
+    }
+}

@@ -205,9 +205,17 @@ impl Source for FsSource {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(&host).map_err(|e| SourceError::io(path, e))? {
             let Ok(entry) = entry else { continue };
-            let Ok(meta) = std::fs::symlink_metadata(entry.path()) else { continue };
+            let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+                continue;
+            };
             let meta = Metadata::from_std(&meta);
-            out.push((DirEntry { name: entry.file_name(), kind: meta.kind }, meta));
+            out.push((
+                DirEntry {
+                    name: entry.file_name(),
+                    kind: meta.kind,
+                },
+                meta,
+            ));
         }
         out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         Ok(out)

@@ -57,7 +57,11 @@ pub trait Source: Send + Sync {
         Ok(self
             .read_dir(path)?
             .into_iter()
-            .filter_map(|e| self.symlink_metadata(&path.join(&e.name)).ok().map(|m| (e, m)))
+            .filter_map(|e| {
+                self.symlink_metadata(&path.join(&e.name))
+                    .ok()
+                    .map(|m| (e, m))
+            })
             .collect())
     }
 }

@@ -21,8 +21,21 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub(crate) fn new(src: &'a dyn Source, opts: &'a TriageOptions, facts: &'a Facts, check: &'static crate::check::CheckMeta) -> Self {
-        Ctx { src, opts, facts, check, findings: Vec::new(), events: Vec::new(), warnings: Vec::new() }
+    pub(crate) fn new(
+        src: &'a dyn Source,
+        opts: &'a TriageOptions,
+        facts: &'a Facts,
+        check: &'static crate::check::CheckMeta,
+    ) -> Self {
+        Ctx {
+            src,
+            opts,
+            facts,
+            check,
+            findings: Vec::new(),
+            events: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 
     /// Starts a finding of this check with its ATT&CK ids and default severity.
@@ -36,7 +49,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// Reports a finding and puts it on the timeline when it has a time.
-    pub fn report_with_event(&mut self, f: Finding, kind: EventKind, ip: Option<String>, user: Option<String>) {
+    pub fn report_with_event(
+        &mut self,
+        f: Finding,
+        kind: EventKind,
+        ip: Option<String>,
+        user: Option<String>,
+    ) {
         if let Some(time) = f.time {
             let source = f
                 .evidence
@@ -47,7 +66,15 @@ impl<'a> Ctx<'a> {
                     _ => String::new(),
                 })
                 .unwrap_or_default();
-            self.events.push(TimelineEvent { time, kind, summary: f.title.clone(), source, ip, user, finding: Some(f.id.clone()) });
+            self.events.push(TimelineEvent {
+                time,
+                kind,
+                summary: f.title.clone(),
+                source,
+                ip,
+                user,
+                finding: Some(f.id.clone()),
+            });
         }
         self.findings.push(f);
     }

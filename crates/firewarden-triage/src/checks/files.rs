@@ -29,7 +29,9 @@ pub(crate) fn md5_of(ctx: &mut Ctx, path: &Path) -> Option<String> {
 }
 
 fn head(ctx: &Ctx, path: &Path, n: u64) -> Vec<u8> {
-    firewarden_source::read_capped(ctx.src, path, n).map(|(b, _)| b).unwrap_or_default()
+    firewarden_source::read_capped(ctx.src, path, n)
+        .map(|(b, _)| b)
+        .unwrap_or_default()
 }
 
 fn is_elf(head: &[u8]) -> bool {
@@ -42,7 +44,11 @@ fn evidence(ctx: &Ctx, path: &Path, m: &Metadata) -> Evidence {
     e
 }
 
-const SUID_DANGEROUS: &[&str] = &["sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "ash", "python", "python2", "python3", "perl", "ruby", "php", "lua", "node", "vim", "vi", "nano", "find", "nmap", "awk", "gawk", "less", "more", "cp", "env", "tee", "socat", "nc", "busybox", "tar", "zip", "gdb"];
+const SUID_DANGEROUS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "ash", "python", "python2", "python3",
+    "perl", "ruby", "php", "lua", "node", "vim", "vi", "nano", "find", "nmap", "awk", "gawk",
+    "less", "more", "cp", "env", "tee", "socat", "nc", "busybox", "tar", "zip", "gdb",
+];
 
 /// Checklist row 22.
 pub const SUID: Check = Check {
@@ -63,18 +69,37 @@ pub const SUID: Check = Check {
                 continue;
             }
             let shown = path.to_string_lossy().into_owned();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let bit = if m.mode & 0o4000 != 0 { "SUID" } else { "SGID" };
             let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-            let (sev, what) = if SUID_DANGEROUS.contains(&stem) || SUID_DANGEROUS.contains(&name.as_str()) {
-                (Severity::Critical, "is a shell or interpreter: anyone can become its owner")
-            } else if is_suspicious_location(&shown) || shown.starts_with("/home/") || shown.starts_with("/root/") || shown.starts_with("/var/www/") {
-                (Severity::Critical, "sits in a temp, hidden, home or web directory")
-            } else if dpkg.present && !dpkg.owns(&shown) && !shown.starts_with("/usr/local/") && !shown.starts_with("/opt/") && !shown.starts_with("/snap/") {
-                (Severity::High, "belongs to no installed package")
-            } else {
-                continue;
-            };
+            let (sev, what) =
+                if SUID_DANGEROUS.contains(&stem) || SUID_DANGEROUS.contains(&name.as_str()) {
+                    (
+                        Severity::Critical,
+                        "is a shell or interpreter: anyone can become its owner",
+                    )
+                } else if is_suspicious_location(&shown)
+                    || shown.starts_with("/home/")
+                    || shown.starts_with("/root/")
+                    || shown.starts_with("/var/www/")
+                {
+                    (
+                        Severity::Critical,
+                        "sits in a temp, hidden, home or web directory",
+                    )
+                } else if dpkg.present
+                    && !dpkg.owns(&shown)
+                    && !shown.starts_with("/usr/local/")
+                    && !shown.starts_with("/opt/")
+                    && !shown.starts_with("/snap/")
+                {
+                    (Severity::High, "belongs to no installed package")
+                } else {
+                    continue;
+                };
             let ev = evidence(ctx, &path, &m);
             let mut f = ctx
                 .finding(format!("{bit} file {shown} {what}"))
@@ -90,10 +115,20 @@ pub const SUID: Check = Check {
 };
 
 /// Directories whose packaged files are verified.
-const VERIFIED_DIRS: &[&str] = &["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/lib/openssh/", "/usr/libexec/openssh/"];
+const VERIFIED_DIRS: &[&str] = &[
+    "/bin/",
+    "/sbin/",
+    "/usr/bin/",
+    "/usr/sbin/",
+    "/usr/lib/openssh/",
+    "/usr/libexec/openssh/",
+];
 
 fn verified(path: &str) -> bool {
-    VERIFIED_DIRS.iter().any(|d| path.starts_with(d)) || path.contains("/security/pam_") || path.ends_with("/libkeyutils.so.1") || path.contains("/ld-linux")
+    VERIFIED_DIRS.iter().any(|d| path.starts_with(d))
+        || path.contains("/security/pam_")
+        || path.ends_with("/libkeyutils.so.1")
+        || path.contains("/ld-linux")
 }
 
 /// Checklist row 34.
@@ -120,14 +155,25 @@ pub const PACKAGE_INTEGRITY: Check = Check {
         }
         let dpkg = ctx.facts.dpkg(ctx.src);
         if !dpkg.present {
-            let rpm = ["/var/lib/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm/rpmdb.sqlite"].iter().any(|p| ctx.src.metadata(Path::new(p)).is_ok());
+            let rpm = [
+                "/var/lib/rpm/rpmdb.sqlite",
+                "/var/lib/rpm/Packages",
+                "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+            ]
+            .iter()
+            .any(|p| ctx.src.metadata(Path::new(p)).is_ok());
             return Err(CheckError::NotApplicable(if rpm {
                 "RPM database found: verifying against it is not supported yet (dpkg only)".into()
             } else {
                 "no package database in this source".into()
             }));
         }
-        let mut todo: Vec<(String, String, String)> = dpkg.md5.iter().filter(|(p, _)| verified(p)).map(|(p, (pkg, md5))| (p.clone(), pkg.clone(), md5.clone())).collect();
+        let mut todo: Vec<(String, String, String)> = dpkg
+            .md5
+            .iter()
+            .filter(|(p, _)| verified(p))
+            .map(|(p, (pkg, md5))| (p.clone(), pkg.clone(), md5.clone()))
+            .collect();
         todo.sort();
         let mut checked = 0usize;
         let mut done_inodes = std::collections::HashSet::new();
@@ -137,26 +183,35 @@ pub const PACKAGE_INTEGRITY: Check = Check {
             if m.kind != FileKind::File || !done_inodes.insert((m.dev, m.ino, expected.clone())) {
                 continue;
             }
-            let Some(actual) = md5_of(ctx, p) else { continue };
+            let Some(actual) = md5_of(ctx, p) else {
+                continue;
+            };
             checked += 1;
             if actual == expected {
                 continue;
             }
             let script = head(ctx, p, 2).starts_with(b"#!");
-            let ev = ctx.file_evidence(p).excerpt(format!("md5 {actual}; {pkg} says {expected}"));
+            let ev = ctx
+                .file_evidence(p)
+                .excerpt(format!("md5 {actual}; {pkg} says {expected}"));
             let mut f = ctx
                 .finding(format!("{path} differs from package {pkg}{}", if script { " and is now a script" } else { "" }))
                 .explain(format!("dpkg recorded MD5 {expected} for {path} when {pkg} was installed; the file now hashes to {actual}{}. Trojanised system tools (ps, netstat, sshd, login) are how rootkits hide and steal passwords.", if script { " and starts with #! — a wrapper around the real binary" } else { "" }))
                 .recommend(format!("Preserve the file, then reinstall {pkg} from a trusted mirror. Until then, use trusted static tools."))
                 .evidence(ev.clone())
                 .at_time(ev.ctime);
-            if path.starts_with("/usr/bin/") && ["/usr/bin/pkexec", "/usr/bin/sudo"].contains(&path.as_str()) {
+            if path.starts_with("/usr/bin/")
+                && ["/usr/bin/pkexec", "/usr/bin/sudo"].contains(&path.as_str())
+            {
                 f.severity = Severity::Critical;
             }
             ctx.report_with_event(f, EventKind::FileChange, None, None);
         }
         if checked == 0 {
-            ctx.warn(None, "package verification found no packaged binary to check");
+            ctx.warn(
+                None,
+                "package verification found no packaged binary to check",
+            );
         }
         Ok(())
     },
@@ -175,7 +230,9 @@ pub const UNOWNED: Check = Check {
     },
     run: |ctx| {
         if !ctx.facts.dpkg(ctx.src).present {
-            return Err(CheckError::NotApplicable("no dpkg database in this source".into()));
+            return Err(CheckError::NotApplicable(
+                "no dpkg database in this source".into(),
+            ));
         }
         let tree = ctx.facts.tree(ctx.src).to_vec();
         for (path, m) in tree {
@@ -183,7 +240,9 @@ pub const UNOWNED: Check = Check {
                 continue;
             }
             let shown = path.to_string_lossy().into_owned();
-            let in_bin = ["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"].iter().any(|d| shown.starts_with(d) && !shown[d.len()..].contains('/'));
+            let in_bin = ["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"]
+                .iter()
+                .any(|d| shown.starts_with(d) && !shown[d.len()..].contains('/'));
             let in_lib = shown.starts_with("/usr/lib/") || shown.starts_with("/lib/");
             let in_cron = shown.starts_with("/etc/cron.");
             if !(in_bin || in_lib || in_cron) || ctx.facts.dpkg(ctx.src).owns(&shown) {
@@ -192,10 +251,18 @@ pub const UNOWNED: Check = Check {
             let h = head(ctx, &path, 4);
             let elf = is_elf(&h);
             // Generated files in /usr/lib (caches, python bytecode) are common; only ELF counts there.
-            if in_lib && !(elf && m.mode & 0o111 != 0) || (in_bin && !elf && !h.starts_with(b"#!")) {
+            if in_lib && !(elf && m.mode & 0o111 != 0) || (in_bin && !elf && !h.starts_with(b"#!"))
+            {
                 continue;
             }
-            if in_lib && (shown.contains("/python3") || shown.contains("/modules/") || shown.contains("/node_modules/") || shown.contains("/x86_64-linux-gnu/") || shown.contains("/aarch64-linux-gnu/") || shown.contains("/jvm/")) {
+            if in_lib
+                && (shown.contains("/python3")
+                    || shown.contains("/modules/")
+                    || shown.contains("/node_modules/")
+                    || shown.contains("/x86_64-linux-gnu/")
+                    || shown.contains("/aarch64-linux-gnu/")
+                    || shown.contains("/jvm/"))
+            {
                 continue;
             }
             let ev = evidence(ctx, &path, &m);
@@ -205,14 +272,35 @@ pub const UNOWNED: Check = Check {
                 .recommend("Find out who installed it (ctime, history, config management); preserve and remove it if nobody did.")
                 .evidence(ev)
                 .at_time(Some(m.ctime));
-            f.severity = if in_bin { Severity::Medium } else { Severity::Low };
+            f.severity = if in_bin {
+                Severity::Medium
+            } else {
+                Severity::Low
+            };
             ctx.report(f);
         }
         Ok(())
     },
 };
 
-const WATCHED_TREES: &[&str] = &["/etc/", "/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/lib/systemd/", "/lib/systemd/", "/var/www/", "/srv/", "/tmp/", "/var/tmp/", "/root/", "/home/", "/var/spool/cron/", "/opt/", "/usr/local/"];
+const WATCHED_TREES: &[&str] = &[
+    "/etc/",
+    "/bin/",
+    "/sbin/",
+    "/usr/bin/",
+    "/usr/sbin/",
+    "/usr/lib/systemd/",
+    "/lib/systemd/",
+    "/var/www/",
+    "/srv/",
+    "/tmp/",
+    "/var/tmp/",
+    "/root/",
+    "/home/",
+    "/var/spool/cron/",
+    "/opt/",
+    "/usr/local/",
+];
 
 /// Checklist row 36.
 pub const RECENT_CHANGES: Check = Check {
@@ -237,7 +325,9 @@ pub const RECENT_CHANGES: Check = Check {
             if !WATCHED_TREES.iter().any(|t| shown.starts_with(t)) {
                 continue;
             }
-            let system_bin = ["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"].iter().any(|d| shown.starts_with(d));
+            let system_bin = ["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"]
+                .iter()
+                .any(|d| shown.starts_with(d));
             if m.mtime.0 > now.0 + 86_400 {
                 let mut f = ctx
                     .finding(format!("{shown} is dated in the future ({})", m.mtime))
@@ -246,7 +336,11 @@ pub const RECENT_CHANGES: Check = Check {
                     .evidence(evidence(ctx, &path, &m));
                 f.severity = Severity::Medium;
                 ctx.report(f);
-            } else if system_bin && m.ctime.0 - m.mtime.0 > 30 * 86_400 && !ctx.facts.dpkg(ctx.src).owns(&shown) && ctx.facts.dpkg(ctx.src).present {
+            } else if system_bin
+                && m.ctime.0 - m.mtime.0 > 30 * 86_400
+                && !ctx.facts.dpkg(ctx.src).owns(&shown)
+                && ctx.facts.dpkg(ctx.src).present
+            {
                 let mut f = ctx
                     .finding(format!("{shown} looks timestomped (changed {}, claims {})", m.ctime, m.mtime))
                     .explain("The file's inode changed long after its claimed modification time and no package explains it: its mtime was probably copied from another file (`touch -r`) to hide when it was planted.")
@@ -256,12 +350,18 @@ pub const RECENT_CHANGES: Check = Check {
                 f.severity = Severity::High;
                 ctx.report_with_event(f, EventKind::FileChange, None, None);
             }
-            let Some(since) = ctx.opts.since else { continue };
+            let Some(since) = ctx.opts.since else {
+                continue;
+            };
             let changed = m.mtime.max(m.ctime);
             if changed < since || changed.0 > now.0 + 86_400 {
                 continue;
             }
-            let interesting = m.mode & 0o111 != 0 || shown.starts_with("/etc/") || shown.starts_with("/var/www/") || shown.starts_with("/var/spool/cron/") || shown.contains("/.ssh/");
+            let interesting = m.mode & 0o111 != 0
+                || shown.starts_with("/etc/")
+                || shown.starts_with("/var/www/")
+                || shown.starts_with("/var/spool/cron/")
+                || shown.contains("/.ssh/");
             if !interesting || shown.contains("/.cache/") {
                 continue;
             }
@@ -275,11 +375,18 @@ pub const RECENT_CHANGES: Check = Check {
                 .recommend("Check whether the change was made by the attacker or by the administrators.")
                 .evidence(evidence(ctx, &path, &m))
                 .at_time(Some(changed));
-            f.severity = if system_bin || shown.contains("/.ssh/") { Severity::Medium } else { Severity::Low };
+            f.severity = if system_bin || shown.contains("/.ssh/") {
+                Severity::Medium
+            } else {
+                Severity::Low
+            };
             ctx.report_with_event(f, EventKind::FileChange, None, None);
         }
         if window_hits > 500 {
-            ctx.warn(None, format!("{window_hits} files changed in the window; only the first 500 are listed"));
+            ctx.warn(
+                None,
+                format!("{window_hits} files changed in the window; only the first 500 are listed"),
+            );
         }
         Ok(())
     },
@@ -306,11 +413,16 @@ pub const TEMP_DIRS: Check = Check {
         description: "Walks /tmp, /var/tmp, /dev/shm, /run/shm, /run/lock and each home's ~/.cache: ELF binaries and scripts (by content, not name), hidden directories holding them, and names made to be overlooked (`...`, `. `, trailing spaces, control characters).",
     },
     run: |ctx| {
-        let mut roots: Vec<std::path::PathBuf> = TEMP_ROOTS.iter().map(std::path::PathBuf::from).collect();
+        let mut roots: Vec<std::path::PathBuf> =
+            TEMP_ROOTS.iter().map(std::path::PathBuf::from).collect();
         for (_, home) in ctx.facts.homes(ctx.src) {
             roots.push(home.join(".cache"));
         }
-        let opts = firewarden_source::WalkOptions { max_depth: 8, skip: Vec::new(), max_entries: 200_000 };
+        let opts = firewarden_source::WalkOptions {
+            max_depth: 8,
+            skip: Vec::new(),
+            max_entries: 200_000,
+        };
         for root in roots {
             let mut entries = Vec::new();
             firewarden_source::walk(ctx.src, &root, &opts, &mut |e| {
@@ -319,7 +431,10 @@ pub const TEMP_DIRS: Check = Check {
                 }
             });
             for (path, m) in entries {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let shown = display_path(&path);
                 if m.kind == FileKind::Dir && odd_name(&name) {
                     let mut f = ctx
@@ -341,12 +456,20 @@ pub const TEMP_DIRS: Check = Check {
                 if !elf && !script {
                     continue;
                 }
-                let hidden = shown.split('/').any(|c| c.starts_with('.') && c.len() > 1) || odd_name(&name);
+                let hidden =
+                    shown.split('/').any(|c| c.starts_with('.') && c.len() > 1) || odd_name(&name);
                 let in_cache = shown.contains("/.cache/");
-                if in_cache && !elf {
+                // Build trees and checkouts unpacked in /tmp carry scripts by the hundred.
+                if (in_cache || shown.contains("/.git/") || shown.contains("/node_modules/"))
+                    && !elf
+                {
                     continue;
                 }
-                let sev = if elf && (hidden || m.mode & 0o111 != 0) { Severity::High } else { Severity::Medium };
+                let sev = if elf && (hidden || m.mode & 0o111 != 0) {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
                 let ev = evidence(ctx, &path, &m);
                 let mut f = ctx
                     .finding(format!("{} in a temp directory: {shown}", if elf { "Program (ELF)" } else { "Executable script" }))
@@ -362,7 +485,61 @@ pub const TEMP_DIRS: Check = Check {
     },
 };
 
-const DEV_DIRS: &[&str] = &["pts", "shm", "mqueue", "hugepages", "disk", "block", "char", "input", "snd", "bus", "net", "dri", "mapper", "cpu", "vfio", "fd", "serial", "v4l", "usb", "vhost-net", "dma_heap", "hpet", "virtio-ports", "cpu_dma_latency", "lightnvm", "bsg", "raw", "vg0", "ubuntu-vg", "cl", "centos", "rhel", "vgubuntu", "xen", "md", "tpm", "infiniband", "gpiochip", "nvme-fabrics", "rfkill", "autofs", "sg", "watchdog", "uhid", "uinput", "loop-control", "btrfs-control", "ng0n1", "ptp0", "kvm", "sev", "sgx_provision", "sgx_enclave"];
+const DEV_DIRS: &[&str] = &[
+    "pts",
+    "shm",
+    "mqueue",
+    "hugepages",
+    "disk",
+    "block",
+    "char",
+    "input",
+    "snd",
+    "bus",
+    "net",
+    "dri",
+    "mapper",
+    "cpu",
+    "vfio",
+    "fd",
+    "serial",
+    "v4l",
+    "usb",
+    "vhost-net",
+    "dma_heap",
+    "hpet",
+    "virtio-ports",
+    "cpu_dma_latency",
+    "lightnvm",
+    "bsg",
+    "raw",
+    "vg0",
+    "ubuntu-vg",
+    "cl",
+    "centos",
+    "rhel",
+    "vgubuntu",
+    "xen",
+    "md",
+    "tpm",
+    "infiniband",
+    "gpiochip",
+    "nvme-fabrics",
+    "rfkill",
+    "autofs",
+    "sg",
+    "watchdog",
+    "uhid",
+    "uinput",
+    "loop-control",
+    "btrfs-control",
+    "ng0n1",
+    "ptp0",
+    "kvm",
+    "sev",
+    "sgx_provision",
+    "sgx_enclave",
+];
 
 /// Checklist row 38.
 pub const DEV: Check = Check {
@@ -376,14 +553,24 @@ pub const DEV: Check = Check {
         description: "/dev holds device nodes; a regular file or an unknown (especially hidden) directory there is a classic rootkit hiding place, since nobody looks.",
     },
     run: |ctx| {
-        let Ok(entries) = ctx.src.read_dir_meta(Path::new("/dev")) else { return Ok(()) };
+        let Ok(entries) = ctx.src.read_dir_meta(Path::new("/dev")) else {
+            return Ok(());
+        };
         for (e, m) in entries {
             let name = e.name.to_string_lossy().into_owned();
             let path = Path::new("/dev").join(&e.name);
             let (sev, what) = match m.kind {
-                FileKind::File if m.size > 0 || name.starts_with('.') => (Severity::High, "regular file"),
+                FileKind::File if m.size > 0 || name.starts_with('.') => {
+                    (Severity::High, "regular file")
+                }
                 FileKind::Dir if name.starts_with('.') => (Severity::High, "hidden directory"),
-                FileKind::Dir if !DEV_DIRS.contains(&name.as_str()) && !name.starts_with("vg") && !name.starts_with("nvme") => (Severity::Low, "directory"),
+                FileKind::Dir
+                    if !DEV_DIRS.contains(&name.as_str())
+                        && !name.starts_with("vg")
+                        && !name.starts_with("nvme") =>
+                {
+                    (Severity::Low, "directory")
+                }
                 _ => continue,
             };
             let mut f = ctx
@@ -403,8 +590,14 @@ pub const DEV: Check = Check {
 const ROOTKIT_PATHS: &[(&str, &str)] = &[
     ("/lib/libkeyutils.so.1.9", "Ebury SSH backdoor"),
     ("/lib64/libkeyutils.so.1.9", "Ebury SSH backdoor"),
-    ("/lib/x86_64-linux-gnu/libkeyutils.so.1.9", "Ebury SSH backdoor"),
-    ("/usr/lib/x86_64-linux-gnu/libkeyutils.so.1.9", "Ebury SSH backdoor"),
+    (
+        "/lib/x86_64-linux-gnu/libkeyutils.so.1.9",
+        "Ebury SSH backdoor",
+    ),
+    (
+        "/usr/lib/x86_64-linux-gnu/libkeyutils.so.1.9",
+        "Ebury SSH backdoor",
+    ),
     ("/lib/libns2.so", "Ebury variant"),
     ("/lib64/libns2.so", "Ebury variant"),
     ("/reptile", "Reptile rootkit"),
@@ -462,7 +655,14 @@ pub const ROOTKIT_FILES: Check = Check {
         let tree = ctx.facts.tree(ctx.src).to_vec();
         for (path, m) in tree {
             let shown = path.to_string_lossy();
-            if m.kind == FileKind::File && shown.ends_with(".ko") && !shown.starts_with("/lib/modules/") && !shown.starts_with("/usr/lib/modules/") && !shown.starts_with("/usr/src/") && !shown.starts_with("/var/lib/dkms/") && !shown.starts_with("/boot/") {
+            if m.kind == FileKind::File
+                && shown.ends_with(".ko")
+                && !shown.starts_with("/lib/modules/")
+                && !shown.starts_with("/usr/lib/modules/")
+                && !shown.starts_with("/usr/src/")
+                && !shown.starts_with("/var/lib/dkms/")
+                && !shown.starts_with("/boot/")
+            {
                 let mut f = ctx
                     .finding(format!("Kernel module outside the module tree: {shown}"))
                     .explain("Kernel modules belong under /lib/modules. One elsewhere (especially in temp or hidden dirs) is how LKM rootkits such as Diamorphine and Reptile are loaded.")

@@ -23,7 +23,11 @@ pub const BRUTE_FORCE: Check = Check {
     run: |ctx| {
         let auth = ctx.facts.auth(ctx.src);
         let mut stats: Vec<_> = auth.by_ip().into_iter().collect();
-        stats.sort_by(|a, b| b.1.attempts().cmp(&a.1.attempts()).then_with(|| a.0.cmp(&b.0)));
+        stats.sort_by(|a, b| {
+            b.1.attempts()
+                .cmp(&a.1.attempts())
+                .then_with(|| a.0.cmp(&b.0))
+        });
         for (ip, st) in &stats {
             if st.attempts() < BRUTE_FORCE_THRESHOLD {
                 continue;
@@ -31,27 +35,48 @@ pub const BRUTE_FORCE: Check = Check {
             let mut users: Vec<&String> = st.users.iter().collect();
             users.sort();
             let shown: Vec<&str> = users.iter().take(8).map(|s| s.as_str()).collect();
-            let (time, path, line) = st.first_failure.clone().map(|(t, p, l)| (Some(t), p, l)).unwrap_or((None, String::new(), 0));
-            let mut ev = Evidence::at(path.clone()).line(line).excerpt(format!("{} attempts from {ip}; users: {}{}", st.attempts(), shown.join(", "), if users.len() > 8 { " …" } else { "" }));
+            let (time, path, line) = st
+                .first_failure
+                .clone()
+                .map(|(t, p, l)| (Some(t), p, l))
+                .unwrap_or((None, String::new(), 0));
+            let mut ev = Evidence::at(path.clone()).line(line).excerpt(format!(
+                "{} attempts from {ip}; users: {}{}",
+                st.attempts(),
+                shown.join(", "),
+                if users.len() > 8 { " …" } else { "" }
+            ));
             ev.mtime = None;
-            let last = st.last_failure.map(|t| format!(" until {t}")).unwrap_or_default();
+            let last = st
+                .last_failure
+                .map(|t| format!(" until {t}"))
+                .unwrap_or_default();
             let mut f = ctx
                 .finding(format!("SSH brute force from {ip}: {} failed attempts against {} account(s)", st.attempts(), users.len()))
                 .explain(format!("{ip} failed to log in {} times{}{last}, trying {}. This is password guessing.", st.attempts(), time.map(|t| format!(" from {t}")).unwrap_or_default(), shown.join(", ")))
                 .recommend(format!("Block {ip} at the firewall, make sure password authentication is off or passwords are strong, and check whether any login from it succeeded (linux.logins.attacker_login)."))
                 .evidence(ev)
                 .at_time(time);
-            f.severity = if st.attempts() >= 100 { Severity::High } else { Severity::Medium };
+            f.severity = if st.attempts() >= 100 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
             ctx.report_with_event(f, EventKind::FailedLogin, Some(ip.clone()), None);
         }
         // One account targeted from many addresses (distributed guessing).
         let mut per_user: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
         for r in &auth.records {
-            if r.kind != AuthKind::Accepted && let (Some(u), Some(ip)) = (r.user.as_deref(), r.ip.as_deref()) {
+            if r.kind != AuthKind::Accepted
+                && let (Some(u), Some(ip)) = (r.user.as_deref(), r.ip.as_deref())
+            {
                 per_user.entry(u).or_default().insert(ip);
             }
         }
-        let mut wide: Vec<_> = per_user.into_iter().filter(|(_, ips)| ips.len() >= 20).collect();
+        let mut wide: Vec<_> = per_user
+            .into_iter()
+            .filter(|(_, ips)| ips.len() >= 20)
+            .collect();
         wide.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
         for (user, ips) in wide.into_iter().take(10) {
             let mut f = ctx
@@ -64,7 +89,9 @@ pub const BRUTE_FORCE: Check = Check {
         }
         // btmp: failed logins recorded by login/sshd in binary form (lastb).
         for path in log_family(ctx.src, Path::new("/var/log"), &["btmp"]) {
-            let Ok((data, _)) = firewarden_source::read_capped(ctx.src, &path, 512 << 20) else { continue };
+            let Ok((data, _)) = firewarden_source::read_capped(ctx.src, &path, 512 << 20) else {
+                continue;
+            };
             let parsed = utmp::parse(&data);
             let mut per_host: HashMap<&str, usize> = HashMap::new();
             for r in &parsed.records {
@@ -73,7 +100,11 @@ pub const BRUTE_FORCE: Check = Check {
                 }
             }
             for (host, n) in per_host {
-                if n as u64 >= BRUTE_FORCE_THRESHOLD && !stats.iter().any(|(ip, st)| ip == host && st.attempts() >= BRUTE_FORCE_THRESHOLD) {
+                if n as u64 >= BRUTE_FORCE_THRESHOLD
+                    && !stats
+                        .iter()
+                        .any(|(ip, st)| ip == host && st.attempts() >= BRUTE_FORCE_THRESHOLD)
+                {
                     let mut f = ctx
                         .finding(format!("SSH brute force from {host}: {n} failed logins in btmp"))
                         .explain(format!("{} records {n} failed logins from {host}; the text auth logs do not show them (rotated away or deleted?).", path.display()))
@@ -109,9 +140,19 @@ pub const ATTACKER_LOGIN: Check = Check {
                 .recommend(format!("Treat `{}` as compromised: contain the account and the host, change its credentials, and review everything done in its sessions from {}.", b.user, b.ip))
                 .evidence(Evidence::at(b.path.clone()).line(b.line).excerpt(format!("Accepted {} for {} from {}", b.method, b.user, b.ip)))
                 .at_time(b.time);
-            ctx.report_with_event(f, EventKind::Login, Some(b.ip.clone()), Some(b.user.clone()));
+            ctx.report_with_event(
+                f,
+                EventKind::Login,
+                Some(b.ip.clone()),
+                Some(b.user.clone()),
+            );
         }
-        let brute: std::collections::HashSet<String> = auth.by_ip().into_iter().filter(|(_, s)| s.attempts() >= 3).map(|(ip, _)| ip).collect();
+        let brute: std::collections::HashSet<String> = auth
+            .by_ip()
+            .into_iter()
+            .filter(|(_, s)| s.attempts() >= 3)
+            .map(|(ip, _)| ip)
+            .collect();
         for r in &auth.records {
             if r.kind != AuthKind::Accepted {
                 continue;
@@ -119,28 +160,46 @@ pub const ATTACKER_LOGIN: Check = Check {
             let ip = r.ip.clone().unwrap_or_default();
             let user = r.user.clone().unwrap_or_default();
             ctx.event(TimelineEvent {
-                time: match r.time { Some(t) => t, None => continue },
+                time: match r.time {
+                    Some(t) => t,
+                    None => continue,
+                },
                 kind: EventKind::Login,
-                summary: format!("SSH login as {user} from {ip} ({})", r.method.clone().unwrap_or_default()),
+                summary: format!(
+                    "SSH login as {user} from {ip} ({})",
+                    r.method.clone().unwrap_or_default()
+                ),
                 source: format!("{}:{}", r.path, r.line),
                 ip: Some(ip.clone()),
                 user: Some(user.clone()),
                 finding: None,
             });
-            if user == "root" && !breaches.iter().any(|b| b.path == r.path && b.line == r.line) && r.time.is_none_or(|t| ctx.in_window(t)) {
+            if user == "root"
+                && !breaches
+                    .iter()
+                    .any(|b| b.path == r.path && b.line == r.line)
+                && r.time.is_none_or(|t| ctx.in_window(t))
+            {
                 let mut f = ctx
                     .finding(format!("Direct root login from {ip}"))
                     .explain("root logged in over SSH directly. Administrators should log in as themselves and escalate; direct root logins from unknown addresses are a common sign of stolen credentials.")
                     .recommend(format!("Confirm with the administrators that {ip} is theirs; otherwise treat root as compromised."))
                     .evidence(Evidence::at(r.path.clone()).line(r.line).excerpt(format!("Accepted {} for root from {ip}", r.method.clone().unwrap_or_default())))
                     .at_time(r.time);
-                f.severity = if brute.contains(&ip) { Severity::High } else { Severity::Low };
+                f.severity = if brute.contains(&ip) {
+                    Severity::High
+                } else {
+                    Severity::Low
+                };
                 ctx.report(f);
             }
         }
         for (path, parsed) in ctx.facts.wtmp(ctx.src).to_vec() {
             for r in parsed.records.iter().filter(|r| r.kind == RecordType::User) {
-                let host = r.addr.map(|a| a.to_string()).unwrap_or_else(|| r.host.clone());
+                let host = r
+                    .addr
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| r.host.clone());
                 if brute.contains(&host) || brute.contains(&r.host) {
                     let f = ctx
                         .finding(format!("wtmp session of `{}` from brute-forcing address {host}", r.user))
@@ -168,7 +227,8 @@ pub const LOGIN_RECORDS: Check = Check {
         description: "Parses the binary login records directly: zeroed records, corrupt or truncated files, and lastlog entries with no matching wtmp session are what log cleaners (e.g. `utmpdump` edits, zap tools) leave behind.",
     },
     run: |ctx| {
-        let mut files: Vec<std::path::PathBuf> = log_family(ctx.src, Path::new("/var/log"), &["wtmp", "btmp"]);
+        let mut files: Vec<std::path::PathBuf> =
+            log_family(ctx.src, Path::new("/var/log"), &["wtmp", "btmp"]);
         files.push("/var/run/utmp".into());
         files.push("/run/utmp".into());
         let mut last_session: HashMap<String, firewarden_model::Timestamp> = HashMap::new();
@@ -187,12 +247,24 @@ pub const LOGIN_RECORDS: Check = Check {
                     *e = (*e).max(r.time);
                 }
             }
-            let zeroed = parsed.anomalies.iter().filter(|a| matches!(a, Anomaly::Zeroed { .. })).count();
-            let corrupt: Vec<String> = parsed.anomalies.iter().filter_map(|a| match a {
-                Anomaly::Corrupt { offset, reason } => Some(format!("offset {offset}: {reason}")),
-                Anomaly::Truncated { trailing } => Some(format!("{trailing} trailing bytes (partial record)")),
-                _ => None,
-            }).collect();
+            let zeroed = parsed
+                .anomalies
+                .iter()
+                .filter(|a| matches!(a, Anomaly::Zeroed { .. }))
+                .count();
+            let corrupt: Vec<String> = parsed
+                .anomalies
+                .iter()
+                .filter_map(|a| match a {
+                    Anomaly::Corrupt { offset, reason } => {
+                        Some(format!("offset {offset}: {reason}"))
+                    }
+                    Anomaly::Truncated { trailing } => {
+                        Some(format!("{trailing} trailing bytes (partial record)"))
+                    }
+                    _ => None,
+                })
+                .collect();
             // Zeroed slots are normal in utmp (reused slots), not in the append-only wtmp/btmp.
             let append_only = !path.to_string_lossy().ends_with("utmp");
             if append_only && zeroed > 0 {
@@ -214,14 +286,28 @@ pub const LOGIN_RECORDS: Check = Check {
                 ctx.report(f);
             }
         }
-        if let Ok((data, _)) = firewarden_source::read_capped(ctx.src, Path::new("/var/log/lastlog"), 64 << 20) {
-            let names: HashMap<u32, String> = ctx.facts.passwd(ctx.src).iter().map(|e| (e.uid, e.name.clone())).collect();
+        if let Ok((data, _)) =
+            firewarden_source::read_capped(ctx.src, Path::new("/var/log/lastlog"), 64 << 20)
+        {
+            let names: HashMap<u32, String> = ctx
+                .facts
+                .passwd(ctx.src)
+                .iter()
+                .map(|e| (e.uid, e.name.clone()))
+                .collect();
             let have_wtmp = !ctx.facts.wtmp(ctx.src).is_empty();
             for ll in utmp::parse_lastlog(&data) {
-                let Some(name) = names.get(&ll.uid) else { continue };
+                let Some(name) = names.get(&ll.uid) else {
+                    continue;
+                };
                 let newer = last_session.get(name).is_none_or(|t| ll.time.0 > t.0 + 60);
                 if have_wtmp && newer && ll.time.0 > 0 {
-                    let oldest_wtmp = ctx.facts.wtmp(ctx.src).iter().flat_map(|(_, p)| p.records.iter().map(|r| r.time)).min();
+                    let oldest_wtmp = ctx
+                        .facts
+                        .wtmp(ctx.src)
+                        .iter()
+                        .flat_map(|(_, p)| p.records.iter().map(|r| r.time))
+                        .min();
                     if oldest_wtmp.is_some_and(|o| ll.time > o) {
                         let mut f = ctx
                             .finding(format!("lastlog shows a login of `{name}` at {} that wtmp does not", ll.time))
@@ -230,7 +316,12 @@ pub const LOGIN_RECORDS: Check = Check {
                             .evidence(ctx.file_evidence(Path::new("/var/log/lastlog")).excerpt(format!("uid {} {} from {}", ll.uid, ll.line, ll.host)))
                             .at_time(Some(ll.time));
                         f.severity = Severity::High;
-                        ctx.report_with_event(f, EventKind::AntiForensics, Some(ll.host.clone()).filter(|h| !h.is_empty()), Some(name.clone()));
+                        ctx.report_with_event(
+                            f,
+                            EventKind::AntiForensics,
+                            Some(ll.host.clone()).filter(|h| !h.is_empty()),
+                            Some(name.clone()),
+                        );
                     }
                 }
             }

@@ -10,7 +10,16 @@ use firewarden_model::{EventKind, Severity, TimelineEvent};
 use firewarden_source::{FileKind, display_path, open_decompressed};
 use std::path::{Path, PathBuf};
 
-const KEY_LOGS: &[&str] = &["auth.log", "secure", "syslog", "messages", "wtmp", "lastlog", "kern.log", "audit/audit.log"];
+const KEY_LOGS: &[&str] = &[
+    "auth.log",
+    "secure",
+    "syslog",
+    "messages",
+    "wtmp",
+    "lastlog",
+    "kern.log",
+    "audit/audit.log",
+];
 
 /// Checklist row 48.
 pub const LOG_TAMPERING: Check = Check {
@@ -28,14 +37,32 @@ pub const LOG_TAMPERING: Check = Check {
         if ctx.src.metadata(var_log).is_err() {
             return Ok(());
         }
+        let logins_in_auth = ctx
+            .facts
+            .auth(ctx.src)
+            .records
+            .iter()
+            .any(|r| r.kind == firewarden_artifacts::sshd::AuthKind::Accepted);
         for name in KEY_LOGS {
             let path = var_log.join(name);
-            let family = log_family(ctx.src, path.parent().unwrap_or(var_log), &[path.file_name().and_then(|n| n.to_str()).unwrap_or(name)]);
-            let Ok(m) = ctx.src.metadata(&path) else { continue };
-            let rotated = family.iter().filter(|p| **p != path).filter_map(|p| ctx.src.metadata(p).ok()).any(|m| m.size > 0);
-            if m.size == 0 && (rotated || *name == "wtmp") {
+            let family = log_family(
+                ctx.src,
+                path.parent().unwrap_or(var_log),
+                &[path.file_name().and_then(|n| n.to_str()).unwrap_or(name)],
+            );
+            let Ok(m) = ctx.src.metadata(&path) else {
+                continue;
+            };
+            let rotated = family
+                .iter()
+                .filter(|p| **p != path)
+                .filter_map(|p| ctx.src.metadata(p).ok())
+                .any(|m| m.size > 0);
+            // An empty wtmp on a host nobody logs into is normal; with logins in auth.log it is not.
+            let wtmp_wiped = *name == "wtmp" && logins_in_auth;
+            if m.size == 0 && (rotated || wtmp_wiped) {
                 let mut f = ctx
-                    .finding(format!("{} is empty{}", path.display(), if rotated { " while its older rotations are not" } else { "" }))
+                    .finding(format!("{} is empty{}", path.display(), if rotated { " while its older rotations are not" } else { " although auth.log records logins" }))
                     .explain("A log that a busy server writes all the time is empty: it was most likely truncated to erase the intrusion (`> /var/log/auth.log`, `echo > wtmp`).")
                     .recommend("Look for the erased events in other sources: the journal, rotated files, a remote syslog server, the cloud provider's logs.")
                     .evidence(ctx.file_evidence(&path))
@@ -45,9 +72,21 @@ pub const LOG_TAMPERING: Check = Check {
             }
         }
         // Missing auth logs while rsyslog is configured to write them.
-        let rsyslog = super::read_config(ctx, Path::new("/etc/rsyslog.conf")).unwrap_or_default() + &super::files_in(ctx, Path::new("/etc/rsyslog.d")).iter().filter_map(|p| super::read_config(ctx, p)).collect::<String>();
-        for (target, name) in [("/var/log/auth.log", "auth.log"), ("/var/log/secure", "secure")] {
-            if rsyslog.lines().any(|l| !l.trim_start().starts_with('#') && l.contains(target)) && ctx.src.metadata(Path::new(target)).is_err() && log_family(ctx.src, var_log, &[name]).is_empty() {
+        let rsyslog = super::read_config(ctx, Path::new("/etc/rsyslog.conf")).unwrap_or_default()
+            + &super::files_in(ctx, Path::new("/etc/rsyslog.d"))
+                .iter()
+                .filter_map(|p| super::read_config(ctx, p))
+                .collect::<String>();
+        for (target, name) in [
+            ("/var/log/auth.log", "auth.log"),
+            ("/var/log/secure", "secure"),
+        ] {
+            if rsyslog
+                .lines()
+                .any(|l| !l.trim_start().starts_with('#') && l.contains(target))
+                && ctx.src.metadata(Path::new(target)).is_err()
+                && log_family(ctx.src, var_log, &[name]).is_empty()
+            {
                 let mut f = ctx
                     .finding(format!("{target} is missing though rsyslog writes it"))
                     .explain("rsyslog is configured to write this log, yet neither it nor a rotation exists: it was deleted.")
@@ -59,7 +98,9 @@ pub const LOG_TAMPERING: Check = Check {
         }
         for name in ["auth.log", "secure", "syslog", "messages"] {
             let path = var_log.join(name);
-            let Ok(mut reader) = open_decompressed(ctx.src, &path) else { continue };
+            let Ok(mut reader) = open_decompressed(ctx.src, &path) else {
+                continue;
+            };
             let mut buf = vec![0u8; 1 << 20];
             let mut nul_run = 0usize;
             let mut longest = 0usize;
@@ -91,10 +132,15 @@ pub const LOG_TAMPERING: Check = Check {
             }
         }
         for dir in ["/var/log/journal", "/run/log/journal"] {
-            let Ok(machines) = ctx.src.read_dir(Path::new(dir)) else { continue };
+            let Ok(machines) = ctx.src.read_dir(Path::new(dir)) else {
+                continue;
+            };
             for m in machines.iter().filter(|e| e.kind == FileKind::Dir) {
                 let sub = Path::new(dir).join(&m.name);
-                let corrupt: Vec<PathBuf> = super::files_in(ctx, &sub).into_iter().filter(|p| p.to_string_lossy().ends_with(".journal~")).collect();
+                let corrupt: Vec<PathBuf> = super::files_in(ctx, &sub)
+                    .into_iter()
+                    .filter(|p| p.to_string_lossy().ends_with(".journal~"))
+                    .collect();
                 if !corrupt.is_empty() {
                     let mut f = ctx
                         .finding(format!("{} corrupted journal file(s) in {}", corrupt.len(), sub.display()))
@@ -110,10 +156,28 @@ pub const LOG_TAMPERING: Check = Check {
     },
 };
 
-const HISTORY_FILES: &[&str] = &[".bash_history", ".zsh_history", ".history", ".sh_history", ".ash_history", ".mysql_history", ".psql_history", ".python_history", ".node_repl_history", ".local/share/fish/fish_history", ".viminfo", ".lesshst", ".rediscli_history"];
+const HISTORY_FILES: &[&str] = &[
+    ".bash_history",
+    ".zsh_history",
+    ".history",
+    ".sh_history",
+    ".ash_history",
+    ".mysql_history",
+    ".psql_history",
+    ".python_history",
+    ".node_repl_history",
+    ".local/share/fish/fish_history",
+    ".viminfo",
+    ".lesshst",
+    ".rediscli_history",
+];
 
 fn history_files(ctx: &Ctx) -> Vec<(String, PathBuf)> {
-    ctx.facts.homes(ctx.src).into_iter().flat_map(|(u, h)| HISTORY_FILES.iter().map(move |n| (u.clone(), h.join(n)))).collect()
+    ctx.facts
+        .homes(ctx.src)
+        .into_iter()
+        .flat_map(|(u, h)| HISTORY_FILES.iter().map(move |n| (u.clone(), h.join(n))))
+        .collect()
 }
 
 /// Checklist row 49.
@@ -128,11 +192,27 @@ pub const HISTORY_TAMPERING: Check = Check {
         description: "History files that are symlinks to /dev/null, empty root history while wtmp shows root sessions, and settings that turn history off (HISTFILE=/dev/null, HISTSIZE=0) in profiles.",
     },
     run: |ctx| {
-        let sessions: std::collections::HashSet<String> = ctx.facts.wtmp(ctx.src).iter().flat_map(|(_, p)| p.records.iter().filter(|r| r.kind == firewarden_artifacts::utmp::RecordType::User).map(|r| r.user.clone())).collect();
+        let sessions: std::collections::HashSet<String> = ctx
+            .facts
+            .wtmp(ctx.src)
+            .iter()
+            .flat_map(|(_, p)| {
+                p.records
+                    .iter()
+                    .filter(|r| r.kind == firewarden_artifacts::utmp::RecordType::User)
+                    .map(|r| r.user.clone())
+            })
+            .collect();
         for (user, path) in history_files(ctx) {
-            let Ok(m) = ctx.src.symlink_metadata(&path) else { continue };
+            let Ok(m) = ctx.src.symlink_metadata(&path) else {
+                continue;
+            };
             if m.kind == FileKind::Symlink {
-                let target = ctx.src.read_link(&path).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
+                let target = ctx
+                    .src
+                    .read_link(&path)
+                    .map(|t| t.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let ev = ctx.file_evidence(&path).excerpt(format!("-> {target}"));
                 let mut f = ctx
                     .finding(format!("History of `{user}` is a symlink to {target}"))
@@ -140,9 +220,17 @@ pub const HISTORY_TAMPERING: Check = Check {
                     .recommend("Replace the link with a regular file; reconstruct the commands from auditd, the journal or process accounting.")
                     .evidence(ev)
                     .at_time(Some(m.mtime));
-                f.severity = if target.contains("/dev/null") { Severity::High } else { Severity::Medium };
+                f.severity = if target.contains("/dev/null") {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
                 ctx.report_with_event(f, EventKind::AntiForensics, None, Some(user.clone()));
-            } else if m.size == 0 && path.to_string_lossy().ends_with("_history") && sessions.contains(&user) && path.to_string_lossy().contains("bash") {
+            } else if m.size == 0
+                && path.to_string_lossy().ends_with("_history")
+                && sessions.contains(&user)
+                && path.to_string_lossy().contains("bash")
+            {
                 let mut f = ctx
                     .finding(format!("History of `{user}` is empty although wtmp shows sessions"))
                     .explain("The account has interactive sessions in wtmp but its shell history is empty: it was probably cleared (`history -c`, `> ~/.bash_history`).")
@@ -153,19 +241,34 @@ pub const HISTORY_TAMPERING: Check = Check {
                 ctx.report_with_event(f, EventKind::AntiForensics, None, Some(user.clone()));
             }
         }
-        let mut profiles: Vec<PathBuf> = vec!["/etc/profile".into(), "/etc/bash.bashrc".into(), "/etc/environment".into()];
+        let mut profiles: Vec<PathBuf> = vec![
+            "/etc/profile".into(),
+            "/etc/bash.bashrc".into(),
+            "/etc/environment".into(),
+        ];
         profiles.extend(super::files_in(ctx, Path::new("/etc/profile.d")));
         for (_, home) in ctx.facts.homes(ctx.src) {
-            profiles.extend([".bashrc", ".bash_profile", ".profile", ".zshrc"].iter().map(|n| home.join(n)));
+            profiles.extend(
+                [".bashrc", ".bash_profile", ".profile", ".zshrc"]
+                    .iter()
+                    .map(|n| home.join(n)),
+            );
         }
         for path in profiles {
-            let Some(text) = super::read_config(ctx, &path) else { continue };
+            let Some(text) = super::read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim().to_ascii_lowercase();
                 if t.starts_with('#') {
                     continue;
                 }
-                if t.contains("histfile=/dev/null") || t.contains("histsize=0") || t.contains("histfilesize=0") || t.contains("unset histfile") || t.contains("set +o history") {
+                if t.contains("histfile=/dev/null")
+                    || t.contains("histsize=0")
+                    || t.contains("histfilesize=0")
+                    || t.contains("unset histfile")
+                    || t.contains("set +o history")
+                {
                     let mut f = ctx
                         .finding(format!("{} turns shell history off", path.display()))
                         .explain(format!("`{}` stops shells from recording commands for every login that reads this file.", line.trim()))
@@ -193,7 +296,12 @@ pub const HISTORY_COMMANDS: Check = Check {
     },
     run: |ctx| {
         for (user, path) in history_files(ctx) {
-            if ctx.src.symlink_metadata(&path).map(|m| m.kind != FileKind::File).unwrap_or(true) {
+            if ctx
+                .src
+                .symlink_metadata(&path)
+                .map(|m| m.kind != FileKind::File)
+                .unwrap_or(true)
+            {
                 continue;
             }
             let reader = match open_decompressed(ctx.src, &path) {
@@ -208,14 +316,25 @@ pub const HISTORY_COMMANDS: Check = Check {
             let mut parser = history::Parser::default();
             let mut hits = 0usize;
             while let Ok(Some((no, raw))) = lines.next_line() {
-                let Some(entry) = parser.feed(no, raw) else { continue };
-                let Some(ind) = indicators::worst(&entry.command) else { continue };
+                let Some(entry) = parser.feed(no, raw) else {
+                    continue;
+                };
+                let Some(ind) = indicators::worst(&entry.command) else {
+                    continue;
+                };
                 hits += 1;
                 if hits > 100 {
                     continue;
                 }
-                let ev = ctx.file_evidence(&path).line(entry.line).excerpt(&entry.command);
-                let sev = if ind.tactic == Tactic::Exfiltration { Severity::Low } else { ind.severity };
+                let ev = ctx
+                    .file_evidence(&path)
+                    .line(entry.line)
+                    .excerpt(&entry.command);
+                let sev = if ind.tactic == Tactic::Exfiltration {
+                    Severity::Low
+                } else {
+                    ind.severity
+                };
                 let mut f = ctx
                     .finding(format!("`{user}` ran: {}", firewarden_model::printable(&entry.command, 90)))
                     .explain(format!("Line {} of {}: this command {}.{}", entry.line, display_path(&path), ind.reason, if entry.time.is_none() { " The history has no timestamps; the file's mtime is the last time it was written." } else { "" }))
@@ -226,16 +345,30 @@ pub const HISTORY_COMMANDS: Check = Check {
                 if entry.time.is_some() {
                     ctx.report_with_event(f, EventKind::Command, None, Some(user.clone()));
                 } else {
-                    let summary = format!("{user} ran: {} (history, time unknown; file last written)", firewarden_model::printable(&entry.command, 90));
+                    let summary = format!(
+                        "{user} ran: {} (history, time unknown; file last written)",
+                        firewarden_model::printable(&entry.command, 90)
+                    );
                     let id = f.id.clone();
                     ctx.report(f);
                     if let Some(t) = mtime {
-                        ctx.event(TimelineEvent { time: t, kind: EventKind::Command, summary, source: format!("{}:{}", display_path(&path), entry.line), ip: None, user: Some(user.clone()), finding: Some(id) });
+                        ctx.event(TimelineEvent {
+                            time: t,
+                            kind: EventKind::Command,
+                            summary,
+                            source: format!("{}:{}", display_path(&path), entry.line),
+                            ip: None,
+                            user: Some(user.clone()),
+                            finding: Some(id),
+                        });
                     }
                 }
             }
             if hits > 100 {
-                ctx.warn(Some(&path), format!("{hits} suspicious commands; only the first 100 are listed"));
+                ctx.warn(
+                    Some(&path),
+                    format!("{hits} suspicious commands; only the first 100 are listed"),
+                );
             }
         }
         Ok(())

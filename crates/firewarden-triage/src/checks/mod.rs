@@ -68,7 +68,10 @@ pub(crate) fn read_config(ctx: &mut Ctx, path: &Path) -> Option<String> {
     match read_capped(ctx.src, path, CONFIG_CAP) {
         Ok((bytes, truncated)) => {
             if truncated {
-                ctx.warn(Some(path), format!("larger than {CONFIG_CAP} bytes: only the start was read"));
+                ctx.warn(
+                    Some(path),
+                    format!("larger than {CONFIG_CAP} bytes: only the start was read"),
+                );
             }
             Some(String::from_utf8_lossy(&bytes).into_owned())
         }
@@ -98,7 +101,15 @@ pub(crate) fn files_in(ctx: &mut Ctx, dir: &Path) -> Vec<PathBuf> {
 
 /// Reports one command-bearing line (cron entry, ExecStart, rc line …) that an indicator
 /// matched, with the file's times, and puts it on the timeline at the file's mtime.
-pub(crate) fn report_command(ctx: &mut Ctx, path: &Path, line: u64, text: &str, what: &str, ind: &Indicator, floor: Severity) {
+pub(crate) fn report_command(
+    ctx: &mut Ctx,
+    path: &Path,
+    line: u64,
+    text: &str,
+    what: &str,
+    ind: &Indicator,
+    floor: Severity,
+) {
     let ev = ctx.file_evidence(path).line(line).excerpt(text);
     let time = ev.mtime;
     let f = ctx

@@ -10,15 +10,26 @@ use firewarden_source::FileKind;
 use std::path::{Path, PathBuf};
 
 fn dir_files(ctx: &mut Ctx, dirs: &[&str]) -> Vec<PathBuf> {
-    dirs.iter().flat_map(|d| files_in(ctx, Path::new(d))).collect()
+    dirs.iter()
+        .flat_map(|d| files_in(ctx, Path::new(d)))
+        .collect()
 }
 
 /// The programs a line would run from a temp or hidden dir, as an indicator.
 fn temp_program(text: &str) -> Option<Indicator> {
     text.split_whitespace()
         .map(|w| w.trim_matches(|c| c == '"' || c == '\'' || c == ';'))
-        .find(|w| w.starts_with('/') && is_suspicious_location(w) && !w.starts_with("/dev/null") && !w.starts_with("/dev/tcp"))
-        .map(|_| Indicator { tactic: Tactic::TempExec, severity: Severity::High, reason: "runs a program from a temp or hidden directory" })
+        .find(|w| {
+            w.starts_with('/')
+                && is_suspicious_location(w)
+                && !w.starts_with("/dev/null")
+                && !w.starts_with("/dev/tcp")
+        })
+        .map(|_| Indicator {
+            tactic: Tactic::TempExec,
+            severity: Severity::High,
+            reason: "runs a program from a temp or hidden directory",
+        })
 }
 
 fn scan_exec_lines(ctx: &mut Ctx, path: &Path, text: &str, what: &str, floor: Severity) {
@@ -45,10 +56,27 @@ pub const CRON: Check = Check {
         description: "Reads /etc/crontab, /etc/cron.d, the cron.hourly/daily/weekly/monthly scripts, /etc/anacrontab and every user crontab under /var/spool/cron: downloaders piped to a shell, reverse shells, encoded payloads, programs in temp dirs, miners; Redis dumps written as crontabs.",
     },
     run: |ctx| {
-        let mut files = vec![PathBuf::from("/etc/crontab"), PathBuf::from("/etc/anacrontab")];
-        files.extend(dir_files(ctx, &["/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly", "/var/spool/cron", "/var/spool/cron/crontabs", "/var/spool/cron/tabs"]));
+        let mut files = vec![
+            PathBuf::from("/etc/crontab"),
+            PathBuf::from("/etc/anacrontab"),
+        ];
+        files.extend(dir_files(
+            ctx,
+            &[
+                "/etc/cron.d",
+                "/etc/cron.hourly",
+                "/etc/cron.daily",
+                "/etc/cron.weekly",
+                "/etc/cron.monthly",
+                "/var/spool/cron",
+                "/var/spool/cron/crontabs",
+                "/var/spool/cron/tabs",
+            ],
+        ));
         for path in files {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             if text.contains("REDIS00") {
                 let ev = ctx.file_evidence(&path);
                 let mut f = ctx
@@ -82,9 +110,15 @@ pub const AT: Check = Check {
             if path.file_name().is_some_and(|n| n == ".SEQ") {
                 continue;
             }
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             // at's job file is a shell script: environment setup first, the user's commands last.
-            let body: Vec<&str> = text.lines().rev().take_while(|l| !l.starts_with("cd ") && !l.contains("Execution directory")).collect();
+            let body: Vec<&str> = text
+                .lines()
+                .rev()
+                .take_while(|l| !l.starts_with("cd ") && !l.contains("Execution directory"))
+                .collect();
             let excerpt = body.iter().rev().copied().collect::<Vec<_>>().join("; ");
             let worst = indicators::worst(&excerpt);
             let ev = ctx.file_evidence(&path).excerpt(&excerpt);
@@ -102,10 +136,21 @@ pub const AT: Check = Check {
 };
 
 const UNIT_DIRS: &[&str] = &[
-    "/etc/systemd/system", "/etc/systemd/user", "/usr/lib/systemd/system", "/lib/systemd/system", "/usr/local/lib/systemd/system",
-    "/run/systemd/system", "/run/systemd/transient", "/usr/lib/systemd/user",
+    "/etc/systemd/system",
+    "/etc/systemd/user",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/run/systemd/system",
+    "/run/systemd/transient",
+    "/usr/lib/systemd/user",
 ];
-const GENERATOR_DIRS: &[&str] = &["/etc/systemd/system-generators", "/usr/local/lib/systemd/system-generators", "/run/systemd/system-generators", "/etc/systemd/user-generators"];
+const GENERATOR_DIRS: &[&str] = &[
+    "/etc/systemd/system-generators",
+    "/usr/local/lib/systemd/system-generators",
+    "/run/systemd/system-generators",
+    "/etc/systemd/user-generators",
+];
 
 /// Checklist row 14.
 pub const SYSTEMD: Check = Check {
@@ -125,7 +170,9 @@ pub const SYSTEMD: Check = Check {
         }
         let mut units = Vec::new();
         for dir in dirs {
-            let Ok(entries) = ctx.src.read_dir(&dir) else { continue };
+            let Ok(entries) = ctx.src.read_dir(&dir) else {
+                continue;
+            };
             for e in entries {
                 let p = dir.join(&e.name);
                 match e.kind {
@@ -139,28 +186,56 @@ pub const SYSTEMD: Check = Check {
         let dpkg_present = ctx.facts.dpkg(ctx.src).present;
         let mut seen = std::collections::HashSet::new();
         for path in units {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             if !seen.insert((path.clone(), text.len())) {
                 continue;
             }
             let mut reported = false;
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim();
-                let Some((key, value)) = t.split_once('=') else { continue };
+                let Some((key, value)) = t.split_once('=') else {
+                    continue;
+                };
                 if !key.trim().starts_with("Exec") {
                     continue;
                 }
                 let value = value.trim().trim_start_matches(['-', '@', '+', '!', ':']);
                 if let Some(ind) = indicators::worst(value).or_else(|| temp_program(value)) {
-                    report_command(ctx, &path, i as u64 + 1, t, "systemd unit", &ind, Severity::High);
+                    report_command(
+                        ctx,
+                        &path,
+                        i as u64 + 1,
+                        t,
+                        "systemd unit",
+                        &ind,
+                        Severity::High,
+                    );
                     reported = true;
                 }
             }
             let shown = path.to_string_lossy().into_owned();
-            let in_etc = shown.starts_with("/etc/systemd/system/") && !shown.contains(".wants/") && !shown.contains(".requires/");
-            let is_link = ctx.src.symlink_metadata(&path).map(|m| m.kind == FileKind::Symlink).unwrap_or(false);
-            if !reported && dpkg_present && in_etc && !is_link && (shown.ends_with(".service") || shown.ends_with(".timer")) && !ctx.facts.dpkg(ctx.src).owns(&shown) {
-                let ev = ctx.file_evidence(&path).excerpt(text.lines().find(|l| l.trim_start().starts_with("ExecStart")).unwrap_or(""));
+            let in_etc = shown.starts_with("/etc/systemd/system/")
+                && !shown.contains(".wants/")
+                && !shown.contains(".requires/");
+            let is_link = ctx
+                .src
+                .symlink_metadata(&path)
+                .map(|m| m.kind == FileKind::Symlink)
+                .unwrap_or(false);
+            if !reported
+                && dpkg_present
+                && in_etc
+                && !is_link
+                && (shown.ends_with(".service") || shown.ends_with(".timer"))
+                && !ctx.facts.dpkg(ctx.src).owns(&shown)
+            {
+                let ev = ctx.file_evidence(&path).excerpt(
+                    text.lines()
+                        .find(|l| l.trim_start().starts_with("ExecStart"))
+                        .unwrap_or(""),
+                );
                 let mut f = ctx
                     .finding(format!("systemd unit {} is not from any package", shown))
                     .explain("Units in /etc/systemd/system written by hand are normal for some admins, but also where attackers put their services; this one belongs to no package.")
@@ -202,7 +277,12 @@ pub const RC: Check = Check {
         description: "Reads /etc/rc.local, /etc/rc.d/rc.local, /etc/inittab, /etc/conf.d/local.start and /etc/init.d scripts: downloads, shells and temp-dir programs; init.d scripts owned by no package.",
     },
     run: |ctx| {
-        for p in ["/etc/rc.local", "/etc/rc.d/rc.local", "/etc/conf.d/local.start", "/etc/inittab"] {
+        for p in [
+            "/etc/rc.local",
+            "/etc/rc.d/rc.local",
+            "/etc/conf.d/local.start",
+            "/etc/inittab",
+        ] {
             let path = Path::new(p);
             if let Some(text) = read_config(ctx, path) {
                 scan_exec_lines(ctx, path, &text, "Boot script", Severity::High);
@@ -210,14 +290,20 @@ pub const RC: Check = Check {
         }
         let dpkg_present = ctx.facts.dpkg(ctx.src).present;
         for path in dir_files(ctx, &["/etc/init.d"]) {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             let shown = path.to_string_lossy().into_owned();
             let owned = ctx.facts.dpkg(ctx.src).owns(&shown);
             if owned {
                 continue;
             }
             scan_exec_lines(ctx, &path, &text, "init.d script", Severity::High);
-            if dpkg_present && !indicators::classify(&text).iter().any(|i| i.severity >= Severity::High) {
+            if dpkg_present
+                && !indicators::classify(&text)
+                    .iter()
+                    .any(|i| i.severity >= Severity::High)
+            {
                 let ev = ctx.file_evidence(&path);
                 let mut f = ctx
                     .finding(format!("init script {shown} is not from any package"))
@@ -233,7 +319,10 @@ pub const RC: Check = Check {
     },
 };
 
-const ALIASED_TOOLS: &[&str] = &["ls", "ps", "netstat", "ss", "ssh", "sudo", "su", "top", "lsof", "find", "kill", "passwd", "who", "w", "last"];
+const ALIASED_TOOLS: &[&str] = &[
+    "ls", "ps", "netstat", "ss", "ssh", "sudo", "su", "top", "lsof", "find", "kill", "passwd",
+    "who", "w", "last",
+];
 
 /// Checklist row 16.
 pub const SHELL_PROFILE: Check = Check {
@@ -247,15 +336,38 @@ pub const SHELL_PROFILE: Check = Check {
         description: "Reads /etc/profile, /etc/profile.d/*, /etc/bash.bashrc, /etc/zsh/* and every home's .bashrc/.bash_profile/.profile/.bash_logout/.zshrc: aliases that hide or hijack ls/ps/ssh/sudo, PROMPT_COMMAND, LD_PRELOAD exports, traps, and attacker commands that run at each login.",
     },
     run: |ctx| {
-        let mut files: Vec<PathBuf> = ["/etc/profile", "/etc/bash.bashrc", "/etc/bashrc", "/etc/zsh/zshrc", "/etc/zsh/zprofile", "/etc/zshrc", "/etc/environment"].iter().map(PathBuf::from).collect();
+        let mut files: Vec<PathBuf> = [
+            "/etc/profile",
+            "/etc/bash.bashrc",
+            "/etc/bashrc",
+            "/etc/zsh/zshrc",
+            "/etc/zsh/zprofile",
+            "/etc/zshrc",
+            "/etc/environment",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
         files.extend(files_in(ctx, Path::new("/etc/profile.d")));
         for (_, home) in ctx.facts.homes(ctx.src) {
-            for n in [".bashrc", ".bash_profile", ".bash_login", ".profile", ".bash_logout", ".zshrc", ".zprofile", ".zlogin", ".zshenv"] {
+            for n in [
+                ".bashrc",
+                ".bash_profile",
+                ".bash_login",
+                ".profile",
+                ".bash_logout",
+                ".zshrc",
+                ".zprofile",
+                ".zlogin",
+                ".zshenv",
+            ] {
                 files.push(home.join(n));
             }
         }
         for path in files {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim();
                 if t.is_empty() || t.starts_with('#') {
@@ -264,17 +376,49 @@ pub const SHELL_PROFILE: Check = Check {
                 let hit: Option<(Severity, String)> = if let Some(rest) = t.strip_prefix("alias ") {
                     let name = rest.split('=').next().unwrap_or("").trim();
                     let body = rest.split_once('=').map(|(_, b)| b).unwrap_or("");
-                    let benign_flags = body.trim_matches(['\'', '"']).split_whitespace().next().is_some_and(|cmd| cmd == name) && !body.contains(';') && !body.contains('|') && !body.contains("grep -v");
-                    (ALIASED_TOOLS.contains(&name) && !benign_flags).then(|| (Severity::High, format!("redefines `{name}` with an alias that runs something else")))
+                    let benign_flags = body
+                        .trim_matches(['\'', '"'])
+                        .split_whitespace()
+                        .next()
+                        .is_some_and(|cmd| cmd == name)
+                        && !body.contains(';')
+                        && !body.contains('|')
+                        && !body.contains("grep -v");
+                    (ALIASED_TOOLS.contains(&name) && !benign_flags).then(|| {
+                        (
+                            Severity::High,
+                            format!("redefines `{name}` with an alias that runs something else"),
+                        )
+                    })
                 } else if t.contains("PROMPT_COMMAND") && t.contains('=') {
-                    let sev = if indicators::worst(t).is_some() { Severity::Critical } else { Severity::Medium };
-                    Some((sev, "sets PROMPT_COMMAND, which runs before every prompt".into()))
+                    let sev = if indicators::worst(t).is_some() {
+                        Severity::Critical
+                    } else {
+                        Severity::Medium
+                    };
+                    Some((
+                        sev,
+                        "sets PROMPT_COMMAND, which runs before every prompt".into(),
+                    ))
                 } else if t.contains("LD_PRELOAD") && (t.contains("export") || t.contains('=')) {
-                    Some((Severity::High, "exports LD_PRELOAD, injecting a library into every program".into()))
-                } else if t.starts_with("trap ") && !t.contains("EXIT") && indicators::worst(t).is_some() {
-                    Some((Severity::High, "sets a signal trap that runs attacker commands".into()))
+                    Some((
+                        Severity::High,
+                        "exports LD_PRELOAD, injecting a library into every program".into(),
+                    ))
+                } else if t.starts_with("trap ")
+                    && !t.contains("EXIT")
+                    && indicators::worst(t).is_some()
+                {
+                    Some((
+                        Severity::High,
+                        "sets a signal trap that runs attacker commands".into(),
+                    ))
                 } else {
-                    indicators::worst(t).filter(|w| w.severity >= Severity::High || w.tactic == Tactic::AntiForensics).map(|w| (w.severity.max(Severity::High), w.reason.to_string()))
+                    indicators::worst(t)
+                        .filter(|w| {
+                            w.severity >= Severity::High || w.tactic == Tactic::AntiForensics
+                        })
+                        .map(|w| (w.severity.max(Severity::High), w.reason.to_string()))
                 };
                 let Some((sev, what)) = hit else { continue };
                 let ev = ctx.file_evidence(&path).line(i as u64 + 1).excerpt(t);
@@ -307,7 +451,10 @@ pub const LD_PRELOAD: Check = Check {
         let preload = Path::new("/etc/ld.so.preload");
         if let Some(text) = read_config(ctx, preload) {
             for (i, line) in text.lines().enumerate() {
-                for lib in line.split([' ', '\t', ':']).filter(|w| !w.is_empty() && !w.starts_with('#')) {
+                for lib in line
+                    .split([' ', '\t', ':'])
+                    .filter(|w| !w.is_empty() && !w.starts_with('#'))
+                {
                     let ev = ctx.file_evidence(preload).line(i as u64 + 1).excerpt(lib);
                     let f = ctx
                         .finding(format!("/etc/ld.so.preload loads {lib} into every program"))
@@ -322,10 +469,16 @@ pub const LD_PRELOAD: Check = Check {
         let mut confs = vec![PathBuf::from("/etc/ld.so.conf")];
         confs.extend(files_in(ctx, Path::new("/etc/ld.so.conf.d")));
         for path in confs {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim();
-                if t.starts_with('/') && (is_suspicious_location(&format!("{t}/")) || t.starts_with("/home/") || t.starts_with("/root")) {
+                if t.starts_with('/')
+                    && (is_suspicious_location(&format!("{t}/"))
+                        || t.starts_with("/home/")
+                        || t.starts_with("/root"))
+                {
                     let mut f = ctx
                         .finding(format!("Library search path {t} in {}", path.display()))
                         .explain("Libraries in this directory are found before the system's; a world-writable or hidden directory here lets an attacker replace any library.")
@@ -337,14 +490,26 @@ pub const LD_PRELOAD: Check = Check {
             }
         }
         if let Some(live) = ctx.facts.live(ctx.src) {
-            let hits: Vec<_> = live.processes.iter().filter(|p| !p.ld_env.is_empty()).map(|p| (p.pid, p.name.clone(), p.ld_env.clone())).collect();
+            let hits: Vec<_> = live
+                .processes
+                .iter()
+                .filter(|p| !p.ld_env.is_empty())
+                .map(|p| (p.pid, p.name.clone(), p.ld_env.clone()))
+                .collect();
             for (pid, name, env) in hits {
                 let mut f = ctx
                     .finding(format!("Process {pid} ({name}) runs with {}", env.join(" ")))
                     .explain("A library is injected into this process through its environment; legitimate uses exist (debugging, jemalloc) but so do rootkits and credential stealers.")
                     .recommend("Identify the library and why it is preloaded; preserve it.")
                     .evidence(firewarden_model::Evidence::process(pid).excerpt(env.join(" ")));
-                f.severity = if env.iter().any(|v| is_suspicious_location(v.split('=').nth(1).unwrap_or(""))) { Severity::Critical } else { Severity::Medium };
+                f.severity = if env
+                    .iter()
+                    .any(|v| is_suspicious_location(v.split('=').nth(1).unwrap_or("")))
+                {
+                    Severity::Critical
+                } else {
+                    Severity::Medium
+                };
                 ctx.report(f);
             }
         }
@@ -364,13 +529,43 @@ pub const UDEV: Check = Check {
         description: "Reads udev rules in /etc/udev/rules.d, /run/udev/rules.d and /usr/lib/udev/rules.d: RUN+= actions that start shells, downloaders or programs in temp dirs (a root trigger on every device event).",
     },
     run: |ctx| {
-        for path in dir_files(ctx, &["/etc/udev/rules.d", "/run/udev/rules.d", "/usr/lib/udev/rules.d", "/lib/udev/rules.d"]) {
-            let Some(text) = read_config(ctx, &path) else { continue };
+        for path in dir_files(
+            ctx,
+            &[
+                "/etc/udev/rules.d",
+                "/run/udev/rules.d",
+                "/usr/lib/udev/rules.d",
+                "/lib/udev/rules.d",
+            ],
+        ) {
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
-                let Some(pos) = line.find("RUN+=").or_else(|| line.find("RUN=")).or_else(|| line.find("PROGRAM=")) else { continue };
+                let Some(pos) = line
+                    .find("RUN+=")
+                    .or_else(|| line.find("RUN="))
+                    .or_else(|| line.find("PROGRAM="))
+                else {
+                    continue;
+                };
                 let action = &line[pos..];
-                if let Some(ind) = indicators::worst(action).or_else(|| temp_program(action.trim_start_matches(|c: char| c != '"').trim_matches('"'))) {
-                    report_command(ctx, &path, i as u64 + 1, line.trim(), "udev rule", &ind, Severity::High);
+                if let Some(ind) = indicators::worst(action).or_else(|| {
+                    temp_program(
+                        action
+                            .trim_start_matches(|c: char| c != '"')
+                            .trim_matches('"'),
+                    )
+                }) {
+                    report_command(
+                        ctx,
+                        &path,
+                        i as u64 + 1,
+                        line.trim(),
+                        "udev rule",
+                        &ind,
+                        Severity::High,
+                    );
                 }
             }
         }
@@ -395,25 +590,55 @@ pub const AUTOSTART: Check = Check {
             desktop.extend(files_in(ctx, &home.join(".config/autostart")));
         }
         for path in desktop {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 if let Some(cmd) = line.strip_prefix("Exec=")
                     && let Some(ind) = indicators::worst(cmd).or_else(|| temp_program(cmd))
                 {
-                    report_command(ctx, &path, i as u64 + 1, line, "Autostart entry", &ind, Severity::High);
+                    report_command(
+                        ctx,
+                        &path,
+                        i as u64 + 1,
+                        line,
+                        "Autostart entry",
+                        &ind,
+                        Severity::High,
+                    );
                 }
             }
         }
         for path in dir_files(ctx, &["/etc/update-motd.d"]) {
             if let Some(text) = read_config(ctx, &path) {
-                scan_commands(ctx, &path, &text, "motd script (runs as root at every login)", Severity::High);
+                scan_commands(
+                    ctx,
+                    &path,
+                    &text,
+                    "motd script (runs as root at every login)",
+                    Severity::High,
+                );
             }
         }
         for path in dir_files(ctx, &["/etc/apt/apt.conf.d", "/etc/dpkg/dpkg.cfg.d"]) {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
-                if (line.contains("Invoke") || line.contains("post-invoke") || line.contains("pre-invoke")) && let Some(ind) = indicators::worst(line).or_else(|| temp_program(line)) {
-                    report_command(ctx, &path, i as u64 + 1, line.trim(), "Package-manager hook", &ind, Severity::High);
+                if (line.contains("Invoke")
+                    || line.contains("post-invoke")
+                    || line.contains("pre-invoke"))
+                    && let Some(ind) = indicators::worst(line).or_else(|| temp_program(line))
+                {
+                    report_command(
+                        ctx,
+                        &path,
+                        i as u64 + 1,
+                        line.trim(),
+                        "Package-manager hook",
+                        &ind,
+                        Severity::High,
+                    );
                 }
             }
         }
@@ -436,7 +661,9 @@ pub const INETD: Check = Check {
         let mut files = vec![PathBuf::from("/etc/inetd.conf")];
         files.extend(dir_files(ctx, &["/etc/xinetd.d"]));
         for path in files {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim();
                 if t.starts_with('#') {
@@ -445,7 +672,10 @@ pub const INETD: Check = Check {
                 let shell = t.split_whitespace().any(|w| {
                     let w = w.trim_start_matches("server=").trim_start_matches('=');
                     let base = w.rsplit('/').next().unwrap_or("");
-                    matches!(base, "sh" | "bash" | "dash" | "zsh" | "ksh" | "python" | "python3" | "perl") && w.starts_with('/')
+                    matches!(
+                        base,
+                        "sh" | "bash" | "dash" | "zsh" | "ksh" | "python" | "python3" | "perl"
+                    ) && w.starts_with('/')
                 }) || t.contains("-i") && t.contains("/bin/sh");
                 if shell {
                     let ev = ctx.file_evidence(&path).line(i as u64 + 1).excerpt(t);

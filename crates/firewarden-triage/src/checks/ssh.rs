@@ -16,24 +16,41 @@ fn key_files(ctx: &mut Ctx) -> Vec<(String, PathBuf)> {
             c.lines()
                 .filter_map(|l| {
                     let t = l.trim();
-                    t.to_ascii_lowercase().starts_with("authorizedkeysfile").then(|| t.split_whitespace().skip(1).map(str::to_string).collect::<Vec<_>>())
+                    t.to_ascii_lowercase()
+                        .starts_with("authorizedkeysfile")
+                        .then(|| {
+                            t.split_whitespace()
+                                .skip(1)
+                                .map(str::to_string)
+                                .collect::<Vec<_>>()
+                        })
                 })
                 .flatten()
                 .collect()
         })
         .unwrap_or_default();
     for (user, home) in ctx.facts.homes(ctx.src) {
-        let mut names = vec![".ssh/authorized_keys".to_string(), ".ssh/authorized_keys2".to_string()];
+        let mut names = vec![
+            ".ssh/authorized_keys".to_string(),
+            ".ssh/authorized_keys2".to_string(),
+        ];
         names.extend(extra.iter().filter(|e| !e.contains('%')).cloned());
         for name in names {
-            let p = if name.starts_with('/') { PathBuf::from(&name) } else { home.join(&name) };
+            let p = if name.starts_with('/') {
+                PathBuf::from(&name)
+            } else {
+                home.join(&name)
+            };
             if !out.iter().any(|(_, q)| q == &p) {
                 out.push((user.clone(), p));
             }
         }
         for e in &extra {
             if e.contains("%u") || e.contains("%h") {
-                let p = PathBuf::from(e.replace("%u", &user).replace("%h", &home.to_string_lossy()));
+                let p = PathBuf::from(
+                    e.replace("%u", &user)
+                        .replace("%h", &home.to_string_lossy()),
+                );
                 let p = if p.is_absolute() { p } else { home.join(p) };
                 if !out.iter().any(|(_, q)| q == &p) {
                     out.push((user.clone(), p));
@@ -56,9 +73,17 @@ pub const AUTHORIZED_KEYS: Check = Check {
         description: "Reads every account's authorized_keys (and AuthorizedKeysFile): botnet keys (Outlaw's `mdrfckr`), forced commands and options, keys in service accounts, keys added inside the incident window, files writable by others, and Redis dump files written as authorized_keys.",
     },
     run: |ctx| {
-        let service: Vec<String> = ctx.facts.passwd(ctx.src).iter().filter(|e| e.uid != 0 && (e.uid < 1000 || !e.has_login_shell())).map(|e| e.name.clone()).collect();
+        let service: Vec<String> = ctx
+            .facts
+            .passwd(ctx.src)
+            .iter()
+            .filter(|e| e.uid != 0 && (e.uid < 1000 || !e.has_login_shell()))
+            .map(|e| e.name.clone())
+            .collect();
         for (user, path) in key_files(ctx) {
-            let Ok((bytes, _)) = firewarden_source::read_capped(ctx.src, &path, 4 << 20) else { continue };
+            let Ok((bytes, _)) = firewarden_source::read_capped(ctx.src, &path, 4 << 20) else {
+                continue;
+            };
             let base = ctx.file_evidence(&path);
             let mtime = base.mtime;
             if bytes.windows(5).any(|w| w == b"REDIS") {
@@ -85,31 +110,52 @@ pub const AUTHORIZED_KEYS: Check = Check {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim();
-                if t.is_empty() || t.starts_with('#') || !(t.contains("ssh-") || t.contains("ecdsa-") || t.contains("sk-")) {
+                if t.is_empty()
+                    || t.starts_with('#')
+                    || !(t.contains("ssh-") || t.contains("ecdsa-") || t.contains("sk-"))
+                {
                     continue;
                 }
                 let lower = t.to_ascii_lowercase();
-                let options = !(t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-"));
+                let options =
+                    !(t.starts_with("ssh-") || t.starts_with("ecdsa-") || t.starts_with("sk-"));
                 let comment = t.split_whitespace().last().unwrap_or("");
                 let mut reasons: Vec<(Severity, String)> = Vec::new();
                 for (marker, who) in BOTNET_KEY_MARKERS {
                     if comment.to_ascii_lowercase().contains(marker) {
-                        reasons.push((Severity::Critical, format!("the key's comment `{comment}` is the signature of the {who}")));
+                        reasons.push((
+                            Severity::Critical,
+                            format!("the key's comment `{comment}` is the signature of the {who}"),
+                        ));
                     }
                 }
                 if options && lower.contains("command=") {
-                    let sev = if crate::indicators::worst(t).is_some() { Severity::Critical } else { Severity::Medium };
+                    let sev = if crate::indicators::worst(t).is_some() {
+                        Severity::Critical
+                    } else {
+                        Severity::Medium
+                    };
                     reasons.push((sev, "the key forces a command (`command=`), a way to run a payload at each login".into()));
                 }
                 if service.contains(&user) {
-                    reasons.push((Severity::High, format!("`{user}` is a service account, which has no reason to accept SSH keys")));
+                    reasons.push((
+                        Severity::High,
+                        format!(
+                            "`{user}` is a service account, which has no reason to accept SSH keys"
+                        ),
+                    ));
                 }
                 if let (Some(since), Some(m)) = (ctx.opts.since, mtime)
                     && m >= since
                 {
-                    reasons.push((Severity::Medium, format!("the file was modified at {m}, inside the incident window")));
+                    reasons.push((
+                        Severity::Medium,
+                        format!("the file was modified at {m}, inside the incident window"),
+                    ));
                 }
-                let Some(sev) = reasons.iter().map(|r| r.0).max() else { continue };
+                let Some(sev) = reasons.iter().map(|r| r.0).max() else {
+                    continue;
+                };
                 let why: Vec<String> = reasons.into_iter().map(|r| r.1).collect();
                 let mut f = ctx
                     .finding(format!("Suspicious SSH key for `{user}`: {}", why[0]))
@@ -141,17 +187,28 @@ pub const CONFIG: Check = Check {
         configs.extend(super::files_in(ctx, Path::new("/etc/ssh/sshd_config.d")));
         let mut ports = Vec::new();
         for path in configs {
-            let Some(text) = read_config(ctx, &path) else { continue };
+            let Some(text) = read_config(ctx, &path) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim();
                 let mut words = t.split_whitespace();
-                let (Some(key), Some(value)) = (words.next(), words.next()) else { continue };
+                let (Some(key), Some(value)) = (words.next(), words.next()) else {
+                    continue;
+                };
                 let key_l = key.to_ascii_lowercase();
                 let value_l = value.to_ascii_lowercase();
                 let (sev, what) = match key_l.as_str() {
-                    "permitemptypasswords" if value_l == "yes" => (Severity::High, "allows logins with empty passwords"),
-                    "permitrootlogin" if value_l == "yes" => (Severity::Medium, "allows root to log in with a password"),
-                    "authorizedkeyscommand" if value_l != "none" => (Severity::Medium, "fetches authorized keys from a program (AuthorizedKeysCommand)"),
+                    "permitemptypasswords" if value_l == "yes" => {
+                        (Severity::High, "allows logins with empty passwords")
+                    }
+                    "permitrootlogin" if value_l == "yes" => {
+                        (Severity::Medium, "allows root to log in with a password")
+                    }
+                    "authorizedkeyscommand" if value_l != "none" => (
+                        Severity::Medium,
+                        "fetches authorized keys from a program (AuthorizedKeysCommand)",
+                    ),
                     "port" => {
                         ports.push((value.to_string(), i as u64 + 1, path.clone()));
                         continue;
@@ -176,7 +233,11 @@ pub const CONFIG: Check = Check {
                 .recommend("Confirm each port with the system owner; remove unknown ones.")
                 .evidence(ctx.file_evidence(&path).line(line).excerpt(format!("Port {port}")));
             let mut f = f;
-            f.severity = if ports.len() > 1 { Severity::Medium } else { Severity::Low };
+            f.severity = if ports.len() > 1 {
+                Severity::Medium
+            } else {
+                Severity::Low
+            };
             ctx.report(f);
         }
         let mut rc = vec![(String::from("all users"), PathBuf::from("/etc/ssh/sshrc"))];
@@ -193,7 +254,11 @@ pub const CONFIG: Check = Check {
                             .explain(format!("`{t}` runs a program every time `{user}` connects somewhere; it can hijack or log the connection."))
                             .recommend("Confirm the line with the account's owner; remove it otherwise.")
                             .evidence(ctx.file_evidence(&cfg).line(i as u64 + 1).excerpt(t));
-                        f.severity = if crate::indicators::worst(t).is_some() { Severity::High } else { Severity::Low };
+                        f.severity = if crate::indicators::worst(t).is_some() {
+                            Severity::High
+                        } else {
+                            Severity::Low
+                        };
                         ctx.report(f);
                     }
                 }
@@ -201,14 +266,22 @@ pub const CONFIG: Check = Check {
         }
         for (user, path) in rc {
             if let Some(text) = read_config(ctx, &path) {
-                let ev = ctx.file_evidence(&path).excerpt(text.lines().find(|l| !l.trim().is_empty() && !l.starts_with('#')).unwrap_or(""));
+                let ev = ctx.file_evidence(&path).excerpt(
+                    text.lines()
+                        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                        .unwrap_or(""),
+                );
                 let mut f = ctx
                     .finding(format!("SSH login script {} runs at every login of {user}", path.display()))
                     .explain("sshd runs this script at each login before the shell starts; it is rarely used legitimately and is a known persistence spot.")
                     .recommend("Read the script; preserve and remove it unless the owner put it there.")
                     .evidence(ev.clone())
                     .at_time(ev.mtime);
-                f.severity = if crate::indicators::worst(&text).is_some() { Severity::Critical } else { Severity::High };
+                f.severity = if crate::indicators::worst(&text).is_some() {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                };
                 ctx.report_with_event(f, EventKind::Persistence, None, None);
             }
         }

@@ -1,0 +1,96 @@
+//! `firewarden triage`: cause analysis of a live host or a mounted image.
+
+use crate::output::OutputArgs;
+use anyhow::{Context, Result, bail};
+use firewarden_model::{Severity, Timestamp};
+use firewarden_source::{FsSource, Source};
+use firewarden_triage::TriageOptions;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Analyse a Linux system: how the attacker got in, what they did, what is still there.
+///
+/// Reads files, logs and /proc directly (never runs the host's own tools) and never writes to the
+/// analysed system.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  firewarden triage                                 # this host, live\n  firewarden triage --root /mnt/evidence            # a mounted image or extracted tree\n  firewarden triage --since 2026-11-20 --min-severity medium\n  firewarden triage --only linux.logins --auth-log ./auth.log\n  firewarden triage --format json -o triage.json    # for machines and the case platform\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error."
+)]
+pub struct Args {
+    /// Analyse this directory (a mounted image or extracted tree) instead of the live host.
+    /// Symlinks inside it resolve inside it; nothing outside it is read.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Also analyse this auth log (syslog format, plain or .gz); may be repeated.
+    #[arg(long = "auth-log", value_name = "FILE")]
+    auth_logs: Vec<PathBuf>,
+    /// Run only these checks (ids or prefixes such as `linux.persistence`); comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "CHECK")]
+    only: Vec<String>,
+    /// Skip these checks (ids or prefixes); comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "CHECK")]
+    skip: Vec<String>,
+    /// Report findings at or above this severity: info, low, medium, high, critical.
+    #[arg(long, default_value = "low")]
+    min_severity: Severity,
+    /// Start of the incident window (YYYY-MM-DD or RFC 3339, UTC): lists files changed since,
+    /// and drops older events from the timeline.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    since: Option<Timestamp>,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+fn parse_time(s: &str) -> Result<Timestamp, String> {
+    Timestamp::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"))
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let known: Vec<&str> = firewarden_triage::catalogue()
+        .iter()
+        .map(|c| c.meta.id)
+        .collect();
+    for pat in args.only.iter().chain(&args.skip) {
+        if !known
+            .iter()
+            .any(|id| *id == pat || id.starts_with(&format!("{pat}.")))
+        {
+            bail!("no check matches `{pat}` (see `firewarden checks`)");
+        }
+    }
+    let src: Box<dyn Source> = match &args.root {
+        Some(dir) => Box::new(
+            FsSource::root(dir).with_context(|| format!("cannot open root {}", dir.display()))?,
+        ),
+        None => Box::new(FsSource::live()),
+    };
+    for log in &args.auth_logs {
+        std::fs::metadata(log)
+            .with_context(|| format!("cannot read auth log {}", log.display()))?;
+    }
+    let opts = TriageOptions {
+        only: args.only,
+        skip: args.skip,
+        min_severity: args.min_severity,
+        since: args.since,
+        auth_logs: args.auth_logs,
+        threads: args.threads,
+    };
+    let progress = crate::progress::Progress::new();
+    let report =
+        progress.run(|| firewarden_triage::run(src.as_ref(), &opts, &|p| progress.update(p)));
+    args.out.write(&firewarden_report::render(
+        &report,
+        args.out.format,
+        args.out.colour(),
+    ))?;
+    Ok(if report.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
