@@ -66,8 +66,12 @@ pub enum OtherKind {
 pub struct AuthData {
     /// Files read, in order.
     pub files: Vec<String>,
-    /// sshd/PAM authentication events, oldest first when times are known.
-    pub records: Vec<AuthRecord>,
+    /// Failure statistics per remote address, aggregated while streaming (logs can be huge).
+    pub ips: HashMap<String, IpStats>,
+    /// Accepted logins, in log order, each with the failures its address had before it.
+    pub accepted: Vec<(AuthRecord, u64)>,
+    /// Addresses that failed against each account (bounded), for distributed attacks.
+    pub user_ips: HashMap<String, HashSet<String>>,
     /// useradd and sudo events.
     pub other: Vec<AuthOther>,
     /// Lines read in total.
@@ -104,38 +108,53 @@ impl IpStats {
     }
 }
 
+/// Most accounts and addresses per account tracked for distributed-attack detection.
+const MAX_TRACKED_USERS: usize = 100_000;
+const MAX_IPS_PER_USER: usize = 1_000;
+
 impl AuthData {
     /// Failure statistics per remote address.
-    pub fn by_ip(&self) -> HashMap<String, IpStats> {
-        let mut map: HashMap<String, IpStats> = HashMap::new();
-        for r in &self.records {
-            let Some(ip) = &r.ip else { continue };
-            if r.kind == AuthKind::Accepted {
-                continue;
+    pub fn by_ip(&self) -> &HashMap<String, IpStats> {
+        &self.ips
+    }
+
+    /// Adds one event in log order.
+    fn add(&mut self, r: AuthRecord) {
+        let Some(ip) = r.ip.clone() else { return };
+        if r.kind == AuthKind::Accepted {
+            let before = self.ips.get(&ip).map_or(0, IpStats::attempts);
+            self.accepted.push((r, before));
+            return;
+        }
+        let s = self.ips.entry(ip.clone()).or_default();
+        let n = u64::from(r.count);
+        match r.kind {
+            AuthKind::Failed => s.failed += n,
+            AuthKind::PamFailure => s.pam += n,
+            AuthKind::InvalidUser => s.invalid += n,
+            AuthKind::Accepted => {}
+        }
+        if let Some(t) = r.time {
+            if s.first_failure.as_ref().is_none_or(|(f, _, _)| t < *f) {
+                s.first_failure = Some((t, r.path.clone(), r.line));
             }
-            let s = map.entry(ip.clone()).or_default();
-            let n = u64::from(r.count);
-            match r.kind {
-                AuthKind::Failed => s.failed += n,
-                AuthKind::PamFailure => s.pam += n,
-                AuthKind::InvalidUser => s.invalid += n,
-                AuthKind::Accepted => {}
-            }
-            if let Some(u) = &r.user
-                && s.users.len() < 1000
-            {
-                s.users.insert(u.clone());
-            }
-            if let Some(t) = r.time {
-                if s.first_failure.as_ref().is_none_or(|(f, _, _)| t < *f) {
-                    s.first_failure = Some((t, r.path.clone(), r.line));
-                }
-                if s.last_failure.is_none_or(|l| t > l) {
-                    s.last_failure = Some(t);
-                }
+            if s.last_failure.is_none_or(|l| t > l) {
+                s.last_failure = Some(t);
             }
         }
-        map
+        if let Some(u) = r.user {
+            if s.users.len() < 1000 {
+                s.users.insert(u.clone());
+            }
+            let tracked = self.user_ips.len();
+            if let Some(set) = self.user_ips.get_mut(&u) {
+                if set.len() < MAX_IPS_PER_USER {
+                    set.insert(ip);
+                }
+            } else if tracked < MAX_TRACKED_USERS {
+                self.user_ips.insert(u, HashSet::from([ip]));
+            }
+        }
     }
 }
 
@@ -382,7 +401,6 @@ impl Facts {
             }
             data.files.push(shown);
         }
-        data.records.sort_by_key(|r| r.time);
         data.other.sort_by_key(|r| r.time);
         data
     }
@@ -433,7 +451,7 @@ impl Facts {
             let time = years.resolve(line.time);
             if line.program.starts_with("sshd") {
                 if let Some(ev) = parse_auth_message(line.message) {
-                    data.records.push(AuthRecord {
+                    data.add(AuthRecord {
                         time,
                         kind: ev.kind,
                         user: ev.user,

@@ -2,7 +2,6 @@
 
 use crate::TriageOptions;
 use crate::facts::Facts;
-use firewarden_artifacts::sshd::AuthKind;
 use firewarden_model::{EventKind, Severity, Storyline, Timestamp, TriageReport, human_duration};
 use firewarden_source::Source;
 
@@ -30,32 +29,19 @@ pub struct Breach {
 
 /// Logins accepted from addresses that failed before them (the brute force that worked).
 pub fn breaches(auth: &crate::facts::AuthData) -> Vec<Breach> {
-    let mut failures: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-    let mut out = Vec::new();
-    for r in &auth.records {
-        let Some(ip) = r.ip.as_deref() else { continue };
-        match r.kind {
-            AuthKind::Failed | AuthKind::PamFailure => {
-                *failures.entry(ip).or_default() += u64::from(r.count)
-            }
-            AuthKind::InvalidUser => {}
-            AuthKind::Accepted => {
-                let before = failures.get(ip).copied().unwrap_or(0);
-                if before >= 3 {
-                    out.push(Breach {
-                        ip: ip.to_string(),
-                        user: r.user.clone().unwrap_or_default(),
-                        time: r.time,
-                        failures_before: before,
-                        method: r.method.clone().unwrap_or_default(),
-                        path: r.path.clone(),
-                        line: r.line,
-                    });
-                }
-            }
-        }
-    }
-    out
+    auth.accepted
+        .iter()
+        .filter(|(_, before)| *before >= 3)
+        .map(|(r, before)| Breach {
+            ip: r.ip.clone().unwrap_or_default(),
+            user: r.user.clone().unwrap_or_default(),
+            time: r.time,
+            failures_before: *before,
+            method: r.method.clone().unwrap_or_default(),
+            path: r.path.clone(),
+            line: r.line,
+        })
+        .collect()
 }
 
 pub(crate) fn build(
@@ -72,6 +58,7 @@ pub(crate) fn build(
             .by_ip()
             .into_iter()
             .filter(|(_, st)| st.attempts() >= BRUTE_FORCE_THRESHOLD)
+            .map(|(ip, st)| (ip.clone(), st.clone()))
             .collect();
         brute.sort_by(|a, b| {
             b.1.attempts()
@@ -97,10 +84,10 @@ pub(crate) fn build(
             }
         } else if !brute.is_empty() {
             let others = if brute.len() > 1 { " and others" } else { "" };
-            let accepted_elsewhere = auth.records.iter().any(|r| {
-                r.kind == AuthKind::Accepted
-                    && r.ip.as_deref().is_some_and(|ip| brute_ips.contains(ip))
-            });
+            let accepted_elsewhere = auth
+                .accepted
+                .iter()
+                .any(|(r, _)| r.ip.as_deref().is_some_and(|ip| brute_ips.contains(ip)));
             let tail = if accepted_elsewhere {
                 "a brute-forcing IP also logged in (see findings)"
             } else {

@@ -3,7 +3,6 @@
 use crate::check::{Check, CheckMeta};
 use crate::facts::log_family;
 use crate::storyline::{BRUTE_FORCE_THRESHOLD, breaches};
-use firewarden_artifacts::sshd::AuthKind;
 use firewarden_artifacts::utmp::{self, Anomaly, RecordType};
 use firewarden_model::{EventKind, Evidence, Severity, TimelineEvent};
 use std::collections::HashMap;
@@ -22,7 +21,7 @@ pub const BRUTE_FORCE: Check = Check {
     },
     run: |ctx| {
         let auth = ctx.facts.auth(ctx.src);
-        let mut stats: Vec<_> = auth.by_ip().into_iter().collect();
+        let mut stats: Vec<_> = auth.by_ip().iter().collect();
         stats.sort_by(|a, b| {
             b.1.attempts()
                 .cmp(&a.1.attempts())
@@ -62,19 +61,12 @@ pub const BRUTE_FORCE: Check = Check {
             } else {
                 Severity::Medium
             };
-            ctx.report_with_event(f, EventKind::FailedLogin, Some(ip.clone()), None);
+            ctx.report_with_event(f, EventKind::FailedLogin, Some(ip.to_string()), None);
         }
         // One account targeted from many addresses (distributed guessing).
-        let mut per_user: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
-        for r in &auth.records {
-            if r.kind != AuthKind::Accepted
-                && let (Some(u), Some(ip)) = (r.user.as_deref(), r.ip.as_deref())
-            {
-                per_user.entry(u).or_default().insert(ip);
-            }
-        }
-        let mut wide: Vec<_> = per_user
-            .into_iter()
+        let mut wide: Vec<_> = auth
+            .user_ips
+            .iter()
             .filter(|(_, ips)| ips.len() >= 20)
             .collect();
         wide.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
@@ -101,9 +93,9 @@ pub const BRUTE_FORCE: Check = Check {
             }
             for (host, n) in per_host {
                 if n as u64 >= BRUTE_FORCE_THRESHOLD
-                    && !stats
-                        .iter()
-                        .any(|(ip, st)| ip == host && st.attempts() >= BRUTE_FORCE_THRESHOLD)
+                    && !stats.iter().any(|(ip, st)| {
+                        ip.as_str() == host && st.attempts() >= BRUTE_FORCE_THRESHOLD
+                    })
                 {
                     let mut f = ctx
                         .finding(format!("SSH brute force from {host}: {n} failed logins in btmp"))
@@ -151,12 +143,9 @@ pub const ATTACKER_LOGIN: Check = Check {
             .by_ip()
             .into_iter()
             .filter(|(_, s)| s.attempts() >= 3)
-            .map(|(ip, _)| ip)
+            .map(|(ip, _)| ip.clone())
             .collect();
-        for r in &auth.records {
-            if r.kind != AuthKind::Accepted {
-                continue;
-            }
+        for (r, _) in &auth.accepted {
             let ip = r.ip.clone().unwrap_or_default();
             let user = r.user.clone().unwrap_or_default();
             ctx.event(TimelineEvent {

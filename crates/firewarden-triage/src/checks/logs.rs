@@ -8,6 +8,7 @@ use firewarden_artifacts::history;
 use firewarden_artifacts::lines::LineReader;
 use firewarden_model::{EventKind, Severity, TimelineEvent};
 use firewarden_source::{FileKind, display_path, open_decompressed};
+use std::ops::Not;
 use std::path::{Path, PathBuf};
 
 const KEY_LOGS: &[&str] = &[
@@ -37,12 +38,7 @@ pub const LOG_TAMPERING: Check = Check {
         if ctx.src.metadata(var_log).is_err() {
             return Ok(());
         }
-        let logins_in_auth = ctx
-            .facts
-            .auth(ctx.src)
-            .records
-            .iter()
-            .any(|r| r.kind == firewarden_artifacts::sshd::AuthKind::Accepted);
+        let logins_in_auth = ctx.facts.auth(ctx.src).accepted.is_empty().not();
         for name in KEY_LOGS {
             let path = var_log.join(name);
             let family = log_family(
