@@ -6,8 +6,8 @@
 //!
 //! let ev = parse_auth_message("Failed password for invalid user admin from 203.0.113.9 port 4242 ssh2").unwrap();
 //! assert_eq!(ev.kind, AuthKind::Failed);
-//! assert_eq!(ev.ip.as_deref(), Some("203.0.113.9"));
-//! assert_eq!(ev.user.as_deref(), Some("admin"));
+//! assert_eq!(ev.ip, Some("203.0.113.9"));
+//! assert_eq!(ev.user, Some("admin"));
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -13,19 +13,19 @@ pub enum AuthKind {
     Accepted,
 }
 
-/// One authentication event.
+/// One authentication event, borrowing from the log line (no allocation on the hot path).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthEvent {
+pub struct AuthEvent<'a> {
     /// What happened.
     pub kind: AuthKind,
     /// Account name tried or used.
-    pub user: Option<String>,
+    pub user: Option<&'a str>,
     /// Remote address (IP or, with UseDNS, a host name).
-    pub ip: Option<String>,
+    pub ip: Option<&'a str>,
     /// Authentication method (`password`, `publickey`, …).
-    pub method: Option<String>,
+    pub method: Option<&'a str>,
     /// Key fingerprint for public-key logins.
-    pub key: Option<String>,
+    pub key: Option<&'a str>,
     /// How many attempts the line stands for (`message repeated N times`, `PAM N more`).
     pub count: u32,
     /// The user did not exist.
@@ -39,13 +39,39 @@ fn valid_host(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_' | b'%'))
 }
 
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+static FOR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" for "));
+static FROM: LazyLock<memchr::memmem::FinderRev<'static>> =
+    LazyLock::new(|| memchr::memmem::FinderRev::new(" from "));
+static AUTH_FAILURE: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("authentication failure"));
+
 fn word_after<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let start = text.find(key)? + key.len();
+    let start = memchr::memmem::find(text.as_bytes(), key.as_bytes())? + key.len();
     text[start..].split_whitespace().next()
 }
 
+fn event<'a>(
+    kind: AuthKind,
+    user: Option<&'a str>,
+    ip: Option<&'a str>,
+    count: u32,
+) -> AuthEvent<'a> {
+    AuthEvent {
+        kind,
+        user,
+        ip: ip.filter(|h| valid_host(h)),
+        method: None,
+        key: None,
+        count,
+        invalid_user: false,
+    }
+}
+
 /// Parses an sshd or PAM message (the part after `sshd[pid]: `).
-pub fn parse_auth_message(msg: &str) -> Option<AuthEvent> {
+pub fn parse_auth_message(msg: &str) -> Option<AuthEvent<'_>> {
     let mut msg = msg.trim();
     let mut count = 1;
     if let Some(rest) = msg.strip_prefix("message repeated ") {
@@ -53,42 +79,36 @@ pub fn parse_auth_message(msg: &str) -> Option<AuthEvent> {
         count = n.trim().parse().ok()?;
         msg = rest.trim().trim_end_matches(']').trim();
     }
-    let event = |kind, user: Option<&str>, ip: Option<&str>| AuthEvent {
-        kind,
-        user: user.map(str::to_string),
-        ip: ip.filter(|h| valid_host(h)).map(str::to_string),
-        method: None,
-        key: None,
-        count,
-        invalid_user: false,
-    };
     for (prefix, kind) in [
         ("Failed ", AuthKind::Failed),
         ("Accepted ", AuthKind::Accepted),
     ] {
         if let Some(rest) = msg.strip_prefix(prefix) {
-            let (method, rest) = rest.split_once(" for ")?;
+            let at_for = FOR.find(rest.as_bytes())?;
+            let (method, rest) = (&rest[..at_for], &rest[at_for + 5..]);
             let (invalid, rest) = match rest.strip_prefix("invalid user ") {
                 Some(r) => (true, r),
                 None => (false, rest),
             };
             // The user name may itself contain " from " — take the last occurrence.
-            let at = rest.rfind(" from ")?;
+            let at = FROM.rfind(rest.as_bytes())?;
             let user = &rest[..at];
             let ip = rest[at + 6..].split_whitespace().next();
-            let mut ev = event(kind, Some(user), ip);
-            ev.method = Some(method.to_string());
+            let mut ev = event(kind, Some(user), ip, count);
+            ev.method = Some(method);
             ev.invalid_user = invalid;
-            if let Some((_, key)) = rest.split_once(": ") {
-                ev.key = Some(key.trim().to_string());
+            if kind == AuthKind::Accepted
+                && let Some((_, key)) = rest.split_once(": ")
+            {
+                ev.key = Some(key.trim());
             }
             return Some(ev);
         }
     }
     if let Some(rest) = msg.strip_prefix("Invalid user ") {
-        let at = rest.rfind(" from ")?;
+        let at = FROM.rfind(rest.as_bytes())?;
         let ip = rest[at + 6..].split_whitespace().next();
-        let mut ev = event(AuthKind::InvalidUser, Some(&rest[..at]), ip);
+        let mut ev = event(AuthKind::InvalidUser, Some(&rest[..at]), ip, count);
         ev.invalid_user = true;
         return Some(ev);
     }
@@ -97,12 +117,10 @@ pub fn parse_auth_message(msg: &str) -> Option<AuthEvent> {
         .or_else(|| msg.strip_prefix("PAM ").map(|_| msg))
         .or_else(|| msg.starts_with("authentication failure;").then_some(msg));
     if let Some(rest) = pam {
-        if !rest.contains("authentication failure") {
-            return None;
-        }
+        AUTH_FAILURE.find(rest.as_bytes())?;
         let ip = word_after(rest, "rhost=");
         let user = word_after(rest, " user=");
-        let mut ev = event(AuthKind::PamFailure, user, ip);
+        let mut ev = event(AuthKind::PamFailure, user, ip, count);
         if let Some(n) = msg
             .strip_prefix("PAM ")
             .and_then(|r| r.split_whitespace().next())
@@ -139,7 +157,7 @@ mod tests {
         let f = parse_auth_message("Failed password for root from 183.62.140.253 port 48190 ssh2")
             .unwrap();
         assert_eq!(
-            (f.kind, f.user.as_deref(), f.ip.as_deref()),
+            (f.kind, f.user, f.ip),
             (AuthKind::Failed, Some("root"), Some("183.62.140.253"))
         );
         let a = parse_auth_message(
@@ -147,8 +165,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.kind, AuthKind::Accepted);
-        assert_eq!(a.method.as_deref(), Some("publickey"));
-        assert_eq!(a.key.as_deref(), Some("RSA SHA256:abc"));
+        assert_eq!(a.method, Some("publickey"));
+        assert_eq!(a.key, Some("RSA SHA256:abc"));
     }
 
     #[test]
@@ -160,14 +178,14 @@ mod tests {
         assert_eq!(r.count, 5);
         let p = parse_auth_message("PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=5.6.7.8  user=root").unwrap();
         assert_eq!(
-            (p.kind, p.count, p.ip.as_deref(), p.user.as_deref()),
+            (p.kind, p.count, p.ip, p.user),
             (AuthKind::PamFailure, 2, Some("5.6.7.8"), Some("root"))
         );
         let l = parse_auth_message(
             "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 ",
         )
         .unwrap();
-        assert_eq!(l.ip.as_deref(), Some("218.188.2.4"));
+        assert_eq!(l.ip, Some("218.188.2.4"));
     }
 
     #[test]

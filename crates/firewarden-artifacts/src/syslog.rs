@@ -34,9 +34,24 @@ pub struct SyslogLine<'a> {
     pub message: &'a str,
 }
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+fn month_number(m: [u8; 3]) -> Option<u32> {
+    // A match on the three bytes compiles to a few comparisons: this runs on every log line.
+    Some(match &m {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    })
+}
 
 fn two_digits(b: &[u8]) -> Option<u32> {
     match b {
@@ -52,7 +67,7 @@ pub fn parse(line: &str) -> Option<SyslogLine<'_>> {
     let b = line.as_bytes();
     let (time, rest) =
         if b.len() > 16 && b[3] == b' ' && b[6] == b' ' && b[9] == b':' && b[12] == b':' {
-            let month = MONTHS.iter().position(|m| m.as_bytes() == &b[0..3])? as u32 + 1;
+            let month = month_number([b[0], b[1], b[2]])?;
             let day_txt = line.get(4..6)?.trim_start();
             let day: u32 = day_txt.parse().ok()?;
             let h = two_digits(&b[7..9])?;
@@ -78,7 +93,8 @@ pub fn parse(line: &str) -> Option<SyslogLine<'_>> {
         } else {
             return None;
         };
-    let (host, rest) = rest.split_once(' ')?;
+    let space = memchr::memchr(b' ', rest.as_bytes())?;
+    let (host, rest) = (&rest[..space], &rest[space + 1..]);
     let colon = rest
         .find(": ")
         .or_else(|| rest.strip_suffix(':').map(|r| r.len()))?;
@@ -110,6 +126,8 @@ pub struct YearResolver {
     reference: Timestamp,
     /// Offset of the host's local time from UTC, in seconds (east positive).
     pub utc_offset: i64,
+    // Logs are in date order: the start of the last day resolved is cached.
+    last_day: Option<((u32, u32), i64)>,
 }
 
 impl YearResolver {
@@ -118,14 +136,30 @@ impl YearResolver {
         YearResolver {
             reference,
             utc_offset,
+            last_day: None,
         }
     }
 
     /// The UTC instant of a syslog time.
-    pub fn resolve(&self, t: SyslogTime) -> Option<Timestamp> {
+    pub fn resolve(&mut self, t: SyslogTime) -> Option<Timestamp> {
         match t {
             SyslogTime::Full(ts) => Some(ts),
             SyslogTime::NoYear { month, day, secs } => {
+                if let Some(((m, d), start)) = self.last_day
+                    && (m, d) == (month, day)
+                {
+                    return Some(Timestamp(start + i64::from(secs)));
+                }
+                let start = self.resolve_slow(month, day, 0)?;
+                self.last_day = Some(((month, day), start.0));
+                Some(Timestamp(start.0 + i64::from(secs)))
+            }
+        }
+    }
+
+    fn resolve_slow(&self, month: u32, day: u32, secs: u32) -> Option<Timestamp> {
+        {
+            {
                 let year = self.reference.civil().year;
                 let at = |year| {
                     Timestamp::from_civil(Civil {
@@ -202,7 +236,7 @@ mod tests {
 
     #[test]
     fn year_is_inferred_from_reference() {
-        let r = YearResolver::new(Timestamp::parse("2026-01-05T00:00:00Z").unwrap(), 0);
+        let mut r = YearResolver::new(Timestamp::parse("2026-01-05T00:00:00Z").unwrap(), 0);
         let dec = r
             .resolve(SyslogTime::NoYear {
                 month: 12,

@@ -1,14 +1,9 @@
 //! Facts several checks need, built once on first use and shared (thread-safe) between them.
 
 use firewarden_artifacts::accounts::{PasswdEntry, parse_passwd};
-use firewarden_artifacts::lines::{LineReader, is_binary};
-use firewarden_artifacts::sshd::{AuthKind, parse_auth_message, parse_new_user, parse_sudo};
-use firewarden_artifacts::syslog::{self, YearResolver};
 use firewarden_artifacts::{packages, tzif, utmp};
 use firewarden_model::{Timestamp, Warning};
-use firewarden_source::{
-    FileKind, FsSource, Source, display_path, open_decompressed, read_capped, read_text,
-};
+use firewarden_source::{FileKind, FsSource, Source, display_path, read_capped, read_text};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -16,147 +11,7 @@ use std::sync::{Mutex, OnceLock};
 /// Largest configuration-like file read whole; bigger ones are cut and a warning is given.
 pub const CONFIG_CAP: u64 = 4 * 1024 * 1024;
 
-/// One authentication event read from a log, with where it came from.
-#[derive(Debug, Clone)]
-pub struct AuthRecord {
-    /// UTC time, when the header could be parsed.
-    pub time: Option<Timestamp>,
-    /// What happened.
-    pub kind: AuthKind,
-    /// Account tried or used.
-    pub user: Option<String>,
-    /// Remote address.
-    pub ip: Option<String>,
-    /// Attempts the line stands for.
-    pub count: u32,
-    /// Method (password, publickey).
-    pub method: Option<String>,
-    /// Log file.
-    pub path: String,
-    /// Line number.
-    pub line: u64,
-}
-
-/// A `useradd` or `sudo` line worth putting on the timeline.
-#[derive(Debug, Clone)]
-pub struct AuthOther {
-    /// When.
-    pub time: Option<Timestamp>,
-    /// Account involved.
-    pub user: String,
-    /// New account (`useradd`) or a sudo command.
-    pub what: OtherKind,
-    /// Log file.
-    pub path: String,
-    /// Line number.
-    pub line: u64,
-}
-
-/// Kinds of [`AuthOther`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OtherKind {
-    /// Account created, with its uid when logged.
-    NewUser(Option<u32>),
-    /// Command run with sudo.
-    Sudo(String),
-}
-
-/// Everything read from auth logs (auth.log*, secure*, and extra files given by the user).
-#[derive(Debug, Default)]
-pub struct AuthData {
-    /// Files read, in order.
-    pub files: Vec<String>,
-    /// Failure statistics per remote address, aggregated while streaming (logs can be huge).
-    pub ips: HashMap<String, IpStats>,
-    /// Accepted logins, in log order, each with the failures its address had before it.
-    pub accepted: Vec<(AuthRecord, u64)>,
-    /// Addresses that failed against each account (bounded), for distributed attacks.
-    pub user_ips: HashMap<String, HashSet<String>>,
-    /// useradd and sudo events.
-    pub other: Vec<AuthOther>,
-    /// Lines read in total.
-    pub lines: u64,
-}
-
-/// Per-address summary of authentication attempts.
-#[derive(Debug, Clone, Default)]
-pub struct IpStats {
-    /// Failed password/key attempts (`Failed …` lines, counting repeats).
-    pub failed: u64,
-    /// PAM authentication failures.
-    pub pam: u64,
-    /// `Invalid user` lines.
-    pub invalid: u64,
-    /// Accounts tried.
-    pub users: HashSet<String>,
-    /// First failure.
-    pub first_failure: Option<(Timestamp, String, u64)>,
-    /// Last failure.
-    pub last_failure: Option<Timestamp>,
-}
-
-impl IpStats {
-    /// Best estimate of failed attempts. sshd (`Failed password`) and PAM log the same attempt
-    /// twice, so sshd's count is used when present; PAM's only where sshd's lines are absent
-    /// (old syslog formats log only `sshd(pam_unix)`).
-    pub fn attempts(&self) -> u64 {
-        if self.failed > 0 {
-            self.failed.max(self.invalid)
-        } else {
-            self.pam.max(self.invalid)
-        }
-    }
-}
-
-/// Most accounts and addresses per account tracked for distributed-attack detection.
-const MAX_TRACKED_USERS: usize = 100_000;
-const MAX_IPS_PER_USER: usize = 1_000;
-
-impl AuthData {
-    /// Failure statistics per remote address.
-    pub fn by_ip(&self) -> &HashMap<String, IpStats> {
-        &self.ips
-    }
-
-    /// Adds one event in log order.
-    fn add(&mut self, r: AuthRecord) {
-        let Some(ip) = r.ip.clone() else { return };
-        if r.kind == AuthKind::Accepted {
-            let before = self.ips.get(&ip).map_or(0, IpStats::attempts);
-            self.accepted.push((r, before));
-            return;
-        }
-        let s = self.ips.entry(ip.clone()).or_default();
-        let n = u64::from(r.count);
-        match r.kind {
-            AuthKind::Failed => s.failed += n,
-            AuthKind::PamFailure => s.pam += n,
-            AuthKind::InvalidUser => s.invalid += n,
-            AuthKind::Accepted => {}
-        }
-        if let Some(t) = r.time {
-            if s.first_failure.as_ref().is_none_or(|(f, _, _)| t < *f) {
-                s.first_failure = Some((t, r.path.clone(), r.line));
-            }
-            if s.last_failure.is_none_or(|l| t > l) {
-                s.last_failure = Some(t);
-            }
-        }
-        if let Some(u) = r.user {
-            if s.users.len() < 1000 {
-                s.users.insert(u.clone());
-            }
-            let tracked = self.user_ips.len();
-            if let Some(set) = self.user_ips.get_mut(&u) {
-                if set.len() < MAX_IPS_PER_USER {
-                    set.insert(ip);
-                }
-            } else if tracked < MAX_TRACKED_USERS {
-                self.user_ips.insert(u, HashSet::from([ip]));
-            }
-        }
-    }
-}
+pub use crate::authlog::{AuthData, AuthOther, AuthRecord, IpStats, OtherKind};
 
 /// A process as read from `/proc/PID`.
 #[derive(Debug, Clone, Default)]
@@ -374,7 +229,7 @@ impl Facts {
         let offset = self.tz_offset(src);
         for p in log_family(src, Path::new("/var/log"), &["auth.log", "secure"]) {
             let shown = display_path(&p);
-            self.read_auth_file(src, &p, &shown, offset, &mut data);
+            crate::authlog::read_file(src, &p, &shown, offset, &mut data, &|p, m| self.warn(p, m));
             data.files.push(shown);
         }
         // Extra logs named on the command line live outside the source: each is read through a
@@ -390,12 +245,13 @@ impl Facts {
             };
             let shown = host_path.display().to_string();
             match FsSource::root(dir) {
-                Ok(extra) => self.read_auth_file(
+                Ok(extra) => crate::authlog::read_file(
                     &extra,
                     &Path::new("/").join(name),
                     &shown,
                     offset,
                     &mut data,
+                    &|p, m| self.warn(p, m),
                 ),
                 Err(e) => self.warn(Some(&shown), e.to_string()),
             }
@@ -403,99 +259,6 @@ impl Facts {
         }
         data.other.sort_by_key(|r| r.time);
         data
-    }
-
-    fn read_auth_file(
-        &self,
-        src: &dyn Source,
-        path: &Path,
-        shown: &str,
-        offset: i64,
-        data: &mut AuthData,
-    ) {
-        let reference = src
-            .metadata(path)
-            .map(|m| m.mtime)
-            .unwrap_or_else(|_| Timestamp::now());
-        let years = YearResolver::new(reference, offset);
-        let reader = match open_decompressed(src, path) {
-            Ok(r) => r,
-            Err(e) => {
-                self.warn(Some(shown), e.to_string());
-                return;
-            }
-        };
-        let mut lines = LineReader::new(reader);
-        let mut junk = 0u64;
-        loop {
-            let (no, raw) = match lines.next_line() {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
-                Err(e) => {
-                    self.warn(
-                        Some(shown),
-                        format!("read error after {} lines, rest skipped: {e}", data.lines),
-                    );
-                    break;
-                }
-            };
-            data.lines += 1;
-            if is_binary(raw) {
-                junk += 1;
-                continue;
-            }
-            let text = String::from_utf8_lossy(raw);
-            let Some(line) = syslog::parse(&text) else {
-                continue;
-            };
-            let time = years.resolve(line.time);
-            if line.program.starts_with("sshd") {
-                if let Some(ev) = parse_auth_message(line.message) {
-                    data.add(AuthRecord {
-                        time,
-                        kind: ev.kind,
-                        user: ev.user,
-                        ip: ev.ip,
-                        count: ev.count,
-                        method: ev.method,
-                        path: shown.to_string(),
-                        line: no,
-                    });
-                }
-            } else if line.program == "useradd" || line.program == "adduser" {
-                if let Some((user, uid)) = parse_new_user(line.message) {
-                    data.other.push(AuthOther {
-                        time,
-                        user,
-                        what: OtherKind::NewUser(uid),
-                        path: shown.to_string(),
-                        line: no,
-                    });
-                }
-            } else if line.program == "sudo"
-                && let Some((user, cmd)) = parse_sudo(line.message)
-            {
-                data.other.push(AuthOther {
-                    time,
-                    user,
-                    what: OtherKind::Sudo(cmd),
-                    path: shown.to_string(),
-                    line: no,
-                });
-            }
-        }
-        if junk > 0 {
-            self.warn(
-                Some(shown),
-                format!("{junk} line(s) of binary junk skipped (truncation or tampering?)"),
-            );
-        }
-        if lines.overlong > 0 {
-            self.warn(
-                Some(shown),
-                format!("{} over-long line(s) cut", lines.overlong),
-            );
-        }
     }
 
     /// Parsed login records of wtmp and its rotations, with their paths.
@@ -634,6 +397,6 @@ pub fn log_family(src: &dyn Source, dir: &Path, bases: &[&str]) -> Vec<PathBuf> 
             found.push((rank, dir.join(&e.name)));
         }
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.into_iter().map(|(_, p)| p).collect()
 }

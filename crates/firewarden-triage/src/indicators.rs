@@ -331,7 +331,7 @@ pub fn classify(command: &str) -> Vec<Indicator> {
     if (has_word(t, "scp") || has_word(t, "rsync")) && t.contains('@') && t.contains(':') {
         add(Exfiltration, Low, "copies files to or from another host");
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|i| std::cmp::Reverse(i.severity));
     out
 }
 

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod authlog;
 mod check;
 pub mod checks;
 mod context;

@@ -56,7 +56,7 @@ pub(crate) fn build(
     if let Some(auth) = facts.auth_cached() {
         let mut brute: Vec<(String, crate::facts::IpStats)> = auth
             .by_ip()
-            .into_iter()
+            .iter()
             .filter(|(_, st)| st.attempts() >= BRUTE_FORCE_THRESHOLD)
             .map(|(ip, st)| (ip.clone(), st.clone()))
             .collect();
@@ -128,10 +128,10 @@ pub(crate) fn build(
         if persistent && f.severity >= Severity::High && s.persistence.len() < 20 {
             push_unique(&mut s.persistence, &f.title);
         }
-        if f.check == "linux.accounts.uid0" || f.check == "linux.accounts.login_shell" {
-            if let Some(user) = f.title.split('`').nth(1) {
-                push_unique(&mut s.accounts, user);
-            }
+        if (f.check == "linux.accounts.uid0" || f.check == "linux.accounts.login_shell")
+            && let Some(user) = f.title.split('`').nth(1)
+        {
+            push_unique(&mut s.accounts, user);
         }
     }
     // Attacker activity: failures of brute-forcers, and events tied to high-severity findings.
@@ -142,7 +142,7 @@ pub(crate) fn build(
             e.ip.as_deref()
                 .is_some_and(|ip| s.attacker_ips.iter().any(|a| a == ip))
                 || e.finding.as_deref().is_some_and(|id| high_ids.contains(id));
-        if attacker && e.kind != EventKind::FailedLogin || attacker && first.is_none() {
+        if attacker && (e.kind != EventKind::FailedLogin || first.is_none()) {
             first = Some(first.map_or(e.time, |f| f.min(e.time)));
         }
         if attacker {

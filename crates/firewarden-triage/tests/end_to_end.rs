@@ -18,7 +18,7 @@ fn compromised_root() -> tempfile::TempDir {
     auth.push(format!("Nov 20 03:07:12 web01 sshd[2100]: Accepted password for root from {ATTACKER} port 51000 ssh2"));
     auth.push("Nov 20 03:09:40 web01useradd[2200]: junk line without a proper tag".into());
     auth.push("Nov 20 03:09:41 web01 useradd[2201]: new user: name=sysadm, UID=0, GID=0, home=/root, shell=/bin/bash, from=/dev/pts/0".into());
-    auth.push(format!("Nov 20 09:00:00 web01 sshd[3000]: Accepted publickey for deploy from 198.51.100.10 port 40000 ssh2: ED25519 SHA256:xyz"));
+    auth.push("Nov 20 09:00:00 web01 sshd[3000]: Accepted publickey for deploy from 198.51.100.10 port 40000 ssh2: ED25519 SHA256:xyz".into());
     let mut log = auth.join("\n").into_bytes();
     log.extend_from_slice(b"\n\x00\x00\x01\x02binary junk\xff\xfe in the middle\n");
     let webshell = unhex("3c3f70687020406576616c28245f504f53545b2778275d293b203f3e");

@@ -25,7 +25,7 @@ pub const BRUTE_FORCE: Check = Check {
         stats.sort_by(|a, b| {
             b.1.attempts()
                 .cmp(&a.1.attempts())
-                .then_with(|| a.0.cmp(&b.0))
+                .then_with(|| a.0.cmp(b.0))
         });
         for (ip, st) in &stats {
             if st.attempts() < BRUTE_FORCE_THRESHOLD {
@@ -69,7 +69,7 @@ pub const BRUTE_FORCE: Check = Check {
             .iter()
             .filter(|(_, ips)| ips.len() >= 20)
             .collect();
-        wide.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        wide.sort_by_key(|w| std::cmp::Reverse(w.1.len()));
         for (user, ips) in wide.into_iter().take(10) {
             let mut f = ctx
                 .finding(format!("Account `{user}` targeted from {} different addresses", ips.len()))
@@ -141,7 +141,7 @@ pub const ATTACKER_LOGIN: Check = Check {
         }
         let brute: std::collections::HashSet<String> = auth
             .by_ip()
-            .into_iter()
+            .iter()
             .filter(|(_, s)| s.attempts() >= 3)
             .map(|(ip, _)| ip.clone())
             .collect();

@@ -19,9 +19,7 @@ fn directive<'a>(text: &'a str, key: &str) -> Vec<(u64, &'a str)> {
 
 fn report(
     ctx: &mut Ctx,
-    path: &Path,
-    line: u64,
-    excerpt: &str,
+    (path, line, excerpt): (&Path, u64, &str),
     title: String,
     why: &str,
     fix: &str,
@@ -84,9 +82,7 @@ pub const EXPOSED: Check = Check {
                     .unwrap_or((1, "no bind directive".into()));
                 report(
                     ctx,
-                    path,
-                    line,
-                    &ex,
+                    (path, line, &ex),
                     "Redis reachable from the network without a password".into(),
                     "Redis listens on a public address and has no requirepass: anyone can connect, and with CONFIG SET dir/dbfilename write files such as /root/.ssh/authorized_keys or a crontab as the redis user (often root). Botnets scan for this constantly.",
                     "Bind Redis to 127.0.0.1, set requirepass, rename CONFIG, and check authorized_keys and crontabs for Redis dump content.",
@@ -97,9 +93,7 @@ pub const EXPOSED: Check = Check {
                 if v.contains(".ssh") || v.contains("cron") || v.contains("/etc") {
                     report(
                         ctx,
-                        path,
-                        line,
-                        &format!("dir {v}"),
+                        (path, line, &format!("dir {v}")),
                         format!("Redis data directory set to {v}"),
                         "Redis writes its dump into this directory: an attacker set it so the dump lands as an SSH key or cron file.",
                         "Restore the directory to /var/lib/redis and remove the planted file.",
@@ -123,9 +117,7 @@ pub const EXPOSED: Check = Check {
             if open && !auth {
                 report(
                     ctx,
-                    path,
-                    1,
-                    "bindIp 0.0.0.0, no authorization",
+                    (path, 1, "bindIp 0.0.0.0, no authorization"),
                     "MongoDB on all interfaces without authorization".into(),
                     "Anyone who reaches the port can read, dump or delete every database (the ransom-note wave of 2017 used exactly this).",
                     "Enable security.authorization and bind to localhost or a private address.",
@@ -145,9 +137,7 @@ pub const EXPOSED: Check = Check {
             {
                 report(
                     ctx,
-                    path,
-                    1,
-                    "network.host 0.0.0.0",
+                    (path, 1, "network.host 0.0.0.0"),
                     "Elasticsearch on a public address without security".into(),
                     "Without xpack security anyone who reaches port 9200 can read and dump every index.",
                     "Enable xpack.security and restrict network.host.",
@@ -173,9 +163,7 @@ pub const EXPOSED: Check = Check {
                 {
                     report(
                         ctx,
-                        path,
-                        i as u64 + 1,
-                        l.trim(),
+                        (path, i as u64 + 1, l.trim()),
                         "Docker API exposed on TCP without TLS".into(),
                         "The Docker API on a TCP port without TLS client auth gives root on the host to anyone who reaches it (start a privileged container, mount /).",
                         "Remove the tcp:// listener or enable tlsverify.",

@@ -1,0 +1,500 @@
+//! Auth-log analysis at disk speed: a reader thread cuts the (possibly gzip) stream into
+//! newline-aligned blocks, workers parse them in parallel into partial aggregates, and the
+//! partials are merged in file order — so "failures before this login" stays exact and memory
+//! stays bounded however large the log is.
+
+use firewarden_artifacts::lines::{MAX_LINE, is_binary};
+use firewarden_artifacts::sshd::{
+    AuthEvent, AuthKind, parse_auth_message, parse_new_user, parse_sudo,
+};
+use firewarden_artifacts::syslog::{self, YearResolver};
+use firewarden_model::Timestamp;
+use firewarden_source::{Source, open_decompressed};
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+use std::sync::{Mutex, mpsc};
+
+/// Bytes per block handed to a worker.
+const BLOCK: usize = 16 << 20;
+
+/// One authentication event read from a log, with where it came from.
+#[derive(Debug, Clone)]
+pub struct AuthRecord {
+    /// UTC time, when the header could be parsed.
+    pub time: Option<Timestamp>,
+    /// What happened.
+    pub kind: AuthKind,
+    /// Account tried or used.
+    pub user: Option<String>,
+    /// Remote address.
+    pub ip: Option<String>,
+    /// Attempts the line stands for.
+    pub count: u32,
+    /// Method (password, publickey).
+    pub method: Option<String>,
+    /// Log file.
+    pub path: String,
+    /// Line number.
+    pub line: u64,
+}
+
+/// A `useradd` or `sudo` line worth putting on the timeline.
+#[derive(Debug, Clone)]
+pub struct AuthOther {
+    /// When.
+    pub time: Option<Timestamp>,
+    /// Account involved.
+    pub user: String,
+    /// New account (`useradd`) or a sudo command.
+    pub what: OtherKind,
+    /// Log file.
+    pub path: String,
+    /// Line number.
+    pub line: u64,
+}
+
+/// Kinds of [`AuthOther`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtherKind {
+    /// Account created, with its uid when logged.
+    NewUser(Option<u32>),
+    /// Command run with sudo.
+    Sudo(String),
+}
+
+/// Everything read from auth logs (auth.log*, secure*, and extra files given by the user).
+#[derive(Debug, Default)]
+pub struct AuthData {
+    /// Files read, in order.
+    pub files: Vec<String>,
+    /// Failure statistics per remote address, aggregated while streaming (logs can be huge).
+    pub ips: HashMap<String, IpStats>,
+    /// Accepted logins, in log order, each with the failures its address had before it.
+    pub accepted: Vec<(AuthRecord, u64)>,
+    /// Addresses that failed against each account (bounded), for distributed attacks.
+    pub user_ips: HashMap<String, HashSet<String>>,
+    /// useradd and sudo events.
+    pub other: Vec<AuthOther>,
+    /// Lines read in total.
+    pub lines: u64,
+}
+
+/// Per-address summary of authentication attempts.
+#[derive(Debug, Clone, Default)]
+pub struct IpStats {
+    /// Failed password/key attempts (`Failed …` lines, counting repeats).
+    pub failed: u64,
+    /// PAM authentication failures.
+    pub pam: u64,
+    /// `Invalid user` lines.
+    pub invalid: u64,
+    /// Accounts tried.
+    pub users: HashSet<String>,
+    /// First failure.
+    pub first_failure: Option<(Timestamp, String, u64)>,
+    /// Last failure.
+    pub last_failure: Option<Timestamp>,
+}
+
+impl IpStats {
+    /// Best estimate of failed attempts. sshd (`Failed password`) and PAM log the same attempt
+    /// twice, so sshd's count is used when present; PAM's only where sshd's lines are absent
+    /// (old syslog formats log only `sshd(pam_unix)`).
+    pub fn attempts(&self) -> u64 {
+        if self.failed > 0 {
+            self.failed.max(self.invalid)
+        } else {
+            self.pam.max(self.invalid)
+        }
+    }
+}
+
+/// Most accounts and addresses per account tracked for distributed-attack detection.
+const MAX_TRACKED_USERS: usize = 100_000;
+const MAX_IPS_PER_USER: usize = 1_000;
+
+impl AuthData {
+    /// Failure statistics per remote address.
+    pub fn by_ip(&self) -> &HashMap<String, IpStats> {
+        &self.ips
+    }
+
+    /// Adds one event in log order. Allocates only for addresses and accounts not seen before
+    /// (a brute-force log repeats the same few thousand), which keeps huge logs fast.
+    fn add(&mut self, ev: &AuthEvent<'_>, time: Option<Timestamp>, path: &str, line: u64) {
+        let Some(ip) = ev.ip else { return };
+        if ev.kind == AuthKind::Accepted {
+            let before = self.ips.get(ip).map_or(0, IpStats::attempts);
+            let record = AuthRecord {
+                time,
+                kind: ev.kind,
+                user: ev.user.map(str::to_string),
+                ip: Some(ip.to_string()),
+                count: ev.count,
+                method: ev.method.map(str::to_string),
+                path: path.to_string(),
+                line,
+            };
+            self.accepted.push((record, before));
+            return;
+        }
+        let s = match self.ips.get_mut(ip) {
+            Some(s) => s,
+            None => self.ips.entry(ip.to_string()).or_default(),
+        };
+        let n = u64::from(ev.count);
+        match ev.kind {
+            AuthKind::Failed => s.failed += n,
+            AuthKind::PamFailure => s.pam += n,
+            AuthKind::InvalidUser => s.invalid += n,
+            AuthKind::Accepted => {}
+        }
+        if let Some(t) = time {
+            if s.first_failure.as_ref().is_none_or(|(f, _, _)| t < *f) {
+                s.first_failure = Some((t, path.to_string(), line));
+            }
+            if s.last_failure.is_none_or(|l| t > l) {
+                s.last_failure = Some(t);
+            }
+        }
+        let Some(u) = ev.user else { return };
+        if s.users.len() < 1000 && !s.users.contains(u) {
+            s.users.insert(u.to_string());
+        }
+        let tracked = self.user_ips.len();
+        if let Some(set) = self.user_ips.get_mut(u) {
+            if set.len() < MAX_IPS_PER_USER && !set.contains(ip) {
+                set.insert(ip.to_string());
+            }
+        } else if tracked < MAX_TRACKED_USERS {
+            self.user_ips
+                .insert(u.to_string(), HashSet::from([ip.to_string()]));
+        }
+    }
+}
+
+impl AuthData {
+    /// Folds a later partial into this one, keeping file order.
+    fn merge(&mut self, later: AuthData) {
+        for (mut record, before) in later.accepted {
+            let ip = record.ip.clone().unwrap_or_default();
+            let earlier = self.ips.get(&ip).map_or(0, IpStats::attempts);
+            record.count = record.count.max(1);
+            self.accepted.push((record, before + earlier));
+        }
+        for (ip, st) in later.ips {
+            match self.ips.get_mut(&ip) {
+                None => {
+                    self.ips.insert(ip, st);
+                }
+                Some(s) => {
+                    s.failed += st.failed;
+                    s.pam += st.pam;
+                    s.invalid += st.invalid;
+                    for u in st.users {
+                        if s.users.len() >= 1000 {
+                            break;
+                        }
+                        s.users.insert(u);
+                    }
+                    if let Some(f) = st.first_failure
+                        && s.first_failure.as_ref().is_none_or(|(t, _, _)| f.0 < *t)
+                    {
+                        s.first_failure = Some(f);
+                    }
+                    s.last_failure = s.last_failure.max(st.last_failure);
+                }
+            }
+        }
+        for (u, ips) in later.user_ips {
+            let tracked = self.user_ips.len();
+            match self.user_ips.get_mut(&u) {
+                Some(set) => set.extend(
+                    ips.into_iter()
+                        .take(MAX_IPS_PER_USER.saturating_sub(set.len())),
+                ),
+                None if tracked < MAX_TRACKED_USERS => {
+                    self.user_ips.insert(u, ips);
+                }
+                None => {}
+            }
+        }
+        self.other.extend(later.other);
+        self.lines += later.lines;
+    }
+}
+
+/// What a worker returns for one block.
+struct Partial {
+    data: AuthData,
+    junk: u64,
+    overlong: u64,
+}
+
+fn parse_block(block: &[u8], first_line: u64, years: &mut YearResolver, shown: &str) -> Partial {
+    let mut p = Partial {
+        data: AuthData::default(),
+        junk: 0,
+        overlong: 0,
+    };
+    if block.is_empty() {
+        return p;
+    }
+    let mut no = first_line;
+    let body = block.strip_suffix(b"\n").unwrap_or(block);
+    let mut start = 0usize;
+    let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+    for end in ends {
+        let raw = &body[start..end];
+        start = end + 1;
+        no += 1;
+        p.data.lines += 1;
+        let mut raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.len() > MAX_LINE {
+            p.overlong += 1;
+            raw = &raw[..MAX_LINE];
+        }
+        // Valid UTF-8 without NULs is text; only the rest pays for the binary-junk test.
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) if memchr::memchr(0, raw).is_none() => std::borrow::Cow::Borrowed(t),
+            _ if is_binary(raw) => {
+                p.junk += 1;
+                continue;
+            }
+            _ => String::from_utf8_lossy(raw),
+        };
+        let Some(line) = syslog::parse(&text) else {
+            continue;
+        };
+        if line.program.starts_with("sshd") {
+            if let Some(ev) = parse_auth_message(line.message) {
+                p.data.add(&ev, years.resolve(line.time), shown, no);
+            }
+        } else if line.program == "useradd" || line.program == "adduser" {
+            if let Some((user, uid)) = parse_new_user(line.message) {
+                let time = years.resolve(line.time);
+                p.data.other.push(AuthOther {
+                    time,
+                    user,
+                    what: OtherKind::NewUser(uid),
+                    path: shown.to_string(),
+                    line: no,
+                });
+            }
+        } else if line.program == "sudo"
+            && let Some((user, cmd)) = parse_sudo(line.message)
+            && worth_classifying(&cmd)
+            && crate::indicators::worst(&cmd).is_some()
+        {
+            // Only sudo commands that look like tradecraft are kept: a busy host logs millions.
+            let time = years.resolve(line.time);
+            p.data.other.push(AuthOther {
+                time,
+                user,
+                what: OtherKind::Sudo(cmd),
+                path: shown.to_string(),
+                line: no,
+            });
+        }
+    }
+    p
+}
+
+/// Cheap pre-filter so that only sudo commands with a hint of tradecraft pay for the full
+/// indicator scan (a busy host logs millions of routine sudo lines).
+fn worth_classifying(cmd: &str) -> bool {
+    const HINTS: [&str; 14] = [
+        "/tmp",
+        "/dev/",
+        "curl",
+        "wget",
+        "base64",
+        "nc ",
+        "useradd",
+        "usermod",
+        "chmod",
+        "sh -c",
+        "history",
+        "authorized_keys",
+        "crontab",
+        "dump",
+    ];
+    cmd.len() < 4096 && HINTS.iter().any(|h| cmd.contains(h))
+}
+
+/// Reads one auth log (plain or gzip) into `data`, in parallel when it is large.
+pub(crate) fn read_file(
+    src: &dyn Source,
+    path: &Path,
+    shown: &str,
+    utc_offset: i64,
+    data: &mut AuthData,
+    warn: &dyn Fn(Option<&str>, String),
+) {
+    let reference = src
+        .metadata(path)
+        .map(|m| m.mtime)
+        .unwrap_or_else(|_| Timestamp::now());
+    let years = YearResolver::new(reference, utc_offset);
+    let mut reader = match open_decompressed(src, path) {
+        Ok(r) => r,
+        Err(e) => {
+            warn(Some(shown), e.to_string());
+            return;
+        }
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let (to_workers, jobs) = mpsc::sync_channel::<(usize, u64, Vec<u8>)>(workers * 2);
+    let jobs = Mutex::new(jobs);
+    let (to_merger, results) = mpsc::channel::<(usize, Partial)>();
+    let mut read_error = None;
+    let mut total = Partial {
+        data: std::mem::take(data),
+        junk: 0,
+        overlong: 0,
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (jobs, to_merger) = (&jobs, to_merger.clone());
+            let mut years = years;
+            scope.spawn(move || {
+                loop {
+                    let job = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok((seq, first_line, block)) = job else {
+                        break;
+                    };
+                    if to_merger
+                        .send((seq, parse_block(&block, first_line, &mut years, shown)))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(to_merger);
+        // The reader runs here; a merger thread folds results in order as they arrive.
+        let merger = scope.spawn(|| {
+            let mut pending: std::collections::BTreeMap<usize, Partial> = Default::default();
+            let mut next = 0usize;
+            let mut out = Partial {
+                data: AuthData::default(),
+                junk: 0,
+                overlong: 0,
+            };
+            for (seq, partial) in results {
+                pending.insert(seq, partial);
+                while let Some(p) = pending.remove(&next) {
+                    out.data.merge(p.data);
+                    out.junk += p.junk;
+                    out.overlong += p.overlong;
+                    next += 1;
+                }
+            }
+            out
+        });
+        let mut carry: Vec<u8> = Vec::new();
+        let mut seq = 0usize;
+        let mut line_base = 0u64;
+        let mut skipping_overlong = false;
+        loop {
+            let mut block = std::mem::take(&mut carry);
+            let start = block.len();
+            block.resize(start + BLOCK, 0);
+            let n = match read_full(&mut reader, &mut block[start..]) {
+                Ok(n) => n,
+                Err(e) => {
+                    read_error = Some(e);
+                    0
+                }
+            };
+            block.truncate(start + n);
+            let eof = n == 0;
+            if block.is_empty() {
+                break;
+            }
+            let cut = if eof {
+                block.len()
+            } else {
+                memchr::memrchr(b'\n', &block).map_or(0, |i| i + 1)
+            };
+            if cut == 0 {
+                // One line longer than a whole block: keep its start, drop the rest of it.
+                if !skipping_overlong {
+                    block.truncate(MAX_LINE);
+                    block.push(b'\n');
+                    let lines = 1;
+                    let _ = to_workers.send((seq, line_base, block));
+                    seq += 1;
+                    line_base += lines;
+                }
+                skipping_overlong = true;
+                continue;
+            }
+            carry = block.split_off(cut);
+            if skipping_overlong {
+                // The tail of the over-long line runs up to the first newline: drop it.
+                let end = memchr::memchr(b'\n', &block).map_or(block.len(), |i| i + 1);
+                block.drain(..end);
+                skipping_overlong = false;
+            }
+            let lines = memchr::memchr_iter(b'\n', &block).count() as u64
+                + u64::from(eof && !block.ends_with(b"\n") && !block.is_empty());
+            if to_workers.send((seq, line_base, block)).is_err() {
+                break;
+            }
+            seq += 1;
+            line_base += lines;
+            if eof {
+                break;
+            }
+        }
+        drop(to_workers);
+        let merged = merger.join().unwrap_or_else(|_| Partial {
+            data: AuthData::default(),
+            junk: 0,
+            overlong: 0,
+        });
+        total.data.merge(merged.data);
+        total.junk += merged.junk;
+        total.overlong += merged.overlong;
+    });
+    *data = total.data;
+    if let Some(e) = read_error {
+        warn(
+            Some(shown),
+            format!("read error, the rest of the file was skipped: {e}"),
+        );
+    }
+    if total.junk > 0 {
+        warn(
+            Some(shown),
+            format!(
+                "{} line(s) of binary junk skipped (truncation or tampering?)",
+                total.junk
+            ),
+        );
+    }
+    if total.overlong > 0 {
+        warn(
+            Some(shown),
+            format!("{} over-long line(s) cut", total.overlong),
+        );
+    }
+}
+
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
