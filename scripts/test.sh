@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use. coreutils provides mkfifo and sleep for the hostile-input and
-# live-process tests; later issues add nftables, iproute2, yara, postgresql, chromium here.
-APT_PACKAGES=(coreutils file)
+# Debian packages the tests use: coreutils (mkfifo, sleep) for the hostile-input and live-process
+# tests, file for the static-build check, systemd-journal-remote to write real journal files
+# for the journal parser. Later issues add nftables, iproute2, yara, postgresql, chromium here.
+APT_PACKAGES=(coreutils file systemd-journal-remote)
 
 install_packages() {
   local missing=()

@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod history;
+pub mod journal;
 pub mod lines;
 pub mod packages;
 pub mod procnet;
@@ -21,3 +22,8 @@ pub mod sshd;
 pub mod syslog;
 pub mod tzif;
 pub mod utmp;
+
+/// Bytes as text, invalid UTF-8 replaced and control characters escaped.
+pub(crate) fn lossy(b: &[u8]) -> String {
+    firewarden_model::printable(&String::from_utf8_lossy(b), 4096)
+}

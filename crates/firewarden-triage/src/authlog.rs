@@ -498,3 +498,95 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     }
     Ok(filled)
 }
+
+/// Reads sshd and useradd events from systemd journal files. Used when the text auth logs hold
+/// no authentication events (absent, or wiped by the attacker while the journal survived).
+pub(crate) fn read_journals(
+    src: &dyn Source,
+    data: &mut AuthData,
+    warn: &dyn Fn(Option<&str>, String),
+) -> Vec<String> {
+    use firewarden_artifacts::journal;
+    let mut files = Vec::new();
+    for root in ["/var/log/journal", "/run/log/journal"] {
+        let Ok(machines) = src.read_dir(Path::new(root)) else {
+            continue;
+        };
+        for m in machines
+            .iter()
+            .filter(|e| e.kind == firewarden_source::FileKind::Dir)
+        {
+            let dir = Path::new(root).join(&m.name);
+            let Ok(entries) = src.read_dir(&dir) else {
+                continue;
+            };
+            for e in entries {
+                let name = e.name.to_string_lossy();
+                if e.kind == firewarden_source::FileKind::File
+                    && (name.ends_with(".journal") || name.ends_with(".journal~"))
+                {
+                    files.push(dir.join(&e.name));
+                }
+            }
+        }
+    }
+    let mut events: Vec<(journal::Entry, String)> = Vec::new();
+    let mut shown_files = Vec::new();
+    for path in files {
+        let shown = firewarden_source::display_path(&path);
+        let bytes = match firewarden_source::read_capped(src, &path, 1 << 30) {
+            Ok((b, _)) => b,
+            Err(e) => {
+                warn(Some(&shown), e.to_string());
+                continue;
+            }
+        };
+        let Some(parsed) = journal::parse(&bytes) else {
+            warn(Some(&shown), "not a journal file (bad signature)".into());
+            continue;
+        };
+        if let Some(why) = &parsed.stopped {
+            warn(
+                Some(&shown),
+                format!("journal corrupt, entries after the damage are lost: {why}"),
+            );
+        }
+        if parsed.compressed_skipped > 0 {
+            warn(
+                Some(&shown),
+                format!(
+                    "{} compressed journal field(s) skipped (compressed fields are not read yet)",
+                    parsed.compressed_skipped
+                ),
+            );
+        }
+        events.extend(
+            parsed
+                .entries
+                .into_iter()
+                .filter(|e| e.identifier.starts_with("sshd") || e.identifier == "useradd")
+                .map(|e| (e, shown.clone())),
+        );
+        shown_files.push(shown);
+    }
+    events.sort_by_key(|(e, _)| e.time);
+    // For journal files the "line" of the evidence is the byte offset of the entry object.
+    for (e, shown) in &events {
+        let no = e.offset;
+        if e.identifier.starts_with("sshd") {
+            if let Some(ev) = parse_auth_message(&e.message) {
+                data.add(&ev, Some(e.time), shown, no);
+            }
+        } else if let Some((user, uid)) = parse_new_user(&e.message) {
+            data.other.push(AuthOther {
+                time: Some(e.time),
+                user,
+                what: OtherKind::NewUser(uid),
+                path: shown.clone(),
+                line: no,
+            });
+        }
+    }
+    data.lines += events.len() as u64;
+    shown_files
+}

@@ -232,6 +232,10 @@ impl Facts {
             crate::authlog::read_file(src, &p, &shown, offset, &mut data, &|p, m| self.warn(p, m));
             data.files.push(shown);
         }
+        if data.ips.is_empty() && data.accepted.is_empty() {
+            let journals = crate::authlog::read_journals(src, &mut data, &|p, m| self.warn(p, m));
+            data.files.extend(journals);
+        }
         // Extra logs named on the command line live outside the source: each is read through a
         // source rooted at its own directory, so the same confinement rules apply.
         for host_path in &self.extra_auth_logs {

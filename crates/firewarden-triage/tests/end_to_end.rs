@@ -297,3 +297,70 @@ fn since_lists_changes_inside_the_window_only() {
     // old-tool's ctime is now (the test just wrote it) — but its mtime is old; ctime counts as a change.
     assert!(report.timeline.iter().all(|e| e.time >= since));
 }
+
+/// Attacker wiped auth.log; the journal still has the brute force and the login.
+#[test]
+fn journal_is_read_when_text_auth_logs_are_empty() {
+    let tool = [
+        "/lib/systemd/systemd-journal-remote",
+        "/usr/lib/systemd/systemd-journal-remote",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists());
+    let Some(tool) = tool else {
+        eprintln!("skipping: systemd-journal-remote is not installed");
+        return;
+    };
+    let mut export = String::new();
+    for i in 0..12u64 {
+        export.push_str(&format!("__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE=Failed password for root from 192.0.2.77 port {} ssh2\nSYSLOG_IDENTIFIER=sshd\n\n", (1_763_600_000 + i) * 1_000_000, i + 1, 40000 + i));
+    }
+    export.push_str("__REALTIME_TIMESTAMP=1763600100000000\n__MONOTONIC_TIMESTAMP=100\n_BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE=Accepted password for root from 192.0.2.77 port 41000 ssh2\nSYSLOG_IDENTIFIER=sshd\n\n");
+    let dir = build(vec![
+        Item::File("/var/log/auth.log", Vec::new(), 0o640),
+        Item::Dir("/var/log/journal/0123456789abcdef0123456789abcdef"),
+    ]);
+    let journal = dir
+        .path()
+        .join("var/log/journal/0123456789abcdef0123456789abcdef/system.journal");
+    let mut child = std::process::Command::new(tool)
+        .arg("-o")
+        .arg(&journal)
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(export.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let src = FsSource::root(dir.path()).unwrap();
+    let opts = TriageOptions {
+        only: vec!["linux.logins".into()],
+        ..Default::default()
+    };
+    let report = firewarden_triage::run(&src, &opts, &|_| {});
+    assert!(
+        report.storyline.verdict.contains("192.0.2.77"),
+        "{}",
+        report.storyline.verdict
+    );
+    let login = report
+        .findings
+        .iter()
+        .find(|f| f.check == "linux.logins.attacker_login")
+        .expect("attacker login from journal");
+    assert_eq!(login.time, Some(firewarden_model::Timestamp(1_763_600_100)));
+    assert!(
+        login.evidence[0]
+            .path
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("system.journal")
+    );
+}
