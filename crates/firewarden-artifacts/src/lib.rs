@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod caps;
 pub mod history;
 pub mod journal;
 pub mod lines;

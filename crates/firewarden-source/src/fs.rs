@@ -198,6 +198,20 @@ impl Source for FsSource {
         std::fs::read_link(&host).map_err(|e| SourceError::io(path, e))
     }
 
+    fn xattr(&self, path: &Path, name: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        let host = self.resolve(path, false)?;
+        let mut buf = vec![0u8; 4096];
+        match rustix::fs::lgetxattr(&host, name, &mut buf[..]) {
+            Ok(n) => {
+                buf.truncate(n);
+                Ok(Some(buf))
+            }
+            // Not set, or a filesystem without extended attributes.
+            Err(rustix::io::Errno::NODATA) | Err(rustix::io::Errno::NOTSUP) => Ok(None),
+            Err(e) => Err(SourceError::io(path, e.into())),
+        }
+    }
+
     fn read_dir_meta(&self, path: &Path) -> Result<Vec<(DirEntry, Metadata)>, SourceError> {
         // The directory is resolved once; each entry is a single name inside it, and lstat
         // never follows it, so no per-entry resolution is needed.

@@ -51,6 +51,11 @@ pub trait Source: Send + Sync {
     fn read_dir(&self, path: &Path) -> Result<Vec<DirEntry>, SourceError>;
     /// The raw target of a symlink (as stored, never resolved).
     fn read_link(&self, path: &Path) -> Result<PathBuf, SourceError>;
+    /// An extended attribute of the path itself (symlinks not followed), e.g.
+    /// `security.capability`; `None` when it is not set or the source records none.
+    fn xattr(&self, _path: &Path, _name: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        Ok(None)
+    }
     /// Directory entries with each entry's own metadata (symlinks not followed); entries that
     /// vanish meanwhile are left out. Sources override this when they can do it cheaply.
     fn read_dir_meta(&self, path: &Path) -> Result<Vec<(DirEntry, Metadata)>, SourceError> {

@@ -364,3 +364,36 @@ fn journal_is_read_when_text_auth_logs_are_empty() {
             .ends_with("system.journal")
     );
 }
+
+/// `cap_setuid+ep` on a copy of python is a root backdoor without a SUID bit.
+#[test]
+fn capability_on_an_interpreter_is_critical() {
+    let dir = build(vec![
+        exe("/usr/local/bin/python3", "#!", 0o755),
+        exe("/usr/bin/ping", "#!", 0o755),
+    ]);
+    let set = |p: &str, caps: &[&str]| {
+        rustix::fs::lsetxattr(
+            dir.path().join(p),
+            "security.capability",
+            &firewarden_artifacts::caps::encode(caps, true),
+            rustix::fs::XattrFlags::empty(),
+        )
+    };
+    if let Err(e) = set("usr/local/bin/python3", &["cap_setuid"]) {
+        eprintln!(
+            "skipping: cannot set security.capability here ({e}); needs root and an xattr-capable filesystem"
+        );
+        return;
+    }
+    set("usr/bin/ping", &["cap_net_raw"]).unwrap();
+    let report = run_check(dir.path(), "linux.persistence.suid");
+    let hits: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == "linux.persistence.suid")
+        .collect();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].severity, Severity::Critical);
+    assert!(hits[0].title.contains("cap_setuid+ep") && hits[0].title.contains("python3"));
+}

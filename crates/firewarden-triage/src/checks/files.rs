@@ -54,17 +54,21 @@ const SUID_DANGEROUS: &[&str] = &[
 pub const SUID: Check = Check {
     meta: CheckMeta {
         id: "linux.persistence.suid",
-        title: "SUID/SGID shells, interpreters and foreign set-id files",
+        title: "SUID/SGID shells, interpreters and foreign set-id files; dangerous file capabilities",
         attack: &["T1548.001"],
         severity: Severity::High,
         rows: &[22],
         live_state: false,
-        description: "Walks the filesystem for set-uid and set-gid files: copies of shells and interpreters (an instant root shell), set-id files in temp or home dirs, and set-id files no package owns. File capabilities are not read yet.",
+        description: "Walks the filesystem for set-uid and set-gid files — copies of shells and interpreters (an instant root shell), set-id files in temp or home dirs, set-id files no package owns — and reads the security.capability attribute of executables: cap_setuid, cap_dac_override, cap_sys_admin and the like on interpreters or unowned files (`getcap -r /` without running getcap).",
     },
     run: |ctx| {
         let tree = ctx.facts.tree(ctx.src).to_vec();
         let dpkg = ctx.facts.dpkg(ctx.src);
         for (path, m) in tree {
+            if m.kind == FileKind::File && m.mode & 0o111 != 0 && m.mode & 0o6000 == 0 {
+                check_capabilities(ctx, &path, &m);
+                continue;
+            }
             if m.kind != FileKind::File || m.mode & 0o6000 == 0 {
                 continue;
             }
@@ -113,6 +117,49 @@ pub const SUID: Check = Check {
         Ok(())
     },
 };
+
+fn check_capabilities(ctx: &mut Ctx, path: &Path, m: &Metadata) {
+    let raw = match ctx.src.xattr(path, "security.capability") {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return,
+        Err(e) => {
+            ctx.warn_err(&e);
+            return;
+        }
+    };
+    let Some(caps) = firewarden_artifacts::caps::parse(&raw) else {
+        ctx.warn(Some(path), "unreadable security.capability attribute");
+        return;
+    };
+    let dangerous = caps.dangerous();
+    if dangerous.is_empty() {
+        return;
+    }
+    let shown = path.to_string_lossy().into_owned();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let interpreter = SUID_DANGEROUS.contains(&stem) || SUID_DANGEROUS.contains(&name.as_str());
+    let dpkg = ctx.facts.dpkg(ctx.src);
+    let unowned = dpkg.present && !dpkg.owns(&shown);
+    let sev = if interpreter || is_suspicious_location(&shown) {
+        Severity::Critical
+    } else if unowned || !dpkg.present {
+        Severity::High
+    } else {
+        return; // packaged helpers with capabilities are the distribution's choice
+    };
+    let mut f = ctx
+        .finding(format!("{shown} has the capabilities {}", caps.display()))
+        .explain(format!("Whoever runs {shown} gets {}: {}. This is a SUID-less way back to root (e.g. `python -c 'import os; os.setuid(0); os.system(\"/bin/sh\")'`).", dangerous.join(", "), if interpreter { "it is an interpreter, so anyone can make it run anything" } else { "the file belongs to no package" }))
+        .recommend(format!("Remove them (`setcap -r {shown}` from a trusted tool), preserve the file, and find when they were set (ctime {}).", m.ctime))
+        .evidence(evidence(ctx, path, m).excerpt(caps.display()))
+        .at_time(Some(m.ctime));
+    f.severity = sev;
+    ctx.report_with_event(f, EventKind::Persistence, None, None);
+}
 
 /// Directories whose packaged files are verified.
 const VERIFIED_DIRS: &[&str] = &[
