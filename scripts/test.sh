@@ -8,9 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: coreutils (mkfifo, sleep) for the hostile-input and live-process
-# tests, file for the static-build check, systemd-journal-remote to write real journal files
-# for the journal parser. Later issues add nftables, iproute2, yara, postgresql, chromium here.
-APT_PACKAGES=(coreutils file systemd-journal-remote)
+# tests, file for the static-build check, systemd-journal-remote and rpm to write real journal
+# files and RPM databases for the parsers' tests. Later issues add nftables, iproute2, yara,
+# postgresql, chromium here.
+APT_PACKAGES=(coreutils file systemd-journal-remote rpm)
 
 install_packages() {
   local missing=()

@@ -19,6 +19,7 @@ pub mod journal;
 pub mod lines;
 pub mod packages;
 pub mod procnet;
+pub mod rpm;
 pub mod sshd;
 pub mod syslog;
 pub mod tzif;

@@ -1,10 +1,10 @@
 //! Facts several checks need, built once on first use and shared (thread-safe) between them.
 
 use firewarden_artifacts::accounts::{PasswdEntry, parse_passwd};
-use firewarden_artifacts::{packages, tzif, utmp};
+use firewarden_artifacts::{tzif, utmp};
 use firewarden_model::{Timestamp, Warning};
 use firewarden_source::{FileKind, FsSource, Source, display_path, read_capped, read_text};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -78,23 +78,7 @@ impl LiveState {
     }
 }
 
-/// dpkg's view of installed files, read from `/var/lib/dpkg/info` without running dpkg.
-#[derive(Debug, Default)]
-pub struct DpkgIndex {
-    /// True when a dpkg database was found.
-    pub present: bool,
-    /// Every path a package owns (both `/bin/x` and `/usr/bin/x` forms on merged-/usr systems).
-    pub owned: HashSet<String>,
-    /// Digest and package of each file that has one.
-    pub md5: HashMap<String, (String, String)>,
-}
-
-impl DpkgIndex {
-    /// True when a package owns the path (merged-/usr aware).
-    pub fn owns(&self, path: &str) -> bool {
-        self.owned.contains(path) || alias(path).is_some_and(|a| self.owned.contains(&a))
-    }
-}
+pub use crate::packages::{FileDigest, PackageIndex};
 
 /// The other spelling of a path on a merged-/usr system (`/bin/ls` ↔ `/usr/bin/ls`).
 pub fn alias(path: &str) -> Option<String> {
@@ -117,7 +101,7 @@ pub struct Facts {
     auth: OnceLock<AuthData>,
     wtmp: OnceLock<Vec<(String, utmp::Parsed)>>,
     live: OnceLock<Option<LiveState>>,
-    dpkg: OnceLock<DpkgIndex>,
+    packages: OnceLock<PackageIndex>,
     tree: OnceLock<Vec<(PathBuf, firewarden_source::Metadata)>>,
     extra_auth_logs: Vec<PathBuf>,
     warnings: Mutex<Vec<Warning>>,
@@ -320,36 +304,10 @@ impl Facts {
         })
     }
 
-    /// dpkg's file index.
-    pub fn dpkg(&self, src: &dyn Source) -> &DpkgIndex {
-        self.dpkg.get_or_init(|| {
-            let info = Path::new("/var/lib/dpkg/info");
-            let mut idx = DpkgIndex::default();
-            let Ok(entries) = src.read_dir(info) else {
-                return idx;
-            };
-            idx.present = true;
-            for e in entries {
-                let name = e.name.to_string_lossy().into_owned();
-                let path = info.join(&e.name);
-                if name.ends_with(".list") {
-                    if let Ok(text) = read_text(src, &path, 64 << 20) {
-                        idx.owned.extend(
-                            text.lines()
-                                .filter(|l| l.starts_with('/'))
-                                .map(str::to_string),
-                        );
-                    }
-                } else if let Some(pkg) = name.strip_suffix(".md5sums")
-                    && let Ok(text) = read_text(src, &path, 64 << 20)
-                {
-                    for (file, md5) in packages::parse_md5sums(&text) {
-                        idx.md5.insert(file, (pkg.to_string(), md5));
-                    }
-                }
-            }
-            idx
-        })
+    /// Installed files according to the package databases (dpkg, RPM).
+    pub fn packages(&self, src: &dyn Source) -> &PackageIndex {
+        self.packages
+            .get_or_init(|| PackageIndex::read(src, &|p, m| self.warn(p, m)))
     }
 }
 

@@ -27,6 +27,7 @@ mod engine;
 pub mod facts;
 pub mod indicators;
 pub mod live;
+pub mod packages;
 mod storyline;
 
 pub use check::{Check, CheckError, CheckMeta};

@@ -397,3 +397,126 @@ fn capability_on_an_interpreter_is_critical() {
     assert_eq!(hits[0].severity, Severity::Critical);
     assert!(hits[0].title.contains("cap_setuid+ep") && hits[0].title.contains("python3"));
 }
+
+/// Builds a one-file RPM and registers it in `root/var/lib/rpm` with the real rpm tools.
+fn rpm_root(root: &Path, content: &str) -> bool {
+    let (Ok(_), Ok(_)) = (
+        std::process::Command::new("rpmbuild")
+            .arg("--version")
+            .output(),
+        std::process::Command::new("rpm").arg("--version").output(),
+    ) else {
+        return false;
+    };
+    let top = root.join("rpmbuild-top");
+    std::fs::create_dir_all(top.join("SPECS")).unwrap();
+    let spec = format!(
+        "Name: fwtool\nVersion: 1.0\nRelease: 1\nSummary: t\nLicense: MIT\nBuildArch: noarch\n%description\nt\n%install\nmkdir -p %{{buildroot}}/usr/bin\nprintf '{}' > %{{buildroot}}/usr/bin/fwtool\nchmod 755 %{{buildroot}}/usr/bin/fwtool\n%files\n/usr/bin/fwtool\n",
+        content.replace('\n', "\\n")
+    );
+    std::fs::write(top.join("SPECS/t.spec"), spec).unwrap();
+    let built = std::process::Command::new("rpmbuild")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .arg("-bb")
+        .arg(top.join("SPECS/t.spec"))
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let rpm_file = top.join("RPMS/noarch/fwtool-1.0-1.noarch.rpm");
+    let db = root.join("var/lib/rpm");
+    std::fs::create_dir_all(&db).unwrap();
+    let st = std::process::Command::new("rpm")
+        .arg("--dbpath")
+        .arg(&db)
+        .arg("--initdb")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = std::process::Command::new("rpm")
+        .arg("--dbpath")
+        .arg(&db)
+        .args(["-i", "--nodeps", "--noscripts", "--justdb"])
+        .arg(&rpm_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&top).unwrap();
+    true
+}
+
+#[test]
+fn rpm_database_verifies_binaries_without_running_rpm() {
+    let dir = build(vec![
+        exe("/usr/bin/fwtool", "#!/bin/sh\necho trojan\n", 0o755),
+        bytes(
+            "/usr/bin/stray",
+            b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec(),
+        ),
+    ]);
+    if !rpm_root(dir.path(), "#!/bin/sh\necho hi\n") {
+        eprintln!("skipping: rpm/rpmbuild are not installed");
+        return;
+    }
+    std::fs::set_permissions(
+        dir.path().join("usr/bin/stray"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    let opts = TriageOptions {
+        only: vec!["linux.files".into()],
+        ..Default::default()
+    };
+    let report = firewarden_triage::run(&src, &opts, &|_| {});
+    let integrity: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == "linux.files.package_integrity")
+        .collect();
+    assert_eq!(
+        integrity.len(),
+        1,
+        "{:?} {:?}",
+        report.findings,
+        report.checks
+    );
+    assert!(
+        integrity[0].title.contains("/usr/bin/fwtool") && integrity[0].title.contains("fwtool")
+    );
+    assert!(
+        integrity[0].evidence[0]
+            .excerpt
+            .as_deref()
+            .unwrap_or("")
+            .contains("Sha256")
+    );
+    assert!(report.findings.iter().any(
+        |f| f.check == "linux.files.unowned_executables" && f.title.contains("/usr/bin/stray")
+    ));
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.check == "linux.files.unowned_executables" && f.title.contains("fwtool"))
+    );
+    // The untouched file verifies clean.
+    std::fs::write(dir.path().join("usr/bin/fwtool"), "#!/bin/sh\necho hi\n").unwrap();
+    let report = firewarden_triage::run(&FsSource::root(dir.path()).unwrap(), &opts, &|_| {});
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.check == "linux.files.package_integrity"),
+        "{:?}",
+        report.findings
+    );
+}

@@ -403,22 +403,23 @@ pub const PAM: Check = Check {
             }
         }
         // pam_unix.so against its package digest.
-        let dpkg = ctx.facts.dpkg(ctx.src);
-        let candidates: Vec<(String, String, String)> = dpkg
-            .md5
+        let candidates: Vec<(String, crate::facts::FileDigest)> = ctx
+            .facts
+            .packages(ctx.src)
+            .digests
             .iter()
             .filter(|(p, _)| p.ends_with("/security/pam_unix.so"))
-            .map(|(p, (pkg, md5))| (p.clone(), pkg.clone(), md5.clone()))
+            .map(|(p, d)| (p.clone(), d.clone()))
             .collect();
-        for (path, pkg, expected) in candidates {
-            if let Some(actual) = super::files::md5_of(ctx, Path::new(&path))
-                && actual != expected
+        for (path, expected) in candidates {
+            if let Some(actual) = super::files::digest_of(ctx, Path::new(&path), expected.algo)
+                && actual != expected.hex
             {
                 let mut f = ctx
-                    .finding(format!("{path} differs from package {pkg}"))
+                    .finding(format!("{path} differs from package {}", expected.package))
                     .explain("pam_unix.so checks every password on the system; a modified copy is the classic PAM backdoor (master password, password logging).")
                     .recommend("Preserve the file for analysis, reinstall the package from a trusted source, and rotate all passwords used since.")
-                    .evidence(ctx.file_evidence(Path::new(&path)).excerpt(format!("md5 {actual}, package says {expected}")));
+                    .evidence(ctx.file_evidence(Path::new(&path)).excerpt(format!("{:?} {actual}, package says {}", expected.algo, expected.hex)));
                 f.severity = Severity::Critical;
                 ctx.report(f);
             }

@@ -4,28 +4,39 @@
 use crate::check::{Check, CheckError, CheckMeta};
 use crate::context::Ctx;
 use crate::indicators::is_suspicious_location;
+use firewarden_artifacts::rpm::DigestAlgo;
 use firewarden_model::{EventKind, Evidence, Severity, Timestamp};
 use firewarden_source::{FileKind, Metadata, display_path};
-use md5::{Digest, Md5};
+use md5::Digest;
 use std::io::Read;
 use std::path::Path;
 
-/// MD5 of a file in the source (dpkg records MD5), streamed.
-pub(crate) fn md5_of(ctx: &mut Ctx, path: &Path) -> Option<String> {
-    let mut reader = ctx.src.open(path).ok()?;
-    let mut h = Md5::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => h.update(&buf[..n]),
-            Err(e) => {
-                ctx.warn(Some(path), format!("read failed while hashing: {e}"));
-                return None;
+/// Digest of a file in the source, streamed, in the algorithm its package database uses.
+pub(crate) fn digest_of(ctx: &mut Ctx, path: &Path, algo: DigestAlgo) -> Option<String> {
+    fn run<D: Digest>(mut h: D, reader: &mut dyn Read) -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            match reader.read(&mut buf)? {
+                0 => return Ok(h.finalize().to_vec()),
+                n => h.update(&buf[..n]),
             }
         }
     }
-    Some(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    let mut reader = ctx.src.open(path).ok()?;
+    let out = match algo {
+        DigestAlgo::Md5 => run(md5::Md5::new(), &mut reader),
+        DigestAlgo::Sha1 => run(sha1::Sha1::new(), &mut reader),
+        DigestAlgo::Sha256 => run(sha2::Sha256::new(), &mut reader),
+        DigestAlgo::Sha384 => run(sha2::Sha384::new(), &mut reader),
+        DigestAlgo::Sha512 => run(sha2::Sha512::new(), &mut reader),
+    };
+    match out {
+        Ok(d) => Some(d.iter().map(|b| format!("{b:02x}")).collect()),
+        Err(e) => {
+            ctx.warn(Some(path), format!("read failed while hashing: {e}"));
+            None
+        }
+    }
 }
 
 fn head(ctx: &Ctx, path: &Path, n: u64) -> Vec<u8> {
@@ -63,7 +74,7 @@ pub const SUID: Check = Check {
     },
     run: |ctx| {
         let tree = ctx.facts.tree(ctx.src).to_vec();
-        let dpkg = ctx.facts.dpkg(ctx.src);
+        let dpkg = ctx.facts.packages(ctx.src);
         for (path, m) in tree {
             if m.kind == FileKind::File && m.mode & 0o111 != 0 && m.mode & 0o6000 == 0 {
                 check_capabilities(ctx, &path, &m);
@@ -94,7 +105,7 @@ pub const SUID: Check = Check {
                         Severity::Critical,
                         "sits in a temp, hidden, home or web directory",
                     )
-                } else if dpkg.present
+                } else if dpkg.present()
                     && !dpkg.owns(&shown)
                     && !shown.starts_with("/usr/local/")
                     && !shown.starts_with("/opt/")
@@ -142,11 +153,11 @@ fn check_capabilities(ctx: &mut Ctx, path: &Path, m: &Metadata) {
         .unwrap_or_default();
     let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     let interpreter = SUID_DANGEROUS.contains(&stem) || SUID_DANGEROUS.contains(&name.as_str());
-    let dpkg = ctx.facts.dpkg(ctx.src);
-    let unowned = dpkg.present && !dpkg.owns(&shown);
+    let dpkg = ctx.facts.packages(ctx.src);
+    let unowned = dpkg.present() && !dpkg.owns(&shown);
     let sev = if interpreter || is_suspicious_location(&shown) {
         Severity::Critical
-    } else if unowned || !dpkg.present {
+    } else if unowned || !dpkg.present() {
         Severity::High
     } else {
         return; // packaged helpers with capabilities are the distribution's choice
@@ -187,7 +198,7 @@ pub const PACKAGE_INTEGRITY: Check = Check {
         severity: Severity::Critical,
         rows: &[34],
         live_state: false,
-        description: "Recomputes the MD5 of every packaged file in /bin, /sbin, /usr/bin, /usr/sbin, sshd and PAM modules and compares it with dpkg's info/*.md5sums, read from disk without running dpkg. Also flags a script where a binary should be and the /usr/bin/dpkgd trick. The RPM database is not read yet.",
+        description: "Recomputes the digest of every packaged file in /bin, /sbin, /usr/bin, /usr/sbin, sshd and PAM modules and compares it with what the package database recorded — dpkg's info/*.md5sums and RPM's rpmdb.sqlite (SHA-256 usually), read from disk without running dpkg or rpm. Also flags a script where a binary should be and the /usr/bin/dpkgd trick.",
     },
     run: |ctx| {
         for dir in ["/usr/bin/dpkgd", "/bin/dpkgd", "/usr/bin/.sshd"] {
@@ -200,37 +211,32 @@ pub const PACKAGE_INTEGRITY: Check = Check {
                 ctx.report(f);
             }
         }
-        let dpkg = ctx.facts.dpkg(ctx.src);
-        if !dpkg.present {
-            let rpm = [
-                "/var/lib/rpm/rpmdb.sqlite",
-                "/var/lib/rpm/Packages",
-                "/usr/lib/sysimage/rpm/rpmdb.sqlite",
-            ]
-            .iter()
-            .any(|p| ctx.src.metadata(Path::new(p)).is_ok());
-            return Err(CheckError::NotApplicable(if rpm {
-                "RPM database found: verifying against it is not supported yet (dpkg only)".into()
-            } else {
-                "no package database in this source".into()
-            }));
+        let packages = ctx.facts.packages(ctx.src);
+        if !packages.present() {
+            return Err(CheckError::NotApplicable(
+                match packages.unsupported.first() {
+                    Some(why) => why.clone(),
+                    None => "no package database in this source".into(),
+                },
+            ));
         }
-        let mut todo: Vec<(String, String, String)> = dpkg
-            .md5
+        let mut todo: Vec<(String, crate::facts::FileDigest)> = packages
+            .digests
             .iter()
             .filter(|(p, _)| verified(p))
-            .map(|(p, (pkg, md5))| (p.clone(), pkg.clone(), md5.clone()))
+            .map(|(p, d)| (p.clone(), d.clone()))
             .collect();
-        todo.sort();
+        todo.sort_by(|a, b| a.0.cmp(&b.0));
         let mut checked = 0usize;
         let mut done_inodes = std::collections::HashSet::new();
-        for (path, pkg, expected) in todo {
+        for (path, recorded) in todo {
+            let (pkg, expected) = (recorded.package.clone(), recorded.hex.clone());
             let p = Path::new(&path);
             let Ok(m) = ctx.src.metadata(p) else { continue };
             if m.kind != FileKind::File || !done_inodes.insert((m.dev, m.ino, expected.clone())) {
                 continue;
             }
-            let Some(actual) = md5_of(ctx, p) else {
+            let Some(actual) = digest_of(ctx, p, recorded.algo) else {
                 continue;
             };
             checked += 1;
@@ -238,12 +244,13 @@ pub const PACKAGE_INTEGRITY: Check = Check {
                 continue;
             }
             let script = head(ctx, p, 2).starts_with(b"#!");
-            let ev = ctx
-                .file_evidence(p)
-                .excerpt(format!("md5 {actual}; {pkg} says {expected}"));
+            let ev = ctx.file_evidence(p).excerpt(format!(
+                "{:?} {actual}; {pkg} says {expected}",
+                recorded.algo
+            ));
             let mut f = ctx
                 .finding(format!("{path} differs from package {pkg}{}", if script { " and is now a script" } else { "" }))
-                .explain(format!("dpkg recorded MD5 {expected} for {path} when {pkg} was installed; the file now hashes to {actual}{}. Trojanised system tools (ps, netstat, sshd, login) are how rootkits hide and steal passwords.", if script { " and starts with #! — a wrapper around the real binary" } else { "" }))
+                .explain(format!("The package database recorded {:?} {expected} for {path} when {pkg} was installed; the file now hashes to {actual}{}. Trojanised system tools (ps, netstat, sshd, login) are how rootkits hide and steal passwords.", recorded.algo, if script { " and starts with #! — a wrapper around the real binary" } else { "" }))
                 .recommend(format!("Preserve the file, then reinstall {pkg} from a trusted mirror. Until then, use trusted static tools."))
                 .evidence(ev.clone())
                 .at_time(ev.ctime);
@@ -276,9 +283,9 @@ pub const UNOWNED: Check = Check {
         description: "ELF files and scripts in /bin, /sbin, /usr/bin, /usr/sbin, /usr/lib and /etc/cron.* that are not listed by any dpkg package (read from info/*.list): dropped tools and backdoors named to blend in. /usr/local and alternatives symlinks are left alone.",
     },
     run: |ctx| {
-        if !ctx.facts.dpkg(ctx.src).present {
+        if !ctx.facts.packages(ctx.src).present() {
             return Err(CheckError::NotApplicable(
-                "no dpkg database in this source".into(),
+                "no package database in this source".into(),
             ));
         }
         let tree = ctx.facts.tree(ctx.src).to_vec();
@@ -292,7 +299,7 @@ pub const UNOWNED: Check = Check {
                 .any(|d| shown.starts_with(d) && !shown[d.len()..].contains('/'));
             let in_lib = shown.starts_with("/usr/lib/") || shown.starts_with("/lib/");
             let in_cron = shown.starts_with("/etc/cron.");
-            if !(in_bin || in_lib || in_cron) || ctx.facts.dpkg(ctx.src).owns(&shown) {
+            if !(in_bin || in_lib || in_cron) || ctx.facts.packages(ctx.src).owns(&shown) {
                 continue;
             }
             let h = head(ctx, &path, 4);
@@ -385,8 +392,8 @@ pub const RECENT_CHANGES: Check = Check {
                 ctx.report(f);
             } else if system_bin
                 && m.ctime.0 - m.mtime.0 > 30 * 86_400
-                && !ctx.facts.dpkg(ctx.src).owns(&shown)
-                && ctx.facts.dpkg(ctx.src).present
+                && !ctx.facts.packages(ctx.src).owns(&shown)
+                && ctx.facts.packages(ctx.src).present()
             {
                 let mut f = ctx
                     .finding(format!("{shown} looks timestomped (changed {}, claims {})", m.ctime, m.mtime))

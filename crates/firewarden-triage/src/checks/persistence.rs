@@ -183,7 +183,7 @@ pub const SYSTEMD: Check = Check {
                 }
             }
         }
-        let dpkg_present = ctx.facts.dpkg(ctx.src).present;
+        let dpkg_present = ctx.facts.packages(ctx.src).present();
         let mut seen = std::collections::HashSet::new();
         for path in units {
             let Some(text) = read_config(ctx, &path) else {
@@ -229,7 +229,7 @@ pub const SYSTEMD: Check = Check {
                 && in_etc
                 && !is_link
                 && (shown.ends_with(".service") || shown.ends_with(".timer"))
-                && !ctx.facts.dpkg(ctx.src).owns(&shown)
+                && !ctx.facts.packages(ctx.src).owns(&shown)
             {
                 let ev = ctx.file_evidence(&path).excerpt(
                     text.lines()
@@ -248,7 +248,7 @@ pub const SYSTEMD: Check = Check {
         }
         for path in dir_files(ctx, GENERATOR_DIRS) {
             let shown = path.to_string_lossy().into_owned();
-            if ctx.facts.dpkg(ctx.src).owns(&shown) {
+            if ctx.facts.packages(ctx.src).owns(&shown) {
                 continue;
             }
             let ev = ctx.file_evidence(&path);
@@ -288,13 +288,13 @@ pub const RC: Check = Check {
                 scan_exec_lines(ctx, path, &text, "Boot script", Severity::High);
             }
         }
-        let dpkg_present = ctx.facts.dpkg(ctx.src).present;
+        let dpkg_present = ctx.facts.packages(ctx.src).present();
         for path in dir_files(ctx, &["/etc/init.d"]) {
             let Some(text) = read_config(ctx, &path) else {
                 continue;
             };
             let shown = path.to_string_lossy().into_owned();
-            let owned = ctx.facts.dpkg(ctx.src).owns(&shown);
+            let owned = ctx.facts.packages(ctx.src).owns(&shown);
             if owned {
                 continue;
             }
