@@ -58,6 +58,13 @@ impl PackageIndex {
             return;
         };
         self.managers.push("dpkg");
+        // `dpkg-divert` moves a packaged file aside (`x` → `x.distrib`); the new name is owned too.
+        if let Ok(text) = read_text(src, Path::new("/var/lib/dpkg/diversions"), 16 << 20) {
+            let lines: Vec<&str> = text.lines().collect();
+            for triple in lines.chunks_exact(3) {
+                self.owned.insert(triple[1].to_string());
+            }
+        }
         for e in entries {
             let name = e.name.to_string_lossy().into_owned();
             let path = info.join(&e.name);

@@ -520,3 +520,40 @@ fn rpm_database_verifies_binaries_without_running_rpm() {
         report.findings
     );
 }
+
+/// A build tree in /tmp is one finding, not hundreds; a hidden dropper next to it still stands out.
+#[test]
+fn temp_dir_build_trees_are_summarised_and_droppers_still_stand_out() {
+    let mut items = Vec::new();
+    let elf = |kind: u8| {
+        let mut v = b"\x7fELF\x02\x01\x01".to_vec();
+        v.resize(64, 0);
+        v[16] = kind;
+        v
+    };
+    for name in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"] {
+        items.push(Item::File(
+            Box::leak(format!("/tmp/build/target/{name}").into_boxed_str()),
+            elf(3),
+            0o755,
+        ));
+    }
+    items.push(Item::File("/tmp/build/obj/main.o", elf(1), 0o644));
+    items.push(Item::File("/tmp/.ICE-unix/.x/kworker", elf(2), 0o755));
+    let dir = build(items);
+    let report = run_check(dir.path(), "linux.files.temp_dirs");
+    let titles: Vec<&str> = report.findings.iter().map(|f| f.title.as_str()).collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.starts_with("12 programs and scripts under /tmp/build")),
+        "{titles:?}"
+    );
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("/tmp/.ICE-unix/.x/kworker")),
+        "{titles:?}"
+    );
+}

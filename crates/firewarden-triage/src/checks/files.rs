@@ -484,6 +484,12 @@ pub const TEMP_DIRS: Check = Check {
                     entries.push((path, meta));
                 }
             });
+            // Plain (not hidden) programs grouped by the top directory under the temp root, so a
+            // build tree or unpacked installer is one finding, not thousands.
+            let mut plain: std::collections::BTreeMap<
+                std::path::PathBuf,
+                Vec<(std::path::PathBuf, Metadata, bool)>,
+            > = Default::default();
             for (path, m) in entries {
                 let name = path
                     .file_name()
@@ -504,40 +510,77 @@ pub const TEMP_DIRS: Check = Check {
                 if m.kind != FileKind::File || m.size < 4 {
                     continue;
                 }
-                let h = head(ctx, &path, 4);
-                let elf = is_elf(&h);
+                let h = head(ctx, &path, 18);
+                // ELF e_type 1 is a relocatable object (.o): compiler output, not a program.
+                let elf = is_elf(&h) && h.get(16) != Some(&1);
                 let script = h.starts_with(b"#!") && m.mode & 0o111 != 0;
                 if !elf && !script {
                     continue;
                 }
-                let hidden =
-                    shown.split('/').any(|c| c.starts_with('.') && c.len() > 1) || odd_name(&name);
+                let rel = path.strip_prefix(&root).unwrap_or(&path);
+                let hidden = rel
+                    .to_string_lossy()
+                    .split('/')
+                    .any(|c| c.starts_with('.') && c.len() > 1)
+                    || odd_name(&name);
                 let in_cache = shown.contains("/.cache/");
-                // Build trees and checkouts unpacked in /tmp carry scripts by the hundred.
                 if (in_cache || shown.contains("/.git/") || shown.contains("/node_modules/"))
                     && !elf
                 {
                     continue;
                 }
-                let sev = if elf && (hidden || m.mode & 0o111 != 0) {
-                    Severity::High
+                if hidden {
+                    report_temp_file(ctx, &path, &m, elf, true);
                 } else {
-                    Severity::Medium
-                };
-                let ev = evidence(ctx, &path, &m);
+                    let top = rel
+                        .components()
+                        .next()
+                        .map(|c| root.join(c))
+                        .unwrap_or_else(|| root.clone());
+                    plain.entry(top).or_default().push((path, m, elf));
+                }
+            }
+            for (top, files) in plain {
+                if files.len() <= 10 {
+                    for (path, m, elf) in &files {
+                        report_temp_file(ctx, path, m, *elf, false);
+                    }
+                    continue;
+                }
+                let elves = files.iter().filter(|f| f.2).count();
+                let examples: Vec<String> =
+                    files.iter().take(5).map(|f| display_path(&f.0)).collect();
+                let newest = files.iter().map(|f| f.1.mtime).max();
                 let mut f = ctx
-                    .finding(format!("{} in a temp directory: {shown}", if elf { "Program (ELF)" } else { "Executable script" }))
-                    .explain(format!("{shown} is {} in a world-writable temp directory{}. Droppers put their payloads here because anyone can write it.", if elf { "a compiled program" } else { "an executable script" }, if hidden { ", under a hidden name" } else { "" }))
-                    .recommend("Preserve and hash the file, check whether a process runs it (linux.process.suspicious_exe), then remove it.")
-                    .evidence(ev)
-                    .at_time(Some(m.mtime));
-                f.severity = sev;
-                ctx.report_with_event(f, EventKind::FileChange, None, None);
+                    .finding(format!("{} programs and scripts under {} (a build tree or unpacked kit?)", files.len(), display_path(&top)))
+                    .explain(format!("{} holds {} executable files ({elves} compiled programs) in a world-writable temp directory, e.g. {}. Build directories look like this; so do unpacked malware kits.", display_path(&top), files.len(), examples.join(", ")))
+                    .recommend("Find out who created the tree (owner, times, shell history); if nobody can account for it, preserve it and check whether any of its programs is running.")
+                    .evidence(ctx.file_evidence(&top).excerpt(examples.join(" ")))
+                    .at_time(newest);
+                f.severity = Severity::Medium;
+                ctx.report(f);
             }
         }
         Ok(())
     },
 };
+
+fn report_temp_file(ctx: &mut Ctx, path: &Path, m: &Metadata, elf: bool, hidden: bool) {
+    let shown = display_path(path);
+    let sev = if elf && (hidden || m.mode & 0o111 != 0) {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut f = ctx
+        .finding(format!("{} in a temp directory: {shown}", if elf { "Program (ELF)" } else { "Executable script" }))
+        .explain(format!("{shown} is {} in a world-writable temp directory{}. Droppers put their payloads here because anyone can write it.", if elf { "a compiled program" } else { "an executable script" }, if hidden { ", under a hidden name" } else { "" }))
+        .recommend("Preserve and hash the file, check whether a process runs it (linux.process.suspicious_exe), then remove it.")
+        .evidence(evidence(ctx, path, m))
+        .at_time(Some(m.mtime));
+    f.severity = sev;
+    ctx.report_with_event(f, EventKind::FileChange, None, None);
+}
 
 const DEV_DIRS: &[&str] = &[
     "pts",
