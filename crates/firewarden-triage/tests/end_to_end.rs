@@ -557,3 +557,54 @@ fn temp_dir_build_trees_are_summarised_and_droppers_still_stand_out() {
         "{titles:?}"
     );
 }
+
+/// Quiet persistence: a cron job and a service that run a plain binary no package owns.
+#[test]
+fn unowned_jobs_and_services_running_unowned_programs_are_reported() {
+    let dir = build(vec![
+        file(
+            "/var/lib/dpkg/info/cron.list",
+            "/etc/crontab\n/usr/sbin/cron\n",
+        ),
+        file(
+            "/etc/crontab",
+            "SHELL=/bin/sh\n17 * * * * root cd / && run-parts --report /etc/cron.hourly\n",
+        ),
+        Item::File(
+            "/var/spool/cron/crontabs/root",
+            b"MAILTO=\"\"\n*/3 * * * * /usr/local/sbin/syshealth >/dev/null 2>&1\n".to_vec(),
+            0o600,
+        ),
+        exe("/usr/local/sbin/syshealth", "#!/bin/sh\n", 0o755),
+        file(
+            "/etc/systemd/system/syshealth.service",
+            "[Service]\nExecStart=/usr/local/sbin/syshealth --daemon\n",
+        ),
+        exe("/usr/sbin/cron", "#!", 0o755),
+    ]);
+    let src = FsSource::root(dir.path()).unwrap();
+    let opts = TriageOptions {
+        only: vec![
+            "linux.persistence.cron".into(),
+            "linux.persistence.systemd".into(),
+        ],
+        ..Default::default()
+    };
+    let report = firewarden_triage::run(&src, &opts, &|_| {});
+    let cron: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.check == "linux.persistence.cron")
+        .collect();
+    assert_eq!(cron.len(), 1, "{cron:?}");
+    assert!(cron[0].title.contains("syshealth") && cron[0].severity == Severity::Medium);
+    let unit = report
+        .findings
+        .iter()
+        .find(|f| f.check == "linux.persistence.systemd")
+        .expect("unit reported");
+    assert!(
+        unit.title.contains("nor is the program it runs") && unit.severity == Severity::Medium,
+        "{unit:?}"
+    );
+}

@@ -120,11 +120,16 @@ pub const LOGIN_SHELL: Check = Check {
                         "{}:…:{}:{}::{}:{}",
                         e.name, e.uid, e.gid, e.home, e.shell
                     ));
-                let f = ctx
+                let mut f = ctx
                     .finding(format!("Service account `{}` has the login shell {}", e.name, e.shell))
                     .explain(format!("`{}` runs a service and should have /usr/sbin/nologin. With {} anyone who can authenticate as it (a key, a set password) gets a shell.", e.name, e.shell))
                     .recommend(format!("Set the shell back to /usr/sbin/nologin and check ~{}/.ssh and /etc/shadow for a key or password added to it.", e.name))
                     .evidence(ev);
+                // Debian's postgresql packages give `postgres` a shell on purpose (for `su - postgres`).
+                if e.name == "postgres" && e.shell == "/bin/bash" {
+                    f.severity = Severity::Low;
+                    f.explanation.push_str(" (Debian and Ubuntu set this shell for postgres by default, so on its own it is weak evidence.)");
+                }
                 ctx.report(f);
             }
         }

@@ -88,11 +88,82 @@ pub const CRON: Check = Check {
                 f.severity = Severity::Critical;
                 ctx.report_with_event(f, EventKind::Persistence, None, None);
             }
-            scan_exec_lines(ctx, &path, &text, "Cron job", Severity::High);
+            let shown = path.to_string_lossy().into_owned();
+            let packages = ctx.facts.packages(ctx.src);
+            let unpackaged = packages.present() && !packages.owns(&shown);
+            let user_tab = shown.starts_with("/var/spool/cron");
+            for (i, line) in text.lines().enumerate() {
+                let t = line.trim();
+                if t.is_empty() || t.starts_with('#') || is_cron_assignment(t) {
+                    continue;
+                }
+                if let Some(ind) = indicators::worst(t).or_else(|| temp_program(t)) {
+                    report_command(
+                        ctx,
+                        &path,
+                        i as u64 + 1,
+                        t,
+                        "Cron job",
+                        &ind,
+                        Severity::High,
+                    );
+                } else if (user_tab || unpackaged)
+                    && !shown.contains("/cron.hourly/")
+                    && !shown.contains("/cron.daily/")
+                    && !shown.contains("/cron.weekly/")
+                    && !shown.contains("/cron.monthly/")
+                {
+                    // Jobs no package installed: an inventory the responder must confirm, raised
+                    // when the program they run belongs to no package either.
+                    let program = cron_program(t);
+                    let unowned_program = program.as_deref().is_some_and(|p| {
+                        p.starts_with('/')
+                            && ctx.src.metadata(Path::new(p)).is_ok()
+                            && !ctx.facts.packages(ctx.src).owns(p)
+                            && ctx.facts.packages(ctx.src).present()
+                    });
+                    let ev = ctx.file_evidence(&path).line(i as u64 + 1).excerpt(t);
+                    let mut f = ctx
+                        .finding(format!("Cron job not installed by any package: {}", firewarden_model::printable(t, 80)))
+                        .explain(format!("{} schedules `{}`{}. Confirm that an administrator set it up.", path.display(), firewarden_model::printable(t, 160), if unowned_program { "; the program it runs belongs to no package either" } else { "" }))
+                        .recommend("Ask the system owner; if nobody knows the job, preserve the file and remove the entry.")
+                        .evidence(ev.clone())
+                        .at_time(ev.mtime);
+                    f.severity = if unowned_program {
+                        Severity::Medium
+                    } else {
+                        Severity::Low
+                    };
+                    ctx.report_with_event(f, EventKind::Persistence, None, None);
+                }
+            }
         }
         Ok(())
     },
 };
+
+/// `SHELL=/bin/sh`, `MAILTO=root` and similar lines of a crontab.
+fn is_cron_assignment(line: &str) -> bool {
+    let name = line.split('=').next().unwrap_or("");
+    line.contains('=')
+        && !name.is_empty()
+        && name
+            .trim()
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b == b'_')
+}
+
+/// The program a crontab line runs: the first word after the schedule (and the user field of
+/// system crontabs).
+fn cron_program(line: &str) -> Option<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let skip = if line.starts_with('@') { 1 } else { 5 };
+    words
+        .iter()
+        .skip(skip)
+        .find(|w| w.starts_with('/'))
+        .map(|w| w.to_string())
+}
 
 /// Checklist row 13.
 pub const AT: Check = Check {
@@ -231,18 +302,45 @@ pub const SYSTEMD: Check = Check {
                 && (shown.ends_with(".service") || shown.ends_with(".timer"))
                 && !ctx.facts.packages(ctx.src).owns(&shown)
             {
-                let ev = ctx.file_evidence(&path).excerpt(
-                    text.lines()
-                        .find(|l| l.trim_start().starts_with("ExecStart"))
-                        .unwrap_or(""),
-                );
+                let exec_line = text
+                    .lines()
+                    .find(|l| l.trim_start().starts_with("ExecStart"))
+                    .unwrap_or("");
+                // The program the unit starts: unowned too makes this a likely planted service.
+                let program = exec_line
+                    .split_once('=')
+                    .and_then(|(_, v)| {
+                        v.trim()
+                            .trim_start_matches(['-', '@', '+', '!', ':'])
+                            .split_whitespace()
+                            .next()
+                    })
+                    .map(str::to_string);
+                let packages = ctx.facts.packages(ctx.src);
+                let unowned_program = program.as_deref().is_some_and(|p| {
+                    p.starts_with('/')
+                        && ctx.src.metadata(Path::new(p)).is_ok()
+                        && !packages.owns(p)
+                });
+                let ev = ctx.file_evidence(&path).excerpt(exec_line);
                 let mut f = ctx
-                    .finding(format!("systemd unit {} is not from any package", shown))
-                    .explain("Units in /etc/systemd/system written by hand are normal for some admins, but also where attackers put their services; this one belongs to no package.")
-                    .recommend("Check what the unit runs and who created it (mtime, history).")
+                    .finding(format!("systemd unit {shown} is not from any package{}", if unowned_program { ", nor is the program it runs" } else { "" }))
+                    .explain(format!("Units in /etc/systemd/system written by hand are normal for some admins, but also where attackers put their services; this one belongs to no package{}.", match (&program, unowned_program) {
+                        (Some(p), true) => format!(" and starts {p}, which no package owns either"),
+                        _ => String::new(),
+                    }))
+                    .recommend("Check what the unit runs and who created it (mtime, history); preserve and disable it if nobody can account for it.")
                     .evidence(ev.clone())
                     .at_time(ev.mtime);
-                f.severity = Severity::Low;
+                f.severity = if unowned_program {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                };
+                if unowned_program {
+                    ctx.report_with_event(f, EventKind::Persistence, None, None);
+                    continue;
+                }
                 ctx.report(f);
             }
         }
