@@ -608,3 +608,74 @@ fn unowned_jobs_and_services_running_unowned_programs_are_reported() {
         "{unit:?}"
     );
 }
+
+/// A line longer than a whole read block, binary junk, CRLF endings and gzip: counts and line
+/// numbers stay exact and each problem is a warning.
+#[test]
+fn auth_log_survives_giant_lines_junk_and_gzip() {
+    let mut log = Vec::new();
+    for i in 0..5 {
+        log.extend(format!("Nov 20 10:00:0{i} h sshd[1]: Failed password for root from 198.51.100.1 port 1 ssh2\n").bytes());
+    }
+    log.extend(std::iter::repeat_n(b'A', 20 << 20)); // 20 MiB without a newline
+    log.push(b'\n');
+    log.extend(b"\x00\x00\x00\xff\xfe junk\n");
+    for i in 0..6 {
+        log.extend(format!("Nov 20 10:01:0{i} h sshd[1]: Failed password for admin from 198.51.100.1 port 1 ssh2\r\n").bytes());
+    }
+    log.extend(
+        b"Nov 20 10:02:00 h sshd[1]: Accepted password for admin from 198.51.100.1 port 1 ssh2",
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &log).unwrap();
+    for (name, data) in [
+        ("/var/log/auth.log", log.clone()),
+        ("/var/log/auth.log.2.gz", gz.finish().unwrap()),
+    ] {
+        let dir = build(vec![bytes(
+            Box::leak(name.to_string().into_boxed_str()),
+            data,
+        )]);
+        let opts = TriageOptions {
+            only: vec!["linux.logins".into()],
+            ..Default::default()
+        };
+        let report = firewarden_triage::run(&FsSource::root(dir.path()).unwrap(), &opts, &|_| {});
+        let brute = report
+            .findings
+            .iter()
+            .find(|f| f.check == "linux.logins.brute_force")
+            .unwrap_or_else(|| panic!("{name}: {:?}", report.findings));
+        assert!(
+            brute.title.contains("11 failed attempts"),
+            "{name}: {}",
+            brute.title
+        );
+        let login = report
+            .findings
+            .iter()
+            .find(|f| f.check == "linux.logins.attacker_login")
+            .unwrap();
+        assert_eq!(
+            login.evidence[0].line,
+            Some(14),
+            "{name}: the accepted login is line 14"
+        );
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("over-long")),
+            "{name}: {:?}",
+            report.warnings
+        );
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("binary junk")),
+            "{name}: {:?}",
+            report.warnings
+        );
+    }
+}
