@@ -73,6 +73,14 @@ fn event<'a>(
 /// Parses an sshd or PAM message (the part after `sshd[pid]: `).
 pub fn parse_auth_message(msg: &str) -> Option<AuthEvent<'_>> {
     let mut msg = msg.trim();
+    // Most sshd lines (disconnects, sessions, key exchange) are none of these: reject them on
+    // their first byte before any string comparison.
+    if !matches!(
+        msg.as_bytes().first(),
+        Some(b'F' | b'A' | b'I' | b'p' | b'P' | b'a' | b'm')
+    ) {
+        return None;
+    }
     let mut count = 1;
     if let Some(rest) = msg.strip_prefix("message repeated ") {
         let (n, rest) = rest.split_once(" times: [")?;
@@ -140,11 +148,15 @@ pub fn parse_new_user(msg: &str) -> Option<(String, Option<u32>)> {
     Some((name, uid))
 }
 
-/// A command run through sudo: `alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/bash`.
-pub fn parse_sudo(msg: &str) -> Option<(String, String)> {
-    let (user, rest) = msg.split_once(" : ")?;
-    let command = rest.split(" ; ").find_map(|f| f.strip_prefix("COMMAND="))?;
-    Some((user.trim().to_string(), command.trim().to_string()))
+/// A command run through sudo: `alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/bash`,
+/// as (user, command), borrowed from the line.
+pub fn parse_sudo(msg: &str) -> Option<(&str, &str)> {
+    static SEP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" : "));
+    static COMMAND: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("COMMAND="));
+    let sep = SEP.find(msg.as_bytes())?;
+    let rest = &msg[sep + 3..];
+    let at = COMMAND.find(rest.as_bytes())?;
+    Some((msg[..sep].trim(), rest[at + 8..].trim()))
 }
 
 #[cfg(test)]

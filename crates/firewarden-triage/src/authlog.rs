@@ -159,9 +159,12 @@ impl AuthData {
             }
         }
         let Some(u) = ev.user else { return };
-        if s.users.len() < 1000 && !s.users.contains(u) {
-            s.users.insert(u.to_string());
+        // A (user, address) pair already seen for this address is already in `user_ips`: the
+        // common retry costs one lookup instead of three.
+        if s.users.len() >= 1000 || s.users.contains(u) {
+            return;
         }
+        s.users.insert(u.to_string());
         let tracked = self.user_ips.len();
         if let Some(set) = self.user_ips.get_mut(u) {
             if set.len() < MAX_IPS_PER_USER && !set.contains(ip) {
@@ -192,7 +195,11 @@ impl AuthData {
                     s.failed += st.failed;
                     s.pam += st.pam;
                     s.invalid += st.invalid;
-                    for u in st.users {
+                    // Past the cap, which names are kept must not depend on hash order:
+                    // finding ids are built from them and must be the same on every run.
+                    let mut names: Vec<String> = st.users.into_iter().collect();
+                    names.sort_unstable();
+                    for u in names {
                         if s.users.len() >= 1000 {
                             break;
                         }
@@ -284,15 +291,15 @@ fn parse_block(block: &[u8], first_line: u64, years: &mut YearResolver, shown: &
             }
         } else if line.program == "sudo"
             && let Some((user, cmd)) = parse_sudo(line.message)
-            && worth_classifying(&cmd)
-            && crate::indicators::worst(&cmd).is_some()
+            && worth_classifying(cmd)
+            && crate::indicators::worst(cmd).is_some()
         {
             // Only sudo commands that look like tradecraft are kept: a busy host logs millions.
             let time = years.resolve(line.time);
             p.data.other.push(AuthOther {
                 time,
-                user,
-                what: OtherKind::Sudo(cmd),
+                user: user.to_string(),
+                what: OtherKind::Sudo(cmd.to_string()),
                 path: shown.to_string(),
                 line: no,
             });
@@ -350,6 +357,8 @@ pub(crate) fn read_file(
     let (to_workers, jobs) = mpsc::sync_channel::<(usize, u64, Vec<u8>)>(workers * 2);
     let jobs = Mutex::new(jobs);
     let (to_merger, results) = mpsc::channel::<(usize, Partial)>();
+    // Blocks go back to the reader once parsed, so a big log reuses a few buffers.
+    let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
     let mut read_error = None;
     let mut total = Partial {
         data: std::mem::take(data),
@@ -358,7 +367,7 @@ pub(crate) fn read_file(
     };
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let (jobs, to_merger) = (&jobs, to_merger.clone());
+            let (jobs, to_merger, recycle) = (&jobs, to_merger.clone(), recycle.clone());
             let mut years = years;
             scope.spawn(move || {
                 loop {
@@ -366,10 +375,9 @@ pub(crate) fn read_file(
                     let Ok((seq, first_line, block)) = job else {
                         break;
                     };
-                    if to_merger
-                        .send((seq, parse_block(&block, first_line, &mut years, shown)))
-                        .is_err()
-                    {
+                    let partial = parse_block(&block, first_line, &mut years, shown);
+                    let _ = recycle.send(block);
+                    if to_merger.send((seq, partial)).is_err() {
                         break;
                     }
                 }
@@ -401,18 +409,17 @@ pub(crate) fn read_file(
         let mut line_base = 0u64;
         let mut skipping_overlong = false;
         loop {
-            let mut block = std::mem::take(&mut carry);
+            let mut block = recycled.try_recv().unwrap_or_default();
+            block.clear();
+            block.extend_from_slice(&carry);
+            carry.clear();
             let start = block.len();
-            block.resize(start + BLOCK, 0);
-            let n = match read_full(&mut reader, &mut block[start..]) {
-                Ok(n) => n,
-                Err(e) => {
-                    read_error = Some(e);
-                    0
-                }
-            };
-            block.truncate(start + n);
-            let eof = n == 0;
+            // read_to_end fills spare capacity without zeroing it first.
+            if let Err(e) = (&mut reader).take(BLOCK as u64).read_to_end(&mut block) {
+                read_error = Some(e);
+            }
+            let n = block.len() - start;
+            let eof = n == 0 || read_error.is_some();
             if block.is_empty() {
                 break;
             }
@@ -434,7 +441,8 @@ pub(crate) fn read_file(
                 skipping_overlong = true;
                 continue;
             }
-            carry = block.split_off(cut);
+            carry.extend_from_slice(&block[cut..]);
+            block.truncate(cut);
             if skipping_overlong {
                 // The tail of the over-long line runs up to the first newline: drop it.
                 let end = memchr::memchr(b'\n', &block).map_or(block.len(), |i| i + 1);
@@ -484,19 +492,6 @@ pub(crate) fn read_file(
             format!("{} over-long line(s) cut", total.overlong),
         );
     }
-}
-
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Reads sshd and useradd events from systemd journal files. Used when the text auth logs hold

@@ -679,3 +679,37 @@ fn auth_log_survives_giant_lines_junk_and_gzip() {
         );
     }
 }
+
+/// Finding ids must not depend on thread timing or hash order, even past the per-address cap
+/// on remembered account names and across several parallel blocks (> 16 MiB of log).
+#[test]
+fn auth_findings_are_identical_across_runs_on_large_logs() {
+    let mut log = String::with_capacity(40 << 20);
+    let mut i = 0u64;
+    while log.len() < 36 << 20 {
+        log.push_str(&format!("Nov 20 10:{:02}:{:02} h sshd[1]: Failed password for invalid user u{} from 198.51.100.1 port 1 ssh2\n", (i / 60) % 60, i % 60, i / 200));
+        i += 1;
+    }
+    let dir = build(vec![bytes("/var/log/auth.log", log.into_bytes())]);
+    let opts = TriageOptions {
+        only: vec!["linux.logins".into()],
+        ..Default::default()
+    };
+    let run = || {
+        let r = firewarden_triage::run(&FsSource::root(dir.path()).unwrap(), &opts, &|_| {});
+        r.findings
+            .iter()
+            .map(|f| (f.id.clone(), f.title.clone()))
+            .collect::<Vec<_>>()
+    };
+    let first = run();
+    assert!(
+        first
+            .iter()
+            .any(|(_, t)| t.contains("against 1000 account(s)")),
+        "{first:?}"
+    );
+    for _ in 0..2 {
+        assert_eq!(run(), first);
+    }
+}
