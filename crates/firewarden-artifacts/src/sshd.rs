@@ -215,7 +215,7 @@ mod tests {
         );
         assert_eq!(
             parse_sudo("alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/bash"),
-            Some(("alice".into(), "/bin/bash".into()))
+            Some(("alice", "/bin/bash"))
         );
     }
 
