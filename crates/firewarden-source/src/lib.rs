@@ -28,7 +28,7 @@ mod walk;
 pub use error::SourceError;
 pub use fs::FsSource;
 pub use meta::{DirEntry, FileKind, Metadata};
-pub use walk::{WalkEntry, WalkOptions, walk};
+pub use walk::{WalkEntry, WalkOptions, WalkResult, walk, walk_parallel};
 
 use firewarden_model::SourceInfo;
 use std::io::{self, BufRead, BufReader, Read};

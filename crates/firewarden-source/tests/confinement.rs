@@ -121,3 +121,45 @@ fn reading_does_not_change_the_source() {
     use std::os::unix::fs::MetadataExt;
     assert_eq!(before.ctime(), after.ctime());
 }
+
+#[test]
+fn parallel_walk_sees_what_the_serial_walk_sees() {
+    let dir = tree();
+    for d in 0..30 {
+        for f in 0..20 {
+            let p = dir.path().join(format!("d{d}/sub{}/f{f}", f % 3));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+    }
+    symlink("/", dir.path().join("d1/loop")).unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    let mut serial = Vec::new();
+    walk(&src, Path::new("/"), &WalkOptions::default(), &mut |e| {
+        if let WalkEntry::Entry { path, .. } = e {
+            serial.push(path);
+        }
+    });
+    serial.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    for threads in [1, 2, 4] {
+        let par = firewarden_source::walk_parallel(
+            &src,
+            Path::new("/"),
+            &WalkOptions::default(),
+            threads,
+        );
+        let paths: Vec<_> = par.entries.into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, serial, "threads {threads}");
+        assert!(!par.truncated);
+    }
+    let capped = firewarden_source::walk_parallel(
+        &src,
+        Path::new("/"),
+        &WalkOptions {
+            max_entries: 50,
+            ..Default::default()
+        },
+        2,
+    );
+    assert!(capped.truncated && capped.entries.len() <= 50);
+}

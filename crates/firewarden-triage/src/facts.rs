@@ -283,23 +283,26 @@ impl Facts {
                 skip: TREE_SKIP.iter().map(PathBuf::from).collect(),
                 max_entries: 3_000_000,
             };
-            let mut out = Vec::new();
-            let mut errors = 0usize;
-            firewarden_source::walk(src, Path::new("/"), &opts, &mut |e| match e {
-                firewarden_source::WalkEntry::Entry { path, meta } => out.push((path, meta)),
-                firewarden_source::WalkEntry::Error(_) => errors += 1,
-                firewarden_source::WalkEntry::Truncated => {
-                    self.warn(None, "filesystem walk stopped at 3,000,000 entries".into())
-                }
-            });
-            if errors > 0 {
+            let threads = std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(1, 8);
+            let result = firewarden_source::walk_parallel(src, Path::new("/"), &opts, threads);
+            if result.truncated {
+                self.warn(
+                    None,
+                    format!("filesystem walk stopped at {} entries", opts.max_entries),
+                );
+            }
+            if !result.errors.is_empty() {
                 self.warn(
                     None,
                     format!(
-                        "{errors} director(y/ies) could not be read during the filesystem walk"
+                        "{} director(y/ies) could not be read during the filesystem walk",
+                        result.errors.len()
                     ),
                 );
             }
+            let out = result.entries;
             out
         })
     }

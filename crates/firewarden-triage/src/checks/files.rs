@@ -73,7 +73,8 @@ pub const SUID: Check = Check {
         description: "Walks the filesystem for set-uid and set-gid files — copies of shells and interpreters (an instant root shell), set-id files in temp or home dirs, set-id files no package owns — and reads the security.capability attribute of executables: cap_setuid, cap_dac_override, cap_sys_admin and the like on interpreters or unowned files (`getcap -r /` without running getcap).",
     },
     run: |ctx| {
-        let tree = ctx.facts.tree(ctx.src).to_vec();
+        let (facts, src) = (ctx.facts, ctx.src);
+        let tree = facts.tree(src);
         let dpkg = ctx.facts.packages(ctx.src);
         for (path, m) in tree {
             if m.kind == FileKind::File && m.mode & 0o111 != 0 && m.mode & 0o6000 == 0 {
@@ -288,7 +289,8 @@ pub const UNOWNED: Check = Check {
                 "no package database in this source".into(),
             ));
         }
-        let tree = ctx.facts.tree(ctx.src).to_vec();
+        let (facts, src) = (ctx.facts, ctx.src);
+        let tree = facts.tree(src);
         for (path, m) in tree {
             if m.kind != FileKind::File {
                 continue;
@@ -368,7 +370,8 @@ pub const RECENT_CHANGES: Check = Check {
         description: "With --since, lists executables and configuration changed (mtime or ctime) inside the window in system, web, temp and home trees, and puts them on the timeline. Always: unpackaged executables in system dirs whose ctime is far after their mtime (`touch -r` timestomping) and files dated in the future.",
     },
     run: |ctx| {
-        let tree = ctx.facts.tree(ctx.src).to_vec();
+        let (facts, src) = (ctx.facts, ctx.src);
+        let tree = facts.tree(src);
         let now = Timestamp::now();
         let mut window_hits = 0usize;
         for (path, m) in tree {
@@ -749,7 +752,8 @@ pub const ROOTKIT_FILES: Check = Check {
                 ctx.report_with_event(f, EventKind::FileChange, None, None);
             }
         }
-        let tree = ctx.facts.tree(ctx.src).to_vec();
+        let (facts, src) = (ctx.facts, ctx.src);
+        let tree = facts.tree(src);
         for (path, m) in tree {
             let shown = path.to_string_lossy();
             if m.kind == FileKind::File
