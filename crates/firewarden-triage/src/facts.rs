@@ -302,8 +302,8 @@ impl Facts {
                     ),
                 );
             }
-            let out = result.entries;
-            out
+
+            result.entries
         })
     }
 

@@ -78,7 +78,7 @@ pub const SUID: Check = Check {
         let dpkg = ctx.facts.packages(ctx.src);
         for (path, m) in tree {
             if m.kind == FileKind::File && m.mode & 0o111 != 0 && m.mode & 0o6000 == 0 {
-                check_capabilities(ctx, &path, &m);
+                check_capabilities(ctx, path, m);
                 continue;
             }
             if m.kind != FileKind::File || m.mode & 0o6000 == 0 {
@@ -116,7 +116,7 @@ pub const SUID: Check = Check {
                 } else {
                     continue;
                 };
-            let ev = evidence(ctx, &path, &m);
+            let ev = evidence(ctx, path, m);
             let mut f = ctx
                 .finding(format!("{bit} file {shown} {what}"))
                 .explain(format!("{shown} runs with the privileges of its owner ({}) and {what}. Attackers leave such files as a way back to root.", ev.owner.clone().unwrap_or_default()))
@@ -304,7 +304,7 @@ pub const UNOWNED: Check = Check {
             if !(in_bin || in_lib || in_cron) || ctx.facts.packages(ctx.src).owns(&shown) {
                 continue;
             }
-            let h = head(ctx, &path, 4);
+            let h = head(ctx, path, 4);
             let elf = is_elf(&h);
             // Generated files in /usr/lib (caches, python bytecode) are common; only ELF counts there.
             if in_lib && !(elf && m.mode & 0o111 != 0) || (in_bin && !elf && !h.starts_with(b"#!"))
@@ -321,7 +321,7 @@ pub const UNOWNED: Check = Check {
             {
                 continue;
             }
-            let ev = evidence(ctx, &path, &m);
+            let ev = evidence(ctx, path, m);
             let mut f = ctx
                 .finding(format!("{shown} belongs to no package"))
                 .explain(format!("{shown} is {} in a system directory, yet no installed package lists it. Attackers drop tools here under plausible names.", if elf { "a program" } else { "a script" }))
@@ -390,7 +390,7 @@ pub const RECENT_CHANGES: Check = Check {
                     .finding(format!("{shown} is dated in the future ({})", m.mtime))
                     .explain("A modification time in the future is set by hand (touch -d), usually to confuse timelines.")
                     .recommend("Treat the file's times as forged; use its ctime and logs instead.")
-                    .evidence(evidence(ctx, &path, &m));
+                    .evidence(evidence(ctx, path, m));
                 f.severity = Severity::Medium;
                 ctx.report(f);
             } else if system_bin
@@ -402,7 +402,7 @@ pub const RECENT_CHANGES: Check = Check {
                     .finding(format!("{shown} looks timestomped (changed {}, claims {})", m.ctime, m.mtime))
                     .explain("The file's inode changed long after its claimed modification time and no package explains it: its mtime was probably copied from another file (`touch -r`) to hide when it was planted.")
                     .recommend("Take the ctime as the real arrival time and look for activity around it.")
-                    .evidence(evidence(ctx, &path, &m))
+                    .evidence(evidence(ctx, path, m))
                     .at_time(Some(m.ctime));
                 f.severity = Severity::High;
                 ctx.report_with_event(f, EventKind::FileChange, None, None);
@@ -430,7 +430,7 @@ pub const RECENT_CHANGES: Check = Check {
                 .finding(format!("{shown} changed at {changed}, inside the incident window"))
                 .explain("This file was written or had its metadata changed after the start of the incident window given with --since.")
                 .recommend("Check whether the change was made by the attacker or by the administrators.")
-                .evidence(evidence(ctx, &path, &m))
+                .evidence(evidence(ctx, path, m))
                 .at_time(Some(changed));
             f.severity = if system_bin || shown.contains("/.ssh/") {
                 Severity::Medium
@@ -768,7 +768,7 @@ pub const ROOTKIT_FILES: Check = Check {
                     .finding(format!("Kernel module outside the module tree: {shown}"))
                     .explain("Kernel modules belong under /lib/modules. One elsewhere (especially in temp or hidden dirs) is how LKM rootkits such as Diamorphine and Reptile are loaded.")
                     .recommend("Preserve it and check /proc/modules and kernel taint for it.")
-                    .evidence(evidence(ctx, &path, &m))
+                    .evidence(evidence(ctx, path, m))
                     .at_time(Some(m.ctime));
                 f.severity = Severity::High;
                 f.attack.push("T1547.006".into());
