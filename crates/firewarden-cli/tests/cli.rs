@@ -211,5 +211,9 @@ fn docs_checks_md_matches_the_catalogue() {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &expected).unwrap();
     }
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected, "docs/checks.md is stale");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        expected,
+        "docs/checks.md is stale"
+    );
 }

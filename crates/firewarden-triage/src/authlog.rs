@@ -10,7 +10,10 @@ use firewarden_artifacts::sshd::{
 use firewarden_artifacts::syslog::{self, YearResolver};
 use firewarden_model::Timestamp;
 use firewarden_source::{Source, open_decompressed};
-use std::collections::{HashMap, HashSet};
+// Tables keyed by attacker-chosen strings (addresses, user names) use foldhash, randomly seeded
+// per run: about 4× faster than SipHash on these short keys, and a one-shot analysis of a static
+// log gives an attacker no way to observe the process and recover the seed.
+use foldhash::{HashMap, HashSet, HashSetExt};
 use std::io::Read;
 use std::path::Path;
 use std::sync::{Mutex, mpsc};
@@ -171,8 +174,11 @@ impl AuthData {
                 set.insert(ip.to_string());
             }
         } else if tracked < MAX_TRACKED_USERS {
-            self.user_ips
-                .insert(u.to_string(), HashSet::from([ip.to_string()]));
+            self.user_ips.insert(u.to_string(), {
+                let mut set = HashSet::new();
+                set.insert(ip.to_string());
+                set
+            });
         }
     }
 }

@@ -159,6 +159,8 @@ pub fn run(
             .cmp(&a.severity)
             .then_with(|| a.check.cmp(&b.check))
             .then_with(|| a.time.cmp(&b.time))
+            // Last tie-breaker so that output never depends on hash or thread order.
+            .then_with(|| a.id.cmp(&b.id))
     });
     let kept: std::collections::HashSet<&str> =
         report.findings.iter().map(|f| f.id.as_str()).collect();

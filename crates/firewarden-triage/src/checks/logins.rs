@@ -69,7 +69,7 @@ pub const BRUTE_FORCE: Check = Check {
             .iter()
             .filter(|(_, ips)| ips.len() >= 20)
             .collect();
-        wide.sort_by_key(|w| std::cmp::Reverse(w.1.len()));
+        wide.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(b.0)));
         for (user, ips) in wide.into_iter().take(10) {
             let mut f = ctx
                 .finding(format!("Account `{user}` targeted from {} different addresses", ips.len()))
