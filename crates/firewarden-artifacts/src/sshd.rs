@@ -48,8 +48,12 @@ static FROM: LazyLock<memchr::memmem::FinderRev<'static>> =
 static AUTH_FAILURE: LazyLock<Finder<'static>> =
     LazyLock::new(|| Finder::new("authentication failure"));
 
-fn word_after<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let start = memchr::memmem::find(text.as_bytes(), key.as_bytes())? + key.len();
+static RHOST: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("rhost="));
+static USER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" user="));
+
+/// The word after `key` (found with a prebuilt finder: this runs on every PAM line).
+fn word_after<'a>(text: &'a str, key: &Finder<'_>) -> Option<&'a str> {
+    let start = key.find(text.as_bytes())? + key.needle().len();
     text[start..].split_whitespace().next()
 }
 
@@ -126,8 +130,8 @@ pub fn parse_auth_message(msg: &str) -> Option<AuthEvent<'_>> {
         .or_else(|| msg.starts_with("authentication failure;").then_some(msg));
     if let Some(rest) = pam {
         AUTH_FAILURE.find(rest.as_bytes())?;
-        let ip = word_after(rest, "rhost=");
-        let user = word_after(rest, " user=");
+        let ip = word_after(rest, &RHOST);
+        let user = word_after(rest, &USER);
         let mut ev = event(AuthKind::PamFailure, user, ip, count);
         if let Some(n) = msg
             .strip_prefix("PAM ")
@@ -144,7 +148,8 @@ pub fn parse_auth_message(msg: &str) -> Option<AuthEvent<'_>> {
 pub fn parse_new_user(msg: &str) -> Option<(String, Option<u32>)> {
     let rest = msg.strip_prefix("new user: name=")?;
     let name = rest.split(',').next()?.trim().to_string();
-    let uid = word_after(rest, "UID=").and_then(|u| u.trim_end_matches(',').parse().ok());
+    let uid =
+        word_after(rest, &Finder::new("UID=")).and_then(|u| u.trim_end_matches(',').parse().ok());
     Some((name, uid))
 }
 

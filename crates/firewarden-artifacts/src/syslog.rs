@@ -95,8 +95,10 @@ pub fn parse(line: &str) -> Option<SyslogLine<'_>> {
         };
     let space = memchr::memchr(b' ', rest.as_bytes())?;
     let (host, rest) = (&rest[..space], &rest[space + 1..]);
-    let colon = rest
-        .find(": ")
+    // The tag ends at the first ": " (memchr on ':' is far cheaper than a substring search).
+    let bytes = rest.as_bytes();
+    let colon = memchr::memchr_iter(b':', bytes)
+        .find(|&i| bytes.get(i + 1) == Some(&b' '))
         .or_else(|| rest.strip_suffix(':').map(|r| r.len()))?;
     let tag = &rest[..colon];
     let message = rest.get(colon + 2..).unwrap_or("");
