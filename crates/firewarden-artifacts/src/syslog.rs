@@ -28,8 +28,8 @@ pub struct SyslogLine<'a> {
     pub host: &'a str,
     /// Program (tag) without the pid, e.g. `sshd` or `sshd(pam_unix)`.
     pub program: &'a str,
-    /// Process id, when given.
-    pub pid: Option<u32>,
+    /// Process id as written, when given (parse it with [`SyslogLine::pid`]).
+    pub pid_text: Option<&'a str>,
     /// The message after `: `.
     pub message: &'a str,
 }
@@ -59,6 +59,13 @@ fn two_digits(b: &[u8]) -> Option<u32> {
             Some(u32::from(a - b'0') * 10 + u32::from(c - b'0'))
         }
         _ => None,
+    }
+}
+
+impl SyslogLine<'_> {
+    /// The process id, when the tag has a numeric one (parsed on demand: most callers skip it).
+    pub fn pid(&self) -> Option<u32> {
+        self.pid_text?.parse().ok()
     }
 }
 
@@ -103,9 +110,7 @@ pub fn parse(line: &str) -> Option<SyslogLine<'_>> {
     let tag = &rest[..colon];
     let message = rest.get(colon + 2..).unwrap_or("");
     let (program, pid) = match tag.rfind('[') {
-        Some(open) if tag.ends_with(']') => {
-            (&tag[..open], tag[open + 1..tag.len() - 1].parse().ok())
-        }
+        Some(open) if tag.ends_with(']') => (&tag[..open], Some(&tag[open + 1..tag.len() - 1])),
         _ => (tag, None),
     };
     if program.is_empty() || program.contains(' ') {
@@ -115,7 +120,7 @@ pub fn parse(line: &str) -> Option<SyslogLine<'_>> {
         time,
         host,
         program,
-        pid,
+        pid_text: pid,
         message,
     })
 }
@@ -198,7 +203,7 @@ mod tests {
                 .unwrap();
         assert_eq!(l.host, "LabSZ");
         assert_eq!(l.program, "sshd");
-        assert_eq!(l.pid, Some(24200));
+        assert_eq!(l.pid(), Some(24200));
         assert_eq!(l.message, "Invalid user webmaster from 173.234.31.186");
         assert_eq!(
             l.time,
