@@ -31,7 +31,7 @@ pub use meta::{DirEntry, FileKind, Metadata};
 pub use walk::{WalkEntry, WalkOptions, WalkResult, walk, walk_parallel};
 
 use firewarden_model::SourceInfo;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// A read-only view of an analysed system. Implementations never write and never read outside
@@ -96,11 +96,6 @@ pub fn read_text(src: &dyn Source, path: &Path, cap: u64) -> Result<String, Sour
     read_capped(src, path, cap).map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
 }
 
-/// True when the path exists in the source (following symlinks).
-pub fn exists(src: &dyn Source, path: &Path) -> bool {
-    src.metadata(path).is_ok()
-}
-
 /// Opens a file for buffered streaming and transparently decompresses gzip (rotated logs such
 /// as `auth.log.2.gz`), recognised by its magic bytes rather than its name.
 pub fn open_decompressed(
@@ -132,11 +127,6 @@ pub fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Joins a directory and a raw file name into a source path.
-pub fn child(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
-    dir.join(name)
-}
-
 /// Shows a source path for humans: non-UTF-8 bytes are escaped as `\xNN`, control characters
 /// escaped, so a hostile file name cannot forge terminal output.
 pub fn display_path(path: &Path) -> String {
@@ -156,12 +146,4 @@ pub fn display_path(path: &Path) -> String {
         }
     }
     out
-}
-
-/// Maps an I/O error kind on streaming to a [`SourceError`] with its path.
-pub fn io_error(path: &Path, e: io::Error) -> SourceError {
-    SourceError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    }
 }

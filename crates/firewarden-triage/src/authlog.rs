@@ -350,6 +350,17 @@ pub(crate) fn read_file(
         .map(|m| m.mtime)
         .unwrap_or_else(|_| Timestamp::now());
     let years = YearResolver::new(reference, utc_offset);
+    if let Ok((head, _)) = firewarden_source::read_capped(src, path, 8)
+        && let Some(format) = firewarden_source::unsupported_compression(&head)
+    {
+        warn(
+            Some(shown),
+            format!(
+                "compressed with {format}, which is not read yet: decompress it and pass it with --auth-log"
+            ),
+        );
+        return;
+    }
     let mut reader = match open_decompressed(src, path) {
         Ok(r) => r,
         Err(e) => {

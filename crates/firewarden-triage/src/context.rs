@@ -2,7 +2,7 @@
 
 use crate::TriageOptions;
 use crate::facts::Facts;
-use firewarden_model::{EventKind, Evidence, Finding, Severity, TimelineEvent, Timestamp, Warning};
+use firewarden_model::{EventKind, Evidence, Finding, TimelineEvent, Timestamp, Warning};
 use firewarden_source::{Metadata, Source, SourceError, display_path};
 use std::path::Path;
 
@@ -112,11 +112,6 @@ impl<'a> Ctx<'a> {
     /// True when `t` is inside the incident window given with `--since` (always true without).
     pub fn in_window(&self, t: Timestamp) -> bool {
         self.opts.since.is_none_or(|s| t >= s)
-    }
-
-    /// Severity helper: raise to `s` when `cond`.
-    pub fn raise(base: Severity, cond: bool, s: Severity) -> Severity {
-        if cond { base.max(s) } else { base }
     }
 }
 

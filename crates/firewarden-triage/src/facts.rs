@@ -254,8 +254,8 @@ impl Facts {
         self.wtmp.get_or_init(|| {
             log_family(src, Path::new("/var/log"), &["wtmp"])
                 .into_iter()
-                .filter_map(|p| match read_capped(src, &p, 512 << 20) {
-                    Ok((data, _)) => Some((display_path(&p), utmp::parse(&data))),
+                .filter_map(|p| match read_binary_log(src, &p, 512 << 20) {
+                    Ok(data) => Some((display_path(&p), utmp::parse(&data))),
                     Err(e) => {
                         if !e.is_not_found() {
                             self.warn(Some(&display_path(&p)), e.to_string());
@@ -314,6 +314,37 @@ impl Facts {
     }
 }
 
+/// Reads a binary log (wtmp, btmp) whole, decompressing a gzip rotation; other compressed
+/// rotations are an error that says so rather than garbage parsed as records.
+pub fn read_binary_log(
+    src: &dyn Source,
+    path: &Path,
+    cap: u64,
+) -> Result<Vec<u8>, firewarden_source::SourceError> {
+    use std::io::Read;
+    if let Ok((head, _)) = read_capped(src, path, 8)
+        && let Some(format) = firewarden_source::unsupported_compression(&head)
+    {
+        return Err(firewarden_source::SourceError::WrongKind {
+            path: path.to_path_buf(),
+            what: match format {
+                "bzip2" => "compressed with bzip2, which is not read yet",
+                "xz" => "compressed with xz, which is not read yet",
+                _ => "compressed with zstd, which is not read yet",
+            },
+        });
+    }
+    let mut out = Vec::new();
+    firewarden_source::open_decompressed(src, path)?
+        .take(cap)
+        .read_to_end(&mut out)
+        .map_err(|e| firewarden_source::SourceError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    Ok(out)
+}
+
 /// Trees the shared walk does not enter: virtual filesystems, other mounts, data-only trees.
 pub const TREE_SKIP: &[&str] = &[
     "/proc",
@@ -348,7 +379,11 @@ pub fn log_family(src: &dyn Source, dir: &Path, bases: &[&str]) -> Vec<PathBuf> 
             let Some(rest) = name.strip_prefix(base) else {
                 continue;
             };
-            let rest = rest.strip_suffix(".gz").unwrap_or(rest);
+            // Compressed rotations are listed too; the reader says which ones it cannot decode.
+            let rest = [".gz", ".bz2", ".xz", ".zst"]
+                .iter()
+                .find_map(|ext| rest.strip_suffix(ext))
+                .unwrap_or(rest);
             // Rank: current file last; `.N` rotations by number (higher = older); dated ones by date.
             let rank = if rest.is_empty() {
                 0

@@ -713,3 +713,52 @@ fn auth_findings_are_identical_across_runs_on_large_logs() {
         assert_eq!(run(), first);
     }
 }
+
+/// Rotated logs: gzip is read (text and wtmp alike); xz is named in a warning, not parsed as junk.
+#[test]
+fn compressed_rotations_are_read_or_named() {
+    let gz = |data: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, data).unwrap();
+        e.finish().unwrap()
+    };
+    let wtmp = [
+        utmp_record(7, "alice", "198.51.100.7", 1_700_000_000, [198, 51, 100, 7]),
+        vec![0u8; 384],
+        utmp_record(8, "", "", 1_700_000_500, [0; 4]),
+    ]
+    .concat();
+    let dir = build(vec![
+        bytes("/var/log/wtmp.1.gz", gz(&wtmp)),
+        bytes(
+            "/var/log/auth.log.3.xz",
+            b"\xfd7zXZ\x00\x00\x04garbage".to_vec(),
+        ),
+        file(
+            "/var/log/auth.log",
+            "Nov 20 10:00:00 h sshd[1]: Server listening on 0.0.0.0 port 22.\n",
+        ),
+    ]);
+    let opts = TriageOptions {
+        only: vec!["linux.logins".into()],
+        ..Default::default()
+    };
+    let report = firewarden_triage::run(&FsSource::root(dir.path()).unwrap(), &opts, &|_| {});
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.check == "linux.logins.record_tampering"
+                && f.title.contains("wtmp.1.gz")
+                && f.title.contains("zeroed")),
+        "{:?}",
+        report.findings
+    );
+    assert!(
+        report.warnings.iter().any(
+            |w| w.path.as_deref() == Some("/var/log/auth.log.3.xz") && w.message.contains("xz")
+        ),
+        "{:?}",
+        report.warnings
+    );
+}

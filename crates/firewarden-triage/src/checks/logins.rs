@@ -81,7 +81,7 @@ pub const BRUTE_FORCE: Check = Check {
         }
         // btmp: failed logins recorded by login/sshd in binary form (lastb).
         for path in log_family(ctx.src, Path::new("/var/log"), &["btmp"]) {
-            let Ok((data, _)) = firewarden_source::read_capped(ctx.src, &path, 512 << 20) else {
+            let Ok(data) = crate::facts::read_binary_log(ctx.src, &path, 512 << 20) else {
                 continue;
             };
             let parsed = utmp::parse(&data);
@@ -222,8 +222,8 @@ pub const LOGIN_RECORDS: Check = Check {
         files.push("/run/utmp".into());
         let mut last_session: HashMap<String, firewarden_model::Timestamp> = HashMap::new();
         for path in files {
-            let data = match firewarden_source::read_capped(ctx.src, &path, 512 << 20) {
-                Ok((d, _)) => d,
+            let data = match crate::facts::read_binary_log(ctx.src, &path, 512 << 20) {
+                Ok(d) => d,
                 Err(e) => {
                     ctx.warn_err(&e);
                     continue;
