@@ -44,6 +44,26 @@ pub struct Args {
     out: OutputArgs,
 }
 
+/// Analysis never writes to the analysed system: an output file inside `--root` is refused.
+fn refuse_inside(root: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    let root = std::fs::canonicalize(root)
+        .with_context(|| format!("cannot open root {}", root.display()))?;
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let parent =
+        std::fs::canonicalize(parent).with_context(|| format!("cannot write {}", out.display()))?;
+    if parent.starts_with(&root) && root != std::path::Path::new("/") {
+        bail!(
+            "refusing to write {} inside the analysed root {}: evidence must not change",
+            out.display(),
+            root.display()
+        );
+    }
+    Ok(())
+}
+
 fn parse_time(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse(s)
         .ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"))
@@ -61,6 +81,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         {
             bail!("no check matches `{pat}` (see `firewarden checks`)");
         }
+    }
+    if let (Some(root), Some(out)) = (&args.root, &args.out.output) {
+        refuse_inside(root, out)?;
     }
     let src: Box<dyn Source> = match &args.root {
         Some(dir) => Box::new(

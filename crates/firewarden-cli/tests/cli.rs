@@ -217,3 +217,21 @@ fn docs_checks_md_matches_the_catalogue() {
         "docs/checks.md is stale"
     );
 }
+
+#[test]
+fn output_inside_the_analysed_root_is_refused() {
+    let root = root_with(&[("etc/passwd", PASSWD)]);
+    let inside = root.path().join("etc/report.json");
+    let out = fw(&[
+        "triage",
+        "--root",
+        root.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "-o",
+        inside.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to write"));
+    assert!(!inside.exists());
+}
