@@ -176,7 +176,17 @@ fn live_triage_finds_a_running_deleted_binary() {
         .unwrap();
     let copy = dir.path().join("sleeper");
     std::fs::copy("/bin/sleep", &copy).unwrap();
-    let mut child = Command::new(&copy).arg("60").spawn().unwrap();
+    // Another test thread may fork while the copy's write descriptor is open, which makes exec
+    // fail with ETXTBSY for a moment: retry.
+    let mut child = (0..50)
+        .find_map(|_| match Command::new(&copy).arg("60").spawn() {
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                None
+            }
+            other => Some(other.unwrap()),
+        })
+        .expect("exec kept failing with ETXTBSY");
     std::fs::remove_file(&copy).unwrap();
     let out = fw(&[
         "triage",
