@@ -63,14 +63,15 @@ if [ -z "${SKIP_STATIC:-}" ]; then
   fi
   "$bin" checks >/dev/null
   fixture=$(mktemp -d)
-  trap 'rm -rf "$fixture"' EXIT
+  report=$(mktemp)
+  trap 'rm -rf "$fixture" "$report"' EXIT
   mkdir -p "$fixture/etc"
   printf 'root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/bash\n' > "$fixture/etc/passwd"
   set +e
-  "$bin" triage --root "$fixture" --format json -o "$fixture/out.json"
+  "$bin" triage --root "$fixture" --format json -o "$report"
   code=$?
   set -e
-  if [ "$code" -ne 1 ] || ! grep -q linux.accounts.uid0 "$fixture/out.json"; then
+  if [ "$code" -ne 1 ] || ! grep -q linux.accounts.uid0 "$report"; then
     echo "static build check FAILED: triage exit $code" >&2
     exit 1
   fi
