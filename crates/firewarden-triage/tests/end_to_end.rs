@@ -815,3 +815,31 @@ fn scripts_run_by_cron_and_units_are_read() {
             .any(|e| e.path.as_deref() == Some("/usr/local/bin/benign.sh"))
     }));
 }
+
+/// A live SSH session whose utmp record was wiped is reported; one with its record is not.
+#[test]
+fn ssh_session_missing_from_utmp_is_reported() {
+    let utmp = [utmp_record(
+        7,
+        "alice",
+        "198.51.100.7",
+        1_700_000_000,
+        [198, 51, 100, 7],
+    )]
+    .concat(); // on pts/0
+    let mut items = vec![
+        bytes("/run/utmp", utmp),
+        file("/proc/uptime", "1000.0 1000.0\n"),
+    ];
+    items.extend(FakeProc::new(500, "sshd", "sshd: root@pts/3", "/usr/sbin/sshd").items());
+    items.extend(FakeProc::new(501, "sshd", "sshd: alice@pts/0", "/usr/sbin/sshd").items());
+    let dir = build(items);
+    let report = run_check(dir.path(), "linux.logins.record_tampering");
+    let titles: Vec<&str> = report.findings.iter().map(|f| f.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["SSH session of `root` on pts/3 has no utmp record"],
+        "{:?}",
+        report.findings
+    );
+}

@@ -213,7 +213,7 @@ pub const LOGIN_RECORDS: Check = Check {
         severity: Severity::High,
         rows: &[7],
         live_state: false,
-        description: "Parses the binary login records directly: zeroed records, corrupt or truncated files, and lastlog entries with no matching wtmp session are what log cleaners (e.g. `utmpdump` edits, zap tools) leave behind.",
+        description: "Parses the binary login records directly: zeroed records, corrupt or truncated files, lastlog entries with no matching wtmp session, and live SSH sessions missing from utmp are what log cleaners (e.g. `utmpdump` edits, zap tools) leave behind.",
     },
     run: |ctx| {
         let mut files: Vec<std::path::PathBuf> =
@@ -221,6 +221,8 @@ pub const LOGIN_RECORDS: Check = Check {
         files.push("/var/run/utmp".into());
         files.push("/run/utmp".into());
         let mut last_session: HashMap<String, firewarden_model::Timestamp> = HashMap::new();
+        // Terminals with a live login in utmp (None when no utmp could be read).
+        let mut utmp_ttys: Option<std::collections::HashSet<String>> = None;
         for path in files {
             let data = match crate::facts::read_binary_log(ctx.src, &path, 512 << 20) {
                 Ok(d) => d,
@@ -230,11 +232,20 @@ pub const LOGIN_RECORDS: Check = Check {
                 }
             };
             let parsed = utmp::parse(&data);
+            let is_utmp = path.to_string_lossy().ends_with("utmp");
             for r in &parsed.records {
                 if r.kind == RecordType::User {
                     let e = last_session.entry(r.user.clone()).or_insert(r.time);
                     *e = (*e).max(r.time);
+                    if is_utmp {
+                        utmp_ttys
+                            .get_or_insert_with(Default::default)
+                            .insert(r.line.clone());
+                    }
                 }
+            }
+            if is_utmp {
+                utmp_ttys.get_or_insert_with(Default::default);
             }
             let zeroed = parsed
                 .anomalies
@@ -313,6 +324,34 @@ pub const LOGIN_RECORDS: Check = Check {
                         );
                     }
                 }
+            }
+        }
+        // An SSH session process (`sshd: alice@pts/3`) whose terminal has no utmp record is a
+        // login hidden from who/w: the record was wiped while the session lives on.
+        if let (Some(ttys), Some(live)) = (utmp_ttys, ctx.facts.live(ctx.src)) {
+            let sessions: Vec<(u32, String, String)> = live
+                .processes
+                .iter()
+                .filter_map(|p| {
+                    // setproctitle writes one string with spaces; read it joined either way.
+                    let title = p.command();
+                    let rest = title.strip_prefix("sshd: ")?;
+                    let (user, tty) = rest.split_whitespace().next()?.split_once('@')?;
+                    tty.starts_with("pts/")
+                        .then(|| (p.pid, user.to_string(), tty.to_string()))
+                })
+                .collect();
+            for (pid, user, tty) in sessions {
+                if ttys.contains(&tty) {
+                    continue;
+                }
+                let mut f = ctx
+                    .finding(format!("SSH session of `{user}` on {tty} has no utmp record"))
+                    .explain(format!("Process {pid} is the SSH session of `{user}` on {tty}, but utmp lists no login on that terminal, so who and w do not show it. Log cleaners remove the utmp record to hide a live session."))
+                    .recommend(format!("Find the session's remote address (linux.network.connections, process {pid}), treat `{user}` as compromised, and contain the session."))
+                    .evidence(firewarden_model::Evidence::process(pid).excerpt(format!("sshd: {user}@{tty}")));
+                f.severity = Severity::High;
+                ctx.report_with_event(f, EventKind::AntiForensics, None, Some(user));
             }
         }
         Ok(())
