@@ -33,11 +33,24 @@ pub fn read_live_state(src: &dyn Source, warn: &dyn Fn(Option<&str>, String)) ->
         }
     }
     if unreadable_exe > 0 {
+        // On the live host /proc/self is this process: say "run as root" only when we are not.
+        let as_root = src.is_live()
+            && read_text(src, Path::new("/proc/self/status"), 64 * 1024)
+                .ok()
+                .and_then(|st| {
+                    st.lines()
+                        .find_map(|l| l.strip_prefix("Uid:"))
+                        .map(|u| u.split_whitespace().nth(1) == Some("0"))
+                })
+                .unwrap_or(false);
+        let why = if as_root {
+            "permission denied even as root: kernel hardening, an LSM, or a process of another container"
+        } else {
+            "permission denied: run as root for a complete view"
+        };
         warn(
             Some("/proc"),
-            format!(
-                "{unreadable_exe} process(es) could not be fully inspected (permission denied: run as root for a complete view)"
-            ),
+            format!("{unreadable_exe} process(es) could not be fully inspected ({why})"),
         );
     }
     for (name, proto) in [
