@@ -59,7 +59,8 @@ pub fn parse(data: &[u8]) -> Option<Parsed> {
     let mut payloads: HashMap<u64, &[u8]> = HashMap::new();
     let mut raw_entries: Vec<(u64, u64, Vec<u64>)> = Vec::new();
     let mut off = header_size.max(16);
-    while off + 16 <= end {
+    // Offsets come from the file: checked arithmetic, so a hostile header cannot overflow.
+    while off.checked_add(16).is_some_and(|e| e <= end) {
         let kind = data[off];
         let flags = data[off + 1];
         let size = le64(data, off + 8)? as usize;
@@ -101,7 +102,10 @@ pub fn parse(data: &[u8]) -> Option<Parsed> {
             }
             _ => {}
         }
-        off = (off + size + 7) & !7;
+        let Some(next) = (off + size).checked_add(7) else {
+            break;
+        };
+        off = next & !7;
     }
     for (offset, realtime, refs) in raw_entries {
         let mut e = Entry {
@@ -185,9 +189,26 @@ mod tests {
         }
     }
 
+    /// A hostile header size near the top of the address space must not overflow the walk.
+    #[test]
+    fn huge_header_size_is_rejected_not_overflowed() {
+        let mut data = vec![0u8; 256];
+        data[..8].copy_from_slice(SIGNATURE);
+        for hs in [
+            u64::MAX,
+            u64::MAX - 8,
+            u64::MAX / 2,
+            (usize::MAX - 15) as u64,
+        ] {
+            data[88..96].copy_from_slice(&hs.to_le_bytes());
+            data[96..104].copy_from_slice(&u64::MAX.to_le_bytes());
+            assert_eq!(parse(&data).map(|p| p.entries.len()), Some(0));
+        }
+    }
+
     proptest! {
         #[test]
-        fn never_panics(mut data in proptest::collection::vec(any::<u8>(), 0..2000), hs in 0u64..400) {
+        fn never_panics(mut data in proptest::collection::vec(any::<u8>(), 0..2000), hs in prop_oneof![0u64..400, any::<u64>()]) {
             if data.len() > 104 {
                 data[..8].copy_from_slice(SIGNATURE);
                 data[88..96].copy_from_slice(&hs.to_le_bytes());
