@@ -40,7 +40,12 @@ proptest! {
         for (dir, name, to) in &links {
             let _ = symlink(to, root.join(dir).join(format!("l-{name}")));
         }
+        // Anchors that must resolve: without them a source refusing every read would pass.
+        symlink("/b", root.join("a").join("anchor-abs")).unwrap();
+        symlink("../etc", root.join("a").join("anchor-rel")).unwrap();
         let src = FsSource::root(&root).unwrap();
+        prop_assert_eq!(read_text(&src, Path::new("/a/anchor-abs/file"), 64).unwrap(), "inside");
+        prop_assert_eq!(read_text(&src, Path::new("/a/anchor-rel/file"), 64).unwrap(), "inside");
         for q in &queries {
             for suffix in ["", "/file", "/secret", "/outside/secret"] {
                 let path = format!("/{}{suffix}", q.iter().map(|c| if *c == ".." { "..".to_string() } else { format!("l-{c}") }).collect::<Vec<_>>().join("/"));

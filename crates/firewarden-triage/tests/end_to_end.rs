@@ -280,11 +280,34 @@ fn since_lists_changes_inside_the_window_only() {
         exe("/usr/bin/new-tool", "#!/bin/sh\n", 0o755),
         exe("/usr/bin/old-tool", "#!/bin/sh\n", 0o755),
         Item::Mtime("/usr/bin/old-tool", 1_500_000_000),
+        file(
+            "/var/log/auth.log",
+            "2020-03-01T10:00:00+00:00 h sshd[1]: Accepted password for root from 192.0.2.50 port 1 ssh2\n",
+        ),
     ]);
     let src = FsSource::root(dir.path()).unwrap();
     let since = firewarden_model::Timestamp(firewarden_model::Timestamp::now().0 - 3600);
+    let only = vec![
+        "linux.files.recent_changes".into(),
+        "linux.logins.attacker_login".into(),
+    ];
+    // Without a window, the 2020 root login is on the timeline and reported.
+    let all = firewarden_triage::run(
+        &src,
+        &TriageOptions {
+            only: only.clone(),
+            ..Default::default()
+        },
+        &|_| {},
+    );
+    assert!(
+        all.timeline
+            .iter()
+            .any(|e| e.ip.as_deref() == Some("192.0.2.50"))
+    );
+    assert!(all.findings.iter().any(|f| f.title.contains("192.0.2.50")));
     let opts = TriageOptions {
-        only: vec!["linux.files.recent_changes".into()],
+        only,
         since: Some(since),
         ..Default::default()
     };
@@ -294,7 +317,22 @@ fn since_lists_changes_inside_the_window_only() {
         titles.iter().any(|t| t.contains("/usr/bin/new-tool")),
         "{titles:?}"
     );
-    // old-tool's ctime is now (the test just wrote it) — but its mtime is old; ctime counts as a change.
+    // old-tool's mtime is old but its ctime is now (the test just wrote it): ctime counts.
+    assert!(
+        titles.iter().any(|t| t.contains("/usr/bin/old-tool")),
+        "{titles:?}"
+    );
+    // Events and findings from before the window are left out.
+    assert!(
+        !report
+            .timeline
+            .iter()
+            .any(|e| e.ip.as_deref() == Some("192.0.2.50"))
+    );
+    assert!(
+        !titles.iter().any(|t| t.contains("192.0.2.50")),
+        "{titles:?}"
+    );
     assert!(report.timeline.iter().all(|e| e.time >= since));
 }
 
