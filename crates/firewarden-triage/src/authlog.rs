@@ -11,8 +11,9 @@ use firewarden_artifacts::syslog::{self, YearResolver};
 use firewarden_model::Timestamp;
 use firewarden_source::{Source, open_decompressed};
 // Tables keyed by attacker-chosen strings (addresses, user names) use foldhash, randomly seeded
-// per run: about 4× faster than SipHash on these short keys, and a one-shot analysis of a static
-// log gives an attacker no way to observe the process and recover the seed.
+// per run: switching from SipHash cut a whole auth-log run from 538 M to 494 M instructions
+// (callgrind, 20 MB log), and a one-shot analysis of a static log gives an attacker no way to
+// observe the process and recover the seed.
 use foldhash::{HashMap, HashSet, HashSetExt};
 use std::io::Read;
 use std::path::Path;
@@ -186,10 +187,12 @@ impl AuthData {
 impl AuthData {
     /// Folds a later partial into this one, keeping file order.
     fn merge(&mut self, later: AuthData) {
-        for (mut record, before) in later.accepted {
-            let ip = record.ip.clone().unwrap_or_default();
-            let earlier = self.ips.get(&ip).map_or(0, IpStats::attempts);
-            record.count = record.count.max(1);
+        for (record, before) in later.accepted {
+            let earlier = record
+                .ip
+                .as_deref()
+                .and_then(|ip| self.ips.get(ip))
+                .map_or(0, IpStats::attempts);
             self.accepted.push((record, before + earlier));
         }
         for (ip, st) in later.ips {
@@ -546,8 +549,17 @@ pub(crate) fn read_journals(
     let mut shown_files = Vec::new();
     for path in files {
         let shown = firewarden_source::display_path(&path);
-        let bytes = match firewarden_source::read_capped(src, &path, 1 << 30) {
-            Ok((b, _)) => b,
+        // journald rotates at 128 MiB by default; a larger file is cut, not loaded whole.
+        let bytes = match firewarden_source::read_capped(src, &path, 256 << 20) {
+            Ok((b, truncated)) => {
+                if truncated {
+                    warn(
+                        Some(&shown),
+                        "larger than 256 MiB: only the start was read".into(),
+                    );
+                }
+                b
+            }
             Err(e) => {
                 warn(Some(&shown), e.to_string());
                 continue;

@@ -173,7 +173,7 @@ pub fn run(
     report
         .timeline
         .sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.summary.cmp(&b.summary)));
-    report.storyline = crate::storyline::build(src, &facts, &report, opts);
+    report.storyline = crate::storyline::build(&facts, &report);
     report.finished = Timestamp::now();
     report
 }

@@ -1,9 +1,7 @@
 //! Turns findings, events and login facts into the few sentences a responder reads first.
 
-use crate::TriageOptions;
 use crate::facts::Facts;
 use firewarden_model::{EventKind, Severity, Storyline, Timestamp, TriageReport, human_duration};
-use firewarden_source::Source;
 
 /// Failed attempts from one address that make it a brute-forcer.
 pub const BRUTE_FORCE_THRESHOLD: u64 = 10;
@@ -44,12 +42,7 @@ pub fn breaches(auth: &crate::facts::AuthData) -> Vec<Breach> {
         .collect()
 }
 
-pub(crate) fn build(
-    _src: &dyn Source,
-    facts: &Facts,
-    report: &TriageReport,
-    _opts: &TriageOptions,
-) -> Storyline {
+pub(crate) fn build(facts: &Facts, report: &TriageReport) -> Storyline {
     let mut s = Storyline::default();
     let mut sentences = Vec::new();
     let mut first: Option<Timestamp> = None;

@@ -39,13 +39,12 @@ pub const BRUTE_FORCE: Check = Check {
                 .clone()
                 .map(|(t, p, l)| (Some(t), p, l))
                 .unwrap_or((None, String::new(), 0));
-            let mut ev = Evidence::at(path.clone()).line(line).excerpt(format!(
+            let ev = Evidence::at(path.clone()).line(line).excerpt(format!(
                 "{} attempts from {ip}; users: {}{}",
                 st.attempts(),
                 shown.join(", "),
                 if users.len() > 8 { " …" } else { "" }
             ));
-            ev.mtime = None;
             let last = st
                 .last_failure
                 .map(|t| format!(" until {t}"))
