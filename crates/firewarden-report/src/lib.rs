@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod markdown;
+mod sanitize;
 mod table;
 
 use firewarden_model::{CheckDescriptor, TriageReport};
@@ -71,7 +72,7 @@ enum Line<'a> {
 /// Renders a triage report. `colour` only affects [`Format::Table`].
 pub fn render(report: &TriageReport, format: Format, colour: bool) -> String {
     match format {
-        Format::Table => table::report(report, colour),
+        Format::Table => table::report(&sanitize::for_humans(report), colour),
         Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
         Format::Jsonl => {
             let mut lines = vec![
@@ -93,7 +94,7 @@ pub fn render(report: &TriageReport, format: Format, colour: bool) -> String {
                 .map(|l| serde_json::to_string(l).unwrap_or_default() + "\n")
                 .collect()
         }
-        Format::Markdown => markdown::report(report),
+        Format::Markdown => markdown::report(&sanitize::for_humans(report)),
     }
 }
 

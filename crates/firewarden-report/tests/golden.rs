@@ -190,3 +190,31 @@ fn catalogue_markdown() {
         &render_catalogue(&c, Format::Markdown, false),
     );
 }
+
+/// Attacker-controlled text (file names, log lines) must not reach the terminal as control
+/// characters: a name with ANSI escapes could forge or hide output.
+#[test]
+fn control_characters_are_escaped_in_human_formats() {
+    let mut r = report();
+    let evil = "/tmp/\u{1b}[2J\u{1b}[32mall clear\u{7}";
+    r.findings[0].title = format!("Program in {evil}");
+    r.findings[0].explanation = format!("{evil} is bad");
+    r.findings[0].evidence[0].path = Some(evil.to_string());
+    r.timeline[0].summary = evil.to_string();
+    r.warnings[0].message = evil.to_string();
+    r.storyline.verdict = evil.to_string();
+    for format in [Format::Table, Format::Markdown] {
+        let out = render(&r, format, false);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}'),
+            "{format:?}: {out}"
+        );
+        assert!(
+            out.contains("\\u{1b}[2J"),
+            "{format:?} shows the escape visibly"
+        );
+    }
+    // Coloured output carries only our own escapes.
+    let coloured = render(&r, Format::Table, true);
+    assert!(!coloured.contains("\u{1b}[2J") && !coloured.contains('\u{7}'));
+}
