@@ -14,13 +14,23 @@ use std::process::ExitCode;
 /// analysed system.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  firewarden triage                                 # this host, live\n  firewarden triage --root /mnt/evidence            # a mounted image or extracted tree\n  firewarden triage --since 2026-11-20 --min-severity medium\n  firewarden triage --only linux.logins --auth-log ./auth.log\n  firewarden triage --format json -o triage.json    # for machines and the case platform\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error."
+    after_help = "Examples:\n  firewarden triage                                 # this host, live\n  firewarden triage --root /mnt/evidence            # a mounted image or extracted tree\n  firewarden triage --bundle web01.fwb              # evidence collected earlier\n  firewarden triage --since 2026-11-20 --min-severity medium\n  firewarden triage --only linux.logins --auth-log ./auth.log\n  firewarden triage --format json -o triage.json    # for machines and the case platform\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error."
 )]
 pub struct Args {
     /// Analyse this directory (a mounted image or extracted tree) instead of the live host.
     /// Symlinks inside it resolve inside it; nothing outside it is read.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "bundle")]
     root: Option<PathBuf>,
+    /// Analyse an evidence bundle made by `firewarden collect` (verified first; a tampered
+    /// bundle is refused). Process and network checks run on the captured live state.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// Expected signer of the bundle (Ed25519 public key, PEM or hex).
+    #[arg(long, value_name = "PUB", requires = "bundle")]
+    key: Option<PathBuf>,
+    /// age identity file for an encrypted bundle.
+    #[arg(long, value_name = "FILE", requires = "bundle")]
+    identity: Option<PathBuf>,
     /// Also analyse this auth log (syslog format, plain or .gz); may be repeated.
     #[arg(long = "auth-log", value_name = "FILE")]
     auth_logs: Vec<PathBuf>,
@@ -45,7 +55,7 @@ pub struct Args {
 }
 
 /// Analysis never writes to the analysed system: an output file inside `--root` is refused.
-fn refuse_inside(root: &std::path::Path, out: &std::path::Path) -> Result<()> {
+pub fn refuse_inside(root: &std::path::Path, out: &std::path::Path) -> Result<()> {
     let root = std::fs::canonicalize(root)
         .with_context(|| format!("cannot open root {}", root.display()))?;
     let parent = out
@@ -85,11 +95,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let (Some(root), Some(out)) = (&args.root, &args.out.output) {
         refuse_inside(root, out)?;
     }
-    let src: Box<dyn Source> = match &args.root {
-        Some(dir) => Box::new(
+    let mut now = None;
+    let src: Box<dyn Source> = match (&args.root, &args.bundle) {
+        (Some(dir), _) => Box::new(
             FsSource::root(dir).with_context(|| format!("cannot open root {}", dir.display()))?,
         ),
-        None => Box::new(FsSource::live()),
+        (None, Some(file)) => {
+            let pinned = args
+                .key
+                .as_deref()
+                .map(firewarden_evidence::PublicKey::load)
+                .transpose()?;
+            let identities = match &args.identity {
+                Some(p) => firewarden_evidence::load_identities(p)?,
+                None => Vec::new(),
+            };
+            let b = firewarden_evidence::BundleSource::open(file, &identities, pinned.as_ref())
+                .with_context(|| format!("cannot use bundle {}", file.display()))?;
+            // The bundle is judged as of its collection, not as of today.
+            now = b.collected_at();
+            Box::new(b)
+        }
+        (None, None) => Box::new(FsSource::live()),
     };
     for log in &args.auth_logs {
         std::fs::metadata(log)
@@ -102,6 +129,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         since: args.since,
         auth_logs: args.auth_logs,
         threads: args.threads,
+        now,
     };
     let progress = crate::progress::Progress::new();
     let report =

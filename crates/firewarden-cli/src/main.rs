@@ -2,7 +2,11 @@
 //! (0 clean, 1 findings, 2 error). One file per subcommand.
 
 mod cmd_checks;
+mod cmd_collect;
+mod cmd_custody;
+mod cmd_keygen;
 mod cmd_triage;
+mod cmd_verify;
 mod output;
 mod progress;
 
@@ -11,7 +15,7 @@ use std::process::ExitCode;
 
 /// Incident response for broken-into servers.
 #[derive(Parser)]
-#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden checks                       # the check catalogue\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
+#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden collect -o web01.fwb         # signed evidence bundle (+ web01.fwb.custody)\n  firewarden verify web01.fwb --key responder.pub\n  firewarden triage --bundle web01.fwb    # triage the collected evidence\n  firewarden checks                       # the check catalogue\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,6 +27,14 @@ enum Command {
     Triage(cmd_triage::Args),
     /// List the check catalogue.
     Checks(cmd_checks::Args),
+    /// Collect evidence into a signed, verifiable bundle.
+    Collect(cmd_collect::Args),
+    /// Verify a bundle's hashes, signature and custody ledger.
+    Verify(cmd_verify::Args),
+    /// Record or show the chain of custody of a bundle.
+    Custody(cmd_custody::Args),
+    /// Make a signing key or an encryption identity.
+    Keygen(cmd_keygen::Args),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +42,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Triage(args) => cmd_triage::run(args),
         Command::Checks(args) => cmd_checks::run(args),
+        Command::Collect(args) => cmd_collect::run(args),
+        Command::Verify(args) => cmd_verify::run(args),
+        Command::Custody(args) => cmd_custody::run(args),
+        Command::Keygen(args) => cmd_keygen::run(args),
     };
     match result {
         Ok(code) => code,

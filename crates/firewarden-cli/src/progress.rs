@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 /// Live progress state, updated from the triage callback.
 pub struct Progress {
-    state: Mutex<(Vec<String>, usize, usize)>,
+    state: Mutex<(Vec<String>, usize, usize, String)>,
     stop: AtomicBool,
     enabled: bool,
 }
@@ -17,7 +17,7 @@ impl Progress {
     /// A progress display if standard error is a terminal.
     pub fn new() -> Self {
         Progress {
-            state: Mutex::new((Vec::new(), 0, 0)),
+            state: Mutex::new((Vec::new(), 0, 0, String::new())),
             stop: AtomicBool::new(false),
             enabled: std::io::stderr().is_terminal(),
         }
@@ -36,6 +36,11 @@ impl Progress {
         }
     }
 
+    /// Shows a phase of a multi-step job (collection) instead of check counts.
+    pub fn message(&self, phase: &str) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).3 = phase.to_string();
+    }
+
     /// Runs `work` while a ticker thread draws the progress line.
     pub fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
         if !self.enabled {
@@ -51,13 +56,17 @@ impl Progress {
                         continue;
                     }
                     let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                    let line = format!(
-                        "\r\x1b[2K[{:>4.1}s] {}/{} checks done; running {}",
-                        start.elapsed().as_secs_f32(),
-                        s.1,
-                        s.2.max(s.1),
-                        s.0.join(", ")
-                    );
+                    let line = if s.3.is_empty() {
+                        format!(
+                            "\r\x1b[2K[{:>4.1}s] {}/{} checks done; running {}",
+                            start.elapsed().as_secs_f32(),
+                            s.1,
+                            s.2.max(s.1),
+                            s.0.join(", ")
+                        )
+                    } else {
+                        format!("\r\x1b[2K[{:>4.1}s] {}", start.elapsed().as_secs_f32(), s.3)
+                    };
                     drop(s);
                     let _ = std::io::stderr().write_all(line.as_bytes());
                     drawn = true;

@@ -46,6 +46,10 @@ pub struct Metadata {
     pub atime: Timestamp,
     /// Status change time.
     pub ctime: Timestamp,
+    /// Nanoseconds of `mtime`, `atime` and `ctime`, for evidence records.
+    pub nsec: [u32; 3],
+    /// Birth (creation) time when the filesystem records it (statx), with nanoseconds.
+    pub btime: Option<(Timestamp, u32)>,
 }
 
 impl Metadata {
@@ -78,6 +82,16 @@ impl Metadata {
             mtime: Timestamp(m.mtime()),
             atime: Timestamp(m.atime()),
             ctime: Timestamp(m.ctime()),
+            nsec: [
+                m.mtime_nsec() as u32,
+                m.atime_nsec() as u32,
+                m.ctime_nsec() as u32,
+            ],
+            // std asks statx for the birth time; filesystems without one give an error.
+            btime: m.created().ok().and_then(|t| {
+                let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+                Some((Timestamp(d.as_secs() as i64), d.subsec_nanos()))
+            }),
         }
     }
 

@@ -25,6 +25,10 @@ pub struct TriageOptions {
     pub auth_logs: Vec<PathBuf>,
     /// Threads to use (0: as many as there are cores).
     pub threads: usize,
+    /// What counts as "now" (future-dated files, the zone offset in force); `None` is the
+    /// clock. Triage of an evidence bundle sets the collection time, so that the bundle gives
+    /// the findings the host gave when it was collected.
+    pub now: Option<Timestamp>,
 }
 
 impl Default for TriageOptions {
@@ -36,6 +40,7 @@ impl Default for TriageOptions {
             since: None,
             auth_logs: Vec::new(),
             threads: 0,
+            now: None,
         }
     }
 }
@@ -84,7 +89,7 @@ pub fn run(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> TriageReport {
     let started = Timestamp::now();
-    let facts = Facts::new(opts.auth_logs.clone());
+    let facts = Facts::new(opts.auth_logs.clone(), opts.now.unwrap_or(started));
     let selected: Vec<&'static Check> = catalogue()
         .iter()
         .filter(|c| opts.selects(c.meta.id))

@@ -104,14 +104,17 @@ pub struct Facts {
     packages: OnceLock<PackageIndex>,
     tree: OnceLock<Vec<(PathBuf, firewarden_source::Metadata)>>,
     extra_auth_logs: Vec<PathBuf>,
+    /// The moment the analysis treats as "now": the clock, or a bundle's collection time.
+    pub now: Timestamp,
     warnings: Mutex<Vec<Warning>>,
 }
 
 impl Facts {
     /// Empty facts; `extra_auth_logs` are host paths of auth logs given on the command line.
-    pub fn new(extra_auth_logs: Vec<PathBuf>) -> Self {
+    pub fn new(extra_auth_logs: Vec<PathBuf>, now: Timestamp) -> Self {
         Facts {
             extra_auth_logs,
+            now,
             ..Default::default()
         }
     }
@@ -193,7 +196,7 @@ impl Facts {
         *self.tz_offset.get_or_init(|| {
             read_capped(src, Path::new("/etc/localtime"), 1 << 20)
                 .ok()
-                .and_then(|(data, _)| tzif::offset_at(&data, Timestamp::now().0))
+                .and_then(|(data, _)| tzif::offset_at(&data, self.now.0))
                 .unwrap_or(0)
         })
     }

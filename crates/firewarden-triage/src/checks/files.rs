@@ -5,7 +5,7 @@ use crate::check::{Check, CheckError, CheckMeta};
 use crate::context::Ctx;
 use crate::indicators::is_suspicious_location;
 use firewarden_artifacts::rpm::DigestAlgo;
-use firewarden_model::{EventKind, Evidence, Severity, Timestamp};
+use firewarden_model::{EventKind, Evidence, Severity};
 use firewarden_source::{FileKind, Metadata, display_path};
 use md5::Digest;
 use std::io::Read;
@@ -372,7 +372,7 @@ pub const RECENT_CHANGES: Check = Check {
     run: |ctx| {
         let (facts, src) = (ctx.facts, ctx.src);
         let tree = facts.tree(src);
-        let now = Timestamp::now();
+        let now = facts.now;
         let mut window_hits = 0usize;
         for (path, m) in tree {
             if m.kind != FileKind::File {

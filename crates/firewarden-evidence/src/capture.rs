@@ -1,0 +1,711 @@
+//! A [`Source`] wrapper that records every answer it gives — metadata, listings, link targets,
+//! attributes, errors — and keeps a copy of every file opened through it. Everything the
+//! triage catalogue reads therefore lands in the bundle, and a later replay of the bundle gives
+//! the same answers (see [`crate::BundleSource`]). Repeated questions are answered from the
+//! record, so the whole run sees one consistent snapshot even while the live host changes.
+
+use crate::encoding::hex;
+use crate::manifest::{Content, Entry, FileMeta, Item, ItemError, Name, kind_to_name};
+use firewarden_model::SourceInfo;
+use firewarden_source::{DirEntry, FileKind, Metadata, Source, SourceError};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Size limits for stored content.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    /// Most bytes stored per file; larger files keep their first `max_file` bytes.
+    pub max_file: u64,
+    /// Most bytes stored in total; beyond it files are listed with their metadata only.
+    pub max_total: u64,
+}
+
+#[derive(Default)]
+struct State {
+    index: HashMap<PathBuf, usize>,
+    items: Vec<Item>,
+    /// Spooled content of an item (by item index).
+    blobs: HashMap<usize, PathBuf>,
+    /// Spool file by content hash, so identical bytes are stored once.
+    by_hash: HashMap<String, PathBuf>,
+    /// Notes for the collector log: (step, detail).
+    notes: Vec<(String, String)>,
+    next_blob: u64,
+}
+
+impl State {
+    fn item(&mut self, path: &Path) -> (usize, &mut Item) {
+        let i = match self.index.get(path) {
+            Some(&i) => i,
+            None => {
+                self.items.push(Item::new(path));
+                self.index.insert(path.to_path_buf(), self.items.len() - 1);
+                self.items.len() - 1
+            }
+        };
+        (i, &mut self.items[i])
+    }
+    fn get(&self, path: &Path) -> Option<&Item> {
+        self.index.get(path).map(|&i| &self.items[i])
+    }
+}
+
+/// What a capture produced: items in first-seen order, their spooled content, and notes.
+pub struct Captured {
+    /// Every path looked at.
+    pub items: Vec<Item>,
+    /// Spool file holding the content of item `i`.
+    pub blobs: HashMap<usize, PathBuf>,
+    /// (step, detail) notes for the collector log: skips, truncations, unreadable files.
+    pub notes: Vec<(String, String)>,
+}
+
+/// The recording, copying source.
+pub struct Capture<'a> {
+    inner: &'a dyn Source,
+    shared: Arc<Shared>,
+    spool: PathBuf,
+    caps: Caps,
+    exclude: Vec<PathBuf>,
+}
+
+/// State that readers handed out by `open` update when they finish.
+struct Shared {
+    state: Mutex<State>,
+    stored: AtomicU64,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Passes a file's bytes to the analysis while copying and hashing exactly those bytes into
+/// the spool; when dropped, records them as the item's content (a prefix when the analysis
+/// stopped early, which is what a replay will then serve).
+struct Tee {
+    inner: std::io::Take<Box<dyn Read + Send>>,
+    out: Option<io::BufWriter<File>>,
+    blob: PathBuf,
+    hash: Sha256,
+    n: u64,
+    eof: bool,
+    failed: bool,
+    file_size: u64,
+    at_cap: bool,
+    path: PathBuf,
+    shared: Arc<Shared>,
+}
+
+impl Read for Tee {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = match self.inner.read(buf) {
+            Ok(k) => k,
+            Err(e) => {
+                self.failed = true;
+                return Err(e);
+            }
+        };
+        if k == 0 {
+            self.eof = true;
+            self.at_cap = self.inner.limit() == 0;
+            return Ok(0);
+        }
+        self.hash.update(&buf[..k]);
+        self.n += k as u64;
+        if let Some(o) = self.out.as_mut()
+            && o.write_all(&buf[..k]).is_err()
+        {
+            self.failed = true;
+            self.out = None;
+        }
+        Ok(k)
+    }
+}
+
+impl Drop for Tee {
+    fn drop(&mut self) {
+        let ok = !self.failed && self.out.take().is_some_and(|mut o| o.flush().is_ok());
+        if !ok {
+            let _ = std::fs::remove_file(&self.blob);
+            return;
+        }
+        let complete = self.eof && !self.at_cap;
+        let sha = hex(&std::mem::take(&mut self.hash).finalize());
+        let shared = self.shared.clone();
+        let mut st = shared.lock();
+        let i = st.item(&self.path).0;
+        let better = match (&st.items[i].content, st.blobs.contains_key(&i)) {
+            (Some(c), true) => c.truncated_from.is_some() && self.n > c.size,
+            _ => true,
+        };
+        if !better {
+            drop(st);
+            let _ = std::fs::remove_file(&self.blob);
+            return;
+        }
+        let note = if complete {
+            None
+        } else if self.at_cap {
+            Some(format!("first {} bytes kept: the size cap", self.n))
+        } else {
+            Some(format!(
+                "first {} bytes: as much as the analysis read",
+                self.n
+            ))
+        };
+        st.items[i].content = Some(Content {
+            member: None,
+            size: self.n,
+            sha256: sha.clone(),
+            truncated_from: (!complete).then_some(self.file_size.max(self.n + 1)),
+            note: note.clone(),
+        });
+        if let Some(old) = st.blobs.remove(&i)
+            && !st.by_hash.values().any(|b| *b == old)
+        {
+            let _ = std::fs::remove_file(old);
+        }
+        self.shared.stored.fetch_add(self.n, Ordering::Relaxed);
+        let kept = match st.by_hash.get(&sha).cloned() {
+            Some(same) => {
+                let _ = std::fs::remove_file(&self.blob);
+                self.shared.stored.fetch_sub(self.n, Ordering::Relaxed);
+                same
+            }
+            None => {
+                st.by_hash.insert(sha, self.blob.clone());
+                self.blob.clone()
+            }
+        };
+        st.blobs.insert(i, kept);
+        if self.at_cap {
+            st.notes.push((
+                "truncated".into(),
+                format!(
+                    "{}: {}",
+                    firewarden_source::display_path(&self.path),
+                    note.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+}
+
+/// Error kinds as recorded in the manifest.
+pub fn error_record(op: &str, e: &SourceError) -> ItemError {
+    let (kind, message) = match e {
+        SourceError::SymlinkLoop { .. } => ("symlink-loop", e.to_string()),
+        SourceError::WrongKind { what, .. } => ("wrong-kind", what.to_string()),
+        SourceError::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied => {
+            ("permission-denied", source.to_string())
+        }
+        SourceError::Io { source, .. } => ("io", source.to_string()),
+        other => ("io", other.to_string()),
+    };
+    ItemError {
+        op: op.to_string(),
+        kind: kind.to_string(),
+        message,
+    }
+}
+
+/// The error a recorded failure stands for, so a replay fails the way the original did.
+pub fn replay_error(path: &Path, e: &ItemError) -> SourceError {
+    let path = path.to_path_buf();
+    match e.kind.as_str() {
+        "symlink-loop" => SourceError::SymlinkLoop { path },
+        "wrong-kind" => SourceError::WrongKind {
+            path,
+            what: "not a regular file",
+        },
+        "permission-denied" => SourceError::Io {
+            path,
+            source: io::Error::new(io::ErrorKind::PermissionDenied, e.message.clone()),
+        },
+        _ => SourceError::Io {
+            path,
+            source: io::Error::other(e.message.clone()),
+        },
+    }
+}
+
+fn recorded_error(item: &Item, op: &str) -> Option<ItemError> {
+    item.errors.iter().find(|e| e.op == op).cloned()
+}
+
+impl<'a> Capture<'a> {
+    /// Wraps `inner`; content is spooled under `spool` (a private directory outside the
+    /// source). Paths under `exclude` (the collector's own output) are invisible.
+    pub fn new(inner: &'a dyn Source, spool: &Path, caps: Caps, exclude: Vec<PathBuf>) -> Self {
+        Capture {
+            inner,
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                stored: AtomicU64::new(0),
+            }),
+            spool: spool.to_path_buf(),
+            caps,
+            exclude,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.shared.lock()
+    }
+
+    fn excluded(&self, path: &Path) -> bool {
+        self.exclude.iter().any(|x| path.starts_with(x))
+    }
+
+    fn note(&self, step: &str, detail: String) {
+        self.lock().notes.push((step.to_string(), detail));
+    }
+
+    fn record_error(&self, path: &Path, op: &str, e: &SourceError) {
+        if e.is_not_found() {
+            return;
+        }
+        let rec = error_record(op, e);
+        self.note(
+            "unreadable",
+            format!(
+                "{op} {}: {}",
+                firewarden_source::display_path(path),
+                rec.message
+            ),
+        );
+        let mut st = self.lock();
+        let (_, item) = st.item(path);
+        if !item.errors.iter().any(|x| x.op == op) {
+            item.errors.push(rec);
+        }
+    }
+
+    /// Bytes of content stored so far.
+    pub fn stored_bytes(&self) -> u64 {
+        self.shared.stored.load(Ordering::Relaxed)
+    }
+
+    /// Number of paths recorded so far.
+    pub fn item_count(&self) -> usize {
+        self.lock().items.len()
+    }
+
+    /// True when the path's whole content is already stored.
+    pub fn has_content(&self, path: &Path) -> bool {
+        let st = self.lock();
+        st.index.get(path).is_some_and(|&i| {
+            st.blobs.contains_key(&i)
+                && st.items[i]
+                    .content
+                    .as_ref()
+                    .is_some_and(|c| c.truncated_from.is_none())
+        })
+    }
+
+    /// Records the hash of a file without storing it (e.g. every running executable in the
+    /// triage profile). A later `open` stores it after all.
+    pub fn hash_only(&self, path: &Path, why: &str) {
+        if self.excluded(path) {
+            return;
+        }
+        if self.lock().get(path).is_some_and(|i| i.content.is_some()) {
+            return;
+        }
+        let _ = self.metadata(path);
+        let mut reader = match self.inner.open(path) {
+            Ok(r) => r,
+            Err(e) => return self.record_error(path, "open", &e),
+        };
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut n = 0u64;
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => {
+                    h.update(&buf[..k]);
+                    n += k as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let e = SourceError::Io {
+                        path: path.to_path_buf(),
+                        source: e,
+                    };
+                    return self.record_error(path, "open", &e);
+                }
+            }
+        }
+        let mut st = self.lock();
+        let (_, item) = st.item(path);
+        if item.content.is_none() {
+            item.content = Some(Content {
+                member: None,
+                size: n,
+                sha256: hex(&h.finalize()),
+                truncated_from: None,
+                note: Some(format!("hashed, not stored: {why}")),
+            });
+        }
+    }
+
+    /// Starts copying the file into the spool as it is read.
+    fn tee(&self, path: &Path, meta: &Metadata) -> Result<Tee, SourceError> {
+        let io_err = |e: io::Error| SourceError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let remaining = self
+            .caps
+            .max_total
+            .saturating_sub(self.shared.stored.load(Ordering::Relaxed));
+        if remaining == 0 {
+            return Err(SourceError::Io {
+                path: path.to_path_buf(),
+                source: io::Error::other(format!(
+                    "not collected: the total size cap ({} bytes) is reached",
+                    self.caps.max_total
+                )),
+            });
+        }
+        let cap = self.caps.max_file.min(remaining);
+        let reader = self.inner.open(path)?;
+        let blob = {
+            let mut st = self.lock();
+            st.next_blob += 1;
+            self.spool.join(format!("b{}", st.next_blob))
+        };
+        let out = io::BufWriter::with_capacity(256 * 1024, File::create(&blob).map_err(io_err)?);
+        Ok(Tee {
+            inner: reader.take(cap),
+            out: Some(out),
+            blob,
+            hash: Sha256::new(),
+            n: 0,
+            eof: false,
+            failed: false,
+            // A file exactly at the cap is reported as possibly longer: we cannot tell.
+            file_size: meta.size,
+            at_cap: false,
+            path: path.to_path_buf(),
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// Everything recorded, for the bundle writer.
+    pub fn finish(self) -> Captured {
+        // A reader still alive (it cannot be: callers drop them) would only miss its record.
+        let st = match Arc::try_unwrap(self.shared) {
+            Ok(shared) => shared.state.into_inner().unwrap_or_else(|e| e.into_inner()),
+            Err(shared) => std::mem::take(&mut *shared.lock()),
+        };
+        Captured {
+            items: st.items,
+            blobs: st.blobs,
+            notes: st.notes,
+        }
+    }
+}
+
+fn not_found(path: &Path) -> SourceError {
+    SourceError::NotFound {
+        path: path.to_path_buf(),
+    }
+}
+
+impl Source for Capture<'_> {
+    fn info(&self) -> SourceInfo {
+        self.inner.info()
+    }
+
+    fn is_live(&self) -> bool {
+        self.inner.is_live()
+    }
+
+    fn open(&self, path: &Path) -> Result<Box<dyn Read + Send>, SourceError> {
+        if self.excluded(path) {
+            return Err(not_found(path));
+        }
+        {
+            let st = self.lock();
+            if let Some(&i) = st.index.get(path) {
+                let whole = st.items[i].content.as_ref().is_some_and(|c| {
+                    c.truncated_from.is_none()
+                        || c.note.as_deref().is_some_and(|n| n.ends_with("size cap"))
+                });
+                if let Some(blob) = st.blobs.get(&i).filter(|_| whole) {
+                    let f = File::open(blob).map_err(|e| SourceError::Io {
+                        path: path.to_path_buf(),
+                        source: e,
+                    })?;
+                    return Ok(Box::new(f));
+                }
+                if let Some(e) = recorded_error(&st.items[i], "open") {
+                    return Err(replay_error(path, &e));
+                }
+            }
+        }
+        let meta = self.metadata(path)?;
+        if meta.kind != FileKind::File {
+            // Devices, FIFOs and directories are described, never read into evidence.
+            let e = SourceError::WrongKind {
+                path: path.to_path_buf(),
+                what: "not a regular file",
+            };
+            self.record_error(path, "open", &e);
+            return Err(e);
+        }
+        match self.tee(path, &meta) {
+            Ok(tee) => Ok(Box::new(tee)),
+            Err(e) => {
+                self.record_error(path, "open", &e);
+                Err(e)
+            }
+        }
+    }
+
+    fn metadata(&self, path: &Path) -> Result<Metadata, SourceError> {
+        if self.excluded(path) {
+            return Err(not_found(path));
+        }
+        {
+            let st = self.lock();
+            if let Some(item) = st.get(path) {
+                if let Some(m) = item.stat.as_ref().and_then(FileMeta::to_meta) {
+                    return Ok(m);
+                }
+                if let Some(m) = item.lstat.as_ref().and_then(FileMeta::to_meta)
+                    && m.kind != FileKind::Symlink
+                {
+                    return Ok(m);
+                }
+                if let Some(e) = recorded_error(item, "stat") {
+                    return Err(replay_error(path, &e));
+                }
+            }
+        }
+        let lstat = self.symlink_metadata(path);
+        match self.inner.metadata(path) {
+            Ok(m) => {
+                if lstat.as_ref().ok() != Some(&m) {
+                    let mut st = self.lock();
+                    st.item(path).1.stat = Some(FileMeta::from_meta(&m));
+                }
+                Ok(m)
+            }
+            Err(e) => {
+                self.record_error(path, "stat", &e);
+                Err(e)
+            }
+        }
+    }
+
+    fn symlink_metadata(&self, path: &Path) -> Result<Metadata, SourceError> {
+        if self.excluded(path) {
+            return Err(not_found(path));
+        }
+        {
+            let st = self.lock();
+            if let Some(item) = st.get(path) {
+                if let Some(m) = item.lstat.as_ref().and_then(FileMeta::to_meta) {
+                    return Ok(m);
+                }
+                if let Some(e) = recorded_error(item, "lstat") {
+                    return Err(replay_error(path, &e));
+                }
+            }
+        }
+        match self.inner.symlink_metadata(path) {
+            Ok(m) => {
+                {
+                    let mut st = self.lock();
+                    let (_, item) = st.item(path);
+                    item.lstat = Some(FileMeta::from_meta(&m));
+                }
+                // A link's target is evidence in itself (where did the attacker point it?).
+                if m.kind == FileKind::Symlink {
+                    let _ = self.read_link(path);
+                }
+                Ok(m)
+            }
+            Err(e) => {
+                self.record_error(path, "lstat", &e);
+                Err(e)
+            }
+        }
+    }
+
+    fn read_dir(&self, path: &Path) -> Result<Vec<DirEntry>, SourceError> {
+        if self.excluded(path) {
+            return Err(not_found(path));
+        }
+        {
+            let st = self.lock();
+            if let Some(item) = st.get(path) {
+                if let Some(entries) = &item.entries {
+                    return Ok(entries_out(entries));
+                }
+                if let Some(e) = recorded_error(item, "readdir") {
+                    return Err(replay_error(path, &e));
+                }
+            }
+        }
+        match self.inner.read_dir(path) {
+            Ok(mut list) => {
+                list.retain(|e| !self.excluded(&path.join(&e.name)));
+                let mut st = self.lock();
+                st.item(path).1.entries = Some(entries_in(&list));
+                Ok(list)
+            }
+            Err(e) => {
+                self.record_error(path, "readdir", &e);
+                Err(e)
+            }
+        }
+    }
+
+    fn read_dir_meta(&self, path: &Path) -> Result<Vec<(DirEntry, Metadata)>, SourceError> {
+        if self.excluded(path) {
+            return Err(not_found(path));
+        }
+        {
+            let st = self.lock();
+            if let Some(item) = st.get(path)
+                && let Some(entries) = &item.entries
+            {
+                let out: Vec<(DirEntry, Metadata)> = entries_out(entries)
+                    .into_iter()
+                    .filter_map(|e| {
+                        let m = st.get(&path.join(&e.name))?.lstat.as_ref()?.to_meta()?;
+                        Some((e, m))
+                    })
+                    .collect();
+                if out.len() == entries.len() {
+                    return Ok(out);
+                }
+            }
+        }
+        match self.inner.read_dir_meta(path) {
+            Ok(mut list) => {
+                list.retain(|(e, _)| !self.excluded(&path.join(&e.name)));
+                let mut st = self.lock();
+                let (_, item) = st.item(path);
+                if item.entries.is_none() {
+                    let names: Vec<DirEntry> = list.iter().map(|(e, _)| e.clone()).collect();
+                    item.entries = Some(entries_in(&names));
+                }
+                for (e, m) in &list {
+                    let (_, child) = st.item(&path.join(&e.name));
+                    if child.lstat.is_none() {
+                        child.lstat = Some(FileMeta::from_meta(m));
+                    }
+                }
+                drop(st);
+                for (e, m) in &list {
+                    if m.kind == FileKind::Symlink {
+                        let _ = self.read_link(&path.join(&e.name));
+                    }
+                }
+                Ok(list)
+            }
+            Err(e) => {
+                self.record_error(path, "readdir", &e);
+                Err(e)
+            }
+        }
+    }
+
+    fn read_link(&self, path: &Path) -> Result<PathBuf, SourceError> {
+        if self.excluded(path) {
+            return Err(not_found(path));
+        }
+        {
+            let st = self.lock();
+            if let Some(item) = st.get(path) {
+                if let Some(link) = &item.link {
+                    return Ok(bytes_path(link.bytes()));
+                }
+                if let Some(e) = recorded_error(item, "readlink") {
+                    return Err(replay_error(path, &e));
+                }
+            }
+        }
+        match self.inner.read_link(path) {
+            Ok(t) => {
+                let mut st = self.lock();
+                st.item(path).1.link = Some(Name::from_bytes(t.as_os_str().as_bytes()));
+                Ok(t)
+            }
+            Err(e) => {
+                self.record_error(path, "readlink", &e);
+                Err(e)
+            }
+        }
+    }
+
+    fn xattr(&self, path: &Path, name: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        if self.excluded(path) {
+            return Err(not_found(path));
+        }
+        {
+            let st = self.lock();
+            if let Some(item) = st.get(path)
+                && let Some(v) = item.xattrs.get(name)
+            {
+                return Ok(v.as_deref().and_then(crate::encoding::unhex));
+            }
+        }
+        match self.inner.xattr(path, name) {
+            Ok(v) => {
+                let mut st = self.lock();
+                st.item(path)
+                    .1
+                    .xattrs
+                    .insert(name.to_string(), v.as_deref().map(hex));
+                Ok(v)
+            }
+            Err(e) => {
+                self.record_error(path, "xattr", &e);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Manifest entries from a listing.
+pub fn entries_in(list: &[DirEntry]) -> Vec<Entry> {
+    list.iter()
+        .map(|e| Entry {
+            name: Name::from_bytes(e.name.as_bytes()),
+            kind: kind_to_name(e.kind).to_string(),
+        })
+        .collect()
+}
+
+/// A listing from manifest entries (entries of unknown kind are left out).
+pub fn entries_out(entries: &[Entry]) -> Vec<DirEntry> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            Some(DirEntry {
+                name: bytes_path(e.name.bytes()).into_os_string(),
+                kind: crate::manifest::parse_kind(&e.kind)?,
+            })
+        })
+        .collect()
+}
+
+/// A path from raw bytes.
+pub fn bytes_path(bytes: Vec<u8>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}

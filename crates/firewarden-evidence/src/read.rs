@@ -1,0 +1,376 @@
+//! Reading a bundle front to back: every member hashed as it streams past (and, for triage,
+//! kept in a private directory), then the manifest and signature checked against what was seen.
+
+use crate::EvidenceError;
+use crate::encoding::hex;
+use crate::keys::PublicKey;
+use crate::manifest::{MANIFEST_MEMBER, Manifest, SIGNATURE_MEMBER, check_chain};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Largest manifest accepted (a hostile bundle must not exhaust memory).
+const MAX_MANIFEST: u64 = 2 << 30;
+const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// One content member as it was found in the stream.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Member name (lossy text).
+    pub name: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes.
+    pub sha256: String,
+    /// Where the bytes were kept, when extraction was asked for.
+    pub kept: Option<PathBuf>,
+}
+
+/// Everything seen in one pass over a bundle.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Content members in stream order.
+    pub members: Vec<Member>,
+    /// The manifest's bytes.
+    pub manifest: Option<Vec<u8>>,
+    /// The signature's bytes.
+    pub signature: Option<Vec<u8>>,
+    /// Members found after the signature (nothing may follow it).
+    pub trailing: Vec<String>,
+    /// Content members found after the manifest (content must precede it).
+    pub late: Vec<String>,
+    /// Why the stream ended early (corrupt or truncated), with the last good member.
+    pub stream_error: Option<String>,
+    /// Whether the outer file was age-encrypted.
+    pub encrypted: bool,
+}
+
+/// Whether a file starts like an age-encrypted bundle.
+pub fn is_encrypted(path: &Path) -> Result<bool, EvidenceError> {
+    let mut head = [0u8; 22];
+    let mut f =
+        File::open(path).map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?;
+    let n = read_full(&mut f, &mut head).map_err(|e| EvidenceError::Io(e.to_string()))?;
+    Ok(&head[..n] == AGE_MAGIC)
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// SHA-256 and size of a whole file (the container hash custody events check).
+pub fn file_sha256(path: &Path) -> Result<(String, u64), EvidenceError> {
+    let mut f =
+        File::open(path).map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => {
+                h.update(&buf[..k]);
+                n += k as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(EvidenceError::Io(format!("{}: {e}", path.display()))),
+        }
+    }
+    Ok((hex(&h.finalize()), n))
+}
+
+/// Reads the whole bundle once. `identities` decrypt an age-encrypted bundle; `keep` extracts
+/// content members into that directory (as `m0`, `m1`, …) for triage.
+pub fn scan(
+    path: &Path,
+    identities: &[age::x25519::Identity],
+    keep: Option<&Path>,
+) -> Result<Scan, EvidenceError> {
+    let mut scan = Scan::default();
+    let file =
+        File::open(path).map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?;
+    let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 20, file));
+    if reader
+        .fill_buf()
+        .map_err(|e| EvidenceError::Io(e.to_string()))?
+        .starts_with(AGE_MAGIC)
+    {
+        scan.encrypted = true;
+        if identities.is_empty() {
+            return Err(EvidenceError::Encrypted);
+        }
+        let dec = age::Decryptor::new_buffered(reader)
+            .map_err(|e| EvidenceError::Corrupt(format!("age header: {e}")))?;
+        let plain = dec
+            .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+            .map_err(|e| {
+                EvidenceError::Key(format!("cannot decrypt with the given identity: {e}"))
+            })?;
+        reader = Box::new(BufReader::with_capacity(1 << 20, plain));
+    }
+    let head = reader
+        .fill_buf()
+        .map_err(|e| EvidenceError::Io(e.to_string()))?;
+    let inner: Box<dyn Read> = if head.starts_with(&ZSTD_MAGIC) {
+        Box::new(
+            zstd::Decoder::with_buffer(reader)
+                .map_err(|e| EvidenceError::Corrupt(format!("zstd: {e}")))?,
+        )
+    } else {
+        reader
+    };
+    let mut archive = tar::Archive::new(inner);
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => {
+            scan.stream_error = Some(format!("not a tar stream: {e}"));
+            return Ok(scan);
+        }
+    };
+    let mut last = String::from("(start of bundle)");
+    let mut buf = vec![0u8; 1 << 20];
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                scan.stream_error = Some(format!("stream broken after {last}: {e}"));
+                break;
+            }
+        };
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let size = entry.size();
+        if scan.signature.is_some() {
+            scan.trailing.push(name.clone());
+        }
+        let special = name == MANIFEST_MEMBER || name == SIGNATURE_MEMBER;
+        if special && scan.signature.is_none() {
+            let cap = if name == MANIFEST_MEMBER {
+                MAX_MANIFEST
+            } else {
+                1024
+            };
+            let mut body = Vec::new();
+            if let Err(e) = (&mut entry).take(cap).read_to_end(&mut body) {
+                scan.stream_error = Some(format!("stream broken inside {name}: {e}"));
+                break;
+            }
+            if name == MANIFEST_MEMBER {
+                if scan.manifest.is_some() {
+                    scan.trailing.push(name.clone());
+                } else {
+                    scan.manifest = Some(body);
+                }
+            } else {
+                scan.signature = Some(body);
+            }
+            last = name;
+            continue;
+        }
+        if scan.manifest.is_some() && scan.signature.is_none() {
+            scan.late.push(name.clone());
+        }
+        let kept = keep.map(|dir| dir.join(format!("m{}", scan.members.len())));
+        let mut out = match &kept {
+            Some(p) => {
+                Some(io::BufWriter::new(File::create(p).map_err(|e| {
+                    EvidenceError::Io(format!("{}: {e}", p.display()))
+                })?))
+            }
+            None => None,
+        };
+        let mut h = Sha256::new();
+        let mut n = 0u64;
+        let result = loop {
+            match entry.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(k) => {
+                    h.update(&buf[..k]);
+                    n += k as u64;
+                    if let Some(o) = out.as_mut()
+                        && let Err(e) = o.write_all(&buf[..k])
+                    {
+                        return Err(EvidenceError::Io(format!("cannot extract {name}: {e}")));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        if let Some(mut o) = out {
+            o.flush().map_err(|e| EvidenceError::Io(e.to_string()))?;
+        }
+        if let Err(e) = result {
+            scan.stream_error = Some(format!("stream broken inside {name}: {e}"));
+            break;
+        }
+        if n != size {
+            scan.stream_error = Some(format!("{name}: ends after {n} of {size} bytes"));
+            break;
+        }
+        scan.members.push(Member {
+            name: name.clone(),
+            size,
+            sha256: hex(&h.finalize()),
+            kept,
+        });
+        last = name;
+    }
+    Ok(scan)
+}
+
+/// The outcome of checking a bundle.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    /// Every problem found, each naming the item or member concerned. Empty: the bundle is intact.
+    pub problems: Vec<String>,
+    /// The manifest, when it could be parsed (trust it only when `problems` is empty).
+    pub manifest: Option<Manifest>,
+    /// SHA-256 of the manifest bytes.
+    pub manifest_sha256: Option<String>,
+    /// Content members checked.
+    pub members: usize,
+    /// Content bytes checked.
+    pub bytes: u64,
+    /// Signer key found in the manifest.
+    pub signer: Option<PublicKey>,
+}
+
+/// Checks what a scan saw against the manifest and its signature. With `pinned`, the signer
+/// must be that key; without, any key the manifest names is accepted (and the caller says so).
+pub fn check(scan: &Scan, pinned: Option<&PublicKey>) -> Verdict {
+    let mut v = Verdict::default();
+    if let Some(e) = &scan.stream_error {
+        v.problems
+            .push(format!("bundle is truncated or corrupt: {e}"));
+    }
+    let Some(body) = &scan.manifest else {
+        v.problems
+            .push("manifest.json is missing (bundle truncated, or not a firewarden bundle)".into());
+        return v;
+    };
+    v.manifest_sha256 = Some(hex(&Sha256::digest(body)));
+    let manifest: Manifest = match serde_json::from_slice(body) {
+        Ok(m) => m,
+        Err(e) => {
+            v.problems
+                .push(format!("manifest.json does not parse: {e}"));
+            return v;
+        }
+    };
+    if manifest.format != crate::manifest::FORMAT {
+        v.problems.push(format!(
+            "unknown bundle format `{}` (this tool reads {})",
+            manifest.format,
+            crate::manifest::FORMAT
+        ));
+    }
+    match PublicKey::parse(&manifest.header.signer) {
+        Err(e) => v.problems.push(format!("manifest signer key: {e}")),
+        Ok(signer) => {
+            v.signer = Some(signer);
+            match &scan.signature {
+                None => v.problems.push("manifest.sig is missing".into()),
+                Some(sig) if !signer.verify(body, sig) => v.problems.push(
+                    "manifest.sig: signature does not match the manifest (manifest edited or signature swapped)"
+                        .into(),
+                ),
+                Some(_) => {}
+            }
+            if let Some(p) = pinned
+                && *p != signer
+            {
+                v.problems.push(format!(
+                    "signed by {} but the expected key is {} (signature swapped or wrong key)",
+                    signer.fingerprint(),
+                    p.fingerprint()
+                ));
+            }
+        }
+    }
+    if let Err(e) = check_chain(&manifest.log) {
+        v.problems.push(e);
+    }
+    for name in &scan.late {
+        v.problems
+            .push(format!("{name}: content member placed after the manifest"));
+    }
+    for name in &scan.trailing {
+        v.problems
+            .push(format!("{name}: member added after the signature"));
+    }
+
+    // Expected members in order of first reference.
+    let mut expected: Vec<(&str, &crate::manifest::Item)> = Vec::new();
+    let mut seen_names = std::collections::HashSet::new();
+    for item in &manifest.items {
+        if let Some(c) = &item.content
+            && let Some(m) = &c.member
+            && seen_names.insert(m.as_str())
+        {
+            expected.push((m.as_str(), item));
+        }
+    }
+    let position: HashMap<&str, usize> = expected
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| (*n, i))
+        .collect();
+    let mut found = vec![false; expected.len()];
+    let mut last_pos: Option<usize> = None;
+    for m in &scan.members {
+        let Some(&pos) = position.get(m.name.as_str()) else {
+            v.problems
+                .push(format!("{}: member not in the manifest (added)", m.name));
+            continue;
+        };
+        let (_, item) = expected[pos];
+        let content = item.content.as_ref().expect("expected items have content");
+        if found[pos] {
+            v.problems
+                .push(format!("{} ({}): member appears twice", item.path, m.name));
+            continue;
+        }
+        found[pos] = true;
+        if last_pos.is_some_and(|l| pos < l) {
+            v.problems.push(format!(
+                "{} ({}): member out of order (reordered)",
+                item.path, m.name
+            ));
+        }
+        last_pos = Some(last_pos.map_or(pos, |l| l.max(pos)));
+        if m.size != content.size {
+            v.problems.push(format!(
+                "{} ({}): {} bytes, manifest says {} (truncated or extended)",
+                item.path, m.name, m.size, content.size
+            ));
+        } else if m.sha256 != content.sha256 {
+            v.problems.push(format!(
+                "{} ({}): SHA-256 differs from the manifest (modified)",
+                item.path, m.name
+            ));
+        }
+        v.members += 1;
+        v.bytes += m.size;
+    }
+    for (i, ok) in found.iter().enumerate() {
+        if !ok {
+            let (name, item) = expected[i];
+            v.problems
+                .push(format!("{} ({name}): member missing (removed)", item.path));
+        }
+    }
+    v.manifest = Some(manifest);
+    v
+}
