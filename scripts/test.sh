@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: coreutils (mkfifo, sleep) for the hostile-input and live-process
 # tests, file for the static-build check, systemd-journal-remote and rpm to write real journal
-# files and RPM databases for the parsers' tests. Later issues add nftables, iproute2, yara,
-# postgresql, chromium here.
-APT_PACKAGES=(coreutils file systemd-journal-remote rpm)
+# files and RPM databases for the parsers' tests; zstd, tar, openssl and age so that the evidence
+# tests check bundles with the standard tools another examiner would use. Later issues add
+# nftables, iproute2, yara, postgresql, chromium here.
+APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age)
 
 install_packages() {
   local missing=()
@@ -73,6 +74,14 @@ if [ -z "${SKIP_STATIC:-}" ]; then
   set -e
   if [ "$code" -ne 1 ] || ! grep -q linux.accounts.uid0 "$report"; then
     echo "static build check FAILED: triage exit $code" >&2
+    exit 1
+  fi
+  bundle_dir=$(mktemp -d)
+  trap 'rm -rf "$fixture" "$report" "$bundle_dir"' EXIT
+  "$bin" keygen -o "$bundle_dir/k" >/dev/null 2>&1
+  "$bin" collect --root "$fixture" --key "$bundle_dir/k.key" --operator ci -o "$bundle_dir/b.fwb" >/dev/null 2>&1
+  if ! "$bin" verify "$bundle_dir/b.fwb" --key "$bundle_dir/k.pub" | grep -q '^OK '; then
+    echo "static build check FAILED: collect/verify" >&2
     exit 1
   fi
   echo "static build: ok ($(file -b "$bin" | cut -d, -f1-2))"

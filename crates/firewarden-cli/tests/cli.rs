@@ -133,6 +133,10 @@ fn every_subcommand_has_help_with_examples() {
         vec!["--help"],
         vec!["triage", "--help"],
         vec!["checks", "--help"],
+        vec!["collect", "--help"],
+        vec!["verify", "--help"],
+        vec!["custody", "--help"],
+        vec!["keygen", "--help"],
     ] {
         let out = fw(&cmd);
         assert_eq!(out.status.code(), Some(0));
@@ -244,4 +248,145 @@ fn output_inside_the_analysed_root_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to write"));
     assert!(!inside.exists());
+}
+
+#[test]
+fn collect_verify_custody_and_triage_bundle_round_trip() {
+    let root = root_with(&[
+        (
+            "etc/passwd",
+            "root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/bash\n",
+        ),
+        ("etc/hostname", "db01\n"),
+    ]);
+    let work = tempfile::tempdir().unwrap();
+    let w = |name: &str| work.path().join(name).to_str().unwrap().to_string();
+    assert_eq!(fw(&["keygen", "-o", &w("resp")]).status.code(), Some(0));
+    // Keys are never overwritten.
+    assert_eq!(fw(&["keygen", "-o", &w("resp")]).status.code(), Some(2));
+    let r = root.path().to_str().unwrap();
+    let out = fw(&[
+        "collect",
+        "--root",
+        r,
+        "--key",
+        &w("resp.key"),
+        "--operator",
+        "Op",
+        "--case",
+        "IR-9",
+        "-o",
+        &w("db01.fwb"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sha256 "));
+    // Never overwrite evidence; never write inside the collected root.
+    assert_eq!(
+        fw(&["collect", "--root", r, "-o", &w("db01.fwb")])
+            .status
+            .code(),
+        Some(2)
+    );
+    let inside = root.path().join("out.fwb");
+    assert_eq!(
+        fw(&["collect", "--root", r, "-o", inside.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert!(!inside.exists());
+
+    let v = fw(&["verify", &w("db01.fwb"), "--key", &w("resp.pub")]);
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert_eq!(v.status.code(), Some(0), "{text}");
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("OK ") && text.contains("the expected key"),
+        "{text}"
+    );
+    let j = fw(&["verify", &w("db01.fwb"), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(json["intact"], true);
+    assert_eq!(json["case_id"], "IR-9");
+
+    let c = fw(&[
+        "custody",
+        &w("db01.fwb"),
+        "add",
+        "--event",
+        "transfer",
+        "--by",
+        "Op",
+        "--to",
+        "Lab",
+        "--reason",
+        "analysis",
+        "--seal",
+        "BAG-1",
+        "--key",
+        &w("resp.key"),
+    ]);
+    assert_eq!(
+        c.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+    let show = fw(&["custody", &w("db01.fwb"), "show"]);
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert_eq!(show.status.code(), Some(0));
+    assert!(
+        shown.contains("acquire") && shown.contains("transfer") && shown.contains("BAG-1"),
+        "{shown}"
+    );
+
+    let t = fw(&[
+        "triage",
+        "--bundle",
+        &w("db01.fwb"),
+        "--key",
+        &w("resp.pub"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(t.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&t.stdout).unwrap();
+    assert_eq!(report["source"]["kind"], "bundle");
+    assert!(t.stdout.windows(4).any(|w| w == b"toor"));
+
+    // One flipped byte: verify names the problem and exits 1; triage refuses the bundle.
+    let mut raw = std::fs::read(w("db01.fwb")).unwrap();
+    let mid = raw.len() / 2;
+    raw[mid] ^= 1;
+    std::fs::write(w("db01.fwb"), raw).unwrap();
+    let v = fw(&["verify", &w("db01.fwb"), "--key", &w("resp.pub")]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("FAIL"));
+    assert_eq!(
+        fw(&["triage", "--bundle", &w("db01.fwb")]).status.code(),
+        Some(2)
+    );
+    // A wrong pinned key is a failure too.
+    assert_eq!(fw(&["keygen", "-o", &w("other")]).status.code(), Some(0));
+    let c = fw(&[
+        "custody",
+        &w("db01.fwb"),
+        "add",
+        "--event",
+        "examine",
+        "--by",
+        "X",
+        "--reason",
+        "look",
+    ]);
+    assert_eq!(
+        c.status.code(),
+        Some(1),
+        "a changed bundle is recorded as changed"
+    );
 }

@@ -353,21 +353,20 @@ fn capture_live(cap: &Capture, full: bool, log: &mut Vec<crate::manifest::LogEnt
         let exe = dir.join("exe");
         match exe_link {
             // Deleted, in-memory and temp-dir executables exist nowhere else: copy them out.
-            Some(link) if full || suspicious_exe(&link) => {
-                if read_all(cap, &exe).is_ok() {
-                    stored_exes += 1;
-                    if suspicious_exe(&link) {
-                        log_step(
-                            log,
-                            "copy-exe",
-                            &format!(
-                                "pid {pid}: running executable {link} copied from {}",
-                                exe.display()
-                            ),
-                        );
-                    }
+            Some(link) if (full || suspicious_exe(&link)) && read_all(cap, &exe).is_ok() => {
+                stored_exes += 1;
+                if suspicious_exe(&link) {
+                    log_step(
+                        log,
+                        "copy-exe",
+                        &format!(
+                            "pid {pid}: running executable {link} copied from {}",
+                            exe.display()
+                        ),
+                    );
                 }
             }
+            Some(link) if full || suspicious_exe(&link) => {}
             Some(_) => cap.hash_only(&exe, "ordinary executable (profile triage)"),
             None => {}
         }

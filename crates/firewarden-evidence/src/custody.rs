@@ -76,8 +76,11 @@ pub struct Line {
     pub raw: String,
 }
 
+/// A ledger's events and the lines that did not parse (as problems).
+pub type Ledger = (Vec<Line>, Vec<String>);
+
 /// Reads a ledger; `Ok(None)` when there is none. Lines that do not parse are problems.
-pub fn load(bundle: &Path) -> Result<Option<(Vec<Line>, Vec<String>)>, EvidenceError> {
+pub fn load(bundle: &Path) -> Result<Option<Ledger>, EvidenceError> {
     let path = ledger_path(bundle);
     let text = match std::fs::read(&path) {
         Ok(t) => t,

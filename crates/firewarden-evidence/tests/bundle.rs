@@ -163,6 +163,9 @@ fn collection_writes_nothing_under_the_root() {
     assert_eq!(left, ["b.fwb", "b.fwb.custody"]);
 }
 
+/// Tar members as (name, bytes).
+type Members = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The tar members of a bundle, in order.
 fn members(bundle: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
     let raw = zstd::decode_all(std::fs::File::open(bundle).unwrap()).unwrap();
@@ -212,7 +215,7 @@ fn every_kind_of_tampering_is_named() {
 
     let passwd = "root/etc/passwd";
     let auth = "root/var/log/auth.log";
-    let case = |name: &str, edit: &dyn Fn(&mut Vec<(Vec<u8>, Vec<u8>)>), expect: &[&str]| {
+    let case = |name: &str, edit: &dyn Fn(&mut Members), expect: &[&str]| {
         let mut m = ms.clone();
         edit(&mut m);
         let p = dir.join(format!("{name}.fwb"));
@@ -645,4 +648,73 @@ fn age_cli_decrypts_what_we_encrypt() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+#[test]
+fn captured_process_state_gives_the_same_process_findings() {
+    use support::{FakeProc, build, exe, file};
+    let mut items = vec![
+        file("/etc/passwd", support::PASSWD),
+        file("/proc/uptime", "1000.0 1000.0\n"),
+        file(
+            "/proc/net/tcp",
+            "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n",
+        ),
+        exe("/var/tmp/.cache/xmrig", "\x7fELF miner", 0o755),
+    ];
+    items.extend(
+        FakeProc::new(
+            4100,
+            "xmrig",
+            "./xmrig -o stratum+tcp://pool.example:3333 -u WALLET",
+            "/var/tmp/.cache/xmrig",
+        )
+        .items(),
+    );
+    items.extend(FakeProc::new(4200, "nginx", "nginx: worker process", "/usr/sbin/nginx").items());
+    let root = build(items);
+    let out = tempfile::tempdir().unwrap();
+    let bundle = out.path().join("p.fwb");
+    let fs = FsSource::root(root.path()).unwrap();
+    collect(
+        &fs,
+        options(
+            &bundle,
+            KeyPair::generate(true).unwrap(),
+            Profile::Triage.caps(),
+        ),
+        &|_| {},
+    )
+    .unwrap();
+    let b = BundleSource::open(&bundle, &[], None).unwrap();
+    let opts = TriageOptions {
+        only: vec!["linux.process".into()],
+        now: b.collected_at(),
+        ..Default::default()
+    };
+    let on_root = firewarden_triage::run(&fs, &opts, &|_| {});
+    let on_bundle = firewarden_triage::run(&b, &opts, &|_| {});
+    assert!(
+        on_root
+            .findings
+            .iter()
+            .any(|f| f.check == "linux.process.miner")
+    );
+    assert_eq!(findings(&on_bundle), findings(&on_root));
+    // The executable running from a temp dir was copied out through /proc/PID/exe.
+    let m = b.manifest();
+    let exe = m.items.iter().find(|i| i.path == "/proc/4100/exe").unwrap();
+    assert!(exe.content.as_ref().unwrap().member.is_some());
+    assert_eq!(exe.link.as_ref().unwrap().text, "/var/tmp/.cache/xmrig");
+    assert!(
+        m.log
+            .iter()
+            .any(|e| e.step == "copy-exe" && e.detail.contains("pid 4100"))
+    );
+    // The ordinary one is only hashed in the triage profile.
+    let nginx = m.items.iter().find(|i| i.path == "/proc/4200/exe");
+    assert!(nginx.is_none_or(|i| i.content.as_ref().is_none_or(|c| c.member.is_none())));
+    // Order of volatility: process state is recorded before the files triage reads.
+    let pos = |p: &str| m.items.iter().position(|i| i.path == p).unwrap();
+    assert!(pos("/proc/4100/cmdline") < pos("/etc/passwd"));
 }
