@@ -104,13 +104,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             if ev.hash_verified {
                 println!(
                     "custody event {} ({}) recorded; bundle sha256 {} matches acquisition",
-                    ev.seq, ev.event, ev.bundle_sha256
+                    ev.seq, ev.action.event, ev.bundle_sha256
                 );
                 Ok(ExitCode::SUCCESS)
             } else {
                 println!(
                     "custody event {} ({}) recorded; bundle sha256 {} DOES NOT MATCH acquisition: the evidence changed",
-                    ev.seq, ev.event, ev.bundle_sha256
+                    ev.seq, ev.action.event, ev.bundle_sha256
                 );
                 Ok(ExitCode::from(1))
             }
@@ -127,6 +127,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let shown = |s: &str| firewarden_model::printable(s, 200);
             for l in &lines {
                 let e = &l.event;
+                let a = &e.action;
                 if json {
                     println!("{}", serde_json::to_string(e)?);
                     continue;
@@ -137,22 +138,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 println!(
                     "{:>3}  {}  {:<9}  by {}{}  — {}{}{}{}  [hash {}; signed {signer}]",
                     e.seq,
-                    e.utc,
-                    e.event,
-                    shown(&e.by),
-                    e.to.as_deref()
+                    // A hostile ledger must not write escape sequences to the terminal.
+                    shown(&e.utc),
+                    shown(&a.event),
+                    shown(&a.by),
+                    a.to.as_deref()
                         .map(|t| format!(" to {}", shown(t)))
                         .unwrap_or_default(),
-                    shown(&e.reason),
-                    e.seal
+                    shown(&a.reason),
+                    a.seal
                         .as_deref()
                         .map(|s| format!("; seal {}", shown(s)))
                         .unwrap_or_default(),
-                    e.method
+                    a.method
                         .as_deref()
                         .map(|s| format!("; via {}", shown(s)))
                         .unwrap_or_default(),
-                    e.location
+                    a.location
                         .as_deref()
                         .map(|s| format!("; stored {}", shown(s)))
                         .unwrap_or_default(),

@@ -50,10 +50,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(p) => firewarden_evidence::load_identities(p)?,
         None => Vec::new(),
     };
-    let (sha256, size) = read::file_sha256(&args.file)?;
     let scan = match read::scan(&args.file, &identities, None) {
         Ok(s) => s,
         Err(EvidenceError::Encrypted) => {
+            let (sha256, _) = read::file_sha256(&args.file)?;
             // The container hash and ledger can still be checked without the key.
             if let Some((lines, mut problems)) = custody::load(&args.file)? {
                 problems.extend(custody::check(&lines, &sha256, None, None));
@@ -72,6 +72,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     let verdict = read::check(&scan, pinned.as_ref());
+    let (sha256, size) = (scan.file_sha256.clone(), scan.file_size);
     let mut problems = verdict.problems.clone();
     let mut custody_events = 0;
     match custody::load(&args.file)? {

@@ -83,7 +83,10 @@ impl Sink {
 /// cannot carry (or a clash) falls back to `items/<index>`.
 fn member_name(path: &Path, index: usize, used: &mut HashSet<Vec<u8>>) -> Vec<u8> {
     let raw = path.as_os_str().as_bytes();
-    let clean = !raw.is_empty()
+    // Non-UTF-8 or control characters would make the manifest's (text) member name differ
+    // from the tar name, and `tar -x` would write hostile names on the examiner's disk.
+    let printable = std::str::from_utf8(raw).is_ok_and(|t| !t.chars().any(char::is_control));
+    let clean = printable
         && raw.starts_with(b"/")
         && raw
             .split(|&b| b == b'/')

@@ -34,6 +34,12 @@ struct State {
     blobs: HashMap<usize, PathBuf>,
     /// Spool file by content hash, so identical bytes are stored once.
     by_hash: HashMap<String, PathBuf>,
+    /// Items whose stored content is final: read to the end, or to the size cap. Re-reading
+    /// them cannot give more, so later opens are served from the spool.
+    settled: std::collections::HashSet<usize>,
+    /// Hashes of executables already hashed (by dev, inode, size, mtime): many processes run
+    /// the same binary, and each is read once.
+    hashed: HashMap<(u64, u64, u64, i64), (u64, String)>,
     /// Notes for the collector log: (step, detail).
     notes: Vec<(String, String)>,
     next_blob: u64,
@@ -186,6 +192,11 @@ impl Drop for Tee {
             }
         };
         st.blobs.insert(i, kept);
+        if complete || self.at_cap {
+            st.settled.insert(i);
+        } else {
+            st.settled.remove(&i);
+        }
         if self.at_cap {
             st.notes.push((
                 "truncated".into(),
@@ -294,21 +305,13 @@ impl<'a> Capture<'a> {
         self.shared.stored.load(Ordering::Relaxed)
     }
 
-    /// Number of paths recorded so far.
-    pub fn item_count(&self) -> usize {
-        self.lock().items.len()
-    }
-
-    /// True when the path's whole content is already stored.
+    /// True when the path's content is stored as completely as it will be (to its end or to
+    /// the size cap).
     pub fn has_content(&self, path: &Path) -> bool {
         let st = self.lock();
-        st.index.get(path).is_some_and(|&i| {
-            st.blobs.contains_key(&i)
-                && st.items[i]
-                    .content
-                    .as_ref()
-                    .is_some_and(|c| c.truncated_from.is_none())
-        })
+        st.index
+            .get(path)
+            .is_some_and(|i| st.settled.contains(i) && st.blobs.contains_key(i))
     }
 
     /// Records the hash of a file without storing it (e.g. every running executable in the
@@ -320,38 +323,50 @@ impl<'a> Capture<'a> {
         if self.lock().get(path).is_some_and(|i| i.content.is_some()) {
             return;
         }
-        let _ = self.metadata(path);
-        let mut reader = match self.inner.open(path) {
-            Ok(r) => r,
-            Err(e) => return self.record_error(path, "open", &e),
+        let Ok(meta) = self.metadata(path) else {
+            return;
         };
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut n = 0u64;
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(k) => {
-                    h.update(&buf[..k]);
-                    n += k as u64;
+        let key = (meta.dev, meta.ino, meta.size, meta.mtime.0);
+        let known = self.lock().hashed.get(&key).cloned();
+        let (n, sha) = match known {
+            Some(done) => done,
+            None => {
+                let mut reader = match self.inner.open(path) {
+                    Ok(r) => r,
+                    Err(e) => return self.record_error(path, "open", &e),
+                };
+                let mut h = Sha256::new();
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut n = 0u64;
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(k) => {
+                            h.update(&buf[..k]);
+                            n += k as u64;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let e = SourceError::Io {
+                                path: path.to_path_buf(),
+                                source: e,
+                            };
+                            return self.record_error(path, "open", &e);
+                        }
+                    }
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let e = SourceError::Io {
-                        path: path.to_path_buf(),
-                        source: e,
-                    };
-                    return self.record_error(path, "open", &e);
-                }
+                let done = (n, hex(&h.finalize()));
+                self.lock().hashed.insert(key, done.clone());
+                done
             }
-        }
+        };
         let mut st = self.lock();
         let (_, item) = st.item(path);
         if item.content.is_none() {
             item.content = Some(Content {
                 member: None,
                 size: n,
-                sha256: hex(&h.finalize()),
+                sha256: sha,
                 truncated_from: None,
                 note: Some(format!("hashed, not stored: {why}")),
             });
@@ -438,11 +453,7 @@ impl Source for Capture<'_> {
         {
             let st = self.lock();
             if let Some(&i) = st.index.get(path) {
-                let whole = st.items[i].content.as_ref().is_some_and(|c| {
-                    c.truncated_from.is_none()
-                        || c.note.as_deref().is_some_and(|n| n.ends_with("size cap"))
-                });
-                if let Some(blob) = st.blobs.get(&i).filter(|_| whole) {
+                if let Some(blob) = st.blobs.get(&i).filter(|_| st.settled.contains(&i)) {
                     let f = File::open(blob).map_err(|e| SourceError::Io {
                         path: path.to_path_buf(),
                         source: e,

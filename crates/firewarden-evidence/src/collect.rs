@@ -524,7 +524,9 @@ pub fn collect(
             if cap.has_content(path) {
                 continue;
             }
-            if cap.metadata(path).is_ok_and(|m| m.kind == FileKind::File) && cap.open(path).is_ok()
+            // Read to the end: an opened-and-dropped reader would store nothing.
+            if cap.metadata(path).is_ok_and(|m| m.kind == FileKind::File)
+                && read_all(&cap, path).is_ok()
             {
                 flagged += 1;
             }
@@ -600,13 +602,9 @@ pub fn collect(
         kernel: text(&cap, "/proc/sys/kernel/osrelease"),
         addresses: addresses(&cap),
     };
-    let zone = read_text(&cap, Path::new("/etc/localtime"), 1 << 20)
+    let zone = firewarden_source::read_capped(&cap, Path::new("/etc/localtime"), 1 << 20)
         .ok()
-        .and_then(|_| {
-            let (data, _) =
-                firewarden_source::read_capped(&cap, Path::new("/etc/localtime"), 1 << 20).ok()?;
-            firewarden_artifacts::tzif::offset_at(&data, started_clock.0)
-        });
+        .and_then(|(data, _)| firewarden_artifacts::tzif::offset_at(&data, started_clock.0));
     let stored = cap.stored_bytes();
     let captured = cap.finish();
     let unreadable = captured

@@ -20,26 +20,16 @@ pub const EVENT_KINDS: &[&str] = &["transfer", "check-out", "check-in", "examine
 pub struct CustodyEvent {
     /// 1 for acquisition, then 2, 3 …
     pub seq: u64,
-    /// `acquire`, `transfer`, `check-out`, `check-in`, `examine` or `dispose`.
-    pub event: String,
+    /// What happened and who did it (`event` is `acquire` for the first line). Its fields sit
+    /// at the top level of the event JSON.
+    #[serde(flatten)]
+    pub action: NewEvent,
     /// When, UTC.
     pub utc: String,
     /// The bundle's evidence id.
     pub evidence_id: String,
     /// Case id.
     pub case_id: Option<String>,
-    /// Who acted (collected, released, examined …).
-    pub by: String,
-    /// Who received it (transfers).
-    pub to: Option<String>,
-    /// Why: purpose, authority, or the disposition and its authority.
-    pub reason: String,
-    /// Seal or evidence-bag number.
-    pub seal: Option<String>,
-    /// Hand delivery, courier and tracking number, network copy …
-    pub method: Option<String>,
-    /// Where it is stored afterwards.
-    pub location: Option<String>,
     /// Bundle file name.
     pub bundle: String,
     /// SHA-256 of the bundle file measured at this event.
@@ -118,7 +108,7 @@ pub fn check(
     let acquired = lines.first().map(|l| l.event.bundle_sha256.clone());
     for (i, line) in lines.iter().enumerate() {
         let e = &line.event;
-        let at = format!("custody event {} ({})", e.seq, e.event);
+        let at = format!("custody event {} ({})", e.seq, e.action.event);
         let (sig, body) = line.raw.split_once(' ').unwrap_or(("", ""));
         let signed = PublicKey::parse(&e.signer)
             .ok()
@@ -137,7 +127,7 @@ pub fn check(
         }
         prev = hex(&Sha256::digest(line.raw.as_bytes()));
         if i == 0 {
-            if e.event != "acquire" {
+            if e.action.event != "acquire" {
                 problems.push(format!("{at}: the ledger must start with acquisition"));
             }
             if let (Some(want), Some(got)) = (manifest_sha256, e.manifest_sha256.as_deref())
@@ -166,22 +156,22 @@ pub fn check(
     problems
 }
 
-/// Fields of a new event that a person supplies.
-#[derive(Debug, Clone, Default)]
+/// What happened and who did it: the part of a custody event a person supplies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewEvent {
-    /// Event kind.
+    /// `acquire`, `transfer`, `check-out`, `check-in`, `examine` or `dispose`.
     pub event: String,
-    /// Actor.
+    /// Who acted (collected, released, examined …).
     pub by: String,
-    /// Receiver.
+    /// Who received it (transfers).
     pub to: Option<String>,
-    /// Reason.
+    /// Why: purpose, authority, or the disposition and its authority.
     pub reason: String,
-    /// Seal number.
+    /// Seal or evidence-bag number.
     pub seal: Option<String>,
-    /// Transfer method.
+    /// Hand delivery, courier and tracking number, network copy …
     pub method: Option<String>,
-    /// Storage location.
+    /// Where it is stored afterwards.
     pub location: Option<String>,
 }
 
@@ -216,7 +206,6 @@ fn file_name(bundle: &Path) -> String {
 }
 
 /// Starts the ledger with the acquisition event (called by `collect`).
-#[allow(clippy::too_many_arguments)]
 pub fn acquire(
     bundle: &Path,
     written: &crate::Written,
@@ -233,22 +222,21 @@ pub fn acquire(
     }
     let event = CustodyEvent {
         seq: 1,
-        event: "acquire".into(),
+        action: NewEvent {
+            event: "acquire".into(),
+            by: header.operator.clone(),
+            reason: format!(
+                "collected from {} ({} {}), profile {}",
+                header.host.hostname.as_deref().unwrap_or("unknown host"),
+                header.source_kind,
+                header.source_location,
+                header.profile
+            ),
+            ..Default::default()
+        },
         utc: utc_now(),
         evidence_id: header.evidence_id.clone(),
         case_id: header.case_id.clone(),
-        by: header.operator.clone(),
-        to: None,
-        reason: format!(
-            "collected from {} ({} {}), profile {}",
-            header.host.hostname.as_deref().unwrap_or("unknown host"),
-            header.source_kind,
-            header.source_location,
-            header.profile
-        ),
-        seal: None,
-        method: None,
-        location: None,
         bundle: file_name(bundle),
         bundle_sha256: written.sha256.clone(),
         bundle_size: written.size,
@@ -304,16 +292,10 @@ pub fn add(
     let last = lines.last().expect("non-empty");
     let event = CustodyEvent {
         seq: last.event.seq + 1,
-        event: new.event,
+        action: new,
         utc: utc_now(),
         evidence_id: first.event.evidence_id.clone(),
         case_id: first.event.case_id.clone(),
-        by: new.by,
-        to: new.to,
-        reason: new.reason,
-        seal: new.seal,
-        method: new.method,
-        location: new.location,
         bundle: file_name(bundle),
         hash_verified: sha == first.event.bundle_sha256,
         bundle_sha256: sha,

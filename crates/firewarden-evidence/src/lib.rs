@@ -25,7 +25,7 @@ pub use collect::{CollectOptions, Collected, Profile, collect};
 pub use keys::{KeyPair, PublicKey};
 pub use manifest::Manifest;
 pub use read::{Verdict, check, scan};
-pub use source::{BundleSource, item_kind};
+pub use source::BundleSource;
 
 /// Why an evidence operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -327,7 +327,8 @@ pub fn parse_rfc3339_ns(text: &str) -> Option<(Timestamp, u32)> {
     Some((Timestamp::parse(&format!("{whole}Z"))?, nanos))
 }
 
-fn kind_name(k: FileKind) -> &'static str {
+/// The manifest name of a kind.
+pub fn kind_to_name(k: FileKind) -> &'static str {
     match k {
         FileKind::File => "file",
         FileKind::Dir => "dir",
@@ -353,16 +354,11 @@ pub fn parse_kind(name: &str) -> Option<FileKind> {
     })
 }
 
-/// The manifest name of a kind.
-pub fn kind_to_name(k: FileKind) -> &'static str {
-    kind_name(k)
-}
-
 impl FileMeta {
     /// Records source metadata.
     pub fn from_meta(m: &Metadata) -> Self {
         FileMeta {
-            kind: kind_name(m.kind).to_string(),
+            kind: kind_to_name(m.kind).to_string(),
             size: m.size,
             mode: format!("{:o}", m.mode),
             uid: m.uid,

@@ -6,10 +6,12 @@ use crate::encoding::hex;
 use crate::keys::PublicKey;
 use crate::manifest::{MANIFEST_MEMBER, Manifest, SIGNATURE_MEMBER, check_chain};
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// Largest manifest accepted (a hostile bundle must not exhaust memory).
 const MAX_MANIFEST: u64 = 2 << 30;
@@ -46,28 +48,10 @@ pub struct Scan {
     pub stream_error: Option<String>,
     /// Whether the outer file was age-encrypted.
     pub encrypted: bool,
-}
-
-/// Whether a file starts like an age-encrypted bundle.
-pub fn is_encrypted(path: &Path) -> Result<bool, EvidenceError> {
-    let mut head = [0u8; 22];
-    let mut f =
-        File::open(path).map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?;
-    let n = read_full(&mut f, &mut head).map_err(|e| EvidenceError::Io(e.to_string()))?;
-    Ok(&head[..n] == AGE_MAGIC)
-}
-
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
+    /// SHA-256 of the whole bundle file (what custody events record).
+    pub file_sha256: String,
+    /// Size of the bundle file.
+    pub file_size: u64,
 }
 
 /// SHA-256 and size of a whole file (the container hash custody events check).
@@ -98,10 +82,62 @@ pub fn scan(
     identities: &[age::x25519::Identity],
     keep: Option<&Path>,
 ) -> Result<Scan, EvidenceError> {
+    let io_err = |e: io::Error| EvidenceError::Io(format!("{}: {e}", path.display()));
+    let file = File::open(path).map_err(io_err)?;
+    // The container hash is taken on the same pass, so a bundle is read once.
+    let state = Rc::new(RefCell::new((Sha256::new(), 0u64)));
+    let hashing = HashingReader {
+        inner: file,
+        state: state.clone(),
+    };
+    let mut scan = scan_stream(Box::new(hashing), identities, keep)?;
+    // The stream may end before the file does (corruption, trailing bytes): hash the rest.
+    let (mut h, n) = Rc::try_unwrap(state)
+        .map(RefCell::into_inner)
+        .unwrap_or_else(|rc| rc.borrow().clone());
+    let mut rest = File::open(path).map_err(io_err)?;
+    rest.seek(io::SeekFrom::Start(n)).map_err(io_err)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = n;
+    loop {
+        match rest.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => {
+                h.update(&buf[..k]);
+                total += k as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err(e)),
+        }
+    }
+    scan.file_sha256 = hex(&h.finalize());
+    scan.file_size = total;
+    Ok(scan)
+}
+
+/// Hashes what passes through, into state the caller keeps.
+struct HashingReader {
+    inner: File,
+    state: Rc<RefCell<(Sha256, u64)>>,
+}
+
+impl Read for HashingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        let mut st = self.state.borrow_mut();
+        st.0.update(&buf[..k]);
+        st.1 += k as u64;
+        Ok(k)
+    }
+}
+
+fn scan_stream(
+    input: Box<dyn Read>,
+    identities: &[age::x25519::Identity],
+    keep: Option<&Path>,
+) -> Result<Scan, EvidenceError> {
     let mut scan = Scan::default();
-    let file =
-        File::open(path).map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?;
-    let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 20, file));
+    let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 20, input));
     if reader
         .fill_buf()
         .map_err(|e| EvidenceError::Io(e.to_string()))?

@@ -6,7 +6,7 @@ use crate::capture::{bytes_path, entries_out, replay_error};
 use crate::manifest::{FileMeta, Item, Manifest};
 use crate::read::{Verdict, check, scan};
 use firewarden_model::{SourceInfo, Timestamp};
-use firewarden_source::{DirEntry, FileKind, Metadata, Source, SourceError};
+use firewarden_source::{DirEntry, Metadata, Source, SourceError};
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -214,11 +214,4 @@ impl Source for BundleSource {
             .and_then(|v| v.as_deref())
             .and_then(crate::encoding::unhex))
     }
-}
-
-/// Kind of a recorded path, for callers that list what a bundle holds.
-pub fn item_kind(item: &Item) -> Option<FileKind> {
-    item.lstat
-        .as_ref()
-        .and_then(|m| crate::manifest::parse_kind(&m.kind))
 }

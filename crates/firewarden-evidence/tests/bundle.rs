@@ -114,6 +114,49 @@ fn bundle_verifies_and_triage_on_it_equals_triage_on_the_root() {
     );
     assert!(m.log.iter().any(|e| e.step == "triage"));
     assert!(m.log.iter().any(|e| e.step == "finish"));
+    // Files the findings name are stored whole, not as the prefix a check happened to read.
+    for f in &on_root.findings {
+        for ev in &f.evidence {
+            let Some(p) = ev.path.as_deref() else {
+                continue;
+            };
+            let on_disk = fx.root.path().join(p.trim_start_matches('/'));
+            if !std::fs::symlink_metadata(&on_disk).is_ok_and(|md| md.is_file()) {
+                continue;
+            }
+            let item = m.items.iter().find(|i| i.path == p).unwrap();
+            let c = item.content.as_ref().unwrap();
+            assert!(
+                c.member.is_some() && c.truncated_from.is_none(),
+                "{p}: {c:?}"
+            );
+            assert_eq!(c.size, std::fs::metadata(&on_disk).unwrap().len(), "{p}");
+        }
+    }
+    // Non-UTF-8 or control-character names never become tar names.
+    let red = m
+        .items
+        .iter()
+        .find(|i| i.path.starts_with("/tmp/\u{1b}"))
+        .unwrap();
+    if let Some(member) = red.content.as_ref().and_then(|c| c.member.as_deref()) {
+        assert!(member.starts_with("items/"), "{member}");
+    }
+    // The container hash is taken in the same pass as the members, over every byte.
+    let scan = read::scan(&fx.bundle, &[], None).unwrap();
+    assert_eq!(
+        (scan.file_sha256.clone(), scan.file_size),
+        read::file_sha256(&fx.bundle).unwrap()
+    );
+    let mut raw = std::fs::read(&fx.bundle).unwrap();
+    raw.extend_from_slice(b"appended");
+    let longer = fx.out.path().join("longer.fwb");
+    std::fs::write(&longer, &raw).unwrap();
+    let scan = read::scan(&longer, &[], None).unwrap();
+    assert_eq!(
+        (scan.file_sha256.clone(), scan.file_size),
+        read::file_sha256(&longer).unwrap()
+    );
 }
 
 #[test]
@@ -672,6 +715,8 @@ fn captured_process_state_gives_the_same_process_findings() {
         .items(),
     );
     items.extend(FakeProc::new(4200, "nginx", "nginx: worker process", "/usr/sbin/nginx").items());
+    items.extend(FakeProc::new(4201, "nginx", "nginx: worker process", "/usr/sbin/nginx").items());
+    items.push(exe("/usr/sbin/nginx", "\x7fELF nginx", 0o755));
     let root = build(items);
     let out = tempfile::tempdir().unwrap();
     let bundle = out.path().join("p.fwb");
@@ -714,6 +759,30 @@ fn captured_process_state_gives_the_same_process_findings() {
     // The ordinary one is only hashed in the triage profile.
     let nginx = m.items.iter().find(|i| i.path == "/proc/4200/exe");
     assert!(nginx.is_none_or(|i| i.content.as_ref().is_none_or(|c| c.member.is_none())));
+    let hashed = |pid: u32| {
+        let p = format!("/proc/{pid}/exe");
+        let c = m
+            .items
+            .iter()
+            .find(|i| i.path == p)
+            .unwrap()
+            .content
+            .clone()
+            .unwrap();
+        assert!(
+            c.member.is_none() && c.note.as_deref().is_some_and(|n| n.contains("hashed")),
+            "{c:?}"
+        );
+        c.sha256
+    };
+    // Hashed once, recorded for both processes that run it.
+    assert_eq!(hashed(4200), hashed(4201));
+    assert_eq!(
+        hashed(4200),
+        firewarden_evidence::encoding::hex(&<sha2::Sha256 as sha2::Digest>::digest(
+            b"\x7fELF nginx"
+        ))
+    );
     // Order of volatility: process state is recorded before the files triage reads.
     let pos = |p: &str| m.items.iter().position(|i| i.path == p).unwrap();
     assert!(pos("/proc/4100/cmdline") < pos("/etc/passwd"));
