@@ -1,10 +1,12 @@
 //! The `firewarden` binary: parses arguments, calls the libraries, maps results to exit codes
 //! (0 clean, 1 findings, 2 error). One file per subcommand.
 
+mod cmd_baseline;
 mod cmd_checks;
 mod cmd_collect;
 mod cmd_custody;
 mod cmd_keygen;
+mod cmd_scan;
 mod cmd_triage;
 mod cmd_verify;
 mod output;
@@ -15,7 +17,7 @@ use std::process::ExitCode;
 
 /// Incident response for broken-into servers.
 #[derive(Parser)]
-#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden collect -o web01.fwb         # signed evidence bundle (+ web01.fwb.custody)\n  firewarden verify web01.fwb --key responder.pub\n  firewarden triage --bundle web01.fwb    # triage the collected evidence\n  firewarden checks                       # the check catalogue\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
+#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden collect -o web01.fwb         # signed evidence bundle (+ web01.fwb.custody)\n  firewarden verify web01.fwb --key responder.pub\n  firewarden triage --bundle web01.fwb    # triage the collected evidence\n  firewarden scan /var/www --rules ./yara # webshells, malware, tampering, dumps\n  firewarden baseline create /var/www -o www.baseline --copy\n  firewarden checks                       # the check catalogue\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,6 +37,10 @@ enum Command {
     Custody(cmd_custody::Args),
     /// Make a signing key or an encryption identity.
     Keygen(cmd_keygen::Args),
+    /// Scan files for webshells, malware, tampered pages and database dumps.
+    Scan(cmd_scan::Args),
+    /// Record a site's files, and later show what was added, changed or removed.
+    Baseline(cmd_baseline::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +52,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd_verify::run(args),
         Command::Custody(args) => cmd_custody::run(args),
         Command::Keygen(args) => cmd_keygen::run(args),
+        Command::Scan(args) => cmd_scan::run(args),
+        Command::Baseline(args) => cmd_baseline::run(args),
     };
     match result {
         Ok(code) => code,

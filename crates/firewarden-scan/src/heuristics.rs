@@ -1,0 +1,643 @@
+//! Heuristics for scripts that no signature knows: request input reaching code or command
+//! execution, decoder chains, long encoded blobs, names assembled from pieces, and packed code.
+//! Each hit says in plain words what it saw.
+
+use crate::Hit;
+use firewarden_model::Severity;
+
+/// What kind of server-side script a file is, from its name and first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptKind {
+    /// PHP (also `.phtml`, `.inc`, PHP hidden in other files).
+    Php,
+    /// JSP / JSPX.
+    Jsp,
+    /// ASP / ASPX / ASHX.
+    Asp,
+}
+
+/// The script kind of a file, or `None` for anything else.
+pub fn script_kind(name: &str, data: &[u8]) -> Option<ScriptKind> {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("php" | "php3" | "php4" | "php5" | "php7" | "phtml" | "pht" | "phar" | "inc") => {
+            return Some(ScriptKind::Php);
+        }
+        Some("jsp" | "jspx" | "jspf") => return Some(ScriptKind::Jsp),
+        Some("asp" | "aspx" | "ashx" | "asmx" | "asa" | "cer" | "cdx") => {
+            return Some(ScriptKind::Asp);
+        }
+        _ => {}
+    }
+    let head = &data[..data.len().min(256)];
+    if memchr::memmem::find(head, b"<?php").is_some() {
+        Some(ScriptKind::Php)
+    } else {
+        None
+    }
+}
+
+const PHP_INPUT: &[&str] = &[
+    "$_get",
+    "$_post",
+    "$_request",
+    "$_cookie",
+    "$_files",
+    "$_server['http_",
+    "$_server[\"http_",
+    "php://input",
+    "getallheaders",
+];
+const PHP_EXEC: &[&str] = &[
+    "eval(",
+    "assert(",
+    "system(",
+    "passthru(",
+    "shell_exec(",
+    "exec(",
+    "popen(",
+    "proc_open(",
+    "pcntl_exec(",
+    "create_function(",
+];
+const DECODERS: &[&str] = &[
+    "base64_decode(",
+    "gzinflate(",
+    "gzuncompress(",
+    "gzdecode(",
+    "str_rot13(",
+    "strrev(",
+    "hex2bin(",
+    "convert_uudecode(",
+];
+const DANGEROUS_NAMES: &[&str] = &[
+    "eval",
+    "assert",
+    "system",
+    "passthru",
+    "shell_exec",
+    "exec",
+    "popen",
+    "proc_open",
+    "create_function",
+    "base64_decode",
+    "gzinflate",
+    "str_rot13",
+    "call_user_func",
+    "preg_replace",
+    "file_put_contents",
+    "move_uploaded_file",
+];
+
+/// Runs every heuristic that applies to a script of `kind`.
+pub fn scan_script(kind: ScriptKind, data: &[u8]) -> Vec<Hit> {
+    let text = String::from_utf8_lossy(data);
+    let lower = text.to_ascii_lowercase();
+    let mut hits = Vec::new();
+    match kind {
+        ScriptKind::Php => php(&lower, &mut hits),
+        ScriptKind::Jsp => jsp(&lower, &mut hits),
+        ScriptKind::Asp => asp(&lower, &mut hits),
+    }
+    encoded_blob(&lower, kind, &mut hits);
+    packed(data, &mut hits);
+    hits
+}
+
+fn hit(id: &'static str, severity: Severity, title: &str, why: String, offset: usize) -> Hit {
+    Hit {
+        check: id,
+        severity,
+        title: title.to_string(),
+        why,
+        attack: vec!["T1505.003".into()],
+        offset: Some(offset),
+        rule: None,
+    }
+}
+
+fn php(t: &str, hits: &mut Vec<Hit>) {
+    // Statement by statement: input and sink in the same statement is what makes a webshell;
+    // the same two words far apart are every CMS.
+    let mut at = 0;
+    // Variables assigned straight from request input: `$c = $_REQUEST['cmd'];`.
+    let mut tainted: Vec<String> = Vec::new();
+    for s in t.split_inclusive([';', '\n', '{', '}']) {
+        let here = at;
+        at += s.len();
+        let input = PHP_INPUT.iter().find(|i| s.contains(*i));
+        if input.is_some()
+            && let Some(var) = assigned_variable(s)
+            && tainted.len() < 64
+        {
+            tainted.push(var.to_string());
+        }
+        if let Some(sink) = PHP_EXEC.iter().find(|e| contains_call(s, e)) {
+            let call = s.find(sink).map(|p| &s[p + sink.len()..]).unwrap_or("");
+            let arg = call.trim_start().trim_start_matches('@');
+            if let Some(var) = tainted.iter().find(|v| {
+                arg.starts_with(v.as_str())
+                    && !arg[v.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            }) {
+                hits.push(hit(
+                    "scan.heuristic.input_to_exec",
+                    Severity::Critical,
+                    "Request input passed to code or command execution",
+                    format!("`{var}` is set from request input and then given to `{sink}…)`: whoever sends the request chooses the code or command the server runs"),
+                    here,
+                ));
+                return;
+            }
+        }
+        let sink = PHP_EXEC
+            .iter()
+            .find(|e| contains_call(s, e) && !s.contains(&format!("function {e}")));
+        if let (Some(input), Some(sink)) = (input, sink)
+            && !s.contains("htmlspecialchars(")
+            && !s.contains("escapeshellarg(")
+            && !s.contains("escapeshellcmd(")
+        {
+            hits.push(hit(
+                "scan.heuristic.input_to_exec",
+                Severity::Critical,
+                "Request input passed to code or command execution",
+                format!(
+                    "one statement reads request input (`{input}`) and calls `{sink}…)`: whoever sends the request chooses the code or command the server runs"
+                ),
+                here,
+            ));
+            return;
+        }
+        let decoders = DECODERS.iter().filter(|d| s.contains(*d)).count();
+        if decoders >= 1 && (contains_call(s, "eval(") || contains_call(s, "assert(")) {
+            hits.push(hit(
+                "scan.heuristic.eval_decoded",
+                Severity::Critical,
+                "eval() of a decoded payload",
+                format!(
+                    "one statement unwraps data with {decoders} decoder(s) (base64/gzinflate/rot13/strrev…) and evaluates the result as PHP: code hidden from reading"
+                ),
+                here,
+            ));
+            return;
+        }
+        if s.contains("preg_replace(")
+            && input.is_some()
+            && (s.contains("/e\"")
+                || s.contains("/e'")
+                || s.contains("/ie\"")
+                || s.contains("/ie'"))
+        {
+            hits.push(hit(
+                "scan.heuristic.preg_e",
+                Severity::Critical,
+                "preg_replace /e on request input",
+                "the /e modifier evaluates the replacement as PHP, and the statement reads request input".into(),
+                here,
+            ));
+            return;
+        }
+        if input.is_some() && s.contains('`') && !s.contains("sql") && !s.contains("select") {
+            let tick = s.find('`').unwrap_or(0);
+            // Used as a value (`= \`…\``, `echo \`…\``), not Markdown in a doc comment.
+            let before = s[..tick].trim_end();
+            let as_value = ["=", "(", "echo", "print", "return"]
+                .iter()
+                .any(|w| before.ends_with(w));
+            let comment = s.trim_start().starts_with('*') || s.trim_start().starts_with("//");
+            if as_value && !comment && s[tick + 1..].contains('`') && s[tick..].contains("$_") {
+                hits.push(hit(
+                    "scan.heuristic.backticks",
+                    Severity::Critical,
+                    "Request input run in backticks",
+                    "PHP backticks run their content as a shell command, and the content comes from the request".into(),
+                    here,
+                ));
+                return;
+            }
+        }
+        for i in ["$_get[", "$_post[", "$_request[", "$_cookie["] {
+            if let Some(pos) = s.find(i)
+                && let Some(close) = s[pos..].find(']')
+                && s[pos + close + 1..].trim_start().starts_with('(')
+            {
+                hits.push(hit(
+                    "scan.heuristic.request_function",
+                    Severity::Critical,
+                    "Function name taken from the request",
+                    format!(
+                        "`{}…](…)` calls whatever function the request names",
+                        &s[pos..pos + i.len()]
+                    ),
+                    here + pos,
+                ));
+                return;
+            }
+        }
+    }
+    if let Some((offset, name)) = assembled_name(t) {
+        hits.push(hit(
+            "scan.heuristic.assembled_name",
+            Severity::High,
+            "Dangerous function name assembled from pieces",
+            format!(
+                "the name `{name}` is built by joining string pieces or character codes, a way to hide it from signature scanners; benign code has no reason to"
+            ),
+            offset,
+        ));
+    }
+}
+
+/// `$name` in `$name = …` at the start of a statement.
+fn assigned_variable(s: &str) -> Option<&str> {
+    let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
+    let t = t.strip_prefix("<?php").unwrap_or(t).trim_start();
+    let rest = t.strip_prefix('$')?;
+    let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    let after = rest[len..].trim_start();
+    (len > 0 && after.starts_with('=') && !after.starts_with("==")).then(|| &t[..len + 1])
+}
+
+/// `eval(` as a call, not as part of a longer name (`doeval(`) or a method (`->eval(`).
+fn contains_call(s: &str, call: &str) -> bool {
+    let mut from = 0;
+    while let Some(p) = s[from..].find(call) {
+        let at = from + p;
+        let before = s[..at].chars().next_back();
+        let ok = !before.is_some_and(|c| {
+            c.is_ascii_alphanumeric() || c == '_' || c == '>' || c == ':' || c == '$'
+        });
+        if ok {
+            return true;
+        }
+        from = at + call.len();
+    }
+    false
+}
+
+/// A dangerous function name written as `"ev"."al"`, `chr(101).chr(118)…` or `"\x65\x76…"`.
+fn assembled_name(t: &str) -> Option<(usize, String)> {
+    let b = t.as_bytes();
+    // Concatenated literals: 'as'.'se'.'rt'
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'"' || b[i] == b'\'' {
+            let start = i;
+            let mut joined = String::new();
+            let mut pieces = 0;
+            let mut j = i;
+            while j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
+                let q = b[j];
+                let Some(end) = t[j + 1..].find(q as char) else {
+                    break;
+                };
+                let piece = &t[j + 1..j + 1 + end];
+                if piece.len() > 12 || piece.contains(['\\', '$', ' ']) {
+                    break;
+                }
+                joined.push_str(piece);
+                pieces += 1;
+                j = j + 2 + end;
+                let rest = t[j..].trim_start();
+                if let Some(r) = rest.strip_prefix('.') {
+                    let r2 = r.trim_start();
+                    j = t.len() - r2.len();
+                } else {
+                    break;
+                }
+            }
+            if pieces >= 2 && DANGEROUS_NAMES.contains(&joined.as_str()) {
+                return Some((start, joined));
+            }
+            i = j.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    // chr(101).chr(118)…
+    if let Some(p) = t.find("chr(") {
+        let mut name = String::new();
+        let mut rest = &t[p..];
+        while let Some(r) = rest.strip_prefix("chr(") {
+            let Some(close) = r.find(')') else { break };
+            let Ok(v) = r[..close].trim().parse::<u8>() else {
+                break;
+            };
+            name.push(char::from(v).to_ascii_lowercase());
+            rest = r[close + 1..].trim_start();
+            rest = rest.strip_prefix('.').map(str::trim_start).unwrap_or("");
+        }
+        if DANGEROUS_NAMES.iter().any(|d| name.contains(d)) {
+            return Some((p, name));
+        }
+    }
+    // "\x65\x76\x61\x6c"
+    if let Some(p) = t.find("\\x") {
+        let mut name = String::new();
+        let mut rest = &t[p..];
+        while let Some(r) = rest.strip_prefix("\\x") {
+            let Some(v) = r.get(..2).and_then(|h| u8::from_str_radix(h, 16).ok()) else {
+                break;
+            };
+            name.push(char::from(v).to_ascii_lowercase());
+            rest = &r[2..];
+        }
+        if DANGEROUS_NAMES.iter().any(|d| name.contains(d)) {
+            return Some((p, name));
+        }
+    }
+    None
+}
+
+fn jsp(t: &str, hits: &mut Vec<Hit>) {
+    let request = t.contains("request.getparameter")
+        || t.contains("request.getinputstream")
+        || t.contains("request.getreader");
+    if let Some(p) = t
+        .find("runtime.getruntime().exec(")
+        .or_else(|| t.find("new processbuilder("))
+        && request
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_exec",
+            Severity::Critical,
+            "JSP runs commands from the request",
+            "the page reads request parameters and starts operating-system commands (Runtime.exec / ProcessBuilder)".into(),
+            p,
+        ));
+    }
+    if let Some(p) = t.find("defineclass")
+        && t.contains("classloader")
+        && (t.contains("base64") || t.contains("aes") || request)
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_defineclass",
+            Severity::Critical,
+            "JSP defines Java classes from request data",
+            "the page builds a ClassLoader and defines a class from decoded or decrypted data: the Behinder/Godzilla way to run attacker bytecode".into(),
+            p,
+        ));
+    }
+}
+
+fn asp(t: &str, hits: &mut Vec<Hit>) {
+    for sink in [
+        "eval(request",
+        "eval (request",
+        "execute(request",
+        "executeglobal(request",
+        "execute request",
+    ] {
+        if let Some(p) = t.find(sink) {
+            hits.push(hit(
+                "scan.heuristic.asp_eval",
+                Severity::Critical,
+                "ASP(X) evaluates request input",
+                format!("`{sink}…` runs code sent in the request"),
+                p,
+            ));
+            return;
+        }
+    }
+    if let Some(p) = t.find("assembly.load(")
+        && (t.contains("request.binaryread")
+            || t.contains("request.form")
+            || t.contains("request["))
+    {
+        hits.push(hit(
+            "scan.heuristic.asp_assembly",
+            Severity::Critical,
+            "ASPX loads a .NET assembly from request data",
+            "Assembly.Load on bytes read from the request runs attacker-supplied code (Behinder/Godzilla ASPX)".into(),
+            p,
+        ));
+    }
+}
+
+/// A long unbroken run of base64 or hex in a server script, worse when the script also
+/// evaluates or writes something.
+fn encoded_blob(t: &str, kind: ScriptKind, hits: &mut Vec<Hit>) {
+    let b = t.as_bytes();
+    let (mut run, mut start, mut best, mut best_at) = (0usize, 0usize, 0usize, 0usize);
+    for (i, &c) in b.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=' {
+            if run == 0 {
+                start = i;
+            }
+            run += 1;
+            if run > best {
+                best = run;
+                best_at = start;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    if best < 2048 {
+        return;
+    }
+    // Data URIs (images, fonts) are long base64 too, and harmless.
+    let before = &t[best_at.saturating_sub(40)..best_at];
+    if before.contains("data:") || before.contains("base64,") {
+        return;
+    }
+    let runs_code = match kind {
+        ScriptKind::Php => {
+            [
+                "eval(",
+                "assert(",
+                "create_function(",
+                "preg_replace(",
+                "include",
+                "require",
+            ]
+            .iter()
+            .any(|s| {
+                contains_call(t, s)
+                    || (s.starts_with('i') || s.starts_with('r'))
+                        && t.contains(&format!("{s}(\"data:"))
+            }) || t.contains("gzinflate(")
+                || t.contains("base64_decode(")
+        }
+        ScriptKind::Jsp => t.contains("defineclass") || t.contains("base64"),
+        ScriptKind::Asp => t.contains("frombase64string") || t.contains("eval"),
+    };
+    if runs_code {
+        hits.push(hit(
+            "scan.heuristic.encoded_payload",
+            Severity::High,
+            "Long encoded payload that the script decodes",
+            format!("an unbroken encoded blob of {best} characters in a script that also decodes or evaluates data: the usual packaging of an obfuscated webshell"),
+            best_at,
+        ));
+    }
+}
+
+/// Shannon entropy of the bytes in bits per byte.
+pub fn entropy(data: &[u8]) -> f64 {
+    let mut counts = [0u64; 256];
+    for &b in data {
+        counts[usize::from(b)] += 1;
+    }
+    let n = data.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Source code packed into a few very long, high-entropy lines.
+fn packed(data: &[u8], hits: &mut Vec<Hit>) {
+    if data.len() < 4096 {
+        return;
+    }
+    let lines = data.iter().filter(|&&c| c == b'\n').count() + 1;
+    let avg = data.len() / lines;
+    let e = entropy(data);
+    if avg > 1000 && e > 5.6 {
+        hits.push(Hit {
+            check: "scan.heuristic.packed",
+            severity: Severity::Medium,
+            title: "Packed or obfuscated script".into(),
+            why: format!("{lines} line(s) averaging {avg} bytes with an entropy of {e:.2} bits per byte: code squeezed to be unreadable (minified libraries look like this too)"),
+            attack: vec!["T1027".into()],
+            offset: None,
+            rule: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(kind: ScriptKind, s: &str) -> Vec<&'static str> {
+        scan_script(kind, s.as_bytes())
+            .iter()
+            .map(|h| h.check)
+            .collect()
+    }
+
+    #[test]
+    fn classic_webshells_are_recognised() {
+        assert_eq!(
+            ids(ScriptKind::Php, "<?php @eval($_POST['pass']); ?>"),
+            ["scan.heuristic.input_to_exec"]
+        );
+        assert_eq!(
+            ids(ScriptKind::Php, "<?php system($_GET[\"c\"]); ?>"),
+            ["scan.heuristic.input_to_exec"]
+        );
+        assert_eq!(
+            ids(ScriptKind::Php, "<?php $_GET['f']($_GET['a']); ?>"),
+            ["scan.heuristic.request_function"]
+        );
+        assert_eq!(
+            ids(
+                ScriptKind::Php,
+                "<?php $a=$_REQUEST[\"cmd\"]; if(isset($a)){ system($a); } ?>"
+            ),
+            ["scan.heuristic.input_to_exec"]
+        );
+        assert_eq!(
+            ids(ScriptKind::Php, "<?php echo `$_GET[c]`; ?>"),
+            ["scan.heuristic.input_to_exec"].map(|_| "scan.heuristic.backticks")
+        );
+        assert_eq!(
+            ids(
+                ScriptKind::Php,
+                "<?php eval(gzinflate(base64_decode('abc'))); ?>"
+            ),
+            ["scan.heuristic.eval_decoded"]
+        );
+        assert_eq!(
+            ids(ScriptKind::Php, "<?php $f = 'as'.'se'.'rt'; $f($x); ?>"),
+            ["scan.heuristic.assembled_name"]
+        );
+        assert_eq!(
+            ids(
+                ScriptKind::Php,
+                "<?php $f = chr(115).chr(121).chr(115).chr(116).chr(101).chr(109); ?>"
+            ),
+            ["scan.heuristic.assembled_name"]
+        );
+        assert_eq!(
+            ids(
+                ScriptKind::Php,
+                "<?php $f = \"\\x61\\x73\\x73\\x65\\x72\\x74\"; ?>"
+            ),
+            ["scan.heuristic.assembled_name"]
+        );
+        assert_eq!(
+            ids(
+                ScriptKind::Jsp,
+                "<% Runtime.getRuntime().exec(request.getParameter(\"cmd\")); %>"
+            ),
+            ["scan.heuristic.jsp_exec"]
+        );
+        assert_eq!(
+            ids(
+                ScriptKind::Asp,
+                "<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"z\"],\"unsafe\");%>"
+            ),
+            ["scan.heuristic.asp_eval"]
+        );
+        let blob = format!(
+            "<?php $x='{}'; eval(base64_decode($x));",
+            "QUJD".repeat(800)
+        );
+        assert!(ids(ScriptKind::Php, &blob).contains(&"scan.heuristic.encoded_payload"));
+    }
+
+    #[test]
+    fn ordinary_code_is_quiet() {
+        for s in [
+            "<?php echo htmlspecialchars($_GET['q']); ?>",
+            "<?php $id = (int)$_GET['id']; $db->query('SELECT 1'); ?>",
+            "<?php require __DIR__.'/wp-load.php'; ?>",
+            "<?php $stmt->exec($_POST['x']); ?>",
+            "<?php function doeval($_GET) {} ?>",
+            "<?php $img = 'data:image/png;base64,iVBORw0KGgo'; ?>",
+            "<?php exec('ls ' . escapeshellarg($_GET['d'])); ?>",
+            "<?php $page = $_GET['p']; $db->exec($page); echo system_status(); ?>",
+            "<?php $s = 'sys'.'tem_info'; ?>",
+            "/**\n * Add magic quotes to `$_GET`, `$_POST`, `$_COOKIE`, and `$_SERVER`.\n */",
+        ] {
+            assert!(ids(ScriptKind::Php, s).is_empty(), "{s}");
+        }
+        let img = format!(
+            "<?php $logo = 'data:image/png;base64,{}'; echo base64_decode($logo);",
+            "QUJD".repeat(800)
+        );
+        assert!(ids(ScriptKind::Php, &img).is_empty());
+    }
+
+    #[test]
+    fn script_kind_uses_names_then_content() {
+        assert_eq!(script_kind("a.PHP", b""), Some(ScriptKind::Php));
+        assert_eq!(
+            script_kind("shell.jpg", b"GIF89a<?php eval($_POST[1]);"),
+            Some(ScriptKind::Php)
+        );
+        assert_eq!(script_kind("x.aspx", b""), Some(ScriptKind::Asp));
+        assert_eq!(script_kind("readme.txt", b"hello"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_junk(data in proptest::collection::vec(proptest::num::u8::ANY, 0..3000)) {
+            for k in [ScriptKind::Php, ScriptKind::Jsp, ScriptKind::Asp] {
+                let _ = scan_script(k, &data);
+            }
+        }
+
+        #[test]
+        fn never_panics_on_script_like_text(s in "(eval|\\$_GET\\[|'a'\\.|chr\\(1\\d\\d\\)\\.|\\\\x6[0-9a-f]|\\(|\\)|;|\"|`|base64_decode\\(|[a-z ]){0,80}") {
+            let _ = scan_script(ScriptKind::Php, s.as_bytes());
+        }
+    }
+}

