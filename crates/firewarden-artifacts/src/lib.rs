@@ -24,6 +24,7 @@ pub mod sshd;
 pub mod syslog;
 pub mod tzif;
 pub mod utmp;
+pub mod weblog;
 
 /// Bytes as text, invalid UTF-8 replaced and control characters escaped.
 pub(crate) fn lossy(b: &[u8]) -> String {

@@ -103,6 +103,7 @@ pub struct Facts {
     live: OnceLock<Option<LiveState>>,
     packages: OnceLock<PackageIndex>,
     tree: OnceLock<Vec<(PathBuf, firewarden_source::Metadata)>>,
+    web: OnceLock<crate::web::WebFacts>,
     extra_auth_logs: Vec<PathBuf>,
     /// The moment the analysis treats as "now": the clock, or a bundle's collection time.
     pub now: Timestamp,
@@ -132,6 +133,13 @@ impl Facts {
                 path: path.map(str::to_string),
                 message,
             });
+    }
+
+    /// Web roots, the file scan of web roots, temp and home directories, and the parsed
+    /// access logs: shared by the webshell, malware, tampering, dump and access-log checks.
+    pub fn web(&self, src: &dyn Source) -> &crate::web::WebFacts {
+        self.web
+            .get_or_init(|| crate::web::WebFacts::gather(src, self))
     }
 
     /// Accounts from `/etc/passwd`.

@@ -29,6 +29,7 @@ pub mod indicators;
 pub mod live;
 pub mod packages;
 mod storyline;
+pub mod web;
 
 pub use check::{Check, CheckError, CheckMeta};
 pub use context::Ctx;

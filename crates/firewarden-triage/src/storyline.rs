@@ -100,6 +100,34 @@ pub(crate) fn build(facts: &Facts, report: &TriageReport) -> Storyline {
         .iter()
         .filter(|f| f.severity >= Severity::High)
         .collect();
+    // The first request to a webshell: who and when, from the access log.
+    if let Some(first) = report
+        .findings
+        .iter()
+        .filter(|f| f.check == "linux.web.access" && f.title.starts_with("Webshell "))
+        .min_by_key(|f| f.time)
+        && let Some(ip) = first
+            .title
+            .split(" first used from ")
+            .nth(1)
+            .and_then(|r| r.split(" at ").next())
+    {
+        // Its requests on the timeline now count as attacker activity.
+        push_unique(&mut s.attacker_ips, ip);
+        if s.entry_point.is_none() {
+            let path = first
+                .title
+                .trim_start_matches("Webshell ")
+                .split(" first used")
+                .next()
+                .unwrap_or("");
+            s.entry_point = Some(format!(
+                "web application: first request to webshell {path} from {ip}{}",
+                first.time.map(|t| format!(" at {t}")).unwrap_or_default()
+            ));
+            sentences.push(format!("A webshell ({path}) was first used from {ip}{}: entry through the web application.", first.time.map(|t| format!(" at {t}")).unwrap_or_default()));
+        }
+    }
     if s.entry_point.is_none()
         && let Some(web) = crit.iter().find(|f| f.check.starts_with("linux.web."))
     {

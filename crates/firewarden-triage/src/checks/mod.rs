@@ -60,6 +60,10 @@ pub static ALL: &[Check] = &[
     logs::HISTORY_COMMANDS,
     services::EXPOSED,
     web::WEBSHELL,
+    web::TAMPERING,
+    web::DUMP,
+    web::ACCESS,
+    web::MALWARE,
 ];
 
 /// Reads a configuration-sized text file; `None` when absent, with a warning when unreadable

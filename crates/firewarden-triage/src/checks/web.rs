@@ -1,192 +1,48 @@
-//! Webshells in web roots (checklist row 43, the basic form; the full scanner is `firewarden
-//! scan`).
+//! Web intrusions (checklist rows 43–46): webshells and malware found by the file scan
+//! (`firewarden-scan`, built-in rules and heuristics), tampered pages, database dumps and who
+//! downloaded them, and what the access logs say about the attacker.
 
 use crate::check::{Check, CheckMeta};
 use crate::context::Ctx;
-use firewarden_model::{EventKind, Severity};
-use firewarden_source::{FileKind, WalkEntry, WalkOptions, display_path, read_capped, walk};
-use std::path::{Path, PathBuf};
+use crate::web::AttackKind;
+use firewarden_model::{EventKind, Evidence, Finding, Severity, TimelineEvent};
+use std::path::Path;
 
-const DEFAULT_ROOTS: &[&str] = &[
-    "/var/www",
-    "/srv/www",
-    "/srv/http",
-    "/usr/share/nginx/html",
-    "/home/wwwroot",
-    "/www/wwwroot",
-    "/var/lib/tomcat9/webapps",
-    "/var/lib/tomcat10/webapps",
-    "/opt/tomcat/webapps",
-    "/usr/local/nginx/html",
-    "/usr/local/apache2/htdocs",
-];
-const SCRIPT_EXT: &[&str] = &[
-    "php", "php3", "php4", "php5", "php7", "phtml", "phar", "inc", "jsp", "jspx", "asp", "aspx",
-    "ashx", "asmx", "cer", "cgi", "pl",
-];
-const IMAGE_EXT: &[&str] = &["jpg", "jpeg", "png", "gif", "ico", "bmp", "webp"];
-
-const PHP_INPUT: &[&str] = &[
-    "$_get",
-    "$_post",
-    "$_request",
-    "$_cookie",
-    "$_files",
-    "$_server['http_",
-    "$_server[\"http_",
-    "php://input",
-    "getallheaders",
-    "$_session",
-];
-const PHP_EXEC: &[&str] = &[
-    "eval(",
-    "assert(",
-    "system(",
-    "passthru(",
-    "shell_exec(",
-    "exec(",
-    "popen(",
-    "proc_open(",
-    "pcntl_exec(",
-    "create_function(",
-    "call_user_func(",
-    "call_user_func_array(",
-    "array_map(",
-    "usort(",
-];
-const DECODERS: &[&str] = &[
-    "base64_decode(",
-    "gzinflate(",
-    "gzuncompress(",
-    "gzdecode(",
-    "str_rot13(",
-    "strrev(",
-    "hex2bin(",
-    "convert_uudecode(",
-];
-
-/// Web roots: the usual places plus `root` (nginx) and `DocumentRoot` (Apache) from configs.
-fn web_roots(ctx: &mut Ctx) -> Vec<PathBuf> {
-    let mut roots: Vec<PathBuf> = DEFAULT_ROOTS.iter().map(PathBuf::from).collect();
-    let mut confs = Vec::new();
-    for dir in [
-        "/etc/nginx",
-        "/etc/nginx/sites-enabled",
-        "/etc/nginx/conf.d",
-        "/usr/local/nginx/conf",
-        "/etc/apache2",
-        "/etc/apache2/sites-enabled",
-        "/etc/httpd/conf",
-        "/etc/httpd/conf.d",
-    ] {
-        confs.extend(super::files_in(ctx, Path::new(dir)));
-    }
-    for conf in confs {
-        let Some(text) = super::read_config(ctx, &conf) else {
-            continue;
-        };
-        for line in text.lines() {
-            let t = line.trim();
-            let value = t
-                .strip_prefix("root ")
-                .or_else(|| t.strip_prefix("DocumentRoot "));
-            if let Some(v) = value {
-                let v = v.trim().trim_end_matches(';').trim_matches('"');
-                if v.starts_with('/') && v.len() > 1 && !v.contains('$') {
-                    roots.push(PathBuf::from(v));
-                }
-            }
-        }
-    }
-    roots.sort();
-    roots.dedup();
-    // Drop roots inside other roots: they would be scanned twice.
-    let all = roots.clone();
-    roots.retain(|r| !all.iter().any(|o| o != r && r.starts_with(o)));
-    roots
-}
-
-/// Why a script looks like a webshell, if it does.
-pub fn webshell_reason(content: &str) -> Option<(Severity, &'static str)> {
-    let lower = content.to_ascii_lowercase();
-    let t = lower.as_str();
-    let statements = t.split([';', '\n', '{', '}']);
-    for s in statements {
-        let input = PHP_INPUT.iter().any(|i| s.contains(i));
-        if !input {
-            if DECODERS.iter().any(|d| s.contains(d))
-                && (s.contains("eval(") || s.contains("assert("))
-            {
-                return Some((
-                    Severity::Critical,
-                    "evaluates a decoded/obfuscated payload (eval of base64/gzinflate/rot13)",
-                ));
-            }
-            continue;
-        }
-        if PHP_EXEC
-            .iter()
-            .any(|e| s.contains(e) && !s.contains(&format!("function {e}")))
-            && !s.contains("htmlspecialchars(")
+/// Re-issues a scan finding under the running check's id, keeping everything it says.
+fn rebrand(ctx: &Ctx, f: &Finding) -> Finding {
+    let mut out = Finding::new(ctx.check.id, f.title.clone(), f.severity)
+        .explain(f.explanation.clone())
+        .recommend(f.recommendation.clone())
+        .at_time(f.time);
+    out.attack = f.attack.clone();
+    for e in &f.evidence {
+        let mut e = e.clone();
+        // The scan knows uids; the triage knows names.
+        if let Some(p) = &e.path
+            && let Ok(m) = ctx.src.symlink_metadata(Path::new(p))
         {
-            return Some((
-                Severity::Critical,
-                "passes request input to a code or command execution function",
-            ));
+            crate::context::fill_meta(&mut e, &m, ctx.facts);
         }
-        if s.contains("preg_replace(") && (s.contains("/e\"") || s.contains("/e'")) {
-            return Some((
-                Severity::Critical,
-                "uses preg_replace with the /e modifier on request input",
-            ));
-        }
-        if s.contains('`') {
-            return Some((
-                Severity::Critical,
-                "runs request input in backticks (shell execution)",
-            ));
-        }
-        for i in ["$_get[", "$_post[", "$_request[", "$_cookie["] {
-            if let Some(pos) = s.find(i)
-                && let Some(close) = s[pos..].find(']')
-                && s[pos + close + 1..].trim_start().starts_with('(')
-            {
-                return Some((
-                    Severity::Critical,
-                    "calls a function whose name comes from the request",
-                ));
-            }
-        }
+        out = out.evidence(e);
     }
-    if t.contains("runtime.getruntime().exec(") && t.contains("request.getparameter")
-        || t.contains("processbuilder") && t.contains("request.getparameter")
-    {
-        return Some((
-            Severity::Critical,
-            "JSP that runs commands from request parameters",
-        ));
-    }
-    if t.contains("defineclass")
-        && (t.contains("base64") || t.contains("getparameter") || t.contains("aes"))
-        && t.contains("classloader")
-    {
-        return Some((
-            Severity::Critical,
-            "JSP that defines classes from request data (Behinder/Godzilla-style)",
-        ));
-    }
-    if (t.contains("eval(request") || t.contains("execute(request") || t.contains("eval (request"))
-        || t.contains("process.start") && t.contains("request") && t.contains("<%")
-    {
-        return Some((
-            Severity::Critical,
-            "ASP(X) that evaluates or runs request input",
-        ));
-    }
-    None
+    out
 }
 
-/// Checklist row 43 (basic form).
+fn under_roots(ctx: &Ctx, f: &Finding) -> bool {
+    let roots = &ctx.facts.web(ctx.src).layout.roots;
+    f.evidence
+        .first()
+        .and_then(|e| e.path.as_deref())
+        .is_some_and(|p| roots.iter().any(|r| Path::new(p).starts_with(r)))
+}
+
+fn is_code_finding(f: &Finding) -> bool {
+    f.check.starts_with("scan.yara")
+        || f.check.starts_with("scan.heuristic")
+        || f.check.starts_with("scan.ioc")
+}
+
+/// Checklist row 43.
 pub const WEBSHELL: Check = Check {
     meta: CheckMeta {
         id: "linux.web.webshell",
@@ -195,64 +51,166 @@ pub const WEBSHELL: Check = Check {
         severity: Severity::Critical,
         rows: &[43],
         live_state: false,
-        description: "Walks web roots (defaults plus nginx `root` and Apache `DocumentRoot` from the configs) and reads PHP/JSP/ASP(X) scripts: request input passed to eval/assert/system and friends, eval of decoded payloads, request-named function calls, JSP Runtime.exec/defineClass, ASPX eval; PHP code hidden in image files.",
+        description: "Scans the web roots (defaults plus nginx `root`/`alias`, Apache `DocumentRoot`/`Alias` and Tomcat `appBase`/`docBase`) with the built-in YARA pack and the script heuristics: PHP/JSP/ASP(X) webshell families, request input reaching eval/system, decoder chains, names assembled from pieces, class loading from request data, PHP hidden in images.",
     },
     run: |ctx| {
-        let opts = WalkOptions {
-            max_depth: 16,
-            skip: Vec::new(),
-            max_entries: 500_000,
-        };
-        for root in web_roots(ctx) {
-            let mut files = Vec::new();
-            walk(ctx.src, &root, &opts, &mut |e| {
-                if let WalkEntry::Entry { path, meta } = e
-                    && meta.kind == FileKind::File
-                    && meta.size <= 2 << 20
-                {
-                    files.push(path);
+        let web = ctx.facts.web(ctx.src);
+        let found: Vec<Finding> = web
+            .scan
+            .findings
+            .iter()
+            .filter(|f| is_code_finding(f) && under_roots(ctx, f))
+            .cloned()
+            .collect();
+        let warnings: Vec<_> = web
+            .scan
+            .warnings
+            .iter()
+            .chain(&web.warnings)
+            .cloned()
+            .collect();
+        for w in warnings {
+            ctx.warn(w.path.as_deref().map(Path::new), w.message);
+        }
+        for f in found {
+            let f = rebrand(ctx, &f);
+            ctx.report_with_event(f, EventKind::FileChange, None, None);
+        }
+        Ok(())
+    },
+};
+
+/// Malware, backdoors, miners and attacker tools in temp and home directories.
+pub const MALWARE: Check = Check {
+    meta: CheckMeta {
+        id: "linux.files.malware",
+        title: "Malware and attacker tools in temp and home directories",
+        attack: &["T1105", "T1496", "T1014"],
+        severity: Severity::High,
+        rows: &[36],
+        live_state: false,
+        description: "Scans /tmp, /var/tmp, /dev/shm, /root and /home with the built-in YARA pack: miners and their droppers, LKM and LD_PRELOAD rootkits, Linux backdoor families, reverse-shell scripts, tunnels and recon/credential tools, the mdrfckr SSH key.",
+    },
+    run: |ctx| {
+        let web = ctx.facts.web(ctx.src);
+        let found: Vec<Finding> = web
+            .scan
+            .findings
+            .iter()
+            .filter(|f| is_code_finding(f) && !under_roots(ctx, f))
+            .cloned()
+            .collect();
+        for f in found {
+            let f = rebrand(ctx, &f);
+            ctx.report_with_event(f, EventKind::FileChange, None, None);
+        }
+        Ok(())
+    },
+};
+
+/// Checklist rows 44–45.
+pub const TAMPERING: Check = Check {
+    meta: CheckMeta {
+        id: "linux.web.tampering",
+        title: "Tampered web pages",
+        attack: &["T1491.002", "T1189"],
+        severity: Severity::High,
+        rows: &[44, 45],
+        live_state: false,
+        description: "Pages and settings in web roots: <script src> to bare IPs or after </html>, obfuscated script/iframe loaders, hidden iframes, hidden SEO spam links, search-engine cloaking, and .htaccess/.user.ini/php.ini auto_prepend_file, AddType/SetHandler and referer-redirect tricks. With a baseline, `firewarden baseline diff` shows every change.",
+    },
+    run: |ctx| {
+        let web = ctx.facts.web(ctx.src);
+        let found: Vec<Finding> = web
+            .scan
+            .findings
+            .iter()
+            .filter(|f| f.check.starts_with("scan.tamper") && under_roots(ctx, f))
+            .cloned()
+            .collect();
+        for f in found {
+            let f = rebrand(ctx, &f);
+            ctx.report_with_event(f, EventKind::FileChange, None, None);
+        }
+        Ok(())
+    },
+};
+
+/// Checklist row 46: "dragging".
+pub const DUMP: Check = Check {
+    meta: CheckMeta {
+        id: "linux.web.dump",
+        title: "Database dumps and site archives, and who downloaded them",
+        attack: &["T1005", "T1560.001", "T1048"],
+        severity: Severity::High,
+        rows: &[46],
+        live_state: false,
+        description: "mysqldump/MariaDB/pg_dump output, SQL data exports and archives in web roots and temp directories (gzip opened to look inside); each one in a web root is matched against the access logs: a 200 response for its path with a size close to the file's names the address and time it was taken. Dump commands in shell histories are reported by linux.logs.history_commands.",
+    },
+    run: |ctx| {
+        let web = ctx.facts.web(ctx.src);
+        let dumps = web.scan.dumps.clone();
+        let findings: Vec<Finding> = web
+            .scan
+            .findings
+            .iter()
+            .filter(|f| f.check == "scan.dump")
+            .cloned()
+            .collect();
+        let hits = web.hits_by_file.clone();
+        for f in findings {
+            let path = f
+                .evidence
+                .first()
+                .and_then(|e| e.path.clone())
+                .unwrap_or_default();
+            let dump = dumps
+                .iter()
+                .find(|d| firewarden_source::display_path(&d.path) == path);
+            let downloads: Vec<_> = dump
+                .and_then(|d| hits.get(&d.path).map(|v| (d, v)))
+                .map(|(d, v)| {
+                    v.iter()
+                        .filter(|r| {
+                            (200..300).contains(&r.request.status)
+                                && close_in_size(r.request.bytes, d.size)
+                        })
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut f = rebrand(ctx, &f);
+            if let Some(first) = downloads.first() {
+                let r = &first.request;
+                f.severity = Severity::Critical;
+                f.title = format!("Database dump downloaded by {}: {path}", r.ip);
+                f.explanation.push_str(&format!(
+                    " The access log shows it was downloaded: {} {} from {} at {} (status {}, {} bytes for a {}-byte file){}.",
+                    r.method, r.target, r.ip, r.time, r.status, r.bytes, dump.map(|d| d.size).unwrap_or(0),
+                    if downloads.len() > 1 { format!(", and {} more time(s)", downloads.len() - 1) } else { String::new() }
+                ));
+                f = f.evidence(Evidence::at(first.source.clone()).excerpt(format!(
+                    "{} {} {} {} {}",
+                    r.ip, r.method, r.target, r.status, r.bytes
+                )));
+                f.time = Some(r.time);
+                let id = f.id.clone();
+                for d in &downloads {
+                    ctx.event(TimelineEvent {
+                        time: d.request.time,
+                        kind: EventKind::WebRequest,
+                        summary: format!(
+                            "{} downloaded {} ({} bytes)",
+                            d.request.ip, d.request.target, d.request.bytes
+                        ),
+                        source: d.source.clone(),
+                        ip: Some(d.request.ip.clone()),
+                        user: None,
+                        finding: Some(id.clone()),
+                    });
                 }
-            });
-            for path in files {
-                let ext = path
-                    .extension()
-                    .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                    .unwrap_or_default();
-                let script = SCRIPT_EXT.contains(&ext.as_str());
-                let image = IMAGE_EXT.contains(&ext.as_str());
-                if !script && !image {
-                    continue;
-                }
-                let Ok((bytes, _)) = read_capped(ctx.src, &path, 2 << 20) else {
-                    continue;
-                };
-                let content = String::from_utf8_lossy(&bytes);
-                let hit = if image {
-                    (content.contains("<?php") || content.contains("<?="))
-                        .then_some((Severity::High, "is an image file that contains PHP code"))
-                } else {
-                    webshell_reason(&content)
-                };
-                let Some((sev, why)) = hit else { continue };
-                let ev = ctx.file_evidence(&path);
-                let line = content.lines().position(|l| {
-                    let l = l.to_ascii_lowercase();
-                    PHP_EXEC.iter().any(|e| l.contains(e))
-                        || l.contains("<?php") && image
-                        || l.contains("exec(")
-                        || l.contains("defineclass")
-                });
-                let excerpt = line.and_then(|i| content.lines().nth(i)).unwrap_or("");
-                let mut ev = ev.excerpt(excerpt);
-                ev.line = line.map(|i| i as u64 + 1);
-                let mtime = ev.mtime;
-                let mut f = ctx
-                    .finding(format!("Webshell: {}", display_path(&path)))
-                    .explain(format!("{} {why}. Such a file lets anyone on the internet run commands on this server as the web user.", display_path(&path)))
-                    .recommend("Preserve the file and the web access logs; find the first request to it (the attacker's IP and entry time), then remove it and patch the hole that let it be uploaded.")
-                    .evidence(ev)
-                    .at_time(mtime);
-                f.severity = sev;
+                ctx.report(f);
+            } else {
                 ctx.report_with_event(f, EventKind::FileChange, None, None);
             }
         }
@@ -260,28 +218,116 @@ pub const WEBSHELL: Check = Check {
     },
 };
 
-#[cfg(test)]
-mod tests {
-    use super::webshell_reason;
-
-    #[test]
-    fn classic_one_liners_are_recognised() {
-        assert!(webshell_reason("<?php @eval($_POST['pass']); ?>").is_some());
-        assert!(webshell_reason("<?php system($_GET[\"c\"]); ?>").is_some());
-        assert!(webshell_reason("<?php $_GET['f']($_GET['a']); ?>").is_some());
-        assert!(webshell_reason("<?php eval(gzinflate(base64_decode('...'))); ?>").is_some());
-        assert!(
-            webshell_reason("<% Runtime.getRuntime().exec(request.getParameter(\"cmd\")); %>")
-                .is_some()
-        );
+/// A response "close to" the file's size: whole, or compressed on the fly (gzip) down to a
+/// tenth; a partial (range) download counts when it is most of the file.
+fn close_in_size(sent: u64, size: u64) -> bool {
+    if size == 0 {
+        return sent == 0;
     }
-
-    #[test]
-    fn ordinary_php_is_quiet() {
-        assert!(webshell_reason("<?php echo htmlspecialchars($_GET['q']); ?>").is_none());
-        assert!(
-            webshell_reason("<?php $id = (int)$_GET['id']; $db->query('SELECT 1'); ?>").is_none()
-        );
-        assert!(webshell_reason("<?php require __DIR__.'/wp-load.php'; ?>").is_none());
-    }
+    let ratio = sent as f64 / size as f64;
+    (0.9..=1.1).contains(&ratio) || size > 64 << 10 && (0.05..0.9).contains(&ratio)
 }
+
+/// Checklist row 47: the access logs.
+pub const ACCESS: Check = Check {
+    meta: CheckMeta {
+        id: "linux.web.access",
+        title: "Web access logs: webshell use and attacks",
+        attack: &["T1190", "T1505.003", "T1595.002"],
+        severity: Severity::Critical,
+        rows: &[47],
+        live_state: false,
+        description: "Reads the access logs named by the nginx/Apache configuration and the usual log directories (plain and .gz, common and combined formats): the first request to each flagged webshell gives the attacker's address and the initial-access time for the storyline, POSTs to it are the commands; scanner user agents, SQL injection, path traversal and code-injection payloads (Log4Shell, Shellshock, Struts, ThinkPHP, PHPUnit) are summarised per address.",
+    },
+    run: |ctx| {
+        let web = ctx.facts.web(ctx.src);
+        let flagged: Vec<(std::path::PathBuf, Vec<crate::web::LoggedRequest>)> = web
+            .hits_by_file
+            .iter()
+            .filter(|(p, _)| !web.scan.dumps.iter().any(|d| &d.path == *p))
+            .map(|(p, v)| (p.clone(), v.clone()))
+            .collect();
+        let attacks = web.attacks.clone();
+        if web.unparsed > 0 {
+            let n = web.unparsed;
+            ctx.warn(
+                None,
+                format!("{n} access-log lines were not in common/combined format and were skipped"),
+            );
+        }
+        for (path, requests) in flagged {
+            let ok: Vec<_> = requests.iter().filter(|r| r.request.status < 400).collect();
+            let Some(first) = ok.first() else { continue };
+            let r = &first.request;
+            let mut ips: Vec<&str> = ok.iter().map(|x| x.request.ip.as_str()).collect();
+            ips.sort_unstable();
+            ips.dedup();
+            let posts = ok.iter().filter(|x| x.request.method == "POST").count();
+            let last = ok.last().map(|x| x.request.time).unwrap_or(r.time);
+            let shown = firewarden_source::display_path(&path);
+            let f = ctx
+                .finding(format!("Webshell {shown} first used from {} at {}", r.ip, r.time))
+                .explain(format!(
+                    "{} requests reached {shown}, a file the scan flagged, from {} address(es) ({}) between {} and {last}; {posts} were POSTs (commands sent to the shell). The first request is the earliest sign of the attacker on the web side.",
+                    ok.len(), ips.len(), ips.iter().take(5).copied().collect::<Vec<_>>().join(", "), r.time
+                ))
+                .recommend("Block the addresses, preserve the logs, and look at what the application logged just before the first request: that is how the file got there (upload, exploit, stolen credentials).")
+                .evidence(Evidence::at(first.source.clone()).excerpt(format!("{} {} {} {} {}", r.ip, r.method, r.target, r.status, r.user_agent)))
+                .evidence(ctx.file_evidence(&path))
+                .at_time(Some(r.time));
+            let id = f.id.clone();
+            for (i, x) in ok.iter().enumerate().take(200) {
+                ctx.event(TimelineEvent {
+                    time: x.request.time,
+                    kind: EventKind::WebRequest,
+                    summary: format!(
+                        "{}{} {} {} → {}",
+                        if i == 0 {
+                            "first request to webshell: "
+                        } else {
+                            ""
+                        },
+                        x.request.ip,
+                        x.request.method,
+                        x.request.target,
+                        x.request.status
+                    ),
+                    source: x.source.clone(),
+                    ip: Some(x.request.ip.clone()),
+                    user: None,
+                    finding: Some(id.clone()),
+                });
+            }
+            ctx.report(f);
+        }
+        for ((ip, kind), s) in attacks {
+            let severity = match (kind, s.succeeded > 0) {
+                (AttackKind::Scanner, _) => Severity::Low,
+                (AttackKind::CodeInjection, true) => Severity::High,
+                (_, true) => Severity::Medium,
+                (_, false) => Severity::Low,
+            };
+            let r = &s.first.request;
+            let mut f = ctx
+                .finding(format!("{} from {ip}: {} request(s)", kind.describe(), s.count))
+                .explain(format!(
+                    "{ip} sent {} request(s) that look like {} between {} and {}; {} got a 2xx answer. First: {} {}.",
+                    s.count, kind.describe(), r.time, s.last, s.succeeded, r.method, firewarden_model::printable(&r.target, 200)
+                ))
+                .recommend("Check whether any of these succeeded (application logs, new files in the web root around these times); block the address if it keeps coming.")
+                .evidence(Evidence::at(s.first.source.clone()).excerpt(format!("{} {} {} {}", r.ip, r.method, r.target, r.status)))
+                .at_time(Some(r.time));
+            f.severity = severity;
+            f.attack = vec![
+                if kind == AttackKind::Scanner {
+                    "T1595.002"
+                } else {
+                    "T1190"
+                }
+                .to_string(),
+            ];
+            ctx.report(f);
+        }
+        Ok(())
+    },
+};
