@@ -81,6 +81,11 @@ pub struct ScanOptions {
     pub max_entries: usize,
     /// Files modified before this are not reported (the incident window).
     pub since: Option<Timestamp>,
+    /// Deepest directory level to descend to below each target.
+    pub max_depth: usize,
+    /// Directory names not to look inside (build trees, package caches), for quick scans of
+    /// home directories; empty for a full scan.
+    pub skip_dir_names: Vec<String>,
 }
 
 impl Default for ScanOptions {
@@ -96,6 +101,8 @@ impl Default for ScanOptions {
             web_roots: Vec::new(),
             max_entries: 2_000_000,
             since: None,
+            max_depth: 64,
+            skip_dir_names: Vec::new(),
         }
     }
 }
@@ -175,6 +182,9 @@ pub struct Engine {
     rules: RuleSet,
     iocs: Iocs,
     opts: ScanOptions,
+    /// Size and SHA-256 of the running executable: a security tool carries the names of what
+    /// it looks for, so its own copies are recognised and left out instead of reported.
+    own_exe: Option<(u64, Vec<u8>)>,
 }
 
 impl Engine {
@@ -202,7 +212,16 @@ impl Engine {
             })?,
             None => Iocs::default(),
         };
-        Ok(Engine { rules, iocs, opts })
+        let own_exe = std::fs::read("/proc/self/exe").ok().map(|b| {
+            use sha2::Digest as _;
+            (b.len() as u64, sha2::Sha256::digest(&b).to_vec())
+        });
+        Ok(Engine {
+            rules,
+            iocs,
+            opts,
+            own_exe,
+        })
     }
 
     /// Rule files that could not be loaded.
@@ -246,7 +265,13 @@ impl Engine {
                 Ok(m) if m.kind == FileKind::File => files.push((root.clone(), m)),
                 Ok(m) if m.kind == FileKind::Dir => {
                     let opts = WalkOptions {
-                        max_depth: 64,
+                        skip_names: self
+                            .opts
+                            .skip_dir_names
+                            .iter()
+                            .map(std::ffi::OsString::from)
+                            .collect(),
+                        max_depth: self.opts.max_depth,
                         skip: Vec::new(),
                         max_entries: self.opts.max_entries,
                     };
@@ -404,6 +429,19 @@ impl Engine {
                 return 0;
             }
         };
+        if let Some((size, hash)) = &self.own_exe
+            && *size == data.len() as u64
+            && {
+                use sha2::Digest as _;
+                sha2::Sha256::digest(&data).as_slice() == hash.as_slice()
+            }
+        {
+            out.warnings.push(warning(
+                Some(path),
+                "a copy of this Firewarden executable: not scanned".into(),
+            ));
+            return data.len() as u64;
+        }
         if self.iocs.wants_hashes() {
             for h in self.iocs.match_hashes(&data) {
                 hits.push(Hit {

@@ -303,8 +303,8 @@ impl RuleSet {
         let mut sources: Vec<(String, String)> = Vec::new();
         let mut errors = Vec::new();
         if builtin {
-            for (name, text) in crate::builtin::PACK {
-                sources.push((format!("builtin:{name}"), (*text).to_string()));
+            for (name, text) in crate::builtin::pack() {
+                sources.push((format!("builtin:{name}"), text));
             }
         }
         for dir in dirs {

@@ -14,6 +14,9 @@ pub struct WalkOptions {
     pub skip: Vec<PathBuf>,
     /// Stop after this many entries, so a hostile tree of millions of files cannot stall a run.
     pub max_entries: usize,
+    /// Directory names not to enter anywhere in the tree (e.g. `node_modules`); listed, not
+    /// descended into.
+    pub skip_names: Vec<std::ffi::OsString>,
 }
 
 impl Default for WalkOptions {
@@ -22,6 +25,7 @@ impl Default for WalkOptions {
             max_depth: 32,
             skip: Vec::new(),
             max_entries: 2_000_000,
+            skip_names: Vec::new(),
         }
     }
 }
@@ -77,6 +81,10 @@ pub fn walk(src: &dyn Source, start: &Path, opts: &WalkOptions, visit: &mut dyn 
             if is_dir
                 && depth < opts.max_depth
                 && !opts.skip.iter().any(|s| s == &path)
+                && !opts
+                    .skip_names
+                    .iter()
+                    .any(|n| path.file_name() == Some(n.as_os_str()))
                 && seen_dirs.insert(key)
             {
                 subdirs.push((path, depth + 1));
@@ -173,6 +181,10 @@ pub fn walk_parallel(
                                 if meta.kind == FileKind::Dir
                                     && depth < opts.max_depth
                                     && !opts.skip.iter().any(|s| s == &path)
+                                    && !opts
+                                        .skip_names
+                                        .iter()
+                                        .any(|n| path.file_name() == Some(n.as_os_str()))
                                     && shared
                                         .seen
                                         .lock()

@@ -156,6 +156,7 @@ fn parallel_walk_sees_what_the_serial_walk_sees() {
         &src,
         Path::new("/"),
         &WalkOptions {
+            skip_names: Vec::new(),
             max_entries: 50,
             ..Default::default()
         },

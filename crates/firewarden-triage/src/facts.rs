@@ -290,6 +290,7 @@ impl Facts {
     pub fn tree(&self, src: &dyn Source) -> &[(PathBuf, firewarden_source::Metadata)] {
         self.tree.get_or_init(|| {
             let opts = firewarden_source::WalkOptions {
+                skip_names: Vec::new(),
                 max_depth: 24,
                 skip: TREE_SKIP.iter().map(PathBuf::from).collect(),
                 max_entries: 3_000_000,

@@ -12,6 +12,25 @@ use firewarden_source::{FileKind, Source, display_path};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+/// Directory names a triage scan of temp and home directories does not enter: build output,
+/// package caches and version-control data, large and written by tools, not by hand.
+pub const HOME_SKIP: &[&str] = &[
+    ".git",
+    "node_modules",
+    ".cargo",
+    ".rustup",
+    ".npm",
+    ".m2",
+    ".gradle",
+    "target",
+    "incremental",
+    ".debug",
+    "site-packages",
+    ".pyenv",
+    "go",
+    ".cache",
+];
+
 /// Most bytes read from one access log (decompressed).
 pub const ACCESS_LOG_CAP: u64 = 1 << 30;
 
@@ -83,7 +102,7 @@ impl WebFacts {
     /// Gathers everything; called once through [`Facts::web`].
     pub fn gather(src: &dyn Source, facts: &Facts) -> WebFacts {
         let layout = webroots::discover(src);
-        let mut targets = layout.roots.clone();
+        let mut targets = Vec::new();
         for d in ["/tmp", "/var/tmp", "/dev/shm"] {
             targets.push(PathBuf::from(d));
         }
@@ -99,24 +118,46 @@ impl WebFacts {
         targets.sort();
         targets.dedup();
         let all = targets.clone();
-        targets.retain(|t| !all.iter().any(|o| o != t && t.starts_with(o)));
-        let opts = ScanOptions {
+        targets.retain(|t| {
+            !all.iter().any(|o| o != t && t.starts_with(o))
+                && !layout.roots.iter().any(|r| t.starts_with(r))
+        });
+        // Web roots are scanned whole; temp and home directories skip the build trees and
+        // package caches that make up most of a developer's or CI machine's home, and go no
+        // deeper than where droppers and tools are put.
+        let web = ScanOptions {
             max_file_size: 16 << 20,
             max_entries: 500_000,
             web_roots: layout.roots.clone(),
             ..ScanOptions::default()
         };
+        let homes = ScanOptions {
+            max_depth: 6,
+            max_entries: 200_000,
+            skip_dir_names: HOME_SKIP.iter().map(|s| s.to_string()).collect(),
+            ..web.clone()
+        };
         let mut out = WebFacts {
             layout,
             ..Default::default()
         };
-        match Engine::new(opts, &[], None) {
-            Ok(engine) => out.scan = engine.scan(src, &targets, &|_| {}),
-            Err(e) => out.warnings.push(Warning {
-                check: None,
-                path: None,
-                message: format!("file scan not run: {e}"),
-            }),
+        let web_targets = out.layout.roots.clone();
+        for (opts, targets) in [(web, web_targets), (homes, targets)] {
+            match Engine::new(opts, &[], None) {
+                Ok(engine) => {
+                    let o = engine.scan(src, &targets, &|_| {});
+                    out.scan.findings.extend(o.findings);
+                    out.scan.warnings.extend(o.warnings);
+                    out.scan.dumps.extend(o.dumps);
+                    out.scan.files += o.files;
+                    out.scan.bytes += o.bytes;
+                }
+                Err(e) => out.warnings.push(Warning {
+                    check: None,
+                    path: None,
+                    message: format!("file scan not run: {e}"),
+                }),
+            }
         }
         out.read_access_logs(src);
         out

@@ -476,6 +476,7 @@ pub const TEMP_DIRS: Check = Check {
             roots.push(home.join(".cache"));
         }
         let opts = firewarden_source::WalkOptions {
+            skip_names: Vec::new(),
             max_depth: 8,
             skip: Vec::new(),
             max_entries: 200_000,
