@@ -205,7 +205,14 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                 .iter()
                 .any(|w| before.ends_with(w));
             let comment = s.trim_start().starts_with('*') || s.trim_start().starts_with("//");
-            if as_value && !comment && s[tick + 1..].contains('`') && s[tick..].contains("$_") {
+            // The backticked text itself must be a short command holding the input, not
+            // backticks inside a string or a regex.
+            let body = s[tick + 1..].split('`').next().unwrap_or("");
+            let command = s[tick + 1..].contains('`')
+                && body.len() < 160
+                && body.contains("$_")
+                && !body.contains(['\'', '"', '~']);
+            if as_value && !comment && command {
                 hits.push(hit(
                     "scan.heuristic.backticks",
                     Severity::Critical,
@@ -604,6 +611,7 @@ mod tests {
             "<?php $img = 'data:image/png;base64,iVBORw0KGgo'; ?>",
             "<?php exec('ls ' . escapeshellarg($_GET['d'])); ?>",
             "<?php $page = $_GET['p']; $db->exec($page); echo system_status(); ?>",
+            "<?php $i[]=(preg_match('~^(`(?:[^`]|``)+`)$~',$x)?$x:f($x)).(isset($_GET[\"desc\"])?\" desc\":\"\"); ?>",
             "<?php $s = 'sys'.'tem_info'; ?>",
             "/**\n * Add magic quotes to `$_GET`, `$_POST`, `$_COOKIE`, and `$_SERVER`.\n */",
         ] {

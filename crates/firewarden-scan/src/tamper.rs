@@ -239,22 +239,27 @@ fn page(t: &str, library: bool, hits: &mut Vec<Hit>) {
     }
     // document.write of a script/iframe built from escaped characters; libraries use
     // fromCharCode for small things, loaders for a long run of codes.
-    let loader = t.find("document.write(unescape(").or_else(|| {
-        let mut from = 0;
-        while let Some(p) = t[from..].find("string.fromcharcode(") {
-            let at = from + p + "string.fromcharcode(".len();
-            let args = &t[at..];
-            let codes = args
-                .split(',')
-                .take_while(|a| a.trim().trim_end_matches(')').parse::<u32>().is_ok())
-                .count();
-            if codes >= 30 {
-                return Some(from + p);
+    let loader = t
+        .match_indices("document.write(unescape(")
+        .map(|(p, _)| p)
+        // The escaped payload itself must be there (not a template filled at run time).
+        .find(|&p| t.get(p..p + 400).unwrap_or(&t[p..]).matches('%').count() >= 20)
+        .or_else(|| {
+            let mut from = 0;
+            while let Some(p) = t[from..].find("string.fromcharcode(") {
+                let at = from + p + "string.fromcharcode(".len();
+                let args = &t[at..];
+                let codes = args
+                    .split(',')
+                    .take_while(|a| a.trim().trim_end_matches(')').parse::<u32>().is_ok())
+                    .count();
+                if codes >= 30 {
+                    return Some(from + p);
+                }
+                from = at;
             }
-            from = at;
-        }
-        None
-    });
+            None
+        });
     if let Some(p) = loader {
         let window = t.get(p.saturating_sub(300)..p + 3000).unwrap_or(&t[p..]);
         if window.contains("script") || window.contains("iframe") || window.contains("eval(") {

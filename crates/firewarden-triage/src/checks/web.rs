@@ -1,4 +1,4 @@
-//! Web intrusions (checklist rows 43–46): webshells and malware found by the file scan
+//! Web intrusions (checklist rows 41–47): webshells and malware found by the file scan
 //! (`firewarden-scan`, built-in rules and heuristics), tampered pages, database dumps and who
 //! downloaded them, and what the access logs say about the attacker.
 
@@ -80,14 +80,14 @@ pub const WEBSHELL: Check = Check {
     },
 };
 
-/// Malware, backdoors, miners and attacker tools in temp and home directories.
+/// Checklist row 41: malware, backdoors, miners and attacker tools in temp and home directories.
 pub const MALWARE: Check = Check {
     meta: CheckMeta {
         id: "linux.files.malware",
         title: "Malware and attacker tools in temp and home directories",
         attack: &["T1105", "T1496", "T1014"],
         severity: Severity::High,
-        rows: &[36],
+        rows: &[41],
         live_state: false,
         description: "Scans /tmp, /var/tmp, /dev/shm, /root and /home with the built-in YARA pack: miners and their droppers, LKM and LD_PRELOAD rootkits, Linux backdoor families, reverse-shell scripts, tunnels and recon/credential tools, the mdrfckr SSH key.",
     },
@@ -108,14 +108,14 @@ pub const MALWARE: Check = Check {
     },
 };
 
-/// Checklist rows 44–45.
+/// Checklist rows 46–47.
 pub const TAMPERING: Check = Check {
     meta: CheckMeta {
         id: "linux.web.tampering",
         title: "Tampered web pages",
         attack: &["T1491.002", "T1189"],
         severity: Severity::High,
-        rows: &[44, 45],
+        rows: &[46, 47],
         live_state: false,
         description: "Pages and settings in web roots: <script src> to bare IPs or after </html>, obfuscated script/iframe loaders, hidden iframes, hidden SEO spam links, search-engine cloaking, and .htaccess/.user.ini/php.ini auto_prepend_file, AddType/SetHandler and referer-redirect tricks. With a baseline, `firewarden baseline diff` shows every change.",
     },
@@ -136,14 +136,14 @@ pub const TAMPERING: Check = Check {
     },
 };
 
-/// Checklist row 46: "dragging".
+/// Checklist row 42: "dragging".
 pub const DUMP: Check = Check {
     meta: CheckMeta {
         id: "linux.web.dump",
         title: "Database dumps and site archives, and who downloaded them",
         attack: &["T1005", "T1560.001", "T1048"],
         severity: Severity::High,
-        rows: &[46],
+        rows: &[42],
         live_state: false,
         description: "mysqldump/MariaDB/pg_dump output, SQL data exports and archives in web roots and temp directories (gzip opened to look inside); each one in a web root is matched against the access logs: a 200 response for its path with a size close to the file's names the address and time it was taken. Dump commands in shell histories are reported by linux.logs.history_commands.",
     },
@@ -228,14 +228,14 @@ fn close_in_size(sent: u64, size: u64) -> bool {
     (0.9..=1.1).contains(&ratio) || size > 64 << 10 && (0.05..0.9).contains(&ratio)
 }
 
-/// Checklist row 47: the access logs.
+/// Checklist row 45: the access logs.
 pub const ACCESS: Check = Check {
     meta: CheckMeta {
         id: "linux.web.access",
         title: "Web access logs: webshell use and attacks",
         attack: &["T1190", "T1505.003", "T1595.002"],
         severity: Severity::Critical,
-        rows: &[47],
+        rows: &[45],
         live_state: false,
         description: "Reads the access logs named by the nginx/Apache configuration and the usual log directories (plain and .gz, common and combined formats): the first request to each flagged webshell gives the attacker's address and the initial-access time for the storyline, POSTs to it are the commands; scanner user agents, SQL injection, path traversal and code-injection payloads (Log4Shell, Shellshock, Struts, ThinkPHP, PHPUnit) are summarised per address.",
     },
