@@ -31,7 +31,7 @@ timeit() {
     echo "$e - $s" | bc
   done | median
 }
-peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+peak() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }
 
 echo "tree: $tree ($files files, $mib MiB); rules: $i signature-base files; $cores cores; median of $runs runs"
 printf '%-78s %8s %9s\n' contender "wall s" "peak MiB"
@@ -81,4 +81,14 @@ r = json.load(open(sys.argv[1]))
 names = sorted(os.listdir(sys.argv[2]))
 hit = {os.path.basename(f['evidence'][0]['path']) for f in r['findings'] if f['severity'] in ('high', 'critical')}
 print(f"own samples detected high/critical: {len([n for n in names if n in hit])} of {len(names)}")
+PY
+# The same samples with signature-base alone, for comparison.
+"$fw" scan crates/firewarden-scan/tests/samples --rules "$sb/yara" --no-builtin --no-heuristics --no-tamper --no-dumps --format json -o "$work/sb.json" || true
+python3 - "$work/sb.json" crates/firewarden-scan/tests/samples <<'PY'
+import json, os, sys
+r = json.load(open(sys.argv[1]))
+names = sorted(os.listdir(sys.argv[2]))
+hit = {os.path.basename(f['evidence'][0]['path']) for f in r['findings'] if f['severity'] in ('high', 'critical')}
+seen = {os.path.basename(f['evidence'][0]['path']) for f in r['findings']}
+print(f"own samples, signature-base alone: {len([n for n in names if n in hit])} of {len(names)} high/critical, {len([n for n in names if n in seen])} at any severity")
 PY

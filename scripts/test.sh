@@ -84,6 +84,14 @@ if [ -z "${SKIP_STATIC:-}" ]; then
     echo "static build check FAILED: collect/verify" >&2
     exit 1
   fi
+  set +e
+  "$bin" scan crates/firewarden-scan/tests/samples --min-severity high --format json -o "$bundle_dir/scan.json"
+  code=$?
+  set -e
+  if [ "$code" -ne 1 ] || ! grep -q php_eval_request_oneliner "$bundle_dir/scan.json"; then
+    echo "static build check FAILED: scan exit $code" >&2
+    exit 1
+  fi
   echo "static build: ok ($(file -b "$bin" | cut -d, -f1-2))"
 fi
 echo "all checks passed"

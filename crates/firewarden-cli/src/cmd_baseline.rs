@@ -180,7 +180,7 @@ fn finding(c: &Change, dir: &std::path::Path) -> Finding {
             let mode_text = mode.as_ref().map(|(a, b)| format!(" Mode {a} → {b}.")).unwrap_or_default();
             let mut explanation = format!("{} differs from the baseline (sha256 {before} → {after}).{mode_text}", shown(path));
             if let Some(d) = diff {
-                explanation.push_str("\n");
+                explanation.push('\n');
                 explanation.push_str(&firewarden_model::printable(d, 4000));
             }
             Finding::new("web.baseline.changed", format!("File changed since the baseline: {}", shown(path)), if is_code(path) { Severity::High } else { Severity::Medium })

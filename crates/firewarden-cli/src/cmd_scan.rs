@@ -1,7 +1,7 @@
 //! `firewarden scan`: YARA rules, script heuristics, IOCs, tampering and dumps over files.
 
 use crate::output::OutputArgs;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use firewarden_model::{
     CheckRun, CheckStatus, SCHEMA_VERSION, Severity, Storyline, Timestamp, TriageReport, Warning,
 };
@@ -104,6 +104,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
             })
             .collect()
     };
+    for dir in args.rules.iter().chain(&args.iocs) {
+        if !dir.exists() {
+            bail!("cannot read {}: no such file or directory", dir.display());
+        }
+    }
+    if !args.paths.is_empty() {
+        for t in &targets {
+            src.symlink_metadata(t)
+                .with_context(|| format!("cannot scan {}", t.display()))?;
+        }
+    }
     let opts = ScanOptions {
         builtin_rules: !args.no_builtin,
         heuristics: !args.no_heuristics,

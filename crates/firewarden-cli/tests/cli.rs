@@ -137,6 +137,8 @@ fn every_subcommand_has_help_with_examples() {
         vec!["verify", "--help"],
         vec!["custody", "--help"],
         vec!["keygen", "--help"],
+        vec!["scan", "--help"],
+        vec!["baseline", "--help"],
     ] {
         let out = fw(&cmd);
         assert_eq!(out.status.code(), Some(0));
@@ -388,5 +390,145 @@ fn collect_verify_custody_and_triage_bundle_round_trip() {
         c.status.code(),
         Some(1),
         "a changed bundle is recorded as changed"
+    );
+}
+
+#[test]
+fn scan_reports_webshells_broken_rule_files_and_exit_codes() {
+    let site = root_with(&[
+        ("www/index.php", "<?php echo 'hello'; ?>\n"),
+        ("www/up/x.php", "<?php @eval($_POST['z']); ?>\n"),
+    ]);
+    let rules = root_with(&[
+        (
+            "good.yar",
+            "rule hello_page { strings: $a = \"hello\" condition: $a }",
+        ),
+        ("bad.yar", "rule broken { condition: nosuchmodule.x }"),
+    ]);
+    let www = site.path().join("www");
+    let out = fw(&[
+        "scan",
+        www.to_str().unwrap(),
+        "--rules",
+        rules.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let titles: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("php_eval_request_oneliner") && t.ends_with("up/x.php")),
+        "{titles:?}"
+    );
+    assert!(
+        titles.iter().any(|t| t.contains("hello_page")),
+        "{titles:?}"
+    );
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("bad.yar") && warnings.contains("not loaded"),
+        "{warnings}"
+    );
+    // Nothing at or above high in a clean tree: exit 0.
+    let clean = fw(&[
+        "scan",
+        site.path().join("www/index.php").to_str().unwrap(),
+        "--min-severity",
+        "high",
+    ]);
+    assert_eq!(clean.status.code(), Some(0));
+    // A mistyped path or rules directory is an error, not an empty scan.
+    assert_eq!(fw(&["scan", "/nonexistent/x"]).status.code(), Some(2));
+    assert_eq!(
+        fw(&[
+            "scan",
+            www.to_str().unwrap(),
+            "--rules",
+            "/nonexistent/rules"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn baseline_create_and_diff_exit_codes() {
+    let site = root_with(&[
+        ("index.html", "<html>\nhello\n</html>\n"),
+        ("a.css", "a{}\n"),
+    ]);
+    let out_dir = tempfile::tempdir().unwrap();
+    let base = out_dir.path().join("site.baseline");
+    let made = fw(&[
+        "baseline",
+        "create",
+        site.path().to_str().unwrap(),
+        "-o",
+        base.to_str().unwrap(),
+        "--copy",
+    ]);
+    assert_eq!(
+        made.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert_eq!(
+        fw(&["baseline", "diff", base.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    std::fs::write(
+        site.path().join("index.html"),
+        "<html>\nhello\n<iframe src=\"http://x.example/\" width=0 height=0></iframe>\n</html>\n",
+    )
+    .unwrap();
+    std::fs::write(site.path().join("shell.php"), "<?php system($_GET['c']);").unwrap();
+    let diff = fw(&[
+        "baseline",
+        "diff",
+        base.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(diff.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        text.contains("web.baseline.added") && text.contains("shell.php"),
+        "{text}"
+    );
+    assert!(
+        text.contains("web.baseline.changed") && text.contains("iframe"),
+        "{text}"
+    );
+    // A baseline written inside the site would change the evidence: refused.
+    let inside = site.path().join("b.json");
+    assert_eq!(
+        fw(&[
+            "baseline",
+            "create",
+            site.path().to_str().unwrap(),
+            "-o",
+            inside.to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(2)
     );
 }

@@ -324,7 +324,7 @@ impl Engine {
                             Ordering::Relaxed,
                         );
                         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        if d % 256 == 0 {
+                        if d.is_multiple_of(256) {
                             progress(ScanProgress::Scanned(d));
                         }
                     }

@@ -29,10 +29,10 @@ fn every_signature_base_file_loads_and_partitions_agree() {
     for d in ["/usr/bin", "/usr/lib/x86_64-linux-gnu", "/etc"] {
         if let Ok(rd) = std::fs::read_dir(d) {
             for e in rd.flatten().take(60) {
-                if let Ok(b) = std::fs::read(e.path()) {
-                    if b.len() < 4 << 20 {
-                        samples.push(b);
-                    }
+                if let Ok(b) = std::fs::read(e.path())
+                    && b.len() < 4 << 20
+                {
+                    samples.push(b);
                 }
             }
         }
