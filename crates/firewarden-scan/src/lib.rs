@@ -459,8 +459,7 @@ impl Engine {
         if self.opts.heuristics
             && let Some(kind) = heuristics::script_kind(&shown, &data)
         {
-            // Heuristics restate what a YARA rule already said about the same file; keep
-            // both only when they disagree on what it is.
+            // A file named by a rule and by a heuristic keeps both: each says what it saw.
             hits.extend(heuristics::scan_script(kind, &data));
         }
         if self.opts.tampering && tamper::applies(&shown) {
