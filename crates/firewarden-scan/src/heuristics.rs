@@ -126,9 +126,9 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
         let here = at;
         at += s.len();
         let input = PHP_INPUT.iter().find(|i| s.contains(*i));
-        if input.is_some()
-            && let Some(var) = assigned_variable(s)
+        if let Some(var) = assigned_variable(s)
             && tainted.len() < 64
+            && from_input(s)
         {
             tainted.push(var.to_string());
         }
@@ -223,6 +223,59 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                 return;
             }
         }
+        // `$x = $_POST; $x['f']($x['a'])`: a function named by a variable that holds input.
+        let code = !s.trim_start().starts_with('*') && !s.trim_start().starts_with("//");
+        if let Some(var) = tainted.iter().filter(|_| code).find(|v| {
+            s.match_indices(v.as_str()).any(|(p, _)| {
+                let rest = &s[p + v.len()..];
+                // A call of the variable itself: not `->$v()`, not inside a string.
+                let plain = !s[..p].ends_with("->")
+                    && !s[..p].ends_with("::")
+                    && s[..p].matches('"').count() % 2 == 0
+                    && s[..p].matches('\'').count() % 2 == 0;
+                plain
+                    && (rest.starts_with('[')
+                        && rest
+                            .find(']')
+                            .is_some_and(|c| rest[c + 1..].starts_with('('))
+                        || rest.starts_with('('))
+            })
+        }) {
+            hits.push(hit(
+                "scan.heuristic.request_function",
+                Severity::Critical,
+                "Function name taken from the request",
+                format!("`{var}` holds request input and is called as a function: the request chooses what runs"),
+                here,
+            ));
+            return;
+        }
+        if let Some(inc) = [
+            "include(",
+            "include_once(",
+            "require(",
+            "require_once(",
+            "include ",
+            "require ",
+        ]
+        .iter()
+        .find(|i| {
+            s.trim_start().starts_with(*i)
+                || s.contains(&format!(" {i}"))
+                || s.contains(&format!("@{i}"))
+        }) && ["$_get[", "$_post[", "$_request[", "$_cookie["]
+            .iter()
+            .any(|i| s.contains(i))
+        {
+            hits.push(hit(
+                "scan.heuristic.include_input",
+                Severity::High,
+                "File inclusion chosen by the request",
+                format!("`{}` loads a file named by request input: any uploaded file or log line with PHP in it runs", inc.trim()),
+                here,
+            ));
+            return;
+        }
         for i in ["$_get[", "$_post[", "$_request[", "$_cookie["] {
             if let Some(pos) = s.find(i)
                 && let Some(close) = s[pos..].find(']')
@@ -242,6 +295,38 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
             }
         }
     }
+    // `('%01'^'`')`: strings made by XOR of literals, the non-alphanumeric webshell trick.
+    let xors = xor_literals(t);
+    if xors >= 4 {
+        hits.push(hit(
+            "scan.heuristic.xor_strings",
+            Severity::High,
+            "Strings built by XOR of literals",
+            format!("{xors} strings are made by XOR-ing two literals, a way to write function names without letters; benign code has no reason to"),
+            t.find("'^'").or_else(|| t.find("\"^\"")).unwrap_or(0),
+        ));
+    }
+    // `${"_G"."ET"}`, `$GLOBALS['_P'.'OST']`: superglobals named in pieces.
+    for sg in ["${\"_", "${'_", "$globals['_'", "$globals[\"_\""] {
+        if let Some(p) = t.find(sg) {
+            let window = t.get(p..p + 40).unwrap_or(&t[p..]);
+            if window.contains('.')
+                && ["get", "post", "request", "cookie", "server"]
+                    .iter()
+                    .any(|w| window.contains(w) || window.contains(&w[..2]))
+            {
+                hits.push(hit(
+                    "scan.heuristic.hidden_superglobal",
+                    Severity::High,
+                    "Request superglobal named in pieces",
+                    "a superglobal such as $_POST is reached through a name assembled at run time, which hides request input from readers and scanners".into(),
+                    p,
+                ));
+                break;
+            }
+        }
+    }
+    capabilities(t, hits);
     if let Some((offset, name)) = assembled_name(t) {
         hits.push(hit(
             "scan.heuristic.assembled_name",
@@ -253,6 +338,141 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
             offset,
         ));
     }
+}
+
+/// Full-featured webshells ("大马") read request input and bundle command execution, file
+/// management, system information and often database or network access in one file; a CMS
+/// file rarely carries three of the execution functions at once, let alone with the rest.
+fn capabilities(t: &str, hits: &mut Vec<Hit>) {
+    let exec = [
+        "system(",
+        "passthru(",
+        "shell_exec(",
+        "popen(",
+        "proc_open(",
+        "pcntl_exec(",
+        "exec(",
+    ]
+    .iter()
+    .filter(|c| contains_call(t, c))
+    .count();
+    if exec < 3 || !PHP_INPUT.iter().any(|i| t.contains(i)) {
+        return;
+    }
+    let groups: [(&str, &[&str]); 4] = [
+        (
+            "file management",
+            &[
+                "unlink(",
+                "rmdir(",
+                "chmod(",
+                "rename(",
+                "move_uploaded_file(",
+                "file_put_contents(",
+                "touch(",
+            ],
+        ),
+        (
+            "system information",
+            &[
+                "php_uname(",
+                "posix_getpwuid(",
+                "getmyuid(",
+                "disk_free_space(",
+                "ini_get('disable_functions')",
+                "ini_get(\"disable_functions\")",
+            ],
+        ),
+        (
+            "network",
+            &[
+                "fsockopen(",
+                "socket_create(",
+                "stream_socket_client(",
+                "curl_exec(",
+            ],
+        ),
+        (
+            "database",
+            &[
+                "mysql_connect(",
+                "mysqli_connect(",
+                "new mysqli(",
+                "pg_connect(",
+                "new pdo(",
+            ],
+        ),
+    ];
+    let present: Vec<&str> = groups
+        .iter()
+        .filter(|(_, calls)| {
+            calls
+                .iter()
+                .filter(|c| contains_call(t, c) || t.contains(*c))
+                .count()
+                >= 2
+        })
+        .map(|(name, _)| *name)
+        .collect();
+    if present.len() >= 2 {
+        hits.push(hit(
+            "scan.heuristic.capabilities",
+            Severity::High,
+            "Multi-function webshell capabilities",
+            format!(
+                "the script reads request input, calls {exec} different command-execution functions and bundles {}: the toolkit of a full-featured webshell",
+                present.join(", ")
+            ),
+            0,
+        ));
+    }
+}
+
+/// Counts `'…'^'…'` with a non-empty literal on each side (`'%01'^'`'`), not a lone `'^'`.
+fn xor_literals(t: &str) -> usize {
+    let b = t.as_bytes();
+    let mut n = 0;
+    for q in [b'\'', b'"'] {
+        let pat = [q, b'^', q];
+        let mut from = 0;
+        while let Some(p) = memchr::memmem::find(&b[from..], &pat).map(|p| from + p) {
+            let left_inside = p > 0
+                && !matches!(
+                    b[p - 1],
+                    b'(' | b',' | b' ' | b'[' | b'=' | b'.' | b'\t' | b'\n'
+                );
+            let right_inside = b
+                .get(p + 3)
+                .is_some_and(|c| !matches!(c, b')' | b',' | b' ' | b'.' | b']' | b';' | b'\n'));
+            if left_inside && right_inside {
+                n += 1;
+            }
+            from = p + 3;
+        }
+    }
+    n
+}
+
+/// Whether an assignment's value comes straight from request input:
+/// `$x = $_POST;`, `$c = @$_GET['c'];`, `$p = base64_decode($_COOKIE['p']);`.
+fn from_input(s: &str) -> bool {
+    let Some(eq) = s.find('=') else { return false };
+    let rhs = s[eq + 1..].trim_start().trim_start_matches('@');
+    let direct = [
+        "$_get",
+        "$_post",
+        "$_request",
+        "$_cookie",
+        "$_server['http_",
+        "$_files",
+    ]
+    .iter()
+    .any(|i| rhs.starts_with(i));
+    let decoded =
+        DECODERS.iter().any(|d| rhs.starts_with(d)) && PHP_INPUT.iter().any(|i| rhs.contains(i));
+    let body = rhs.starts_with("file_get_contents(\"php://input")
+        || rhs.starts_with("file_get_contents('php://input");
+    direct || decoded || body
 }
 
 /// `$name` in `$name = …` at the start of a statement.
@@ -322,7 +542,7 @@ fn assembled_name(t: &str) -> Option<(usize, String)> {
         i += 1;
     }
     // chr(101).chr(118)…
-    if let Some(p) = t.find("chr(") {
+    for (p, _) in t.match_indices("chr(").take(200) {
         let mut name = String::new();
         let mut rest = &t[p..];
         while let Some(r) = rest.strip_prefix("chr(") {
@@ -339,7 +559,7 @@ fn assembled_name(t: &str) -> Option<(usize, String)> {
         }
     }
     // "\x65\x76\x61\x6c"
-    if let Some(p) = t.find("\\x") {
+    for (p, _) in t.match_indices("\\x").take(400) {
         let mut name = String::new();
         let mut rest = &t[p..];
         while let Some(r) = rest.strip_prefix("\\x") {
@@ -370,6 +590,31 @@ fn jsp(t: &str, hits: &mut Vec<Hit>) {
             Severity::Critical,
             "JSP runs commands from the request",
             "the page reads request parameters and starts operating-system commands (Runtime.exec / ProcessBuilder)".into(),
+            p,
+        ));
+    }
+    if request
+        && let Some(p) = t.find("scriptenginemanager")
+        && t.contains(".eval(")
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_script_engine",
+            Severity::Critical,
+            "JSP evaluates request data with a script engine",
+            "the page hands request data to a JavaScript/Nashorn script engine's eval: arbitrary code".into(),
+            p,
+        ));
+    }
+    if request
+        && let Some(p) = t.find("getruntime")
+        && t.contains(".invoke(")
+        && (t.contains("getmethod(\"exec\"") || t.contains("class.forname("))
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_reflection_exec",
+            Severity::Critical,
+            "JSP runs commands through reflection",
+            "Runtime.exec reached through reflection (getMethod/invoke) with request data: a command shell hidden from simple signatures".into(),
             p,
         ));
     }

