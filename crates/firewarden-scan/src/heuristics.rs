@@ -20,7 +20,10 @@ pub enum ScriptKind {
 pub fn script_kind(name: &str, data: &[u8]) -> Option<ScriptKind> {
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
     match ext.as_deref() {
-        Some("php" | "php3" | "php4" | "php5" | "php7" | "phtml" | "pht" | "phar" | "inc") => {
+        Some(
+            "php" | "php3" | "php4" | "php5" | "php7" | "php8" | "phtml" | "pht" | "phps" | "phar"
+            | "inc",
+        ) => {
             return Some(ScriptKind::Php);
         }
         Some("jsp" | "jspx" | "jspf") => return Some(ScriptKind::Jsp),
@@ -29,9 +32,33 @@ pub fn script_kind(name: &str, data: &[u8]) -> Option<ScriptKind> {
         }
         _ => {}
     }
-    let head = &data[..data.len().min(256)];
-    if memchr::memmem::find(head, b"<?php").is_some() {
-        Some(ScriptKind::Php)
+    // Shells hide behind other names (`x.jpg`, `a.php.txt`, `404.html`): look for server code
+    // in the first 64 KiB.
+    let head = &data[..data.len().min(64 << 10)];
+    let has = |n: &[u8]| memchr::memmem::find(head, n).is_some();
+    if has(b"<?php") || has(b"<?PHP") || has(b"<?=") {
+        return Some(ScriptKind::Php);
+    }
+    if !has(b"<%") {
+        return None;
+    }
+    let lower = head.to_ascii_lowercase();
+    let has_l = |n: &[u8]| memchr::memmem::find(&lower, n).is_some();
+    if has_l(b"runat=\"server\"")
+        || has_l(b"language=\"c#\"")
+        || has_l(b"language=\"vb")
+        || has_l(b"language=\"jscript")
+        || has_l(b"request.form")
+        || has_l(b"request.querystring")
+        || has_l(b"request.item")
+    {
+        Some(ScriptKind::Asp)
+    } else if has_l(b"<%@ page")
+        || has_l(b"<%@page")
+        || has_l(b"<jsp:")
+        || has_l(b"request.getparameter")
+    {
+        Some(ScriptKind::Jsp)
     } else {
         None
     }
@@ -878,6 +905,19 @@ mod tests {
         );
         assert_eq!(script_kind("x.aspx", b""), Some(ScriptKind::Asp));
         assert_eq!(script_kind("readme.txt", b"hello"), None);
+        assert_eq!(
+            script_kind("404.html", b"<html>...</html><?php @eval($_POST[1]); ?>"),
+            Some(ScriptKind::Php)
+        );
+        assert_eq!(
+            script_kind("a.txt", b"<%@ page import=\"java.io.*\" %>"),
+            Some(ScriptKind::Jsp)
+        );
+        assert_eq!(
+            script_kind("a.txt", b"<%@ Page Language=\"C#\" %>"),
+            Some(ScriptKind::Asp)
+        );
+        assert_eq!(script_kind("t.tpl", b"<% if x %>template<% end %>"), None);
     }
 
     proptest::proptest! {
