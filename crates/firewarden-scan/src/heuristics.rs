@@ -149,10 +149,20 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
     let mut at = 0;
     // Variables assigned straight from request input: `$c = $_REQUEST['cmd'];`.
     let mut tainted: Vec<String> = Vec::new();
+    // Every statement test below needs request input, a variable holding it, or eval/assert:
+    // statements with none of them (most of any file) are skipped after a few searches.
+    let file_has_input = PHP_INPUT.iter().any(|i| t.contains(i));
     for s in t.split_inclusive([';', '\n', '{', '}']) {
         let here = at;
         at += s.len();
-        let input = PHP_INPUT.iter().find(|i| s.contains(*i));
+        let input = if file_has_input {
+            PHP_INPUT.iter().find(|i| s.contains(*i))
+        } else {
+            None
+        };
+        if input.is_none() && tainted.is_empty() && !s.contains("eval(") && !s.contains("assert(") {
+            continue;
+        }
         if let Some(var) = assigned_variable(s)
             && tainted.len() < 64
             && from_input(s)
@@ -277,22 +287,25 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
             ));
             return;
         }
-        if let Some(inc) = [
-            "include(",
-            "include_once(",
-            "require(",
-            "require_once(",
-            "include ",
-            "require ",
-        ]
-        .iter()
-        .find(|i| {
-            s.trim_start().starts_with(*i)
-                || s.contains(&format!(" {i}"))
-                || s.contains(&format!("@{i}"))
-        }) && ["$_get[", "$_post[", "$_request[", "$_cookie["]
+        if input.is_some()
+            && (s.contains("include") || s.contains("require"))
+            && let Some(inc) = [
+                "include(",
+                "include_once(",
+                "require(",
+                "require_once(",
+                "include ",
+                "require ",
+            ]
             .iter()
-            .any(|i| s.contains(i))
+            .find(|i| {
+                s.trim_start().starts_with(*i)
+                    || s.contains(&format!(" {i}"))
+                    || s.contains(&format!("@{i}"))
+            })
+            && ["$_get[", "$_post[", "$_request[", "$_cookie["]
+                .iter()
+                .any(|i| s.contains(i))
         {
             hits.push(hit(
                 "scan.heuristic.include_input",
