@@ -34,7 +34,8 @@ pub struct SyslogLine<'a> {
     pub message: &'a str,
 }
 
-fn month_number(m: [u8; 3]) -> Option<u32> {
+/// `Jan` … `Dec` to 1 … 12 (the English abbreviations syslog and access logs write).
+pub fn month_number(m: [u8; 3]) -> Option<u32> {
     // A match on the three bytes compiles to a few comparisons: this runs on every log line.
     Some(match &m {
         b"Jan" => 1,

@@ -102,21 +102,7 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
     let (dt, zone) = s.split_once(' ').unwrap_or((s, "+0000"));
     let mut it = dt.splitn(4, [':', '/']);
     let day: u32 = it.next()?.parse().ok()?;
-    let month = match it.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
+    let month = crate::syslog::month_number(it.next()?.as_bytes().try_into().ok()?)?;
     let year: i64 = it.next()?.parse().ok()?;
     let mut hms = it.next()?.splitn(3, ':');
     let hour: u32 = hms.next()?.parse().ok()?;
@@ -131,7 +117,7 @@ pub fn parse_time(s: &str) -> Option<Timestamp> {
         second,
     })?;
     let z = zone.trim();
-    if z.len() != 5 {
+    if z.len() != 5 || !z.is_ascii() {
         return Some(t);
     }
     let sign = if z.starts_with('-') { -1 } else { 1 };
@@ -164,6 +150,13 @@ mod tests {
         assert_eq!(dash.bytes, 0);
         assert!(parse_line(b"[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok").is_none());
         assert!(parse_line(b"garbage \xff\xfe").is_none());
+        // A zone of five bytes that are not five characters must not split a character.
+        assert!(
+            parse_line(
+                "1.2.3.4 - - [11/Jul/2018:08:41:28 +\u{20ac}0] \"GET / HTTP/1.1\" 200 1".as_bytes()
+            )
+            .is_some()
+        );
     }
 
     proptest::proptest! {
@@ -173,7 +166,7 @@ mod tests {
         }
 
         #[test]
-        fn never_panics_on_near_lines(s in "[0-9.]{1,15} - - \\[[0-9]{1,2}/(Jan|Feb|Xyz)/[0-9]{1,4}:[0-9:]{1,8} [+-][0-9]{0,5}\\] \"[A-Z]{0,6} [/a-z?;=\"\\\\]{0,20} HTTP/1.1\" [0-9-]{0,4} [0-9-]{0,6}( \"[^\"]{0,10}\" \"[^\"]{0,10}\")?") {
+        fn never_panics_on_near_lines(s in "[0-9.]{1,15} - - \\[[0-9]{1,2}/(Jan|Feb|Xyz)/[0-9]{1,4}:[0-9:]{1,8} [+-][0-9€é]{0,5}\\] \"[A-Z]{0,6} [/a-z?;=\"\\\\]{0,20} HTTP/1.1\" [0-9-]{0,4} [0-9-]{0,6}( \"[^\"]{0,10}\" \"[^\"]{0,10}\")?") {
             let _ = parse_line(s.as_bytes());
         }
     }

@@ -729,7 +729,11 @@ fn encoded_blob(t: &str, kind: ScriptKind, hits: &mut Vec<Hit>) {
         return;
     }
     // Data URIs (images, fonts) are long base64 too, and harmless.
-    let before = &t[best_at.saturating_sub(40)..best_at];
+    let mut from = best_at.saturating_sub(40);
+    while !t.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = &t[from..best_at];
     if before.contains("data:") || before.contains("base64,") {
         return;
     }
@@ -902,6 +906,15 @@ mod tests {
         ] {
             assert!(ids(ScriptKind::Php, s).is_empty(), "{s}");
         }
+        // A long blob right after multi-byte text: the look-behind must not split a character.
+        let _ = ids(
+            ScriptKind::Php,
+            &format!(
+                "<?php $a='{} {}'; eval($a);",
+                "é".repeat(30),
+                "A".repeat(3000)
+            ),
+        );
         let img = format!(
             "<?php $logo = 'data:image/png;base64,{}'; echo base64_decode($logo);",
             "QUJD".repeat(800)
