@@ -100,32 +100,33 @@ pub(crate) fn build(facts: &Facts, report: &TriageReport) -> Storyline {
         .iter()
         .filter(|f| f.severity >= Severity::High)
         .collect();
-    // The first request to a webshell: who and when, from the access log.
-    if let Some(first) = report
+    // The first request to a webshell: who and when. `linux.web.access` puts every request to
+    // a flagged file on the timeline under its finding; the finding's second evidence is the file.
+    let shell_use: std::collections::HashMap<&str, &firewarden_model::Finding> = report
         .findings
         .iter()
-        .filter(|f| f.check == "linux.web.access" && f.title.starts_with("Webshell "))
-        .min_by_key(|f| f.time)
-        && let Some(ip) = first
-            .title
-            .split(" first used from ")
-            .nth(1)
-            .and_then(|r| r.split(" at ").next())
+        .filter(|f| f.check == "linux.web.access" && f.evidence.len() >= 2)
+        .map(|f| (f.id.as_str(), f))
+        .collect();
+    if let Some((e, f)) = report
+        .timeline
+        .iter()
+        .filter(|e| e.kind == EventKind::WebRequest)
+        .filter_map(|e| Some((e, *shell_use.get(e.finding.as_deref()?)?)))
+        .min_by_key(|(e, _)| e.time)
+        && let Some(ip) = e.ip.as_deref()
     {
         // Its requests on the timeline now count as attacker activity.
         push_unique(&mut s.attacker_ips, ip);
         if s.entry_point.is_none() {
-            let path = first
-                .title
-                .trim_start_matches("Webshell ")
-                .split(" first used")
-                .next()
-                .unwrap_or("");
+            let path = f.evidence[1].path.as_deref().unwrap_or("");
+            let when = e.time;
             s.entry_point = Some(format!(
-                "web application: first request to webshell {path} from {ip}{}",
-                first.time.map(|t| format!(" at {t}")).unwrap_or_default()
+                "web application: first request to webshell {path} from {ip} at {when}"
             ));
-            sentences.push(format!("A webshell ({path}) was first used from {ip}{}: entry through the web application.", first.time.map(|t| format!(" at {t}")).unwrap_or_default()));
+            sentences.push(format!(
+                "A webshell ({path}) was first used from {ip} at {when}: entry through the web application."
+            ));
         }
     }
     if s.entry_point.is_none()

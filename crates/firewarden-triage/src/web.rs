@@ -163,6 +163,19 @@ impl WebFacts {
         out
     }
 
+    /// Whether the file a finding is about lies under a web root.
+    pub fn under_roots(&self, f: &firewarden_model::Finding) -> bool {
+        f.evidence
+            .first()
+            .and_then(|e| e.path.as_deref())
+            .is_some_and(|p| {
+                self.layout
+                    .roots
+                    .iter()
+                    .any(|r| Path::new(p).starts_with(r))
+            })
+    }
+
     /// Files whose requests matter: flagged scripts and dumps, indexed by file name.
     fn watched(&self) -> HashMap<String, Vec<PathBuf>> {
         let mut by_name: HashMap<String, Vec<PathBuf>> = HashMap::new();

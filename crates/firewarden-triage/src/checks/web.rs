@@ -17,23 +17,31 @@ fn rebrand(ctx: &Ctx, f: &Finding) -> Finding {
     out.attack = f.attack.clone();
     for e in &f.evidence {
         let mut e = e.clone();
-        // The scan knows uids; the triage knows names.
-        if let Some(p) = &e.path
-            && let Ok(m) = ctx.src.symlink_metadata(Path::new(p))
+        // The scan records the owner's uid; triage knows the account names.
+        if let Some(uid) = e.owner.as_deref().and_then(|o| o.parse::<u32>().ok())
+            && let Some(name) = ctx.facts.user_name(uid)
         {
-            crate::context::fill_meta(&mut e, &m, ctx.facts);
+            e.owner = Some(format!("{uid}({name})"));
         }
         out = out.evidence(e);
     }
     out
 }
 
-fn under_roots(ctx: &Ctx, f: &Finding) -> bool {
-    let roots = &ctx.facts.web(ctx.src).layout.roots;
-    f.evidence
-        .first()
-        .and_then(|e| e.path.as_deref())
-        .is_some_and(|p| roots.iter().any(|r| Path::new(p).starts_with(r)))
+/// Reports the shared scan's findings that `keep` selects (given the finding and whether its
+/// file is under a web root) under the running check's id.
+fn report_scan(ctx: &mut Ctx, keep: impl Fn(&Finding, bool) -> bool) {
+    let (facts, src) = (ctx.facts, ctx.src);
+    let web = facts.web(src);
+    for f in web
+        .scan
+        .findings
+        .iter()
+        .filter(|f| keep(f, web.under_roots(f)))
+    {
+        let f = rebrand(ctx, f);
+        ctx.report_with_event(f, EventKind::FileChange, None, None);
+    }
 }
 
 fn is_code_finding(f: &Finding) -> bool {
@@ -54,28 +62,13 @@ pub const WEBSHELL: Check = Check {
         description: "Scans the web roots (defaults plus nginx `root`/`alias`, Apache `DocumentRoot`/`Alias` and Tomcat `appBase`/`docBase`) with the built-in YARA pack and the script heuristics: PHP/JSP/ASP(X) webshell families, request input reaching eval/system, decoder chains, names assembled from pieces, class loading from request data, PHP hidden in images.",
     },
     run: |ctx| {
-        let web = ctx.facts.web(ctx.src);
-        let found: Vec<Finding> = web
-            .scan
-            .findings
-            .iter()
-            .filter(|f| is_code_finding(f) && under_roots(ctx, f))
-            .cloned()
-            .collect();
-        let warnings: Vec<_> = web
-            .scan
-            .warnings
-            .iter()
-            .chain(&web.warnings)
-            .cloned()
-            .collect();
-        for w in warnings {
-            ctx.warn(w.path.as_deref().map(Path::new), w.message);
+        let (facts, src) = (ctx.facts, ctx.src);
+        let web = facts.web(src);
+        // The shared scan's warnings are reported once, here.
+        for w in web.scan.warnings.iter().chain(&web.warnings) {
+            ctx.warn(w.path.as_deref().map(Path::new), w.message.clone());
         }
-        for f in found {
-            let f = rebrand(ctx, &f);
-            ctx.report_with_event(f, EventKind::FileChange, None, None);
-        }
+        report_scan(ctx, |f, in_root| is_code_finding(f) && in_root);
         Ok(())
     },
 };
@@ -92,18 +85,7 @@ pub const MALWARE: Check = Check {
         description: "Scans /tmp, /var/tmp, /dev/shm, /root and /home with the built-in YARA pack: miners and their droppers, LKM and LD_PRELOAD rootkits, Linux backdoor families, reverse-shell scripts, tunnels and recon/credential tools, the mdrfckr SSH key.",
     },
     run: |ctx| {
-        let web = ctx.facts.web(ctx.src);
-        let found: Vec<Finding> = web
-            .scan
-            .findings
-            .iter()
-            .filter(|f| is_code_finding(f) && !under_roots(ctx, f))
-            .cloned()
-            .collect();
-        for f in found {
-            let f = rebrand(ctx, &f);
-            ctx.report_with_event(f, EventKind::FileChange, None, None);
-        }
+        report_scan(ctx, |f, in_root| is_code_finding(f) && !in_root);
         Ok(())
     },
 };
@@ -120,18 +102,9 @@ pub const TAMPERING: Check = Check {
         description: "Pages and settings in web roots: <script src> to bare IPs or after </html>, obfuscated script/iframe loaders, hidden iframes, hidden SEO spam links, search-engine cloaking, and .htaccess/.user.ini/php.ini auto_prepend_file, AddType/SetHandler and referer-redirect tricks. With a baseline, `firewarden baseline diff` shows every change.",
     },
     run: |ctx| {
-        let web = ctx.facts.web(ctx.src);
-        let found: Vec<Finding> = web
-            .scan
-            .findings
-            .iter()
-            .filter(|f| f.check.starts_with("scan.tamper") && under_roots(ctx, f))
-            .cloned()
-            .collect();
-        for f in found {
-            let f = rebrand(ctx, &f);
-            ctx.report_with_event(f, EventKind::FileChange, None, None);
-        }
+        report_scan(ctx, |f, in_root| {
+            f.check.starts_with("scan.tamper") && in_root
+        });
         Ok(())
     },
 };
@@ -148,17 +121,10 @@ pub const DUMP: Check = Check {
         description: "mysqldump/MariaDB/pg_dump output, SQL data exports and archives in web roots and temp directories (gzip opened to look inside); each one in a web root is matched against the access logs: a 200 response for its path with a size close to the file's names the address and time it was taken. Dump commands in shell histories are reported by linux.logs.history_commands.",
     },
     run: |ctx| {
-        let web = ctx.facts.web(ctx.src);
-        let dumps = web.scan.dumps.clone();
-        let findings: Vec<Finding> = web
-            .scan
-            .findings
-            .iter()
-            .filter(|f| f.check == "scan.dump")
-            .cloned()
-            .collect();
-        let hits = web.hits_by_file.clone();
-        for f in findings {
+        let (facts, src) = (ctx.facts, ctx.src);
+        let web = facts.web(src);
+        let (dumps, hits) = (&web.scan.dumps, &web.hits_by_file);
+        for f in web.scan.findings.iter().filter(|f| f.check == "scan.dump") {
             let path = f
                 .evidence
                 .first()
@@ -175,11 +141,10 @@ pub const DUMP: Check = Check {
                             (200..300).contains(&r.request.status)
                                 && close_in_size(r.request.bytes, d.size)
                         })
-                        .cloned()
                         .collect()
                 })
                 .unwrap_or_default();
-            let mut f = rebrand(ctx, &f);
+            let mut f = rebrand(ctx, f);
             if let Some(first) = downloads.first() {
                 let r = &first.request;
                 f.severity = Severity::Critical;
@@ -240,14 +205,12 @@ pub const ACCESS: Check = Check {
         description: "Reads the access logs named by the nginx/Apache configuration and the usual log directories (plain and .gz, common and combined formats): the first request to each flagged webshell gives the attacker's address and the initial-access time for the storyline, POSTs to it are the commands; scanner user agents, SQL injection, path traversal and code-injection payloads (Log4Shell, Shellshock, Struts, ThinkPHP, PHPUnit) are summarised per address.",
     },
     run: |ctx| {
-        let web = ctx.facts.web(ctx.src);
-        let flagged: Vec<(std::path::PathBuf, Vec<crate::web::LoggedRequest>)> = web
+        let (facts, src) = (ctx.facts, ctx.src);
+        let web = facts.web(src);
+        let flagged = web
             .hits_by_file
             .iter()
-            .filter(|(p, _)| !web.scan.dumps.iter().any(|d| &d.path == *p))
-            .map(|(p, v)| (p.clone(), v.clone()))
-            .collect();
-        let attacks = web.attacks.clone();
+            .filter(|(p, _)| !web.scan.dumps.iter().any(|d| &d.path == *p));
         if web.unparsed > 0 {
             let n = web.unparsed;
             ctx.warn(
@@ -300,7 +263,8 @@ pub const ACCESS: Check = Check {
             }
             ctx.report(f);
         }
-        for ((ip, kind), s) in attacks {
+        for ((ip, kind), s) in &web.attacks {
+            let kind = *kind;
             let severity = match (kind, s.succeeded > 0) {
                 (AttackKind::Scanner, _) => Severity::Low,
                 (AttackKind::CodeInjection, true) => Severity::High,
