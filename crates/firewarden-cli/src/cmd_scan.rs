@@ -55,7 +55,7 @@ pub struct Args {
     #[arg(long, default_value = "low")]
     min_severity: Severity,
     /// Only files changed since (YYYY-MM-DD or RFC 3339, UTC).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = crate::cmd_triage::parse_time)]
     since: Option<Timestamp>,
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
@@ -64,13 +64,9 @@ pub struct Args {
     out: OutputArgs,
 }
 
-fn parse_time(s: &str) -> Result<Timestamp, String> {
-    Timestamp::parse(s).ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD or RFC 3339)"))
-}
-
-/// Temp and home directories: where droppers and tools land.
-pub fn default_targets(src: &dyn Source) -> Vec<PathBuf> {
-    let mut t: Vec<PathBuf> = webroots::discover(src).roots;
+/// The web roots, and the temp and home directories where droppers and tools land.
+fn default_targets(layout: &webroots::WebLayout) -> Vec<PathBuf> {
+    let mut t: Vec<PathBuf> = layout.roots.clone();
     for d in ["/tmp", "/var/tmp", "/dev/shm", "/root", "/home"] {
         t.push(PathBuf::from(d));
     }
@@ -89,7 +85,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let layout = webroots::discover(src.as_ref());
     let targets: Vec<PathBuf> = if args.paths.is_empty() {
-        default_targets(src.as_ref())
+        default_targets(&layout)
     } else {
         args.paths
             .iter()

@@ -74,7 +74,8 @@ pub fn refuse_inside(root: &std::path::Path, out: &std::path::Path) -> Result<()
     Ok(())
 }
 
-fn parse_time(s: &str) -> Result<Timestamp, String> {
+/// `--since` values: a date or an RFC 3339 time, UTC.
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse(s)
         .ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"))
 }

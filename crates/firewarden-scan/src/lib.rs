@@ -152,6 +152,18 @@ pub struct DumpFile {
     pub web_reachable: bool,
 }
 
+/// Size and SHA-256 of the running executable, read once per process (triage builds two
+/// engines; the binary is megabytes).
+fn own_executable() -> Option<&'static (u64, Vec<u8>)> {
+    static OWN: std::sync::OnceLock<Option<(u64, Vec<u8>)>> = std::sync::OnceLock::new();
+    OWN.get_or_init(|| {
+        use sha2::Digest as _;
+        let b = std::fs::read("/proc/self/exe").ok()?;
+        Some((b.len() as u64, sha2::Sha256::digest(&b).to_vec()))
+    })
+    .as_ref()
+}
+
 /// What a scan found.
 #[derive(Debug, Default)]
 pub struct ScanOutput {
@@ -184,7 +196,7 @@ pub struct Engine {
     opts: ScanOptions,
     /// Size and SHA-256 of the running executable: a security tool carries the names of what
     /// it looks for, so its own copies are recognised and left out instead of reported.
-    own_exe: Option<(u64, Vec<u8>)>,
+    own_exe: Option<&'static (u64, Vec<u8>)>,
 }
 
 impl Engine {
@@ -212,10 +224,7 @@ impl Engine {
             })?,
             None => Iocs::default(),
         };
-        let own_exe = std::fs::read("/proc/self/exe").ok().map(|b| {
-            use sha2::Digest as _;
-            (b.len() as u64, sha2::Sha256::digest(&b).to_vec())
-        });
+        let own_exe = own_executable();
         Ok(Engine {
             rules,
             iocs,
@@ -309,7 +318,7 @@ impl Engine {
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
         let bytes = AtomicU64::new(0);
-        let shared = Mutex::new((Vec::new(), Vec::new(), Vec::new()));
+        let shared = Mutex::new(FileResults::default());
         std::thread::scope(|scope| {
             for _ in 0..threads.max(1) {
                 scope.spawn(|| {
@@ -329,17 +338,27 @@ impl Engine {
                         }
                     }
                     let mut s = shared.lock().unwrap_or_else(|e| e.into_inner());
-                    s.0.extend(local.findings);
-                    s.1.extend(local.warnings);
-                    s.2.extend(local.dumps);
+                    s.findings.extend(local.findings);
+                    s.warnings.extend(local.warnings);
+                    s.dumps.extend(local.dumps);
+                    s.vanished += local.vanished;
                 });
             }
         });
         progress(ScanProgress::Scanned(files.len()));
-        let (findings, warnings, dumps) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-        out.findings = findings;
-        out.warnings.extend(warnings);
-        out.dumps = dumps;
+        let merged = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        out.findings = merged.findings;
+        out.warnings.extend(merged.warnings);
+        out.dumps = merged.dumps;
+        if merged.vanished > 0 {
+            out.warnings.push(warning(
+                None,
+                format!(
+                    "{} file(s) vanished between listing and reading (the host changed during the scan)",
+                    merged.vanished
+                ),
+            ));
+        }
         out.files = files.len() as u64;
         out.bytes = bytes.into_inner();
         // Same order on every run, whatever the threads did.
@@ -422,14 +441,17 @@ impl Engine {
             Ok(d) => d,
             Err(e) => {
                 // Vanished between the walk and the read: a live host changes under us.
-                if !e.is_not_found() {
+                // Counted, and said once for the whole scan.
+                if e.is_not_found() {
+                    out.vanished += 1;
+                } else {
                     out.warnings.push(warning(Some(path), e.to_string()));
                 }
                 out.push(path, meta, &[], hits, None);
                 return 0;
             }
         };
-        if let Some((size, hash)) = &self.own_exe
+        if let Some((size, hash)) = self.own_exe
             && *size == data.len() as u64
             && {
                 use sha2::Digest as _;
@@ -591,6 +613,7 @@ struct FileResults {
     findings: Vec<Finding>,
     warnings: Vec<Warning>,
     dumps: Vec<DumpFile>,
+    vanished: u64,
 }
 
 impl FileResults {
