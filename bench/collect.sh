@@ -16,8 +16,8 @@ work=$(mktemp -d /var/tmp/fw-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$fw" keygen -o "$work/k" >/dev/null 2>&1
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timeit() { # timeit CLEANUP-CMD CMD...
+. bench/lib.sh
+timeit_clean() { # timeit_clean CLEANUP-CMD CMD...
   local clean=$1; shift
   for _ in $(seq "$runs"); do
     eval "$clean"
@@ -47,10 +47,10 @@ baseline_live() { tar -cf - -T "$1" 2>/dev/null | zstd -3 -q > "$2/base.tar.zst"
 export -f baseline_live
 printf '%-70s %s\n' "contender (median of $runs runs, $(nproc) cores)" "wall s"
 printf '%-70s %s\n' "firewarden collect (live, triage profile: $items items, bundle $((size >> 20)) MiB)" \
-  "$(timeit "rm -f $work/c.fwb $work/c.fwb.custody" "$fw" collect --key "$work/k.key" --operator bench -o "$work/c.fwb")"
+  "$(timeit_clean "rm -f $work/c.fwb $work/c.fwb.custody" "$fw" collect --key "$work/k.key" --operator bench -o "$work/c.fwb")"
 printf '%-70s %s\n' "tar + zstd -3 + sha256sum over its $stored regular files (no metadata, no /proc)" \
-  "$(timeit "rm -f $work/base.tar.zst" bash -c "baseline_live $work/list $work")"
-printf '%-70s %s\n' "firewarden verify of that bundle" "$(timeit true "$fw" verify "$work/live.fwb" --key "$work/k.pub")"
+  "$(timeit_clean "rm -f $work/base.tar.zst" bash -c "baseline_live $work/list $work")"
+printf '%-70s %s\n' "firewarden verify of that bundle" "$(timeit_clean true "$fw" verify "$work/live.fwb" --key "$work/k.pub")"
 
 fi
 
@@ -60,8 +60,8 @@ echo 'root:x:0:0:root:/root:/bin/bash' > "$work/root/etc/passwd"
 ( set +o pipefail; head -c 512M /dev/urandom; yes 'Nov 20 03:00:00 web01 sshd[1]: Accepted publickey for deploy from 198.51.100.10 port 4 ssh2' | head -c 512M ) > "$work/root/var/log/syslog"
 cat "$work/root/var/log/syslog" > /dev/null
 printf '%-70s %s\n' "firewarden collect --root (1 GiB file: read, SHA-256, zstd -3, sign)" \
-  "$(timeit "rm -f $work/g.fwb $work/g.fwb.custody" "$fw" collect --root "$work/root" --max-file-size 2G --key "$work/k.key" --operator bench -o "$work/g.fwb")"
-printf '%-70s %s\n' "sha256sum of the same file" "$(timeit true sha256sum "$work/root/var/log/syslog")"
-printf '%-70s %s\n' "tar | zstd -3 of the same file" "$(timeit "rm -f $work/t.zst" bash -c "tar -C $work/root -cf - var/log/syslog | zstd -3 -q > $work/t.zst")"
-printf '%-70s %s\n' "tar | zstd -3, then sha256sum (the scripted baseline)" "$(timeit "rm -f $work/t.zst" bash -c "tar -C $work/root -cf - var/log/syslog | zstd -3 -q > $work/t.zst; sha256sum $work/root/var/log/syslog")"
-printf '%-70s %s\n' "firewarden verify (decompress, SHA-256 every member, signature)" "$(timeit true "$fw" verify "$work/g.fwb" --key "$work/k.pub")"
+  "$(timeit_clean "rm -f $work/g.fwb $work/g.fwb.custody" "$fw" collect --root "$work/root" --max-file-size 2G --key "$work/k.key" --operator bench -o "$work/g.fwb")"
+printf '%-70s %s\n' "sha256sum of the same file" "$(timeit_clean true sha256sum "$work/root/var/log/syslog")"
+printf '%-70s %s\n' "tar | zstd -3 of the same file" "$(timeit_clean "rm -f $work/t.zst" bash -c "tar -C $work/root -cf - var/log/syslog | zstd -3 -q > $work/t.zst")"
+printf '%-70s %s\n' "tar | zstd -3, then sha256sum (the scripted baseline)" "$(timeit_clean "rm -f $work/t.zst" bash -c "tar -C $work/root -cf - var/log/syslog | zstd -3 -q > $work/t.zst; sha256sum $work/root/var/log/syslog")"
+printf '%-70s %s\n' "firewarden verify (decompress, SHA-256 every member, signature)" "$(timeit_clean true "$fw" verify "$work/g.fwb" --key "$work/k.pub")"

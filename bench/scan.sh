@@ -24,13 +24,7 @@ yargs=()
 i=0
 for f in "$sb"/yara/*.yar "$sb"/yara/*.yara; do yargs+=("ns$i:$f"); i=$((i + 1)); done
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timeit() {
-  for _ in $(seq "$runs"); do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
-    echo "$e - $s" | bc
-  done | median
-}
+. bench/lib.sh
 peak() { { /usr/bin/time -f %M "$@" 2>&1 >/dev/null || true; } | tail -1; }
 
 echo "tree: $tree ($files files, $mib MiB); rules: $i signature-base files; $cores cores; median of $runs runs"

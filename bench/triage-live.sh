@@ -10,13 +10,7 @@ cargo build --release -q -p firewarden
 fw=${CARGO_TARGET_DIR:-target}/release/firewarden
 deep=linux.persistence.suid,linux.files.unowned_executables,linux.files.recent_changes,linux.files.rootkit_paths,linux.files.package_integrity,linux.web.webshell
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-timeit() {
-  for _ in $(seq "$runs"); do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N)
-    echo "$e - $s" | bc
-  done | median
-}
+. bench/lib.sh
 
 baseline() {
   ps auxww; ss -antup 2>/dev/null || netstat -antup 2>/dev/null || true
