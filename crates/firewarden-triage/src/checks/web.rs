@@ -227,7 +227,7 @@ pub const ACCESS: Check = Check {
             ips.dedup();
             let posts = ok.iter().filter(|x| x.request.method == "POST").count();
             let last = ok.last().map(|x| x.request.time).unwrap_or(r.time);
-            let shown = firewarden_source::display_path(&path);
+            let shown = firewarden_source::display_path(path);
             let f = ctx
                 .finding(format!("Webshell {shown} first used from {} at {}", r.ip, r.time))
                 .explain(format!(
@@ -236,7 +236,7 @@ pub const ACCESS: Check = Check {
                 ))
                 .recommend("Block the addresses, preserve the logs, and look at what the application logged just before the first request: that is how the file got there (upload, exploit, stolen credentials).")
                 .evidence(Evidence::at(first.source.clone()).excerpt(format!("{} {} {} {} {}", r.ip, r.method, r.target, r.status, r.user_agent)))
-                .evidence(ctx.file_evidence(&path))
+                .evidence(ctx.file_evidence(path))
                 .at_time(Some(r.time));
             let id = f.id.clone();
             for (i, x) in ok.iter().enumerate().take(200) {
