@@ -5,6 +5,7 @@ mod cmd_baseline;
 mod cmd_checks;
 mod cmd_collect;
 mod cmd_custody;
+mod cmd_hunt;
 mod cmd_keygen;
 mod cmd_scan;
 mod cmd_triage;
@@ -13,11 +14,14 @@ mod output;
 mod progress;
 
 use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// Incident response for broken-into servers.
 #[derive(Parser)]
-#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden collect -o web01.fwb         # signed evidence bundle (+ web01.fwb.custody)\n  firewarden verify web01.fwb --key responder.pub\n  firewarden triage --bundle web01.fwb    # triage the collected evidence\n  firewarden scan /var/www --rules ./yara # webshells, malware, tampering, dumps\n  firewarden baseline create /var/www -o www.baseline --copy\n  firewarden checks                       # the check catalogue\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
+#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden collect -o web01.fwb         # signed evidence bundle (+ web01.fwb.custody)\n  firewarden verify web01.fwb --key responder.pub\n  firewarden triage --bundle web01.fwb    # triage the collected evidence\n  firewarden scan /var/www --rules ./yara # webshells, malware, tampering, dumps\n  firewarden baseline create /var/www -o www.baseline --copy\n  firewarden hunt ./winlogs --sigma ./sigma/rules/windows   # Windows event logs\n  firewarden checks                       # the check catalogue\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,6 +45,8 @@ enum Command {
     Scan(cmd_scan::Args),
     /// Record a site's files, and later show what was added, changed or removed.
     Baseline(cmd_baseline::Args),
+    /// Hunt through Windows event logs with Sigma rules and built-in checks.
+    Hunt(cmd_hunt::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +60,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => cmd_keygen::run(args),
         Command::Scan(args) => cmd_scan::run(args),
         Command::Baseline(args) => cmd_baseline::run(args),
+        Command::Hunt(args) => cmd_hunt::run(args),
     };
     match result {
         Ok(code) => code,

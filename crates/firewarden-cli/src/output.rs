@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// Output options shared by every subcommand.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OutputArgs {
-    /// Output format: table, json, jsonl, markdown.
+    /// Output format: table, json, jsonl, csv, markdown.
     #[arg(long, short = 'f', default_value = "table")]
     pub format: firewarden_report::Format,
     /// Write to FILE instead of standard output.

@@ -18,6 +18,7 @@
 
 mod time;
 
+pub mod hunt;
 pub use time::{Civil, Timestamp, human_duration};
 
 use serde::{Deserialize, Serialize};

@@ -17,9 +17,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod hunt;
 mod markdown;
 mod sanitize;
 mod table;
+
+pub use hunt::{has_detections, render_hunt};
 
 use firewarden_model::{CheckDescriptor, TriageReport};
 use serde::Serialize;
@@ -35,6 +38,9 @@ pub enum Format {
     Jsonl,
     /// Markdown, for tickets and case notes.
     Markdown,
+    /// Comma-separated rows of the timeline, with Timesketch's `datetime`, `timestamp_desc`
+    /// and `message` columns first.
+    Csv,
 }
 
 impl std::str::FromStr for Format {
@@ -45,8 +51,9 @@ impl std::str::FromStr for Format {
             "json" => Ok(Format::Json),
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
             "markdown" | "md" => Ok(Format::Markdown),
+            "csv" => Ok(Format::Csv),
             _ => Err(format!(
-                "unknown format `{s}` (table, json, jsonl, markdown)"
+                "unknown format `{s}` (table, json, jsonl, csv, markdown)"
             )),
         }
     }
@@ -95,6 +102,50 @@ pub fn render(report: &TriageReport, format: Format, colour: bool) -> String {
                 .collect()
         }
         Format::Markdown => markdown::report(&sanitize::for_humans(report)),
+        Format::Csv => {
+            let mut out =
+                String::from("datetime,timestamp_desc,message,kind,source,ip,user,finding\n");
+            for e in &report.timeline {
+                let kind = serde_json::to_value(e.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let cells = [
+                    e.time.to_string(),
+                    "Event Recorded".to_owned(),
+                    e.summary.clone(),
+                    kind,
+                    e.source.clone(),
+                    e.ip.clone().unwrap_or_default(),
+                    e.user.clone().unwrap_or_default(),
+                    e.finding.clone().unwrap_or_default(),
+                ];
+                out.push_str(
+                    &cells
+                        .iter()
+                        .map(|c| csv_field(c))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+                out.push('\n');
+            }
+            out
+        }
+    }
+}
+
+/// One CSV field: quoted when it holds a comma, quote or line break (RFC 4180), and prefixed
+/// with `'` when it starts like a spreadsheet formula, since attacker text ends up in cells.
+pub fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
     }
 }
 
@@ -107,6 +158,26 @@ pub fn render_catalogue(checks: &[CheckDescriptor], format: Format, colour: bool
             .map(|c| serde_json::to_string(c).unwrap_or_default() + "\n")
             .collect(),
         Format::Markdown => markdown::catalogue(checks),
+        Format::Csv => {
+            let mut out = String::from("id,title,severity,attack\n");
+            for c in checks {
+                let cells = [
+                    c.id.clone(),
+                    c.title.clone(),
+                    c.severity.as_str().to_owned(),
+                    c.attack.join(" "),
+                ];
+                out.push_str(
+                    &cells
+                        .iter()
+                        .map(|c| csv_field(c))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+                out.push('\n');
+            }
+            out
+        }
         Format::Table => table::catalogue(checks, colour),
     }
 }

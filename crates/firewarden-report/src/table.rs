@@ -6,23 +6,23 @@ use std::fmt::Write;
 /// Events shown in the terminal timeline; the JSON output has them all.
 const TIMELINE_ROWS: usize = 60;
 
-struct Paint(bool);
+pub(crate) struct Paint(pub(crate) bool);
 
 impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
+    pub(crate) fn wrap(&self, code: &str, text: &str) -> String {
         if self.0 {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
             text.to_string()
         }
     }
-    fn bold(&self, t: &str) -> String {
+    pub(crate) fn bold(&self, t: &str) -> String {
         self.wrap("1", t)
     }
-    fn dim(&self, t: &str) -> String {
+    pub(crate) fn dim(&self, t: &str) -> String {
         self.wrap("2", t)
     }
-    fn severity(&self, s: Severity, t: &str) -> String {
+    pub(crate) fn severity(&self, s: Severity, t: &str) -> String {
         let code = match s {
             Severity::Critical => "1;97;41",
             Severity::High => "1;31",
@@ -45,32 +45,8 @@ fn loc(f: &Finding) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) fn report(r: &TriageReport, colour: bool) -> String {
-    let p = Paint(colour);
-    let mut out = String::new();
-    let host = r
-        .source
-        .hostname
-        .as_deref()
-        .map(|h| format!(" {h}"))
-        .unwrap_or_default();
-    let ran = r
-        .checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Ran)
-        .count();
-    let _ = writeln!(
-        out,
-        "{} — {} {}{} — {} ({} checks ran, {} skipped)",
-        p.bold("FIREWARDEN TRIAGE"),
-        r.source.kind,
-        r.source.location,
-        host,
-        r.started,
-        ran,
-        r.checks.len() - ran
-    );
-    let s = &r.storyline;
+/// The storyline block shared by every report that has one.
+pub(crate) fn storyline(out: &mut String, p: &Paint, s: &firewarden_model::Storyline) {
     let _ = writeln!(out, "\n{}", p.bold("STORYLINE"));
     let _ = writeln!(out, "  {} {}", p.bold("Verdict:"), s.verdict);
     if let Some(e) = &s.entry_point {
@@ -102,6 +78,34 @@ pub(crate) fn report(r: &TriageReport, colour: bool) -> String {
             s.dwell_time.as_deref().unwrap_or("-")
         );
     }
+}
+
+pub(crate) fn report(r: &TriageReport, colour: bool) -> String {
+    let p = Paint(colour);
+    let mut out = String::new();
+    let host = r
+        .source
+        .hostname
+        .as_deref()
+        .map(|h| format!(" {h}"))
+        .unwrap_or_default();
+    let ran = r
+        .checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Ran)
+        .count();
+    let _ = writeln!(
+        out,
+        "{} — {} {}{} — {} ({} checks ran, {} skipped)",
+        p.bold("FIREWARDEN TRIAGE"),
+        r.source.kind,
+        r.source.location,
+        host,
+        r.started,
+        ran,
+        r.checks.len() - ran
+    );
+    storyline(&mut out, &p, &r.storyline);
     if !r.timeline.is_empty() {
         let _ = writeln!(out, "\n{}", p.bold("TIMELINE (UTC)"));
         for e in r.timeline.iter().take(TIMELINE_ROWS) {

@@ -1,0 +1,390 @@
+//! One Windows event as the rules see it: the `System` header plus every data field, flattened
+//! to `name → text`, with field names resolved once to the numbers the compiled rules use.
+
+use crate::fields::{FieldId, FieldTable};
+use serde_json::Value;
+
+/// One data field of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Field id in the rule set's table, or [`FieldId::UNKNOWN`] when no rule names it.
+    pub id: FieldId,
+    /// Field name as the event spells it (`CommandLine`, `Provider_Name`).
+    pub name: Box<str>,
+    /// The value as text (numbers in decimal, as Windows shows them).
+    pub value: Box<str>,
+    /// The value lower-cased, kept only when it differs from `value` (Sigma matching ignores
+    /// case by default, so this is computed once per event instead of once per test).
+    lower: Option<Box<str>>,
+}
+
+impl Field {
+    /// Makes a field, resolving its name against `table`.
+    pub fn new(table: &FieldTable, name: &str, value: String) -> Self {
+        let lower = lowercase_if_needed(&value);
+        Field {
+            id: table.lookup(name),
+            name: name.into(),
+            value: value.into_boxed_str(),
+            lower,
+        }
+    }
+
+    /// The value lower-cased.
+    pub fn lower(&self) -> &str {
+        self.lower.as_deref().unwrap_or(&self.value)
+    }
+}
+
+fn lowercase_if_needed(value: &str) -> Option<Box<str>> {
+    if value.is_ascii() {
+        value
+            .bytes()
+            .any(|b| b.is_ascii_uppercase())
+            .then(|| value.to_ascii_lowercase().into_boxed_str())
+    } else {
+        let l = value.to_lowercase();
+        (l != value).then(|| l.into_boxed_str())
+    }
+}
+
+/// One event record, flattened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Index of the file it came from in the hunt's file list.
+    pub file: u32,
+    /// `EventRecordID`.
+    pub record_id: u64,
+    /// Time the event was written, in microseconds since the Unix epoch (UTC).
+    pub time_micros: i64,
+    /// `EventID` (0 when missing or not a number).
+    pub event_id: u32,
+    /// `Channel`, e.g. `Security`, `Microsoft-Windows-Sysmon/Operational`.
+    pub channel: Box<str>,
+    /// `Provider_Name`.
+    pub provider: Box<str>,
+    /// `Computer`.
+    pub computer: Box<str>,
+    /// Every field, header and data, in document order.
+    pub fields: Vec<Field>,
+}
+
+impl Event {
+    /// The first field with this id.
+    #[inline]
+    pub fn field(&self, id: FieldId) -> Option<&Field> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    /// The value of the first field named `name` (exact spelling), for built-in checks.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| &*f.name == name)
+            .map(|f| &*f.value)
+    }
+
+    /// Seconds since the epoch, for the report model.
+    pub fn time(&self) -> firewarden_model::Timestamp {
+        firewarden_model::Timestamp(self.time_micros.div_euclid(1_000_000))
+    }
+
+    /// Time as RFC 3339 with microseconds, e.g. `2019-03-19T23:34:25.123456Z`.
+    pub fn time_rfc3339(&self) -> String {
+        let secs = self.time();
+        let micros = self.time_micros.rem_euclid(1_000_000);
+        let s = secs.to_string();
+        // Timestamp prints `…:SSZ`; put the fraction before the zone.
+        match s.strip_suffix('Z') {
+            Some(head) => format!("{head}.{micros:06}Z"),
+            None => s,
+        }
+    }
+
+    /// Builds an event from the JSON shape of one record (as the `evtx` crate renders it, or as
+    /// a JSON-lines export holds it: `{"Event": {"System": …, "EventData": …}}`, or a flat
+    /// object of field names). Returns `None` when it has no `System` header and no fields.
+    pub fn from_json(table: &FieldTable, file: u32, record: &Value) -> Option<Event> {
+        let root = record.get("Event").unwrap_or(record);
+        let obj = root.as_object()?;
+        let mut fields = Vec::with_capacity(32);
+        let mut push = |name: &str, value: String| fields.push(Field::new(table, name, value));
+        if let Some(system) = obj.get("System") {
+            flatten(system, "", &mut push, 0);
+            for (k, v) in obj {
+                if k != "System" && !k.starts_with('#') {
+                    flatten_data(v, k, &mut push, 0);
+                }
+            }
+        } else {
+            // A flat export (Winlogbeat-like or our own JSON lines): every key is a field.
+            for (k, v) in obj {
+                flatten(v, k, &mut push, 0);
+            }
+        }
+        if fields.is_empty() {
+            return None;
+        }
+        let text = |name: &str| {
+            fields
+                .iter()
+                .find(|f| &*f.name == name)
+                .map(|f| f.value.clone())
+                .unwrap_or_default()
+        };
+        let event_id = text("EventID").trim().parse().unwrap_or(0);
+        let record_id = text("EventRecordID").trim().parse().unwrap_or(0);
+        let channel = text("Channel");
+        let provider = text("Provider_Name");
+        let computer = text("Computer");
+        let time_micros = parse_system_time(&text("TimeCreated_SystemTime")).unwrap_or(0);
+        Some(Event {
+            file,
+            record_id,
+            time_micros,
+            event_id,
+            channel,
+            provider,
+            computer,
+            fields,
+        })
+    }
+}
+
+/// Per-thread scratch that gives an event O(1) field lookup by [`FieldId`] while it is being
+/// matched: slot `id` holds the index of the event's first field with that id.
+#[derive(Debug, Clone)]
+pub struct Slots(Vec<u16>);
+
+const EMPTY: u16 = u16::MAX;
+
+impl Slots {
+    /// Scratch for a table of `fields` names.
+    pub fn new(fields: usize) -> Self {
+        Slots(vec![EMPTY; fields])
+    }
+
+    /// Runs `f` with `ev` indexed, then clears only the slots it set.
+    pub fn with<R>(&mut self, ev: &Event, f: impl FnOnce(&EventView<'_>) -> R) -> R {
+        for (i, field) in ev.fields.iter().enumerate().take(EMPTY as usize) {
+            if let Some(slot) = self.0.get_mut(field.id.0 as usize)
+                && *slot == EMPTY
+            {
+                *slot = i as u16;
+            }
+        }
+        let r = f(&EventView {
+            event: ev,
+            slots: &self.0,
+        });
+        for field in &ev.fields {
+            if let Some(slot) = self.0.get_mut(field.id.0 as usize) {
+                *slot = EMPTY;
+            }
+        }
+        r
+    }
+}
+
+/// An event with its fields indexed by id.
+#[derive(Debug, Clone, Copy)]
+pub struct EventView<'a> {
+    /// The event.
+    pub event: &'a Event,
+    slots: &'a [u16],
+}
+
+impl<'a> EventView<'a> {
+    /// The first field with this id.
+    #[inline]
+    pub fn field(&self, id: FieldId) -> Option<&'a Field> {
+        match self.slots.get(id.0 as usize) {
+            Some(&s) if s != EMPTY => self.event.fields.get(s as usize),
+            _ => None,
+        }
+    }
+}
+
+/// Deepest nesting followed; deeper content is attacker-made junk, not Windows data.
+const MAX_DEPTH: usize = 12;
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+/// Flattens the `System` header: `Provider: {#attributes: {Name}}` becomes `Provider_Name`,
+/// `EventID: {#text: 4624}` becomes `EventID`.
+fn flatten(v: &Value, name: &str, push: &mut impl FnMut(&str, String), depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                match k.as_str() {
+                    "#attributes" => {
+                        if let Value::Object(attrs) = child {
+                            for (ak, av) in attrs {
+                                if let Some(s) = scalar(av) {
+                                    let key = if name.is_empty() {
+                                        ak.clone()
+                                    } else {
+                                        format!("{name}_{ak}")
+                                    };
+                                    push(&key, s);
+                                }
+                            }
+                        }
+                    }
+                    "#text" => flatten(child, name, push, depth + 1),
+                    _ => flatten(child, k, push, depth + 1),
+                }
+            }
+        }
+        Value::Array(items) => {
+            let joined: Vec<String> = items.iter().filter_map(scalar).collect();
+            if !name.is_empty() {
+                push(name, joined.join(" "));
+            }
+        }
+        other => {
+            if let Some(s) = scalar(other)
+                && !name.is_empty()
+            {
+                push(name, s);
+            }
+        }
+    }
+}
+
+/// Flattens `EventData`/`UserData`: named data become fields by their name; unnamed `Data`
+/// items (classic event sources) become `Data`, plus `param1`, `param2`… as Windows numbers
+/// them in messages.
+fn flatten_data(v: &Value, name: &str, push: &mut impl FnMut(&str, String), depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                match k.as_str() {
+                    "#attributes" => {}
+                    "#text" | "Data" => flatten_unnamed(child, push),
+                    _ => match child {
+                        Value::Object(_) => flatten_data(child, k, push, depth + 1),
+                        Value::Array(items) if items.iter().any(Value::is_object) => {
+                            for item in items {
+                                flatten_data(item, k, push, depth + 1);
+                            }
+                        }
+                        _ => flatten(child, k, push, depth + 1),
+                    },
+                }
+            }
+        }
+        Value::Array(_) => flatten_unnamed(v, push),
+        other => {
+            if let Some(s) = scalar(other) {
+                push(name, s);
+            }
+        }
+    }
+}
+
+fn flatten_unnamed(v: &Value, push: &mut impl FnMut(&str, String)) {
+    match v {
+        Value::Array(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .filter_map(|i| scalar(i).or_else(|| i.get("#text").and_then(scalar)))
+                .collect();
+            for (i, p) in parts.iter().enumerate() {
+                push(&format!("param{}", i + 1), p.clone());
+            }
+            push("Data", parts.join(" "));
+        }
+        Value::Object(map) => {
+            if let Some(t) = map.get("#text") {
+                flatten_unnamed(t, push);
+            }
+        }
+        other => {
+            if let Some(s) = scalar(other) {
+                push("param1", s.clone());
+                push("Data", s);
+            }
+        }
+    }
+}
+
+/// Parses `2019-03-19T23:34:25.1234567Z` into microseconds since the epoch.
+pub fn parse_system_time(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let secs = firewarden_model::Timestamp::parse(t)?.0;
+    let mut micros = 0i64;
+    if let Some(dot) = t.find('.') {
+        let digits: String = t[dot + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .take(6)
+            .collect();
+        if !digits.is_empty() {
+            micros = digits.parse::<i64>().ok()? * 10i64.pow(6 - digits.len() as u32);
+        }
+    }
+    Some(secs * 1_000_000 + micros)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn flattens_system_header_and_named_data() {
+        let table = FieldTable::default();
+        let rec = json!({"Event": {"#attributes": {"xmlns": "x"}, "System": {
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing", "Guid": "{g}"}},
+            "EventID": {"#attributes": {"Qualifiers": 0}, "#text": 4624},
+            "TimeCreated": {"#attributes": {"SystemTime": "2019-03-19T23:34:25.123456Z"}},
+            "EventRecordID": 7, "Channel": "Security", "Computer": "DC01"},
+            "EventData": {"TargetUserName": "bob", "LogonType": 10, "IpAddress": "10.0.0.5"}}});
+        let e = Event::from_json(&table, 0, &rec).unwrap();
+        assert_eq!(e.event_id, 4624);
+        assert_eq!(e.record_id, 7);
+        assert_eq!(&*e.channel, "Security");
+        assert_eq!(&*e.provider, "Microsoft-Windows-Security-Auditing");
+        assert_eq!(e.get("LogonType"), Some("10"));
+        assert_eq!(e.get("EventID_Qualifiers"), Some("0"));
+        assert_eq!(e.time_rfc3339(), "2019-03-19T23:34:25.123456Z");
+    }
+
+    #[test]
+    fn unnamed_data_and_user_data() {
+        let table = FieldTable::default();
+        let rec = json!({"Event": {"System": {"EventID": 104, "Channel": "System"},
+            "UserData": {"LogFileCleared": {"#attributes": {"xmlns": "y"}, "SubjectUserName": "admin", "Channel": "Application"}},
+            "EventData": {"Data": {"#text": ["a", "b"]}}}});
+        let e = Event::from_json(&table, 0, &rec).unwrap();
+        assert_eq!(e.get("SubjectUserName"), Some("admin"));
+        assert_eq!(e.get("param2"), Some("b"));
+        assert_eq!(e.get("Data"), Some("a b"));
+        // The header's Channel wins over a data field of the same name.
+        assert_eq!(&*e.channel, "System");
+    }
+
+    #[test]
+    fn lower_is_cached_only_when_needed() {
+        let table = FieldTable::default();
+        let f = Field::new(&table, "a", "abc".into());
+        assert!(f.lower.is_none());
+        let g = Field::new(&table, "a", "ÄBC".into());
+        assert_eq!(g.lower(), "äbc");
+    }
+}

@@ -1,0 +1,141 @@
+//! Windows event-log hunting for `firewarden hunt`.
+//!
+//! * [`reader`] reads `.evtx` files and JSON-lines exports into flat [`event::Event`]s;
+//! * [`sigma`] loads Sigma rules, lists the ones it cannot run with the reason, and matches
+//!   each event against only the rules its channel and event id allow;
+//! * [`builtin`] holds the Windows intrusion checks a responder runs first (accounts, brute
+//!   force, cleared logs, services, tasks, PowerShell, WMI, Defender);
+//! * [`report`] turns hits into the common model: detections on a UTC timeline, per-rule
+//!   counts, findings and a storyline.
+//!
+//! Files are read and matched in parallel, one file per thread at a time; each event is
+//! flattened once and tested against its candidate rules without building any other tree.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod builtin;
+pub mod event;
+pub mod fields;
+pub mod parallel;
+pub mod reader;
+pub mod report;
+pub mod sigma;
+
+use event::Event;
+use parallel::map_in_parallel;
+use reader::ReadOptions;
+use sigma::RuleSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What to hunt and how.
+#[derive(Debug, Clone, Default)]
+pub struct HuntOptions {
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Only events at or after this time (microseconds since the epoch, UTC).
+    pub from_micros: Option<i64>,
+    /// Only events at or before this time.
+    pub to_micros: Option<i64>,
+    /// Also carve records from unallocated space in EVTX chunks.
+    pub carve: bool,
+    /// Run the built-in Windows checks.
+    pub builtin: bool,
+}
+
+/// What one file gave.
+#[derive(Debug, Clone, Default)]
+pub struct FileResult {
+    /// The file.
+    pub path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
+    /// Records read.
+    pub records: u64,
+    /// Records inside the time range.
+    pub in_range: u64,
+    /// Records that could not be read.
+    pub bad_records: u64,
+    /// Problems met.
+    pub warnings: Vec<String>,
+}
+
+/// Raw results of a hunt, before they are shaped into a report.
+#[derive(Debug, Default)]
+pub struct HuntOutput {
+    /// Per file, in input order.
+    pub files: Vec<FileResult>,
+    /// `(rule index, event)` for every Sigma match, in file then record order.
+    pub sigma_hits: Vec<(u32, Arc<Event>)>,
+    /// Events the built-in checks look at, in file then record order.
+    pub builtin_events: Vec<Arc<Event>>,
+    /// Rule tests run.
+    pub evaluations: u64,
+}
+
+/// Reads every file and matches its events. `progress` is called with the number of files
+/// done after each file.
+pub fn hunt(
+    rules: &RuleSet,
+    files: Vec<PathBuf>,
+    opts: &HuntOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> HuntOutput {
+    let done = AtomicUsize::new(0);
+    let read_opts = ReadOptions { carve: opts.carve };
+    let indexed: Vec<(u32, PathBuf)> = files
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (i as u32, p))
+        .collect();
+    let per_file = map_in_parallel(indexed, opts.threads, |(index, path)| {
+        let bytes = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
+        let log = reader::read_file(&rules.fields, index, &path, read_opts);
+        let mut result = FileResult {
+            path: log.path.clone(),
+            bytes,
+            records: log.events.len() as u64,
+            bad_records: log.bad_records as u64,
+            warnings: log.warnings,
+            in_range: 0,
+        };
+        let mut hits = Vec::new();
+        let mut kept = Vec::new();
+        let mut matched = Vec::new();
+        let mut evaluations = 0u64;
+        let mut scratch = rules.scratch();
+        for ev in log.events {
+            if opts.from_micros.is_some_and(|f| ev.time_micros < f)
+                || opts.to_micros.is_some_and(|t| ev.time_micros > t)
+            {
+                continue;
+            }
+            result.in_range += 1;
+            matched.clear();
+            evaluations += rules.matches(&ev, &mut scratch, &mut matched) as u64;
+            let wanted = opts.builtin && builtin::wants(&ev);
+            if matched.is_empty() && !wanted {
+                continue;
+            }
+            let ev = Arc::new(ev);
+            for &r in &matched {
+                hits.push((r, Arc::clone(&ev)));
+            }
+            if wanted {
+                kept.push(ev);
+            }
+        }
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        progress(n);
+        (result, hits, kept, evaluations)
+    });
+    let mut out = HuntOutput::default();
+    for (result, hits, kept, evaluations) in per_file {
+        out.files.push(result);
+        out.sigma_hits.extend(hits);
+        out.builtin_events.extend(kept);
+        out.evaluations += evaluations;
+    }
+    out
+}

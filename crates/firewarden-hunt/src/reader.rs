@@ -1,0 +1,214 @@
+//! Reads event logs: Windows `.evtx` files (through the `evtx` crate) and JSON-lines exports.
+//! A damaged file gives what can be read plus a warning for what cannot; nothing here panics or
+//! stops the other files.
+
+use crate::event::Event;
+use crate::fields::FieldTable;
+use evtx::{EvtxParser, ParserSettings};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Warnings kept per file; the rest are counted in one line.
+const MAX_WARNINGS_PER_FILE: usize = 5;
+
+/// Events read from one file, with what went wrong.
+#[derive(Debug, Default)]
+pub struct LogFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its events, in file order.
+    pub events: Vec<Event>,
+    /// Problems, already worded for the report.
+    pub warnings: Vec<String>,
+    /// Records that could not be read.
+    pub bad_records: usize,
+}
+
+impl LogFile {
+    fn warn(&mut self, message: String) {
+        self.bad_records += 1;
+        if self.warnings.len() < MAX_WARNINGS_PER_FILE {
+            self.warnings.push(message);
+        }
+    }
+
+    fn close(mut self) -> Self {
+        let shown = self.warnings.len();
+        if self.bad_records > shown && shown > 0 {
+            self.warnings.push(format!(
+                "{} more unreadable records not listed",
+                self.bad_records - shown
+            ));
+        }
+        self
+    }
+}
+
+/// How to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// Also carve records from unallocated chunk space (cleared logs, slack).
+    pub carve: bool,
+}
+
+/// The files to read under `paths`: `.evtx`, `.json`, `.jsonl` and `.ndjson` files in
+/// directories (recursively, symlinks not followed), and any file named directly.
+pub fn log_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut warnings = Vec::new();
+    let wanted = |p: &Path| {
+        p.extension().is_some_and(|e| {
+            ["evtx", "json", "jsonl", "ndjson"]
+                .iter()
+                .any(|w| e.eq_ignore_ascii_case(w))
+        })
+    };
+    for p in paths {
+        let meta = match std::fs::symlink_metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                warnings.push(format!("{}: {e}", p.display()));
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            files.push(p.clone());
+            continue;
+        }
+        let mut stack = vec![p.clone()];
+        while let Some(d) = stack.pop() {
+            let entries = match std::fs::read_dir(&d) {
+                Ok(e) => e,
+                Err(e) => {
+                    warnings.push(format!("{}: {e}", d.display()));
+                    continue;
+                }
+            };
+            for entry in entries.flatten() {
+                let Ok(ft) = entry.file_type() else { continue };
+                let path = entry.path();
+                if ft.is_dir() {
+                    stack.push(path);
+                } else if ft.is_file() && wanted(&path) {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, warnings)
+}
+
+/// Reads one file, choosing the format by its first bytes.
+pub fn read_file(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions) -> LogFile {
+    let mut log = LogFile {
+        path: path.to_path_buf(),
+        ..LogFile::default()
+    };
+    let mut head = [0u8; 8];
+    let n = match std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) {
+        Ok(n) => n,
+        Err(e) => {
+            log.warnings.push(format!("cannot read: {e}"));
+            return log;
+        }
+    };
+    if n == 0 {
+        log.warnings.push("empty file".into());
+        return log;
+    }
+    if head[..n].starts_with(b"ElfFile") {
+        read_evtx(table, index, path, opts, &mut log);
+    } else if head[..n]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{')
+    {
+        read_json_lines(table, index, path, &mut log);
+    } else {
+        log.warnings
+            .push("neither an EVTX file nor JSON lines; not read".into());
+    }
+    log.close()
+}
+
+fn read_evtx(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions, log: &mut LogFile) {
+    let settings = ParserSettings::new()
+        .indent(false)
+        .validate_checksums(false)
+        .recover_records(opts.carve);
+    let mut parser = match EvtxParser::from_path(path) {
+        Ok(p) => p.with_configuration(settings),
+        Err(e) => {
+            log.warnings.push(format!("not a readable EVTX file: {e}"));
+            return;
+        }
+    };
+    for record in parser.records_json_bytes() {
+        match record {
+            Ok(r) => match serde_json::from_slice::<serde_json::Value>(&r.data) {
+                Ok(v) => match Event::from_json(table, index, &v) {
+                    Some(mut ev) => {
+                        if ev.record_id == 0 {
+                            ev.record_id = r.event_record_id;
+                        }
+                        if ev.time_micros == 0 {
+                            ev.time_micros = r.timestamp.as_microsecond();
+                        }
+                        log.events.push(ev);
+                    }
+                    None => log.warn(format!("record {} has no fields", r.event_record_id)),
+                },
+                Err(e) => log.warn(format!("record {}: bad JSON: {e}", r.event_record_id)),
+            },
+            Err(e) => log.warn(one_line(&e.to_string())),
+        }
+    }
+}
+
+fn read_json_lines(table: &FieldTable, index: u32, path: &Path, log: &mut LogFile) {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            log.warnings.push(format!("cannot read: {e}"));
+            return;
+        }
+    };
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                log.warn(format!("read error after line {number}: {e}"));
+                break;
+            }
+        }
+        number += 1;
+        let text = line.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<serde_json::Value>(text) {
+            Ok(v) => match Event::from_json(table, index, &v) {
+                Some(mut ev) => {
+                    if ev.record_id == 0 {
+                        ev.record_id = number;
+                    }
+                    log.events.push(ev);
+                }
+                None => log.warn(format!("line {number}: not an event object")),
+            },
+            Err(e) => log.warn(format!("line {number}: bad JSON: {e}")),
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let joined: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    firewarden_model::printable(&joined.join(" "), 300)
+}
