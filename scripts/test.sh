@@ -92,6 +92,17 @@ if [ -z "${SKIP_STATIC:-}" ]; then
     echo "static build check FAILED: scan exit $code" >&2
     exit 1
   fi
+  cat > "$bundle_dir/events.jsonl" <<'JSONL'
+{"Event":{"System":{"EventID":1102,"TimeCreated":{"#attributes":{"SystemTime":"2026-11-20T03:30:00Z"}},"EventRecordID":8,"Channel":"Security","Computer":"WEB01"},"UserData":{"LogFileCleared":{"SubjectUserName":"admin"}}}}
+JSONL
+  set +e
+  "$bin" hunt "$bundle_dir/events.jsonl" --format json -o "$bundle_dir/hunt.json"
+  code=$?
+  set -e
+  if [ "$code" -ne 1 ] || ! grep -q windows.logs.cleared "$bundle_dir/hunt.json"; then
+    echo "static build check FAILED: hunt exit $code" >&2
+    exit 1
+  fi
   echo "static build: ok ($(file -b "$bin" | cut -d, -f1-2))"
 fi
 echo "all checks passed"

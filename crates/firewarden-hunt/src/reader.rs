@@ -133,7 +133,33 @@ pub fn read_file(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions)
     log.close()
 }
 
+/// EVTX layout: a 4 KiB file header, then 64 KiB chunks.
+const EVTX_HEADER: u64 = 4096;
+const EVTX_CHUNK: u64 = 65536;
+
+/// Says when the file ends inside a chunk (a truncated copy, a log still being written): the
+/// parser cannot read that chunk, so its records would otherwise vanish without a word.
+fn check_evtx_size(path: &Path, log: &mut LogFile) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let size = meta.len();
+    let partial = size.saturating_sub(EVTX_HEADER) % EVTX_CHUNK;
+    if size < EVTX_HEADER {
+        log.warnings.push(format!(
+            "truncated: {size} bytes, shorter than the EVTX file header"
+        ));
+    } else if partial != 0 {
+        log.warnings.push(format!(
+            "truncated: the file ends {partial} bytes into chunk {}; that chunk's records \
+             could not be read",
+            (size - EVTX_HEADER) / EVTX_CHUNK
+        ));
+    }
+}
+
 fn read_evtx(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions, log: &mut LogFile) {
+    check_evtx_size(path, log);
     let settings = ParserSettings::new()
         .indent(false)
         .validate_checksums(false)
@@ -167,6 +193,9 @@ fn read_evtx(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions, log
     }
 }
 
+/// Longest JSON line read; a Windows event is a few KiB, so anything this big is junk.
+const MAX_LINE: u64 = 16 << 20;
+
 fn read_json_lines(table: &FieldTable, index: u32, path: &Path, log: &mut LogFile) {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
@@ -180,7 +209,10 @@ fn read_json_lines(table: &FieldTable, index: u32, path: &Path, log: &mut LogFil
     let mut number = 0u64;
     loop {
         line.clear();
-        match reader.read_until(b'\n', &mut line) {
+        match (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut line)
+        {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
@@ -189,6 +221,23 @@ fn read_json_lines(table: &FieldTable, index: u32, path: &Path, log: &mut LogFil
             }
         }
         number += 1;
+        if line.len() as u64 > MAX_LINE && line.last() != Some(&b'\n') {
+            log.warn(format!(
+                "line {number}: longer than {MAX_LINE} bytes; skipped"
+            ));
+            // Discard the rest of the line without holding it.
+            let mut sink = Vec::new();
+            loop {
+                sink.clear();
+                match (&mut reader).take(1 << 20).read_until(b'\n', &mut sink) {
+                    Ok(0) => break,
+                    Ok(_) if sink.last() == Some(&b'\n') => break,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            continue;
+        }
         let text = line.trim_ascii();
         if text.is_empty() {
             continue;

@@ -92,10 +92,16 @@ pub fn target(
                 "Microsoft-Windows-Windows Defender/Operational",
                 &[1006, 1007, 1008, 1009, 1010, 1116, 1117, 1118, 1119],
             )],
+            "webserver" | "proxy" | "firewall" | "dns" => {
+                return Err(format!(
+                    "logsource category `{cat}` is network or web-server logs, not Windows \
+                     event logs"
+                ));
+            }
             other => {
                 return Err(format!(
-                    "logsource category `{other}` is not recorded in Windows event logs \
-                     (needs an EDR or ETW source)"
+                    "logsource category `{other}` is not in Windows event logs or Sysmon \
+                     (it needs an EDR or ETW collector)"
                 ));
             }
         };
@@ -137,7 +143,11 @@ pub fn target(
             }
             "openssh" => &["OpenSSH/Operational"],
             "msexchange-management" => &["MSExchange Management"],
-            "ldap_debug" => &["Microsoft-Windows-LDAP-Client/Debug"],
+            "ldap_debug" | "ldap" => &["Microsoft-Windows-LDAP-Client/Debug"],
+            "microsoft-servicebus-client" | "servicebus-client" => &[
+                "Microsoft-ServiceBus-Client",
+                "Microsoft-ServiceBus-Client/Operational",
+            ],
             "security-mitigations" => &[
                 "Microsoft-Windows-Security-Mitigations/Kernel Mode",
                 "Microsoft-Windows-Security-Mitigations/User Mode",

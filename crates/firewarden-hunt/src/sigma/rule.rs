@@ -24,6 +24,9 @@ pub enum Check {
     Null,
     /// `exists: true/false`.
     Exists(bool),
+    /// Keywords under a key with no field name (`'|all': [...]`): each value is looked for in
+    /// any field of the event.
+    Keywords(ValueSet),
     /// `fieldref`: compares with another field of the same event.
     FieldRef {
         /// The other fields (any may match).
@@ -47,8 +50,12 @@ pub struct FieldCond {
 impl FieldCond {
     #[inline]
     fn matches(&self, ev: &EventView<'_>) -> bool {
+        if let Check::Keywords(set) = &self.check {
+            return keywords_match(set, ev);
+        }
         let field = self.ids.iter().find_map(|id| ev.field(*id));
         match &self.check {
+            Check::Keywords(_) => false,
             Check::Values { set, null_ok } => match field {
                 Some(f) if f.value.is_empty() && *null_ok => true,
                 Some(f) => set.matches(f),
@@ -83,6 +90,16 @@ impl FieldCond {
     }
 }
 
+/// Keywords: with `all`, every value must occur in some field (not necessarily the same one);
+/// otherwise any value in any field.
+fn keywords_match(set: &ValueSet, ev: &EventView<'_>) -> bool {
+    let fields = &ev.event.fields;
+    match set {
+        ValueSet::All(groups) => groups.iter().all(|g| fields.iter().any(|f| g.matches(f))),
+        other => fields.iter().any(|f| other.matches(f)),
+    }
+}
+
 /// One detection identifier, compiled.
 #[derive(Debug, Clone)]
 pub enum Selection {
@@ -97,7 +114,7 @@ impl Selection {
     fn matches(&self, ev: &EventView<'_>) -> bool {
         match self {
             Selection::Maps(maps) => maps.iter().any(|m| m.iter().all(|c| c.matches(ev))),
-            Selection::Keywords(set) => ev.event.fields.iter().any(|f| set.matches(f)),
+            Selection::Keywords(set) => keywords_match(set, ev),
         }
     }
 }
@@ -445,7 +462,27 @@ fn compile_field(
     let m = modifiers(&mods)?;
     let ids = field_ids(table, field, target);
     if field.is_empty() {
-        return Err(format!("a value without a field name (`{key}`)"));
+        // `'|all': [a, b]` or `'|contains': …`: keywords with modifiers.
+        let mut m = m;
+        if m.kind == Kind::Equals {
+            m.kind = Kind::Contains;
+        }
+        let groups = as_list(value)
+            .into_iter()
+            .map(|v| {
+                let text = scalar_text(v).ok_or_else(|| format!("`{key}` needs text values"))?;
+                value_tests(&text, &m)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let set = if m.all {
+            ValueSet::All(groups.into_iter().map(ValueSet::any).collect())
+        } else {
+            ValueSet::any(groups.into_iter().flatten().collect())
+        };
+        return Ok(FieldCond {
+            ids: Vec::new(),
+            check: Check::Keywords(set),
+        });
     }
     if m.exists {
         return match value {
@@ -798,6 +835,35 @@ detection:
             r2.required_event_ids(t2.lookup("EventID")),
             Some(vec![4624, 4625])
         );
+    }
+
+    #[test]
+    fn keywords_with_all_need_every_word_somewhere() {
+        let (r, t) = rule(
+            r#"
+title: t
+logsource: {product: windows, service: msexchange-management}
+detection:
+  kw:
+    '|all': ['OabVirtualDirectory', ' -ExternalUrl ']
+  condition: kw
+"#,
+        );
+        let ev = |a: &str, b: &str| {
+            Event::from_json(
+                &t,
+                0,
+                &json!({"Event": {"System": {"EventID": 1, "Channel": "MSExchange Management"},
+                "EventData": {"Data": [a, b]}}}),
+            )
+            .unwrap()
+        };
+        assert!(hit(
+            &r,
+            &t,
+            &ev("Set-OabVirtualDirectory", "x -ExternalUrl y")
+        ));
+        assert!(!hit(&r, &t, &ev("Set-OabVirtualDirectory", "nothing")));
     }
 
     #[test]

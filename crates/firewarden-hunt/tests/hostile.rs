@@ -1,0 +1,177 @@
+//! Damaged and hostile input: empty, junk, truncated and corrupted EVTX files, chunks whose
+//! checksums no longer match, junk JSON lines. Every case reads what can be read, says what it
+//! could not, and never panics. The proptests mutate a real EVTX file at random (a fuzzer in
+//! the test suite) and feed arbitrary text to the rule parsers.
+
+use firewarden_hunt::event::Event;
+use firewarden_hunt::fields::FieldTable;
+use firewarden_hunt::reader::{LogFile, ReadOptions, read_file};
+use firewarden_hunt::sigma::{condition, value};
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn samples() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/evtx-attack-samples");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipped: ../shared/data/evtx-attack-samples is not present");
+        None
+    }
+}
+
+/// A real multi-chunk log (Sysmon, 17 chunks).
+fn big_sample() -> Option<Vec<u8>> {
+    let p = samples()?.join("Other/rdpcorets_148_mst120_bluekeep_rpdscan_full.evtx");
+    std::fs::read(p).ok()
+}
+
+fn read_bytes(bytes: &[u8], suffix: &str) -> LogFile {
+    let f = tempfile::Builder::new().suffix(suffix).tempfile().unwrap();
+    std::fs::write(f.path(), bytes).unwrap();
+    read_file(&FieldTable::default(), 0, f.path(), ReadOptions::default())
+}
+
+#[test]
+fn empty_and_junk_files_warn() {
+    let empty = read_bytes(b"", ".evtx");
+    assert!(empty.events.is_empty());
+    assert_eq!(empty.warnings, vec!["empty file".to_owned()]);
+    let junk = read_bytes(&[0x7f, b'E', b'L', b'F', 0, 1, 2, 3], ".evtx");
+    assert!(junk.warnings[0].contains("neither an EVTX file nor JSON lines"));
+    let header_only = read_bytes(b"ElfFile\0", ".evtx");
+    assert!(header_only.events.is_empty());
+    assert!(!header_only.warnings.is_empty());
+}
+
+#[test]
+fn truncated_file_keeps_the_whole_chunks() {
+    let Some(full) = big_sample() else { return };
+    let whole = read_bytes(&full, ".evtx");
+    assert!(whole.events.len() > 500, "{}", whole.events.len());
+    // Header + 3 chunks + half of the 4th.
+    let cut = 4096 + 3 * 65536 + 30_000;
+    let part = read_bytes(&full[..cut], ".evtx");
+    assert!(
+        part.events.len() >= 3 * 20 && part.events.len() < whole.events.len(),
+        "{} of {}",
+        part.events.len(),
+        whole.events.len()
+    );
+    assert!(!part.warnings.is_empty(), "the cut chunk is reported");
+}
+
+#[test]
+fn corrupted_chunk_is_reported_and_the_others_are_read() {
+    let Some(mut data) = big_sample() else { return };
+    let whole = read_bytes(&data, ".evtx").events.len();
+    // Smash the middle of the second chunk's records (its checksums no longer match).
+    let start = 4096 + 65536 + 20_000;
+    for b in &mut data[start..start + 4000] {
+        *b = 0xAA;
+    }
+    let damaged = read_bytes(&data, ".evtx");
+    assert!(
+        damaged.events.len() < whole,
+        "records in the smashed area are lost"
+    );
+    assert!(
+        damaged.events.len() > whole / 2,
+        "the other chunks are still read"
+    );
+    assert!(damaged.bad_records > 0 && !damaged.warnings.is_empty());
+}
+
+#[test]
+fn one_changed_byte_inside_a_record_does_not_lose_the_chunk() {
+    let Some(mut data) = big_sample() else { return };
+    let whole = read_bytes(&data, ".evtx").events.len();
+    // A byte in the first chunk's string data: the chunk checksum is now wrong, yet its
+    // records still parse (checksums are not enforced, so evidence is never thrown away).
+    data[4096 + 0x200 + 300] ^= 0x01;
+    let read = read_bytes(&data, ".evtx").events.len();
+    assert!(read + 2 >= whole, "{read} of {whole}");
+}
+
+#[test]
+fn junk_json_lines_warn_and_the_good_lines_are_read() {
+    let mut text = String::new();
+    text.push_str("{\"Event\": {\"System\": {\"EventID\": 4624, \"Channel\": \"Security\"}}}\n");
+    text.push_str("not json at all\n");
+    text.push_str(&"[".repeat(100_000));
+    text.push('\n');
+    text.push_str("[1, 2, 3]\n");
+    text.push_str(&format!("{{\"a\": \"{}\"}}\n", "x".repeat(17 << 20)));
+    text.push_str("{\"EventID\": 1, \"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"Image\": \"C:\\\\x.exe\"}\n");
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"{\"EventID\": \xff\xfe}\n");
+    let log = read_bytes(&bytes, ".jsonl");
+    assert_eq!(log.events.len(), 2);
+    assert_eq!(log.events[1].get("Image"), Some("C:\\x.exe"));
+    assert_eq!(log.bad_records, 5);
+    assert!(log.warnings.iter().any(|w| w.contains("longer than")));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Random patches over a real log: never a panic, never more records than the original
+    /// plus what a patch could forge.
+    #[test]
+    fn random_damage_never_panics(
+        patches in proptest::collection::vec((0usize..1_118_208, proptest::collection::vec(any::<u8>(), 1..64)), 1..8),
+        cut in proptest::option::of(0usize..1_118_208),
+    ) {
+        let Some(mut data) = big_sample() else { return Ok(()) };
+        for (at, bytes) in &patches {
+            let at = at % data.len();
+            let end = (at + bytes.len()).min(data.len());
+            data[at..end].copy_from_slice(&bytes[..end - at]);
+        }
+        if let Some(c) = cut {
+            data.truncate(c % data.len());
+        }
+        let log = read_bytes(&data, ".evtx");
+        prop_assert!(log.events.len() < 20_000);
+    }
+
+    #[test]
+    fn rule_text_never_panics(text in "\\PC{0,80}") {
+        let names = vec!["sel".to_owned(), "filter_a".to_owned(), "_x".to_owned()];
+        let _ = condition::parse(&text, &names);
+        for kind in [value::Kind::Equals, value::Kind::Contains, value::Kind::StartsWith, value::Kind::EndsWith] {
+            let _ = value::string_test(&text, kind, false, false);
+        }
+        let _ = value::windash(&text);
+        let _ = value::base64_offsets(text.as_bytes());
+        let _ = value::regex_test(&text, true, false, false);
+        let _ = value::Network::parse(&text);
+    }
+
+    #[test]
+    fn any_json_event_shape_is_safe(v in json_value()) {
+        let _ = Event::from_json(&FieldTable::default(), 0, &v);
+        let wrapped = serde_json::json!({"Event": {"System": v.clone(), "EventData": v}});
+        let _ = Event::from_json(&FieldTable::default(), 0, &wrapped);
+    }
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        any::<i64>().prop_map(|n| serde_json::json!(n)),
+        "\\PC{0,20}".prop_map(serde_json::Value::String),
+    ];
+    leaf.prop_recursive(6, 64, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map(
+                prop_oneof!["#attributes", "#text", "Data", "EventID", "\\PC{0,8}"],
+                inner,
+                0..6
+            )
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
