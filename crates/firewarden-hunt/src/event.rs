@@ -116,8 +116,23 @@ impl Event {
                     flatten_data(v, k, &mut push, 0);
                 }
             }
-        } else {
-            // A flat export (Winlogbeat-like or our own JSON lines): every key is a field.
+        } else if let Some(winlog) = obj.get("winlog").and_then(Value::as_object) {
+            // Winlogbeat / Elastic Agent (ECS): header in `winlog`, data in `event_data`.
+            for (ours, theirs) in WINLOGBEAT_HEADER {
+                if let Some(s) = winlog.get(*theirs).and_then(scalar) {
+                    push(ours, s);
+                }
+            }
+            if let Some(t) = obj.get("@timestamp").and_then(scalar) {
+                push("TimeCreated_SystemTime", t);
+            }
+            for part in ["event_data", "user_data"] {
+                if let Some(data) = winlog.get(part) {
+                    flatten_data(data, part, &mut push, 0);
+                }
+            }
+        } else if FLAT_MARKERS.iter().any(|k| obj.contains_key(*k)) {
+            // A flat export (our own JSON lines, PowerShell-style): every key is a field.
             for (k, v) in obj {
                 flatten(v, k, &mut push, 0);
             }
@@ -204,6 +219,21 @@ impl<'a> EventView<'a> {
         }
     }
 }
+
+/// Winlogbeat's `winlog` names for the header fields.
+const WINLOGBEAT_HEADER: &[(&str, &str)] = &[
+    ("EventID", "event_id"),
+    ("Channel", "channel"),
+    ("Provider_Name", "provider_name"),
+    ("Computer", "computer_name"),
+    ("EventRecordID", "record_id"),
+    ("Task", "task"),
+    ("Opcode", "opcode"),
+];
+
+/// Keys that make a flat JSON object an event (anything else, such as an editor's settings
+/// file, is not one).
+const FLAT_MARKERS: &[&str] = &["EventID", "Channel", "EventRecordID", "Provider_Name"];
 
 /// Deepest nesting followed; deeper content is attacker-made junk, not Windows data.
 const MAX_DEPTH: usize = 12;
@@ -377,6 +407,28 @@ mod tests {
         assert_eq!(e.get("Data"), Some("a b"));
         // The header's Channel wins over a data field of the same name.
         assert_eq!(&*e.channel, "System");
+    }
+
+    #[test]
+    fn winlogbeat_and_flat_exports() {
+        let table = FieldTable::default();
+        let wlb = json!({"@timestamp": "2026-11-20T03:10:00.250Z", "winlog": {"event_id": "4625",
+            "channel": "Security", "computer_name": "DC1", "record_id": 9,
+            "event_data": {"TargetUserName": "bob", "IpAddress": "203.0.113.7"}}});
+        let e = Event::from_json(&table, 0, &wlb).unwrap();
+        assert_eq!(
+            (e.event_id, &*e.channel, e.record_id),
+            (4625, "Security", 9)
+        );
+        assert_eq!(e.get("IpAddress"), Some("203.0.113.7"));
+        assert_eq!(e.time_rfc3339(), "2026-11-20T03:10:00.250000Z");
+        let flat =
+            json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Image": "x"});
+        assert_eq!(
+            Event::from_json(&table, 0, &flat).unwrap().get("Image"),
+            Some("x")
+        );
+        assert!(Event::from_json(&table, 0, &json!({"editor.tabSize": 2})).is_none());
     }
 
     #[test]

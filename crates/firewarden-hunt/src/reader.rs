@@ -106,7 +106,7 @@ pub fn read_file(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions)
         path: path.to_path_buf(),
         ..LogFile::default()
     };
-    let mut head = [0u8; 8];
+    let mut head = [0u8; 64];
     let n = match std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) {
         Ok(n) => n,
         Err(e) => {
@@ -123,12 +123,12 @@ pub fn read_file(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions)
     } else if head[..n]
         .iter()
         .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'{')
+        .is_some_and(|b| *b == b'{' || *b == b'[')
     {
         read_json_lines(table, index, path, &mut log);
     } else {
         log.warnings
-            .push("neither an EVTX file nor JSON lines; not read".into());
+            .push("neither an EVTX file nor JSON; not read".into());
     }
     log.close()
 }
@@ -193,6 +193,25 @@ fn read_evtx(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions, log
     }
 }
 
+/// Largest single JSON document parsed whole (JSON lines have no limit but the line's).
+const MAX_DOCUMENT: u64 = 256 << 20;
+
+fn first_line_is_json(path: &Path) -> bool {
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut line = Vec::new();
+    let mut reader = BufReader::new(f).take(MAX_LINE);
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) if line.trim_ascii().is_empty() => continue,
+            Ok(_) => return serde_json::from_slice::<serde_json::Value>(line.trim_ascii()).is_ok(),
+        }
+    }
+}
+
 /// Longest JSON line read; a Windows event is a few KiB, so anything this big is junk.
 const MAX_LINE: u64 = 16 << 20;
 
@@ -204,6 +223,31 @@ fn read_json_lines(table: &FieldTable, index: u32, path: &Path, log: &mut LogFil
             return;
         }
     };
+    // A single JSON document (an array of events, or one pretty-printed object) rather than
+    // JSON lines: parse it whole when it is of a sane size.
+    if let Ok(meta) = file.metadata()
+        && meta.len() <= MAX_DOCUMENT
+        && !first_line_is_json(path)
+        && let Ok(bytes) = std::fs::read(path)
+        && let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        let items = match doc {
+            serde_json::Value::Array(items) => items,
+            other => vec![other],
+        };
+        for (i, item) in items.iter().enumerate() {
+            match Event::from_json(table, index, item) {
+                Some(mut ev) => {
+                    if ev.record_id == 0 {
+                        ev.record_id = i as u64 + 1;
+                    }
+                    log.events.push(ev);
+                }
+                None => log.warn(format!("item {}: not a Windows event", i + 1)),
+            }
+        }
+        return;
+    }
     let mut reader = BufReader::new(file);
     let mut line = Vec::new();
     let mut number = 0u64;
@@ -250,7 +294,7 @@ fn read_json_lines(table: &FieldTable, index: u32, path: &Path, log: &mut LogFil
                     }
                     log.events.push(ev);
                 }
-                None => log.warn(format!("line {number}: not an event object")),
+                None => log.warn(format!("line {number}: not a Windows event")),
             },
             Err(e) => log.warn(format!("line {number}: bad JSON: {e}")),
         }

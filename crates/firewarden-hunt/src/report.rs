@@ -4,7 +4,7 @@
 use crate::HuntOutput;
 use crate::builtin;
 use crate::event::Event;
-use crate::sigma::RuleSet;
+use crate::sigma::{RuleSet, correlation};
 use firewarden_model::hunt::{Detection, HuntReport, HuntStats, RuleSummary, UnloadedRule};
 use firewarden_model::{
     Evidence, Finding, SCHEMA_VERSION, Severity, SourceInfo, Storyline, Timestamp, Warning,
@@ -109,9 +109,69 @@ pub fn build(
         .map(|f| f.path.display().to_string())
         .collect();
     let mut rows: Vec<Row> = Vec::new();
+    let set = ctx.rules;
+    // Rules named by correlations, none with `generate: true`, report only through them.
+    let silenced: Vec<bool> = set
+        .rules
+        .iter()
+        .map(|r| {
+            let mut naming = set
+                .correlations
+                .iter()
+                .filter(|c| c.rules.iter().any(|n| correlation::names(r, n)))
+                .peekable();
+            naming.peek().is_some() && naming.all(|c| !c.generate)
+        })
+        .collect();
+    for f in correlation::run(&set.correlations, &set.rules, &out.sigma_hits) {
+        let c = &set.correlations[f.correlation];
+        let Some(last) = f.events.last() else {
+            continue;
+        };
+        if c.level < ctx.min_level {
+            continue;
+        }
+        let group: Vec<String> = f
+            .group
+            .iter()
+            .map(|(k, v)| format!("{k}={}", printable(v, 80)))
+            .collect();
+        let span = f
+            .events
+            .first()
+            .map_or(0, |e| last.time_micros - e.time_micros)
+            / 1_000_000;
+        rows.push(Row {
+            rule_id: c.id.clone(),
+            title: c.title.clone(),
+            engine: "correlation",
+            level: c.level,
+            attack: c.attack.clone(),
+            description: c.description.clone(),
+            message: format!(
+                "{} — {} {} from {} event(s) of {} within {}{}",
+                c.title,
+                f.count,
+                if c.kind == correlation::Kind::ValueCount {
+                    "distinct values"
+                } else {
+                    "matches"
+                },
+                f.events.len(),
+                c.rules.join(", "),
+                human_duration(span),
+                if group.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", group.join(" "))
+                }
+            ),
+            event: Arc::clone(last),
+        });
+    }
     for (r, ev) in &out.sigma_hits {
         let rule = &ctx.rules.rules[*r as usize];
-        if rule.level < ctx.min_level {
+        if rule.level < ctx.min_level || silenced[*r as usize] {
             continue;
         }
         rows.push(Row {

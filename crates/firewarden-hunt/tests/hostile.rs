@@ -38,7 +38,7 @@ fn empty_and_junk_files_warn() {
     assert!(empty.events.is_empty());
     assert_eq!(empty.warnings, vec!["empty file".to_owned()]);
     let junk = read_bytes(&[0x7f, b'E', b'L', b'F', 0, 1, 2, 3], ".evtx");
-    assert!(junk.warnings[0].contains("neither an EVTX file nor JSON lines"));
+    assert!(junk.warnings[0].contains("neither an EVTX file nor JSON"));
     let header_only = read_bytes(b"ElfFile\0", ".evtx");
     assert!(header_only.events.is_empty());
     assert!(!header_only.warnings.is_empty());
@@ -110,6 +110,18 @@ fn junk_json_lines_warn_and_the_good_lines_are_read() {
     assert_eq!(log.events[1].get("Image"), Some("C:\\x.exe"));
     assert_eq!(log.bad_records, 5);
     assert!(log.warnings.iter().any(|w| w.contains("longer than")));
+}
+
+#[test]
+fn json_documents_are_read_whole() {
+    let array = "[\n  {\"EventID\": 4624, \"Channel\": \"Security\"},\n  {\"EventID\": 4625, \"Channel\": \"Security\"}\n]\n";
+    let log = read_bytes(array.as_bytes(), ".json");
+    assert_eq!(log.events.len(), 2);
+    assert!(log.warnings.is_empty(), "{:?}", log.warnings);
+    let settings = "{\n  \"editor.tabSize\": 2\n}\n";
+    let log = read_bytes(settings.as_bytes(), ".json");
+    assert!(log.events.is_empty());
+    assert_eq!(log.warnings, vec!["item 1: not a Windows event".to_owned()]);
 }
 
 proptest! {

@@ -18,7 +18,7 @@ pub struct Detection {
     pub rule_id: String,
     /// Rule title.
     pub rule_title: String,
-    /// `sigma` or `builtin`.
+    /// `sigma`, `correlation` (a Sigma correlation rule) or `builtin`.
     pub engine: String,
     /// Rule level.
     pub level: crate::Severity,
@@ -49,7 +49,7 @@ pub struct RuleSummary {
     pub title: String,
     /// Rule level.
     pub level: crate::Severity,
-    /// `sigma` or `builtin`.
+    /// `sigma`, `correlation` (a Sigma correlation rule) or `builtin`.
     pub engine: String,
     /// Detections.
     pub count: usize,

@@ -2,6 +2,7 @@
 //! against only the rules that can apply to them (indexed by channel and event id).
 
 pub mod condition;
+pub mod correlation;
 pub mod logsource;
 pub mod rule;
 pub mod value;
@@ -153,9 +154,17 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Field numbering shared with the events.
     pub fields: FieldTable,
+    /// Correlation rules, run over the other rules' matches after the hunt.
+    pub correlations: Vec<correlation::Correlation>,
     /// What loaded and what did not.
     pub report: LoadReport,
     index: Index,
+}
+
+/// A compiled document: a rule or a correlation.
+enum Compiled {
+    Rule(Rule),
+    Correlation(correlation::Correlation),
 }
 
 /// Every `.yml`/`.yaml` file under `dir` (or `dir` itself), sorted; symlinks are not followed.
@@ -262,7 +271,12 @@ impl RuleSet {
             docs.iter()
                 .filter(|d| !matches!(d, Yaml::Null | Yaml::BadValue))
                 .map(|d| {
-                    rule::compile(&fields, d, &path).map_err(|reason| Unloaded {
+                    if d["correlation"].is_badvalue() {
+                        rule::compile(&fields, d, &path).map(Compiled::Rule)
+                    } else {
+                        correlation::parse(d, &path).map(Compiled::Correlation)
+                    }
+                    .map_err(|reason| Unloaded {
                         path: path.clone(),
                         id: d["id"].as_str().map(str::to_owned),
                         title: d["title"].as_str().map(str::to_owned),
@@ -278,11 +292,39 @@ impl RuleSet {
         set.report.files = files;
         for r in compiled.into_iter().flatten() {
             match r {
-                Ok(rule) => set.rules.push(rule),
+                Ok(Compiled::Rule(rule)) => set.rules.push(rule),
+                Ok(Compiled::Correlation(c)) => set.correlations.push(c),
                 Err(u) => set.report.unloaded.push(u),
             }
         }
-        set.report.loaded = set.rules.len();
+        // A correlation over rules that did not load would silently never fire.
+        let rules = &set.rules;
+        let (usable, broken): (Vec<_>, Vec<_>) = std::mem::take(&mut set.correlations)
+            .into_iter()
+            .partition(|c| {
+                c.rules
+                    .iter()
+                    .all(|n| rules.iter().any(|r| correlation::names(r, n)))
+            });
+        set.correlations = usable;
+        for c in broken {
+            let missing: Vec<&str> = c
+                .rules
+                .iter()
+                .filter(|n| !rules.iter().any(|r| correlation::names(r, n)))
+                .map(String::as_str)
+                .collect();
+            set.report.unloaded.push(Unloaded {
+                path: String::new(),
+                id: Some(c.id.clone()),
+                title: Some(c.title.clone()),
+                reason: format!(
+                    "correlation names rules that are not loaded: {}",
+                    missing.join(", ")
+                ),
+            });
+        }
+        set.report.loaded = set.rules.len() + set.correlations.len();
         set.build_index();
         set
     }

@@ -126,6 +126,8 @@ pub struct Rule {
     pub id: String,
     /// `title`.
     pub title: String,
+    /// `name`, by which correlation rules may refer to it.
+    pub name: Option<String>,
     /// `level` as a severity.
     pub level: Severity,
     /// `status` (`stable`, `test`, `experimental`…).
@@ -641,9 +643,6 @@ fn keywords(words: &[String]) -> ValueSet {
 
 /// Reads and compiles one rule document.
 pub fn compile(table: &FieldTable, doc: &Yaml, path: &str) -> Result<Rule, Unsupported> {
-    if !doc["correlation"].is_badvalue() {
-        return Err("correlation rule (see `hunt` docs: correlations are not run yet)".into());
-    }
     let ls = &doc["logsource"];
     let target = logsource::target(
         ls["product"].as_str(),
@@ -689,6 +688,7 @@ pub fn compile(table: &FieldTable, doc: &Yaml, path: &str) -> Result<Rule, Unsup
     Ok(Rule {
         id,
         title: str_field(doc, "title"),
+        name: doc["name"].as_str().map(str::to_owned),
         level: level(&str_field(doc, "level")),
         status: str_field(doc, "status"),
         description: str_field(doc, "description"),
