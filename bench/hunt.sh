@@ -43,6 +43,26 @@ t10=$(timeit "$fw" hunt "$work/x10" "${all_rules[@]}" --format json -o "$work/c.
 row "firewarden hunt, all rules, corpus x10" "$t10" "$(peak "$fw" hunt "$work/x10" "${all_rules[@]}" --format json -o "$work/c.json")"
 echo "firewarden x10 throughput: $(echo "scale=1; $mib10 / $t10" | bc) MiB/s, $(echo "scale=0; $records * 10 / $t10" | bc) records/s"
 
+# One large log: every chunk of the corpus, four times, in a single 89 MiB file (chunks are
+# self-contained), to show one big Security.evtx-like file spread over the cores.
+python3 - "$samples" "$work/big.evtx" <<'PY'
+import glob, sys
+files = sorted(glob.glob(sys.argv[1] + "/**/*.evtx", recursive=True))
+with open(sys.argv[2], "wb") as out:
+    out.write(open(files[0], "rb").read(4096))
+    for _ in range(4):
+        for f in files:
+            d = open(f, "rb").read()
+            for off in range(4096, len(d) - 65535, 65536):
+                if d[off:off + 8] == b"ElfChnk\0":
+                    out.write(d[off:off + 65536])
+PY
+bigmib=$(du -m --apparent-size "$work/big.evtx" | cut -f1)
+t1=$(timeit "$fw" hunt "$work/big.evtx" --sigma "$sigma_win" --threads 1 --format json -o "$work/d.json")
+row "firewarden hunt, one ${bigmib} MiB log, rules/windows, 1 thread" "$t1" "$(peak "$fw" hunt "$work/big.evtx" --sigma "$sigma_win" --threads 1 --format json -o "$work/d.json")"
+t2=$(timeit "$fw" hunt "$work/big.evtx" --sigma "$sigma_win" --format json -o "$work/d.json")
+row "firewarden hunt, one ${bigmib} MiB log, rules/windows, all cores" "$t2" "$(peak "$fw" hunt "$work/big.evtx" --sigma "$sigma_win" --format json -o "$work/d.json")"
+
 if command -v chainsaw >/dev/null && [ -n "${CHAINSAW_MAPPING:-}" ]; then
   t=$(timeit chainsaw hunt "$samples" -s "$sigma_win" --mapping "$CHAINSAW_MAPPING" --json -o "$work/cs.json")
   row "chainsaw hunt, sigma/rules/windows" "$t" "$(peak chainsaw hunt "$samples" -s "$sigma_win" --mapping "$CHAINSAW_MAPPING" --json -o "$work/cs.json")"

@@ -85,8 +85,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let progress = crate::progress::Progress::new();
     let t1 = Instant::now();
     let output = progress.run(|| {
-        hunt(&rules, files, &opts, &|done| {
-            progress.message(&format!("{done}/{total} event log files read"));
+        hunt(&rules, files, &opts, &|done, parts| {
+            progress.message(&format!(
+                "{done}/{parts} parts of {total} event log files read"
+            ));
         })
     });
     let builtin_hits = if opts.builtin {

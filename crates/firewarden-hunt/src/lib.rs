@@ -74,36 +74,34 @@ pub struct HuntOutput {
     pub evaluations: u64,
 }
 
-/// Reads every file and matches its events. `progress` is called with the number of files
-/// done after each file.
+/// Reads every file and matches its events. Large EVTX files are split into runs of chunks,
+/// so one big log keeps every core busy. `progress` is called with (units done, units).
 pub fn hunt(
     rules: &RuleSet,
     files: Vec<PathBuf>,
     opts: &HuntOptions,
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> HuntOutput {
     let done = AtomicUsize::new(0);
     let read_opts = ReadOptions { carve: opts.carve };
-    let indexed: Vec<(u32, PathBuf)> = files
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| (i as u32, p))
-        .collect();
-    let per_file = map_in_parallel(indexed, opts.threads, |(index, path)| {
-        let bytes = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
+    let units = reader::plan(&files);
+    let total = units.len();
+    let per_unit = map_in_parallel(units, opts.threads, |unit| {
         // The EVTX parser is third-party code fed attacker-controlled bytes: if it ever panics,
-        // lose that file with a warning, not the whole hunt.
+        // lose that part of the file with a warning, not the whole hunt.
         let log = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            reader::read_file(&rules.fields, index, &path, read_opts)
+            reader::read_unit(&rules.fields, &unit, read_opts)
         }))
         .unwrap_or_else(|_| reader::LogFile {
-            path: path.clone(),
-            warnings: vec!["the EVTX parser failed on this file; it was not read".into()],
+            path: unit.path.clone(),
+            warnings: vec![
+                "the EVTX parser failed on this part of the file; it was not read".into(),
+            ],
             ..reader::LogFile::default()
         });
         let mut result = FileResult {
-            path: log.path.clone(),
-            bytes,
+            path: unit.path.clone(),
+            bytes: 0,
             records: log.events.len() as u64,
             bad_records: log.bad_records as u64,
             warnings: log.warnings,
@@ -135,13 +133,26 @@ pub fn hunt(
                 kept.push(ev);
             }
         }
-        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        progress(n);
-        (result, hits, kept, evaluations)
+        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+        (unit.file, result, hits, kept, evaluations)
     });
-    let mut out = HuntOutput::default();
-    for (result, hits, kept, evaluations) in per_file {
-        out.files.push(result);
+    let mut out = HuntOutput {
+        files: files
+            .iter()
+            .map(|p| FileResult {
+                path: p.clone(),
+                bytes: std::fs::symlink_metadata(p).map_or(0, |m| m.len()),
+                ..FileResult::default()
+            })
+            .collect(),
+        ..HuntOutput::default()
+    };
+    for (file, part, hits, kept, evaluations) in per_unit {
+        let f = &mut out.files[file as usize];
+        f.records += part.records;
+        f.in_range += part.in_range;
+        f.bad_records += part.bad_records;
+        f.warnings.extend(part.warnings);
         out.sigma_hits.extend(hits);
         out.builtin_events.extend(kept);
         out.evaluations += evaluations;

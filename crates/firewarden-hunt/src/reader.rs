@@ -4,9 +4,10 @@
 
 use crate::event::Event;
 use crate::fields::FieldTable;
-use evtx::{EvtxParser, ParserSettings};
-use std::io::{BufRead, BufReader, Read};
+use evtx::{EvtxChunkData, ParserSettings};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Warnings kept per file; the rest are counted in one line.
 const MAX_WARNINGS_PER_FILE: usize = 5;
@@ -158,22 +159,153 @@ fn check_evtx_size(path: &Path, log: &mut LogFile) {
     }
 }
 
+/// Chunks per work unit: 16 × 64 KiB = 1 MiB of log. Small enough to spread one large log
+/// over every core, large enough that the per-unit cost does not show.
+pub const CHUNKS_PER_UNIT: u64 = 16;
+
+/// One piece of reading work: a whole JSON file, or a run of an EVTX file's chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// Index of the file in the hunt's list.
+    pub file: u32,
+    /// The file.
+    pub path: PathBuf,
+    /// `(first chunk, count)` for EVTX; `None` reads the whole file.
+    pub chunks: Option<(u64, u64)>,
+    /// The unit that also reports file-level problems (size, format).
+    pub first: bool,
+}
+
+/// Splits the files into units: EVTX files into runs of [`CHUNKS_PER_UNIT`] chunks, other
+/// files whole.
+pub fn plan(files: &[PathBuf]) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        let file = i as u32;
+        let mut head = [0u8; 8];
+        let is_evtx = std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok()
+            && head.starts_with(b"ElfFile");
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        let chunks = size.saturating_sub(EVTX_HEADER) / EVTX_CHUNK;
+        if !is_evtx || chunks <= CHUNKS_PER_UNIT {
+            units.push(Unit {
+                file,
+                path: path.clone(),
+                chunks: None,
+                first: true,
+            });
+            continue;
+        }
+        let mut start = 0;
+        while start < chunks {
+            let count = CHUNKS_PER_UNIT.min(chunks - start);
+            units.push(Unit {
+                file,
+                path: path.clone(),
+                chunks: Some((start, count)),
+                first: start == 0,
+            });
+            start += count;
+        }
+    }
+    units
+}
+
+/// Reads one unit.
+pub fn read_unit(table: &FieldTable, unit: &Unit, opts: ReadOptions) -> LogFile {
+    match unit.chunks {
+        None => read_file(table, unit.file, &unit.path, opts),
+        Some((first, count)) => {
+            let mut log = LogFile {
+                path: unit.path.clone(),
+                ..LogFile::default()
+            };
+            if unit.first {
+                check_evtx_size(&unit.path, &mut log);
+            }
+            read_chunks(table, unit.file, &unit.path, first, count, opts, &mut log);
+            log.close()
+        }
+    }
+}
+
 fn read_evtx(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions, log: &mut LogFile) {
     check_evtx_size(path, log);
-    let settings = ParserSettings::new()
-        .indent(false)
-        .validate_checksums(false)
-        .recover_records(opts.carve);
-    let mut parser = match EvtxParser::from_path(path) {
-        Ok(p) => p.with_configuration(settings),
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let chunks = size.saturating_sub(EVTX_HEADER) / EVTX_CHUNK;
+    read_chunks(table, index, path, 0, chunks, opts, log);
+}
+
+/// Reads chunks `first..first + count` of an EVTX file. Chunks are read by position, like the
+/// parser's own walk, so chunks past a stale header count (dirty logs) are read too; all-zero
+/// chunks are unused space.
+fn read_chunks(
+    table: &FieldTable,
+    index: u32,
+    path: &Path,
+    first: u64,
+    count: u64,
+    opts: ReadOptions,
+    log: &mut LogFile,
+) {
+    let settings = Arc::new(
+        ParserSettings::new()
+            .indent(false)
+            .validate_checksums(false)
+            .recover_records(opts.carve),
+    );
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) => {
-            log.warnings.push(format!("not a readable EVTX file: {e}"));
+            log.warnings.push(format!("cannot read: {e}"));
             return;
         }
     };
-    for record in parser.records_json_bytes() {
-        match record {
-            Ok(r) => match serde_json::from_slice::<serde_json::Value>(&r.data) {
+    for number in first..first + count {
+        let mut data = vec![0u8; EVTX_CHUNK as usize];
+        let offset = EVTX_HEADER + number * EVTX_CHUNK;
+        if let Err(e) = file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| file.read_exact(&mut data))
+        {
+            log.warn(format!("chunk {number}: {e}"));
+            break;
+        }
+        if data.iter().all(|b| *b == 0) {
+            continue;
+        }
+        let mut chunk_data = match EvtxChunkData::new(data, false) {
+            Ok(c) => c,
+            Err(e) => {
+                log.warn(format!(
+                    "chunk {number}: {}; skipped",
+                    one_line(&e.to_string())
+                ));
+                continue;
+            }
+        };
+        chunk_data.number = Some(number);
+        let mut chunk = match chunk_data.parse(Arc::clone(&settings)) {
+            Ok(c) => c,
+            Err(e) => {
+                log.warn(format!(
+                    "chunk {number}: {}; skipped",
+                    one_line(&e.to_string())
+                ));
+                continue;
+            }
+        };
+        for record in chunk.iter() {
+            let r = match record.and_then(|r| r.into_json_bytes()) {
+                Ok(r) => r,
+                Err(e) => {
+                    log.warn(one_line(&e.to_string()));
+                    continue;
+                }
+            };
+            match serde_json::from_slice::<serde_json::Value>(&r.data) {
                 Ok(v) => match Event::from_json(table, index, &v) {
                     Some(mut ev) => {
                         if ev.record_id == 0 {
@@ -187,8 +319,7 @@ fn read_evtx(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions, log
                     None => log.warn(format!("record {} has no fields", r.event_record_id)),
                 },
                 Err(e) => log.warn(format!("record {}: bad JSON: {e}", r.event_record_id)),
-            },
-            Err(e) => log.warn(one_line(&e.to_string())),
+            }
         }
     }
 }

@@ -128,7 +128,7 @@ fn intrusion_is_told_from_first_guess_to_cleared_log() {
         ..HuntOptions::default()
     };
     let (files, _) = reader::log_files(&[file.path().to_path_buf()]);
-    let out = hunt(&rules, files, &opts, &|_| {});
+    let out = hunt(&rules, files, &opts, &|_, _| {});
     assert_eq!(out.files[0].records, 23);
     let hits = builtin::run(&out.builtin_events);
     let by = |id: &str| hits.iter().filter(|h| h.check.id == id).collect::<Vec<_>>();
@@ -219,7 +219,7 @@ fn time_range_limits_events() {
         &RuleSet::default(),
         vec![file.path().to_path_buf()],
         &opts,
-        &|_| {},
+        &|_, _| {},
     );
     assert_eq!(out.files[0].in_range, 4);
     let hits = builtin::run(&out.builtin_events);

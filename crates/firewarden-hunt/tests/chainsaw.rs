@@ -23,7 +23,7 @@ fn reproduces_chainsaw_pairs() {
     let samples = data.join("evtx-attack-samples");
     let rules = RuleSet::load(&[data.join("sigma/rules/windows")], 0).unwrap();
     let (files, _) = reader::log_files(std::slice::from_ref(&samples));
-    let out = hunt(&rules, files.clone(), &HuntOptions::default(), &|_| {});
+    let out = hunt(&rules, files.clone(), &HuntOptions::default(), &|_, _| {});
     let rel = |p: &Path| p.strip_prefix(&samples).unwrap().display().to_string();
     let mut ours: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut sample: BTreeMap<(String, String), String> = BTreeMap::new();

@@ -79,7 +79,7 @@ fn run(rules: &str, events: &[String]) -> HuntReport {
         &set,
         vec![dir.path().join("e.jsonl")],
         &HuntOptions::default(),
-        &|_| {},
+        &|_, _| {},
     );
     build(
         ReportContext {

@@ -5,7 +5,7 @@
 
 use firewarden_hunt::event::Event;
 use firewarden_hunt::fields::FieldTable;
-use firewarden_hunt::reader::{LogFile, ReadOptions, read_file};
+use firewarden_hunt::reader::{LogFile, ReadOptions, plan, read_file, read_unit};
 use firewarden_hunt::sigma::{condition, value};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -110,6 +110,27 @@ fn junk_json_lines_warn_and_the_good_lines_are_read() {
     assert_eq!(log.events[1].get("Image"), Some("C:\\x.exe"));
     assert_eq!(log.bad_records, 5);
     assert!(log.warnings.iter().any(|w| w.contains("longer than")));
+}
+
+#[test]
+fn a_log_split_into_chunk_runs_reads_the_same_records() {
+    let Some(data) = big_sample() else { return };
+    let f = tempfile::Builder::new().suffix(".evtx").tempfile().unwrap();
+    std::fs::write(f.path(), &data).unwrap();
+    let table = FieldTable::default();
+    let units = plan(&[f.path().to_path_buf()]);
+    assert_eq!(units.len(), 2, "17 chunks: 16 + 1");
+    let split: Vec<u64> = units
+        .iter()
+        .flat_map(|u| read_unit(&table, u, ReadOptions::default()).events)
+        .map(|e| e.record_id)
+        .collect();
+    let whole: Vec<u64> = read_file(&table, 0, f.path(), ReadOptions::default())
+        .events
+        .iter()
+        .map(|e| e.record_id)
+        .collect();
+    assert_eq!(split, whole);
 }
 
 #[test]
