@@ -92,7 +92,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         })
     });
     let builtin_hits = if opts.builtin {
-        builtin::run(&output.builtin_events)
+        builtin::run(&output)
     } else {
         Vec::new()
     };

@@ -286,8 +286,13 @@ const BURST_WINDOW_SECS: i64 = 600;
 /// Failures that make a burst.
 const BURST_MIN_FAILURES: usize = 10;
 
-/// Runs every check over `events` (the ones [`wants`] kept, any order).
-pub fn run(events: &[Arc<Event>]) -> Vec<Hit> {
+/// Runs every check over a hunt's output (the events [`wants`] kept).
+pub fn run(out: &crate::HuntOutput) -> Vec<Hit> {
+    run_events(&out.builtin_events)
+}
+
+/// The per-event checks, over `events` in any order.
+fn run_events(events: &[Arc<Event>]) -> Vec<Hit> {
     let mut sorted: Vec<&Arc<Event>> = events.iter().collect();
     sorted.sort_by_key(|e| (e.time_micros, e.file, e.record_id));
     let mut hits = Vec::new();

@@ -287,6 +287,14 @@ fn read_chunks(
             }
         };
         chunk_data.number = Some(number);
+        if !chunk_data.validate_checksum() {
+            // Not fatal (its records are still read), but worth saying: a log copied while
+            // being written, corruption, or records edited in place (eventlogedit-style).
+            log.warnings.push(format!(
+                "chunk {number}: checksum does not match its contents (copied while being \
+                 written, corrupted, or records edited); records read anyway"
+            ));
+        }
         let mut chunk = match chunk_data.parse(Arc::clone(&settings)) {
             Ok(c) => c,
             Err(e) => {

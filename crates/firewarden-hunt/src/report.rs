@@ -249,7 +249,7 @@ pub fn build(
         f.attack = first.attack.clone();
         for i in idx.iter().take(MAX_EVIDENCE) {
             let row = &rows[*i];
-            let mut e = Evidence::at(path.clone())
+            let e = Evidence::at(path.clone())
                 .line(row.event.record_id)
                 .excerpt(format!(
                     "{} EventID {} {}",
@@ -257,7 +257,6 @@ pub fn build(
                     row.event.event_id,
                     row.message.split_once(" — ").map_or("", |(_, m)| m)
                 ));
-            e.mtime = None;
             f = f.evidence(e);
         }
         for i in idx {

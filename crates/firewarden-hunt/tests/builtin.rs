@@ -130,7 +130,7 @@ fn intrusion_is_told_from_first_guess_to_cleared_log() {
     let (files, _) = reader::log_files(&[file.path().to_path_buf()]);
     let out = hunt(&rules, files, &opts, &|_, _| {});
     assert_eq!(out.files[0].records, 23);
-    let hits = builtin::run(&out.builtin_events);
+    let hits = builtin::run(&out);
     let by = |id: &str| hits.iter().filter(|h| h.check.id == id).collect::<Vec<_>>();
 
     let brute = by("windows.logon.bruteforce");
@@ -222,7 +222,7 @@ fn time_range_limits_events() {
         &|_, _| {},
     );
     assert_eq!(out.files[0].in_range, 4);
-    let hits = builtin::run(&out.builtin_events);
+    let hits = builtin::run(&out);
     assert!(
         hits.iter()
             .all(|h| h.check.id != "windows.logon.bruteforce")

@@ -89,8 +89,16 @@ fn one_changed_byte_inside_a_record_does_not_lose_the_chunk() {
     // A byte in the first chunk's string data: the chunk checksum is now wrong, yet its
     // records still parse (checksums are not enforced, so evidence is never thrown away).
     data[4096 + 0x200 + 300] ^= 0x01;
-    let read = read_bytes(&data, ".evtx").events.len();
+    let log = read_bytes(&data, ".evtx");
+    let read = log.events.len();
     assert!(read + 2 >= whole, "{read} of {whole}");
+    assert!(
+        log.warnings
+            .iter()
+            .any(|w| w.starts_with("chunk 0: checksum does not match")),
+        "{:?}",
+        log.warnings
+    );
 }
 
 #[test]

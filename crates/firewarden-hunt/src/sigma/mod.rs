@@ -63,8 +63,6 @@ impl LoadReport {
 struct Bucket {
     always: Vec<u32>,
     gates: Vec<GateGroup>,
-    /// Rules in the bucket (for the candidate count).
-    len: usize,
 }
 
 /// One field's literals across a bucket's rules, searched in one pass.
@@ -80,10 +78,7 @@ struct GateGroup {
 
 impl Bucket {
     fn build(members: &[u32], gates: &[Option<Gate>]) -> Bucket {
-        let mut b = Bucket {
-            len: members.len(),
-            ..Bucket::default()
-        };
+        let mut b = Bucket::default();
         // ids → (literal → pattern index, literals, owners)
         type Group = (HashMap<String, usize>, Vec<String>, Vec<Vec<u32>>);
         let mut groups: Vec<(Vec<FieldId>, Group)> = Vec::new();
@@ -460,18 +455,5 @@ impl RuleSet {
             }
             candidates.len()
         })
-    }
-
-    /// How many rules could apply to an event of this channel and id (for the benchmark's
-    /// account of work avoided).
-    pub fn candidates(&self, channel: &str, event_id: u32) -> usize {
-        let channel: Box<str> = channel.to_lowercase().into();
-        self.index
-            .exact
-            .get(&(channel.clone(), event_id))
-            .map_or(0, |b| b.len)
-            + self.index.channel.get(&channel).map_or(0, |b| b.len)
-            + self.index.id_anywhere.get(&event_id).map_or(0, |b| b.len)
-            + self.index.anywhere.len
     }
 }
