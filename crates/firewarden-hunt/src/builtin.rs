@@ -19,8 +19,25 @@ pub struct Check {
     pub title: &'static str,
     /// ATT&CK techniques.
     pub attack: &'static [&'static str],
+    /// Severity of its typical finding (some hits are raised above it).
+    pub severity: Severity,
     /// What it looks at and why.
     pub description: &'static str,
+}
+
+impl Check {
+    /// The check as the catalogue lists it (`firewarden checks`).
+    pub fn descriptor(&self) -> firewarden_model::CheckDescriptor {
+        firewarden_model::CheckDescriptor {
+            id: self.id.to_owned(),
+            title: self.title.to_owned(),
+            attack: self.attack.iter().map(|a| (*a).to_owned()).collect(),
+            severity: self.severity,
+            checklist_rows: Vec::new(),
+            live_state: false,
+            description: format!("(`hunt`, Windows event logs) {}", self.description),
+        }
+    }
 }
 
 const SECURITY: &str = "Security";
@@ -31,6 +48,7 @@ pub const ACCOUNT_CREATED: Check = Check {
     id: "windows.accounts.created",
     title: "Local or domain account created",
     attack: &["T1136"],
+    severity: Severity::High,
     description: "Security 4720: a new account. Attackers add one to keep access; a name \
                   ending in `$` hides it from `net user`.",
 };
@@ -39,6 +57,7 @@ pub const ACCOUNT_ENABLED: Check = Check {
     id: "windows.accounts.enabled",
     title: "Account enabled",
     attack: &["T1098"],
+    severity: Severity::Medium,
     description: "Security 4722: a disabled account (often Guest or a built-in admin) turned \
                   back on.",
 };
@@ -47,6 +66,7 @@ pub const ACCOUNT_RENAMED: Check = Check {
     id: "windows.accounts.renamed",
     title: "Account renamed",
     attack: &["T1098", "T1036"],
+    severity: Severity::High,
     description: "Security 4781: renaming hides a backdoor account or disguises the built-in \
                   Administrator.",
 };
@@ -55,6 +75,7 @@ pub const ADMIN_GROUP: Check = Check {
     id: "windows.accounts.admin_group",
     title: "Account added to a privileged group",
     attack: &["T1098"],
+    severity: Severity::High,
     description: "Security 4728/4732/4756: a member added to Administrators, Domain Admins, \
                   Enterprise Admins, Remote Desktop Users or similar.",
 };
@@ -63,6 +84,7 @@ pub const BRUTE_FORCE: Check = Check {
     id: "windows.logon.bruteforce",
     title: "Password guessing against RDP or SMB",
     attack: &["T1110", "T1021.001"],
+    severity: Severity::High,
     description: "Security 4625 failures from one source in a burst (at least 10 in 10 \
                   minutes); critical when the same source then logs on (4624, type 3 or 10).",
 };
@@ -71,6 +93,7 @@ pub const LOG_CLEARED: Check = Check {
     id: "windows.logs.cleared",
     title: "Event log cleared",
     attack: &["T1070.001"],
+    severity: Severity::High,
     description: "Security 1102 and System 104: someone wiped a log, usually to hide what came \
                   before.",
 };
@@ -79,6 +102,7 @@ pub const SERVICE_INSTALLED: Check = Check {
     id: "windows.persistence.service",
     title: "Service installed",
     attack: &["T1543.003", "T1569.002"],
+    severity: Severity::Medium,
     description: "System 7045 and Security 4697: a new service. PsExec, Cobalt Strike and \
                   Metasploit install one to run code as SYSTEM; high when its command line \
                   runs a shell, a script host or a file from a user-writable folder.",
@@ -88,6 +112,7 @@ pub const TASK_CREATED: Check = Check {
     id: "windows.persistence.task",
     title: "Scheduled task created",
     attack: &["T1053.005"],
+    severity: Severity::Medium,
     description: "Security 4698 and TaskScheduler 106: a new task; high when its action runs \
                   a shell, a script host, encoded PowerShell or a file in a user-writable \
                   folder.",
@@ -97,6 +122,7 @@ pub const POWERSHELL: Check = Check {
     id: "windows.powershell.scriptblock",
     title: "Suspicious PowerShell script block",
     attack: &["T1059.001"],
+    severity: Severity::Medium,
     description: "PowerShell 4104 script blocks with download cradles, decoding, reflection, \
                   AMSI bypasses, credential tools or Defender exclusions.",
 };
@@ -105,6 +131,7 @@ pub const WMI_PERSISTENCE: Check = Check {
     id: "windows.persistence.wmi",
     title: "WMI event subscription",
     attack: &["T1546.003"],
+    severity: Severity::High,
     description: "WMI-Activity 5861 and Sysmon 19/20/21: a permanent event consumer runs code \
                   on a trigger, a fileless persistence.",
 };
@@ -113,6 +140,7 @@ pub const DEFENDER: Check = Check {
     id: "windows.defense.defender",
     title: "Microsoft Defender disabled, weakened or detecting malware",
     attack: &["T1562.001"],
+    severity: Severity::High,
     description: "Defender 5001/5010/5012 (protection off), 5007 (settings changed to disable \
                   or exclude), 1116/1117 (malware found or acted on).",
 };
