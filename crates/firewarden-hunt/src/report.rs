@@ -93,8 +93,16 @@ struct Row {
     level: Severity,
     attack: Vec<String>,
     description: String,
-    message: String,
+    /// What this hit found, without the title.
+    detail: String,
     event: Arc<Event>,
+}
+
+impl Row {
+    /// The one-line message: title, then detail.
+    fn message(&self) -> String {
+        format!("{} — {}", self.title, self.detail)
+    }
 }
 
 /// Builds the report.
@@ -108,171 +116,15 @@ pub fn build(
         .iter()
         .map(|f| f.path.display().to_string())
         .collect();
-    let mut rows: Vec<Row> = Vec::new();
-    let set = ctx.rules;
-    // Rules named by correlations, none with `generate: true`, report only through them.
-    let silenced: Vec<bool> = set
-        .rules
-        .iter()
-        .map(|r| {
-            let mut naming = set
-                .correlations
-                .iter()
-                .filter(|c| c.rules.iter().any(|n| correlation::names(r, n)))
-                .peekable();
-            naming.peek().is_some() && naming.all(|c| !c.generate)
-        })
-        .collect();
-    for f in correlation::run(&set.correlations, &set.rules, &out.sigma_hits) {
-        let c = &set.correlations[f.correlation];
-        let Some(last) = f.events.last() else {
-            continue;
-        };
-        if c.level < ctx.min_level {
-            continue;
-        }
-        let group: Vec<String> = f
-            .group
-            .iter()
-            .map(|(k, v)| format!("{k}={}", printable(v, 80)))
-            .collect();
-        let span = f
-            .events
-            .first()
-            .map_or(0, |e| last.time_micros - e.time_micros)
-            / 1_000_000;
-        rows.push(Row {
-            rule_id: c.id.clone(),
-            title: c.title.clone(),
-            engine: "correlation",
-            level: c.level,
-            attack: c.attack.clone(),
-            description: c.description.clone(),
-            message: format!(
-                "{} — {} {} from {} event(s) of {} within {}{}",
-                c.title,
-                f.count,
-                if c.kind == correlation::Kind::ValueCount {
-                    "distinct values"
-                } else {
-                    "matches"
-                },
-                f.events.len(),
-                c.rules.join(", "),
-                human_duration(span),
-                if group.is_empty() {
-                    String::new()
-                } else {
-                    format!(" for {}", group.join(" "))
-                }
-            ),
-            event: Arc::clone(last),
-        });
-    }
-    for (r, ev) in &out.sigma_hits {
-        let rule = &ctx.rules.rules[*r as usize];
-        if rule.level < ctx.min_level || silenced[*r as usize] {
-            continue;
-        }
-        rows.push(Row {
-            rule_id: rule.id.clone(),
-            title: rule.title.clone(),
-            engine: "sigma",
-            level: rule.level,
-            attack: rule.attack.clone(),
-            description: rule.description.clone(),
-            message: format!("{} — {}", rule.title, key_fields(ev)),
-            event: Arc::clone(ev),
-        });
-    }
-    for h in &builtin_hits {
-        if h.level < ctx.min_level {
-            continue;
-        }
-        rows.push(Row {
-            rule_id: h.check.id.to_owned(),
-            title: h.check.title.to_owned(),
-            engine: "builtin",
-            level: h.level,
-            attack: h.check.attack.iter().map(|s| (*s).to_owned()).collect(),
-            description: h.check.description.to_owned(),
-            message: format!("{} — {}", h.check.title, h.message),
-            event: Arc::clone(&h.event),
-        });
-    }
-    rows.sort_by(|a, b| {
-        (
-            a.event.time_micros,
-            a.event.file,
-            a.event.record_id,
-            &a.rule_id,
-        )
-            .cmp(&(
-                b.event.time_micros,
-                b.event.file,
-                b.event.record_id,
-                &b.rule_id,
-            ))
-    });
-
-    // Findings: one per rule and file, its records as evidence.
-    let mut groups: BTreeMap<(String, u32), Vec<usize>> = BTreeMap::new();
-    for (i, row) in rows.iter().enumerate() {
-        groups
-            .entry((row.rule_id.clone(), row.event.file))
-            .or_default()
-            .push(i);
-    }
-    let mut finding_of = vec![String::new(); rows.len()];
-    let mut findings = Vec::new();
-    for ((_, file), idx) in &groups {
-        let first = &rows[idx[0]];
-        let path = files.get(*file as usize).cloned().unwrap_or_default();
-        let level = idx
-            .iter()
-            .map(|i| rows[*i].level)
-            .max()
-            .unwrap_or(first.level);
-        let title = if idx.len() == 1 {
-            first.title.clone()
-        } else {
-            format!("{} ({} events)", first.title, idx.len())
-        };
-        let mut f = Finding::new(&format!("{}.{}", first.engine, first.rule_id), title, level)
-            .explain(if first.description.is_empty() {
-                first.title.clone()
-            } else {
-                first.description.clone()
-            })
-            .recommend(recommendation(level))
-            .at_time(Some(first.event.time()));
-        f.attack = first.attack.clone();
-        for i in idx.iter().take(MAX_EVIDENCE) {
-            let row = &rows[*i];
-            let e = Evidence::at(path.clone())
-                .line(row.event.record_id)
-                .excerpt(format!(
-                    "{} EventID {} {}",
-                    row.event.time_rfc3339(),
-                    row.event.event_id,
-                    row.message.split_once(" — ").map_or("", |(_, m)| m)
-                ));
-            f = f.evidence(e);
-        }
-        for i in idx {
-            finding_of[*i] = f.id.clone();
-        }
-        findings.push(f);
-    }
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.time.cmp(&b.time)));
-
+    let rows = collect_rows(&ctx, &out, &builtin_hits);
+    let (findings, finding_of) = findings_by_rule_and_file(&rows, &files);
     let detections: Vec<Detection> = rows
         .iter()
         .zip(finding_of)
         .map(|(row, finding)| Detection {
             datetime: row.event.time_rfc3339(),
             timestamp_desc: "Event Recorded".into(),
-            message: row.message.clone(),
+            message: row.message(),
             rule_id: row.rule_id.clone(),
             rule_title: row.title.clone(),
             engine: row.engine.into(),
@@ -296,43 +148,7 @@ pub fn build(
         })
         .collect();
 
-    let mut summary: HashMap<(String, &'static str), RuleSummary> = HashMap::new();
-    let mut summary_files: HashMap<(String, &'static str), Vec<u32>> = HashMap::new();
-    for row in &rows {
-        let key = (row.rule_id.clone(), row.engine);
-        let t = row.event.time();
-        let s = summary.entry(key.clone()).or_insert_with(|| RuleSummary {
-            rule_id: row.rule_id.clone(),
-            title: row.title.clone(),
-            level: row.level,
-            engine: row.engine.into(),
-            count: 0,
-            files: 0,
-            first: Some(t),
-            last: Some(t),
-        });
-        s.count += 1;
-        s.level = s.level.max(row.level);
-        s.first = s.first.min(Some(t));
-        s.last = s.last.max(Some(t));
-        summary_files.entry(key).or_default().push(row.event.file);
-    }
-    let mut rules: Vec<RuleSummary> = summary
-        .into_iter()
-        .map(|(k, mut s)| {
-            let mut f = summary_files.remove(&k).unwrap_or_default();
-            f.sort_unstable();
-            f.dedup();
-            s.files = f.len();
-            s
-        })
-        .collect();
-    rules.sort_by(|a, b| {
-        b.level
-            .cmp(&a.level)
-            .then(b.count.cmp(&a.count))
-            .then(a.rule_id.cmp(&b.rule_id))
-    });
+    let rules = rule_summary(&rows);
 
     let mut warnings: Vec<Warning> = ctx
         .warnings
@@ -416,6 +232,220 @@ pub fn build(
     }
 }
 
+/// Every hit at or above the minimum level, as rows in time order.
+fn collect_rows(
+    ctx: &ReportContext<'_>,
+    out: &HuntOutput,
+    builtin_hits: &[builtin::Hit],
+) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    let set = ctx.rules;
+    // Rules named by correlations, none with `generate: true`, report only through them.
+    let silenced: Vec<bool> = set
+        .rules
+        .iter()
+        .map(|r| {
+            let mut naming = set
+                .correlations
+                .iter()
+                .filter(|c| c.rules.iter().any(|n| correlation::names(r, n)))
+                .peekable();
+            naming.peek().is_some() && naming.all(|c| !c.generate)
+        })
+        .collect();
+    for f in correlation::run(&set.correlations, &set.rules, &out.sigma_hits) {
+        let c = &set.correlations[f.correlation];
+        let Some(last) = f.events.last() else {
+            continue;
+        };
+        if c.level < ctx.min_level {
+            continue;
+        }
+        let group: Vec<String> = f
+            .group
+            .iter()
+            .map(|(k, v)| format!("{k}={}", printable(v, 80)))
+            .collect();
+        let span = f
+            .events
+            .first()
+            .map_or(0, |e| last.time_micros - e.time_micros)
+            / 1_000_000;
+        rows.push(Row {
+            rule_id: c.id.clone(),
+            title: c.title.clone(),
+            engine: "correlation",
+            level: c.level,
+            attack: c.attack.clone(),
+            description: c.description.clone(),
+            detail: format!(
+                "{} {} from {} event(s) of {} within {}{}",
+                f.count,
+                if c.kind == correlation::Kind::ValueCount {
+                    "distinct values"
+                } else {
+                    "matches"
+                },
+                f.events.len(),
+                c.rules.join(", "),
+                human_duration(span),
+                if group.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", group.join(" "))
+                }
+            ),
+            event: Arc::clone(last),
+        });
+    }
+    for (r, ev) in &out.sigma_hits {
+        let rule = &ctx.rules.rules[*r as usize];
+        if rule.level < ctx.min_level || silenced[*r as usize] {
+            continue;
+        }
+        rows.push(Row {
+            rule_id: rule.id.clone(),
+            title: rule.title.clone(),
+            engine: "sigma",
+            level: rule.level,
+            attack: rule.attack.clone(),
+            description: rule.description.clone(),
+            detail: key_fields(ev),
+            event: Arc::clone(ev),
+        });
+    }
+    for h in builtin_hits {
+        if h.level < ctx.min_level {
+            continue;
+        }
+        rows.push(Row {
+            rule_id: h.check.id.to_owned(),
+            title: h.check.title.to_owned(),
+            engine: "builtin",
+            level: h.level,
+            attack: h.check.attack.iter().map(|s| (*s).to_owned()).collect(),
+            description: h.check.description.to_owned(),
+            detail: h.message.clone(),
+            event: Arc::clone(&h.event),
+        });
+    }
+    rows.sort_by(|a, b| {
+        (
+            a.event.time_micros,
+            a.event.file,
+            a.event.record_id,
+            &a.rule_id,
+        )
+            .cmp(&(
+                b.event.time_micros,
+                b.event.file,
+                b.event.record_id,
+                &b.rule_id,
+            ))
+    });
+
+    rows
+}
+
+/// One finding per rule and file, its records as evidence; also each row's finding id.
+fn findings_by_rule_and_file(rows: &[Row], files: &[String]) -> (Vec<Finding>, Vec<String>) {
+    // Findings: one per rule and file, its records as evidence.
+    let mut groups: BTreeMap<(String, u32), Vec<usize>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        groups
+            .entry((row.rule_id.clone(), row.event.file))
+            .or_default()
+            .push(i);
+    }
+    let mut finding_of = vec![String::new(); rows.len()];
+    let mut findings = Vec::new();
+    for ((_, file), idx) in &groups {
+        let first = &rows[idx[0]];
+        let path = files.get(*file as usize).cloned().unwrap_or_default();
+        let level = idx
+            .iter()
+            .map(|i| rows[*i].level)
+            .max()
+            .unwrap_or(first.level);
+        let title = if idx.len() == 1 {
+            first.title.clone()
+        } else {
+            format!("{} ({} events)", first.title, idx.len())
+        };
+        let mut f = Finding::new(&format!("{}.{}", first.engine, first.rule_id), title, level)
+            .explain(if first.description.is_empty() {
+                first.title.clone()
+            } else {
+                first.description.clone()
+            })
+            .recommend(recommendation(level))
+            .at_time(Some(first.event.time()));
+        f.attack = first.attack.clone();
+        for i in idx.iter().take(MAX_EVIDENCE) {
+            let row = &rows[*i];
+            let e = Evidence::at(path.clone())
+                .line(row.event.record_id)
+                .excerpt(format!(
+                    "{} EventID {} {}",
+                    row.event.time_rfc3339(),
+                    row.event.event_id,
+                    row.detail
+                ));
+            f = f.evidence(e);
+        }
+        for i in idx {
+            finding_of[*i] = f.id.clone();
+        }
+        findings.push(f);
+    }
+    findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.time.cmp(&b.time)));
+
+    (findings, finding_of)
+}
+
+/// Per-rule counts, most severe then most frequent first.
+fn rule_summary(rows: &[Row]) -> Vec<RuleSummary> {
+    let mut summary: HashMap<(String, &'static str), RuleSummary> = HashMap::new();
+    let mut summary_files: HashMap<(String, &'static str), Vec<u32>> = HashMap::new();
+    for row in rows {
+        let key = (row.rule_id.clone(), row.engine);
+        let t = row.event.time();
+        let s = summary.entry(key.clone()).or_insert_with(|| RuleSummary {
+            rule_id: row.rule_id.clone(),
+            title: row.title.clone(),
+            level: row.level,
+            engine: row.engine.into(),
+            count: 0,
+            files: 0,
+            first: Some(t),
+            last: Some(t),
+        });
+        s.count += 1;
+        s.level = s.level.max(row.level);
+        s.first = s.first.min(Some(t));
+        s.last = s.last.max(Some(t));
+        summary_files.entry(key).or_default().push(row.event.file);
+    }
+    let mut rules: Vec<RuleSummary> = summary
+        .into_iter()
+        .map(|(k, mut s)| {
+            let mut f = summary_files.remove(&k).unwrap_or_default();
+            f.sort_unstable();
+            f.dedup();
+            s.files = f.len();
+            s
+        })
+        .collect();
+    rules.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(b.count.cmp(&a.count))
+            .then(a.rule_id.cmp(&b.rule_id))
+    });
+
+    rules
+}
+
 fn recommendation(level: Severity) -> &'static str {
     match level {
         Severity::Critical | Severity::High => {
@@ -482,7 +512,7 @@ fn storyline(rows: &[Row], hits: &[builtin::Hit]) -> Storyline {
             format!(
                 "first high-severity detection at {}: {}",
                 r.event.time_rfc3339(),
-                r.message
+                r.message()
             )
         }),
     };
