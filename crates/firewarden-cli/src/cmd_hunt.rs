@@ -80,6 +80,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         to_micros: args.to.map(|t| t.0 * 1_000_000 + 999_999),
         carve: args.carve,
         builtin: !args.no_builtin,
+        min_level: args.min_level,
     };
     let total = files.len();
     let progress = crate::progress::Progress::new();

@@ -190,14 +190,59 @@ fn is_defender(ev: &Event) -> bool {
         .eq_ignore_ascii_case("Microsoft-Windows-Windows Defender/Operational")
 }
 
-/// Whether the built-in checks need this event (so the hunt keeps it).
-pub fn wants(ev: &Event) -> bool {
-    is(
+/// Whether, and how much of, an event the built-in checks need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Not needed.
+    No,
+    /// Needed whole.
+    Full,
+    /// Only its logon fields are needed: a Security log holds millions of logons, so they
+    /// are kept slim (see [`slim_logon`]).
+    Logon,
+}
+
+/// Fields of a 4624/4625 that the brute-force check reads and its report shows.
+const LOGON_FIELDS: &[&str] = &[
+    "TargetUserName",
+    "TargetDomainName",
+    "IpAddress",
+    "IpPort",
+    "WorkstationName",
+    "LogonType",
+    "AuthenticationPackageName",
+];
+
+/// A logon event with only [`LOGON_FIELDS`].
+pub fn slim_logon(ev: &Event) -> Event {
+    Event {
+        fields: ev
+            .fields
+            .iter()
+            .filter(|f| LOGON_FIELDS.contains(&&*f.name))
+            .cloned()
+            .collect(),
+        ..ev.clone_header()
+    }
+}
+
+/// What the built-in checks need of this event (the hunt keeps that much).
+pub fn wants(ev: &Event) -> Want {
+    if is(ev, SECURITY, &[4625]) {
+        return if source_ip(ev).is_some() {
+            Want::Logon
+        } else {
+            Want::No
+        };
+    }
+    if is(ev, SECURITY, &[4624]) {
+        let remote = matches!(field(ev, "LogonType"), "3" | "10") && source_ip(ev).is_some();
+        return if remote { Want::Logon } else { Want::No };
+    }
+    let full = is(
         ev,
         SECURITY,
-        &[
-            4720, 4722, 4738, 4781, 4728, 4732, 4756, 4625, 4624, 1102, 4697, 4698,
-        ],
+        &[4720, 4722, 4738, 4781, 4728, 4732, 4756, 1102, 4697, 4698],
     ) || is(ev, SYSTEM, &[104, 7045])
         || is(ev, "Microsoft-Windows-TaskScheduler/Operational", &[106])
         || is(ev, "Microsoft-Windows-PowerShell/Operational", &[4104])
@@ -207,7 +252,8 @@ pub fn wants(ev: &Event) -> bool {
         || (ev
             .provider
             .eq_ignore_ascii_case("Microsoft-Windows-Eventlog")
-            && ev.event_id == 104)
+            && ev.event_id == 104);
+    if full { Want::Full } else { Want::No }
 }
 
 fn field<'a>(ev: &'a Event, name: &str) -> &'a str {
@@ -581,6 +627,15 @@ fn brute_force(sorted: &[&Arc<Event>]) -> Vec<Hit> {
             failures.entry(ip).or_default().push(ev);
         }
     }
+    // Remote logons per source, in time order (the input is sorted).
+    let mut logons: HashMap<String, Vec<&Arc<Event>>> = HashMap::new();
+    for ev in sorted.iter().filter(|e| is(e, SECURITY, &[4624])) {
+        if matches!(field(ev, "LogonType"), "3" | "10")
+            && let Some(ip) = source_ip(ev)
+        {
+            logons.entry(ip).or_default().push(ev);
+        }
+    }
     let mut hits = Vec::new();
     let mut sources: Vec<_> = failures.into_iter().collect();
     sources.sort_by(|a, b| a.0.cmp(&b.0));
@@ -610,11 +665,9 @@ fn brute_force(sorted: &[&Arc<Event>]) -> Vec<Hit> {
             "3" => "network (SMB/RDP with NLA)",
             _ => "logon",
         };
-        let success = sorted.iter().find(|e| {
-            is(e, SECURITY, &[4624])
-                && e.time_micros >= first_fail.time_micros
-                && matches!(field(e, "LogonType"), "3" | "10")
-                && source_ip(e).as_deref() == Some(ip.as_str())
+        let success = logons.get(&ip).and_then(|list| {
+            let at = list.partition_point(|e| e.time_micros < first_fail.time_micros);
+            list.get(at)
         });
         let mut h = Hit {
             check: BRUTE_FORCE,

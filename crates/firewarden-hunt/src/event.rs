@@ -84,6 +84,20 @@ impl Event {
             .map(|f| &*f.value)
     }
 
+    /// The event without its fields.
+    pub fn clone_header(&self) -> Event {
+        Event {
+            file: self.file,
+            record_id: self.record_id,
+            time_micros: self.time_micros,
+            event_id: self.event_id,
+            channel: self.channel.clone(),
+            provider: self.provider.clone(),
+            computer: self.computer.clone(),
+            fields: Vec::new(),
+        }
+    }
+
     /// Seconds since the epoch, for the report model.
     pub fn time(&self) -> firewarden_model::Timestamp {
         firewarden_model::Timestamp(self.time_micros.div_euclid(1_000_000))

@@ -42,6 +42,8 @@ pub struct HuntOptions {
     pub carve: bool,
     /// Run the built-in Windows checks.
     pub builtin: bool,
+    /// Keep only Sigma hits at or above this level (correlated rules are always kept).
+    pub min_level: firewarden_model::Severity,
 }
 
 /// What one file gave.
@@ -85,6 +87,19 @@ pub fn hunt(
     let done = AtomicUsize::new(0);
     let read_opts = ReadOptions { carve: opts.carve };
     let units = reader::plan(&files);
+    // Hits of rules below the reported level are dropped as they happen (they can be most of
+    // a large log), unless a correlation counts them.
+    let reported: Vec<bool> = rules
+        .rules
+        .iter()
+        .map(|r| {
+            r.level >= opts.min_level
+                || rules
+                    .correlations
+                    .iter()
+                    .any(|c| c.rules.iter().any(|n| sigma::correlation::names(r, n)))
+        })
+        .collect();
     let total = units.len();
     let per_unit = map_in_parallel(units, opts.threads, |unit| {
         // The EVTX parser is third-party code fed attacker-controlled bytes: if it ever panics,
@@ -121,15 +136,25 @@ pub fn hunt(
             result.in_range += 1;
             matched.clear();
             evaluations += rules.matches(&ev, &mut scratch, &mut matched) as u64;
-            let wanted = opts.builtin && builtin::wants(&ev);
-            if matched.is_empty() && !wanted {
+            matched.retain(|r| reported[*r as usize]);
+            let wanted = if opts.builtin {
+                builtin::wants(&ev)
+            } else {
+                builtin::Want::No
+            };
+            if matched.is_empty() {
+                match wanted {
+                    builtin::Want::No => {}
+                    builtin::Want::Full => kept.push(Arc::new(ev)),
+                    builtin::Want::Logon => kept.push(Arc::new(builtin::slim_logon(&ev))),
+                }
                 continue;
             }
             let ev = Arc::new(ev);
             for &r in &matched {
                 hits.push((r, Arc::clone(&ev)));
             }
-            if wanted {
+            if wanted != builtin::Want::No {
                 kept.push(ev);
             }
         }

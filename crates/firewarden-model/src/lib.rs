@@ -28,10 +28,13 @@ use std::fmt;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// How bad a finding is, from informational to "the host is owned".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// Context a responder wants to see, not suspicious by itself.
+    /// Context a responder wants to see, not suspicious by itself (the default: lowest).
+    #[default]
     Info,
     /// Weak configuration or weak signal.
     Low,
