@@ -1,7 +1,7 @@
 //! Field names as numbers: the rule set names each field once, events resolve their field names
 //! against the same table, and matching compares integers instead of strings.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// A field name's number in a [`FieldTable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,10 +14,21 @@ impl FieldId {
 
 /// Case-insensitive map from field name to [`FieldId`] (Windows field names differ in case
 /// between sources: `CommandLine` / `Commandline`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FieldTable {
+    // Field names come from the rules (the table's own keys), not from the logs, so a fast
+    // fixed hasher is fine here.
     ids: HashMap<Box<str>, FieldId>,
     names: Vec<Box<str>>,
+}
+
+impl Default for FieldTable {
+    fn default() -> Self {
+        FieldTable {
+            ids: HashMap::new(),
+            names: Vec::new(),
+        }
+    }
 }
 
 impl FieldTable {
@@ -35,12 +46,19 @@ impl FieldTable {
 
     /// The id of `name`, or [`FieldId::UNKNOWN`].
     pub fn lookup(&self, name: &str) -> FieldId {
-        if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.ids.get(name.to_ascii_lowercase().as_str()).copied()
+        // Called for every field of every event: lower-case short names on the stack.
+        let mut buf = [0u8; 64];
+        let found = if name.len() <= buf.len() {
+            let lower = &mut buf[..name.len()];
+            lower.copy_from_slice(name.as_bytes());
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower)
+                .ok()
+                .and_then(|l| self.ids.get(l).copied())
         } else {
-            self.ids.get(name).copied()
-        }
-        .unwrap_or(FieldId::UNKNOWN)
+            self.ids.get(name.to_ascii_lowercase().as_str()).copied()
+        };
+        found.unwrap_or(FieldId::UNKNOWN)
     }
 
     /// The name an id was interned with.
