@@ -159,21 +159,22 @@ pub fn hunt(
             }
         }
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-        (unit.file, result, hits, kept, evaluations)
+        let size = if unit.first { unit.size } else { 0 };
+        (unit.file, size, result, hits, kept, evaluations)
     });
     let mut out = HuntOutput {
         files: files
             .iter()
             .map(|p| FileResult {
                 path: p.clone(),
-                bytes: std::fs::symlink_metadata(p).map_or(0, |m| m.len()),
                 ..FileResult::default()
             })
             .collect(),
         ..HuntOutput::default()
     };
-    for (file, part, hits, kept, evaluations) in per_unit {
+    for (file, size, part, hits, kept, evaluations) in per_unit {
         let f = &mut out.files[file as usize];
+        f.bytes += size;
         f.records += part.records;
         f.in_range += part.in_range;
         f.bad_records += part.bad_records;

@@ -52,17 +52,28 @@ pub struct ReadOptions {
     pub carve: bool,
 }
 
+/// Extensions of the files [`log_files`] picks up inside directories.
+pub const LOG_EXTENSIONS: &[&str] = &["evtx", "json", "jsonl", "ndjson"];
+
 /// The files to read under `paths`: `.evtx`, `.json`, `.jsonl` and `.ndjson` files in
-/// directories (recursively, symlinks not followed), and any file named directly.
+/// directories (recursively), and any file named directly.
 pub fn log_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+    files_with_extensions(paths, LOG_EXTENSIONS)
+}
+
+/// Every file under `paths` (searched recursively) whose extension is one of `extensions`,
+/// plus the paths that are not directories, sorted. Symlinks found inside directories are not
+/// followed, and each one that would have been read is named in a warning; directories that
+/// cannot be listed are warnings too.
+pub fn files_with_extensions(
+    paths: &[PathBuf],
+    extensions: &[&str],
+) -> (Vec<PathBuf>, Vec<String>) {
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     let wanted = |p: &Path| {
-        p.extension().is_some_and(|e| {
-            ["evtx", "json", "jsonl", "ndjson"]
-                .iter()
-                .any(|w| e.eq_ignore_ascii_case(w))
-        })
+        p.extension()
+            .is_some_and(|e| extensions.iter().any(|w| e.eq_ignore_ascii_case(w)))
     };
     for p in paths {
         let meta = match std::fs::symlink_metadata(p) {
@@ -90,8 +101,12 @@ pub fn log_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
                 let path = entry.path();
                 if ft.is_dir() {
                     stack.push(path);
-                } else if ft.is_file() && wanted(&path) {
-                    files.push(path);
+                } else if wanted(&path) {
+                    if ft.is_symlink() {
+                        warnings.push(format!("{}: symlink, not followed", path.display()));
+                    } else if ft.is_file() {
+                        files.push(path);
+                    }
                 }
             }
         }
@@ -101,37 +116,68 @@ pub fn log_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
     (files, warnings)
 }
 
-/// Reads one file, choosing the format by its first bytes.
-pub fn read_file(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions) -> LogFile {
-    let mut log = LogFile {
-        path: path.to_path_buf(),
-        ..LogFile::default()
+/// What a file holds, judged once from its type and first bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A Windows event log.
+    Evtx,
+    /// JSON lines or one JSON document.
+    Json,
+    /// Not read, and why (empty, not a regular file, neither format, unreadable).
+    Skip(String),
+}
+
+/// Opens `path` read-only (no atime, no symlink, no FIFO hang) and judges its kind; returns it
+/// with the file's size.
+pub fn sniff(path: &Path) -> (Kind, u64) {
+    let mut file = match firewarden_source::open_read_only(path) {
+        Ok(f) => f,
+        Err(e) => return (Kind::Skip(format!("cannot read: {e}")), 0),
+    };
+    let size = match file.metadata() {
+        Ok(m) if !m.is_file() => return (Kind::Skip("not a regular file; not read".into()), 0),
+        Ok(m) => m.len(),
+        Err(e) => return (Kind::Skip(format!("cannot read: {e}")), 0),
     };
     let mut head = [0u8; 64];
-    let n = match std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) {
+    let n = match file.read(&mut head) {
         Ok(n) => n,
-        Err(e) => {
-            log.warnings.push(format!("cannot read: {e}"));
-            return log;
-        }
+        Err(e) => return (Kind::Skip(format!("cannot read: {e}")), size),
     };
-    if n == 0 {
-        log.warnings.push("empty file".into());
-        return log;
-    }
-    if head[..n].starts_with(b"ElfFile") {
-        read_evtx(table, index, path, opts, &mut log);
+    let kind = if n == 0 {
+        Kind::Skip("empty file".into())
+    } else if head[..n].starts_with(b"ElfFile") {
+        Kind::Evtx
     } else if head[..n]
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{' || *b == b'[')
     {
-        read_json_lines(table, index, path, &mut log);
+        Kind::Json
     } else {
-        log.warnings
-            .push("neither an EVTX file nor JSON; not read".into());
-    }
-    log.close()
+        Kind::Skip("neither an EVTX file nor JSON; not read".into())
+    };
+    (kind, size)
+}
+
+/// Reads one whole file (an EVTX file as a single run of chunks).
+pub fn read_file(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions) -> LogFile {
+    let (kind, size) = sniff(path);
+    let unit = Unit {
+        file: index,
+        path: path.to_path_buf(),
+        part: match kind {
+            Kind::Evtx => Part::Chunks {
+                first: 0,
+                count: full_chunks(size),
+            },
+            Kind::Json => Part::Json,
+            Kind::Skip(why) => Part::Skip(why),
+        },
+        first: true,
+        size,
+    };
+    read_unit(table, &unit, opts)
 }
 
 /// EVTX layout: a 4 KiB file header, then 64 KiB chunks.
@@ -140,11 +186,7 @@ const EVTX_CHUNK: u64 = 65536;
 
 /// Says when the file ends inside a chunk (a truncated copy, a log still being written): the
 /// parser cannot read that chunk, so its records would otherwise vanish without a word.
-fn check_evtx_size(path: &Path, log: &mut LogFile) {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return;
-    };
-    let size = meta.len();
+fn check_evtx_size(size: u64, log: &mut LogFile) {
     let partial = size.saturating_sub(EVTX_HEADER) % EVTX_CHUNK;
     if size < EVTX_HEADER {
         log.warnings.push(format!(
@@ -163,6 +205,27 @@ fn check_evtx_size(path: &Path, log: &mut LogFile) {
 /// over every core, large enough that the per-unit cost does not show.
 pub const CHUNKS_PER_UNIT: u64 = 16;
 
+/// Whole 64 KiB chunks in an EVTX file of `size` bytes.
+fn full_chunks(size: u64) -> u64 {
+    size.saturating_sub(EVTX_HEADER) / EVTX_CHUNK
+}
+
+/// What a unit reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// EVTX chunks `first..first + count`.
+    Chunks {
+        /// First chunk number.
+        first: u64,
+        /// How many.
+        count: u64,
+    },
+    /// The whole JSON file.
+    Json,
+    /// Nothing: the file is not read, for this reason.
+    Skip(String),
+}
+
 /// One piece of reading work: a whole JSON file, or a run of an EVTX file's chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
@@ -170,44 +233,42 @@ pub struct Unit {
     pub file: u32,
     /// The file.
     pub path: PathBuf,
-    /// `(first chunk, count)` for EVTX; `None` reads the whole file.
-    pub chunks: Option<(u64, u64)>,
-    /// The unit that also reports file-level problems (size, format).
+    /// What to read.
+    pub part: Part,
+    /// The unit that also reports file-level problems (truncation, format).
     pub first: bool,
+    /// The file's size.
+    pub size: u64,
 }
 
 /// Splits the files into units: EVTX files into runs of [`CHUNKS_PER_UNIT`] chunks, other
-/// files whole.
+/// files whole. Each file is opened once here to judge its kind.
 pub fn plan(files: &[PathBuf]) -> Vec<Unit> {
     let mut units = Vec::new();
     for (i, path) in files.iter().enumerate() {
-        let file = i as u32;
-        let mut head = [0u8; 8];
-        let is_evtx = std::fs::File::open(path)
-            .and_then(|mut f| f.read_exact(&mut head))
-            .is_ok()
-            && head.starts_with(b"ElfFile");
-        let size = std::fs::metadata(path).map_or(0, |m| m.len());
-        let chunks = size.saturating_sub(EVTX_HEADER) / EVTX_CHUNK;
-        if !is_evtx || chunks <= CHUNKS_PER_UNIT {
-            units.push(Unit {
-                file,
-                path: path.clone(),
-                chunks: None,
-                first: true,
-            });
-            continue;
-        }
-        let mut start = 0;
-        while start < chunks {
-            let count = CHUNKS_PER_UNIT.min(chunks - start);
-            units.push(Unit {
-                file,
-                path: path.clone(),
-                chunks: Some((start, count)),
-                first: start == 0,
-            });
-            start += count;
+        let (kind, size) = sniff(path);
+        let unit = |part, first| Unit {
+            file: i as u32,
+            path: path.clone(),
+            part,
+            first,
+            size,
+        };
+        match kind {
+            Kind::Evtx => {
+                let chunks = full_chunks(size);
+                let mut first = 0;
+                loop {
+                    let count = CHUNKS_PER_UNIT.min(chunks - first);
+                    units.push(unit(Part::Chunks { first, count }, first == 0));
+                    first += count;
+                    if first >= chunks {
+                        break;
+                    }
+                }
+            }
+            Kind::Json => units.push(unit(Part::Json, true)),
+            Kind::Skip(why) => units.push(unit(Part::Skip(why), true)),
         }
     }
     units
@@ -215,27 +276,21 @@ pub fn plan(files: &[PathBuf]) -> Vec<Unit> {
 
 /// Reads one unit.
 pub fn read_unit(table: &FieldTable, unit: &Unit, opts: ReadOptions) -> LogFile {
-    match unit.chunks {
-        None => read_file(table, unit.file, &unit.path, opts),
-        Some((first, count)) => {
-            let mut log = LogFile {
-                path: unit.path.clone(),
-                ..LogFile::default()
-            };
+    let mut log = LogFile {
+        path: unit.path.clone(),
+        ..LogFile::default()
+    };
+    match &unit.part {
+        Part::Chunks { first, count } => {
             if unit.first {
-                check_evtx_size(&unit.path, &mut log);
+                check_evtx_size(unit.size, &mut log);
             }
-            read_chunks(table, unit.file, &unit.path, first, count, opts, &mut log);
-            log.close()
+            read_chunks(table, unit.file, &unit.path, *first, *count, opts, &mut log);
         }
+        Part::Json => read_json(table, unit.file, &unit.path, unit.size, &mut log),
+        Part::Skip(why) => log.warnings.push(why.clone()),
     }
-}
-
-fn read_evtx(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions, log: &mut LogFile) {
-    check_evtx_size(path, log);
-    let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    let chunks = size.saturating_sub(EVTX_HEADER) / EVTX_CHUNK;
-    read_chunks(table, index, path, 0, chunks, opts, log);
+    log.close()
 }
 
 /// Reads chunks `first..first + count` of an EVTX file. Chunks are read by position, like the
@@ -256,7 +311,7 @@ fn read_chunks(
             .validate_checksums(false)
             .recover_records(opts.carve),
     );
-    let mut file = match std::fs::File::open(path) {
+    let mut file = match firewarden_source::open_read_only(path) {
         Ok(f) => f,
         Err(e) => {
             log.warnings.push(format!("cannot read: {e}"));
@@ -314,128 +369,148 @@ fn read_chunks(
                 }
             };
             match serde_json::from_slice::<serde_json::Value>(&r.data) {
-                Ok(v) => match Event::from_json(table, index, &v) {
-                    Some(mut ev) => {
-                        if ev.record_id == 0 {
-                            ev.record_id = r.event_record_id;
-                        }
+                Ok(v) => {
+                    if let Some(ev) = push_json(table, index, &v, r.event_record_id, log) {
                         if ev.time_micros == 0 {
                             ev.time_micros = r.timestamp.as_microsecond();
                         }
-                        log.events.push(ev);
+                    } else {
+                        log.warn(format!("record {} has no fields", r.event_record_id));
                     }
-                    None => log.warn(format!("record {} has no fields", r.event_record_id)),
-                },
+                }
                 Err(e) => log.warn(format!("record {}: bad JSON: {e}", r.event_record_id)),
             }
         }
     }
 }
 
+/// Turns one JSON value into an event and keeps it, numbering it `number` when it carries no
+/// `EventRecordID`; `None` when it is not a Windows event.
+fn push_json<'a>(
+    table: &FieldTable,
+    index: u32,
+    v: &serde_json::Value,
+    number: u64,
+    log: &'a mut LogFile,
+) -> Option<&'a mut Event> {
+    let mut ev = Event::from_json(table, index, v)?;
+    if ev.record_id == 0 {
+        ev.record_id = number;
+    }
+    log.events.push(ev);
+    log.events.last_mut()
+}
+
 /// Largest single JSON document parsed whole (JSON lines have no limit but the line's).
 const MAX_DOCUMENT: u64 = 256 << 20;
-
-fn first_line_is_json(path: &Path) -> bool {
-    let Ok(f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut line = Vec::new();
-    let mut reader = BufReader::new(f).take(MAX_LINE);
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return false,
-            Ok(_) if line.trim_ascii().is_empty() => continue,
-            Ok(_) => return serde_json::from_slice::<serde_json::Value>(line.trim_ascii()).is_ok(),
-        }
-    }
-}
 
 /// Longest JSON line read; a Windows event is a few KiB, so anything this big is junk.
 const MAX_LINE: u64 = 16 << 20;
 
-fn read_json_lines(table: &FieldTable, index: u32, path: &Path, log: &mut LogFile) {
-    let file = match std::fs::File::open(path) {
+/// One line of a JSON-lines file.
+enum Line {
+    /// A line (in the buffer).
+    Text,
+    /// Longer than [`MAX_LINE`]; skipped without holding it.
+    TooLong,
+    /// End of file.
+    End,
+    /// A read error.
+    Error(std::io::Error),
+}
+
+fn next_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> Line {
+    line.clear();
+    match reader.take(MAX_LINE + 1).read_until(b'\n', line) {
+        Ok(0) => return Line::End,
+        Ok(_) => {}
+        Err(e) => return Line::Error(e),
+    }
+    if line.len() as u64 <= MAX_LINE || line.last() == Some(&b'\n') {
+        return Line::Text;
+    }
+    // Discard the rest of the line.
+    let mut sink = Vec::new();
+    loop {
+        sink.clear();
+        match reader.take(1 << 20).read_until(b'\n', &mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if sink.last() == Some(&b'\n') => break,
+            Ok(_) => {}
+        }
+    }
+    Line::TooLong
+}
+
+/// Reads JSON lines, or, when the first line is not JSON by itself, the file as one document
+/// (an array of events, or a pretty-printed object) if it is of a sane size. One open, one pass.
+fn read_json(table: &FieldTable, index: u32, path: &Path, size: u64, log: &mut LogFile) {
+    let file = match firewarden_source::open_read_only(path) {
         Ok(f) => f,
         Err(e) => {
             log.warnings.push(format!("cannot read: {e}"));
             return;
         }
     };
-    // A single JSON document (an array of events, or one pretty-printed object) rather than
-    // JSON lines: parse it whole when it is of a sane size.
-    if let Ok(meta) = file.metadata()
-        && meta.len() <= MAX_DOCUMENT
-        && !first_line_is_json(path)
-        && let Ok(bytes) = std::fs::read(path)
-        && let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes)
-    {
-        let items = match doc {
-            serde_json::Value::Array(items) => items,
-            other => vec![other],
-        };
-        for (i, item) in items.iter().enumerate() {
-            match Event::from_json(table, index, item) {
-                Some(mut ev) => {
-                    if ev.record_id == 0 {
-                        ev.record_id = i as u64 + 1;
-                    }
-                    log.events.push(ev);
-                }
-                None => log.warn(format!("item {}: not a Windows event", i + 1)),
-            }
-        }
-        return;
-    }
     let mut reader = BufReader::new(file);
     let mut line = Vec::new();
     let mut number = 0u64;
+    let mut first = true;
     loop {
-        line.clear();
-        match (&mut reader)
-            .take(MAX_LINE + 1)
-            .read_until(b'\n', &mut line)
-        {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
+        match next_line(&mut reader, &mut line) {
+            Line::End => break,
+            Line::Error(e) => {
                 log.warn(format!("read error after line {number}: {e}"));
                 break;
             }
-        }
-        number += 1;
-        if line.len() as u64 > MAX_LINE && line.last() != Some(&b'\n') {
-            log.warn(format!(
-                "line {number}: longer than {MAX_LINE} bytes; skipped"
-            ));
-            // Discard the rest of the line without holding it.
-            let mut sink = Vec::new();
-            loop {
-                sink.clear();
-                match (&mut reader).take(1 << 20).read_until(b'\n', &mut sink) {
-                    Ok(0) => break,
-                    Ok(_) if sink.last() == Some(&b'\n') => break,
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
+            Line::TooLong => {
+                number += 1;
+                log.warn(format!(
+                    "line {number}: longer than {MAX_LINE} bytes; skipped"
+                ));
+                first = false;
+                continue;
             }
-            continue;
+            Line::Text => number += 1,
         }
         let text = line.trim_ascii();
         if text.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<serde_json::Value>(text) {
-            Ok(v) => match Event::from_json(table, index, &v) {
-                Some(mut ev) => {
-                    if ev.record_id == 0 {
-                        ev.record_id = number;
-                    }
-                    log.events.push(ev);
+        let parsed = serde_json::from_slice::<serde_json::Value>(text);
+        if std::mem::take(&mut first) && parsed.is_err() && size <= MAX_DOCUMENT {
+            let mut doc = std::mem::take(&mut line);
+            if let Err(e) = reader.read_to_end(&mut doc) {
+                log.warn(format!("read error: {e}"));
+                return;
+            }
+            read_document(table, index, &doc, log);
+            return;
+        }
+        match parsed {
+            Ok(v) => {
+                if push_json(table, index, &v, number, log).is_none() {
+                    log.warn(format!("line {number}: not a Windows event"));
                 }
-                None => log.warn(format!("line {number}: not a Windows event")),
-            },
+            }
             Err(e) => log.warn(format!("line {number}: bad JSON: {e}")),
+        }
+    }
+}
+
+/// A whole JSON document: an array of events, or one event.
+fn read_document(table: &FieldTable, index: u32, doc: &[u8], log: &mut LogFile) {
+    let items = match serde_json::from_slice::<serde_json::Value>(doc) {
+        Ok(serde_json::Value::Array(items)) => items,
+        Ok(other) => vec![other],
+        Err(e) => {
+            log.warn(format!("neither JSON lines nor one JSON document: {e}"));
+            return;
+        }
+    };
+    for (i, item) in items.iter().enumerate() {
+        if push_json(table, index, item, i as u64 + 1, log).is_none() {
+            log.warn(format!("item {}: not a Windows event", i + 1));
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::HuntOutput;
 use crate::builtin;
 use crate::event::Event;
 use crate::sigma::{RuleSet, correlation};
-use firewarden_model::hunt::{Detection, HuntReport, HuntStats, RuleSummary, UnloadedRule};
+use firewarden_model::hunt::{Detection, HuntReport, HuntStats, RuleSummary};
 use firewarden_model::{
     Evidence, Finding, SCHEMA_VERSION, Severity, SourceInfo, Storyline, Timestamp, Warning,
     human_duration, printable,
@@ -218,16 +218,7 @@ pub fn build(
         rules,
         findings,
         warnings,
-        unloaded_rules: report
-            .unloaded
-            .iter()
-            .map(|u| UnloadedRule {
-                path: u.path.clone(),
-                id: u.id.clone(),
-                title: u.title.clone(),
-                reason: u.reason.clone(),
-            })
-            .collect(),
+        unloaded_rules: report.unloaded.clone(),
         stats,
     }
 }

@@ -5,7 +5,7 @@
 
 use firewarden_hunt::event::Event;
 use firewarden_hunt::fields::FieldTable;
-use firewarden_hunt::reader::{LogFile, ReadOptions, plan, read_file, read_unit};
+use firewarden_hunt::reader::{LogFile, ReadOptions, log_files, plan, read_file, read_unit};
 use firewarden_hunt::sigma::{condition, value};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -139,6 +139,33 @@ fn a_log_split_into_chunk_runs_reads_the_same_records() {
         .map(|e| e.record_id)
         .collect();
     assert_eq!(split, whole);
+}
+
+#[test]
+fn fifos_and_symlinks_are_not_followed_or_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("planted.evtx");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    // Named directly, a FIFO must not block the run: it is reported and skipped.
+    let log = read_file(&FieldTable::default(), 0, &fifo, ReadOptions::default());
+    assert_eq!(
+        log.warnings,
+        vec!["not a regular file; not read".to_owned()]
+    );
+    // Inside a directory, a symlink out of it is named and not followed.
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("out.evtx")).unwrap();
+    let (files, warnings) = log_files(&[dir.path().to_path_buf()]);
+    assert!(files.iter().all(|f| !f.ends_with("out.evtx")), "{files:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("out.evtx") && w.contains("symlink")),
+        "{warnings:?}"
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! imports as they are (`datetime`, `timestamp_desc`, `message` on every row), JSON, Markdown.
 
 use crate::table::{Paint, storyline};
-use crate::{Format, csv_field};
+use crate::{Format, csv_line};
 use firewarden_model::hunt::{Detection, HuntReport};
 use firewarden_model::{Severity, printable};
 use std::fmt::Write;
@@ -45,12 +45,7 @@ fn csv_row(d: &Detection) -> String {
         d.file.clone(),
         d.finding.clone(),
     ];
-    cells
-        .iter()
-        .map(|c| csv_field(c))
-        .collect::<Vec<_>>()
-        .join(",")
-        + "\n"
+    csv_line(&cells)
 }
 
 /// Renders a hunt report. `colour` only affects [`Format::Table`].

@@ -120,18 +120,22 @@ pub fn render(report: &TriageReport, format: Format, colour: bool) -> String {
                     e.user.clone().unwrap_or_default(),
                     e.finding.clone().unwrap_or_default(),
                 ];
-                out.push_str(
-                    &cells
-                        .iter()
-                        .map(|c| csv_field(c))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
-                out.push('\n');
+                out.push_str(&csv_line(&cells));
             }
             out
         }
     }
+}
+
+/// One CSV row, each cell escaped by [`csv_field`], with its line end.
+pub fn csv_line(cells: &[String]) -> String {
+    let mut line = cells
+        .iter()
+        .map(|c| csv_field(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
 }
 
 /// One CSV field: quoted when it holds a comma, quote or line break (RFC 4180), and prefixed
@@ -167,14 +171,7 @@ pub fn render_catalogue(checks: &[CheckDescriptor], format: Format, colour: bool
                     c.severity.as_str().to_owned(),
                     c.attack.join(" "),
                 ];
-                out.push_str(
-                    &cells
-                        .iter()
-                        .map(|c| csv_field(c))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
-                out.push('\n');
+                out.push_str(&csv_line(&cells));
             }
             out
         }

@@ -117,7 +117,10 @@ fn push_components(queue: &mut VecDeque<OsString>, path: &Path) {
     }
 }
 
-fn open_read_only(host: &Path) -> io::Result<File> {
+/// Opens a file of the machine Firewarden runs on for reading evidence: without following a
+/// final symlink, without updating its access time where the kernel allows, and without
+/// blocking on a FIFO.
+pub fn open_read_only(host: &Path) -> io::Result<File> {
     // O_NOFOLLOW: the last component was resolved by us; a swapped-in symlink must not be
     // followed. O_NONBLOCK: a FIFO planted in a log directory must not hang the run.
     let base = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;

@@ -26,7 +26,7 @@ mod meta;
 mod walk;
 
 pub use error::SourceError;
-pub use fs::FsSource;
+pub use fs::{FsSource, open_read_only};
 pub use meta::{DirEntry, FileKind, Metadata};
 pub use walk::{WalkEntry, WalkOptions, WalkResult, walk, walk_parallel};
 

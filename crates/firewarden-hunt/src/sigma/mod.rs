@@ -15,23 +15,11 @@ use rule::Gate;
 pub use rule::Rule;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use yaml_rust2::{Yaml, YamlLoader};
 
-/// A rule file (or document) that was not loaded, and exactly why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Unloaded {
-    /// The file.
-    pub path: String,
-    /// Rule id, when it could be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Rule title, when it could be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The unsupported feature or the error.
-    pub reason: String,
-}
+/// A rule file (or document) that was not loaded, and exactly why (the report's own type).
+pub use firewarden_model::hunt::UnloadedRule as Unloaded;
 
 /// What loading found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -162,42 +150,16 @@ enum Compiled {
     Correlation(correlation::Correlation),
 }
 
-/// Every `.yml`/`.yaml` file under `dir` (or `dir` itself), sorted; symlinks are not followed.
-pub fn rule_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let meta = std::fs::symlink_metadata(dir)?;
-    if meta.is_file() {
-        out.push(dir.to_path_buf());
-        return Ok(out);
-    }
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)?.flatten() {
-            let Ok(ft) = entry.file_type() else { continue };
-            let p = entry.path();
-            if ft.is_dir() {
-                stack.push(p);
-            } else if ft.is_file()
-                && p.extension().is_some_and(|e| {
-                    e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml")
-                })
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 impl RuleSet {
     /// Loads every rule file under `dirs`. Unreadable files and unsupported rules are listed
     /// in [`RuleSet::report`], never skipped silently.
     pub fn load(dirs: &[PathBuf], threads: usize) -> std::io::Result<RuleSet> {
-        let mut files = Vec::new();
+        // A rule directory that is not there is an error (a typo must not pass as a clean
+        // hunt); inside it, unreadable parts become unloaded entries.
         for d in dirs {
-            files.extend(rule_files(d)?);
+            std::fs::symlink_metadata(d)?;
         }
+        let (files, walk_problems) = crate::reader::files_with_extensions(dirs, &["yml", "yaml"]);
         let texts = map_in_parallel(files, threads, |p| {
             let text = std::fs::read(&p)
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -205,6 +167,14 @@ impl RuleSet {
             (p.display().to_string(), text)
         });
         let mut report = LoadReport::default();
+        report
+            .unloaded
+            .extend(walk_problems.into_iter().map(|reason| Unloaded {
+                path: String::new(),
+                id: None,
+                title: None,
+                reason,
+            }));
         let mut sources = Vec::new();
         for (path, text) in texts {
             match text {
