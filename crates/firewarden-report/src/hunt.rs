@@ -150,48 +150,24 @@ fn table(r: &HuntReport, colour: bool) -> String {
     out
 }
 
+/// The storyline with control characters escaped (its text comes from the logs).
 fn clean_storyline(s: &firewarden_model::Storyline) -> firewarden_model::Storyline {
     let mut s = s.clone();
-    let c = |t: &mut String| *t = printable(t, 400);
-    c(&mut s.verdict);
-    if let Some(e) = &mut s.entry_point {
-        c(e);
-    }
-    s.attacker_ips.iter_mut().for_each(c);
-    s.accounts.iter_mut().for_each(c);
-    s.persistence.iter_mut().for_each(c);
+    crate::sanitize::clean_storyline(&mut s);
     s
 }
 
 fn cell(s: &str) -> String {
-    printable(s, 200).replace('|', "\\|")
+    crate::markdown::cell(&printable(s, 200))
 }
 
 fn markdown(r: &HuntReport) -> String {
     let mut out = String::new();
-    let s = &r.storyline;
     let _ = writeln!(out, "# Firewarden hunt — {}\n", cell(&r.source.location));
-    let _ = writeln!(out, "**Verdict:** {}\n", cell(&s.verdict));
-    if let Some(e) = &s.entry_point {
-        let _ = writeln!(out, "**Entry point:** {}\n", cell(e));
-    }
-    if !s.attacker_ips.is_empty() {
-        let _ = writeln!(
-            out,
-            "**Attacker sources:** {}\n",
-            cell(&s.attacker_ips.join(", "))
-        );
-    }
-    if !s.persistence.is_empty() {
-        let _ = writeln!(
-            out,
-            "**Persistence:** {}\n",
-            cell(&s.persistence.join("; "))
-        );
-    }
+    crate::markdown::storyline(&mut out, &clean_storyline(&r.storyline));
     let _ = writeln!(
         out,
-        "## Rules that fired\n\n| Level | Count | Files | Rule |\n|---|---|---|---|"
+        "\n## Rules that fired\n\n| Level | Count | Files | Rule |\n|---|---|---|---|"
     );
     for rule in &r.rules {
         let _ = writeln!(

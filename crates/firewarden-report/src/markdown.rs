@@ -3,29 +3,12 @@
 use firewarden_model::{CheckDescriptor, Severity, TriageReport};
 use std::fmt::Write;
 
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-pub(crate) fn report(r: &TriageReport) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Firewarden triage — {} `{}`{}\n",
-        r.source.kind,
-        r.source.location,
-        r.source
-            .hostname
-            .as_deref()
-            .map(|h| format!(" ({h})"))
-            .unwrap_or_default()
-    );
-    let _ = writeln!(
-        out,
-        "{} · started {} · finished {}\n",
-        r.tool, r.started, r.finished
-    );
-    let s = &r.storyline;
+/// The storyline section shared by every report that has one.
+pub(crate) fn storyline(out: &mut String, s: &firewarden_model::Storyline) {
     let _ = writeln!(out, "## Storyline\n\n**Verdict:** {}\n", s.verdict);
     if let Some(e) = &s.entry_point {
         let _ = writeln!(out, "- **Entry point:** {e}");
@@ -46,6 +29,27 @@ pub(crate) fn report(r: &TriageReport) -> String {
             s.dwell_time.as_deref().unwrap_or("-")
         );
     }
+}
+
+pub(crate) fn report(r: &TriageReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Firewarden triage — {} `{}`{}\n",
+        r.source.kind,
+        r.source.location,
+        r.source
+            .hostname
+            .as_deref()
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "{} · started {} · finished {}\n",
+        r.tool, r.started, r.finished
+    );
+    storyline(&mut out, &r.storyline);
     if !r.timeline.is_empty() {
         let _ = writeln!(
             out,

@@ -29,19 +29,23 @@ fn clean_all(v: &mut [String]) {
     v.iter_mut().for_each(clean);
 }
 
-/// A copy of the report with control characters escaped in every string.
-pub(crate) fn for_humans(report: &TriageReport) -> TriageReport {
-    let mut r = report.clone();
-    clean(&mut r.tool);
-    clean(&mut r.source.location);
-    clean_opt(&mut r.source.hostname);
-    let s = &mut r.storyline;
+/// Escapes control characters in every string of a storyline.
+pub(crate) fn clean_storyline(s: &mut firewarden_model::Storyline) {
     clean(&mut s.verdict);
     clean_opt(&mut s.entry_point);
     clean_opt(&mut s.dwell_time);
     clean_all(&mut s.attacker_ips);
     clean_all(&mut s.accounts);
     clean_all(&mut s.persistence);
+}
+
+/// A copy of the report with control characters escaped in every string.
+pub(crate) fn for_humans(report: &TriageReport) -> TriageReport {
+    let mut r = report.clone();
+    clean(&mut r.tool);
+    clean(&mut r.source.location);
+    clean_opt(&mut r.source.hostname);
+    clean_storyline(&mut r.storyline);
     for e in &mut r.timeline {
         clean(&mut e.summary);
         clean(&mut e.source);
