@@ -1,17 +1,23 @@
 //! The `firewarden` binary: parses arguments, calls the libraries, maps results to exit codes
 //! (0 clean, 1 findings, 2 error). One file per subcommand.
 
+mod cmd_actions;
 mod cmd_baseline;
 mod cmd_checks;
 mod cmd_collect;
+mod cmd_contain;
 mod cmd_custody;
+mod cmd_eradicate;
+mod cmd_harden;
 mod cmd_hunt;
 mod cmd_keygen;
+mod cmd_recover;
 mod cmd_scan;
 mod cmd_triage;
 mod cmd_verify;
 mod output;
 mod progress;
+mod respond;
 
 use clap::{Parser, Subcommand};
 
@@ -21,7 +27,7 @@ use std::process::ExitCode;
 
 /// Incident response for broken-into servers.
 #[derive(Parser)]
-#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden collect -o web01.fwb         # signed evidence bundle (+ web01.fwb.custody)\n  firewarden verify web01.fwb --key responder.pub\n  firewarden triage --bundle web01.fwb    # triage the collected evidence\n  firewarden scan /var/www --rules ./yara # webshells, malware, tampering, dumps\n  firewarden baseline create /var/www -o www.baseline --copy\n  firewarden hunt ./winlogs --sigma ./sigma/rules/windows   # Windows event logs\n  firewarden checks                       # the check catalogue\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
+#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden collect -o web01.fwb         # signed evidence bundle (+ web01.fwb.custody)\n  firewarden verify web01.fwb --key responder.pub\n  firewarden triage --bundle web01.fwb    # triage the collected evidence\n  firewarden scan /var/www --rules ./yara # webshells, malware, tampering, dumps\n  firewarden baseline create /var/www -o www.baseline --copy\n  firewarden hunt ./winlogs --sigma ./sigma/rules/windows   # Windows event logs\n  firewarden checks                       # the check catalogue\n  firewarden contain network --ttl 15m    # isolate, keep this SSH session\n  firewarden eradicate --from triage.json --list\n  firewarden harden check\n  firewarden actions && firewarden undo --all\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,6 +53,18 @@ enum Command {
     Baseline(cmd_baseline::Args),
     /// Hunt through Windows event logs with Sigma rules and built-in checks.
     Hunt(cmd_hunt::Args),
+    /// Isolate the host, freeze a process, lock an account or quarantine a file (reversible).
+    Contain(cmd_contain::Args),
+    /// Remove the footholds named by triage findings, then re-run the checks.
+    Eradicate(cmd_eradicate::Args),
+    /// Restore tampered web files, lift containment, verify what is left.
+    Recover(cmd_recover::Args),
+    /// Score the host's hardening and fix items (reversible).
+    Harden(cmd_harden::Args),
+    /// List the actions taken on this host; verify or export the journal.
+    Actions(cmd_actions::Args),
+    /// Undo actions, one by one or all.
+    Undo(cmd_actions::UndoArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +79,12 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd_scan::run(args),
         Command::Baseline(args) => cmd_baseline::run(args),
         Command::Hunt(args) => cmd_hunt::run(args),
+        Command::Contain(args) => cmd_contain::run(args),
+        Command::Eradicate(args) => cmd_eradicate::run(args),
+        Command::Recover(args) => cmd_recover::run(args),
+        Command::Harden(args) => cmd_harden::run(args),
+        Command::Actions(args) => cmd_actions::run(args),
+        Command::Undo(args) => cmd_actions::run_undo(args),
     };
     match result {
         Ok(code) => code,

@@ -8,13 +8,13 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug, Clone)]
 pub struct OutputArgs {
     /// Output format: table, json, jsonl, csv, markdown.
-    #[arg(long, short = 'f', default_value = "table")]
+    #[arg(global = true, long, short = 'f', default_value = "table")]
     pub format: firewarden_report::Format,
     /// Write to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(global = true, long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Colour: auto (terminal only, honours NO_COLOR), always, never.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    #[arg(global = true, long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub color: String,
 }
 

@@ -18,6 +18,7 @@
 
 mod time;
 
+pub mod action;
 pub mod hunt;
 pub use time::{Civil, Timestamp, human_duration};
 

@@ -17,11 +17,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod actions;
 mod hunt;
 mod markdown;
 mod sanitize;
 mod table;
 
+pub use actions::{render_actions, render_harden};
 pub use hunt::{has_detections, render_hunt};
 
 use firewarden_model::{CheckDescriptor, TriageReport};

@@ -45,6 +45,20 @@ impl FsSource {
         })
     }
 
+    /// The directory this source is confined to (`/` for the live host).
+    pub fn root_dir(&self) -> &Path {
+        &self.root
+    }
+
+    /// Maps a path inside the source to the host path that holds it, confined to the root:
+    /// symlinks on the way are followed inside the root (an absolute target restarts at the
+    /// root, `..` never climbs above it); the last component is followed only when
+    /// `follow_last` is true. Response actions use this to change exactly the file a finding
+    /// names, never one outside the acted-on root.
+    pub fn host_path(&self, path: &Path, follow_last: bool) -> Result<PathBuf, SourceError> {
+        self.resolve(path, follow_last)
+    }
+
     /// Maps a path inside the source to the host path that holds it, without following the
     /// last component when `follow_last` is false.
     fn resolve(&self, path: &Path, follow_last: bool) -> Result<PathBuf, SourceError> {
@@ -67,7 +81,7 @@ impl FsSource {
             if is_last && !follow_last {
                 break;
             }
-            let host = self.host_path(&stack);
+            let host = self.joined(&stack);
             let meta = match std::fs::symlink_metadata(&host) {
                 Ok(m) => m,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -96,10 +110,10 @@ impl FsSource {
                 }
             }
         }
-        Ok(self.host_path(&stack))
+        Ok(self.joined(&stack))
     }
 
-    fn host_path(&self, stack: &[OsString]) -> PathBuf {
+    fn joined(&self, stack: &[OsString]) -> PathBuf {
         let mut p = self.root.clone();
         p.extend(stack);
         p

@@ -1,0 +1,203 @@
+//! `firewarden actions` and `firewarden undo`: the journal of changes, and putting them back.
+
+use crate::output::OutputArgs;
+use anyhow::{Context, Result, bail};
+use firewarden_model::action::ActionSummary;
+use firewarden_respond::state::read_journal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// List what was done to the host, verify or export the journal, or take a kept file out of
+/// the vault.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  firewarden actions\n  firewarden actions --format json -o actions.json\n  firewarden actions --verify                       # check the hash chain\n  firewarden actions --export case-42.journal       # the journal for the case record\n  firewarden actions --show A3                      # steps of one action\n  firewarden actions --extract 9f86d0… -o sample.bin  # a quarantined file or captured executable\n\nExit codes: 0 ok, 1 the journal's chain is broken, 2 error."
+)]
+pub struct Args {
+    /// State directory.
+    #[arg(
+        long,
+        env = "FIREWARDEN_STATE_DIR",
+        default_value = "/var/lib/firewarden",
+        value_name = "DIR"
+    )]
+    state_dir: PathBuf,
+    /// Check the journal's hash chain and say so.
+    #[arg(long)]
+    verify: bool,
+    /// Copy the journal (verified) to FILE, with its head hash in FILE.sha256.
+    #[arg(long, value_name = "FILE")]
+    export: Option<PathBuf>,
+    /// Show the steps of one action.
+    #[arg(long, value_name = "ID")]
+    show: Option<String>,
+    /// Write the vault content with this SHA-256 to -o (a quarantined file, a backup, a
+    /// captured executable).
+    #[arg(long, value_name = "SHA256")]
+    extract: Option<String>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let journal_path = args.state_dir.join("journal.jsonl");
+    let journal = read_journal(&journal_path)?;
+    if let Some(sha) = &args.extract {
+        let Some(dest) = &args.out.output else {
+            bail!("--extract needs -o FILE");
+        };
+        let state = firewarden_respond::StateDir::open(&args.state_dir)?;
+        let bytes = state.vault_get(sha)?;
+        crate::cmd_triage::refuse_inside(&args.state_dir, dest)?;
+        std::fs::write(dest, bytes).with_context(|| format!("cannot write {}", dest.display()))?;
+        eprintln!("wrote {} (SHA-256 {sha} verified)", dest.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.verify || args.export.is_some() {
+        if journal.problems.is_empty() {
+            eprintln!(
+                "OK journal {}: {} entries, chain intact, head {}",
+                journal_path.display(),
+                journal.entries.len(),
+                journal.head
+            );
+        } else {
+            for p in &journal.problems {
+                eprintln!("BROKEN {}: {p}", journal_path.display());
+            }
+        }
+        if let Some(dest) = &args.export {
+            std::fs::copy(&journal_path, dest)
+                .with_context(|| format!("cannot copy the journal to {}", dest.display()))?;
+            let mut sum = dest.as_os_str().to_os_string();
+            sum.push(".sha256");
+            std::fs::write(
+                &sum,
+                format!(
+                    "{}  {}\nhead {}\n",
+                    firewarden_respond::state::sha256_hex(&std::fs::read(dest)?),
+                    dest.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    journal.head
+                ),
+            )?;
+            eprintln!("exported to {} (+ .sha256)", dest.display());
+        }
+        return Ok(if journal.problems.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let list = summaries(&args.state_dir)?;
+    if let Some(id) = &args.show {
+        let a = list
+            .iter()
+            .find(|a| a.action.id.eq_ignore_ascii_case(id))
+            .with_context(|| format!("no action {id}"))?;
+        if args.out.format == firewarden_report::Format::Table {
+            let mut text = format!(
+                "{} {} — {} (risk {}, {} by {})\n",
+                a.action.id,
+                a.status.as_str(),
+                a.action.title,
+                a.action.risk.as_str(),
+                a.utc,
+                a.operator
+            );
+            for s in &a.action.steps {
+                text.push_str(&firewarden_respond::render::step(s, &|_| None));
+            }
+            for n in &a.action.notes {
+                text.push_str(&format!("  note: {n}\n"));
+            }
+            args.out.write(&text)?;
+        } else {
+            args.out.write(&(serde_json::to_string_pretty(a)? + "\n"))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in &journal.problems {
+        eprintln!("firewarden: warning: journal chain broken: {p}");
+    }
+    args.out.write(&firewarden_report::render_actions(
+        &list,
+        args.out.format,
+        args.out.colour(),
+    ))?;
+    Ok(if journal.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Action summaries with the live status (expired TTL), read without taking the lock when the
+/// state directory is not writable.
+fn summaries(state_dir: &std::path::Path) -> Result<Vec<ActionSummary>> {
+    let r = firewarden_respond::Responder {
+        state: firewarden_respond::StateDir::open(state_dir)?,
+        target: firewarden_respond::Target::live(),
+        actor: firewarden_respond::Actor {
+            operator: String::new(),
+            host: String::new(),
+            tool: String::new(),
+        },
+    };
+    Ok(r.actions()?)
+}
+
+/// Undo actions: one, several, or every one still in force (newest first).
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  firewarden undo A3\n  firewarden undo --all\n  firewarden undo A2 --force      # overwrite changes made after A2\n\nExit codes: 0 undone, 2 error or refused (nothing of that action changed)."
+)]
+pub struct UndoArgs {
+    /// Action ids (from `firewarden actions`).
+    ids: Vec<String>,
+    /// Undo every action still in force, newest first.
+    #[arg(long, conflicts_with = "ids")]
+    all: bool,
+    /// Put the prior state back even where the file changed after the action.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    act: crate::respond::ActArgs,
+}
+
+pub fn run_undo(args: UndoArgs) -> Result<ExitCode> {
+    if !args.all && args.ids.is_empty() {
+        bail!("name the actions to undo, or --all");
+    }
+    let r = args.act.responder()?;
+    let done = if args.all {
+        if args.act.dry_run {
+            for a in r.actions()?.iter().rev().filter(|a| a.status.in_force()) {
+                println!("would undo {}: {}", a.action.id, a.action.title);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        r.undo_all(args.force)?
+    } else {
+        let mut done = Vec::new();
+        for id in &args.ids {
+            if args.act.dry_run {
+                println!("would undo {id}");
+                continue;
+            }
+            done.push(r.undo(id, args.force)?);
+        }
+        done
+    };
+    for u in &done {
+        println!("undone {}: {}", u.id, u.title);
+        for l in &u.left {
+            println!("  {l}");
+        }
+    }
+    if done.is_empty() && !args.act.dry_run {
+        println!("nothing to undo");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,156 @@
+//! `firewarden recover`: restore tampered web files from a baseline, lift containment, and
+//! re-run triage to show what is left.
+
+use crate::output::OutputArgs;
+use crate::respond::{ActArgs, Outcome, confirm_and_apply, say, write_outcomes};
+use anyhow::{Context, Result, anyhow};
+use firewarden_model::Severity;
+use firewarden_respond::recover;
+use firewarden_triage::TriageOptions;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Bring the host back: restore web files, lift containment, verify.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  firewarden recover web shop.baseline --dry-run     # what would be put back\n  firewarden recover web shop.baseline --quarantine-added --yes\n  firewarden recover lift                            # undo network and process containment\n  firewarden recover verify                          # triage again: what is left?\n\nExit codes: verify: 0 nothing left at or above --min-severity, 1 findings; others: 0 done; 2 error."
+)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand)]
+enum What {
+    /// Restore a site's changed and removed files from a baseline taken with `--copy`.
+    Web {
+        /// Baseline file (`firewarden baseline create DIR -o FILE --copy`).
+        baseline: PathBuf,
+        /// The site directory inside the target (default: the one the baseline was taken of).
+        #[arg(long, value_name = "DIR")]
+        site: Option<String>,
+        /// Also move files added since the baseline into the quarantine.
+        #[arg(long)]
+        quarantine_added: bool,
+        #[command(flatten)]
+        act: ActArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Undo the containment still in force (network isolation, frozen processes).
+    Lift {
+        #[command(flatten)]
+        act: ActArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Re-run triage and show what is left.
+    Verify {
+        /// A root directory instead of the live host.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Lowest severity that counts as "left".
+        #[arg(long, default_value = "medium")]
+        min_severity: Severity,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    match args.what {
+        What::Web {
+            baseline,
+            site,
+            quarantine_added,
+            act,
+            out,
+        } => {
+            let base = firewarden_scan::baseline::load(&baseline).map_err(|e| anyhow!(e))?;
+            let site = site.unwrap_or_else(|| base.root.clone());
+            let r = act.responder()?;
+            let (plan, _) = recover::web(&r.target, &base, &site, quarantine_added)?;
+            if plan.is_empty() {
+                say(
+                    &out,
+                    &format!("{site} matches the baseline: nothing to restore\n"),
+                );
+                for n in &plan.action.notes {
+                    say(&out, &format!("  note: {n}\n"));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut outcomes = Vec::new();
+            if let Some(action) = confirm_and_apply(&r, plan, &act, &out)? {
+                outcomes.push(Outcome {
+                    action,
+                    gone: None,
+                    recheck: None,
+                });
+            }
+            write_outcomes(&out, &outcomes)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        What::Lift { act, out } => {
+            let r = act.responder()?;
+            let mut lifted = 0;
+            for a in r.actions()?.iter().rev() {
+                let containment = matches!(
+                    a.action.kind.as_str(),
+                    "contain.network" | "contain.process"
+                );
+                if !containment
+                    || !(a.status.in_force()
+                        || a.status == firewarden_model::action::ActionStatus::Expired)
+                {
+                    continue;
+                }
+                if act.dry_run {
+                    say(
+                        &out,
+                        &format!("would undo {}: {}\n", a.action.id, a.action.title),
+                    );
+                    continue;
+                }
+                let u = r.undo(&a.action.id, false)?;
+                say(&out, &format!("undone {}: {}\n", u.id, u.title));
+                for l in u.left {
+                    say(&out, &format!("  {l}\n"));
+                }
+                lifted += 1;
+            }
+            if lifted == 0 && !act.dry_run {
+                say(&out, "no containment in force\n");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        What::Verify {
+            root,
+            min_severity,
+            out,
+        } => {
+            let src: Box<dyn firewarden_source::Source> = match &root {
+                Some(r) => Box::new(
+                    firewarden_source::FsSource::root(r)
+                        .with_context(|| format!("cannot open {}", r.display()))?,
+                ),
+                None => Box::new(firewarden_source::FsSource::live()),
+            };
+            let opts = TriageOptions {
+                min_severity,
+                ..TriageOptions::default()
+            };
+            let report = firewarden_triage::run(src.as_ref(), &opts, &|_| {});
+            out.write(&firewarden_report::render(
+                &report,
+                out.format,
+                out.colour(),
+            ))?;
+            Ok(if report.findings.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}

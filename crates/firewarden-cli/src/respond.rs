@@ -1,0 +1,172 @@
+//! What every command that changes a host shares: where the journal lives, which system is
+//! acted on, and the plan → confirm → apply flow.
+
+use crate::output::OutputArgs;
+use anyhow::{Context, Result, bail};
+use firewarden_model::action::{Action, Risk};
+use firewarden_report::Format;
+use firewarden_respond::{Actor, Plan, Responder, StateDir, Target};
+use serde::Serialize;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Options of every command that changes a host.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ActArgs {
+    /// State directory: the hash-chained action journal and the encrypted vault of backups
+    /// and quarantined files.
+    #[arg(
+        global = true,
+        long,
+        env = "FIREWARDEN_STATE_DIR",
+        default_value = "/var/lib/firewarden",
+        value_name = "DIR"
+    )]
+    pub state_dir: PathBuf,
+    /// Act on a root directory (a mounted disk, a throwaway root) instead of the live host.
+    #[arg(global = true, long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Who is acting, for the journal (default: the sudo user or login name).
+    #[arg(global = true, long, env = "FIREWARDEN_OPERATOR")]
+    pub operator: Option<String>,
+    /// Print the plan and change nothing.
+    #[arg(global = true, long)]
+    pub dry_run: bool,
+    /// Apply without asking (high-risk actions otherwise ask for the host name).
+    #[arg(global = true, long, short = 'y')]
+    pub yes: bool,
+}
+
+impl ActArgs {
+    /// The acted-on system.
+    pub fn target(&self) -> Result<Target> {
+        match &self.root {
+            Some(r) => Target::root(r).with_context(|| format!("cannot open root {}", r.display())),
+            None => Ok(Target::live()),
+        }
+    }
+
+    /// Opens the state directory and builds the responder.
+    pub fn responder(&self) -> Result<Responder> {
+        let target = self.target()?;
+        let state = StateDir::open(&self.state_dir)
+            .with_context(|| format!("state directory {}", self.state_dir.display()))?;
+        let operator = self
+            .operator
+            .clone()
+            .or_else(|| std::env::var("SUDO_USER").ok())
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(Responder {
+            state,
+            actor: Actor {
+                operator,
+                host: target.hostname(),
+                tool: format!("firewarden {}", env!("CARGO_PKG_VERSION")),
+            },
+            target,
+        })
+    }
+}
+
+/// What one applied action led to, for the machine-readable output.
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    /// The applied action (with its id).
+    pub action: Action,
+    /// For eradication: whether the re-run check no longer reports the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gone: Option<bool>,
+    /// What the re-run check said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recheck: Option<String>,
+}
+
+/// Where plans and progress lines go: standard output for people, standard error when the
+/// output is for a machine.
+pub fn say(out: &OutputArgs, text: &str) {
+    if out.format == Format::Table && out.output.is_none() {
+        print!("{text}");
+        let _ = std::io::stdout().flush();
+    } else {
+        eprint!("{text}");
+    }
+}
+
+/// Shows the plan, asks for confirmation, applies. `Ok(None)` for a dry run.
+pub fn confirm_and_apply(
+    r: &Responder,
+    plan: Plan,
+    args: &ActArgs,
+    out: &OutputArgs,
+) -> Result<Option<Action>> {
+    say(out, &format!("\nPlan: {}", plan.render()));
+    if args.dry_run {
+        say(out, "(dry run: nothing changed)\n");
+        return Ok(None);
+    }
+    if !args.yes {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            bail!("this changes the host: confirm with --yes (or look first with --dry-run)");
+        }
+        let host = r.target.hostname();
+        let prompt = if plan.action.risk == Risk::High {
+            format!("High risk. Type the host name ({host}) to apply: ")
+        } else {
+            "Apply? [y/N] ".to_string()
+        };
+        eprint!("{prompt}");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        stdin.lock().read_line(&mut answer)?;
+        let answer = answer.trim();
+        let ok = if plan.action.risk == Risk::High {
+            answer == host
+        } else {
+            matches!(answer, "y" | "Y" | "yes")
+        };
+        if !ok {
+            bail!("not confirmed; nothing changed");
+        }
+    }
+    let action = r.apply(plan)?;
+    say(
+        out,
+        &format!(
+            "applied {}: {} (undo: firewarden undo {})\n",
+            action.id, action.title, action.id
+        ),
+    );
+    Ok(Some(action))
+}
+
+/// Writes the outcomes: a closing line for people, JSON for machines.
+pub fn write_outcomes(out: &OutputArgs, outcomes: &[Outcome]) -> Result<()> {
+    match out.format {
+        Format::Json => out.write(&(serde_json::to_string_pretty(outcomes)? + "\n")),
+        Format::Jsonl => out.write(
+            &outcomes
+                .iter()
+                .map(|o| serde_json::to_string(o).map(|s| s + "\n"))
+                .collect::<Result<String, _>>()?,
+        ),
+        _ if out.output.is_some() => out.write(
+            &outcomes
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} {}{}\n",
+                        o.action.id,
+                        o.action.title,
+                        o.recheck
+                            .as_deref()
+                            .map(|r| format!(" — {r}"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<String>(),
+        ),
+        _ => Ok(()),
+    }
+}

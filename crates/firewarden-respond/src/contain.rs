@@ -1,0 +1,396 @@
+//! Containment plans: cut the network but keep the responder's session, freeze a process after
+//! keeping its evidence, lock an account, quarantine a file.
+
+use crate::engine::Plan;
+use crate::nft::{self, Net};
+use crate::target::Target;
+use crate::{Error, Result, process};
+use firewarden_model::Timestamp;
+use firewarden_model::action::{Risk, Step};
+use std::io::Read;
+
+/// Options of `contain network`.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkOptions {
+    /// Addresses that stay reachable (the responder's SSH address is added when found).
+    pub allow: Vec<Net>,
+    /// When given, allowed addresses reach only these local ports (and get their replies).
+    pub ports: Vec<u16>,
+    /// Dead-man switch in seconds; `None`: none (the table stays until undone).
+    pub ttl_secs: Option<u64>,
+    /// Do not look for the responder's SSH address (console access).
+    pub no_responder: bool,
+}
+
+/// Plans network isolation. Refuses when nobody would be left able to reach the host unless
+/// the responder says they are on the console.
+pub fn network(target: &Target, opts: &NetworkOptions) -> Result<Plan> {
+    if !target.is_live() {
+        return Err(Error::Refused(
+            "network containment acts on the running system; drop --root".into(),
+        ));
+    }
+    let mut allow = opts.allow.clone();
+    let mut found = Vec::new();
+    if !opts.no_responder {
+        for n in nft::responder_addresses() {
+            if !allow.contains(&n) {
+                found.push(n);
+                allow.push(n);
+            }
+        }
+    }
+    if allow.is_empty() && !opts.no_responder {
+        return Err(Error::Refused(
+            "no responder address: this is not an SSH session and no --allow was given. Give --allow ADDR, or --no-responder if you are on the console".into(),
+        ));
+    }
+    let script = nft::isolation_script(&allow, &opts.ports, opts.ttl_secs);
+    let mut plan = Plan::new(
+        "contain.network",
+        format!(
+            "Isolate the host: only loopback and {} stay reachable",
+            if allow.is_empty() {
+                "nobody".to_string()
+            } else {
+                allow
+                    .iter()
+                    .map(Net::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ),
+        Risk::High,
+        target,
+    );
+    plan.push(Step::NftTable {
+        family: nft::FAMILY.into(),
+        name: nft::TABLE.into(),
+        script,
+    });
+    if !found.is_empty() {
+        plan.note(format!(
+            "responder address from this SSH session: {}",
+            found
+                .iter()
+                .map(Net::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    match opts.ttl_secs {
+        Some(s) => {
+            plan.action.expires = Some(Timestamp(Timestamp::now().0 + s as i64));
+            plan.note(format!(
+                "check you still reach the host, then run `firewarden contain confirm` within {}; otherwise the kernel lifts the isolation by itself",
+                firewarden_model::human_duration(s as i64)
+            ));
+        }
+        None => plan.note("no dead-man switch (--ttl 0): the isolation stays until undone"),
+    }
+    Ok(plan)
+}
+
+/// Largest executable or open file kept before freezing a process.
+const CAPTURE_FILE_LIMIT: u64 = 256 << 20;
+/// Most bytes of open files kept per process.
+const CAPTURE_TOTAL_LIMIT: u64 = 512 << 20;
+
+fn read_limited(path: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+    let f = std::fs::File::open(path)?;
+    let mut out = Vec::new();
+    f.take(limit).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// Plans freezing a process (and, with `tree`, its descendants): its executable, memory map,
+/// open files, command line, environment and status are kept in the vault first.
+pub fn process(target: &Target, pid: u32, tree: bool) -> Result<Plan> {
+    if !target.is_live() {
+        return Err(Error::Refused(
+            "process containment acts on the running system; drop --root".into(),
+        ));
+    }
+    let lineage = process::own_lineage();
+    let mut pids = vec![pid];
+    if tree {
+        let mut i = 0;
+        while i < pids.len() {
+            pids.extend(children(pids[i]));
+            i += 1;
+        }
+    }
+    let mut plan = Plan::new(
+        "contain.process",
+        format!(
+            "Freeze process {pid}{}",
+            if tree { " and its descendants" } else { "" }
+        ),
+        Risk::Medium,
+        target,
+    );
+    let mut kept = 0u64;
+    for p in pids {
+        if p <= 1 || lineage.contains(&p) {
+            return Err(Error::Refused(format!(
+                "process {p} is init or this responder's own session; refusing to freeze it"
+            )));
+        }
+        let pref = process::process_ref(p)?;
+        if std::fs::read_link(format!("/proc/{p}/exe")).is_err()
+            && std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.is_empty())
+        {
+            return Err(Error::Refused(format!("process {p} is a kernel thread")));
+        }
+        let base = format!("/proc/{p}");
+        match read_limited(&format!("{base}/exe"), CAPTURE_FILE_LIMIT) {
+            Ok(b) => plan.capture(&format!("{base}/exe"), b),
+            Err(e) => plan.note(format!("{base}/exe not kept: {e}")),
+        }
+        for part in ["maps", "cmdline", "environ", "status", "stat", "cgroup"] {
+            if let Ok(b) = std::fs::read(format!("{base}/{part}")) {
+                plan.capture(&format!("{base}/{part}"), b);
+            }
+        }
+        let mut fds = String::new();
+        if let Ok(dir) = std::fs::read_dir(format!("{base}/fd")) {
+            let mut entries: Vec<_> = dir.flatten().collect();
+            entries.sort_by_key(|e| e.file_name().to_string_lossy().parse::<u64>().unwrap_or(0));
+            for e in entries {
+                let fd = e.file_name().to_string_lossy().into_owned();
+                let link = std::fs::read_link(e.path())
+                    .map(|l| l.to_string_lossy().into_owned())
+                    .unwrap_or_else(|_| "?".into());
+                fds.push_str(&format!("{fd} -> {link}\n"));
+                // Regular files (deleted ones too) are kept through the fd itself.
+                let is_file = std::fs::metadata(e.path()).is_ok_and(|m| m.is_file());
+                if is_file && kept < CAPTURE_TOTAL_LIMIT {
+                    if let Ok(b) = read_limited(
+                        &e.path().to_string_lossy(),
+                        CAPTURE_FILE_LIMIT.min(CAPTURE_TOTAL_LIMIT - kept),
+                    ) {
+                        kept += b.len() as u64;
+                        plan.capture(&format!("{base}/fd/{fd} ({link})"), b);
+                    }
+                }
+            }
+        }
+        plan.capture(&format!("{base}/fd (list)"), fds.into_bytes());
+        plan.push(Step::Freeze { process: pref });
+    }
+    plan.note("a frozen process keeps its memory, sockets and files; undo thaws it (SIGCONT)");
+    Ok(plan)
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in dir.flatten() {
+            if let Ok(text) = std::fs::read_to_string(t.path().join("children")) {
+                out.extend(
+                    text.split_whitespace()
+                        .filter_map(|c| c.parse::<u32>().ok()),
+                );
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// An account as read from `/etc/passwd`.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Name.
+    pub name: String,
+    /// Uid.
+    pub uid: u32,
+    /// Home directory.
+    pub home: String,
+}
+
+/// Finds an account in the target's `/etc/passwd`.
+pub fn find_account(target: &Target, user: &str) -> Result<Account> {
+    let passwd = target
+        .text("/etc/passwd")
+        .ok_or_else(|| Error::Refused("no /etc/passwd in the target".into()))?;
+    passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() >= 7 && f[0] == user).then(|| Account {
+                name: f[0].to_string(),
+                uid: f[2].parse().unwrap_or(u32::MAX),
+                home: f[5].to_string(),
+            })
+        })
+        .ok_or_else(|| Error::Refused(format!("no account `{user}` in /etc/passwd")))
+}
+
+/// The uid the responder logged in as (`/proc/self/loginuid`), when known.
+pub fn responder_uid() -> Option<u32> {
+    std::fs::read_to_string("/proc/self/loginuid")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|u| *u != u32::MAX)
+}
+
+/// The shadow file with `user`'s password locked (`!` prefix) and the account expired (so
+/// key logins fail too); `None` when already so.
+pub fn lock_in_shadow(shadow: &str, user: &str) -> Option<String> {
+    let mut changed = false;
+    let out: Vec<String> = shadow
+        .split_inclusive('\n')
+        .map(|line| {
+            let (body, nl) = match line.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (line, ""),
+            };
+            let mut f: Vec<String> = body.split(':').map(str::to_string).collect();
+            if f.first().map(String::as_str) != Some(user) || f.len() < 2 {
+                return line.to_string();
+            }
+            if !f[1].starts_with('!') {
+                f[1] = format!("!{}", f[1]);
+                changed = true;
+            }
+            while f.len() < 9 {
+                f.push(String::new());
+            }
+            if f[7] != "1" {
+                f[7] = "1".into();
+                changed = true;
+            }
+            format!("{}{nl}", f.join(":"))
+        })
+        .collect();
+    changed.then(|| out.concat())
+}
+
+/// Where sshd looks for `account`'s keys: the defaults plus `AuthorizedKeysFile` settings.
+fn key_files(target: &Target, account: &Account) -> Vec<String> {
+    let mut patterns = vec![
+        ".ssh/authorized_keys".to_string(),
+        ".ssh/authorized_keys2".to_string(),
+    ];
+    if let Some(cfg) = target.text("/etc/ssh/sshd_config") {
+        for line in cfg.lines() {
+            let mut w = line.split_whitespace();
+            if w.next()
+                .is_some_and(|k| k.eq_ignore_ascii_case("AuthorizedKeysFile"))
+            {
+                patterns.extend(w.map(str::to_string));
+            }
+        }
+    }
+    let mut out: Vec<String> = patterns
+        .iter()
+        .filter(|p| *p != "none")
+        .map(|p| {
+            let p = p
+                .replace("%h", &account.home)
+                .replace("%u", &account.name)
+                .replace("%%", "%");
+            if p.starts_with('/') {
+                p
+            } else {
+                format!("{}/{p}", account.home.trim_end_matches('/'))
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Plans locking an account: password locked and account expired in `/etc/shadow`, its
+/// authorized_keys files quarantined, its processes ended (live host only).
+pub fn account(target: &Target, user: &str, force: bool) -> Result<Plan> {
+    let acct = find_account(target, user)?;
+    if target.is_live() && responder_uid() == Some(acct.uid) && !force {
+        return Err(Error::Refused(format!(
+            "`{user}` (uid {}) is the account you logged in as; locking it would lock you out (--force if you mean it)",
+            acct.uid
+        )));
+    }
+    let mut plan = Plan::new(
+        "contain.account",
+        format!("Lock account `{user}`"),
+        Risk::High,
+        target,
+    );
+    if let Some(shadow) = target.text("/etc/shadow") {
+        if let Some(new) = lock_in_shadow(&shadow, user) {
+            plan.edit(target, "/etc/shadow", new.into_bytes())?;
+        }
+    } else {
+        plan.note("no /etc/shadow: the password could not be locked");
+    }
+    for f in key_files(target, &acct) {
+        if target.exists(&f) {
+            match plan.quarantine(target, &f) {
+                Ok(_) => {}
+                Err(e) => plan.note(format!("{f}: {e}")),
+            }
+        }
+    }
+    if target.is_live() {
+        if acct.uid == 0 {
+            plan.note(format!(
+                "`{user}` has uid 0: its sessions cannot be told apart from root's; end them by pid with `contain process`"
+            ));
+        } else {
+            let lineage = process::own_lineage();
+            for pid in process::owned_by(acct.uid) {
+                if lineage.contains(&pid) {
+                    continue;
+                }
+                if let Ok(p) = process::process_ref(pid) {
+                    plan.push(Step::Kill { process: p });
+                }
+            }
+            plan.note("ended sessions cannot be brought back by undo; the password and keys are restored exactly");
+        }
+    } else {
+        plan.note("not the running system: no sessions to end");
+    }
+    if plan.is_empty() {
+        return Err(Error::Refused(format!("`{user}` is locked already")));
+    }
+    Ok(plan)
+}
+
+/// Plans quarantining a file: moved into the encrypted vault with its hash, owner, mode and
+/// times; undo puts it back byte for byte.
+pub fn file(target: &Target, path: &str) -> Result<Plan> {
+    let mut plan = Plan::new(
+        "contain.file",
+        format!("Quarantine {}", firewarden_model::printable(path, 200)),
+        Risk::Medium,
+        target,
+    );
+    plan.quarantine(target, path)?;
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shadow_lock_prefixes_and_expires_only_that_user() {
+        let shadow = "root:$6$a$b:19000:0:99999:7:::\neve:$6$x$y:19000:0:99999:7:::\n";
+        let new = lock_in_shadow(shadow, "eve").unwrap();
+        assert_eq!(
+            new,
+            "root:$6$a$b:19000:0:99999:7:::\neve:!$6$x$y:19000:0:99999:7::1:\n"
+        );
+        assert!(lock_in_shadow(&new, "eve").is_none());
+        assert!(lock_in_shadow(shadow, "mallory").is_none());
+        // A short line (corrupt or hand-written) is completed, not mangled.
+        assert_eq!(lock_in_shadow("eve:x", "eve").unwrap(), "eve:!x::::::1:");
+    }
+}

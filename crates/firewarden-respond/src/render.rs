@@ -1,0 +1,110 @@
+//! How steps read in a plan and in `firewarden actions`: file edits as unified diffs, the rest
+//! as one line each. Attacker-controlled text (paths, command lines, file content) is made
+//! printable first.
+
+use firewarden_model::action::{FileState, Step};
+use firewarden_model::printable;
+
+fn meta(s: &FileState) -> String {
+    format!(
+        "{} bytes, sha256 {}…, owner {}:{}, mode {:04o}",
+        s.size,
+        &s.sha256[..s.sha256.len().min(16)],
+        s.uid,
+        s.gid,
+        s.mode
+    )
+}
+
+fn clean_lines(text: &str) -> String {
+    text.lines()
+        .map(|l| printable(l, 400))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One step, indented by two spaces, ending in a newline. `content` gives the bytes behind a
+/// hash when they are at hand (for diffs).
+pub fn step(s: &Step, content: &dyn Fn(&str) -> Option<Vec<u8>>) -> String {
+    match s {
+        Step::File {
+            path,
+            before,
+            after,
+        } => {
+            let p = printable(path, 300);
+            match (before, after) {
+                (Some(b), Some(a)) => {
+                    let diff = match (content(&b.sha256), content(&a.sha256)) {
+                        (Some(old), Some(new)) => {
+                            let old = String::from_utf8_lossy(&old);
+                            let new = String::from_utf8_lossy(&new);
+                            let d = similar::TextDiff::from_lines(old.as_ref(), new.as_ref())
+                                .unified_diff()
+                                .context_radius(1)
+                                .header(&p, &p)
+                                .to_string();
+                            format!("{}\n", clean_lines(&d))
+                                .lines()
+                                .map(|l| format!("    {l}\n"))
+                                .collect::<String>()
+                        }
+                        _ => String::new(),
+                    };
+                    format!("  ~ edit {p} (backup kept: {})\n{diff}", meta(b))
+                }
+                (Some(b), None) => format!("  - quarantine {p} ({})\n", meta(b)),
+                (None, Some(a)) => {
+                    let body = content(&a.sha256)
+                        .map(|c| {
+                            clean_lines(&String::from_utf8_lossy(&c))
+                                .lines()
+                                .map(|l| format!("    +{l}\n"))
+                                .collect::<String>()
+                        })
+                        .unwrap_or_default();
+                    format!("  + create {p} (mode {:04o})\n{body}", a.mode)
+                }
+                (None, None) => String::new(),
+            }
+        }
+        Step::Chmod {
+            path,
+            before,
+            after,
+        } => format!(
+            "  ~ chmod {} {before:04o} -> {after:04o}\n",
+            printable(path, 300)
+        ),
+        Step::Unlink { path, target } => format!(
+            "  - remove link {} -> {}\n",
+            printable(path, 300),
+            printable(target, 300)
+        ),
+        Step::Freeze { process } => format!(
+            "  ! freeze (SIGSTOP) pid {} {}\n",
+            process.pid, process.cmdline
+        ),
+        Step::Kill { process } => format!(
+            "  ! end (SIGKILL, cannot be undone) pid {} {}\n",
+            process.pid, process.cmdline
+        ),
+        Step::NftTable {
+            family,
+            name,
+            script,
+        } => {
+            let body: String = script.lines().map(|l| format!("    {l}\n")).collect();
+            format!("  + nftables table {family} {name} (no other table is touched):\n{body}")
+        }
+        Step::Sysctl { key, before, after } => {
+            format!("  ~ sysctl {key} {before} -> {after} (running kernel)\n")
+        }
+        Step::StopUnit { unit, .. } => format!("  ! stop systemd unit {}\n", printable(unit, 200)),
+        Step::Capture { what, sha256, size } => format!(
+            "  = keep evidence {} ({size} bytes, sha256 {}…)\n",
+            printable(what, 300),
+            &sha256[..sha256.len().min(16)]
+        ),
+    }
+}

@@ -1,0 +1,166 @@
+//! The system acted on: the live host (`/`) or a root directory (a throwaway root in tests, a
+//! mounted disk being cleaned offline). Every path is resolved inside the root, so a symlink
+//! planted by the attacker never sends a change outside it.
+
+use crate::{Error, Result};
+use firewarden_model::action::FileState;
+use firewarden_source::{FsSource, Source, open_read_only};
+use sha2::Digest;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Largest file whose content an edit reads into memory (configuration files, crontabs).
+pub const EDIT_LIMIT: u64 = 16 << 20;
+
+/// The acted-on system.
+#[derive(Debug, Clone)]
+pub struct Target {
+    src: FsSource,
+}
+
+impl Target {
+    /// The live host.
+    pub fn live() -> Target {
+        Target {
+            src: FsSource::live(),
+        }
+    }
+
+    /// A root directory (`/` gives the live host).
+    pub fn root(dir: &Path) -> Result<Target> {
+        let src = FsSource::root(dir).map_err(|e| Error::io(dir, e))?;
+        Ok(Target { src })
+    }
+
+    /// True for the running system (processes, firewall and kernel settings can be acted on).
+    pub fn is_live(&self) -> bool {
+        self.src.is_live()
+    }
+
+    /// The root directory.
+    pub fn root_dir(&self) -> &Path {
+        self.src.root_dir()
+    }
+
+    /// The read-only view used to re-run checks.
+    pub fn source(&self) -> &FsSource {
+        &self.src
+    }
+
+    /// Host path of `path` inside the root; the last component is not followed.
+    pub fn host_path(&self, path: &str) -> Result<PathBuf> {
+        self.src
+            .host_path(Path::new(path), false)
+            .map_err(|e| Error::Io(e.to_string()))
+    }
+
+    /// Host name: `/proc/sys/kernel/hostname` on the live host, `/etc/hostname` otherwise.
+    pub fn hostname(&self) -> String {
+        let from = |p: &str| {
+            firewarden_source::read_text(&self.src, Path::new(p), 256)
+                .ok()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+        };
+        let name = if self.is_live() {
+            from("/proc/sys/kernel/hostname").or_else(|| from("/etc/hostname"))
+        } else {
+            from("/etc/hostname")
+        };
+        name.unwrap_or_else(|| "unknown-host".to_string())
+    }
+
+    /// Reads a regular file (not following a final symlink), with its state. Refuses files
+    /// larger than `limit`.
+    pub fn read_file(&self, path: &str, limit: u64) -> Result<(FileState, Vec<u8>)> {
+        let host = self.host_path(path)?;
+        let file = open_read_only(&host).map_err(|e| Error::io(&host, e))?;
+        let meta = file.metadata().map_err(|e| Error::io(&host, e))?;
+        if !meta.is_file() {
+            return Err(Error::Refused(format!("{path} is not a regular file")));
+        }
+        if meta.len() > limit {
+            return Err(Error::Refused(format!(
+                "{path} is {} bytes, more than the {limit} an edit reads",
+                meta.len()
+            )));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        (&file)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(&host, e))?;
+        let mut state = file_state(&meta);
+        state.size = bytes.len() as u64;
+        state.sha256 = crate::state::sha256_hex(&bytes);
+        Ok((state, bytes))
+    }
+
+    /// The state of a regular file, hashed as a stream (any size); `None` when nothing is
+    /// there.
+    pub fn state_of(&self, path: &str) -> Result<Option<FileState>> {
+        if !self.exists(path) {
+            return Ok(None);
+        }
+        let (mut file, meta) = self.open_file(path)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut size = 0u64;
+        loop {
+            let n = file
+                .read(&mut buf)
+                .map_err(|e| Error::Io(format!("{path}: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            hasher.update(&buf[..n]);
+        }
+        let mut state = file_state(&meta);
+        state.sha256 = firewarden_evidence::encoding::hex(&hasher.finalize());
+        state.size = size;
+        Ok(Some(state))
+    }
+
+    /// Opens a regular file for streaming into the vault (quarantine of files of any size).
+    pub fn open_file(&self, path: &str) -> Result<(File, std::fs::Metadata)> {
+        let host = self.host_path(path)?;
+        let file = open_read_only(&host).map_err(|e| Error::io(&host, e))?;
+        let meta = file.metadata().map_err(|e| Error::io(&host, e))?;
+        if !meta.is_file() {
+            return Err(Error::Refused(format!("{path} is not a regular file")));
+        }
+        Ok((file, meta))
+    }
+
+    /// Whether `path` exists inside the root (not following a final symlink).
+    pub fn exists(&self, path: &str) -> bool {
+        self.src.symlink_metadata(Path::new(path)).is_ok()
+    }
+
+    /// Reads a small text file inside the root, or `None`.
+    pub fn text(&self, path: &str) -> Option<String> {
+        firewarden_source::read_text(&self.src, Path::new(path), EDIT_LIMIT).ok()
+    }
+}
+
+/// The metadata part of a [`FileState`] (hash and size are filled by the caller).
+pub fn file_state(meta: &std::fs::Metadata) -> FileState {
+    FileState {
+        sha256: String::new(),
+        size: meta.len(),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mode: meta.mode() & 0o7777,
+        atime_ns: meta
+            .atime()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(meta.atime_nsec()),
+        mtime_ns: meta
+            .mtime()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(meta.mtime_nsec()),
+    }
+}
