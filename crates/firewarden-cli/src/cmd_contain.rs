@@ -128,7 +128,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut outcomes = Vec::new();
     if let Some(action) = confirm_and_apply(&r, plan, &args.act, &args.out)? {
         outcomes.push(Outcome {
-            action,
+            finding: None,
+            action: Some(action),
             gone: None,
             recheck: None,
         });

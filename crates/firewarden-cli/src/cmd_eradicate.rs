@@ -89,8 +89,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let plan = match eradicate::plan(&r.target, f) {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("firewarden: {}: {e}", f.id);
-                errors += 1;
+                // Two findings can name one foothold (a unit and its link, one file matched by
+                // two rules): when an earlier action removed it, the re-run check says so.
+                let (gone, detail) = eradicate::recheck(&r.target, f);
+                if gone && !args.act.dry_run {
+                    say(
+                        &args.out,
+                        &format!("\n{}: already gone ({e})\n  {detail}\n", f.id),
+                    );
+                    outcomes.push(Outcome {
+                        finding: Some(f.id.clone()),
+                        action: None,
+                        gone: Some(true),
+                        recheck: Some(detail),
+                    });
+                } else {
+                    eprintln!("firewarden: {}: {e}", f.id);
+                    errors += 1;
+                }
                 continue;
             }
         };
@@ -107,7 +123,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         r.record_verified(&action.id, gone, &detail)?;
         say(&args.out, &format!("  {detail}\n"));
         outcomes.push(Outcome {
-            action,
+            finding: Some(f.id.clone()),
+            action: Some(action),
             gone: Some(gone),
             recheck: Some(detail),
         });

@@ -69,7 +69,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 let plan = harden::plan(&r.target, id)?;
                 if let Some(action) = confirm_and_apply(&r, plan, &act, &out)? {
                     outcomes.push(Outcome {
-                        action,
+                        finding: None,
+                        action: Some(action),
                         gone: None,
                         recheck: None,
                     });

@@ -83,7 +83,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let mut outcomes = Vec::new();
             if let Some(action) = confirm_and_apply(&r, plan, &act, &out)? {
                 outcomes.push(Outcome {
-                    action,
+                    finding: None,
+                    action: Some(action),
                     gone: None,
                     recheck: None,
                 });

@@ -72,8 +72,11 @@ impl ActArgs {
 /// What one applied action led to, for the machine-readable output.
 #[derive(Debug, Serialize)]
 pub struct Outcome {
-    /// The applied action (with its id).
-    pub action: Action,
+    /// The finding it answers, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+    /// The applied action (with its id); `None` when an earlier action already removed it.
+    pub action: Option<Action>,
     /// For eradication: whether the re-run check no longer reports the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gone: Option<bool>,
@@ -157,8 +160,10 @@ pub fn write_outcomes(out: &OutputArgs, outcomes: &[Outcome]) -> Result<()> {
                 .map(|o| {
                     format!(
                         "{} {}{}\n",
-                        o.action.id,
-                        o.action.title,
+                        o.action.as_ref().map_or("-", |a| a.id.as_str()),
+                        o.action
+                            .as_ref()
+                            .map_or(o.finding.as_deref().unwrap_or(""), |a| a.title.as_str()),
                         o.recheck
                             .as_deref()
                             .map(|r| format!(" — {r}"))

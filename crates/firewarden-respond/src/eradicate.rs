@@ -185,8 +185,25 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
     Ok(plan)
 }
 
-/// Stop (live), disable (remove the `wants`/`requires` links) and quarantine a unit file.
+/// Stop (live), disable (remove the `wants`/`requires` links) and quarantine a unit file. A
+/// finding on one of the unit's links is followed to the unit itself (inside the root).
 fn systemd_unit(target: &Target, path: &str, plan: &mut Plan) -> Result<()> {
+    let mut path = path.to_string();
+    for _ in 0..8 {
+        let Ok(link) = std::fs::read_link(target.host_path(&path)?) else {
+            break;
+        };
+        let link = link.to_string_lossy().into_owned();
+        path = if link.starts_with('/') {
+            link
+        } else {
+            format!("{}/{link}", path.rsplit_once('/').map_or("", |(d, _)| d))
+        };
+    }
+    let path = path.as_str();
+    if !target.exists(path) {
+        return Err(Error::Drift(format!("{path} is gone already")));
+    }
     let unit = path.rsplit('/').next().unwrap_or_default().to_string();
     if target.is_live() && step::systemd_running() {
         plan.push(Step::StopUnit {

@@ -628,7 +628,8 @@ fn fix_nopasswd(target: &Target, plan: &mut Plan) -> Result<()> {
 
 // ---- kernel -----------------------------------------------------------------------------
 
-const SYSCTL_FILE: &str = "/etc/sysctl.d/90-firewarden-hardening.conf";
+/// Our drop-in: sorts after Debian's `99-sysctl.conf`, so a value there does not win.
+const SYSCTL_FILE: &str = "/etc/sysctl.d/99-zz-firewarden-hardening.conf";
 
 /// A kernel setting: the running value on the live host, else the configured one.
 fn sysctl_value(target: &Target, key: &str) -> Option<(i64, String)> {
@@ -637,8 +638,9 @@ fn sysctl_value(target: &Target, key: &str) -> Option<(i64, String)> {
             .and_then(|v| v.parse().ok())
             .map(|v| (v, "running kernel".to_string()));
     }
-    let mut files = vec!["/etc/sysctl.conf".to_string()];
-    files.extend(glob_in(target, "/etc/sysctl.d/*.conf"));
+    // The order `sysctl --system` reads them: drop-ins by name, /etc/sysctl.conf last.
+    let mut files = glob_in(target, "/etc/sysctl.d/*.conf");
+    files.push("/etc/sysctl.conf".to_string());
     let mut found = None;
     for f in files {
         let Some(text) = target.text(&f) else {
@@ -667,21 +669,59 @@ fn sysctl_at_least(target: &Target, key: &str, want: i64) -> (Status, String) {
     }
 }
 
+fn sets_key(line: &str, key: &str) -> bool {
+    line.split_once('=').is_some_and(|(k, _)| {
+        k.trim().replace('/', ".") == key && !k.trim_start().starts_with(['#', ';'])
+    })
+}
+
+/// Writes the setting where it will win at boot: over the key's line in /etc/sysctl.conf
+/// (read last), else in our drop-in, else appended to /etc/sysctl.conf; and on the live host
+/// into the running kernel too.
 fn sysctl_fix(target: &Target, plan: &mut Plan, key: &str, want: i64) -> Result<()> {
     let line = format!("{key} = {want}\n");
-    if target.exists(SYSCTL_FILE) {
+    let conf = target.text("/etc/sysctl.conf");
+    if let Some(text) = conf
+        .as_deref()
+        .filter(|t| t.lines().any(|l| sets_key(l, key)))
+    {
+        let new: String = text
+            .split_inclusive('\n')
+            .map(|l| {
+                if sets_key(l, key) {
+                    line.clone()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        plan.edit(target, "/etc/sysctl.conf", new.into_bytes())?;
+    } else if target.exists(SYSCTL_FILE) {
         let text = target.text(SYSCTL_FILE).unwrap_or_default();
         let kept: String = text
             .split_inclusive('\n')
-            .filter(|l| l.split_once('=').is_none_or(|(k, _)| k.trim() != key))
+            .filter(|l| !sets_key(l, key))
             .collect();
         plan.edit(target, SYSCTL_FILE, format!("{kept}{line}").into_bytes())?;
-    } else {
+    } else if target.exists("/etc/sysctl.d") {
         plan.create(
             SYSCTL_FILE,
             format!("# written by firewarden harden apply\n{line}").into_bytes(),
             0o644,
         );
+    } else if let Some(text) = conf {
+        let sep = if text.is_empty() || text.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        plan.edit(
+            target,
+            "/etc/sysctl.conf",
+            format!("{text}{sep}{line}").into_bytes(),
+        )?;
+    } else {
+        plan.create("/etc/sysctl.conf", line.into_bytes(), 0o644);
     }
     if target.is_live()
         && let Some(before) = step::read_sysctl(key)

