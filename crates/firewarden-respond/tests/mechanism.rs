@@ -1,0 +1,265 @@
+//! The plan → apply → journal → undo mechanism on throwaway roots, and the parsers that read
+//! attacker-controlled files, under property tests.
+
+use firewarden_model::action::{JournalEvent, Risk, Step};
+use firewarden_respond::state::read_journal;
+use firewarden_respond::{Actor, Error, Plan, Responder, StateDir, Target, contain, harden};
+use proptest::prelude::*;
+use std::path::Path;
+
+fn responder(root: &Path, state: &Path) -> Responder {
+    let target = Target::root(root).unwrap();
+    Responder {
+        state: StateDir::open(state).unwrap(),
+        actor: Actor {
+            operator: "tester".into(),
+            host: target.hostname(),
+            tool: "test".into(),
+        },
+        target,
+    }
+}
+
+fn write(root: &Path, path: &str, content: &[u8]) {
+    let full = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    std::fs::write(full, content).unwrap();
+}
+
+#[test]
+fn a_failing_step_reverses_the_done_ones_and_is_journaled() {
+    let root = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    write(root.path(), "/etc/a", b"one\n");
+    write(root.path(), "/etc/b", b"two\n");
+    let r = responder(root.path(), state.path());
+    let mut plan = Plan::new("test", "two edits", Risk::Low, &r.target);
+    plan.edit(&r.target, "/etc/a", b"ONE\n".to_vec()).unwrap();
+    plan.edit(&r.target, "/etc/b", b"TWO\n".to_vec()).unwrap();
+    // Someone changes b between plan and apply: the second step must refuse, the first undo.
+    write(root.path(), "/etc/b", b"changed\n");
+    let err = r.apply(plan).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Failed {
+                rolled_back: true,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(root.path().join("etc/a")).unwrap(), b"one\n");
+    assert_eq!(
+        std::fs::read(root.path().join("etc/b")).unwrap(),
+        b"changed\n"
+    );
+    let j = r.state.journal().unwrap();
+    assert!(j.problems.is_empty());
+    assert!(matches!(j.entries[0].event, JournalEvent::Begin { .. }));
+    assert!(matches!(
+        j.entries[1].event,
+        JournalEvent::Failed {
+            rolled_back: true,
+            ..
+        }
+    ));
+    assert!(
+        r.undo("A1", false).is_err(),
+        "a failed action has nothing to undo"
+    );
+}
+
+#[test]
+fn the_journal_holds_the_before_state_before_anything_changes() {
+    let root = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    write(root.path(), "/etc/crontab", b"* * * * * root /tmp/x\n");
+    let r = responder(root.path(), state.path());
+    let mut plan = Plan::new("test", "edit", Risk::Low, &r.target);
+    plan.edit(&r.target, "/etc/crontab", Vec::new()).unwrap();
+    let a = r.apply(plan).unwrap();
+    let j = read_journal(&state.path().join("journal.jsonl")).unwrap();
+    let JournalEvent::Begin { action } = &j.entries[0].event else {
+        panic!("first line is not the action")
+    };
+    let Step::File {
+        before: Some(b), ..
+    } = &action.steps[0]
+    else {
+        panic!("no before-state")
+    };
+    // The backup is in the vault, encrypted, and comes back verified.
+    assert_eq!(r.extract(&b.sha256).unwrap(), b"* * * * * root /tmp/x\n");
+    assert_eq!(j.entries[0].prev, firewarden_respond::state::CHAIN_START);
+    assert_eq!(
+        j.entries[1].prev,
+        firewarden_respond::state::sha256_hex(
+            std::fs::read_to_string(state.path().join("journal.jsonl"))
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap()
+                .as_bytes()
+        )
+    );
+    assert_eq!(a.id, "A1");
+}
+
+#[test]
+fn one_state_directory_is_changed_by_one_firewarden_at_a_time() {
+    let state = tempfile::tempdir().unwrap();
+    let _first = StateDir::open(state.path()).unwrap();
+    let second = StateDir::open(state.path()).unwrap_err();
+    assert!(
+        second.to_string().contains("another firewarden"),
+        "{second}"
+    );
+}
+
+#[test]
+fn symlinks_never_lead_a_change_out_of_the_root() {
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "/secret", b"keep me\n");
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("var/www")).unwrap();
+    // An attacker's link to a file outside the root: quarantining it must not touch that file.
+    std::os::unix::fs::symlink(
+        outside.path().join("secret"),
+        root.path().join("var/www/x.php"),
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let r = responder(root.path(), state.path());
+    assert!(contain::file(&r.target, "/var/www/x.php").is_err());
+    // A directory link is followed inside the root only: /etc -> / resolves to the root.
+    std::os::unix::fs::symlink("/", root.path().join("etc")).unwrap();
+    assert!(contain::file(&r.target, "/etc/secret").is_err());
+    assert_eq!(
+        std::fs::read(outside.path().join("secret")).unwrap(),
+        b"keep me\n"
+    );
+}
+
+#[test]
+fn sysctl_fix_goes_where_it_wins_at_boot() {
+    let root = tempfile::tempdir().unwrap();
+    write(
+        root.path(),
+        "/etc/sysctl.conf",
+        b"# defaults\nkernel.kptr_restrict = 0\nvm.swappiness=10\n",
+    );
+    std::fs::create_dir_all(root.path().join("etc/sysctl.d")).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let r = responder(root.path(), state.path());
+    // The key is set in sysctl.conf (read last): that line is changed in place.
+    let plan = harden::plan(&r.target, "kernel.kptr_restrict").unwrap();
+    r.apply(plan).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("etc/sysctl.conf")).unwrap(),
+        "# defaults\nkernel.kptr_restrict = 1\nvm.swappiness=10\n"
+    );
+    // A key set nowhere goes into our drop-in.
+    let plan = harden::plan(&r.target, "kernel.dmesg_restrict").unwrap();
+    r.apply(plan).unwrap();
+    let dropin = std::fs::read_to_string(
+        root.path()
+            .join("etc/sysctl.d/99-zz-firewarden-hardening.conf"),
+    )
+    .unwrap();
+    assert!(dropin.contains("kernel.dmesg_restrict = 1"));
+    let score = harden::check(&r.target);
+    for id in ["kernel.kptr_restrict", "kernel.dmesg_restrict"] {
+        let item = score.items.iter().find(|i| i.id == id).unwrap();
+        assert_eq!(
+            item.status,
+            firewarden_model::action::HardenStatus::Pass,
+            "{id}"
+        );
+    }
+    r.undo_all(false).unwrap();
+    assert!(
+        !root
+            .path()
+            .join("etc/sysctl.d/99-zz-firewarden-hardening.conf")
+            .exists()
+    );
+}
+
+#[test]
+fn password_logins_stay_on_when_sshd_is_configured_by_an_include_first() {
+    let root = tempfile::tempdir().unwrap();
+    write(
+        root.path(),
+        "/etc/ssh/sshd_config",
+        b"Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication no\n",
+    );
+    write(
+        root.path(),
+        "/etc/ssh/sshd_config.d/50-cloud-init.conf",
+        b"PasswordAuthentication yes\n",
+    );
+    let target = Target::root(root.path()).unwrap();
+    let score = harden::check(&target);
+    let item = score
+        .items
+        .iter()
+        .find(|i| i.id == "ssh.password_auth")
+        .unwrap();
+    // sshd takes the first value it reads: the include's `yes` wins over the later `no`.
+    assert_eq!(
+        item.status,
+        firewarden_model::action::HardenStatus::Fail,
+        "{}",
+        item.detail
+    );
+    assert!(
+        item.detail.contains("50-cloud-init.conf"),
+        "{}",
+        item.detail
+    );
+}
+
+proptest! {
+    #[test]
+    fn shadow_locking_touches_only_that_account(lines in proptest::collection::vec("[a-z]{1,6}(:[!*$a-z0-9]{0,8}){0,9}", 0..8), user in "[a-z]{1,6}") {
+        let shadow = lines.join("\n") + "\n";
+        if let Some(new) = contain::lock_in_shadow(&shadow, &user) {
+            let old: Vec<&str> = shadow.lines().collect();
+            let got: Vec<&str> = new.lines().collect();
+            prop_assert_eq!(old.len(), got.len());
+            for (o, g) in old.iter().zip(&got) {
+                if o.split(':').next() != Some(user.as_str()) {
+                    prop_assert_eq!(o, g);
+                } else {
+                    let f: Vec<&str> = g.split(':').collect();
+                    prop_assert!(f[1].starts_with('!'));
+                    prop_assert_eq!(f[7], "1");
+                }
+            }
+            // Locking twice changes nothing more.
+            prop_assert!(contain::lock_in_shadow(&new, &user).is_none());
+        }
+    }
+
+    #[test]
+    fn hostile_config_files_never_panic_the_harden_check(sshd in proptest::collection::vec(any::<u8>(), 0..400), sudo in proptest::collection::vec(any::<u8>(), 0..200), tcp in "[ 0-9A-F:]{0,200}") {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "/etc/ssh/sshd_config", &sshd);
+        write(root.path(), "/etc/sudoers", &sudo);
+        write(root.path(), "/etc/sysctl.conf", &sshd);
+        write(root.path(), "/proc/net/tcp", format!("header\n{tcp}\n").as_bytes());
+        let target = Target::root(root.path()).unwrap();
+        let score = harden::check(&target);
+        prop_assert_eq!(score.items.len(), harden::ITEMS.len());
+    }
+
+    #[test]
+    fn a_corrupt_journal_is_reported_never_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        std::fs::write(&path, &bytes).unwrap();
+        let j = read_journal(&path).unwrap();
+        prop_assert!(bytes.iter().all(|b| b.is_ascii_whitespace()) || !j.problems.is_empty() || !j.entries.is_empty());
+    }
+}
