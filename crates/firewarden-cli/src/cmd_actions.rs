@@ -2,7 +2,6 @@
 
 use crate::output::OutputArgs;
 use anyhow::{Context, Result, bail};
-use firewarden_model::action::ActionSummary;
 use firewarden_respond::state::read_journal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +39,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    // Reading never creates or locks the state directory.
     let journal_path = args.state_dir.join("journal.jsonl");
     let journal = read_journal(&journal_path)?;
     if let Some(sha) = &args.extract {
@@ -90,7 +90,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             ExitCode::from(1)
         });
     }
-    let list = summaries(&args.state_dir)?;
+    let list = firewarden_respond::summarize(journal.entries.clone(), true);
     if let Some(id) = &args.show {
         let a = list
             .iter()
@@ -133,21 +133,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
-/// Action summaries with the live status (expired TTL), read without taking the lock when the
-/// state directory is not writable.
-fn summaries(state_dir: &std::path::Path) -> Result<Vec<ActionSummary>> {
-    let r = firewarden_respond::Responder {
-        state: firewarden_respond::StateDir::open(state_dir)?,
-        target: firewarden_respond::Target::live(),
-        actor: firewarden_respond::Actor {
-            operator: String::new(),
-            host: String::new(),
-            tool: String::new(),
-        },
-    };
-    Ok(r.actions()?)
-}
-
 /// Undo actions: one, several, or every one still in force (newest first).
 #[derive(clap::Args)]
 #[command(
@@ -164,6 +149,8 @@ pub struct UndoArgs {
     force: bool,
     #[command(flatten)]
     act: crate::respond::ActArgs,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 pub fn run_undo(args: UndoArgs) -> Result<ExitCode> {
@@ -171,10 +158,11 @@ pub fn run_undo(args: UndoArgs) -> Result<ExitCode> {
         bail!("name the actions to undo, or --all");
     }
     let r = args.act.responder()?;
+    let say = |t: String| crate::respond::say(&args.out, &t);
     let done = if args.all {
         if args.act.dry_run {
             for a in r.actions()?.iter().rev().filter(|a| a.status.in_force()) {
-                println!("would undo {}: {}", a.action.id, a.action.title);
+                say(format!("would undo {}: {}\n", a.action.id, a.action.title));
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -183,7 +171,7 @@ pub fn run_undo(args: UndoArgs) -> Result<ExitCode> {
         let mut done = Vec::new();
         for id in &args.ids {
             if args.act.dry_run {
-                println!("would undo {id}");
+                say(format!("would undo {id}\n"));
                 continue;
             }
             done.push(r.undo(id, args.force)?);
@@ -191,13 +179,25 @@ pub fn run_undo(args: UndoArgs) -> Result<ExitCode> {
         done
     };
     for u in &done {
-        println!("undone {}: {}", u.id, u.title);
+        say(format!("undone {}: {}\n", u.id, u.title));
         for l in &u.left {
-            println!("  {l}");
+            say(format!("  {l}\n"));
         }
     }
     if done.is_empty() && !args.act.dry_run {
-        println!("nothing to undo");
+        say("nothing to undo\n".into());
+    }
+    match args.out.format {
+        firewarden_report::Format::Json => args
+            .out
+            .write(&(serde_json::to_string_pretty(&done)? + "\n"))?,
+        firewarden_report::Format::Jsonl => args.out.write(
+            &done
+                .iter()
+                .map(|u| serde_json::to_string(u).map(|s| s + "\n"))
+                .collect::<Result<String, _>>()?,
+        )?,
+        _ => {}
     }
     Ok(ExitCode::SUCCESS)
 }

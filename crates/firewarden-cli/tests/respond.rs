@@ -809,3 +809,227 @@ fn a_frozen_process_keeps_its_evidence_and_thaws_on_undo() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Runs firewarden on a pseudo-terminal (util-linux `script`), typing `answer` at its prompt.
+fn on_terminal(args: &[&str], answer: &str) -> Option<Output> {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("SKIPPED: util-linux `script` is needed to give firewarden a terminal");
+        return None;
+    }
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_firewarden"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let mut child = Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    Some(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn high_risk_actions_ask_for_the_host_name_at_the_terminal() {
+    let root = planted_root();
+    let r = root.path().to_str().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let shadow = std::fs::read(root.path().join("etc/shadow")).unwrap();
+    let args = [
+        "contain",
+        "account",
+        "alice",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+    ];
+    // "y" is not the host name: nothing changes.
+    let Some(out) = on_terminal(&args, "y\n") else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("Type the host name (web01)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read(root.path().join("etc/shadow")).unwrap(),
+        shadow
+    );
+    let out = on_terminal(&args, "web01\n").unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_ne!(
+        std::fs::read(root.path().join("etc/shadow")).unwrap(),
+        shadow
+    );
+    // A medium-risk action takes a plain yes.
+    let out = on_terminal(
+        &[
+            "contain",
+            "file",
+            "/var/www/html/up.php",
+            "--root",
+            r,
+            "--state-dir",
+            sd,
+        ],
+        "y\n",
+    )
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!root.path().join("var/www/html/up.php").exists());
+}
+
+/// Locks an account of the running system inside a private mount namespace whose /etc and
+/// /home are throwaway copies; the account's session is a process of a uid nobody else uses.
+#[test]
+fn live_account_lock_ends_its_sessions_and_undo_restores_password_and_keys() {
+    let root_user = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if !root_user
+        || !Path::new("/usr/bin/unshare").exists()
+        || !Path::new("/usr/bin/setpriv").exists()
+    {
+        let msg = "live account test needs root, unshare and setpriv (util-linux)";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    }
+    const UID: u32 = 3_987_123;
+    let fake = tempfile::tempdir().unwrap();
+    let etc = fake.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    // Keep the real /etc's files (resolv.conf, nsswitch …) but our own accounts.
+    for e in std::fs::read_dir("/etc").unwrap().flatten() {
+        if e.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            let _ = std::fs::copy(e.path(), etc.join(e.file_name()));
+        }
+    }
+    std::fs::write(
+        etc.join("passwd"),
+        format!("root:x:0:0:root:/root:/bin/bash\nfwtest:x:{UID}:{UID}::/home/fwtest:/bin/sh\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        etc.join("shadow"),
+        "root:*:19000:0:99999:7:::\nfwtest:$6$s$h:19000:0:99999:7:::\n",
+    )
+    .unwrap();
+    let home = fake.path().join("home");
+    write(
+        fake.path(),
+        "/home/fwtest/.ssh/authorized_keys",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey fwtest@x\n",
+        0o600,
+    );
+    let before_etc = std::fs::read(etc.join("shadow")).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let script = format!(
+        r#"set -e
+mount --bind '{etc}' /etc
+mount --bind '{home}' /home
+setpriv --reuid={UID} --regid={UID} --clear-groups sleep 300 &
+session=$!
+sleep 0.3
+'{fw}' contain account fwtest --state-dir '{sd}' --yes >'{sd}/out' 2>&1
+if kill -0 $session 2>/dev/null; then echo SESSION-ALIVE; kill $session; fi
+'{fw}' undo A1 --state-dir '{sd}' >>'{sd}/out' 2>&1
+echo DONE
+"#,
+        etc = etc.display(),
+        home = home.display(),
+        fw = env!("CARGO_BIN_EXE_firewarden"),
+        sd = state.path().display(),
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "bash", "-c", &script])
+        .env_remove("SSH_CONNECTION")
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(state.path().join("out")).unwrap_or_default();
+    let all = format!("{}{log}", text(&out));
+    assert!(all.contains("DONE"), "{all}");
+    assert!(
+        !all.contains("SESSION-ALIVE"),
+        "the account's session survived: {all}"
+    );
+    assert!(
+        log.contains("end (SIGKILL") && log.contains("sleep 300"),
+        "{log}"
+    );
+    assert!(
+        log.contains("cannot be brought back"),
+        "undo says what it could not restore: {log}"
+    );
+    // Password and keys are back exactly.
+    assert_eq!(std::fs::read(etc.join("shadow")).unwrap(), before_etc);
+    assert!(home.join("fwtest/.ssh/authorized_keys").exists());
+}
+
+#[test]
+fn tree_freezes_a_process_and_its_descendants() {
+    if !Path::new("/proc/self/stat").exists() {
+        eprintln!("SKIPPED: no /proc");
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let mut parent = Command::new("sh")
+        .args(["-c", "sleep 300 & sleep 301 & wait"])
+        .spawn()
+        .unwrap();
+    let pid = parent.id();
+    let children = || -> Vec<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|c| c.parse().ok())
+            .collect()
+    };
+    let start = std::time::Instant::now();
+    while children().len() < 2 && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let kids = children();
+    assert_eq!(kids.len(), 2);
+    let state_of = |p: u32| {
+        let s = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap();
+        s[s.rfind(')').unwrap() + 2..].chars().next().unwrap()
+    };
+    ok(fw(&[
+        "contain",
+        "process",
+        &pid.to_string(),
+        "--tree",
+        "--state-dir",
+        sd,
+        "--yes",
+    ]));
+    for p in std::iter::once(pid).chain(kids.iter().copied()) {
+        assert_eq!(state_of(p), 'T', "{p} not stopped");
+    }
+    ok(fw(&["undo", "--all", "--state-dir", sd]));
+    for p in std::iter::once(pid).chain(kids.iter().copied()) {
+        assert_ne!(state_of(p), 'T', "{p} not thawed");
+    }
+    for k in kids {
+        let _ = Command::new("kill").arg(k.to_string()).status();
+    }
+    parent.wait().unwrap();
+}

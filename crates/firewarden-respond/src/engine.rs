@@ -8,7 +8,7 @@ use crate::step::{self, Env};
 use crate::target::{EDIT_LIMIT, Target};
 use crate::{Error, Result, nft};
 use firewarden_model::action::{
-    Action, ActionStatus, ActionSummary, FileState, JournalEvent, Risk, Step,
+    Action, ActionStatus, ActionSummary, FileState, JournalEntry, JournalEvent, Risk, Step,
 };
 use firewarden_model::{Severity, Timestamp};
 use std::collections::BTreeMap;
@@ -198,7 +198,7 @@ pub struct Responder {
 }
 
 /// What undo did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Undone {
     /// Action id.
     pub id: String,
@@ -286,59 +286,10 @@ impl Responder {
 
     /// Every action with its status, oldest first.
     pub fn actions(&self) -> Result<Vec<ActionSummary>> {
-        let journal = self.state.journal()?;
-        let mut out: Vec<ActionSummary> = Vec::new();
-        for e in journal.entries {
-            let find =
-                |out: &mut Vec<ActionSummary>, id: &str| out.iter().position(|a| a.action.id == id);
-            match e.event {
-                JournalEvent::Begin { action } => out.push(ActionSummary {
-                    action,
-                    status: ActionStatus::Interrupted,
-                    utc: e.utc,
-                    operator: e.operator,
-                    verified: None,
-                }),
-                JournalEvent::Applied { id } => {
-                    if let Some(i) = find(&mut out, &id) {
-                        out[i].status = ActionStatus::Applied;
-                    }
-                }
-                JournalEvent::Failed { id, .. } => {
-                    if let Some(i) = find(&mut out, &id) {
-                        out[i].status = ActionStatus::Failed;
-                    }
-                }
-                JournalEvent::Confirmed { id } => {
-                    if let Some(i) = find(&mut out, &id) {
-                        out[i].status = ActionStatus::Confirmed;
-                        out[i].action.expires = None;
-                    }
-                }
-                JournalEvent::Undone { id, .. } => {
-                    if let Some(i) = find(&mut out, &id) {
-                        out[i].status = ActionStatus::Undone;
-                    }
-                }
-                JournalEvent::Verified { id, gone, .. } => {
-                    if let Some(i) = find(&mut out, &id) {
-                        out[i].verified = Some(gone);
-                    }
-                }
-            }
-        }
-        // A network containment past its TTL no longer isolates: the kernel lifted it.
-        let now = Timestamp::now();
-        for a in &mut out {
-            if a.status == ActionStatus::Applied
-                && a.action.expires.is_some_and(|t| t <= now)
-                && self.target.is_live()
-                && !nft::isolating().unwrap_or(true)
-            {
-                a.status = ActionStatus::Expired;
-            }
-        }
-        Ok(out)
+        Ok(summarize(
+            self.state.journal()?.entries,
+            self.target.is_live(),
+        ))
     }
 
     /// Undoes one action (steps in reverse). Refuses when a file changed after the action,
@@ -476,4 +427,61 @@ impl Responder {
     pub fn extract(&self, sha256: &str) -> Result<Vec<u8>> {
         self.state.vault_get(sha256)
     }
+}
+
+/// Every action in a journal with its status, oldest first. On the live host a network
+/// containment past its TTL is checked against the kernel (expired when the sets are empty).
+pub fn summarize(entries: Vec<JournalEntry>, live: bool) -> Vec<ActionSummary> {
+    let mut out: Vec<ActionSummary> = Vec::new();
+    for e in entries {
+        let find =
+            |out: &mut Vec<ActionSummary>, id: &str| out.iter().position(|a| a.action.id == id);
+        match e.event {
+            JournalEvent::Begin { action } => out.push(ActionSummary {
+                action,
+                status: ActionStatus::Interrupted,
+                utc: e.utc,
+                operator: e.operator,
+                verified: None,
+            }),
+            JournalEvent::Applied { id } => {
+                if let Some(i) = find(&mut out, &id) {
+                    out[i].status = ActionStatus::Applied;
+                }
+            }
+            JournalEvent::Failed { id, .. } => {
+                if let Some(i) = find(&mut out, &id) {
+                    out[i].status = ActionStatus::Failed;
+                }
+            }
+            JournalEvent::Confirmed { id } => {
+                if let Some(i) = find(&mut out, &id) {
+                    out[i].status = ActionStatus::Confirmed;
+                    out[i].action.expires = None;
+                }
+            }
+            JournalEvent::Undone { id, .. } => {
+                if let Some(i) = find(&mut out, &id) {
+                    out[i].status = ActionStatus::Undone;
+                }
+            }
+            JournalEvent::Verified { id, gone, .. } => {
+                if let Some(i) = find(&mut out, &id) {
+                    out[i].verified = Some(gone);
+                }
+            }
+        }
+    }
+    // A network containment past its TTL no longer isolates: the kernel lifted it.
+    let now = Timestamp::now();
+    for a in &mut out {
+        if a.status == ActionStatus::Applied
+            && a.action.expires.is_some_and(|t| t <= now)
+            && live
+            && !nft::isolating().unwrap_or(true)
+        {
+            a.status = ActionStatus::Expired;
+        }
+    }
+    out
 }
