@@ -25,7 +25,7 @@ if ! command -v lynis >/dev/null && [ "$(id -u)" -eq 0 ]; then
 fi
 echo "firewarden harden check: $(timeit "$fw" harden check) s ($("$fw" harden check --format json | grep -c '"id"') items)"
 if command -v lynis >/dev/null; then
-  echo "lynis audit system --quick: $(timeit lynis audit system --quick --no-colors --no-log) s ($(lynis --version))"
+  echo "lynis audit system --quick: $(timeit lynis audit system --quick --no-colors --no-log --report-file "$work/lynis.dat") s ($(lynis --version))"
 else
   echo "lynis: not installed, skipped"
 fi
