@@ -96,7 +96,7 @@ const CAPTURE_FILE_LIMIT: u64 = 256 << 20;
 /// Most bytes of open files kept per process.
 const CAPTURE_TOTAL_LIMIT: u64 = 512 << 20;
 
-fn read_limited(path: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+fn read_limited(path: impl AsRef<std::path::Path>, limit: u64) -> std::io::Result<Vec<u8>> {
     let f = std::fs::File::open(path)?;
     let mut out = Vec::new();
     f.take(limit).read_to_end(&mut out)?;
@@ -143,7 +143,7 @@ pub fn process(target: &Target, pid: u32, tree: bool) -> Result<Plan> {
             return Err(Error::Refused(format!("process {p} is a kernel thread")));
         }
         let base = format!("/proc/{p}");
-        match read_limited(&format!("{base}/exe"), CAPTURE_FILE_LIMIT) {
+        match read_limited(format!("{base}/exe"), CAPTURE_FILE_LIMIT) {
             Ok(b) => plan.capture(&format!("{base}/exe"), b),
             Err(e) => plan.note(format!("{base}/exe not kept: {e}")),
         }
@@ -164,14 +164,13 @@ pub fn process(target: &Target, pid: u32, tree: bool) -> Result<Plan> {
                 fds.push_str(&format!("{fd} -> {link}\n"));
                 // Regular files (deleted ones too) are kept through the fd itself.
                 let is_file = std::fs::metadata(e.path()).is_ok_and(|m| m.is_file());
-                if is_file && kept < CAPTURE_TOTAL_LIMIT {
-                    if let Ok(b) = read_limited(
-                        &e.path().to_string_lossy(),
-                        CAPTURE_FILE_LIMIT.min(CAPTURE_TOTAL_LIMIT - kept),
-                    ) {
-                        kept += b.len() as u64;
-                        plan.capture(&format!("{base}/fd/{fd} ({link})"), b);
-                    }
+                if is_file
+                    && kept < CAPTURE_TOTAL_LIMIT
+                    && let Ok(b) =
+                        read_limited(e.path(), CAPTURE_FILE_LIMIT.min(CAPTURE_TOTAL_LIMIT - kept))
+                {
+                    kept += b.len() as u64;
+                    plan.capture(&format!("{base}/fd/{fd} ({link})"), b);
                 }
             }
         }
