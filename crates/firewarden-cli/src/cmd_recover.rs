@@ -5,6 +5,7 @@ use crate::output::OutputArgs;
 use crate::respond::{ActArgs, Outcome, confirm_and_apply, say, write_outcomes};
 use anyhow::{Context, Result, anyhow};
 use firewarden_model::Severity;
+use firewarden_model::action::ActionStatus;
 use firewarden_respond::recover;
 use firewarden_triage::TriageOptions;
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 /// Bring the host back: restore web files, lift containment, verify.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  firewarden recover web shop.baseline --dry-run     # what would be put back\n  firewarden recover web shop.baseline --quarantine-added --yes\n  firewarden recover lift                            # undo network and process containment\n  firewarden recover verify                          # triage again: what is left?\n\nExit codes: verify: 0 nothing left at or above --min-severity, 1 findings; others: 0 done; 2 error."
+    after_help = "Examples:\n  firewarden recover web shop.baseline --dry-run     # what would be put back\n  firewarden recover web shop.baseline --quarantine-added --yes\n  firewarden recover lift                            # lift the network isolation\n  firewarden recover verify                          # triage again: what is left?\n\nExit codes: verify: 0 nothing left at or above --min-severity, 1 findings; others: 0 done; 2 error."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -37,7 +38,8 @@ enum What {
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// Undo the containment still in force (network isolation, frozen processes).
+    /// Lift the network isolation still in force (frozen processes and locked accounts are
+    /// listed, to be undone one by one when you are sure).
     Lift {
         #[command(flatten)]
         act: ActArgs,
@@ -96,14 +98,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let r = act.responder()?;
             let mut lifted = 0;
             for a in r.actions()?.iter().rev() {
-                let containment = matches!(
-                    a.action.kind.as_str(),
-                    "contain.network" | "contain.process"
-                );
-                if !containment
-                    || !(a.status.in_force()
-                        || a.status == firewarden_model::action::ActionStatus::Expired)
-                {
+                let live = a.status.in_force() || a.status == ActionStatus::Expired;
+                if !live || !a.action.kind.starts_with("contain.") {
+                    continue;
+                }
+                if a.action.kind != "contain.network" {
+                    say(
+                        &out,
+                        &format!(
+                            "still in force: {} {} (`firewarden undo {}` when it is safe)\n",
+                            a.action.id, a.action.title, a.action.id
+                        ),
+                    );
                     continue;
                 }
                 if act.dry_run {
@@ -115,13 +121,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 }
                 let u = r.undo(&a.action.id, false)?;
                 say(&out, &format!("undone {}: {}\n", u.id, u.title));
-                for l in u.left {
-                    say(&out, &format!("  {l}\n"));
-                }
                 lifted += 1;
             }
             if lifted == 0 && !act.dry_run {
-                say(&out, "no containment in force\n");
+                say(&out, "no network isolation in force\n");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -760,6 +760,18 @@ fn recover_web_restores_tampered_and_removed_files_from_a_baseline() {
     assert_eq!(snapshot(root.path()), tampered);
 }
 
+/// Signals are delivered asynchronously: waits (up to 10 s) for a process state to show.
+fn settles(mut f: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(10) {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
 #[test]
 fn a_frozen_process_keeps_its_evidence_and_thaws_on_undo() {
     if !Path::new("/proc/self/stat").exists() {
@@ -786,7 +798,7 @@ fn a_frozen_process_keeps_its_evidence_and_thaws_on_undo() {
     ]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
-    assert_eq!(proc_state(), 'T', "not stopped");
+    assert!(settles(|| proc_state() == 'T'), "not stopped");
     let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let steps = outcome[0]["action"]["steps"].as_array().unwrap();
     let kept: Vec<&str> = steps.iter().filter_map(|s| s["what"].as_str()).collect();
@@ -805,7 +817,7 @@ fn a_frozen_process_keeps_its_evidence_and_thaws_on_undo() {
         Some(2)
     );
     ok(fw(&["undo", "A1", "--state-dir", sd]));
-    assert_ne!(proc_state(), 'T', "not thawed");
+    assert!(settles(|| proc_state() != 'T'), "not thawed");
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -948,7 +960,13 @@ setpriv --reuid={UID} --regid={UID} --clear-groups sleep 300 &
 session=$!
 sleep 0.3
 '{fw}' contain account fwtest --state-dir '{sd}' --yes >'{sd}/out' 2>&1
-if kill -0 $session 2>/dev/null; then echo SESSION-ALIVE; kill $session; fi
+# SIGKILL is delivered asynchronously: wait until the session is gone or a zombie.
+for _ in $(seq 100); do
+  st=$(awk '{{print $3}}' /proc/$session/stat 2>/dev/null || echo gone)
+  if [ "$st" = gone ] || [ "$st" = Z ]; then break; fi
+  sleep 0.05
+done
+if [ "$st" != gone ] && [ "$st" != Z ]; then echo SESSION-ALIVE; kill $session; fi
 '{fw}' undo A1 --state-dir '{sd}' >>'{sd}/out' 2>&1
 echo DONE
 "#,
@@ -1022,11 +1040,11 @@ fn tree_freezes_a_process_and_its_descendants() {
         "--yes",
     ]));
     for p in std::iter::once(pid).chain(kids.iter().copied()) {
-        assert_eq!(state_of(p), 'T', "{p} not stopped");
+        assert!(settles(|| state_of(p) == 'T'), "{p} not stopped");
     }
     ok(fw(&["undo", "--all", "--state-dir", sd]));
     for p in std::iter::once(pid).chain(kids.iter().copied()) {
-        assert_ne!(state_of(p), 'T', "{p} not thawed");
+        assert!(settles(|| state_of(p) != 'T'), "{p} not thawed");
     }
     for k in kids {
         let _ = Command::new("kill").arg(k.to_string()).status();

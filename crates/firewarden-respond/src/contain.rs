@@ -1,7 +1,7 @@
 //! Containment plans: cut the network but keep the responder's session, freeze a process after
 //! keeping its evidence, lock an account, quarantine a file.
 
-use crate::engine::Plan;
+use crate::engine::{LineEdit, Plan, map_lines};
 use crate::nft::{self, Net};
 use crate::target::Target;
 use crate::{Error, Result, process};
@@ -29,6 +29,13 @@ pub fn network(target: &Target, opts: &NetworkOptions) -> Result<Plan> {
         return Err(Error::Refused(
             "network containment acts on the running system; drop --root".into(),
         ));
+    }
+    if nft::table_exists(nft::FAMILY, nft::TABLE)? {
+        return Err(Error::Refused(format!(
+            "nftables table {} {} exists already: an earlier containment is in force, or its TTL ran out and left the empty table. `firewarden actions` shows it; `firewarden undo ID` removes it",
+            nft::FAMILY,
+            nft::TABLE
+        )));
     }
     let mut allow = opts.allow.clone();
     let mut found = Vec::new();
@@ -237,36 +244,27 @@ pub fn responder_uid() -> Option<u32> {
         .filter(|u| *u != u32::MAX)
 }
 
-/// The shadow file with `user`'s password locked (`!` prefix) and the account expired (so
-/// key logins fail too); `None` when already so.
+/// `user`'s shadow line with the password locked (`!` prefix) and the account expired (so key
+/// logins fail too); `Keep` for other lines and for a line already locked.
+pub fn lock_shadow_line(line: &str, user: &str) -> LineEdit {
+    let mut f: Vec<String> = line.split(':').map(str::to_string).collect();
+    if f.first().map(String::as_str) != Some(user) || f.len() < 2 {
+        return LineEdit::Keep;
+    }
+    if !f[1].starts_with('!') {
+        f[1] = format!("!{}", f[1]);
+    }
+    while f.len() < 9 {
+        f.push(String::new());
+    }
+    f[7] = "1".into();
+    LineEdit::Replace(f.join(":"))
+}
+
+/// The shadow file with `user` locked (see [`lock_shadow_line`]); `None` when already so.
 pub fn lock_in_shadow(shadow: &str, user: &str) -> Option<String> {
-    let mut changed = false;
-    let out: Vec<String> = shadow
-        .split_inclusive('\n')
-        .map(|line| {
-            let (body, nl) = match line.strip_suffix('\n') {
-                Some(b) => (b, "\n"),
-                None => (line, ""),
-            };
-            let mut f: Vec<String> = body.split(':').map(str::to_string).collect();
-            if f.first().map(String::as_str) != Some(user) || f.len() < 2 {
-                return line.to_string();
-            }
-            if !f[1].starts_with('!') {
-                f[1] = format!("!{}", f[1]);
-                changed = true;
-            }
-            while f.len() < 9 {
-                f.push(String::new());
-            }
-            if f[7] != "1" {
-                f[7] = "1".into();
-                changed = true;
-            }
-            format!("{}{nl}", f.join(":"))
-        })
-        .collect();
-    changed.then(|| out.concat())
+    let (new, changed) = map_lines(shadow.as_bytes(), |l| lock_shadow_line(l, user));
+    (changed > 0).then(|| String::from_utf8_lossy(&new).into_owned())
 }
 
 /// Where sshd looks for `account`'s keys: the defaults plus `AuthorizedKeysFile` settings.
@@ -321,10 +319,8 @@ pub fn account(target: &Target, user: &str, force: bool) -> Result<Plan> {
         Risk::High,
         target,
     );
-    if let Some(shadow) = target.text("/etc/shadow") {
-        if let Some(new) = lock_in_shadow(&shadow, user) {
-            plan.edit(target, "/etc/shadow", new.into_bytes())?;
-        }
+    if target.exists("/etc/shadow") {
+        plan.edit_lines(target, "/etc/shadow", |l| lock_shadow_line(l, user))?;
     } else {
         plan.note("no /etc/shadow: the password could not be locked");
     }

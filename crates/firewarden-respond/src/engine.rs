@@ -92,6 +92,24 @@ impl Plan {
         Ok(())
     }
 
+    /// Edits a text file line by line, byte-exactly: `f` sees each line (without its line
+    /// ending) that is valid UTF-8 and says what to do with it; every other byte stays as it
+    /// was, so a stray invalid byte elsewhere in a crontab is never rewritten. Returns how many
+    /// lines changed (0: the plan is unchanged).
+    pub fn edit_lines(
+        &mut self,
+        target: &Target,
+        path: &str,
+        f: impl FnMut(&str) -> LineEdit,
+    ) -> Result<usize> {
+        let (_, old) = target.read_file(path, EDIT_LIMIT)?;
+        let (new, changed) = map_lines(&old, f);
+        if changed > 0 {
+            self.edit(target, path, new)?;
+        }
+        Ok(changed)
+    }
+
     /// Creates a new file owned by root with `mode`.
     pub fn create(&mut self, path: &str, content: Vec<u8>, mode: u32) {
         self.create_owned(path, content, mode, 0, 0);
@@ -184,6 +202,44 @@ impl Plan {
             Blob::File(_) => None,
         }
     }
+}
+
+/// What [`Plan::edit_lines`] does with one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineEdit {
+    /// Leave it.
+    Keep,
+    /// Replace its text (the line ending stays).
+    Replace(String),
+    /// Remove it with its line ending.
+    Delete,
+}
+
+/// Applies `f` to each line of `bytes` (see [`Plan::edit_lines`]); returns the new bytes and
+/// how many lines changed.
+pub fn map_lines(bytes: &[u8], mut f: impl FnMut(&str) -> LineEdit) -> (Vec<u8>, usize) {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut changed = 0;
+    for raw in bytes.split_inclusive(|b| *b == b'\n') {
+        let body_len = raw.len() - raw.ends_with(b"\n") as usize;
+        let body_len = body_len - raw[..body_len].ends_with(b"\r") as usize;
+        let (body, ending) = raw.split_at(body_len);
+        let edit = match std::str::from_utf8(body) {
+            Ok(text) => f(text),
+            Err(_) => LineEdit::Keep,
+        };
+        match edit {
+            LineEdit::Keep => out.extend_from_slice(raw),
+            LineEdit::Replace(text) if text.as_bytes() == body => out.extend_from_slice(raw),
+            LineEdit::Replace(text) => {
+                changed += 1;
+                out.extend_from_slice(text.as_bytes());
+                out.extend_from_slice(ending);
+            }
+            LineEdit::Delete => changed += 1,
+        }
+    }
+    (out, changed)
 }
 
 /// Changes a target and keeps the journal: the only way Firewarden changes a host.

