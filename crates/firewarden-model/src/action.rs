@@ -131,6 +131,15 @@ pub enum Step {
         /// Whether it was active before.
         was_active: bool,
     },
+    /// Make systemd re-read its unit files (live host only); undo does it again, after the
+    /// files are back.
+    ReloadSystemd,
+    /// Set a directory's modification time to now, so a daemon that polls it (cron's spool)
+    /// re-reads the files in it; undo does the same after the files are back.
+    TouchDir {
+        /// The directory.
+        path: String,
+    },
     /// A copy of evidence kept before acting (a process's executable, maps, open files); undo
     /// leaves it in place.
     Capture {

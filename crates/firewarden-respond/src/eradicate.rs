@@ -122,9 +122,16 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
                 ))
             })?;
             plan.edit(target, &path, without_line(&bytes, i))?;
+            cron_notices(&path, &mut plan);
         }
         Remedy::Quarantine => {
             plan.quarantine(target, &path)?;
+            if [".php", ".phtml", ".php5", ".phar"]
+                .iter()
+                .any(|e| path.to_ascii_lowercase().ends_with(e))
+            {
+                plan.note("PHP's opcache may keep serving a removed script when it does not check timestamps: reload php-fpm (or the web server) once eradication is done");
+            }
         }
         Remedy::SystemdUnit => systemd_unit(target, &path, &mut plan)?,
         Remedy::PreloadEntry => {
@@ -185,6 +192,26 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
     Ok(plan)
 }
 
+/// Where system units live (stopped through the system manager).
+const SYSTEM_UNIT_DIRS: &[&str] = &[
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/lib/systemd/system",
+    "/usr/lib/systemd/system",
+];
+
+/// Cron (Debian's vixie cron) re-reads a user's crontab only when its spool directory's mtime
+/// changes, which an in-place edit does not do: touch it, as `crontab -e` would.
+fn cron_notices(path: &str, plan: &mut Plan) {
+    if let Some((dir, _)) = path.rsplit_once('/')
+        && (dir.starts_with("/var/spool/cron") || dir == "/etc/cron.d")
+    {
+        plan.push(Step::TouchDir {
+            path: dir.to_string(),
+        });
+    }
+}
+
 /// Stop (live), disable (remove the `wants`/`requires` links) and quarantine a unit file. A
 /// finding on one of the unit's links is followed to the unit itself (inside the root).
 fn systemd_unit(target: &Target, path: &str, plan: &mut Plan) -> Result<()> {
@@ -205,19 +232,19 @@ fn systemd_unit(target: &Target, path: &str, plan: &mut Plan) -> Result<()> {
         return Err(Error::Drift(format!("{path} is gone already")));
     }
     let unit = path.rsplit('/').next().unwrap_or_default().to_string();
-    if target.is_live() && step::systemd_running() {
+    let system_unit = SYSTEM_UNIT_DIRS
+        .iter()
+        .any(|d| path.starts_with(&format!("{d}/")));
+    let managed = target.is_live() && step::systemd_running() && system_unit;
+    if managed {
         plan.push(Step::StopUnit {
             unit: unit.clone(),
             was_active: step::unit_active(&unit),
         });
-    } else {
+    } else if system_unit {
         plan.note("not a running systemd host: the unit is disabled and removed, not stopped");
     }
-    for base in [
-        "/etc/systemd/system",
-        "/lib/systemd/system",
-        "/usr/lib/systemd/system",
-    ] {
+    for base in SYSTEM_UNIT_DIRS {
         let Ok(host) = target.host_path(base) else {
             continue;
         };
@@ -246,7 +273,13 @@ fn systemd_unit(target: &Target, path: &str, plan: &mut Plan) -> Result<()> {
         }
     }
     plan.quarantine(target, path)?;
-    plan.note("run `systemctl daemon-reload` so systemd forgets the unit");
+    if managed {
+        plan.push(Step::ReloadSystemd);
+    } else if system_unit {
+        plan.note("systemd forgets the unit at its next daemon-reload or boot");
+    } else {
+        plan.note("a user unit: stop it in that user's manager (systemctl --user) or end the user's sessions");
+    }
     Ok(())
 }
 

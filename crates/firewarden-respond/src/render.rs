@@ -101,6 +101,11 @@ pub fn step(s: &Step, content: &dyn Fn(&str) -> Option<Vec<u8>>) -> String {
             format!("  ~ sysctl {key} {before} -> {after} (running kernel)\n")
         }
         Step::StopUnit { unit, .. } => format!("  ! stop systemd unit {}\n", printable(unit, 200)),
+        Step::ReloadSystemd => "  ~ systemctl daemon-reload\n".to_string(),
+        Step::TouchDir { path } => format!(
+            "  ~ touch {} (so cron notices the change)\n",
+            printable(path, 300)
+        ),
         Step::Capture { what, sha256, size } => format!(
             "  = keep evidence {} ({size} bytes, sha256 {}…)\n",
             printable(what, 300),

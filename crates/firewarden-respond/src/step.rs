@@ -258,8 +258,34 @@ pub(crate) fn apply(env: &Env, step: &Step) -> Result<()> {
             }
             systemctl(&["stop", "--", unit])
         }
+        Step::ReloadSystemd => {
+            ensure_live(target, "reloading systemd")?;
+            systemctl(&["daemon-reload"])
+        }
+        Step::TouchDir { path } => touch_dir(target, path),
         Step::Capture { .. } => Ok(()),
     }
+}
+
+fn touch_dir(target: &Target, path: &str) -> Result<()> {
+    let host = target.host_path(path)?;
+    let dir = open_nofollow(&host, OFlags::RDONLY | OFlags::DIRECTORY, 0)?;
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: rustix::fs::UTIME_NOW,
+    };
+    let keep = Timespec {
+        tv_sec: 0,
+        tv_nsec: rustix::fs::UTIME_OMIT,
+    };
+    rustix::fs::futimens(
+        dir.as_fd(),
+        &Timestamps {
+            last_access: keep,
+            last_modification: now,
+        },
+    )
+    .map_err(|e| Error::io(&host, e.into()))
 }
 
 fn chmod(target: &Target, path: &str, from: u32, to: u32, force: bool) -> Result<()> {
@@ -356,10 +382,14 @@ pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>
         Step::Sysctl { key, before, .. } => write_sysctl(key, before).map(|_| None),
         Step::StopUnit { unit, was_active } => {
             if *was_active {
+                // The unit file was just put back: systemd must read it before starting it.
+                systemctl(&["daemon-reload"])?;
                 systemctl(&["start", "--", unit])?;
             }
             Ok(None)
         }
+        Step::ReloadSystemd => systemctl(&["daemon-reload"]).map(|_| None),
+        Step::TouchDir { path } => touch_dir(target, path).map(|_| None),
         Step::Capture { .. } => Ok(None),
     }
 }

@@ -252,6 +252,58 @@ fn eradicating_a_line_leaves_every_other_byte_alone_even_invalid_utf8() {
     );
 }
 
+#[test]
+fn a_user_crontab_edit_touches_the_spool_so_cron_reloads_it() {
+    let root = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    write(
+        root.path(),
+        "/var/spool/cron/crontabs/root",
+        b"@reboot /tmp/.x/run\n0 3 * * * /usr/local/bin/backup\n",
+    );
+    let spool = root.path().join("var/spool/cron/crontabs");
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    std::fs::File::open(&spool)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let r = responder(root.path(), state.path());
+    let finding = firewarden_model::Finding::new(
+        "linux.persistence.cron",
+        "Cron job",
+        firewarden_model::Severity::High,
+    )
+    .evidence(
+        firewarden_model::Evidence::at("/var/spool/cron/crontabs/root")
+            .line(1)
+            .excerpt("@reboot /tmp/.x/run"),
+    );
+    let plan = firewarden_respond::eradicate::plan(&r.target, &finding).unwrap();
+    assert!(
+        plan.render().contains("touch /var/spool/cron/crontabs"),
+        "{}",
+        plan.render()
+    );
+    r.apply(plan).unwrap();
+    assert!(
+        std::fs::metadata(&spool).unwrap().modified().unwrap() > old,
+        "the spool's mtime did not move"
+    );
+    assert_eq!(
+        std::fs::read(spool.join("root")).unwrap(),
+        b"0 3 * * * /usr/local/bin/backup\n"
+    );
+    std::fs::File::open(&spool)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    r.undo("A1", false).unwrap();
+    assert!(
+        std::fs::metadata(&spool).unwrap().modified().unwrap() > old,
+        "undo must make cron reload too"
+    );
+}
+
 proptest! {
     #[test]
     fn line_edits_keep_untouched_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300), pick in any::<u8>()) {
