@@ -191,10 +191,11 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
     let Some(lab) = lab() else { return };
     let state = tempfile::tempdir().unwrap();
     let sd = state.path().to_str().unwrap();
-    serve(&lab.hut, &["0.0.0.0:2222", "0.0.0.0:8080"]);
+    serve(&lab.hut, &["0.0.0.0:2222", "0.0.0.0:8080", "0.0.0.0:9999"]);
     serve(&lab.att, &["0.0.0.0:9000"]);
     let ssh = format!("{HUT_R}:2222");
     let web = format!("{HUT_R}:8080");
+    let other = format!("{HUT_R}:9999");
     let from_att = format!("{HUT_A}:2222");
     let outbound = format!("{ATT}:9000");
     assert!(
@@ -245,14 +246,15 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
     assert!(dry.contains("table inet firewarden"), "{dry}");
     assert!(!nft_in(&lab.hut, &["list", "tables"]).contains("firewarden"));
 
-    // The responder's address comes from SSH_CONNECTION, as in a real SSH session.
+    // The responder's address comes from SSH_CONNECTION, as in a real SSH session; the port
+    // that session is connected to (2222) stays open beside the allowed one (8080).
     let out = ok(&fw_in(
         &lab.hut,
         &[
             "contain",
             "network",
             "--allow-port",
-            "2222",
+            "8080",
             "--ttl",
             "6s",
             "--yes",
@@ -263,11 +265,19 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
     ));
     assert!(out.contains("applied A1"), "{out}");
     assert!(
+        out.contains("port 2222, which this SSH session is connected to"),
+        "{out}"
+    );
+    assert!(
         reaches(&lab.resp, &ssh),
+        "the responder lost its SSH session's port"
+    );
+    assert!(
+        reaches(&lab.resp, &web),
         "the responder lost the allowed port"
     );
     assert!(
-        !reaches(&lab.resp, &web),
+        !reaches(&lab.resp, &other),
         "the responder reached a port that was not allowed"
     );
     assert!(
@@ -326,7 +336,7 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
         "a confirmed isolation lapsed"
     );
     assert!(
-        reaches(&lab.resp, &web),
+        reaches(&lab.resp, &other),
         "without --allow-port the responder reaches every port"
     );
     ok(&fw_in(&lab.hut, &["undo", "--all", "--state-dir", sd], &[]));

@@ -38,13 +38,23 @@ pub fn network(target: &Target, opts: &NetworkOptions) -> Result<Plan> {
         )));
     }
     let mut allow = opts.allow.clone();
+    let mut ports = opts.ports.clone();
     let mut found = Vec::new();
-    if !opts.no_responder {
-        for n in nft::responder_addresses() {
-            if !allow.contains(&n) {
-                found.push(n);
-                allow.push(n);
-            }
+    let mut found_port = None;
+    if !opts.no_responder
+        && let Some(session) = nft::responder_session()
+    {
+        if !allow.contains(&session.client) {
+            found.push(session.client);
+            allow.push(session.client);
+        }
+        // With --allow-port, the port this session is connected to must stay open too.
+        if let Some(p) = session.port
+            && !ports.is_empty()
+            && !ports.contains(&p)
+        {
+            ports.push(p);
+            found_port = Some(p);
         }
     }
     if allow.is_empty() && !opts.no_responder {
@@ -52,7 +62,7 @@ pub fn network(target: &Target, opts: &NetworkOptions) -> Result<Plan> {
             "no responder address: this is not an SSH session and no --allow was given. Give --allow ADDR, or --no-responder if you are on the console".into(),
         ));
     }
-    let script = nft::isolation_script(&allow, &opts.ports, opts.ttl_secs);
+    let script = nft::isolation_script(&allow, &ports, opts.ttl_secs);
     let mut plan = Plan::new(
         "contain.network",
         format!(
@@ -83,6 +93,11 @@ pub fn network(target: &Target, opts: &NetworkOptions) -> Result<Plan> {
                 .map(Net::to_string)
                 .collect::<Vec<_>>()
                 .join(", ")
+        ));
+    }
+    if let Some(p) = found_port {
+        plan.note(format!(
+            "port {p}, which this SSH session is connected to, is allowed too"
         ));
     }
     match opts.ttl_secs {

@@ -228,27 +228,52 @@ pub fn isolating() -> Result<bool> {
         .any(|o| o["set"]["elem"].as_array().is_some_and(|a| !a.is_empty())))
 }
 
-/// The addresses of the responder's SSH session, found without running `who`: the
-/// `SSH_CONNECTION` (or `SSH_CLIENT`) variable of this process or, under `sudo`, of the
-/// nearest ancestor that has it.
-pub fn responder_addresses() -> Vec<Net> {
+/// The responder's SSH session: the client's address and the local port it is connected to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// The client's address.
+    pub client: Net,
+    /// The server port of the connection (sshd's port).
+    pub port: Option<u16>,
+}
+
+/// Parses `SSH_CONNECTION` (`client_ip client_port server_ip server_port`) or `SSH_CLIENT`
+/// (`client_ip client_port server_port`).
+pub fn parse_session(name: &str, value: &str) -> Option<Session> {
+    let w: Vec<&str> = value.split_whitespace().collect();
+    let client = w.first()?.parse::<Net>().ok()?;
+    let port = match name {
+        "SSH_CONNECTION" => w.get(3),
+        _ => w.get(2),
+    }
+    .and_then(|p| p.parse().ok());
+    Some(Session { client, port })
+}
+
+/// The responder's SSH session, found without running `who`: the `SSH_CONNECTION` (or
+/// `SSH_CLIENT`) variable of this process or, under `sudo`/`su`, of the nearest ancestor that
+/// has it.
+pub fn responder_session() -> Option<Session> {
     for pid in crate::process::own_lineage() {
         let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
             continue;
         };
-        for var in env.split(|b| *b == 0) {
-            let text = String::from_utf8_lossy(var);
-            let value = text
-                .strip_prefix("SSH_CONNECTION=")
-                .or_else(|| text.strip_prefix("SSH_CLIENT="));
-            if let Some(first) = value.and_then(|v| v.split_whitespace().next())
-                && let Ok(net) = first.parse::<Net>()
+        let vars: Vec<String> = env
+            .split(|b| *b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        for name in ["SSH_CONNECTION", "SSH_CLIENT"] {
+            let prefix = format!("{name}=");
+            if let Some(session) = vars
+                .iter()
+                .find_map(|v| v.strip_prefix(&prefix))
+                .and_then(|v| parse_session(name, v))
             {
-                return vec![net];
+                return Some(session);
             }
         }
     }
-    Vec::new()
+    None
 }
 
 #[cfg(test)]
@@ -262,6 +287,18 @@ mod tests {
         assert_eq!("2001:db8::1".parse::<Net>().unwrap().prefix, 128);
         assert!("10.0.0.1/33".parse::<Net>().is_err());
         assert!("web01".parse::<Net>().is_err());
+    }
+
+    #[test]
+    fn sessions_name_the_client_and_sshd_port() {
+        let s = parse_session("SSH_CONNECTION", "198.51.100.7 50022 10.0.0.5 2222").unwrap();
+        assert_eq!(s.client.to_string(), "198.51.100.7");
+        assert_eq!(s.port, Some(2222));
+        let s = parse_session("SSH_CLIENT", "2001:db8::7 50022 22").unwrap();
+        assert_eq!(s.client.to_string(), "2001:db8::7");
+        assert_eq!(s.port, Some(22));
+        assert!(parse_session("SSH_CONNECTION", "").is_none());
+        assert!(parse_session("SSH_CONNECTION", "not-an-ip 1 2 3").is_none());
     }
 
     #[test]
