@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// Remove footholds named by triage findings.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  firewarden triage --format json -o triage.json\n  firewarden eradicate --from triage.json --list            # what can be removed\n  firewarden eradicate --from triage.json linux.persistence.cron:3f2a9c1e --dry-run\n  firewarden eradicate --from triage.json linux.ssh.authorized_keys:8d1e linux.accounts.uid0:77ab\n  firewarden undo A4                                        # put one back\n\nA finding id may be shortened to any unique prefix.\nExit codes: 0 every foothold gone, 1 a re-run check still reports one, 2 error or refused."
+    after_help = "Examples:\n  firewarden triage --format json -o triage.json\n  firewarden eradicate --from triage.json --list            # what can be removed\n  firewarden eradicate --from triage.json linux.persistence.cron:3f2a9c1e --dry-run\n  firewarden eradicate --from triage.json linux.ssh.authorized_keys:8d1e linux.accounts.uid0:77ab\n  firewarden eradicate --from triage.json --all --dry-run   # every high/critical foothold\n  firewarden undo A4                                        # put one back\n\nA finding id may be shortened to any unique prefix.\nExit codes: 0 every foothold gone, 1 a re-run check still reports one, 2 error or refused."
 )]
 pub struct Args {
     /// Finding ids (or unique prefixes) from the triage result.
@@ -23,6 +23,13 @@ pub struct Args {
     /// List the findings that can be eradicated automatically, and exit.
     #[arg(long)]
     list: bool,
+    /// Every finding that can be eradicated automatically, at or above --min-severity.
+    #[arg(long, conflicts_with = "findings")]
+    all: bool,
+    /// With --all (and --list): the lowest severity taken (default high: inventory findings
+    /// such as "cron job not from any package" need a person's judgement).
+    #[arg(long, default_value = "high")]
+    min_severity: firewarden_model::Severity,
     #[command(flatten)]
     act: ActArgs,
     #[command(flatten)]
@@ -56,7 +63,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })?;
     if args.list {
         let mut out = String::new();
-        for f in &report.findings {
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| f.severity >= args.min_severity)
+        {
             if let Some(remedy) = eradicate::remedy_for(&f.check) {
                 out.push_str(&format!(
                     "{:<8} {:<45} {:?}: {}\n",
@@ -73,14 +84,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.out.write(&out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if args.findings.is_empty() {
-        bail!("name the findings to eradicate (see --list)");
+    if args.findings.is_empty() && !args.all {
+        bail!("name the findings to eradicate, or --all (see --list)");
     }
-    let findings: Vec<&Finding> = args
-        .findings
-        .iter()
-        .map(|id| find(&report, id))
-        .collect::<Result<_>>()?;
+    let findings: Vec<&Finding> = if args.all {
+        report
+            .findings
+            .iter()
+            .filter(|f| {
+                f.severity >= args.min_severity && eradicate::remedy_for(&f.check).is_some()
+            })
+            .collect()
+    } else {
+        args.findings
+            .iter()
+            .map(|id| find(&report, id))
+            .collect::<Result<_>>()?
+    };
+    if findings.is_empty() {
+        say(
+            &args.out,
+            "nothing to eradicate at or above that severity\n",
+        );
+        write_outcomes(&args.out, &[])?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let r = args.act.responder()?;
     let mut outcomes = Vec::new();
     let mut errors = 0;

@@ -245,9 +245,22 @@ fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
     assert_eq!(refused.status.code(), Some(2));
     assert_eq!(snapshot(root.path()), before);
 
-    // Eradicate them all: every re-run check says gone. Findings that share a foothold with
-    // an earlier one (the unit's link, the webshell's second rule) find it gone already.
-    let out = fw(&[args.as_slice(), &["--yes", "--format", "json"]].concat());
+    // Eradicate them all (`--all`: every high or critical finding with a remedy): every
+    // re-run check says gone. Findings that share a foothold with an earlier one (the unit's
+    // link, the webshell's second rule) find it gone already.
+    let out = fw(&[
+        "eradicate",
+        "--from",
+        report.to_str().unwrap(),
+        "--all",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--yes",
+        "--format",
+        "json",
+    ]);
     let outcomes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     let gone = outcomes
         .as_array()
