@@ -14,7 +14,7 @@ use std::process::ExitCode;
 /// Bring the host back: restore web files, lift containment, verify.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  firewarden recover web shop.baseline --dry-run     # what would be put back\n  firewarden recover web shop.baseline --quarantine-added --yes\n  firewarden recover lift                            # lift the network isolation\n  firewarden recover verify                          # triage again: what is left?\n\nExit codes: verify: 0 nothing left at or above --min-severity, 1 findings; others: 0 done; 2 error."
+    after_help = "Examples:\n  firewarden recover web shop.baseline --dry-run     # what would be put back\n  firewarden recover web shop.baseline --quarantine-added --yes\n  firewarden recover lift                            # lift the network isolation\n  firewarden recover restart --dry-run               # services still running removed code\n  firewarden recover verify                          # triage again: what is left?\n\nExit codes: verify: 0 nothing left at or above --min-severity, 1 findings; others: 0 done; 2 error."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -41,6 +41,14 @@ enum What {
     /// Lift the network isolation still in force (frozen processes and locked accounts are
     /// listed, to be undone one by one when you are sure).
     Lift {
+        #[command(flatten)]
+        act: ActArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Restart what eradication stopped (once its unit file is back) and the services still
+    /// running code that was removed (a preload rootkit stays loaded until they restart).
+    Restart {
         #[command(flatten)]
         act: ActArgs,
         #[command(flatten)]
@@ -126,6 +134,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
             if lifted == 0 && !act.dry_run {
                 say(&out, "no network isolation in force\n");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        What::Restart { act, out } => {
+            let r = act.responder()?;
+            let plan = recover::restart(&r.target, &r.actions()?)?;
+            if plan.is_empty() {
+                say(&out, "nothing to restart\n");
+                for n in &plan.action.notes {
+                    say(&out, &format!("  note: {n}\n"));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut outcomes = Vec::new();
+            if let Some(action) = confirm_and_apply(&r, plan, &act, &out)? {
+                outcomes.push(Outcome {
+                    finding: None,
+                    action: Some(action),
+                    gone: None,
+                    recheck: None,
+                });
+            }
+            write_outcomes(&out, &outcomes)?;
             Ok(ExitCode::SUCCESS)
         }
         What::Verify {

@@ -1064,3 +1064,40 @@ fn tree_freezes_a_process_and_its_descendants() {
     }
     parent.wait().unwrap();
 }
+
+#[test]
+fn recover_restart_finds_processes_still_running_removed_code() {
+    if !Path::new("/proc/self/exe").exists() {
+        eprintln!("SKIPPED: no /proc");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    // A "miner": a copy of sleep, started, then quarantined while it runs.
+    let miner = dir.path().join("kworkerd");
+    let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap();
+    std::fs::copy(sleep, &miner).unwrap();
+    let mut child = Command::new(&miner).arg("300").spawn().unwrap();
+    let pid = child.id();
+    ok(fw(&[
+        "contain",
+        "file",
+        miner.to_str().unwrap(),
+        "--state-dir",
+        sd,
+        "--yes",
+    ]));
+    let out = ok(fw(&["recover", "restart", "--state-dir", sd, "--dry-run"]));
+    assert!(
+        out.contains(&format!("pid {pid}")) && out.contains("still runs removed code"),
+        "{out}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    ok(fw(&["undo", "A1", "--state-dir", sd]));
+    assert!(miner.exists());
+}

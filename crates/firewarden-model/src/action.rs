@@ -131,6 +131,12 @@ pub enum Step {
         /// Whether it was active before.
         was_active: bool,
     },
+    /// Restart a systemd unit (live host only), e.g. one still running code that was removed;
+    /// a restart has nothing to put back.
+    RestartUnit {
+        /// Unit name.
+        unit: String,
+    },
     /// Make systemd re-read its unit files (live host only); undo does it again, after the
     /// files are back.
     ReloadSystemd,

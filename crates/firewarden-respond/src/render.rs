@@ -102,6 +102,9 @@ pub fn step(s: &Step, content: &dyn Fn(&str) -> Option<Vec<u8>>) -> String {
         }
         Step::StopUnit { unit, .. } => format!("  ! stop systemd unit {}\n", printable(unit, 200)),
         Step::ReloadSystemd => "  ~ systemctl daemon-reload\n".to_string(),
+        Step::RestartUnit { unit } => {
+            format!("  ! restart systemd unit {}\n", printable(unit, 200))
+        }
         Step::TouchDir { path } => format!(
             "  ~ touch {} (so cron notices the change)\n",
             printable(path, 300)

@@ -262,6 +262,13 @@ pub(crate) fn apply(env: &Env, step: &Step) -> Result<()> {
             ensure_live(target, "reloading systemd")?;
             systemctl(&["daemon-reload"])
         }
+        Step::RestartUnit { unit } => {
+            ensure_live(target, "restarting a service")?;
+            if !systemd_running() {
+                return Err(Error::Refused("systemd does not run this host".into()));
+            }
+            systemctl(&["restart", "--", unit])
+        }
         Step::TouchDir { path } => touch_dir(target, path),
         Step::Capture { .. } => Ok(()),
     }
@@ -389,6 +396,9 @@ pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>
             Ok(None)
         }
         Step::ReloadSystemd => systemctl(&["daemon-reload"]).map(|_| None),
+        Step::RestartUnit { unit } => Ok(Some(format!(
+            "{unit} was restarted; a restart has nothing to put back"
+        ))),
         Step::TouchDir { path } => touch_dir(target, path).map(|_| None),
         Step::Capture { .. } => Ok(None),
     }
