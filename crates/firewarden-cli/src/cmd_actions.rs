@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// the vault.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  firewarden actions\n  firewarden actions --format json -o actions.json\n  firewarden actions --verify                       # check the hash chain\n  firewarden actions --export case-42.journal       # the journal for the case record\n  firewarden actions --show A3                      # steps of one action\n  firewarden actions --extract 9f86d0… -o sample.bin  # a quarantined file or captured executable\n\nExit codes: 0 ok, 1 the journal's chain is broken, 2 error."
+    after_help = "Examples:\n  firewarden actions\n  firewarden actions --format json -o actions.json\n  firewarden actions --verify                       # check the hash chain\n  firewarden actions --export case-42.journal --key responder.key   # signed, for the case record\n  firewarden actions --check-export case-42.journal --key responder.pub\n  firewarden actions --show A3                      # steps of one action\n  firewarden actions --extract 9f86d0… -o sample.bin  # a quarantined file or captured executable\n\nExit codes: 0 ok, 1 the journal's chain is broken, 2 error."
 )]
 pub struct Args {
     /// State directory.
@@ -24,9 +24,16 @@ pub struct Args {
     /// Check the journal's hash chain and say so.
     #[arg(long)]
     verify: bool,
-    /// Copy the journal (verified) to FILE, with its head hash in FILE.sha256.
+    /// Copy the journal (verified) to FILE, with its head hash in FILE.sha256 (and, with
+    /// --key, an Ed25519 signature in FILE.sig).
     #[arg(long, value_name = "FILE")]
     export: Option<PathBuf>,
+    /// Signing key for --export (`firewarden keygen`); the public key for --check-export.
+    #[arg(long, value_name = "KEY")]
+    key: Option<PathBuf>,
+    /// Check an exported journal: its chain, and with --key its signature (FILE.sig).
+    #[arg(long, value_name = "FILE")]
+    check_export: Option<PathBuf>,
     /// Show the steps of one action.
     #[arg(long, value_name = "ID")]
     show: Option<String>,
@@ -38,7 +45,53 @@ pub struct Args {
     out: OutputArgs,
 }
 
+fn sidecar(file: &std::path::Path, ext: &str) -> PathBuf {
+    let mut p = file.as_os_str().to_os_string();
+    p.push(ext);
+    PathBuf::from(p)
+}
+
+/// Checks an exported journal on its own (another examiner's machine): the hash chain, and
+/// the signature when a public key is given.
+fn check_export(file: &std::path::Path, key: Option<&std::path::Path>) -> Result<ExitCode> {
+    let journal = read_journal(file)?;
+    let mut ok = journal.problems.is_empty();
+    for p in &journal.problems {
+        println!("BROKEN {}: {p}", file.display());
+    }
+    if let Some(key) = key {
+        let public = firewarden_evidence::PublicKey::load(key)?;
+        let sig = std::fs::read(sidecar(file, ".sig"))
+            .with_context(|| format!("no signature {}", sidecar(file, ".sig").display()))?;
+        if public.verify(&std::fs::read(file)?, &sig) {
+            println!("OK signature by {}", public.fingerprint());
+        } else {
+            println!(
+                "BAD signature: not made by {} over this file",
+                public.fingerprint()
+            );
+            ok = false;
+        }
+    }
+    if ok {
+        println!(
+            "OK {}: {} entries, chain intact, head {}",
+            file.display(),
+            journal.entries.len(),
+            journal.head
+        );
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
+    if let Some(file) = &args.check_export {
+        return check_export(file, args.key.as_deref());
+    }
     // Reading never creates or locks the state directory.
     let journal_path = args.state_dir.join("journal.jsonl");
     let journal = read_journal(&journal_path)?;
@@ -69,10 +122,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if let Some(dest) = &args.export {
             std::fs::copy(&journal_path, dest)
                 .with_context(|| format!("cannot copy the journal to {}", dest.display()))?;
-            let mut sum = dest.as_os_str().to_os_string();
-            sum.push(".sha256");
+            if let Some(key) = &args.key {
+                let pair = firewarden_evidence::KeyPair::load(key)?;
+                std::fs::write(sidecar(dest, ".sig"), pair.sign(&std::fs::read(dest)?))?;
+                eprintln!(
+                    "signed by {} ({})",
+                    pair.public().fingerprint(),
+                    sidecar(dest, ".sig").display()
+                );
+            }
             std::fs::write(
-                &sum,
+                sidecar(dest, ".sha256"),
                 format!(
                     "{}  {}\nhead {}\n",
                     firewarden_respond::state::sha256_hex(&std::fs::read(dest)?),

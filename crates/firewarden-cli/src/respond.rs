@@ -99,7 +99,7 @@ pub fn say(out: &OutputArgs, text: &str) {
 /// Shows the plan, asks for confirmation, applies. `Ok(None)` for a dry run.
 pub fn confirm_and_apply(
     r: &Responder,
-    plan: Plan,
+    mut plan: Plan,
     args: &ActArgs,
     out: &OutputArgs,
 ) -> Result<Option<Action>> {
@@ -108,6 +108,7 @@ pub fn confirm_and_apply(
         say(out, "(dry run: nothing changed)\n");
         return Ok(None);
     }
+    plan.action.confirmed = Some("--yes".into());
     if !args.yes {
         let stdin = std::io::stdin();
         if !stdin.is_terminal() {
@@ -132,6 +133,14 @@ pub fn confirm_and_apply(
         if !ok {
             bail!("not confirmed; nothing changed");
         }
+        plan.action.confirmed = Some(
+            if plan.action.risk == Risk::High {
+                "typed the host name"
+            } else {
+                "answered yes"
+            }
+            .into(),
+        );
     }
     let action = r.apply(plan)?;
     say(

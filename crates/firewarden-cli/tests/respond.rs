@@ -317,6 +317,44 @@ fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
     assert_eq!(snapshot(root.path()), before);
     let verify = ok(fw(&["actions", "--verify", "--state-dir", sd]));
     assert!(verify.contains("chain intact"), "{verify}");
+
+    // The journal, exported and signed for the case record, checks on its own; a changed
+    // byte breaks both the chain and the signature.
+    let key = work.path().join("responder");
+    ok(fw(&["keygen", "-o", key.to_str().unwrap()]));
+    let export = work.path().join("case.journal");
+    let export_s = export.to_str().unwrap();
+    let signing = format!("{}.key", key.display());
+    let public = format!("{}.pub", key.display());
+    ok(fw(&[
+        "actions",
+        "--state-dir",
+        sd,
+        "--export",
+        export_s,
+        "--key",
+        &signing,
+    ]));
+    let checked = ok(fw(&[
+        "actions",
+        "--check-export",
+        export_s,
+        "--key",
+        &public,
+    ]));
+    assert!(
+        checked.contains("OK signature") && checked.contains("chain intact"),
+        "{checked}"
+    );
+    let t = std::fs::read_to_string(&export).unwrap();
+    std::fs::write(
+        &export,
+        t.replacen("\"risk\":\"medium\"", "\"risk\":\"low\"", 1),
+    )
+    .unwrap();
+    let bad = fw(&["actions", "--check-export", export_s, "--key", &public]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("BAD signature"), "{}", text(&bad));
 }
 
 #[test]
@@ -915,6 +953,11 @@ fn high_risk_actions_ask_for_the_host_name_at_the_terminal() {
     .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!root.path().join("var/www/html/up.php").exists());
+    // How each was confirmed is in the record, for the report's approvals.
+    let list = ok(fw(&["actions", "--state-dir", sd, "--format", "json"]));
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list[0]["action"]["confirmed"], "typed the host name");
+    assert_eq!(list[1]["action"]["confirmed"], "answered yes");
 }
 
 /// Locks an account of the running system inside a private mount namespace whose /etc and

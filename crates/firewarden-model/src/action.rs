@@ -193,6 +193,10 @@ pub struct Action {
     /// For network containment: when the dead-man switch lifts it unless confirmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<Timestamp>,
+    /// How the operator confirmed it (`--yes`, `typed the host name`, `answered yes`), for
+    /// the report's approvals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<String>,
 }
 
 /// What happened, as recorded in one journal line.

@@ -44,6 +44,7 @@ impl Plan {
                 steps: Vec::new(),
                 notes: Vec::new(),
                 expires: None,
+                confirmed: None,
             },
             blobs: BTreeMap::new(),
         }
