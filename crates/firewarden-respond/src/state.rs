@@ -58,6 +58,27 @@ impl StateDir {
             .mode(0o700)
             .create(dir)
             .map_err(|e| Error::io(dir, e))?;
+        // On a broken-into host the attacker may have planted the directory: a symlink (our
+        // writes would land elsewhere) or one others can write (the journal could be edited
+        // under us). Refuse both.
+        let meta = std::fs::symlink_metadata(dir).map_err(|e| Error::io(dir, e))?;
+        let me = rustix::process::geteuid().as_raw();
+        if meta.file_type().is_symlink() {
+            return Err(Error::Refused(format!(
+                "state directory {} is a symbolic link; give a real directory",
+                dir.display()
+            )));
+        }
+        if std::os::unix::fs::MetadataExt::uid(&meta) != me
+            || std::os::unix::fs::MetadataExt::mode(&meta) & 0o022 != 0
+        {
+            return Err(Error::Refused(format!(
+                "state directory {} is not yours alone (owner uid {}, mode {:o}); the journal must not be writable by others",
+                dir.display(),
+                std::os::unix::fs::MetadataExt::uid(&meta),
+                std::os::unix::fs::MetadataExt::mode(&meta) & 0o7777
+            )));
+        }
         let lock_path = dir.join(".lock");
         let lock = OpenOptions::new()
             .create(true)

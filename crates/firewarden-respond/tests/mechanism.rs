@@ -118,6 +118,25 @@ fn one_state_directory_is_changed_by_one_firewarden_at_a_time() {
 }
 
 #[test]
+fn a_planted_state_directory_is_refused() {
+    let base = tempfile::tempdir().unwrap();
+    let elsewhere = base.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, base.path().join("link")).unwrap();
+    let err = StateDir::open(&base.path().join("link")).unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    let open = base.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let err = StateDir::open(&open).unwrap_err();
+    assert!(err.to_string().contains("not yours alone"), "{err}");
+    assert!(
+        std::fs::read_dir(&elsewhere).unwrap().next().is_none(),
+        "nothing written through the link"
+    );
+}
+
+#[test]
 fn symlinks_never_lead_a_change_out_of_the_root() {
     let outside = tempfile::tempdir().unwrap();
     write(outside.path(), "/secret", b"keep me\n");
