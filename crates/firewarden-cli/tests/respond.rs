@@ -1144,3 +1144,82 @@ fn recover_restart_finds_processes_still_running_removed_code() {
     ok(fw(&["undo", "A1", "--state-dir", sd]));
     assert!(miner.exists());
 }
+
+/// Kills a pid when dropped, so a failing test leaves no process behind.
+struct Reap(u32);
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", &self.0.to_string()])
+            .status();
+    }
+}
+
+#[test]
+fn a_running_miner_is_ended_after_its_evidence_is_kept_and_its_binary_quarantined() {
+    if !Path::new("/proc/self/exe").exists() {
+        eprintln!("SKIPPED: no /proc");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap();
+    let miner = dir.path().join("xmrig");
+    let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap();
+    std::fs::copy(sleep, &miner).unwrap();
+    // Started by a shell that exits at once: the miner is an orphan, as a dropped one is.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &format!("'{}' 300 >/dev/null 2>&1 & echo $!", miner.display()),
+        ])
+        .output()
+        .unwrap();
+    let pid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let _reap = Reap(pid);
+    let report = dir.path().join("t.json");
+    fw(&[
+        "triage",
+        "--only",
+        "linux.process.miner",
+        "--format",
+        "json",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let id = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["evidence"][0]["pid"] == pid)
+        .unwrap_or_else(|| panic!("triage did not see the miner: {v}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = fw(&[
+        "eradicate",
+        "--from",
+        report.to_str().unwrap(),
+        &id,
+        "--state-dir",
+        sd,
+        "--yes",
+    ]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("end (SIGKILL") && t.contains("keep evidence /proc/"),
+        "{t}"
+    );
+    assert!(settles(|| !Path::new(&format!("/proc/{pid}/exe")).exists()
+        || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| s.contains(") Z"))));
+    assert!(!miner.exists(), "the miner's binary was not quarantined");
+    let undone = ok(fw(&["undo", "A1", "--state-dir", sd]));
+    assert!(undone.contains("cannot be brought back"), "{undone}");
+    assert!(miner.exists(), "undo did not restore the binary");
+}

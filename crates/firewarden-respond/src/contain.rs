@@ -133,7 +133,6 @@ pub fn process(target: &Target, pid: u32, tree: bool) -> Result<Plan> {
             "process containment acts on the running system; drop --root".into(),
         ));
     }
-    let lineage = process::own_lineage();
     let mut pids = vec![pid];
     if tree {
         let mut i = 0;
@@ -151,56 +150,64 @@ pub fn process(target: &Target, pid: u32, tree: bool) -> Result<Plan> {
         Risk::Medium,
         target,
     );
-    let mut kept = 0u64;
     for p in pids {
-        if p <= 1 || lineage.contains(&p) {
-            return Err(Error::Refused(format!(
-                "process {p} is init or this responder's own session; refusing to freeze it"
-            )));
-        }
-        let pref = process::process_ref(p)?;
-        if std::fs::read_link(format!("/proc/{p}/exe")).is_err()
-            && std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.is_empty())
-        {
-            return Err(Error::Refused(format!("process {p} is a kernel thread")));
-        }
-        let base = format!("/proc/{p}");
-        match read_limited(format!("{base}/exe"), CAPTURE_FILE_LIMIT) {
-            Ok(b) => plan.capture(&format!("{base}/exe"), b),
-            Err(e) => plan.note(format!("{base}/exe not kept: {e}")),
-        }
-        for part in ["maps", "cmdline", "environ", "status", "stat", "cgroup"] {
-            if let Ok(b) = std::fs::read(format!("{base}/{part}")) {
-                plan.capture(&format!("{base}/{part}"), b);
-            }
-        }
-        let mut fds = String::new();
-        if let Ok(dir) = std::fs::read_dir(format!("{base}/fd")) {
-            let mut entries: Vec<_> = dir.flatten().collect();
-            entries.sort_by_key(|e| e.file_name().to_string_lossy().parse::<u64>().unwrap_or(0));
-            for e in entries {
-                let fd = e.file_name().to_string_lossy().into_owned();
-                let link = std::fs::read_link(e.path())
-                    .map(|l| l.to_string_lossy().into_owned())
-                    .unwrap_or_else(|_| "?".into());
-                fds.push_str(&format!("{fd} -> {link}\n"));
-                // Regular files (deleted ones too) are kept through the fd itself.
-                let is_file = std::fs::metadata(e.path()).is_ok_and(|m| m.is_file());
-                if is_file
-                    && kept < CAPTURE_TOTAL_LIMIT
-                    && let Ok(b) =
-                        read_limited(e.path(), CAPTURE_FILE_LIMIT.min(CAPTURE_TOTAL_LIMIT - kept))
-                {
-                    kept += b.len() as u64;
-                    plan.capture(&format!("{base}/fd/{fd} ({link})"), b);
-                }
-            }
-        }
-        plan.capture(&format!("{base}/fd (list)"), fds.into_bytes());
+        let pref = capture_process(&mut plan, p)?;
         plan.push(Step::Freeze { process: pref });
     }
     plan.note("a frozen process keeps its memory, sockets and files; undo thaws it (SIGCONT)");
     Ok(plan)
+}
+
+/// Keeps a live process's executable, memory map, command line, environment, status, cgroup,
+/// fd list and open regular files in the plan's evidence; refuses init, kernel threads and
+/// the responder's own session. Returns the process, named by its start time.
+pub fn capture_process(plan: &mut Plan, p: u32) -> Result<firewarden_model::action::ProcessRef> {
+    if p <= 1 || process::own_lineage().contains(&p) {
+        return Err(Error::Refused(format!(
+            "process {p} is init or this responder's own session; refusing to touch it"
+        )));
+    }
+    let pref = process::process_ref(p)?;
+    if std::fs::read_link(format!("/proc/{p}/exe")).is_err()
+        && std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.is_empty())
+    {
+        return Err(Error::Refused(format!("process {p} is a kernel thread")));
+    }
+    let base = format!("/proc/{p}");
+    match read_limited(format!("{base}/exe"), CAPTURE_FILE_LIMIT) {
+        Ok(b) => plan.capture(&format!("{base}/exe"), b),
+        Err(e) => plan.note(format!("{base}/exe not kept: {e}")),
+    }
+    for part in ["maps", "cmdline", "environ", "status", "stat", "cgroup"] {
+        if let Ok(b) = std::fs::read(format!("{base}/{part}")) {
+            plan.capture(&format!("{base}/{part}"), b);
+        }
+    }
+    let mut fds = String::new();
+    let mut kept = 0u64;
+    if let Ok(dir) = std::fs::read_dir(format!("{base}/fd")) {
+        let mut entries: Vec<_> = dir.flatten().collect();
+        entries.sort_by_key(|e| e.file_name().to_string_lossy().parse::<u64>().unwrap_or(0));
+        for e in entries {
+            let fd = e.file_name().to_string_lossy().into_owned();
+            let link = std::fs::read_link(e.path())
+                .map(|l| l.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| "?".into());
+            fds.push_str(&format!("{fd} -> {link}\n"));
+            // Regular files (deleted ones too) are kept through the fd itself.
+            let is_file = std::fs::metadata(e.path()).is_ok_and(|m| m.is_file());
+            if is_file
+                && kept < CAPTURE_TOTAL_LIMIT
+                && let Ok(b) =
+                    read_limited(e.path(), CAPTURE_FILE_LIMIT.min(CAPTURE_TOTAL_LIMIT - kept))
+            {
+                kept += b.len() as u64;
+                plan.capture(&format!("{base}/fd/{fd} ({link})"), b);
+            }
+        }
+    }
+    plan.capture(&format!("{base}/fd (list)"), fds.into_bytes());
+    Ok(pref)
 }
 
 fn children(pid: u32) -> Vec<u32> {

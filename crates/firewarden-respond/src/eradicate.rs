@@ -25,6 +25,9 @@ pub enum Remedy {
     PreloadEntry,
     /// Remove a backdoor account from `/etc/passwd` and `/etc/shadow`.
     Account,
+    /// End a running process (live host) after keeping its evidence, and quarantine its
+    /// program when it lives outside the system directories.
+    Process,
 }
 
 /// Which checks' findings can be eradicated, and how.
@@ -45,7 +48,14 @@ pub const REMEDIES: &[(&str, Remedy)] = &[
     ("linux.persistence.systemd", Remedy::SystemdUnit),
     ("linux.persistence.ld_preload", Remedy::PreloadEntry),
     ("linux.accounts.uid0", Remedy::Account),
+    ("linux.process.miner", Remedy::Process),
+    ("linux.process.reverse_shell", Remedy::Process),
+    ("linux.process.suspicious_exe", Remedy::Process),
 ];
+
+/// Programs under these directories are never quarantined with a process (a reverse shell
+/// runs /bin/bash: the shell is ended, bash stays).
+const SYSTEM_PROGRAM_DIRS: &[&str] = &["/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/snap/"];
 
 /// The remedy for a check, or `None` when it has no automatic one.
 pub fn remedy_for(check: &str) -> Option<Remedy> {
@@ -159,6 +169,7 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
             }
             plan.note("programs already running keep the library loaded: restart them (or reboot) once eradication is done");
         }
+        Remedy::Process => process_foothold(target, finding, &mut plan)?,
         Remedy::Account => {
             plan.action.risk = Risk::High;
             let name = ev
@@ -190,6 +201,52 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
         }
     }
     Ok(plan)
+}
+
+/// Ends the process a finding names, after checking the pid still runs what triage saw.
+fn process_foothold(target: &Target, finding: &Finding, plan: &mut Plan) -> Result<()> {
+    if !target.is_live() {
+        return Err(Error::Refused(format!(
+            "{}: a running process can only be ended on the live host",
+            finding.id
+        )));
+    }
+    let ev = finding
+        .evidence
+        .iter()
+        .find(|e| e.pid.is_some())
+        .ok_or_else(|| Error::Refused(format!("{}: no process in the evidence", finding.id)))?;
+    let pid = ev.pid.unwrap_or_default();
+    let seen_exe = ev
+        .excerpt
+        .as_deref()
+        .and_then(|x| x.rsplit_once("[exe ").map(|(_, r)| r))
+        .and_then(|r| r.split_once(']').map(|(e, _)| e.to_string()));
+    let now_exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .map(|l| l.to_string_lossy().into_owned())
+        .map_err(|_| Error::Drift(format!("process {pid} is gone already")))?;
+    if let Some(seen) = &seen_exe
+        && seen != "-"
+        && now_exe != *seen
+        && now_exe.trim_end_matches(" (deleted)") != seen.trim_end_matches(" (deleted)")
+    {
+        return Err(Error::Drift(format!(
+            "pid {pid} now runs {now_exe}, not {seen}: the process ended and the pid was reused"
+        )));
+    }
+    plan.action.risk = Risk::High;
+    let p = crate::contain::capture_process(plan, pid)?;
+    plan.push(Step::Kill { process: p });
+    let program = now_exe.trim_end_matches(" (deleted)");
+    if program.starts_with('/')
+        && !now_exe.ends_with(" (deleted)")
+        && !SYSTEM_PROGRAM_DIRS.iter().any(|d| program.starts_with(d))
+        && target.exists(program)
+    {
+        plan.quarantine(target, program)?;
+    }
+    plan.note("an ended process cannot be brought back by undo; its evidence (executable, maps, open files) is in the vault");
+    Ok(())
 }
 
 /// Where system units live (stopped through the system manager).

@@ -225,7 +225,20 @@ pub(crate) fn apply(env: &Env, step: &Step) -> Result<()> {
             match process::signal(p, process::KILL) {
                 // Already gone is what was wanted.
                 Err(Error::Refused(_)) => Ok(()),
-                other => other,
+                Err(e) => Err(e),
+                Ok(()) => {
+                    // SIGKILL lands asynchronously: wait (briefly) until it is dead, so a
+                    // check re-run right after does not still see it.
+                    for _ in 0..100 {
+                        if !matches!(process::state(p.pid), Some(s) if s != 'Z' && s != 'X')
+                            || !process::is_same(p)
+                        {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    Ok(())
+                }
             }
         }
         Step::NftTable {
