@@ -64,7 +64,9 @@ impl std::fmt::Display for Net {
 
 /// The isolation ruleset: loopback and the allowed addresses pass (only to and from
 /// `ports`, when given); everything else in, out and forwarded is dropped while the
-/// isolate sets hold their element. `ttl_secs: None` means no dead-man switch.
+/// isolate sets hold their element. `ttl_secs: None` means no dead-man switch. DHCP and IPv6
+/// neighbour and router discovery stay open: a cloud host that cannot renew its lease loses
+/// its address, and the responder with it.
 pub fn isolation_script(allow: &[Net], ports: &[u16], ttl_secs: Option<u64>) -> String {
     let v4: Vec<String> = allow
         .iter()
@@ -111,7 +113,9 @@ pub fn isolation_script(allow: &[Net], ports: &[u16], ttl_secs: Option<u64>) -> 
     iif \"lo\" accept
     ip saddr @responders4{in_ports} accept
     ip6 saddr @responders6{in_ports} accept
-    icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert }} accept
+    icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert }} accept
+    udp sport 67 udp dport 68 accept
+    udp sport 547 udp dport 546 accept
     ip saddr @isolate4 drop
     ip6 saddr @isolate6 drop
   }}
@@ -120,7 +124,9 @@ pub fn isolation_script(allow: &[Net], ports: &[u16], ttl_secs: Option<u64>) -> 
     oif \"lo\" accept
     ip daddr @responders4{out_ports} accept
     ip6 daddr @responders6{out_ports} accept
-    icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert }} accept
+    icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit }} accept
+    udp sport 68 udp dport 67 accept
+    udp sport 546 udp dport 547 accept
     ip daddr @isolate4 drop
     ip6 daddr @isolate6 drop
   }}
@@ -315,6 +321,7 @@ mod tests {
         assert!(s.contains("elements = { 2001:db8::/64 }"));
         assert!(s.contains("0.0.0.0/0 timeout 900s"));
         assert!(s.contains("th dport { 22 }"));
+        assert!(s.contains("udp sport 68 udp dport 67 accept"), "DHCP renewals pass");
         let permanent = isolation_script(&[], &[], None);
         assert!(!permanent.contains("timeout 9"));
         assert!(permanent.contains("set responders4 { type ipv4_addr; flags interval; }"));
