@@ -390,6 +390,13 @@ pub fn file(target: &Target, path: &str) -> Result<Plan> {
         target,
     );
     plan.quarantine(target, path)?;
+    if target.is_live() {
+        for pid in process::running(path) {
+            plan.note(format!(
+                "process {pid} runs this file and keeps running without it: `firewarden contain process {pid}` (or eradicate it)"
+            ));
+        }
+    }
     Ok(plan)
 }
 

@@ -321,7 +321,10 @@ mod tests {
         assert!(s.contains("elements = { 2001:db8::/64 }"));
         assert!(s.contains("0.0.0.0/0 timeout 900s"));
         assert!(s.contains("th dport { 22 }"));
-        assert!(s.contains("udp sport 68 udp dport 67 accept"), "DHCP renewals pass");
+        assert!(
+            s.contains("udp sport 68 udp dport 67 accept"),
+            "DHCP renewals pass"
+        );
         let permanent = isolation_script(&[], &[], None);
         assert!(!permanent.contains("timeout 9"));
         assert!(permanent.contains("set responders4 { type ipv4_addr; flags interval; }"));

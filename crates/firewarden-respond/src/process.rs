@@ -105,6 +105,27 @@ pub fn owned_by(uid: u32) -> Vec<u32> {
     out
 }
 
+/// Live processes whose executable is `path` (also when it was deleted since).
+pub fn running(path: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) {
+            let exe = exe.to_string_lossy();
+            if exe == path || exe.strip_suffix(" (deleted)") == Some(path) {
+                out.push(pid);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 /// This process and its ancestors, nearest first (so the responder's own session is never
 /// frozen or ended).
 pub fn own_lineage() -> Vec<u32> {
