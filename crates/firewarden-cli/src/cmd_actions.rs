@@ -134,12 +134,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             std::fs::write(
                 sidecar(dest, ".sha256"),
                 format!(
-                    "{}  {}\nhead {}\n",
+                    "{}  {}\nhead {}\ntool firewarden {} sha256 {}\n",
                     firewarden_respond::state::sha256_hex(&std::fs::read(dest)?),
                     dest.file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default(),
-                    journal.head
+                    journal.head,
+                    env!("CARGO_PKG_VERSION"),
+                    firewarden_evidence::collect::self_sha256().unwrap_or_else(|| "unknown".into())
                 ),
             )?;
             eprintln!("exported to {} (+ .sha256)", dest.display());
