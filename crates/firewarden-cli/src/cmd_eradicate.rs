@@ -30,6 +30,10 @@ pub struct Args {
     /// such as "cron job not from any package" need a person's judgement).
     #[arg(long, default_value = "high")]
     min_severity: firewarden_model::Severity,
+    /// With --all: also end the running processes found (miners, reverse shells); this cannot
+    /// be undone, so --all alone leaves them. Named findings need no --kill.
+    #[arg(long, requires = "all")]
+    kill: bool,
     #[command(flatten)]
     act: ActArgs,
     #[command(flatten)]
@@ -88,13 +92,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
         bail!("name the findings to eradicate, or --all (see --list)");
     }
     let findings: Vec<&Finding> = if args.all {
-        report
+        let (kills, rest): (Vec<&Finding>, Vec<&Finding>) = report
             .findings
             .iter()
             .filter(|f| {
                 f.severity >= args.min_severity && eradicate::remedy_for(&f.check).is_some()
             })
-            .collect()
+            .partition(|f| eradicate::remedy_for(&f.check) == Some(eradicate::Remedy::Process));
+        if !kills.is_empty() && !args.kill {
+            say(
+                &args.out,
+                &format!(
+                    "{} running process(es) left alone: ending one cannot be undone; add --kill, or name them ({})\n",
+                    kills.len(),
+                    kills
+                        .iter()
+                        .map(|f| f.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            );
+        }
+        if args.kill {
+            [rest, kills].concat()
+        } else {
+            rest
+        }
     } else {
         args.findings
             .iter()
