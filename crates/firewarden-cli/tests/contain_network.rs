@@ -339,7 +339,13 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
         reaches(&lab.resp, &other),
         "without --allow-port the responder reaches every port"
     );
-    ok(&fw_in(&lab.hut, &["undo", "--all", "--state-dir", sd], &[]));
+    // Recovery lifts the isolation.
+    let lifted = ok(&fw_in(
+        &lab.hut,
+        &["recover", "lift", "--state-dir", sd],
+        &[],
+    ));
+    assert!(lifted.contains("undone A2"), "{lifted}");
     assert!(reaches(&lab.att, &from_att) && reaches(&lab.hut, &outbound));
     assert!(!nft_in(&lab.hut, &["list", "tables"]).contains("firewarden"));
     assert_eq!(theirs(), theirs_before, "another table was changed");

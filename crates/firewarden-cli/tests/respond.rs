@@ -209,6 +209,13 @@ fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
             "triage did not find {check}: {found:?}"
         );
     }
+    let verify = fw(&["recover", "verify", "--root", r, "--min-severity", "high"]);
+    assert_eq!(
+        verify.status.code(),
+        Some(1),
+        "footholds are left: {}",
+        text(&verify)
+    );
     let listed = ok(fw(&[
         "eradicate",
         "--from",
@@ -293,6 +300,9 @@ fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
             "{check} still reported: {left:?}"
         );
     }
+    // `recover verify` agrees: nothing high or critical is left, and it says so by exit code.
+    let verify = fw(&["recover", "verify", "--root", r, "--min-severity", "high"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
     // What was legitimate is still there.
     let crontab = std::fs::read_to_string(root.path().join("etc/crontab")).unwrap();
     assert!(crontab.contains("run-parts") && !crontab.contains("curl"));
