@@ -1233,3 +1233,52 @@ fn a_running_miner_is_ended_after_its_evidence_is_kept_and_its_binary_quarantine
     assert!(undone.contains("cannot be brought back"), "{undone}");
     assert!(miner.exists(), "undo did not restore the binary");
 }
+
+/// The plan a responder reads before saying yes, as a snapshot: `tests/golden/eradicate-plan.txt`
+/// (regenerate with `UPDATE_GOLDEN=1 cargo test -p firewarden --test respond`). Owners are
+/// normalised so that the snapshot holds whoever runs the tests.
+#[test]
+fn eradicate_plan_snapshot() {
+    let root = planted_root();
+    let r = root.path().to_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("t.json");
+    fw(&[
+        "triage",
+        "--root",
+        r,
+        "--format",
+        "json",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    let state = work.path().join("state");
+    let out = ok(fw(&[
+        "eradicate",
+        "--from",
+        report.to_str().unwrap(),
+        "--all",
+        "--root",
+        r,
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--dry-run",
+    ]));
+    let uid = std::fs::metadata(root.path().join("etc/passwd"))
+        .unwrap()
+        .uid();
+    let gid = std::fs::metadata(root.path().join("etc/passwd"))
+        .unwrap()
+        .gid();
+    let got = out.replace(&format!("owner {uid}:{gid}"), "owner UID:GID");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/eradicate-plan.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &got).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap_or_default(),
+        got,
+        "the plan changed: review it, then UPDATE_GOLDEN=1"
+    );
+}

@@ -16,9 +16,25 @@ fn meta(s: &FileState) -> String {
     )
 }
 
+/// Control characters escaped and long lines cut, but leading spaces kept (a diff's context
+/// lines start with one).
 fn clean_lines(text: &str) -> String {
     text.lines()
-        .map(|l| printable(l, 400))
+        .map(|l| {
+            let mut out = String::new();
+            for (n, c) in l.chars().enumerate() {
+                if n >= 400 {
+                    out.push('…');
+                    break;
+                }
+                if c.is_control() {
+                    out.extend(c.escape_default());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
