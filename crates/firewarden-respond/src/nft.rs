@@ -285,6 +285,17 @@ pub fn responder_session() -> Option<Session> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_and_addresses_round_trip(text in ".{0,60}", a in any::<[u8; 4]>(), p in 0u8..=32) {
+            let _ = text.parse::<Net>();
+            let _ = parse_session("SSH_CONNECTION", &text);
+            let net: Net = format!("{}.{}.{}.{}/{p}", a[0], a[1], a[2], a[3]).parse().unwrap();
+            prop_assert_eq!(net.to_string().parse::<Net>().unwrap(), net);
+        }
+    }
 
     #[test]
     fn parses_addresses_and_networks() {
