@@ -613,6 +613,11 @@ fn account_lock_and_its_undo_on_a_throwaway_root() {
 
     ok(fw(&["undo", "A1", "--root", r, "--state-dir", sd]));
     assert_eq!(snapshot(root.path()), before);
+
+    // A backdoor account sharing root's home: root's keys are not taken with it.
+    let plan = ok(fw(&["contain", "account", "toor", "--root", r, "--state-dir", sd, "--dry-run"]));
+    assert!(plan.contains("/root/.ssh/authorized_keys is left alone"), "{plan}");
+    assert!(!plan.contains("quarantine /root/.ssh"), "{plan}");
 }
 
 #[test]

@@ -331,7 +331,7 @@ pub fn account(target: &Target, user: &str, force: bool) -> Result<Plan> {
     let acct = find_account(target, user)?;
     if target.is_live() && responder_uid() == Some(acct.uid) && !force {
         return Err(Error::Refused(format!(
-            "`{user}` (uid {}) is the account you logged in as; locking it would lock you out (--force if you mean it)",
+            "`{user}` has uid {}, the uid you logged in with; ending its sessions would end yours (--force if you mean it; your own session is spared)",
             acct.uid
         )));
     }
@@ -346,12 +346,34 @@ pub fn account(target: &Target, user: &str, force: bool) -> Result<Plan> {
     } else {
         plan.note("no /etc/shadow: the password could not be locked");
     }
+    // A backdoor account often reuses root's home: its keys are root's keys, and quarantining
+    // them would lock out whoever logs in as root with a key, the responder included.
+    let sharing: Vec<String> = target
+        .text("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() >= 7
+                && f[0] != acct.name
+                && f[5].trim_end_matches('/') == acct.home.trim_end_matches('/'))
+            .then(|| f[0].to_string())
+        })
+        .collect();
     for f in key_files(target, &acct) {
-        if target.exists(&f) {
-            match plan.quarantine(target, &f) {
-                Ok(_) => {}
-                Err(e) => plan.note(format!("{f}: {e}")),
-            }
+        if !target.exists(&f) {
+            continue;
+        }
+        if !sharing.is_empty() && f.starts_with(&format!("{}/", acct.home.trim_end_matches('/'))) {
+            plan.note(format!(
+                "{f} is left alone: home {} is shared with {}; remove the attacker's key lines with `eradicate` instead",
+                acct.home,
+                sharing.join(", ")
+            ));
+            continue;
+        }
+        if let Err(e) = plan.quarantine(target, &f) {
+            plan.note(format!("{f}: {e}"));
         }
     }
     if target.is_live() {
