@@ -162,6 +162,7 @@ fn planted_root() -> tempfile::TempDir {
     )
     .unwrap();
     write(r, "/tmp/.ICE-unix/.x/dbus-sync", "\x7fELF miner", 0o755);
+    write(r, "/var/tmp/.bash", "\x7fELF a copy of bash", 0o4755);
     write(r, "/var/www/html/index.html", "<h1>shop</h1>\n", 0o644);
     write(
         r,
@@ -201,6 +202,7 @@ fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
         "linux.persistence.systemd",
         "linux.web.webshell",
         "linux.files.temp_dirs",
+        "linux.persistence.suid",
     ];
     let found = findings(&report);
     for check in wanted {
@@ -615,8 +617,20 @@ fn account_lock_and_its_undo_on_a_throwaway_root() {
     assert_eq!(snapshot(root.path()), before);
 
     // A backdoor account sharing root's home: root's keys are not taken with it.
-    let plan = ok(fw(&["contain", "account", "toor", "--root", r, "--state-dir", sd, "--dry-run"]));
-    assert!(plan.contains("/root/.ssh/authorized_keys is left alone"), "{plan}");
+    let plan = ok(fw(&[
+        "contain",
+        "account",
+        "toor",
+        "--root",
+        r,
+        "--state-dir",
+        sd,
+        "--dry-run",
+    ]));
+    assert!(
+        plan.contains("/root/.ssh/authorized_keys is left alone"),
+        "{plan}"
+    );
     assert!(!plan.contains("quarantine /root/.ssh"), "{plan}");
 }
 

@@ -28,6 +28,9 @@ pub enum Remedy {
     /// End a running process (live host) after keeping its evidence, and quarantine its
     /// program when it lives outside the system directories.
     Process,
+    /// Clear a file's set-uid/set-gid bits (the file stays, for analysis); a file with only
+    /// dangerous capabilities is quarantined when outside the system directories.
+    SetId,
 }
 
 /// Which checks' findings can be eradicated, and how.
@@ -48,6 +51,7 @@ pub const REMEDIES: &[(&str, Remedy)] = &[
     ("linux.persistence.systemd", Remedy::SystemdUnit),
     ("linux.persistence.ld_preload", Remedy::PreloadEntry),
     ("linux.accounts.uid0", Remedy::Account),
+    ("linux.persistence.suid", Remedy::SetId),
     ("linux.process.miner", Remedy::Process),
     ("linux.process.reverse_shell", Remedy::Process),
     ("linux.process.suspicious_exe", Remedy::Process),
@@ -170,6 +174,28 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
             plan.note("programs already running keep the library loaded: restart them (or reboot) once eradication is done");
         }
         Remedy::Process => process_foothold(target, finding, &mut plan)?,
+        Remedy::SetId => {
+            let host = target.host_path(&path)?;
+            let meta = std::fs::symlink_metadata(&host)
+                .map_err(|e| Error::Drift(format!("{path}: {e}")))?;
+            let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
+            if !meta.is_file() {
+                return Err(Error::Refused(format!("{path} is not a regular file")));
+            }
+            if mode & 0o6000 != 0 {
+                plan.push(Step::Chmod {
+                    path: path.clone(),
+                    before: mode,
+                    after: mode & !0o6000,
+                });
+            } else if !SYSTEM_PROGRAM_DIRS.iter().any(|d| path.starts_with(d)) {
+                plan.quarantine(target, &path)?;
+            } else {
+                return Err(Error::Refused(format!(
+                    "{path}: its file capabilities must be removed by hand (setcap -r), after keeping a copy"
+                )));
+            }
+        }
         Remedy::Account => {
             plan.action.risk = Risk::High;
             let name = ev
