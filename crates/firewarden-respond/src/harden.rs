@@ -451,17 +451,36 @@ fn hex_v4(hex: &str) -> Option<String> {
     Some(format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]))
 }
 
+/// Whether a datastore on `port` is configured to ask for credentials (where its config says
+/// so): Redis `requirepass`, Elasticsearch `xpack.security.enabled: true`.
+fn requires_auth(target: &Target, port: u16) -> bool {
+    let has = |file: &str, pred: &dyn Fn(&str) -> bool| {
+        target.text(file).is_some_and(|c| {
+            c.lines()
+                .map(str::trim)
+                .any(|l| !l.starts_with('#') && pred(l))
+        })
+    };
+    match port {
+        6379 => has("/etc/redis/redis.conf", &|l| l.starts_with("requirepass ")),
+        9200 => has("/etc/elasticsearch/elasticsearch.yml", &|l| {
+            l.replace(' ', "") == "xpack.security.enabled:true"
+        }),
+        _ => false,
+    }
+}
+
+/// Datastores and the Docker API listening on a non-loopback address without authentication,
+/// from `/proc/net/tcp{,6}` (of the live host, or of a collected tree that has them).
 fn public_datastores(target: &Target) -> (Status, String) {
-    if !target.is_live() {
+    let Some(socks) = listening(target) else {
         return (
             Status::Unknown,
-            "not the running system: sockets cannot be listed".into(),
+            "no /proc/net/tcp: listening sockets cannot be listed (not the running system)".into(),
         );
-    }
-    let Some(socks) = listening(target) else {
-        return (Status::Unknown, "/proc/net/tcp unreadable".into());
     };
     let mut bad = Vec::new();
+    let mut guarded = Vec::new();
     for (addr, port) in socks {
         let Some((_, name)) = DATASTORE_PORTS.iter().find(|(p, _)| *p == port) else {
             continue;
@@ -469,23 +488,32 @@ fn public_datastores(target: &Target) -> (Status, String) {
         if addr.starts_with("127.") || addr == "[::1]" {
             continue;
         }
-        let protected = port == 6379
-            && target.text("/etc/redis/redis.conf").is_some_and(|c| {
-                c.lines()
-                    .any(|l| l.trim_start().starts_with("requirepass "))
-            });
-        bad.push(format!(
-            "{name} on {addr}:{port}{}",
-            if protected { " (password set)" } else { "" }
-        ));
+        let seen = format!("{name} on {addr}:{port}");
+        if requires_auth(target, port) {
+            guarded.push(seen);
+        } else {
+            bad.push(seen);
+        }
     }
+    bad.dedup();
+    let also = if guarded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (public but asking for credentials: {})",
+            guarded.join(", ")
+        )
+    };
     if bad.is_empty() {
-        (Status::Pass, "none on a public address".into())
+        (
+            Status::Pass,
+            format!("none public without authentication{also}"),
+        )
     } else {
         (
             Status::Fail,
             format!(
-                "{}: bind them to 127.0.0.1 or firewall them",
+                "{}, with no authentication configured: bind them to 127.0.0.1 or firewall them{also}",
                 bad.join(", ")
             ),
         )

@@ -323,6 +323,63 @@ fn a_user_crontab_edit_touches_the_spool_so_cron_reloads_it() {
     );
 }
 
+#[test]
+fn public_datastores_fail_unless_they_ask_for_credentials() {
+    let root = tempfile::tempdir().unwrap();
+    // Redis on 0.0.0.0:6379 with a password, Docker's API on 0.0.0.0:2375, MySQL on 127.0.0.1.
+    write(
+        root.path(),
+        "/proc/net/tcp",
+        b"  sl  local_address rem_address   st\n   0: 00000000:18EB 00000000:0000 0A\n   1: 00000000:0947 00000000:0000 0A\n   2: 0100007F:0CEA 00000000:0000 0A\n",
+    );
+    write(
+        root.path(),
+        "/etc/redis/redis.conf",
+        b"bind 0.0.0.0\nrequirepass s3cret\n",
+    );
+    let target = Target::root(root.path()).unwrap();
+    let item = |t: &Target| {
+        harden::check(t)
+            .items
+            .into_iter()
+            .find(|i| i.id == "services.public_datastore")
+            .unwrap()
+    };
+    let i = item(&target);
+    assert_eq!(
+        i.status,
+        firewarden_model::action::HardenStatus::Fail,
+        "{}",
+        i.detail
+    );
+    assert!(
+        i.detail.contains("Docker API (no TLS) on 0.0.0.0:2375"),
+        "{}",
+        i.detail
+    );
+    assert!(
+        i.detail
+            .contains("asking for credentials: Redis on 0.0.0.0:6379"),
+        "{}",
+        i.detail
+    );
+    assert!(
+        !i.detail.contains("MySQL"),
+        "loopback is fine: {}",
+        i.detail
+    );
+    // Without the Docker listener, Redis with a password passes.
+    write(
+        root.path(),
+        "/proc/net/tcp",
+        b"  sl  local_address rem_address   st\n   0: 00000000:18EB 00000000:0000 0A\n",
+    );
+    assert_eq!(
+        item(&target).status,
+        firewarden_model::action::HardenStatus::Pass
+    );
+}
+
 proptest! {
     #[test]
     fn line_edits_keep_untouched_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300), pick in any::<u8>()) {
