@@ -350,6 +350,32 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
     assert!(!nft_in(&lab.hut, &["list", "tables"]).contains("firewarden"));
     assert_eq!(theirs(), theirs_before, "another table was changed");
 
+    // A table that vanished (a reboot, a flushed ruleset) is reported as no longer isolating.
+    ok(&fw_in(
+        &lab.hut,
+        &[
+            "contain",
+            "network",
+            "--allow",
+            RESP,
+            "--ttl",
+            "0",
+            "--yes",
+            "--state-dir",
+            sd,
+        ],
+        &[],
+    ));
+    nft_in(&lab.hut, &["delete", "table", "inet", "firewarden"]);
+    let listed = ok(&fw_in(
+        &lab.hut,
+        &["actions", "--state-dir", sd, "--format", "json"],
+        &[],
+    ));
+    let list: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(list[2]["status"], "expired", "{listed}");
+    ok(&fw_in(&lab.hut, &["undo", "A3", "--state-dir", sd], &[]));
+
     // Outside an SSH session and without --allow, it refuses rather than lock everyone out.
     let refused = fw_in(
         &lab.hut,

@@ -280,7 +280,8 @@ pub enum ActionStatus {
     Applied,
     /// Network containment whose dead-man switch was disarmed.
     Confirmed,
-    /// Network containment whose TTL ran out: no longer isolating.
+    /// Network containment no longer isolating: its TTL ran out, or its table is gone (a
+    /// reboot, a flushed ruleset).
     Expired,
     /// Failed (and rolled back when possible).
     Failed,

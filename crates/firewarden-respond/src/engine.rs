@@ -529,14 +529,21 @@ pub fn summarize(entries: Vec<JournalEntry>, live: bool) -> Vec<ActionSummary> {
             }
         }
     }
-    // A network containment past its TTL no longer isolates: the kernel lifted it.
+    // A network containment past its TTL no longer isolates: the kernel lifted it. One whose
+    // table is gone (a reboot, someone's `nft flush ruleset`) no longer isolates either.
     let now = Timestamp::now();
     for a in &mut out {
-        if a.status == ActionStatus::Applied
-            && a.action.expires.is_some_and(|t| t <= now)
-            && live
-            && !nft::isolating().unwrap_or(true)
+        if !live
+            || a.action.kind != "contain.network"
+            || !matches!(a.status, ActionStatus::Applied | ActionStatus::Confirmed)
         {
+            continue;
+        }
+        let table_gone = !nft::table_exists(nft::FAMILY, nft::TABLE).unwrap_or(true);
+        let timed_out = a.status == ActionStatus::Applied
+            && a.action.expires.is_some_and(|t| t <= now)
+            && !nft::isolating().unwrap_or(true);
+        if table_gone || timed_out {
             a.status = ActionStatus::Expired;
         }
     }
