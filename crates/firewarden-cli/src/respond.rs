@@ -96,6 +96,27 @@ pub fn say(out: &OutputArgs, text: &str) {
     }
 }
 
+/// Colours a rendered plan for the terminal: removed lines red, added green, irreversible or
+/// process steps bold yellow.
+fn paint_plan(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let code = if l.starts_with("    -") && !l.starts_with("    ---") {
+                "31"
+            } else if l.starts_with("    +") && !l.starts_with("    +++") {
+                "32"
+            } else if l.starts_with("  !") {
+                "1;33"
+            } else if l.starts_with("  note:") {
+                "2"
+            } else {
+                return format!("{l}\n");
+            };
+            format!("\x1b[{code}m{l}\x1b[0m\n")
+        })
+        .collect()
+}
+
 /// Shows the plan, asks for confirmation, applies. `Ok(None)` for a dry run.
 pub fn confirm_and_apply(
     r: &Responder,
@@ -103,7 +124,9 @@ pub fn confirm_and_apply(
     args: &ActArgs,
     out: &OutputArgs,
 ) -> Result<Option<Action>> {
-    say(out, &format!("\nPlan: {}", plan.render()));
+    let text = plan.render();
+    let text = if out.colour() { paint_plan(&text) } else { text };
+    say(out, &format!("\nPlan: {text}"));
     if args.dry_run {
         say(out, "(dry run: nothing changed)\n");
         return Ok(None);
