@@ -49,8 +49,13 @@ impl ActArgs {
     /// Opens the state directory and builds the responder.
     pub fn responder(&self) -> Result<Responder> {
         let target = self.target()?;
-        let state = StateDir::open(&self.state_dir)
-            .with_context(|| format!("state directory {}", self.state_dir.display()))?;
+        // A dry run writes nothing, not even the state directory.
+        let state = if self.dry_run {
+            StateDir::view(&self.state_dir)
+        } else {
+            StateDir::open(&self.state_dir)
+                .with_context(|| format!("state directory {}", self.state_dir.display()))?
+        };
         let operator = self
             .operator
             .clone()
@@ -125,7 +130,11 @@ pub fn confirm_and_apply(
     out: &OutputArgs,
 ) -> Result<Option<Action>> {
     let text = plan.render();
-    let text = if out.colour() { paint_plan(&text) } else { text };
+    let text = if out.colour() {
+        paint_plan(&text)
+    } else {
+        text
+    };
     say(out, &format!("\nPlan: {text}"));
     if args.dry_run {
         say(out, "(dry run: nothing changed)\n");

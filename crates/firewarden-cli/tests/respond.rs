@@ -250,6 +250,10 @@ fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
         "the plan shows the removed line: {dry}"
     );
     assert_eq!(snapshot(root.path()), before);
+    assert!(
+        !Path::new(sd).exists(),
+        "a dry run created the state directory"
+    );
     let refused = fw(&args);
     assert_eq!(refused.status.code(), Some(2));
     assert_eq!(snapshot(root.path()), before);

@@ -36,7 +36,8 @@ pub struct Actor {
 #[derive(Debug)]
 pub struct StateDir {
     dir: PathBuf,
-    _lock: File,
+    /// Held while changing the host; `None` for a read-only view.
+    lock: Option<File>,
 }
 
 /// The journal as read back: its entries and whether the chain is intact.
@@ -97,8 +98,18 @@ impl StateDir {
         )?;
         Ok(StateDir {
             dir: dir.to_path_buf(),
-            _lock: lock,
+            lock: Some(lock),
         })
+    }
+
+    /// A read-only view for planning (`--dry-run`) and listing: nothing is created, nothing
+    /// is locked, and a missing directory reads as an empty journal. Applying through a view
+    /// is refused.
+    pub fn view(dir: &Path) -> StateDir {
+        StateDir {
+            dir: dir.to_path_buf(),
+            lock: None,
+        }
     }
 
     /// The directory.
@@ -117,6 +128,11 @@ impl StateDir {
 
     /// Appends one event, chained to the last line, and syncs it to disk before returning.
     pub fn append(&self, actor: &Actor, event: JournalEvent) -> Result<JournalEntry> {
+        if self.lock.is_none() {
+            return Err(Error::Refused(
+                "the state directory was opened to look only (dry run)".into(),
+            ));
+        }
         let journal = self.journal()?;
         if let Some(p) = journal.problems.first() {
             return Err(Error::Journal(format!(
@@ -191,6 +207,11 @@ impl StateDir {
     /// Stores bytes from `reader` in the vault, encrypted; returns their SHA-256 and size.
     /// Storing the same content twice keeps one copy.
     pub fn vault_put(&self, reader: &mut dyn Read) -> Result<(String, u64)> {
+        if self.lock.is_none() {
+            return Err(Error::Refused(
+                "the state directory was opened to look only (dry run)".into(),
+            ));
+        }
         let vault = self.dir.join("vault");
         fs::DirBuilder::new()
             .recursive(true)
