@@ -44,8 +44,9 @@ fn write(root: &Path, path: &str, content: &str, mode: u32) {
 }
 
 /// Every entry under `root` with what undo must restore: kind, content hash or link target,
-/// owner, mode, and for files their modification and access times. Directory times are left
-/// out: removing and re-creating an entry changes them, as any restore would.
+/// owner, mode, for files their modification and access times, for directories their
+/// modification time (undo puts it back after re-creating an entry). Change times cannot be
+/// set, so they are not compared.
 fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -57,7 +58,8 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
                 format!("link {}", std::fs::read_link(&p).unwrap().display())
             } else if m.is_dir() {
                 stack.push(p.clone());
-                "dir".to_string()
+                // Modification times only: listing a directory may move its access time.
+                format!("dir mtime {}.{}", m.mtime(), m.mtime_nsec())
             } else {
                 // O_NOATIME: looking must not change the access times being compared.
                 let mut bytes = Vec::new();

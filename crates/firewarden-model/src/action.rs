@@ -79,6 +79,10 @@ pub enum Step {
         before: Option<FileState>,
         /// What is there afterwards (`None`: nothing).
         after: Option<FileState>,
+        /// Access and modification times (ns) of the directory holding it, before, when the
+        /// step adds or removes an entry there; undo puts them back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent_times: Option<[i64; 2]>,
     },
     /// Change permission bits.
     Chmod {
@@ -95,6 +99,9 @@ pub enum Step {
         path: String,
         /// Its target, as stored.
         target: String,
+        /// Access and modification times (ns) of the directory holding it, before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent_times: Option<[i64; 2]>,
     },
     /// Stop a process with SIGSTOP; undo sends SIGCONT.
     Freeze {

@@ -89,6 +89,7 @@ impl Plan {
             path: path.to_string(),
             before: Some(before),
             after: Some(after),
+            parent_times: None,
         });
         Ok(())
     }
@@ -116,6 +117,12 @@ impl Plan {
         self.create_owned(path, content, mode, 0, 0);
     }
 
+    fn parent_times_of(&self, path: &str) -> Option<[i64; 2]> {
+        Target::root(std::path::Path::new(&self.action.root))
+            .ok()?
+            .parent_times(path)
+    }
+
     /// Creates a new file with `mode`, owned by `uid`:`gid`.
     pub fn create_owned(&mut self, path: &str, content: Vec<u8>, mode: u32, uid: u32, gid: u32) {
         let after = FileState {
@@ -133,6 +140,7 @@ impl Plan {
             path: path.to_string(),
             before: None,
             after: Some(after),
+            parent_times: self.parent_times_of(path),
         });
     }
 
@@ -154,6 +162,7 @@ impl Plan {
             path: path.to_string(),
             before: Some(before.clone()),
             after: None,
+            parent_times: target.parent_times(path),
         });
         Ok(before)
     }

@@ -350,6 +350,7 @@ fn systemd_unit(target: &Target, path: &str, plan: &mut Plan) -> Result<()> {
         links.sort();
         for (link, to) in links {
             plan.push(Step::Unlink {
+                parent_times: target.parent_times(&link),
                 path: link,
                 target: to,
             });

@@ -47,6 +47,7 @@ pub fn step(s: &Step, content: &dyn Fn(&str) -> Option<Vec<u8>>) -> String {
             path,
             before,
             after,
+            ..
         } => {
             let p = printable(path, 300);
             match (before, after) {
@@ -92,7 +93,7 @@ pub fn step(s: &Step, content: &dyn Fn(&str) -> Option<Vec<u8>>) -> String {
             "  ~ chmod {} {before:04o} -> {after:04o}\n",
             printable(path, 300)
         ),
-        Step::Unlink { path, target } => format!(
+        Step::Unlink { path, target, .. } => format!(
             "  - remove link {} -> {}\n",
             printable(path, 300),
             printable(target, 300)

@@ -169,6 +169,7 @@ pub(crate) fn apply(env: &Env, step: &Step) -> Result<()> {
             path,
             before,
             after,
+            ..
         } => {
             let host = target.host_path(path)?;
             let now = current_sha(target, path)?;
@@ -205,7 +206,9 @@ pub(crate) fn apply(env: &Env, step: &Step) -> Result<()> {
             before,
             after,
         } => chmod(target, path, *before, *after, false),
-        Step::Unlink { path, target: to } => {
+        Step::Unlink {
+            path, target: to, ..
+        } => {
             let host = target.host_path(path)?;
             let found = std::fs::read_link(&host).map_err(|e| Error::io(&host, e))?;
             if found.as_os_str() != std::ffi::OsStr::new(to) {
@@ -287,6 +290,27 @@ pub(crate) fn apply(env: &Env, step: &Step) -> Result<()> {
     }
 }
 
+/// Puts the access and modification times of the directory holding `host` back, after an
+/// entry was added or removed there (its ctime cannot be put back).
+fn restore_parent_times(host: &Path, times: &Option<[i64; 2]>) -> Result<()> {
+    let (Some([atime, mtime]), Some(dir)) = (times, host.parent()) else {
+        return Ok(());
+    };
+    let f = open_nofollow(dir, OFlags::RDONLY | OFlags::DIRECTORY, 0)?;
+    let ts = |ns: i64| Timespec {
+        tv_sec: ns.div_euclid(1_000_000_000),
+        tv_nsec: ns.rem_euclid(1_000_000_000) as _,
+    };
+    rustix::fs::futimens(
+        f.as_fd(),
+        &Timestamps {
+            last_access: ts(*atime),
+            last_modification: ts(*mtime),
+        },
+    )
+    .map_err(|e| Error::io(dir, e.into()))
+}
+
 fn touch_dir(target: &Target, path: &str) -> Result<()> {
     let host = target.host_path(path)?;
     let dir = open_nofollow(&host, OFlags::RDONLY | OFlags::DIRECTORY, 0)?;
@@ -330,6 +354,7 @@ pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>
             path,
             before,
             after,
+            parent_times,
         } => {
             let host = target.host_path(path)?;
             let now = current_sha(target, path)?;
@@ -364,6 +389,7 @@ pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>
                     }
                 }
             }
+            restore_parent_times(&host, parent_times)?;
             Ok(None)
         }
         Step::Chmod {
@@ -371,7 +397,11 @@ pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>
             before,
             after,
         } => chmod(target, path, *after, *before, force).map(|_| None),
-        Step::Unlink { path, target: to } => {
+        Step::Unlink {
+            path,
+            target: to,
+            parent_times,
+        } => {
             let host = target.host_path(path)?;
             if let Ok(found) = std::fs::read_link(&host) {
                 if found.as_os_str() == std::ffi::OsStr::new(to) {
@@ -383,6 +413,7 @@ pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>
                 )));
             }
             std::os::unix::fs::symlink(to, &host).map_err(|e| Error::io(&host, e))?;
+            restore_parent_times(&host, parent_times)?;
             Ok(None)
         }
         Step::Freeze { process: p } => {

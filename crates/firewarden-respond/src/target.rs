@@ -135,6 +135,14 @@ impl Target {
         Ok((file, meta))
     }
 
+    /// Access and modification times (ns) of the directory that holds `path`.
+    pub fn parent_times(&self, path: &str) -> Option<[i64; 2]> {
+        let host = self.host_path(path).ok()?;
+        let meta = std::fs::symlink_metadata(host.parent()?).ok()?;
+        let st = file_state(&meta);
+        Some([st.atime_ns, st.mtime_ns])
+    }
+
     /// Whether `path` exists inside the root (not following a final symlink).
     pub fn exists(&self, path: &str) -> bool {
         self.src.symlink_metadata(Path::new(path)).is_ok()
