@@ -113,18 +113,18 @@ impl Plan {
     }
 
     /// Creates a new file owned by root with `mode`.
-    pub fn create(&mut self, path: &str, content: Vec<u8>, mode: u32) {
-        self.create_owned(path, content, mode, 0, 0);
+    pub fn create(&mut self, target: &Target, path: &str, content: Vec<u8>, mode: u32) {
+        self.create_owned(target, path, content, (mode, 0, 0));
     }
 
-    fn parent_times_of(&self, path: &str) -> Option<[i64; 2]> {
-        Target::root(std::path::Path::new(&self.action.root))
-            .ok()?
-            .parent_times(path)
-    }
-
-    /// Creates a new file with `mode`, owned by `uid`:`gid`.
-    pub fn create_owned(&mut self, path: &str, content: Vec<u8>, mode: u32, uid: u32, gid: u32) {
+    /// Creates a new file with `(mode, uid, gid)`.
+    pub fn create_owned(
+        &mut self,
+        target: &Target,
+        path: &str,
+        content: Vec<u8>,
+        (mode, uid, gid): (u32, u32, u32),
+    ) {
         let after = FileState {
             sha256: sha256_hex(&content),
             size: content.len() as u64,
@@ -140,7 +140,7 @@ impl Plan {
             path: path.to_string(),
             before: None,
             after: Some(after),
-            parent_times: self.parent_times_of(path),
+            parent_times: target.parent_times(path),
         });
     }
 

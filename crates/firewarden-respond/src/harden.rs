@@ -719,6 +719,7 @@ fn sysctl_fix(target: &Target, plan: &mut Plan, key: &str, want: i64) -> Result<
         append(target, plan, SYSCTL_FILE, &line)?;
     } else if target.exists("/etc/sysctl.d") {
         plan.create(
+            target,
             SYSCTL_FILE,
             format!("# written by firewarden harden apply\n{line}\n").into_bytes(),
             0o644,
@@ -726,7 +727,12 @@ fn sysctl_fix(target: &Target, plan: &mut Plan, key: &str, want: i64) -> Result<
     } else if target.exists("/etc/sysctl.conf") {
         append(target, plan, "/etc/sysctl.conf", &line)?;
     } else {
-        plan.create("/etc/sysctl.conf", format!("{line}\n").into_bytes(), 0o644);
+        plan.create(
+            target,
+            "/etc/sysctl.conf",
+            format!("{line}\n").into_bytes(),
+            0o644,
+        );
     }
     if target.is_live()
         && let Some(before) = step::read_sysctl(key)
@@ -806,7 +812,7 @@ fn fix_auto_updates(target: &Target, plan: &mut Plan) -> Result<()> {
     if target.exists(path) {
         plan.edit(target, path, content.as_bytes().to_vec())
     } else {
-        plan.create(path, content.as_bytes().to_vec(), 0o644);
+        plan.create(target, path, content.as_bytes().to_vec(), 0o644);
         Ok(())
     }
 }

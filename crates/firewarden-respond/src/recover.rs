@@ -78,11 +78,10 @@ pub fn web(
                     Some(text) => {
                         let mode = parse_mode(&recorded.mode).unwrap_or(0o644) & 0o7777;
                         plan.create_owned(
+                            target,
                             &full,
                             text.clone().into_bytes(),
-                            mode,
-                            site_meta.uid,
-                            site_meta.gid,
+                            (mode, site_meta.uid, site_meta.gid),
                         );
                     }
                     None => left.no_copy.push(full),
