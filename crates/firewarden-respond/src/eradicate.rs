@@ -43,6 +43,8 @@ pub const REMEDIES: &[(&str, Remedy)] = &[
     ("linux.persistence.udev", Remedy::RemoveLine),
     ("linux.accounts.sudo", Remedy::RemoveLine),
     ("linux.web.webshell", Remedy::Quarantine),
+    // A dump left in a web root can be downloaded again: it goes, kept encrypted as evidence.
+    ("linux.web.dump", Remedy::Quarantine),
     ("linux.files.malware", Remedy::Quarantine),
     ("linux.files.rootkit_paths", Remedy::Quarantine),
     ("linux.files.temp_dirs", Remedy::Quarantine),
@@ -98,6 +100,12 @@ fn without_line(bytes: &[u8], index: usize) -> Vec<u8> {
 
 /// Plans the eradication of one finding.
 pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
+    if finding.check == "linux.web.tampering" {
+        return Err(Error::Refused(format!(
+            "{}: a tampered page is the site's own file; put it back from a baseline with `firewarden recover web BASELINE`",
+            finding.id
+        )));
+    }
     let remedy = remedy_for(&finding.check).ok_or_else(|| {
         Error::Refused(format!(
             "{}: no automatic eradication for {} findings; by hand: {}",
