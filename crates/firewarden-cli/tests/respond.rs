@@ -165,6 +165,12 @@ fn planted_root() -> tempfile::TempDir {
     .unwrap();
     write(r, "/tmp/.ICE-unix/.x/dbus-sync", "\x7fELF miner", 0o755);
     write(r, "/var/tmp/.bash", "\x7fELF a copy of bash", 0o4755);
+    write(
+        r,
+        "/var/www/html/shop.sql",
+        "-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)\n--\n-- Host: localhost    Database: shop\nCREATE TABLE `users` (`id` int, `email` varchar(255));\nINSERT INTO `users` VALUES (1,'a@example.com');\n",
+        0o644,
+    );
     write(r, "/var/www/html/index.html", "<h1>shop</h1>\n", 0o644);
     write(
         r,
@@ -205,6 +211,7 @@ fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
         "linux.web.webshell",
         "linux.files.temp_dirs",
         "linux.persistence.suid",
+        "linux.web.dump",
     ];
     let found = findings(&report);
     for check in wanted {
