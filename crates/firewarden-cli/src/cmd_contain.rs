@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// Isolate the host, freeze a process, lock an account or quarantine a file.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  firewarden contain network --ttl 15m            # keeps this SSH session's address\n  firewarden contain confirm                      # still in? keep the isolation\n  firewarden contain network --allow 198.51.100.7 --allow-port 22 --dry-run\n  firewarden contain process 4242 --tree          # keep evidence, then SIGSTOP\n  firewarden contain account deploy               # lock password, keys, sessions\n  firewarden contain file /var/www/html/up.php    # encrypted quarantine\n  firewarden actions                              # what was done\n  firewarden undo A1                              # put it back\n\nExit codes: 0 done (or dry run), 2 error or refused."
+    after_help = "Examples:\n  firewarden contain network --ttl 15m            # keeps this SSH session's address\n  firewarden contain confirm                      # still in? keep the isolation\n  firewarden contain confirm --extend 30m         # or push the dead-man switch back\n  firewarden contain network --allow 198.51.100.7 --allow-port 22 --dry-run\n  firewarden contain process 4242 --tree          # keep evidence, then SIGSTOP\n  firewarden contain account deploy               # lock password, keys, sessions\n  firewarden contain file /var/www/html/up.php    # encrypted quarantine\n  firewarden actions                              # what was done\n  firewarden undo A1                              # put it back\n\nExit codes: 0 done (or dry run), 2 error or refused."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -43,8 +43,13 @@ enum What {
         #[arg(long)]
         no_responder: bool,
     },
-    /// Disarm the dead-man switch of the network containment in force.
-    Confirm,
+    /// Disarm the dead-man switch of the network containment in force (or push it back).
+    Confirm {
+        /// Re-arm the switch to run out this long from now instead (e.g. 30m), for a
+        /// responder who wants to keep confirming as they go.
+        #[arg(long, value_name = "DURATION")]
+        extend: Option<String>,
+    },
     /// Keep a process's executable, memory map and open files as evidence, then freeze it.
     Process {
         /// Process id.
@@ -106,19 +111,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 },
             )?
         }
-        What::Confirm => {
+        What::Confirm { extend } => {
+            let extend = extend.as_deref().map(parse_duration).transpose()?;
             if args.act.dry_run {
                 say(
                     &args.out,
-                    "would disarm the dead-man switch of the network containment\n",
+                    "would confirm the network containment in force\n",
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            let id = r.confirm_network()?;
-            say(
-                &args.out,
-                &format!("{id} confirmed: the isolation stays until `firewarden undo {id}`\n"),
-            );
+            let (id, until) = r.confirm_network(extend.filter(|s| *s > 0))?;
+            let text = match until {
+                Some(t) => format!(
+                    "{id} extended: the kernel lifts the isolation at {t} unless confirmed again\n"
+                ),
+                None => {
+                    format!("{id} confirmed: the isolation stays until `firewarden undo {id}`\n")
+                }
+            };
+            say(&args.out, &text);
             return Ok(ExitCode::SUCCESS);
         }
         What::Process { pid, tree } => contain::process(&r.target, *pid, *tree)?,

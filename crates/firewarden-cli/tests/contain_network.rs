@@ -320,6 +320,20 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
         ],
         &[],
     ));
+    // First pushed back (a rolling dead-man switch), then made permanent.
+    let extended = ok(&fw_in(
+        &lab.hut,
+        &["contain", "confirm", "--extend", "60s", "--state-dir", sd],
+        &[],
+    ));
+    assert!(extended.contains("A2 extended"), "{extended}");
+    let set = nft_in(&lab.hut, &["list", "set", "inet", "firewarden", "isolate4"]);
+    assert!(set.contains("timeout 1m"), "{set}");
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        !reaches(&lab.att, &from_att),
+        "an extended isolation lapsed at the old TTL"
+    );
     ok(&fw_in(
         &lab.hut,
         &["contain", "confirm", "--state-dir", sd],
@@ -330,7 +344,6 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
         set.contains("0.0.0.0/0") && !set.contains("expires"),
         "{set}"
     );
-    std::thread::sleep(Duration::from_secs(4));
     assert!(
         !reaches(&lab.att, &from_att),
         "a confirmed isolation lapsed"

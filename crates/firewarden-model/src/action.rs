@@ -230,10 +230,14 @@ pub enum JournalEvent {
         /// Whether the partial change was reversed.
         rolled_back: bool,
     },
-    /// A network containment's dead-man switch was disarmed: it stays until undone.
+    /// A network containment was confirmed: its dead-man switch disarmed (it stays until
+    /// undone), or re-armed to run out at `until`.
     Confirmed {
         /// Action id.
         id: String,
+        /// The new end of the isolation when it was extended rather than made permanent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Timestamp>,
     },
     /// The action was undone.
     Undone {

@@ -443,8 +443,9 @@ impl Responder {
             .map(|_| ())
     }
 
-    /// Disarms the dead-man switch of the network containment in force.
-    pub fn confirm_network(&self) -> Result<String> {
+    /// Disarms the dead-man switch of the network containment in force, or (`extend`) re-arms
+    /// it to run out that many seconds from now. Returns the action id and the new end.
+    pub fn confirm_network(&self, extend: Option<u64>) -> Result<(String, Option<Timestamp>)> {
         let all = self.actions()?;
         let a = all
             .iter()
@@ -452,7 +453,7 @@ impl Responder {
             .find(|a| a.action.kind == "contain.network" && a.status != ActionStatus::Undone)
             .ok_or_else(|| Error::Refused("no network containment in the journal".into()))?;
         match a.status {
-            ActionStatus::Confirmed => {
+            ActionStatus::Confirmed if extend.is_none() => {
                 return Err(Error::Refused(format!(
                     "{} is confirmed already",
                     a.action.id
@@ -460,11 +461,11 @@ impl Responder {
             }
             ActionStatus::Expired => {
                 return Err(Error::Refused(format!(
-                    "{}'s TTL ran out and the kernel lifted the isolation; run `contain network` again (then `firewarden undo {}` to tidy the empty table)",
+                    "{} no longer isolates (its TTL ran out, or its table is gone); `firewarden undo {}`, then `contain network` again",
                     a.action.id, a.action.id
                 )));
             }
-            ActionStatus::Applied => {}
+            ActionStatus::Applied | ActionStatus::Confirmed => {}
             other => {
                 return Err(Error::Refused(format!(
                     "{} is {}",
@@ -479,14 +480,16 @@ impl Responder {
                 a.action.id
             )));
         }
-        nft::load(&nft::confirm_script())?;
+        nft::load(&nft::confirm_script(extend))?;
+        let until = extend.map(|s| Timestamp(Timestamp::now().0 + s as i64));
         self.state.append(
             &self.actor,
             JournalEvent::Confirmed {
                 id: a.action.id.clone(),
+                until,
             },
         )?;
-        Ok(a.action.id.clone())
+        Ok((a.action.id.clone(), until))
     }
 
     /// Content kept in the vault (a quarantined file, a captured executable).
@@ -520,10 +523,14 @@ pub fn summarize(entries: Vec<JournalEntry>, live: bool) -> Vec<ActionSummary> {
                     out[i].status = ActionStatus::Failed;
                 }
             }
-            JournalEvent::Confirmed { id } => {
+            JournalEvent::Confirmed { id, until } => {
                 if let Some(i) = find(&mut out, &id) {
-                    out[i].status = ActionStatus::Confirmed;
-                    out[i].action.expires = None;
+                    out[i].status = if until.is_some() {
+                        ActionStatus::Applied
+                    } else {
+                        ActionStatus::Confirmed
+                    };
+                    out[i].action.expires = until;
                 }
             }
             JournalEvent::Undone { id, .. } => {

@@ -142,11 +142,14 @@ pub fn isolation_script(allow: &[Net], ports: &[u16], ttl_secs: Option<u64>) -> 
     )
 }
 
-/// The script that disarms the dead-man switch: the isolate sets get their element back
-/// without a timeout, in one transaction.
-pub fn confirm_script() -> String {
+/// The script that disarms the dead-man switch (`ttl_secs: None`: the isolate sets get their
+/// element back without a timeout) or re-arms it for `ttl_secs` from now, in one transaction.
+pub fn confirm_script(ttl_secs: Option<u64>) -> String {
+    let t = ttl_secs
+        .map(|s| format!(" timeout {s}s"))
+        .unwrap_or_default();
     format!(
-        "flush set {FAMILY} {TABLE} isolate4\nflush set {FAMILY} {TABLE} isolate6\nadd element {FAMILY} {TABLE} isolate4 {{ 0.0.0.0/0 }}\nadd element {FAMILY} {TABLE} isolate6 {{ ::/0 }}\n"
+        "flush set {FAMILY} {TABLE} isolate4\nflush set {FAMILY} {TABLE} isolate6\nadd element {FAMILY} {TABLE} isolate4 {{ 0.0.0.0/0{t} }}\nadd element {FAMILY} {TABLE} isolate6 {{ ::/0{t} }}\n"
     )
 }
 
