@@ -901,6 +901,21 @@ fn a_frozen_process_keeps_its_evidence_and_thaws_on_undo() {
             "{part} not kept: {kept:?}"
         );
     }
+    // Its own binary is never quarantined (a copy in /tmp is flagged as a temp-dir program).
+    let own = fw(&[
+        "contain",
+        "file",
+        env!("CARGO_BIN_EXE_firewarden"),
+        "--state-dir",
+        sd,
+        "--yes",
+    ]);
+    assert_eq!(own.status.code(), Some(2), "{}", text(&own));
+    assert!(
+        text(&own).contains("this firewarden binary"),
+        "{}",
+        text(&own)
+    );
     // Its own session is never frozen.
     let me = std::process::id().to_string();
     assert_eq!(

@@ -147,6 +147,18 @@ impl Plan {
     /// Moves a file into the encrypted vault with its hash, owner, mode and times.
     pub fn quarantine(&mut self, target: &Target, path: &str) -> Result<FileState> {
         let (_, meta) = target.open_file(path)?;
+        // A responder who copied Firewarden to /tmp sees it flagged as a temp-dir program:
+        // quarantining it would take away the tool that undoes everything.
+        if let Ok(own) = std::fs::metadata("/proc/self/exe")
+            && std::os::unix::fs::MetadataExt::ino(&own)
+                == std::os::unix::fs::MetadataExt::ino(&meta)
+            && std::os::unix::fs::MetadataExt::dev(&own)
+                == std::os::unix::fs::MetadataExt::dev(&meta)
+        {
+            return Err(Error::Refused(format!(
+                "{path} is this firewarden binary; it stays so that its actions can be undone"
+            )));
+        }
         let before = target
             .state_of(path)?
             .ok_or_else(|| Error::Refused(format!("{path} does not exist")))?;
