@@ -1329,3 +1329,80 @@ fn eradicate_plan_snapshot() {
         "the plan changed: review it, then UPDATE_GOLDEN=1"
     );
 }
+
+/// The key the responder's own SSH session logged in with is never removed, found from sshd's
+/// log line for that session. Runs on the live host inside a private mount namespace whose
+/// /root and /var/log are throwaway copies.
+#[test]
+fn the_responders_own_key_is_never_eradicated() {
+    let root_user = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if !root_user || !Path::new("/usr/bin/unshare").exists() {
+        let msg = "own-key test needs root and unshare (util-linux)";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    }
+    let fake = tempfile::tempdir().unwrap();
+    // A key made with ssh-keygen; its fingerprint is the one sshd logs for it.
+    let key = "command=\"/usr/local/bin/backup\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKBwE2PGnWTrdsfs+MBmYuAXoJMcS87NNn2ttLNhWSey admin@corp";
+    write(
+        fake.path(),
+        "/root/.ssh/authorized_keys",
+        &format!("{key}\n"),
+        0o600,
+    );
+    write(
+        fake.path(),
+        "/log/auth.log",
+        "Nov 30 08:00:03 web01 sshd[102]: Accepted publickey for root from 198.51.100.7 port 50022 ssh2: ED25519 SHA256:1b/7QJezk9jCK8jEDoTm91hHZ7HK3WhSPQsGdR26DYA\n",
+        0o640,
+    );
+    let state = tempfile::tempdir().unwrap();
+    // The build may live under /root (CARGO_TARGET_DIR), which the namespace hides: run a copy.
+    let fw_bin = state.path().join("firewarden");
+    std::fs::copy(env!("CARGO_BIN_EXE_firewarden"), &fw_bin).unwrap();
+    let fw_bin = fw_bin.display().to_string();
+    let script = format!(
+        r#"set -e
+mount --bind '{home}' /root
+mount --bind '{log}' /var/log
+'{fw}' triage --only linux.ssh.authorized_keys --format json -o '{sd}/t.json' || true
+id=$(grep -o '"id": *"linux.ssh.authorized_keys:[0-9a-f]*"' '{sd}/t.json' | head -1 | sed 's/.*"\(linux[^"]*\)"/\1/')
+echo "ID=$id"
+set +e
+SSH_CONNECTION="198.51.100.7 50022 10.0.0.1 22" '{fw}' eradicate --from '{sd}/t.json' "$id" --state-dir '{sd}/s' --yes > '{sd}/own.out' 2>&1
+echo "OWN=$?"
+SSH_CONNECTION="198.51.100.7 50099 10.0.0.1 22" '{fw}' eradicate --from '{sd}/t.json' "$id" --state-dir '{sd}/s' --yes > '{sd}/other.out' 2>&1
+echo "OTHER=$?"
+cat /root/.ssh/authorized_keys | wc -l
+"#,
+        home = fake.path().join("root").display(),
+        log = fake.path().join("log").display(),
+        fw = fw_bin,
+        sd = state.path().display(),
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "bash", "-c", &script])
+        .env_remove("SSH_CONNECTION")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    let own = std::fs::read_to_string(state.path().join("own.out")).unwrap_or_default();
+    assert!(
+        all.contains("ID=linux.ssh.authorized_keys:"),
+        "triage did not flag the key: {all}"
+    );
+    assert!(all.contains("OWN=2"), "{all}\n{own}");
+    assert!(own.contains("your own SSH session logged in with"), "{own}");
+    // Another session (another source port, so not this key's login) may remove it.
+    assert!(all.contains("OTHER=0"), "{all}");
+    assert_eq!(
+        std::fs::read_to_string(fake.path().join("root/.ssh/authorized_keys")).unwrap(),
+        ""
+    );
+}

@@ -372,6 +372,20 @@ pub fn account(target: &Target, user: &str, force: bool) -> Result<Plan> {
             ));
             continue;
         }
+        // The key this very session logged in with stays (the uid check above already
+        // spares the responder's own account; this catches a shared key).
+        if target.is_live()
+            && let Some(own) = crate::session::own_key_fingerprint()
+            && target.text(&f).is_some_and(|t| {
+                t.lines()
+                    .any(|l| crate::session::key_fingerprint(l).as_deref() == Some(own.as_str()))
+            })
+        {
+            plan.note(format!(
+                "{f} is left alone: it holds the key your own session logged in with ({own})"
+            ));
+            continue;
+        }
         if let Err(e) = plan.quarantine(target, &f) {
             plan.note(format!("{f}: {e}"));
         }

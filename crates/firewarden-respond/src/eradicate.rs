@@ -143,6 +143,9 @@ pub fn plan(target: &Target, finding: &Finding) -> Result<Plan> {
                     ev.line.unwrap_or(0)
                 ))
             })?;
+            if finding.check == "linux.ssh.authorized_keys" && target.is_live() {
+                refuse_own_key(&bytes, i)?;
+            }
             plan.edit(target, &path, without_line(&bytes, i))?;
             cron_notices(&path, &mut plan);
         }
@@ -290,6 +293,25 @@ const SYSTEM_UNIT_DIRS: &[&str] = &[
     "/lib/systemd/system",
     "/usr/lib/systemd/system",
 ];
+
+/// Refuses to remove the key this responder's SSH session logged in with.
+fn refuse_own_key(bytes: &[u8], index: usize) -> Result<()> {
+    let line = bytes
+        .split(|b| *b == b'\n')
+        .nth(index)
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    if let (Some(key), Some(own)) = (
+        crate::session::key_fingerprint(&line),
+        crate::session::own_key_fingerprint(),
+    ) && key == own
+    {
+        return Err(Error::Refused(format!(
+            "this is the key your own SSH session logged in with ({own}); removing it would lock you out. Remove it by hand once you have another way in"
+        )));
+    }
+    Ok(())
+}
 
 /// Cron (Debian's vixie cron) re-reads a user's crontab only when its spool directory's mtime
 /// changes, which an in-place edit does not do: touch it, as `crontab -e` would.

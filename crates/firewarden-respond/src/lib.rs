@@ -38,6 +38,7 @@ pub mod nft;
 pub mod process;
 pub mod recover;
 pub mod render;
+pub mod session;
 pub mod state;
 mod step;
 pub mod target;

@@ -242,6 +242,8 @@ pub fn isolating() -> Result<bool> {
 pub struct Session {
     /// The client's address.
     pub client: Net,
+    /// The client's source port (names the session in sshd's log).
+    pub client_port: Option<u16>,
     /// The server port of the connection (sshd's port).
     pub port: Option<u16>,
 }
@@ -256,7 +258,12 @@ pub fn parse_session(name: &str, value: &str) -> Option<Session> {
         _ => w.get(2),
     }
     .and_then(|p| p.parse().ok());
-    Some(Session { client, port })
+    let client_port = w.get(1).and_then(|p| p.parse().ok());
+    Some(Session {
+        client,
+        client_port,
+        port,
+    })
 }
 
 /// The responder's SSH session, found without running `who`: the `SSH_CONNECTION` (or
