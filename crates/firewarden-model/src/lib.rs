@@ -142,11 +142,17 @@ impl Evidence {
     }
 }
 
-/// Makes attacker-controlled text safe to print: control characters are escaped and the result
-/// is cut to `max` characters with an ellipsis.
+/// Makes attacker-controlled text safe to print: trimmed, control characters escaped, cut to
+/// `max` characters with an ellipsis.
 pub fn printable(text: &str, max: usize) -> String {
+    printable_untrimmed(text.trim(), max)
+}
+
+/// [`printable`] without the trimming, for text whose leading spaces mean something (a diff's
+/// context lines).
+pub fn printable_untrimmed(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max + 8));
-    for (n, c) in text.trim().chars().enumerate() {
+    for (n, c) in text.chars().enumerate() {
         if n >= max {
             out.push('…');
             break;

@@ -3,7 +3,7 @@
 //! printable first.
 
 use firewarden_model::action::{FileState, Step};
-use firewarden_model::printable;
+use firewarden_model::{printable, printable_untrimmed};
 
 fn meta(s: &FileState) -> String {
     format!(
@@ -16,25 +16,10 @@ fn meta(s: &FileState) -> String {
     )
 }
 
-/// Control characters escaped and long lines cut, but leading spaces kept (a diff's context
-/// lines start with one).
+/// Each line made printable, leading spaces kept (a diff's context lines start with one).
 fn clean_lines(text: &str) -> String {
     text.lines()
-        .map(|l| {
-            let mut out = String::new();
-            for (n, c) in l.chars().enumerate() {
-                if n >= 400 {
-                    out.push('…');
-                    break;
-                }
-                if c.is_control() {
-                    out.extend(c.escape_default());
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        })
+        .map(|l| printable_untrimmed(l, 400))
         .collect::<Vec<_>>()
         .join("\n")
 }
