@@ -49,10 +49,23 @@ impl Target {
         &self.src
     }
 
+    /// The path a finding's text names. Findings print hostile names escaped (`\xff`,
+    /// `\n`, see [`firewarden_source::display_path`]); the text is tried as it stands first,
+    /// then unescaped.
+    fn inner(&self, path: &str) -> PathBuf {
+        if path.contains('\\')
+            && self.src.symlink_metadata(Path::new(path)).is_err()
+            && let Some(raw) = firewarden_source::undisplay_path(path)
+        {
+            return raw;
+        }
+        PathBuf::from(path)
+    }
+
     /// Host path of `path` inside the root; the last component is not followed.
     pub fn host_path(&self, path: &str) -> Result<PathBuf> {
         self.src
-            .host_path(Path::new(path), false)
+            .host_path(&self.inner(path), false)
             .map_err(|e| Error::Io(e.to_string()))
     }
 
@@ -145,12 +158,12 @@ impl Target {
 
     /// Whether `path` exists inside the root (not following a final symlink).
     pub fn exists(&self, path: &str) -> bool {
-        self.src.symlink_metadata(Path::new(path)).is_ok()
+        self.src.symlink_metadata(&self.inner(path)).is_ok()
     }
 
     /// Reads a small text file inside the root, or `None`.
     pub fn text(&self, path: &str) -> Option<String> {
-        firewarden_source::read_text(&self.src, Path::new(path), EDIT_LIMIT).ok()
+        firewarden_source::read_text(&self.src, &self.inner(path), EDIT_LIMIT).ok()
     }
 }
 

@@ -272,6 +272,35 @@ fn eradicating_a_line_leaves_every_other_byte_alone_even_invalid_utf8() {
 }
 
 #[test]
+fn a_webshell_with_a_hostile_name_is_quarantined_and_comes_back_under_that_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let root = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"sh\xffell\n.php");
+    let dir = root.path().join("var/www/html");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), b"<?php @eval($_POST['c']); ?>").unwrap();
+    // Triage names it as display_path prints it.
+    let shown = firewarden_source::display_path(&std::path::Path::new("/var/www/html").join(name));
+    assert_eq!(shown, "/var/www/html/sh\\xffell\\n.php");
+    let r = responder(root.path(), state.path());
+    let finding = firewarden_model::Finding::new(
+        "linux.web.webshell",
+        "Webshell",
+        firewarden_model::Severity::Critical,
+    )
+    .evidence(firewarden_model::Evidence::at(shown));
+    let plan = firewarden_respond::eradicate::plan(&r.target, &finding).unwrap();
+    r.apply(plan).unwrap();
+    assert!(!dir.join(name).exists());
+    r.undo("A1", false).unwrap();
+    assert_eq!(
+        std::fs::read(dir.join(name)).unwrap(),
+        b"<?php @eval($_POST['c']); ?>"
+    );
+}
+
+#[test]
 fn a_user_crontab_edit_touches_the_spool_so_cron_reloads_it() {
     let root = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();

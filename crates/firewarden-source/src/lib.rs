@@ -127,6 +127,47 @@ pub fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Reverses [`display_path`]: `\xNN` becomes the byte again and escaped control characters
+/// (`\n`, `\t`, `\r`, `\u{…}`) the character, so that a finding about a file with a hostile
+/// name can still name the file. `None` on a malformed escape. (A name that really contains
+/// `\x41` reads back as `A`: callers try the text as it stands first.)
+pub fn undisplay_path(text: &str) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    let mut out = Vec::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next()? {
+            'x' => {
+                let hex: String = chars.by_ref().take(2).collect();
+                out.push(
+                    u8::from_str_radix(&hex, 16)
+                        .ok()
+                        .filter(|_| hex.len() == 2)?,
+                );
+            }
+            'n' => out.push(b'\n'),
+            't' => out.push(b'\t'),
+            'r' => out.push(b'\r'),
+            'u' => {
+                if chars.next()? != '{' {
+                    return None;
+                }
+                let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                let c = char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?;
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+            _ => return None,
+        }
+    }
+    Some(PathBuf::from(std::ffi::OsString::from_vec(out)))
+}
+
 /// Shows a source path for humans: non-UTF-8 bytes are escaped as `\xNN`, control characters
 /// escaped, so a hostile file name cannot forge terminal output.
 pub fn display_path(path: &Path) -> String {
@@ -146,4 +187,29 @@ pub fn display_path(path: &Path) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn hostile_names_read_back() {
+        let name = Path::new(std::ffi::OsStr::from_bytes(b"/var/www/sh\xffell\n\x1b.php"));
+        let shown = display_path(name);
+        assert_eq!(shown, "/var/www/sh\\xffell\\n\\u{1b}.php");
+        assert_eq!(undisplay_path(&shown).unwrap(), name);
+        assert!(undisplay_path("bad\\q").is_none());
+        assert!(undisplay_path("bad\\x4").is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn display_then_undisplay_gives_the_bytes_back(bytes in proptest::collection::vec(any::<u8>().prop_filter("no backslash", |b| *b != b'\\'), 0..80)) {
+            let path = Path::new(std::ffi::OsStr::from_bytes(&bytes));
+            prop_assert_eq!(undisplay_path(&display_path(path)).unwrap(), path);
+        }
+    }
 }
