@@ -168,11 +168,6 @@ pub fn capture_process(plan: &mut Plan, p: u32) -> Result<firewarden_model::acti
         )));
     }
     let pref = process::process_ref(p)?;
-    if std::fs::read_link(format!("/proc/{p}/exe")).is_err()
-        && std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.is_empty())
-    {
-        return Err(Error::Refused(format!("process {p} is a kernel thread")));
-    }
     let base = format!("/proc/{p}");
     match read_limited(format!("{base}/exe"), CAPTURE_FILE_LIMIT) {
         Ok(b) => plan.capture(&format!("{base}/exe"), b),
@@ -227,32 +222,22 @@ fn children(pid: u32) -> Vec<u32> {
     out
 }
 
-/// An account as read from `/etc/passwd`.
-#[derive(Debug, Clone)]
-pub struct Account {
-    /// Name.
-    pub name: String,
-    /// Uid.
-    pub uid: u32,
-    /// Home directory.
-    pub home: String,
+/// An account as read from `/etc/passwd` (the project's tolerant parser).
+pub type Account = firewarden_artifacts::accounts::PasswdEntry;
+
+/// The target's `/etc/passwd` entries; malformed lines are skipped.
+pub fn accounts(target: &Target) -> Vec<Account> {
+    target
+        .text("/etc/passwd")
+        .map(|t| firewarden_artifacts::accounts::parse_passwd(&t).0)
+        .unwrap_or_default()
 }
 
 /// Finds an account in the target's `/etc/passwd`.
 pub fn find_account(target: &Target, user: &str) -> Result<Account> {
-    let passwd = target
-        .text("/etc/passwd")
-        .ok_or_else(|| Error::Refused("no /etc/passwd in the target".into()))?;
-    passwd
-        .lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() >= 7 && f[0] == user).then(|| Account {
-                name: f[0].to_string(),
-                uid: f[2].parse().unwrap_or(u32::MAX),
-                home: f[5].to_string(),
-            })
-        })
+    accounts(target)
+        .into_iter()
+        .find(|a| a.name == user)
         .ok_or_else(|| Error::Refused(format!("no account `{user}` in /etc/passwd")))
 }
 
@@ -348,17 +333,12 @@ pub fn account(target: &Target, user: &str, force: bool) -> Result<Plan> {
     }
     // A backdoor account often reuses root's home: its keys are root's keys, and quarantining
     // them would lock out whoever logs in as root with a key, the responder included.
-    let sharing: Vec<String> = target
-        .text("/etc/passwd")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() >= 7
-                && f[0] != acct.name
-                && f[5].trim_end_matches('/') == acct.home.trim_end_matches('/'))
-            .then(|| f[0].to_string())
+    let sharing: Vec<String> = accounts(target)
+        .into_iter()
+        .filter(|a| {
+            a.name != acct.name && a.home.trim_end_matches('/') == acct.home.trim_end_matches('/')
         })
+        .map(|a| a.name)
         .collect();
     for f in key_files(target, &acct) {
         if !target.exists(&f) {

@@ -373,11 +373,10 @@ fn fix_password_auth(target: &Target, plan: &mut Plan) -> Result<()> {
     if target.is_live()
         && let Some(uid) = contain::responder_uid()
     {
-        let passwd = target.text("/etc/passwd").unwrap_or_default();
-        let home = passwd.lines().find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() >= 7 && f[2] == uid.to_string()).then(|| f[5].to_string())
-        });
+        let home = contain::accounts(target)
+            .into_iter()
+            .find(|a| a.uid == uid)
+            .map(|a| a.home);
         let has_key = home.is_some_and(|h| {
             target
                 .text(&format!("{}/.ssh/authorized_keys", h.trim_end_matches('/')))
@@ -407,48 +406,21 @@ const DATASTORE_PORTS: &[(u16, &str)] = &[
     (2375, "Docker API (no TLS)"),
 ];
 
-/// Listening TCP sockets as (address is loopback, port), from `/proc/net/tcp{,6}`.
-fn listening(target: &Target) -> Option<Vec<(String, u16)>> {
-    let mut out = Vec::new();
-    let mut any = false;
-    for (file, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
-        let Some(text) = target.text(file) else {
-            continue;
-        };
-        any = true;
-        for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 4 || f[3] != "0A" {
-                continue;
-            }
-            let Some((addr, port)) = f[1].split_once(':') else {
-                continue;
-            };
-            let Ok(port) = u16::from_str_radix(port, 16) else {
-                continue;
-            };
-            let shown = if v6 {
-                match addr {
-                    "00000000000000000000000000000000" => "[::]".to_string(),
-                    "00000000000000000000000001000000" => "[::1]".to_string(),
-                    a if a.starts_with("0000000000000000FFFF0000") => {
-                        hex_v4(&a[24..]).unwrap_or_else(|| a.to_string())
-                    }
-                    a => format!("[{a}]"),
-                }
-            } else {
-                hex_v4(addr).unwrap_or_else(|| addr.to_string())
-            };
-            out.push((shown, port));
-        }
-    }
-    any.then_some(out)
-}
-
-fn hex_v4(hex: &str) -> Option<String> {
-    let n = u32::from_str_radix(hex, 16).ok()?;
-    let b = n.to_le_bytes();
-    Some(format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]))
+/// Listening TCP sockets from `/proc/net/tcp{,6}` (the project's parser); `None` when the
+/// target has neither table.
+fn listening(target: &Target) -> Option<Vec<firewarden_artifacts::procnet::Socket>> {
+    use firewarden_artifacts::procnet::{Proto, parse_table};
+    let tables: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| target.text(f))
+        .collect();
+    (!tables.is_empty()).then(|| {
+        tables
+            .iter()
+            .flat_map(|t| parse_table(t, Proto::Tcp))
+            .filter(|s| s.is_listening())
+            .collect()
+    })
 }
 
 /// Whether a datastore on `port` is configured to ask for credentials (where its config says
@@ -481,14 +453,15 @@ fn public_datastores(target: &Target) -> (Status, String) {
     };
     let mut bad = Vec::new();
     let mut guarded = Vec::new();
-    for (addr, port) in socks {
+    for sock in socks {
+        let port = sock.local_port;
         let Some((_, name)) = DATASTORE_PORTS.iter().find(|(p, _)| *p == port) else {
             continue;
         };
-        if addr.starts_with("127.") || addr == "[::1]" {
+        if sock.local.is_loopback() {
             continue;
         }
-        let seen = format!("{name} on {addr}:{port}");
+        let seen = format!("{name} on {}", std::net::SocketAddr::new(sock.local, port));
         if requires_auth(target, port) {
             guarded.push(seen);
         } else {

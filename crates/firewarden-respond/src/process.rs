@@ -28,27 +28,23 @@ pub fn parent(pid: u32) -> Option<u32> {
     stat_fields(pid).map(|f| f.1)
 }
 
-/// Names a running process so that it can be signalled safely later.
+/// Names a running process so that it can be signalled safely later; refuses kernel threads.
+/// Read with triage's process reader (status, cmdline, stat's start time and kthread flag).
 pub fn process_ref(pid: u32) -> Result<ProcessRef> {
-    let (_, _, start_ticks) =
-        stat_fields(pid).ok_or_else(|| Error::Refused(format!("no process {pid}")))?;
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let cmdline: Vec<String> = raw
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
-    let cmdline = if cmdline.is_empty() {
-        std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .map(|c| format!("[{}]", c.trim()))
-            .unwrap_or_default()
-    } else {
-        cmdline.join(" ")
-    };
+    let mut unreadable = 0;
+    let p = firewarden_triage::live::read_process(
+        &firewarden_source::FsSource::live(),
+        pid,
+        &mut unreadable,
+    )
+    .ok_or_else(|| Error::Refused(format!("no process {pid}")))?;
+    if p.kernel_thread {
+        return Err(Error::Refused(format!("process {pid} is a kernel thread")));
+    }
     Ok(ProcessRef {
         pid,
-        start_ticks,
-        cmdline: firewarden_model::printable(&cmdline, 200),
+        start_ticks: p.start_ticks,
+        cmdline: firewarden_model::printable(&p.command(), 200),
     })
 }
 

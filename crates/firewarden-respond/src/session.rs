@@ -20,17 +20,22 @@ pub fn key_fingerprint(line: &str) -> Option<String> {
     ))
 }
 
-/// The fingerprint in the last sshd line accepting a key from `ip` port `port`.
+/// The fingerprint in the last sshd line accepting a key from `ip` port `port`, read with the
+/// project's sshd message parser.
 pub fn accepted_key(log: &str, ip: &str, port: u16) -> Option<String> {
+    use firewarden_artifacts::sshd::{AuthKind, parse_auth_message};
     let needle = format!(" from {ip} port {port} ");
     log.lines()
         .rev()
-        .filter(|l| l.contains("Accepted publickey for ") && l.contains(&needle))
-        .find_map(|l| {
-            l.split_whitespace()
+        .filter(|l| l.contains(&needle))
+        .filter_map(|l| parse_auth_message(&l[l.find("Accepted ")?..]))
+        .find(|ev| ev.kind == AuthKind::Accepted && ev.method == Some("publickey"))
+        .and_then(|ev| {
+            ev.key?
+                .split_whitespace()
                 .find(|w| w.starts_with("SHA256:"))
-                .map(str::to_string)
         })
+        .map(str::to_string)
 }
 
 /// Most bytes read from the end of an auth log.

@@ -355,11 +355,25 @@ fn a_user_crontab_edit_touches_the_spool_so_cron_reloads_it() {
 #[test]
 fn public_datastores_fail_unless_they_ask_for_credentials() {
     let root = tempfile::tempdir().unwrap();
-    // Redis on 0.0.0.0:6379 with a password, Docker's API on 0.0.0.0:2375, MySQL on 127.0.0.1.
+    // Redis on 0.0.0.0:6379 with a password, Docker's API on 0.0.0.0:2375, MySQL on 127.0.0.1,
+    // in the kernel's full row format.
+    let row = |sl: u32, addr: &str| {
+        format!(
+            "{sl:4}: {addr} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 {} 1 0 100 0 0 10 0\n",
+            1000 + sl
+        )
+    };
+    let header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+    let table = |rows: &[String]| format!("{header}{}", rows.concat());
     write(
         root.path(),
         "/proc/net/tcp",
-        b"  sl  local_address rem_address   st\n   0: 00000000:18EB 00000000:0000 0A\n   1: 00000000:0947 00000000:0000 0A\n   2: 0100007F:0CEA 00000000:0000 0A\n",
+        table(&[
+            row(0, "00000000:18EB"),
+            row(1, "00000000:0947"),
+            row(2, "0100007F:0CEA"),
+        ])
+        .as_bytes(),
     );
     write(
         root.path(),
@@ -401,7 +415,11 @@ fn public_datastores_fail_unless_they_ask_for_credentials() {
     write(
         root.path(),
         "/proc/net/tcp",
-        b"  sl  local_address rem_address   st\n   0: 00000000:18EB 00000000:0000 0A\n",
+        table(&[row(0, "00000000:18EB")]).as_bytes(),
+    );
+    assert!(
+        item(&target).detail.contains("Redis on 0.0.0.0:6379"),
+        "the listener is still seen"
     );
     assert_eq!(
         item(&target).status,
