@@ -2,7 +2,7 @@
 //! lock an account, quarantine a file — each planned, confirmed, journaled and reversible.
 
 use crate::output::OutputArgs;
-use crate::respond::{ActArgs, Outcome, confirm_and_apply, say, write_outcomes};
+use crate::respond::{ActArgs, apply_plan, say, write_outcomes};
 use anyhow::{Result, bail};
 use firewarden_respond::contain::{self, NetworkOptions};
 use firewarden_respond::nft::Net;
@@ -137,14 +137,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         What::File { path } => contain::file(&r.target, &path.to_string_lossy())?,
     };
     let mut outcomes = Vec::new();
-    if let Some(action) = confirm_and_apply(&r, plan, &args.act, &args.out)? {
-        outcomes.push(Outcome {
-            finding: None,
-            action: Some(action),
-            gone: None,
-            recheck: None,
-        });
-    }
+    apply_plan(
+        &r,
+        plan,
+        &args.act,
+        &args.out,
+        "nothing to do",
+        &mut outcomes,
+    )?;
     write_outcomes(&args.out, &outcomes)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,7 @@
 //! `firewarden harden`: score the host's hardening, and fix an item with plan and undo.
 
 use crate::output::OutputArgs;
-use crate::respond::{ActArgs, Outcome, confirm_and_apply, write_outcomes};
+use crate::respond::{ActArgs, apply_plan, write_outcomes};
 use anyhow::{Context, Result};
 use firewarden_model::action::HardenStatus;
 use firewarden_respond::{Target, harden};
@@ -67,14 +67,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let mut outcomes = Vec::new();
             for id in &items {
                 let plan = harden::plan(&r.target, id)?;
-                if let Some(action) = confirm_and_apply(&r, plan, &act, &out)? {
-                    outcomes.push(Outcome {
-                        finding: None,
-                        action: Some(action),
-                        gone: None,
-                        recheck: None,
-                    });
-                }
+                apply_plan(&r, plan, &act, &out, "nothing to change", &mut outcomes)?;
             }
             write_outcomes(&out, &outcomes)?;
             Ok(ExitCode::SUCCESS)

@@ -2,19 +2,17 @@
 //! re-run triage to show what is left.
 
 use crate::output::OutputArgs;
-use crate::respond::{ActArgs, Outcome, confirm_and_apply, say, write_outcomes};
-use anyhow::{Context, Result, anyhow};
-use firewarden_model::Severity;
+use crate::respond::{ActArgs, apply_plan, say, write_outcomes};
+use anyhow::{Result, anyhow};
 use firewarden_model::action::ActionStatus;
 use firewarden_respond::recover;
-use firewarden_triage::TriageOptions;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Bring the host back: restore web files, lift containment, verify.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  firewarden recover web shop.baseline --dry-run     # what would be put back\n  firewarden recover web shop.baseline --quarantine-added --yes\n  firewarden recover lift                            # lift the network isolation\n  firewarden recover restart --dry-run               # services still running removed code\n  firewarden recover verify                          # triage again: what is left?\n\nExit codes: verify: 0 nothing left at or above --min-severity, 1 findings; others: 0 done; 2 error."
+    after_help = "Examples:\n  firewarden recover web shop.baseline --dry-run     # what would be put back\n  firewarden recover web shop.baseline --quarantine-added --yes\n  firewarden recover lift                            # lift the network isolation\n  firewarden recover restart --dry-run               # services still running removed code\n  firewarden recover verify --min-severity medium    # triage again: what is left?\n\nExit codes: verify (triage): 0 nothing left at or above --min-severity, 1 findings; others: 0 done; 2 error."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -54,17 +52,8 @@ enum What {
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// Re-run triage and show what is left.
-    Verify {
-        /// A root directory instead of the live host.
-        #[arg(long, value_name = "DIR")]
-        root: Option<PathBuf>,
-        /// Lowest severity that counts as "left".
-        #[arg(long, default_value = "medium")]
-        min_severity: Severity,
-        #[command(flatten)]
-        out: OutputArgs,
-    },
+    /// Re-run triage and show what is left (every `triage` option applies).
+    Verify(crate::cmd_triage::Args),
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -80,25 +69,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let site = site.unwrap_or_else(|| base.root.clone());
             let r = act.responder()?;
             let (plan, _) = recover::web(&r.target, &base, &site, quarantine_added)?;
-            if plan.is_empty() {
-                say(
-                    &out,
-                    &format!("{site} matches the baseline: nothing to restore\n"),
-                );
-                for n in &plan.action.notes {
-                    say(&out, &format!("  note: {n}\n"));
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
             let mut outcomes = Vec::new();
-            if let Some(action) = confirm_and_apply(&r, plan, &act, &out)? {
-                outcomes.push(Outcome {
-                    finding: None,
-                    action: Some(action),
-                    gone: None,
-                    recheck: None,
-                });
-            }
+            let nothing = format!("{site} matches the baseline: nothing to restore");
+            apply_plan(&r, plan, &act, &out, &nothing, &mut outcomes)?;
             write_outcomes(&out, &outcomes)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -139,52 +112,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         What::Restart { act, out } => {
             let r = act.responder()?;
             let plan = recover::restart(&r.target, &r.actions()?)?;
-            if plan.is_empty() {
-                say(&out, "nothing to restart\n");
-                for n in &plan.action.notes {
-                    say(&out, &format!("  note: {n}\n"));
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
             let mut outcomes = Vec::new();
-            if let Some(action) = confirm_and_apply(&r, plan, &act, &out)? {
-                outcomes.push(Outcome {
-                    finding: None,
-                    action: Some(action),
-                    gone: None,
-                    recheck: None,
-                });
-            }
+            apply_plan(&r, plan, &act, &out, "nothing to restart", &mut outcomes)?;
             write_outcomes(&out, &outcomes)?;
             Ok(ExitCode::SUCCESS)
         }
-        What::Verify {
-            root,
-            min_severity,
-            out,
-        } => {
-            let src: Box<dyn firewarden_source::Source> = match &root {
-                Some(r) => Box::new(
-                    firewarden_source::FsSource::root(r)
-                        .with_context(|| format!("cannot open {}", r.display()))?,
-                ),
-                None => Box::new(firewarden_source::FsSource::live()),
-            };
-            let opts = TriageOptions {
-                min_severity,
-                ..TriageOptions::default()
-            };
-            let report = firewarden_triage::run(src.as_ref(), &opts, &|_| {});
-            out.write(&firewarden_report::render(
-                &report,
-                out.format,
-                out.colour(),
-            ))?;
-            Ok(if report.findings.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        What::Verify(triage) => crate::cmd_triage::run(triage),
     }
 }

@@ -185,6 +185,34 @@ pub fn confirm_and_apply(
     Ok(Some(action))
 }
 
+/// Shows, confirms and applies one plan, adding what it led to to `outcomes`. An empty plan
+/// says `nothing` (and its notes) instead.
+pub fn apply_plan(
+    r: &Responder,
+    plan: Plan,
+    args: &ActArgs,
+    out: &OutputArgs,
+    nothing: &str,
+    outcomes: &mut Vec<Outcome>,
+) -> Result<()> {
+    if plan.is_empty() {
+        say(out, &format!("{nothing}\n"));
+        for n in &plan.action.notes {
+            say(out, &format!("  note: {n}\n"));
+        }
+        return Ok(());
+    }
+    if let Some(action) = confirm_and_apply(r, plan, args, out)? {
+        outcomes.push(Outcome {
+            finding: None,
+            action: Some(action),
+            gone: None,
+            recheck: None,
+        });
+    }
+    Ok(())
+}
+
 /// Writes the outcomes: a closing line for people, JSON for machines.
 pub fn write_outcomes(out: &OutputArgs, outcomes: &[Outcome]) -> Result<()> {
     match out.format {
