@@ -394,26 +394,35 @@ impl Responder {
             _ => {}
         }
         let env = self.env();
+        // All or nothing: if anything the action touched was changed since, nothing is undone.
+        if !force {
+            let mut blockers = Vec::new();
+            for s in &a.action.steps {
+                if let Some(why) = step::blocker(&env, s)? {
+                    blockers.push(why);
+                }
+            }
+            if !blockers.is_empty() {
+                return Err(Error::Refused(format!(
+                    "{} not undone, nothing changed: {} (--force overwrites later changes)",
+                    a.action.id,
+                    blockers.join("; ")
+                )));
+            }
+        }
         let mut left = Vec::new();
-        let mut errors = Vec::new();
         for s in a.action.steps.iter().rev() {
             match step::undo(&env, s, force) {
                 Ok(Some(note)) => left.push(note),
                 Ok(None) => {}
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(Error::Refused(format!(
-                "{} not undone: {}{}",
-                a.action.id,
-                errors.join("; "),
-                if force {
-                    ""
-                } else {
-                    " (--force overwrites later changes)"
+                // Steps already back are skipped when undo runs again, so a retry finishes it.
+                Err(e) => {
+                    return Err(Error::Refused(format!(
+                        "{} partly undone: {e}; fix the cause and run `firewarden undo {}` again",
+                        a.action.id, a.action.id
+                    )));
                 }
-            )));
+            }
         }
         self.state.append(
             &self.actor,

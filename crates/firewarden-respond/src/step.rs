@@ -11,7 +11,7 @@ use rustix::fs::{Gid, Mode, OFlags, Timespec, Timestamps, Uid};
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::AsFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// What steps act on.
@@ -69,20 +69,32 @@ fn set_meta(file: &File, host: &Path, st: &FileState, times: bool) -> Result<()>
         .map_err(|e| Error::io(host, e.into()))?;
     rustix::fs::fchmod(fd, Mode::from_raw_mode(st.mode)).map_err(|e| Error::io(host, e.into()))?;
     if times {
-        let ts = |ns: i64| Timespec {
-            tv_sec: ns.div_euclid(1_000_000_000),
-            tv_nsec: ns.rem_euclid(1_000_000_000) as _,
-        };
-        rustix::fs::futimens(
-            fd,
-            &Timestamps {
-                last_access: ts(st.atime_ns),
-                last_modification: ts(st.mtime_ns),
-            },
-        )
-        .map_err(|e| Error::io(host, e.into()))?;
+        set_times(file, host, Some(st.atime_ns), Some(st.mtime_ns))?;
     }
     Ok(())
+}
+
+/// Sets access and modification times (ns since the epoch); `None` leaves one as it is, and a
+/// negative `i64::MIN` is never passed (callers use `now` through `touch_dir`).
+fn set_times(file: &File, host: &Path, atime: Option<i64>, mtime: Option<i64>) -> Result<()> {
+    let ts = |ns: Option<i64>| match ns {
+        Some(ns) => Timespec {
+            tv_sec: ns.div_euclid(1_000_000_000),
+            tv_nsec: ns.rem_euclid(1_000_000_000) as _,
+        },
+        None => Timespec {
+            tv_sec: 0,
+            tv_nsec: rustix::fs::UTIME_OMIT,
+        },
+    };
+    rustix::fs::futimens(
+        file.as_fd(),
+        &Timestamps {
+            last_access: ts(atime),
+            last_modification: ts(mtime),
+        },
+    )
+    .map_err(|e| Error::io(host, e.into()))
 }
 
 fn ensure_live(target: &Target, what: &str) -> Result<()> {
@@ -205,7 +217,7 @@ pub(crate) fn apply(env: &Env, step: &Step) -> Result<()> {
             path,
             before,
             after,
-        } => chmod(target, path, *before, *after, false),
+        } => chmod(target, path, *before, *after),
         Step::Unlink {
             path, target: to, ..
         } => {
@@ -297,47 +309,32 @@ fn restore_parent_times(host: &Path, times: &Option<[i64; 2]>) -> Result<()> {
         return Ok(());
     };
     let f = open_nofollow(dir, OFlags::RDONLY | OFlags::DIRECTORY, 0)?;
-    let ts = |ns: i64| Timespec {
-        tv_sec: ns.div_euclid(1_000_000_000),
-        tv_nsec: ns.rem_euclid(1_000_000_000) as _,
-    };
-    rustix::fs::futimens(
-        f.as_fd(),
-        &Timestamps {
-            last_access: ts(*atime),
-            last_modification: ts(*mtime),
-        },
-    )
-    .map_err(|e| Error::io(dir, e.into()))
+    set_times(&f, dir, Some(*atime), Some(*mtime))
 }
 
+/// Sets a directory's modification time to now.
 fn touch_dir(target: &Target, path: &str) -> Result<()> {
     let host = target.host_path(path)?;
     let dir = open_nofollow(&host, OFlags::RDONLY | OFlags::DIRECTORY, 0)?;
-    let now = Timespec {
-        tv_sec: 0,
-        tv_nsec: rustix::fs::UTIME_NOW,
-    };
-    let keep = Timespec {
-        tv_sec: 0,
-        tv_nsec: rustix::fs::UTIME_OMIT,
-    };
-    rustix::fs::futimens(
-        dir.as_fd(),
-        &Timestamps {
-            last_access: keep,
-            last_modification: now,
-        },
-    )
-    .map_err(|e| Error::io(&host, e.into()))
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0);
+    set_times(&dir, &host, None, Some(now))
 }
 
-fn chmod(target: &Target, path: &str, from: u32, to: u32, force: bool) -> Result<()> {
+fn file_mode(target: &Target, path: &str) -> Result<(File, PathBuf, u32)> {
     let host = target.host_path(path)?;
     let f = open_nofollow(&host, OFlags::RDONLY | OFlags::NONBLOCK, 0)?;
     let meta = f.metadata().map_err(|e| Error::io(&host, e))?;
-    let now = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
-    if now != from && !force {
+    let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
+    Ok((f, host, mode))
+}
+
+/// Changes permission bits, refusing when they are not `from` (the plan's view).
+fn chmod(target: &Target, path: &str, from: u32, to: u32) -> Result<()> {
+    let (f, host, now) = file_mode(target, path)?;
+    if now != from {
         return Err(Error::Drift(format!(
             "{path} has mode {now:04o}, expected {from:04o}"
         )));
@@ -345,16 +342,63 @@ fn chmod(target: &Target, path: &str, from: u32, to: u32, force: bool) -> Result
     rustix::fs::fchmod(f.as_fd(), Mode::from_raw_mode(to)).map_err(|e| Error::io(&host, e.into()))
 }
 
-/// Reverses one step. Returns `Ok(Some(note))` when there was nothing to reverse (already in
-/// the prior state) or it cannot be reversed; `Err` when reversing failed.
-pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>> {
+/// Why undoing `step` would overwrite something changed after the action, or `None` when it
+/// is safe (the object is as the action left it, or already back as it was). Undo checks
+/// every step of an action first, so that it changes all or nothing unless forced.
+pub(crate) fn blocker(env: &Env, step: &Step) -> Result<Option<String>> {
     let target = env.target;
-    match step {
+    Ok(match step {
         Step::File {
             path,
             before,
             after,
+            ..
+        } => {
+            let now = current_sha(target, path)?;
+            let sha = |s: &Option<FileState>| s.as_ref().map(|s| s.sha256.clone());
+            (now != sha(after) && now != sha(before)).then(|| {
+                format!(
+                    "{path} changed since the action (SHA-256 {}, left as {})",
+                    now.as_deref().unwrap_or("none: it is gone"),
+                    sha(after).as_deref().unwrap_or("none")
+                )
+            })
+        }
+        Step::Chmod {
+            path,
+            before,
+            after,
+        } => {
+            let (_, _, now) = file_mode(target, path)?;
+            (now != *after && now != *before)
+                .then(|| format!("{path} has mode {now:04o}, the action left {after:04o}"))
+        }
+        Step::Unlink {
+            path, target: to, ..
+        } => match std::fs::read_link(target.host_path(path)?) {
+            Ok(found) if found.as_os_str() != std::ffi::OsStr::new(to) => Some(format!(
+                "{path} exists again and points to {}",
+                found.display()
+            )),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Reverses one step. Returns `Ok(Some(note))` when there was nothing to reverse (already in
+/// the prior state) or it cannot be reversed; `Err` when reversing failed.
+pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>> {
+    let target = env.target;
+    if !force && let Some(why) = blocker(env, step)? {
+        return Err(Error::Drift(why));
+    }
+    match step {
+        Step::File {
+            path,
+            before,
             parent_times,
+            ..
         } => {
             let host = target.host_path(path)?;
             let now = current_sha(target, path)?;
@@ -365,13 +409,6 @@ pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>
                     set_meta(&f, &host, b, true)?;
                 }
                 return Ok(None);
-            }
-            if !force && now.as_deref() != after.as_ref().map(|a| a.sha256.as_str()) {
-                return Err(drift(
-                    path,
-                    after.as_ref().map_or("none", |a| a.sha256.as_str()),
-                    now.as_deref().unwrap_or("none"),
-                ));
             }
             match before {
                 Some(b) => {
@@ -392,25 +429,21 @@ pub(crate) fn undo(env: &Env, step: &Step, force: bool) -> Result<Option<String>
             restore_parent_times(&host, parent_times)?;
             Ok(None)
         }
-        Step::Chmod {
-            path,
-            before,
-            after,
-        } => chmod(target, path, *after, *before, force).map(|_| None),
+        Step::Chmod { path, before, .. } => {
+            // Already back (a second run after a partial undo) is fine; drift was checked.
+            let (f, host, _) = file_mode(target, path)?;
+            rustix::fs::fchmod(f.as_fd(), Mode::from_raw_mode(*before))
+                .map_err(|e| Error::io(&host, e.into()))?;
+            Ok(None)
+        }
         Step::Unlink {
             path,
             target: to,
             parent_times,
         } => {
             let host = target.host_path(path)?;
-            if let Ok(found) = std::fs::read_link(&host) {
-                if found.as_os_str() == std::ffi::OsStr::new(to) {
-                    return Ok(None);
-                }
-                return Err(Error::Drift(format!(
-                    "{path} exists and points to {}",
-                    found.display()
-                )));
+            if std::fs::read_link(&host).is_ok_and(|f| f.as_os_str() == std::ffi::OsStr::new(to)) {
+                return Ok(None);
             }
             std::os::unix::fs::symlink(to, &host).map_err(|e| Error::io(&host, e))?;
             restore_parent_times(&host, parent_times)?;

@@ -71,6 +71,33 @@ fn a_failing_step_reverses_the_done_ones_and_is_journaled() {
 }
 
 #[test]
+fn undo_changes_all_or_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    write(root.path(), "/etc/a", b"one\n");
+    write(root.path(), "/etc/b", b"two\n");
+    let r = responder(root.path(), state.path());
+    let mut plan = Plan::new("test", "two edits", Risk::Low, &r.target);
+    plan.edit(&r.target, "/etc/a", b"ONE\n".to_vec()).unwrap();
+    plan.edit(&r.target, "/etc/b", b"TWO\n".to_vec()).unwrap();
+    r.apply(plan).unwrap();
+    // b is edited again after the action: undo must not half-happen (a back, b refused).
+    write(root.path(), "/etc/b", b"someone else's\n");
+    let err = r.undo("A1", false).unwrap_err();
+    assert!(err.to_string().contains("nothing changed"), "{err}");
+    assert_eq!(std::fs::read(root.path().join("etc/a")).unwrap(), b"ONE\n");
+    assert_eq!(
+        std::fs::read(root.path().join("etc/b")).unwrap(),
+        b"someone else's\n"
+    );
+    // Forced, both come back; a second undo is refused as done.
+    r.undo("A1", true).unwrap();
+    assert_eq!(std::fs::read(root.path().join("etc/a")).unwrap(), b"one\n");
+    assert_eq!(std::fs::read(root.path().join("etc/b")).unwrap(), b"two\n");
+    assert!(r.undo("A1", true).is_err());
+}
+
+#[test]
 fn the_journal_holds_the_before_state_before_anything_changes() {
     let root = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
