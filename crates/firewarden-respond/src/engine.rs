@@ -75,8 +75,14 @@ impl Plan {
     /// Replaces a file's content with `new` (same owner and mode). A no-op edit adds nothing.
     pub fn edit(&mut self, target: &Target, path: &str, new: Vec<u8>) -> Result<()> {
         let (before, old) = target.read_file(path, EDIT_LIMIT)?;
+        self.edit_read(path, before, old, new);
+        Ok(())
+    }
+
+    /// [`Plan::edit`] of a file already read.
+    fn edit_read(&mut self, path: &str, before: FileState, old: Vec<u8>, new: Vec<u8>) {
         if old == new {
-            return Ok(());
+            return;
         }
         let after = FileState {
             sha256: sha256_hex(&new),
@@ -91,7 +97,6 @@ impl Plan {
             after: Some(after),
             parent_times: None,
         });
-        Ok(())
     }
 
     /// Edits a text file line by line, byte-exactly: `f` sees each line (without its line
@@ -104,10 +109,10 @@ impl Plan {
         path: &str,
         f: impl FnMut(&str) -> LineEdit,
     ) -> Result<usize> {
-        let (_, old) = target.read_file(path, EDIT_LIMIT)?;
+        let (before, old) = target.read_file(path, EDIT_LIMIT)?;
         let (new, changed) = map_lines(&old, f);
         if changed > 0 {
-            self.edit(target, path, new)?;
+            self.edit_read(path, before, old, new);
         }
         Ok(changed)
     }
@@ -146,7 +151,7 @@ impl Plan {
 
     /// Moves a file into the encrypted vault with its hash, owner, mode and times.
     pub fn quarantine(&mut self, target: &Target, path: &str) -> Result<FileState> {
-        let (_, meta) = target.open_file(path)?;
+        let (file, meta) = target.open_file(path)?;
         // A responder who copied Firewarden to /tmp sees it flagged as a temp-dir program:
         // quarantining it would take away the tool that undoes everything.
         if let Ok(own) = std::fs::metadata("/proc/self/exe")
@@ -159,9 +164,7 @@ impl Plan {
                 "{path} is this firewarden binary; it stays so that its actions can be undone"
             )));
         }
-        let before = target
-            .state_of(path)?
-            .ok_or_else(|| Error::Refused(format!("{path} does not exist")))?;
+        let before = crate::target::hashed(path, file, &meta)?;
         if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
             self.note(format!(
                 "{path} has {} hard links; only this name is removed",
@@ -378,6 +381,10 @@ impl Responder {
             .iter()
             .find(|a| a.action.id.eq_ignore_ascii_case(id))
             .ok_or_else(|| Error::Refused(format!("no action {id} in the journal")))?;
+        self.undo_summary(a, force)
+    }
+
+    fn undo_summary(&self, a: &ActionSummary, force: bool) -> Result<Undone> {
         match a.status {
             ActionStatus::Undone => {
                 return Err(Error::Refused(format!(
@@ -441,10 +448,10 @@ impl Responder {
     /// Undoes every action still in force, newest first.
     pub fn undo_all(&self, force: bool) -> Result<Vec<Undone>> {
         let mut done = Vec::new();
-        let all = self.actions()?;
-        for a in all.iter().rev() {
+        // One reading of the journal: each undo changes only its own action's status.
+        for a in self.actions()?.iter().rev() {
             if a.status.in_force() || a.status == ActionStatus::Expired {
-                done.push(self.undo(&a.action.id, force)?);
+                done.push(self.undo_summary(a, force)?);
             }
         }
         Ok(done)
@@ -568,7 +575,9 @@ pub fn summarize(entries: Vec<JournalEntry>, live: bool) -> Vec<ActionSummary> {
     }
     // A network containment past its TTL no longer isolates: the kernel lifted it. One whose
     // table is gone (a reboot, someone's `nft flush ruleset`) no longer isolates either.
+    // The kernel is asked once, and only when a containment could be in force.
     let now = Timestamp::now();
+    let mut kernel: Option<(bool, bool)> = None;
     for a in &mut out {
         if !live
             || a.action.kind != "contain.network"
@@ -576,11 +585,16 @@ pub fn summarize(entries: Vec<JournalEntry>, live: bool) -> Vec<ActionSummary> {
         {
             continue;
         }
-        let table_gone = !nft::table_exists(nft::FAMILY, nft::TABLE).unwrap_or(true);
+        let (table, isolating) = *kernel.get_or_insert_with(|| {
+            (
+                nft::table_exists(nft::FAMILY, nft::TABLE).unwrap_or(true),
+                nft::isolating().unwrap_or(true),
+            )
+        });
         let timed_out = a.status == ActionStatus::Applied
             && a.action.expires.is_some_and(|t| t <= now)
-            && !nft::isolating().unwrap_or(true);
-        if table_gone || timed_out {
+            && !isolating;
+        if !table || timed_out {
             a.status = ActionStatus::Expired;
         }
     }

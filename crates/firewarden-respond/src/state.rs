@@ -112,6 +112,15 @@ impl StateDir {
         }
     }
 
+    fn writable(&self) -> Result<()> {
+        match self.lock {
+            Some(_) => Ok(()),
+            None => Err(Error::Refused(
+                "the state directory was opened to look only (dry run)".into(),
+            )),
+        }
+    }
+
     /// The directory.
     pub fn path(&self) -> &Path {
         &self.dir
@@ -128,11 +137,7 @@ impl StateDir {
 
     /// Appends one event, chained to the last line, and syncs it to disk before returning.
     pub fn append(&self, actor: &Actor, event: JournalEvent) -> Result<JournalEntry> {
-        if self.lock.is_none() {
-            return Err(Error::Refused(
-                "the state directory was opened to look only (dry run)".into(),
-            ));
-        }
+        self.writable()?;
         let journal = self.journal()?;
         if let Some(p) = journal.problems.first() {
             return Err(Error::Journal(format!(
@@ -207,11 +212,7 @@ impl StateDir {
     /// Stores bytes from `reader` in the vault, encrypted; returns their SHA-256 and size.
     /// Storing the same content twice keeps one copy.
     pub fn vault_put(&self, reader: &mut dyn Read) -> Result<(String, u64)> {
-        if self.lock.is_none() {
-            return Err(Error::Refused(
-                "the state directory was opened to look only (dry run)".into(),
-            ));
-        }
+        self.writable()?;
         let vault = self.dir.join("vault");
         fs::DirBuilder::new()
             .recursive(true)

@@ -117,24 +117,8 @@ impl Target {
         if !self.exists(path) {
             return Ok(None);
         }
-        let (mut file, meta) = self.open_file(path)?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 1 << 16];
-        let mut size = 0u64;
-        loop {
-            let n = file
-                .read(&mut buf)
-                .map_err(|e| Error::Io(format!("{path}: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            size += n as u64;
-            hasher.update(&buf[..n]);
-        }
-        let mut state = file_state(&meta);
-        state.sha256 = firewarden_evidence::encoding::hex(&hasher.finalize());
-        state.size = size;
-        Ok(Some(state))
+        let (file, meta) = self.open_file(path)?;
+        hashed(path, file, &meta).map(Some)
     }
 
     /// Opens a regular file for streaming into the vault (quarantine of files of any size).
@@ -165,6 +149,27 @@ impl Target {
     pub fn text(&self, path: &str) -> Option<String> {
         firewarden_source::read_text(&self.src, &self.inner(path), EDIT_LIMIT).ok()
     }
+}
+
+/// The state of an opened file: its metadata, and its content hashed as a stream.
+pub fn hashed(path: &str, mut file: File, meta: &std::fs::Metadata) -> Result<FileState> {
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::Io(format!("{path}: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    let mut state = file_state(meta);
+    state.sha256 = firewarden_evidence::encoding::hex(&hasher.finalize());
+    state.size = size;
+    Ok(state)
 }
 
 /// The metadata part of a [`FileState`] (hash and size are filled by the caller).
