@@ -1021,19 +1021,7 @@ fn high_risk_actions_ask_for_the_host_name_at_the_terminal() {
 /// /home are throwaway copies; the account's session is a process of a uid nobody else uses.
 #[test]
 fn live_account_lock_ends_its_sessions_and_undo_restores_password_and_keys() {
-    let root_user = std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
-    if !root_user
-        || !Path::new("/usr/bin/unshare").exists()
-        || !Path::new("/usr/bin/setpriv").exists()
-    {
-        let msg = "live account test needs root, unshare and setpriv (util-linux)";
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{msg}");
-        }
-        eprintln!("SKIPPED: {msg}");
+    if !can_use_namespaces("live account test", &["unshare", "setpriv"]) {
         return;
     }
     const UID: u32 = 3_987_123;
@@ -1175,12 +1163,7 @@ fn recover_restart_finds_processes_still_running_removed_code() {
     let state = tempfile::tempdir().unwrap();
     let sd = state.path().to_str().unwrap();
     // A "miner": a copy of sleep, started, then quarantined while it runs.
-    let miner = dir.path().join("kworkerd");
-    let sleep = ["/usr/bin/sleep", "/bin/sleep"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .unwrap();
-    std::fs::copy(sleep, &miner).unwrap();
+    let miner = copy_of_sleep(dir.path(), "kworkerd");
     let mut child = Command::new(&miner).arg("300").spawn().unwrap();
     let pid = child.id();
     ok(fw(&[
@@ -1202,6 +1185,35 @@ fn recover_restart_finds_processes_still_running_removed_code() {
     assert!(miner.exists());
 }
 
+/// Whether the live namespace tests can run: root and the util-linux tools named. Says so when
+/// they cannot; under CI (which installs them and runs as root) that is a failure instead.
+fn can_use_namespaces(test: &str, tools: &[&str]) -> bool {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if root && tools.iter().all(|t| Path::new("/usr/bin").join(t).exists()) {
+        return true;
+    }
+    let msg = format!("{test} needs root and {} (util-linux)", tools.join(", "));
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED: {msg}");
+    false
+}
+
+/// A copy of `sleep` named `name` in `dir`: a stand-in for a dropped binary.
+fn copy_of_sleep(dir: &Path, name: &str) -> PathBuf {
+    let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("no sleep binary");
+    let copy = dir.join(name);
+    std::fs::copy(sleep, &copy).unwrap();
+    copy
+}
+
 /// Kills a pid when dropped, so a failing test leaves no process behind.
 struct Reap(u32);
 impl Drop for Reap {
@@ -1221,12 +1233,7 @@ fn a_running_miner_is_ended_after_its_evidence_is_kept_and_its_binary_quarantine
     let dir = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
     let sd = state.path().to_str().unwrap();
-    let miner = dir.path().join("xmrig");
-    let sleep = ["/usr/bin/sleep", "/bin/sleep"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .unwrap();
-    std::fs::copy(sleep, &miner).unwrap();
+    let miner = copy_of_sleep(dir.path(), "xmrig");
     // Started by a shell that exits at once: the miner is an orphan, as a dropped one is.
     let out = Command::new("sh")
         .args([
@@ -1335,16 +1342,7 @@ fn eradicate_plan_snapshot() {
 /// /root and /var/log are throwaway copies.
 #[test]
 fn the_responders_own_key_is_never_eradicated() {
-    let root_user = std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
-    if !root_user || !Path::new("/usr/bin/unshare").exists() {
-        let msg = "own-key test needs root and unshare (util-linux)";
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{msg}");
-        }
-        eprintln!("SKIPPED: {msg}");
+    if !can_use_namespaces("own-key test", &["unshare"]) {
         return;
     }
     let fake = tempfile::tempdir().unwrap();

@@ -95,27 +95,8 @@ pub const ITEMS: &[Item] = &[
         id: "perms.sudoers",
         title: "sudoers files not writable by anyone but root nor readable by others",
         risk: Risk::Low,
-        check: |t| {
-            perms(
-                t,
-                &sudoers_files(t)
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>(),
-                0o227,
-            )
-        },
-        fix: Some(|t, p| {
-            fix_perms(
-                t,
-                p,
-                &sudoers_files(t)
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>(),
-                0o227,
-            )
-        }),
+        check: |t| perms(t, &sudoers_files(t), 0o227),
+        fix: Some(|t, p| fix_perms(t, p, &sudoers_files(t), 0o227)),
     },
     Item {
         id: "sudo.nopasswd",
@@ -533,10 +514,10 @@ fn writable_path_dirs(target: &Target) -> Vec<(String, u32)> {
         .collect()
 }
 
-fn perms(target: &Target, files: &[&str], forbidden: u32) -> (Status, String) {
+fn perms(target: &Target, files: &[impl AsRef<str>], forbidden: u32) -> (Status, String) {
     let mut bad = Vec::new();
     let mut seen = 0;
-    for f in files {
+    for f in files.iter().map(AsRef::as_ref) {
         let Some(mode) = target.source_meta(f) else {
             continue;
         };
@@ -553,8 +534,13 @@ fn perms(target: &Target, files: &[&str], forbidden: u32) -> (Status, String) {
     }
 }
 
-fn fix_perms(target: &Target, plan: &mut Plan, files: &[&str], forbidden: u32) -> Result<()> {
-    for f in files {
+fn fix_perms(
+    target: &Target,
+    plan: &mut Plan,
+    files: &[impl AsRef<str>],
+    forbidden: u32,
+) -> Result<()> {
+    for f in files.iter().map(AsRef::as_ref) {
         let Some(mode) = target.source_meta(f) else {
             continue;
         };
