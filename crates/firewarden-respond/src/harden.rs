@@ -560,10 +560,16 @@ fn fix_perms(
     Ok(())
 }
 
+/// The files sudo reads: /etc/sudoers and, as sudo's `@includedir` does, the files in
+/// /etc/sudoers.d whose names hold no `.` and do not end in `~` (so a `rule.bak` is neither
+/// reported nor edited).
 fn sudoers_files(target: &Target) -> Vec<String> {
     let mut out = vec!["/etc/sudoers".to_string()];
-    out.extend(glob_in(target, "/etc/sudoers.d/*"));
-    out.retain(|f| target.exists(f) && !f.ends_with('~'));
+    out.extend(glob_in(target, "/etc/sudoers.d/*").into_iter().filter(|f| {
+        let name = f.rsplit('/').next().unwrap_or_default();
+        !name.contains('.') && !name.ends_with('~')
+    }));
+    out.retain(|f| target.exists(f));
     out
 }
 

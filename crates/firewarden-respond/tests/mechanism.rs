@@ -98,6 +98,62 @@ fn undo_changes_all_or_nothing() {
 }
 
 #[test]
+fn sudo_rules_are_read_from_the_files_sudo_reads() {
+    let root = tempfile::tempdir().unwrap();
+    write(root.path(), "/etc/sudoers", b"root ALL=(ALL) ALL\n");
+    write(
+        root.path(),
+        "/etc/sudoers.d/deploy",
+        b"deploy ALL=(ALL) NOPASSWD: ALL\n",
+    );
+    write(
+        root.path(),
+        "/etc/sudoers.d/old.bak",
+        b"ops ALL=(ALL) NOPASSWD: ALL\n",
+    );
+    let target = Target::root(root.path()).unwrap();
+    let item = harden::check(&target)
+        .items
+        .into_iter()
+        .find(|i| i.id == "sudo.nopasswd")
+        .unwrap();
+    assert!(
+        item.detail.contains("/etc/sudoers.d/deploy"),
+        "{}",
+        item.detail
+    );
+    assert!(
+        !item.detail.contains("old.bak"),
+        "sudo ignores names with a dot: {}",
+        item.detail
+    );
+}
+
+#[test]
+fn a_damaged_vault_entry_is_refused_on_undo_and_nothing_is_written() {
+    let root = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    write(root.path(), "/var/www/x.php", b"<?php system($_GET[1]);");
+    let r = responder(root.path(), state.path());
+    r.apply(contain::file(&r.target, "/var/www/x.php").unwrap())
+        .unwrap();
+    for e in std::fs::read_dir(state.path().join("vault"))
+        .unwrap()
+        .flatten()
+    {
+        let mut bytes = std::fs::read(e.path()).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(e.path(), bytes).unwrap();
+    }
+    assert!(r.undo("A1", false).is_err());
+    assert!(
+        !root.path().join("var/www/x.php").exists(),
+        "a damaged copy must not come back"
+    );
+}
+
+#[test]
 fn the_journal_holds_the_before_state_before_anything_changes() {
     let root = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
