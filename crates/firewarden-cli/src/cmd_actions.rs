@@ -2,7 +2,7 @@
 
 use crate::output::OutputArgs;
 use anyhow::{Context, Result, bail};
-use firewarden_respond::state::read_journal;
+use firewarden_respond::state::parse_journal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -54,7 +54,8 @@ fn sidecar(file: &std::path::Path, ext: &str) -> PathBuf {
 /// Checks an exported journal on its own (another examiner's machine): the hash chain, and
 /// the signature when a public key is given.
 fn check_export(file: &std::path::Path, key: Option<&std::path::Path>) -> Result<ExitCode> {
-    let journal = read_journal(file)?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let journal = parse_journal(&bytes);
     let mut ok = journal.problems.is_empty();
     for p in &journal.problems {
         println!("BROKEN {}: {p}", file.display());
@@ -63,7 +64,7 @@ fn check_export(file: &std::path::Path, key: Option<&std::path::Path>) -> Result
         let public = firewarden_evidence::PublicKey::load(key)?;
         let sig = std::fs::read(sidecar(file, ".sig"))
             .with_context(|| format!("no signature {}", sidecar(file, ".sig").display()))?;
-        if public.verify(&std::fs::read(file)?, &sig) {
+        if public.verify(&bytes, &sig) {
             println!("OK signature by {}", public.fingerprint());
         } else {
             println!(
@@ -92,15 +93,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(file) = &args.check_export {
         return check_export(file, args.key.as_deref());
     }
-    // Reading never creates or locks the state directory.
+    // Reading never creates or locks the state directory. The bytes read are the ones checked,
+    // exported, hashed and signed: a line appended meanwhile cannot slip in between.
     let journal_path = args.state_dir.join("journal.jsonl");
-    let journal = read_journal(&journal_path)?;
+    let bytes = match std::fs::read(&journal_path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", journal_path.display())),
+    };
+    let journal = parse_journal(&bytes);
     if let Some(sha) = &args.extract {
         let Some(dest) = &args.out.output else {
             bail!("--extract needs -o FILE");
         };
-        let state = firewarden_respond::StateDir::open(&args.state_dir)?;
-        let bytes = state.vault_get(sha)?;
+        let bytes = firewarden_respond::StateDir::view(&args.state_dir).vault_get(sha)?;
         crate::cmd_triage::refuse_inside(&args.state_dir, dest)?;
         std::fs::write(dest, bytes).with_context(|| format!("cannot write {}", dest.display()))?;
         eprintln!("wrote {} (SHA-256 {sha} verified)", dest.display());
@@ -120,11 +126,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         }
         if let Some(dest) = &args.export {
-            std::fs::copy(&journal_path, dest)
-                .with_context(|| format!("cannot copy the journal to {}", dest.display()))?;
+            std::fs::write(dest, &bytes)
+                .with_context(|| format!("cannot write the journal to {}", dest.display()))?;
             if let Some(key) = &args.key {
                 let pair = firewarden_evidence::KeyPair::load(key)?;
-                std::fs::write(sidecar(dest, ".sig"), pair.sign(&std::fs::read(dest)?))?;
+                std::fs::write(sidecar(dest, ".sig"), pair.sign(&bytes))?;
                 eprintln!(
                     "signed by {} ({})",
                     pair.public().fingerprint(),
@@ -135,7 +141,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 sidecar(dest, ".sha256"),
                 format!(
                     "{}  {}\nhead {}\ntool firewarden {} sha256 {}\n",
-                    firewarden_respond::state::sha256_hex(&std::fs::read(dest)?),
+                    firewarden_respond::state::sha256_hex(&bytes),
                     dest.file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default(),
@@ -152,7 +158,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             ExitCode::from(1)
         });
     }
-    let list = firewarden_respond::summarize(journal.entries.clone(), true);
+    let problems = journal.problems;
+    let list = firewarden_respond::summarize(journal.entries, true);
     if let Some(id) = &args.show {
         let a = list
             .iter()
@@ -180,7 +187,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    for p in &journal.problems {
+    for p in &problems {
         eprintln!("firewarden: warning: journal chain broken: {p}");
     }
     args.out.write(&firewarden_report::render_actions(
@@ -188,7 +195,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.out.format,
         args.out.colour(),
     ))?;
-    Ok(if journal.problems.is_empty() {
+    Ok(if problems.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

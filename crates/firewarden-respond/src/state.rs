@@ -14,7 +14,7 @@ use firewarden_evidence::age;
 use firewarden_model::action::{ACTION_SCHEMA_VERSION, JournalEntry, JournalEvent};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -287,33 +287,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Reads a journal file and checks every link; usable without the lock (exports, reports).
 pub fn read_journal(path: &Path) -> Result<Journal> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Ok(Journal {
-                entries: Vec::new(),
-                head: CHAIN_START.to_string(),
-                problems: Vec::new(),
-            });
-        }
-        Err(e) => return Err(Error::io(path, e)),
-    };
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(parse_journal(&bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(parse_journal(b"")),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Checks a journal's bytes line by line: each line must parse, name the SHA-256 of the line
+/// before, and carry the next sequence number. Exports are checked on the very bytes written.
+pub fn parse_journal(bytes: &[u8]) -> Journal {
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     let mut head = CHAIN_START.to_string();
-    let mut reader = BufReader::new(file);
-    let mut line = Vec::new();
-    let mut n = 0u64;
-    loop {
-        line.clear();
-        let read = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::io(path, e))?;
-        if read == 0 {
-            break;
-        }
-        n += 1;
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+    for (i, line) in bytes.split_inclusive(|b| *b == b'\n').enumerate() {
+        let n = i + 1;
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
         match serde_json::from_slice::<JournalEntry>(text) {
             Ok(entry) => {
                 if entry.prev != head {
@@ -334,9 +323,9 @@ pub fn read_journal(path: &Path) -> Result<Journal> {
         }
         head = sha256_hex(text);
     }
-    Ok(Journal {
+    Journal {
         entries,
         head,
         problems,
-    })
+    }
 }
