@@ -141,8 +141,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(p) => p,
             Err(e) => {
                 // Two findings can name one foothold (a unit and its link, one file matched by
-                // two rules): when an earlier action removed it, the re-run check says so.
-                let (gone, detail) = eradicate::recheck(&r.target, f);
+                // two rules): when an earlier action removed it, the plan finds it gone and the
+                // re-run check agrees. A refusal is never reported as gone.
+                let drifted = matches!(e, firewarden_respond::Error::Drift(_));
+                let (gone, detail) = if drifted {
+                    eradicate::recheck(&r.target, f)
+                } else {
+                    (false, String::new())
+                };
                 if gone && !args.act.dry_run {
                     say(
                         &args.out,

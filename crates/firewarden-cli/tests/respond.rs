@@ -1404,3 +1404,47 @@ cat /root/.ssh/authorized_keys | wc -l
         ""
     );
 }
+
+/// A refused eradication is an error, even when re-running the check would not reproduce the
+/// finding (a finding from a wider triage window, or one edited by hand): only a foothold the
+/// plan found gone counts as gone.
+#[test]
+fn a_refusal_is_never_reported_as_gone() {
+    let root = planted_root();
+    let r = root.path().to_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("t.json");
+    fw(&[
+        "triage",
+        "--root",
+        r,
+        "--only",
+        "linux.web",
+        "--format",
+        "json",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    // A page-tampering finding: eradication refuses it (recover web is the way).
+    let f = &mut v["findings"][0];
+    f["check"] = "linux.web.tampering".into();
+    let id = f["id"].as_str().unwrap().to_string();
+    std::fs::write(&report, serde_json::to_vec(&v).unwrap()).unwrap();
+    let state = work.path().join("state");
+    let out = fw(&[
+        "eradicate",
+        "--from",
+        report.to_str().unwrap(),
+        &id,
+        "--root",
+        r,
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("recover web"), "{}", text(&out));
+    assert!(!text(&out).contains("already gone"), "{}", text(&out));
+}

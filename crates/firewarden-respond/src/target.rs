@@ -89,7 +89,7 @@ impl Target {
     /// larger than `limit`.
     pub fn read_file(&self, path: &str, limit: u64) -> Result<(FileState, Vec<u8>)> {
         let host = self.host_path(path)?;
-        let file = open_read_only(&host).map_err(|e| Error::io(&host, e))?;
+        let file = open_read_only(&host).map_err(|e| gone_or_io(path, &host, e))?;
         let meta = file.metadata().map_err(|e| Error::io(&host, e))?;
         if !meta.is_file() {
             return Err(Error::Refused(format!("{path} is not a regular file")));
@@ -124,7 +124,7 @@ impl Target {
     /// Opens a regular file for streaming into the vault (quarantine of files of any size).
     pub fn open_file(&self, path: &str) -> Result<(File, std::fs::Metadata)> {
         let host = self.host_path(path)?;
-        let file = open_read_only(&host).map_err(|e| Error::io(&host, e))?;
+        let file = open_read_only(&host).map_err(|e| gone_or_io(path, &host, e))?;
         let meta = file.metadata().map_err(|e| Error::io(&host, e))?;
         if !meta.is_file() {
             return Err(Error::Refused(format!("{path} is not a regular file")));
@@ -148,6 +148,16 @@ impl Target {
     /// Reads a small text file inside the root, or `None`.
     pub fn text(&self, path: &str) -> Option<String> {
         firewarden_source::read_text(&self.src, &self.inner(path), EDIT_LIMIT).ok()
+    }
+}
+
+/// A file that is not there (any more) is drift, not an I/O failure: the finding's foothold
+/// may have been removed by an earlier action.
+fn gone_or_io(path: &str, host: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error::Drift(format!("{path} is gone"))
+    } else {
+        Error::io(host, e)
     }
 }
 
