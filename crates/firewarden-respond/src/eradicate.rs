@@ -287,7 +287,7 @@ fn process_foothold(target: &Target, finding: &Finding, plan: &mut Plan) -> Resu
 }
 
 /// Where system units live (stopped through the system manager).
-const SYSTEM_UNIT_DIRS: &[&str] = &[
+pub(crate) const SYSTEM_UNIT_DIRS: &[&str] = &[
     "/etc/systemd/system",
     "/run/systemd/system",
     "/lib/systemd/system",

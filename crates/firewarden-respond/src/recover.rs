@@ -182,13 +182,9 @@ pub fn restart(target: &Target, actions: &[ActionSummary]) -> Result<Plan> {
     for a in in_force.iter().filter(|a| a.action.kind == "eradicate") {
         for s in &a.action.steps {
             if let Step::StopUnit { unit, .. } = s
-                && [
-                    "/etc/systemd/system",
-                    "/lib/systemd/system",
-                    "/usr/lib/systemd/system",
-                ]
-                .iter()
-                .any(|d| target.exists(&format!("{d}/{unit}")))
+                && crate::eradicate::SYSTEM_UNIT_DIRS
+                    .iter()
+                    .any(|d| target.exists(&format!("{d}/{unit}")))
                 && !units.contains(unit)
             {
                 units.push(unit.clone());
