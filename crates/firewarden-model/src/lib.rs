@@ -151,7 +151,7 @@ pub fn printable(text: &str, max: usize) -> String {
 /// [`printable`] without the trimming, for text whose leading spaces mean something (a diff's
 /// context lines).
 pub fn printable_untrimmed(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max + 8));
+    let mut out = String::with_capacity(text.len().min(max.saturating_add(8)));
     for (n, c) in text.chars().enumerate() {
         if n >= max {
             out.push('…');

@@ -140,15 +140,17 @@ pub fn csv_line(cells: &[String]) -> String {
     line
 }
 
-/// One CSV field: quoted when it holds a comma, quote or line break (RFC 4180), and prefixed
-/// with `'` when it starts like a spreadsheet formula, since attacker text ends up in cells.
+/// One CSV field. Control characters are escaped as in every other human format (an ANSI
+/// escape or a line break in a cell would reach whoever opens the file: a terminal running
+/// `cat`, or a row split in two), so a field never spans lines. It is prefixed with `'` when it
+/// starts like a spreadsheet formula, since attacker text ends up in cells, and quoted when it
+/// holds a comma or quote (RFC 4180).
 pub fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
+    let mut text = firewarden_model::printable_untrimmed(text, usize::MAX);
+    if text.starts_with(['=', '+', '-', '@']) {
+        text.insert(0, '\'');
+    }
+    if text.contains([',', '"']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text
@@ -178,5 +180,24 @@ pub fn render_catalogue(checks: &[CheckDescriptor], format: Format, colour: bool
             out
         }
         Format::Table => table::catalogue(checks, colour),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_escapes_control_characters_so_a_field_never_spans_lines() {
+        assert_eq!(
+            csv_field("a\u{1b}[2Jb\r\nc,d\te"),
+            "\"a\\u{1b}[2Jb\\r\\nc,d\\te\""
+        );
+        assert_eq!(csv_field("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("plain"), "plain");
+        let line = csv_line(&["x\ny".into(), "\u{7f}\u{85}".into()]);
+        assert_eq!(line.lines().count(), 1);
+        assert!(!line.trim_end().chars().any(char::is_control), "{line:?}");
     }
 }
