@@ -23,6 +23,7 @@
 mod error;
 mod fs;
 mod meta;
+pub mod spelling;
 mod walk;
 
 pub use error::SourceError;

