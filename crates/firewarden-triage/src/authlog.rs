@@ -339,19 +339,17 @@ fn worth_classifying(cmd: &str) -> bool {
     cmd.len() < 4096 && HINTS.iter().any(|h| cmd.contains(h))
 }
 
-/// Reads one auth log (plain or gzip) into `data`, in parallel when it is large.
+/// Reads one auth log (plain or gzip) into `data`, in parallel when it is large. Yearless lines
+/// are dated relative to `reference` (see [`crate::logclock`]).
 pub(crate) fn read_file(
     src: &dyn Source,
     path: &Path,
     shown: &str,
+    reference: Timestamp,
     utc_offset: i64,
     data: &mut AuthData,
     warn: &dyn Fn(Option<&str>, String),
 ) {
-    let reference = src
-        .metadata(path)
-        .map(|m| m.mtime)
-        .unwrap_or_else(|_| Timestamp::now());
     let years = YearResolver::new(reference, utc_offset);
     if let Ok((head, _)) = firewarden_source::read_capped(src, path, 8)
         && let Some(format) = firewarden_source::unsupported_compression(&head)

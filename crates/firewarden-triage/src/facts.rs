@@ -222,9 +222,31 @@ impl Facts {
     fn read_auth(&self, src: &dyn Source) -> AuthData {
         let mut data = AuthData::default();
         let offset = self.tz_offset(src);
-        for p in log_family(src, Path::new("/var/log"), &["auth.log", "secure"]) {
-            let shown = display_path(&p);
-            crate::authlog::read_file(src, &p, &shown, offset, &mut data, &|p, m| self.warn(p, m));
+        let family = log_family(src, Path::new("/var/log"), &["auth.log", "secure"]);
+        let neighbours = newest_neighbour(src, Path::new("/var/log"), &family);
+        // Oldest first: each file's older rotations are those listed before it.
+        let mut older_rotation: Option<(String, Timestamp)> = None;
+        for p in &family {
+            let shown = display_path(p);
+            let meta = src.metadata(p).ok();
+            let mtime = meta.as_ref().map_or(self.now, |m| m.mtime);
+            let is_current = p.file_name().is_some_and(|n| n == "auth.log" || n == "secure");
+            let clocks = crate::logclock::OtherClocks {
+                older_rotation: older_rotation.clone(),
+                last_login: if is_current { self.last_login(src) } else { None },
+                neighbours: neighbours.clone(),
+                ctime: meta.as_ref().map_or(mtime, |m| m.ctime),
+            };
+            let (reference, doubt) = crate::logclock::reference(&shown, mtime, &clocks);
+            if let Some(doubt) = doubt {
+                self.warn(Some(&shown), doubt);
+            }
+            crate::authlog::read_file(src, p, &shown, reference, offset, &mut data, &|p, m| {
+                self.warn(p, m)
+            });
+            if older_rotation.as_ref().is_none_or(|(_, t)| mtime > *t) {
+                older_rotation = Some((shown.clone(), mtime));
+            }
             data.files.push(shown);
         }
         if data.ips.is_empty() && data.accepted.is_empty() {
@@ -244,14 +266,28 @@ impl Facts {
             };
             let shown = host_path.display().to_string();
             match FsSource::root(dir) {
-                Ok(extra) => crate::authlog::read_file(
-                    &extra,
-                    &Path::new("/").join(name),
-                    &shown,
-                    offset,
-                    &mut data,
-                    &|p, m| self.warn(p, m),
-                ),
+                Ok(extra) => {
+                    let path = Path::new("/").join(name);
+                    let meta = extra.metadata(&path).ok();
+                    let mtime = meta.as_ref().map_or(self.now, |m| m.mtime);
+                    let clocks = crate::logclock::OtherClocks {
+                        ctime: meta.as_ref().map_or(mtime, |m| m.ctime),
+                        ..Default::default()
+                    };
+                    let (reference, doubt) = crate::logclock::reference(&shown, mtime, &clocks);
+                    if let Some(doubt) = doubt {
+                        self.warn(Some(&shown), doubt);
+                    }
+                    crate::authlog::read_file(
+                        &extra,
+                        &path,
+                        &shown,
+                        reference,
+                        offset,
+                        &mut data,
+                        &|p, m| self.warn(p, m),
+                    )
+                }
                 Err(e) => self.warn(Some(&shown), e.to_string()),
             }
             data.files.push(shown);
@@ -276,6 +312,15 @@ impl Facts {
                 })
                 .collect()
         })
+    }
+
+    /// The time of the last login record in wtmp and its rotations.
+    pub fn last_login(&self, src: &dyn Source) -> Option<Timestamp> {
+        self.wtmp(src)
+            .iter()
+            .flat_map(|(_, parsed)| parsed.records.iter().map(|r| r.time))
+            .filter(|t| t.0 <= self.now.0 + 86_400)
+            .max()
     }
 
     /// Processes and sockets, or `None` when the source has no process state.
@@ -324,6 +369,36 @@ impl Facts {
         self.packages
             .get_or_init(|| PackageIndex::read(src, &|p, m| self.warn(p, m)))
     }
+}
+
+/// The most recently modified regular file directly in `dir` (and in its `journal/` machine
+/// directories), other than those of `family`: a clock for when the host was last logging.
+fn newest_neighbour(src: &dyn Source, dir: &Path, family: &[PathBuf]) -> Option<(String, Timestamp)> {
+    let mut newest: Option<(String, Timestamp)> = None;
+    let mut consider = |path: PathBuf| {
+        if family.contains(&path) {
+            return;
+        }
+        if let Ok(m) = src.symlink_metadata(&path)
+            && m.kind == FileKind::File
+            && newest.as_ref().is_none_or(|(_, t)| m.mtime > *t)
+        {
+            newest = Some((display_path(&path), m.mtime));
+        }
+    };
+    for e in src.read_dir(dir).unwrap_or_default() {
+        consider(dir.join(&e.name));
+    }
+    let journal = dir.join("journal");
+    for machine in src.read_dir(&journal).unwrap_or_default() {
+        if machine.kind == FileKind::Dir {
+            let machine_dir = journal.join(&machine.name);
+            for e in src.read_dir(&machine_dir).unwrap_or_default().into_iter().take(10_000) {
+                consider(machine_dir.join(&e.name));
+            }
+        }
+    }
+    newest
 }
 
 /// Reads a binary log (wtmp, btmp) whole, decompressing a gzip rotation; other compressed

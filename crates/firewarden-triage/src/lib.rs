@@ -24,6 +24,7 @@ mod check;
 pub mod checks;
 mod context;
 mod engine;
+mod logclock;
 pub mod facts;
 pub mod indicators;
 pub mod live;

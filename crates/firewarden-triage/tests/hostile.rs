@@ -54,3 +54,72 @@ fn respelled_library_paths_are_judged_as_the_directory_they_name() {
         assert_eq!(r.findings.len(), 1, "{dir}");
     }
 }
+
+fn week_of_attack() -> String {
+    let mut log = String::new();
+    for i in 0..30 {
+        log.push_str(&format!(
+            "Nov 2{} 03:0{}:{:02} web01 sshd[811]: Failed password for root from 203.0.113.66 port 4{i:04} ssh2\n",
+            i % 8,
+            i % 10,
+            i
+        ));
+    }
+    log.push_str("Nov 28 03:07:12 web01 sshd[812]: Accepted password for root from 203.0.113.66 port 40100 ssh2\n");
+    log
+}
+
+fn triage_since(root: &std::path::Path, since_days: i64) -> firewarden_model::TriageReport {
+    let now = firewarden_model::Timestamp::now();
+    let opts = firewarden_triage::TriageOptions {
+        only: vec!["linux.logins".into()],
+        since: Some(firewarden_model::Timestamp(now.0 - since_days * 86_400)),
+        threads: 1,
+        ..Default::default()
+    };
+    firewarden_triage::run(&firewarden_source::FsSource::root(root).unwrap(), &opts, &|_| {})
+}
+
+/// `touch -d 2001-06-01 auth.log` once made this week's events year 2000, and `--since` then
+/// reported no sign of compromise.
+#[test]
+fn a_backdated_auth_log_cannot_push_its_events_out_of_the_window() {
+    const JUNE_2001: i64 = 991_353_600;
+    // Alone: its own inode change time disagrees.
+    let alone = build(vec![
+        file("/var/log/auth.log", &week_of_attack()),
+        Item::Mtime("/var/log/auth.log", JUNE_2001),
+    ]);
+    // With a rotation written after it claims to be, and a neighbour that kept logging.
+    let rotated = build(vec![
+        file("/var/log/auth.log", &week_of_attack()),
+        file(
+            "/var/log/auth.log.1",
+            "Nov 10 01:00:00 web01 CRON[1]: pam_unix(cron:session): session opened for user root\n",
+        ),
+        file("/var/log/syslog", "Nov 28 03:10:00 web01 kernel: hello\n"),
+        Item::Mtime("/var/log/auth.log", JUNE_2001),
+    ]);
+    for (name, root) in [("alone", &alone), ("rotated", &rotated)] {
+        let r = triage_since(root.path(), 370);
+        assert!(
+            r.findings.iter().any(|f| f.check == "linux.logins.brute_force"),
+            "{name}: {:#?}",
+            r.findings
+        );
+        assert!(
+            r.findings.iter().any(|f| f.check == "linux.logins.attacker_login"),
+            "{name}"
+        );
+        assert!(
+            r.warnings.iter().any(|w| w.message.contains("backdated")),
+            "{name}: {:?}",
+            r.warnings
+        );
+    }
+    // An untouched log gives no such warning.
+    let honest = build(vec![file("/var/log/auth.log", &week_of_attack())]);
+    let r = triage_since(honest.path(), 370);
+    assert!(r.findings.iter().any(|f| f.check == "linux.logins.brute_force"));
+    assert!(!r.warnings.iter().any(|w| w.message.contains("backdated")));
+}
