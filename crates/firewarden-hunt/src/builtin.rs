@@ -621,6 +621,8 @@ fn source_ip(ev: &Event) -> Option<String> {
 
 /// Bursts of 4625 per source, and the first 4624 from that source after a burst.
 fn brute_force(sorted: &[&Arc<Event>]) -> Vec<Hit> {
+    // Bursts are time windows: events without a time cannot be placed in one.
+    let sorted: Vec<&Arc<Event>> = sorted.iter().copied().filter(|e| e.time_known).collect();
     let mut failures: HashMap<String, Vec<&Arc<Event>>> = HashMap::new();
     for ev in sorted.iter().filter(|e| is(e, SECURITY, &[4625])) {
         if let Some(ip) = source_ip(ev) {

@@ -48,6 +48,20 @@ fn lowercase_if_needed(value: &str) -> Option<Box<str>> {
     }
 }
 
+/// How an event without a readable time is shown.
+pub const TIME_UNKNOWN: &str = "time unknown";
+
+/// Field names that hold an event's time, in order of preference: the EVTX header, then what
+/// exports use (Winlogbeat's `@timestamp`, PowerShell's `TimeCreated`, WMI's `TimeGenerated`).
+const TIME_FIELDS: &[&str] = &[
+    "TimeCreated_SystemTime",
+    "TimeCreated",
+    "@timestamp",
+    "TimeGenerated",
+    "timestamp",
+    "EventTime",
+];
+
 /// One event record, flattened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -55,8 +69,12 @@ pub struct Event {
     pub file: u32,
     /// `EventRecordID`.
     pub record_id: u64,
-    /// Time the event was written, in microseconds since the Unix epoch (UTC).
+    /// Time the event was written, in microseconds since the Unix epoch (UTC); 0 when
+    /// [`Event::time_known`] is false.
     pub time_micros: i64,
+    /// False when the record carries no readable time (a missing or garbage `SystemTime`): the
+    /// event is kept, shown as "time unknown", and never dropped by a time range.
+    pub time_known: bool,
     /// `EventID` (0 when missing or not a number).
     pub event_id: u32,
     /// `Channel`, e.g. `Security`, `Microsoft-Windows-Sysmon/Operational`.
@@ -90,6 +108,7 @@ impl Event {
             file: self.file,
             record_id: self.record_id,
             time_micros: self.time_micros,
+            time_known: self.time_known,
             event_id: self.event_id,
             channel: self.channel.clone(),
             provider: self.provider.clone(),
@@ -98,13 +117,23 @@ impl Event {
         }
     }
 
-    /// Seconds since the epoch, for the report model.
+    /// Seconds since the epoch, for the report model (the epoch when the time is unknown: use
+    /// [`Event::known_time`] where that matters).
     pub fn time(&self) -> firewarden_model::Timestamp {
         firewarden_model::Timestamp(self.time_micros.div_euclid(1_000_000))
     }
 
-    /// Time as RFC 3339 with microseconds, e.g. `2019-03-19T23:34:25.123456Z`.
+    /// The time, when the record has one.
+    pub fn known_time(&self) -> Option<firewarden_model::Timestamp> {
+        self.time_known.then(|| self.time())
+    }
+
+    /// Time as RFC 3339 with microseconds, e.g. `2019-03-19T23:34:25.123456Z`, or
+    /// [`TIME_UNKNOWN`].
     pub fn time_rfc3339(&self) -> String {
+        if !self.time_known {
+            return TIME_UNKNOWN.to_owned();
+        }
         let secs = self.time();
         let micros = self.time_micros.rem_euclid(1_000_000);
         let s = secs.to_string();
@@ -138,7 +167,7 @@ impl Event {
                 }
             }
             if let Some(t) = obj.get("@timestamp").and_then(scalar) {
-                push("TimeCreated_SystemTime", t);
+                push("@timestamp", t);
             }
             for part in ["event_data", "user_data"] {
                 if let Some(data) = winlog.get(part) {
@@ -166,11 +195,17 @@ impl Event {
         let channel = text("Channel");
         let provider = text("Provider_Name");
         let computer = text("Computer");
-        let time_micros = parse_system_time(&text("TimeCreated_SystemTime")).unwrap_or(0);
+        let time = TIME_FIELDS.iter().find_map(|name| {
+            fields
+                .iter()
+                .find(|f| &*f.name == *name)
+                .and_then(|f| parse_event_time(&f.value))
+        });
         Some(Event {
             file,
             record_id,
-            time_micros,
+            time_micros: time.unwrap_or(0),
+            time_known: time.is_some(),
             event_id,
             channel,
             provider,
@@ -365,6 +400,30 @@ fn flatten_unnamed(v: &Value, push: &mut impl FnMut(&str, String)) {
             }
         }
     }
+}
+
+/// Parses the time of an event as exports write it, into microseconds since the epoch:
+/// RFC 3339 (`2019-03-19T23:34:25.1234567Z`, a space for the `T`, an offset), PowerShell 5's
+/// `/Date(1732070400000)/`, or a number of seconds or milliseconds since the epoch. Anything
+/// else (and times before 1980 or past 2200, which no Windows log holds) is `None`.
+pub fn parse_event_time(text: &str) -> Option<i64> {
+    const EARLIEST: i64 = 315_532_800_000_000; // 1980-01-01
+    const LATEST: i64 = 7_258_118_400_000_000; // 2200-01-01
+    let t = text.trim();
+    let micros = if let Some(ms) = t.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
+        let digits = ms.split(['+', '-']).find(|s| !s.is_empty())?;
+        digits.parse::<i64>().ok()?.checked_mul(1000)?
+    } else if !t.is_empty() && t.len() <= 16 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let n = t.parse::<i64>().ok()?;
+        if t.len() >= 13 {
+            n.checked_mul(1000)?
+        } else {
+            n.checked_mul(1_000_000)?
+        }
+    } else {
+        parse_system_time(t)?
+    };
+    (EARLIEST..LATEST).contains(&micros).then_some(micros)
 }
 
 /// Parses `2019-03-19T23:34:25.1234567Z` into microseconds since the epoch.

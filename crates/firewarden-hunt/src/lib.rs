@@ -20,6 +20,7 @@ pub mod parallel;
 pub mod reader;
 pub mod report;
 pub mod sigma;
+mod utf16;
 
 use event::Event;
 use parallel::map_in_parallel;
@@ -59,6 +60,8 @@ pub struct FileResult {
     pub in_range: u64,
     /// Records that could not be read.
     pub bad_records: u64,
+    /// Records kept without a readable time.
+    pub unknown_time: u64,
     /// Problems met.
     pub warnings: Vec<String>,
 }
@@ -121,14 +124,20 @@ pub fn hunt(
             bad_records: log.bad_records as u64,
             warnings: log.warnings,
             in_range: 0,
+            unknown_time: 0,
         };
         let mut hits = Vec::new();
         let mut kept = Vec::new();
         let mut matched = Vec::new();
         let mut evaluations = 0u64;
+        let mut unknown_time = 0u64;
         let mut scratch = rules.scratch();
         for ev in log.events {
-            if opts.from_micros.is_some_and(|f| ev.time_micros < f)
+            // An event with no readable time cannot be placed outside the range: it is kept
+            // (and counted in a warning), never dropped as if it were from 1970.
+            if !ev.time_known {
+                unknown_time += 1;
+            } else if opts.from_micros.is_some_and(|f| ev.time_micros < f)
                 || opts.to_micros.is_some_and(|t| ev.time_micros > t)
             {
                 continue;
@@ -158,6 +167,7 @@ pub fn hunt(
                 kept.push(ev);
             }
         }
+        result.unknown_time = unknown_time;
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
         let size = if unit.first { unit.size } else { 0 };
         (unit.file, size, result, hits, kept, evaluations)
@@ -178,10 +188,21 @@ pub fn hunt(
         f.records += part.records;
         f.in_range += part.in_range;
         f.bad_records += part.bad_records;
+        f.unknown_time += part.unknown_time;
         f.warnings.extend(part.warnings);
         out.sigma_hits.extend(hits);
         out.builtin_events.extend(kept);
         out.evaluations += evaluations;
+    }
+    for f in &mut out.files {
+        if f.unknown_time > 0 {
+            f.warnings.push(format!(
+                "{} records have no readable time: kept, shown as \"{}\" and never left out by \
+                 --from/--to",
+                f.unknown_time,
+                event::TIME_UNKNOWN
+            ));
+        }
     }
     out
 }

@@ -121,10 +121,69 @@ pub fn files_with_extensions(
 pub enum Kind {
     /// A Windows event log.
     Evtx,
-    /// JSON lines or one JSON document.
-    Json,
+    /// JSON lines or one JSON document, in this encoding.
+    Json(Encoding),
     /// Not read, and why (empty, not a regular file, neither format, unreadable).
     Skip(String),
+}
+
+/// How a JSON export is encoded. PowerShell writes UTF-16 LE with a byte-order mark by default
+/// (`Out-File`, `>` in Windows PowerShell 5) and UTF-8 with a BOM in some versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8, with the length of a byte-order mark to skip (0 or 3).
+    Utf8 {
+        /// Bytes of BOM at the start.
+        bom: u8,
+    },
+    /// UTF-16, little-endian.
+    Utf16Le,
+    /// UTF-16, big-endian.
+    Utf16Be,
+}
+
+/// The encoding of a text file from its first bytes; `None` when it does not look like JSON.
+fn json_encoding(head: &[u8]) -> Option<Encoding> {
+    let starts_json = |text: &[u8]| {
+        text.iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{' || *b == b'[')
+    };
+    // UTF-16 with or without a BOM: every other byte of ASCII text is zero.
+    let utf16 = |le: bool, text: &[u8]| {
+        let narrowed: Vec<u8> = text
+            .chunks_exact(2)
+            .map(|p| {
+                if le {
+                    (p[1] == 0).then_some(p[0])
+                } else {
+                    (p[0] == 0).then_some(p[1])
+                }
+            })
+            .take_while(Option::is_some)
+            .flatten()
+            .collect();
+        // ASCII text for as far as the head goes (at least 8 characters), not one stray zero.
+        narrowed.len() >= (text.len() / 2).min(8) && starts_json(&narrowed)
+    };
+    if let Some(rest) = head.strip_prefix(b"\xEF\xBB\xBF") {
+        return starts_json(rest).then_some(Encoding::Utf8 { bom: 3 });
+    }
+    if let Some(rest) = head.strip_prefix(b"\xFF\xFE") {
+        return utf16(true, rest).then_some(Encoding::Utf16Le);
+    }
+    if let Some(rest) = head.strip_prefix(b"\xFE\xFF") {
+        return utf16(false, rest).then_some(Encoding::Utf16Be);
+    }
+    if head.len() >= 2 && head[1] == 0 && utf16(true, head) {
+        Some(Encoding::Utf16Le)
+    } else if head.len() >= 2 && head[0] == 0 && utf16(false, head) {
+        Some(Encoding::Utf16Be)
+    } else if starts_json(head) {
+        Some(Encoding::Utf8 { bom: 0 })
+    } else {
+        None
+    }
 }
 
 /// Opens `path` read-only (no atime, no symlink, no FIFO hang) and judges its kind; returns it
@@ -148,12 +207,8 @@ pub fn sniff(path: &Path) -> (Kind, u64) {
         Kind::Skip("empty file".into())
     } else if head[..n].starts_with(b"ElfFile") {
         Kind::Evtx
-    } else if head[..n]
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'{' || *b == b'[')
-    {
-        Kind::Json
+    } else if let Some(encoding) = json_encoding(&head[..n]) {
+        Kind::Json(encoding)
     } else {
         Kind::Skip("neither an EVTX file nor JSON; not read".into())
     };
@@ -171,7 +226,7 @@ pub fn read_file(table: &FieldTable, index: u32, path: &Path, opts: ReadOptions)
                 first: 0,
                 count: full_chunks(size),
             },
-            Kind::Json => Part::Json,
+            Kind::Json(encoding) => Part::Json(encoding),
             Kind::Skip(why) => Part::Skip(why),
         },
         first: true,
@@ -201,6 +256,25 @@ fn check_evtx_size(size: u64, log: &mut LogFile) {
     }
 }
 
+/// Says when the file header counts more chunks than the file holds: a copy cut at a chunk
+/// boundary loses whole chunks, which the size alone does not show.
+fn check_evtx_header(path: &Path, size: u64, log: &mut LogFile) {
+    let mut header = [0u8; 44];
+    let read = firewarden_source::open_read_only(path).and_then(|mut f| f.read_exact(&mut header));
+    if read.is_err() {
+        return;
+    }
+    let declared = u64::from(u16::from_le_bytes([header[42], header[43]]));
+    let held = full_chunks(size);
+    if declared > held {
+        log.warnings.push(format!(
+            "truncated: the file header counts {declared} chunks but the file holds {held}; \
+             the records of the missing {} chunks are not in this copy",
+            declared - held
+        ));
+    }
+}
+
 /// Chunks per work unit: 16 × 64 KiB = 1 MiB of log. Small enough to spread one large log
 /// over every core, large enough that the per-unit cost does not show.
 pub const CHUNKS_PER_UNIT: u64 = 16;
@@ -220,13 +294,23 @@ pub enum Part {
         /// How many.
         count: u64,
     },
-    /// The whole JSON file.
-    Json,
+    /// The whole JSON file (JSON lines, or one document), in this encoding.
+    Json(Encoding),
+    /// The JSON lines that start in bytes `start..end` of a UTF-8 file.
+    JsonLines {
+        /// First byte (the start of a line).
+        start: u64,
+        /// End (exclusive; the start of a line, or the file's size).
+        end: u64,
+        /// Number of the line at `start`, from 1.
+        first_line: u64,
+    },
     /// Nothing: the file is not read, for this reason.
     Skip(String),
 }
 
-/// One piece of reading work: a whole JSON file, or a run of an EVTX file's chunks.
+/// One piece of reading work: a whole JSON file, a run of a JSON-lines file's lines, or a run of
+/// an EVTX file's chunks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
     /// Index of the file in the hunt's list.
@@ -241,8 +325,76 @@ pub struct Unit {
     pub size: u64,
 }
 
-/// Splits the files into units: EVTX files into runs of [`CHUNKS_PER_UNIT`] chunks, other
-/// files whole. Each file is opened once here to judge its kind.
+/// Bytes of JSON lines per work unit: events are read, matched and dropped a unit at a time, so
+/// memory follows the unit, not the file (2 million events once took 4.7 GB read whole).
+pub const JSON_UNIT: u64 = 8 << 20;
+
+/// True when a UTF-8 JSON file is JSON lines: its first line is a whole JSON value, or is broken
+/// in a way that is not "the document goes on" (a damaged first line of a lines file).
+fn is_json_lines(path: &Path, bom: u8) -> bool {
+    let Ok(file) = firewarden_source::open_read_only(path) else {
+        return false;
+    };
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    if reader.seek_relative(i64::from(bom)).is_err() {
+        return false;
+    }
+    match next_line(&mut reader, &mut line) {
+        Line::Text => first_line_is_a_line(line.trim_ascii()),
+        _ => false,
+    }
+}
+
+/// Whether a first line that is not a complete JSON value starts a multi-line document (a
+/// pretty-printed export, an array) rather than being a damaged line of JSON lines.
+fn first_line_is_a_line(text: &[u8]) -> bool {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+        Ok(_) => true,
+        Err(e) => !e.is_eof(),
+    }
+}
+
+/// Cuts a JSON-lines file into units of about [`JSON_UNIT`] bytes at line starts, numbering
+/// their first lines (one pass over the file, counting newlines).
+fn json_line_units(path: &Path, bom: u8, size: u64) -> std::io::Result<Vec<Part>> {
+    let mut file = firewarden_source::open_read_only(path)?;
+    let mut parts = Vec::new();
+    let (mut start, mut first_line) = (u64::from(bom), 1u64);
+    let (mut offset, mut lines) = (0u64, 0u64);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+            lines += 1;
+            let line_start = offset + i as u64 + 1;
+            if line_start - start >= JSON_UNIT && line_start < size {
+                parts.push(Part::JsonLines {
+                    start,
+                    end: line_start,
+                    first_line,
+                });
+                start = line_start;
+                first_line = lines + 1;
+            }
+        }
+        offset += n as u64;
+    }
+    parts.push(Part::JsonLines {
+        start,
+        end: offset.max(start),
+        first_line,
+    });
+    Ok(parts)
+}
+
+/// Splits the files into units: EVTX files into runs of [`CHUNKS_PER_UNIT`] chunks, large
+/// JSON-lines files into runs of [`JSON_UNIT`] bytes, other files whole. Each file is opened once here to judge its kind.
 pub fn plan(files: &[PathBuf]) -> Vec<Unit> {
     let mut units = Vec::new();
     for (i, path) in files.iter().enumerate() {
@@ -267,7 +419,17 @@ pub fn plan(files: &[PathBuf]) -> Vec<Unit> {
                     }
                 }
             }
-            Kind::Json => units.push(unit(Part::Json, true)),
+            Kind::Json(Encoding::Utf8 { bom }) if size > JSON_UNIT && is_json_lines(path, bom) => {
+                match json_line_units(path, bom, size) {
+                    Ok(parts) => {
+                        for (n, part) in parts.into_iter().enumerate() {
+                            units.push(unit(part, n == 0));
+                        }
+                    }
+                    Err(e) => units.push(unit(Part::Skip(format!("cannot read: {e}")), true)),
+                }
+            }
+            Kind::Json(encoding) => units.push(unit(Part::Json(encoding), true)),
             Kind::Skip(why) => units.push(unit(Part::Skip(why), true)),
         }
     }
@@ -284,10 +446,26 @@ pub fn read_unit(table: &FieldTable, unit: &Unit, opts: ReadOptions) -> LogFile 
         Part::Chunks { first, count } => {
             if unit.first {
                 check_evtx_size(unit.size, &mut log);
+                check_evtx_header(&unit.path, unit.size, &mut log);
             }
             read_chunks(table, unit.file, &unit.path, *first, *count, opts, &mut log);
         }
-        Part::Json => read_json(table, unit.file, &unit.path, unit.size, &mut log),
+        Part::Json(encoding) => {
+            read_json(table, unit.file, &unit.path, unit.size, *encoding, &mut log)
+        }
+        Part::JsonLines {
+            start,
+            end,
+            first_line,
+        } => read_json_lines(
+            table,
+            unit.file,
+            &unit.path,
+            *start,
+            *end,
+            *first_line,
+            &mut log,
+        ),
         Part::Skip(why) => log.warnings.push(why.clone()),
     }
     log.close()
@@ -371,8 +549,10 @@ fn read_chunks(
             match serde_json::from_slice::<serde_json::Value>(&r.data) {
                 Ok(v) => {
                     if let Some(ev) = push_json(table, index, &v, r.event_record_id, log) {
-                        if ev.time_micros == 0 {
+                        if !ev.time_known {
+                            // The record header's own time, which the XML may lack.
                             ev.time_micros = r.timestamp.as_microsecond();
+                            ev.time_known = true;
                         }
                     } else {
                         log.warn(format!("record {} has no fields", r.event_record_id));
@@ -442,9 +622,17 @@ fn next_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> Line {
     Line::TooLong
 }
 
-/// Reads JSON lines, or, when the first line is not JSON by itself, the file as one document
-/// (an array of events, or a pretty-printed object) if it is of a sane size. One open, one pass.
-fn read_json(table: &FieldTable, index: u32, path: &Path, size: u64, log: &mut LogFile) {
+/// Reads JSON lines, or, when the first line starts a multi-line JSON value, the file as one
+/// document (an array of events, or a pretty-printed object) if it is of a sane size. A broken
+/// line costs that line only, the first one too. One open, one pass.
+fn read_json(
+    table: &FieldTable,
+    index: u32,
+    path: &Path,
+    size: u64,
+    encoding: Encoding,
+    log: &mut LogFile,
+) {
     let file = match firewarden_source::open_read_only(path) {
         Ok(f) => f,
         Err(e) => {
@@ -452,12 +640,90 @@ fn read_json(table: &FieldTable, index: u32, path: &Path, size: u64, log: &mut L
             return;
         }
     };
-    let mut reader = BufReader::new(file);
+    let text: Box<dyn Read> = match encoding {
+        Encoding::Utf8 { bom } => {
+            let mut file = file;
+            if let Err(e) = file.seek(SeekFrom::Start(u64::from(bom))) {
+                log.warnings.push(format!("cannot read: {e}"));
+                return;
+            }
+            Box::new(file)
+        }
+        Encoding::Utf16Le => Box::new(crate::utf16::Utf16Reader::new(file, false)),
+        Encoding::Utf16Be => Box::new(crate::utf16::Utf16Reader::new(file, true)),
+    };
+    let mut reader = BufReader::new(text);
     let mut line = Vec::new();
-    let mut number = 0u64;
-    let mut first = true;
+    if let Line::Text = next_line(&mut reader, &mut line)
+        && !first_line_is_a_line(line.trim_ascii())
+    {
+        // The size check is on the file (UTF-16 text shrinks when read as UTF-8).
+        if size > MAX_DOCUMENT {
+            log.warn(format!(
+                "one JSON document of {size} bytes, more than the {MAX_DOCUMENT} read whole; \
+                 export it as JSON lines"
+            ));
+            return;
+        }
+        let mut doc = std::mem::take(&mut line);
+        if let Err(e) = reader.read_to_end(&mut doc) {
+            log.warn(format!("read error: {e}"));
+            return;
+        }
+        read_document(table, index, &doc, log);
+        return;
+    }
+    // The first line was read above: hand it to the line loop.
+    read_lines(table, index, &mut reader, Some(line), 1, log);
+}
+
+/// Reads the JSON lines that start in `start..end` of a file.
+fn read_json_lines(
+    table: &FieldTable,
+    index: u32,
+    path: &Path,
+    start: u64,
+    end: u64,
+    first_line: u64,
+    log: &mut LogFile,
+) {
+    let mut file = match firewarden_source::open_read_only(path) {
+        Ok(f) => f,
+        Err(e) => {
+            log.warnings.push(format!("cannot read: {e}"));
+            return;
+        }
+    };
+    if let Err(e) = file.seek(SeekFrom::Start(start)) {
+        log.warnings.push(format!("cannot read: {e}"));
+        return;
+    }
+    let mut reader = BufReader::new(file.take(end.saturating_sub(start)));
+    read_lines(table, index, &mut reader, None, first_line, log);
+}
+
+/// The line loop: each line is one event; a bad one is counted and costs only itself.
+/// `pending` is a line already read, numbered `number`.
+fn read_lines(
+    table: &FieldTable,
+    index: u32,
+    reader: &mut impl BufRead,
+    pending: Option<Vec<u8>>,
+    first_number: u64,
+    log: &mut LogFile,
+) {
+    let mut line = Vec::new();
+    let mut number = first_number - 1;
+    let mut pending = pending;
     loop {
-        match next_line(&mut reader, &mut line) {
+        let status = match pending.take() {
+            Some(text) => {
+                line = text;
+                Line::Text
+            }
+            None => next_line(reader, &mut line),
+        };
+        match status {
             Line::End => break,
             Line::Error(e) => {
                 log.warn(format!("read error after line {number}: {e}"));
@@ -468,7 +734,6 @@ fn read_json(table: &FieldTable, index: u32, path: &Path, size: u64, log: &mut L
                 log.warn(format!(
                     "line {number}: longer than {MAX_LINE} bytes; skipped"
                 ));
-                first = false;
                 continue;
             }
             Line::Text => number += 1,
@@ -477,17 +742,7 @@ fn read_json(table: &FieldTable, index: u32, path: &Path, size: u64, log: &mut L
         if text.is_empty() {
             continue;
         }
-        let parsed = serde_json::from_slice::<serde_json::Value>(text);
-        if std::mem::take(&mut first) && parsed.is_err() && size <= MAX_DOCUMENT {
-            let mut doc = std::mem::take(&mut line);
-            if let Err(e) = reader.read_to_end(&mut doc) {
-                log.warn(format!("read error: {e}"));
-                return;
-            }
-            read_document(table, index, &doc, log);
-            return;
-        }
-        match parsed {
+        match serde_json::from_slice::<serde_json::Value>(text) {
             Ok(v) => {
                 if push_json(table, index, &v, number, log).is_none() {
                     log.warn(format!("line {number}: not a Windows event"));
@@ -504,7 +759,11 @@ fn read_document(table: &FieldTable, index: u32, doc: &[u8], log: &mut LogFile) 
         Ok(serde_json::Value::Array(items)) => items,
         Ok(other) => vec![other],
         Err(e) => {
-            log.warn(format!("neither JSON lines nor one JSON document: {e}"));
+            // A damaged document (or lines after a lone `[`): read what lines can be read.
+            log.warnings.push(format!(
+                "not one valid JSON document ({e}); read line by line instead"
+            ));
+            read_lines(table, index, &mut &doc[..], None, 1, log);
             return;
         }
     };

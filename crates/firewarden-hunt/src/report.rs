@@ -370,7 +370,7 @@ fn findings_by_rule_and_file(rows: &[Row], files: &[String]) -> (Vec<Finding>, V
                 first.description.clone()
             })
             .recommend(recommendation(level))
-            .at_time(Some(first.event.time()));
+            .at_time(first.event.known_time());
         f.attack = first.attack.clone();
         for i in idx.iter().take(MAX_EVIDENCE) {
             let row = &rows[*i];
@@ -400,7 +400,7 @@ fn rule_summary(rows: &[Row]) -> Vec<RuleSummary> {
     let mut summary_files: HashMap<(String, &'static str), Vec<u32>> = HashMap::new();
     for row in rows {
         let key = (row.rule_id.clone(), row.engine);
-        let t = row.event.time();
+        let t = row.event.known_time();
         let s = summary.entry(key.clone()).or_insert_with(|| RuleSummary {
             rule_id: row.rule_id.clone(),
             title: row.title.clone(),
@@ -408,13 +408,14 @@ fn rule_summary(rows: &[Row]) -> Vec<RuleSummary> {
             engine: row.engine.into(),
             count: 0,
             files: 0,
-            first: Some(t),
-            last: Some(t),
+            first: t,
+            last: t,
         });
         s.count += 1;
         s.level = s.level.max(row.level);
-        s.first = s.first.min(Some(t));
-        s.last = s.last.max(Some(t));
+        // Events without a time neither start nor end the rule's span.
+        s.first = s.first.into_iter().chain(t).min();
+        s.last = s.last.max(t);
         summary_files.entry(key).or_default().push(row.event.file);
     }
     let mut rules: Vec<RuleSummary> = summary
@@ -468,8 +469,8 @@ fn most_common_computer(rows: &[Row]) -> Option<String> {
 fn storyline(rows: &[Row], hits: &[builtin::Hit]) -> Storyline {
     let mut s = Storyline::default();
     let serious: Vec<&Row> = rows.iter().filter(|r| r.level >= Severity::High).collect();
-    s.first_activity = serious.iter().map(|r| r.event.time()).min();
-    s.last_activity = serious.iter().map(|r| r.event.time()).max();
+    s.first_activity = serious.iter().filter_map(|r| r.event.known_time()).min();
+    s.last_activity = serious.iter().filter_map(|r| r.event.known_time()).max();
     if let (Some(a), Some(b)) = (s.first_activity, s.last_activity) {
         s.dwell_time = Some(human_duration(b.0 - a.0));
     }

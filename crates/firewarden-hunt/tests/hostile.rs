@@ -243,3 +243,215 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         ]
     })
 }
+
+// ---- P5.1: times, encodings, damaged first lines, streaming ----------------------------------
+
+fn cleared_log(time: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"Event": {"System": {
+        "EventID": 1102, "TimeCreated": time, "EventRecordID": 8,
+        "Channel": "Security", "Computer": "WEB01"},
+        "UserData": {"LogFileCleared": {"SubjectUserName": "admin"}}}})
+}
+
+fn hunt_text(text: &[u8], opts: &firewarden_hunt::HuntOptions) -> firewarden_hunt::HuntOutput {
+    let f = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(f.path(), text).unwrap();
+    let out = firewarden_hunt::hunt(
+        &firewarden_hunt::sigma::RuleSet::default(),
+        vec![f.path().to_path_buf()],
+        opts,
+        &|_, _| {},
+    );
+    drop(f);
+    out
+}
+
+fn range_2026() -> firewarden_hunt::HuntOptions {
+    firewarden_hunt::HuntOptions {
+        builtin: true,
+        from_micros: Some(1_795_000_000 * 1_000_000),
+        to_micros: Some(1_797_000_000 * 1_000_000),
+        ..Default::default()
+    }
+}
+
+/// Events whose time cannot be read were made 1970 and dropped by `--from`.
+#[test]
+fn events_without_a_readable_time_are_kept_and_marked() {
+    use serde_json::json;
+    for (what, time) in [
+        (
+            "garbage SystemTime",
+            json!({"#attributes": {"SystemTime": "not a time"}}),
+        ),
+        ("no time at all", json!(null)),
+        ("an empty string", json!("")),
+    ] {
+        let line = cleared_log(time).to_string() + "\n";
+        let out = hunt_text(line.as_bytes(), &range_2026());
+        assert_eq!(out.files[0].in_range, 1, "{what}");
+        assert_eq!(out.files[0].unknown_time, 1, "{what}");
+        assert!(
+            out.files[0]
+                .warnings
+                .iter()
+                .any(|w| w.contains("no readable time")),
+            "{what}: {:?}",
+            out.files[0].warnings
+        );
+        let hits = firewarden_hunt::builtin::run(&out);
+        let hit = hits
+            .iter()
+            .find(|h| h.check.id == "windows.logs.cleared")
+            .expect(what);
+        assert_eq!(hit.event.time_rfc3339(), "time unknown");
+        assert_eq!(hit.event.known_time(), None);
+    }
+}
+
+/// Other time spellings are read, not taken as unknown.
+#[test]
+fn export_time_spellings_are_read() {
+    use serde_json::json;
+    let flat = |key: &str, value: serde_json::Value| {
+        let mut v = json!({"EventID": 1102, "Channel": "Security", "Computer": "WEB01", "EventRecordID": 3});
+        v[key] = value;
+        v.to_string() + "\n"
+    };
+    for line in [
+        flat("TimeCreated", json!("2026-11-20T03:30:00")),
+        flat("TimeCreated", json!("/Date(1795663800000)/")),
+        flat("TimeCreated", json!("2026-11-20 03:30:00Z")),
+        flat("TimeGenerated", json!(1_795_663_800)),
+        cleared_log(json!({"#attributes": {"SystemTime": "2026-11-20T03:30:00.1234567Z"}}))
+            .to_string()
+            + "\n",
+    ] {
+        let out = hunt_text(line.as_bytes(), &range_2026());
+        assert_eq!(
+            (out.files[0].in_range, out.files[0].unknown_time),
+            (1, 0),
+            "{line}"
+        );
+    }
+}
+
+/// A broken first line used to make the reader take the whole file for one document, and lose
+/// every event.
+#[test]
+fn a_bad_first_line_costs_that_line_only() {
+    let good =
+        cleared_log(serde_json::json!({"#attributes": {"SystemTime": "2026-11-20T03:30:00Z"}}))
+            .to_string();
+    for first in [
+        "{\"Event\": garbage}",
+        "not json at all {",
+        "\u{0}\u{1}\u{2}",
+    ] {
+        let text = format!("{{{first}\n{good}\n{good}\n");
+        let out = hunt_text(text.as_bytes(), &range_2026());
+        assert_eq!(
+            out.files[0].records, 2,
+            "{first:?}: {:?}",
+            out.files[0].warnings
+        );
+        assert_eq!(out.files[0].bad_records, 1, "{first:?}");
+    }
+    // A pretty-printed array is still one document.
+    let doc = format!("[\n  {good},\n  {good}\n]\n");
+    assert_eq!(hunt_text(doc.as_bytes(), &range_2026()).files[0].records, 2);
+}
+
+/// PowerShell writes UTF-16 LE with a BOM (Windows PowerShell 5) or UTF-8 with a BOM.
+#[test]
+fn bom_and_utf16_exports_are_read() {
+    let good =
+        cleared_log(serde_json::json!({"#attributes": {"SystemTime": "2026-11-20T03:30:00Z"}}))
+            .to_string();
+    let text = format!("{good}\r\n{good}\r\n");
+    let mut utf8_bom = b"\xEF\xBB\xBF".to_vec();
+    utf8_bom.extend_from_slice(text.as_bytes());
+    let utf16 = |be: bool, bom: bool| {
+        let mut units: Vec<u16> = if bom { vec![0xFEFF] } else { vec![] };
+        units.extend(text.encode_utf16());
+        units
+            .iter()
+            .flat_map(|u| if be { u.to_be_bytes() } else { u.to_le_bytes() })
+            .collect::<Vec<u8>>()
+    };
+    for (what, bytes) in [
+        ("UTF-8 BOM", utf8_bom),
+        ("UTF-16 LE BOM", utf16(false, true)),
+        ("UTF-16 BE BOM", utf16(true, true)),
+        ("UTF-16 LE", utf16(false, false)),
+    ] {
+        let out = hunt_text(&bytes, &range_2026());
+        assert_eq!(
+            out.files[0].records, 2,
+            "{what}: {:?}",
+            out.files[0].warnings
+        );
+        assert_eq!(out.files[0].bad_records, 0, "{what}");
+    }
+}
+
+/// A large JSON-lines file is read in units (bounded memory), and every line is read once
+/// with its own line number.
+#[test]
+fn large_json_lines_are_read_in_units_with_exact_line_numbers() {
+    use firewarden_hunt::reader::{JSON_UNIT, Part};
+    let line =
+        cleared_log(serde_json::json!({"#attributes": {"SystemTime": "2026-11-20T03:30:00Z"}}))
+            .to_string()
+            + "\n";
+    let per_unit = JSON_UNIT as usize / line.len();
+    let count = per_unit * 2 + per_unit / 2;
+    let mut text = line.repeat(count);
+    // A bad line in the third unit: its warning must carry its true number.
+    let bad_at = per_unit * 2 + 10;
+    let offset: usize = line.len() * (bad_at - 1);
+    text.replace_range(offset..offset + 1, "#");
+    let f = tempfile::Builder::new()
+        .suffix(".jsonl")
+        .tempfile()
+        .unwrap();
+    std::fs::write(f.path(), &text).unwrap();
+    let units = plan(&[f.path().to_path_buf()]);
+    assert_eq!(units.len(), 3, "{units:?}");
+    assert!(
+        units
+            .iter()
+            .all(|u| matches!(u.part, Part::JsonLines { .. }))
+    );
+    let out = hunt_text(text.as_bytes(), &range_2026());
+    assert_eq!(out.files[0].records as usize, count - 1);
+    assert!(
+        out.files[0]
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(&format!("line {bad_at}:"))),
+        "{:?}",
+        out.files[0].warnings
+    );
+}
+
+/// A copy cut at a chunk boundary has no partial chunk; only the header tells.
+#[test]
+fn evtx_cut_at_a_chunk_boundary_is_warned() {
+    let Some(full) = big_sample() else { return };
+    let cut = 4096 + 5 * 65536;
+    let part = read_bytes(&full[..cut], ".evtx");
+    assert!(
+        part.warnings
+            .iter()
+            .any(|w| w.contains("counts") && w.contains("holds 5")),
+        "{:?}",
+        part.warnings
+    );
+    assert!(
+        !read_bytes(&full, ".evtx")
+            .warnings
+            .iter()
+            .any(|w| w.contains("counts"))
+    );
+}

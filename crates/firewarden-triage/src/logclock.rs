@@ -26,7 +26,11 @@ pub struct OtherClocks {
 
 /// The reference time to date a log's yearless lines by, and a warning when its mtime was not
 /// believed.
-pub fn reference(shown: &str, mtime: Timestamp, clocks: &OtherClocks) -> (Timestamp, Option<String>) {
+pub fn reference(
+    shown: &str,
+    mtime: Timestamp,
+    clocks: &OtherClocks,
+) -> (Timestamp, Option<String>) {
     let mut doubts: Vec<(String, Timestamp)> = Vec::new();
     if let Some((name, t)) = &clocks.older_rotation
         && t.0 > mtime.0 + DAY

@@ -17,14 +17,46 @@ const SPELLINGS: &[(&str, &str)] = &[
 
 /// One config per check that reads paths, with `{}` where the program goes.
 const CONFIGS: &[(&str, &str, &str)] = &[
-    ("linux.persistence.cron", "/etc/cron.d/sync", "* * * * * root {}\n"),
-    ("linux.persistence.cron", "/etc/crontab", "*/5 * * * * root {} >/dev/null 2>&1\n"),
-    ("linux.persistence.cron", "/var/spool/cron/crontabs/www-data", "@reboot {}\n"),
-    ("linux.persistence.systemd", "/etc/systemd/system/dbus-helper.service", "[Service]\nExecStart={} --daemon\n"),
-    ("linux.persistence.rc", "/etc/rc.local", "#!/bin/sh\n{} &\nexit 0\n"),
-    ("linux.persistence.shell_profile", "/etc/profile.d/z.sh", "{} &\n"),
-    ("linux.persistence.udev", "/etc/udev/rules.d/99-x.rules", "ACTION==\"add\", RUN+=\"{}\"\n"),
-    ("linux.accounts.sudo", "/etc/sudoers.d/backup", "www-data ALL=(root) NOPASSWD: {}\n"),
+    (
+        "linux.persistence.cron",
+        "/etc/cron.d/sync",
+        "* * * * * root {}\n",
+    ),
+    (
+        "linux.persistence.cron",
+        "/etc/crontab",
+        "*/5 * * * * root {} >/dev/null 2>&1\n",
+    ),
+    (
+        "linux.persistence.cron",
+        "/var/spool/cron/crontabs/www-data",
+        "@reboot {}\n",
+    ),
+    (
+        "linux.persistence.systemd",
+        "/etc/systemd/system/dbus-helper.service",
+        "[Service]\nExecStart={} --daemon\n",
+    ),
+    (
+        "linux.persistence.rc",
+        "/etc/rc.local",
+        "#!/bin/sh\n{} &\nexit 0\n",
+    ),
+    (
+        "linux.persistence.shell_profile",
+        "/etc/profile.d/z.sh",
+        "{} &\n",
+    ),
+    (
+        "linux.persistence.udev",
+        "/etc/udev/rules.d/99-x.rules",
+        "ACTION==\"add\", RUN+=\"{}\"\n",
+    ),
+    (
+        "linux.accounts.sudo",
+        "/etc/sudoers.d/backup",
+        "www-data ALL=(root) NOPASSWD: {}\n",
+    ),
 ];
 
 #[test]
@@ -77,7 +109,11 @@ fn triage_since(root: &std::path::Path, since_days: i64) -> firewarden_model::Tr
         threads: 1,
         ..Default::default()
     };
-    firewarden_triage::run(&firewarden_source::FsSource::root(root).unwrap(), &opts, &|_| {})
+    firewarden_triage::run(
+        &firewarden_source::FsSource::root(root).unwrap(),
+        &opts,
+        &|_| {},
+    )
 }
 
 /// `touch -d 2001-06-01 auth.log` once made this week's events year 2000, and `--since` then
@@ -103,12 +139,16 @@ fn a_backdated_auth_log_cannot_push_its_events_out_of_the_window() {
     for (name, root) in [("alone", &alone), ("rotated", &rotated)] {
         let r = triage_since(root.path(), 370);
         assert!(
-            r.findings.iter().any(|f| f.check == "linux.logins.brute_force"),
+            r.findings
+                .iter()
+                .any(|f| f.check == "linux.logins.brute_force"),
             "{name}: {:#?}",
             r.findings
         );
         assert!(
-            r.findings.iter().any(|f| f.check == "linux.logins.attacker_login"),
+            r.findings
+                .iter()
+                .any(|f| f.check == "linux.logins.attacker_login"),
             "{name}"
         );
         assert!(
@@ -120,6 +160,10 @@ fn a_backdated_auth_log_cannot_push_its_events_out_of_the_window() {
     // An untouched log gives no such warning.
     let honest = build(vec![file("/var/log/auth.log", &week_of_attack())]);
     let r = triage_since(honest.path(), 370);
-    assert!(r.findings.iter().any(|f| f.check == "linux.logins.brute_force"));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.check == "linux.logins.brute_force")
+    );
     assert!(!r.warnings.iter().any(|w| w.message.contains("backdated")));
 }

@@ -231,6 +231,8 @@ pub fn run(correlations: &[Correlation], rules: &[Rule], hits: &[(u32, Arc<Event
             }
         }
         for (key, mut evs) in groups {
+            // A time window cannot hold an event whose time is unknown.
+            evs.retain(|(_, e)| e.time_known);
             evs.sort_by_key(|(_, e)| (e.time_micros, e.file, e.record_id));
             let group: Vec<(String, String)> = c.group_by.iter().cloned().zip(key).collect();
             let mut push = |window: &[(usize, &Arc<Event>)], count: usize| {

@@ -323,9 +323,9 @@ pub const SUDO: Check = Check {
                         "may run a shell-capable program as root without a password",
                     )
                 } else if nopasswd
-                    && upper
-                        .split([' ', ',', ':', '='])
-                        .any(|w| w.starts_with('/') && is_suspicious_location(&w.to_ascii_lowercase()))
+                    && upper.split([' ', ',', ':', '=']).any(|w| {
+                        w.starts_with('/') && is_suspicious_location(&w.to_ascii_lowercase())
+                    })
                 {
                     (
                         Severity::High,
