@@ -50,7 +50,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(p) => firewarden_evidence::load_identities(p)?,
         None => Vec::new(),
     };
-    let scan = match read::scan(&args.file, &identities, None) {
+    let (_, checked) = match firewarden_evidence::verify_bundle(
+        &args.file,
+        &identities,
+        pinned.as_ref(),
+        None,
+    ) {
         Ok(s) => s,
         Err(EvidenceError::Encrypted) => {
             let (sha256, _) = read::file_sha256(&args.file)?;
@@ -71,26 +76,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
-    let verdict = read::check(&scan, pinned.as_ref());
-    let (sha256, size) = (scan.file_sha256.clone(), scan.file_size);
-    let mut problems = verdict.problems.clone();
-    let mut custody_events = 0;
-    match custody::load(&args.file)? {
-        Some((lines, ledger_problems)) => {
-            custody_events = lines.len();
-            problems.extend(ledger_problems);
-            problems.extend(custody::check(
-                &lines,
-                &sha256,
-                verdict.manifest_sha256.as_deref(),
-                verdict.signer.as_ref(),
-            ));
-        }
-        None => problems.push(format!(
-            "no custody ledger beside the bundle ({})",
-            custody::ledger_path(&args.file).display()
-        )),
-    }
+    let (sha256, size) = (checked.sha256.clone(), checked.size);
+    let (problems, custody_events, verdict) =
+        (checked.problems, checked.custody_events, checked.verdict);
     let report = Report {
         file: args.file.display().to_string(),
         intact: problems.is_empty(),

@@ -15,6 +15,7 @@ mod cmd_recover;
 mod cmd_scan;
 mod cmd_triage;
 mod cmd_verify;
+mod interrupt;
 mod output;
 mod progress;
 mod respond;
@@ -69,6 +70,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Commands that make temporary evidence remove it when interrupted.
+    if matches!(
+        cli.command,
+        Command::Triage(_) | Command::Collect(_) | Command::Verify(_)
+    ) {
+        interrupt::install();
+    }
     let result = match cli.command {
         Command::Triage(args) => cmd_triage::run(args),
         Command::Checks(args) => cmd_checks::run(args),

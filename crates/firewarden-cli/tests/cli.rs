@@ -619,3 +619,53 @@ fn hunt_formats_exit_codes_and_rules() {
     assert!(text.contains("product: linux"), "{text}");
     assert_eq!(fw(&["hunt"]).status.code(), Some(2));
 }
+
+/// Temporary evidence (an extracted bundle holds /etc/shadow) is private and removed when the
+/// run is interrupted: the bundle here is a FIFO nobody writes, so triage waits on it with its
+/// extraction directory made, and is sent SIGTERM.
+#[test]
+fn an_interrupted_bundle_triage_removes_its_extraction() {
+    use std::os::unix::fs::PermissionsExt;
+    let work = tempfile::tempdir().unwrap();
+    let tmp = work.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let fifo = work.path().join("stuck.fwb");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firewarden"))
+        .args(["triage", "--bundle", fifo.to_str().unwrap()])
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let extraction = (0..200).find_map(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .next()
+            .map(|e| e.path())
+    });
+    let Some(extraction) = extraction else {
+        let _ = child.kill();
+        panic!("no extraction directory appeared");
+    };
+    let mode = std::fs::metadata(&extraction).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    // SAFETY: signalling the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("removed temporary evidence"));
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "extraction left behind"
+    );
+}

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// zstd level: 3 keeps compression well ahead of disk speed on two cores.
@@ -115,12 +116,14 @@ fn header(size: u64, mtime: u64) -> tar::Header {
     h
 }
 
-/// Writes the bundle to `out` (which must not exist yet): content in item order (`blobs` maps
-/// an item index to its spooled bytes), then the manifest (completed with member names here) and its signature. Returns hashes for custody.
+/// Writes the bundle to `out` (which must not exist yet; created 0600, since it holds
+/// `/etc/shadow` and the like): the manifest (completed with member names here) and its
+/// signature first, then content in item order (`blobs` maps an item index to its spooled
+/// bytes). Returns hashes for custody.
 pub fn write(
     out: &Path,
     blobs: &HashMap<usize, PathBuf>,
-    mut manifest: Manifest,
+    manifest: Manifest,
     key: &KeyPair,
     recipients: &[age::x25519::Recipient],
 ) -> Result<(Written, crate::manifest::Header), EvidenceError> {
@@ -128,8 +131,29 @@ pub fn write(
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(out)
         .map_err(io_err)?;
+    // From here the file is ours: an error or an interrupt removes it, so no half-written bundle
+    // is left to be mistaken for evidence.
+    let registered = crate::cleanup::register(out);
+    let result = write_into(file, out, blobs, manifest, key, recipients);
+    drop(registered);
+    if result.is_err() {
+        let _ = std::fs::remove_file(out);
+    }
+    result
+}
+
+fn write_into(
+    file: File,
+    out: &Path,
+    blobs: &HashMap<usize, PathBuf>,
+    mut manifest: Manifest,
+    key: &KeyPair,
+    recipients: &[age::x25519::Recipient],
+) -> Result<(Written, crate::manifest::Header), EvidenceError> {
+    let io_err = |e: io::Error| EvidenceError::Io(format!("{}: {e}", out.display()));
     let hashing = HashingWriter {
         inner: io::BufWriter::with_capacity(1 << 20, file),
         hash: Sha256::new(),
@@ -147,10 +171,11 @@ pub fn write(
     let mut tar = tar::Builder::new(zstd);
     let mtime = firewarden_model::Timestamp::now().0.max(0) as u64;
 
-    // Content members, in the order the collector first touched each path.
+    // Member names first (identical content is stored once), so that the signed manifest can
+    // lead the stream: a reader checks it before it reads or writes any content (format 2).
     let mut used = HashSet::new();
     let mut written: HashMap<PathBuf, String> = HashMap::new();
-    let mut members = 0;
+    let mut order: Vec<(Vec<u8>, PathBuf, u64)> = Vec::new();
     let mut content_bytes = 0u64;
     for (i, item) in manifest.items.iter_mut().enumerate() {
         let path = item.path_buf();
@@ -162,16 +187,13 @@ pub fn write(
             continue;
         }
         let name = member_name(&path, i, &mut used);
-        let f = File::open(blob).map_err(io_err)?;
-        let mut h = header(content.size, mtime);
-        tar.append_data(&mut h, crate::capture::bytes_path(name.clone()), f)
-            .map_err(io_err)?;
         let shown = String::from_utf8_lossy(&name).into_owned();
         content.member = Some(shown.clone());
         written.insert(blob.clone(), shown);
-        members += 1;
+        order.push((name, blob.clone(), content.size));
         content_bytes += content.size;
     }
+    let members = order.len();
 
     manifest.header.finished = crate::manifest::utc_now();
     crate::manifest::log_step(
@@ -191,6 +213,14 @@ pub fn write(
     let mut h = header(64, mtime);
     tar.append_data(&mut h, SIGNATURE_MEMBER, signature.as_slice())
         .map_err(io_err)?;
+
+    // Content members, in the order the collector first touched each path.
+    for (name, blob, size) in order {
+        let f = File::open(&blob).map_err(io_err)?;
+        let mut h = header(size, mtime);
+        tar.append_data(&mut h, crate::capture::bytes_path(name), f)
+            .map_err(io_err)?;
+    }
     let zstd = tar.into_inner().map_err(io_err)?;
     let sink = zstd.finish().map_err(io_err)?;
     let mut hashing = sink.finish().map_err(io_err)?;

@@ -399,7 +399,17 @@ impl<'a> Capture<'a> {
             st.next_blob += 1;
             self.spool.join(format!("b{}", st.next_blob))
         };
-        let out = io::BufWriter::with_capacity(256 * 1024, File::create(&blob).map_err(io_err)?);
+        // Owner-only: the spool holds copies of /etc/shadow, keys and the like.
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&blob)
+                .map_err(io_err)?
+        };
+        let out = io::BufWriter::with_capacity(256 * 1024, file);
         Ok(Tee {
             inner: reader.take(cap),
             out: Some(out),

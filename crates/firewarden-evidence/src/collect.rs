@@ -454,10 +454,13 @@ pub fn collect(
         .unwrap_or(Path::new("."));
     let spool = tempfile::Builder::new()
         .prefix(".firewarden-spool-")
+        // Owner-only: it holds /etc/shadow, keys and decrypted contents.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .tempdir_in(out_dir)
         .map_err(|e| {
             EvidenceError::Io(format!("cannot make a spool in {}: {e}", out_dir.display()))
         })?;
+    let spool_registered = crate::cleanup::register(spool.path());
     // On the live host our own output is part of the filesystem: keep it out of the evidence.
     let exclude = if src.is_live() {
         let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
@@ -674,6 +677,7 @@ pub fn collect(
         &opts.recipients,
     );
     drop(spool);
+    drop(spool_registered);
     let (written, header) = written?;
     let acquisition = custody::acquire(&opts.output, &written, &header, &opts.key, &tool)?;
     Ok(Collected {

@@ -69,14 +69,34 @@ pub struct Line {
 /// A ledger's events and the lines that did not parse (as problems).
 pub type Ledger = (Vec<Line>, Vec<String>);
 
-/// Reads a ledger; `Ok(None)` when there is none. Lines that do not parse are problems.
+/// Largest custody ledger read.
+pub const MAX_LEDGER: u64 = 16 << 20;
+
+/// Reads a ledger; `Ok(None)` when there is none. Lines that do not parse are problems, and so
+/// is a ledger with no event at all (empty or blank): evidence without its acquisition record
+/// has no custody.
 pub fn load(bundle: &Path) -> Result<Option<Ledger>, EvidenceError> {
+    use std::io::Read;
     let path = ledger_path(bundle);
-    let text = match std::fs::read(&path) {
-        Ok(t) => t,
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(EvidenceError::Io(format!("{}: {e}", path.display()))),
     };
+    // A ledger holds a few lines per hand-over; a giant one is refused, not loaded.
+    let mut text = Vec::new();
+    file.take(MAX_LEDGER + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?;
+    if text.len() as u64 > MAX_LEDGER {
+        return Ok(Some((
+            Vec::new(),
+            vec![format!(
+                "custody ledger {} is larger than {MAX_LEDGER} bytes; not read",
+                path.display()
+            )],
+        )));
+    }
     let mut lines = Vec::new();
     let mut problems = Vec::new();
     for (n, raw) in text.split(|&b| b == b'\n').enumerate() {
@@ -91,6 +111,12 @@ pub fn load(bundle: &Path) -> Result<Option<Ledger>, EvidenceError> {
             Some(event) => lines.push(Line { event, raw }),
             None => problems.push(format!("custody ledger line {}: does not parse", n + 1)),
         }
+    }
+    if lines.is_empty() && problems.is_empty() {
+        problems.push(format!(
+            "custody ledger {} is empty: no acquisition event",
+            path.display()
+        ));
     }
     Ok(Some((lines, problems)))
 }

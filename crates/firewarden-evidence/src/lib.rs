@@ -10,6 +10,7 @@
 
 pub mod bundle;
 pub mod capture;
+pub mod cleanup;
 pub mod collect;
 pub mod custody;
 pub mod encoding;
@@ -17,6 +18,7 @@ pub mod keys;
 pub mod manifest;
 pub mod read;
 mod source;
+pub mod verify;
 
 pub use age;
 pub use bundle::Written;
@@ -26,6 +28,7 @@ pub use keys::{KeyPair, PublicKey};
 pub use manifest::Manifest;
 pub use read::{Verdict, check, scan};
 pub use source::BundleSource;
+pub use verify::{BundleCheck, verify_bundle};
 
 /// Why an evidence operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -12,8 +12,12 @@ use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-/// Value of [`Manifest::format`] for this layout.
-pub const FORMAT: &str = "firewarden-bundle/1";
+/// Value of [`Manifest::format`] for what this tool writes: format 2, whose signed manifest
+/// leads the stream so that readers check it before they read or extract any content.
+pub const FORMAT: &str = "firewarden-bundle/2";
+/// Format 1: the same manifest after the content. Still read (verified in full before anything
+/// is extracted).
+pub const FORMAT_1: &str = "firewarden-bundle/1";
 /// Tar member holding the manifest (after every content member).
 pub const MANIFEST_MEMBER: &str = "manifest.json";
 /// Tar member holding the 64-byte Ed25519 signature of the manifest member's bytes.

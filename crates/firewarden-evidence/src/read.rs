@@ -13,8 +13,26 @@ use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-/// Largest manifest accepted (a hostile bundle must not exhaust memory).
-const MAX_MANIFEST: u64 = 2 << 30;
+/// Largest manifest accepted, judged by the size its tar header declares before a byte of it is
+/// read (a manifest padded with 1.5 GiB of spaces once took `verify` to 3.7 GB). A full live
+/// collection of 400,000 items makes about 190 MB.
+pub const MAX_MANIFEST: u64 = 256 << 20;
+/// Most content members read from a bundle whose manifest comes last (format 1); a format-2
+/// bundle may hold at most as many as its signed manifest lists.
+pub const MAX_MEMBERS: usize = 2_000_000;
+
+/// Member name → size, from a manifest whose signature was checked: what may be extracted.
+pub type Expected = HashMap<String, u64>;
+
+/// The members a verified manifest lists, with their sizes.
+pub fn expected_members(manifest: &Manifest) -> Expected {
+    manifest
+        .items
+        .iter()
+        .filter_map(|i| i.content.as_ref())
+        .filter_map(|c| Some((c.member.clone()?, c.size)))
+        .collect()
+}
 const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
@@ -52,6 +70,12 @@ pub struct Scan {
     pub file_sha256: String,
     /// Size of the bundle file.
     pub file_size: u64,
+    /// Why reading stopped before the end without the stream being broken: a member that the
+    /// signed manifest does not list or declares at another size, a manifest over the cap.
+    pub refused: Option<String>,
+    /// The manifest and its signature came first (format 2) and were checked before any
+    /// content was read.
+    pub manifest_first: bool,
 }
 
 /// SHA-256 and size of a whole file (the container hash custody events check).
@@ -75,12 +99,98 @@ pub fn file_sha256(path: &Path) -> Result<(String, u64), EvidenceError> {
     Ok((hex(&h.finalize()), n))
 }
 
-/// Reads the whole bundle once. `identities` decrypt an age-encrypted bundle; `keep` extracts
-/// content members into that directory (as `m0`, `m1`, …) for triage.
+/// Reads the whole bundle once, hashing every member; nothing is written. `identities` decrypt
+/// an age-encrypted bundle. `keep` extracts content members into that directory (as `m0`, `m1`,
+/// …), but only where the manifest came first and its signature checked (format 2), and only
+/// the members it lists at the sizes it declares; for format 1 use [`scan_verified`].
 pub fn scan(
     path: &Path,
     identities: &[age::x25519::Identity],
     keep: Option<&Path>,
+) -> Result<Scan, EvidenceError> {
+    scan_with(path, identities, keep, None)
+}
+
+/// Reads a bundle for use (triage): verified first, then extracted into `keep` with every
+/// member capped at the size the signed manifest declares. A format-2 bundle is read once (its
+/// signed manifest comes first); a format-1 bundle is read twice: hashed and checked without
+/// writing anything, then, if intact, extracted. The verdict is of what was extracted.
+pub fn scan_verified(
+    path: &Path,
+    identities: &[age::x25519::Identity],
+    pinned: Option<&PublicKey>,
+    keep: &Path,
+) -> Result<(Scan, Verdict), EvidenceError> {
+    let first = scan_with(path, identities, Some(keep), pinned)?;
+    let verdict = check(&first, pinned);
+    if first.manifest_first || !verdict.problems.is_empty() {
+        return Ok((first, verdict));
+    }
+    let Some(manifest) = &verdict.manifest else {
+        return Ok((first, verdict));
+    };
+    let expected = expected_members(manifest);
+    let second = scan_expecting(path, identities, keep, &expected)?;
+    let mut again = check(&second, pinned);
+    if second.file_sha256 != first.file_sha256 {
+        again.problems.push(format!(
+            "the bundle changed while it was read (SHA-256 {} then {})",
+            first.file_sha256, second.file_sha256
+        ));
+    }
+    Ok((second, again))
+}
+
+fn scan_with(
+    path: &Path,
+    identities: &[age::x25519::Identity],
+    keep: Option<&Path>,
+    pinned: Option<&PublicKey>,
+) -> Result<Scan, EvidenceError> {
+    read_file(path, |input| {
+        scan_stream(
+            input,
+            identities,
+            Reading {
+                keep,
+                pinned,
+                expected: None,
+            },
+        )
+    })
+}
+
+fn scan_expecting(
+    path: &Path,
+    identities: &[age::x25519::Identity],
+    keep: &Path,
+    expected: &Expected,
+) -> Result<Scan, EvidenceError> {
+    read_file(path, |input| {
+        scan_stream(
+            input,
+            identities,
+            Reading {
+                keep: Some(keep),
+                pinned: None,
+                expected: Some(expected.clone()),
+            },
+        )
+    })
+}
+
+/// How a pass reads: where to extract, the key a manifest-first bundle must be signed by, and
+/// the members a verified manifest allows.
+struct Reading<'a> {
+    keep: Option<&'a Path>,
+    pinned: Option<&'a PublicKey>,
+    expected: Option<Expected>,
+}
+
+/// Runs `read` over the file and hashes the whole file on the same pass.
+fn read_file(
+    path: &Path,
+    read: impl FnOnce(Box<dyn Read>) -> Result<Scan, EvidenceError>,
 ) -> Result<Scan, EvidenceError> {
     let io_err = |e: io::Error| EvidenceError::Io(format!("{}: {e}", path.display()));
     let file = File::open(path).map_err(io_err)?;
@@ -90,7 +200,7 @@ pub fn scan(
         inner: file,
         state: state.clone(),
     };
-    let mut scan = scan_stream(Box::new(hashing), identities, keep)?;
+    let mut scan = read(Box::new(hashing))?;
     // The stream may end before the file does (corruption, trailing bytes): hash the rest.
     let (mut h, n) = Rc::try_unwrap(state)
         .map(RefCell::into_inner)
@@ -134,7 +244,7 @@ impl Read for HashingReader {
 fn scan_stream(
     input: Box<dyn Read>,
     identities: &[age::x25519::Identity],
-    keep: Option<&Path>,
+    mut reading: Reading<'_>,
 ) -> Result<Scan, EvidenceError> {
     let mut scan = Scan::default();
     let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 20, input));
@@ -187,16 +297,24 @@ fn scan_stream(
         };
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let size = entry.size();
-        if scan.signature.is_some() {
+        let first_member = last == "(start of bundle)";
+        let special = name == MANIFEST_MEMBER || name == SIGNATURE_MEMBER;
+        if scan.signature.is_some() && !(scan.manifest_first && !special) {
             scan.trailing.push(name.clone());
         }
-        let special = name == MANIFEST_MEMBER || name == SIGNATURE_MEMBER;
         if special && scan.signature.is_none() {
             let cap = if name == MANIFEST_MEMBER {
                 MAX_MANIFEST
             } else {
                 1024
             };
+            // Judged by the declared size before anything is read or allocated.
+            if size > cap {
+                scan.refused = Some(format!(
+                    "{name} declares {size} bytes, more than the {cap} this tool reads"
+                ));
+                break;
+            }
             let mut body = Vec::new();
             if let Err(e) = (&mut entry).take(cap).read_to_end(&mut body) {
                 scan.stream_error = Some(format!("stream broken inside {name}: {e}"));
@@ -206,10 +324,21 @@ fn scan_stream(
                 if scan.manifest.is_some() {
                     scan.trailing.push(name.clone());
                 } else {
+                    scan.manifest_first = first_member;
                     scan.manifest = Some(body);
                 }
             } else {
                 scan.signature = Some(body);
+                if scan.manifest_first && reading.expected.is_none() {
+                    // Format 2: the signed manifest is checked before any content is read.
+                    match early_check(&scan, reading.pinned) {
+                        Ok(expected) => reading.expected = Some(expected),
+                        Err(why) => {
+                            scan.refused = Some(why);
+                            break;
+                        }
+                    }
+                }
             }
             last = name;
             continue;
@@ -217,13 +346,38 @@ fn scan_stream(
         if scan.manifest.is_some() && scan.signature.is_none() {
             scan.late.push(name.clone());
         }
-        let kept = keep.map(|dir| dir.join(format!("m{}", scan.members.len())));
+        let allowed = match &reading.expected {
+            Some(expected) => match expected.get(&name) {
+                Some(&declared) if declared == size => true,
+                Some(&declared) => {
+                    scan.refused = Some(format!(
+                        "{name}: {size} bytes in the bundle, the signed manifest says {declared} (truncated or extended); reading stopped there"
+                    ));
+                    break;
+                }
+                None => {
+                    scan.refused = Some(format!(
+                        "{name}: member not in the signed manifest (added); reading stopped there"
+                    ));
+                    break;
+                }
+            },
+            None => false,
+        };
+        let limit = reading.expected.as_ref().map_or(MAX_MEMBERS, HashMap::len);
+        if scan.members.len() >= limit {
+            scan.refused = Some(format!(
+                "more than {limit} content members; the rest were not read"
+            ));
+            break;
+        }
+        // Only what a verified manifest allows is ever written to disk.
+        let kept = reading
+            .keep
+            .filter(|_| allowed)
+            .map(|dir| dir.join(format!("m{}", scan.members.len())));
         let mut out = match &kept {
-            Some(p) => {
-                Some(io::BufWriter::new(File::create(p).map_err(|e| {
-                    EvidenceError::Io(format!("{}: {e}", p.display()))
-                })?))
-            }
+            Some(p) => Some(io::BufWriter::new(create_private(p)?)),
             None => None,
         };
         let mut h = Sha256::new();
@@ -266,6 +420,44 @@ fn scan_stream(
     Ok(scan)
 }
 
+/// Checks a manifest that came first against its signature (and the pinned key), before any
+/// content is read; gives the members it allows.
+fn early_check(scan: &Scan, pinned: Option<&PublicKey>) -> Result<Expected, String> {
+    let (Some(body), Some(sig)) = (&scan.manifest, &scan.signature) else {
+        return Err("manifest or signature missing".into());
+    };
+    let manifest: Manifest =
+        serde_json::from_slice(body).map_err(|e| format!("manifest.json does not parse: {e}"))?;
+    let signer = PublicKey::parse(&manifest.header.signer)
+        .map_err(|e| format!("manifest signer key: {e}"))?;
+    if !signer.verify(body, sig) {
+        return Err(
+            "manifest.sig: signature does not match the manifest; no content was read".into(),
+        );
+    }
+    if let Some(p) = pinned
+        && *p != signer
+    {
+        return Err(format!(
+            "signed by {} but the expected key is {}; no content was read",
+            signer.fingerprint(),
+            p.fingerprint()
+        ));
+    }
+    Ok(expected_members(&manifest))
+}
+
+/// Creates an extracted member readable by its owner only (it may hold `/etc/shadow`).
+fn create_private(path: &Path) -> Result<File, EvidenceError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))
+}
+
 /// The outcome of checking a bundle.
 #[derive(Debug, Default)]
 pub struct Verdict {
@@ -291,6 +483,9 @@ pub fn check(scan: &Scan, pinned: Option<&PublicKey>) -> Verdict {
         v.problems
             .push(format!("bundle is truncated or corrupt: {e}"));
     }
+    if let Some(why) = &scan.refused {
+        v.problems.push(format!("bundle refused: {why}"));
+    }
     let Some(body) = &scan.manifest else {
         v.problems
             .push("manifest.json is missing (bundle truncated, or not a firewarden bundle)".into());
@@ -305,12 +500,21 @@ pub fn check(scan: &Scan, pinned: Option<&PublicKey>) -> Verdict {
             return v;
         }
     };
-    if manifest.format != crate::manifest::FORMAT {
-        v.problems.push(format!(
-            "unknown bundle format `{}` (this tool reads {})",
-            manifest.format,
+    match (manifest.format.as_str(), scan.manifest_first) {
+        (crate::manifest::FORMAT, true) | (crate::manifest::FORMAT_1, false) => {}
+        (crate::manifest::FORMAT, false) => v.problems.push(format!(
+            "{}: the manifest is not the first member (reordered)",
+            manifest.format
+        )),
+        (crate::manifest::FORMAT_1, true) => v.problems.push(format!(
+            "{}: the manifest is the first member, where this format has content (reordered)",
+            manifest.format
+        )),
+        (other, _) => v.problems.push(format!(
+            "unknown bundle format `{other}` (this tool reads {} and {})",
+            crate::manifest::FORMAT_1,
             crate::manifest::FORMAT
-        ));
+        )),
     }
     match PublicKey::parse(&manifest.header.signer) {
         Err(e) => v.problems.push(format!("manifest signer key: {e}")),
@@ -400,8 +604,9 @@ pub fn check(scan: &Scan, pinned: Option<&PublicKey>) -> Verdict {
         v.members += 1;
         v.bytes += m.size;
     }
+    // Members after a refusal were never reached: not "removed".
     for (i, ok) in found.iter().enumerate() {
-        if !ok {
+        if !ok && scan.refused.is_none() {
             let (name, item) = expected[i];
             v.problems
                 .push(format!("{} ({name}): member missing (removed)", item.path));

@@ -4,7 +4,7 @@
 use crate::EvidenceError;
 use crate::capture::{bytes_path, entries_out, replay_error};
 use crate::manifest::{FileMeta, Item, Manifest};
-use crate::read::{Verdict, check, scan};
+use crate::read::Verdict;
 use firewarden_model::{SourceInfo, Timestamp};
 use firewarden_source::{DirEntry, Metadata, Source, SourceError};
 use std::collections::HashMap;
@@ -19,6 +19,8 @@ pub struct BundleSource {
     /// Extracted member bytes, by member name.
     kept: HashMap<String, PathBuf>,
     _dir: tempfile::TempDir,
+    // Removes the extraction on an interrupt too.
+    _cleanup: crate::cleanup::Registered,
     verdict: Verdict,
 }
 
@@ -32,13 +34,19 @@ impl BundleSource {
     ) -> Result<Self, EvidenceError> {
         let dir = tempfile::Builder::new()
             .prefix("firewarden-bundle-")
+            // Owner-only: it holds /etc/shadow, keys and decrypted contents.
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
             .map_err(|e| EvidenceError::Io(format!("cannot make a temporary directory: {e}")))?;
-        let s = scan(path, identities, Some(dir.path()))?;
-        let mut verdict = check(&s, pinned);
-        if !verdict.problems.is_empty() {
-            return Err(EvidenceError::Tampered(verdict.problems));
+        let cleanup = crate::cleanup::register(dir.path());
+        // The same whole-bundle check as `verify`: members, signature, container hash and
+        // custody ledger. Anything short of intact is refused (and the extraction removed).
+        let (s, checked) =
+            crate::verify::verify_bundle(path, identities, pinned, Some(dir.path()))?;
+        if !checked.intact() {
+            return Err(EvidenceError::Tampered(checked.problems));
         }
+        let mut verdict = checked.verdict;
         let manifest = verdict
             .manifest
             .take()
@@ -60,6 +68,7 @@ impl BundleSource {
             index,
             kept,
             _dir: dir,
+            _cleanup: cleanup,
             verdict,
         })
     }

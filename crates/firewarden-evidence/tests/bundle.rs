@@ -309,9 +309,9 @@ fn every_kind_of_tampering_is_named() {
         &["reordered"],
     );
     case(
-        "after-signature",
+        "appended-member",
         &|m| m.push((b"root/late".to_vec(), b"x".to_vec())),
-        &["root/late", "after the signature"],
+        &["root/late", "added"],
     );
     case(
         "manifest-edited",
@@ -786,4 +786,210 @@ fn captured_process_state_gives_the_same_process_findings() {
     // Order of volatility: process state is recorded before the files triage reads.
     let pos = |p: &str| m.items.iter().position(|i| i.path == p).unwrap();
     assert!(pos("/proc/4100/cmdline") < pos("/etc/passwd"));
+}
+
+// ---- P5.1: a bundle is trusted only when all of it verifies; reading it is cheap to attack ----
+
+/// Writes `members` as a tar + zstd bundle, streaming (members may be huge and compress well).
+fn write_stream(path: &Path, members: Vec<(String, u64, Box<dyn Read>)>) {
+    let file = std::fs::File::create(path).unwrap();
+    let z = zstd::Encoder::new(file, 3).unwrap();
+    let mut b = tar::Builder::new(z);
+    for (name, size, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(size);
+        h.set_mode(0o444);
+        b.append_data(&mut h, name, data).unwrap();
+    }
+    b.into_inner().unwrap().finish().unwrap();
+}
+
+/// Bytes under a directory.
+fn bytes_under(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum()
+}
+
+#[test]
+fn triage_refuses_what_verify_calls_tampered() {
+    let fx = collected();
+    let dir = fx.out.path();
+    let copy = |name: &str| {
+        let p = dir.join(name);
+        std::fs::copy(&fx.bundle, &p).unwrap();
+        std::fs::copy(custody::ledger_path(&fx.bundle), custody::ledger_path(&p)).unwrap();
+        p
+    };
+    // Intact: opens.
+    BundleSource::open(&copy("ok.fwb"), &[], Some(&fx.key)).unwrap();
+    // Junk appended after the zstd stream: the members still verify, the container does not.
+    let junk = copy("junk.fwb");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&junk)
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"appended junk").unwrap();
+    let no_ledger = copy("noledger.fwb");
+    std::fs::remove_file(custody::ledger_path(&no_ledger)).unwrap();
+    let empty = copy("empty.fwb");
+    std::fs::write(custody::ledger_path(&empty), b"").unwrap();
+    let blank = copy("blank.fwb");
+    std::fs::write(custody::ledger_path(&blank), b"\n\n").unwrap();
+    for (what, p, expect) in [
+        ("appended junk", &junk, "sha-256"),
+        ("deleted ledger", &no_ledger, "no custody ledger"),
+        ("empty ledger", &empty, "empty"),
+        ("blank ledger", &blank, "empty"),
+    ] {
+        match BundleSource::open(p, &[], Some(&fx.key)) {
+            Err(EvidenceError::Tampered(problems)) => assert!(
+                problems.iter().any(|x| x.to_lowercase().contains(expect)),
+                "{what}: {problems:#?}"
+            ),
+            Err(e) => panic!("{what}: {e}"),
+            Ok(_) => panic!("{what}: a tampered bundle was opened for triage"),
+        }
+        let (_, checked) = firewarden_evidence::verify_bundle(p, &[], Some(&fx.key), None).unwrap();
+        assert!(!checked.intact(), "{what}: verify must agree");
+    }
+}
+
+#[test]
+fn written_bundles_and_extracted_members_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = collected();
+    let mode = std::fs::metadata(&fx.bundle).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let keep = tempfile::tempdir().unwrap();
+    let (scan, verdict) = read::scan_verified(&fx.bundle, &[], Some(&fx.key), keep.path()).unwrap();
+    assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
+    assert!(scan.manifest_first);
+    let kept: Vec<_> = scan.members.iter().filter_map(|m| m.kept.clone()).collect();
+    assert!(!kept.is_empty());
+    for p in kept {
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}: {mode:o}", p.display());
+    }
+}
+
+/// A 137 KB bundle once wrote 4.29 GB to /tmp: members were extracted at the size their tar
+/// header declared, before the signature was checked.
+#[test]
+fn nothing_is_extracted_beyond_what_the_signed_manifest_declares() {
+    let fx = collected();
+    let ms = members(&fx.bundle);
+    let dir = fx.out.path();
+    let big: u64 = 256 << 20;
+    let zeros = || -> Box<dyn Read> { Box::new(std::io::repeat(0).take(256 << 20)) };
+    let listed = "root/var/log/auth.log";
+    let as_stream = |m: &Members, swap: Option<&str>, extra: bool| {
+        let mut out: Vec<(String, u64, Box<dyn Read>)> = Vec::new();
+        for (n, d) in m {
+            let name = String::from_utf8_lossy(n).into_owned();
+            if swap == Some(name.as_str()) {
+                out.push((name, big, zeros()));
+            } else {
+                out.push((
+                    name,
+                    d.len() as u64,
+                    Box::new(std::io::Cursor::new(d.clone())),
+                ));
+            }
+        }
+        if extra {
+            out.insert(2, ("root/bomb".into(), big, zeros()));
+        }
+        out
+    };
+    // Format 2 (manifest first): a listed member grown to 256 MiB, and an unlisted one.
+    for (what, swap, extra) in [
+        ("grown member", Some(listed), false),
+        ("unlisted member", None, true),
+    ] {
+        let p = dir.join(format!("bomb-{}.fwb", what.replace(' ', "-")));
+        write_stream(&p, as_stream(&ms, swap, extra));
+        assert!(
+            std::fs::metadata(&p).unwrap().len() < 4 << 20,
+            "the bomb is small"
+        );
+        let keep = tempfile::tempdir().unwrap();
+        let (_, verdict) = read::scan_verified(&p, &[], Some(&fx.key), keep.path()).unwrap();
+        assert!(
+            verdict.problems.iter().any(|x| x.contains("refused")),
+            "{what}: {:#?}",
+            verdict.problems
+        );
+        assert!(
+            bytes_under(keep.path()) < 1 << 20,
+            "{what}: {} bytes extracted",
+            bytes_under(keep.path())
+        );
+    }
+    // Format 1 (manifest last), re-signed by a key of the test's: the bomb comes before the
+    // manifest, so nothing at all may be written before the whole bundle verified.
+    let other = KeyPair::generate(false).unwrap();
+    let mut v1 = ms.clone();
+    let mi = content_index(&v1, "manifest.json");
+    let text = String::from_utf8(v1[mi].1.clone())
+        .unwrap()
+        .replace("firewarden-bundle/2", "firewarden-bundle/1")
+        .replace(&fx.key.to_hex(), &other.public().to_hex());
+    let sig = other.sign(text.as_bytes()).to_vec();
+    v1.retain(|(n, _)| n != b"manifest.json" && n != b"manifest.sig");
+    v1.push((b"manifest.json".to_vec(), text.into_bytes()));
+    v1.push((b"manifest.sig".to_vec(), sig));
+    // An intact format-1 bundle is still read, verified and extracted.
+    let old = dir.join("v1.fwb");
+    rebuild(&old, &v1);
+    let keep = tempfile::tempdir().unwrap();
+    let (scan, verdict) =
+        read::scan_verified(&old, &[], Some(&other.public()), keep.path()).unwrap();
+    assert!(verdict.problems.is_empty(), "{:#?}", verdict.problems);
+    assert!(!scan.manifest_first);
+    assert!(scan.members.iter().all(|m| m.kept.is_some()));
+    // The same with a bomb.
+    let p = dir.join("bomb-v1.fwb");
+    write_stream(&p, as_stream(&v1, Some(listed), false));
+    let keep = tempfile::tempdir().unwrap();
+    let (_, verdict) = read::scan_verified(&p, &[], Some(&other.public()), keep.path()).unwrap();
+    assert!(!verdict.problems.is_empty());
+    assert_eq!(
+        bytes_under(keep.path()),
+        0,
+        "nothing is written before a format-1 bundle verifies"
+    );
+    // Moving a format-2 manifest to the end (or a format-1 one to the front) is named.
+    let mut moved = ms.clone();
+    let m = moved.remove(content_index(&moved, "manifest.json"));
+    let s = moved.remove(content_index(&moved, "manifest.sig"));
+    moved.push(m);
+    moved.push(s);
+    let p = dir.join("moved.fwb");
+    rebuild(&p, &moved);
+    assert!(
+        problems(&p, Some(&fx.key))
+            .iter()
+            .any(|x| x.contains("reordered"))
+    );
+}
+
+/// A manifest padded with 1.5 GiB of spaces took `verify` to 3.7 GB: it is now refused by the
+/// size its header declares, before a byte of it is read.
+#[test]
+fn an_oversized_manifest_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("padded.fwb");
+    let size = read::MAX_MANIFEST + 1;
+    write_stream(
+        &p,
+        vec![(
+            "manifest.json".into(),
+            size,
+            Box::new(std::io::repeat(b' ').take(size)),
+        )],
+    );
+    let found = problems(&p, None);
+    assert!(found.iter().any(|x| x.contains("more than")), "{found:#?}");
 }
