@@ -98,11 +98,14 @@ pub fn read_text(src: &dyn Source, path: &Path, cap: u64) -> Result<String, Sour
 }
 
 /// Opens a file for buffered streaming and transparently decompresses gzip (rotated logs such
-/// as `auth.log.2.gz`), recognised by its magic bytes rather than its name.
+/// as `auth.log.2.gz`), recognised by its magic bytes rather than its name. Decompressed output
+/// is capped by [`inflate_cap`]: past it the reader fails with an error naming the cap (a
+/// compression bomb), after everything up to the cap was read.
 pub fn open_decompressed(
     src: &dyn Source,
     path: &Path,
 ) -> Result<Box<dyn BufRead + Send>, SourceError> {
+    let compressed = src.metadata(path).map(|m| m.size).unwrap_or(0);
     let mut reader = BufReader::with_capacity(256 * 1024, src.open(path)?);
     let head = reader.fill_buf().map_err(|e| SourceError::Io {
         path: path.to_path_buf(),
@@ -110,9 +113,49 @@ pub fn open_decompressed(
     })?;
     if head.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::bufread::MultiGzDecoder::new(reader);
-        return Ok(Box::new(BufReader::with_capacity(256 * 1024, gz)));
+        let capped = InflateCap {
+            inner: gz,
+            left: inflate_cap(compressed),
+            cap: inflate_cap(compressed),
+        };
+        return Ok(Box::new(BufReader::with_capacity(256 * 1024, capped)));
     }
     Ok(Box::new(reader))
+}
+
+/// Most bytes a compressed file of `compressed` bytes may inflate to: 200 times its size (text
+/// logs compress 5 to 20 times; a bomb, a thousand), at least 1 GiB, at most 16 GiB.
+pub fn inflate_cap(compressed: u64) -> u64 {
+    compressed.saturating_mul(200).clamp(1 << 30, 16 << 30)
+}
+
+/// Ends a decompressed stream with an error once it passes its cap.
+struct InflateCap<R> {
+    inner: R,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for InflateCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // Only an error if there is more to come.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(format!(
+                    "decompresses to more than {} bytes, the cap for its size (a compression bomb?); the rest was not read",
+                    self.cap
+                ))),
+            };
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// Names of compressed formats that Firewarden recognises but cannot read yet.
@@ -212,5 +255,34 @@ mod display_tests {
             let path = Path::new(std::ffi::OsStr::from_bytes(&bytes));
             prop_assert_eq!(undisplay_path(&display_path(path)).unwrap(), path);
         }
+    }
+}
+
+#[cfg(test)]
+mod inflate_tests {
+    use super::*;
+
+    #[test]
+    fn a_compression_bomb_stops_at_its_cap_with_an_error_naming_it() {
+        let zeros = std::io::repeat(0).take(10_000);
+        let mut capped = InflateCap {
+            inner: zeros,
+            left: 4096,
+            cap: 4096,
+        };
+        let mut out = Vec::new();
+        let err = capped.read_to_end(&mut out).unwrap_err();
+        assert_eq!(out.len(), 4096);
+        assert!(err.to_string().contains("more than 4096 bytes"), "{err}");
+        // Exactly at the cap is no error.
+        let mut exact = InflateCap {
+            inner: std::io::repeat(0).take(4096),
+            left: 4096,
+            cap: 4096,
+        };
+        assert_eq!(exact.read_to_end(&mut Vec::new()).unwrap(), 4096);
+        assert_eq!(inflate_cap(1 << 20), 1 << 30);
+        assert_eq!(inflate_cap(20 << 20), 4_000 << 20);
+        assert_eq!(inflate_cap(u64::MAX), 16 << 30);
     }
 }

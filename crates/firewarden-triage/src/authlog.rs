@@ -82,7 +82,41 @@ pub struct AuthData {
     pub other: Vec<AuthOther>,
     /// Lines read in total.
     pub lines: u64,
+    /// (account, address) pairs in `user_ips`.
+    pub user_pairs: usize,
+    /// What was left out to keep memory bounded on attacker-sized logs.
+    pub shed: Shed,
 }
+
+/// What the auth-log tables left out once they reached their caps (a log with millions of
+/// distinct source addresses, accounts or logins). Each non-zero field becomes a warning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shed {
+    /// Addresses dropped from the per-address table, each with at most `max_attempts`
+    /// failures when dropped (the heaviest addresses are always kept).
+    pub addresses: u64,
+    /// The most failures an address had when it was dropped.
+    pub max_attempts: u64,
+    /// Accepted logins not kept (past the cap, those with no failure before them).
+    pub accepted: u64,
+    /// useradd/sudo events not kept.
+    pub other: u64,
+    /// (account, address) pairs not tracked for distributed-attack detection.
+    pub user_pairs: u64,
+}
+
+/// Most source addresses tracked at once; past it the lightest half is shed. About 300 bytes
+/// each: 500,000 keep the table near 150 MB, where 8 million distinct addresses once took
+/// 8.1 GB.
+pub const MAX_TRACKED_IPS: usize = 500_000;
+/// Accepted logins kept whatever came before them; past it, only those after failures.
+const MAX_ACCEPTED: usize = 200_000;
+/// Accepted logins kept in all.
+const MAX_ACCEPTED_AFTER_FAILURES: usize = 400_000;
+/// useradd and sudo events kept.
+const MAX_OTHER: usize = 200_000;
+/// (account, address) pairs tracked in all for distributed-attack detection.
+const MAX_USER_PAIRS: usize = 1_000_000;
 
 /// Per-address summary of authentication attempts.
 #[derive(Debug, Clone, Default)]
@@ -193,7 +227,14 @@ impl AuthData {
                 .as_deref()
                 .and_then(|ip| self.ips.get(ip))
                 .map_or(0, IpStats::attempts);
-            self.accepted.push((record, before + earlier));
+            let before = before + earlier;
+            let room = self.accepted.len() < MAX_ACCEPTED
+                || (before > 0 && self.accepted.len() < MAX_ACCEPTED_AFTER_FAILURES);
+            if room {
+                self.accepted.push((record, before));
+            } else {
+                self.shed.accepted += 1;
+            }
         }
         for (ip, st) in later.ips {
             match self.ips.get_mut(&ip) {
@@ -225,19 +266,84 @@ impl AuthData {
         }
         for (u, ips) in later.user_ips {
             let tracked = self.user_ips.len();
+            let offered = ips.len();
+            let room = MAX_USER_PAIRS.saturating_sub(self.user_pairs);
+            let before = self.user_ips.get(&u).map_or(0, HashSet::len);
             match self.user_ips.get_mut(&u) {
                 Some(set) => set.extend(
                     ips.into_iter()
-                        .take(MAX_IPS_PER_USER.saturating_sub(set.len())),
+                        .take(MAX_IPS_PER_USER.saturating_sub(set.len()).min(room)),
                 ),
-                None if tracked < MAX_TRACKED_USERS => {
-                    self.user_ips.insert(u, ips);
+                None if tracked < MAX_TRACKED_USERS && room >= offered => {
+                    self.user_ips.insert(u.clone(), ips);
                 }
                 None => {}
             }
+            let added = self.user_ips.get(&u).map_or(0, HashSet::len) - before;
+            self.user_pairs += added;
+            self.shed.user_pairs += (offered - added.min(offered)) as u64;
         }
-        self.other.extend(later.other);
+        let room = MAX_OTHER.saturating_sub(self.other.len());
+        self.shed.other += later.other.len().saturating_sub(room) as u64;
+        self.other.extend(later.other.into_iter().take(room));
         self.lines += later.lines;
+        self.shed.addresses += later.shed.addresses;
+        self.shed.max_attempts = self.shed.max_attempts.max(later.shed.max_attempts);
+        if self.ips.len() > MAX_TRACKED_IPS {
+            self.shed_light_addresses();
+        }
+    }
+
+    /// Drops the addresses with the fewest failures until half the cap is left: a flood of
+    /// one-attempt addresses is what fills the table, and a brute force (many attempts from one
+    /// address) is what must survive it. Deterministic: by count, never by hash order.
+    fn shed_light_addresses(&mut self) {
+        const BUCKETS: usize = 64;
+        let mut histogram = [0usize; BUCKETS + 1];
+        for st in self.ips.values() {
+            histogram[(st.attempts() as usize).min(BUCKETS)] += 1;
+        }
+        let target = MAX_TRACKED_IPS / 2;
+        let (mut floor, mut left) = (0usize, self.ips.len());
+        while left > target && floor < BUCKETS {
+            left -= histogram[floor];
+            floor += 1;
+        }
+        let before = self.ips.len();
+        self.ips.retain(|_, st| st.attempts() as usize >= floor);
+        self.shed.addresses += (before - self.ips.len()) as u64;
+        self.shed.max_attempts = self.shed.max_attempts.max(floor.saturating_sub(1) as u64);
+    }
+
+    /// The warnings for what [`Shed`] counted.
+    pub fn shed_warnings(&self) -> Vec<String> {
+        let s = &self.shed;
+        let mut out = Vec::new();
+        if s.addresses > 0 {
+            out.push(format!(
+                "auth logs name more than {MAX_TRACKED_IPS} distinct source addresses: {} addresses with at most {} failed attempts each were dropped from the per-address counts (every heavier address is kept; its count may be low by up to {})",
+                s.addresses, s.max_attempts, s.max_attempts
+            ));
+        }
+        if s.accepted > 0 {
+            out.push(format!(
+                "{} accepted logins past the first {MAX_ACCEPTED} were not kept (those after failed attempts are kept up to {MAX_ACCEPTED_AFTER_FAILURES})",
+                s.accepted
+            ));
+        }
+        if s.other > 0 {
+            out.push(format!(
+                "{} useradd/sudo events past the first {MAX_OTHER} were not kept",
+                s.other
+            ));
+        }
+        if s.user_pairs > 0 {
+            out.push(format!(
+                "{} (account, address) pairs past {MAX_USER_PAIRS} were not tracked for distributed-attack detection",
+                s.user_pairs
+            ));
+        }
+        out
     }
 }
 
@@ -611,4 +717,48 @@ pub(crate) fn read_journals(
     }
     data.lines += events.len() as u64;
     shown_files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failures(n: u64) -> IpStats {
+        IpStats {
+            failed: n,
+            ..IpStats::default()
+        }
+    }
+
+    /// 8 million one-attempt addresses once took 8.1 GB: the table sheds the lightest ones and
+    /// keeps the brute force that hides among them.
+    #[test]
+    fn a_flood_of_addresses_is_shed_lightest_first_and_the_brute_force_kept() {
+        let mut total = AuthData::default();
+        let mut next = 0u32;
+        for _ in 0..3 {
+            let mut later = AuthData::default();
+            for _ in 0..MAX_TRACKED_IPS / 2 + 10 {
+                next += 1;
+                later.ips.insert(
+                    format!("10.{}.{}.{}", next >> 16, (next >> 8) & 255, next & 255),
+                    failures(1),
+                );
+            }
+            later.ips.insert("203.0.113.66".into(), failures(40));
+            later
+                .ips
+                .insert(format!("198.51.100.{}", next % 250), failures(3));
+            total.merge(later);
+            assert!(total.ips.len() <= MAX_TRACKED_IPS, "{}", total.ips.len());
+        }
+        assert_eq!(total.ips["203.0.113.66"].attempts(), 120);
+        assert!(total.shed.addresses > 0);
+        assert_eq!(total.shed.max_attempts, 1);
+        let warnings = total.shed_warnings();
+        assert!(
+            warnings[0].contains("at most 1 failed attempts"),
+            "{warnings:?}"
+        );
+    }
 }

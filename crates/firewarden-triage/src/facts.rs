@@ -299,6 +299,9 @@ impl Facts {
             data.files.push(shown);
         }
         data.other.sort_by_key(|r| r.time);
+        for w in data.shed_warnings() {
+            self.warn(None, w);
+        }
         data
     }
 
