@@ -74,15 +74,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             dir,
             out,
         } => {
-            let base = baseline::load(&file).map_err(anyhow::Error::msg)?;
-            let dir = dir.unwrap_or_else(|| baseline::root_of(&base));
+            let dir = match dir {
+                Some(d) => d,
+                None => baseline::root_of_file(&file).map_err(anyhow::Error::msg)?,
+            };
             if !dir.is_dir() {
                 bail!("{} is not a directory", dir.display());
             }
             let src =
                 FsSource::root(&dir).with_context(|| format!("cannot open {}", dir.display()))?;
             let started = Timestamp::now();
-            let (changes, problems) = baseline::diff(&base, &src, 0);
+            // Streamed: memory follows the tree, not the baseline.
+            let base = baseline::diff_file(&file, &src, 0).map_err(anyhow::Error::msg)?;
+            let (changes, problems) = (base.changes, base.problems);
             let findings: Vec<Finding> = changes.iter().map(|c| finding(c, &dir)).collect();
             let (added, changed, removed) =
                 changes.iter().fold((0, 0, 0), |(a, c, r), x| match x {
@@ -103,8 +107,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 storyline: Storyline {
                     verdict: format!(
                         "Since the baseline of {} ({} files): {added} added, {changed} changed, {removed} removed.",
-                        base.created,
-                        base.files.len()
+                        base.created, base.files
                     ),
                     ..Default::default()
                 },
@@ -163,22 +166,29 @@ fn is_code(path: &str) -> bool {
     .any(|e| l.ends_with(e))
 }
 
+/// ` -> TARGET` for a symlink.
+fn linked(link: &Option<String>) -> String {
+    link.as_deref()
+        .map(|t| format!(" -> {t}"))
+        .unwrap_or_default()
+}
+
 fn finding(c: &Change, dir: &std::path::Path) -> Finding {
     let shown = |p: &str| format!("{}{p}", dir.display());
     match c {
-        Change::Added { path, sha256 } => Finding::new("web.baseline.added", format!("File added since the baseline: {}", shown(path)), if is_code(path) { Severity::High } else { Severity::Medium })
+        Change::Added { path, sha256, link } => Finding::new("web.baseline.added", format!("File added since the baseline: {}{}", shown(path), linked(link)), if is_code(path) || link.is_some() { Severity::High } else { Severity::Medium })
             .attack(&["T1505.003"])
-            .explain(format!("{} was not in the baseline (sha256 {sha256}). A new script in a site is how webshells arrive.", shown(path)))
+            .explain(format!("{}{} was not in the baseline (sha256 {sha256}). A new script in a site is how webshells arrive{}.", shown(path), linked(link), if link.is_some() { "; a link to a file outside the site is how they hide from scans of the site alone" } else { "" }))
             .recommend("Scan it (`firewarden scan`), find the request that created it in the access logs, and remove it if nobody on the site's team added it.")
             .evidence(Evidence::at(shown(path))),
-        Change::Changed { path, before, after, mode, diff } => {
+        Change::Changed { path, before, after, mode, diff, link } => {
             let mut e = Evidence::at(shown(path));
             if let Some(d) = diff {
                 let added: Vec<&str> = d.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).collect();
                 e = e.excerpt(added.join(" ⏎ "));
             }
             let mode_text = mode.as_ref().map(|(a, b)| format!(" Mode {a} → {b}.")).unwrap_or_default();
-            let mut explanation = format!("{} differs from the baseline (sha256 {before} → {after}).{mode_text}", shown(path));
+            let mut explanation = format!("{}{} differs from the baseline (sha256 {before} → {after}).{mode_text}", shown(path), linked(link));
             if let Some(d) = diff {
                 explanation.push('\n');
                 explanation.push_str(&firewarden_model::printable(d, 4000));

@@ -299,7 +299,8 @@ fn scan_stream(
         let size = entry.size();
         let first_member = last == "(start of bundle)";
         let special = name == MANIFEST_MEMBER || name == SIGNATURE_MEMBER;
-        if scan.signature.is_some() && !(scan.manifest_first && !special) {
+        // After the signature only format 2's content may follow (and no second manifest).
+        if scan.signature.is_some() && (special || !scan.manifest_first) {
             scan.trailing.push(name.clone());
         }
         if special && scan.signature.is_none() {

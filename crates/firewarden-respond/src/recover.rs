@@ -87,9 +87,25 @@ pub fn web(
                     None => left.no_copy.push(full),
                 }
             }
-            Change::Added { path, .. } => {
+            Change::Added { path, link, .. } => {
                 let full = inside(&path);
-                if quarantine_added {
+                if quarantine_added
+                    && link.is_some()
+                    && let Ok(host) = target.host_path(&full)
+                    && let Ok(to) = std::fs::read_link(&host)
+                {
+                    // A planted link: the link goes (reversibly); what it points to is named,
+                    // since it lies outside the site and may be the webshell itself.
+                    plan.note(format!(
+                        "{full} is a link to {}: check that file too",
+                        to.display()
+                    ));
+                    plan.push(Step::Unlink {
+                        parent_times: target.parent_times(&full),
+                        path: full,
+                        target: to.to_string_lossy().into_owned(),
+                    });
+                } else if quarantine_added {
                     plan.quarantine(target, &full)?;
                 } else {
                     left.added.push(full);
