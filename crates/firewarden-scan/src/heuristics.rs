@@ -118,17 +118,41 @@ const DANGEROUS_NAMES: &[&str] = &[
 
 /// Runs every heuristic that applies to a script of `kind`.
 pub fn scan_script(kind: ScriptKind, data: &[u8]) -> Vec<Hit> {
+    scan_script_until(kind, data, None).0
+}
+
+/// [`scan_script`] that stops at `deadline` (the scan's `--file-timeout`); the flag says it
+/// stopped early, with the hits found until then.
+pub fn scan_script_until(
+    kind: ScriptKind,
+    data: &[u8],
+    deadline: Option<std::time::Instant>,
+) -> (Vec<Hit>, bool) {
+    let late = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
     let text = String::from_utf8_lossy(data);
     let lower = text.to_ascii_lowercase();
+    drop(text);
     let mut hits = Vec::new();
-    match kind {
-        ScriptKind::Php => php(&lower, &mut hits),
-        ScriptKind::Jsp => jsp(&lower, &mut hits),
-        ScriptKind::Asp => asp(&lower, &mut hits),
+    let finished = match kind {
+        ScriptKind::Php => php(&lower, &mut hits, &late),
+        ScriptKind::Jsp => {
+            jsp(&lower, &mut hits);
+            true
+        }
+        ScriptKind::Asp => {
+            asp(&lower, &mut hits);
+            true
+        }
+    };
+    if !finished || late() {
+        return (hits, true);
     }
     encoded_blob(&lower, kind, &mut hits);
+    if late() {
+        return (hits, true);
+    }
     packed(data, &mut hits);
-    hits
+    (hits, false)
 }
 
 fn hit(id: &'static str, severity: Severity, title: &str, why: String, offset: usize) -> Hit {
@@ -143,7 +167,8 @@ fn hit(id: &'static str, severity: Severity, title: &str, why: String, offset: u
     }
 }
 
-fn php(t: &str, hits: &mut Vec<Hit>) {
+/// The PHP heuristics; false when `late` said to stop before the end.
+fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // Statement by statement: input and sink in the same statement is what makes a webshell;
     // the same two words far apart are every CMS.
     let mut at = 0;
@@ -152,7 +177,10 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
     // Every statement test below needs request input, a variable holding it, or eval/assert:
     // statements with none of them (most of any file) are skipped after a few searches.
     let file_has_input = PHP_INPUT.iter().any(|i| t.contains(i));
-    for s in t.split_inclusive([';', '\n', '{', '}']) {
+    for (n, s) in t.split_inclusive([';', '\n', '{', '}']).enumerate() {
+        if n % 4096 == 4095 && late() {
+            return false;
+        }
         let here = at;
         at += s.len();
         let input = if file_has_input {
@@ -183,7 +211,7 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                     format!("`{var}` is set from request input and then given to `{sink}…)`: whoever sends the request chooses the code or command the server runs"),
                     here,
                 ));
-                return;
+                return true;
             }
         }
         let sink = PHP_EXEC
@@ -203,7 +231,7 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                 ),
                 here,
             ));
-            return;
+            return true;
         }
         let decoders = DECODERS.iter().filter(|d| s.contains(*d)).count();
         if decoders >= 1 && (contains_call(s, "eval(") || contains_call(s, "assert(")) {
@@ -216,7 +244,7 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                 ),
                 here,
             ));
-            return;
+            return true;
         }
         if s.contains("preg_replace(")
             && input.is_some()
@@ -232,7 +260,7 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                 "the /e modifier evaluates the replacement as PHP, and the statement reads request input".into(),
                 here,
             ));
-            return;
+            return true;
         }
         if input.is_some() && s.contains('`') && !s.contains("sql") && !s.contains("select") {
             let tick = s.find('`').unwrap_or(0);
@@ -257,7 +285,7 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                     "PHP backticks run their content as a shell command, and the content comes from the request".into(),
                     here,
                 ));
-                return;
+                return true;
             }
         }
         // `$x = $_POST; $x['f']($x['a'])`: a function named by a variable that holds input.
@@ -285,7 +313,7 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                 format!("`{var}` holds request input and is called as a function: the request chooses what runs"),
                 here,
             ));
-            return;
+            return true;
         }
         if input.is_some()
             && (s.contains("include") || s.contains("require"))
@@ -314,7 +342,7 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                 format!("`{}` loads a file named by request input: any uploaded file or log line with PHP in it runs", inc.trim()),
                 here,
             ));
-            return;
+            return true;
         }
         for i in ["$_get[", "$_post[", "$_request[", "$_cookie["] {
             if let Some(pos) = s.find(i)
@@ -331,7 +359,7 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
                     ),
                     here + pos,
                 ));
-                return;
+                return true;
             }
         }
     }
@@ -378,6 +406,7 @@ fn php(t: &str, hits: &mut Vec<Hit>) {
             offset,
         ));
     }
+    true
 }
 
 /// Full-featured webshells ("大马") read request input and bundle command execution, file
@@ -581,8 +610,13 @@ fn assembled_name(t: &str) -> Option<(usize, String)> {
         }
         i += 1;
     }
-    // chr(101).chr(118)…
+    // chr(101).chr(118)… Each chain is decoded once, from its first link: starting again at
+    // every link of a long chain made this quadratic.
+    let mut chain_end = 0;
     for (p, _) in t.match_indices("chr(").take(200) {
+        if p < chain_end {
+            continue;
+        }
         let mut name = String::new();
         let mut rest = &t[p..];
         while let Some(r) = rest.strip_prefix("chr(") {
@@ -594,12 +628,17 @@ fn assembled_name(t: &str) -> Option<(usize, String)> {
             rest = r[close + 1..].trim_start();
             rest = rest.strip_prefix('.').map(str::trim_start).unwrap_or("");
         }
+        chain_end = t.len() - rest.len();
         if DANGEROUS_NAMES.iter().any(|d| name.contains(d)) {
             return Some((p, name));
         }
     }
-    // "\x65\x76\x61\x6c"
-    for (p, _) in t.match_indices("\\x").take(400) {
+    // "\x65\x76\x61\x6c": each run decoded once (a 60 MB run of escapes once took 38 s).
+    let mut run_end = 0;
+    for (p, _) in t.match_indices("\\x") {
+        if p < run_end {
+            continue;
+        }
         let mut name = String::new();
         let mut rest = &t[p..];
         while let Some(r) = rest.strip_prefix("\\x") {
@@ -609,6 +648,7 @@ fn assembled_name(t: &str) -> Option<(usize, String)> {
             name.push(char::from(v).to_ascii_lowercase());
             rest = &r[2..];
         }
+        run_end = t.len() - rest.len();
         if DANGEROUS_NAMES.iter().any(|d| name.contains(d)) {
             return Some((p, name));
         }

@@ -42,6 +42,57 @@ pub use dumps::DumpKind;
 pub use ioc::Iocs;
 pub use rules::{RuleLoadError, RuleSet};
 
+/// Largest file a scan reads into memory, whatever `--max-file-size` says.
+pub const MAX_SCAN_SIZE: u64 = 128 << 20;
+
+/// Bytes of file content (and its working copies) the scan threads may hold at once: a large
+/// file waits until the others are done rather than all of them being in memory together.
+const MEMORY_BUDGET: u64 = 384 << 20;
+
+/// A count of bytes that scan threads reserve before reading a file.
+struct Budget {
+    left: Mutex<u64>,
+    freed: std::sync::Condvar,
+    total: u64,
+}
+
+/// Bytes reserved; given back when dropped.
+struct Held<'a> {
+    budget: &'a Budget,
+    bytes: u64,
+}
+
+impl Budget {
+    fn new(total: u64) -> Self {
+        Budget {
+            left: Mutex::new(total),
+            freed: std::sync::Condvar::new(),
+            total,
+        }
+    }
+
+    /// Waits until `bytes` (at most the whole budget) are free, and takes them.
+    fn reserve(&self, bytes: u64) -> Held<'_> {
+        let bytes = bytes.min(self.total);
+        let mut left = self.left.lock().unwrap_or_else(|e| e.into_inner());
+        while *left < bytes {
+            left = self.freed.wait(left).unwrap_or_else(|e| e.into_inner());
+        }
+        *left -= bytes;
+        Held {
+            budget: self,
+            bytes,
+        }
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        *self.budget.left.lock().unwrap_or_else(|e| e.into_inner()) += self.bytes;
+        self.budget.freed.notify_all();
+    }
+}
+
 /// Why a scan could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -269,6 +320,15 @@ impl Engine {
         };
         let mut out = ScanOutput::default();
         let mut files: Vec<(PathBuf, Metadata)> = Vec::new();
+        let mut links: Vec<(PathBuf, String)> = Vec::new();
+        if self.opts.max_file_size > MAX_SCAN_SIZE {
+            out.warnings.push(warning(
+                None,
+                format!(
+                    "--max-file-size is capped at {MAX_SCAN_SIZE} bytes: a file is held in memory while it is scanned"
+                ),
+            ));
+        }
         for root in roots {
             match src.symlink_metadata(root) {
                 Ok(m) if m.kind == FileKind::File => files.push((root.clone(), m)),
@@ -297,11 +357,38 @@ impl Engine {
                             ),
                         ));
                     }
-                    files.extend(
-                        w.entries
-                            .into_iter()
-                            .filter(|(_, m)| m.kind == FileKind::File),
-                    );
+                    for (path, m) in w.entries {
+                        match m.kind {
+                            FileKind::File => files.push((path, m)),
+                            // `shell.php -> /tmp/.x/x.php`: the web server serves what the link
+                            // names, so it is scanned (resolved inside the source's root) and
+                            // reported under the link's path.
+                            FileKind::Symlink => {
+                                if let Ok(target) = src.metadata(&path)
+                                    && target.kind == FileKind::File
+                                {
+                                    let to = src
+                                        .read_link(&path)
+                                        .map(|t| display_path(&t))
+                                        .unwrap_or_else(|_| "?".into());
+                                    links.push((path.clone(), to));
+                                    files.push((path, target));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    if let Some(first) = &w.first_too_deep {
+                        out.warnings.push(warning(
+                            Some(root),
+                            format!(
+                                "{} director(y/ies) at the depth limit of {} levels were not entered (first: {}): files below them were not scanned",
+                                w.deepest_skipped,
+                                self.opts.max_depth,
+                                display_path(first)
+                            ),
+                        ));
+                    }
                 }
                 Ok(_) => out.warnings.push(warning(
                     Some(root),
@@ -313,6 +400,8 @@ impl Engine {
         }
         files.sort_by(|a, b| a.0.cmp(&b.0));
         files.dedup_by(|a, b| a.0 == b.0);
+        let links: std::collections::HashMap<PathBuf, String> = links.into_iter().collect();
+        let budget = Budget::new(MEMORY_BUDGET);
         progress(ScanProgress::Listed(files.len()));
 
         let next = AtomicUsize::new(0);
@@ -328,8 +417,12 @@ impl Engine {
                         let Some((path, meta)) = files.get(i) else {
                             break;
                         };
+                        // Content, its lower-case copy and a lossy copy may be held at
+                        // once: reserve three times the bytes read.
+                        let reserve = meta.size.min(self.max_file_size()).saturating_mul(3);
+                        let _held = budget.reserve(reserve);
                         bytes.fetch_add(
-                            self.scan_file(src, path, meta, &mut local),
+                            self.scan_file(src, path, meta, links.get(path), &mut local),
                             Ordering::Relaxed,
                         );
                         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -380,14 +473,22 @@ impl Engine {
         out
     }
 
-    /// Scans one file; returns the bytes read.
+    /// The largest file read: `--max-file-size`, at most [`MAX_SCAN_SIZE`].
+    fn max_file_size(&self) -> u64 {
+        self.opts.max_file_size.min(MAX_SCAN_SIZE)
+    }
+
+    /// Scans one file (or the file a symlink names, `link` being its target); returns the
+    /// bytes read.
     fn scan_file(
         &self,
         src: &dyn Source,
         path: &Path,
         meta: &Metadata,
+        link: Option<&String>,
         out: &mut FileResults,
     ) -> u64 {
+        let started = std::time::Instant::now();
         if self
             .opts
             .since
@@ -417,20 +518,21 @@ impl Engine {
                 rule: None,
             });
         }
-        if meta.size > self.opts.max_file_size {
+        if meta.size > self.max_file_size() {
             out.warnings.push(warning(
                 Some(path),
                 format!(
                     "{} bytes, over the {}-byte limit (--max-file-size): not scanned",
-                    meta.size, self.opts.max_file_size
+                    meta.size,
+                    self.max_file_size()
                 ),
             ));
             out.push(path, meta, &[], hits, None);
             return 0;
         }
         let data = match src.open(path).and_then(|r| {
-            let mut v = Vec::with_capacity(meta.size.min(self.opts.max_file_size) as usize);
-            r.take(self.opts.max_file_size + 1)
+            let mut v = Vec::with_capacity(meta.size.min(self.max_file_size()) as usize);
+            r.take(self.max_file_size() + 1)
                 .read_to_end(&mut v)
                 .map_err(|e| firewarden_source::SourceError::Io {
                     path: path.to_path_buf(),
@@ -482,7 +584,19 @@ impl Engine {
             && let Some(kind) = heuristics::script_kind(&shown, &data)
         {
             // A file named by a rule and by a heuristic keeps both: each says what it saw.
-            hits.extend(heuristics::scan_script(kind, &data));
+            // The heuristics share the file's --file-timeout with YARA.
+            let (found, stopped) =
+                heuristics::scan_script_until(kind, &data, Some(started + self.opts.file_timeout));
+            hits.extend(found);
+            if stopped {
+                out.warnings.push(warning(
+                    Some(path),
+                    format!(
+                        "script heuristics stopped at --file-timeout ({} s); only what they found until then is reported",
+                        self.opts.file_timeout.as_secs()
+                    ),
+                ));
+            }
         }
         if self.opts.tampering && tamper::applies(&shown) {
             hits.extend(tamper::scan(&shown, &data));
@@ -500,6 +614,15 @@ impl Engine {
                     mtime: meta.mtime,
                     web_reachable: web,
                 });
+            }
+        }
+        if let Some(to) = link {
+            for h in &mut hits {
+                h.why.push_str(&format!(
+                    " ({} is a symlink to {}, which the web server follows)",
+                    shown,
+                    firewarden_model::printable(to, 200)
+                ));
             }
         }
         out.push(path, meta, &data, hits, dump);

@@ -122,3 +122,58 @@ fn scans_are_deterministic() {
     let b = engine.scan(&src, &[PathBuf::from("/")], &|_| {});
     assert_eq!(a.findings, b.findings);
 }
+
+/// `shell.php -> /tmp/.x/x.php`: the web server follows the link, so the scan does too (inside
+/// the scanned source's root) and reports the link's path.
+#[test]
+fn a_symlink_in_a_web_root_to_a_webshell_elsewhere_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    std::fs::create_dir_all(r.join("var/www/html")).unwrap();
+    std::fs::create_dir_all(r.join("tmp/.x")).unwrap();
+    std::fs::write(r.join("tmp/.x/x.php"), "<?php @eval($_POST['k']); ?>").unwrap();
+    std::os::unix::fs::symlink("/tmp/.x/x.php", r.join("var/www/html/shell.php")).unwrap();
+    std::os::unix::fs::symlink("../../../tmp/.x/x.php", r.join("var/www/html/rel.php")).unwrap();
+    let engine = Engine::new(ScanOptions::default(), &[], None).unwrap();
+    let src = FsSource::root(r).unwrap();
+    let out = engine.scan(&src, &[PathBuf::from("/var/www/html")], &|_| {});
+    for link in ["/var/www/html/shell.php", "/var/www/html/rel.php"] {
+        let f = out
+            .findings
+            .iter()
+            .find(|f| f.evidence[0].path.as_deref() == Some(link))
+            .unwrap_or_else(|| panic!("{link} not reported: {:?}", out.findings));
+        assert!(f.severity >= Severity::High);
+        assert!(f.explanation.contains("symlink to"), "{}", f.explanation);
+    }
+}
+
+#[test]
+fn limits_are_named_in_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let deep = r.join("www/a/b/c/d");
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::write(deep.join("x.php"), "<?php eval($_POST[1]);").unwrap();
+    // Script heuristics share --file-timeout: with none left, they stop and say so.
+    let many: String = (0..10_000)
+        .map(|i| format!("$a{i} = \"\\x41\\x42\";\n"))
+        .collect();
+    std::fs::write(r.join("www/escapes.php"), format!("<?php\n{many}")).unwrap();
+    let opts = ScanOptions {
+        max_depth: 2,
+        max_file_size: 1 << 30,
+        file_timeout: std::time::Duration::ZERO,
+        ..ScanOptions::default()
+    };
+    let engine = Engine::new(opts, &[], None).unwrap();
+    let out = engine.scan(
+        &FsSource::root(r).unwrap(),
+        &[PathBuf::from("/www")],
+        &|_| {},
+    );
+    let said = |what: &str| out.warnings.iter().any(|w| w.message.contains(what));
+    assert!(said("depth limit"), "{:?}", out.warnings);
+    assert!(said("is capped at"), "{:?}", out.warnings);
+    assert!(said("script heuristics stopped"), "{:?}", out.warnings);
+}

@@ -104,6 +104,11 @@ pub struct WalkResult {
     pub errors: Vec<SourceError>,
     /// True when `max_entries` stopped the walk.
     pub truncated: bool,
+    /// Directories at the depth limit that were listed but not entered: what lies below them
+    /// was not seen, and a caller must say so.
+    pub deepest_skipped: usize,
+    /// The first such directory, to name in the warning.
+    pub first_too_deep: Option<PathBuf>,
 }
 
 /// Walks like [`walk`] with several threads sharing a queue of directories, and returns every
@@ -123,6 +128,7 @@ pub fn walk_parallel(
         seen: Mutex<HashSet<(u64, u64)>>,
         count: AtomicUsize,
         truncated: AtomicBool,
+        too_deep: Mutex<(usize, Option<PathBuf>)>,
     }
     let shared = Shared {
         queue: Mutex::new((vec![(start.to_path_buf(), 0)], 0)),
@@ -130,6 +136,7 @@ pub fn walk_parallel(
         seen: Mutex::new(HashSet::new()),
         count: AtomicUsize::new(0),
         truncated: AtomicBool::new(false),
+        too_deep: Mutex::new((0, None)),
     };
     if let Ok(m) = src.metadata(start) {
         shared
@@ -178,6 +185,14 @@ pub fn walk_parallel(
                                     break;
                                 }
                                 let path = dir.join(&entry.name);
+                                if meta.kind == FileKind::Dir && depth >= opts.max_depth {
+                                    let mut deep =
+                                        shared.too_deep.lock().unwrap_or_else(|e| e.into_inner());
+                                    deep.0 += 1;
+                                    if deep.1.as_ref().is_none_or(|p| path < *p) {
+                                        deep.1 = Some(path.clone());
+                                    }
+                                }
                                 if meta.kind == FileKind::Dir
                                     && depth < opts.max_depth
                                     && !opts.skip.iter().any(|s| s == &path)
@@ -209,6 +224,12 @@ pub fn walk_parallel(
     });
     let mut r = results.into_inner().unwrap_or_else(|e| e.into_inner());
     r.truncated = shared.truncated.load(Ordering::Relaxed);
+    let (deep, first) = shared
+        .too_deep
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    r.deepest_skipped = deep;
+    r.first_too_deep = first;
     // Byte order of the raw path: deterministic, and far cheaper than component-wise order.
     r.entries
         .sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
