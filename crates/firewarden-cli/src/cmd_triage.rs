@@ -14,7 +14,7 @@ use std::process::ExitCode;
 /// analysed system.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  firewarden triage                                 # this host, live\n  firewarden triage --root /mnt/evidence            # a mounted image or extracted tree\n  firewarden triage --bundle web01.fwb              # evidence collected earlier\n  firewarden triage --since 2026-11-20 --min-severity medium\n  firewarden triage --only linux.logins --auth-log ./auth.log\n  firewarden triage --format json -o triage.json    # for machines and the case platform\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error."
+    after_help = "Examples:\n  firewarden triage                                 # this host, live\n  firewarden triage --root /mnt/evidence            # a mounted image or extracted tree\n  firewarden triage --bundle web01.fwb              # evidence collected earlier\n  firewarden triage --since 2026-11-20 --min-severity medium\n  firewarden triage --only linux.logins --auth-log ./auth.log\n  firewarden triage --format json -o triage.json    # for machines and the case platform\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error (also: the source held none of the evidence the checks read)."
 )]
 pub struct Args {
     /// Analyse this directory (a mounted image or extracted tree) instead of the live host.
@@ -140,9 +140,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.out.format,
         args.out.colour(),
     ))?;
-    Ok(if report.findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if !report.findings.is_empty() {
         ExitCode::from(1)
+    } else if report.storyline.no_evidence {
+        // An empty or wrong directory is not a clean host: a script must not read 0.
+        eprintln!(
+            "firewarden: error: the source holds none of the evidence the checks read ({}); is it the right directory?",
+            report.storyline.evidence_gaps.len()
+        );
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     })
 }

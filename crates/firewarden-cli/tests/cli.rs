@@ -25,7 +25,21 @@ const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/
 
 #[test]
 fn clean_root_exits_zero_and_findings_exit_one() {
-    let clean = root_with(&[("etc/passwd", PASSWD)]);
+    let clean = root_with(&[
+        ("etc/passwd", PASSWD),
+        (
+            "var/log/auth.log",
+            "Nov 20 10:00:00 web01 CRON[1]: pam_unix(cron:session): session opened for user root\n",
+        ),
+    ]);
+    // One local console login: wtmp is there and clean.
+    let mut record = vec![0u8; 384];
+    record[0..4].copy_from_slice(&7i32.to_le_bytes());
+    record[4..8].copy_from_slice(&812i32.to_le_bytes());
+    record[8..12].copy_from_slice(b"tty1");
+    record[44..49].copy_from_slice(b"alice");
+    record[340..344].copy_from_slice(&1_795_650_000u32.to_le_bytes());
+    std::fs::write(clean.path().join("var/log/wtmp"), record).unwrap();
     let out = fw(&["triage", "--root", clean.path().to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
@@ -667,5 +681,50 @@ fn an_interrupted_bundle_triage_removes_its_extraction() {
         std::fs::read_dir(&tmp).unwrap().count(),
         0,
         "extraction left behind"
+    );
+}
+
+/// An empty or wrong directory holds no evidence: that is an error (exit 2), never "no sign of
+/// compromise"; a source missing some evidence says which and gives no clean verdict.
+#[test]
+fn absent_evidence_is_never_a_clean_verdict() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = fw(&["triage", "--root", empty.path().to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("No sign of compromise"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of the evidence"));
+    // /etc/passwd replaced by a FIFO, no logs: a partial gap, named, with no clean verdict.
+    let odd = root_with(&[("etc/hostname", "web01\n")]);
+    assert!(
+        Command::new("mkfifo")
+            .arg(odd.path().join("etc/passwd"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = fw(&[
+        "triage",
+        "--root",
+        odd.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gaps = report["storyline"]["evidence_gaps"].as_array().unwrap();
+    assert!(
+        gaps.iter().any(|g| g.as_str().unwrap().contains("FIFO")),
+        "{gaps:?}"
+    );
+    assert!(
+        report["storyline"]["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("No verdict")
     );
 }

@@ -388,6 +388,15 @@ pub struct Storyline {
     /// Time between first and last activity, as a human reads it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dwell_time: Option<String>,
+    /// Evidence the checks that ran needed but the source did not hold (missing, empty, or not
+    /// a regular file): a report without findings is not a clean bill of health while this is
+    /// non-empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_gaps: Vec<String>,
+    /// True when the source held none of the core evidence at all (an empty or wrong
+    /// directory): there was nothing to analyse.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_evidence: bool,
 }
 
 /// Which kind of source a run read.

@@ -22,6 +22,9 @@ pub(crate) fn storyline(out: &mut String, s: &firewarden_model::Storyline) {
     for p in &s.persistence {
         let _ = writeln!(out, "- **Persists:** {p}");
     }
+    for g in &s.evidence_gaps {
+        let _ = writeln!(out, "- **Evidence absent:** {g}");
+    }
     if let (Some(a), Some(b)) = (s.first_activity, s.last_activity) {
         let _ = writeln!(
             out,

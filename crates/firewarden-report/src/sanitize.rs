@@ -37,6 +37,7 @@ pub(crate) fn clean_storyline(s: &mut firewarden_model::Storyline) {
     clean_all(&mut s.attacker_ips);
     clean_all(&mut s.accounts);
     clean_all(&mut s.persistence);
+    clean_all(&mut s.evidence_gaps);
 }
 
 /// A copy of the report with control characters escaped in every string.

@@ -70,6 +70,13 @@ pub(crate) fn storyline(out: &mut String, p: &Paint, s: &firewarden_model::Story
             p.bold(if i == 0 { "Persists:" } else { "         " })
         );
     }
+    for (i, gap) in s.evidence_gaps.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {} {gap}",
+            p.bold(if i == 0 { "Absent:  " } else { "         " })
+        );
+    }
     if let (Some(a), Some(b)) = (s.first_activity, s.last_activity) {
         let _ = writeln!(
             out,

@@ -55,6 +55,7 @@ fn report() -> TriageReport {
             first_activity: Some(Timestamp(1_763_596_800)),
             last_activity: Some(Timestamp(1_763_600_000)),
             dwell_time: Some(human_duration(3200)),
+            ..Default::default()
         },
         timeline: vec![
             TimelineEvent {

@@ -44,6 +44,8 @@ pub enum WalkEntry {
     Error(SourceError),
     /// The walk stopped early because `max_entries` was reached.
     Truncated,
+    /// A directory at `max_depth`: listed but not entered, so what is below it was not seen.
+    TooDeep(PathBuf),
 }
 
 /// Walks `start` depth-first, calling `visit` for every entry below it.
@@ -78,6 +80,9 @@ pub fn walk(src: &dyn Source, start: &Path, opts: &WalkOptions, visit: &mut dyn 
                 path: path.clone(),
                 meta,
             });
+            if is_dir && depth >= opts.max_depth {
+                visit(WalkEntry::TooDeep(path.clone()));
+            }
             if is_dir
                 && depth < opts.max_depth
                 && !opts.skip.iter().any(|s| s == &path)

@@ -178,7 +178,25 @@ pub fn run(
     report
         .timeline
         .sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.summary.cmp(&b.summary)));
-    report.storyline = crate::storyline::build(&facts, &report);
+    let coverage = crate::coverage::assess(
+        src,
+        &|prefix| {
+            report
+                .checks
+                .iter()
+                .any(|c| c.status == CheckStatus::Ran && c.id.starts_with(prefix))
+        },
+        !opts.auth_logs.is_empty(),
+    );
+    for gap in &coverage.gaps {
+        report.warnings.push(firewarden_model::Warning {
+            check: Some("coverage".into()),
+            path: None,
+            message: format!("evidence absent: {gap}"),
+        });
+    }
+    report.storyline = crate::storyline::build(&facts, &report, &coverage.gaps);
+    report.storyline.no_evidence = coverage.nothing;
     report.finished = Timestamp::now();
     report
 }

@@ -359,6 +359,15 @@ impl Facts {
                     format!("filesystem walk stopped at {} entries", opts.max_entries),
                 );
             }
+            if let Some(first) = &result.first_too_deep {
+                self.warn(
+                    Some(&display_path(first)),
+                    format!(
+                        "{} director(y/ies) nest deeper than the walk's {} levels; files below them were not checked",
+                        result.deepest_skipped, opts.max_depth
+                    ),
+                );
+            }
             if !result.errors.is_empty() {
                 self.warn(
                     None,

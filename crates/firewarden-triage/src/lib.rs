@@ -23,6 +23,7 @@ mod authlog;
 mod check;
 pub mod checks;
 mod context;
+mod coverage;
 mod engine;
 pub mod facts;
 pub mod indicators;

@@ -42,7 +42,7 @@ pub fn breaches(auth: &crate::facts::AuthData) -> Vec<Breach> {
         .collect()
 }
 
-pub(crate) fn build(facts: &Facts, report: &TriageReport) -> Storyline {
+pub(crate) fn build(facts: &Facts, report: &TriageReport, gaps: &[String]) -> Storyline {
     let mut s = Storyline::default();
     let mut sentences = Vec::new();
     let mut first: Option<Timestamp> = None;
@@ -188,13 +188,26 @@ pub(crate) fn build(facts: &Facts, report: &TriageReport) -> Storyline {
         ));
     }
     if sentences.is_empty() {
-        sentences.push(if crit.is_empty() {
-            format!("No sign of compromise found by {} checks.", report.checks.iter().filter(|c| c.status == firewarden_model::CheckStatus::Ran).count())
+        let ran = report
+            .checks
+            .iter()
+            .filter(|c| c.status == firewarden_model::CheckStatus::Ran)
+            .count();
+        sentences.push(if crit.is_empty() && !gaps.is_empty() {
+            // Silence from checks that had nothing to read is not a verdict.
+            format!(
+                "No verdict: {ran} checks found nothing, but {} source(s) of evidence they need were absent ({}). This does not show the host is clean.",
+                gaps.len(),
+                gaps.iter().map(|g| g.split(':').next().unwrap_or(g)).collect::<Vec<_>>().join("; ")
+            )
+        } else if crit.is_empty() {
+            format!("No sign of compromise found by {ran} checks.")
         } else {
             format!("{} high-severity finding(s); the entry point could not be determined from the logs available.", crit.len())
         });
     }
     s.verdict = sentences.join(" ");
+    s.evidence_gaps = gaps.to_vec();
     s
 }
 

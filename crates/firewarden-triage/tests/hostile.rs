@@ -167,3 +167,58 @@ fn a_backdated_auth_log_cannot_push_its_events_out_of_the_window() {
     );
     assert!(!r.warnings.iter().any(|w| w.message.contains("backdated")));
 }
+
+/// Nesting a dropper deeper than the walk goes, or planting a FIFO where a log should be, must
+/// leave a warning naming what was not seen.
+#[test]
+fn what_was_not_seen_is_named() {
+    let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0".to_vec();
+    let root = build(vec![
+        Item::File("/tmp/a/b/c/d/e/f/g/h/i/j/k/kworker", elf, 0o755),
+        file("/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n"),
+    ]);
+    let r = run_check(root.path(), "linux.files.temp_dirs");
+    assert!(
+        r.warnings.iter().any(|w| w.message.contains("deeper than")),
+        "{:?}",
+        r.warnings
+    );
+    let fifo = root.path().join("etc/crontab");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let r = run_check(root.path(), "linux.persistence.cron");
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.path.as_deref() == Some("/etc/crontab") && w.message.contains("not read")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+/// 20,000 accounts with keys: every key file is read once (the check was quadratic in the
+/// number of accounts); here, that every account's backdoor key is still found.
+#[test]
+fn thousands_of_accounts_each_get_their_keys_checked() {
+    let mut passwd = String::from("root:x:0:0:root:/root:/bin/bash\n");
+    let mut items = Vec::new();
+    for i in 0..2_000 {
+        passwd.push_str(&format!(
+            "svc{i}:x:{}:{}::/home/svc{i}:/usr/sbin/nologin\n",
+            200 + i,
+            200 + i
+        ));
+        let p: &'static str =
+            Box::leak(format!("/home/svc{i}/.ssh/authorized_keys").into_boxed_str());
+        items.push(file(p, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9o x@y\n"));
+    }
+    items.push(Item::File("/etc/passwd", passwd.into_bytes(), 0o644));
+    let root = build(items);
+    let r = run_check(root.path(), "linux.ssh.authorized_keys");
+    assert_eq!(r.findings.len(), 2_000);
+}

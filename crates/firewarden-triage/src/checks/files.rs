@@ -483,11 +483,36 @@ pub const TEMP_DIRS: Check = Check {
         };
         for root in roots {
             let mut entries = Vec::new();
-            firewarden_source::walk(ctx.src, &root, &opts, &mut |e| {
-                if let firewarden_source::WalkEntry::Entry { path, meta } = e {
-                    entries.push((path, meta));
+            let (mut too_deep, mut first_deep, mut truncated) = (0usize, None, false);
+            firewarden_source::walk(ctx.src, &root, &opts, &mut |e| match e {
+                firewarden_source::WalkEntry::Entry { path, meta } => entries.push((path, meta)),
+                firewarden_source::WalkEntry::TooDeep(p) => {
+                    too_deep += 1;
+                    first_deep.get_or_insert(p);
                 }
+                firewarden_source::WalkEntry::Truncated => truncated = true,
+                firewarden_source::WalkEntry::Error(_) => {}
             });
+            // Nesting deeper than the walk goes is itself a way to hide: say what was not seen.
+            if let Some(first) = first_deep {
+                ctx.warn(
+                    Some(&first),
+                    format!(
+                        "{too_deep} director(y/ies) under {} nest deeper than {} levels and were not searched for programs",
+                        display_path(&root),
+                        opts.max_depth
+                    ),
+                );
+            }
+            if truncated {
+                ctx.warn(
+                    Some(&root),
+                    format!(
+                        "more than {} entries: the rest was not searched for programs",
+                        opts.max_entries
+                    ),
+                );
+            }
             // Plain (not hidden) programs grouped by the top directory under the temp root, so a
             // build tree or unpacked installer is one finding, not thousands.
             let mut plain: std::collections::BTreeMap<

@@ -80,8 +80,10 @@ pub(crate) fn read_config(ctx: &mut Ctx, path: &Path) -> Option<String> {
             Some(String::from_utf8_lossy(&bytes).into_owned())
         }
         Err(e) => {
-            if !e.is_not_found() && !matches!(e, firewarden_source::SourceError::WrongKind { .. }) {
-                ctx.warn(Some(path), e.to_string());
+            // A FIFO, device or directory where a file a check reads should be is either
+            // planted to blind the check or a broken image: either way, say so.
+            if !e.is_not_found() {
+                ctx.warn(Some(path), format!("{e}: not read"));
             }
             None
         }

@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 /// Key comments of known botnets that plant keys for persistence.
 const BOTNET_KEY_MARKERS: &[(&str, &str)] = &[("mdrfckr", "Outlaw botnet")];
 
+/// Every account's key files, each path once (a set, not a scan of the list: 20,000 accounts
+/// once took 64 s).
 fn key_files(ctx: &mut Ctx) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
+    let mut listed: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     let extra: Vec<String> = read_config(ctx, Path::new("/etc/ssh/sshd_config"))
         .map(|c| {
             c.lines()
@@ -41,7 +44,7 @@ fn key_files(ctx: &mut Ctx) -> Vec<(String, PathBuf)> {
             } else {
                 home.join(&name)
             };
-            if !out.iter().any(|(_, q)| q == &p) {
+            if listed.insert(p.clone()) {
                 out.push((user.clone(), p));
             }
         }
@@ -52,7 +55,7 @@ fn key_files(ctx: &mut Ctx) -> Vec<(String, PathBuf)> {
                         .replace("%h", &home.to_string_lossy()),
                 );
                 let p = if p.is_absolute() { p } else { home.join(p) };
-                if !out.iter().any(|(_, q)| q == &p) {
+                if listed.insert(p.clone()) {
                     out.push((user.clone(), p));
                 }
             }
@@ -73,7 +76,7 @@ pub const AUTHORIZED_KEYS: Check = Check {
         description: "Reads every account's authorized_keys (and AuthorizedKeysFile): botnet keys (Outlaw's `mdrfckr`), forced commands and options, keys in service accounts, keys added inside the incident window, files writable by others, and Redis dump files written as authorized_keys.",
     },
     run: |ctx| {
-        let service: Vec<String> = ctx
+        let service: std::collections::HashSet<String> = ctx
             .facts
             .passwd(ctx.src)
             .iter()
