@@ -70,6 +70,27 @@ impl SyslogLine<'_> {
     }
 }
 
+/// Parses a line whose time header is unreadable (a garbage or edited date, an unknown
+/// format) but which still carries a `program[pid]: message` tag in its first 256 bytes, so
+/// that its event is kept with an unknown time rather than lost. Returns the tag's parts; the
+/// host is what stands before the tag, when anything does.
+pub fn parse_untimed(line: &str) -> Option<(&str, &str)> {
+    let head = &line.as_bytes()[..line.len().min(256)];
+    let close = memchr::memmem::find(head, b"]: ")?;
+    let open = memchr::memrchr(b'[', &head[..close])?;
+    let start = memchr::memrchr(b' ', &head[..open]).map_or(0, |i| i + 1);
+    let program = line.get(start..open)?;
+    if program.is_empty()
+        || !line
+            .get(open + 1..close)?
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some((program, line.get(close + 3..).unwrap_or("")))
+}
+
 /// Parses a syslog line; `None` when the header is not recognised.
 pub fn parse(line: &str) -> Option<SyslogLine<'_>> {
     let b = line.as_bytes();
@@ -281,5 +302,20 @@ mod tests {
         fn never_panics(s in "\\PC{0,80}") { let _ = parse(&s); }
         #[test]
         fn never_panics_on_near_misses(s in "(Dec|Jan) [ 0-9]{2} [0-9:]{8} [a-z]{0,4} [a-z\\[\\]0-9():]{0,12} ?.{0,20}") { let _ = parse(&s); }
+    }
+
+    #[test]
+    fn untimed_lines_keep_their_tag() {
+        assert_eq!(
+            parse_untimed(
+                "Nov 99 99:99:99 web01 sshd[811]: Failed password for root from 203.0.113.66 port 1 ssh2"
+            ),
+            Some((
+                "sshd",
+                "Failed password for root from 203.0.113.66 port 1 ssh2"
+            ))
+        );
+        assert_eq!(parse_untimed("garbage sshd[x]: y"), None);
+        assert_eq!(parse_untimed("no tag here"), None);
     }
 }

@@ -84,6 +84,8 @@ pub struct AuthData {
     pub lines: u64,
     /// (account, address) pairs in `user_ips`.
     pub user_pairs: usize,
+    /// Events kept whose line had no readable time.
+    pub untimed: u64,
     /// What was left out to keep memory bounded on attacker-sized logs.
     pub shed: Shed,
 }
@@ -287,6 +289,7 @@ impl AuthData {
         self.shed.other += later.other.len().saturating_sub(room) as u64;
         self.other.extend(later.other.into_iter().take(room));
         self.lines += later.lines;
+        self.untimed += later.untimed;
         self.shed.addresses += later.shed.addresses;
         self.shed.max_attempts = self.shed.max_attempts.max(later.shed.max_attempts);
         if self.ips.len() > MAX_TRACKED_IPS {
@@ -315,10 +318,16 @@ impl AuthData {
         self.shed.max_attempts = self.shed.max_attempts.max(floor.saturating_sub(1) as u64);
     }
 
-    /// The warnings for what [`Shed`] counted.
+    /// The warnings for what [`Shed`] counted, and for events without a time.
     pub fn shed_warnings(&self) -> Vec<String> {
         let s = &self.shed;
         let mut out = Vec::new();
+        if self.untimed > 0 {
+            out.push(format!(
+                "{} sshd line(s) had no readable time: their events are kept without a time (time unknown), counted in every total and never left out by --since",
+                self.untimed
+            ));
+        }
         if s.addresses > 0 {
             out.push(format!(
                 "auth logs name more than {MAX_TRACKED_IPS} distinct source addresses: {} addresses with at most {} failed attempts each were dropped from the per-address counts (every heavier address is kept; its count may be low by up to {})",
@@ -387,6 +396,15 @@ fn parse_block(block: &[u8], first_line: u64, years: &mut YearResolver, shown: &
             _ => String::from_utf8_lossy(raw),
         };
         let Some(line) = syslog::parse(&text) else {
+            // An sshd line whose date cannot be read (edited, or a format we do not know) is
+            // still an authentication event: kept, with no time, and counted in a warning.
+            if let Some((program, message)) = syslog::parse_untimed(&text)
+                && program.starts_with("sshd")
+                && let Some(ev) = parse_auth_message(message)
+            {
+                p.data.add(&ev, None, shown, no);
+                p.data.untimed += 1;
+            }
             continue;
         };
         if line.program.starts_with("sshd") {

@@ -222,3 +222,42 @@ fn thousands_of_accounts_each_get_their_keys_checked() {
     let r = run_check(root.path(), "linux.ssh.authorized_keys");
     assert_eq!(r.findings.len(), 2_000);
 }
+
+/// sshd lines whose dates were edited into garbage used to vanish (the header did not parse):
+/// their events are kept without a time, and --since does not drop them.
+#[test]
+fn auth_events_with_unreadable_times_are_kept() {
+    let mut log = String::new();
+    for i in 0..30 {
+        let date = if i % 2 == 0 {
+            "Nov 99 99:99:99"
+        } else {
+            "2026-13-45T99:00:00Z"
+        };
+        log.push_str(&format!(
+            "{date} web01 sshd[811]: Failed password for root from 203.0.113.66 port 4{i:04} ssh2\n"
+        ));
+    }
+    log.push_str("Xyz 01 00:00:00 web01 sshd[812]: Accepted password for root from 203.0.113.66 port 40100 ssh2\n");
+    let root = build(vec![file("/var/log/auth.log", &log)]);
+    let r = triage_since(root.path(), 30);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.check == "linux.logins.brute_force"),
+        "{:#?}",
+        r.findings
+    );
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.check == "linux.logins.attacker_login")
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.message.contains("no readable time")),
+        "{:?}",
+        r.warnings
+    );
+}
