@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Attacker-sized input (P5.1): peak memory (GNU time's maximum RSS) and wall time of the release
+# binary on inputs built to exhaust it, and the warning each must give. The budget is 512 MiB
+# per input; the "before" column is what the hostile-input probe measured before the fix.
+#
+#   bench/hostile.sh            # everything (≈ 3 GB of scratch space in $TMPDIR, a few minutes)
+#   KEEP=1 bench/hostile.sh     # keep the generated inputs for another run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+cargo build --release -q -p firewarden
+fw="$CARGO_TARGET_DIR/release/firewarden"
+[ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 2; }
+work=$(mktemp -d)
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+echo "scratch: $work" >&2
+
+# measure NAME BEFORE EXPECT CMD…: runs CMD once under GNU time, prints a table row with peak
+# RSS (MiB), wall seconds and whether stderr/stdout held EXPECT (the warning naming the cap).
+measure() {
+  local name=$1 before=$2 expect=$3
+  shift 3
+  /usr/bin/time -f '%M %e' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
+  read -r kb secs <"$work/time"
+  local said=no
+  if grep -qiE "$expect" "$work/out" "$work/err"; then said=yes; fi
+  printf '| %s | %s | %d MiB | %.1f s | %s |\n' "$name" "$before" $((kb / 1024)) "$secs" "$said"
+}
+
+echo "generating inputs…" >&2
+# 8 million distinct source addresses, one failed attempt each, then a real brute force.
+python3 - "$work/auth.log" <<'PY'
+import sys
+with open(sys.argv[1], "w", buffering=1 << 20) as f:
+    w = f.write
+    for i in range(8_000_000):
+        w(f"Nov 20 03:{i // 60 % 60:02d}:{i % 60:02d} web01 sshd[811]: Failed password for u{i % 5000} from 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255} port 22 ssh2\n")
+    for i in range(40):
+        w(f"Nov 28 03:07:{i:02d} web01 sshd[812]: Failed password for root from 203.0.113.66 port 4{i:04d} ssh2\n")
+    w("Nov 28 03:08:00 web01 sshd[812]: Accepted password for root from 203.0.113.66 port 40100 ssh2\n")
+PY
+mkdir -p "$work/authroot/var/log" && mv "$work/auth.log" "$work/authroot/var/log/auth.log"
+
+# 2 million JSON-lines events.
+python3 - "$work/events.jsonl" <<'PY'
+import sys
+with open(sys.argv[1], "w", buffering=1 << 20) as f:
+    for i in range(2_000_000):
+        f.write('{"Event":{"System":{"EventID":4625,"TimeCreated":{"#attributes":{"SystemTime":"2026-11-20T03:%02d:%02dZ"}},"EventRecordID":%d,"Channel":"Security","Computer":"WEB01"},"EventData":{"TargetUserName":"u%d","IpAddress":"10.%d.%d.%d","LogonType":"3"}}}\n' % (i // 60 % 60, i % 60, i, i % 977, i >> 16 & 255, i >> 8 & 255, i & 255))
+PY
+
+# A 3-million-entry baseline, diffed against a small site.
+mkdir -p "$work/site" && echo '<?php echo 1;' >"$work/site/index.php"
+python3 - "$work/big.baseline" <<'PY'
+import sys
+with open(sys.argv[1], "w", buffering=1 << 20) as f:
+    f.write('{"format":"firewarden-baseline/1","root":"/","created":"2026-11-01T00:00:00Z","files":{')
+    for i in range(3_000_000):
+        f.write('%s"/d%07d/f.php":{"size":10,"mode":"100644","sha256":"%064x"}' % ("," if i else "", i, i))
+    f.write('}}')
+PY
+
+# A 1 GiB sparse PHP file, scanned with the size limit raised past it.
+mkdir -p "$work/www" && truncate -s 1G "$work/www/big.php"
+
+# A gzip log that inflates to 16 GiB: 16 gzip members of 1 GiB of zeros each.
+head -c 1G /dev/zero | gzip -1 >"$work/member.gz"
+mkdir -p "$work/gzroot/var/log"
+for _ in $(seq 16); do cat "$work/member.gz"; done >"$work/gzroot/var/log/auth.log.2.gz"
+echo 'Nov 28 03:08:00 web01 sshd[812]: Accepted password for root from 203.0.113.66 port 40100 ssh2' >"$work/gzroot/var/log/auth.log"
+
+# 20,000 accounts, each with an authorized_keys file.
+python3 - "$work/keys" <<'PY'
+import os, sys
+root = sys.argv[1]
+os.makedirs(f"{root}/etc", exist_ok=True)
+with open(f"{root}/etc/passwd", "w") as p:
+    p.write("root:x:0:0:root:/root:/bin/bash\n")
+    for i in range(20_000):
+        p.write(f"u{i}:x:{2000 + i}:{2000 + i}::/home/u{i}:/bin/bash\n")
+        os.makedirs(f"{root}/home/u{i}/.ssh", exist_ok=True)
+        with open(f"{root}/home/u{i}/.ssh/authorized_keys", "w") as k:
+            k.write("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9o u@h\n")
+PY
+
+# A 150,000-line file rewritten everywhere since its baseline.
+mkdir -p "$work/rewrite"
+python3 -c "
+import sys
+open('$work/rewrite/app.js','w').write(''.join(f'line {i}\n' for i in range(150_000)))"
+"$fw" baseline create "$work/rewrite" -o "$work/rewrite.baseline" --copy >/dev/null 2>&1
+python3 -c "
+open('$work/rewrite/app.js','w').write(''.join(f'LINE {i * 7 % 150_000}\n' for i in range(150_000)))"
+
+# A 60 MB PHP file of escapes.
+python3 -c "
+open('$work/www/esc.php','w').write('<?php \$x = \"' + '\\\\x41' * 15_000_000 + '\";')"
+
+echo
+echo "| attacker-sized input | before (probe) | peak RSS | wall | warning naming the cap |"
+echo "|---|---|---|---|---|"
+measure "auth.log, 8 M distinct source addresses" "8.1 GB" "distinct source addresses" \
+  "$fw" triage --root "$work/authroot" --only linux.logins --format json
+measure "hunt, 2 M JSON-lines events" "4.7 GB" "." \
+  "$fw" hunt "$work/events.jsonl" --format json
+measure "baseline diff against 3 M entries" "7.4 GB" "." \
+  "$fw" baseline diff "$work/big.baseline" "$work/site" --format json
+measure "scan of a 1 GiB sparse file, --max-file-size 2048" "3.2 GB" "capped at" \
+  "$fw" scan "$work/www/big.php" --max-file-size 2048 --format json
+measure "gzip auth log inflating to 16 GiB" "(unbounded)" "compression bomb" \
+  "$fw" triage --root "$work/gzroot" --only linux.logins --format json
+measure "authorized_keys of 20,000 accounts" "64 s" "." \
+  "$fw" triage --root "$work/keys" --only linux.ssh.authorized_keys --format json
+measure "baseline diff of a rewritten 150,000-line file" "> 120 s" "deadline|lines are shown" \
+  "$fw" baseline diff "$work/rewrite.baseline" "$work/rewrite" --format json
+measure "scan of a 60 MB escape-heavy PHP file" "38 s" "." \
+  "$fw" scan "$work/www/esc.php" --format json
