@@ -86,14 +86,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let started = Timestamp::now();
             // Streamed: memory follows the tree, not the baseline.
             let base = baseline::diff_file(&file, &src, 0).map_err(anyhow::Error::msg)?;
-            let (changes, problems) = (base.changes, base.problems);
+            let (changes, problems, unlisted) = (base.changes, base.problems, base.unlisted);
             let findings: Vec<Finding> = changes.iter().map(|c| finding(c, &dir)).collect();
-            let (added, changed, removed) =
-                changes.iter().fold((0, 0, 0), |(a, c, r), x| match x {
+            // Changes past the listing cap count too.
+            let (added, changed, removed) = changes.iter().fold(
+                (unlisted[0], unlisted[1], unlisted[2]),
+                |(a, c, r), x| match x {
                     Change::Added { .. } => (a + 1, c, r),
                     Change::Changed { .. } => (a, c + 1, r),
                     Change::Removed { .. } => (a, c, r + 1),
-                });
+                },
+            );
             let report = TriageReport {
                 schema_version: SCHEMA_VERSION,
                 tool: format!("firewarden {}", env!("CARGO_PKG_VERSION")),

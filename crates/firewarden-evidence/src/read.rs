@@ -108,7 +108,15 @@ pub fn scan(
     identities: &[age::x25519::Identity],
     keep: Option<&Path>,
 ) -> Result<Scan, EvidenceError> {
-    scan_with(path, identities, keep, None)
+    scan_pass(
+        path,
+        identities,
+        Reading {
+            keep,
+            pinned: None,
+            expected: None,
+        },
+    )
 }
 
 /// Reads a bundle for use (triage): verified first, then extracted into `keep` with every
@@ -121,7 +129,15 @@ pub fn scan_verified(
     pinned: Option<&PublicKey>,
     keep: &Path,
 ) -> Result<(Scan, Verdict), EvidenceError> {
-    let first = scan_with(path, identities, Some(keep), pinned)?;
+    let first = scan_pass(
+        path,
+        identities,
+        Reading {
+            keep: Some(keep),
+            pinned,
+            expected: None,
+        },
+    )?;
     let verdict = check(&first, pinned);
     if first.manifest_first || !verdict.problems.is_empty() {
         return Ok((first, verdict));
@@ -130,7 +146,15 @@ pub fn scan_verified(
         return Ok((first, verdict));
     };
     let expected = expected_members(manifest);
-    let second = scan_expecting(path, identities, keep, &expected)?;
+    let second = scan_pass(
+        path,
+        identities,
+        Reading {
+            keep: Some(keep),
+            pinned: None,
+            expected: Some(expected),
+        },
+    )?;
     let mut again = check(&second, pinned);
     if second.file_sha256 != first.file_sha256 {
         again.problems.push(format!(
@@ -141,42 +165,13 @@ pub fn scan_verified(
     Ok((second, again))
 }
 
-fn scan_with(
+/// One pass over the file with the given way of reading.
+fn scan_pass(
     path: &Path,
     identities: &[age::x25519::Identity],
-    keep: Option<&Path>,
-    pinned: Option<&PublicKey>,
+    reading: Reading<'_>,
 ) -> Result<Scan, EvidenceError> {
-    read_file(path, |input| {
-        scan_stream(
-            input,
-            identities,
-            Reading {
-                keep,
-                pinned,
-                expected: None,
-            },
-        )
-    })
-}
-
-fn scan_expecting(
-    path: &Path,
-    identities: &[age::x25519::Identity],
-    keep: &Path,
-    expected: &Expected,
-) -> Result<Scan, EvidenceError> {
-    read_file(path, |input| {
-        scan_stream(
-            input,
-            identities,
-            Reading {
-                keep: Some(keep),
-                pinned: None,
-                expected: Some(expected.clone()),
-            },
-        )
-    })
+    read_file(path, |input| scan_stream(input, identities, reading))
 }
 
 /// How a pass reads: where to extract, the key a manifest-first bundle must be signed by, and

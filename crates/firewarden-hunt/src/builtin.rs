@@ -614,6 +614,15 @@ fn why(signs: &[&str]) -> String {
     }
 }
 
+/// The remote source of a logon event kept for the brute-force check (4624/4625), if any.
+pub fn logon_source(ev: &Event) -> Option<&str> {
+    if !is(ev, SECURITY, &[4624, 4625]) {
+        return None;
+    }
+    let ip = field(ev, "IpAddress");
+    (!ip.is_empty() && ip != "-" && ip != "::1" && ip != "127.0.0.1").then_some(ip)
+}
+
 fn source_ip(ev: &Event) -> Option<String> {
     let ip = field(ev, "IpAddress");
     (!ip.is_empty() && ip != "-" && ip != "::1" && ip != "127.0.0.1").then(|| ip.to_owned())

@@ -23,7 +23,7 @@ pub mod sigma;
 mod utf16;
 
 use event::Event;
-use parallel::map_in_parallel;
+use parallel::fold_in_order;
 use reader::ReadOptions;
 use sigma::RuleSet;
 use std::path::PathBuf;
@@ -77,6 +77,69 @@ pub struct HuntOutput {
     pub builtin_events: Vec<Arc<Event>>,
     /// Rule tests run.
     pub evaluations: u64,
+    /// Logon events dropped to keep memory bounded, from how many sources, each with at most
+    /// how many events when dropped (0 when nothing was shed).
+    pub shed_logons: u64,
+    /// Sources whose logon events were dropped.
+    pub shed_sources: u64,
+    /// The most logon events a source had when it was dropped.
+    pub shed_max_events: u64,
+}
+
+/// Most logon events (4624/4625 with a source) kept for the brute-force check. A slim logon
+/// is a few hundred bytes: 400,000 keep it near 150 MB, where 2 million distinct sources once
+/// took gigabytes.
+pub const MAX_KEPT_LOGONS: usize = 400_000;
+
+/// Counts the logon events kept, and sheds the sources with the fewest when there are too many
+/// (a flood of single attempts from millions of addresses fills the table; a brute force, many
+/// attempts from one source, is what must survive).
+#[derive(Default)]
+struct LogonTable {
+    kept: usize,
+    shed_events: u64,
+    shed_sources: u64,
+    shed_max: u64,
+}
+
+impl LogonTable {
+    fn count(&mut self, ev: &Event) {
+        if builtin::logon_source(ev).is_some() {
+            self.kept += 1;
+        }
+    }
+
+    fn shed(&mut self, events: &mut Vec<Arc<Event>>) {
+        let mut per_source: std::collections::HashMap<&str, u64> = Default::default();
+        for ev in events.iter() {
+            if let Some(ip) = builtin::logon_source(ev) {
+                *per_source.entry(ip).or_default() += 1;
+            }
+        }
+        const BUCKETS: usize = 64;
+        let mut histogram = [0usize; BUCKETS + 1];
+        for &n in per_source.values() {
+            histogram[(n as usize).min(BUCKETS)] += n as usize;
+        }
+        let (mut floor, mut left) = (0usize, self.kept);
+        while left > MAX_KEPT_LOGONS / 2 && floor < BUCKETS {
+            left -= histogram[floor];
+            floor += 1;
+        }
+        let dropped: std::collections::HashSet<String> = per_source
+            .iter()
+            .filter(|(_, n)| (**n as usize) < floor)
+            .map(|(ip, _)| (*ip).to_owned())
+            .collect();
+        drop(per_source);
+        let before = events.len();
+        events.retain(|ev| builtin::logon_source(ev).is_none_or(|ip| !dropped.contains(ip)));
+        let gone = (before - events.len()) as u64;
+        self.kept -= gone as usize;
+        self.shed_events += gone;
+        self.shed_sources += dropped.len() as u64;
+        self.shed_max = self.shed_max.max(floor.saturating_sub(1) as u64);
+    }
 }
 
 /// Reads every file and matches its events. Large EVTX files are split into runs of chunks,
@@ -104,7 +167,18 @@ pub fn hunt(
         })
         .collect();
     let total = units.len();
-    let per_unit = map_in_parallel(units, opts.threads, |unit| {
+    let mut out = HuntOutput {
+        files: files
+            .iter()
+            .map(|p| FileResult {
+                path: p.clone(),
+                ..FileResult::default()
+            })
+            .collect(),
+        ..HuntOutput::default()
+    };
+    let mut logons = LogonTable::default();
+    let work = |unit: reader::Unit| {
         // The EVTX parser is third-party code fed attacker-controlled bytes: if it ever panics,
         // lose that part of the file with a warning, not the whole hunt.
         let log = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -171,29 +245,35 @@ pub fn hunt(
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
         let size = if unit.first { unit.size } else { 0 };
         (unit.file, size, result, hits, kept, evaluations)
-    });
-    let mut out = HuntOutput {
-        files: files
-            .iter()
-            .map(|p| FileResult {
-                path: p.clone(),
-                ..FileResult::default()
-            })
-            .collect(),
-        ..HuntOutput::default()
     };
-    for (file, size, part, hits, kept, evaluations) in per_unit {
-        let f = &mut out.files[file as usize];
-        f.bytes += size;
-        f.records += part.records;
-        f.in_range += part.in_range;
-        f.bad_records += part.bad_records;
-        f.unknown_time += part.unknown_time;
-        f.warnings.extend(part.warnings);
-        out.sigma_hits.extend(hits);
-        out.builtin_events.extend(kept);
-        out.evaluations += evaluations;
-    }
+    // Units are folded in order as they finish, so the logon table can shed as it goes (and
+    // the same way on every run) instead of holding every unit's events at once.
+    fold_in_order(
+        units,
+        opts.threads,
+        work,
+        |(file, size, part, hits, kept, evaluations)| {
+            let f = &mut out.files[file as usize];
+            f.bytes += size;
+            f.records += part.records;
+            f.in_range += part.in_range;
+            f.bad_records += part.bad_records;
+            f.unknown_time += part.unknown_time;
+            f.warnings.extend(part.warnings);
+            out.sigma_hits.extend(hits);
+            for ev in kept {
+                logons.count(&ev);
+                out.builtin_events.push(ev);
+            }
+            if logons.kept > MAX_KEPT_LOGONS {
+                logons.shed(&mut out.builtin_events);
+            }
+            out.evaluations += evaluations;
+        },
+    );
+    out.shed_logons = logons.shed_events;
+    out.shed_sources = logons.shed_sources;
+    out.shed_max_events = logons.shed_max;
     for f in &mut out.files {
         if f.unknown_time > 0 {
             f.warnings.push(format!(

@@ -168,6 +168,20 @@ pub fn build(
             });
         }
     }
+    if out.shed_logons > 0 {
+        warnings.push(Warning {
+            check: Some("windows.logon.bruteforce".into()),
+            path: None,
+            message: format!(
+                "more than {} logon events with a source: {} events from {} sources with at most {} each were dropped from the brute-force check (every heavier source is kept; its count may be low by up to {})",
+                crate::MAX_KEPT_LOGONS,
+                out.shed_logons,
+                out.shed_sources,
+                out.shed_max_events,
+                out.shed_max_events
+            ),
+        });
+    }
     let report = &ctx.rules.report;
     if !report.unloaded.is_empty() {
         let top: Vec<String> = report

@@ -455,3 +455,44 @@ fn evtx_cut_at_a_chunk_boundary_is_warned() {
             .any(|w| w.contains("counts"))
     );
 }
+
+/// Millions of one-attempt sources once kept every logon event: past the cap the lightest
+/// sources are shed, and the brute force hiding among them is still found.
+#[test]
+fn a_flood_of_logon_sources_is_shed_and_the_brute_force_kept() {
+    let mut text = String::new();
+    let line = |i: usize, ip: &str, sec: usize| {
+        format!(
+            "{{\"Event\":{{\"System\":{{\"EventID\":4625,\"TimeCreated\":{{\"#attributes\":{{\"SystemTime\":\"2026-11-20T03:{:02}:{:02}Z\"}}}},\"EventRecordID\":{i},\"Channel\":\"Security\",\"Computer\":\"WEB01\"}},\"EventData\":{{\"TargetUserName\":\"admin\",\"IpAddress\":\"{ip}\",\"LogonType\":\"3\"}}}}}}\n",
+            sec / 60 % 60,
+            sec % 60
+        )
+    };
+    let flood = firewarden_hunt::MAX_KEPT_LOGONS + 20_000;
+    for i in 0..flood {
+        text.push_str(&line(
+            i,
+            &format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255),
+            i,
+        ));
+        if i % 20_000 == 0 {
+            text.push_str(&line(i, "203.0.113.7", 100 + i / 20_000));
+        }
+    }
+    let out = hunt_text(
+        text.as_bytes(),
+        &firewarden_hunt::HuntOptions {
+            builtin: true,
+            ..Default::default()
+        },
+    );
+    assert!(out.shed_logons > 0);
+    assert_eq!(out.shed_max_events, 1);
+    let hits = firewarden_hunt::builtin::run(&out);
+    assert!(
+        hits.iter()
+            .any(|h| h.check.id == "windows.logon.bruteforce" && h.message.contains("203.0.113.7")),
+        "{:?}",
+        hits.iter().map(|h| &h.message).collect::<Vec<_>>()
+    );
+}

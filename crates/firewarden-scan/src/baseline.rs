@@ -231,11 +231,17 @@ pub fn diff(base: &Baseline, src: &dyn Source, threads: usize) -> (Vec<Change>, 
     join.finish()
 }
 
+/// Most changes [`diff_file`] lists; past it they are only counted (a baseline of millions of
+/// files against an emptied site is millions of removals, and each becomes a finding).
+pub const MAX_LISTED_CHANGES: usize = 20_000;
+
 /// What [`diff_file`] found, with what the baseline said of itself.
 #[derive(Debug)]
 pub struct FileDiff {
-    /// Changes, sorted by path.
+    /// Changes, sorted by path: the first [`MAX_LISTED_CHANGES`] in path order.
     pub changes: Vec<Change>,
+    /// Changes past the cap: added, changed, removed.
+    pub unlisted: [u64; 3],
     /// Problems (unreadable files, a diff cut short).
     pub problems: Vec<String>,
     /// When the baseline was taken.
@@ -255,6 +261,7 @@ pub fn diff_file(path: &Path, src: &dyn Source, threads: usize) -> Result<FileDi
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let reader = StringCap::new(std::io::BufReader::with_capacity(1 << 20, file));
     let mut join = Join::new(src, threads);
+    join.limit = MAX_LISTED_CHANGES;
     let mut de = serde_json::Deserializer::from_reader(reader);
     let head = serde::de::DeserializeSeed::deserialize(StreamSeed { join: &mut join }, &mut de)
         .map_err(|e| format!("{}: not a baseline: {e}", path.display()))?;
@@ -266,9 +273,18 @@ pub fn diff_file(path: &Path, src: &dyn Source, threads: usize) -> Result<FileDi
         ));
     }
     let files = join.entries;
-    let (changes, problems) = join.finish();
+    let unlisted = join.unlisted;
+    let (changes, mut problems) = join.finish();
+    let more: u64 = unlisted.iter().sum();
+    if more > 0 {
+        problems.push(format!(
+            "{more} more changes ({} added, {} changed, {} removed) past the first {MAX_LISTED_CHANGES} are counted, not listed",
+            unlisted[0], unlisted[1], unlisted[2]
+        ));
+    }
     Ok(FileDiff {
         changes,
+        unlisted,
         problems,
         created: head.created,
         files,
@@ -286,6 +302,9 @@ struct Join<'a> {
     entries: u64,
     changes: Vec<Change>,
     problems: Vec<String>,
+    /// Most changes kept; the rest are counted in `unlisted` (added, changed, removed).
+    limit: usize,
+    unlisted: [u64; 3],
 }
 
 impl<'a> Join<'a> {
@@ -309,7 +328,23 @@ impl<'a> Join<'a> {
             entries: 0,
             changes: Vec::new(),
             problems,
+            limit: usize::MAX,
+            unlisted: [0; 3],
         }
+    }
+
+    /// Keeps a change, or counts it once the list is full.
+    fn push(&mut self, change: Change) {
+        if self.changes.len() < self.limit {
+            self.changes.push(change);
+            return;
+        }
+        let kind = match change {
+            Change::Added { .. } => 0,
+            Change::Changed { .. } => 1,
+            Change::Removed { .. } => 2,
+        };
+        self.unlisted[kind] += 1;
     }
 
     /// Files now whose paths sort before `key` were added since.
@@ -319,11 +354,14 @@ impl<'a> Join<'a> {
                 break;
             }
             match hash_entry(self.src, path, meta, link.as_deref(), false) {
-                Ok((sha256, _)) => self.changes.push(Change::Added {
-                    path: k.clone(),
-                    sha256,
-                    link: link.clone(),
-                }),
+                Ok((sha256, _)) => {
+                    let change = Change::Added {
+                        path: k.clone(),
+                        sha256,
+                        link: link.clone(),
+                    };
+                    self.push(change);
+                }
                 Err(e) => self.problems.push(format!("{k}: {e}")),
             }
             self.next += 1;
@@ -340,7 +378,7 @@ impl<'a> Join<'a> {
         self.added_before(Some(&key));
         let same = self.now.get(self.next).filter(|(k, ..)| *k == key).cloned();
         match same {
-            None => self.changes.push(Change::Removed { path: key.clone() }),
+            None => self.push(Change::Removed { path: key.clone() }),
             Some((_, path, meta, link)) => {
                 self.next += 1;
                 let wants_text = old.text.is_some() && meta.size <= COPY_LIMIT;
@@ -360,7 +398,7 @@ impl<'a> Join<'a> {
                                 }
                                 _ => None,
                             };
-                            self.changes.push(Change::Changed {
+                            self.push(Change::Changed {
                                 path: key.clone(),
                                 before: old.sha256,
                                 after: sha,

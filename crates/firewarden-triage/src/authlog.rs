@@ -498,7 +498,10 @@ pub(crate) fn read_file(
         .clamp(1, 8);
     let (to_workers, jobs) = mpsc::sync_channel::<(usize, u64, Vec<u8>)>(workers * 2);
     let jobs = Mutex::new(jobs);
-    let (to_merger, results) = mpsc::channel::<(usize, Partial)>();
+    // Bounded: a partial of a block of distinct addresses is tens of MB, and a merger that
+    // falls behind must slow the workers rather than queue them all (8 million distinct
+    // addresses once took 8.1 GB).
+    let (to_merger, results) = mpsc::sync_channel::<(usize, Partial)>(workers);
     // Blocks go back to the reader once parsed, so a big log reuses a few buffers.
     let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
     let mut read_error = None;
