@@ -94,7 +94,7 @@ import sys
 open('$work/rewrite/app.js','w').write(''.join(f'{i}\n' for i in range(150_000)))"
 "$fw" baseline create "$work/rewrite" -o "$work/rewrite.baseline" --copy >/dev/null 2>&1
 python3 -c "
-open('$work/rewrite/app.js','w').write(''.join(f'{i * 7 % 150_000}x\n' for i in range(150_000)))"
+open('$work/rewrite/app.js','w').write(''.join(f'{149_999 - i}\n' for i in range(150_000)))"
 
 # A 60 MB PHP file of escapes.
 python3 -c "

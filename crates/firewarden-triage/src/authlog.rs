@@ -19,8 +19,9 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::{Mutex, mpsc};
 
-/// Bytes per block handed to a worker.
-const BLOCK: usize = 16 << 20;
+/// Bytes per block handed to a worker. A block of distinct addresses makes a partial table of
+/// tens of MB, and a few are in flight at once: 4 MiB keeps that bounded at full speed.
+const BLOCK: usize = 4 << 20;
 
 /// One authentication event read from a log, with where it came from.
 #[derive(Debug, Clone)]
@@ -107,10 +108,10 @@ pub struct Shed {
     pub user_pairs: u64,
 }
 
-/// Most source addresses tracked at once; past it the lightest half is shed. About 300 bytes
-/// each: 500,000 keep the table near 150 MB, where 8 million distinct addresses once took
-/// 8.1 GB.
-pub const MAX_TRACKED_IPS: usize = 500_000;
+/// Most source addresses tracked at once; past it the lightest half is shed. About 400 bytes
+/// each: 100,000 keep the table near 40 MB. 8 million distinct addresses once took 8.1 GB;
+/// with this cap and 4 MiB blocks the whole run peaks at 373 MB (bench/hostile.sh).
+pub const MAX_TRACKED_IPS: usize = 100_000;
 /// Accepted logins kept whatever came before them; past it, only those after failures.
 const MAX_ACCEPTED: usize = 200_000;
 /// Accepted logins kept in all.
@@ -131,8 +132,8 @@ pub struct IpStats {
     pub invalid: u64,
     /// Accounts tried.
     pub users: HashSet<String>,
-    /// First failure.
-    pub first_failure: Option<(Timestamp, String, u64)>,
+    /// First failure: time, log file (shared by every address of the file), line.
+    pub first_failure: Option<(Timestamp, std::sync::Arc<str>, u64)>,
     /// Last failure.
     pub last_failure: Option<Timestamp>,
 }
@@ -162,7 +163,13 @@ impl AuthData {
 
     /// Adds one event in log order. Allocates only for addresses and accounts not seen before
     /// (a brute-force log repeats the same few thousand), which keeps huge logs fast.
-    fn add(&mut self, ev: &AuthEvent<'_>, time: Option<Timestamp>, path: &str, line: u64) {
+    fn add(
+        &mut self,
+        ev: &AuthEvent<'_>,
+        time: Option<Timestamp>,
+        path: &std::sync::Arc<str>,
+        line: u64,
+    ) {
         let Some(ip) = ev.ip else { return };
         if ev.kind == AuthKind::Accepted {
             let before = self.ips.get(ip).map_or(0, IpStats::attempts);
@@ -192,7 +199,7 @@ impl AuthData {
         }
         if let Some(t) = time {
             if s.first_failure.as_ref().is_none_or(|(f, _, _)| t < *f) {
-                s.first_failure = Some((t, path.to_string(), line));
+                s.first_failure = Some((t, std::sync::Arc::clone(path), line));
             }
             if s.last_failure.is_none_or(|l| t > l) {
                 s.last_failure = Some(t);
@@ -373,6 +380,7 @@ fn parse_block(block: &[u8], first_line: u64, years: &mut YearResolver, shown: &
         return p;
     }
     let mut no = first_line;
+    let shared: std::sync::Arc<str> = std::sync::Arc::from(shown);
     let body = block.strip_suffix(b"\n").unwrap_or(block);
     let mut start = 0usize;
     let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
@@ -402,14 +410,14 @@ fn parse_block(block: &[u8], first_line: u64, years: &mut YearResolver, shown: &
                 && program.starts_with("sshd")
                 && let Some(ev) = parse_auth_message(message)
             {
-                p.data.add(&ev, None, shown, no);
+                p.data.add(&ev, None, &shared, no);
                 p.data.untimed += 1;
             }
             continue;
         };
         if line.program.starts_with("sshd") {
             if let Some(ev) = parse_auth_message(line.message) {
-                p.data.add(&ev, years.resolve(line.time), shown, no);
+                p.data.add(&ev, years.resolve(line.time), &shared, no);
             }
         } else if line.program == "useradd" || line.program == "adduser" {
             if let Some((user, uid)) = parse_new_user(line.message) {
@@ -724,7 +732,7 @@ pub(crate) fn read_journals(
         let no = e.offset;
         if e.identifier.starts_with("sshd") {
             if let Some(ev) = parse_auth_message(&e.message) {
-                data.add(&ev, Some(e.time), shown, no);
+                data.add(&ev, Some(e.time), &std::sync::Arc::from(shown.as_str()), no);
             }
         } else if let Some((user, uid)) = parse_new_user(&e.message) {
             data.other.push(AuthOther {

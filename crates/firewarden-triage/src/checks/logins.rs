@@ -37,7 +37,7 @@ pub const BRUTE_FORCE: Check = Check {
             let (time, path, line) = st
                 .first_failure
                 .clone()
-                .map(|(t, p, l)| (Some(t), p, l))
+                .map(|(t, p, l)| (Some(t), p.to_string(), l))
                 .unwrap_or((None, String::new(), 0));
             let ev = Evidence::at(path.clone()).line(line).excerpt(format!(
                 "{} attempts from {ip}; users: {}{}",
