@@ -584,7 +584,8 @@ pub(crate) fn read_file(
             if cut == 0 {
                 // One line longer than a whole block: keep its start, drop the rest of it.
                 if !skipping_overlong {
-                    block.truncate(MAX_LINE);
+                    // One byte past the cap, so the worker counts it as over-long.
+                    block.truncate(MAX_LINE + 1);
                     block.push(b'\n');
                     let lines = 1;
                     let _ = to_workers.send((seq, line_base, block));

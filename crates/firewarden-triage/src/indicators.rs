@@ -54,7 +54,11 @@ const TEMP_DIRS: [&str; 5] = ["/tmp/", "/var/tmp/", "/dev/shm/", "/run/shm/", "/
 
 fn has_word(text: &str, word: &str) -> bool {
     text.split(|c: char| {
-        c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | ')' | '`' | '$' | '\'' | '"')
+        c.is_whitespace()
+            || matches!(
+                c,
+                ';' | '|' | '&' | '(' | ')' | '`' | '$' | '\'' | '"' | '='
+            )
     })
     .any(|w| w == word || w.rsplit('/').next() == Some(word))
 }
@@ -87,12 +91,30 @@ fn has_raw_ip_url(text: &str) -> bool {
     })
 }
 
-/// Everything suspicious about one command, most severe first. The command is read in one
-/// spelling first ([`normalize_command`]): `//tmp/x`, `/usr/../tmp/x`, `c''url` and
-/// `curl${IFS}…` are judged as what they run.
+/// Everything suspicious about one command, most severe first. The command is judged as
+/// written and in one normal spelling ([`normalize_command`]): `//tmp/x`, `/usr/../tmp/x`,
+/// `c''url` and `curl${IFS}…` are judged as what they run, and nothing seen in the text as
+/// written is lost to the normalising (quotes that separated words, for one).
 pub fn classify(command: &str) -> Vec<Indicator> {
-    let lower = normalize_command(command).to_ascii_lowercase();
-    let t = lower.as_str();
+    let normal = normalize_command(command);
+    let mut out = classify_spelling(&command.to_ascii_lowercase());
+    if normal != command {
+        for i in classify_spelling(&normal.to_ascii_lowercase()) {
+            if !out
+                .iter()
+                .any(|o| o.tactic == i.tactic && o.severity >= i.severity)
+            {
+                out.retain(|o| o.tactic != i.tactic);
+                out.push(i);
+            }
+        }
+        out.sort_by_key(|i| std::cmp::Reverse(i.severity));
+    }
+    out
+}
+
+/// The indicators of one spelling of a command (already lower-cased).
+fn classify_spelling(t: &str) -> Vec<Indicator> {
     let mut out = Vec::new();
     let mut add = |tactic, severity, reason| {
         out.push(Indicator {
