@@ -77,6 +77,8 @@ pub struct HuntOutput {
     pub builtin_events: Vec<Arc<Event>>,
     /// Rule tests run.
     pub evaluations: u64,
+    /// Per rule (by index): matches past [`MAX_HITS_PER_RULE`], counted but not listed.
+    pub sigma_unlisted: Vec<u64>,
     /// Logon events dropped to keep memory bounded, from how many sources, each with at most
     /// how many events when dropped (0 when nothing was shed).
     pub shed_logons: u64,
@@ -85,6 +87,9 @@ pub struct HuntOutput {
     /// The most logon events a source had when it was dropped.
     pub shed_max_events: u64,
 }
+
+/// Most matches listed per Sigma rule that no correlation counts; past it they are counted.
+pub const MAX_HITS_PER_RULE: u64 = 10_000;
 
 /// Most logon events (4624/4625 with a source) kept for the brute-force check. A slim logon
 /// is a few hundred bytes: 400,000 keep it near 150 MB, where 2 million distinct sources once
@@ -178,6 +183,20 @@ pub fn hunt(
         ..HuntOutput::default()
     };
     let mut logons = LogonTable::default();
+    // Hits of a rule that no correlation counts are listed up to a cap and counted past it:
+    // a rule matching millions of events would otherwise hold every one of them in memory.
+    let correlated: Vec<bool> = rules
+        .rules
+        .iter()
+        .map(|r| {
+            rules
+                .correlations
+                .iter()
+                .any(|c| c.rules.iter().any(|n| sigma::correlation::names(r, n)))
+        })
+        .collect();
+    let mut listed_per_rule = vec![0u64; rules.rules.len()];
+    out.sigma_unlisted = vec![0u64; rules.rules.len()];
     let work = |unit: reader::Unit| {
         // The EVTX parser is third-party code fed attacker-controlled bytes: if it ever panics,
         // lose that part of the file with a warning, not the whole hunt.
@@ -260,7 +279,21 @@ pub fn hunt(
             f.bad_records += part.bad_records;
             f.unknown_time += part.unknown_time;
             f.warnings.extend(part.warnings);
-            out.sigma_hits.extend(hits);
+            for (r, ev) in hits {
+                let i = r as usize;
+                if correlated.get(i).copied().unwrap_or(true)
+                    || listed_per_rule
+                        .get(i)
+                        .is_some_and(|n| *n < MAX_HITS_PER_RULE)
+                {
+                    if let Some(n) = listed_per_rule.get_mut(i) {
+                        *n += 1;
+                    }
+                    out.sigma_hits.push((r, ev));
+                } else if let Some(n) = out.sigma_unlisted.get_mut(i) {
+                    *n += 1;
+                }
+            }
             for ev in kept {
                 logons.count(&ev);
                 out.builtin_events.push(ev);

@@ -148,7 +148,25 @@ pub fn build(
         })
         .collect();
 
-    let rules = rule_summary(&rows);
+    let mut rules = rule_summary(&rows);
+    let mut unlisted_rules = Vec::new();
+    for (i, n) in out
+        .sigma_unlisted
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+    {
+        let Some(rule) = ctx.rules.rules.get(i) else {
+            continue;
+        };
+        if let Some(s) = rules
+            .iter_mut()
+            .find(|s| s.rule_id == rule.id && s.engine == "sigma")
+        {
+            s.count += *n as usize;
+        }
+        unlisted_rules.push(format!("{} (+{n})", rule.id));
+    }
 
     let mut warnings: Vec<Warning> = ctx
         .warnings
@@ -167,6 +185,17 @@ pub fn build(
                 message: w.clone(),
             });
         }
+    }
+    if !unlisted_rules.is_empty() {
+        warnings.push(Warning {
+            check: None,
+            path: None,
+            message: format!(
+                "rules matching more than {} events list that many and count the rest: {}",
+                crate::MAX_HITS_PER_RULE,
+                unlisted_rules.join(", ")
+            ),
+        });
     }
     if out.shed_logons > 0 {
         warnings.push(Warning {

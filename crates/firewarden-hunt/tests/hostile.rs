@@ -496,3 +496,36 @@ fn a_flood_of_logon_sources_is_shed_and_the_brute_force_kept() {
         hits.iter().map(|h| &h.message).collect::<Vec<_>>()
     );
 }
+
+/// A rule that matches every event of a huge log lists the first matches and counts the rest,
+/// instead of holding every matched event.
+#[test]
+fn a_rule_matching_everything_lists_a_capped_number() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yml"),
+        "title: Every failed logon\nid: 00000000-0000-0000-0000-000000000001\nlevel: low\nlogsource: {product: windows, service: security}\ndetection:\n  sel: {EventID: 4625}\n  condition: sel\n",
+    )
+    .unwrap();
+    let rules = firewarden_hunt::sigma::RuleSet::load(&[dir.path().join("r.yml")], 1).unwrap();
+    let n = firewarden_hunt::MAX_HITS_PER_RULE as usize + 500;
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!("{{\"Event\":{{\"System\":{{\"EventID\":4625,\"TimeCreated\":{{\"#attributes\":{{\"SystemTime\":\"2026-11-20T03:00:00Z\"}}}},\"EventRecordID\":{i},\"Channel\":\"Security\",\"Computer\":\"WEB01\"}},\"EventData\":{{\"IpAddress\":\"-\"}}}}}}\n"));
+    }
+    let f = tempfile::Builder::new()
+        .suffix(".jsonl")
+        .tempfile()
+        .unwrap();
+    std::fs::write(f.path(), text).unwrap();
+    let opts = firewarden_hunt::HuntOptions {
+        min_level: firewarden_model::Severity::Low,
+        ..Default::default()
+    };
+    let out = firewarden_hunt::hunt(&rules, vec![f.path().to_path_buf()], &opts, &|_, _| {});
+    assert_eq!(
+        out.sigma_hits.len() as u64,
+        firewarden_hunt::MAX_HITS_PER_RULE
+    );
+    assert_eq!(out.sigma_unlisted.iter().sum::<u64>(), 500);
+}
