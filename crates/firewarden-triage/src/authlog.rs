@@ -229,7 +229,7 @@ impl AuthData {
 
 impl AuthData {
     /// Folds a later partial into this one, keeping file order.
-    fn merge(&mut self, later: AuthData) {
+    pub(crate) fn merge(&mut self, later: AuthData) {
         for (record, before) in later.accepted {
             let earlier = record
                 .ip
@@ -368,6 +368,8 @@ struct Partial {
     data: AuthData,
     junk: u64,
     overlong: u64,
+    /// Time header of the last line that had one, as written.
+    last: Option<syslog::SyslogTime>,
 }
 
 fn parse_block(block: &[u8], first_line: u64, years: &mut YearResolver, shown: &str) -> Partial {
@@ -375,6 +377,7 @@ fn parse_block(block: &[u8], first_line: u64, years: &mut YearResolver, shown: &
         data: AuthData::default(),
         junk: 0,
         overlong: 0,
+        last: None,
     };
     if block.is_empty() {
         return p;
@@ -403,7 +406,11 @@ fn parse_block(block: &[u8], first_line: u64, years: &mut YearResolver, shown: &
             }
             _ => String::from_utf8_lossy(raw),
         };
-        let Some(line) = syslog::parse(&text) else {
+        let parsed = syslog::parse(&text);
+        if let Some(l) = &parsed {
+            p.last = Some(l.time);
+        }
+        let Some(line) = parsed else {
             // An sshd line whose date cannot be read (edited, or a format we do not know) is
             // still an authentication event: kept, with no time, and counted in a warning.
             if let Some((program, message)) = syslog::parse_untimed(&text)
@@ -472,7 +479,8 @@ fn worth_classifying(cmd: &str) -> bool {
 }
 
 /// Reads one auth log (plain or gzip) into `data`, in parallel when it is large. Yearless lines
-/// are dated relative to `reference` (see [`crate::logclock`]).
+/// are dated relative to `reference` (see [`crate::logclock`]). Returns the time header of the
+/// file's last dated line, as written, for the caller to check against the reference.
 pub(crate) fn read_file(
     src: &dyn Source,
     path: &Path,
@@ -481,7 +489,7 @@ pub(crate) fn read_file(
     utc_offset: i64,
     data: &mut AuthData,
     warn: &dyn Fn(Option<&str>, String),
-) {
+) -> Option<syslog::SyslogTime> {
     let years = YearResolver::new(reference, utc_offset);
     if let Ok((head, _)) = firewarden_source::read_capped(src, path, 8)
         && let Some(format) = firewarden_source::unsupported_compression(&head)
@@ -492,13 +500,13 @@ pub(crate) fn read_file(
                 "compressed with {format}, which is not read yet: decompress it and pass it with --auth-log"
             ),
         );
-        return;
+        return None;
     }
     let mut reader = match open_decompressed(src, path) {
         Ok(r) => r,
         Err(e) => {
             warn(Some(shown), e.to_string());
-            return;
+            return None;
         }
     };
     let workers = std::thread::available_parallelism()
@@ -517,6 +525,7 @@ pub(crate) fn read_file(
         data: std::mem::take(data),
         junk: 0,
         overlong: 0,
+        last: None,
     };
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -545,6 +554,7 @@ pub(crate) fn read_file(
                 data: AuthData::default(),
                 junk: 0,
                 overlong: 0,
+                last: None,
             };
             for (seq, partial) in results {
                 pending.insert(seq, partial);
@@ -552,6 +562,7 @@ pub(crate) fn read_file(
                     out.data.merge(p.data);
                     out.junk += p.junk;
                     out.overlong += p.overlong;
+                    out.last = p.last.or(out.last);
                     next += 1;
                 }
             }
@@ -619,10 +630,12 @@ pub(crate) fn read_file(
             data: AuthData::default(),
             junk: 0,
             overlong: 0,
+            last: None,
         });
         total.data.merge(merged.data);
         total.junk += merged.junk;
         total.overlong += merged.overlong;
+        total.last = merged.last;
     });
     *data = total.data;
     if let Some(e) = read_error {
@@ -646,6 +659,7 @@ pub(crate) fn read_file(
             format!("{} over-long line(s) cut", total.overlong),
         );
     }
+    total.last
 }
 
 /// Reads sshd and useradd events from systemd journal files. Used when the text auth logs hold

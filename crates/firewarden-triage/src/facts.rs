@@ -243,13 +243,7 @@ impl Facts {
                 neighbours: neighbours.clone(),
                 ctime: meta.as_ref().map_or(mtime, |m| m.ctime),
             };
-            let (reference, doubt) = crate::logclock::reference(&shown, mtime, &clocks);
-            if let Some(doubt) = doubt {
-                self.warn(Some(&shown), doubt);
-            }
-            crate::authlog::read_file(src, p, &shown, reference, offset, &mut data, &|p, m| {
-                self.warn(p, m)
-            });
+            self.read_dated(src, p, &shown, mtime, &clocks, offset, &mut data);
             if older_rotation.as_ref().is_none_or(|(_, t)| mtime > *t) {
                 older_rotation = Some((shown.clone(), mtime));
             }
@@ -280,19 +274,7 @@ impl Facts {
                         ctime: meta.as_ref().map_or(mtime, |m| m.ctime),
                         ..Default::default()
                     };
-                    let (reference, doubt) = crate::logclock::reference(&shown, mtime, &clocks);
-                    if let Some(doubt) = doubt {
-                        self.warn(Some(&shown), doubt);
-                    }
-                    crate::authlog::read_file(
-                        &extra,
-                        &path,
-                        &shown,
-                        reference,
-                        offset,
-                        &mut data,
-                        &|p, m| self.warn(p, m),
-                    )
+                    self.read_dated(&extra, &path, &shown, mtime, &clocks, offset, &mut data);
                 }
                 Err(e) => self.warn(Some(&shown), e.to_string()),
             }
@@ -321,6 +303,56 @@ impl Facts {
                 })
                 .collect()
         })
+    }
+
+    /// Reads one yearless auth log into `data`, dated by its mtime unless other clocks or its
+    /// own last line say the mtime was set later (see [`crate::logclock`]); then it is read
+    /// again with the corrected reference, and a warning says why.
+    #[allow(clippy::too_many_arguments)]
+    fn read_dated(
+        &self,
+        src: &dyn Source,
+        path: &Path,
+        shown: &str,
+        mtime: Timestamp,
+        clocks: &crate::logclock::OtherClocks,
+        offset: i64,
+        data: &mut AuthData,
+    ) {
+        let (reference, doubt) = crate::logclock::reference(shown, mtime, clocks);
+        // The first pass's warnings wait until we know whether it is the one kept.
+        let held = Mutex::new(Vec::new());
+        let hold = |p: Option<&str>, m: String| {
+            held.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((p.map(str::to_owned), m))
+        };
+        let mut part = AuthData::default();
+        let last = crate::authlog::read_file(src, path, shown, reference, offset, &mut part, &hold);
+        let redo = match (&doubt, last) {
+            (None, Some(last)) => {
+                crate::logclock::check_last_line(shown, reference, last, offset, clocks.latest())
+            }
+            _ => None,
+        };
+        if let Some(doubt) = doubt {
+            self.warn(Some(shown), doubt);
+        }
+        match redo {
+            Some((latest, why)) => {
+                self.warn(Some(shown), why);
+                part = AuthData::default();
+                crate::authlog::read_file(src, path, shown, latest, offset, &mut part, &|p, m| {
+                    self.warn(p, m)
+                });
+            }
+            None => {
+                for (p, m) in held.into_inner().unwrap_or_else(|e| e.into_inner()) {
+                    self.warn(p.as_deref(), m);
+                }
+            }
+        }
+        data.merge(part);
     }
 
     /// The time of the last login record in wtmp and its rotations.

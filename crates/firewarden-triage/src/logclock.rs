@@ -4,6 +4,7 @@
 //! agree with, and when they disagree the latest of them dates the events (keeping them in view)
 //! and a warning says which clock was used and why.
 
+use firewarden_artifacts::syslog::{SyslogTime, YearResolver};
 use firewarden_model::Timestamp;
 
 const DAY: i64 = 86_400;
@@ -22,6 +23,53 @@ pub struct OtherClocks {
     pub neighbours: Option<(String, Timestamp)>,
     /// The file's own inode change time, which `touch` cannot set back.
     pub ctime: Timestamp,
+}
+
+impl OtherClocks {
+    /// The latest of the clocks: the newest a log's last write can plausibly be.
+    pub fn latest(&self) -> Timestamp {
+        [
+            self.older_rotation.as_ref().map(|(_, t)| *t),
+            self.last_login,
+            self.neighbours.as_ref().map(|(_, t)| *t),
+            Some(self.ctime),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(self.ctime)
+    }
+}
+
+/// A log is written line by line, so its mtime is the time of its last line. When the last
+/// line, dated by `reference`, lies more than two days before it, the mtime was set later
+/// (backdated by less than a year, or the file edited) and may have pushed the lines into the
+/// wrong year. Returns the reference to use instead (`latest`, when it dates the last line in
+/// another year) and the warning that says so.
+pub fn check_last_line(
+    shown: &str,
+    reference: Timestamp,
+    last: SyslogTime,
+    utc_offset: i64,
+    latest: Timestamp,
+) -> Option<(Timestamp, String)> {
+    let SyslogTime::NoYear { .. } = last else {
+        return None;
+    };
+    let dated = YearResolver::new(reference, utc_offset).resolve(last)?;
+    if reference.0 - dated.0 <= 2 * DAY {
+        return None;
+    }
+    let redated = YearResolver::new(latest, utc_offset).resolve(last)?;
+    if redated.civil().year == dated.civil().year {
+        return None;
+    }
+    Some((
+        latest,
+        format!(
+            "{shown}: its modification time {reference} is not the time of its last line (which it would date {dated}): it may have been backdated or edited; its yearless lines are dated by {latest} instead (last line {redated})"
+        ),
+    ))
 }
 
 /// The reference time to date a log's yearless lines by, and a warning when its mtime was not
@@ -115,6 +163,26 @@ mod tests {
             ctime: Timestamp(NOW),
         };
         assert_eq!(reference("auth.log", old, &clocks), (old, None));
+    }
+
+    #[test]
+    fn a_log_backdated_by_weeks_is_caught_by_its_last_line() {
+        // mtime 2026-09-01, last line "Nov 28 03:08:00", inode changed 2026-12-01.
+        let mtime = Timestamp(1_788_220_800);
+        let last = SyslogTime::NoYear {
+            month: 11,
+            day: 28,
+            secs: 3 * 3600 + 8 * 60,
+        };
+        let (r, w) = check_last_line("auth.log", mtime, last, 0, Timestamp(NOW)).unwrap();
+        assert_eq!(r, Timestamp(NOW));
+        assert!(w.contains("backdated"));
+        // An honest log: its last line is its mtime.
+        let honest = Timestamp(1_795_835_280); // 2026-11-28T03:08:00Z
+        assert_eq!(
+            check_last_line("auth.log", honest, last, 0, Timestamp(NOW)),
+            None
+        );
     }
 
     proptest! {

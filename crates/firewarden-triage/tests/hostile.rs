@@ -261,3 +261,46 @@ fn auth_events_with_unreadable_times_are_kept() {
         r.warnings
     );
 }
+
+/// Backdated by weeks rather than years, with no other clock nearby: the log's own last line
+/// says its mtime is not when it was last written.
+#[test]
+fn a_log_backdated_by_weeks_keeps_its_events_in_view() {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let now = firewarden_model::Timestamp::now();
+    let day = firewarden_model::Timestamp(now.0 - 5 * 86_400).civil();
+    let date = format!("{} {:>2}", MONTHS[day.month as usize - 1], day.day);
+    let mut log = String::new();
+    for i in 0..30 {
+        log.push_str(&format!("{date} 03:0{}:{:02} web01 sshd[811]: Failed password for root from 203.0.113.66 port 4{i:04} ssh2\n", i % 10, i));
+    }
+    log.push_str(&format!("{date} 03:09:00 web01 sshd[812]: Accepted password for root from 203.0.113.66 port 40100 ssh2\n"));
+    let root = build(vec![
+        file("/var/log/auth.log", &log),
+        Item::Mtime("/var/log/auth.log", now.0 - 60 * 86_400),
+    ]);
+    let r = triage_since(root.path(), 30);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.check == "linux.logins.attacker_login"),
+        "{:#?}",
+        r.findings
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.message.contains("not the time of its last line")),
+        "{:?}",
+        r.warnings
+    );
+    // Read twice, but its warnings (none here) and events are counted once.
+    let brute = r
+        .findings
+        .iter()
+        .find(|f| f.check == "linux.logins.brute_force")
+        .unwrap();
+    assert!(brute.title.contains("30"), "{}", brute.title);
+}
