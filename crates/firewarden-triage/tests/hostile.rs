@@ -13,6 +13,7 @@ const SPELLINGS: &[(&str, &str)] = &[
     ("/../dev/shm/x", "/dev/shm/x"),
     ("/var//./tmp/../tmp/.k/x", "/var/tmp/.k/x"),
     ("/t''mp/x.sh", "/tmp/x.sh"),
+    ("$'\\x2ftmp\\x2fx.sh'", "/tmp/x.sh"),
 ];
 
 /// One config per check that reads paths, with `{}` where the program goes.
