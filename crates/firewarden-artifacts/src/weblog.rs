@@ -10,8 +10,9 @@ use firewarden_model::{Civil, Timestamp};
 pub struct Request {
     /// Client address as logged.
     pub ip: String,
-    /// When, in UTC (the logged zone offset applied).
-    pub time: Timestamp,
+    /// When, in UTC (the logged zone offset applied); `None` when the bracketed time could
+    /// not be read (an edited line keeps its request, with its time unknown).
+    pub time: Option<Timestamp>,
     /// `GET`, `POST`, … (empty for a malformed request line).
     pub method: String,
     /// The request target: path and query, as sent (percent-encoding kept).
@@ -27,6 +28,12 @@ pub struct Request {
 }
 
 impl Request {
+    /// The time for a sentence: RFC 3339, or `time unknown`.
+    pub fn when(&self) -> String {
+        self.time
+            .map_or_else(|| "time unknown".to_owned(), |t| t.to_string())
+    }
+
     /// The path part of the target, without query string or `;jsessionid` parameters.
     pub fn path(&self) -> &str {
         let end = self
@@ -45,7 +52,7 @@ pub fn parse_line(line: &[u8]) -> Option<Request> {
     let (ip, rest) = line.split_once(' ')?;
     let open = rest.find('[')?;
     let close = open + rest[open..].find(']')?;
-    let time = parse_time(&rest[open + 1..close])?;
+    let time = parse_time(&rest[open + 1..close]);
     let rest = rest[close + 1..].trim_start();
     let rest = rest.strip_prefix('"')?;
     let (request, rest) = split_quoted(rest)?;
@@ -134,14 +141,14 @@ mod tests {
     fn combined_and_common_lines_parse() {
         let r = parse_line(br#"203.0.113.5 - - [20/Nov/2026:03:10:02 +0800] "POST /up/x.php?a=1 HTTP/1.1" 200 1532 "-" "Mozilla/5.0 (compatible; \"q\")""#).unwrap();
         assert_eq!(r.ip, "203.0.113.5");
-        assert_eq!(r.time, Timestamp::parse("2026-11-19T19:10:02Z").unwrap());
+        assert_eq!(r.time, Timestamp::parse("2026-11-19T19:10:02Z"));
         assert_eq!(
             (r.method.as_str(), r.path(), r.status, r.bytes),
             ("POST", "/up/x.php", 200, 1532)
         );
         assert_eq!(r.user_agent, "Mozilla/5.0 (compatible; \\\"q\\\")");
         let c = parse_line(b"192.168.105.76 - - [11/Jul/2018:14:51:53 +0300] \"GET /error/cmd.jsp HTTP/1.1\" 200 48").unwrap();
-        assert_eq!(c.time, Timestamp::parse("2018-07-11T11:51:53Z").unwrap());
+        assert_eq!(c.time, Timestamp::parse("2018-07-11T11:51:53Z"));
         assert_eq!(c.bytes, 48);
         let dash = parse_line(
             b"10.0.0.1 - - [11/Jul/2018:08:41:28 +0300] \"GET /manager HTTP/1.1\" 302 -",
@@ -169,5 +176,14 @@ mod tests {
         fn never_panics_on_near_lines(s in "[0-9.]{1,15} - - \\[[0-9]{1,2}/(Jan|Feb|Xyz)/[0-9]{1,4}:[0-9:]{1,8} [+-][0-9€é]{0,5}\\] \"[A-Z]{0,6} [/a-z?;=\"\\\\]{0,20} HTTP/1.1\" [0-9-]{0,4} [0-9-]{0,6}( \"[^\"]{0,10}\" \"[^\"]{0,10}\")?") {
             let _ = parse_line(s.as_bytes());
         }
+    }
+
+    /// An edited or garbage time keeps the request, with its time unknown.
+    #[test]
+    fn a_request_with_an_unreadable_time_is_kept() {
+        let r = parse_line(br#"203.0.113.5 - - [99/Foo/2026:99:99:99 +0000] "POST /up/x.php HTTP/1.1" 200 12 "-" "curl""#).unwrap();
+        assert_eq!(r.time, None);
+        assert_eq!(r.when(), "time unknown");
+        assert_eq!(r.path(), "/up/x.php");
     }
 }

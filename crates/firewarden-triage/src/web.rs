@@ -78,7 +78,7 @@ pub struct AttackSummary {
     /// The first one.
     pub first: LoggedRequest,
     /// Time of the last one.
-    pub last: Timestamp,
+    pub last: Option<Timestamp>,
 }
 
 /// Everything the web checks share.
@@ -279,7 +279,13 @@ impl WebFacts {
                         });
                     e.count += 1;
                     e.succeeded += u64::from(ok);
-                    if req.time < e.first.request.time {
+                    // The earliest known time is the first; an unknown time is never earlier.
+                    let earlier = match (req.time, e.first.request.time) {
+                        (Some(t), Some(first)) => t < first,
+                        (Some(_), None) => true,
+                        _ => false,
+                    };
+                    if earlier {
                         e.first = LoggedRequest {
                             request: req.clone(),
                             source,
@@ -437,7 +443,7 @@ mod tests {
     fn req(target: &str, ua: &str) -> Request {
         Request {
             ip: "198.51.100.1".into(),
-            time: Timestamp(0),
+            time: Some(Timestamp(0)),
             method: "GET".into(),
             target: target.into(),
             status: 200,

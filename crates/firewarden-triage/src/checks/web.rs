@@ -151,18 +151,19 @@ pub const DUMP: Check = Check {
                 f.title = format!("Database dump downloaded by {}: {path}", r.ip);
                 f.explanation.push_str(&format!(
                     " The access log shows it was downloaded: {} {} from {} at {} (status {}, {} bytes for a {}-byte file){}.",
-                    r.method, r.target, r.ip, r.time, r.status, r.bytes, dump.map(|d| d.size).unwrap_or(0),
+                    r.method, r.target, r.ip, r.when(), r.status, r.bytes, dump.map(|d| d.size).unwrap_or(0),
                     if downloads.len() > 1 { format!(", and {} more time(s)", downloads.len() - 1) } else { String::new() }
                 ));
                 f = f.evidence(Evidence::at(first.source.clone()).excerpt(format!(
                     "{} {} {} {} {}",
                     r.ip, r.method, r.target, r.status, r.bytes
                 )));
-                f.time = Some(r.time);
+                f.time = r.time;
                 let id = f.id.clone();
-                for d in &downloads {
+                // A request without a readable time stays in the finding, off the timeline.
+                for (d, time) in downloads.iter().filter_map(|d| Some((d, d.request.time?))) {
                     ctx.event(TimelineEvent {
-                        time: d.request.time,
+                        time,
                         kind: EventKind::WebRequest,
                         summary: format!(
                             "{} downloaded {} ({} bytes)",
@@ -226,22 +227,27 @@ pub const ACCESS: Check = Check {
             ips.sort_unstable();
             ips.dedup();
             let posts = ok.iter().filter(|x| x.request.method == "POST").count();
-            let last = ok.last().map(|x| x.request.time).unwrap_or(r.time);
+            let last = ok
+                .iter()
+                .rev()
+                .find_map(|x| x.request.time)
+                .map_or_else(|| r.when(), |t| t.to_string());
             let shown = firewarden_source::display_path(path);
             let f = ctx
-                .finding(format!("Webshell {shown} first used from {} at {}", r.ip, r.time))
+                .finding(format!("Webshell {shown} first used from {} at {}", r.ip, r.when()))
                 .explain(format!(
                     "{} requests reached {shown}, a file the scan flagged, from {} address(es) ({}) between {} and {last}; {posts} were POSTs (commands sent to the shell). The first request is the earliest sign of the attacker on the web side.",
-                    ok.len(), ips.len(), ips.iter().take(5).copied().collect::<Vec<_>>().join(", "), r.time
+                    ok.len(), ips.len(), ips.iter().take(5).copied().collect::<Vec<_>>().join(", "), r.when()
                 ))
                 .recommend("Block the addresses, preserve the logs, and look at what the application logged just before the first request: that is how the file got there (upload, exploit, stolen credentials).")
                 .evidence(Evidence::at(first.source.clone()).excerpt(format!("{} {} {} {} {}", r.ip, r.method, r.target, r.status, r.user_agent)))
                 .evidence(ctx.file_evidence(path))
-                .at_time(Some(r.time));
+                .at_time(r.time);
             let id = f.id.clone();
             for (i, x) in ok.iter().enumerate().take(200) {
+                let Some(time) = x.request.time else { continue };
                 ctx.event(TimelineEvent {
-                    time: x.request.time,
+                    time,
                     kind: EventKind::WebRequest,
                     summary: format!(
                         "{}{} {} {} → {}",
@@ -276,11 +282,11 @@ pub const ACCESS: Check = Check {
                 .finding(format!("{} from {ip}: {} request(s)", kind.describe(), s.count))
                 .explain(format!(
                     "{ip} sent {} request(s) that look like {} between {} and {}; {} got a 2xx answer. First: {} {}.",
-                    s.count, kind.describe(), r.time, s.last, s.succeeded, r.method, firewarden_model::printable(&r.target, 200)
+                    s.count, kind.describe(), r.when(), s.last.map_or_else(|| "time unknown".to_owned(), |t| t.to_string()), s.succeeded, r.method, firewarden_model::printable(&r.target, 200)
                 ))
                 .recommend("Check whether any of these succeeded (application logs, new files in the web root around these times); block the address if it keeps coming.")
                 .evidence(Evidence::at(s.first.source.clone()).excerpt(format!("{} {} {} {}", r.ip, r.method, r.target, r.status)))
-                .at_time(Some(r.time));
+                .at_time(r.time);
             f.severity = severity;
             f.attack = vec![
                 if kind == AttackKind::Scanner {
