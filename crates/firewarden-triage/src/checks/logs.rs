@@ -366,6 +366,15 @@ pub const HISTORY_COMMANDS: Check = Check {
                     format!("{hits} suspicious commands; only the first 100 are listed"),
                 );
             }
+            if lines.overlong > 0 {
+                ctx.warn(
+                    Some(&path),
+                    format!(
+                        "{} over-long line(s) cut: only their start was judged",
+                        lines.overlong
+                    ),
+                );
+            }
         }
         Ok(())
     },
