@@ -12,9 +12,10 @@ cd "$(dirname "$0")/.."
 # files and RPM databases for the parsers' tests; zstd, tar, openssl and age so that the evidence
 # tests check bundles with the standard tools another examiner would use; nftables and
 # iproute2 for the network-containment test (in namespaces it creates), util-linux for
-# unshare/setpriv/script (live account lock in a mount namespace, prompts on a terminal).
+# unshare/setpriv/script (live account lock in a mount namespace, prompts on a terminal); time
+# (GNU time) for bench/hostile.sh's peak-memory figures.
 # Later issues add yara, postgresql, chromium here.
-APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age nftables iproute2 util-linux)
+APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age nftables iproute2 util-linux time)
 
 install_packages() {
   local missing=()
@@ -22,13 +23,21 @@ install_packages() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-    echo "test.sh: missing packages ${missing[*]} and cannot install them (not root or no apt)" >&2
+  # As root directly; as a user through sudo (which may ask for the password).
+  local as_root=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then as_root=(sudo); else
+      echo "test.sh: missing packages ${missing[*]} and cannot install them (not root, no sudo)" >&2
+      return 0
+    fi
+  fi
+  if ! command -v apt-get >/dev/null; then
+    echo "test.sh: missing packages ${missing[*]} and no apt-get to install them" >&2
     return 0
   fi
   echo "test.sh: installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 install_packages
@@ -38,7 +47,10 @@ fi
 if ! command -v cargo >/dev/null; then
   # A fresh machine: Debian's own cargo is too old for edition 2024, so use rustup.
   echo "test.sh: installing Rust with rustup"
-  command -v curl >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl build-essential >/dev/null; }
+  if ! command -v curl >/dev/null || ! command -v cc >/dev/null; then
+    s=(); [ "$(id -u)" -eq 0 ] || s=(sudo)
+    "${s[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl build-essential >/dev/null
+  fi
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component clippy,rustfmt
   export PATH="$HOME/.cargo/bin:$PATH"
 fi
