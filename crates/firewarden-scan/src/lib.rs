@@ -398,6 +398,16 @@ impl Engine {
                 Err(e) => out.warnings.push(warning(Some(root), e.to_string())),
             }
         }
+        // A link whose target is itself scanned (a library's versioned names, an alias inside
+        // the site) adds nothing: only links to files outside the scanned set are read.
+        let link_paths: std::collections::HashSet<PathBuf> =
+            links.iter().map(|(l, _)| l.clone()).collect();
+        let regular: std::collections::HashSet<(u64, u64)> = files
+            .iter()
+            .filter(|(p, _)| !link_paths.contains(p))
+            .map(|(_, m)| (m.dev, m.ino))
+            .collect();
+        files.retain(|(p, m)| !link_paths.contains(p) || !regular.contains(&(m.dev, m.ino)));
         files.sort_by(|a, b| a.0.cmp(&b.0));
         files.dedup_by(|a, b| a.0 == b.0);
         let links: std::collections::HashMap<PathBuf, String> = links.into_iter().collect();

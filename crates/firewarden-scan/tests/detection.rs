@@ -134,6 +134,13 @@ fn a_symlink_in_a_web_root_to_a_webshell_elsewhere_is_reported() {
     std::fs::write(r.join("tmp/.x/x.php"), "<?php @eval($_POST['k']); ?>").unwrap();
     std::os::unix::fs::symlink("/tmp/.x/x.php", r.join("var/www/html/shell.php")).unwrap();
     std::os::unix::fs::symlink("../../../tmp/.x/x.php", r.join("var/www/html/rel.php")).unwrap();
+    // A link to a file that is itself scanned adds nothing: the file is reported once.
+    std::fs::write(
+        r.join("var/www/html/inner.php"),
+        "<?php @eval($_POST['q']); ?>",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("inner.php", r.join("var/www/html/alias.php")).unwrap();
     let engine = Engine::new(ScanOptions::default(), &[], None).unwrap();
     let src = FsSource::root(r).unwrap();
     let out = engine.scan(&src, &[PathBuf::from("/var/www/html")], &|_| {});
@@ -146,6 +153,14 @@ fn a_symlink_in_a_web_root_to_a_webshell_elsewhere_is_reported() {
         assert!(f.severity >= Severity::High);
         assert!(f.explanation.contains("symlink to"), "{}", f.explanation);
     }
+    let on = |p: &str| {
+        out.findings
+            .iter()
+            .filter(|f| f.evidence[0].path.as_deref() == Some(p))
+            .count()
+    };
+    assert!(on("/var/www/html/inner.php") > 0);
+    assert_eq!(on("/var/www/html/alias.php"), 0);
 }
 
 #[test]
