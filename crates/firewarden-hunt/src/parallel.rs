@@ -11,41 +11,9 @@ pub fn map_in_parallel<T: Send, R: Send>(
     threads: usize,
     f: impl Fn(T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(items.len().max(1));
-    let n = items.len();
-    if threads <= 1 {
-        return items.into_iter().map(f).collect();
-    }
-    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
-    let results: Vec<Mutex<Option<R>>> = (0..n).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    let item = slots[i].lock().map(|mut g| g.take()).ok().flatten();
-                    if let Some(item) = item {
-                        let r = f(item);
-                        if let Ok(mut g) = results[i].lock() {
-                            *g = Some(r);
-                        }
-                    }
-                }
-            });
-        }
-    });
-    results
-        .into_iter()
-        .filter_map(|m| m.into_inner().ok().flatten())
-        .collect()
+    let mut out = Vec::with_capacity(items.len());
+    fold_in_order(items, threads, f, |r| out.push(r));
+    out
 }
 
 /// Applies `f` to every item on `threads` threads and hands each result to `consume` in input
