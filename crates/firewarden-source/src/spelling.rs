@@ -15,6 +15,45 @@ pub fn normalize_path(path: &str) -> Cow<'_, str> {
     if !path.starts_with('/') || !needs_path_normalizing(path) {
         return Cow::Borrowed(path);
     }
+    let folded = fold_components(path);
+    // `/proc/self/root/tmp/x` (or `/proc/1/root/…`) is `/tmp/x` seen through a process's root.
+    match strip_proc_root(&folded) {
+        Some(inner) => Cow::Owned(inner),
+        None => Cow::Owned(folded),
+    }
+}
+
+/// `/proc/PID|self|thread-self/root` prefixes removed, as often as they repeat.
+fn strip_proc_root(path: &str) -> Option<String> {
+    let mut rest = path;
+    let mut stripped = false;
+    while let Some(after) = rest.strip_prefix("/proc/") {
+        let (who, tail) = after.split_once('/').unwrap_or((after, ""));
+        let is_process = who == "self"
+            || who == "thread-self"
+            || (!who.is_empty() && who.bytes().all(|b| b.is_ascii_digit()));
+        let Some(inner) = tail
+            .strip_prefix("root")
+            .filter(|t| t.is_empty() || t.starts_with('/'))
+        else {
+            break;
+        };
+        if !is_process {
+            break;
+        }
+        rest = inner;
+        stripped = true;
+    }
+    stripped.then(|| {
+        if rest.is_empty() {
+            "/".to_owned()
+        } else {
+            rest.to_owned()
+        }
+    })
+}
+
+fn fold_components(path: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
@@ -34,11 +73,12 @@ pub fn normalize_path(path: &str) -> Cow<'_, str> {
     if out.is_empty() || trailing {
         out.push('/');
     }
-    Cow::Owned(out)
+    out
 }
 
 fn needs_path_normalizing(path: &str) -> bool {
-    path.contains("//")
+    path.starts_with("/proc/")
+        || path.contains("//")
         || path.contains("/./")
         || path.contains("/../")
         || path.ends_with("/.")
@@ -171,7 +211,7 @@ fn ends_path(c: char) -> bool {
 }
 
 fn normalize_paths_in(text: &str) -> Cow<'_, str> {
-    if !text.contains("//") && !text.contains("/.") {
+    if !text.contains("//") && !text.contains("/.") && !text.contains("/proc/") {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -236,6 +276,10 @@ mod tests {
             ("/tmp/a/..", "/tmp/"),
             ("/..", "/"),
             ("/", "/"),
+            ("/proc/self/root/tmp/x.sh", "/tmp/x.sh"),
+            ("/proc/1/root/proc/self/root//dev/shm/k", "/dev/shm/k"),
+            ("/proc/self/cwd/x", "/proc/self/cwd/x"),
+            ("/proc/sys/kernel", "/proc/sys/kernel"),
             ("/usr/bin/sshd", "/usr/bin/sshd"),
             ("relative/../x", "relative/../x"),
         ] {
@@ -263,6 +307,7 @@ mod tests {
             ("x=1;//tmp/a&&//tmp/b", "x=1;/tmp/a&&/tmp/b"),
             ("$'\\x2ftmp\\x2fx' &", "/tmp/x &"),
             ("$'\\057dev\\057shm/k'", "/dev/shm/k"),
+            ("@reboot /proc/self/root/tmp/.k/x", "@reboot /tmp/.k/x"),
         ] {
             assert_eq!(normalize_command(spelled), meant, "{spelled}");
         }

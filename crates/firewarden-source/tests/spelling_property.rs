@@ -24,7 +24,8 @@ fn component() -> impl Strategy<Value = String> {
         Just(String::new()),
         Just(".".to_owned()),
         Just("..".to_owned()),
-        "[a-z.]{1,6}".prop_filter("plain name", |s| s != "." && s != ".."),
+        // `proc` would start a `/proc/self/root` prefix, which the normaliser (rightly) strips.
+        "[a-z.]{1,6}".prop_filter("plain name", |s| s != "." && s != ".." && s != "proc"),
     ]
 }
 

@@ -365,6 +365,25 @@ pub fn worst(command: &str) -> Option<Indicator> {
     classify(command).into_iter().next()
 }
 
+/// The program a line would run from a temp or hidden directory, as an indicator: what
+/// [`classify`] leaves to this, since a bare path is not tradecraft until it sits there.
+pub fn temp_program(text: &str) -> Option<Indicator> {
+    normalize_command(text)
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | '`' | '='))
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+        .find(|w| {
+            w.starts_with('/')
+                && is_suspicious_location(w)
+                && !w.starts_with("/dev/null")
+                && !w.starts_with("/dev/tcp")
+        })
+        .map(|_| Indicator {
+            tactic: Tactic::TempExec,
+            severity: Severity::High,
+            reason: "runs a program from a temp or hidden directory",
+        })
+}
+
 /// True when a path lies in a world-writable temp dir or a hidden directory, where no
 /// legitimate service keeps its programs. The path is normalised first, so `//tmp/x` and
 /// `/usr/../dev/shm/x` count.

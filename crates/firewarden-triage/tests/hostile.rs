@@ -14,6 +14,7 @@ const SPELLINGS: &[(&str, &str)] = &[
     ("/var//./tmp/../tmp/.k/x", "/var/tmp/.k/x"),
     ("/t''mp/x.sh", "/tmp/x.sh"),
     ("$'\\x2ftmp\\x2fx.sh'", "/tmp/x.sh"),
+    ("/proc/self/root/tmp/x.sh", "/tmp/x.sh"),
 ];
 
 /// One config per check that reads paths, with `{}` where the program goes.
@@ -57,6 +58,26 @@ const CONFIGS: &[(&str, &str, &str)] = &[
         "linux.accounts.sudo",
         "/etc/sudoers.d/backup",
         "www-data ALL=(root) NOPASSWD: {}\n",
+    ),
+    (
+        "linux.persistence.autostart",
+        "/etc/network/if-up.d/ntp-sync",
+        "#!/bin/sh\n{}\n",
+    ),
+    (
+        "linux.persistence.autostart",
+        "/etc/NetworkManager/dispatcher.d/99-x",
+        "#!/bin/sh\n{} &\n",
+    ),
+    (
+        "linux.persistence.autostart",
+        "/etc/logrotate.d/nginx",
+        "/var/log/nginx/*.log {\n  postrotate\n    {}\n  endscript\n}\n",
+    ),
+    (
+        "linux.persistence.autostart",
+        "/etc/update-motd.d/10-sys",
+        "#!/bin/sh\n{}\n",
     ),
 ];
 

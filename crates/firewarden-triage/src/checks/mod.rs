@@ -141,7 +141,7 @@ pub(crate) fn scan_commands(ctx: &mut Ctx, path: &Path, text: &str, what: &str, 
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        if let Some(ind) = indicators::worst(t) {
+        if let Some(ind) = indicators::worst(t).or_else(|| indicators::temp_program(t)) {
             report_command(ctx, path, i as u64 + 1, t, what, &ind, floor);
         }
     }

@@ -4,34 +4,16 @@
 use super::{files_in, read_config, report_command, scan_commands};
 use crate::check::{Check, CheckMeta};
 use crate::context::Ctx;
-use crate::indicators::{self, Indicator, Tactic, is_suspicious_location};
+use crate::indicators::{self, Tactic, is_suspicious_location, temp_program};
 use firewarden_model::{EventKind, Severity};
 use firewarden_source::FileKind;
-use firewarden_source::spelling::{normalize_command, normalize_path};
+use firewarden_source::spelling::normalize_path;
 use std::path::{Path, PathBuf};
 
 fn dir_files(ctx: &mut Ctx, dirs: &[&str]) -> Vec<PathBuf> {
     dirs.iter()
         .flat_map(|d| files_in(ctx, Path::new(d)))
         .collect()
-}
-
-/// The programs a line would run from a temp or hidden dir, as an indicator.
-fn temp_program(text: &str) -> Option<Indicator> {
-    normalize_command(text)
-        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | '`' | '='))
-        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
-        .find(|w| {
-            w.starts_with('/')
-                && is_suspicious_location(w)
-                && !w.starts_with("/dev/null")
-                && !w.starts_with("/dev/tcp")
-        })
-        .map(|_| Indicator {
-            tactic: Tactic::TempExec,
-            severity: Severity::High,
-            reason: "runs a program from a temp or hidden directory",
-        })
 }
 
 fn scan_exec_lines(ctx: &mut Ctx, path: &Path, text: &str, what: &str, floor: Severity) {
@@ -724,16 +706,57 @@ pub const UDEV: Check = Check {
     },
 };
 
+/// Scripts the system runs as root on events, each directory with what its scripts are.
+const EVENT_HOOKS: &[(&str, &str)] = &[
+    (
+        "/etc/network/if-up.d",
+        "if-up hook (runs as root when an interface comes up)",
+    ),
+    (
+        "/etc/network/if-pre-up.d",
+        "if-pre-up hook (runs as root before an interface comes up)",
+    ),
+    (
+        "/etc/network/if-down.d",
+        "if-down hook (runs as root when an interface goes down)",
+    ),
+    (
+        "/etc/network/if-post-down.d",
+        "if-post-down hook (runs as root after an interface goes down)",
+    ),
+    (
+        "/etc/NetworkManager/dispatcher.d",
+        "NetworkManager dispatcher script (runs as root on network events)",
+    ),
+    (
+        "/etc/dhcp/dhclient-enter-hooks.d",
+        "DHCP client hook (runs as root on every lease)",
+    ),
+    (
+        "/etc/dhcp/dhclient-exit-hooks.d",
+        "DHCP client hook (runs as root on every lease)",
+    ),
+    (
+        "/etc/ppp/ip-up.d",
+        "PPP hook (runs as root when a link comes up)",
+    ),
+    (
+        "/etc/logrotate.d",
+        "logrotate configuration (its pre/postrotate commands run as root daily)",
+    ),
+    ("/etc/init", "Upstart job"),
+];
+
 /// Checklist row 20.
 pub const AUTOSTART: Check = Check {
     meta: CheckMeta {
         id: "linux.persistence.autostart",
-        title: "Other autostart hooks: XDG autostart, motd scripts, package-manager hooks",
+        title: "Other autostart hooks: XDG autostart, motd scripts, event hooks, package-manager hooks",
         attack: &["T1547.013", "T1546.016"],
         severity: Severity::High,
         rows: &[20],
         live_state: false,
-        description: "Reads XDG autostart entries, /etc/update-motd.d scripts (run as root at each SSH login), and apt/dpkg hooks (APT::Update::Pre-Invoke, DPkg::Post-Invoke) for attacker commands.",
+        description: "Reads XDG autostart entries, /etc/update-motd.d scripts (run as root at each SSH login), scripts run as root on system events (network if-up/down and NetworkManager dispatcher hooks, DHCP and PPP hooks, logrotate pre/postrotate, Upstart jobs), and apt/dpkg hooks (APT::Update::Pre-Invoke, DPkg::Post-Invoke) for attacker commands and programs in temp or hidden directories.",
     },
     run: |ctx| {
         let mut desktop = dir_files(ctx, &["/etc/xdg/autostart"]);
@@ -769,6 +792,13 @@ pub const AUTOSTART: Check = Check {
                     "motd script (runs as root at every login)",
                     Severity::High,
                 );
+            }
+        }
+        for (dir, what) in EVENT_HOOKS {
+            for path in dir_files(ctx, &[dir]) {
+                if let Some(text) = read_config(ctx, &path) {
+                    scan_commands(ctx, &path, &text, what, Severity::High);
+                }
             }
         }
         for path in dir_files(ctx, &["/etc/apt/apt.conf.d", "/etc/dpkg/dpkg.cfg.d"]) {
