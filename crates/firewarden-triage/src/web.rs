@@ -94,11 +94,39 @@ pub struct WebFacts {
     pub attacks: BTreeMap<(String, AttackKind), AttackSummary>,
     /// Access-log lines that were not requests.
     pub unparsed: u64,
+    /// Requests to watched files past [`MAX_HITS_PER_FILE`], counted, not kept.
+    pub unlisted_hits: u64,
+    /// (address, kind) pairs dropped from `attacks` when it passed [`MAX_ATTACK_SOURCES`], and
+    /// the most requests one of them had.
+    pub shed_attackers: (u64, u64),
     /// Problems met.
     pub warnings: Vec<Warning>,
 }
 
+/// Requests kept per watched file (webshell or dump); the rest are counted.
+pub const MAX_HITS_PER_FILE: usize = 20_000;
+/// (address, kind) pairs tracked for attack summaries; past it the lightest half is shed, so a
+/// flood of one-request addresses cannot exhaust memory and a persistent attacker survives.
+pub const MAX_ATTACK_SOURCES: usize = 100_000;
+
 impl WebFacts {
+    fn shed_light_attackers(&mut self) {
+        const BUCKETS: usize = 64;
+        let mut histogram = [0usize; BUCKETS + 1];
+        for a in self.attacks.values() {
+            histogram[(a.count as usize).min(BUCKETS)] += 1;
+        }
+        let (mut floor, mut left) = (0usize, self.attacks.len());
+        while left > MAX_ATTACK_SOURCES / 2 && floor < BUCKETS {
+            left -= histogram[floor];
+            floor += 1;
+        }
+        let before = self.attacks.len();
+        self.attacks.retain(|_, a| a.count as usize >= floor);
+        self.shed_attackers.0 += (before - self.attacks.len()) as u64;
+        self.shed_attackers.1 = self.shed_attackers.1.max(floor.saturating_sub(1) as u64);
+    }
+
     /// Gathers everything; called once through [`Facts::web`].
     pub fn gather(src: &dyn Source, facts: &Facts) -> WebFacts {
         let layout = webroots::discover(src);
@@ -253,13 +281,16 @@ impl WebFacts {
                 {
                     for f in files {
                         if f.to_string_lossy().ends_with(path.as_str()) {
-                            self.hits_by_file
-                                .entry(f.clone())
-                                .or_default()
-                                .push(LoggedRequest {
+                            let hits = self.hits_by_file.entry(f.clone()).or_default();
+                            // A flood of requests to one file keeps its first ones, counted.
+                            if hits.len() < MAX_HITS_PER_FILE {
+                                hits.push(LoggedRequest {
                                     request: req.clone(),
                                     source: source.clone(),
                                 });
+                            } else {
+                                self.unlisted_hits += 1;
+                            }
                         }
                     }
                 }
@@ -292,6 +323,9 @@ impl WebFacts {
                         };
                     }
                     e.last = e.last.max(req.time);
+                    if self.attacks.len() > MAX_ATTACK_SOURCES {
+                        self.shed_light_attackers();
+                    }
                 }
             }
             if lines.overlong > 0 {
@@ -301,6 +335,26 @@ impl WebFacts {
                     message: format!("{} over-long lines were cut", lines.overlong),
                 });
             }
+        }
+        if self.unlisted_hits > 0 {
+            self.warnings.push(Warning {
+                check: None,
+                path: None,
+                message: format!(
+                    "{} requests to flagged files past the first {MAX_HITS_PER_FILE} per file were counted, not kept",
+                    self.unlisted_hits
+                ),
+            });
+        }
+        if self.shed_attackers.0 > 0 {
+            self.warnings.push(Warning {
+                check: None,
+                path: None,
+                message: format!(
+                    "access logs hold more than {MAX_ATTACK_SOURCES} attacking (address, kind) pairs: {} with at most {} requests each were dropped from the attack summaries (every heavier one is kept)",
+                    self.shed_attackers.0, self.shed_attackers.1
+                ),
+            });
         }
         for v in self.hits_by_file.values_mut() {
             v.sort_by(|a, b| {
@@ -489,5 +543,40 @@ mod tests {
             classify_attack(&req("/search?q=select+a+union+of+states", "Mozilla/5.0")),
             None
         );
+    }
+
+    /// A flood of one-request attacking addresses is shed; the persistent attacker stays.
+    #[test]
+    fn a_flood_of_attacking_addresses_is_shed_lightest_first() {
+        let mut web = WebFacts::default();
+        let summary = |count| AttackSummary {
+            count,
+            succeeded: 0,
+            first: LoggedRequest {
+                request: req("/?id=1' or 1=1--", "x"),
+                source: "access.log:1".into(),
+            },
+            last: None,
+        };
+        for i in 0..MAX_ATTACK_SOURCES + 1 {
+            web.attacks.insert(
+                (
+                    format!("10.0.{}.{}", i >> 8, i & 255),
+                    AttackKind::SqlInjection,
+                ),
+                summary(1),
+            );
+        }
+        web.attacks.insert(
+            ("203.0.113.9".into(), AttackKind::SqlInjection),
+            summary(500),
+        );
+        web.shed_light_attackers();
+        assert!(web.attacks.len() <= MAX_ATTACK_SOURCES / 2 + 1);
+        assert!(
+            web.attacks
+                .contains_key(&("203.0.113.9".into(), AttackKind::SqlInjection))
+        );
+        assert_eq!(web.shed_attackers.1, 1);
     }
 }
