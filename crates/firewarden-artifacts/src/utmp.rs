@@ -120,6 +120,12 @@ fn i32_at(b: &[u8], at: usize, big: bool) -> i32 {
 
 /// Parses a utmp, wtmp or btmp file image. Never fails: bad records become anomalies.
 pub fn parse(data: &[u8]) -> Parsed {
+    parse_at(data, 0)
+}
+
+/// [`parse`] of a part of a file that starts `base` bytes into it (a multiple of
+/// [`RECORD_SIZE`]), so that offsets name the whole file's bytes.
+pub fn parse_at(data: &[u8], base: u64) -> Parsed {
     let mut out = Parsed::default();
     // Byte order: the first non-empty record's type must be a valid type in one order only.
     let big = data
@@ -131,7 +137,7 @@ pub fn parse(data: &[u8]) -> Parsed {
         });
     let now = Timestamp::now().0;
     for (i, r) in data.chunks_exact(RECORD_SIZE).enumerate() {
-        let offset = (i * RECORD_SIZE) as u64;
+        let offset = base + (i * RECORD_SIZE) as u64;
         if r.iter().all(|b| *b == 0) {
             out.anomalies.push(Anomaly::Zeroed { offset });
             continue;

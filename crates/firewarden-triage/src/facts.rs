@@ -292,8 +292,13 @@ impl Facts {
         self.wtmp.get_or_init(|| {
             log_family(src, Path::new("/var/log"), &["wtmp"])
                 .into_iter()
-                .filter_map(|p| match read_binary_log(src, &p, 512 << 20) {
-                    Ok(data) => Some((display_path(&p), utmp::parse(&data))),
+                .filter_map(|p| match read_binary_log(src, &p, BINARY_LOG_CAP) {
+                    Ok(log) => {
+                        if let Some(w) = log.cut_warning() {
+                            self.warn(Some(&display_path(&p)), w);
+                        }
+                        Some((display_path(&p), log.parse()))
+                    }
                     Err(e) => {
                         if !e.is_not_found() {
                             self.warn(Some(&display_path(&p)), e.to_string());
@@ -460,13 +465,44 @@ fn newest_neighbour(
     newest
 }
 
-/// Reads a binary log (wtmp, btmp) whole, decompressing a gzip rotation; other compressed
-/// rotations are an error that says so rather than garbage parsed as records.
+/// Most of a binary log (wtmp, btmp) held in memory: its last 64 MiB, about 175,000 records.
+/// A brute-forced host's btmp can be gigabytes; the newest records are the ones that matter.
+pub const BINARY_LOG_CAP: u64 = 64 << 20;
+
+/// The part of a binary log that was read.
+pub struct BinaryLog {
+    /// The last bytes of the file, starting at a record boundary.
+    pub data: Vec<u8>,
+    /// Bytes before `data` that were read past and dropped (0: the whole file).
+    pub skipped: u64,
+}
+
+impl BinaryLog {
+    /// The records, with offsets in the whole file.
+    pub fn parse(&self) -> utmp::Parsed {
+        utmp::parse_at(&self.data, self.skipped)
+    }
+
+    /// A warning when the start of the file was not kept.
+    pub fn cut_warning(&self) -> Option<String> {
+        (self.skipped > 0).then(|| {
+            format!(
+                "larger than {BINARY_LOG_CAP} bytes: only its last {} bytes (the newest records) were read; the first {} were skipped",
+                self.data.len(),
+                self.skipped
+            )
+        })
+    }
+}
+
+/// Reads the last `cap` bytes of a binary log (wtmp, btmp), at a record boundary,
+/// decompressing a gzip rotation; other compressed rotations are an error that says so rather
+/// than garbage parsed as records. Memory is bounded by `cap` whatever the file's size.
 pub fn read_binary_log(
     src: &dyn Source,
     path: &Path,
     cap: u64,
-) -> Result<Vec<u8>, firewarden_source::SourceError> {
+) -> Result<BinaryLog, firewarden_source::SourceError> {
     use std::io::Read;
     if let Ok((head, _)) = read_capped(src, path, 8)
         && let Some(format) = firewarden_source::unsupported_compression(&head)
@@ -480,15 +516,37 @@ pub fn read_binary_log(
             },
         });
     }
-    let mut out = Vec::new();
-    firewarden_source::open_decompressed(src, path)?
-        .take(cap)
-        .read_to_end(&mut out)
-        .map_err(|e| firewarden_source::SourceError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-    Ok(out)
+    let io = |e| firewarden_source::SourceError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let record = utmp::RECORD_SIZE;
+    // Keep at most `cap` bytes, plus one read's worth, dropping whole records from the front.
+    let cap = (cap as usize / record).max(1) * record;
+    let mut reader = firewarden_source::open_decompressed(src, path)?;
+    let mut data: Vec<u8> = Vec::new();
+    let mut skipped = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        data.extend_from_slice(&buf[..n]);
+        if data.len() > cap + (1 << 20) {
+            let drop = (data.len() - cap) / record * record;
+            data.drain(..drop);
+            skipped += drop as u64;
+        }
+    }
+    if data.len() > cap {
+        let drop = (data.len() - cap) / record * record;
+        data.drain(..drop);
+        skipped += drop as u64;
+    }
+    Ok(BinaryLog { data, skipped })
 }
 
 /// Trees the shared walk does not enter: virtual filesystems, other mounts, data-only trees.

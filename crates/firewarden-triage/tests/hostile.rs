@@ -326,3 +326,33 @@ fn a_log_backdated_by_weeks_keeps_its_events_in_view() {
         .unwrap();
     assert!(brute.title.contains("30"), "{}", brute.title);
 }
+
+/// A giant btmp (a month of brute force) is read from its end, in bounded memory, and the cut
+/// is named; record offsets stay those of the whole file.
+#[test]
+fn binary_logs_keep_their_newest_records_in_bounded_memory() {
+    let mut wtmp = Vec::new();
+    for i in 0..10u32 {
+        wtmp.extend(utmp_record(
+            6,
+            "root",
+            &format!("198.51.100.{i}"),
+            1_795_600_000 + i,
+            [198, 51, 100, i as u8],
+        ));
+    }
+    let root = build(vec![bytes("/var/log/btmp", wtmp)]);
+    let src = firewarden_source::FsSource::root(root.path()).unwrap();
+    let log = firewarden_triage::facts::read_binary_log(
+        &src,
+        std::path::Path::new("/var/log/btmp"),
+        3 * 384,
+    )
+    .unwrap();
+    assert_eq!(log.skipped, 7 * 384);
+    let parsed = log.parse();
+    assert_eq!(parsed.records.len(), 3);
+    assert_eq!(parsed.records[0].offset, 7 * 384);
+    assert_eq!(parsed.records[2].host, "198.51.100.9");
+    assert!(log.cut_warning().unwrap().contains("newest records"));
+}

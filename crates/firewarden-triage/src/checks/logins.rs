@@ -80,10 +80,15 @@ pub const BRUTE_FORCE: Check = Check {
         }
         // btmp: failed logins recorded by login/sshd in binary form (lastb).
         for path in log_family(ctx.src, Path::new("/var/log"), &["btmp"]) {
-            let Ok(data) = crate::facts::read_binary_log(ctx.src, &path, 512 << 20) else {
+            let Ok(log) =
+                crate::facts::read_binary_log(ctx.src, &path, crate::facts::BINARY_LOG_CAP)
+            else {
                 continue;
             };
-            let parsed = utmp::parse(&data);
+            if let Some(w) = log.cut_warning() {
+                ctx.warn(Some(&path), w);
+            }
+            let parsed = log.parse();
             let mut per_host: HashMap<&str, usize> = HashMap::new();
             for r in &parsed.records {
                 if !r.host.is_empty() {
@@ -223,14 +228,15 @@ pub const LOGIN_RECORDS: Check = Check {
         // Terminals with a live login in utmp (None when no utmp could be read).
         let mut utmp_ttys: Option<std::collections::HashSet<String>> = None;
         for path in files {
-            let data = match crate::facts::read_binary_log(ctx.src, &path, 512 << 20) {
-                Ok(d) => d,
-                Err(e) => {
-                    ctx.warn_err(&e);
-                    continue;
-                }
-            };
-            let parsed = utmp::parse(&data);
+            let log =
+                match crate::facts::read_binary_log(ctx.src, &path, crate::facts::BINARY_LOG_CAP) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        ctx.warn_err(&e);
+                        continue;
+                    }
+                };
+            let parsed = log.parse();
             let is_utmp = path.to_string_lossy().ends_with("utmp");
             for r in &parsed.records {
                 if r.kind == RecordType::User {
