@@ -88,6 +88,34 @@ with open(f"{root}/etc/passwd", "w") as p:
             k.write("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9o u@h\n")
 PY
 
+# A 2 GiB btmp: a month of brute force from millions of addresses.
+python3 - "$work/btmproot" <<'PY'
+import os, struct, sys
+root = sys.argv[1]
+os.makedirs(f"{root}/var/log", exist_ok=True)
+with open(f"{root}/var/log/btmp", "wb", buffering=1 << 20) as f:
+    for i in range(5_600_000):
+        r = bytearray(384)
+        r[0:4] = struct.pack("<i", 6)
+        r[44:48] = b"root"
+        host = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}".encode()
+        r[76:76 + len(host)] = host
+        r[340:344] = struct.pack("<I", 1_795_600_000 + i // 10)
+        f.write(r)
+PY
+mkdir -p "$work/btmproot/etc" && echo 'root:x:0:0:root:/root:/bin/bash' >"$work/btmproot/etc/passwd"
+
+# A 1 GiB nginx access log: SQL injection from 8 million distinct addresses.
+mkdir -p "$work/webroot/var/www/html" "$work/webroot/var/log/nginx" "$work/webroot/etc/nginx/sites-enabled"
+echo '<?php echo 1;' >"$work/webroot/var/www/html/index.php"
+printf 'server {\n  root /var/www/html;\n  access_log /var/log/nginx/access.log;\n}\n' >"$work/webroot/etc/nginx/sites-enabled/default"
+python3 - "$work/webroot/var/log/nginx/access.log" <<'PY'
+import sys
+with open(sys.argv[1], "w", buffering=1 << 20) as f:
+    for i in range(8_000_000):
+        f.write(f'10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255} - - [20/Nov/2026:03:{i // 60 % 60:02d}:{i % 60:02d} +0000] "GET /item.php?id=1%27%20union%20select%201,2-- HTTP/1.1" 200 512 "-" "Mozilla/5.0"\n')
+PY
+
 # A 150,000-line file (under the 1 MiB a baseline copies) rewritten everywhere since.
 mkdir -p "$work/rewrite"
 python3 -c "
@@ -111,6 +139,10 @@ measure "hunt, 2 M JSON-lines events" "4.7 GB" "logon events with a source" \
   "$fw" hunt "$work/events.jsonl" --format json
 measure "baseline diff against 3 M entries" "7.4 GB" "counted, not listed" \
   "$fw" baseline diff "$work/big.baseline" "$work/site" --format json
+measure "btmp of 2 GiB (5.6 M failed logins)" "(≈ 1.7 GB)" "newest records" \
+  "$fw" triage --root "$work/btmproot" --only linux.logins --format json
+measure "nginx access log, 8 M distinct attacking addresses" "(unbounded)" "attacking" \
+  "$fw" triage --root "$work/webroot" --only linux.web --format json
 measure "scan of a 1 GiB sparse file, --max-file-size 2048" "3.2 GB" "capped at" \
   "$fw" scan "$work/www/big.php" --max-file-size 2048 --format json
 measure "gzip auth log inflating to 16 GiB" "(unbounded)" "compression bomb" \

@@ -50,6 +50,9 @@ fn is_code_finding(f: &Finding) -> bool {
         || f.check.starts_with("scan.ioc")
 }
 
+/// Attack findings listed one by one; the rest are summarised per kind.
+const MAX_ATTACK_FINDINGS: usize = 200;
+
 /// Checklist row 43.
 pub const WEBSHELL: Check = Check {
     meta: CheckMeta {
@@ -269,14 +272,32 @@ pub const ACCESS: Check = Check {
             }
             ctx.report(f);
         }
-        for ((ip, kind), s) in &web.attacks {
+        // One finding per attacking (address, kind), heaviest first, up to a cap; the rest of
+        // each kind in one summary (a botnet's million one-request addresses is one fact).
+        let rank = |kind: AttackKind, s: &crate::web::AttackSummary| match (kind, s.succeeded > 0) {
+            (AttackKind::Scanner, _) => Severity::Low,
+            (AttackKind::CodeInjection, true) => Severity::High,
+            (_, true) => Severity::Medium,
+            (_, false) => Severity::Low,
+        };
+        let mut ordered: Vec<(&(String, AttackKind), &crate::web::AttackSummary)> =
+            web.attacks.iter().collect();
+        ordered.sort_by(|(ka, a), (kb, b)| {
+            rank(kb.1, b)
+                .cmp(&rank(ka.1, a))
+                .then(b.count.cmp(&a.count))
+                .then(ka.cmp(kb))
+        });
+        let mut rest: std::collections::BTreeMap<AttackKind, (u64, u64)> = Default::default();
+        for (n, ((ip, kind), s)) in ordered.into_iter().enumerate() {
+            if n >= MAX_ATTACK_FINDINGS {
+                let e = rest.entry(*kind).or_default();
+                e.0 += 1;
+                e.1 += s.count;
+                continue;
+            }
             let kind = *kind;
-            let severity = match (kind, s.succeeded > 0) {
-                (AttackKind::Scanner, _) => Severity::Low,
-                (AttackKind::CodeInjection, true) => Severity::High,
-                (_, true) => Severity::Medium,
-                (_, false) => Severity::Low,
-            };
+            let severity = rank(kind, s);
             let r = &s.first.request;
             let mut f = ctx
                 .finding(format!("{} from {ip}: {} request(s)", kind.describe(), s.count))
@@ -296,6 +317,25 @@ pub const ACCESS: Check = Check {
                 }
                 .to_string(),
             ];
+            ctx.report(f);
+        }
+        for (kind, (addresses, requests)) in rest {
+            let mut f = ctx
+                .finding(format!(
+                    "{} from {addresses} more address(es): {requests} request(s)",
+                    kind.describe()
+                ))
+                .explain(format!(
+                    "Besides the {MAX_ATTACK_FINDINGS} heaviest attackers listed one by one, {addresses} other addresses sent {requests} request(s) that look like {}: a distributed scan or botnet.{}",
+                    kind.describe(),
+                    if web.shed_attackers.0 > 0 {
+                        format!(" {} more light (address, kind) pairs were only counted (see the warnings).", web.shed_attackers.0)
+                    } else {
+                        String::new()
+                    }
+                ))
+                .recommend("Look at the listed attackers first; rate-limit or block at the edge.");
+            f.severity = Severity::Low;
             ctx.report(f);
         }
         Ok(())
