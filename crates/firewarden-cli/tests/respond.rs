@@ -372,11 +372,38 @@ fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
         "{checked}"
     );
     let t = std::fs::read_to_string(&export).unwrap();
+    // The case platform reads the real export: recognised by content, its chain checked, its
+    // eradication actions seen by the stage gates. The triage result likewise.
+    use firewarden_case::import;
+    assert_eq!(
+        import::recognise(t.as_bytes()),
+        Ok(import::ImportKind::ActionJournal)
+    );
+    let entries = import::parse_journal(t.as_bytes()).unwrap();
+    let triage_json = std::fs::read(&report).unwrap();
+    assert_eq!(
+        import::recognise(&triage_json),
+        Ok(import::ImportKind::Triage)
+    );
+    let facts = import::case_facts(&[
+        import::Imported::Analysis(import::parse_triage(&triage_json).unwrap()),
+        import::Imported::Journal(entries),
+    ]);
+    assert!(!facts.eradication_actions.is_empty(), "{facts:?}");
+    assert!(
+        facts
+            .eradicated_checks
+            .contains(&"linux.persistence.cron".to_owned())
+    );
     std::fs::write(
         &export,
         t.replacen("\"risk\":\"medium\"", "\"risk\":\"low\"", 1),
     )
     .unwrap();
+    assert!(matches!(
+        import::parse_journal(std::fs::read(&export).unwrap().as_slice()),
+        Err(import::ImportError::BrokenChain(_))
+    ));
     let bad = fw(&["actions", "--check-export", export_s, "--key", &public]);
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
     assert!(text(&bad).contains("BAD signature"), "{}", text(&bad));
