@@ -115,6 +115,7 @@ pub fn scan(
             keep,
             pinned: None,
             expected: None,
+            inflate_cap: u64::MAX,
         },
     )
 }
@@ -136,6 +137,7 @@ pub fn scan_verified(
             keep: Some(keep),
             pinned,
             expected: None,
+            inflate_cap: u64::MAX,
         },
     )?;
     let verdict = check(&first, pinned);
@@ -153,6 +155,7 @@ pub fn scan_verified(
             keep: Some(keep),
             pinned: None,
             expected: Some(expected),
+            inflate_cap: u64::MAX,
         },
     )?;
     let mut again = check(&second, pinned);
@@ -169,9 +172,48 @@ pub fn scan_verified(
 fn scan_pass(
     path: &Path,
     identities: &[age::x25519::Identity],
-    reading: Reading<'_>,
+    mut reading: Reading<'_>,
 ) -> Result<Scan, EvidenceError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?
+        .len();
+    reading.inflate_cap = inflate_cap(size);
     read_file(path, |input| scan_stream(input, identities, reading))
+}
+
+/// Most bytes a bundle of `size` bytes may decompress to: 1,000 times its size, at least
+/// 4 GiB. A format-1 bundle is hashed before its manifest is known, so this is what bounds the
+/// work a compression bomb can cause (format 2 is bounded by its signed manifest too).
+pub fn inflate_cap(size: u64) -> u64 {
+    size.saturating_mul(1000).max(4 << 30)
+}
+
+/// Fails a decompressed stream once it passes its cap.
+struct Inflation<R> {
+    inner: R,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for Inflation<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::other(format!(
+                    "the bundle decompresses to more than {} bytes, 1,000 times its size (a compression bomb?)",
+                    self.cap
+                ))),
+            };
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// How a pass reads: where to extract, the key a manifest-first bundle must be signed by, and
@@ -180,6 +222,8 @@ struct Reading<'a> {
     keep: Option<&'a Path>,
     pinned: Option<&'a PublicKey>,
     expected: Option<Expected>,
+    /// Most decompressed bytes read (see [`inflate_cap`]).
+    inflate_cap: u64,
 }
 
 /// Runs `read` over the file and hashes the whole file on the same pass.
@@ -265,10 +309,12 @@ fn scan_stream(
         .fill_buf()
         .map_err(|e| EvidenceError::Io(e.to_string()))?;
     let inner: Box<dyn Read> = if head.starts_with(&ZSTD_MAGIC) {
-        Box::new(
-            zstd::Decoder::with_buffer(reader)
+        Box::new(Inflation {
+            inner: zstd::Decoder::with_buffer(reader)
                 .map_err(|e| EvidenceError::Corrupt(format!("zstd: {e}")))?,
-        )
+            left: reading.inflate_cap,
+            cap: reading.inflate_cap,
+        })
     } else {
         reader
     };
@@ -610,4 +656,24 @@ pub fn check(scan: &Scan, pinned: Option<&PublicKey>) -> Verdict {
     }
     v.manifest = Some(manifest);
     v
+}
+
+#[cfg(test)]
+mod inflation_tests {
+    use super::*;
+
+    #[test]
+    fn a_bomb_stops_at_the_cap_with_an_error_naming_it() {
+        let mut r = Inflation {
+            inner: io::repeat(0).take(10_000),
+            left: 4096,
+            cap: 4096,
+        };
+        let mut out = Vec::new();
+        let e = r.read_to_end(&mut out).unwrap_err();
+        assert_eq!(out.len(), 4096);
+        assert!(e.to_string().contains("compression bomb"), "{e}");
+        assert_eq!(inflate_cap(1 << 20), 4 << 30);
+        assert_eq!(inflate_cap(100 << 20), 100_000 << 20);
+    }
 }
