@@ -96,6 +96,7 @@ pub fn create(
     let mut problems = Vec::new();
     let walked = walk_parallel(src, Path::new("/"), &WalkOptions::default(), threads.max(1));
     problems.extend(walked.errors.iter().map(|e| e.to_string()));
+    problems.extend(walk_limits(&walked));
     let mut files = BTreeMap::new();
     for (path, meta) in walked.entries {
         let Some((meta, link)) = file_or_link(src, &path, meta) else {
@@ -191,6 +192,27 @@ fn hash_file(
 }
 
 use std::io::Read;
+
+/// What the walk did not see, worded for the problems list: directories past its depth limit
+/// (nesting deep is a way to hide a file from a baseline) and entries past its count limit.
+fn walk_limits(walked: &firewarden_source::WalkResult) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(first) = &walked.first_too_deep {
+        out.push(format!(
+            "{} director(y/ies) nest deeper than {} levels and were not entered (first: {})",
+            walked.deepest_skipped,
+            WalkOptions::default().max_depth,
+            display_path(first)
+        ));
+    }
+    if walked.truncated {
+        out.push(format!(
+            "more than {} entries: the rest of the tree was not compared",
+            WalkOptions::default().max_entries
+        ));
+    }
+    out
+}
 
 /// A regular file as it is, or a symlink that resolves (inside the root) to a regular file, with
 /// its target: a webshell elsewhere linked into a site is content of the site.
@@ -310,7 +332,8 @@ struct Join<'a> {
 impl<'a> Join<'a> {
     fn new(src: &'a dyn Source, threads: usize) -> Self {
         let walked = walk_parallel(src, Path::new("/"), &WalkOptions::default(), threads.max(1));
-        let problems = walked.errors.iter().map(|e| e.to_string()).collect();
+        let mut problems: Vec<String> = walked.errors.iter().map(|e| e.to_string()).collect();
+        problems.extend(walk_limits(&walked));
         let mut now: Vec<_> = walked
             .entries
             .into_iter()
@@ -756,5 +779,29 @@ mod tests {
         let (text, cut) = unified(&a, &b, "/big.txt");
         assert!(text.lines().count() <= MAX_DIFF_LINES + 1);
         assert!(cut.is_some());
+    }
+
+    /// A file hidden below the walk's depth limit is named, not silently left out.
+    #[test]
+    fn directories_past_the_depth_limit_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut deep = dir.path().to_path_buf();
+        for i in 0..40 {
+            deep.push(format!("d{i}"));
+        }
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("shell.php"), "<?php eval($_POST[1]);").unwrap();
+        let src = FsSource::root(dir.path()).unwrap();
+        let (_, problems) = create(&src, "site", false, 1);
+        assert!(
+            problems.iter().any(|p| p.contains("deeper than")),
+            "{problems:?}"
+        );
+        let (base, _) = create(&src, "site", false, 1);
+        let (_, problems) = diff(&base, &src, 1);
+        assert!(
+            problems.iter().any(|p| p.contains("deeper than")),
+            "{problems:?}"
+        );
     }
 }
