@@ -108,7 +108,11 @@ pub fn normalize_command(command: &str) -> Cow<'_, str> {
 /// quote characters go, what they held stays, and `$'…'` escapes are decoded. `${IFS}`/`$IFS` (a field separator attackers use
 /// instead of spaces) become a space.
 fn unquote(text: &str) -> Cow<'_, str> {
-    if !text.contains(['\'', '"', '\\']) && !text.contains("$IFS") && !text.contains("${IFS}") {
+    if !text.contains(['\'', '"', '\\'])
+        && !text.contains("$IFS")
+        && !text.contains("${IFS}")
+        && !text.contains("TMPDIR")
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -126,6 +130,9 @@ fn unquote(text: &str) -> Cow<'_, str> {
                 None => out.push('\\'),
             },
             (_, '$') if ifs_follows(&mut chars) => out.push(' '),
+            // `$TMPDIR` is where temp files go: `/tmp` unless the job set it, and a job that
+            // runs from it is judged as running from a temp dir.
+            (_, '$') if var_follows(&mut chars, "TMPDIR") => out.push_str("/tmp"),
             (None, '$') if chars.peek() == Some(&'\'') => {
                 chars.next();
                 ansi_c(&mut chars, &mut out);
@@ -177,6 +184,25 @@ fn ansi_c(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String
             _ => {}
         }
     }
+}
+
+/// After a `$`: consumes `NAME` or `{NAME}` (not followed by more of a name) and says whether
+/// it did.
+fn var_follows(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, name: &str) -> bool {
+    let rest: String = chars.clone().take(name.len() + 3).collect();
+    let n = if rest.starts_with(&format!("{{{name}}}")) {
+        name.len() + 2
+    } else if rest.starts_with(name)
+        && !rest[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    {
+        name.len()
+    } else {
+        return false;
+    };
+    for _ in 0..n {
+        chars.next();
+    }
+    true
 }
 
 /// After a `$`: consumes `IFS` or `{IFS}` (optionally with a `[*]`-free suffix like `IFS%??`
@@ -308,6 +334,8 @@ mod tests {
             ("$'\\x2ftmp\\x2fx' &", "/tmp/x &"),
             ("$'\\057dev\\057shm/k'", "/dev/shm/k"),
             ("@reboot /proc/self/root/tmp/.k/x", "@reboot /tmp/.k/x"),
+            ("$TMPDIR/.x/run &", "/tmp/.x/run &"),
+            ("${TMPDIR}/a $TMPDIRX", "/tmp/a $TMPDIRX"),
         ] {
             assert_eq!(normalize_command(spelled), meant, "{spelled}");
         }

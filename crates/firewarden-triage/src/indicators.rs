@@ -368,20 +368,30 @@ pub fn worst(command: &str) -> Option<Indicator> {
 /// The program a line would run from a temp or hidden directory, as an indicator: what
 /// [`classify`] leaves to this, since a bare path is not tradecraft until it sits there.
 pub fn temp_program(text: &str) -> Option<Indicator> {
-    normalize_command(text)
+    let normal = normalize_command(text);
+    let words: Vec<&str> = normal
         .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | '`' | '='))
         .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
-        .find(|w| {
-            w.starts_with('/')
-                && is_suspicious_location(w)
-                && !w.starts_with("/dev/null")
-                && !w.starts_with("/dev/tcp")
-        })
-        .map(|_| Indicator {
-            tactic: Tactic::TempExec,
-            severity: Severity::High,
-            reason: "runs a program from a temp or hidden directory",
-        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let absolute = words.iter().any(|w| {
+        w.starts_with('/')
+            && is_suspicious_location(w)
+            && !w.starts_with("/dev/null")
+            && !w.starts_with("/dev/tcp")
+    });
+    // `cd /tmp; ./x`: a relative program run after changing into a temp or hidden dir.
+    let relative = words.windows(3).any(|w| {
+        w[0] == "cd"
+            && w[1].starts_with('/')
+            && is_suspicious_location(&format!("{}/", w[1].trim_end_matches('/')))
+            && w[2].starts_with("./")
+    });
+    (absolute || relative).then_some(Indicator {
+        tactic: Tactic::TempExec,
+        severity: Severity::High,
+        reason: "runs a program from a temp or hidden directory",
+    })
 }
 
 /// True when a path lies in a world-writable temp dir or a hidden directory, where no
@@ -465,6 +475,20 @@ mod tests {
         assert!(is_suspicious_location("//tmp/x"));
         assert!(is_suspicious_location("/usr/../dev/shm/x"));
         assert!(!is_suspicious_location("/tmp/../usr/sbin/sshd"));
+    }
+
+    #[test]
+    fn a_program_run_after_cd_into_a_temp_dir_is_seen() {
+        for c in [
+            "* * * * * root cd /tmp; ./x",
+            "@reboot cd /dev/shm/.k && ./kworker -d",
+            "cd //var/tmp/ ; ./a",
+            "cd ${TMPDIR}; ./a",
+        ] {
+            assert!(temp_program(c).is_some(), "{c}");
+        }
+        assert!(temp_program("cd /srv/app && ./run.sh").is_none());
+        assert!(temp_program("cd /tmp && ls").is_none());
     }
 
     #[test]
