@@ -188,34 +188,6 @@ pub fn inflate_cap(size: u64) -> u64 {
     size.saturating_mul(1000).max(4 << 30)
 }
 
-/// Fails a decompressed stream once it passes its cap.
-struct Inflation<R> {
-    inner: R,
-    left: u64,
-    cap: u64,
-}
-
-impl<R: Read> Read for Inflation<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left == 0 {
-            let mut probe = [0u8; 1];
-            return match self.inner.read(&mut probe)? {
-                0 => Ok(0),
-                _ => Err(io::Error::other(format!(
-                    "the bundle decompresses to more than {} bytes, 1,000 times its size (a compression bomb?)",
-                    self.cap
-                ))),
-            };
-        }
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        self.left -= n as u64;
-        Ok(n)
-    }
-}
-
 /// How a pass reads: where to extract, the key a manifest-first bundle must be signed by, and
 /// the members a verified manifest allows.
 struct Reading<'a> {
@@ -309,12 +281,12 @@ fn scan_stream(
         .fill_buf()
         .map_err(|e| EvidenceError::Io(e.to_string()))?;
     let inner: Box<dyn Read> = if head.starts_with(&ZSTD_MAGIC) {
-        Box::new(Inflation {
-            inner: zstd::Decoder::with_buffer(reader)
+        Box::new(firewarden_source::CappedReader::new(
+            zstd::Decoder::with_buffer(reader)
                 .map_err(|e| EvidenceError::Corrupt(format!("zstd: {e}")))?,
-            left: reading.inflate_cap,
-            cap: reading.inflate_cap,
-        })
+            reading.inflate_cap,
+            "the bundle's decompressed stream, capped at 1,000 times its size,",
+        ))
     } else {
         reader
     };
@@ -664,11 +636,11 @@ mod inflation_tests {
 
     #[test]
     fn a_bomb_stops_at_the_cap_with_an_error_naming_it() {
-        let mut r = Inflation {
-            inner: io::repeat(0).take(10_000),
-            left: 4096,
-            cap: 4096,
-        };
+        let mut r = firewarden_source::CappedReader::new(
+            io::repeat(0).take(10_000),
+            4096,
+            "the bundle's decompressed stream, capped at 1,000 times its size,",
+        );
         let mut out = Vec::new();
         let e = r.read_to_end(&mut out).unwrap_err();
         assert_eq!(out.len(), 4096);

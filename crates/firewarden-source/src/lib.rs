@@ -113,11 +113,11 @@ pub fn open_decompressed(
     })?;
     if head.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::bufread::MultiGzDecoder::new(reader);
-        let capped = InflateCap {
-            inner: gz,
-            left: inflate_cap(compressed),
-            cap: inflate_cap(compressed),
-        };
+        let capped = CappedReader::new(
+            gz,
+            inflate_cap(compressed),
+            "the decompressed log, capped at 200 times the file's size,",
+        );
         return Ok(Box::new(BufReader::with_capacity(256 * 1024, capped)));
     }
     Ok(Box::new(reader))
@@ -129,14 +129,28 @@ pub fn inflate_cap(compressed: u64) -> u64 {
     compressed.saturating_mul(200).clamp(1 << 30, 16 << 30)
 }
 
-/// Ends a decompressed stream with an error once it passes its cap.
-struct InflateCap<R> {
+/// Ends a stream with an error once it passes `cap` bytes (after handing out everything up to
+/// the cap): what bounds decompression bombs wherever a compressed stream is read.
+pub struct CappedReader<R> {
     inner: R,
     left: u64,
     cap: u64,
+    what: &'static str,
 }
 
-impl<R: Read> Read for InflateCap<R> {
+impl<R: Read> CappedReader<R> {
+    /// Wraps `inner`; `what` names the stream and why it is capped, for the error.
+    pub fn new(inner: R, cap: u64, what: &'static str) -> Self {
+        CappedReader {
+            inner,
+            left: cap,
+            cap,
+            what,
+        }
+    }
+}
+
+impl<R: Read> Read for CappedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.left == 0 {
             // Only an error if there is more to come.
@@ -144,8 +158,8 @@ impl<R: Read> Read for InflateCap<R> {
             return match self.inner.read(&mut probe)? {
                 0 => Ok(0),
                 _ => Err(std::io::Error::other(format!(
-                    "decompresses to more than {} bytes, the cap for its size (a compression bomb?); the rest was not read",
-                    self.cap
+                    "{} goes past {} bytes (a compression bomb?); the rest was not read",
+                    self.what, self.cap
                 ))),
             };
         }
@@ -265,21 +279,13 @@ mod inflate_tests {
     #[test]
     fn a_compression_bomb_stops_at_its_cap_with_an_error_naming_it() {
         let zeros = std::io::repeat(0).take(10_000);
-        let mut capped = InflateCap {
-            inner: zeros,
-            left: 4096,
-            cap: 4096,
-        };
+        let mut capped = CappedReader::new(zeros, 4096, "the test stream");
         let mut out = Vec::new();
         let err = capped.read_to_end(&mut out).unwrap_err();
         assert_eq!(out.len(), 4096);
-        assert!(err.to_string().contains("more than 4096 bytes"), "{err}");
+        assert!(err.to_string().contains("past 4096 bytes"), "{err}");
         // Exactly at the cap is no error.
-        let mut exact = InflateCap {
-            inner: std::io::repeat(0).take(4096),
-            left: 4096,
-            cap: 4096,
-        };
+        let mut exact = CappedReader::new(std::io::repeat(0).take(4096), 4096, "the test stream");
         assert_eq!(exact.read_to_end(&mut Vec::new()).unwrap(), 4096);
         assert_eq!(inflate_cap(1 << 20), 1 << 30);
         assert_eq!(inflate_cap(20 << 20), 4_000 << 20);
