@@ -100,6 +100,7 @@ pub struct Facts {
     tz_offset: OnceLock<i64>,
     auth: OnceLock<AuthData>,
     wtmp: OnceLock<Vec<(String, utmp::Parsed)>>,
+    btmp: OnceLock<Vec<(String, utmp::Parsed)>>,
     live: OnceLock<Option<LiveState>>,
     packages: OnceLock<PackageIndex>,
     tree: OnceLock<Vec<(PathBuf, firewarden_source::Metadata)>>,
@@ -289,25 +290,38 @@ impl Facts {
 
     /// Parsed login records of wtmp and its rotations, with their paths.
     pub fn wtmp(&self, src: &dyn Source) -> &[(String, utmp::Parsed)] {
-        self.wtmp.get_or_init(|| {
-            log_family(src, Path::new("/var/log"), &["wtmp"])
-                .into_iter()
-                .filter_map(|p| match read_binary_log(src, &p, BINARY_LOG_CAP) {
+        self.wtmp.get_or_init(|| self.binary_family(src, "wtmp"))
+    }
+
+    /// Parsed failed-login records of btmp and its rotations, with their paths: read once for
+    /// every check (the brute-force and the tampering checks both look at them).
+    pub fn btmp(&self, src: &dyn Source) -> &[(String, utmp::Parsed)] {
+        self.btmp.get_or_init(|| self.binary_family(src, "btmp"))
+    }
+
+    /// Reads every file of a binary log family (newest records of each, see
+    /// [`read_binary_log`]); what cannot be read, or was cut, is a warning.
+    fn binary_family(&self, src: &dyn Source, base: &str) -> Vec<(String, utmp::Parsed)> {
+        log_family(src, Path::new("/var/log"), &[base])
+            .into_iter()
+            .filter_map(|p| {
+                let shown = display_path(&p);
+                match read_binary_log(src, &p, BINARY_LOG_CAP) {
                     Ok(log) => {
                         if let Some(w) = log.cut_warning() {
-                            self.warn(Some(&display_path(&p)), w);
+                            self.warn(Some(&shown), w);
                         }
-                        Some((display_path(&p), log.parse()))
+                        Some((shown, log.parse()))
                     }
                     Err(e) => {
                         if !e.is_not_found() {
-                            self.warn(Some(&display_path(&p)), e.to_string());
+                            self.warn(Some(&shown), e.to_string());
                         }
                         None
                     }
-                })
-                .collect()
-        })
+                }
+            })
+            .collect()
     }
 
     /// Reads one yearless auth log into `data`, dated by its mtime unless other clocks or its
@@ -521,7 +535,9 @@ pub fn read_binary_log(
         source: e,
     };
     let record = utmp::RECORD_SIZE;
-    // Keep at most `cap` bytes, plus one read's worth, dropping whole records from the front.
+    // Keep the last `cap` bytes, dropping whole records from the front. The buffer may grow to
+    // twice the cap before it is trimmed, so each byte is moved at most once (trimming after
+    // every read moved the whole cap each time: 128 GB of copying for a 2 GiB btmp).
     let cap = (cap as usize / record).max(1) * record;
     let mut reader = firewarden_source::open_decompressed(src, path)?;
     let mut data: Vec<u8> = Vec::new();
@@ -535,7 +551,7 @@ pub fn read_binary_log(
             Err(e) => return Err(io(e)),
         };
         data.extend_from_slice(&buf[..n]);
-        if data.len() > cap + (1 << 20) {
+        if data.len() >= 2 * cap {
             let drop = (data.len() - cap) / record * record;
             data.drain(..drop);
             skipped += drop as u64;

@@ -1,7 +1,6 @@
 //! Logins: brute force, the attacker's successful login, and login-record tampering (rows 5–7).
 
 use crate::check::{Check, CheckMeta};
-use crate::facts::log_family;
 use crate::storyline::{BRUTE_FORCE_THRESHOLD, breaches};
 use firewarden_artifacts::utmp::{self, Anomaly, RecordType};
 use firewarden_model::{EventKind, Evidence, Severity, TimelineEvent};
@@ -79,16 +78,8 @@ pub const BRUTE_FORCE: Check = Check {
             ctx.report(f);
         }
         // btmp: failed logins recorded by login/sshd in binary form (lastb).
-        for path in log_family(ctx.src, Path::new("/var/log"), &["btmp"]) {
-            let Ok(log) =
-                crate::facts::read_binary_log(ctx.src, &path, crate::facts::BINARY_LOG_CAP)
-            else {
-                continue;
-            };
-            if let Some(w) = log.cut_warning() {
-                ctx.warn(Some(&path), w);
-            }
-            let parsed = log.parse();
+        for (shown, parsed) in ctx.facts.btmp(ctx.src) {
+            let path = Path::new(shown);
             let mut per_host: HashMap<&str, usize> = HashMap::new();
             for r in &parsed.records {
                 if !r.host.is_empty() {
@@ -105,7 +96,7 @@ pub const BRUTE_FORCE: Check = Check {
                         .finding(format!("SSH brute force from {host}: {n} failed logins in btmp"))
                         .explain(format!("{} records {n} failed logins from {host}; the text auth logs do not show them (rotated away or deleted?).", path.display()))
                         .recommend(format!("Block {host} and check why the auth logs lack these failures."))
-                        .evidence(ctx.file_evidence(&path).excerpt(format!("{n} records from {host}")));
+                        .evidence(ctx.file_evidence(path).excerpt(format!("{n} records from {host}")));
                     f.severity = Severity::Medium;
                     ctx.report(f);
                 }
@@ -187,7 +178,7 @@ pub const ATTACKER_LOGIN: Check = Check {
                 ctx.report(f);
             }
         }
-        for (path, parsed) in ctx.facts.wtmp(ctx.src).to_vec() {
+        for (path, parsed) in ctx.facts.wtmp(ctx.src) {
             for r in parsed.records.iter().filter(|r| r.kind == RecordType::User) {
                 let host = r
                     .addr
@@ -220,23 +211,28 @@ pub const LOGIN_RECORDS: Check = Check {
         description: "Parses the binary login records directly: zeroed records, corrupt or truncated files, lastlog entries with no matching wtmp session, and live SSH sessions missing from utmp are what log cleaners (e.g. `utmpdump` edits, zap tools) leave behind.",
     },
     run: |ctx| {
-        let mut files: Vec<std::path::PathBuf> =
-            log_family(ctx.src, Path::new("/var/log"), &["wtmp", "btmp"]);
-        files.push("/var/run/utmp".into());
-        files.push("/run/utmp".into());
+        // wtmp and btmp as the shared facts read them (once for every check), then utmp.
+        let mut files: Vec<(std::path::PathBuf, std::borrow::Cow<'_, utmp::Parsed>)> = ctx
+            .facts
+            .wtmp(ctx.src)
+            .iter()
+            .chain(ctx.facts.btmp(ctx.src))
+            .map(|(shown, parsed)| (shown.into(), std::borrow::Cow::Borrowed(parsed)))
+            .collect();
+        for utmp_path in ["/var/run/utmp", "/run/utmp"] {
+            match crate::facts::read_binary_log(
+                ctx.src,
+                Path::new(utmp_path),
+                crate::facts::BINARY_LOG_CAP,
+            ) {
+                Ok(log) => files.push((utmp_path.into(), std::borrow::Cow::Owned(log.parse()))),
+                Err(e) => ctx.warn_err(&e),
+            }
+        }
         let mut last_session: HashMap<String, firewarden_model::Timestamp> = HashMap::new();
         // Terminals with a live login in utmp (None when no utmp could be read).
         let mut utmp_ttys: Option<std::collections::HashSet<String>> = None;
-        for path in files {
-            let log =
-                match crate::facts::read_binary_log(ctx.src, &path, crate::facts::BINARY_LOG_CAP) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        ctx.warn_err(&e);
-                        continue;
-                    }
-                };
-            let parsed = log.parse();
+        for (path, parsed) in files {
             let is_utmp = path.to_string_lossy().ends_with("utmp");
             for r in &parsed.records {
                 if r.kind == RecordType::User {
