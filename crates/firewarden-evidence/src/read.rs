@@ -115,7 +115,6 @@ pub fn scan(
             keep,
             pinned: None,
             expected: None,
-            inflate_cap: u64::MAX,
         },
     )
 }
@@ -137,7 +136,6 @@ pub fn scan_verified(
             keep: Some(keep),
             pinned,
             expected: None,
-            inflate_cap: u64::MAX,
         },
     )?;
     let verdict = check(&first, pinned);
@@ -155,7 +153,6 @@ pub fn scan_verified(
             keep: Some(keep),
             pinned: None,
             expected: Some(expected),
-            inflate_cap: u64::MAX,
         },
     )?;
     let mut again = check(&second, pinned);
@@ -172,13 +169,14 @@ pub fn scan_verified(
 fn scan_pass(
     path: &Path,
     identities: &[age::x25519::Identity],
-    mut reading: Reading<'_>,
+    reading: Reading<'_>,
 ) -> Result<Scan, EvidenceError> {
     let size = std::fs::metadata(path)
         .map_err(|e| EvidenceError::Io(format!("{}: {e}", path.display())))?
         .len();
-    reading.inflate_cap = inflate_cap(size);
-    read_file(path, |input| scan_stream(input, identities, reading))
+    read_file(path, |input| {
+        scan_stream(input, identities, reading, inflate_cap(size))
+    })
 }
 
 /// Most bytes a bundle of `size` bytes may decompress to: 1,000 times its size, at least
@@ -194,8 +192,6 @@ struct Reading<'a> {
     keep: Option<&'a Path>,
     pinned: Option<&'a PublicKey>,
     expected: Option<Expected>,
-    /// Most decompressed bytes read (see [`inflate_cap`]).
-    inflate_cap: u64,
 }
 
 /// Runs `read` over the file and hashes the whole file on the same pass.
@@ -256,8 +252,11 @@ fn scan_stream(
     input: Box<dyn Read>,
     identities: &[age::x25519::Identity],
     mut reading: Reading<'_>,
+    inflate_cap: u64,
 ) -> Result<Scan, EvidenceError> {
     let mut scan = Scan::default();
+    // Members extracted: a verified manifest allows each once.
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 20, input));
     if reader
         .fill_buf()
@@ -284,7 +283,7 @@ fn scan_stream(
         Box::new(firewarden_source::CappedReader::new(
             zstd::Decoder::with_buffer(reader)
                 .map_err(|e| EvidenceError::Corrupt(format!("zstd: {e}")))?,
-            reading.inflate_cap,
+            inflate_cap,
             "the bundle's decompressed stream, capped at 1,000 times its size,",
         ))
     } else {
@@ -362,6 +361,14 @@ fn scan_stream(
         }
         let allowed = match &reading.expected {
             Some(expected) => match expected.get(&name) {
+                // A listed member repeated would let a bundle extract its largest member
+                // over and over.
+                Some(_) if !taken.insert(name.clone()) => {
+                    scan.refused = Some(format!(
+                        "{name}: member appears twice; reading stopped there"
+                    ));
+                    break;
+                }
                 Some(&declared) if declared == size => true,
                 Some(&declared) => {
                     scan.refused = Some(format!(

@@ -993,3 +993,30 @@ fn an_oversized_manifest_is_refused_unread() {
     let found = problems(&p, None);
     assert!(found.iter().any(|x| x.contains("more than")), "{found:#?}");
 }
+
+/// A listed member repeated would let a format-2 bundle extract its largest member again and
+/// again within its signed manifest: reading stops at the repeat.
+#[test]
+fn a_repeated_member_is_refused_before_it_is_extracted_again() {
+    let fx = collected();
+    let mut ms = members(&fx.bundle);
+    let i = content_index(&ms, "root/var/log/auth.log");
+    let copy = ms[i].clone();
+    for _ in 0..5 {
+        ms.insert(i + 1, copy.clone());
+    }
+    let p = fx.out.path().join("repeated.fwb");
+    rebuild(&p, &ms);
+    let keep = tempfile::tempdir().unwrap();
+    let (_, verdict) = read::scan_verified(&p, &[], Some(&fx.key), keep.path()).unwrap();
+    assert!(
+        verdict.problems.iter().any(|x| x.contains("appears twice")),
+        "{:#?}",
+        verdict.problems
+    );
+    let extracted: u64 = std::fs::read_dir(keep.path())
+        .unwrap()
+        .filter(|e| std::fs::read(e.as_ref().unwrap().path()).unwrap() == copy.1)
+        .count() as u64;
+    assert_eq!(extracted, 1);
+}

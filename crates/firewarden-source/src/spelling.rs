@@ -129,7 +129,7 @@ fn unquote(text: &str) -> Cow<'_, str> {
                 Some(next) => out.push(next),
                 None => out.push('\\'),
             },
-            (_, '$') if ifs_follows(&mut chars) => out.push(' '),
+            (_, '$') if var_follows(&mut chars, "IFS") => out.push(' '),
             // `$TMPDIR` is where temp files go: `/tmp` unless the job set it, and a job that
             // runs from it is judged as running from a temp dir.
             (_, '$') if var_follows(&mut chars, "TMPDIR") => out.push_str("/tmp"),
@@ -196,23 +196,6 @@ fn var_follows(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, name: &str)
         && !rest[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
     {
         name.len()
-    } else {
-        return false;
-    };
-    for _ in 0..n {
-        chars.next();
-    }
-    true
-}
-
-/// After a `$`: consumes `IFS` or `{IFS}` (optionally with a `[*]`-free suffix like `IFS%??`
-/// left alone) and says whether it did.
-fn ifs_follows(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
-    let rest: String = chars.clone().take(6).collect();
-    let n = if rest.starts_with("{IFS}") {
-        5
-    } else if rest.starts_with("IFS") && !rest[3..].starts_with(|c: char| c.is_alphanumeric()) {
-        3
     } else {
         return false;
     };
