@@ -12,7 +12,7 @@ mod migrations;
 
 use firewarden_case::access::{Actor, Decision, Operation, authorize};
 use firewarden_case::audit::{self, AuditRecord, NewRecord};
-use firewarden_case::model::IncidentKind;
+use firewarden_case::model::{IncidentKind, TenantScope};
 use firewarden_case::stage::Stage;
 use firewarden_model::{Severity, Timestamp, TriageReport};
 use serde::{Deserialize, Serialize};
@@ -87,20 +87,32 @@ pub struct Store {
     sqlite: bool,
 }
 
-fn random_id(prefix: &str) -> String {
+/// A fresh id: 64 bits from the kernel's random source, so ids made by several server
+/// processes at the same instant never collide and say nothing about each other.
+fn random_id(prefix: &str) -> Result<String> {
     let mut b = [0u8; 8];
-    // The case id need not be secret, only unique; the clock and the process id are mixed in
-    // so that two servers on one database do not collide.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let seed = nanos ^ (u128::from(std::process::id()) << 64);
-    let h = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
-    b.copy_from_slice(&h.to_le_bytes()[..8]);
-    format!(
+    let mut filled = 0;
+    while filled < b.len() {
+        filled += rustix::rand::getrandom(&mut b[filled..], rustix::rand::GetRandomFlags::empty())
+            .map_err(|e| StoreError::Invalid(format!("no randomness for an id: {e}")))?;
+    }
+    Ok(format!(
         "{prefix}{}",
         b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    )
+    ))
+}
+
+/// The case with this id, whoever asks (the caller decides who may see it).
+async fn fetch_case<'e, E>(executor: E, id: &str) -> Result<Case>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = sqlx::query("SELECT * FROM cases WHERE id = $1")
+        .bind(id.to_owned())
+        .fetch_optional(executor)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    case_from(&row)
 }
 
 fn now() -> Timestamp {
@@ -264,7 +276,7 @@ impl Store {
             ));
         }
         let tenant = Tenant {
-            id: random_id("T"),
+            id: random_id("T")?,
             name,
         };
         let (t, who) = (tenant.clone(), actor.user.clone());
@@ -302,7 +314,7 @@ impl Store {
             ));
         }
         let case = Case {
-            id: random_id("C"),
+            id: random_id("C")?,
             tenant: tenant.to_owned(),
             title: title.to_owned(),
             kind,
@@ -349,12 +361,7 @@ impl Store {
         self.with_audit(move |tx| {
             let (id, who, actor) = (id.clone(), who.clone(), actor.clone());
             Box::pin(async move {
-                let row = sqlx::query("SELECT * FROM cases WHERE id = $1")
-                    .bind(id.clone())
-                    .fetch_optional(&mut **tx)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                let case = case_from(&row)?;
+                let case = fetch_case(&mut **tx, &id).await?;
                 require(&actor, Operation::ReadCase, Some(&case.tenant))?;
                 Store::audit(
                     tx,
@@ -367,15 +374,43 @@ impl Store {
         .await
     }
 
-    /// The cases the actor sees, newest first. The listing is audited.
+    /// A case the actor may act on with `op`, looked up without an audit record: for
+    /// operations that audit what they do rather than the lookup.
+    async fn visible_case(&self, actor: &Actor, id: &str, op: Operation) -> Result<Case> {
+        let case = fetch_case(&self.pool, id).await?;
+        require(actor, op, Some(&case.tenant))?;
+        Ok(case)
+    }
+
+    /// The cases the actor sees, newest first. Only the actor's tenants are read (each row is
+    /// still authorised); the listing is audited.
     pub async fn cases(&self, actor: &Actor) -> Result<Vec<Case>> {
         let actor = actor.clone();
         self.with_audit(move |tx| {
             let actor = actor.clone();
             Box::pin(async move {
-                let rows = sqlx::query("SELECT * FROM cases ORDER BY created DESC, id")
-                    .fetch_all(&mut **tx)
-                    .await?;
+                let rows = match &actor.scope {
+                    TenantScope::All => {
+                        sqlx::query("SELECT * FROM cases ORDER BY created DESC, id")
+                            .fetch_all(&mut **tx)
+                            .await?
+                    }
+                    TenantScope::Only(tenants) if tenants.is_empty() => Vec::new(),
+                    TenantScope::Only(tenants) => {
+                        // Placeholders only: the tenant ids are bound, never spliced in.
+                        let marks: Vec<String> =
+                            (1..=tenants.len()).map(|i| format!("${i}")).collect();
+                        let sql = format!(
+                            "SELECT * FROM cases WHERE tenant_id IN ({}) ORDER BY created DESC, id",
+                            marks.join(", ")
+                        );
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for t in tenants {
+                            q = q.bind(t.clone());
+                        }
+                        q.fetch_all(&mut **tx).await?
+                    }
+                };
                 let mut out = Vec::new();
                 for row in &rows {
                     let case = case_from(row)?;
@@ -410,9 +445,7 @@ impl Store {
         version: i64,
         title: &str,
     ) -> Result<Case> {
-        let current = self.case(actor, id).await?;
-        require(actor, Operation::EditCase, Some(&current.tenant))?;
-        let case_id = id;
+        let current = self.visible_case(actor, id, Operation::EditCase).await?;
         let (id, who, title, tenant) = (
             id.to_owned(),
             actor.user.clone(),
@@ -445,11 +478,10 @@ impl Store {
                     return Err(StoreError::Conflict(now_at));
                 }
                 Store::audit(tx, record(&who, "case.retitle", &id, Some(&tenant), &title)).await?;
-                Ok(())
+                fetch_case(&mut **tx, &id).await
             })
         })
-        .await?;
-        self.case(actor, case_id).await
+        .await
     }
 
     /// Imports a triage (or scan) result's findings for one asset, in one transaction: a
@@ -461,8 +493,9 @@ impl Store {
         asset: &str,
         report: &TriageReport,
     ) -> Result<ImportSummary> {
-        let case = self.case(actor, case_id).await?;
-        require(actor, Operation::EditCase, Some(&case.tenant))?;
+        let case = self
+            .visible_case(actor, case_id, Operation::EditCase)
+            .await?;
         let asset = asset.trim().to_owned();
         if asset.is_empty() || asset.len() > 255 || asset.chars().any(char::is_control) {
             return Err(StoreError::Invalid(
@@ -526,27 +559,40 @@ impl Store {
         .await
     }
 
-    /// The findings a case holds for an asset, by finding id.
+    /// The findings a case holds for an asset, by finding id. The read is audited.
     pub async fn finding_ids(
         &self,
         actor: &Actor,
         case_id: &str,
         asset: &str,
     ) -> Result<Vec<String>> {
-        let case = self.case(actor, case_id).await?;
-        let rows = sqlx::query(
-            "SELECT finding_id FROM findings WHERE case_id = $1 AND asset = $2 ORDER BY finding_id",
-        )
-        .bind(case.id)
-        .bind(asset.to_owned())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                r.try_get::<String, _>("finding_id")
-                    .map_err(StoreError::from)
+        let case = self
+            .visible_case(actor, case_id, Operation::ReadCase)
+            .await?;
+        let (who, asset) = (actor.user.clone(), asset.to_owned());
+        self.with_audit(move |tx| {
+            let (case, who, asset) = (case.clone(), who.clone(), asset.clone());
+            Box::pin(async move {
+                let rows = sqlx::query(
+                    "SELECT finding_id FROM findings WHERE case_id = $1 AND asset = $2 ORDER BY finding_id",
+                )
+                .bind(case.id.clone())
+                .bind(asset.clone())
+                .fetch_all(&mut **tx)
+                .await?;
+                let ids = rows
+                    .iter()
+                    .map(|r| r.try_get::<String, _>("finding_id").map_err(StoreError::from))
+                    .collect::<Result<Vec<_>>>()?;
+                Store::audit(
+                    tx,
+                    record(&who, "case.findings", &case.id, Some(&case.tenant), &asset),
+                )
+                .await?;
+                Ok(ids)
             })
-            .collect()
+        })
+        .await
     }
 
     /// Checks the whole audit log's chain.

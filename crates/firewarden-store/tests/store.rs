@@ -268,8 +268,30 @@ async fn imports_dedupe_per_asset_and_the_audit_chain_holds() {
                 .await,
             Err(StoreError::Invalid(_))
         ));
+        // Exactly what was done, once each: the lookups behind an import are not reads of
+        // their own, and the refused import left nothing.
         let n = store.verify_audit().await.unwrap().unwrap();
-        assert!(n >= 8, "{n}");
+        assert!(n >= 6, "{n}");
+        let actions: Vec<String> = sqlx::query("SELECT action FROM audit ORDER BY seq")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "action"))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "tenant.add",
+                "case.create",
+                "case.import",
+                "case.import",
+                "case.import",
+                "case.findings"
+            ],
+            "{}",
+            db.url
+        );
         // Editing a record behind the store's back is found.
         sqlx::query("UPDATE audit SET actor = 'mallory' WHERE seq = 3")
             .execute(store.pool())
