@@ -213,42 +213,65 @@ pub enum Imported {
     Journal(Vec<JournalEntry>),
 }
 
-/// The gates' view of a case's imports. What people record (authority, assets, the
-/// entry-point hypothesis, waivers, tasks) is added by the caller.
-pub fn case_facts(items: &[Imported]) -> CaseFacts {
-    let mut facts = CaseFacts::default();
-    let mut analyses: Vec<(Timestamp, Vec<String>)> = Vec::new();
-    for item in items {
-        match item {
-            Imported::Analysis(r) => {
-                let serious: Vec<String> = r
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity >= Severity::High)
-                    .map(|f| f.check.clone())
-                    .collect();
-                if serious.is_empty() {
-                    facts.clean_verifications.push(r.finished);
-                }
-                if facts.entry_point.is_none() {
-                    facts.entry_point = r.storyline.entry_point.clone();
-                }
-                analyses.push((r.finished, serious));
-            }
-            Imported::Hunt(h) => {
-                let serious = h
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity >= Severity::High)
-                    .map(|f| f.check.clone())
-                    .collect();
-                if facts.entry_point.is_none() {
-                    facts.entry_point = h.storyline.entry_point.clone();
-                }
-                analyses.push((h.finished, serious));
-            }
-            Imported::Evidence(t) => facts.evidence_collected.push(*t),
+/// What one import contributes to the gates, small enough to keep beside it in the store (the
+/// full report stays in its findings, timeline and IOCs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ImportFacts {
+    /// A triage, scan, hunt or `recover verify` result.
+    Analysis {
+        /// When it ran (its `finished` time).
+        finished: Timestamp,
+        /// Check ids of its high and critical findings.
+        serious_checks: Vec<String>,
+        /// The entry point it names, if any.
+        entry_point: Option<String>,
+    },
+    /// A verified evidence bundle, by its acquisition (collection start) time.
+    Evidence {
+        /// When collection started.
+        acquired: Timestamp,
+    },
+    /// An action journal: the actions it shows applied.
+    Journal {
+        /// Times of applied containment actions.
+        containment: Vec<Timestamp>,
+        /// Times of applied eradication actions.
+        eradication: Vec<Timestamp>,
+        /// Check ids of the footholds eradicated.
+        eradicated_checks: Vec<String>,
+    },
+}
+
+fn serious(findings: &[firewarden_model::Finding]) -> Vec<String> {
+    let mut checks: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High)
+        .map(|f| f.check.clone())
+        .collect();
+    checks.sort();
+    checks.dedup();
+    checks
+}
+
+impl Imported {
+    /// What this import contributes to the gates.
+    pub fn facts(&self) -> ImportFacts {
+        match self {
+            Imported::Analysis(r) => ImportFacts::Analysis {
+                finished: r.finished,
+                serious_checks: serious(&r.findings),
+                entry_point: r.storyline.entry_point.clone(),
+            },
+            Imported::Hunt(h) => ImportFacts::Analysis {
+                finished: h.finished,
+                serious_checks: serious(&h.findings),
+                entry_point: h.storyline.entry_point.clone(),
+            },
+            Imported::Evidence(t) => ImportFacts::Evidence { acquired: *t },
             Imported::Journal(entries) => {
+                let (mut containment, mut eradication, mut eradicated_checks) =
+                    (Vec::new(), Vec::new(), Vec::new());
                 for e in entries {
                     // Only what was applied counts as done; a begun-then-failed action did not
                     // change the host.
@@ -265,16 +288,63 @@ pub fn case_facts(items: &[Imported]) -> CaseFacts {
                         continue;
                     }
                     if action.kind.starts_with("contain.") {
-                        facts.containment_actions.push(at);
+                        containment.push(at);
                     } else if action.kind.starts_with("eradicate") {
-                        facts.eradication_actions.push(at);
+                        eradication.push(at);
                         if let Some(check) =
                             action.finding.as_deref().and_then(|f| f.split(':').next())
                         {
-                            facts.eradicated_checks.push(check.to_owned());
+                            eradicated_checks.push(check.to_owned());
                         }
                     }
                 }
+                ImportFacts::Journal {
+                    containment,
+                    eradication,
+                    eradicated_checks,
+                }
+            }
+        }
+    }
+}
+
+/// The gates' view of a case's imports. What people record (authority, assets, the
+/// entry-point hypothesis, waivers, tasks) is added by the caller.
+pub fn case_facts(items: &[Imported]) -> CaseFacts {
+    let facts: Vec<ImportFacts> = items.iter().map(Imported::facts).collect();
+    facts_of(&facts)
+}
+
+/// [`case_facts`] from the facts kept per import.
+pub fn facts_of(items: &[ImportFacts]) -> CaseFacts {
+    let mut facts = CaseFacts::default();
+    let mut analyses: Vec<(Timestamp, Vec<String>)> = Vec::new();
+    for item in items {
+        match item {
+            ImportFacts::Analysis {
+                finished,
+                serious_checks,
+                entry_point,
+            } => {
+                if serious_checks.is_empty() {
+                    facts.clean_verifications.push(*finished);
+                }
+                if facts.entry_point.is_none() {
+                    facts.entry_point = entry_point.clone();
+                }
+                analyses.push((*finished, serious_checks.clone()));
+            }
+            ImportFacts::Evidence { acquired } => facts.evidence_collected.push(*acquired),
+            ImportFacts::Journal {
+                containment,
+                eradication,
+                eradicated_checks,
+            } => {
+                facts.containment_actions.extend(containment);
+                facts.eradication_actions.extend(eradication);
+                facts
+                    .eradicated_checks
+                    .extend(eradicated_checks.iter().cloned());
             }
         }
     }

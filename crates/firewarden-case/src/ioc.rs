@@ -253,19 +253,28 @@ pub fn extract_from_text(text: &str, out: &mut BTreeSet<Ioc>) {
 /// addresses and accounts on the timeline, what the findings' evidence excerpts hold, and the
 /// paths of files found malicious.
 pub fn from_triage(report: &TriageReport) -> Vec<Ioc> {
+    from_parts(&report.storyline, &report.timeline, &report.findings)
+}
+
+/// Every indicator in a storyline, a timeline and findings (a triage or hunt result's parts).
+pub fn from_parts(
+    storyline: &firewarden_model::Storyline,
+    timeline: &[firewarden_model::TimelineEvent],
+    findings: &[firewarden_model::Finding],
+) -> Vec<Ioc> {
     let mut out = BTreeSet::new();
-    for ip in &report.storyline.attacker_ips {
+    for ip in &storyline.attacker_ips {
         out.extend(normalize_ip(ip));
     }
-    for account in &report.storyline.accounts {
+    for account in &storyline.accounts {
         out.extend(normalize(IocKind::Account, account));
     }
-    for e in &report.timeline {
+    for e in timeline {
         if let Some(ip) = &e.ip {
             out.extend(normalize_ip(ip));
         }
     }
-    for f in &report.findings {
+    for f in findings {
         let file_is_the_indicator = [
             "web.webshell",
             "files.malware",

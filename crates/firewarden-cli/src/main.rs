@@ -3,6 +3,7 @@
 
 mod cmd_actions;
 mod cmd_baseline;
+mod cmd_case;
 mod cmd_checks;
 mod cmd_collect;
 mod cmd_contain;
@@ -13,11 +14,15 @@ mod cmd_hunt;
 mod cmd_keygen;
 mod cmd_recover;
 mod cmd_scan;
+mod cmd_server;
+mod cmd_tenant;
 mod cmd_triage;
+mod cmd_user;
 mod cmd_verify;
 mod interrupt;
 mod output;
 mod progress;
+mod remote;
 mod respond;
 
 use clap::{Parser, Subcommand};
@@ -28,7 +33,7 @@ use std::process::ExitCode;
 
 /// Incident response for broken-into servers.
 #[derive(Parser)]
-#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden collect -o web01.fwb         # signed evidence bundle (+ web01.fwb.custody)\n  firewarden verify web01.fwb --key responder.pub\n  firewarden triage --bundle web01.fwb    # triage the collected evidence\n  firewarden scan /var/www --rules ./yara # webshells, malware, tampering, dumps\n  firewarden baseline create /var/www -o www.baseline --copy\n  firewarden hunt ./winlogs --sigma ./sigma/rules/windows   # Windows event logs\n  firewarden checks                       # the check catalogue\n  firewarden contain network --ttl 15m    # isolate, keep this SSH session\n  firewarden eradicate --from triage.json --list\n  firewarden harden check\n  firewarden actions && firewarden undo --all\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
+#[command(name = "firewarden", version, about, long_about = None, after_help = "Examples:\n  firewarden triage                       # live host, table on the terminal\n  firewarden triage --root /mnt/image     # a mounted disk image\n  firewarden triage --format json -o triage.json\n  firewarden collect -o web01.fwb         # signed evidence bundle (+ web01.fwb.custody)\n  firewarden verify web01.fwb --key responder.pub\n  firewarden triage --bundle web01.fwb    # triage the collected evidence\n  firewarden scan /var/www --rules ./yara # webshells, malware, tampering, dumps\n  firewarden baseline create /var/www -o www.baseline --copy\n  firewarden hunt ./winlogs --sigma ./sigma/rules/windows   # Windows event logs\n  firewarden checks                       # the check catalogue\n  firewarden contain network --ttl 15m    # isolate, keep this SSH session\n  firewarden eradicate --from triage.json --list\n  firewarden harden check\n  firewarden actions && firewarden undo --all\n  firewarden server --data /srv/firewarden  # the case platform (HTTPS)\n  firewarden case push --case C9f… triage.json web01.fwb\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -66,6 +71,14 @@ enum Command {
     Actions(cmd_actions::Args),
     /// Undo actions, one by one or all.
     Undo(cmd_actions::UndoArgs),
+    /// Serve the case platform (cases through six gated stages, for every customer).
+    Server(cmd_server::Args),
+    /// Add or list customers on a server.
+    Tenant(cmd_tenant::Args),
+    /// Add or list users on a server.
+    User(cmd_user::Args),
+    /// Open cases, push results into them, walk them through their stages.
+    Case(cmd_case::Args),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +106,10 @@ fn main() -> ExitCode {
         Command::Harden(args) => cmd_harden::run(args),
         Command::Actions(args) => cmd_actions::run(args),
         Command::Undo(args) => cmd_actions::run_undo(args),
+        Command::Server(args) => cmd_server::run(args),
+        Command::Tenant(args) => cmd_tenant::run(args),
+        Command::User(args) => cmd_user::run(args),
+        Command::Case(args) => cmd_case::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,16 +8,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod casework;
 mod migrations;
+mod users;
+
+pub use casework::*;
+pub use users::*;
 
 use firewarden_case::access::{Actor, Decision, Operation, authorize};
 use firewarden_case::audit::{self, AuditRecord, NewRecord};
-use firewarden_case::model::{IncidentKind, TenantScope};
+use firewarden_case::model::{CaseStatus, IncidentKind, TenantScope, Tlp};
 use firewarden_case::stage::Stage;
 use firewarden_model::{Severity, Timestamp, TriageReport};
 use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use std::sync::Arc;
 
 /// Why a storage operation failed; each maps to one HTTP status.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +47,13 @@ pub enum StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// A transaction on either database.
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The future a unit of transactional work returns.
+pub(crate) type Fut<'t, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 't>>;
+
 /// A customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -48,6 +61,12 @@ pub struct Tenant {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Who to call, for the SLA clock and the customer's confirmations.
+    #[serde(default)]
+    pub contacts: String,
+    /// The contract or retainer the work is done under.
+    #[serde(default)]
+    pub contract: String,
 }
 
 /// A case as stored.
@@ -65,10 +84,38 @@ pub struct Case {
     pub severity: Severity,
     /// Current stage.
     pub stage: Stage,
+    /// Open, or closed once the summary stage is left.
+    pub status: CaseStatus,
+    /// Who the case's information may be shared with.
+    pub tlp: Tlp,
+    /// What the customer's team may do with it (PAP, same levels).
+    pub pap: Tlp,
+    /// The recorded hypothesis of how the attacker got in.
+    pub entry_point: Option<String>,
+    /// The customer's authority for the engagement (who authorised it, scope, legal basis).
+    pub authority: Option<String>,
     /// Version for optimistic concurrency: every change increments it.
     pub version: i64,
     /// Created.
     pub created: Timestamp,
+}
+
+/// A change to a case's own fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasePatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New severity.
+    pub severity: Option<Severity>,
+    /// New TLP.
+    pub tlp: Option<Tlp>,
+    /// New PAP.
+    pub pap: Option<Tlp>,
+    /// The entry-point hypothesis.
+    pub entry_point: Option<String>,
+    /// The customer's authority for the engagement.
+    pub authority: Option<String>,
 }
 
 /// What an import added.
@@ -131,6 +178,11 @@ fn enum_text<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
+/// Refuses anyone but a platform admin.
+pub fn require_admin(actor: &Actor) -> Result<()> {
+    require(actor, Operation::ReadAudit, None)
+}
+
 fn require(actor: &Actor, op: Operation, tenant: Option<&str>) -> Result<()> {
     match authorize(actor, op, tenant) {
         Decision::Allow => Ok(()),
@@ -150,6 +202,11 @@ fn case_from(row: &AnyRow) -> Result<Case> {
             .parse()
             .map_err(|e: String| StoreError::Invalid(e))?,
         stage: parse_enum(&row.try_get::<String, _>("stage")?)?,
+        status: parse_enum(&row.try_get::<String, _>("status")?)?,
+        tlp: parse_enum(&row.try_get::<String, _>("tlp")?)?,
+        pap: parse_enum(&row.try_get::<String, _>("pap")?)?,
+        entry_point: row.try_get("entry_point")?,
+        authority: row.try_get("authority")?,
         version: row.try_get("version")?,
         created: Timestamp::parse(&row.try_get::<String, _>("created")?)
             .ok_or_else(|| StoreError::Invalid("stored creation time".into()))?,
@@ -266,6 +323,61 @@ impl Store {
         }
     }
 
+    /// Runs `work` on a case the actor may act on with `op`, in one audited transaction: the
+    /// case is read, authorised (another tenant's is [`StoreError::NotFound`]), worked on,
+    /// and `action` is appended to the audit log with the detail `work` returns.
+    pub(crate) async fn on_case<T, F>(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        op: Operation,
+        action: &'static str,
+        work: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'t> Fn(&'t mut Tx, Case) -> Fut<'t, (T, String)> + Send + Sync + 'static,
+    {
+        let (actor, case_id, work) = (actor.clone(), case_id.to_owned(), Arc::new(work));
+        self.with_audit(move |tx| {
+            let (actor, case_id, work) = (actor.clone(), case_id.clone(), Arc::clone(&work));
+            Box::pin(async move {
+                let case = fetch_case(&mut **tx, &case_id).await?;
+                require(&actor, op, Some(&case.tenant))?;
+                let (id, tenant) = (case.id.clone(), case.tenant.clone());
+                let (out, detail) = work(tx, case).await?;
+                Store::audit(tx, record(&actor.user, action, &id, Some(&tenant), &detail)).await?;
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    /// Runs `work` for a platform-wide operation (tenants, users) in one audited transaction.
+    pub(crate) async fn on_platform<T, F>(
+        &self,
+        actor: &Actor,
+        op: Operation,
+        action: &'static str,
+        work: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'t> Fn(&'t mut Tx) -> Fut<'t, (T, String, String)> + Send + Sync + 'static,
+    {
+        require(actor, op, None)?;
+        let (who, work) = (actor.user.clone(), Arc::new(work));
+        self.with_audit(move |tx| {
+            let (who, work) = (who.clone(), Arc::clone(&work));
+            Box::pin(async move {
+                let (out, target, detail) = work(tx).await?;
+                Store::audit(tx, record(&who, action, &target, None, &detail)).await?;
+                Ok(out)
+            })
+        })
+        .await
+    }
+
     /// Adds a customer.
     pub async fn add_tenant(&self, actor: &Actor, name: &str) -> Result<Tenant> {
         require(actor, Operation::ManageTenants, None)?;
@@ -278,6 +390,8 @@ impl Store {
         let tenant = Tenant {
             id: random_id("T")?,
             name,
+            contacts: String::new(),
+            contract: String::new(),
         };
         let (t, who) = (tenant.clone(), actor.user.clone());
         self.with_audit(move |tx| {
@@ -320,6 +434,11 @@ impl Store {
             kind,
             severity,
             stage: Stage::Preparation,
+            status: CaseStatus::Open,
+            tlp: Tlp::Amber,
+            pap: Tlp::Amber,
+            entry_point: None,
+            authority: None,
             version: 1,
             created: now(),
         };
@@ -372,14 +491,6 @@ impl Store {
             })
         })
         .await
-    }
-
-    /// A case the actor may act on with `op`, looked up without an audit record: for
-    /// operations that audit what they do rather than the lookup.
-    async fn visible_case(&self, actor: &Actor, id: &str, op: Operation) -> Result<Case> {
-        let case = fetch_case(&self.pool, id).await?;
-        require(actor, op, Some(&case.tenant))?;
-        Ok(case)
     }
 
     /// The cases the actor sees, newest first. Only the actor's tenants are read (each row is
@@ -445,151 +556,114 @@ impl Store {
         version: i64,
         title: &str,
     ) -> Result<Case> {
-        let current = self.visible_case(actor, id, Operation::EditCase).await?;
-        let (id, who, title, tenant) = (
-            id.to_owned(),
-            actor.user.clone(),
-            title.trim().to_owned(),
-            current.tenant.clone(),
-        );
-        if title.is_empty() || title.len() > 500 {
-            return Err(StoreError::Invalid(
-                "a case needs a title of 1 to 500 characters".into(),
-            ));
+        let patch = CasePatch {
+            title: Some(title.to_owned()),
+            ..CasePatch::default()
+        };
+        self.update_case(actor, id, version, patch).await
+    }
+
+    /// Changes a case read at `version`; [`StoreError::Conflict`] when someone changed it
+    /// since (never a lost update).
+    pub async fn update_case(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: i64,
+        patch: CasePatch,
+    ) -> Result<Case> {
+        let text = |v: &Option<String>, what: &str, max: usize| -> Result<Option<String>> {
+            match v.as_deref().map(str::trim) {
+                None => Ok(None),
+                Some(t) if t.is_empty() || t.len() > max => Err(StoreError::Invalid(format!(
+                    "{what} must be 1 to {max} bytes"
+                ))),
+                Some(t) => Ok(Some(t.to_owned())),
+            }
+        };
+        let title = text(&patch.title, "a title", 500)?;
+        let entry_point = text(&patch.entry_point, "an entry point", 4000)?;
+        let authority = text(&patch.authority, "the authority", 4000)?;
+        let mut changed: Vec<&str> = Vec::new();
+        for (set, name) in [
+            (title.is_some(), "title"),
+            (patch.severity.is_some(), "severity"),
+            (patch.tlp.is_some(), "tlp"),
+            (patch.pap.is_some(), "pap"),
+            (entry_point.is_some(), "entry_point"),
+            (authority.is_some(), "authority"),
+        ] {
+            if set {
+                changed.push(name);
+            }
         }
-        self.with_audit(move |tx| {
-            let (id, who, title, tenant) = (id.clone(), who.clone(), title.clone(), tenant.clone());
+        if changed.is_empty() {
+            return Err(StoreError::Invalid("nothing to change".into()));
+        }
+        let detail = changed.join(", ");
+        let severity = patch.severity.map(|s| s.as_str().to_owned());
+        let tlp = patch.tlp.map(|t| enum_text(&t));
+        let pap = patch.pap.map(|t| enum_text(&t));
+        self.on_case(actor, id, Operation::EditCase, "case.update", move |tx, case| {
+            let (title, severity, tlp, pap, entry_point, authority, detail) = (
+                title.clone(),
+                severity.clone(),
+                tlp.clone(),
+                pap.clone(),
+                entry_point.clone(),
+                authority.clone(),
+                detail.clone(),
+            );
             Box::pin(async move {
                 let done = sqlx::query(
-                    "UPDATE cases SET title = $1, version = version + 1, updated = $2 WHERE id = $3 AND version = $4",
+                    "UPDATE cases SET title = COALESCE($1, title), severity = COALESCE($2, severity), tlp = COALESCE($3, tlp), pap = COALESCE($4, pap), entry_point = COALESCE($5, entry_point), authority = COALESCE($6, authority), version = version + 1, updated = $7 WHERE id = $8 AND version = $9",
                 )
-                .bind(title.clone())
+                .bind(title)
+                .bind(severity)
+                .bind(tlp)
+                .bind(pap)
+                .bind(entry_point)
+                .bind(authority)
                 .bind(now().to_string())
-                .bind(id.clone())
+                .bind(case.id.clone())
                 .bind(version)
                 .execute(&mut **tx)
                 .await?;
                 if done.rows_affected() == 0 {
-                    let now_at: i64 = sqlx::query("SELECT version FROM cases WHERE id = $1")
-                        .bind(id.clone())
-                        .fetch_one(&mut **tx)
-                        .await?
-                        .try_get("version")?;
-                    return Err(StoreError::Conflict(now_at));
+                    return Err(StoreError::Conflict(case.version));
                 }
-                Store::audit(tx, record(&who, "case.retitle", &id, Some(&tenant), &title)).await?;
-                fetch_case(&mut **tx, &id).await
+                Ok((fetch_case(&mut **tx, &case.id).await?, detail))
             })
         })
         .await
     }
 
-    /// Imports a triage (or scan) result's findings for one asset, in one transaction: a
-    /// finding the case already has for that asset (same finding id) is not added twice.
-    pub async fn import_triage(
-        &self,
-        actor: &Actor,
-        case_id: &str,
-        asset: &str,
-        report: &TriageReport,
-    ) -> Result<ImportSummary> {
-        let case = self
-            .visible_case(actor, case_id, Operation::EditCase)
-            .await?;
-        let asset = asset.trim().to_owned();
-        if asset.is_empty() || asset.len() > 255 || asset.chars().any(char::is_control) {
-            return Err(StoreError::Invalid(
-                "an asset needs a printable name of 1 to 255 characters".into(),
-            ));
-        }
-        let rows: Vec<(String, String, String, String, String)> = report
-            .findings
-            .iter()
-            .map(|f| {
-                Ok((
-                    f.id.clone(),
-                    f.check.clone(),
-                    f.severity.as_str().to_owned(),
-                    f.title.clone(),
-                    serde_json::to_string(f).map_err(|e| StoreError::Invalid(e.to_string()))?,
-                ))
-            })
-            .collect::<Result<_>>()?;
-        let (who, tenant, case_id) = (actor.user.clone(), case.tenant.clone(), case.id.clone());
-        self.with_audit(move |tx| {
-            let (rows, who, tenant, case_id, asset) =
-                (rows.clone(), who.clone(), tenant.clone(), case_id.clone(), asset.clone());
-            Box::pin(async move {
-                let mut summary = ImportSummary { new_findings: 0, known_findings: 0 };
-                let at = now().to_string();
-                for (id, check, severity, title, body) in rows {
-                    let done = sqlx::query(
-                        "INSERT INTO findings (case_id, asset, finding_id, check_id, severity, title, body, first_import) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (case_id, asset, finding_id) DO NOTHING",
-                    )
-                    .bind(case_id.clone())
-                    .bind(asset.clone())
-                    .bind(id)
-                    .bind(check)
-                    .bind(severity)
-                    .bind(title)
-                    .bind(body)
-                    .bind(at.clone())
-                    .execute(&mut **tx)
-                    .await?;
-                    if done.rows_affected() == 1 {
-                        summary.new_findings += 1;
-                    } else {
-                        summary.known_findings += 1;
-                    }
-                }
-                Store::audit(
-                    tx,
-                    record(
-                        &who,
-                        "case.import",
-                        &case_id,
-                        Some(&tenant),
-                        &format!("{asset}: {} new, {} known", summary.new_findings, summary.known_findings),
-                    ),
-                )
-                .await?;
-                Ok(summary)
-            })
-        })
-        .await
+    /// Whether the actor may act on the case with `op`, without reading or recording
+    /// anything else: for refusing an upload before its body is read.
+    pub async fn may(&self, actor: &Actor, case_id: &str, op: Operation) -> Result<()> {
+        let case = fetch_case(&self.pool, case_id).await?;
+        require(actor, op, Some(&case.tenant))
     }
 
-    /// The findings a case holds for an asset, by finding id. The read is audited.
-    pub async fn finding_ids(
+    /// Audit records after sequence number `after` (admins only; reading them is audited).
+    pub async fn audit_records(
         &self,
         actor: &Actor,
-        case_id: &str,
-        asset: &str,
-    ) -> Result<Vec<String>> {
-        let case = self
-            .visible_case(actor, case_id, Operation::ReadCase)
-            .await?;
-        let (who, asset) = (actor.user.clone(), asset.to_owned());
-        self.with_audit(move |tx| {
-            let (case, who, asset) = (case.clone(), who.clone(), asset.clone());
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        self.on_platform(actor, Operation::ReadAudit, "audit.read", move |tx| {
             Box::pin(async move {
                 let rows = sqlx::query(
-                    "SELECT finding_id FROM findings WHERE case_id = $1 AND asset = $2 ORDER BY finding_id",
+                    "SELECT seq, at, actor, action, target, tenant, detail, prev, hash FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2",
                 )
-                .bind(case.id.clone())
-                .bind(asset.clone())
+                .bind(after as i64)
+                .bind(i64::from(limit))
                 .fetch_all(&mut **tx)
                 .await?;
-                let ids = rows
-                    .iter()
-                    .map(|r| r.try_get::<String, _>("finding_id").map_err(StoreError::from))
-                    .collect::<Result<Vec<_>>>()?;
-                Store::audit(
-                    tx,
-                    record(&who, "case.findings", &case.id, Some(&case.tenant), &asset),
-                )
-                .await?;
-                Ok(ids)
+                let out = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
+                let d = format!("{} record(s) after {after}", out.len());
+                Ok((out, "audit".to_owned(), d))
             })
         })
         .await

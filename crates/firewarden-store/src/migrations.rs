@@ -5,16 +5,17 @@
 use sqlx::AnyPool;
 
 /// `(version, name, statements)`.
-const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
-    1,
-    "tenants, cases, findings, audit",
-    &[
-        "CREATE TABLE tenants (
+const MIGRATIONS: &[(i64, &str, &[&str])] = &[
+    (
+        1,
+        "tenants, cases, findings, audit",
+        &[
+            "CREATE TABLE tenants (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
             created TEXT NOT NULL
         )",
-        "CREATE TABLE cases (
+            "CREATE TABLE cases (
             id TEXT PRIMARY KEY,
             tenant_id TEXT NOT NULL REFERENCES tenants (id),
             title TEXT NOT NULL,
@@ -26,8 +27,8 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
             created TEXT NOT NULL,
             updated TEXT NOT NULL
         )",
-        "CREATE INDEX cases_by_tenant ON cases (tenant_id, created)",
-        "CREATE TABLE findings (
+            "CREATE INDEX cases_by_tenant ON cases (tenant_id, created)",
+            "CREATE TABLE findings (
             case_id TEXT NOT NULL REFERENCES cases (id),
             asset TEXT NOT NULL,
             finding_id TEXT NOT NULL,
@@ -38,7 +39,7 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
             first_import TEXT NOT NULL,
             PRIMARY KEY (case_id, asset, finding_id)
         )",
-        "CREATE TABLE audit (
+            "CREATE TABLE audit (
             seq BIGINT PRIMARY KEY,
             at TEXT NOT NULL,
             actor TEXT NOT NULL,
@@ -49,8 +50,146 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[(
             prev TEXT NOT NULL,
             hash TEXT NOT NULL
         )",
-    ],
-)];
+        ],
+    ),
+    (
+        2,
+        "users, tokens, casework: assets, imports, evidence, actions, IOCs, timeline, notes, tasks, gates",
+        &[
+            "ALTER TABLE tenants ADD COLUMN contacts TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE tenants ADD COLUMN contract TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE cases ADD COLUMN tlp TEXT NOT NULL DEFAULT 'amber'",
+            "ALTER TABLE cases ADD COLUMN pap TEXT NOT NULL DEFAULT 'amber'",
+            "ALTER TABLE cases ADD COLUMN entry_point TEXT",
+            "ALTER TABLE cases ADD COLUMN authority TEXT",
+            "CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            password TEXT,
+            created TEXT NOT NULL
+        )",
+            "CREATE TABLE tokens (
+            hash TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users (id),
+            label TEXT NOT NULL,
+            created TEXT NOT NULL,
+            expires TEXT
+        )",
+            "CREATE TABLE login_failures (
+            name TEXT NOT NULL,
+            at BIGINT NOT NULL
+        )",
+            "CREATE INDEX login_failures_by_name ON login_failures (name, at)",
+            "CREATE TABLE assets (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            name TEXT NOT NULL,
+            compromise TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            added TEXT NOT NULL,
+            PRIMARY KEY (case_id, name)
+        )",
+            "CREATE TABLE imports (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            asset TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            at TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            summary TEXT NOT NULL
+        )",
+            "CREATE INDEX imports_by_case ON imports (case_id, at)",
+            "CREATE TABLE evidence (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            asset TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            signer TEXT NOT NULL,
+            acquired TEXT NOT NULL,
+            received TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            blob TEXT NOT NULL,
+            custody_events BIGINT NOT NULL
+        )",
+            "CREATE INDEX evidence_by_case ON evidence (case_id, received)",
+            "CREATE TABLE actions (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            asset TEXT NOT NULL,
+            action_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            finding TEXT,
+            operator TEXT NOT NULL,
+            begun TEXT NOT NULL,
+            state TEXT NOT NULL,
+            PRIMARY KEY (case_id, asset, action_id)
+        )",
+            "CREATE TABLE iocs (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            tenant_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            PRIMARY KEY (case_id, kind, value)
+        )",
+            "CREATE INDEX iocs_by_value ON iocs (kind, value)",
+            "CREATE TABLE timeline (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            zone TEXT NOT NULL,
+            source TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (case_id, id)
+        )",
+            "CREATE INDEX timeline_by_time ON timeline (case_id, at)",
+            "CREATE TABLE notes (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            author TEXT NOT NULL,
+            created TEXT NOT NULL,
+            body TEXT NOT NULL
+        )",
+            "CREATE INDEX notes_by_case ON notes (case_id, created)",
+            "CREATE TABLE tasks (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            title TEXT NOT NULL,
+            done BIGINT NOT NULL,
+            version BIGINT NOT NULL,
+            created TEXT NOT NULL,
+            by_user TEXT NOT NULL
+        )",
+            "CREATE INDEX tasks_by_case ON tasks (case_id, created)",
+            "CREATE TABLE waivers (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            criterion TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (case_id, criterion)
+        )",
+            "CREATE TABLE transitions (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            at TEXT NOT NULL,
+            from_stage TEXT NOT NULL,
+            to_stage TEXT,
+            by_user TEXT NOT NULL,
+            override_reason TEXT,
+            unmet TEXT NOT NULL
+        )",
+            "CREATE INDEX transitions_by_case ON transitions (case_id, at)",
+            "CREATE INDEX findings_by_severity ON findings (case_id, severity)",
+        ],
+    ),
+];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one
 /// PostgreSQL: the loser of the race on `schema_migrations` rolls back and finds it done.

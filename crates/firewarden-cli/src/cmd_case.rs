@@ -1,0 +1,377 @@
+//! `firewarden case`: open cases, push results into them, walk them through their stages.
+
+use crate::remote::{Conn, block_on, columns, field};
+use anyhow::{Context, Result};
+use firewarden_client::{ClientError, Method, query_value};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Work with cases on a Firewarden server.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  firewarden case new --tenant T1a2b… --title \"web01 webshell\" --kind webshell --severity high\n  firewarden case list\n  firewarden case show C9f…\n  firewarden case push --case C9f… triage.json web01.fwb case-42.journal\n  firewarden case set C9f… --entry-point \"CVE-2026-1234 in the upload form\"\n  firewarden case stage C9f…                 # the checklist to leave the stage\n  firewarden case stage C9f… --advance\n  firewarden case stage C9f… --advance --override \"host rebuilt from image\"\n\nA bundle's custody ledger (FILE.custody) is sent with it. The kind of each file is\nrecognised by the server from its content."
+)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+    #[command(flatten)]
+    conn: Conn,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Action {
+    /// Open a case.
+    New {
+        /// The customer (tenant id).
+        #[arg(long)]
+        tenant: String,
+        /// What happened, in a line.
+        #[arg(long)]
+        title: String,
+        /// intrusion, virus_outbreak, trojan, backdoor, webshell, data_dumping, page_tampering, cryptominer, other.
+        #[arg(long)]
+        kind: String,
+        /// info, low, medium, high, critical.
+        #[arg(long)]
+        severity: String,
+    },
+    /// List the cases you see.
+    List,
+    /// Show one case.
+    Show {
+        /// Case id.
+        id: String,
+    },
+    /// Push triage, scan or hunt results, bundles and action journals into a case.
+    Push {
+        /// Case id.
+        #[arg(long = "case")]
+        case: String,
+        /// The host they are about (default: the host named in the file).
+        #[arg(long)]
+        asset: Option<String>,
+        /// Files to push.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Record the entry-point hypothesis, the customer's authority, or change the case.
+    Set {
+        /// Case id.
+        id: String,
+        /// How the attacker got in (hypothesis).
+        #[arg(long)]
+        entry_point: Option<String>,
+        /// Who authorised the engagement, its scope and legal basis.
+        #[arg(long)]
+        authority: Option<String>,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+        /// New severity.
+        #[arg(long)]
+        severity: Option<String>,
+    },
+    /// Show the stage's exit checklist, or leave the stage.
+    Stage {
+        /// Case id.
+        id: String,
+        /// Leave the stage (its checklist must pass, or --override).
+        #[arg(long)]
+        advance: bool,
+        /// Leave it over unmet criteria, with the reason (leads and admins; recorded).
+        #[arg(long, requires = "advance")]
+        r#override: Option<String>,
+    },
+    /// Waive a gate criterion, with the reason (leads and admins).
+    Waive {
+        /// Case id.
+        id: String,
+        /// Criterion id, as `case stage` shows it.
+        criterion: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn case_rows(list: &Value) -> String {
+    let rows: Vec<Vec<String>> = list
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    vec![
+                        field(c, "id"),
+                        field(c, "tenant"),
+                        field(c, "stage"),
+                        field(c, "severity"),
+                        field(c, "kind"),
+                        field(c, "title"),
+                    ]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    columns(
+        &["ID", "TENANT", "STAGE", "SEVERITY", "KIND", "TITLE"],
+        &rows,
+    )
+}
+
+fn show_case(c: &Value) -> String {
+    let mut s = String::new();
+    for key in [
+        "id",
+        "title",
+        "tenant",
+        "kind",
+        "severity",
+        "stage",
+        "status",
+        "tlp",
+        "pap",
+        "entry_point",
+        "authority",
+        "version",
+    ] {
+        s.push_str(&format!("{key:<12} {}\n", field(c, key)));
+    }
+    s
+}
+
+fn checklist_text(view: &Value) -> String {
+    let mut s = String::new();
+    if let Some(c) = view.get("case") {
+        s.push_str(&format!(
+            "case {} — stage {} (version {})\n",
+            field(c, "id"),
+            field(c, "stage"),
+            field(c, "version")
+        ));
+    }
+    let list = view.get("checklist").unwrap_or(view);
+    match list.get("criteria").and_then(|c| c.as_array()) {
+        Some(criteria) => {
+            for c in criteria {
+                let met = c.get("met").and_then(Value::as_bool).unwrap_or(false);
+                s.push_str(&format!(
+                    "  [{}] {}: {} — {}\n",
+                    if met { "x" } else { " " },
+                    field(c, "id"),
+                    field(c, "text"),
+                    field(c, "detail")
+                ));
+            }
+        }
+        None => s.push_str("  the case is closed\n"),
+    }
+    s
+}
+
+/// The host a result names, for `--asset` left out.
+fn asset_of(file: &std::path::Path) -> Option<String> {
+    let f = std::fs::File::open(file).ok()?;
+    let mut head = Vec::new();
+    use std::io::Read;
+    f.take(1 << 20).read_to_end(&mut head).ok()?;
+    // Reports carry `"hostname": "…"` in their source; journals `"host": "…"` on each line.
+    let text = String::from_utf8_lossy(&head);
+    for key in ["\"hostname\":", "\"host\":"] {
+        if let Some(i) = text.find(key) {
+            let rest = text[i + key.len()..].trim_start();
+            let rest = rest.strip_prefix('"')?;
+            let end = rest.find('"')?;
+            let name = &rest[..end];
+            if !name.is_empty() && name.len() < 256 {
+                return Some(name.to_owned());
+            }
+        }
+    }
+    None
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let client = args.conn.client()?;
+    let conn = args.conn.clone();
+    block_on(async move {
+        match args.action {
+            Action::New {
+                tenant,
+                title,
+                kind,
+                severity,
+            } => {
+                let body = json!({"tenant": tenant, "title": title, "kind": kind.replace('-', "_"), "severity": severity});
+                let c = client
+                    .call(Method::POST, "/api/v1/cases", Some(&body))
+                    .await?;
+                conn.print(&c, show_case);
+            }
+            Action::List => {
+                let list = client.get("/api/v1/cases").await?;
+                conn.print(&list, case_rows);
+            }
+            Action::Show { id } => {
+                let c = client
+                    .get(&format!("/api/v1/cases/{}", query_value(&id)))
+                    .await?;
+                conn.print(&c, show_case);
+            }
+            Action::Push { case, asset, files } => {
+                let mut all = Vec::new();
+                let mut failed = false;
+                // A bundle is compressed: its host is taken from the other files of the push
+                // (a responder pushes one host's results together), or --asset.
+                let named: Vec<Option<String>> = files.iter().map(|f| asset_of(f)).collect();
+                let common = named.iter().flatten().next().cloned();
+                for (file, own) in files.iter().zip(named) {
+                    let asset = match asset.clone().or(own).or_else(|| common.clone()) {
+                        Some(a) => a,
+                        None => anyhow::bail!(
+                            "{}: no host name in it; say which host with --asset",
+                            file.display()
+                        ),
+                    };
+                    let ledger_path = firewarden_evidence::custody::ledger_path(file);
+                    let ledger = if ledger_path.is_file() {
+                        std::fs::read(&ledger_path)
+                            .with_context(|| format!("cannot read {}", ledger_path.display()))?
+                    } else {
+                        Vec::new()
+                    };
+                    let mut path = format!(
+                        "/api/v1/cases/{}/imports?asset={}",
+                        query_value(&case),
+                        query_value(&asset)
+                    );
+                    if !ledger.is_empty() {
+                        path.push_str(&format!("&ledger_bytes={}", ledger.len()));
+                    }
+                    match client.upload(&path, ledger, file).await {
+                        Ok(v) => {
+                            if conn.format == crate::remote::OutFormat::Table {
+                                println!(
+                                    "{}: {} for {asset}: {} new finding(s), {} known, {} event(s), {} new IOC(s), {} action(s){}",
+                                    file.display(),
+                                    field(&v, "kind"),
+                                    v["findings"]["new_findings"],
+                                    v["findings"]["known_findings"],
+                                    v["timeline_events"],
+                                    v["new_iocs"],
+                                    v["actions"],
+                                    v.get("evidence")
+                                        .and_then(Value::as_str)
+                                        .map(|e| format!(", evidence {e}"))
+                                        .unwrap_or_default()
+                                );
+                            }
+                            all.push(json!({"file": file.display().to_string(), "result": v}));
+                        }
+                        Err(ClientError::Refused { status, reason, .. }) => {
+                            eprintln!("{}: refused ({status}): {reason}", file.display());
+                            all.push(json!({"file": file.display().to_string(), "error": reason, "status": status}));
+                            failed = true;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                if conn.format == crate::remote::OutFormat::Json {
+                    println!("{}", serde_json::to_string_pretty(&all)?);
+                }
+                return Ok(if failed {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                });
+            }
+            Action::Set {
+                id,
+                entry_point,
+                authority,
+                title,
+                severity,
+            } => {
+                let path = format!("/api/v1/cases/{}", query_value(&id));
+                let current = client.get(&path).await?;
+                let mut body = json!({"version": current["version"]});
+                for (k, v) in [
+                    ("entry_point", entry_point),
+                    ("authority", authority),
+                    ("title", title),
+                    ("severity", severity),
+                ] {
+                    if let Some(v) = v {
+                        body[k] = v.into();
+                    }
+                }
+                let c = client.call(Method::PATCH, &path, Some(&body)).await?;
+                conn.print(&c, show_case);
+            }
+            Action::Stage {
+                id,
+                advance,
+                r#override,
+            } => {
+                let path = format!("/api/v1/cases/{}/stage", query_value(&id));
+                let view = client.get(&path).await?;
+                if !advance {
+                    conn.print(&view, checklist_text);
+                    let passed = view["checklist"]["criteria"]
+                        .as_array()
+                        .is_none_or(|c| c.iter().all(|x| x["met"] == true));
+                    return Ok(if passed {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    });
+                }
+                let body = json!({"version": view["case"]["version"], "override": r#override});
+                match client.call(Method::POST, &path, Some(&body)).await {
+                    Ok(v) => {
+                        conn.print(&v, |v| {
+                            let t = &v["transition"];
+                            let to = t["to"].as_str().unwrap_or("closed");
+                            let mut s = format!("{} → {to}\n", field(t, "from"));
+                            if !t["overridden"].is_null() {
+                                s.push_str(&format!(
+                                    "gate overridden (recorded): {}\n",
+                                    field(&t["overridden"], "reason")
+                                ));
+                            }
+                            s
+                        });
+                    }
+                    Err(ClientError::Refused {
+                        status: 409,
+                        reason,
+                        body,
+                    }) if body.get("checklist").is_some() => {
+                        eprintln!("{reason}");
+                        conn.print(&body, checklist_text);
+                        return Ok(ExitCode::from(1));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Action::Waive {
+                id,
+                criterion,
+                reason,
+            } => {
+                let path = format!("/api/v1/cases/{}/waivers", query_value(&id));
+                let w = client
+                    .call(
+                        Method::POST,
+                        &path,
+                        Some(&json!({"criterion": criterion, "reason": reason})),
+                    )
+                    .await?;
+                conn.print(&w, |w| {
+                    format!("waived {}: {}\n", field(w, "criterion"), field(w, "reason"))
+                });
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

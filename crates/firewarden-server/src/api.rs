@@ -1,0 +1,1030 @@
+//! The routes. Each is one entry in [`routes`]: its method, path, who may call it and its
+//! handler; the router and the OpenAPI document are both made from that list, so a route
+//! cannot exist without being documented (and probed by the tenant-isolation test). Handlers
+//! only translate: the store decides who sees what and writes the audit record.
+
+use crate::evidence::EvidenceStore;
+use crate::upload;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, patch, post, put};
+use axum::{Json, Router};
+use firewarden_case::access::Actor;
+use firewarden_case::model::{Compromise, IncidentKind, Role, Tlp};
+use firewarden_model::Severity;
+use firewarden_store::{AdvanceError, CasePatch, FindingQuery, Payload, Store, StoreError, Upload};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Largest JSON request body (uploads go through the import route, streamed).
+const MAX_JSON_BODY: usize = 1 << 20;
+
+/// Failed logins per user name in [`LOGIN_WINDOW_SECS`] before logins are refused (429).
+const MAX_LOGIN_FAILURES: i64 = 5;
+const LOGIN_WINDOW_SECS: i64 = 15 * 60;
+/// A login's session token lives this long.
+const SESSION_SECS: i64 = 12 * 3600;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    evidence: EvidenceStore,
+    tmp: PathBuf,
+    max_upload: u64,
+    /// A hash to check a password against when the user does not exist, so that the answer
+    /// takes as long either way.
+    dummy_hash: String,
+}
+
+impl App {
+    /// The state for the router.
+    pub fn new(store: Store, evidence: EvidenceStore, tmp: PathBuf, max_upload: u64) -> App {
+        App {
+            inner: Arc::new(Inner {
+                store,
+                evidence,
+                tmp,
+                max_upload,
+                dummy_hash: hash_password("not a password").unwrap_or_default(),
+            }),
+        }
+    }
+}
+
+/// An error answer: a status and a reason a person can act on, as JSON.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    reason: String,
+    /// More machine-readable fields of the answer (the version now stored, a checklist).
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiError {
+    /// An error with a status and reason.
+    pub fn new(status: StatusCode, reason: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            reason: reason.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// 400.
+    pub fn bad(reason: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, reason)
+    }
+
+    /// 500; the cause goes to the server's log, not to the client.
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        eprintln!("firewarden server: internal error: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error (see the server log)",
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not found"),
+            StoreError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "your role may not do this")
+            }
+            StoreError::Conflict(v) => {
+                let mut e = ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!(
+                        "changed by someone else since you read it (now at version {v}): read it again"
+                    ),
+                );
+                e.extra.insert("current_version".into(), v.into());
+                e
+            }
+            StoreError::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why),
+            StoreError::Db(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = self.extra;
+        body.insert("error".into(), self.reason.into());
+        body.insert("status".into(), self.status.as_u16().into());
+        (self.status, Json(body)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// The caller, from `Authorization: Bearer TOKEN`.
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<App> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Auth, ApiError> {
+        let unauthorised = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "a valid bearer token is needed (Authorization: Bearer …)",
+            )
+        };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(unauthorised)?;
+        if token.len() > 200 {
+            return Err(unauthorised());
+        }
+        match app.inner.store.actor_for_token(token).await? {
+            Some(actor) => Ok(Auth(actor)),
+            None => Err(unauthorised()),
+        }
+    }
+}
+
+/// A JSON body whose rejection is a JSON error with the reason.
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequest<App> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, app: &App) -> Result<Body<T>, ApiError> {
+        match Json::<T>::from_request(req, app).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
+
+/// Who may call a route (for the document; the store enforces it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Anyone, without a token.
+    Public,
+    /// Any user; answers only with the caller's own tenants' data.
+    User,
+    /// Admins only (platform-wide).
+    Admin,
+    /// Who may read the case.
+    CaseRead,
+    /// Who may change the case.
+    CaseEdit,
+    /// Leads and admins of the case's tenant.
+    CaseLead,
+}
+
+/// One route.
+pub struct Route {
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// Path under the server root, with `{param}`s.
+    pub path: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Request body, when there is one: a media type and a short description.
+    pub body: Option<(&'static str, &'static str)>,
+    handler: MethodRouter<App>,
+}
+
+fn route(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    summary: &'static str,
+    body: Option<(&'static str, &'static str)>,
+    handler: MethodRouter<App>,
+) -> Route {
+    Route {
+        method,
+        path,
+        summary,
+        access,
+        body,
+        handler,
+    }
+}
+
+const JSON: &str = "application/json";
+
+/// Every route the server has.
+pub fn routes() -> Vec<Route> {
+    use Access::*;
+    vec![
+        route(
+            "GET",
+            "/api/v1/openapi.json",
+            Public,
+            "This document.",
+            None,
+            get(openapi),
+        ),
+        route(
+            "POST",
+            "/api/v1/login",
+            Public,
+            "Exchanges a user name and password for a session token (rate-limited).",
+            Some((JSON, "{name, password}")),
+            post(login),
+        ),
+        route(
+            "GET",
+            "/api/v1/me",
+            User,
+            "Who the token belongs to.",
+            None,
+            get(me),
+        ),
+        route(
+            "GET",
+            "/api/v1/tenants",
+            User,
+            "The tenants (customers) the caller sees.",
+            None,
+            get(tenants),
+        ),
+        route(
+            "POST",
+            "/api/v1/tenants",
+            Admin,
+            "Adds a tenant.",
+            Some((JSON, "{name}")),
+            post(add_tenant),
+        ),
+        route(
+            "GET",
+            "/api/v1/users",
+            Admin,
+            "Every user.",
+            None,
+            get(users),
+        ),
+        route(
+            "POST",
+            "/api/v1/users",
+            Admin,
+            "Adds a user; the answer holds their token, shown once.",
+            Some((JSON, "{name, role, tenants?, password?}")),
+            post(add_user),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases",
+            User,
+            "The cases the caller sees, newest first.",
+            None,
+            get(cases),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases",
+            CaseEdit,
+            "Opens a case for a tenant.",
+            Some((JSON, "{tenant, title, kind, severity}")),
+            post(new_case),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}",
+            CaseRead,
+            "One case.",
+            None,
+            get(case),
+        ),
+        route(
+            "PATCH",
+            "/api/v1/cases/{case}",
+            CaseEdit,
+            "Changes a case read at `version` (409 when changed since).",
+            Some((
+                JSON,
+                "{version, title?, severity?, tlp?, pap?, entry_point?, authority?}",
+            )),
+            patch(update_case),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/findings",
+            CaseRead,
+            "The case's findings as imported (`asset`, `min_severity`, `limit`, `after`).",
+            None,
+            get(findings),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/imports",
+            CaseRead,
+            "What was pushed into the case.",
+            None,
+            get(imports),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases/{case}/imports",
+            CaseEdit,
+            "Pushes a triage, scan or hunt result, an action journal or an evidence bundle (`asset`; for a bundle, `ledger_bytes` of custody ledger first). Recognised by content; bundles are verified first; all or nothing.",
+            Some(("application/octet-stream", "the file, streamed")),
+            post(push),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/assets",
+            CaseRead,
+            "The hosts in the case.",
+            None,
+            get(assets),
+        ),
+        route(
+            "PUT",
+            "/api/v1/cases/{case}/assets/{asset}",
+            CaseEdit,
+            "Adds a host or sets its compromise status (`version` when it exists).",
+            Some((JSON, "{compromise, version?}")),
+            put(set_asset),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/notes",
+            CaseRead,
+            "Notes, oldest first.",
+            None,
+            get(notes),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases/{case}/notes",
+            CaseEdit,
+            "Writes a note.",
+            Some((JSON, "{body}")),
+            post(add_note),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/tasks",
+            CaseRead,
+            "Tasks.",
+            None,
+            get(tasks),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases/{case}/tasks",
+            CaseEdit,
+            "Adds a task.",
+            Some((JSON, "{title}")),
+            post(add_task),
+        ),
+        route(
+            "PATCH",
+            "/api/v1/cases/{case}/tasks/{task}",
+            CaseEdit,
+            "Marks a task done or open at `version`.",
+            Some((JSON, "{version, done}")),
+            patch(update_task),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/timeline",
+            CaseRead,
+            "The timeline, oldest first (`offset`, `limit`).",
+            None,
+            get(timeline),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/iocs",
+            CaseRead,
+            "Indicators extracted and normalised from the case's imports.",
+            None,
+            get(iocs),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/evidence",
+            CaseRead,
+            "Evidence bundles held (write-once).",
+            None,
+            get(evidence),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/actions",
+            CaseRead,
+            "Actions on hosts, from imported journals.",
+            None,
+            get(actions),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/stage",
+            CaseRead,
+            "The stage, its exit checklist from the case's data, and the moves so far.",
+            None,
+            get(stage),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases/{case}/stage",
+            CaseEdit,
+            "Leaves the stage when its checklist passes, or over it with `override` (leads, recorded).",
+            Some((JSON, "{version, override?}")),
+            post(advance),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases/{case}/waivers",
+            CaseLead,
+            "Waives a gate criterion with a reason.",
+            Some((JSON, "{criterion, reason}")),
+            post(waive),
+        ),
+        route(
+            "GET",
+            "/api/v1/audit",
+            Admin,
+            "Audit records (`after` a sequence number, `limit`).",
+            None,
+            get(audit),
+        ),
+        route(
+            "GET",
+            "/api/v1/audit/verify",
+            Admin,
+            "Checks the audit log's hash chain.",
+            None,
+            get(audit_verify),
+        ),
+    ]
+}
+
+/// The router: every route of [`routes`], and JSON errors for everything else.
+pub fn router(app: App) -> Router {
+    let mut by_path: Vec<(&'static str, MethodRouter<App>)> = Vec::new();
+    for r in routes() {
+        match by_path.iter_mut().find(|(p, _)| *p == r.path) {
+            Some((_, m)) => *m = std::mem::take(m).merge(r.handler),
+            None => by_path.push((r.path, r.handler)),
+        }
+    }
+    let mut router = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler.fallback(method_not_allowed));
+    }
+    router
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
+        .with_state(app)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this route does not take that method",
+    )
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
+}
+
+fn hash_password(password: &str) -> Result<String, ApiError> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    firewarden_evidence::keys::random_bytes(&mut salt).map_err(ApiError::internal)?;
+    let salt = SaltString::encode_b64(&salt).map_err(ApiError::internal)?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+fn password_matches(password: &str, phc: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    name: String,
+    password: String,
+}
+
+async fn login(State(app): State<App>, Body(b): Body<LoginBody>) -> ApiResult<serde_json::Value> {
+    let store = &app.inner.store;
+    let name = b.name.trim().to_owned();
+    if name.is_empty() || name.len() > 200 || b.password.len() > 1024 {
+        return Err(ApiError::bad("a name and a password of at most 1024 bytes"));
+    }
+    if store.login_failures(&name, LOGIN_WINDOW_SECS).await? >= MAX_LOGIN_FAILURES {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed logins for this user: wait 15 minutes",
+        ));
+    }
+    let stored = store.password_of(&name).await?;
+    let phc = stored
+        .as_ref()
+        .map(|(_, p)| p.clone())
+        .unwrap_or_else(|| app.inner.dummy_hash.clone());
+    let password = b.password;
+    let ok = tokio::task::spawn_blocking(move || password_matches(&password, &phc))
+        .await
+        .map_err(ApiError::internal)?;
+    match (ok, stored) {
+        (true, Some((id, _))) => {
+            let token = store.issue_session(&id, SESSION_SECS).await?;
+            Ok(Json(json!({ "token": token, "expires_in": SESSION_SECS })))
+        }
+        _ => {
+            store.record_login_failure(&name).await?;
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong user name or password",
+            ))
+        }
+    }
+}
+
+async fn me(Auth(actor): Auth) -> Json<Actor> {
+    Json(actor)
+}
+
+async fn tenants(
+    State(app): State<App>,
+    Auth(a): Auth,
+) -> ApiResult<Vec<firewarden_store::Tenant>> {
+    Ok(Json(app.inner.store.tenants(&a).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantBody {
+    name: String,
+}
+
+async fn add_tenant(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Body(b): Body<TenantBody>,
+) -> Result<(StatusCode, Json<firewarden_store::Tenant>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.inner.store.add_tenant(&a, &b.name).await?),
+    ))
+}
+
+async fn users(State(app): State<App>, Auth(a): Auth) -> ApiResult<Vec<firewarden_store::User>> {
+    Ok(Json(app.inner.store.users(&a).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserBody {
+    name: String,
+    role: Role,
+    #[serde(default)]
+    tenants: Vec<String>,
+    password: Option<String>,
+}
+
+async fn add_user(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Body(b): Body<UserBody>,
+) -> Result<(StatusCode, Json<firewarden_store::NewUser>), ApiError> {
+    // Refuse before the (slow) hash when the caller may not add users anyway.
+    if firewarden_case::access::authorize(&a, firewarden_case::access::Operation::ManageUsers, None)
+        != firewarden_case::access::Decision::Allow
+    {
+        return Err(StoreError::Forbidden.into());
+    }
+    let hash = match b.password {
+        Some(p) if p.len() < 12 || p.len() > 1024 => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "a password needs 12 to 1024 bytes",
+            ));
+        }
+        Some(p) => Some(
+            tokio::task::spawn_blocking(move || hash_password(&p))
+                .await
+                .map_err(ApiError::internal)??,
+        ),
+        None => None,
+    };
+    let made = app
+        .inner
+        .store
+        .add_user(&a, &b.name, b.role, &b.tenants, hash)
+        .await?;
+    Ok((StatusCode::CREATED, Json(made)))
+}
+
+async fn cases(State(app): State<App>, Auth(a): Auth) -> ApiResult<Vec<firewarden_store::Case>> {
+    Ok(Json(app.inner.store.cases(&a).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseBody {
+    tenant: String,
+    title: String,
+    kind: IncidentKind,
+    severity: Severity,
+}
+
+async fn new_case(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Body(b): Body<CaseBody>,
+) -> Result<(StatusCode, Json<firewarden_store::Case>), ApiError> {
+    let c = app
+        .inner
+        .store
+        .create_case(&a, &b.tenant, &b.title, b.kind, b.severity)
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+async fn case(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<firewarden_store::Case> {
+    Ok(Json(app.inner.store.case(&a, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    version: i64,
+    title: Option<String>,
+    severity: Option<Severity>,
+    tlp: Option<Tlp>,
+    pap: Option<Tlp>,
+    entry_point: Option<String>,
+    authority: Option<String>,
+}
+
+async fn update_case(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Body(b): Body<PatchBody>,
+) -> ApiResult<firewarden_store::Case> {
+    let patch = CasePatch {
+        title: b.title,
+        severity: b.severity,
+        tlp: b.tlp,
+        pap: b.pap,
+        entry_point: b.entry_point,
+        authority: b.authority,
+    };
+    Ok(Json(
+        app.inner
+            .store
+            .update_case(&a, &id, b.version, patch)
+            .await?,
+    ))
+}
+
+async fn findings(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Query(q): Query<FindingQuery>,
+) -> ApiResult<Vec<serde_json::Value>> {
+    Ok(Json(app.inner.store.findings(&a, &id, q).await?))
+}
+
+async fn imports(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<firewarden_store::ImportRecord>> {
+    Ok(Json(app.inner.store.imports(&a, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PushQuery {
+    asset: String,
+    ledger_bytes: Option<u64>,
+}
+
+async fn push(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Query(q): Query<PushQuery>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<firewarden_store::ImportOutcome>), ApiError> {
+    let store = &app.inner.store;
+    // Who may push is settled before a byte of the body is read.
+    store
+        .may(&a, &id, firewarden_case::access::Operation::EditCase)
+        .await?;
+    let asset = firewarden_store::valid_asset(&q.asset)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let received = upload::receive(
+        body,
+        &app.inner.tmp,
+        q.ledger_bytes,
+        app.inner.max_upload,
+        declared,
+    )
+    .await?;
+    let evidence = app.inner.evidence.clone();
+    let (received, payload) = tokio::task::spawn_blocking(move || {
+        let (_, mut payload) = upload::interpret(&received)?;
+        if let Payload::Evidence { blob, .. } = &mut payload {
+            *blob = evidence
+                .put(&received.sha256, &received.body, received.ledger.as_deref())
+                .map_err(ApiError::internal)?;
+        }
+        Ok::<_, ApiError>((received, payload))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let outcome = store
+        .import(
+            &a,
+            &id,
+            Upload {
+                asset,
+                sha256: received.sha256.clone(),
+                size: received.size,
+                payload,
+            },
+        )
+        .await?;
+    drop(received);
+    Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+async fn assets(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<firewarden_store::Asset>> {
+    Ok(Json(app.inner.store.assets(&a, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssetBody {
+    compromise: Compromise,
+    version: Option<i64>,
+}
+
+async fn set_asset(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path((id, asset)): Path<(String, String)>,
+    Body(b): Body<AssetBody>,
+) -> ApiResult<firewarden_store::Asset> {
+    Ok(Json(
+        app.inner
+            .store
+            .set_asset(&a, &id, &asset, b.compromise, b.version)
+            .await?,
+    ))
+}
+
+async fn notes(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<firewarden_store::Note>> {
+    Ok(Json(app.inner.store.notes(&a, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    body: String,
+}
+
+async fn add_note(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Body(b): Body<NoteBody>,
+) -> Result<(StatusCode, Json<firewarden_store::Note>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.inner.store.add_note(&a, &id, &b.body).await?),
+    ))
+}
+
+async fn tasks(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<firewarden_store::Task>> {
+    Ok(Json(app.inner.store.tasks(&a, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskBody {
+    title: String,
+}
+
+async fn add_task(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Body(b): Body<TaskBody>,
+) -> Result<(StatusCode, Json<firewarden_store::Task>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.inner.store.add_task(&a, &id, &b.title).await?),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskPatch {
+    version: i64,
+    done: bool,
+}
+
+async fn update_task(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path((id, task)): Path<(String, String)>,
+    Body(b): Body<TaskPatch>,
+) -> ApiResult<firewarden_store::Task> {
+    Ok(Json(
+        app.inner
+            .store
+            .set_task_done(&a, &id, &task, b.version, b.done)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Page {
+    offset: Option<u32>,
+    limit: Option<u32>,
+}
+
+async fn timeline(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Query(p): Query<Page>,
+) -> ApiResult<Vec<firewarden_store::TimelineEntry>> {
+    let (offset, limit) = (p.offset.unwrap_or(0), p.limit.unwrap_or(500));
+    Ok(Json(
+        app.inner.store.timeline(&a, &id, offset, limit).await?,
+    ))
+}
+
+async fn iocs(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<firewarden_case::ioc::Ioc>> {
+    Ok(Json(app.inner.store.iocs(&a, &id).await?))
+}
+
+async fn evidence(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<firewarden_store::EvidenceItem>> {
+    Ok(Json(app.inner.store.evidence(&a, &id).await?))
+}
+
+async fn actions(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<firewarden_store::ActionRecord>> {
+    Ok(Json(app.inner.store.actions(&a, &id).await?))
+}
+
+async fn stage(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<firewarden_store::StageView> {
+    Ok(Json(app.inner.store.stage(&a, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    version: i64,
+    #[serde(rename = "override")]
+    override_reason: Option<String>,
+}
+
+async fn advance(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Body(b): Body<AdvanceBody>,
+) -> ApiResult<serde_json::Value> {
+    match app
+        .inner
+        .store
+        .advance(&a, &id, b.version, b.override_reason)
+        .await
+    {
+        Ok((case, transition)) => Ok(Json(json!({ "case": case, "transition": transition }))),
+        Err(AdvanceError::Gate(g)) => {
+            let status = match g {
+                firewarden_case::stage::GateError::OverrideNotAllowed => StatusCode::FORBIDDEN,
+                _ => StatusCode::CONFLICT,
+            };
+            let mut e = ApiError::new(status, g.to_string());
+            if let firewarden_case::stage::GateError::Unmet(list) = &g {
+                e.extra.insert("checklist".into(), json!(list));
+            }
+            Err(e)
+        }
+        Err(AdvanceError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiverBody {
+    criterion: String,
+    reason: String,
+}
+
+async fn waive(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Body(b): Body<WaiverBody>,
+) -> Result<(StatusCode, Json<firewarden_case::stage::Waiver>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            app.inner
+                .store
+                .waive(&a, &id, &b.criterion, &b.reason)
+                .await?,
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    after: Option<u64>,
+    limit: Option<u32>,
+}
+
+async fn audit(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Vec<firewarden_case::audit::AuditRecord>> {
+    let (after, limit) = (q.after.unwrap_or(0), q.limit.unwrap_or(500).clamp(1, 5000));
+    Ok(Json(app.inner.store.audit_records(&a, after, limit).await?))
+}
+
+async fn audit_verify(State(app): State<App>, Auth(a): Auth) -> ApiResult<serde_json::Value> {
+    firewarden_store::require_admin(&a)?;
+    Ok(Json(match app.inner.store.verify_audit().await? {
+        Ok(n) => json!({ "intact": true, "records": n }),
+        Err(b) => json!({ "intact": false, "break": { "seq": b.seq, "reason": b.reason } }),
+    }))
+}

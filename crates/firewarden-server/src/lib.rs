@@ -1,0 +1,195 @@
+//! `firewarden server`: the case platform over HTTPS, REST+JSON under `/api/v1`. A thin layer:
+//! every rule (who sees what, stage gates, IOC normalisation) lives in `firewarden-case`, every
+//! read and write (with its tenant check and audit record) in `firewarden-store`. The server
+//! keeps no state of its own besides its certificate: several processes on one PostgreSQL serve
+//! the same cases.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod evidence;
+pub mod openapi;
+pub mod tls;
+mod upload;
+
+use firewarden_store::Store;
+use std::net::SocketAddr;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A file or socket.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The database.
+    #[error("database: {0}")]
+    Store(#[from] firewarden_store::StoreError),
+    /// The certificate.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The configuration.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// How the server speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// HTTPS with a certificate made on first start under the data directory.
+    GeneratedTls,
+    /// HTTPS with the operator's certificate and key (PEM).
+    Tls {
+        /// Certificate chain.
+        cert: PathBuf,
+        /// Private key.
+        key: PathBuf,
+    },
+    /// Plain HTTP: loopback only.
+    InsecureHttp,
+}
+
+/// What `firewarden server` was told.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where everything is kept (the SQLite database, the certificate, the bootstrap token,
+    /// evidence blobs unless an object store is named).
+    pub data: PathBuf,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// `postgres://…`; `None`: SQLite under `data`.
+    pub database: Option<String>,
+    /// `s3://bucket/prefix`; `None`: under `data/evidence`.
+    pub evidence_store: Option<String>,
+    /// HTTPS or (loopback only) HTTP.
+    pub transport: Transport,
+    /// Largest upload accepted, bytes.
+    pub max_upload: u64,
+}
+
+/// What a started server tells its caller.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// The address it listens on (the port chosen when 0 was asked).
+    pub addr: SocketAddr,
+    /// Base URL.
+    pub url: String,
+    /// The certificate pin clients need (`None` over plain HTTP).
+    pub fingerprint: Option<String>,
+    /// Where the first start wrote the admin's one-time token (`None` on later starts).
+    pub bootstrap_token: Option<PathBuf>,
+}
+
+/// Makes `dir` (and its parents) with mode 0700.
+pub(crate) fn private_dir(dir: &Path) -> Result<(), ServerError> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    Ok(())
+}
+
+/// Writes a new file readable by the owner only; refuses to replace one.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Checks the configuration before anything is opened.
+pub fn check(config: &Config) -> Result<(), ServerError> {
+    if config.transport == Transport::InsecureHttp && !config.listen.ip().is_loopback() {
+        return Err(ServerError::Config(format!(
+            "--insecure-http serves tokens in clear: only on a loopback address, not {}",
+            config.listen
+        )));
+    }
+    Ok(())
+}
+
+/// Opens the store and the evidence store, makes the admin on first start, and serves until
+/// `shutdown` resolves. `ready` is told the address and pin once the socket is bound.
+pub async fn run(
+    config: Config,
+    ready: impl FnOnce(Ready) + Send,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    check(&config)?;
+    private_dir(&config.data)?;
+    let url = match &config.database {
+        Some(u) => u.clone(),
+        None => format!("sqlite:{}", config.data.join("cases.db").display()),
+    };
+    let store = Store::open(&url).await?;
+    let evidence = evidence::EvidenceStore::open(&config.data, config.evidence_store.as_deref())?;
+    let tmp = config.data.join("tmp");
+    private_dir(&tmp)?;
+    let bootstrap_token = match store.bootstrap_admin().await? {
+        Some(token) => {
+            let path = config.data.join("bootstrap-token");
+            let _ = std::fs::remove_file(&path);
+            write_private(&path, format!("{token}\n").as_bytes())?;
+            Some(path)
+        }
+        None => None,
+    };
+    let state = api::App::new(store, evidence, tmp, config.max_upload);
+    let router = api::router(state);
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    match &config.transport {
+        Transport::InsecureHttp => {
+            ready(Ready {
+                addr,
+                url: format!("http://{addr}"),
+                fingerprint: None,
+                bootstrap_token,
+            });
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await?;
+        }
+        transport => {
+            let identity = match transport {
+                Transport::Tls { cert, key } => tls::load(cert, key)?,
+                _ => tls::generated(&config.data.join("tls"), &names(addr))?,
+            };
+            let fingerprint = identity.fingerprint.clone();
+            let listener = tls::TlsListener::new(listener, identity)?;
+            ready(Ready {
+                addr,
+                url: format!("https://{addr}"),
+                fingerprint: Some(fingerprint),
+                bootstrap_token,
+            });
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Names for a generated certificate: loopback, this host's name, the listen address.
+fn names(addr: SocketAddr) -> Vec<String> {
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    if let Ok(h) = rustix::system::uname().nodename().to_str() {
+        names.push(h.to_owned());
+    }
+    if !addr.ip().is_unspecified() {
+        names.push(addr.ip().to_string());
+    }
+    names.sort();
+    names.dedup();
+    names
+}

@@ -1,0 +1,1448 @@
+//! What a case holds besides itself: assets, imports (findings, timeline, IOCs, actions,
+//! evidence records), notes, tasks, waivers and stage moves. Each operation is one audited
+//! transaction through [`Store::on_case`], so the tenant check and the audit record cannot be
+//! forgotten by a new one.
+
+use super::*;
+use firewarden_case::import::{ImportFacts, ImportKind, facts_of};
+use firewarden_case::ioc::{self, Ioc};
+use firewarden_case::model::Compromise;
+use firewarden_case::stage::{self, CaseFacts, Checklist, GateError, Transition, Waiver};
+use firewarden_model::action::{JournalEntry, JournalEvent};
+use firewarden_model::hunt::HuntReport;
+use firewarden_model::{Finding, Storyline, TimelineEvent};
+use sha2::{Digest, Sha256};
+
+/// Largest text of one finding kept (its JSON); a larger one refuses the import, whole.
+pub const MAX_FINDING_BYTES: usize = 256 << 10;
+
+/// Rows per multi-row INSERT (8 columns: well under both databases' parameter limits).
+const BATCH: usize = 500;
+
+/// A host in a case's scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asset {
+    /// Host name as pushed.
+    pub name: String,
+    /// How compromised it is believed to be.
+    pub compromise: Compromise,
+    /// Version for concurrent edits.
+    pub version: i64,
+    /// When it entered the case.
+    pub added: Timestamp,
+}
+
+/// A note someone wrote in a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// Id.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// When.
+    pub created: Timestamp,
+    /// Text.
+    pub body: String,
+}
+
+/// A task in a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// Id.
+    pub id: String,
+    /// What to do.
+    pub title: String,
+    /// Done.
+    pub done: bool,
+    /// Version for concurrent edits.
+    pub version: i64,
+    /// When it was added.
+    pub created: Timestamp,
+    /// Who added it.
+    pub by: String,
+}
+
+/// One line of a case's timeline: imported from an analysis or recorded by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// When, UTC.
+    pub at: Timestamp,
+    /// The zone the time was originally given in.
+    pub zone: String,
+    /// Where it comes from: `import:ASSET:PATH:LINE`, `server`, `note`.
+    pub source: String,
+    /// What kind of event.
+    pub kind: String,
+    /// Who recorded it (the importer for imported events).
+    pub actor: String,
+    /// One line for a person.
+    pub text: String,
+}
+
+/// An import as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRecord {
+    /// Id.
+    pub id: String,
+    /// The asset it is about.
+    pub asset: String,
+    /// What it was.
+    pub kind: ImportKind,
+    /// SHA-256 of the upload.
+    pub sha256: String,
+    /// Size of the upload.
+    pub size: u64,
+    /// When it was imported.
+    pub at: Timestamp,
+    /// Who pushed it.
+    pub by: String,
+    /// What it added.
+    pub summary: String,
+}
+
+/// An evidence bundle held for a case (the blob is write-once in the evidence store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceItem {
+    /// Id.
+    pub id: String,
+    /// The asset collected.
+    pub asset: String,
+    /// SHA-256 of the bundle.
+    pub sha256: String,
+    /// Size.
+    pub size: u64,
+    /// The Ed25519 key (hex) that signed its manifest.
+    pub signer: String,
+    /// When collection started.
+    pub acquired: Timestamp,
+    /// When the server received it.
+    pub received: Timestamp,
+    /// Who pushed it.
+    pub by: String,
+    /// Where the blob is kept (evidence store key).
+    pub blob: String,
+    /// Custody events in its ledger when received.
+    pub custody_events: u64,
+}
+
+/// An action on a host, from an imported journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    /// The host.
+    pub asset: String,
+    /// Its id on the host (`A3`).
+    pub action_id: String,
+    /// Kind (`contain.network`, `eradicate` …).
+    pub kind: String,
+    /// What it does.
+    pub title: String,
+    /// The finding it answers.
+    pub finding: Option<String>,
+    /// Who ran it.
+    pub operator: String,
+    /// When it began (UTC, as the journal says).
+    pub begun: String,
+    /// `applied`, `failed`, `undone` or `begun`.
+    pub state: String,
+}
+
+/// A stage move as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransitionRecord {
+    /// When.
+    pub at: Timestamp,
+    /// The stage left.
+    pub from: Stage,
+    /// The stage entered (`None`: the case closed).
+    pub to: Option<Stage>,
+    /// Who.
+    pub by: String,
+    /// The override's reason, when the gate was overridden.
+    pub override_reason: Option<String>,
+    /// The criteria unmet at an override.
+    pub unmet: Vec<String>,
+}
+
+/// A case's stage with the checklist to leave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageView {
+    /// The case (its version is what an advance must name).
+    pub case: Case,
+    /// The current stage's exit checklist (`None` when the case is closed).
+    pub checklist: Option<Checklist>,
+    /// What the gates looked at.
+    pub facts: CaseFacts,
+    /// Stage moves so far, oldest first.
+    pub transitions: Vec<TransitionRecord>,
+}
+
+/// Why a stage could not be left: a gate, or the store.
+#[derive(Debug, thiserror::Error)]
+pub enum AdvanceError {
+    /// A gate refused.
+    #[error("{0}")]
+    Gate(GateError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an import carries, parsed and (for bundles) verified by the caller.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// A triage or scan result.
+    Analysis(ImportKind, Box<TriageReport>),
+    /// A hunt result.
+    Hunt(Box<HuntReport>),
+    /// An action journal.
+    Journal(Vec<JournalEntry>),
+    /// A verified evidence bundle, already in the evidence store at `blob`.
+    Evidence {
+        /// When collection started.
+        acquired: Timestamp,
+        /// The manifest's signer key (hex).
+        signer: String,
+        /// Evidence store key.
+        blob: String,
+        /// Custody events in its ledger.
+        custody_events: u64,
+    },
+}
+
+/// One upload to import into a case.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The asset (host) it is about.
+    pub asset: String,
+    /// SHA-256 of the upload's bytes.
+    pub sha256: String,
+    /// Its size.
+    pub size: u64,
+    /// What it holds.
+    pub payload: Payload,
+}
+
+/// What an import added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportOutcome {
+    /// The import's id.
+    pub id: String,
+    /// What it was.
+    pub kind: ImportKind,
+    /// Findings new to the case for that asset, and those it already had.
+    pub findings: ImportSummary,
+    /// Timeline events added.
+    pub timeline_events: usize,
+    /// Indicators new to the case.
+    pub new_iocs: usize,
+    /// Actions recorded.
+    pub actions: usize,
+    /// The evidence item, for a bundle.
+    pub evidence: Option<String>,
+}
+
+/// Which findings to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingQuery {
+    /// Only this asset's.
+    pub asset: Option<String>,
+    /// Only at or above this severity.
+    pub min_severity: Option<Severity>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u32>,
+    /// After this `(asset, finding id)` cursor, as `asset/id`.
+    pub after: Option<String>,
+}
+
+fn valid_text(text: &str, what: &str, max: usize) -> Result<String> {
+    let t = text.trim();
+    if t.is_empty() || t.len() > max {
+        return Err(StoreError::Invalid(format!(
+            "{what} must be 1 to {max} bytes"
+        )));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(StoreError::Invalid(format!(
+            "{what} holds control characters"
+        )));
+    }
+    Ok(t.to_owned())
+}
+
+/// An asset name: a host name as people and tools write it.
+pub fn valid_asset(name: &str) -> Result<String> {
+    let n = name.trim();
+    if n.is_empty() || n.len() > 255 || n.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(StoreError::Invalid(
+            "an asset needs a printable name of 1 to 255 characters without spaces".into(),
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+fn ts(row: &AnyRow, col: &str) -> Result<Timestamp> {
+    Timestamp::parse(&row.try_get::<String, _>(col)?)
+        .ok_or_else(|| StoreError::Invalid(format!("stored {col}")))
+}
+
+fn short_hash(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    h.finalize()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn ensure_asset(tx: &mut Tx, case_id: &str, asset: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO assets (case_id, name, compromise, version, added) VALUES ($1, $2, 'unknown', 1, $3) ON CONFLICT (case_id, name) DO NOTHING",
+    )
+    .bind(case_id.to_owned())
+    .bind(asset.to_owned())
+    .bind(now().to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts findings in batches; a finding the case has for that asset is counted as known.
+async fn insert_findings(
+    tx: &mut Tx,
+    case_id: &str,
+    asset: &str,
+    findings: &[Finding],
+) -> Result<ImportSummary> {
+    let mut summary = ImportSummary {
+        new_findings: 0,
+        known_findings: 0,
+    };
+    let at = now().to_string();
+    for chunk in findings.chunks(BATCH) {
+        let mut sql = String::from(
+            "INSERT INTO findings (case_id, asset, finding_id, check_id, severity, title, body, first_import) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 8;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        sql.push_str(" ON CONFLICT (case_id, asset, finding_id) DO NOTHING");
+        // Placeholders only: every value is bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for f in chunk {
+            let body = serde_json::to_string(f).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            q = q
+                .bind(case_id.to_owned())
+                .bind(asset.to_owned())
+                .bind(f.id.clone())
+                .bind(f.check.clone())
+                .bind(f.severity.as_str().to_owned())
+                .bind(f.title.clone())
+                .bind(body)
+                .bind(at.clone());
+        }
+        let added = q.execute(&mut **tx).await?.rows_affected() as usize;
+        summary.new_findings += added;
+        summary.known_findings += chunk.len() - added;
+    }
+    Ok(summary)
+}
+
+struct Event {
+    id: String,
+    at: Timestamp,
+    source: String,
+    kind: String,
+    text: String,
+}
+
+async fn insert_timeline(
+    tx: &mut Tx,
+    case_id: &str,
+    actor: &str,
+    events: &[Event],
+) -> Result<usize> {
+    let mut added = 0;
+    for chunk in events.chunks(BATCH) {
+        let mut sql = String::from(
+            "INSERT INTO timeline (case_id, id, at, zone, source, kind, actor, text) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 7;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, 'UTC', ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            ));
+        }
+        sql.push_str(" ON CONFLICT (case_id, id) DO NOTHING");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(case_id.to_owned())
+                .bind(e.id.clone())
+                .bind(e.at.to_string())
+                .bind(e.source.clone())
+                .bind(e.kind.clone())
+                .bind(actor.to_owned())
+                .bind(e.text.clone());
+        }
+        added += q.execute(&mut **tx).await?.rows_affected() as usize;
+    }
+    Ok(added)
+}
+
+async fn insert_iocs(tx: &mut Tx, case: &Case, iocs: &[Ioc]) -> Result<usize> {
+    let mut added = 0;
+    let at = now().to_string();
+    for chunk in iocs.chunks(BATCH) {
+        let mut sql =
+            String::from("INSERT INTO iocs (case_id, tenant_id, kind, value, first_seen) VALUES ");
+        for i in 0..chunk.len() {
+            let b = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+        }
+        sql.push_str(" ON CONFLICT (case_id, kind, value) DO NOTHING");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for i in chunk {
+            q = q
+                .bind(case.id.clone())
+                .bind(case.tenant.clone())
+                .bind(enum_text(&i.kind))
+                .bind(i.value.clone())
+                .bind(at.clone());
+        }
+        added += q.execute(&mut **tx).await?.rows_affected() as usize;
+    }
+    Ok(added)
+}
+
+fn analysis_events(asset: &str, storyline: &Storyline, timeline: &[TimelineEvent]) -> Vec<Event> {
+    let mut out: Vec<Event> = timeline
+        .iter()
+        .map(|e| {
+            let kind = enum_text(&e.kind);
+            let at = e.time.to_string();
+            Event {
+                id: short_hash(&[asset, &at, &kind, &e.summary, &e.source]),
+                at: e.time,
+                source: format!("import:{asset}:{}", e.source),
+                kind,
+                text: format!("{asset}: {}", e.summary),
+            }
+        })
+        .collect();
+    for (at, what) in [
+        (storyline.first_activity, "first attacker activity"),
+        (storyline.last_activity, "last attacker activity"),
+    ] {
+        if let Some(at) = at {
+            out.push(Event {
+                id: short_hash(&[asset, &at.to_string(), what]),
+                at,
+                source: format!("import:{asset}:storyline"),
+                kind: "storyline".into(),
+                text: format!("{asset}: {what}"),
+            });
+        }
+    }
+    out
+}
+
+fn journal_rows(asset: &str, entries: &[JournalEntry]) -> (Vec<ActionRecord>, Vec<Event>) {
+    let mut actions: Vec<ActionRecord> = Vec::new();
+    let mut events = Vec::new();
+    for e in entries {
+        let (id, state) = match &e.event {
+            JournalEvent::Begin { action } => {
+                actions.push(ActionRecord {
+                    asset: asset.to_owned(),
+                    action_id: action.id.clone(),
+                    kind: action.kind.clone(),
+                    title: action.title.clone(),
+                    finding: action.finding.clone(),
+                    operator: e.operator.clone(),
+                    begun: e.utc.clone(),
+                    state: "begun".into(),
+                });
+                (action.id.clone(), "begun")
+            }
+            JournalEvent::Applied { id } => (id.clone(), "applied"),
+            JournalEvent::Failed { id, .. } => (id.clone(), "failed"),
+            JournalEvent::Undone { id, .. } => (id.clone(), "undone"),
+            _ => continue,
+        };
+        if state != "begun"
+            && let Some(a) = actions.iter_mut().find(|a| a.action_id == id)
+        {
+            a.state = state.into();
+        }
+        if let Some(at) = Timestamp::parse(&e.utc) {
+            let title = actions
+                .iter()
+                .find(|a| a.action_id == id)
+                .map(|a| a.title.clone())
+                .unwrap_or_default();
+            events.push(Event {
+                id: short_hash(&[asset, &e.seq.to_string(), &e.prev]),
+                at,
+                source: format!("import:{asset}:journal:{}", e.seq),
+                kind: format!("action.{state}"),
+                text: format!("{asset}: {id} {state} by {}: {title}", e.operator),
+            });
+        }
+    }
+    (actions, events)
+}
+
+impl Store {
+    /// Imports one upload into a case, all of it or nothing: findings (deduplicated per asset
+    /// by finding id), timeline events, IOCs, actions or the evidence record, and the import
+    /// record the gates read.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        upload: Upload,
+    ) -> Result<ImportOutcome> {
+        let asset = valid_asset(&upload.asset)?;
+        let findings: &[Finding] = match &upload.payload {
+            Payload::Analysis(_, r) => &r.findings,
+            Payload::Hunt(h) => &h.findings,
+            _ => &[],
+        };
+        for f in findings {
+            let n = serde_json::to_string(f)
+                .map(|s| s.len())
+                .unwrap_or(usize::MAX);
+            if n > MAX_FINDING_BYTES {
+                return Err(StoreError::Invalid(format!(
+                    "finding {} is {n} bytes, more than the {MAX_FINDING_BYTES} kept per finding",
+                    firewarden_model::printable(&f.id, 80)
+                )));
+            }
+        }
+        let upload = Arc::new(Upload { asset, ..upload });
+        let who = actor.user.clone();
+        self.on_case(actor, case_id, Operation::EditCase, "case.import", move |tx, case| {
+            let (upload, who) = (Arc::clone(&upload), who.clone());
+            Box::pin(async move {
+                let u = &*upload;
+                let id = random_id("I")?;
+                let mut outcome = ImportOutcome {
+                    id: id.clone(),
+                    kind: ImportKind::Triage,
+                    findings: ImportSummary { new_findings: 0, known_findings: 0 },
+                    timeline_events: 0,
+                    new_iocs: 0,
+                    actions: 0,
+                    evidence: None,
+                };
+                ensure_asset(tx, &case.id, &u.asset).await?;
+                let facts = match &u.payload {
+                    Payload::Analysis(kind, r) => {
+                        outcome.kind = *kind;
+                        outcome.findings = insert_findings(tx, &case.id, &u.asset, &r.findings).await?;
+                        let events = analysis_events(&u.asset, &r.storyline, &r.timeline);
+                        outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
+                        outcome.new_iocs = insert_iocs(tx, &case, &ioc::from_triage(r)).await?;
+                        firewarden_case::import::Imported::Analysis((**r).clone()).facts()
+                    }
+                    Payload::Hunt(h) => {
+                        outcome.kind = ImportKind::Hunt;
+                        outcome.findings = insert_findings(tx, &case.id, &u.asset, &h.findings).await?;
+                        let events = analysis_events(&u.asset, &h.storyline, &[]);
+                        outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
+                        let iocs = ioc::from_parts(&h.storyline, &[], &h.findings);
+                        outcome.new_iocs = insert_iocs(tx, &case, &iocs).await?;
+                        firewarden_case::import::Imported::Hunt((**h).clone()).facts()
+                    }
+                    Payload::Journal(entries) => {
+                        outcome.kind = ImportKind::ActionJournal;
+                        let (actions, events) = journal_rows(&u.asset, entries);
+                        for a in &actions {
+                            // A journal pushed again, or a longer export of it, updates states.
+                            sqlx::query("DELETE FROM actions WHERE case_id = $1 AND asset = $2 AND action_id = $3")
+                                .bind(case.id.clone())
+                                .bind(a.asset.clone())
+                                .bind(a.action_id.clone())
+                                .execute(&mut **tx)
+                                .await?;
+                            sqlx::query("INSERT INTO actions (case_id, asset, action_id, kind, title, finding, operator, begun, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                                .bind(case.id.clone())
+                                .bind(a.asset.clone())
+                                .bind(a.action_id.clone())
+                                .bind(a.kind.clone())
+                                .bind(a.title.clone())
+                                .bind(a.finding.clone())
+                                .bind(a.operator.clone())
+                                .bind(a.begun.clone())
+                                .bind(a.state.clone())
+                                .execute(&mut **tx)
+                                .await?;
+                        }
+                        outcome.actions = actions.len();
+                        outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
+                        firewarden_case::import::Imported::Journal(entries.clone()).facts()
+                    }
+                    Payload::Evidence { acquired, signer, blob, custody_events } => {
+                        outcome.kind = ImportKind::Bundle;
+                        let eid = random_id("E")?;
+                        let received = now();
+                        sqlx::query("INSERT INTO evidence (id, case_id, asset, sha256, size, signer, acquired, received, by_user, blob, custody_events) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                            .bind(eid.clone())
+                            .bind(case.id.clone())
+                            .bind(u.asset.clone())
+                            .bind(u.sha256.clone())
+                            .bind(u.size as i64)
+                            .bind(signer.clone())
+                            .bind(acquired.to_string())
+                            .bind(received.to_string())
+                            .bind(who.clone())
+                            .bind(blob.clone())
+                            .bind(*custody_events as i64)
+                            .execute(&mut **tx)
+                            .await?;
+                        let events = [Event {
+                            id: short_hash(&[&u.asset, "evidence", &u.sha256]),
+                            at: *acquired,
+                            source: format!("import:{}:bundle", u.asset),
+                            kind: "evidence.collected".into(),
+                            text: format!("{}: evidence collected (bundle sha256 {})", u.asset, &u.sha256),
+                        }];
+                        outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
+                        outcome.evidence = Some(eid);
+                        ImportFacts::Evidence { acquired: *acquired }
+                    }
+                };
+                let summary = format!(
+                    "{}: {} new finding(s), {} known, {} event(s), {} new IOC(s), {} action(s)",
+                    u.asset,
+                    outcome.findings.new_findings,
+                    outcome.findings.known_findings,
+                    outcome.timeline_events,
+                    outcome.new_iocs,
+                    outcome.actions
+                );
+                sqlx::query("INSERT INTO imports (id, case_id, asset, kind, sha256, size, at, by_user, facts, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                    .bind(id)
+                    .bind(case.id.clone())
+                    .bind(u.asset.clone())
+                    .bind(enum_text(&outcome.kind))
+                    .bind(u.sha256.clone())
+                    .bind(u.size as i64)
+                    .bind(now().to_string())
+                    .bind(who.clone())
+                    .bind(serde_json::to_string(&facts).map_err(|e| StoreError::Invalid(e.to_string()))?)
+                    .bind(summary.clone())
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("UPDATE cases SET version = version + 1, updated = $1 WHERE id = $2")
+                    .bind(now().to_string())
+                    .bind(case.id.clone())
+                    .execute(&mut **tx)
+                    .await?;
+                Ok((outcome, format!("{}: {summary}", enum_text(&facts_kind(&facts)))))
+            })
+        })
+        .await
+    }
+
+    /// Imports a triage (or scan) result's findings for one asset, in one transaction: a
+    /// finding the case already has for that asset (same finding id) is not added twice.
+    pub async fn import_triage(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        asset: &str,
+        report: &TriageReport,
+    ) -> Result<ImportSummary> {
+        let upload = Upload {
+            asset: asset.to_owned(),
+            sha256: String::new(),
+            size: 0,
+            payload: Payload::Analysis(ImportKind::Triage, Box::new(report.clone())),
+        };
+        Ok(self.import(actor, case_id, upload).await?.findings)
+    }
+
+    /// A case's findings (as imported, unchanged), by asset and finding id.
+    pub async fn findings(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        query: FindingQuery,
+    ) -> Result<Vec<serde_json::Value>> {
+        let query = Arc::new(query);
+        self.on_case(actor, case_id, Operation::ReadCase, "case.findings", move |tx, case| {
+            let query = Arc::clone(&query);
+            Box::pin(async move {
+                let limit = query.limit.unwrap_or(100).clamp(1, 1000) as i64;
+                let (after_asset, after_id) = match query.after.as_deref().and_then(|a| a.split_once('/')) {
+                    Some((a, i)) => (a.to_owned(), i.to_owned()),
+                    None => (String::new(), String::new()),
+                };
+                let rows = sqlx::query(
+                    "SELECT asset, severity, body FROM findings WHERE case_id = $1 AND ($2 = '' OR asset = $2) AND (asset > $3 OR (asset = $3 AND finding_id > $4)) ORDER BY asset, finding_id LIMIT $5",
+                )
+                .bind(case.id.clone())
+                .bind(query.asset.clone().unwrap_or_default())
+                .bind(after_asset)
+                .bind(after_id)
+                .bind(if query.min_severity.is_some() { limit * 20 } else { limit })
+                .fetch_all(&mut **tx)
+                .await?;
+                let mut out = Vec::new();
+                for row in &rows {
+                    let sev: Severity = row
+                        .try_get::<String, _>("severity")?
+                        .parse()
+                        .map_err(StoreError::Invalid)?;
+                    if query.min_severity.is_some_and(|m| sev < m) {
+                        continue;
+                    }
+                    let mut v: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("body")?)
+                        .map_err(|e| StoreError::Invalid(format!("stored finding: {e}")))?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("asset".into(), row.try_get::<String, _>("asset")?.into());
+                    }
+                    out.push(v);
+                    if out.len() as i64 >= limit {
+                        break;
+                    }
+                }
+                let n = out.len();
+                Ok((out, format!("{n} finding(s)")))
+            })
+        })
+        .await
+    }
+
+    /// The findings a case holds for an asset, by finding id. The read is audited.
+    pub async fn finding_ids(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        asset: &str,
+    ) -> Result<Vec<String>> {
+        let asset = asset.to_owned();
+        self.on_case(actor, case_id, Operation::ReadCase, "case.findings", move |tx, case| {
+            let asset = asset.clone();
+            Box::pin(async move {
+                let rows = sqlx::query(
+                    "SELECT finding_id FROM findings WHERE case_id = $1 AND asset = $2 ORDER BY finding_id",
+                )
+                .bind(case.id.clone())
+                .bind(asset.clone())
+                .fetch_all(&mut **tx)
+                .await?;
+                let ids = rows
+                    .iter()
+                    .map(|r| r.try_get::<String, _>("finding_id").map_err(StoreError::from))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((ids, asset))
+            })
+        })
+        .await
+    }
+
+    /// A case's assets.
+    pub async fn assets(&self, actor: &Actor, case_id: &str) -> Result<Vec<Asset>> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.assets",
+            |tx, case| {
+                Box::pin(async move {
+                    let rows = sqlx::query("SELECT * FROM assets WHERE case_id = $1 ORDER BY name")
+                        .bind(case.id.clone())
+                        .fetch_all(&mut **tx)
+                        .await?;
+                    let out = rows.iter().map(asset_from).collect::<Result<Vec<_>>>()?;
+                    Ok((out, String::new()))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Adds an asset to a case, or sets its compromise status (at `version`, when it exists).
+    pub async fn set_asset(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        name: &str,
+        compromise: Compromise,
+        version: Option<i64>,
+    ) -> Result<Asset> {
+        let name = valid_asset(name)?;
+        self.on_case(actor, case_id, Operation::EditCase, "case.asset", move |tx, case| {
+            let name = name.clone();
+            Box::pin(async move {
+                let existing = sqlx::query("SELECT * FROM assets WHERE case_id = $1 AND name = $2")
+                    .bind(case.id.clone())
+                    .bind(name.clone())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                match existing {
+                    None => {
+                        sqlx::query("INSERT INTO assets (case_id, name, compromise, version, added) VALUES ($1, $2, $3, 1, $4)")
+                            .bind(case.id.clone())
+                            .bind(name.clone())
+                            .bind(enum_text(&compromise))
+                            .bind(now().to_string())
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    Some(row) => {
+                        let current: i64 = row.try_get("version")?;
+                        let expected = version.ok_or_else(|| {
+                            StoreError::Invalid(format!("asset {name} exists: name its version (now {current})"))
+                        })?;
+                        let done = sqlx::query("UPDATE assets SET compromise = $1, version = version + 1 WHERE case_id = $2 AND name = $3 AND version = $4")
+                            .bind(enum_text(&compromise))
+                            .bind(case.id.clone())
+                            .bind(name.clone())
+                            .bind(expected)
+                            .execute(&mut **tx)
+                            .await?;
+                        if done.rows_affected() == 0 {
+                            return Err(StoreError::Conflict(current));
+                        }
+                    }
+                }
+                let row = sqlx::query("SELECT * FROM assets WHERE case_id = $1 AND name = $2")
+                    .bind(case.id.clone())
+                    .bind(name.clone())
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let detail = format!("{name}: {}", enum_text(&compromise));
+                Ok((asset_from(&row)?, detail))
+            })
+        })
+        .await
+    }
+
+    /// A case's notes, oldest first.
+    pub async fn notes(&self, actor: &Actor, case_id: &str) -> Result<Vec<Note>> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.notes",
+            |tx, case| {
+                Box::pin(async move {
+                    let rows =
+                        sqlx::query("SELECT * FROM notes WHERE case_id = $1 ORDER BY created, id")
+                            .bind(case.id.clone())
+                            .fetch_all(&mut **tx)
+                            .await?;
+                    let out = rows
+                        .iter()
+                        .map(|r| {
+                            Ok(Note {
+                                id: r.try_get("id")?,
+                                author: r.try_get("author")?,
+                                created: ts(r, "created")?,
+                                body: r.try_get("body")?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok((out, String::new()))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Writes a note (also on the timeline).
+    pub async fn add_note(&self, actor: &Actor, case_id: &str, body: &str) -> Result<Note> {
+        let body = valid_text(body, "a note", 64 << 10)?;
+        let author = actor.user.clone();
+        self.on_case(actor, case_id, Operation::EditCase, "case.note", move |tx, case| {
+            let (body, author) = (body.clone(), author.clone());
+            Box::pin(async move {
+                let note = Note { id: random_id("N")?, author, created: now(), body };
+                sqlx::query("INSERT INTO notes (id, case_id, author, created, body) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(note.id.clone())
+                    .bind(case.id.clone())
+                    .bind(note.author.clone())
+                    .bind(note.created.to_string())
+                    .bind(note.body.clone())
+                    .execute(&mut **tx)
+                    .await?;
+                let first_line = note.body.lines().next().unwrap_or_default();
+                let event = Event {
+                    id: note.id.clone(),
+                    at: note.created,
+                    source: "note".into(),
+                    kind: "note".into(),
+                    text: firewarden_model::printable(first_line, 200),
+                };
+                insert_timeline(tx, &case.id, &note.author, &[event]).await?;
+                let id = note.id.clone();
+                Ok((note, id))
+            })
+        })
+        .await
+    }
+
+    /// A case's tasks, oldest first.
+    pub async fn tasks(&self, actor: &Actor, case_id: &str) -> Result<Vec<Task>> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.tasks",
+            |tx, case| {
+                Box::pin(async move {
+                    let rows =
+                        sqlx::query("SELECT * FROM tasks WHERE case_id = $1 ORDER BY created, id")
+                            .bind(case.id.clone())
+                            .fetch_all(&mut **tx)
+                            .await?;
+                    let out = rows.iter().map(task_from).collect::<Result<Vec<_>>>()?;
+                    Ok((out, String::new()))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Adds a task.
+    pub async fn add_task(&self, actor: &Actor, case_id: &str, title: &str) -> Result<Task> {
+        let title = valid_text(title, "a task", 500)?;
+        let by = actor.user.clone();
+        self.on_case(actor, case_id, Operation::EditCase, "case.task.add", move |tx, case| {
+            let (title, by) = (title.clone(), by.clone());
+            Box::pin(async move {
+                let task = Task { id: random_id("K")?, title, done: false, version: 1, created: now(), by };
+                sqlx::query("INSERT INTO tasks (id, case_id, title, done, version, created, by_user) VALUES ($1, $2, $3, 0, 1, $4, $5)")
+                    .bind(task.id.clone())
+                    .bind(case.id.clone())
+                    .bind(task.title.clone())
+                    .bind(task.created.to_string())
+                    .bind(task.by.clone())
+                    .execute(&mut **tx)
+                    .await?;
+                let d = format!("{}: {}", task.id, task.title);
+                Ok((task, d))
+            })
+        })
+        .await
+    }
+
+    /// Marks a task done or open, at `version`.
+    pub async fn set_task_done(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        task_id: &str,
+        version: i64,
+        done: bool,
+    ) -> Result<Task> {
+        let task_id = task_id.to_owned();
+        self.on_case(actor, case_id, Operation::EditCase, "case.task.update", move |tx, case| {
+            let task_id = task_id.clone();
+            Box::pin(async move {
+                let row = sqlx::query("SELECT * FROM tasks WHERE id = $1 AND case_id = $2")
+                    .bind(task_id.clone())
+                    .bind(case.id.clone())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let current = task_from(&row)?;
+                let done_sql = sqlx::query("UPDATE tasks SET done = $1, version = version + 1 WHERE id = $2 AND version = $3")
+                    .bind(i64::from(done))
+                    .bind(task_id.clone())
+                    .bind(version)
+                    .execute(&mut **tx)
+                    .await?;
+                if done_sql.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(current.version));
+                }
+                let row = sqlx::query("SELECT * FROM tasks WHERE id = $1")
+                    .bind(task_id.clone())
+                    .fetch_one(&mut **tx)
+                    .await?;
+                Ok((task_from(&row)?, format!("{task_id}: done={done}")))
+            })
+        })
+        .await
+    }
+
+    /// A case's timeline, oldest first (at most `limit` entries from `offset`).
+    pub async fn timeline(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<TimelineEntry>> {
+        self.on_case(actor, case_id, Operation::ReadCase, "case.timeline", move |tx, case| {
+            Box::pin(async move {
+                let rows = sqlx::query("SELECT * FROM timeline WHERE case_id = $1 ORDER BY at, id LIMIT $2 OFFSET $3")
+                    .bind(case.id.clone())
+                    .bind(i64::from(limit.clamp(1, 5000)))
+                    .bind(i64::from(offset))
+                    .fetch_all(&mut **tx)
+                    .await?;
+                let out = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(TimelineEntry {
+                            at: ts(r, "at")?,
+                            zone: r.try_get("zone")?,
+                            source: r.try_get("source")?,
+                            kind: r.try_get("kind")?,
+                            actor: r.try_get("actor")?,
+                            text: r.try_get("text")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((out, String::new()))
+            })
+        })
+        .await
+    }
+
+    /// A case's indicators.
+    pub async fn iocs(&self, actor: &Actor, case_id: &str) -> Result<Vec<Ioc>> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.iocs",
+            |tx, case| {
+                Box::pin(async move {
+                    let rows = sqlx::query(
+                        "SELECT kind, value FROM iocs WHERE case_id = $1 ORDER BY kind, value",
+                    )
+                    .bind(case.id.clone())
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    let out = rows
+                        .iter()
+                        .map(|r| {
+                            Ok(Ioc {
+                                kind: parse_enum(&r.try_get::<String, _>("kind")?)?,
+                                value: r.try_get("value")?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok((out, String::new()))
+                })
+            },
+        )
+        .await
+    }
+
+    /// A case's imports, oldest first.
+    pub async fn imports(&self, actor: &Actor, case_id: &str) -> Result<Vec<ImportRecord>> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.imports",
+            |tx, case| {
+                Box::pin(async move {
+                    let rows =
+                        sqlx::query("SELECT * FROM imports WHERE case_id = $1 ORDER BY at, id")
+                            .bind(case.id.clone())
+                            .fetch_all(&mut **tx)
+                            .await?;
+                    let out = rows
+                        .iter()
+                        .map(|r| {
+                            Ok(ImportRecord {
+                                id: r.try_get("id")?,
+                                asset: r.try_get("asset")?,
+                                kind: parse_enum(&r.try_get::<String, _>("kind")?)?,
+                                sha256: r.try_get("sha256")?,
+                                size: r.try_get::<i64, _>("size")? as u64,
+                                at: ts(r, "at")?,
+                                by: r.try_get("by_user")?,
+                                summary: r.try_get("summary")?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok((out, String::new()))
+                })
+            },
+        )
+        .await
+    }
+
+    /// A case's evidence items.
+    pub async fn evidence(&self, actor: &Actor, case_id: &str) -> Result<Vec<EvidenceItem>> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.evidence",
+            |tx, case| {
+                Box::pin(async move {
+                    let rows = sqlx::query(
+                        "SELECT * FROM evidence WHERE case_id = $1 ORDER BY received, id",
+                    )
+                    .bind(case.id.clone())
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    let out = rows
+                        .iter()
+                        .map(|r| {
+                            Ok(EvidenceItem {
+                                id: r.try_get("id")?,
+                                asset: r.try_get("asset")?,
+                                sha256: r.try_get("sha256")?,
+                                size: r.try_get::<i64, _>("size")? as u64,
+                                signer: r.try_get("signer")?,
+                                acquired: ts(r, "acquired")?,
+                                received: ts(r, "received")?,
+                                by: r.try_get("by_user")?,
+                                blob: r.try_get("blob")?,
+                                custody_events: r.try_get::<i64, _>("custody_events")? as u64,
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok((out, String::new()))
+                })
+            },
+        )
+        .await
+    }
+
+    /// A case's actions on hosts, from imported journals.
+    pub async fn actions(&self, actor: &Actor, case_id: &str) -> Result<Vec<ActionRecord>> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.actions",
+            |tx, case| {
+                Box::pin(async move {
+                    let rows = sqlx::query(
+                        "SELECT * FROM actions WHERE case_id = $1 ORDER BY begun, asset, action_id",
+                    )
+                    .bind(case.id.clone())
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    let out = rows
+                        .iter()
+                        .map(|r| {
+                            Ok(ActionRecord {
+                                asset: r.try_get("asset")?,
+                                action_id: r.try_get("action_id")?,
+                                kind: r.try_get("kind")?,
+                                title: r.try_get("title")?,
+                                finding: r.try_get("finding")?,
+                                operator: r.try_get("operator")?,
+                                begun: r.try_get("begun")?,
+                                state: r.try_get("state")?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok((out, String::new()))
+                })
+            },
+        )
+        .await
+    }
+
+    /// The case's stage, its exit checklist from the case's data, and the moves so far.
+    pub async fn stage(&self, actor: &Actor, case_id: &str) -> Result<StageView> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.stage",
+            |tx, case| {
+                Box::pin(async move {
+                    let facts = gate_facts(tx, &case).await?;
+                    let transitions = transitions(tx, &case.id).await?;
+                    let checklist = (case.status == CaseStatus::Open)
+                        .then(|| stage::checklist(case.stage, &facts));
+                    Ok((
+                        StageView {
+                            case,
+                            checklist,
+                            facts,
+                            transitions,
+                        },
+                        String::new(),
+                    ))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Leaves the case's stage (read at `version`): when its checklist passes, or over it with
+    /// a reason when the actor may override gates. Overrides are recorded with what was unmet.
+    pub async fn advance(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        version: i64,
+        override_reason: Option<String>,
+    ) -> std::result::Result<(Case, Transition), AdvanceError> {
+        let (role, who) = (actor.role, actor.user.clone());
+        // The gate's refusal must reach the caller typed; it travels out through this slot
+        // because the transaction's error type is the store's.
+        let refused: Arc<std::sync::Mutex<Option<GateError>>> = Arc::default();
+        let slot = Arc::clone(&refused);
+        let op = if override_reason.is_some() {
+            Operation::OverrideGate
+        } else {
+            Operation::EditCase
+        };
+        let done = self
+            .on_case(actor, case_id, op, "case.stage", move |tx, case| {
+                let (reason, who, slot) = (override_reason.clone(), who.clone(), Arc::clone(&slot));
+                Box::pin(async move {
+                    if case.version != version {
+                        return Err(StoreError::Conflict(case.version));
+                    }
+                    if case.status == CaseStatus::Closed {
+                        return Err(StoreError::Invalid("the case is closed".into()));
+                    }
+                    let facts = gate_facts(tx, &case).await?;
+                    let t = match stage::advance(case.stage, &facts, role, reason.as_deref()) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            let why = e.to_string();
+                            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                            return Err(StoreError::Invalid(why));
+                        }
+                    };
+                    let at = now();
+                    let (stage_text, status) = match t.to {
+                        Some(next) => (enum_text(&next), "open"),
+                        None => (enum_text(&t.from), "closed"),
+                    };
+                    sqlx::query("UPDATE cases SET stage = $1, status = $2, version = version + 1, updated = $3 WHERE id = $4 AND version = $5")
+                        .bind(stage_text)
+                        .bind(status.to_owned())
+                        .bind(at.to_string())
+                        .bind(case.id.clone())
+                        .bind(version)
+                        .execute(&mut **tx)
+                        .await?;
+                    let unmet: Vec<String> = t
+                        .overridden
+                        .as_ref()
+                        .map(|o| o.unmet.iter().map(|c| c.id.clone()).collect())
+                        .unwrap_or_default();
+                    sqlx::query("INSERT INTO transitions (case_id, at, from_stage, to_stage, by_user, override_reason, unmet) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(case.id.clone())
+                        .bind(at.to_string())
+                        .bind(enum_text(&t.from))
+                        .bind(t.to.map(|s| enum_text(&s)))
+                        .bind(who.clone())
+                        .bind(t.overridden.as_ref().map(|o| o.reason.clone()))
+                        .bind(serde_json::to_string(&unmet).unwrap_or_default())
+                        .execute(&mut **tx)
+                        .await?;
+                    let text = match (&t.to, &t.overridden) {
+                        (Some(to), None) => format!("stage {} → {}", t.from.as_str(), to.as_str()),
+                        (Some(to), Some(o)) => format!(
+                            "stage {} → {} OVERRIDDEN ({}): {}",
+                            t.from.as_str(),
+                            to.as_str(),
+                            unmet.join(", "),
+                            o.reason
+                        ),
+                        (None, _) => "case closed".to_owned(),
+                    };
+                    let event = Event {
+                        id: short_hash(&[&case.id, &at.to_string(), &text]),
+                        at,
+                        source: "server".into(),
+                        kind: "stage".into(),
+                        text: firewarden_model::printable(&text, 2000),
+                    };
+                    insert_timeline(tx, &case.id, &who, &[event]).await?;
+                    let case = fetch_case(&mut **tx, &case.id).await?;
+                    Ok(((case, t), text))
+                })
+            })
+            .await;
+        match done {
+            Ok(v) => Ok(v),
+            Err(e) => match refused.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                Some(gate) => Err(AdvanceError::Gate(gate)),
+                None => Err(AdvanceError::Store(e)),
+            },
+        }
+    }
+
+    /// Waives a criterion of the case's gates, with a reason (leads and admins).
+    pub async fn waive(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        criterion: &str,
+        reason: &str,
+    ) -> Result<Waiver> {
+        let reason = valid_text(reason, "a reason", 4000)?;
+        let criterion = valid_text(criterion, "a criterion id", 100)?;
+        let by = actor.user.clone();
+        self.on_case(actor, case_id, Operation::OverrideGate, "case.waive", move |tx, case| {
+            let (criterion, reason, by) = (criterion.clone(), reason.clone(), by.clone());
+            Box::pin(async move {
+                let known = stage::Stage::ALL
+                    .iter()
+                    .flat_map(|s| stage::checklist(*s, &CaseFacts::default()).criteria)
+                    .any(|c| c.id == criterion);
+                if !known {
+                    return Err(StoreError::Invalid(format!("no criterion {criterion}")));
+                }
+                sqlx::query("DELETE FROM waivers WHERE case_id = $1 AND criterion = $2")
+                    .bind(case.id.clone())
+                    .bind(criterion.clone())
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("INSERT INTO waivers (case_id, criterion, reason, by_user, at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(case.id.clone())
+                    .bind(criterion.clone())
+                    .bind(reason.clone())
+                    .bind(by.clone())
+                    .bind(now().to_string())
+                    .execute(&mut **tx)
+                    .await?;
+                let d = format!("{criterion}: {reason}");
+                Ok((Waiver { criterion, reason, by }, d))
+            })
+        })
+        .await
+    }
+}
+
+fn facts_kind(f: &ImportFacts) -> ImportKind {
+    match f {
+        ImportFacts::Analysis { .. } => ImportKind::Triage,
+        ImportFacts::Evidence { .. } => ImportKind::Bundle,
+        ImportFacts::Journal { .. } => ImportKind::ActionJournal,
+    }
+}
+
+/// What the gates look at, from the case's imports and what people recorded.
+async fn gate_facts(tx: &mut Tx, case: &Case) -> Result<CaseFacts> {
+    let rows = sqlx::query("SELECT facts FROM imports WHERE case_id = $1 ORDER BY at, id")
+        .bind(case.id.clone())
+        .fetch_all(&mut **tx)
+        .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<ImportFacts>(&r.try_get::<String, _>("facts")?)
+                .map_err(|e| StoreError::Invalid(format!("stored import facts: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut facts = facts_of(&items);
+    if case.entry_point.is_some() {
+        facts.entry_point = case.entry_point.clone();
+    }
+    facts.authority_recorded = case.authority.is_some();
+    let n = sqlx::query("SELECT COUNT(*) AS n FROM assets WHERE case_id = $1")
+        .bind(case.id.clone())
+        .fetch_one(&mut **tx)
+        .await?;
+    facts.assets = n.try_get::<i64, _>("n")? as usize;
+    let n = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE case_id = $1 AND done = 0")
+        .bind(case.id.clone())
+        .fetch_one(&mut **tx)
+        .await?;
+    facts.open_tasks = n.try_get::<i64, _>("n")? as usize;
+    let rows = sqlx::query(
+        "SELECT criterion, reason, by_user FROM waivers WHERE case_id = $1 ORDER BY criterion",
+    )
+    .bind(case.id.clone())
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in &rows {
+        facts.waivers.push(Waiver {
+            criterion: r.try_get("criterion")?,
+            reason: r.try_get("reason")?,
+            by: r.try_get("by_user")?,
+        });
+    }
+    Ok(facts)
+}
+
+async fn transitions(tx: &mut Tx, case_id: &str) -> Result<Vec<TransitionRecord>> {
+    let rows = sqlx::query("SELECT * FROM transitions WHERE case_id = $1 ORDER BY at")
+        .bind(case_id.to_owned())
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TransitionRecord {
+                at: ts(r, "at")?,
+                from: parse_enum(&r.try_get::<String, _>("from_stage")?)?,
+                to: r
+                    .try_get::<Option<String>, _>("to_stage")?
+                    .map(|s| parse_enum(&s))
+                    .transpose()?,
+                by: r.try_get("by_user")?,
+                override_reason: r.try_get("override_reason")?,
+                unmet: serde_json::from_str(&r.try_get::<String, _>("unmet")?).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+fn asset_from(r: &AnyRow) -> Result<Asset> {
+    Ok(Asset {
+        name: r.try_get("name")?,
+        compromise: parse_enum(&r.try_get::<String, _>("compromise")?)?,
+        version: r.try_get("version")?,
+        added: ts(r, "added")?,
+    })
+}
+
+fn task_from(r: &AnyRow) -> Result<Task> {
+    Ok(Task {
+        id: r.try_get("id")?,
+        title: r.try_get("title")?,
+        done: r.try_get::<i64, _>("done")? != 0,
+        version: r.try_get("version")?,
+        created: ts(r, "created")?,
+        by: r.try_get("by_user")?,
+    })
+}

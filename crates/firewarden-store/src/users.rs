@@ -1,0 +1,340 @@
+//! Users, their API tokens (kept as SHA-256 digests, never in clear) and password logins
+//! (the password hash is made and checked by the caller; failures are counted here, in the
+//! database, so every server process sees them).
+
+use super::*;
+use firewarden_case::model::Role;
+use sha2::{Digest, Sha256};
+
+/// A user as the API shows it (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Id.
+    pub id: String,
+    /// Login name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The tenants they see.
+    pub scope: TenantScope,
+    /// Whether a password login is set.
+    pub has_password: bool,
+    /// Created.
+    pub created: Timestamp,
+}
+
+/// A user just made, with the API token shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUser {
+    /// The user.
+    pub user: User,
+    /// Bearer token: keep it, it is not stored and cannot be shown again.
+    pub token: String,
+}
+
+/// Tokens are 32 random bytes; only their SHA-256 is stored, so a copy of the database opens
+/// no account.
+pub fn new_token() -> Result<(String, String)> {
+    let mut b = [0u8; 32];
+    let mut filled = 0;
+    while filled < b.len() {
+        filled += rustix::rand::getrandom(&mut b[filled..], rustix::rand::GetRandomFlags::empty())
+            .map_err(|e| StoreError::Invalid(format!("no randomness for a token: {e}")))?;
+    }
+    let token = format!("fwt_{}", hex(&b));
+    let hash = token_hash(&token);
+    Ok((token, hash))
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn user_from(row: &AnyRow) -> Result<User> {
+    let scope: String = row.try_get("scope")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: parse_enum(&row.try_get::<String, _>("role")?)?,
+        scope: serde_json::from_str(&scope)
+            .map_err(|e| StoreError::Invalid(format!("stored scope: {e}")))?,
+        has_password: row.try_get::<Option<String>, _>("password")?.is_some(),
+        created: Timestamp::parse(&row.try_get::<String, _>("created")?)
+            .ok_or_else(|| StoreError::Invalid("stored creation time".into()))?,
+    })
+}
+
+fn valid_name(name: &str, what: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.len() > 200
+        || name.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(StoreError::Invalid(format!(
+            "{what} must be 1 to 200 printable characters without spaces"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+impl Store {
+    /// On a database without users, makes the `admin` user (every tenant) and returns a token
+    /// for it; `None` when users exist. Two servers starting at once: one wins, the other sees
+    /// the user and returns `None`.
+    pub async fn bootstrap_admin(&self) -> Result<Option<String>> {
+        let any = sqlx::query("SELECT id FROM users LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        if any.is_some() {
+            return Ok(None);
+        }
+        let (token, hash) = new_token()?;
+        let id = random_id("U")?;
+        let system = Actor {
+            user: "firewarden".into(),
+            role: Role::Admin,
+            scope: TenantScope::All,
+        };
+        let made = self
+            .on_platform(&system, Operation::ManageUsers, "user.bootstrap", move |tx| {
+                let (id, hash) = (id.clone(), hash.clone());
+                Box::pin(async move {
+                    let at = now().to_string();
+                    sqlx::query("INSERT INTO users (id, name, role, scope, password, created) VALUES ($1, 'admin', 'admin', $2, NULL, $3)")
+                        .bind(id.clone())
+                        .bind(serde_json::to_string(&TenantScope::All).unwrap_or_default())
+                        .bind(at.clone())
+                        .execute(&mut **tx)
+                        .await?;
+                    sqlx::query("INSERT INTO tokens (hash, user_id, label, created, expires) VALUES ($1, $2, 'bootstrap', $3, NULL)")
+                        .bind(hash)
+                        .bind(id.clone())
+                        .bind(at)
+                        .execute(&mut **tx)
+                        .await?;
+                    Ok(((), id, "admin".to_owned()))
+                })
+            })
+            .await;
+        match made {
+            Ok(()) => Ok(Some(token)),
+            Err(StoreError::Db(sqlx::Error::Database(d))) if d.is_unique_violation() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Adds a user with a role, seeing `tenants` (empty: every tenant, for staff only; a
+    /// customer sees exactly one). `password_hash` is a PHC string made by the caller.
+    pub async fn add_user(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        tenants: &[String],
+        password_hash: Option<String>,
+    ) -> Result<NewUser> {
+        let name = valid_name(name, "a user name")?;
+        if role.is_customer() && tenants.len() != 1 {
+            return Err(StoreError::Invalid(
+                "a customer account belongs to exactly one tenant (--tenant)".into(),
+            ));
+        }
+        let scope = if tenants.is_empty() {
+            TenantScope::All
+        } else {
+            let mut t = tenants.to_vec();
+            t.sort();
+            t.dedup();
+            TenantScope::Only(t)
+        };
+        let (token, hash) = new_token()?;
+        let user = User {
+            id: random_id("U")?,
+            name,
+            role,
+            scope,
+            has_password: password_hash.is_some(),
+            created: now(),
+        };
+        let u = user.clone();
+        self.on_platform(actor, Operation::ManageUsers, "user.add", move |tx| {
+            let (u, hash, password) = (u.clone(), hash.clone(), password_hash.clone());
+            Box::pin(async move {
+                if let TenantScope::Only(ts) = &u.scope {
+                    for t in ts {
+                        let found = sqlx::query("SELECT id FROM tenants WHERE id = $1")
+                            .bind(t.clone())
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                        if found.is_none() {
+                            return Err(StoreError::Invalid(format!("no tenant {t}")));
+                        }
+                    }
+                }
+                let taken = sqlx::query("SELECT id FROM users WHERE name = $1")
+                    .bind(u.name.clone())
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                if taken.is_some() {
+                    return Err(StoreError::Invalid(format!("user {} exists", u.name)));
+                }
+                let at = u.created.to_string();
+                sqlx::query("INSERT INTO users (id, name, role, scope, password, created) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(u.id.clone())
+                    .bind(u.name.clone())
+                    .bind(enum_text(&u.role))
+                    .bind(serde_json::to_string(&u.scope).unwrap_or_default())
+                    .bind(password)
+                    .bind(at.clone())
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("INSERT INTO tokens (hash, user_id, label, created, expires) VALUES ($1, $2, 'created', $3, NULL)")
+                    .bind(hash)
+                    .bind(u.id.clone())
+                    .bind(at)
+                    .execute(&mut **tx)
+                    .await?;
+                let detail = format!("{} as {}", u.name, enum_text(&u.role));
+                Ok(((), u.id.clone(), detail))
+            })
+        })
+        .await?;
+        Ok(NewUser { user, token })
+    }
+
+    /// Every user (admins only).
+    pub async fn users(&self, actor: &Actor) -> Result<Vec<User>> {
+        self.on_platform(actor, Operation::ManageUsers, "user.list", |tx| {
+            Box::pin(async move {
+                let rows = sqlx::query("SELECT * FROM users ORDER BY name")
+                    .fetch_all(&mut **tx)
+                    .await?;
+                let users = rows.iter().map(user_from).collect::<Result<Vec<_>>>()?;
+                let n = users.len();
+                Ok((users, "*".to_owned(), format!("{n} user(s)")))
+            })
+        })
+        .await
+    }
+
+    /// Who a bearer token belongs to; `None` for an unknown or expired token.
+    pub async fn actor_for_token(&self, token: &str) -> Result<Option<Actor>> {
+        let row = sqlx::query(
+            "SELECT users.*, tokens.expires FROM tokens JOIN users ON users.id = tokens.user_id WHERE tokens.hash = $1",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        if let Some(expires) = row.try_get::<Option<String>, _>("expires")?
+            && Timestamp::parse(&expires).is_none_or(|t| t <= now())
+        {
+            return Ok(None);
+        }
+        let user = user_from(&row)?;
+        Ok(Some(Actor {
+            user: user.name,
+            role: user.role,
+            scope: user.scope,
+        }))
+    }
+
+    /// The stored password hash of a user, for a login.
+    pub async fn password_of(&self, name: &str) -> Result<Option<(String, String)>> {
+        let row = sqlx::query("SELECT id, password FROM users WHERE name = $1")
+            .bind(name.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r
+                .try_get::<Option<String>, _>("password")?
+                .map(|p| r.try_get::<String, _>("id").map(|id| (id, p)))
+                .transpose()?,
+            None => None,
+        })
+    }
+
+    /// Failed logins for a name in the last `window_secs` seconds.
+    pub async fn login_failures(&self, name: &str, window_secs: i64) -> Result<i64> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE name = $1 AND at > $2")
+                .bind(name.to_owned())
+                .bind(now().0 - window_secs)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Records a failed login (and forgets those older than a day).
+    pub async fn record_login_failure(&self, name: &str) -> Result<()> {
+        let name = firewarden_model::printable(name, 200);
+        sqlx::query("INSERT INTO login_failures (name, at) VALUES ($1, $2)")
+            .bind(name)
+            .bind(now().0)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(now().0 - 86_400)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A session token for a user who logged in, valid for `ttl_secs`.
+    pub async fn issue_session(&self, user_id: &str, ttl_secs: i64) -> Result<String> {
+        let (token, hash) = new_token()?;
+        let at = now();
+        sqlx::query("INSERT INTO tokens (hash, user_id, label, created, expires) VALUES ($1, $2, 'login', $3, $4)")
+            .bind(hash)
+            .bind(user_id.to_owned())
+            .bind(at.to_string())
+            .bind(Timestamp(at.0 + ttl_secs).to_string())
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "DELETE FROM login_failures WHERE name IN (SELECT name FROM users WHERE id = $1)",
+        )
+        .bind(user_id.to_owned())
+        .execute(&self.pool)
+        .await?;
+        Ok(token)
+    }
+
+    /// The tenants the actor sees (everyone may list; the rows are the actor's tenants).
+    pub async fn tenants(&self, actor: &Actor) -> Result<Vec<Tenant>> {
+        let actor = actor.clone();
+        self.with_audit(move |tx| {
+            let actor = actor.clone();
+            Box::pin(async move {
+                let rows = sqlx::query("SELECT * FROM tenants ORDER BY name")
+                    .fetch_all(&mut **tx)
+                    .await?;
+                let mut out = Vec::new();
+                for row in &rows {
+                    let t = tenant_from(row)?;
+                    if actor.scope.sees(&t.id) {
+                        out.push(t);
+                    }
+                }
+                let detail = format!("{} tenant(s)", out.len());
+                Store::audit(tx, record(&actor.user, "tenant.list", "*", None, &detail)).await?;
+                Ok(out)
+            })
+        })
+        .await
+    }
+}
+
+pub(crate) fn tenant_from(row: &AnyRow) -> Result<Tenant> {
+    Ok(Tenant {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        contacts: row.try_get("contacts")?,
+        contract: row.try_get("contract")?,
+    })
+}
