@@ -10,6 +10,8 @@
 
 mod casework;
 mod migrations;
+#[cfg(feature = "testing")]
+pub mod testdb;
 mod users;
 
 pub use casework::*;

@@ -24,72 +24,7 @@ fn actor(user: &str, role: Role, tenant: &str) -> Actor {
     }
 }
 
-/// A throwaway database on each backend; the guard drops the PostgreSQL one.
-struct Db {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    drop_pg: Option<(String, String)>,
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Some((admin_url, name)) = self.drop_pg.take() {
-            // Dropped inside the test's runtime: a runtime of its own, on a thread of its own.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    sqlx::any::install_default_drivers();
-                    if let Ok(pool) = sqlx::AnyPool::connect(&admin_url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                        )))
-                        .execute(&pool)
-                        .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
-async fn backends(test: &str) -> Vec<Db> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut out = vec![Db {
-        url: format!("sqlite:{}", dir.path().join("cases.db").display()),
-        _dir: Some(dir),
-        drop_pg: None,
-    }];
-    match std::env::var("FIREWARDEN_TEST_PG_URL") {
-        Ok(admin_url) => {
-            sqlx::any::install_default_drivers();
-            let pool = sqlx::AnyPool::connect(&admin_url).await.unwrap();
-            let name = format!("fw_{test}_{}", std::process::id());
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&pool)
-                .await
-                .unwrap();
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(b, _)| b);
-            out.push(Db {
-                url: format!("{base}/{name}"),
-                _dir: None,
-                drop_pg: Some((admin_url.clone(), name)),
-            });
-        }
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "FIREWARDEN_TEST_PG_URL is not set: scripts/test.sh starts PostgreSQL for these tests"
-            )
-        }
-        Err(_) => eprintln!("SKIPPED (PostgreSQL half): FIREWARDEN_TEST_PG_URL is not set"),
-    }
-    out
-}
+use firewarden_store::testdb::backends;
 
 fn report(ids: &[&str]) -> TriageReport {
     let mut r: TriageReport = serde_json::from_str(
