@@ -153,6 +153,10 @@ fn every_subcommand_has_help_with_examples() {
         vec!["keygen", "--help"],
         vec!["scan", "--help"],
         vec!["baseline", "--help"],
+        vec!["server", "--help"],
+        vec!["tenant", "--help"],
+        vec!["user", "--help"],
+        vec!["case", "--help"],
     ] {
         let out = fw(&cmd);
         assert_eq!(out.status.code(), Some(0));

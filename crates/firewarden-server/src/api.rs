@@ -756,14 +756,22 @@ async fn push(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let received = upload::receive(
-        body,
+    let mut stream = body.into_data_stream();
+    let received = match upload::receive(
+        &mut stream,
         &app.inner.tmp,
         q.ledger_bytes,
         app.inner.max_upload,
         declared,
     )
-    .await?;
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            upload::drain(stream);
+            return Err(e);
+        }
+    };
     let evidence = app.inner.evidence.clone();
     let (received, payload) = tokio::task::spawn_blocking(move || {
         let (_, mut payload) = upload::interpret(&received)?;

@@ -12,6 +12,9 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
+/// Bytes an upload is recognised from.
+const HEAD: usize = 8192;
+
 /// Largest custody ledger accepted in front of a bundle.
 pub(crate) const MAX_LEDGER: u64 = 16 << 20;
 
@@ -41,7 +44,7 @@ fn too_large(max: u64) -> ApiError {
 /// Streams `body` into `tmp`: the first `ledger_bytes` bytes are the custody ledger, the rest
 /// the upload.
 pub(crate) async fn receive(
-    body: axum::body::Body,
+    stream: &mut axum::body::BodyDataStream,
     tmp: &Path,
     ledger_bytes: Option<u64>,
     max: u64,
@@ -76,7 +79,7 @@ pub(crate) async fn receive(
         .map_err(ApiError::internal)?;
     let (mut ledger_left, mut size, mut hash, mut head) =
         (ledger_len, 0u64, Sha256::new(), Vec::new());
-    let mut stream = body.into_data_stream();
+    let mut kind = None;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad(format!("the upload broke off: {e}")))?;
         let mut data: &[u8] = &chunk;
@@ -92,12 +95,21 @@ pub(crate) async fn receive(
             continue;
         }
         size += data.len() as u64;
-        if size > max {
-            return Err(too_large(max));
-        }
-        if head.len() < 8192 {
-            let n = (8192 - head.len()).min(data.len());
+        if head.len() < HEAD {
+            let n = (HEAD - head.len()).min(data.len());
             head.extend_from_slice(&data[..n]);
+            if head.len() == HEAD {
+                // Known by its first bytes: junk is refused now, not after gigabytes, and a
+                // document (read whole to parse) is held to the document limit.
+                kind = Some(import::recognise(&head).map_err(import_error)?);
+            }
+        }
+        let limit = match kind {
+            Some(k) if k != ImportKind::Bundle => max.min(MAX_DOCUMENT as u64),
+            _ => max,
+        };
+        if size > limit {
+            return Err(too_large(limit));
         }
         hash.update(data);
         out.write_all(data).await.map_err(ApiError::internal)?;
@@ -119,6 +131,23 @@ pub(crate) async fn receive(
         size,
         head,
     })
+}
+
+/// After a refusal, reads (and drops) what the client is still sending, for a little while:
+/// closing a socket with unread data resets it, and the client would lose the answer that
+/// says why it was refused.
+pub(crate) fn drain(mut stream: axum::body::BodyDataStream) {
+    const DRAIN_BYTES: usize = 64 << 20;
+    tokio::spawn(async move {
+        let mut read = 0usize;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while read < DRAIN_BYTES {
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(Some(Ok(chunk))) => read += chunk.len(),
+                _ => break,
+            }
+        }
+    });
 }
 
 fn import_error(e: ImportError) -> ApiError {

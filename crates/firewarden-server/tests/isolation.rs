@@ -33,15 +33,25 @@ impl Secrets {
 fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
     Some(match op {
         "POST /api/v1/tenants" => json!({"name": "Intruder"}),
-        "POST /api/v1/users" => json!({"name": "intruder", "role": "responder", "tenants": [s.tenant]}),
-        "POST /api/v1/cases" => json!({"tenant": s.tenant, "title": "planted", "kind": "other", "severity": "low"}),
-        "PATCH /api/v1/cases/{case}" => json!({"version": version, "title": "renamed by another tenant"}),
+        "POST /api/v1/users" => {
+            json!({"name": "intruder", "role": "responder", "tenants": [s.tenant]})
+        }
+        "POST /api/v1/cases" => {
+            json!({"tenant": s.tenant, "title": "planted", "kind": "other", "severity": "low"})
+        }
+        "PATCH /api/v1/cases/{case}" => {
+            json!({"version": version, "title": "renamed by another tenant"})
+        }
         "PUT /api/v1/cases/{case}/assets/{asset}" => json!({"compromise": "clean", "version": 1}),
         "POST /api/v1/cases/{case}/notes" => json!({"body": "planted note"}),
         "POST /api/v1/cases/{case}/tasks" => json!({"title": "planted task"}),
         "PATCH /api/v1/cases/{case}/tasks/{task}" => json!({"version": 1, "done": true}),
-        "POST /api/v1/cases/{case}/stage" => json!({"version": version, "override": "another tenant"}),
-        "POST /api/v1/cases/{case}/waivers" => json!({"criterion": "preparation.authority", "reason": "another tenant"}),
+        "POST /api/v1/cases/{case}/stage" => {
+            json!({"version": version, "override": "another tenant"})
+        }
+        "POST /api/v1/cases/{case}/waivers" => {
+            json!({"criterion": "preparation.authority", "reason": "another tenant"})
+        }
         "POST /api/v1/login" => json!({"name": "nobody", "password": "wrong password here"}),
         _ => return None,
     })
@@ -55,7 +65,9 @@ async fn send(
     upload: &std::path::Path,
 ) -> (u16, String) {
     let result = if path.contains("/imports") && method == "POST" {
-        client.upload(&format!("{path}?asset=web01"), Vec::new(), upload).await
+        client
+            .upload(&format!("{path}?asset=web01"), Vec::new(), upload)
+            .await
     } else {
         let m = Method::from_bytes(method.as_bytes()).unwrap();
         client.call(m, path, body.as_ref()).await
@@ -77,7 +89,11 @@ async fn every_route_hides_another_tenants_data() {
             let admin = admin.clone();
             async move {
                 admin
-                    .call(Method::POST, "/api/v1/tenants", Some(&json!({"name": name})))
+                    .call(
+                        Method::POST,
+                        "/api/v1/tenants",
+                        Some(&json!({"name": name})),
+                    )
                     .await
                     .unwrap()["id"]
                     .as_str()
@@ -90,7 +106,11 @@ async fn every_route_hides_another_tenants_data() {
             let admin = admin.clone();
             async move {
                 admin
-                    .call(Method::POST, "/api/v1/users", Some(&json!({"name": name, "role": role, "tenants": [t]})))
+                    .call(
+                        Method::POST,
+                        "/api/v1/users",
+                        Some(&json!({"name": name, "role": role, "tenants": [t]})),
+                    )
                     .await
                     .unwrap()["token"]
                     .as_str()
@@ -105,17 +125,33 @@ async fn every_route_hides_another_tenants_data() {
             .await
             .unwrap();
         let case_id = case["id"].as_str().unwrap().to_owned();
-        let report = json_file(work.path(), "g.json", &triage("gdb01", &["a", "b"], "globexmarker", "2026-11-20T00:00:01Z"));
+        let report = json_file(
+            work.path(),
+            "g.json",
+            &triage("gdb01", &["a", "b"], "globexmarker", "2026-11-20T00:00:01Z"),
+        );
         g_lead
-            .upload(&format!("/api/v1/cases/{case_id}/imports?asset=gdb01"), Vec::new(), &report)
+            .upload(
+                &format!("/api/v1/cases/{case_id}/imports?asset=gdb01"),
+                Vec::new(),
+                &report,
+            )
             .await
             .unwrap();
         g_lead
-            .call(Method::POST, &format!("/api/v1/cases/{case_id}/notes"), Some(&json!({"body": "GLOBEXSECRET note"})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/notes"),
+                Some(&json!({"body": "GLOBEXSECRET note"})),
+            )
             .await
             .unwrap();
         let task = g_lead
-            .call(Method::POST, &format!("/api/v1/cases/{case_id}/tasks"), Some(&json!({"title": "GLOBEXSECRET task"})))
+            .call(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/tasks"),
+                Some(&json!({"title": "GLOBEXSECRET task"})),
+            )
             .await
             .unwrap()["id"]
             .as_str()
@@ -128,7 +164,10 @@ async fn every_route_hides_another_tenants_data() {
             asset: "gdb01".into(),
             markers: vec!["GLOBEXSECRET".into(), "globexmarker".into(), "gdb01".into()],
         };
-        let before = g_lead.get(&format!("/api/v1/cases/{case_id}")).await.unwrap();
+        let before = g_lead
+            .get(&format!("/api/v1/cases/{case_id}"))
+            .await
+            .unwrap();
         let version = before["version"].as_i64().unwrap();
 
         // Acme's people, every role; the probe upload is a valid triage of Acme's.
@@ -142,9 +181,17 @@ async fn every_route_hides_another_tenants_data() {
         for (name, role) in acme_users {
             probers.push((name, server.client(&user(name, role, acme.clone()).await)));
         }
-        let upload = json_file(work.path(), "a.json", &triage("aweb01", &["z"], "acmemarker", "2026-11-20T00:00:02Z"));
+        let upload = json_file(
+            work.path(),
+            "a.json",
+            &triage("aweb01", &["z"], "acmemarker", "2026-11-20T00:00:02Z"),
+        );
 
-        let doc = server.anonymous().get("/api/v1/openapi.json").await.unwrap();
+        let doc = server
+            .anonymous()
+            .get("/api/v1/openapi.json")
+            .await
+            .unwrap();
         let paths = doc["paths"].as_object().unwrap();
         assert!(paths.len() >= 20, "{}", paths.len());
         let mut probed = 0;
@@ -167,10 +214,18 @@ async fn every_route_hides_another_tenants_data() {
                     continue;
                 }
                 // Without a token: 401, whatever the route.
-                let (status, _) = send(&server.anonymous(), &method, &concrete, body.clone(), &upload).await;
+                let (status, _) = send(
+                    &server.anonymous(),
+                    &method,
+                    &concrete,
+                    body.clone(),
+                    &upload,
+                )
+                .await;
                 assert_eq!(status, 401, "{op_id} without a token on {}", db.backend);
                 for (who, client) in &probers {
-                    let (status, text) = send(client, &method, &concrete, body.clone(), &upload).await;
+                    let (status, text) =
+                        send(client, &method, &concrete, body.clone(), &upload).await;
                     let leaked = secrets.leaked_in(&text);
                     assert!(
                         leaked.is_none(),
@@ -179,7 +234,10 @@ async fn every_route_hides_another_tenants_data() {
                     );
                     match access {
                         "admin" => assert_eq!(status, 403, "{op_id} as {who}: {text}"),
-                        "user" => assert!(status == 200 || status == 403, "{op_id} as {who}: {status} {text}"),
+                        "user" => assert!(
+                            status == 200 || status == 403,
+                            "{op_id} as {who}: {status} {text}"
+                        ),
                         // Another tenant's case, task or asset does not exist for them.
                         _ => assert_eq!(status, 404, "{op_id} as {who} on {}: {text}", db.backend),
                     }
@@ -195,11 +253,20 @@ async fn every_route_hides_another_tenants_data() {
         }
         assert!(probed > 80, "{probed}");
         // Nothing of Globex's changed.
-        let after = g_lead.get(&format!("/api/v1/cases/{case_id}")).await.unwrap();
+        let after = g_lead
+            .get(&format!("/api/v1/cases/{case_id}"))
+            .await
+            .unwrap();
         assert_eq!(before, after);
-        let notes = g_lead.get(&format!("/api/v1/cases/{case_id}/notes")).await.unwrap();
+        let notes = g_lead
+            .get(&format!("/api/v1/cases/{case_id}/notes"))
+            .await
+            .unwrap();
         assert_eq!(notes.as_array().unwrap().len(), 1);
-        let findings = g_lead.get(&format!("/api/v1/cases/{case_id}/findings")).await.unwrap();
+        let findings = g_lead
+            .get(&format!("/api/v1/cases/{case_id}/findings"))
+            .await
+            .unwrap();
         assert_eq!(findings.as_array().unwrap().len(), 2);
         // Lists give Acme's people Acme's cases only: none yet.
         for (who, client) in &probers {

