@@ -218,6 +218,8 @@ fn on_site() -> OnSite {
         ],
         &[0],
     );
+    // Likewise the re-triage must finish after the last eradication, a second later.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     run(
         &[
             "triage",

@@ -269,6 +269,46 @@ impl Client {
         prefix: Vec<u8>,
         file: &Path,
     ) -> Result<serde_json::Value, ClientError> {
+        // Ask first with the first bytes and the size: a refusal (too large, not ours, not
+        // allowed) comes back before the upload is sent, and reliably (a server that refuses
+        // half-way must cut the connection, and the reason can be lost with it).
+        let mut head = vec![0u8; 8192];
+        let n = {
+            use tokio::io::AsyncReadExt;
+            let mut f = tokio::fs::File::open(file).await?;
+            let mut n = 0;
+            while n < head.len() {
+                let got = f.read(&mut head[n..]).await?;
+                if got == 0 {
+                    break;
+                }
+                n += got;
+            }
+            n
+        };
+        head.truncate(n);
+        let size = tokio::fs::metadata(file).await?.len();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let check = self
+            .request(Method::POST, &format!("{path}{sep}check=true&size={size}"))
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(
+                Full::new(Bytes::from(head))
+                    .map_err(|never| match never {})
+                    .boxed(),
+            )
+            .map_err(|e| ClientError::Http(e.to_string()))?;
+        answer(self.send(check).await?)?;
+        self.upload_unchecked(path, prefix, file).await
+    }
+
+    /// [`Client::upload`] without asking first (what a careless or hostile client does).
+    pub async fn upload_unchecked(
+        &self,
+        path: &str,
+        prefix: Vec<u8>,
+        file: &Path,
+    ) -> Result<serde_json::Value, ClientError> {
         let f = tokio::fs::File::open(file).await?;
         let len = f.metadata().await?.len() + prefix.len() as u64;
         let head =

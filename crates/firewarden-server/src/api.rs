@@ -288,7 +288,7 @@ pub fn routes() -> Vec<Route> {
             "GET",
             "/api/v1/cases",
             User,
-            "The cases the caller sees, newest first.",
+            "The cases the caller sees, newest first (`tenant`, `status`, `limit`, `offset`).",
             None,
             get(cases),
         ),
@@ -339,7 +339,7 @@ pub fn routes() -> Vec<Route> {
             "POST",
             "/api/v1/cases/{case}/imports",
             CaseEdit,
-            "Pushes a triage, scan or hunt result, an action journal or an evidence bundle (`asset`; for a bundle, `ledger_bytes` of custody ledger first). Recognised by content; bundles are verified first; all or nothing.",
+            "Pushes a triage, scan or hunt result, an action journal or an evidence bundle (`asset`; for a bundle, `ledger_bytes` of custody ledger first). Recognised by content; bundles are verified first; all or nothing. With `check=true` and `size`, the body is the first 8 KiB only and nothing is stored: would it be taken?",
             Some(("application/octet-stream", "the file, streamed")),
             post(push),
         ),
@@ -490,6 +490,7 @@ pub fn router(app: App) -> Router {
     router
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::from_fn(crate::linger::layer))
         .with_state(app)
 }
 
@@ -646,8 +647,12 @@ async fn add_user(
     Ok((StatusCode::CREATED, Json(made)))
 }
 
-async fn cases(State(app): State<App>, Auth(a): Auth) -> ApiResult<Vec<firewarden_store::Case>> {
-    Ok(Json(app.inner.store.cases(&a).await?))
+async fn cases(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Query(q): Query<firewarden_store::CaseQuery>,
+) -> ApiResult<Vec<firewarden_store::Case>> {
+    Ok(Json(app.inner.store.cases_page(&a, &q).await?))
 }
 
 #[derive(Deserialize)]
@@ -736,6 +741,11 @@ async fn imports(
 struct PushQuery {
     asset: String,
     ledger_bytes: Option<u64>,
+    /// Ask first: the body is the upload's first bytes, `size` its whole size; the answer
+    /// says whether it would be taken, before gigabytes are sent.
+    #[serde(default)]
+    check: bool,
+    size: Option<u64>,
 }
 
 async fn push(
@@ -745,13 +755,23 @@ async fn push(
     Query(q): Query<PushQuery>,
     headers: HeaderMap,
     body: axum::body::Body,
-) -> Result<(StatusCode, Json<firewarden_store::ImportOutcome>), ApiError> {
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let store = &app.inner.store;
     // Who may push is settled before a byte of the body is read.
     store
         .may(&a, &id, firewarden_case::access::Operation::EditCase)
         .await?;
     let asset = firewarden_store::valid_asset(&q.asset)?;
+    if q.check {
+        let head = axum::body::to_bytes(body, upload::HEAD)
+            .await
+            .map_err(|e| ApiError::bad(format!("the upload's first bytes: {e}")))?;
+        let kind = upload::precheck(&head, q.size.unwrap_or(0), app.inner.max_upload)?;
+        return Ok((
+            StatusCode::OK,
+            Json(json!({ "kind": kind, "asset": asset })),
+        ));
+    }
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -767,10 +787,8 @@ async fn push(
     .await
     {
         Ok(r) => r,
-        Err(e) => {
-            upload::drain(stream);
-            return Err(e);
-        }
+        // The rest of the body lingers (see `linger`): the client reads why.
+        Err(e) => return Err(e),
     };
     let evidence = app.inner.evidence.clone();
     let (received, payload) = tokio::task::spawn_blocking(move || {
@@ -797,7 +815,7 @@ async fn push(
         )
         .await?;
     drop(received);
-    Ok((StatusCode::CREATED, Json(outcome)))
+    Ok((StatusCode::CREATED, Json(json!(outcome))))
 }
 
 async fn assets(

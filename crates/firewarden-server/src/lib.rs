@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod evidence;
+mod linger;
 pub mod openapi;
 pub mod tls;
 mod upload;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
 /// Bytes an upload is recognised from.
-const HEAD: usize = 8192;
+pub(crate) const HEAD: usize = 8192;
 
 /// Largest custody ledger accepted in front of a bundle.
 pub(crate) const MAX_LEDGER: u64 = 16 << 20;
@@ -133,21 +133,18 @@ pub(crate) async fn receive(
     })
 }
 
-/// After a refusal, reads (and drops) what the client is still sending, for a little while:
-/// closing a socket with unread data resets it, and the client would lose the answer that
-/// says why it was refused.
-pub(crate) fn drain(mut stream: axum::body::BodyDataStream) {
-    const DRAIN_BYTES: usize = 64 << 20;
-    tokio::spawn(async move {
-        let mut read = 0usize;
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-        while read < DRAIN_BYTES {
-            match tokio::time::timeout_at(deadline, stream.next()).await {
-                Ok(Some(Ok(chunk))) => read += chunk.len(),
-                _ => break,
-            }
-        }
-    });
+/// Whether an upload that starts with `head` and has `size` bytes would be taken.
+pub(crate) fn precheck(head: &[u8], size: u64, max: u64) -> Result<ImportKind, ApiError> {
+    let kind = import::recognise(head).map_err(import_error)?;
+    let limit = if kind == ImportKind::Bundle {
+        max
+    } else {
+        max.min(MAX_DOCUMENT as u64)
+    };
+    if size > limit {
+        return Err(too_large(limit));
+    }
+    Ok(kind)
 }
 
 fn import_error(e: ImportError) -> ApiError {

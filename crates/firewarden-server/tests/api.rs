@@ -139,13 +139,28 @@ async fn bad_uploads_are_refused_with_a_reason_and_nothing_is_half_written() {
         assert!(reason.contains("more than"), "{reason}");
         // Over the upload limit (4 MiB here; a 10 GiB one is refused the same way, from its
         // declared length, before a byte is stored).
-        let file = push("large", vec![b' '; 5 << 20]);
+        let mut large =
+            br#"{"schema_version": 1, "findings": [], "storyline": {}, "pad": ""#.to_vec();
+        large.resize(5 << 20, b' ');
+        let file = push("large", large);
         let (got, _) = refused(lead.upload(&imports, Vec::new(), &file).await).await;
         assert_eq!(got, 413);
+        // Junk of any size is refused from its first bytes.
+        let file = push("large junk", vec![b' '; 5 << 20]);
+        let (got, _) = refused(lead.upload(&imports, Vec::new(), &file).await).await;
+        assert_eq!(got, 415);
+        // A client that does not ask first and sends too much: cut off, nothing kept (it may
+        // or may not read the reason before the connection closes).
+        let file = push("unasked", vec![b'{'; 6 << 20]);
+        match lead.upload_unchecked(&imports, Vec::new(), &file).await {
+            Err(ClientError::Refused { status, .. }) => assert!(status == 413 || status == 415),
+            Err(ClientError::Http(_)) => {}
+            other => panic!("{other:?}"),
+        }
         // A ledger longer than the body it says it precedes.
         let file = push("short", b"{}".to_vec());
         let (got, reason) = refused(
-            lead.upload(
+            lead.upload_unchecked(
                 &format!("{imports}&ledger_bytes=100"),
                 vec![b'x'; 10],
                 &file,

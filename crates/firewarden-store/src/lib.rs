@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod auditsink;
 mod casework;
 mod migrations;
 #[cfg(feature = "testing")]
@@ -102,6 +103,20 @@ pub struct Case {
     pub created: Timestamp,
 }
 
+/// Which cases to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseQuery {
+    /// Only this tenant's.
+    pub tenant: Option<String>,
+    /// Only open or closed ones.
+    pub status: Option<CaseStatus>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u32>,
+    /// Skip this many.
+    pub offset: Option<u32>,
+}
+
 /// A change to a case's own fields; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -134,6 +149,8 @@ pub struct ImportSummary {
 pub struct Store {
     pool: AnyPool,
     sqlite: bool,
+    /// Where reads' audit records go (group commit); `None` inside the writer itself.
+    reads: Option<auditsink::AuditSink>,
 }
 
 /// A fresh id: 64 bits from the kernel's random source, so ids made by several server
@@ -226,8 +243,29 @@ impl Store {
         } else {
             url.to_owned()
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if sqlite { 4 } else { 16 })
+        // Migrations run on a connection of their own, closed before the pool opens: a
+        // connection that loaded the schema before a migration altered a table would compile
+        // `SELECT *` against the old columns.
+        let migrator = Store::connect(&url, sqlite, 1).await?;
+        migrations::run(&migrator).await?;
+        migrator.close().await;
+        let pool = Store::connect(&url, sqlite, if sqlite { 8 } else { 16 }).await?;
+        let mut store = Store {
+            pool,
+            sqlite,
+            reads: None,
+        };
+        store.reads = Some(auditsink::AuditSink::start(store.clone()));
+        Ok(store)
+    }
+
+    async fn connect(
+        url: &str,
+        sqlite: bool,
+        size: u32,
+    ) -> std::result::Result<AnyPool, sqlx::Error> {
+        AnyPoolOptions::new()
+            .max_connections(size)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
@@ -246,10 +284,8 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(&url)
-            .await?;
-        migrations::run(&pool).await?;
-        Ok(Store { pool, sqlite })
+            .connect(url)
+            .await
     }
 
     /// Appends an audit record inside `tx`, after the last one.
@@ -280,6 +316,43 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         Ok(r)
+    }
+
+    /// Appends several records inside `tx`, in order.
+    async fn audit_all(tx: &mut Tx, records: &[NewRecord]) -> Result<()> {
+        for r in records {
+            Store::audit(tx, r.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `work` in a read transaction that takes no lock, then has the audit record it
+    /// returns committed (by group commit) before the result is released.
+    pub(crate) async fn read_audited<T, F>(&self, work: F) -> Result<T>
+    where
+        F: for<'t> FnOnce(&'t mut Tx) -> Fut<'t, (T, NewRecord)>,
+    {
+        let mut tx = self.pool.begin().await?;
+        let (out, record) = match work(&mut tx).await {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Err(e);
+            }
+        };
+        let _ = tx.rollback().await;
+        match &self.reads {
+            Some(sink) => sink.record(record).await?,
+            None => {
+                let r = Arc::new(record);
+                self.with_audit(move |tx| {
+                    let r = Arc::clone(&r);
+                    Box::pin(async move { Store::audit(tx, (*r).clone()).await.map(|_| ()) })
+                })
+                .await?
+            }
+        }
+        Ok(out)
     }
 
     /// Runs `work` in a transaction, retrying when another writer took the same audit number
@@ -341,6 +414,22 @@ impl Store {
         F: for<'t> Fn(&'t mut Tx, Case) -> Fut<'t, (T, String)> + Send + Sync + 'static,
     {
         let (actor, case_id, work) = (actor.clone(), case_id.to_owned(), Arc::new(work));
+        if op == Operation::ReadCase {
+            return self
+                .read_audited(move |tx| {
+                    Box::pin(async move {
+                        let case = fetch_case(&mut **tx, &case_id).await?;
+                        require(&actor, op, Some(&case.tenant))?;
+                        let (id, tenant) = (case.id.clone(), case.tenant.clone());
+                        let (out, detail) = work(tx, case).await?;
+                        Ok((
+                            out,
+                            record(&actor.user, action, &id, Some(&tenant), &detail),
+                        ))
+                    })
+                })
+                .await;
+        }
         self.with_audit(move |tx| {
             let (actor, case_id, work) = (actor.clone(), case_id.clone(), Arc::clone(&work));
             Box::pin(async move {
@@ -478,52 +567,70 @@ impl Store {
     /// One case, if the actor may see it (another tenant's case is [`StoreError::NotFound`],
     /// exactly like a case that does not exist). The read is audited.
     pub async fn case(&self, actor: &Actor, id: &str) -> Result<Case> {
-        let (id, who, actor) = (id.to_owned(), actor.user.clone(), actor.clone());
-        self.with_audit(move |tx| {
-            let (id, who, actor) = (id.clone(), who.clone(), actor.clone());
-            Box::pin(async move {
-                let case = fetch_case(&mut **tx, &id).await?;
-                require(&actor, Operation::ReadCase, Some(&case.tenant))?;
-                Store::audit(
-                    tx,
-                    record(&who, "case.read", &case.id, Some(&case.tenant), ""),
-                )
-                .await?;
-                Ok(case)
-            })
+        self.on_case(actor, id, Operation::ReadCase, "case.read", |_, case| {
+            Box::pin(async move { Ok((case, String::new())) })
         })
         .await
     }
 
-    /// The cases the actor sees, newest first. Only the actor's tenants are read (each row is
-    /// still authorised); the listing is audited.
+    /// The cases the actor sees, newest first, a page at a time. Only the actor's tenants are
+    /// read (each row is still authorised); the listing is audited.
     pub async fn cases(&self, actor: &Actor) -> Result<Vec<Case>> {
-        let actor = actor.clone();
-        self.with_audit(move |tx| {
-            let actor = actor.clone();
+        self.cases_page(actor, &CaseQuery::default()).await
+    }
+
+    /// One page of [`Store::cases`].
+    pub async fn cases_page(&self, actor: &Actor, query: &CaseQuery) -> Result<Vec<Case>> {
+        let (actor, query) = (actor.clone(), query.clone());
+        self.read_audited(move |tx| {
             Box::pin(async move {
-                let rows = match &actor.scope {
-                    TenantScope::All => {
-                        sqlx::query("SELECT * FROM cases ORDER BY created DESC, id")
-                            .fetch_all(&mut **tx)
-                            .await?
+                let limit = i64::from(query.limit.unwrap_or(100).clamp(1, 1000));
+                let offset = i64::from(query.offset.unwrap_or(0));
+                let mut clauses: Vec<String> = Vec::new();
+                let mut binds: Vec<String> = Vec::new();
+                match &actor.scope {
+                    TenantScope::All => {}
+                    TenantScope::Only(tenants) if tenants.is_empty() => {
+                        return Ok((
+                            Vec::new(),
+                            record(&actor.user, "case.list", "*", None, "0 case(s)"),
+                        ));
                     }
-                    TenantScope::Only(tenants) if tenants.is_empty() => Vec::new(),
                     TenantScope::Only(tenants) => {
                         // Placeholders only: the tenant ids are bound, never spliced in.
-                        let marks: Vec<String> =
-                            (1..=tenants.len()).map(|i| format!("${i}")).collect();
-                        let sql = format!(
-                            "SELECT * FROM cases WHERE tenant_id IN ({}) ORDER BY created DESC, id",
-                            marks.join(", ")
-                        );
-                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        for t in tenants {
-                            q = q.bind(t.clone());
-                        }
-                        q.fetch_all(&mut **tx).await?
+                        let marks: Vec<String> = tenants
+                            .iter()
+                            .map(|t| {
+                                binds.push(t.clone());
+                                format!("${}", binds.len())
+                            })
+                            .collect();
+                        clauses.push(format!("tenant_id IN ({})", marks.join(", ")));
                     }
+                }
+                if let Some(t) = &query.tenant {
+                    binds.push(t.clone());
+                    clauses.push(format!("tenant_id = ${}", binds.len()));
+                }
+                if let Some(st) = &query.status {
+                    binds.push(enum_text(st));
+                    clauses.push(format!("status = ${}", binds.len()));
+                }
+                let filter = if clauses.is_empty() {
+                    String::new()
+                } else {
+                    format!("WHERE {}", clauses.join(" AND "))
                 };
+                let sql = format!(
+                    "SELECT * FROM cases {filter} ORDER BY created DESC, id LIMIT ${} OFFSET ${}",
+                    binds.len() + 1,
+                    binds.len() + 2
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let rows = q.bind(limit).bind(offset).fetch_all(&mut **tx).await?;
                 let mut out = Vec::new();
                 for row in &rows {
                     let case = case_from(row)?;
@@ -532,18 +639,8 @@ impl Store {
                         out.push(case);
                     }
                 }
-                Store::audit(
-                    tx,
-                    record(
-                        &actor.user,
-                        "case.list",
-                        "*",
-                        None,
-                        &format!("{} case(s)", out.len()),
-                    ),
-                )
-                .await?;
-                Ok(out)
+                let detail = format!("{} case(s) from {offset}", out.len());
+                Ok((out, record(&actor.user, "case.list", "*", None, &detail)))
             })
         })
         .await

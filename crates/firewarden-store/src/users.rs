@@ -308,8 +308,7 @@ impl Store {
     /// The tenants the actor sees (everyone may list; the rows are the actor's tenants).
     pub async fn tenants(&self, actor: &Actor) -> Result<Vec<Tenant>> {
         let actor = actor.clone();
-        self.with_audit(move |tx| {
-            let actor = actor.clone();
+        self.read_audited(move |tx| {
             Box::pin(async move {
                 let rows = sqlx::query("SELECT * FROM tenants ORDER BY name")
                     .fetch_all(&mut **tx)
@@ -322,8 +321,7 @@ impl Store {
                     }
                 }
                 let detail = format!("{} tenant(s)", out.len());
-                Store::audit(tx, record(&actor.user, "tenant.list", "*", None, &detail)).await?;
-                Ok(out)
+                Ok((out, record(&actor.user, "tenant.list", "*", None, &detail)))
             })
         })
         .await
