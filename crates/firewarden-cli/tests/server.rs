@@ -42,7 +42,7 @@ impl Drop for Server {
     }
 }
 
-fn start(data: &Path, database: Option<&str>) -> Server {
+fn start(data: &Path, database: Option<&str>, evidence: Option<&str>) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_firewarden"));
     cmd.args([
         "server",
@@ -53,6 +53,9 @@ fn start(data: &Path, database: Option<&str>) -> Server {
     ]);
     if let Some(db) = database {
         cmd.args(["--database", db]);
+    }
+    if let Some(e) = evidence {
+        cmd.args(["--evidence-store", e]);
     }
     let mut child = cmd
         .stdin(Stdio::null())
@@ -265,7 +268,24 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
         let data = tempfile::tempdir().unwrap();
         // SQLite: the default, everything under --data. PostgreSQL: by URL.
         let database = (db.backend == "postgres").then_some(db.url.as_str());
-        let server = start(&data.path().join("fw"), database);
+        // Evidence: under --data with SQLite, in the S3-compatible store scripts/test.sh
+        // starts with PostgreSQL (the team setup).
+        let evidence = match (db.backend, std::env::var("FIREWARDEN_TEST_S3_BUCKET")) {
+            ("postgres", Ok(bucket)) => {
+                Some(format!("s3://{bucket}/cli-walk-{}", std::process::id()))
+            }
+            ("postgres", Err(_)) if std::env::var_os("CI").is_some() => {
+                panic!(
+                    "FIREWARDEN_TEST_S3_BUCKET is not set: scripts/test.sh starts an S3-compatible server"
+                )
+            }
+            ("postgres", Err(_)) => {
+                eprintln!("SKIPPED (S3 evidence store): FIREWARDEN_TEST_S3_BUCKET is not set");
+                None
+            }
+            _ => None,
+        };
+        let server = start(&data.path().join("fw"), database, evidence.as_deref());
         let admin = server.token.clone();
         let tenant = server.json(&admin, &["tenant", "add", "Acme Corp"]);
         let t = tenant["id"].as_str().unwrap();
@@ -413,6 +433,45 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
             ],
         );
         assert!(pushed.contains("evidence E"), "{pushed}");
+        // Kept write-once by its digest, where the server was told to keep evidence.
+        let sha = firewarden_evidence::verify_bundle(Path::new(&site.bundle), &[], None, None)
+            .unwrap()
+            .1
+            .sha256;
+        match &evidence {
+            Some(url) => {
+                let s3 = firewarden_server::s3::S3::from_url(url).unwrap();
+                assert!(
+                    rt.block_on(s3.exists(&format!("{sha}.fwb"))).unwrap(),
+                    "not in {url}"
+                );
+            }
+            None => {
+                let kept = data.path().join("fw/evidence").join(format!("{sha}.fwb"));
+                assert_eq!(
+                    std::fs::read(&kept).unwrap(),
+                    std::fs::read(&site.bundle).unwrap()
+                );
+                use std::os::unix::fs::PermissionsExt;
+                assert_eq!(
+                    std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777,
+                    0o400
+                );
+            }
+        }
+        // The same bundle again: recorded again, stored once.
+        server.ok(
+            &lead,
+            &[
+                "case",
+                "push",
+                "--case",
+                &id,
+                "--asset",
+                "web01",
+                &site.bundle,
+            ],
+        );
         let evidence = server.json(&lead, &["case", "show", &id]);
         assert_eq!(evidence["id"], id.as_str());
         server.ok(&lead, &["case", "stage", &id, "--advance"]);

@@ -790,18 +790,20 @@ async fn push(
         // The rest of the body lingers (see `linger`): the client reads why.
         Err(e) => return Err(e),
     };
-    let evidence = app.inner.evidence.clone();
-    let (received, payload) = tokio::task::spawn_blocking(move || {
-        let (_, mut payload) = upload::interpret(&received)?;
-        if let Payload::Evidence { blob, .. } = &mut payload {
-            *blob = evidence
-                .put(&received.sha256, &received.body, received.ledger.as_deref())
-                .map_err(ApiError::internal)?;
-        }
+    let (received, mut payload) = tokio::task::spawn_blocking(move || {
+        let (_, payload) = upload::interpret(&received)?;
         Ok::<_, ApiError>((received, payload))
     })
     .await
     .map_err(ApiError::internal)??;
+    if let Payload::Evidence { blob, .. } = &mut payload {
+        *blob = app
+            .inner
+            .evidence
+            .put(&received.sha256, &received.body, received.ledger.as_deref())
+            .await
+            .map_err(ApiError::internal)?;
+    }
     let outcome = store
         .import(
             &a,

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 pub enum EvidenceStore {
     /// A directory (`DATA/evidence`).
     Dir(PathBuf),
+    /// An S3-compatible bucket (`s3://bucket/prefix`).
+    S3(crate::s3::S3),
 }
 
 impl EvidenceStore {
@@ -21,9 +23,7 @@ impl EvidenceStore {
                 crate::private_dir(&dir)?;
                 Ok(EvidenceStore::Dir(dir))
             }
-            Some(u) if u.starts_with("s3://") => Err(ServerError::Config(format!(
-                "{u}: S3-compatible evidence storage is not in this build yet; evidence is kept under --data"
-            ))),
+            Some(u) if u.starts_with("s3://") => Ok(EvidenceStore::S3(crate::s3::S3::from_url(u)?)),
             Some(u) => Err(ServerError::Config(format!(
                 "{u}: an evidence store is s3://bucket/prefix"
             ))),
@@ -32,7 +32,7 @@ impl EvidenceStore {
 
     /// Keeps a verified bundle (and its custody ledger) under its SHA-256; returns its key.
     /// Write-once: an existing blob is never replaced (the same digest is the same bytes).
-    pub fn put(
+    pub async fn put(
         &self,
         sha256: &str,
         bundle: &Path,
@@ -54,6 +54,18 @@ impl EvidenceStore {
                     keep(ledger, &dir.join(name))?;
                 }
                 Ok(key)
+            }
+            EvidenceStore::S3(s3) => {
+                let key = format!("{sha256}.fwb");
+                s3.put_once(&key, bundle, sha256).await?;
+                if let Some(ledger) = ledger {
+                    let bytes = tokio::fs::read(ledger).await?;
+                    let d = crate::tls::fingerprint(&bytes);
+                    let digest = &d["sha256:".len()..];
+                    s3.put_once(&format!("{sha256}.custody.{digest}"), ledger, digest)
+                        .await?;
+                }
+                Ok(format!("{s3:?}/{key}"))
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod api;
 pub mod evidence;
 mod linger;
 pub mod openapi;
+pub mod s3;
 pub mod tls;
 mod upload;
 
