@@ -14,9 +14,10 @@ cd "$(dirname "$0")/.."
 # iproute2 for the network-containment test (in namespaces it creates), util-linux for
 # unshare/setpriv/script (live account lock in a mount namespace, prompts on a terminal); time
 # (GNU time) for bench/hostile.sh's peak-memory figures; postgresql for the case platform's
-# storage tests (on a cluster of their own, below).
-# Later issues add yara, postgresql, chromium here.
-APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age nftables iproute2 util-linux time postgresql)
+# storage tests (on a cluster of their own, below); python3-venv to install the S3-compatible
+# test server (moto, from PyPI) into a virtual environment of the tests' own; ca-certificates
+# for the server's object-store client.
+APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age nftables iproute2 util-linux time postgresql python3 python3-venv ca-certificates)
 
 install_packages() {
   local missing=()
@@ -46,8 +47,10 @@ install_packages
 # What this script starts or makes, stopped and removed on exit whatever happens.
 CLEANUP_PATHS=()
 PG_STOP=()
+KILL_PIDS=()
 cleanup() {
   if [ ${#PG_STOP[@]} -gt 0 ]; then "${PG_STOP[@]}" >/dev/null 2>&1 || true; fi
+  for pid in "${KILL_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   if [ ${#CLEANUP_PATHS[@]} -gt 0 ]; then rm -rf "${CLEANUP_PATHS[@]}"; fi
 }
 trap cleanup EXIT
@@ -85,6 +88,46 @@ start_postgres() {
   return 1
 }
 start_postgres
+
+# An S3-compatible server on loopback for the evidence-store tests: moto, installed from PyPI
+# into a virtual environment kept in the user's cache (reused by later runs). The bucket and
+# endpoint go to the tests in FIREWARDEN_TEST_S3_BUCKET and the usual AWS_* variables.
+start_s3() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/firewarden-test/venv"
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    echo "test.sh: installing moto[server] into $venv"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.*' \
+      || { echo "test.sh: moto could not be installed: the S3 tests will say so" >&2; return 0; }
+  fi
+  local port log
+  log=$(mktemp)
+  CLEANUP_PATHS+=("$log")
+  for _ in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 30000))
+    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 50); do
+      if "$venv/bin/python" - "$port" <<'PY' 2>/dev/null; then
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+s3.create_bucket(Bucket="firewarden-test")
+PY
+        KILL_PIDS+=("$pid")
+        export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test \
+          AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 FIREWARDEN_TEST_S3_BUCKET=firewarden-test
+        echo "test.sh: S3-compatible server (moto) on 127.0.0.1:$port"
+        return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill "$pid" 2>/dev/null || true
+  done
+  echo "test.sh: the S3-compatible server did not start: $(tail -3 "$log")" >&2
+  return 1
+}
+start_s3
 
 if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
@@ -179,6 +222,21 @@ JSONL
     echo "static build check FAILED: eradicate/undo" >&2
     exit 1
   fi
+  # The case platform from the static binary: one command starts it, a client pins it.
+  server_dir=$(mktemp -d)
+  CLEANUP_PATHS+=("$server_dir")
+  "$bin" server --data "$server_dir/data" --listen 127.0.0.1:0 2>"$server_dir/log" &
+  server_pid=$!
+  KILL_PIDS+=("$server_pid")
+  for _ in $(seq 100); do grep -q "^certificate pin:" "$server_dir/log" && break; sleep 0.1; done
+  url=$(sed -n 's/^firewarden server listening on //p' "$server_dir/log")
+  pin=$(sed -n 's/^certificate pin: //p' "$server_dir/log")
+  if ! FIREWARDEN_SERVER="$url" FIREWARDEN_PIN="$pin" FIREWARDEN_TOKEN="$(cat "$server_dir/data/bootstrap-token")" \
+    "$bin" tenant add "Static Build" >/dev/null; then
+    echo "static build check FAILED: server ($(cat "$server_dir/log"))" >&2
+    exit 1
+  fi
+  kill "$server_pid"
   echo "static build: ok ($(file -b "$bin" | cut -d, -f1-2))"
 fi
 echo "all checks passed"
