@@ -254,20 +254,32 @@ fn serious(findings: &[firewarden_model::Finding]) -> Vec<String> {
     checks
 }
 
+impl ImportFacts {
+    /// What a triage or scan result contributes.
+    pub fn of_triage(r: &TriageReport) -> ImportFacts {
+        ImportFacts::Analysis {
+            finished: r.finished,
+            serious_checks: serious(&r.findings),
+            entry_point: r.storyline.entry_point.clone(),
+        }
+    }
+
+    /// What a hunt result contributes.
+    pub fn of_hunt(h: &HuntReport) -> ImportFacts {
+        ImportFacts::Analysis {
+            finished: h.finished,
+            serious_checks: serious(&h.findings),
+            entry_point: h.storyline.entry_point.clone(),
+        }
+    }
+}
+
 impl Imported {
     /// What this import contributes to the gates.
     pub fn facts(&self) -> ImportFacts {
         match self {
-            Imported::Analysis(r) => ImportFacts::Analysis {
-                finished: r.finished,
-                serious_checks: serious(&r.findings),
-                entry_point: r.storyline.entry_point.clone(),
-            },
-            Imported::Hunt(h) => ImportFacts::Analysis {
-                finished: h.finished,
-                serious_checks: serious(&h.findings),
-                entry_point: h.storyline.entry_point.clone(),
-            },
+            Imported::Analysis(r) => ImportFacts::of_triage(r),
+            Imported::Hunt(h) => ImportFacts::of_hunt(h),
             Imported::Evidence(t) => ImportFacts::Evidence { acquired: *t },
             Imported::Journal(entries) => {
                 let (mut containment, mut eradication, mut eradicated_checks) =

@@ -289,10 +289,7 @@ impl Store {
     }
 
     /// Appends an audit record inside `tx`, after the last one.
-    async fn audit(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        record: NewRecord,
-    ) -> Result<AuditRecord> {
+    async fn audit(tx: &mut Tx, record: NewRecord) -> Result<AuditRecord> {
         let last = sqlx::query(
             "SELECT seq, at, actor, action, target, tenant, detail, prev, hash FROM audit ORDER BY seq DESC LIMIT 1",
         )
@@ -301,6 +298,11 @@ impl Store {
         .map(|row| audit_from(&row))
         .transpose()?;
         let r = audit::append(last.as_ref(), record);
+        Store::insert_audit(tx, &r).await?;
+        Ok(r)
+    }
+
+    async fn insert_audit(tx: &mut Tx, r: &AuditRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO audit (seq, at, actor, action, target, tenant, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -315,13 +317,22 @@ impl Store {
         .bind(r.hash.clone())
         .execute(&mut **tx)
         .await?;
-        Ok(r)
+        Ok(())
     }
 
-    /// Appends several records inside `tx`, in order.
+    /// Appends several records inside `tx`, in order: the chain's head is read once.
     async fn audit_all(tx: &mut Tx, records: &[NewRecord]) -> Result<()> {
+        let mut last = sqlx::query(
+            "SELECT seq, at, actor, action, target, tenant, detail, prev, hash FROM audit ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|row| audit_from(&row))
+        .transpose()?;
         for r in records {
-            Store::audit(tx, r.clone()).await?;
+            let r = audit::append(last.as_ref(), r.clone());
+            Store::insert_audit(tx, &r).await?;
+            last = Some(r);
         }
         Ok(())
     }
@@ -622,7 +633,7 @@ impl Store {
                     format!("WHERE {}", clauses.join(" AND "))
                 };
                 let sql = format!(
-                    "SELECT * FROM cases {filter} ORDER BY created DESC, id LIMIT ${} OFFSET ${}",
+                    "SELECT * FROM cases {filter} ORDER BY created DESC, id DESC LIMIT ${} OFFSET ${}",
                     binds.len() + 1,
                     binds.len() + 2
                 );
