@@ -724,7 +724,7 @@ async fn findings(
     Auth(a): Auth,
     Path(id): Path<String>,
     Query(q): Query<FindingQuery>,
-) -> ApiResult<Vec<serde_json::Value>> {
+) -> ApiResult<Vec<Box<serde_json::value::RawValue>>> {
     Ok(Json(app.inner.store.findings(&a, &id, q).await?))
 }
 

@@ -29,8 +29,8 @@ const fn batch(columns: usize) -> usize {
 /// sqlx's SQLite driver looks up each numbered parameter's name by walking the list of
 /// names, so binding `$N`s costs the square of their number (4,000 took 10 s for 100,000
 /// findings); `?`s bind in order at no cost.
-fn values(tx: &mut Tx, rows: usize, columns: usize) -> String {
-    let sqlite = (**tx).backend_name().eq_ignore_ascii_case("sqlite");
+fn values(tx: &mut Conn, rows: usize, columns: usize) -> String {
+    let sqlite = tx.backend_name().eq_ignore_ascii_case("sqlite");
     let mut out = String::with_capacity(rows * columns * 5);
     for r in 0..rows {
         out.push_str(if r == 0 { "(" } else { ", (" });
@@ -327,21 +327,21 @@ fn short_hash(parts: &[&str]) -> String {
         .collect()
 }
 
-async fn ensure_asset(tx: &mut Tx, case_id: &str, asset: &str) -> Result<()> {
+async fn ensure_asset(tx: &mut Conn, case_id: &str, asset: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO assets (case_id, name, compromise, version, added) VALUES ($1, $2, 'unknown', 1, $3) ON CONFLICT (case_id, name) DO NOTHING",
     )
     .bind(case_id.to_owned())
     .bind(asset.to_owned())
     .bind(now().to_string())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 /// Inserts findings in batches; a finding the case has for that asset is counted as known.
 async fn insert_findings(
-    tx: &mut Tx,
+    tx: &mut Conn,
     case_id: &str,
     asset: &str,
     findings: &[Finding],
@@ -370,7 +370,7 @@ async fn insert_findings(
                 .bind(body.clone())
                 .bind(at.clone());
         }
-        let added = q.execute(&mut **tx).await?.rows_affected() as usize;
+        let added = q.execute(&mut *tx).await?.rows_affected() as usize;
         summary.new_findings += added;
         summary.known_findings += chunk.len() - added;
     }
@@ -386,7 +386,7 @@ struct Event {
 }
 
 async fn insert_timeline(
-    tx: &mut Tx,
+    tx: &mut Conn,
     case_id: &str,
     actor: &str,
     events: &[Event],
@@ -409,12 +409,12 @@ async fn insert_timeline(
                 .bind(actor.to_owned())
                 .bind(e.text.clone());
         }
-        added += q.execute(&mut **tx).await?.rows_affected() as usize;
+        added += q.execute(&mut *tx).await?.rows_affected() as usize;
     }
     Ok(added)
 }
 
-async fn insert_iocs(tx: &mut Tx, case: &Case, iocs: &[Ioc]) -> Result<usize> {
+async fn insert_iocs(tx: &mut Conn, case: &Case, iocs: &[Ioc]) -> Result<usize> {
     let mut added = 0;
     let at = now().to_string();
     for chunk in iocs.chunks(batch(5)) {
@@ -431,7 +431,7 @@ async fn insert_iocs(tx: &mut Tx, case: &Case, iocs: &[Ioc]) -> Result<usize> {
                 .bind(i.value.clone())
                 .bind(at.clone());
         }
-        added += q.execute(&mut **tx).await?.rows_affected() as usize;
+        added += q.execute(&mut *tx).await?.rows_affected() as usize;
     }
     Ok(added)
 }
@@ -588,7 +588,7 @@ impl Store {
                                 .bind(case.id.clone())
                                 .bind(a.asset.clone())
                                 .bind(a.action_id.clone())
-                                .execute(&mut **tx)
+                                .execute(&mut *tx)
                                 .await?;
                             sqlx::query("INSERT INTO actions (case_id, asset, action_id, kind, title, finding, operator, begun, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                                 .bind(case.id.clone())
@@ -600,7 +600,7 @@ impl Store {
                                 .bind(a.operator.clone())
                                 .bind(a.begun.clone())
                                 .bind(a.state.clone())
-                                .execute(&mut **tx)
+                                .execute(&mut *tx)
                                 .await?;
                         }
                         outcome.actions = actions.len();
@@ -623,7 +623,7 @@ impl Store {
                             .bind(who.clone())
                             .bind(blob.clone())
                             .bind(*custody_events as i64)
-                            .execute(&mut **tx)
+                            .execute(&mut *tx)
                             .await?;
                         let events = [Event {
                             id: short_hash(&[&u.asset, "evidence", &u.sha256]),
@@ -657,12 +657,12 @@ impl Store {
                     .bind(who.clone())
                     .bind(serde_json::to_string(&facts).map_err(|e| StoreError::Invalid(e.to_string()))?)
                     .bind(summary.clone())
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 sqlx::query("UPDATE cases SET version = version + 1, updated = $1 WHERE id = $2")
                     .bind(now().to_string())
                     .bind(case.id.clone())
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 Ok((outcome, format!("{}: {summary}", enum_text(&facts_kind(&facts)))))
             })
@@ -694,7 +694,7 @@ impl Store {
         actor: &Actor,
         case_id: &str,
         query: FindingQuery,
-    ) -> Result<Vec<serde_json::Value>> {
+    ) -> Result<Vec<Box<serde_json::value::RawValue>>> {
         let query = Arc::new(query);
         self.on_case(actor, case_id, Operation::ReadCase, "case.findings", move |tx, case| {
             let query = Arc::clone(&query);
@@ -712,7 +712,7 @@ impl Store {
                 .bind(after_asset)
                 .bind(after_id)
                 .bind(if query.min_severity.is_some() { limit * 20 } else { limit })
-                .fetch_all(&mut **tx)
+                .fetch_all(&mut *tx)
                 .await?;
                 let mut out = Vec::new();
                 for row in &rows {
@@ -723,12 +723,20 @@ impl Store {
                     if query.min_severity.is_some_and(|m| sev < m) {
                         continue;
                     }
-                    let mut v: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("body")?)
-                        .map_err(|e| StoreError::Invalid(format!("stored finding: {e}")))?;
-                    if let Some(o) = v.as_object_mut() {
-                        o.insert("asset".into(), row.try_get::<String, _>("asset")?.into());
-                    }
-                    out.push(v);
+                    // The stored JSON as it is, with the asset added in front: no parse and
+                    // re-serialisation of every finding on every page.
+                    let body: String = row.try_get("body")?;
+                    let asset: String = row.try_get("asset")?;
+                    let asset = serde_json::to_string(&asset).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    let text = match body.strip_prefix('{') {
+                        Some(rest) if rest.trim_start().starts_with('}') => format!("{{\"asset\":{asset}}}"),
+                        Some(rest) => format!("{{\"asset\":{asset},{rest}"),
+                        None => return Err(StoreError::Invalid("stored finding is not an object".into())),
+                    };
+                    out.push(
+                        serde_json::value::RawValue::from_string(text)
+                            .map_err(|e| StoreError::Invalid(format!("stored finding: {e}")))?,
+                    );
                     if out.len() as i64 >= limit {
                         break;
                     }
@@ -756,7 +764,7 @@ impl Store {
                 )
                 .bind(case.id.clone())
                 .bind(asset.clone())
-                .fetch_all(&mut **tx)
+                .fetch_all(&mut *tx)
                 .await?;
                 let ids = rows
                     .iter()
@@ -779,7 +787,7 @@ impl Store {
                 Box::pin(async move {
                     let rows = sqlx::query("SELECT * FROM assets WHERE case_id = $1 ORDER BY name")
                         .bind(case.id.clone())
-                        .fetch_all(&mut **tx)
+                        .fetch_all(&mut *tx)
                         .await?;
                     let out = rows.iter().map(asset_from).collect::<Result<Vec<_>>>()?;
                     Ok((out, String::new()))
@@ -805,7 +813,7 @@ impl Store {
                 let existing = sqlx::query("SELECT * FROM assets WHERE case_id = $1 AND name = $2")
                     .bind(case.id.clone())
                     .bind(name.clone())
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
                 match existing {
                     None => {
@@ -814,7 +822,7 @@ impl Store {
                             .bind(name.clone())
                             .bind(enum_text(&compromise))
                             .bind(now().to_string())
-                            .execute(&mut **tx)
+                            .execute(&mut *tx)
                             .await?;
                     }
                     Some(row) => {
@@ -827,7 +835,7 @@ impl Store {
                             .bind(case.id.clone())
                             .bind(name.clone())
                             .bind(expected)
-                            .execute(&mut **tx)
+                            .execute(&mut *tx)
                             .await?;
                         if done.rows_affected() == 0 {
                             return Err(StoreError::Conflict(current));
@@ -837,7 +845,7 @@ impl Store {
                 let row = sqlx::query("SELECT * FROM assets WHERE case_id = $1 AND name = $2")
                     .bind(case.id.clone())
                     .bind(name.clone())
-                    .fetch_one(&mut **tx)
+                    .fetch_one(&mut *tx)
                     .await?;
                 let detail = format!("{name}: {}", enum_text(&compromise));
                 Ok((asset_from(&row)?, detail))
@@ -858,7 +866,7 @@ impl Store {
                     let rows =
                         sqlx::query("SELECT * FROM notes WHERE case_id = $1 ORDER BY created, id")
                             .bind(case.id.clone())
-                            .fetch_all(&mut **tx)
+                            .fetch_all(&mut *tx)
                             .await?;
                     let out = rows
                         .iter()
@@ -892,7 +900,7 @@ impl Store {
                     .bind(note.author.clone())
                     .bind(note.created.to_string())
                     .bind(note.body.clone())
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 let first_line = note.body.lines().next().unwrap_or_default();
                 let event = Event {
@@ -922,7 +930,7 @@ impl Store {
                     let rows =
                         sqlx::query("SELECT * FROM tasks WHERE case_id = $1 ORDER BY created, id")
                             .bind(case.id.clone())
-                            .fetch_all(&mut **tx)
+                            .fetch_all(&mut *tx)
                             .await?;
                     let out = rows.iter().map(task_from).collect::<Result<Vec<_>>>()?;
                     Ok((out, String::new()))
@@ -946,7 +954,7 @@ impl Store {
                     .bind(task.title.clone())
                     .bind(task.created.to_string())
                     .bind(task.by.clone())
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 let d = format!("{}: {}", task.id, task.title);
                 Ok((task, d))
@@ -971,7 +979,7 @@ impl Store {
                 let row = sqlx::query("SELECT * FROM tasks WHERE id = $1 AND case_id = $2")
                     .bind(task_id.clone())
                     .bind(case.id.clone())
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 let current = task_from(&row)?;
@@ -979,14 +987,14 @@ impl Store {
                     .bind(i64::from(done))
                     .bind(task_id.clone())
                     .bind(version)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 if done_sql.rows_affected() == 0 {
                     return Err(StoreError::Conflict(current.version));
                 }
                 let row = sqlx::query("SELECT * FROM tasks WHERE id = $1")
                     .bind(task_id.clone())
-                    .fetch_one(&mut **tx)
+                    .fetch_one(&mut *tx)
                     .await?;
                 Ok((task_from(&row)?, format!("{task_id}: done={done}")))
             })
@@ -1008,7 +1016,7 @@ impl Store {
                     .bind(case.id.clone())
                     .bind(i64::from(limit.clamp(1, 5000)))
                     .bind(i64::from(offset))
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *tx)
                     .await?;
                 let out = rows
                     .iter()
@@ -1042,7 +1050,7 @@ impl Store {
                         "SELECT kind, value FROM iocs WHERE case_id = $1 ORDER BY kind, value",
                     )
                     .bind(case.id.clone())
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *tx)
                     .await?;
                     let out = rows
                         .iter()
@@ -1072,7 +1080,7 @@ impl Store {
                     let rows =
                         sqlx::query("SELECT * FROM imports WHERE case_id = $1 ORDER BY at, id")
                             .bind(case.id.clone())
-                            .fetch_all(&mut **tx)
+                            .fetch_all(&mut *tx)
                             .await?;
                     let out = rows
                         .iter()
@@ -1109,7 +1117,7 @@ impl Store {
                         "SELECT * FROM evidence WHERE case_id = $1 ORDER BY received, id",
                     )
                     .bind(case.id.clone())
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *tx)
                     .await?;
                     let out = rows
                         .iter()
@@ -1148,7 +1156,7 @@ impl Store {
                         "SELECT * FROM actions WHERE case_id = $1 ORDER BY begun, asset, action_id",
                     )
                     .bind(case.id.clone())
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *tx)
                     .await?;
                     let out = rows
                         .iter()
@@ -1249,7 +1257,7 @@ impl Store {
                         .bind(at.to_string())
                         .bind(case.id.clone())
                         .bind(version)
-                        .execute(&mut **tx)
+                        .execute(&mut *tx)
                         .await?;
                     let unmet: Vec<String> = t
                         .overridden
@@ -1264,7 +1272,7 @@ impl Store {
                         .bind(who.clone())
                         .bind(t.overridden.as_ref().map(|o| o.reason.clone()))
                         .bind(serde_json::to_string(&unmet).unwrap_or_default())
-                        .execute(&mut **tx)
+                        .execute(&mut *tx)
                         .await?;
                     let text = match (&t.to, &t.overridden) {
                         (Some(to), None) => format!("stage {} → {}", t.from.as_str(), to.as_str()),
@@ -1285,7 +1293,7 @@ impl Store {
                         text: firewarden_model::printable(&text, 2000),
                     };
                     insert_timeline(tx, &case.id, &who, &[event]).await?;
-                    let case = fetch_case(&mut **tx, &case.id).await?;
+                    let case = fetch_case(&mut *tx, &case.id).await?;
                     Ok(((case, t), text))
                 })
             })
@@ -1323,7 +1331,7 @@ impl Store {
                 sqlx::query("DELETE FROM waivers WHERE case_id = $1 AND criterion = $2")
                     .bind(case.id.clone())
                     .bind(criterion.clone())
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 sqlx::query("INSERT INTO waivers (case_id, criterion, reason, by_user, at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(case.id.clone())
@@ -1331,7 +1339,7 @@ impl Store {
                     .bind(reason.clone())
                     .bind(by.clone())
                     .bind(now().to_string())
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 let d = format!("{criterion}: {reason}");
                 Ok((Waiver { criterion, reason, by }, d))
@@ -1350,10 +1358,10 @@ fn facts_kind(f: &ImportFacts) -> ImportKind {
 }
 
 /// What the gates look at, from the case's imports and what people recorded.
-async fn gate_facts(tx: &mut Tx, case: &Case) -> Result<CaseFacts> {
+async fn gate_facts(tx: &mut Conn, case: &Case) -> Result<CaseFacts> {
     let rows = sqlx::query("SELECT facts FROM imports WHERE case_id = $1 ORDER BY at, id")
         .bind(case.id.clone())
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?;
     let items = rows
         .iter()
@@ -1369,19 +1377,19 @@ async fn gate_facts(tx: &mut Tx, case: &Case) -> Result<CaseFacts> {
     facts.authority_recorded = case.authority.is_some();
     let n = sqlx::query("SELECT COUNT(*) AS n FROM assets WHERE case_id = $1")
         .bind(case.id.clone())
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
     facts.assets = n.try_get::<i64, _>("n")? as usize;
     let n = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE case_id = $1 AND done = 0")
         .bind(case.id.clone())
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
     facts.open_tasks = n.try_get::<i64, _>("n")? as usize;
     let rows = sqlx::query(
         "SELECT criterion, reason, by_user FROM waivers WHERE case_id = $1 ORDER BY criterion",
     )
     .bind(case.id.clone())
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await?;
     for r in &rows {
         facts.waivers.push(Waiver {
@@ -1393,10 +1401,10 @@ async fn gate_facts(tx: &mut Tx, case: &Case) -> Result<CaseFacts> {
     Ok(facts)
 }
 
-async fn transitions(tx: &mut Tx, case_id: &str) -> Result<Vec<TransitionRecord>> {
+async fn transitions(tx: &mut Conn, case_id: &str) -> Result<Vec<TransitionRecord>> {
     let rows = sqlx::query("SELECT * FROM transitions WHERE case_id = $1 ORDER BY at")
         .bind(case_id.to_owned())
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?;
     rows.iter()
         .map(|r| {

@@ -189,6 +189,14 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "CREATE INDEX findings_by_severity ON findings (case_id, severity)",
         ],
     ),
+    (
+        3,
+        "case lists newest first without sorting every case",
+        &[
+            "CREATE INDEX cases_by_created ON cases (created, id)",
+            "CREATE INDEX cases_by_tenant_created ON cases (tenant_id, created, id)",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one

@@ -311,7 +311,7 @@ impl Store {
         self.read_audited(move |tx| {
             Box::pin(async move {
                 let rows = sqlx::query("SELECT * FROM tenants ORDER BY name")
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *tx)
                     .await?;
                 let mut out = Vec::new();
                 for row in &rows {
