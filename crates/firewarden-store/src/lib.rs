@@ -639,7 +639,7 @@ impl Store {
                     binds.push(created.to_owned());
                     let c = binds.len();
                     binds.push(id.to_owned());
-                    clauses.push(format!("(created < ${c} OR (created = ${c} AND id < ${}))", c + 1));
+                    clauses.push(format!("(created, id) < (${c}, ${})", c + 1));
                 }
                 if let Some(st) = &query.status {
                     binds.push(enum_text(st));
