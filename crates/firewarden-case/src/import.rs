@@ -146,6 +146,15 @@ pub fn parse_triage(bytes: &[u8]) -> Result<TriageReport, ImportError> {
     Ok(report)
 }
 
+/// Whether a parsed triage-shaped report is a triage or a scan: `scan` and `baseline diff`
+/// write one check run of their own (`scan`, `web.baseline`); triage runs its catalogue.
+pub fn analysis_kind(report: &TriageReport) -> ImportKind {
+    match report.checks.as_slice() {
+        [only] if only.id == "scan" || only.id == "web.baseline" => ImportKind::Scan,
+        _ => ImportKind::Triage,
+    }
+}
+
 /// Reads a hunt result.
 pub fn parse_hunt(bytes: &[u8]) -> Result<HuntReport, ImportError> {
     check_size(bytes)?;
@@ -454,6 +463,19 @@ mod tests {
             recognise(b"{\"a\": 1}"),
             Err(ImportError::Unrecognised(_))
         ));
+        // Scans and baseline diffs are triage-shaped; their one check run tells them apart.
+        let mut r = triage("2026-11-20T00:00:00Z", &[], None);
+        assert_eq!(analysis_kind(&r), ImportKind::Triage);
+        for id in ["scan", "web.baseline"] {
+            r.checks = vec![firewarden_model::CheckRun {
+                id: id.into(),
+                status: firewarden_model::CheckStatus::Ran,
+                reason: None,
+                millis: 1,
+                findings: 0,
+            }];
+            assert_eq!(analysis_kind(&r), ImportKind::Scan, "{id}");
+        }
     }
 
     #[test]

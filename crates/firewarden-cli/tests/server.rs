@@ -65,7 +65,8 @@ fn start(data: &Path, database: Option<&str>, evidence: Option<&str>) -> Server 
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let (mut url, mut pin, mut token_file) = (None, None, None);
-    while url.is_none() || pin.is_none() || token_file.is_none() {
+    // The banner ends with the line for clients; the token file is named on a first start only.
+    loop {
         let Some(Ok(line)) = lines.next() else {
             let _ = child.kill();
             panic!("the server stopped before its banner");
@@ -76,24 +77,28 @@ fn start(data: &Path, database: Option<&str>, evidence: Option<&str>) -> Server 
             pin = Some(p.to_owned());
         } else if line.starts_with("first start:") {
             token_file = Some(data.join("bootstrap-token"));
+        } else if line.starts_with("clients:") {
+            break;
         }
     }
     // Keep draining the server's messages so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    let token_file = token_file.unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    let token = match token_file {
+        Some(f) => {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            std::fs::read_to_string(f).unwrap().trim().to_owned()
+        }
+        None => String::new(),
+    };
     Server {
         child,
         url: url.unwrap(),
         pin: pin.unwrap(),
-        token: std::fs::read_to_string(token_file)
-            .unwrap()
-            .trim()
-            .to_owned(),
+        token,
     }
 }
 
@@ -132,6 +137,8 @@ fn write(root: &Path, path: &str, content: &str) {
 struct OnSite {
     _dir: tempfile::TempDir,
     triage: String,
+    scan: String,
+    hunt: String,
     bundle: String,
     journal: String,
     retriage: String,
@@ -176,6 +183,35 @@ fn on_site() -> OnSite {
             "json",
             "-o",
             &w("triage.json"),
+        ],
+        &[1],
+    );
+    let www = root.join("var/www");
+    run(
+        &[
+            "scan",
+            www.to_str().unwrap(),
+            "--format",
+            "json",
+            "-o",
+            &w("scan.json"),
+        ],
+        &[1],
+    );
+    // A Windows host of the same intrusion: its security log was cleared.
+    std::fs::write(
+        w("events.jsonl"),
+        r##"{"Event":{"System":{"EventID":1102,"TimeCreated":{"#attributes":{"SystemTime":"2026-11-20T03:30:00Z"}},"EventRecordID":8,"Channel":"Security","Computer":"WEB01"},"UserData":{"LogFileCleared":{"SubjectUserName":"admin"}}}}"##,
+    )
+    .unwrap();
+    run(
+        &[
+            "hunt",
+            &w("events.jsonl"),
+            "--format",
+            "json",
+            "-o",
+            &w("hunt.json"),
         ],
         &[1],
     );
@@ -249,6 +285,8 @@ fn on_site() -> OnSite {
     );
     OnSite {
         triage: w("triage.json"),
+        scan: w("scan.json"),
+        hunt: w("hunt.json"),
         bundle: w("web01.fwb"),
         journal: w("case.journal"),
         retriage: w("retriage.json"),
@@ -340,6 +378,20 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
         );
 
         let pushed = server.ok(&lead, &["case", "push", "--case", &id, &site.triage]);
+        let more = server.ok(
+            &lead,
+            &[
+                "case", "push", "--case", &id, "--asset", "web01", &site.scan,
+            ],
+        );
+        assert!(more.contains("scan for web01"), "{more}");
+        let more = server.ok(
+            &lead,
+            &[
+                "case", "push", "--case", &id, "--asset", "win01", &site.hunt,
+            ],
+        );
+        assert!(more.contains("hunt for win01"), "{more}");
         assert!(pushed.contains("triage for web01"), "{pushed}");
         server.ok(
             &lead,
@@ -472,8 +524,8 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
                 &site.bundle,
             ],
         );
-        let evidence = server.json(&lead, &["case", "show", &id]);
-        assert_eq!(evidence["id"], id.as_str());
+        let shown = server.json(&lead, &["case", "show", &id]);
+        assert_eq!(shown["id"], id.as_str());
         server.ok(&lead, &["case", "stage", &id, "--advance"]);
 
         // Eradication: the re-triage after the last eradication shows nothing left.
@@ -488,6 +540,12 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
         let o = server.as_user(&lead, &["case", "stage", &id, "--advance"]);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 
+        if let Some(db) = database {
+            // A second server process on the same PostgreSQL serves the same case.
+            let other = start(&data.path().join("fw2"), Some(db), evidence.as_deref());
+            let seen = other.json(&lead, &["case", "show", &id]);
+            assert_eq!(seen["status"], "closed", "{seen}");
+        }
         let shown = server.json(&viewer, &["case", "list"]);
         assert_eq!(shown[0]["status"], "closed", "{shown}");
         assert_eq!(shown[0]["stage"], "summary");

@@ -165,10 +165,10 @@ pub(crate) fn interpret(r: &Received) -> Result<(ImportKind, Payload), ApiError>
     }
     let read = || std::fs::read(&r.body).map_err(ApiError::internal);
     let payload = match kind {
-        ImportKind::Triage | ImportKind::Scan => Payload::Analysis(
-            kind,
-            Box::new(import::parse_triage(&read()?).map_err(import_error)?),
-        ),
+        ImportKind::Triage | ImportKind::Scan => {
+            let report = import::parse_triage(&read()?).map_err(import_error)?;
+            Payload::Analysis(import::analysis_kind(&report), Box::new(report))
+        }
         ImportKind::Hunt => Payload::Hunt(Box::new(
             import::parse_hunt(&read()?).map_err(import_error)?,
         )),

@@ -456,7 +456,7 @@ impl Store {
                 let case = fetch_case(&mut **tx, &case_id).await?;
                 require(&actor, op, Some(&case.tenant))?;
                 let (id, tenant) = (case.id.clone(), case.tenant.clone());
-                let (out, detail) = work(&mut **tx, case).await?;
+                let (out, detail) = work(tx, case).await?;
                 Store::audit(tx, record(&actor.user, action, &id, Some(&tenant), &detail)).await?;
                 Ok(out)
             })
