@@ -218,8 +218,8 @@ pub enum Imported {
     Hunt(HuntReport),
     /// A verified evidence bundle, by its acquisition (collection start) time.
     Evidence(Timestamp),
-    /// An imported journal.
-    Journal(Vec<JournalEntry>),
+    /// An imported journal, with the key whose signature over it verified.
+    Journal(Vec<JournalEntry>, Option<String>),
 }
 
 /// What one import contributes to the gates, small enough to keep beside it in the store (the
@@ -249,6 +249,10 @@ pub enum ImportFacts {
         eradication: Vec<Timestamp>,
         /// Check ids of the footholds eradicated.
         eradicated_checks: Vec<String>,
+        /// The Ed25519 key (hex) whose signature over the export verified; `None`: unsigned,
+        /// and then its actions do not count for the gates.
+        #[serde(default)]
+        signer: Option<String>,
     },
 }
 
@@ -290,41 +294,46 @@ impl Imported {
             Imported::Analysis(r) => ImportFacts::of_triage(r),
             Imported::Hunt(h) => ImportFacts::of_hunt(h),
             Imported::Evidence(t) => ImportFacts::Evidence { acquired: *t },
-            Imported::Journal(entries) => {
-                let (mut containment, mut eradication, mut eradicated_checks) =
-                    (Vec::new(), Vec::new(), Vec::new());
-                for e in entries {
-                    // Only what was applied counts as done; a begun-then-failed action did not
-                    // change the host.
-                    let JournalEvent::Begin { action } = &e.event else {
-                        continue;
-                    };
-                    let applied = entries.iter().any(
-                        |x| matches!(&x.event, JournalEvent::Applied { id } if *id == action.id),
-                    );
-                    let Some((at, _)) = parse_utc(&e.utc) else {
-                        continue;
-                    };
-                    if !applied {
-                        continue;
-                    }
-                    if action.kind.starts_with("contain.") {
-                        containment.push(at);
-                    } else if action.kind.starts_with("eradicate") {
-                        eradication.push(at);
-                        if let Some(check) =
-                            action.finding.as_deref().and_then(|f| f.split(':').next())
-                        {
-                            eradicated_checks.push(check.to_owned());
-                        }
-                    }
-                }
-                ImportFacts::Journal {
-                    containment,
-                    eradication,
-                    eradicated_checks,
+            Imported::Journal(entries, signer) => ImportFacts::of_journal(entries, signer.clone()),
+        }
+    }
+}
+
+impl ImportFacts {
+    /// What a journal contributes: the actions it shows applied; `signer` is the key whose
+    /// signature over the export verified (`None`: unsigned).
+    pub fn of_journal(entries: &[JournalEntry], signer: Option<String>) -> ImportFacts {
+        let (mut containment, mut eradication, mut eradicated_checks) =
+            (Vec::new(), Vec::new(), Vec::new());
+        for e in entries {
+            // Only what was applied counts as done; a begun-then-failed action did not
+            // change the host.
+            let JournalEvent::Begin { action } = &e.event else {
+                continue;
+            };
+            let applied = entries
+                .iter()
+                .any(|x| matches!(&x.event, JournalEvent::Applied { id } if *id == action.id));
+            let Some((at, _)) = parse_utc(&e.utc) else {
+                continue;
+            };
+            if !applied {
+                continue;
+            }
+            if action.kind.starts_with("contain.") {
+                containment.push(at);
+            } else if action.kind.starts_with("eradicate") {
+                eradication.push(at);
+                if let Some(check) = action.finding.as_deref().and_then(|f| f.split(':').next()) {
+                    eradicated_checks.push(check.to_owned());
                 }
             }
+        }
+        ImportFacts::Journal {
+            containment,
+            eradication,
+            eradicated_checks,
+            signer,
         }
     }
 }
@@ -360,7 +369,13 @@ pub fn facts_of(items: &[ImportFacts]) -> CaseFacts {
                 containment,
                 eradication,
                 eradicated_checks,
+                signer,
             } => {
+                // Only a journal whose signature verified is the record of what was done.
+                if signer.is_none() {
+                    facts.unsigned_actions += containment.len() + eradication.len();
+                    continue;
+                }
                 facts.containment_actions.extend(containment);
                 facts.eradication_actions.extend(eradication);
                 facts
@@ -529,7 +544,7 @@ mod tests {
                 Some("SSH password login as root from 203.0.113.66"),
             )),
             Imported::Evidence(Timestamp::parse("2026-11-20T04:00:00Z").unwrap()),
-            Imported::Journal(entries),
+            Imported::Journal(entries, Some("signer".into())),
         ];
         let facts = case_facts(&items);
         assert!(checklist(Stage::Detection, &facts).passed());

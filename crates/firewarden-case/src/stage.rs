@@ -103,6 +103,9 @@ pub struct CaseFacts {
     pub waivers: Vec<Waiver>,
     /// Tasks still open.
     pub open_tasks: usize,
+    /// Actions in imported journals whose signature was not verified (not counted above).
+    #[serde(default)]
+    pub unsigned_actions: usize,
 }
 
 /// One exit criterion and whether the case meets it.
@@ -116,6 +119,15 @@ pub struct Criterion {
     pub met: bool,
     /// Why it is or is not met, from the case's data.
     pub detail: String,
+}
+
+fn unsigned_note(f: &CaseFacts) -> String {
+    match f.unsigned_actions {
+        0 => String::new(),
+        n => format!(
+            "; {n} more in journals without a verified signature (push the export with its .sig and the signer's public key)"
+        ),
+    }
 }
 
 /// A stage's exit checklist.
@@ -206,11 +218,15 @@ fn criteria(stage: Stage) -> &'static [(&'static str, &'static str, Test)] {
             ),
             (
                 "containment.journal",
-                "The containment actions' journal is imported",
+                "The containment actions' signed journal is imported",
                 |f| {
                     (
                         !f.containment_actions.is_empty(),
-                        format!("{} action(s)", f.containment_actions.len()),
+                        format!(
+                            "{} action(s){}",
+                            f.containment_actions.len(),
+                            unsigned_note(f)
+                        ),
                     )
                 },
             ),
@@ -222,7 +238,11 @@ fn criteria(stage: Stage) -> &'static [(&'static str, &'static str, Test)] {
                 |f| {
                     (
                         !f.eradication_actions.is_empty(),
-                        format!("{} action(s)", f.eradication_actions.len()),
+                        format!(
+                            "{} action(s){}",
+                            f.eradication_actions.len(),
+                            unsigned_note(f)
+                        ),
                     )
                 },
             ),

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// Work with cases on a Firewarden server.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  firewarden case new --tenant T1a2b… --title \"web01 webshell\" --kind webshell --severity high\n  firewarden case list\n  firewarden case show C9f…\n  firewarden case push --case C9f… triage.json web01.fwb case-42.journal\n  firewarden case set C9f… --entry-point \"CVE-2026-1234 in the upload form\"\n  firewarden case stage C9f…                 # the checklist to leave the stage\n  firewarden case stage C9f… --advance\n  firewarden case stage C9f… --advance --override \"host rebuilt from image\"\n\nA bundle's custody ledger (FILE.custody) is sent with it. The kind of each file is\nrecognised by the server from its content."
+    after_help = "Examples:\n  firewarden case new --tenant T1a2b… --title \"web01 webshell\" --kind webshell --severity high\n  firewarden case list\n  firewarden case show C9f…\n  firewarden case push --case C9f… triage.json web01.fwb case-42.journal --key responder.pub\n  firewarden case set C9f… --entry-point \"CVE-2026-1234 in the upload form\"\n  firewarden case stage C9f…                 # the checklist to leave the stage\n  firewarden case stage C9f… --advance\n  firewarden case stage C9f… --advance --override \"host rebuilt from image\"\n\nA bundle's custody ledger (FILE.custody) is sent with it. The kind of each file is\nrecognised by the server from its content."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -51,6 +51,10 @@ enum Action {
         /// The host they are about (default: the host named in the file).
         #[arg(long)]
         asset: Option<String>,
+        /// Public key of the journals' signer (`actions --export --key`): a journal is sent
+        /// with its FILE.sig, and only signed journals count for the gates.
+        #[arg(long)]
+        key: Option<PathBuf>,
         /// Files to push.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -218,7 +222,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     .await?;
                 conn.print(&c, show_case);
             }
-            Action::Push { case, asset, files } => {
+            Action::Push {
+                case,
+                asset,
+                key,
+                files,
+            } => {
+                let signer = key
+                    .as_deref()
+                    .map(firewarden_evidence::PublicKey::load)
+                    .transpose()?;
                 let mut all = Vec::new();
                 let mut failed = false;
                 // A bundle is compressed: its host is taken from the other files of the push
@@ -247,6 +260,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     );
                     if !ledger.is_empty() {
                         path.push_str(&format!("&ledger_bytes={}", ledger.len()));
+                    }
+                    let mut sig_path = file.as_os_str().to_os_string();
+                    sig_path.push(".sig");
+                    let sig_path = PathBuf::from(sig_path);
+                    match (&signer, sig_path.is_file()) {
+                        (Some(public), true) => {
+                            let sig = std::fs::read(&sig_path)
+                                .with_context(|| format!("cannot read {}", sig_path.display()))?;
+                            path.push_str(&format!(
+                                "&signer={}&signature={}",
+                                public.to_hex(),
+                                firewarden_evidence::encoding::hex(&sig)
+                            ));
+                        }
+                        (None, true) => eprintln!(
+                            "{}: signed ({}), but without --key the server cannot check it: its actions will not count for the gates",
+                            file.display(),
+                            sig_path.display()
+                        ),
+                        _ => {}
                     }
                     match client.upload(&path, ledger, file).await {
                         Ok(v) => {

@@ -387,7 +387,7 @@ fn eradicate_every_planted_foothold_then_undo_restores_the_exact_tree() {
     );
     let facts = import::case_facts(&[
         import::Imported::Analysis(import::parse_triage(&triage_json).unwrap()),
-        import::Imported::Journal(entries),
+        import::Imported::Journal(entries, Some(public.clone())),
     ]);
     assert!(!facts.eradication_actions.is_empty(), "{facts:?}");
     assert!(

@@ -141,6 +141,7 @@ struct OnSite {
     hunt: String,
     bundle: String,
     journal: String,
+    key: String,
     retriage: String,
 }
 
@@ -289,6 +290,7 @@ fn on_site() -> OnSite {
         hunt: w("hunt.json"),
         bundle: w("web01.fwb"),
         journal: w("case.journal"),
+        key: w("resp.pub"),
         retriage: w("retriage.json"),
         _dir: dir,
     }
@@ -423,16 +425,61 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
 
         // Containment: without the evidence the gate holds; the bundle is verified on push
         // (a tampered copy is refused), then the journal is pushed.
+        // A journal pushed without its signer's key is kept, but its actions do not count.
         let o = server.as_user(&lead, &["case", "push", "--case", &id, &site.journal]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(text(&o).contains("without --key"), "{}", text(&o));
         let o = server.as_user(&lead, &["case", "stage", &id]);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
         assert!(
-            text(&o).contains("[ ] containment.evidence_first"),
+            text(&o).contains("[ ] containment.journal")
+                && text(&o).contains("without a verified signature"),
             "{}",
             text(&o)
         );
+        // Signed by another key: refused, nothing kept.
         let work = tempfile::tempdir().unwrap();
+        let other = work.path().join("other");
+        assert_eq!(
+            fw(&["keygen", "-o", other.to_str().unwrap()]).status.code(),
+            Some(0)
+        );
+        let other_pub = format!("{}.pub", other.display());
+        let o = server.as_user(
+            &lead,
+            &[
+                "case",
+                "push",
+                "--case",
+                &id,
+                "--key",
+                &other_pub,
+                &site.journal,
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("does not verify"), "{}", text(&o));
+        let pushed = server.ok(
+            &lead,
+            &[
+                "case",
+                "push",
+                "--case",
+                &id,
+                "--key",
+                &site.key,
+                &site.journal,
+            ],
+        );
+        assert!(pushed.contains("action(s)"), "{pushed}");
+        let o = server.as_user(&lead, &["case", "stage", &id]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            text(&o).contains("[ ] containment.evidence_first")
+                && text(&o).contains("[x] containment.journal"),
+            "{}",
+            text(&o)
+        );
         let tampered = work.path().join("web01.fwb");
         let mut bytes = std::fs::read(&site.bundle).unwrap();
         let last = bytes.len() - 40;

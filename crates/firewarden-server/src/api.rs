@@ -339,7 +339,7 @@ pub fn routes() -> Vec<Route> {
             "POST",
             "/api/v1/cases/{case}/imports",
             CaseEdit,
-            "Pushes a triage, scan or hunt result, an action journal or an evidence bundle (`asset`; for a bundle, `ledger_bytes` of custody ledger first). Recognised by content; bundles are verified first; all or nothing. With `check=true` and `size`, the body is the first 8 KiB only and nothing is stored: would it be taken?",
+            "Pushes a triage, scan or hunt result, an action journal or an evidence bundle (`asset`; for a bundle, `ledger_bytes` of custody ledger first; for a signed journal, `signer` and `signature` in hex: only signed journals count for the gates). Recognised by content; bundles are verified first; all or nothing. With `check=true` and `size`, the body is the first 8 KiB only and nothing is stored: would it be taken?",
             Some(("application/octet-stream", "the file, streamed")),
             post(push),
         ),
@@ -746,6 +746,10 @@ struct PushQuery {
     #[serde(default)]
     check: bool,
     size: Option<u64>,
+    /// For a journal: the signer's Ed25519 public key and the signature over the export
+    /// (`actions --export --key`), both hex.
+    signer: Option<String>,
+    signature: Option<String>,
 }
 
 async fn push(
@@ -790,8 +794,18 @@ async fn push(
         // The rest of the body lingers (see `linger`): the client reads why.
         Err(e) => return Err(e),
     };
+    let signed = match (q.signer, q.signature) {
+        (Some(k), Some(s)) => Some((k, s)),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::bad(
+                "a signature needs its signer, and a signer its signature",
+            ));
+        }
+    };
     let (received, mut payload) = tokio::task::spawn_blocking(move || {
-        let (_, payload) = upload::interpret(&received)?;
+        let signature = signed.as_ref().map(|(k, s)| (k.as_str(), s.as_str()));
+        let (_, payload) = upload::interpret(&received, signature)?;
         Ok::<_, ApiError>((received, payload))
     })
     .await

@@ -156,9 +156,13 @@ fn import_error(e: ImportError) -> ApiError {
     ApiError::new(status, e.to_string())
 }
 
-/// What the upload is, read (reports, journals) or verified (bundles). Blocking: run it off
-/// the async threads.
-pub(crate) fn interpret(r: &Received) -> Result<(ImportKind, Payload), ApiError> {
+/// What the upload is, read (reports, journals) or verified (bundles; a journal's signature
+/// when `signature` gives the signer's public key and the signature, both hex). Blocking: run
+/// it off the async threads.
+pub(crate) fn interpret(
+    r: &Received,
+    signature: Option<(&str, &str)>,
+) -> Result<(ImportKind, Payload), ApiError> {
     let kind = import::recognise(&r.head).map_err(import_error)?;
     if kind != ImportKind::Bundle && r.size > MAX_DOCUMENT as u64 {
         return Err(import_error(ImportError::TooLarge(r.size as usize)));
@@ -173,7 +177,28 @@ pub(crate) fn interpret(r: &Received) -> Result<(ImportKind, Payload), ApiError>
             import::parse_hunt(&read()?).map_err(import_error)?,
         )),
         ImportKind::ActionJournal => {
-            Payload::Journal(import::parse_journal(&read()?).map_err(import_error)?)
+            let bytes = read()?;
+            let entries = import::parse_journal(&bytes).map_err(import_error)?;
+            let signer = match signature {
+                Some((key, sig)) => {
+                    let public = firewarden_evidence::PublicKey::parse(key)
+                        .map_err(|e| ApiError::bad(format!("signer: {e}")))?;
+                    let sig = firewarden_evidence::encoding::unhex(sig)
+                        .ok_or_else(|| ApiError::bad("signature: not hex"))?;
+                    if !public.verify(&bytes, &sig) {
+                        return Err(ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            format!(
+                                "the journal's signature does not verify with {}: nothing was kept",
+                                public.fingerprint()
+                            ),
+                        ));
+                    }
+                    Some(public.to_hex())
+                }
+                None => None,
+            };
+            Payload::Journal(entries, signer)
         }
         ImportKind::Bundle => {
             let (_, check) =

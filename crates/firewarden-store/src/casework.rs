@@ -224,8 +224,8 @@ pub enum Payload {
     Analysis(ImportKind, Box<TriageReport>),
     /// A hunt result.
     Hunt(Box<HuntReport>),
-    /// An action journal.
-    Journal(Vec<JournalEntry>),
+    /// An action journal, with the key (hex) whose signature over the export verified.
+    Journal(Vec<JournalEntry>, Option<String>),
     /// A verified evidence bundle, already in the evidence store at `blob`.
     Evidence {
         /// When collection started.
@@ -579,7 +579,7 @@ impl Store {
                         outcome.new_iocs = insert_iocs(tx, &case, &iocs).await?;
                         firewarden_case::import::ImportFacts::of_hunt(h)
                     }
-                    Payload::Journal(entries) => {
+                    Payload::Journal(entries, signer) => {
                         outcome.kind = ImportKind::ActionJournal;
                         let (actions, events) = journal_rows(&u.asset, entries);
                         for a in &actions {
@@ -605,7 +605,7 @@ impl Store {
                         }
                         outcome.actions = actions.len();
                         outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
-                        firewarden_case::import::Imported::Journal(entries.clone()).facts()
+                        firewarden_case::import::ImportFacts::of_journal(entries, signer.clone())
                     }
                     Payload::Evidence { acquired, signer, blob, custody_events } => {
                         outcome.kind = ImportKind::Bundle;
