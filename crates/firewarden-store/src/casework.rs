@@ -21,7 +21,7 @@ pub const MAX_FINDING_BYTES: usize = 256 << 10;
 const BATCH_PARAMS: usize = 4000;
 
 /// Rows per INSERT for a table of `columns` columns.
-const fn batch(columns: usize) -> usize {
+pub(crate) const fn batch(columns: usize) -> usize {
     BATCH_PARAMS / columns
 }
 
@@ -29,7 +29,7 @@ const fn batch(columns: usize) -> usize {
 /// sqlx's SQLite driver looks up each numbered parameter's name by walking the list of
 /// names, so binding `$N`s costs the square of their number (4,000 took 10 s for 100,000
 /// findings); `?`s bind in order at no cost.
-fn values(tx: &mut Conn, rows: usize, columns: usize) -> String {
+pub(crate) fn values(tx: &mut Conn, rows: usize, columns: usize) -> String {
     let sqlite = tx.backend_name().eq_ignore_ascii_case("sqlite");
     let mut out = String::with_capacity(rows * columns * 5);
     for r in 0..rows {

@@ -344,10 +344,32 @@ impl Store {
         .await?
         .map(|row| audit_from(&row))
         .transpose()?;
+        let mut chained = Vec::with_capacity(records.len());
         for r in records {
             let r = audit::append(last.as_ref(), r.clone());
-            Store::insert_audit(tx, &r).await?;
-            last = Some(r);
+            last = Some(r.clone());
+            chained.push(r);
+        }
+        // One statement per batch: the records are chained above, in order.
+        for chunk in chained.chunks(casework::batch(9)) {
+            let sql = format!(
+                "INSERT INTO audit (seq, at, actor, action, target, tenant, detail, prev, hash) VALUES {}",
+                casework::values(tx, chunk.len(), 9)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.seq as i64)
+                    .bind(r.at.to_string())
+                    .bind(r.actor.clone())
+                    .bind(r.action.clone())
+                    .bind(r.target.clone())
+                    .bind(r.tenant.clone())
+                    .bind(r.detail.clone())
+                    .bind(r.prev.clone())
+                    .bind(r.hash.clone());
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }
