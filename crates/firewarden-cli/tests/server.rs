@@ -329,6 +329,22 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
         let admin = server.token.clone();
         let tenant = server.json(&admin, &["tenant", "add", "Acme Corp"]);
         let t = tenant["id"].as_str().unwrap();
+        let set = server.json(
+            &admin,
+            &[
+                "tenant",
+                "set",
+                t,
+                "--contacts",
+                "J. Doe, on call",
+                "--contract",
+                "RET-2026-17",
+            ],
+        );
+        assert_eq!(
+            (set["contacts"].as_str(), set["contract"].as_str()),
+            (Some("J. Doe, on call"), Some("RET-2026-17"))
+        );
         let made = server.json(
             &admin,
             &["user", "add", "lena", "--role", "lead", "--tenant", t],

@@ -292,6 +292,14 @@ pub fn routes() -> Vec<Route> {
             post(add_tenant),
         ),
         route(
+            "PATCH",
+            "/api/v1/tenants/{tenant}",
+            Admin,
+            "Sets a tenant's contacts or contract.",
+            Some((JSON, "{contacts?, contract?}")),
+            patch(update_tenant),
+        ),
+        route(
             "GET",
             "/api/v1/users",
             Admin,
@@ -620,6 +628,27 @@ async fn add_tenant(
     Ok((
         StatusCode::CREATED,
         Json(app.inner.store.add_tenant(&a, &b.name).await?),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantPatch {
+    contacts: Option<String>,
+    contract: Option<String>,
+}
+
+async fn update_tenant(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Body(b): Body<TenantPatch>,
+) -> ApiResult<firewarden_store::Tenant> {
+    Ok(Json(
+        app.inner
+            .store
+            .update_tenant(&a, &id, b.contacts, b.contract)
+            .await?,
     ))
 }
 

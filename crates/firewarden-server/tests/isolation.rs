@@ -33,6 +33,7 @@ impl Secrets {
 fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
     Some(match op {
         "POST /api/v1/tenants" => json!({"name": "Intruder"}),
+        "PATCH /api/v1/tenants/{tenant}" => json!({"contacts": "intruder@example.com"}),
         "POST /api/v1/users" => {
             json!({"name": "intruder", "role": "responder", "tenants": [s.tenant]})
         }
@@ -201,6 +202,7 @@ async fn every_route_hides_another_tenants_data() {
                 let op_id = format!("{method} {path}");
                 let access = op["x-firewarden-access"].as_str().unwrap();
                 let concrete = path
+                    .replace("{tenant}", &secrets.tenant)
                     .replace("{case}", &secrets.case)
                     .replace("{task}", &secrets.task)
                     .replace("{asset}", &secrets.asset);

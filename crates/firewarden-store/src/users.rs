@@ -305,6 +305,58 @@ impl Store {
         Ok(token)
     }
 
+    /// Sets a tenant's contacts or contract (admins); `None` leaves a field as it is.
+    pub async fn update_tenant(
+        &self,
+        actor: &Actor,
+        id: &str,
+        contacts: Option<String>,
+        contract: Option<String>,
+    ) -> Result<Tenant> {
+        let clean = |v: Option<String>, what: &str| -> Result<Option<String>> {
+            match v {
+                None => Ok(None),
+                Some(t) if t.len() > 4000 || t.chars().any(|c| c.is_control() && c != '\n') => Err(
+                    StoreError::Invalid(format!("{what}: at most 4000 printable bytes")),
+                ),
+                Some(t) => Ok(Some(t.trim().to_owned())),
+            }
+        };
+        let (contacts, contract) = (clean(contacts, "contacts")?, clean(contract, "contract")?);
+        if contacts.is_none() && contract.is_none() {
+            return Err(StoreError::Invalid("nothing to change".into()));
+        }
+        let id = id.to_owned();
+        self.on_platform(actor, Operation::ManageTenants, "tenant.update", move |tx| {
+            let (id, contacts, contract) = (id.clone(), contacts.clone(), contract.clone());
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE tenants SET contacts = COALESCE($1, contacts), contract = COALESCE($2, contract) WHERE id = $3",
+                )
+                .bind(contacts.clone())
+                .bind(contract.clone())
+                .bind(id.clone())
+                .execute(&mut **tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let row = sqlx::query("SELECT * FROM tenants WHERE id = $1")
+                    .bind(id.clone())
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let what = [("contacts", contacts.is_some()), ("contract", contract.is_some())]
+                    .iter()
+                    .filter(|(_, set)| *set)
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Ok((tenant_from(&row)?, id, what))
+            })
+        })
+        .await
+    }
+
     /// The tenants the actor sees (everyone may list; the rows are the actor's tenants).
     pub async fn tenants(&self, actor: &Actor) -> Result<Vec<Tenant>> {
         let actor = actor.clone();
