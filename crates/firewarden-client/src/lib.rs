@@ -362,11 +362,23 @@ fn answer((status, body): (StatusCode, Bytes)) -> Result<serde_json::Value, Clie
     if status.is_success() {
         return Ok(value);
     }
-    let reason = value
+    // The reason can quote the upload (a parser's message): control characters are shown
+    // escaped, so nothing a file holds reaches the terminal as an escape sequence.
+    let reason: String = value
         .get("error")
         .and_then(|e| e.as_str())
         .map(str::to_owned)
-        .unwrap_or_else(|| value.to_string());
+        .unwrap_or_else(|| value.to_string())
+        .chars()
+        .take(4000)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
     Err(ClientError::Refused {
         status: status.as_u16(),
         reason,
@@ -408,6 +420,22 @@ mod tests {
         assert!(parse_url("ftp://x").is_err());
         assert!(parse_url("https://x:99999").is_err());
         assert!(parse_url("https://x/api").is_err());
+    }
+
+    #[test]
+    fn refusal_reasons_reach_the_terminal_without_control_characters() {
+        let body = Bytes::from_static(b"{\"error\": \"bad \\u001b[2J\\u0007 input\"}");
+        match answer((StatusCode::UNPROCESSABLE_ENTITY, body)) {
+            Err(ClientError::Refused { status, reason, .. }) => {
+                assert_eq!(status, 422);
+                assert!(!reason.chars().any(char::is_control), "{reason:?}");
+                assert!(
+                    reason.contains("bad") && reason.contains("input"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

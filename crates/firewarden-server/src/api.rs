@@ -12,8 +12,9 @@ use axum::routing::{MethodRouter, get, patch, post, put};
 use axum::{Json, Router};
 use firewarden_case::access::Actor;
 use firewarden_case::model::{Compromise, IncidentKind, Role, Tlp};
+use firewarden_case::stage::GateError;
 use firewarden_model::Severity;
-use firewarden_store::{AdvanceError, CasePatch, FindingQuery, Payload, Store, StoreError, Upload};
+use firewarden_store::{CasePatch, FindingQuery, Payload, Store, StoreError, Upload};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
@@ -120,6 +121,18 @@ impl From<StoreError> for ApiError {
                 e
             }
             StoreError::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why),
+            StoreError::Gate(g) => {
+                let status = match g {
+                    GateError::OverrideNotAllowed => StatusCode::FORBIDDEN,
+                    _ => StatusCode::CONFLICT,
+                };
+                let mut e = ApiError::new(status, g.to_string());
+                // The client shows the checklist.
+                if let GateError::Unmet(list) = &g {
+                    e.extra.insert("checklist".into(), json!(list));
+                }
+                e
+            }
             StoreError::Db(e) => ApiError::internal(e),
         }
     }
@@ -1053,26 +1066,12 @@ async fn advance(
     Path(id): Path<String>,
     Body(b): Body<AdvanceBody>,
 ) -> ApiResult<serde_json::Value> {
-    match app
+    let (case, transition) = app
         .inner
         .store
         .advance(&a, &id, b.version, b.override_reason)
-        .await
-    {
-        Ok((case, transition)) => Ok(Json(json!({ "case": case, "transition": transition }))),
-        Err(AdvanceError::Gate(g)) => {
-            let status = match g {
-                firewarden_case::stage::GateError::OverrideNotAllowed => StatusCode::FORBIDDEN,
-                _ => StatusCode::CONFLICT,
-            };
-            let mut e = ApiError::new(status, g.to_string());
-            if let firewarden_case::stage::GateError::Unmet(list) = &g {
-                e.extra.insert("checklist".into(), json!(list));
-            }
-            Err(e)
-        }
-        Err(AdvanceError::Store(e)) => Err(e.into()),
-    }
+        .await?;
+    Ok(Json(json!({ "case": case, "transition": transition })))
 }
 
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 //! replaced or changed; storing the same bundle again finds it there.
 
 use crate::ServerError;
+use sha2::{Digest, Sha256};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -41,29 +42,31 @@ impl EvidenceStore {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ServerError::Config(format!("not a SHA-256: {sha256}")));
         }
+        let key = format!("{sha256}.fwb");
+        // The ledger grows as custody passes on: each received version is kept under its own
+        // digest, never over an older one.
+        let ledger = match ledger {
+            Some(path) => {
+                let digest: String = Sha256::digest(tokio::fs::read(path).await?)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                Some((path, format!("{sha256}.custody.{digest}"), digest))
+            }
+            None => None,
+        };
         match self {
             EvidenceStore::Dir(dir) => {
-                let key = format!("{sha256}.fwb");
                 keep(bundle, &dir.join(&key))?;
-                if let Some(ledger) = ledger {
-                    // The ledger grows as custody passes on: each received version is kept
-                    // under its own digest, never over an older one.
-                    let bytes = std::fs::read(ledger)?;
-                    let d = crate::tls::fingerprint(&bytes);
-                    let name = format!("{sha256}.custody.{}", &d["sha256:".len()..]);
-                    keep(ledger, &dir.join(name))?;
+                if let Some((path, name, _)) = &ledger {
+                    keep(path, &dir.join(name))?;
                 }
                 Ok(key)
             }
             EvidenceStore::S3(s3) => {
-                let key = format!("{sha256}.fwb");
                 s3.put_once(&key, bundle, sha256).await?;
-                if let Some(ledger) = ledger {
-                    let bytes = tokio::fs::read(ledger).await?;
-                    let d = crate::tls::fingerprint(&bytes);
-                    let digest = &d["sha256:".len()..];
-                    s3.put_once(&format!("{sha256}.custody.{digest}"), ledger, digest)
-                        .await?;
+                if let Some((path, name, digest)) = &ledger {
+                    s3.put_once(name, path, digest).await?;
                 }
                 Ok(format!("{s3:?}/{key}"))
             }

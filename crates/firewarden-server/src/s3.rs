@@ -236,7 +236,14 @@ impl S3 {
     async fn send(&self, req: Request<Body>) -> Result<(u16, Bytes), ServerError> {
         let addr = format!("{}:{}", self.host, self.port);
         let io_err = |e: std::io::Error| ServerError::Config(format!("object store {addr}: {e}"));
-        let tcp = TcpStream::connect(&addr).await.map_err(io_err)?;
+        // An object store that does not answer must not hold a push forever.
+        let tcp = tokio::time::timeout(
+            std::time::Duration::from_secs(15),
+            TcpStream::connect(&addr),
+        )
+        .await
+        .map_err(|_| ServerError::Config(format!("object store {addr}: no connection in 15 s")))?
+        .map_err(io_err)?;
         let http = |e: hyper::Error| ServerError::Config(format!("object store {addr}: {e}"));
         macro_rules! exchange {
             ($io:expr) => {{
@@ -248,7 +255,12 @@ impl S3 {
                 });
                 let resp = sender.send_request(req).await.map_err(http)?;
                 let status = resp.status().as_u16();
-                let body = resp.into_body().collect().await.map_err(http)?.to_bytes();
+                // Answers are status lines and short errors: read at most 64 KiB of one.
+                let body = http_body_util::Limited::new(resp.into_body(), 64 << 10)
+                    .collect()
+                    .await
+                    .map_err(|e| ServerError::Config(format!("object store {addr}: {e}")))?
+                    .to_bytes();
                 (status, body)
             }};
         }

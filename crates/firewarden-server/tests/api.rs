@@ -470,6 +470,18 @@ async fn logins_tokens_and_the_pinned_certificate() {
             !db_text.contains(&server.admin),
             "a token in clear in the database"
         );
+        // On either database: what is stored is the digest, never the token.
+        let store = firewarden_store::Store::open(&db.url).await.unwrap();
+        let stored: Vec<String> = sqlx::query_scalar("SELECT hash FROM tokens")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        assert!(
+            stored.contains(&firewarden_store::token_hash(&server.admin)),
+            "{}",
+            db.backend
+        );
+        assert!(!stored.contains(&server.admin), "{}", db.backend);
         // Another certificate, or none pinned: refused, naming the server's pin.
         let wrong = Client::new(
             &server.url,

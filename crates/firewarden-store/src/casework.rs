@@ -7,7 +7,7 @@ use super::*;
 use firewarden_case::import::{ImportFacts, ImportKind, facts_of};
 use firewarden_case::ioc::{self, Ioc};
 use firewarden_case::model::Compromise;
-use firewarden_case::stage::{self, CaseFacts, Checklist, GateError, Transition, Waiver};
+use firewarden_case::stage::{self, CaseFacts, Checklist, Transition, Waiver};
 use firewarden_model::action::{JournalEntry, JournalEvent};
 use firewarden_model::hunt::HuntReport;
 use firewarden_model::{Finding, Storyline, TimelineEvent};
@@ -204,17 +204,6 @@ pub struct StageView {
     pub facts: CaseFacts,
     /// Stage moves so far, oldest first.
     pub transitions: Vec<TransitionRecord>,
-}
-
-/// Why a stage could not be left: a gate, or the store.
-#[derive(Debug, thiserror::Error)]
-pub enum AdvanceError {
-    /// A gate refused.
-    #[error("{0}")]
-    Gate(GateError),
-    /// The store refused or failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// What an import carries, parsed and (for bundles) verified by the caller.
@@ -664,7 +653,8 @@ impl Store {
                     .bind(case.id.clone())
                     .execute(&mut *tx)
                     .await?;
-                Ok((outcome, format!("{}: {summary}", enum_text(&facts_kind(&facts)))))
+                let detail = format!("{}: {summary}", enum_text(&outcome.kind));
+                Ok((outcome, detail))
             })
         })
         .await
@@ -778,21 +768,12 @@ impl Store {
 
     /// A case's assets.
     pub async fn assets(&self, actor: &Actor, case_id: &str) -> Result<Vec<Asset>> {
-        self.on_case(
+        self.case_rows(
             actor,
             case_id,
-            Operation::ReadCase,
             "case.assets",
-            |tx, case| {
-                Box::pin(async move {
-                    let rows = sqlx::query("SELECT * FROM assets WHERE case_id = $1 ORDER BY name")
-                        .bind(case.id.clone())
-                        .fetch_all(&mut *tx)
-                        .await?;
-                    let out = rows.iter().map(asset_from).collect::<Result<Vec<_>>>()?;
-                    Ok((out, String::new()))
-                })
-            },
+            "SELECT * FROM assets WHERE case_id = $1 ORDER BY name",
+            asset_from,
         )
         .await
     }
@@ -856,32 +837,12 @@ impl Store {
 
     /// A case's notes, oldest first.
     pub async fn notes(&self, actor: &Actor, case_id: &str) -> Result<Vec<Note>> {
-        self.on_case(
+        self.case_rows(
             actor,
             case_id,
-            Operation::ReadCase,
             "case.notes",
-            |tx, case| {
-                Box::pin(async move {
-                    let rows =
-                        sqlx::query("SELECT * FROM notes WHERE case_id = $1 ORDER BY created, id")
-                            .bind(case.id.clone())
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    let out = rows
-                        .iter()
-                        .map(|r| {
-                            Ok(Note {
-                                id: r.try_get("id")?,
-                                author: r.try_get("author")?,
-                                created: ts(r, "created")?,
-                                body: r.try_get("body")?,
-                            })
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok((out, String::new()))
-                })
-            },
+            "SELECT * FROM notes WHERE case_id = $1 ORDER BY created, id",
+            note_from,
         )
         .await
     }
@@ -920,22 +881,12 @@ impl Store {
 
     /// A case's tasks, oldest first.
     pub async fn tasks(&self, actor: &Actor, case_id: &str) -> Result<Vec<Task>> {
-        self.on_case(
+        self.case_rows(
             actor,
             case_id,
-            Operation::ReadCase,
             "case.tasks",
-            |tx, case| {
-                Box::pin(async move {
-                    let rows =
-                        sqlx::query("SELECT * FROM tasks WHERE case_id = $1 ORDER BY created, id")
-                            .bind(case.id.clone())
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    let out = rows.iter().map(task_from).collect::<Result<Vec<_>>>()?;
-                    Ok((out, String::new()))
-                })
-            },
+            "SELECT * FROM tasks WHERE case_id = $1 ORDER BY created, id",
+            task_from,
         )
         .await
     }
@@ -1039,140 +990,74 @@ impl Store {
 
     /// A case's indicators.
     pub async fn iocs(&self, actor: &Actor, case_id: &str) -> Result<Vec<Ioc>> {
-        self.on_case(
+        self.case_rows(
             actor,
             case_id,
-            Operation::ReadCase,
             "case.iocs",
-            |tx, case| {
-                Box::pin(async move {
-                    let rows = sqlx::query(
-                        "SELECT kind, value FROM iocs WHERE case_id = $1 ORDER BY kind, value",
-                    )
-                    .bind(case.id.clone())
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let out = rows
-                        .iter()
-                        .map(|r| {
-                            Ok(Ioc {
-                                kind: parse_enum(&r.try_get::<String, _>("kind")?)?,
-                                value: r.try_get("value")?,
-                            })
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok((out, String::new()))
-                })
-            },
+            "SELECT kind, value FROM iocs WHERE case_id = $1 ORDER BY kind, value",
+            ioc_from,
         )
         .await
     }
 
     /// A case's imports, oldest first.
     pub async fn imports(&self, actor: &Actor, case_id: &str) -> Result<Vec<ImportRecord>> {
-        self.on_case(
+        self.case_rows(
             actor,
             case_id,
-            Operation::ReadCase,
             "case.imports",
-            |tx, case| {
-                Box::pin(async move {
-                    let rows =
-                        sqlx::query("SELECT * FROM imports WHERE case_id = $1 ORDER BY at, id")
-                            .bind(case.id.clone())
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    let out = rows
-                        .iter()
-                        .map(|r| {
-                            Ok(ImportRecord {
-                                id: r.try_get("id")?,
-                                asset: r.try_get("asset")?,
-                                kind: parse_enum(&r.try_get::<String, _>("kind")?)?,
-                                sha256: r.try_get("sha256")?,
-                                size: r.try_get::<i64, _>("size")? as u64,
-                                at: ts(r, "at")?,
-                                by: r.try_get("by_user")?,
-                                summary: r.try_get("summary")?,
-                            })
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok((out, String::new()))
-                })
-            },
+            "SELECT * FROM imports WHERE case_id = $1 ORDER BY at, id",
+            import_from,
         )
         .await
     }
 
     /// A case's evidence items.
     pub async fn evidence(&self, actor: &Actor, case_id: &str) -> Result<Vec<EvidenceItem>> {
-        self.on_case(
+        self.case_rows(
             actor,
             case_id,
-            Operation::ReadCase,
             "case.evidence",
-            |tx, case| {
-                Box::pin(async move {
-                    let rows = sqlx::query(
-                        "SELECT * FROM evidence WHERE case_id = $1 ORDER BY received, id",
-                    )
-                    .bind(case.id.clone())
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let out = rows
-                        .iter()
-                        .map(|r| {
-                            Ok(EvidenceItem {
-                                id: r.try_get("id")?,
-                                asset: r.try_get("asset")?,
-                                sha256: r.try_get("sha256")?,
-                                size: r.try_get::<i64, _>("size")? as u64,
-                                signer: r.try_get("signer")?,
-                                acquired: ts(r, "acquired")?,
-                                received: ts(r, "received")?,
-                                by: r.try_get("by_user")?,
-                                blob: r.try_get("blob")?,
-                                custody_events: r.try_get::<i64, _>("custody_events")? as u64,
-                            })
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok((out, String::new()))
-                })
-            },
+            "SELECT * FROM evidence WHERE case_id = $1 ORDER BY received, id",
+            evidence_from,
         )
         .await
     }
 
     /// A case's actions on hosts, from imported journals.
     pub async fn actions(&self, actor: &Actor, case_id: &str) -> Result<Vec<ActionRecord>> {
+        self.case_rows(
+            actor,
+            case_id,
+            "case.actions",
+            "SELECT * FROM actions WHERE case_id = $1 ORDER BY begun, asset, action_id",
+            action_from,
+        )
+        .await
+    }
+
+    /// Every row `sql` selects for a case the actor may read (the case id is its one
+    /// parameter), each made into a `T` by `row`; the read is audited as `action`.
+    async fn case_rows<T: Send + 'static>(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        action: &'static str,
+        sql: &'static str,
+        row: fn(&AnyRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
         self.on_case(
             actor,
             case_id,
             Operation::ReadCase,
-            "case.actions",
-            |tx, case| {
+            action,
+            move |tx, case| {
                 Box::pin(async move {
-                    let rows = sqlx::query(
-                        "SELECT * FROM actions WHERE case_id = $1 ORDER BY begun, asset, action_id",
-                    )
-                    .bind(case.id.clone())
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let out = rows
-                        .iter()
-                        .map(|r| {
-                            Ok(ActionRecord {
-                                asset: r.try_get("asset")?,
-                                action_id: r.try_get("action_id")?,
-                                kind: r.try_get("kind")?,
-                                title: r.try_get("title")?,
-                                finding: r.try_get("finding")?,
-                                operator: r.try_get("operator")?,
-                                begun: r.try_get("begun")?,
-                                state: r.try_get("state")?,
-                            })
-                        })
-                        .collect::<Result<Vec<_>>>()?;
+                    let rows = sqlx::query(sql)
+                        .bind(case.id.clone())
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    let out = rows.iter().map(row).collect::<Result<Vec<_>>>()?;
                     Ok((out, String::new()))
                 })
             },
@@ -1216,20 +1101,15 @@ impl Store {
         case_id: &str,
         version: i64,
         override_reason: Option<String>,
-    ) -> std::result::Result<(Case, Transition), AdvanceError> {
+    ) -> Result<(Case, Transition)> {
         let (role, who) = (actor.role, actor.user.clone());
-        // The gate's refusal must reach the caller typed; it travels out through this slot
-        // because the transaction's error type is the store's.
-        let refused: Arc<std::sync::Mutex<Option<GateError>>> = Arc::default();
-        let slot = Arc::clone(&refused);
         let op = if override_reason.is_some() {
             Operation::OverrideGate
         } else {
             Operation::EditCase
         };
-        let done = self
-            .on_case(actor, case_id, op, "case.stage", move |tx, case| {
-                let (reason, who, slot) = (override_reason.clone(), who.clone(), Arc::clone(&slot));
+        self.on_case(actor, case_id, op, "case.stage", move |tx, case| {
+                let (reason, who) = (override_reason.clone(), who.clone());
                 Box::pin(async move {
                     if case.version != version {
                         return Err(StoreError::Conflict(case.version));
@@ -1238,14 +1118,8 @@ impl Store {
                         return Err(StoreError::Invalid("the case is closed".into()));
                     }
                     let facts = gate_facts(tx, &case).await?;
-                    let t = match stage::advance(case.stage, &facts, role, reason.as_deref()) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            let why = e.to_string();
-                            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                            return Err(StoreError::Invalid(why));
-                        }
-                    };
+                    let t = stage::advance(case.stage, &facts, role, reason.as_deref())
+                        .map_err(StoreError::Gate)?;
                     let at = now();
                     let (stage_text, status) = match t.to {
                         Some(next) => (enum_text(&next), "open"),
@@ -1297,14 +1171,7 @@ impl Store {
                     Ok(((case, t), text))
                 })
             })
-            .await;
-        match done {
-            Ok(v) => Ok(v),
-            Err(e) => match refused.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                Some(gate) => Err(AdvanceError::Gate(gate)),
-                None => Err(AdvanceError::Store(e)),
-            },
-        }
+            .await
     }
 
     /// Waives a criterion of the case's gates, with a reason (leads and admins).
@@ -1346,14 +1213,6 @@ impl Store {
             })
         })
         .await
-    }
-}
-
-fn facts_kind(f: &ImportFacts) -> ImportKind {
-    match f {
-        ImportFacts::Analysis { .. } => ImportKind::Triage,
-        ImportFacts::Evidence { .. } => ImportKind::Bundle,
-        ImportFacts::Journal { .. } => ImportKind::ActionJournal,
     }
 }
 
@@ -1429,6 +1288,63 @@ fn asset_from(r: &AnyRow) -> Result<Asset> {
         compromise: parse_enum(&r.try_get::<String, _>("compromise")?)?,
         version: r.try_get("version")?,
         added: ts(r, "added")?,
+    })
+}
+
+fn note_from(r: &AnyRow) -> Result<Note> {
+    Ok(Note {
+        id: r.try_get("id")?,
+        author: r.try_get("author")?,
+        created: ts(r, "created")?,
+        body: r.try_get("body")?,
+    })
+}
+
+fn ioc_from(r: &AnyRow) -> Result<Ioc> {
+    Ok(Ioc {
+        kind: parse_enum(&r.try_get::<String, _>("kind")?)?,
+        value: r.try_get("value")?,
+    })
+}
+
+fn import_from(r: &AnyRow) -> Result<ImportRecord> {
+    Ok(ImportRecord {
+        id: r.try_get("id")?,
+        asset: r.try_get("asset")?,
+        kind: parse_enum(&r.try_get::<String, _>("kind")?)?,
+        sha256: r.try_get("sha256")?,
+        size: r.try_get::<i64, _>("size")? as u64,
+        at: ts(r, "at")?,
+        by: r.try_get("by_user")?,
+        summary: r.try_get("summary")?,
+    })
+}
+
+fn evidence_from(r: &AnyRow) -> Result<EvidenceItem> {
+    Ok(EvidenceItem {
+        id: r.try_get("id")?,
+        asset: r.try_get("asset")?,
+        sha256: r.try_get("sha256")?,
+        size: r.try_get::<i64, _>("size")? as u64,
+        signer: r.try_get("signer")?,
+        acquired: ts(r, "acquired")?,
+        received: ts(r, "received")?,
+        by: r.try_get("by_user")?,
+        blob: r.try_get("blob")?,
+        custody_events: r.try_get::<i64, _>("custody_events")? as u64,
+    })
+}
+
+fn action_from(r: &AnyRow) -> Result<ActionRecord> {
+    Ok(ActionRecord {
+        asset: r.try_get("asset")?,
+        action_id: r.try_get("action_id")?,
+        kind: r.try_get("kind")?,
+        title: r.try_get("title")?,
+        finding: r.try_get("finding")?,
+        operator: r.try_get("operator")?,
+        begun: r.try_get("begun")?,
+        state: r.try_get("state")?,
     })
 }
 

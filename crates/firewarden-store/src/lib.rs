@@ -43,6 +43,9 @@ pub enum StoreError {
     /// The request itself is wrong: 400.
     #[error("{0}")]
     Invalid(String),
+    /// A stage gate refused the move (unmet criteria, or an override not allowed): 409/403.
+    #[error("{0}")]
+    Gate(firewarden_case::stage::GateError),
     /// The database failed: 500.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
@@ -304,35 +307,8 @@ impl Store {
     }
 
     /// Appends an audit record inside `tx`, after the last one.
-    async fn audit(tx: &mut Tx, record: NewRecord) -> Result<AuditRecord> {
-        let last = sqlx::query(
-            "SELECT seq, at, actor, action, target, tenant, detail, prev, hash FROM audit ORDER BY seq DESC LIMIT 1",
-        )
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|row| audit_from(&row))
-        .transpose()?;
-        let r = audit::append(last.as_ref(), record);
-        Store::insert_audit(tx, &r).await?;
-        Ok(r)
-    }
-
-    async fn insert_audit(tx: &mut Tx, r: &AuditRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit (seq, at, actor, action, target, tenant, detail, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(r.seq as i64)
-        .bind(r.at.to_string())
-        .bind(r.actor.clone())
-        .bind(r.action.clone())
-        .bind(r.target.clone())
-        .bind(r.tenant.clone())
-        .bind(r.detail.clone())
-        .bind(r.prev.clone())
-        .bind(r.hash.clone())
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+    async fn audit(tx: &mut Tx, record: NewRecord) -> Result<()> {
+        Store::audit_all(tx, std::slice::from_ref(&record)).await
     }
 
     /// Appends several records inside `tx`, in order: the chain's head is read once.
@@ -389,7 +365,7 @@ impl Store {
                 let r = Arc::new(record);
                 self.with_audit(move |tx| {
                     let r = Arc::clone(&r);
-                    Box::pin(async move { Store::audit(tx, (*r).clone()).await.map(|_| ()) })
+                    Box::pin(async move { Store::audit(tx, (*r).clone()).await })
                 })
                 .await?
             }
