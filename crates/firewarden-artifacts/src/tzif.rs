@@ -42,6 +42,13 @@ pub fn offset_at(data: &[u8], at: i64) -> Option<i64> {
     Some(i64::from(i32::from_be_bytes(ty.try_into().ok()?)))
 }
 
+/// An offset in seconds east of UTC as ISO 8601 writes it: `+08:00`, `-03:30`, `+05:45`.
+pub fn offset_text(seconds: i64) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.unsigned_abs() / 60;
+    format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
 fn block_len(header: &[u8], wide: bool) -> Option<usize> {
     let c =
         |i: usize| u32::from_be_bytes(header[20 + 4 * i..24 + 4 * i].try_into().unwrap()) as usize;
@@ -66,6 +73,14 @@ mod tests {
         if let Ok(utc) = std::fs::read("/usr/share/zoneinfo/UTC") {
             assert_eq!(offset_at(&utc, 1_700_000_000), Some(0));
         }
+    }
+
+    #[test]
+    fn offsets_as_text() {
+        assert_eq!(offset_text(28_800), "+08:00");
+        assert_eq!(offset_text(0), "+00:00");
+        assert_eq!(offset_text(-12_600), "-03:30");
+        assert_eq!(offset_text(20_700), "+05:45");
     }
 
     proptest! {

@@ -104,6 +104,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     kind: "baseline".into(),
                     location: dir.display().to_string(),
                     hostname: None,
+                    zone: None,
                 },
                 started,
                 finished: Timestamp::now(),

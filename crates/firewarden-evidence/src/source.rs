@@ -112,6 +112,7 @@ impl Source for BundleSource {
             kind: "bundle".into(),
             location: self.location.clone(),
             hostname: self.manifest.header.host.hostname.clone(),
+            zone: None,
         }
     }
 

@@ -253,6 +253,7 @@ pub fn build(
             kind: "evtx".into(),
             location: ctx.location,
             hostname: most_common_computer(&rows),
+            zone: None,
         },
         started: ctx.started,
         finished: Timestamp::now(),

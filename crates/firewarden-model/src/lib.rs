@@ -303,6 +303,10 @@ pub struct TimelineEvent {
     /// Finding this event belongs to, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finding: Option<String>,
+    /// The host's UTC offset at that moment (`+08:00`), when its zone is known: the local
+    /// time its own logs and people saw. `time` stays UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// Something the run could not do, said plainly: an unreadable file, a corrupt record.
@@ -409,6 +413,10 @@ pub struct SourceInfo {
     /// Host name read from the source, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
+    /// The host's time zone, when the source says it: its name (`Asia/Shanghai`) from
+    /// `/etc/timezone` or the `/etc/localtime` link, else its UTC offset (`+08:00`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 /// The complete result of a triage run.

@@ -7,7 +7,7 @@
 //!
 //! let report = TriageReport {
 //!     schema_version: SCHEMA_VERSION, tool: "firewarden 0.1.0".into(),
-//!     source: SourceInfo { kind: "root".into(), location: "/mnt/img".into(), hostname: None },
+//!     source: SourceInfo { kind: "root".into(), location: "/mnt/img".into(), hostname: None, zone: None },
 //!     started: Timestamp(0), finished: Timestamp(1), storyline: Storyline::default(),
 //!     timeline: vec![], findings: vec![], warnings: vec![], checks: vec![],
 //! };

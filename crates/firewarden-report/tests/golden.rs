@@ -43,6 +43,7 @@ fn report() -> TriageReport {
             kind: "root".into(),
             location: "/mnt/image".into(),
             hostname: Some("web01".into()),
+            zone: None,
         },
         started: Timestamp(1_763_800_000),
         finished: Timestamp(1_763_800_002),
@@ -66,6 +67,7 @@ fn report() -> TriageReport {
                 ip: Some("203.0.113.66".into()),
                 user: None,
                 finding: Some(f2.id.clone()),
+                zone: None,
             },
             TimelineEvent {
                 time: Timestamp(1_763_600_000),
@@ -75,6 +77,7 @@ fn report() -> TriageReport {
                 ip: None,
                 user: Some("toor".into()),
                 finding: Some(f1.id.clone()),
+                zone: None,
             },
         ],
         findings: vec![f1, f2],

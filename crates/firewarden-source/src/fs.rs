@@ -157,6 +157,7 @@ impl Source for FsSource {
             kind: if self.live { "live" } else { "root" }.to_string(),
             location: self.root.display().to_string(),
             hostname: None,
+            zone: None,
         }
     }
 

@@ -369,6 +369,8 @@ async fn insert_findings(
 struct Event {
     id: String,
     at: Timestamp,
+    /// The zone `at` was shown in where it happened (`+08:00`), `UTC` when not known.
+    zone: String,
     source: String,
     kind: String,
     text: String,
@@ -392,7 +394,7 @@ async fn insert_timeline(
                 .bind(case_id.to_owned())
                 .bind(e.id.clone())
                 .bind(e.at.to_string())
-                .bind("UTC".to_owned())
+                .bind(e.zone.clone())
                 .bind(e.source.clone())
                 .bind(e.kind.clone())
                 .bind(actor.to_owned())
@@ -434,6 +436,7 @@ fn analysis_events(asset: &str, storyline: &Storyline, timeline: &[TimelineEvent
             Event {
                 id: short_hash(&[asset, &at, &kind, &e.summary, &e.source]),
                 at: e.time,
+                zone: e.zone.clone().unwrap_or_else(|| "UTC".into()),
                 source: format!("import:{asset}:{}", e.source),
                 kind,
                 text: format!("{asset}: {}", e.summary),
@@ -448,6 +451,7 @@ fn analysis_events(asset: &str, storyline: &Storyline, timeline: &[TimelineEvent
             out.push(Event {
                 id: short_hash(&[asset, &at.to_string(), what]),
                 at,
+                zone: "UTC".into(),
                 source: format!("import:{asset}:storyline"),
                 kind: "storyline".into(),
                 text: format!("{asset}: {what}"),
@@ -494,6 +498,7 @@ fn journal_rows(asset: &str, entries: &[JournalEntry]) -> (Vec<ActionRecord>, Ve
             events.push(Event {
                 id: short_hash(&[asset, &e.seq.to_string(), &e.prev]),
                 at,
+                zone: "UTC".into(),
                 source: format!("import:{asset}:journal:{}", e.seq),
                 kind: format!("action.{state}"),
                 text: format!("{asset}: {id} {state} by {}: {title}", e.operator),
@@ -617,6 +622,7 @@ impl Store {
                         let events = [Event {
                             id: short_hash(&[&u.asset, "evidence", &u.sha256]),
                             at: *acquired,
+                            zone: "UTC".into(),
                             source: format!("import:{}:bundle", u.asset),
                             kind: "evidence.collected".into(),
                             text: format!("{}: evidence collected (bundle sha256 {})", u.asset, &u.sha256),
@@ -867,6 +873,7 @@ impl Store {
                 let event = Event {
                     id: note.id.clone(),
                     at: note.created,
+                    zone: "UTC".into(),
                     source: "note".into(),
                     kind: "note".into(),
                     text: firewarden_model::printable(first_line, 200),
@@ -1162,6 +1169,7 @@ impl Store {
                     let event = Event {
                         id: short_hash(&[&case.id, &at.to_string(), &text]),
                         at,
+                        zone: "UTC".into(),
                         source: "server".into(),
                         kind: "stage".into(),
                         text: firewarden_model::printable(&text, 2000),

@@ -276,6 +276,10 @@ impl Store {
     ) -> std::result::Result<AnyPool, sqlx::Error> {
         AnyPoolOptions::new()
             .max_connections(size)
+            // No ping before each use: it is a round trip per request (to PostgreSQL, or to
+            // SQLite's connection thread). A connection that died fails its query, which the
+            // pool then closes; the request answers 500 and the next one gets a fresh one.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
@@ -288,14 +292,6 @@ impl Store {
                             .execute(&mut *conn)
                             .await?;
                         sqlx::query("PRAGMA foreign_keys=ON")
-                            .execute(&mut *conn)
-                            .await?;
-                        // Pages read through the kernel's cache without a copy each, and a
-                        // larger cache of our own: case pages read scattered findings.
-                        sqlx::query("PRAGMA mmap_size=268435456")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA cache_size=-16384")
                             .execute(&mut *conn)
                             .await?;
                     }

@@ -319,3 +319,50 @@ async fn case_lists_page_by_cursor_without_gaps_or_repeats() {
         ));
     }
 }
+
+/// Imported events keep the zone the host showed them in; what the server records is UTC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeline_keeps_the_original_zone() {
+    for db in backends("zones").await {
+        let store = Store::open(&db.url).await.unwrap();
+        let t = store.add_tenant(&admin(), "Acme").await.unwrap();
+        let rob = actor("rob", Role::Responder, &t.id);
+        let c = store
+            .create_case(
+                &rob,
+                &t.id,
+                "web01",
+                IncidentKind::Intrusion,
+                Severity::High,
+            )
+            .await
+            .unwrap();
+        let mut r = report(&[]);
+        r.timeline = serde_json::from_str(
+            r#"[{"time":"2026-11-19T19:10:00Z","kind":"login","summary":"SSH login as root","source":"/var/log/auth.log:7","zone":"+08:00"},
+                {"time":"2026-11-19T19:20:00Z","kind":"login","summary":"SSH login as ann","source":"/var/log/auth.log:9"}]"#,
+        )
+        .unwrap();
+        store.import_triage(&rob, &c.id, "web01", &r).await.unwrap();
+        store
+            .add_note(&rob, &c.id, "called the customer")
+            .await
+            .unwrap();
+        let zones: Vec<(String, String)> = store
+            .timeline(&rob, &c.id, 0, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.source, e.zone))
+            .collect();
+        assert!(
+            zones.contains(&("import:web01:/var/log/auth.log:7".into(), "+08:00".into())),
+            "{zones:?}"
+        );
+        assert!(
+            zones.contains(&("import:web01:/var/log/auth.log:9".into(), "UTC".into())),
+            "{zones:?}"
+        );
+        assert!(zones.contains(&("note".into(), "UTC".into())), "{zones:?}");
+    }
+}

@@ -74,6 +74,7 @@ impl<'a> Ctx<'a> {
                 ip,
                 user,
                 finding: Some(f.id.clone()),
+                zone: None,
             });
         }
         self.findings.push(f);

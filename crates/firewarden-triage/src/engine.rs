@@ -178,6 +178,14 @@ pub fn run(
     report
         .timeline
         .sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.summary.cmp(&b.summary)));
+    // Times stay UTC; each event also keeps the host's local offset at its moment, which is
+    // what the host's own logs and people showed (and what a customer's statement will quote).
+    for e in &mut report.timeline {
+        e.zone = facts
+            .utc_offset_at(src, e.time)
+            .map(firewarden_artifacts::tzif::offset_text);
+    }
+    report.source.zone = facts.zone_name(src);
     let coverage = crate::coverage::assess(
         src,
         &|prefix| {

@@ -97,7 +97,7 @@ pub fn alias(path: &str) -> Option<String> {
 #[derive(Default)]
 pub struct Facts {
     passwd: OnceLock<Vec<PasswdEntry>>,
-    tz_offset: OnceLock<i64>,
+    localtime: OnceLock<Option<Vec<u8>>>,
     auth: OnceLock<AuthData>,
     wtmp: OnceLock<Vec<(String, utmp::Parsed)>>,
     btmp: OnceLock<Vec<(String, utmp::Parsed)>>,
@@ -200,14 +200,48 @@ impl Facts {
         out
     }
 
-    /// UTC offset of the host's zone (`/etc/localtime`), 0 when unknown.
+    /// UTC offset of the host's zone (`/etc/localtime`) now, 0 when unknown.
     pub fn tz_offset(&self, src: &dyn Source) -> i64 {
-        *self.tz_offset.get_or_init(|| {
+        self.utc_offset_at(src, self.now).unwrap_or(0)
+    }
+
+    /// The host's UTC offset at `at` (seconds east), `None` when its zone is unknown.
+    pub fn utc_offset_at(&self, src: &dyn Source, at: Timestamp) -> Option<i64> {
+        let data = self.localtime.get_or_init(|| {
             read_capped(src, Path::new("/etc/localtime"), 1 << 20)
                 .ok()
-                .and_then(|(data, _)| tzif::offset_at(&data, self.now.0))
-                .unwrap_or(0)
-        })
+                .map(|(data, _)| data)
+                .filter(|data| tzif::offset_at(data, 0).is_some())
+        });
+        tzif::offset_at(data.as_deref()?, at.0)
+    }
+
+    /// The host's zone as the host names it: `/etc/timezone` (Debian), else where
+    /// `/etc/localtime` links into `zoneinfo/`, else its UTC offset now; `None` when unknown.
+    pub fn zone_name(&self, src: &dyn Source) -> Option<String> {
+        // Attacker-writable text: only what a zone name can be is taken.
+        let plausible = |name: &str| {
+            !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c))
+        };
+        if let Ok(text) = read_text(src, Path::new("/etc/timezone"), 256) {
+            let name = text.trim();
+            if plausible(name) {
+                return Some(name.to_string());
+            }
+        }
+        if let Ok(target) = src.read_link(Path::new("/etc/localtime")) {
+            let target = target.to_string_lossy();
+            if let Some((_, name)) = target.split_once("zoneinfo/") {
+                if plausible(name) {
+                    return Some(name.to_string());
+                }
+            }
+        }
+        self.utc_offset_at(src, self.now).map(tzif::offset_text)
     }
 
     /// Authentication events from every auth log.

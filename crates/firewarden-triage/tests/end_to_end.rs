@@ -822,3 +822,69 @@ fn ssh_session_missing_from_utmp_is_reported() {
         report.findings
     );
 }
+
+/// A TZif v1 file for a zone with one fixed offset (seconds east of UTC).
+fn fixed_zone(offset: i32, abbreviation: &[u8; 3]) -> Vec<u8> {
+    let mut data = b"TZif".to_vec();
+    data.extend([0u8; 16]); // version 1, reserved
+    // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+    for count in [0u32, 0, 0, 0, 1, 4] {
+        data.extend(count.to_be_bytes());
+    }
+    data.extend(offset.to_be_bytes());
+    data.extend([0, 0]); // not DST, abbreviation at 0
+    data.extend(abbreviation);
+    data.push(0);
+    data
+}
+
+#[test]
+fn timeline_keeps_the_hosts_zone() {
+    // Named by /etc/timezone.
+    let dir = compromised_root();
+    std::fs::write(
+        dir.path().join("etc/localtime"),
+        fixed_zone(8 * 3600, b"CST"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("etc/timezone"), "Asia/Shanghai\n").unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    let report = firewarden_triage::run(&src, &TriageOptions::default(), &|_| {});
+    assert_eq!(report.source.zone.as_deref(), Some("Asia/Shanghai"));
+    assert!(!report.timeline.is_empty());
+    for e in &report.timeline {
+        assert_eq!(e.zone.as_deref(), Some("+08:00"), "{e:?}");
+    }
+
+    // Named by where /etc/localtime links; a hostile /etc/timezone is not taken.
+    let dir = compromised_root();
+    let zoneinfo = dir.path().join("usr/share/zoneinfo/Asia");
+    std::fs::create_dir_all(&zoneinfo).unwrap();
+    std::fs::write(
+        zoneinfo.join("Kolkata"),
+        fixed_zone(5 * 3600 + 1800, b"IST"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "../usr/share/zoneinfo/Asia/Kolkata",
+        dir.path().join("etc/localtime"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("etc/timezone"), "\u{1b}[31mred\n").unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    let report = firewarden_triage::run(&src, &TriageOptions::default(), &|_| {});
+    assert_eq!(report.source.zone.as_deref(), Some("Asia/Kolkata"));
+    assert!(
+        report
+            .timeline
+            .iter()
+            .all(|e| e.zone.as_deref() == Some("+05:30"))
+    );
+
+    // Unknown zone: times are UTC and say nothing more.
+    let dir = compromised_root();
+    let src = FsSource::root(dir.path()).unwrap();
+    let report = firewarden_triage::run(&src, &TriageOptions::default(), &|_| {});
+    assert_eq!(report.source.zone, None);
+    assert!(report.timeline.iter().all(|e| e.zone.is_none()));
+}

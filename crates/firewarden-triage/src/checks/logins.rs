@@ -157,6 +157,7 @@ pub const ATTACKER_LOGIN: Check = Check {
                 ip: Some(ip.clone()),
                 user: Some(user.clone()),
                 finding: None,
+                zone: None,
             });
             if user == "root"
                 && !breaches

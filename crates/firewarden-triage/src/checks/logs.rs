@@ -356,6 +356,7 @@ pub const HISTORY_COMMANDS: Check = Check {
                             ip: None,
                             user: Some(user.clone()),
                             finding: Some(id),
+                            zone: None,
                         });
                     }
                 }

@@ -176,6 +176,7 @@ pub const DUMP: Check = Check {
                         ip: Some(d.request.ip.clone()),
                         user: None,
                         finding: Some(id.clone()),
+                        zone: None,
                     });
                 }
                 ctx.report(f);
@@ -268,6 +269,7 @@ pub const ACCESS: Check = Check {
                     ip: Some(x.request.ip.clone()),
                     user: None,
                     finding: Some(id.clone()),
+                    zone: None,
                 });
             }
             ctx.report(f);
