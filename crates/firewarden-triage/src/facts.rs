@@ -235,10 +235,10 @@ impl Facts {
         }
         if let Ok(target) = src.read_link(Path::new("/etc/localtime")) {
             let target = target.to_string_lossy();
-            if let Some((_, name)) = target.split_once("zoneinfo/") {
-                if plausible(name) {
-                    return Some(name.to_string());
-                }
+            if let Some((_, name)) = target.split_once("zoneinfo/")
+                && plausible(name)
+            {
+                return Some(name.to_string());
             }
         }
         self.utc_offset_at(src, self.now).map(tzif::offset_text)
