@@ -21,4 +21,5 @@ pub mod audit;
 pub mod import;
 pub mod ioc;
 pub mod model;
+pub mod sla;
 pub mod stage;

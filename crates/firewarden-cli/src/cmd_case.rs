@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// Work with cases on a Firewarden server.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  firewarden case new --tenant T1a2b… --title \"web01 webshell\" --kind webshell --severity high\n  firewarden case list\n  firewarden case show C9f…\n  firewarden case push --case C9f… triage.json web01.fwb case-42.journal --key responder.pub\n  firewarden case set C9f… --entry-point \"CVE-2026-1234 in the upload form\"\n  firewarden case stage C9f…                 # the checklist to leave the stage\n  firewarden case stage C9f… --advance\n  firewarden case stage C9f… --advance --override \"host rebuilt from image\"\n\nA bundle's custody ledger (FILE.custody) is sent with it. The kind of each file is\nrecognised by the server from its content."
+    after_help = "Examples:\n  firewarden case new --tenant T1a2b… --title \"web01 webshell\" --kind webshell --severity high\n  firewarden case list\n  firewarden case show C9f…\n  firewarden case push --case C9f… triage.json web01.fwb case-42.journal --key responder.pub\n  firewarden case set C9f… --entry-point \"CVE-2026-1234 in the upload form\"\n  firewarden case stage C9f…                 # the checklist to leave the stage\n  firewarden case stage C9f… --advance\n  firewarden case stage C9f… --advance --override \"host rebuilt from image\"\n  firewarden case ack C9f…                   # stops the acknowledgement clock\n  firewarden case checkin C9f… --on-site --place \"Acme HQ, server room\"\n  firewarden case sla C9f…                   # each SLA clock, time left or achieved\n\nA bundle's custody ledger (FILE.custody) is sent with it. The kind of each file is\nrecognised by the server from its content."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -87,6 +87,30 @@ enum Action {
         #[arg(long, requires = "advance")]
         r#override: Option<String>,
     },
+    /// Acknowledge the case: stops its acknowledgement SLA clock.
+    Ack {
+        /// Case id.
+        id: String,
+    },
+    /// Say you started analysing remotely or arrived on site: stops that SLA clock.
+    Checkin {
+        /// Case id.
+        id: String,
+        /// Arrived on site.
+        #[arg(long, conflicts_with = "remote", required_unless_present = "remote")]
+        on_site: bool,
+        /// Started remote analysis.
+        #[arg(long)]
+        remote: bool,
+        /// Where (site, room); shown on the timeline and in the report.
+        #[arg(long, default_value = "")]
+        place: String,
+    },
+    /// The SLA clocks: each target, where it stands, time left or achieved.
+    Sla {
+        /// Case id.
+        id: String,
+    },
     /// Waive a gate criterion, with the reason (leads and admins).
     Waive {
         /// Case id.
@@ -97,6 +121,76 @@ enum Action {
         #[arg(long)]
         reason: String,
     },
+}
+
+async fn checkin(
+    client: &firewarden_client::Client,
+    id: &str,
+    clock: &str,
+    place: &str,
+) -> Result<Value, ClientError> {
+    client
+        .call(
+            Method::POST,
+            &format!("/api/v1/cases/{}/checkins", query_value(id)),
+            Some(&json!({"clock": clock, "place": place})),
+        )
+        .await
+}
+
+fn checkin_text(c: &Value) -> String {
+    let what = match c["clock"].as_str() {
+        Some("acknowledge") => "acknowledged the case",
+        Some("remote_start") => "started remote analysis",
+        _ => "arrived on site",
+    };
+    format!(
+        "{} {what} at {}{}\n",
+        field(c, "by"),
+        field(c, "at"),
+        match c["place"].as_str() {
+            Some(p) if !p.is_empty() => format!(" ({})", firewarden_model::printable(p, 200)),
+            _ => String::new(),
+        }
+    )
+}
+
+/// Seconds as `1 h 05 min`, `12 min`, `-3 min` (overdue).
+fn duration_text(seconds: i64) -> String {
+    let sign = if seconds < 0 { "-" } else { "" };
+    let minutes = seconds.unsigned_abs() / 60;
+    match minutes / 60 {
+        0 => format!("{sign}{minutes} min"),
+        h => format!("{sign}{h} h {:02} min", minutes % 60),
+    }
+}
+
+fn sla_text(sla: &Value) -> String {
+    let clocks = sla["clocks"].as_array().cloned().unwrap_or_default();
+    if clocks.is_empty() {
+        return "no SLA: the tenant's contract sets no targets\n".into();
+    }
+    let rows: Vec<Vec<String>> = clocks
+        .iter()
+        .map(|c| {
+            let seconds = |k: &str| c[k].as_i64().map(duration_text).unwrap_or_default();
+            vec![
+                field(c, "kind").replace('_', " "),
+                format!("{} min", c["target_minutes"]),
+                field(c, "state").replace('_', " "),
+                field(c, "due"),
+                match c.get("seconds_left") {
+                    Some(_) => format!("{} left", seconds("seconds_left")),
+                    None => format!("took {}", seconds("achieved_seconds")),
+                },
+            ]
+        })
+        .collect();
+    let mut out = columns(&["CLOCK", "TARGET", "STATE", "DUE", "TIME"], &rows);
+    if let Some(at) = sla["breached"].as_str() {
+        out.push_str(&format!("breached: first recorded at {at}\n"));
+    }
+    out
 }
 
 fn case_rows(list: &Value) -> String {
@@ -385,6 +479,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
                         return Ok(ExitCode::from(1));
                     }
                     Err(e) => return Err(e.into()),
+                }
+            }
+            Action::Ack { id } => {
+                let c = checkin(&client, &id, "acknowledge", "").await?;
+                conn.print(&c, checkin_text);
+            }
+            Action::Checkin {
+                id,
+                on_site,
+                remote: _,
+                place,
+            } => {
+                let clock = if on_site { "on_site" } else { "remote_start" };
+                let c = checkin(&client, &id, clock, &place).await?;
+                conn.print(&c, checkin_text);
+            }
+            Action::Sla { id } => {
+                let sla = client
+                    .get(&format!("/api/v1/cases/{}/sla", query_value(&id)))
+                    .await?;
+                conn.print(&sla, sla_text);
+                // Like a failed gate: a script can tell a breached case.
+                if sla.get("breached").is_some() {
+                    return Ok(ExitCode::from(1));
                 }
             }
             Action::Waive {

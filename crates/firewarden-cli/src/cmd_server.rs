@@ -43,6 +43,9 @@ pub struct Args {
     /// Largest upload accepted, in MiB.
     #[arg(long, default_value_t = 8192)]
     max_upload_mib: u64,
+    /// How often SLA clocks are checked for warnings and breaches to post, in seconds.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    sla_every_secs: u64,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -99,6 +102,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         evidence_store: args.evidence_store.clone(),
         transport,
         max_upload: args.max_upload_mib.saturating_mul(1 << 20),
+        sla_every: std::time::Duration::from_secs(args.sla_every_secs),
     };
     firewarden_server::check(&config)?;
     rt.block_on(async move {

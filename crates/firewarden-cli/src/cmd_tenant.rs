@@ -2,13 +2,13 @@
 
 use crate::remote::{Conn, block_on, columns, field};
 use anyhow::Result;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::process::ExitCode;
 
 /// Add or list the customers (tenants) on the server.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  firewarden tenant add \"Acme Corp\"\n  firewarden tenant set T1a2b… --contacts \"J. Doe +1 555 0100 (on call)\" --contract RET-2026-17\n  firewarden tenant list --format json"
+    after_help = "Examples:\n  firewarden tenant add \"Acme Corp\"\n  firewarden tenant set T1a2b… --contacts \"J. Doe +1 555 0100 (on call)\" --contract RET-2026-17\n  firewarden tenant set T1a2b… --sla standard --webhook https://hooks.acme.example/firewarden\n  firewarden tenant set T1a2b… --sla on_site=90,containment=180\n  firewarden tenant list --format json"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -36,6 +36,13 @@ enum Action {
         /// Contract or retainer reference.
         #[arg(long)]
         contract: Option<String>,
+        /// SLA targets in minutes: `standard` (15, 60, 120, 240), `none`, or e.g.
+        /// `acknowledge=15,remote_start=60,on_site=120,containment=240`.
+        #[arg(long, value_parser = parse_sla)]
+        sla: Option<Value>,
+        /// Where SLA warnings and breaches are posted (`https://…`; `""` for nowhere).
+        #[arg(long)]
+        webhook: Option<String>,
     },
 }
 
@@ -59,21 +66,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 id,
                 contacts,
                 contract,
+                sla,
+                webhook,
             } => {
                 let t = client
                     .call(
                         firewarden_client::Method::PATCH,
                         &format!("/api/v1/tenants/{}", firewarden_client::query_value(id)),
-                        Some(&json!({ "contacts": contacts, "contract": contract })),
+                        Some(&json!({
+                            "contacts": contacts,
+                            "contract": contract,
+                            "sla": sla,
+                            "webhook": webhook,
+                        })),
                     )
                     .await?;
                 args.conn.print(&t, |t| {
                     format!(
-                        "{}  {}\ncontacts: {}\ncontract: {}\n",
+                        "{}  {}\ncontacts: {}\ncontract: {}\nSLA: {}\nwebhook: {}\n",
                         field(t, "id"),
                         field(t, "name"),
                         field(t, "contacts"),
-                        field(t, "contract")
+                        field(t, "contract"),
+                        t.get("sla").map_or("none".into(), |s| s.to_string()),
+                        field(t, "webhook")
                     )
                 });
             }
@@ -94,4 +110,34 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `standard`, `none`, or `clock=minutes,…` as the API's SLA object.
+fn parse_sla(text: &str) -> Result<Value, String> {
+    const CLOCKS: [&str; 4] = ["acknowledge", "remote_start", "on_site", "containment"];
+    match text {
+        "standard" => {
+            return Ok(
+                json!({"acknowledge": 15, "remote_start": 60, "on_site": 120, "containment": 240}),
+            );
+        }
+        "none" => return Ok(json!({})),
+        _ => {}
+    }
+    let mut out = serde_json::Map::new();
+    for part in text.split(',') {
+        let (clock, minutes) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part}: expected CLOCK=MINUTES"))?;
+        let clock = clock.trim();
+        if !CLOCKS.contains(&clock) {
+            return Err(format!("{clock}: the clocks are {}", CLOCKS.join(", ")));
+        }
+        let minutes: u32 = minutes
+            .trim()
+            .parse()
+            .map_err(|_| format!("{part}: minutes must be a whole number"))?;
+        out.insert(clock.to_owned(), json!(minutes));
+    }
+    Ok(Value::Object(out))
 }

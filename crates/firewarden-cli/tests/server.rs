@@ -339,8 +339,11 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
                 "J. Doe, on call",
                 "--contract",
                 "RET-2026-17",
+                "--sla",
+                "standard",
             ],
         );
+        assert_eq!(set["sla"]["on_site"], 120);
         assert_eq!(
             (set["contacts"].as_str(), set["contract"].as_str()),
             (Some("J. Doe, on call"), Some("RET-2026-17"))
@@ -380,6 +383,23 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
         );
         let id = case["id"].as_str().unwrap().to_owned();
         assert_eq!(case["stage"], "preparation");
+        // The SLA clocks run from here; the lead acknowledges and is on site.
+        let sla = server.ok(&viewer, &["case", "sla", &id]);
+        assert!(sla.contains("on site") && sla.contains("running"), "{sla}");
+        let ack = server.ok(&lead, &["case", "ack", &id]);
+        assert!(ack.contains("lena acknowledged the case"), "{ack}");
+        let here = server.ok(
+            &lead,
+            &[
+                "case",
+                "checkin",
+                &id,
+                "--on-site",
+                "--place",
+                "Acme HQ, rack 4",
+            ],
+        );
+        assert!(here.contains("(Acme HQ, rack 4)"), "{here}");
 
         // The customer's viewer reads but cannot push or move the case.
         let o = server.as_user(&viewer, &["case", "push", "--case", &id, &site.triage]);
@@ -590,6 +610,16 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
         let shown = server.json(&lead, &["case", "show", &id]);
         assert_eq!(shown["id"], id.as_str());
         server.ok(&lead, &["case", "stage", &id, "--advance"]);
+        // Every clock stopped: acknowledged, analysed (the triage), on site, contained (the
+        // signed journal's first containment action).
+        let sla = server.json(&viewer, &["case", "sla", &id]);
+        let states: Vec<&str> = sla["clocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["state"].as_str().unwrap())
+            .collect();
+        assert_eq!(states, ["met", "met", "met", "met"], "{sla}");
 
         // Eradication: the re-triage after the last eradication shows nothing left.
         let o = server.as_user(&lead, &["case", "stage", &id]);

@@ -308,8 +308,11 @@ pub fn routes() -> Vec<Route> {
             "PATCH",
             "/api/v1/tenants/{tenant}",
             Admin,
-            "Sets a tenant's contacts or contract.",
-            Some((JSON, "{contacts?, contract?}")),
+            "Sets a tenant's contacts, contract, SLA targets (minutes; `{}` removes them) or webhook.",
+            Some((
+                JSON,
+                "{contacts?, contract?, sla?: {acknowledge?, remote_start?, on_site?, containment?}, webhook?}",
+            )),
             patch(update_tenant),
         ),
         route(
@@ -501,6 +504,22 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             "GET",
+            "/api/v1/cases/{case}/sla",
+            CaseRead,
+            "The SLA clocks now: each target, its state and time left or achieved; check-ins; alerts sent.",
+            None,
+            get(sla),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases/{case}/checkins",
+            CaseEdit,
+            "Records that the caller acknowledged the case, started remote analysis, or is on site (stops that SLA clock).",
+            Some((JSON, "{clock: acknowledge|remote_start|on_site, place?}")),
+            post(checkin),
+        ),
+        route(
+            "GET",
             "/api/v1/audit",
             Admin,
             "Audit records (`after` a sequence number, `limit`).",
@@ -644,25 +663,13 @@ async fn add_tenant(
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TenantPatch {
-    contacts: Option<String>,
-    contract: Option<String>,
-}
-
 async fn update_tenant(
     State(app): State<App>,
     Auth(a): Auth,
     Path(id): Path<String>,
-    Body(b): Body<TenantPatch>,
+    Body(b): Body<firewarden_store::TenantPatch>,
 ) -> ApiResult<firewarden_store::Tenant> {
-    Ok(Json(
-        app.inner
-            .store
-            .update_tenant(&a, &id, b.contacts, b.contract)
-            .await?,
-    ))
+    Ok(Json(app.inner.store.update_tenant(&a, &id, b).await?))
 }
 
 async fn users(State(app): State<App>, Auth(a): Auth) -> ApiResult<Vec<firewarden_store::User>> {
@@ -934,6 +941,39 @@ async fn notes(
     Path(id): Path<String>,
 ) -> ApiResult<Vec<firewarden_store::Note>> {
     Ok(Json(app.inner.store.notes(&a, &id).await?))
+}
+
+async fn sla(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<firewarden_store::CaseSla> {
+    Ok(Json(
+        app.inner
+            .store
+            .sla(&a, &id, firewarden_model::Timestamp::now())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckinBody {
+    clock: firewarden_case::sla::ClockKind,
+    #[serde(default)]
+    place: String,
+}
+
+async fn checkin(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Body(b): Body<CheckinBody>,
+) -> Result<(StatusCode, Json<firewarden_store::Checkin>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.inner.store.checkin(&a, &id, b.clock, &b.place).await?),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -11,7 +11,9 @@ pub mod api;
 pub mod evidence;
 mod linger;
 pub mod openapi;
+mod outbound;
 pub mod s3;
+pub mod sla;
 pub mod tls;
 mod upload;
 
@@ -69,6 +71,8 @@ pub struct Config {
     pub transport: Transport,
     /// Largest upload accepted, bytes.
     pub max_upload: u64,
+    /// How often the SLA clocks are swept for warnings and breaches to send.
+    pub sla_every: std::time::Duration,
 }
 
 /// What a started server tells its caller.
@@ -141,6 +145,14 @@ pub async fn run(
         }
         None => None,
     };
+    // Stopped with the server (dropping a JoinHandle would leave it running).
+    struct AbortOnDrop(tokio::task::JoinHandle<()>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let _sla = AbortOnDrop(sla::spawn(store.clone(), config.sla_every));
     let state = api::App::new(store, evidence, tmp, config.max_upload);
     let router = api::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;

@@ -5,31 +5,25 @@
 //! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
 
 use crate::ServerError;
+use crate::outbound::Endpoint;
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use http_body_util::{BodyExt, Empty, StreamBody, combinators::BoxBody};
 use hyper::body::Frame;
 use hyper::{Method, Request};
-use hyper_util::rt::TokioIo;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::sync::Arc;
-use tokio::net::TcpStream;
-use tokio_rustls::rustls;
 
 /// A bucket and key prefix on an S3-compatible server.
 #[derive(Clone)]
 pub struct S3 {
-    https: bool,
-    host: String,
-    port: u16,
+    endpoint: Endpoint,
     bucket: String,
     prefix: String,
     region: String,
     access_key: String,
     secret_key: String,
     session_token: Option<String>,
-    tls: Option<tokio_rustls::TlsConnector>,
 }
 
 impl std::fmt::Debug for S3 {
@@ -38,9 +32,9 @@ impl std::fmt::Debug for S3 {
         write!(
             f,
             "S3({}://{}:{}/{}/{})",
-            if self.https { "https" } else { "http" },
-            self.host,
-            self.port,
+            if self.endpoint.https { "https" } else { "http" },
+            self.endpoint.host,
+            self.endpoint.port,
             self.bucket,
             self.prefix
         )
@@ -105,55 +99,20 @@ impl S3 {
             let region = env(&["AWS_REGION", "AWS_DEFAULT_REGION"]).unwrap_or("us-east-1".into());
             format!("https://s3.{region}.amazonaws.com")
         });
-        let (https, hostport) = if let Some(h) = endpoint.strip_prefix("https://") {
-            (true, h)
-        } else if let Some(h) = endpoint.strip_prefix("http://") {
-            (false, h)
-        } else {
-            return Err(ServerError::Config(format!(
-                "AWS_ENDPOINT_URL {endpoint}: expected http(s)://host:port"
-            )));
-        };
-        let hostport = hostport.trim_end_matches('/');
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) => (
-                h.to_owned(),
-                p.parse()
-                    .map_err(|_| ServerError::Config(format!("{endpoint}: bad port")))?,
-            ),
-            None => (hostport.to_owned(), if https { 443 } else { 80 }),
-        };
+        let (endpoint, _) = Endpoint::parse(endpoint.trim_end_matches('/'))
+            .map_err(|e| ServerError::Config(format!("AWS_ENDPOINT_URL {e}")))?;
         let access_key = env(&["AWS_ACCESS_KEY_ID"])
             .ok_or_else(|| ServerError::Config("AWS_ACCESS_KEY_ID is not set".into()))?;
         let secret_key = env(&["AWS_SECRET_ACCESS_KEY"])
             .ok_or_else(|| ServerError::Config("AWS_SECRET_ACCESS_KEY is not set".into()))?;
-        let tls = if https {
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = roots.add(cert);
-            }
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| ServerError::Tls(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-            Some(tokio_rustls::TlsConnector::from(Arc::new(config)))
-        } else {
-            None
-        };
         Ok(S3 {
-            https,
-            host,
-            port,
+            endpoint,
             bucket: bucket.to_owned(),
             prefix: prefix.trim_matches('/').to_owned(),
             region: env(&["AWS_REGION", "AWS_DEFAULT_REGION"]).unwrap_or("us-east-1".into()),
             access_key,
             secret_key,
             session_token: env(&["AWS_SESSION_TOKEN"]),
-            tls,
         })
     }
 
@@ -164,13 +123,6 @@ impl S3 {
             format!("{}/{key}", self.prefix)
         };
         format!("/{}/{}", self.bucket, uri_encode(&full, true))
-    }
-
-    fn host_header(&self) -> String {
-        match (self.https, self.port) {
-            (true, 443) | (false, 80) => self.host.clone(),
-            _ => format!("{}:{}", self.host, self.port),
-        }
     }
 
     /// A signed request (SigV4, header form).
@@ -185,7 +137,7 @@ impl S3 {
         let date = format!("{:04}{:02}{:02}", now.year, now.month, now.day);
         let stamp = format!("{date}T{:02}{:02}{:02}Z", now.hour, now.minute, now.second);
         let mut headers: Vec<(String, String)> = vec![
-            ("host".into(), self.host_header()),
+            ("host".into(), self.endpoint.host_header()),
             ("x-amz-content-sha256".into(), payload_sha256.to_owned()),
             ("x-amz-date".into(), stamp.clone()),
         ];
@@ -234,45 +186,12 @@ impl S3 {
     }
 
     async fn send(&self, req: Request<Body>) -> Result<(u16, Bytes), ServerError> {
-        let addr = format!("{}:{}", self.host, self.port);
-        let io_err = |e: std::io::Error| ServerError::Config(format!("object store {addr}: {e}"));
-        // An object store that does not answer must not hold a push forever.
-        let tcp = tokio::time::timeout(
-            std::time::Duration::from_secs(15),
-            TcpStream::connect(&addr),
-        )
-        .await
-        .map_err(|_| ServerError::Config(format!("object store {addr}: no connection in 15 s")))?
-        .map_err(io_err)?;
-        let http = |e: hyper::Error| ServerError::Config(format!("object store {addr}: {e}"));
-        macro_rules! exchange {
-            ($io:expr) => {{
-                let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new($io))
-                    .await
-                    .map_err(http)?;
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-                let resp = sender.send_request(req).await.map_err(http)?;
-                let status = resp.status().as_u16();
-                // Answers are status lines and short errors: read at most 64 KiB of one.
-                let body = http_body_util::Limited::new(resp.into_body(), 64 << 10)
-                    .collect()
-                    .await
-                    .map_err(|e| ServerError::Config(format!("object store {addr}: {e}")))?
-                    .to_bytes();
-                (status, body)
-            }};
-        }
-        Ok(match &self.tls {
-            Some(tls) => {
-                let name = rustls::pki_types::ServerName::try_from(self.host.clone())
-                    .map_err(|_| ServerError::Config(format!("{}: not a host name", self.host)))?;
-                let stream = tls.connect(name, tcp).await.map_err(io_err)?;
-                exchange!(stream)
-            }
-            None => exchange!(tcp),
-        })
+        // An object store that does not answer must not hold a push forever; a bundle of
+        // gigabytes still has time to go.
+        self.endpoint
+            .send(req, std::time::Duration::from_secs(3600))
+            .await
+            .map_err(|e| ServerError::Config(format!("object store {e}")))
     }
 
     /// Whether `key` exists.

@@ -53,6 +53,7 @@ fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
         "POST /api/v1/cases/{case}/waivers" => {
             json!({"criterion": "preparation.authority", "reason": "another tenant"})
         }
+        "POST /api/v1/cases/{case}/checkins" => json!({"clock": "on_site", "place": "planted"}),
         "POST /api/v1/login" => json!({"name": "nobody", "password": "wrong password here"}),
         _ => return None,
     })

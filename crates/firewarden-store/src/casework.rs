@@ -273,7 +273,7 @@ pub struct FindingQuery {
     pub after: Option<String>,
 }
 
-fn valid_text(text: &str, what: &str, max: usize) -> Result<String> {
+pub(crate) fn valid_text(text: &str, what: &str, max: usize) -> Result<String> {
     let t = text.trim();
     if t.is_empty() || t.len() > max {
         return Err(StoreError::Invalid(format!(
@@ -299,12 +299,12 @@ pub fn valid_asset(name: &str) -> Result<String> {
     Ok(n.to_owned())
 }
 
-fn ts(row: &AnyRow, col: &str) -> Result<Timestamp> {
+pub(crate) fn ts(row: &AnyRow, col: &str) -> Result<Timestamp> {
     Timestamp::parse(&row.try_get::<String, _>(col)?)
         .ok_or_else(|| StoreError::Invalid(format!("stored {col}")))
 }
 
-fn short_hash(parts: &[&str]) -> String {
+pub(crate) fn short_hash(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p.as_bytes());
@@ -366,17 +366,17 @@ async fn insert_findings(
     Ok(summary)
 }
 
-struct Event {
-    id: String,
-    at: Timestamp,
+pub(crate) struct Event {
+    pub(crate) id: String,
+    pub(crate) at: Timestamp,
     /// The zone `at` was shown in where it happened (`+08:00`), `UTC` when not known.
-    zone: String,
-    source: String,
-    kind: String,
-    text: String,
+    pub(crate) zone: String,
+    pub(crate) source: String,
+    pub(crate) kind: String,
+    pub(crate) text: String,
 }
 
-async fn insert_timeline(
+pub(crate) async fn insert_timeline(
     tx: &mut Conn,
     case_id: &str,
     actor: &str,
@@ -1225,7 +1225,7 @@ impl Store {
 }
 
 /// What the gates look at, from the case's imports and what people recorded.
-async fn gate_facts(tx: &mut Conn, case: &Case) -> Result<CaseFacts> {
+pub(crate) async fn gate_facts(tx: &mut Conn, case: &Case) -> Result<CaseFacts> {
     let rows = sqlx::query("SELECT facts FROM imports WHERE case_id = $1 ORDER BY at, id")
         .bind(case.id.clone())
         .fetch_all(&mut *tx)

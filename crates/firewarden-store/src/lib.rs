@@ -11,16 +11,19 @@
 mod auditsink;
 mod casework;
 mod migrations;
+mod sla;
 #[cfg(feature = "testing")]
 pub mod testdb;
 mod users;
 
 pub use casework::*;
+pub use sla::*;
 pub use users::*;
 
 use firewarden_case::access::{Actor, Decision, Operation, authorize};
 use firewarden_case::audit::{self, AuditRecord, NewRecord};
 use firewarden_case::model::{CaseStatus, IncidentKind, TenantScope, Tlp};
+use firewarden_case::sla::SlaTargets;
 use firewarden_case::stage::Stage;
 use firewarden_model::{Severity, Timestamp, TriageReport};
 use serde::{Deserialize, Serialize};
@@ -77,6 +80,30 @@ pub struct Tenant {
     /// The contract or retainer the work is done under.
     #[serde(default)]
     pub contract: String,
+    /// The SLA targets the contract sets; `None`: none promised, no clocks run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaTargets>,
+    /// Where SLA warnings and breaches are posted (`https://…`); empty: nowhere.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub webhook: String,
+}
+
+/// A change to a tenant; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantPatch {
+    /// Who to call.
+    #[serde(default)]
+    pub contacts: Option<String>,
+    /// The contract or retainer.
+    #[serde(default)]
+    pub contract: Option<String>,
+    /// SLA targets in minutes; `{}` removes them (no clocks run).
+    #[serde(default)]
+    pub sla: Option<SlaTargets>,
+    /// Where SLA alerts are posted; `""` removes it.
+    #[serde(default)]
+    pub webhook: Option<String>,
 }
 
 /// A case as stored.
@@ -106,6 +133,9 @@ pub struct Case {
     pub authority: Option<String>,
     /// Version for optimistic concurrency: every change increments it.
     pub version: i64,
+    /// When the server first recorded an SLA breach on the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_breached: Option<Timestamp>,
     /// Created.
     pub created: Timestamp,
 }
@@ -239,6 +269,9 @@ fn case_from(row: &AnyRow) -> Result<Case> {
         version: row.try_get("version")?,
         created: Timestamp::parse(&row.try_get::<String, _>("created")?)
             .ok_or_else(|| StoreError::Invalid("stored creation time".into()))?,
+        sla_breached: row
+            .try_get::<Option<String>, _>("sla_breached")?
+            .and_then(|t| Timestamp::parse(&t)),
     })
 }
 
@@ -497,6 +530,8 @@ impl Store {
             name,
             contacts: String::new(),
             contract: String::new(),
+            sla: None,
+            webhook: String::new(),
         };
         let (t, who) = (tenant.clone(), actor.user.clone());
         self.with_audit(move |tx| {
@@ -546,6 +581,7 @@ impl Store {
             authority: None,
             version: 1,
             created: now(),
+            sla_breached: None,
         };
         let (c, who) = (case.clone(), actor.user.clone());
         self.with_audit(move |tx| {

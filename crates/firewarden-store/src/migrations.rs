@@ -197,6 +197,39 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "CREATE INDEX cases_by_tenant_created ON cases (tenant_id, created, id)",
         ],
     ),
+    (
+        4,
+        "SLA clocks: the contract's targets and webhook, check-ins, alerts sent once",
+        &[
+            // JSON of `firewarden_case::sla::SlaTargets`; '' when the contract promises none.
+            "ALTER TABLE tenants ADD COLUMN sla TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE tenants ADD COLUMN webhook TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE cases ADD COLUMN sla_breached TEXT",
+            "CREATE TABLE checkins (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            id TEXT NOT NULL,
+            clock TEXT NOT NULL,
+            at TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            place TEXT NOT NULL,
+            PRIMARY KEY (case_id, id)
+        )",
+            // One row per (case, clock, level), ever: the server that inserts it sends it.
+            "CREATE TABLE sla_alerts (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            clock TEXT NOT NULL,
+            level TEXT NOT NULL,
+            due TEXT NOT NULL,
+            raised TEXT NOT NULL,
+            lease_until TEXT NOT NULL,
+            delivered TEXT,
+            attempts BIGINT NOT NULL,
+            last_error TEXT NOT NULL,
+            PRIMARY KEY (case_id, clock, level)
+        )",
+            "CREATE INDEX cases_open_by_created ON cases (status, created)",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one

@@ -305,13 +305,13 @@ impl Store {
         Ok(token)
     }
 
-    /// Sets a tenant's contacts or contract (admins); `None` leaves a field as it is.
+    /// Changes a tenant's contacts, contract, SLA targets or webhook (admins); what the patch
+    /// leaves out stays as it is.
     pub async fn update_tenant(
         &self,
         actor: &Actor,
         id: &str,
-        contacts: Option<String>,
-        contract: Option<String>,
+        patch: TenantPatch,
     ) -> Result<Tenant> {
         let clean = |v: Option<String>, what: &str| -> Result<Option<String>> {
             match v {
@@ -322,19 +322,48 @@ impl Store {
                 Some(t) => Ok(Some(t.trim().to_owned())),
             }
         };
-        let (contacts, contract) = (clean(contacts, "contacts")?, clean(contract, "contract")?);
-        if contacts.is_none() && contract.is_none() {
+        let contacts = clean(patch.contacts, "contacts")?;
+        let contract = clean(patch.contract, "contract")?;
+        let sla = match &patch.sla {
+            None => None,
+            Some(t) if *t == SlaTargets::default() => Some(String::new()),
+            Some(t) => {
+                t.validate().map_err(StoreError::Invalid)?;
+                Some(serde_json::to_string(t).map_err(|e| StoreError::Invalid(e.to_string()))?)
+            }
+        };
+        let webhook = patch
+            .webhook
+            .as_deref()
+            .map(crate::valid_webhook)
+            .transpose()?;
+        let what = [
+            ("contacts", contacts.is_some()),
+            ("contract", contract.is_some()),
+            ("SLA targets", sla.is_some()),
+            ("webhook", webhook.is_some()),
+        ]
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ");
+        if what.is_empty() {
             return Err(StoreError::Invalid("nothing to change".into()));
         }
         let id = id.to_owned();
         self.on_platform(actor, Operation::ManageTenants, "tenant.update", move |tx| {
             let (id, contacts, contract) = (id.clone(), contacts.clone(), contract.clone());
+            let (sla, webhook, what) = (sla.clone(), webhook.clone(), what.clone());
             Box::pin(async move {
                 let done = sqlx::query(
-                    "UPDATE tenants SET contacts = COALESCE($1, contacts), contract = COALESCE($2, contract) WHERE id = $3",
+                    "UPDATE tenants SET contacts = COALESCE($1, contacts), contract = COALESCE($2, contract), \
+                     sla = COALESCE($3, sla), webhook = COALESCE($4, webhook) WHERE id = $5",
                 )
-                .bind(contacts.clone())
-                .bind(contract.clone())
+                .bind(contacts)
+                .bind(contract)
+                .bind(sla)
+                .bind(webhook)
                 .bind(id.clone())
                 .execute(&mut **tx)
                 .await?;
@@ -345,12 +374,6 @@ impl Store {
                     .bind(id.clone())
                     .fetch_one(&mut **tx)
                     .await?;
-                let what = [("contacts", contacts.is_some()), ("contract", contract.is_some())]
-                    .iter()
-                    .filter(|(_, set)| *set)
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ");
                 Ok((tenant_from(&row)?, id, what))
             })
         })
@@ -386,5 +409,13 @@ pub(crate) fn tenant_from(row: &AnyRow) -> Result<Tenant> {
         name: row.try_get("name")?,
         contacts: row.try_get("contacts")?,
         contract: row.try_get("contract")?,
+        sla: match row.try_get::<String, _>("sla")?.as_str() {
+            "" => None,
+            json => Some(
+                serde_json::from_str(json)
+                    .map_err(|e| StoreError::Invalid(format!("stored SLA targets: {e}")))?,
+            ),
+        },
+        webhook: row.try_get("webhook")?,
     })
 }

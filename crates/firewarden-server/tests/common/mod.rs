@@ -30,6 +30,8 @@ impl Server {
             evidence_store: None,
             transport: Transport::GeneratedTls,
             max_upload,
+            // The SLA tests sweep with a clock of their own (tests/sla.rs).
+            sla_every: std::time::Duration::from_secs(3600),
         };
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Ready>();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
