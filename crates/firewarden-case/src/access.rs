@@ -28,7 +28,8 @@ pub enum Operation {
     EditCase,
     /// Leave a stage over its unmet criteria (with a reason).
     OverrideGate,
-    /// Confirm a risky action for the customer.
+    /// Decide on a request to run a risky action (who exactly may decide which request is
+    /// [`crate::approval::may_decide`]: a second responder, or the customer's authoriser).
     ConfirmAction,
     /// Add or change tenants.
     ManageTenants,
@@ -66,12 +67,7 @@ pub fn authorize(actor: &Actor, op: Operation, tenant: Option<&str>) -> Decision
         Operation::ReadCase => true,
         Operation::CreateCase | Operation::EditCase => actor.role.may_edit_cases(),
         Operation::OverrideGate => actor.role.may_override_gates(),
-        Operation::ConfirmAction => {
-            matches!(
-                actor.role,
-                Role::CustomerAuthoriser | Role::Lead | Role::Admin
-            )
-        }
+        Operation::ConfirmAction => actor.role != Role::CustomerViewer,
         Operation::ManageTenants | Operation::ManageUsers | Operation::ReadAudit => {
             actor.role == Role::Admin && tenant.is_none()
         }

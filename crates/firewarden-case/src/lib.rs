@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod approval;
 pub mod audit;
 pub mod import;
 pub mod ioc;

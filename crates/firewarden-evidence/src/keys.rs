@@ -61,15 +61,17 @@ impl KeyPair {
     pub fn load(path: &Path) -> Result<Self, EvidenceError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| EvidenceError::Key(format!("cannot read key {}: {e}", path.display())))?;
-        let der = pem_body(&text, "PRIVATE KEY").ok_or_else(|| {
-            EvidenceError::Key(format!("{}: not a PEM private key", path.display()))
-        })?;
+        KeyPair::from_pem(&text, &path.display().to_string())
+    }
+
+    /// Parses a PKCS#8 PEM private key held as text; `what` names it in errors.
+    pub fn from_pem(text: &str, what: &str) -> Result<Self, EvidenceError> {
+        let der = pem_body(text, "PRIVATE KEY")
+            .ok_or_else(|| EvidenceError::Key(format!("{what}: not a PEM private key")))?;
         let seed: [u8; 32] = der
             .strip_prefix(&PKCS8_PREFIX[..])
             .and_then(|k| k.try_into().ok())
-            .ok_or_else(|| {
-                EvidenceError::Key(format!("{}: not an Ed25519 PKCS#8 key", path.display()))
-            })?;
+            .ok_or_else(|| EvidenceError::Key(format!("{what}: not an Ed25519 PKCS#8 key")))?;
         Ok(KeyPair {
             key: SigningKey::from_bytes(&seed),
             ephemeral: false,

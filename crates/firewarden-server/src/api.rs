@@ -46,6 +46,8 @@ struct Inner {
     /// Who recent tokens belong to, for [`TOKEN_CACHE`]: saves a database round trip on
     /// most requests. Short, so that a removed user is out within seconds on every server.
     tokens: std::sync::Mutex<std::collections::HashMap<String, (Actor, std::time::Instant)>>,
+    /// Signs approvals of actions.
+    approvals_key: Arc<firewarden_evidence::keys::KeyPair>,
 }
 
 /// How long a token's owner is remembered.
@@ -54,14 +56,22 @@ const TOKEN_CACHE: std::time::Duration = std::time::Duration::from_secs(2);
 const TOKEN_CACHE_SIZE: usize = 10_000;
 
 impl App {
-    /// The state for the router.
-    pub fn new(store: Store, evidence: EvidenceStore, tmp: PathBuf, max_upload: u64) -> App {
+    /// The state for the router. `approvals_key` signs approvals (every server on one database
+    /// has the same: [`Store::server_key`]).
+    pub fn new(
+        store: Store,
+        evidence: EvidenceStore,
+        tmp: PathBuf,
+        max_upload: u64,
+        approvals_key: firewarden_evidence::keys::KeyPair,
+    ) -> App {
         App {
             inner: Arc::new(Inner {
                 store,
                 evidence,
                 tmp,
                 max_upload,
+                approvals_key: Arc::new(approvals_key),
                 dummy_hash: hash_password("not a password").unwrap_or_default(),
                 tokens: Default::default(),
             }),
@@ -120,6 +130,7 @@ impl From<StoreError> for ApiError {
                 e.extra.insert("current_version".into(), v.into());
                 e
             }
+            StoreError::Settled(why) => ApiError::new(StatusCode::CONFLICT, why),
             StoreError::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why),
             StoreError::Gate(g) => {
                 let status = match g {
@@ -223,6 +234,9 @@ pub enum Access {
     CaseEdit,
     /// Leads and admins of the case's tenant.
     CaseLead,
+    /// Who may decide the case's approval requests: another responder, or the customer's
+    /// authoriser, each re-entering their password.
+    CaseDecide,
 }
 
 /// One route.
@@ -520,6 +534,46 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             "GET",
+            "/api/v1/approval-key",
+            Public,
+            "The public key approvals are signed with (hosts verify approvals with it, offline).",
+            None,
+            get(approval_key),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases/{case}/approvals",
+            CaseEdit,
+            "Asks to run a planned action on a host: the tenant's policy for its risk says who must agree (a tier that needs nobody is approved at once).",
+            Some((JSON, "{host, plan, valid_minutes?}")),
+            post(request_approval),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/approvals",
+            CaseRead,
+            "Approval requests, newest first: pending, approved, denied, expired.",
+            None,
+            get(approvals),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/approvals/{approval}",
+            CaseRead,
+            "One request; once approved, the signed statement the host verifies.",
+            None,
+            get(approval),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases/{case}/approvals/{approval}/decision",
+            CaseDecide,
+            "Approves or denies a pending request, re-entering the decider's password.",
+            Some((JSON, "{approve, password, reason?}")),
+            post(decide_approval),
+        ),
+        route(
+            "GET",
             "/api/v1/audit",
             Admin,
             "Audit records (`after` a sequence number, `limit`).",
@@ -599,40 +653,44 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(app): State<App>, Body(b): Body<LoginBody>) -> ApiResult<serde_json::Value> {
+/// Checks `name`'s password (rate-limited per name, failures counted in the database so every
+/// server sees them); the user's id when it matches.
+async fn check_password(app: &App, name: &str, password: String) -> Result<String, ApiError> {
     let store = &app.inner.store;
-    let name = b.name.trim().to_owned();
-    if name.is_empty() || name.len() > 200 || b.password.len() > 1024 {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 || password.len() > 1024 {
         return Err(ApiError::bad("a name and a password of at most 1024 bytes"));
     }
-    if store.login_failures(&name, LOGIN_WINDOW_SECS).await? >= MAX_LOGIN_FAILURES {
+    if store.login_failures(name, LOGIN_WINDOW_SECS).await? >= MAX_LOGIN_FAILURES {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many failed logins for this user: wait 15 minutes",
         ));
     }
-    let stored = store.password_of(&name).await?;
+    let stored = store.password_of(name).await?;
     let phc = stored
         .as_ref()
         .map(|(_, p)| p.clone())
         .unwrap_or_else(|| app.inner.dummy_hash.clone());
-    let password = b.password;
     let ok = tokio::task::spawn_blocking(move || password_matches(&password, &phc))
         .await
         .map_err(ApiError::internal)?;
     match (ok, stored) {
-        (true, Some((id, _))) => {
-            let token = store.issue_session(&id, SESSION_SECS).await?;
-            Ok(Json(json!({ "token": token, "expires_in": SESSION_SECS })))
-        }
+        (true, Some((id, _))) => Ok(id),
         _ => {
-            store.record_login_failure(&name).await?;
+            store.record_login_failure(name).await?;
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "wrong user name or password",
             ))
         }
     }
+}
+
+async fn login(State(app): State<App>, Body(b): Body<LoginBody>) -> ApiResult<serde_json::Value> {
+    let id = check_password(&app, &b.name, b.password).await?;
+    let token = app.inner.store.issue_session(&id, SESSION_SECS).await?;
+    Ok(Json(json!({ "token": token, "expires_in": SESSION_SECS })))
 }
 
 async fn me(Auth(actor): Auth) -> Json<Actor> {
@@ -941,6 +999,89 @@ async fn notes(
     Path(id): Path<String>,
 ) -> ApiResult<Vec<firewarden_store::Note>> {
     Ok(Json(app.inner.store.notes(&a, &id).await?))
+}
+
+fn signer(app: &App) -> firewarden_store::Signer {
+    let key = Arc::clone(&app.inner.approvals_key);
+    Arc::new(move |bytes: &[u8]| key.sign(bytes).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+async fn approval_key(State(app): State<App>) -> Json<serde_json::Value> {
+    let public = app.inner.approvals_key.public();
+    Json(json!({"public_key": public.to_hex(), "fingerprint": public.fingerprint()}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalRequestBody {
+    host: String,
+    plan: firewarden_model::action::Action,
+    #[serde(default)]
+    valid_minutes: Option<u32>,
+}
+
+async fn request_approval(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Body(b): Body<ApprovalRequestBody>,
+) -> Result<(StatusCode, Json<firewarden_store::ApprovalRecord>), ApiError> {
+    let record = app
+        .inner
+        .store
+        .request_approval(&a, &id, &b.host, b.plan, b.valid_minutes, signer(&app))
+        .await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+async fn approvals(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<firewarden_store::ApprovalRecord>> {
+    Ok(Json(app.inner.store.approvals(&a, &id).await?))
+}
+
+async fn approval(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path((id, approval)): Path<(String, String)>,
+) -> ApiResult<firewarden_store::ApprovalRecord> {
+    Ok(Json(app.inner.store.approval(&a, &id, &approval).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    approve: bool,
+    password: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn decide_approval(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path((id, approval)): Path<(String, String)>,
+    Body(b): Body<DecisionBody>,
+) -> ApiResult<firewarden_store::ApprovalRecord> {
+    // The decider proves again who they are: a token left on a screen approves nothing. The
+    // tenant check comes first, so another tenant's request stays a 404 for a wrong password.
+    app.inner.store.approval(&a, &id, &approval).await?;
+    check_password(&app, &a.user, b.password).await?;
+    Ok(Json(
+        app.inner
+            .store
+            .decide_approval(
+                &a,
+                &id,
+                &approval,
+                b.approve,
+                b.reason.as_deref(),
+                signer(&app),
+            )
+            .await?,
+    ))
 }
 
 async fn sla(

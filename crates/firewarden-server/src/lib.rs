@@ -153,7 +153,8 @@ pub async fn run(
         }
     }
     let _sla = AbortOnDrop(sla::spawn(store.clone(), config.sla_every));
-    let state = api::App::new(store, evidence, tmp, config.max_upload);
+    let approvals_key = approvals_key(&store).await?;
+    let state = api::App::new(store, evidence, tmp, config.max_upload, approvals_key);
     let router = api::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
@@ -188,6 +189,17 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// The key approvals are signed with: one for every server on the database, made by the first.
+async fn approvals_key(store: &Store) -> Result<firewarden_evidence::keys::KeyPair, ServerError> {
+    use firewarden_evidence::keys::KeyPair;
+    let fresh = KeyPair::generate(false).map_err(|e| ServerError::Config(e.to_string()))?;
+    let pem = store
+        .server_key("approvals", || fresh.private_pem())
+        .await?;
+    KeyPair::from_pem(&pem, "the stored approvals key")
+        .map_err(|e| ServerError::Config(e.to_string()))
 }
 
 /// Names for a generated certificate: loopback, this host's name, the listen address.

@@ -15,6 +15,7 @@ struct Secrets {
     case: String,
     task: String,
     asset: String,
+    approval: String,
     markers: Vec<String>,
 }
 
@@ -23,7 +24,12 @@ impl Secrets {
         self.markers
             .iter()
             .map(String::as_str)
-            .chain([self.tenant.as_str(), self.case.as_str(), self.task.as_str()])
+            .chain([
+                self.tenant.as_str(),
+                self.case.as_str(),
+                self.task.as_str(),
+                self.approval.as_str(),
+            ])
             .find(|m| text.contains(m))
     }
 }
@@ -54,6 +60,12 @@ fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
             json!({"criterion": "preparation.authority", "reason": "another tenant"})
         }
         "POST /api/v1/cases/{case}/checkins" => json!({"clock": "on_site", "place": "planted"}),
+        "POST /api/v1/cases/{case}/approvals" => {
+            json!({"host": "gdb01", "plan": {"id": "A2", "kind": "contain.network", "title": "planted", "risk": "low", "root": "/", "steps": []}})
+        }
+        "POST /api/v1/cases/{case}/approvals/{approval}/decision" => {
+            json!({"approve": true, "password": "whatever it is"})
+        }
         "POST /api/v1/login" => json!({"name": "nobody", "password": "wrong password here"}),
         _ => return None,
     })
@@ -159,11 +171,24 @@ async fn every_route_hides_another_tenants_data() {
             .as_str()
             .unwrap()
             .to_owned();
+        // A pending request to isolate one of Globex's hosts.
+        let approval = g_lead
+            .call(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/approvals"),
+                Some(&json!({"host": "gdb01", "plan": {"id": "A1", "kind": "contain.network", "title": "GLOBEXSECRET isolation", "risk": "high", "root": "/", "steps": []}})),
+            )
+            .await
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let secrets = Secrets {
             tenant: globex.clone(),
             case: case_id.clone(),
             task,
             asset: "gdb01".into(),
+            approval,
             markers: vec!["GLOBEXSECRET".into(), "globexmarker".into(), "gdb01".into()],
         };
         let before = g_lead
@@ -206,7 +231,8 @@ async fn every_route_hides_another_tenants_data() {
                     .replace("{tenant}", &secrets.tenant)
                     .replace("{case}", &secrets.case)
                     .replace("{task}", &secrets.task)
-                    .replace("{asset}", &secrets.asset);
+                    .replace("{asset}", &secrets.asset)
+                    .replace("{approval}", &secrets.approval);
                 let body = probe_body(&op_id, &secrets, version);
                 let takes_body = op.get("requestBody").is_some();
                 assert!(

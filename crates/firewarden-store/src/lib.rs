@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod approvals;
 mod auditsink;
 mod casework;
 mod migrations;
@@ -16,6 +17,7 @@ mod sla;
 pub mod testdb;
 mod users;
 
+pub use approvals::*;
 pub use casework::*;
 pub use sla::*;
 pub use users::*;
@@ -43,6 +45,9 @@ pub enum StoreError {
     /// Changed by someone else since it was read: 409, with the version now stored.
     #[error("changed by someone else (now at version {0})")]
     Conflict(i64),
+    /// Already settled (an approval request decided or expired): 409.
+    #[error("{0}")]
+    Settled(String),
     /// The request itself is wrong: 400.
     #[error("{0}")]
     Invalid(String),
@@ -86,6 +91,9 @@ pub struct Tenant {
     /// Where SLA warnings and breaches are posted (`https://…`); empty: nowhere.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub webhook: String,
+    /// Who must agree to an action, per risk tier.
+    #[serde(default)]
+    pub approval_policy: firewarden_case::approval::ApprovalPolicy,
 }
 
 /// A change to a tenant; absent fields stay as they are.
@@ -104,6 +112,9 @@ pub struct TenantPatch {
     /// Where SLA alerts are posted; `""` removes it.
     #[serde(default)]
     pub webhook: Option<String>,
+    /// Who must agree to an action, per risk tier.
+    #[serde(default)]
+    pub approval_policy: Option<firewarden_case::approval::ApprovalPolicy>,
 }
 
 /// A case as stored.
@@ -532,6 +543,7 @@ impl Store {
             contract: String::new(),
             sla: None,
             webhook: String::new(),
+            approval_policy: Default::default(),
         };
         let (t, who) = (tenant.clone(), actor.user.clone());
         self.with_audit(move |tx| {

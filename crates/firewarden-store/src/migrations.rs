@@ -230,6 +230,42 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "CREATE INDEX cases_open_by_created ON cases (status, created)",
         ],
     ),
+    (
+        5,
+        "customer-confirmed actions: the tenant's policy, approval requests, the server's signing key",
+        &[
+            // JSON of `firewarden_case::approval::ApprovalPolicy`; '' for the default.
+            "ALTER TABLE tenants ADD COLUMN approval_policy TEXT NOT NULL DEFAULT ''",
+            "CREATE TABLE approvals (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            host TEXT NOT NULL,
+            plan_sha256 TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            risk TEXT NOT NULL,
+            requirement TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            valid_minutes BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            reason TEXT,
+            statement TEXT,
+            signature TEXT
+        )",
+            "CREATE INDEX approvals_by_case ON approvals (case_id, requested_at)",
+            // One key per purpose, made by the first server to need it and shared by all.
+            "CREATE TABLE server_keys (
+            purpose TEXT PRIMARY KEY,
+            private_pem TEXT NOT NULL,
+            created TEXT NOT NULL
+        )",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one

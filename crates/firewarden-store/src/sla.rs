@@ -323,14 +323,30 @@ impl Store {
                     .iter()
                     .map(|r| Ok((r.try_get("clock")?, r.try_get("level")?)))
                     .collect::<Result<_>>()?;
-            let (targets, clocks, _) = clocks_of(&mut conn, &case, now).await?;
-            drop(conn);
-            let Some(_) = targets else { continue };
-            for (kind, level) in sla::alerts_due(&clocks) {
-                if claimed
+            let is_new = |kind: ClockKind, level: AlertLevel| {
+                !claimed
                     .iter()
                     .any(|(c, l)| c == kind.as_str() && l == level.as_str())
-                {
+            };
+            // Cheap first: as if nothing had stopped a clock, would any unsent alert be due?
+            // Only then are the case's facts read.
+            let Some(targets) = targets_of(&mut conn, &case.tenant).await? else {
+                continue;
+            };
+            let unstopped = sla::ClockFacts {
+                declared: case.created,
+                ..Default::default()
+            };
+            let may_be_due = sla::alerts_due(&sla::clocks(&targets, &unstopped, now))
+                .into_iter()
+                .any(|(k, l)| is_new(k, l));
+            if !may_be_due {
+                continue;
+            }
+            let (_, clocks, _) = clocks_of(&mut conn, &case, now).await?;
+            drop(conn);
+            for (kind, level) in sla::alerts_due(&clocks) {
+                if !is_new(kind, level) {
                     continue;
                 }
                 let Some(clock) = clocks.iter().find(|c| c.kind == kind).cloned() else {

@@ -337,11 +337,16 @@ impl Store {
             .as_deref()
             .map(crate::valid_webhook)
             .transpose()?;
+        let policy = patch
+            .approval_policy
+            .map(|p| serde_json::to_string(&p).map_err(|e| StoreError::Invalid(e.to_string())))
+            .transpose()?;
         let what = [
             ("contacts", contacts.is_some()),
             ("contract", contract.is_some()),
             ("SLA targets", sla.is_some()),
             ("webhook", webhook.is_some()),
+            ("approval policy", policy.is_some()),
         ]
         .iter()
         .filter(|(_, set)| *set)
@@ -355,15 +360,18 @@ impl Store {
         self.on_platform(actor, Operation::ManageTenants, "tenant.update", move |tx| {
             let (id, contacts, contract) = (id.clone(), contacts.clone(), contract.clone());
             let (sla, webhook, what) = (sla.clone(), webhook.clone(), what.clone());
+            let policy = policy.clone();
             Box::pin(async move {
                 let done = sqlx::query(
                     "UPDATE tenants SET contacts = COALESCE($1, contacts), contract = COALESCE($2, contract), \
-                     sla = COALESCE($3, sla), webhook = COALESCE($4, webhook) WHERE id = $5",
+                     sla = COALESCE($3, sla), webhook = COALESCE($4, webhook), \
+                     approval_policy = COALESCE($5, approval_policy) WHERE id = $6",
                 )
                 .bind(contacts)
                 .bind(contract)
                 .bind(sla)
                 .bind(webhook)
+                .bind(policy)
                 .bind(id.clone())
                 .execute(&mut **tx)
                 .await?;
@@ -417,5 +425,10 @@ pub(crate) fn tenant_from(row: &AnyRow) -> Result<Tenant> {
             ),
         },
         webhook: row.try_get("webhook")?,
+        approval_policy: match row.try_get::<String, _>("approval_policy")?.as_str() {
+            "" => Default::default(),
+            json => serde_json::from_str(json)
+                .map_err(|e| StoreError::Invalid(format!("stored approval policy: {e}")))?,
+        },
     })
 }

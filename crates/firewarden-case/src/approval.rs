@@ -1,0 +1,261 @@
+//! Customer-confirmed actions. Every response action has a risk tier; the tenant's policy says
+//! per tier who must agree before it runs: nobody more, a second responder, or the customer's
+//! authoriser. An approval is a statement the server signs: bound to the plan's digest, the
+//! host and an expiry, so the host verifies it offline with the server's public key and refuses
+//! a plan that changed since, another host's approval, or a stale one. Pure: no keys here, only
+//! the rules and the exact bytes that are signed.
+
+use firewarden_model::Timestamp;
+use firewarden_model::action::Risk;
+use serde::{Deserialize, Serialize};
+
+/// Who must agree before an action of a tier runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Requirement {
+    /// The responder's own confirmation on the host is enough.
+    AtOnce,
+    /// Another responder or lead of the case (not the one asking).
+    SecondResponder,
+    /// The customer's authoriser, re-entering their password.
+    Customer,
+}
+
+/// A tenant's policy, per risk tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalPolicy {
+    /// Reversible, local changes.
+    pub low: Requirement,
+    /// A service or an account's access.
+    pub medium: Requirement,
+    /// What can cut a host off or lock people out.
+    pub high: Requirement,
+}
+
+impl Default for ApprovalPolicy {
+    /// Low at once, medium with a second responder, high with the customer.
+    fn default() -> Self {
+        ApprovalPolicy {
+            low: Requirement::AtOnce,
+            medium: Requirement::SecondResponder,
+            high: Requirement::Customer,
+        }
+    }
+}
+
+impl ApprovalPolicy {
+    /// Who must agree to an action of `risk`.
+    pub fn requirement(&self, risk: Risk) -> Requirement {
+        match risk {
+            Risk::Low => self.low,
+            Risk::Medium => self.medium,
+            Risk::High => self.high,
+        }
+    }
+}
+
+/// The digest an approval is bound to: SHA-256 of the action as planned (its JSON, without how
+/// it was later confirmed). The host computes it from its plan, the server from the plan it
+/// was sent, and they must agree.
+pub fn plan_digest(action: &firewarden_model::action::Action) -> String {
+    use sha2::{Digest, Sha256};
+    let mut plan = action.clone();
+    plan.confirmed = None;
+    let bytes = serde_json::to_vec(&plan).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalState {
+    /// Waiting for the one who must agree.
+    Pending,
+    /// Agreed: the signed statement is ready.
+    Approved,
+    /// Refused, with a reason.
+    Denied,
+    /// Nobody answered in time.
+    Expired,
+}
+
+/// The statement the server signs when a request is approved. Its JSON (fields in this order,
+/// no spaces: [`ApprovalStatement::signed_bytes`]) is what the signature covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalStatement {
+    /// Format version.
+    pub v: u32,
+    /// The request's id.
+    pub request: String,
+    /// The case.
+    pub case: String,
+    /// The host the plan is for (as the host names itself).
+    pub host: String,
+    /// SHA-256 of the plan as the host computed it.
+    pub plan_sha256: String,
+    /// The plan's risk tier.
+    pub risk: Risk,
+    /// Who had to agree.
+    pub requirement: Requirement,
+    /// Who agreed.
+    pub approved_by: String,
+    /// When.
+    pub approved_at: Timestamp,
+    /// Not valid from this moment on.
+    pub expires: Timestamp,
+}
+
+impl ApprovalStatement {
+    /// The exact bytes signed: the statement as compact JSON, prefixed with the purpose so the
+    /// signature cannot be replayed as another kind of signed message.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let mut out = b"firewarden approval v1\n".to_vec();
+        // Serialising a struct of strings, numbers and enums cannot fail.
+        out.extend(serde_json::to_vec(self).unwrap_or_default());
+        out
+    }
+
+    /// Checks what a signature cannot: that this approval is for this plan on this host, now.
+    pub fn matches(
+        &self,
+        plan_sha256: &str,
+        host: &str,
+        now: Timestamp,
+    ) -> Result<(), ApprovalRefusal> {
+        if self.v != 1 {
+            return Err(ApprovalRefusal::Version(self.v));
+        }
+        if self.plan_sha256 != plan_sha256 {
+            return Err(ApprovalRefusal::PlanChanged);
+        }
+        if self.host != host {
+            return Err(ApprovalRefusal::OtherHost(self.host.clone()));
+        }
+        if now >= self.expires {
+            return Err(ApprovalRefusal::Expired(self.expires));
+        }
+        Ok(())
+    }
+}
+
+/// Why an approval does not allow this action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalRefusal {
+    /// A format this version does not know.
+    Version(u32),
+    /// The plan is not the one approved.
+    PlanChanged,
+    /// It was approved for another host.
+    OtherHost(String),
+    /// Its time ran out.
+    Expired(Timestamp),
+    /// The signature is not the server's.
+    BadSignature,
+}
+
+impl std::fmt::Display for ApprovalRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApprovalRefusal::Version(v) => write!(f, "approval format {v} is not known"),
+            ApprovalRefusal::PlanChanged => {
+                write!(f, "the plan changed since it was approved: ask again")
+            }
+            ApprovalRefusal::OtherHost(h) => write!(f, "the approval is for host {h}"),
+            ApprovalRefusal::Expired(t) => write!(f, "the approval expired at {t}"),
+            ApprovalRefusal::BadSignature => {
+                write!(f, "the approval's signature is not the server's")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ApprovalRefusal {}
+
+/// Whether `approver` (role and user) may decide a request of `requirement` made by
+/// `requester`. A second responder is anyone editing cases but the requester; the customer's
+/// approval is the customer authoriser's (a lead or admin may not stand in for the customer).
+pub fn may_decide(
+    requirement: Requirement,
+    approver_role: crate::model::Role,
+    approver: &str,
+    requester: &str,
+) -> bool {
+    use crate::model::Role;
+    match requirement {
+        Requirement::AtOnce => false,
+        Requirement::SecondResponder => {
+            approver != requester
+                && matches!(approver_role, Role::Responder | Role::Lead | Role::Admin)
+        }
+        Requirement::Customer => approver_role == Role::CustomerAuthoriser,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+
+    fn statement() -> ApprovalStatement {
+        ApprovalStatement {
+            v: 1,
+            request: "R1".into(),
+            case: "C1".into(),
+            host: "web01".into(),
+            plan_sha256: "ab".repeat(32),
+            risk: Risk::High,
+            requirement: Requirement::Customer,
+            approved_by: "carol".into(),
+            approved_at: Timestamp(1_800_000_000),
+            expires: Timestamp(1_800_003_600),
+        }
+    }
+
+    #[test]
+    fn an_approval_holds_for_its_plan_host_and_time_only() {
+        let s = statement();
+        let now = Timestamp(1_800_000_100);
+        assert_eq!(s.matches(&"ab".repeat(32), "web01", now), Ok(()));
+        assert_eq!(
+            s.matches(&"cd".repeat(32), "web01", now),
+            Err(ApprovalRefusal::PlanChanged)
+        );
+        assert_eq!(
+            s.matches(&"ab".repeat(32), "db01", now),
+            Err(ApprovalRefusal::OtherHost("web01".into()))
+        );
+        assert!(matches!(
+            s.matches(&"ab".repeat(32), "web01", Timestamp(1_800_003_600)),
+            Err(ApprovalRefusal::Expired(_))
+        ));
+        // The signed bytes name their purpose and change with every field.
+        let bytes = s.signed_bytes();
+        assert!(bytes.starts_with(b"firewarden approval v1\n"));
+        let mut other = s.clone();
+        other.host = "web02".into();
+        assert_ne!(other.signed_bytes(), bytes);
+    }
+
+    #[test]
+    fn who_may_decide() {
+        let p = ApprovalPolicy::default();
+        assert_eq!(p.requirement(Risk::High), Requirement::Customer);
+        assert_eq!(p.requirement(Risk::Low), Requirement::AtOnce);
+        let second = Requirement::SecondResponder;
+        assert!(may_decide(second, Role::Responder, "bob", "rob"));
+        assert!(!may_decide(second, Role::Responder, "rob", "rob"));
+        assert!(!may_decide(second, Role::CustomerViewer, "vic", "rob"));
+        let customer = Requirement::Customer;
+        assert!(may_decide(
+            customer,
+            Role::CustomerAuthoriser,
+            "carol",
+            "rob"
+        ));
+        assert!(!may_decide(customer, Role::Lead, "lena", "rob"));
+        assert!(!may_decide(customer, Role::Admin, "admin", "rob"));
+    }
+}

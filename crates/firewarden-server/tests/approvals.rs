@@ -1,0 +1,288 @@
+//! Customer-confirmed actions through the API, on SQLite and PostgreSQL: the tenant's policy
+//! decides who must agree; the customer's authoriser approves with their password; the signed
+//! statement verifies with the server's public key and only for its plan, host and time; a
+//! forged or altered approval, a second decision, a denial without reason, the requester
+//! approving their own request, and an expired request are each refused.
+
+mod common;
+
+use common::Server;
+use firewarden_case::approval::{ApprovalRefusal, ApprovalStatement};
+use firewarden_client::{ClientError, Method};
+use firewarden_evidence::keys::PublicKey;
+use firewarden_model::Timestamp;
+use firewarden_model::action::Action;
+use firewarden_store::testdb::backends;
+use serde_json::{Value, json};
+
+fn plan(title: &str, risk: &str) -> Value {
+    json!({"id": "A1", "kind": "contain.network", "title": title, "risk": risk, "root": "/", "steps": []})
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A user of tenant `t` whose password is "NAME long password"; their token.
+async fn user(admin: &firewarden_client::Client, t: &str, name: &str, role: &str) -> String {
+    let made = admin
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&json!({"name": name, "role": role, "tenants": [t], "password": format!("{name} long password")})),
+        )
+        .await
+        .unwrap();
+    made["token"].as_str().unwrap().to_owned()
+}
+
+fn status(r: Result<Value, ClientError>) -> u16 {
+    match r {
+        Err(ClientError::Refused { status, .. }) => status,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_approves_and_the_host_can_check_it_offline() {
+    for db in backends("approvals").await {
+        let server = Server::start(&db.url, None, 1 << 20).await;
+        let admin = server.client(&server.admin);
+        let t = admin
+            .call(
+                Method::POST,
+                "/api/v1/tenants",
+                Some(&json!({"name": "Acme"})),
+            )
+            .await
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let rob = server.client(&user(&admin, &t, "rob", "responder").await);
+        let bob = server.client(&user(&admin, &t, "bob", "responder").await);
+        let carol = server.client(&user(&admin, &t, "carol", "customer_authoriser").await);
+        let vic = server.client(&user(&admin, &t, "vic", "customer_viewer").await);
+        let case = rob
+            .call(
+                Method::POST,
+                "/api/v1/cases",
+                Some(&json!({"tenant": t, "title": "web01", "kind": "intrusion", "severity": "high"})),
+            )
+            .await
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let key = server
+            .anonymous()
+            .get("/api/v1/approval-key")
+            .await
+            .unwrap();
+        let key = PublicKey::parse(key["public_key"].as_str().unwrap()).unwrap();
+        let approvals = format!("/api/v1/cases/{case}/approvals");
+
+        // High risk: the customer's authoriser must agree. The responder waits.
+        let asked = rob
+            .call(
+                Method::POST,
+                &approvals,
+                Some(&json!({"host": "web01", "plan": plan("Isolate web01", "high"), "valid_minutes": 30})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(asked["state"], "pending");
+        assert_eq!(asked["requirement"], "customer");
+        let id = asked["id"].as_str().unwrap().to_owned();
+        let decision = format!("{approvals}/{id}/decision");
+        // Not the requester's colleague, not a lead, not a viewer; not with a wrong password.
+        for (who, status_wanted) in [(&bob, 403), (&vic, 403)] {
+            let r = who
+                .call(
+                    Method::POST,
+                    &decision,
+                    Some(&json!({"approve": true, "password": "bob long password"})),
+                )
+                .await;
+            // bob's password is right for bob: the role refuses; vic's is wrong: 401 first.
+            let s = status(r);
+            assert!(s == status_wanted || s == 401, "{s}");
+        }
+        assert_eq!(
+            status(
+                carol
+                    .call(
+                        Method::POST,
+                        &decision,
+                        Some(&json!({"approve": true, "password": "not carol's"})),
+                    )
+                    .await
+            ),
+            401
+        );
+        let approved = carol
+            .call(
+                Method::POST,
+                &decision,
+                Some(&json!({"approve": true, "password": "carol long password"})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(approved["state"], "approved", "{}", db.url);
+        // Decided once.
+        assert_eq!(
+            status(
+                carol
+                    .call(
+                        Method::POST,
+                        &decision,
+                        Some(&json!({"approve": false, "password": "carol long password", "reason": "changed my mind"})),
+                    )
+                    .await
+            ),
+            409
+        );
+
+        // On the host: the polled record holds the statement; it verifies with the key alone
+        // and holds for this plan, on this host, until it expires.
+        let polled = rob.get(&format!("{approvals}/{id}")).await.unwrap();
+        let statement: ApprovalStatement =
+            serde_json::from_value(polled["statement"].clone()).unwrap();
+        let signature = unhex(polled["signature"].as_str().unwrap());
+        assert!(key.verify(&statement.signed_bytes(), &signature));
+        let planned: Action = serde_json::from_value(plan("Isolate web01", "high")).unwrap();
+        let digest = firewarden_case::approval::plan_digest(&planned);
+        let now = Timestamp::now();
+        assert_eq!(statement.matches(&digest, "web01", now), Ok(()));
+        assert_eq!(statement.approved_by, "carol");
+        let changed: Action =
+            serde_json::from_value(plan("Isolate web01 and db01", "high")).unwrap();
+        assert_eq!(
+            statement.matches(
+                &firewarden_case::approval::plan_digest(&changed),
+                "web01",
+                now
+            ),
+            Err(ApprovalRefusal::PlanChanged)
+        );
+        assert!(matches!(
+            statement.matches(&digest, "web01", Timestamp(now.0 + 31 * 60)),
+            Err(ApprovalRefusal::Expired(_))
+        ));
+        // A forged statement (another host written in) fails the signature.
+        let mut forged = statement.clone();
+        forged.host = "db01".into();
+        assert!(!key.verify(&forged.signed_bytes(), &signature));
+
+        // Medium risk: a second responder, not the one asking.
+        let asked = rob
+            .call(
+                Method::POST,
+                &approvals,
+                Some(&json!({"host": "web01", "plan": plan("Lock account deploy", "medium")})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(asked["requirement"], "second_responder");
+        let decision = format!("{approvals}/{}/decision", asked["id"].as_str().unwrap());
+        assert_eq!(
+            status(
+                rob.call(
+                    Method::POST,
+                    &decision,
+                    Some(&json!({"approve": true, "password": "rob long password"})),
+                )
+                .await
+            ),
+            403
+        );
+        // A denial needs a reason; with one, the request is closed.
+        assert_eq!(
+            status(
+                bob.call(
+                    Method::POST,
+                    &decision,
+                    Some(&json!({"approve": false, "password": "bob long password"})),
+                )
+                .await
+            ),
+            422
+        );
+        let denied = bob
+            .call(
+                Method::POST,
+                &decision,
+                Some(&json!({"approve": false, "password": "bob long password", "reason": "deploy runs the backups"})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(denied["state"], "denied");
+        assert!(denied.get("statement").is_none());
+
+        // Low risk: the default policy approves at once, signed all the same.
+        let at_once = rob
+            .call(
+                Method::POST,
+                &approvals,
+                Some(&json!({"host": "web01", "plan": plan("Quarantine /tmp/x", "low")})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(at_once["state"], "approved");
+        assert_eq!(at_once["decided_by"], "policy");
+
+        // Nobody answers: the request expires (its deadline moved into the past here).
+        let waiting = rob
+            .call(
+                Method::POST,
+                &approvals,
+                Some(&json!({"host": "web02", "plan": plan("Isolate web02", "high")})),
+            )
+            .await
+            .unwrap();
+        let wid = waiting["id"].as_str().unwrap();
+        let store = firewarden_store::Store::open(&db.url).await.unwrap();
+        sqlx::query("UPDATE approvals SET expires = '2020-01-01T00:00:00Z' WHERE id = $1")
+            .bind(wid.to_owned())
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let list = carol.get(&approvals).await.unwrap();
+        let states: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["state"].as_str().unwrap())
+            .collect();
+        assert_eq!(states.len(), 4);
+        assert_eq!(states[0], "expired", "{list}");
+        assert_eq!(
+            status(
+                carol
+                    .call(
+                        Method::POST,
+                        &format!("{approvals}/{wid}/decision"),
+                        Some(&json!({"approve": true, "password": "carol long password"})),
+                    )
+                    .await
+            ),
+            409
+        );
+        // The timeline tells the story.
+        let timeline = vic
+            .get(&format!("/api/v1/cases/{case}/timeline"))
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&"approval.approved") && kinds.contains(&"approval.denied"));
+        server.stop().await;
+    }
+}

@@ -1,0 +1,467 @@
+//! Customer-confirmed actions on stored cases: a host's plan comes in as a request, the tenant's
+//! policy says who must agree, and an approval goes out as a statement signed by the server
+//! (the signing itself is the caller's: the store keeps no keys but the shared one it is given).
+
+use super::*;
+use casework::{Event, insert_timeline, valid_asset, valid_text};
+use firewarden_case::approval::{
+    self, ApprovalPolicy, ApprovalState, ApprovalStatement, Requirement, plan_digest,
+};
+use firewarden_model::action::{Action, Risk};
+
+/// Signs the bytes of a statement; returns the signature in hex.
+pub type Signer = Arc<dyn Fn(&[u8]) -> String + Send + Sync>;
+
+/// Minutes a request waits for an answer, and an approval stays valid, unless asked otherwise.
+pub const DEFAULT_VALID_MINUTES: u32 = 30;
+
+/// A request to run an action on a host, and its answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    /// Id.
+    pub id: String,
+    /// The case.
+    pub case_id: String,
+    /// The host it is for.
+    pub host: String,
+    /// The plan's digest ([`plan_digest`]).
+    pub plan_sha256: String,
+    /// The plan as the host computed it: its steps say what changes and what undo restores.
+    pub plan: Action,
+    /// Its risk tier.
+    pub risk: Risk,
+    /// Who must agree (the tenant's policy for the tier).
+    pub requirement: Requirement,
+    /// Who asked.
+    pub requested_by: String,
+    /// When.
+    pub requested_at: Timestamp,
+    /// Unanswered after this, it is expired.
+    pub expires: Timestamp,
+    /// How long an approval of it stays valid, minutes.
+    pub valid_minutes: u32,
+    /// Where it stands.
+    pub state: ApprovalState,
+    /// Who decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    /// When.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<Timestamp>,
+    /// Why (required to deny).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The signed statement, once approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<ApprovalStatement>,
+    /// The server's signature over [`ApprovalStatement::signed_bytes`], hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Invalid(format!("stored {what}: {e}")))
+}
+
+fn record_from(r: &AnyRow, now: Timestamp) -> Result<ApprovalRecord> {
+    let expires = casework::ts(r, "expires")?;
+    let mut state: ApprovalState = parse_json(
+        &format!("\"{}\"", r.try_get::<String, _>("state")?),
+        "state",
+    )?;
+    // Nobody answered in time: expired, whether or not anyone wrote it down.
+    if state == ApprovalState::Pending && now >= expires {
+        state = ApprovalState::Expired;
+    }
+    Ok(ApprovalRecord {
+        id: r.try_get("id")?,
+        case_id: r.try_get("case_id")?,
+        host: r.try_get("host")?,
+        plan_sha256: r.try_get("plan_sha256")?,
+        plan: parse_json(&r.try_get::<String, _>("plan")?, "plan")?,
+        risk: parse_json(&format!("\"{}\"", r.try_get::<String, _>("risk")?), "risk")?,
+        requirement: parse_json(
+            &format!("\"{}\"", r.try_get::<String, _>("requirement")?),
+            "requirement",
+        )?,
+        requested_by: r.try_get("requested_by")?,
+        requested_at: casework::ts(r, "requested_at")?,
+        expires,
+        valid_minutes: r.try_get::<i64, _>("valid_minutes")? as u32,
+        state,
+        decided_by: r.try_get("decided_by")?,
+        decided_at: r
+            .try_get::<Option<String>, _>("decided_at")?
+            .and_then(|t| Timestamp::parse(&t)),
+        reason: r.try_get("reason")?,
+        statement: r
+            .try_get::<Option<String>, _>("statement")?
+            .map(|s| parse_json(&s, "statement"))
+            .transpose()?,
+        signature: r.try_get("signature")?,
+    })
+}
+
+fn state_text(state: ApprovalState) -> String {
+    enum_text(&state)
+}
+
+fn statement_for(row: &ApprovalRecord, approved_by: &str, at: Timestamp) -> ApprovalStatement {
+    ApprovalStatement {
+        v: 1,
+        request: row.id.clone(),
+        case: row.case_id.clone(),
+        host: row.host.clone(),
+        plan_sha256: row.plan_sha256.clone(),
+        risk: row.risk,
+        requirement: row.requirement,
+        approved_by: approved_by.to_owned(),
+        approved_at: at,
+        expires: Timestamp(at.0 + i64::from(row.valid_minutes) * 60),
+    }
+}
+
+async fn save_decision(
+    tx: &mut Conn,
+    row: &ApprovalRecord,
+    state: ApprovalState,
+    by: &str,
+    at: Timestamp,
+    reason: Option<&str>,
+    signed: Option<(&ApprovalStatement, &str)>,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE approvals SET state = $1, decided_by = $2, decided_at = $3, reason = $4, statement = $5, signature = $6 \
+         WHERE id = $7 AND state = 'pending'",
+    )
+    .bind(state_text(state))
+    .bind(by.to_owned())
+    .bind(at.to_string())
+    .bind(reason.map(str::to_owned))
+    .bind(
+        signed
+            .map(|(s, _)| serde_json::to_string(s))
+            .transpose()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?,
+    )
+    .bind(signed.map(|(_, sig)| sig.to_owned()))
+    .bind(row.id.clone())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Settled(
+            "the request was decided meanwhile".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The server's signing key for `purpose` (PKCS#8 PEM): the stored one, or `make()`'s,
+    /// stored by whichever server got there first (every server then signs with the same key).
+    pub async fn server_key(&self, purpose: &str, make: impl FnOnce() -> String) -> Result<String> {
+        let read = || async {
+            sqlx::query("SELECT private_pem FROM server_keys WHERE purpose = $1")
+                .bind(purpose.to_owned())
+                .fetch_optional(&self.pool)
+                .await
+        };
+        if let Some(row) = read().await? {
+            return Ok(row.try_get("private_pem")?);
+        }
+        sqlx::query(
+            "INSERT INTO server_keys (purpose, private_pem, created) VALUES ($1, $2, $3) ON CONFLICT (purpose) DO NOTHING",
+        )
+        .bind(purpose.to_owned())
+        .bind(make())
+        .bind(now().to_string())
+        .execute(&self.pool)
+        .await?;
+        match read().await? {
+            Some(row) => Ok(row.try_get("private_pem")?),
+            None => Err(StoreError::Invalid("the server key was not stored".into())),
+        }
+    }
+
+    /// A host's plan, sent for approval. The tenant's policy for the plan's risk says who must
+    /// agree; a tier that needs nobody more is approved (and signed) at once, so the host's
+    /// journal carries a statement either way.
+    pub async fn request_approval(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        host: &str,
+        plan: Action,
+        valid_minutes: Option<u32>,
+        sign: Signer,
+    ) -> Result<ApprovalRecord> {
+        let host = valid_asset(host)?;
+        valid_text(&plan.title, "the plan's title", 2000)?;
+        valid_text(&plan.kind, "the plan's kind", 200)?;
+        let valid_minutes = valid_minutes.unwrap_or(DEFAULT_VALID_MINUTES);
+        if !(1..=7 * 24 * 60).contains(&valid_minutes) {
+            return Err(StoreError::Invalid(
+                "an approval is valid 1 minute to 7 days".into(),
+            ));
+        }
+        let who = actor.user.clone();
+        self.on_case(
+            actor,
+            case_id,
+            Operation::EditCase,
+            "case.approval_request",
+            move |tx, case| {
+                let (host, plan, who, sign) = (host.clone(), plan.clone(), who.clone(), Arc::clone(&sign));
+                Box::pin(async move {
+                    let policy = match sqlx::query("SELECT approval_policy FROM tenants WHERE id = $1")
+                        .bind(case.tenant.clone())
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get::<String, _>("approval_policy")?
+                        .as_str()
+                    {
+                        "" => ApprovalPolicy::default(),
+                        json => parse_json(json, "approval policy")?,
+                    };
+                    let at = now();
+                    let mut row = ApprovalRecord {
+                        id: random_id("R")?,
+                        case_id: case.id.clone(),
+                        host,
+                        plan_sha256: plan_digest(&plan),
+                        risk: plan.risk,
+                        requirement: policy.requirement(plan.risk),
+                        plan,
+                        requested_by: who.clone(),
+                        requested_at: at,
+                        expires: Timestamp(at.0 + i64::from(valid_minutes) * 60),
+                        valid_minutes,
+                        state: ApprovalState::Pending,
+                        decided_by: None,
+                        decided_at: None,
+                        reason: None,
+                        statement: None,
+                        signature: None,
+                    };
+                    sqlx::query(
+                        "INSERT INTO approvals (id, case_id, host, plan_sha256, plan, kind, title, risk, requirement, \
+                         requested_by, requested_at, expires, valid_minutes, state) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending')",
+                    )
+                    .bind(row.id.clone())
+                    .bind(row.case_id.clone())
+                    .bind(row.host.clone())
+                    .bind(row.plan_sha256.clone())
+                    .bind(serde_json::to_string(&row.plan).map_err(|e| StoreError::Invalid(e.to_string()))?)
+                    .bind(row.plan.kind.clone())
+                    .bind(row.plan.title.clone())
+                    .bind(enum_text(&row.risk))
+                    .bind(enum_text(&row.requirement))
+                    .bind(row.requested_by.clone())
+                    .bind(at.to_string())
+                    .bind(row.expires.to_string())
+                    .bind(i64::from(valid_minutes))
+                    .execute(&mut *tx)
+                    .await?;
+                    let needs = match row.requirement {
+                        Requirement::AtOnce => "approved by the tenant's policy",
+                        Requirement::SecondResponder => "needs a second responder",
+                        Requirement::Customer => "needs the customer's authoriser",
+                    };
+                    let text = format!(
+                        "{who} asks to run on {}: {} ({} risk; {needs})",
+                        row.host,
+                        firewarden_model::printable(&row.plan.title, 300),
+                        row.risk.as_str()
+                    );
+                    if row.requirement == Requirement::AtOnce {
+                        let statement = statement_for(&row, "policy", at);
+                        let signature = sign(&statement.signed_bytes());
+                        save_decision(tx, &row, ApprovalState::Approved, "policy", at, None, Some((&statement, &signature))).await?;
+                        row.state = ApprovalState::Approved;
+                        row.decided_by = Some("policy".into());
+                        row.decided_at = Some(at);
+                        row.statement = Some(statement);
+                        row.signature = Some(signature);
+                    }
+                    let event = Event {
+                        id: row.id.clone(),
+                        at,
+                        zone: "UTC".into(),
+                        source: "server".into(),
+                        kind: "approval.request".into(),
+                        text: text.clone(),
+                    };
+                    insert_timeline(tx, &row.case_id, &who, &[event]).await?;
+                    Ok((row, text))
+                })
+            },
+        )
+        .await
+    }
+
+    /// A case's approval requests, newest first (expired ones say so).
+    pub async fn approvals(&self, actor: &Actor, case_id: &str) -> Result<Vec<ApprovalRecord>> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.approvals",
+            |conn, case| {
+                Box::pin(async move {
+                    let at = now();
+                    let rows = sqlx::query(
+                        "SELECT * FROM approvals WHERE case_id = $1 ORDER BY requested_at DESC, id",
+                    )
+                    .bind(case.id.clone())
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    let out = rows
+                        .iter()
+                        .map(|r| record_from(r, at))
+                        .collect::<Result<Vec<_>>>()?;
+                    let detail = format!("{} request(s)", out.len());
+                    Ok((out, detail))
+                })
+            },
+        )
+        .await
+    }
+
+    /// One request (the host polls it while it waits).
+    pub async fn approval(&self, actor: &Actor, case_id: &str, id: &str) -> Result<ApprovalRecord> {
+        let id = id.to_owned();
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.approval",
+            move |conn, case| {
+                let id = id.clone();
+                Box::pin(async move {
+                    let row = sqlx::query("SELECT * FROM approvals WHERE case_id = $1 AND id = $2")
+                        .bind(case.id.clone())
+                        .bind(id.clone())
+                        .fetch_optional(&mut *conn)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    Ok((record_from(&row, now())?, id))
+                })
+            },
+        )
+        .await
+    }
+
+    /// Approves (signing the statement with `sign`) or denies a pending request. Who may is
+    /// [`approval::may_decide`]: a second responder who did not ask, or the customer's
+    /// authoriser. The caller has checked the decider's password again.
+    pub async fn decide_approval(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        id: &str,
+        approve: bool,
+        reason: Option<&str>,
+        sign: Signer,
+    ) -> Result<ApprovalRecord> {
+        let reason = match reason {
+            Some(r) if !r.trim().is_empty() => Some(valid_text(r, "the reason", 2000)?),
+            _ if !approve => {
+                return Err(StoreError::Invalid("a denial needs a reason".into()));
+            }
+            _ => None,
+        };
+        let (id, who) = (id.to_owned(), actor.clone());
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ConfirmAction,
+            "case.approval_decision",
+            move |tx, case| {
+                let (id, who, reason, sign) =
+                    (id.clone(), who.clone(), reason.clone(), Arc::clone(&sign));
+                Box::pin(async move {
+                    let at = now();
+                    let row = sqlx::query("SELECT * FROM approvals WHERE case_id = $1 AND id = $2")
+                        .bind(case.id.clone())
+                        .bind(id.clone())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let mut row = record_from(&row, at)?;
+                    if row.state != ApprovalState::Pending {
+                        return Err(StoreError::Settled(format!(
+                            "the request is already {}",
+                            state_text(row.state)
+                        )));
+                    }
+                    if !approval::may_decide(
+                        row.requirement,
+                        who.role,
+                        &who.user,
+                        &row.requested_by,
+                    ) {
+                        return Err(StoreError::Forbidden);
+                    }
+                    let text = if approve {
+                        let statement = statement_for(&row, &who.user, at);
+                        let signature = sign(&statement.signed_bytes());
+                        save_decision(
+                            tx,
+                            &row,
+                            ApprovalState::Approved,
+                            &who.user,
+                            at,
+                            reason.as_deref(),
+                            Some((&statement, &signature)),
+                        )
+                        .await?;
+                        row.state = ApprovalState::Approved;
+                        row.statement = Some(statement);
+                        row.signature = Some(signature);
+                        format!(
+                            "{} approved {} on {} until {}",
+                            who.user,
+                            row.plan.title,
+                            row.host,
+                            Timestamp(at.0 + i64::from(row.valid_minutes) * 60)
+                        )
+                    } else {
+                        save_decision(
+                            tx,
+                            &row,
+                            ApprovalState::Denied,
+                            &who.user,
+                            at,
+                            reason.as_deref(),
+                            None,
+                        )
+                        .await?;
+                        row.state = ApprovalState::Denied;
+                        format!(
+                            "{} denied {} on {}: {}",
+                            who.user,
+                            row.plan.title,
+                            row.host,
+                            reason.clone().unwrap_or_default()
+                        )
+                    };
+                    row.decided_by = Some(who.user.clone());
+                    row.decided_at = Some(at);
+                    row.reason = reason.clone();
+                    let event = Event {
+                        id: format!("{}-decision", row.id),
+                        at,
+                        zone: "UTC".into(),
+                        source: "server".into(),
+                        kind: format!("approval.{}", state_text(row.state)),
+                        text: firewarden_model::printable(&text, 2000),
+                    };
+                    insert_timeline(tx, &row.case_id, &who.user, &[event]).await?;
+                    Ok((row, text))
+                })
+            },
+        )
+        .await
+    }
+}
