@@ -54,13 +54,15 @@ impl ApprovalPolicy {
     }
 }
 
-/// The digest an approval is bound to: SHA-256 of the action as planned (its JSON, without how
-/// it was later confirmed). The host computes it from its plan, the server from the plan it
-/// was sent, and they must agree.
+/// The digest an approval is bound to: SHA-256 of the action as planned (its JSON, without the
+/// id, confirmation and approval it gets when applied). The host computes it from its plan, the
+/// server from the plan it was sent, and they must agree.
 pub fn plan_digest(action: &firewarden_model::action::Action) -> String {
     use sha2::{Digest, Sha256};
     let mut plan = action.clone();
+    plan.id = String::new();
     plan.confirmed = None;
+    plan.approval = None;
     let bytes = serde_json::to_vec(&plan).unwrap_or_default();
     Sha256::digest(&bytes)
         .iter()

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// Work with cases on a Firewarden server.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  firewarden case new --tenant T1a2b… --title \"web01 webshell\" --kind webshell --severity high\n  firewarden case list\n  firewarden case show C9f…\n  firewarden case push --case C9f… triage.json web01.fwb case-42.journal --key responder.pub\n  firewarden case set C9f… --entry-point \"CVE-2026-1234 in the upload form\"\n  firewarden case stage C9f…                 # the checklist to leave the stage\n  firewarden case stage C9f… --advance\n  firewarden case stage C9f… --advance --override \"host rebuilt from image\"\n  firewarden case ack C9f…                   # stops the acknowledgement clock\n  firewarden case checkin C9f… --on-site --place \"Acme HQ, server room\"\n  firewarden case sla C9f…                   # each SLA clock, time left or achieved\n\nA bundle's custody ledger (FILE.custody) is sent with it. The kind of each file is\nrecognised by the server from its content."
+    after_help = "Examples:\n  firewarden case new --tenant T1a2b… --title \"web01 webshell\" --kind webshell --severity high\n  firewarden case list\n  firewarden case show C9f…\n  firewarden case push --case C9f… triage.json web01.fwb case-42.journal --key responder.pub\n  firewarden case set C9f… --entry-point \"CVE-2026-1234 in the upload form\"\n  firewarden case stage C9f…                 # the checklist to leave the stage\n  firewarden case stage C9f… --advance\n  firewarden case stage C9f… --advance --override \"host rebuilt from image\"\n  firewarden case ack C9f…                   # stops the acknowledgement clock\n  firewarden case checkin C9f… --on-site --place \"Acme HQ, server room\"\n  firewarden case sla C9f…                   # each SLA clock, time left or achieved\n  firewarden case approvals C9f…             # requests to act on the case's hosts\n  firewarden case decide C9f… R3c… --approve < password   # the customer's authoriser\n\nA bundle's custody ledger (FILE.custody) is sent with it. The kind of each file is\nrecognised by the server from its content."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -111,6 +111,27 @@ enum Action {
         /// Case id.
         id: String,
     },
+    /// Requests to run actions on the case's hosts: pending, approved, denied, expired.
+    Approvals {
+        /// Case id.
+        id: String,
+    },
+    /// Approve or deny a pending request (your password is asked again, on standard input).
+    Decide {
+        /// Case id.
+        id: String,
+        /// Request id, as `case approvals` shows it.
+        request: String,
+        /// Approve it.
+        #[arg(long, conflicts_with = "deny", required_unless_present = "deny")]
+        approve: bool,
+        /// Deny it (--reason required).
+        #[arg(long, requires = "reason")]
+        deny: bool,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Waive a gate criterion, with the reason (leads and admins).
     Waive {
         /// Case id.
@@ -191,6 +212,34 @@ fn sla_text(sla: &Value) -> String {
         out.push_str(&format!("breached: first recorded at {at}\n"));
     }
     out
+}
+
+fn approvals_text(list: &Value) -> String {
+    let rows: Vec<Vec<String>> = list
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| {
+                    vec![
+                        field(r, "id"),
+                        field(r, "state"),
+                        field(r, "risk"),
+                        field(r, "requirement").replace('_', " "),
+                        field(r, "host"),
+                        field(&r["plan"], "title"),
+                        field(r, "requested_by"),
+                        field(r, "expires"),
+                    ]
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    columns(
+        &[
+            "REQUEST", "STATE", "RISK", "NEEDS", "HOST", "ACTION", "BY", "EXPIRES",
+        ],
+        &rows,
+    )
 }
 
 fn case_rows(list: &Value) -> String {
@@ -504,6 +553,46 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 if sla.get("breached").is_some() {
                     return Ok(ExitCode::from(1));
                 }
+            }
+            Action::Approvals { id } => {
+                let list = client
+                    .get(&format!("/api/v1/cases/{}/approvals", query_value(&id)))
+                    .await?;
+                conn.print(&list, approvals_text);
+            }
+            Action::Decide {
+                id,
+                request,
+                approve,
+                deny: _,
+                reason,
+            } => {
+                // The password proves again who decides; never on the command line.
+                eprint!("password: ");
+                let mut password = String::new();
+                std::io::stdin().read_line(&mut password)?;
+                let password = password.trim_end_matches(['\n', '\r']).to_owned();
+                let path = format!(
+                    "/api/v1/cases/{}/approvals/{}/decision",
+                    query_value(&id),
+                    query_value(&request)
+                );
+                let r = client
+                    .call(
+                        Method::POST,
+                        &path,
+                        Some(&json!({"approve": approve, "password": password, "reason": reason})),
+                    )
+                    .await?;
+                conn.print(&r, |r| {
+                    format!(
+                        "{} {}: {} on {}\n",
+                        field(r, "id"),
+                        field(r, "state"),
+                        field(&r["plan"], "title"),
+                        field(r, "host")
+                    )
+                });
             }
             Action::Waive {
                 id,

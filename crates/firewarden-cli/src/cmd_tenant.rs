@@ -17,6 +17,8 @@ pub struct Args {
     conn: Conn,
 }
 
+// Parsed once from the command line: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(clap::Subcommand, Debug)]
 enum Action {
     /// Add a tenant.
@@ -43,6 +45,10 @@ enum Action {
         /// Where SLA warnings and breaches are posted (`https://…`; `""` for nowhere).
         #[arg(long)]
         webhook: Option<String>,
+        /// Who must agree to an action, per risk tier: e.g.
+        /// `low=at_once,medium=second_responder,high=customer` (the default).
+        #[arg(long, value_parser = parse_policy)]
+        approval_policy: Option<Value>,
     },
 }
 
@@ -68,6 +74,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 contract,
                 sla,
                 webhook,
+                approval_policy,
             } => {
                 let t = client
                     .call(
@@ -78,6 +85,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                             "contract": contract,
                             "sla": sla,
                             "webhook": webhook,
+                            "approval_policy": approval_policy,
                         })),
                     )
                     .await?;
@@ -140,4 +148,25 @@ fn parse_sla(text: &str) -> Result<Value, String> {
         out.insert(clock.to_owned(), json!(minutes));
     }
     Ok(Value::Object(out))
+}
+
+/// `low=…,medium=…,high=…` (each `at_once`, `second_responder` or `customer`) as the API's
+/// policy object; tiers left out keep the default.
+fn parse_policy(text: &str) -> Result<Value, String> {
+    const ANSWERS: [&str; 3] = ["at_once", "second_responder", "customer"];
+    let mut policy = json!({"low": "at_once", "medium": "second_responder", "high": "customer"});
+    for part in text.split(',') {
+        let (tier, who) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part}: expected TIER=WHO"))?;
+        let (tier, who) = (tier.trim(), who.trim());
+        if !["low", "medium", "high"].contains(&tier) {
+            return Err(format!("{tier}: the tiers are low, medium, high"));
+        }
+        if !ANSWERS.contains(&who) {
+            return Err(format!("{who}: one of {}", ANSWERS.join(", ")));
+        }
+        policy[tier] = json!(who);
+    }
+    Ok(policy)
 }

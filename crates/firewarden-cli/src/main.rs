@@ -1,6 +1,7 @@
 //! The `firewarden` binary: parses arguments, calls the libraries, maps results to exit codes
 //! (0 clean, 1 findings, 2 error). One file per subcommand.
 
+mod approval;
 mod cmd_actions;
 mod cmd_baseline;
 mod cmd_case;

@@ -35,6 +35,21 @@ pub struct ActArgs {
     /// Apply without asking (high-risk actions otherwise ask for the host name).
     #[arg(global = true, long, short = 'y')]
     pub yes: bool,
+    /// Ask the case's server before applying: the plan goes to it as an approval request,
+    /// the command waits for whoever the tenant's policy names for the action's risk, checks
+    /// the signed approval, and keeps it in the journal. Server, token and pin as for
+    /// `firewarden case` (FIREWARDEN_SERVER, FIREWARDEN_TOKEN, FIREWARDEN_PIN).
+    #[arg(global = true, long, value_name = "ID")]
+    pub case: Option<String>,
+    /// The case server (with --case).
+    #[arg(global = true, long, env = "FIREWARDEN_SERVER")]
+    pub server: Option<String>,
+    /// API token (with --case).
+    #[arg(global = true, long, env = "FIREWARDEN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The server certificate's pin (with --case).
+    #[arg(global = true, long, env = "FIREWARDEN_PIN")]
+    pub pin: Option<String>,
 }
 
 impl ActArgs {
@@ -140,8 +155,14 @@ pub fn confirm_and_apply(
         say(out, "(dry run: nothing changed)\n");
         return Ok(None);
     }
-    plan.action.confirmed = Some("--yes".into());
-    if !args.yes {
+    if let Some(case) = &args.case {
+        let host = r.target.hostname();
+        let (confirmed, proof) = crate::approval::obtain(args, case, &host, &plan.action, out)?;
+        plan.action.confirmed = Some(confirmed);
+        plan.action.approval = Some(Box::new(proof));
+    } else if args.yes {
+        plan.action.confirmed = Some("--yes".into());
+    } else {
         let stdin = std::io::stdin();
         if !stdin.is_terminal() {
             bail!("this changes the host: confirm with --yes (or look first with --dry-run)");

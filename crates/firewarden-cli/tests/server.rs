@@ -680,3 +680,206 @@ fn the_server_refuses_plain_http_off_loopback_and_clients_need_settings() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("FIREWARDEN_SERVER"), "{}", text(&o));
 }
+
+/// The approval loop across a real server and a host command: the responder's `contain file
+/// --case` waits while the customer's authoriser, in their own session, sees the request and
+/// approves it with their password; the host checks the signed approval, applies, and the
+/// journal keeps it. A denied request changes nothing.
+#[test]
+fn a_host_action_waits_for_the_customers_approval() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&data.path().join("fw"), None, None);
+    let admin = server.token.clone();
+    let t = server.json(&admin, &["tenant", "add", "Acme"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = server.json(
+        &admin,
+        &["tenant", "set", &t, "--approval-policy", "medium=customer"],
+    );
+    assert_eq!(set["approval_policy"]["medium"], "customer", "{set}");
+    let rob = server.json(
+        &admin,
+        &["user", "add", "rob", "--role", "responder", "--tenant", &t],
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with_stdin = |token: &str, args: &[&str], input: &str| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_firewarden"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("FIREWARDEN_SERVER", &server.url)
+            .env("FIREWARDEN_TOKEN", token)
+            .env("FIREWARDEN_PIN", &server.pin)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let made = with_stdin(
+        &admin,
+        &[
+            "user",
+            "add",
+            "carol",
+            "--role",
+            "customer-authoriser",
+            "--tenant",
+            &t,
+            "--password-stdin",
+            "--format",
+            "json",
+        ],
+        "carol's long passphrase\n",
+    );
+    let carol: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    let carol = carol["token"].as_str().unwrap().to_owned();
+    let case = server.json(
+        &rob,
+        &[
+            "case",
+            "new",
+            "--tenant",
+            &t,
+            "--title",
+            "web01",
+            "--kind",
+            "webshell",
+            "--severity",
+            "high",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let root = tempfile::tempdir().unwrap();
+    write(root.path(), "/etc/hostname", "web01\n");
+    write(
+        root.path(),
+        "/var/www/html/up.php",
+        "<?php @eval($_POST['x']); ?>\n",
+    );
+    write(
+        root.path(),
+        "/var/www/html/old.php",
+        "<?php system($_GET['c']); ?>\n",
+    );
+    let state = tempfile::tempdir().unwrap();
+    let (r, sd) = (
+        root.path().to_str().unwrap(),
+        state.path().to_str().unwrap(),
+    );
+    let contain = |file: &str| {
+        Command::new(env!("CARGO_BIN_EXE_firewarden"))
+            .args([
+                "contain",
+                "file",
+                file,
+                "--root",
+                r,
+                "--state-dir",
+                sd,
+                "--case",
+                &case,
+            ])
+            .env("NO_COLOR", "1")
+            .env("FIREWARDEN_SERVER", &server.url)
+            .env("FIREWARDEN_TOKEN", &rob)
+            .env("FIREWARDEN_PIN", &server.pin)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The first pending request of the case, as the authoriser's session lists it.
+    let pending = || {
+        for _ in 0..120 {
+            let list = server.json(&carol, &["case", "approvals", &case]);
+            if let Some(p) = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["state"] == "pending")
+            {
+                return p.clone();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        panic!("no request arrived");
+    };
+
+    let waiting = contain("/var/www/html/up.php");
+    let request = pending();
+    assert_eq!(
+        (
+            request["host"].as_str(),
+            request["risk"].as_str(),
+            request["requirement"].as_str()
+        ),
+        (Some("web01"), Some("medium"), Some("customer"))
+    );
+    assert!(
+        root.path().join("var/www/html/up.php").exists(),
+        "applied before approval"
+    );
+    let id = request["id"].as_str().unwrap();
+    let wrong = with_stdin(
+        &carol,
+        &["case", "decide", &case, id, "--approve"],
+        "guess\n",
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    let right = with_stdin(
+        &carol,
+        &["case", "decide", &case, id, "--approve"],
+        "carol's long passphrase\n",
+    );
+    assert_eq!(right.status.code(), Some(0), "{}", text(&right));
+    let done = waiting.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+    assert!(text(&done).contains("approved by carol"), "{}", text(&done));
+    assert!(!root.path().join("var/www/html/up.php").exists());
+    // The journal keeps the signed approval with the action.
+    let journal = std::fs::read_to_string(state.path().join("journal.jsonl")).unwrap();
+    assert!(journal.contains("\"approval\"") && journal.contains("\"signature\""));
+    assert!(journal.contains(id));
+
+    // Denied: nothing changes, and the command says why.
+    let waiting = contain("/var/www/html/old.php");
+    let request = pending();
+    let id = request["id"].as_str().unwrap();
+    let denied = with_stdin(
+        &carol,
+        &[
+            "case",
+            "decide",
+            &case,
+            id,
+            "--deny",
+            "--reason",
+            "the shop runs on it",
+        ],
+        "carol's long passphrase\n",
+    );
+    assert_eq!(denied.status.code(), Some(0), "{}", text(&denied));
+    let done = waiting.wait_with_output().unwrap();
+    assert_ne!(done.status.code(), Some(0), "{}", text(&done));
+    assert!(
+        text(&done).contains("the shop runs on it"),
+        "{}",
+        text(&done)
+    );
+    assert!(root.path().join("var/www/html/old.php").exists());
+}

@@ -204,6 +204,21 @@ pub struct Action {
     /// the report's approvals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmed: Option<String>,
+    /// The case server's signed approval it ran under (`--case`), as the host verified it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Box<ApprovalProof>>,
+}
+
+/// A server's approval of an action, kept with it: anyone can check it again with the
+/// server's public key (`firewarden_case::approval::ApprovalStatement` is the statement's form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalProof {
+    /// The signed statement (request, case, host, plan digest, who approved, expiry).
+    pub statement: serde_json::Value,
+    /// The server's Ed25519 signature over it, hex.
+    pub signature: String,
+    /// The server's public key, hex.
+    pub key: String,
 }
 
 /// What happened, as recorded in one journal line.

@@ -45,6 +45,7 @@ impl Plan {
                 notes: Vec::new(),
                 expires: None,
                 confirmed: None,
+                approval: None,
             },
             blobs: BTreeMap::new(),
         }

@@ -1,0 +1,123 @@
+//! `--case`: a host command asks the case's server before it changes anything. The plan goes as
+//! an approval request; the command waits for whoever the tenant's policy names; the approval
+//! that comes back is checked here, offline, with the server's public key (fetched over the
+//! pinned connection): its signature, the plan's digest, this host, its expiry.
+
+use crate::output::OutputArgs;
+use crate::respond::{ActArgs, say};
+use anyhow::{Context, Result, bail};
+use firewarden_case::approval::{ApprovalStatement, plan_digest};
+use firewarden_client::{Client, Method, query_value};
+use firewarden_evidence::keys::PublicKey;
+use firewarden_model::Timestamp;
+use firewarden_model::action::{Action, ApprovalProof};
+use serde_json::json;
+use std::time::Duration;
+
+/// How often the request is looked at while waiting.
+const POLL: Duration = Duration::from_secs(2);
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Sends `action` for approval on `case` and waits for the answer. Returns how it was
+/// confirmed (for the journal) and the verified approval; an error when it was denied, expired,
+/// or does not check out.
+pub fn obtain(
+    args: &ActArgs,
+    case: &str,
+    host: &str,
+    action: &Action,
+    out: &OutputArgs,
+) -> Result<(String, ApprovalProof)> {
+    let server = args.server.as_deref().ok_or_else(|| {
+        anyhow::anyhow!("--case needs the server: pass --server or set FIREWARDEN_SERVER")
+    })?;
+    if args.token.is_none() {
+        bail!("--case needs a token: pass --token or set FIREWARDEN_TOKEN");
+    }
+    let client = Client::new(server, args.token.clone(), args.pin.clone())?;
+    let digest = plan_digest(action);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let base = format!("/api/v1/cases/{}/approvals", query_value(case));
+        let mut record = client
+            .call(
+                Method::POST,
+                &base,
+                Some(&json!({"host": host, "plan": action})),
+            )
+            .await
+            .context("asking the case server for approval")?;
+        let id = record["id"].as_str().unwrap_or_default().to_owned();
+        if record["plan_sha256"].as_str() != Some(digest.as_str()) {
+            bail!("the server recorded another plan digest than this host's: nothing changed");
+        }
+        if record["state"] == "pending" {
+            let who = match record["requirement"].as_str() {
+                Some("customer") => "the customer's authoriser",
+                _ => "a second responder",
+            };
+            say(
+                out,
+                &format!(
+                    "waiting for {who} to approve request {id} on case {case} (until {})…\n",
+                    record["expires"].as_str().unwrap_or("?")
+                ),
+            );
+        }
+        while record["state"] == "pending" {
+            tokio::time::sleep(POLL).await;
+            record = client
+                .get(&format!("{base}/{}", query_value(&id)))
+                .await
+                .context("waiting for the approval")?;
+        }
+        match record["state"].as_str() {
+            Some("approved") => {}
+            Some("denied") => bail!(
+                "denied by {}: {}; nothing changed",
+                firewarden_model::printable(record["decided_by"].as_str().unwrap_or("?"), 100),
+                firewarden_model::printable(record["reason"].as_str().unwrap_or(""), 500)
+            ),
+            Some("expired") => bail!("nobody approved request {id} in time; nothing changed"),
+            other => bail!("request {id} is {other:?}; nothing changed"),
+        }
+        let key = client.get("/api/v1/approval-key").await?;
+        let key_hex = key["public_key"].as_str().unwrap_or_default().to_owned();
+        let public = PublicKey::parse(&key_hex).context("the server's approval key")?;
+        let statement: ApprovalStatement = serde_json::from_value(record["statement"].clone())
+            .context("the approval's statement")?;
+        let signature = record["signature"].as_str().unwrap_or_default().to_owned();
+        if !unhex(&signature).is_some_and(|s| public.verify(&statement.signed_bytes(), &s)) {
+            bail!("the approval's signature is not the server's: nothing changed");
+        }
+        statement
+            .matches(&digest, host, Timestamp::now())
+            .map_err(|why| anyhow::anyhow!("{why}; nothing changed"))?;
+        let confirmed = format!(
+            "approved by {} (request {id}, {} risk, server key {})",
+            statement.approved_by,
+            statement.risk.as_str(),
+            public.fingerprint()
+        );
+        say(out, &format!("{confirmed}\n"));
+        Ok((
+            confirmed,
+            ApprovalProof {
+                statement: serde_json::to_value(&statement)?,
+                signature,
+                key: key_hex,
+            },
+        ))
+    })
+}
