@@ -39,6 +39,15 @@ async fn user(admin: &firewarden_client::Client, t: &str, name: &str, role: &str
     made["token"].as_str().unwrap().to_owned()
 }
 
+/// Posts a decision.
+async fn decide(
+    who: &firewarden_client::Client,
+    path: &str,
+    body: Value,
+) -> Result<Value, ClientError> {
+    who.call(Method::POST, path, Some(&body)).await
+}
+
 fn status(r: Result<Value, ClientError>) -> u16 {
     match r {
         Err(ClientError::Refused { status, .. }) => status,
@@ -98,50 +107,42 @@ async fn the_customer_approves_and_the_host_can_check_it_offline() {
         assert_eq!(asked["requirement"], "customer");
         let id = asked["id"].as_str().unwrap().to_owned();
         let decision = format!("{approvals}/{id}/decision");
-        // Not the requester's colleague, not a lead, not a viewer; not with a wrong password.
+        // Not a responder (bob, with his right password) nor a viewer (vic, whose password is
+        // wrong as well): only the customer's authoriser decides a high-risk request.
         for (who, status_wanted) in [(&bob, 403), (&vic, 403)] {
-            let r = who
-                .call(
-                    Method::POST,
-                    &decision,
-                    Some(&json!({"approve": true, "password": "bob long password"})),
-                )
-                .await;
+            let r = decide(
+                who,
+                &decision,
+                json!({"approve": true, "password": "bob long password"}),
+            )
+            .await;
             // bob's password is right for bob: the role refuses; vic's is wrong: 401 first.
             let s = status(r);
             assert!(s == status_wanted || s == 401, "{s}");
         }
         assert_eq!(
             status(
-                carol
-                    .call(
-                        Method::POST,
-                        &decision,
-                        Some(&json!({"approve": true, "password": "not carol's"})),
-                    )
-                    .await
+                decide(
+                    &carol,
+                    &decision,
+                    json!({"approve": true, "password": "not carol's"})
+                )
+                .await
             ),
             401
         );
-        let approved = carol
-            .call(
-                Method::POST,
-                &decision,
-                Some(&json!({"approve": true, "password": "carol long password"})),
-            )
-            .await
-            .unwrap();
+        let approved = decide(
+            &carol,
+            &decision,
+            json!({"approve": true, "password": "carol long password"}),
+        )
+        .await
+        .unwrap();
         assert_eq!(approved["state"], "approved", "{}", db.url);
         // Decided once.
         assert_eq!(
             status(
-                carol
-                    .call(
-                        Method::POST,
-                        &decision,
-                        Some(&json!({"approve": false, "password": "carol long password", "reason": "changed my mind"})),
-                    )
-                    .await
+                decide(&carol, &decision, json!({"approve": false, "password": "carol long password", "reason": "changed my mind"})).await
             ),
             409
         );
@@ -190,10 +191,10 @@ async fn the_customer_approves_and_the_host_can_check_it_offline() {
         let decision = format!("{approvals}/{}/decision", asked["id"].as_str().unwrap());
         assert_eq!(
             status(
-                rob.call(
-                    Method::POST,
+                decide(
+                    &rob,
                     &decision,
-                    Some(&json!({"approve": true, "password": "rob long password"})),
+                    json!({"approve": true, "password": "rob long password"})
                 )
                 .await
             ),
@@ -202,22 +203,16 @@ async fn the_customer_approves_and_the_host_can_check_it_offline() {
         // A denial needs a reason; with one, the request is closed.
         assert_eq!(
             status(
-                bob.call(
-                    Method::POST,
+                decide(
+                    &bob,
                     &decision,
-                    Some(&json!({"approve": false, "password": "bob long password"})),
+                    json!({"approve": false, "password": "bob long password"})
                 )
                 .await
             ),
             422
         );
-        let denied = bob
-            .call(
-                Method::POST,
-                &decision,
-                Some(&json!({"approve": false, "password": "bob long password", "reason": "deploy runs the backups"})),
-            )
-            .await
+        let denied = decide(&bob, &decision, json!({"approve": false, "password": "bob long password", "reason": "deploy runs the backups"})).await
             .unwrap();
         assert_eq!(denied["state"], "denied");
         assert!(denied.get("statement").is_none());
@@ -257,13 +252,12 @@ async fn the_customer_approves_and_the_host_can_check_it_offline() {
         assert_eq!(expired["state"], "expired", "{expired}");
         assert_eq!(
             status(
-                carol
-                    .call(
-                        Method::POST,
-                        &format!("{approvals}/{wid}/decision"),
-                        Some(&json!({"approve": true, "password": "carol long password"})),
-                    )
-                    .await
+                decide(
+                    &carol,
+                    &format!("{approvals}/{wid}/decision"),
+                    json!({"approve": true, "password": "carol long password"})
+                )
+                .await
             ),
             409
         );

@@ -112,6 +112,12 @@ async fn targets_of(conn: &mut Conn, tenant: &str) -> Result<Option<sla::SlaTarg
     }
 }
 
+/// The row's `clock` column.
+fn clock_of(r: &AnyRow) -> Result<ClockKind> {
+    let clock = r.try_get::<String, _>("clock")?;
+    ClockKind::parse(&clock).ok_or_else(|| StoreError::Invalid(format!("stored clock {clock}")))
+}
+
 async fn checkins_of(conn: &mut Conn, case_id: &str) -> Result<Vec<Checkin>> {
     let rows = sqlx::query(
         "SELECT clock, at, by_user, place FROM checkins WHERE case_id = $1 ORDER BY at, id",
@@ -121,10 +127,8 @@ async fn checkins_of(conn: &mut Conn, case_id: &str) -> Result<Vec<Checkin>> {
     .await?;
     rows.iter()
         .map(|r| {
-            let clock = r.try_get::<String, _>("clock")?;
             Ok(Checkin {
-                clock: ClockKind::parse(&clock)
-                    .ok_or_else(|| StoreError::Invalid(format!("stored clock {clock}")))?,
+                clock: clock_of(r)?,
                 at: ts(r, "at")?,
                 by: r.try_get("by_user")?,
                 place: r.try_get("place")?,
@@ -140,11 +144,9 @@ async fn alerts_of(conn: &mut Conn, case_id: &str) -> Result<Vec<AlertRecord>> {
         .await?;
     rows.iter()
         .map(|r| {
-            let clock = r.try_get::<String, _>("clock")?;
             let level = r.try_get::<String, _>("level")?;
             Ok(AlertRecord {
-                clock: ClockKind::parse(&clock)
-                    .ok_or_else(|| StoreError::Invalid(format!("stored clock {clock}")))?,
+                clock: clock_of(r)?,
                 level: parse_level(&level)?,
                 due: ts(r, "due")?,
                 raised: ts(r, "raised")?,
