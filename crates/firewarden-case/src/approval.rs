@@ -82,6 +82,12 @@ pub enum ApprovalState {
     Denied,
     /// Nobody answered in time.
     Expired,
+    /// Done at once by break-glass, waiting for the one who should have agreed to ratify it.
+    Unratified,
+    /// Break-glass, ratified afterwards.
+    Ratified,
+    /// Break-glass, disputed afterwards (with a reason).
+    Disputed,
 }
 
 /// The statement the server signs when a request is approved. Its JSON (fields in this order,
@@ -108,6 +114,10 @@ pub struct ApprovalStatement {
     pub approved_at: Timestamp,
     /// Not valid from this moment on.
     pub expires: Timestamp,
+    /// Nobody agreed beforehand: the requester broke the glass (`approved_by` is the
+    /// requester) and the action stays flagged until it is ratified or disputed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
 }
 
 impl ApprovalStatement {
@@ -213,6 +223,7 @@ mod tests {
             approved_by: "carol".into(),
             approved_at: Timestamp(1_800_000_000),
             expires: Timestamp(1_800_003_600),
+            break_glass: false,
         }
     }
 
@@ -239,6 +250,9 @@ mod tests {
         let mut other = s.clone();
         other.host = "web02".into();
         assert_ne!(other.signed_bytes(), bytes);
+        let mut glass = s.clone();
+        glass.break_glass = true;
+        assert_ne!(glass.signed_bytes(), bytes);
     }
 
     #[test]

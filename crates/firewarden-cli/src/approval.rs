@@ -54,7 +54,11 @@ pub fn obtain(
             .call(
                 Method::POST,
                 &base,
-                Some(&json!({"host": host, "plan": action})),
+                Some(&json!({
+                    "host": host,
+                    "plan": action,
+                    "break_glass": args.break_glass.then_some(args.reason.as_deref()).flatten(),
+                })),
             )
             .await
             .context("asking the case server for approval")?;
@@ -83,7 +87,7 @@ pub fn obtain(
                 .context("waiting for the approval")?;
         }
         match record["state"].as_str() {
-            Some("approved") => {}
+            Some("approved") | Some("unratified") => {}
             Some("denied") => bail!(
                 "denied by {}: {}; nothing changed",
                 firewarden_model::printable(record["decided_by"].as_str().unwrap_or("?"), 100),
@@ -104,12 +108,21 @@ pub fn obtain(
         statement
             .matches(&digest, host, Timestamp::now())
             .map_err(|why| anyhow::anyhow!("{why}; nothing changed"))?;
-        let confirmed = format!(
-            "approved by {} (request {id}, {} risk, server key {})",
-            statement.approved_by,
-            statement.risk.as_str(),
-            public.fingerprint()
-        );
+        let confirmed = if statement.break_glass {
+            format!(
+                "break-glass by {}, not yet ratified (request {id}, {} risk, server key {})",
+                statement.approved_by,
+                statement.risk.as_str(),
+                public.fingerprint()
+            )
+        } else {
+            format!(
+                "approved by {} (request {id}, {} risk, server key {})",
+                statement.approved_by,
+                statement.risk.as_str(),
+                public.fingerprint()
+            )
+        };
         say(out, &format!("{confirmed}\n"));
         Ok((
             confirmed,

@@ -41,6 +41,13 @@ pub struct ActArgs {
     /// `firewarden case` (FIREWARDEN_SERVER, FIREWARDEN_TOKEN, FIREWARDEN_PIN).
     #[arg(global = true, long, value_name = "ID")]
     pub case: Option<String>,
+    /// With --case: act now without waiting; the action stays flagged until whoever should have
+    /// agreed ratifies or disputes it. Needs --reason.
+    #[arg(global = true, long, requires_all = ["case", "reason"])]
+    pub break_glass: bool,
+    /// Why the glass is broken.
+    #[arg(global = true, long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// The case server (with --case).
     #[arg(global = true, long, env = "FIREWARDEN_SERVER")]
     pub server: Option<String>,

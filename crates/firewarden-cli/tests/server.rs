@@ -882,4 +882,37 @@ fn a_host_action_waits_for_the_customers_approval() {
         text(&done)
     );
     assert!(root.path().join("var/www/html/old.php").exists());
+
+    // Break-glass: done at once, flagged until the customer ratifies it.
+    let now = Command::new(env!("CARGO_BIN_EXE_firewarden"))
+        .args([
+            "contain",
+            "file",
+            "/var/www/html/old.php",
+            "--root",
+            r,
+            "--state-dir",
+            sd,
+            "--case",
+            &case,
+            "--break-glass",
+            "--reason",
+            "the attacker is using it right now",
+        ])
+        .env("NO_COLOR", "1")
+        .env("FIREWARDEN_SERVER", &server.url)
+        .env("FIREWARDEN_TOKEN", &rob)
+        .env("FIREWARDEN_PIN", &server.pin)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(now.status.code(), Some(0), "{}", text(&now));
+    assert!(
+        text(&now).contains("break-glass by rob, not yet ratified"),
+        "{}",
+        text(&now)
+    );
+    assert!(!root.path().join("var/www/html/old.php").exists());
+    let list = server.ok(&carol, &["case", "approvals", &case]);
+    assert!(list.contains("unratified"), "{list}");
 }

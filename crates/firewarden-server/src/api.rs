@@ -63,7 +63,7 @@ impl App {
         evidence: EvidenceStore,
         tmp: PathBuf,
         max_upload: u64,
-        approvals_key: firewarden_evidence::keys::KeyPair,
+        approvals_key: Arc<firewarden_evidence::keys::KeyPair>,
     ) -> App {
         App {
             inner: Arc::new(Inner {
@@ -71,7 +71,7 @@ impl App {
                 evidence,
                 tmp,
                 max_upload,
-                approvals_key: Arc::new(approvals_key),
+                approvals_key,
                 dummy_hash: hash_password("not a password").unwrap_or_default(),
                 tokens: Default::default(),
             }),
@@ -536,7 +536,7 @@ pub fn routes() -> Vec<Route> {
             "GET",
             "/api/v1/approval-key",
             Public,
-            "The public key approvals are signed with (hosts verify approvals with it, offline).",
+            "The server's public key: approvals (hosts check them offline) and SLA webhooks are signed with it.",
             None,
             get(approval_key),
         ),
@@ -545,7 +545,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/cases/{case}/approvals",
             CaseEdit,
             "Asks to run a planned action on a host: the tenant's policy for its risk says who must agree (a tier that needs nobody is approved at once).",
-            Some((JSON, "{host, plan, valid_minutes?}")),
+            Some((JSON, "{host, plan, valid_minutes?, break_glass?: reason}")),
             post(request_approval),
         ),
         route(
@@ -568,7 +568,7 @@ pub fn routes() -> Vec<Route> {
             "POST",
             "/api/v1/cases/{case}/approvals/{approval}/decision",
             CaseDecide,
-            "Approves or denies a pending request, re-entering the decider's password.",
+            "Approves or denies a pending request (ratifies or disputes a break-glass one), re-entering the decider's password.",
             Some((JSON, "{approve, password, reason?}")),
             post(decide_approval),
         ),
@@ -1002,7 +1002,11 @@ async fn notes(
 }
 
 fn signer(app: &App) -> firewarden_store::Signer {
-    let key = Arc::clone(&app.inner.approvals_key);
+    key_signer(Arc::clone(&app.inner.approvals_key))
+}
+
+/// Signs with `key`, the signature in hex.
+pub fn key_signer(key: Arc<firewarden_evidence::keys::KeyPair>) -> firewarden_store::Signer {
     Arc::new(move |bytes: &[u8]| key.sign(bytes).iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -1018,6 +1022,9 @@ struct ApprovalRequestBody {
     plan: firewarden_model::action::Action,
     #[serde(default)]
     valid_minutes: Option<u32>,
+    /// Act now, ratified or disputed afterwards: why.
+    #[serde(default)]
+    break_glass: Option<String>,
 }
 
 async fn request_approval(
@@ -1029,7 +1036,15 @@ async fn request_approval(
     let record = app
         .inner
         .store
-        .request_approval(&a, &id, &b.host, b.plan, b.valid_minutes, signer(&app))
+        .request_approval(
+            &a,
+            &id,
+            &b.host,
+            b.plan,
+            b.valid_minutes,
+            b.break_glass.as_deref(),
+            signer(&app),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(record)))
 }

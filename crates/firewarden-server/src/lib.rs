@@ -152,8 +152,12 @@ pub async fn run(
             self.0.abort();
         }
     }
-    let _sla = AbortOnDrop(sla::spawn(store.clone(), config.sla_every));
-    let approvals_key = approvals_key(&store).await?;
+    let approvals_key = std::sync::Arc::new(approvals_key(&store).await?);
+    let _sla = AbortOnDrop(sla::spawn(
+        store.clone(),
+        api::key_signer(std::sync::Arc::clone(&approvals_key)),
+        config.sla_every,
+    ));
     let state = api::App::new(store, evidence, tmp, config.max_upload, approvals_key);
     let router = api::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;

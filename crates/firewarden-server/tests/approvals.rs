@@ -261,6 +261,65 @@ async fn the_customer_approves_and_the_host_can_check_it_offline() {
             ),
             409
         );
+        // Break-glass: acted on at once, signed and flagged; the customer ratifies one and
+        // disputes another (with a reason); a responder may do neither.
+        let glass = |title: &'static str| {
+            let rob = rob.clone();
+            let approvals = approvals.clone();
+            async move {
+                rob.call(
+                    Method::POST,
+                    &approvals,
+                    Some(&json!({"host": "web01", "plan": plan(title, "high"), "break_glass": "ransomware is encrypting the share now"})),
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let broke = glass("Isolate web01 now").await;
+        assert_eq!(broke["state"], "unratified", "{broke}");
+        let statement: ApprovalStatement =
+            serde_json::from_value(broke["statement"].clone()).unwrap();
+        assert!(statement.break_glass && statement.approved_by == "rob");
+        assert!(key.verify(
+            &statement.signed_bytes(),
+            &unhex(broke["signature"].as_str().unwrap())
+        ));
+        let ratify = format!("{approvals}/{}/decision", broke["id"].as_str().unwrap());
+        assert_eq!(
+            status(
+                decide(
+                    &bob,
+                    &ratify,
+                    json!({"approve": true, "password": "bob long password"})
+                )
+                .await
+            ),
+            403
+        );
+        let ratified = decide(
+            &carol,
+            &ratify,
+            json!({"approve": true, "password": "carol long password"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ratified["state"], "ratified");
+        assert_eq!(
+            ratified["break_glass"],
+            "ransomware is encrypting the share now"
+        );
+        let broke = glass("Kill the encryptor").await;
+        let dispute = format!("{approvals}/{}/decision", broke["id"].as_str().unwrap());
+        let disputed = decide(
+            &carol,
+            &dispute,
+            json!({"approve": false, "password": "carol long password", "reason": "that share was the backup target"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(disputed["state"], "disputed");
+
         // The timeline tells the story.
         let timeline = vic
             .get(&format!("/api/v1/cases/{case}/timeline"))
@@ -272,7 +331,14 @@ async fn the_customer_approves_and_the_host_can_check_it_offline() {
             .iter()
             .map(|e| e["kind"].as_str().unwrap())
             .collect();
-        assert!(kinds.contains(&"approval.approved") && kinds.contains(&"approval.denied"));
+        for kind in [
+            "approval.approved",
+            "approval.denied",
+            "approval.ratified",
+            "approval.disputed",
+        ] {
+            assert!(kinds.contains(&kind), "{kind}: {kinds:?}");
+        }
         server.stop().await;
     }
 }

@@ -21,9 +21,12 @@ fn admin() -> Actor {
     }
 }
 
+/// What the receiver got: the path, the JSON body, the signature header, the raw body.
+type Post = (String, Value, String, Vec<u8>);
+
 /// A webhook receiver on loopback answering `status` to every post; what it received comes
 /// out of the channel as (path, JSON body). It stops with the test's runtime.
-async fn receiver(status: u16) -> (String, mpsc::UnboundedReceiver<(String, Value)>) {
+async fn receiver(status: u16) -> (String, mpsc::UnboundedReceiver<Post>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks/sla", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::unbounded_channel();
@@ -61,9 +64,17 @@ async fn receiver(status: u16) -> (String, mpsc::UnboundedReceiver<(String, Valu
                     data.extend_from_slice(&buf[..n]);
                 }
                 let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
-                let body =
-                    serde_json::from_slice(&data[body_at..body_at + length]).unwrap_or(Value::Null);
-                let _ = tx.send((path, body));
+                let raw = data[body_at..body_at + length].to_vec();
+                let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+                let signature = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("x-firewarden-signature:")
+                            .map(|v| v.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                let _ = tx.send((path, body, signature, raw));
                 let answer = format!(
                     "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
                 );
@@ -91,6 +102,9 @@ fn kinds(d: &[firewarden_server::sla::Delivery]) -> Vec<(ClockKind, AlertLevel)>
 async fn clocks_warn_and_breach_once_through_the_webhook() {
     for db in backends("sla").await {
         let store = Store::open(&db.url).await.unwrap();
+        let key = std::sync::Arc::new(firewarden_evidence::keys::KeyPair::generate(true).unwrap());
+        let public = key.public();
+        let sign = firewarden_server::api::key_signer(key);
         let (hook, mut posts) = receiver(204).await;
         let t = store.add_tenant(&admin(), "Acme").await.unwrap();
         // Targets are checked: zero minutes, a webhook that is not http(s).
@@ -144,25 +158,49 @@ async fn clocks_warn_and_breach_once_through_the_webhook() {
 
         // Nothing is due in the first minutes; at 8 minutes the 15-minute acknowledgement is
         // warned, once, however often the server sweeps.
-        assert!(tick(&store, minutes_after(t0, 5)).await.unwrap().is_empty());
-        let warned = tick(&store, minutes_after(t0, 8)).await.unwrap();
+        assert!(
+            tick(&store, &sign, minutes_after(t0, 5))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let warned = tick(&store, &sign, minutes_after(t0, 8)).await.unwrap();
         assert_eq!(
             kinds(&warned),
             [(ClockKind::Acknowledge, AlertLevel::Warning)]
         );
         assert_eq!(warned[0].outcome, Ok(204));
-        let (path, body) = posts.recv().await.unwrap();
+        let (path, body, signature, raw) = posts.recv().await.unwrap();
         assert_eq!(path, "/hooks/sla");
+        // Signed by the server: the receiver checks it with the public key alone.
+        let hex = signature.strip_prefix("ed25519=").unwrap();
+        let sig: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let signed = [firewarden_server::sla::WEBHOOK_PREFIX, &raw].concat();
+        assert!(public.verify(&signed, &sig));
+        let mut forged = raw.clone();
+        forged[0] = b' ';
+        assert!(!public.verify(
+            &[firewarden_server::sla::WEBHOOK_PREFIX, &forged].concat(),
+            &sig
+        ));
         assert_eq!(body["event"], "sla.warning");
         assert_eq!(body["case"], case.id.as_str());
         assert_eq!(body["clock"]["kind"], "acknowledge");
         assert_eq!(body["clock"]["state"], "warning");
-        assert!(tick(&store, minutes_after(t0, 8)).await.unwrap().is_empty());
+        assert!(
+            tick(&store, &sign, minutes_after(t0, 8))
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         // Two servers sweep at 2 h 1 min at once: every due alert is sent by exactly one.
         let other = Store::open(&db.url).await.unwrap();
         let at = minutes_after(t0, 121);
-        let (a, b) = tokio::join!(tick(&store, at), tick(&other, at));
+        let (a, b) = tokio::join!(tick(&store, &sign, at), tick(&other, &sign, at));
         let mut both = a.unwrap();
         both.extend(b.unwrap());
         assert_eq!(
@@ -261,7 +299,7 @@ async fn clocks_warn_and_breach_once_through_the_webhook() {
             .await
             .unwrap();
         let at = minutes_after(t0, 215);
-        let failed = tick(&store, at).await.unwrap();
+        let failed = tick(&store, &sign, at).await.unwrap();
         assert_eq!(
             kinds(&failed),
             [(ClockKind::Containment, AlertLevel::Warning)]
@@ -269,10 +307,10 @@ async fn clocks_warn_and_breach_once_through_the_webhook() {
         assert!(failed[0].outcome.as_ref().unwrap_err().contains("500"));
         broken_posts.recv().await.unwrap();
         assert!(
-            tick(&store, at).await.unwrap().is_empty(),
+            tick(&store, &sign, at).await.unwrap().is_empty(),
             "lease still held"
         );
-        let again = tick(&other, minutes_after(t0, 218)).await.unwrap();
+        let again = tick(&other, &sign, minutes_after(t0, 218)).await.unwrap();
         assert_eq!(
             kinds(&again),
             [(ClockKind::Containment, AlertLevel::Warning)]

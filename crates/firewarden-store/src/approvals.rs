@@ -57,6 +57,9 @@ pub struct ApprovalRecord {
     /// The server's signature over [`ApprovalStatement::signed_bytes`], hex.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// Break-glass: why the requester acted before anyone agreed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<String>,
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
@@ -99,6 +102,7 @@ fn record_from(r: &AnyRow, now: Timestamp) -> Result<ApprovalRecord> {
             .map(|s| parse_json(&s, "statement"))
             .transpose()?,
         signature: r.try_get("signature")?,
+        break_glass: r.try_get("break_glass")?,
     })
 }
 
@@ -118,9 +122,12 @@ fn statement_for(row: &ApprovalRecord, approved_by: &str, at: Timestamp) -> Appr
         approved_by: approved_by.to_owned(),
         approved_at: at,
         expires: Timestamp(at.0 + i64::from(row.valid_minutes) * 60),
+        break_glass: false,
     }
 }
 
+/// Moves `row` from the state it was read in to `state`; a signed statement is kept when given
+/// (a ratification keeps the break-glass one).
 async fn save_decision(
     tx: &mut Conn,
     row: &ApprovalRecord,
@@ -131,8 +138,9 @@ async fn save_decision(
     signed: Option<(&ApprovalStatement, &str)>,
 ) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE approvals SET state = $1, decided_by = $2, decided_at = $3, reason = $4, statement = $5, signature = $6 \
-         WHERE id = $7 AND state = 'pending'",
+        "UPDATE approvals SET state = $1, decided_by = $2, decided_at = $3, reason = $4, \
+         statement = COALESCE($5, statement), signature = COALESCE($6, signature) \
+         WHERE id = $7 AND state = $8",
     )
     .bind(state_text(state))
     .bind(by.to_owned())
@@ -146,6 +154,7 @@ async fn save_decision(
     )
     .bind(signed.map(|(_, sig)| sig.to_owned()))
     .bind(row.id.clone())
+    .bind(state_text(row.state))
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -185,7 +194,10 @@ impl Store {
 
     /// A host's plan, sent for approval. The tenant's policy for the plan's risk says who must
     /// agree; a tier that needs nobody more is approved (and signed) at once, so the host's
-    /// journal carries a statement either way.
+    /// journal carries a statement either way. With `break_glass` (the reason), the requester
+    /// acts now: the statement is signed at once, flagged, and the request waits for the one
+    /// who should have agreed to ratify or dispute it.
+    #[allow(clippy::too_many_arguments)]
     pub async fn request_approval(
         &self,
         actor: &Actor,
@@ -193,9 +205,13 @@ impl Store {
         host: &str,
         plan: Action,
         valid_minutes: Option<u32>,
+        break_glass: Option<&str>,
         sign: Signer,
     ) -> Result<ApprovalRecord> {
         let host = valid_asset(host)?;
+        let break_glass = break_glass
+            .map(|r| valid_text(r, "the break-glass reason", 2000))
+            .transpose()?;
         valid_text(&plan.title, "the plan's title", 2000)?;
         valid_text(&plan.kind, "the plan's kind", 200)?;
         let valid_minutes = valid_minutes.unwrap_or(DEFAULT_VALID_MINUTES);
@@ -212,6 +228,7 @@ impl Store {
             "case.approval_request",
             move |tx, case| {
                 let (host, plan, who, sign) = (host.clone(), plan.clone(), who.clone(), Arc::clone(&sign));
+                let break_glass = break_glass.clone();
                 Box::pin(async move {
                     let policy = match sqlx::query("SELECT approval_policy FROM tenants WHERE id = $1")
                         .bind(case.tenant.clone())
@@ -242,6 +259,7 @@ impl Store {
                         reason: None,
                         statement: None,
                         signature: None,
+                        break_glass: None,
                     };
                     sqlx::query(
                         "INSERT INTO approvals (id, case_id, host, plan_sha256, plan, kind, title, risk, requirement, \
@@ -274,6 +292,7 @@ impl Store {
                         firewarden_model::printable(&row.plan.title, 300),
                         row.risk.as_str()
                     );
+                    let mut text = text;
                     if row.requirement == Requirement::AtOnce {
                         let statement = statement_for(&row, "policy", at);
                         let signature = sign(&statement.signed_bytes());
@@ -283,6 +302,28 @@ impl Store {
                         row.decided_at = Some(at);
                         row.statement = Some(statement);
                         row.signature = Some(signature);
+                    } else if let Some(reason) = &break_glass {
+                        let mut statement = statement_for(&row, &who, at);
+                        statement.break_glass = true;
+                        let signature = sign(&statement.signed_bytes());
+                        save_decision(tx, &row, ApprovalState::Unratified, &who, at, None, Some((&statement, &signature))).await?;
+                        sqlx::query("UPDATE approvals SET break_glass = $1 WHERE id = $2")
+                            .bind(reason.clone())
+                            .bind(row.id.clone())
+                            .execute(&mut *tx)
+                            .await?;
+                        row.state = ApprovalState::Unratified;
+                        row.decided_by = Some(who.clone());
+                        row.decided_at = Some(at);
+                        row.statement = Some(statement);
+                        row.signature = Some(signature);
+                        row.break_glass = Some(reason.clone());
+                        text = format!(
+                            "{who} BROKE GLASS on {}: {} ({} risk; {needs}, not asked first): {reason}",
+                            row.host,
+                            firewarden_model::printable(&row.plan.title, 300),
+                            row.risk.as_str()
+                        );
                     }
                     let event = Event {
                         id: row.id.clone(),
@@ -389,6 +430,47 @@ impl Store {
                         .await?
                         .ok_or(StoreError::NotFound)?;
                     let mut row = record_from(&row, at)?;
+                    if row.state == ApprovalState::Unratified {
+                        if !approval::may_decide(
+                            row.requirement,
+                            who.role,
+                            &who.user,
+                            &row.requested_by,
+                        ) {
+                            return Err(StoreError::Forbidden);
+                        }
+                        let (state, verb) = if approve {
+                            (ApprovalState::Ratified, "ratified")
+                        } else {
+                            (ApprovalState::Disputed, "disputed")
+                        };
+                        save_decision(tx, &row, state, &who.user, at, reason.as_deref(), None)
+                            .await?;
+                        row.state = state;
+                        row.decided_by = Some(who.user.clone());
+                        row.decided_at = Some(at);
+                        row.reason = reason.clone();
+                        let text = format!(
+                            "{} {verb} the break-glass action {} on {}{}",
+                            who.user,
+                            row.plan.title,
+                            row.host,
+                            reason
+                                .as_deref()
+                                .map(|r| format!(": {r}"))
+                                .unwrap_or_default()
+                        );
+                        let event = Event {
+                            id: format!("{}-{verb}", row.id),
+                            at,
+                            zone: "UTC".into(),
+                            source: "server".into(),
+                            kind: format!("approval.{verb}"),
+                            text: firewarden_model::printable(&text, 2000),
+                        };
+                        insert_timeline(tx, &row.case_id, &who.user, &[event]).await?;
+                        return Ok((row, text));
+                    }
                     if row.state != ApprovalState::Pending {
                         return Err(StoreError::Settled(format!(
                             "the request is already {}",

@@ -266,6 +266,11 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
         )",
         ],
     ),
+    (
+        6,
+        "break-glass actions: why nobody was asked first",
+        &["ALTER TABLE approvals ADD COLUMN break_glass TEXT"],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one
