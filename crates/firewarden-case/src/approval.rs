@@ -186,6 +186,102 @@ impl std::fmt::Display for ApprovalRefusal {
 
 impl std::error::Error for ApprovalRefusal {}
 
+/// A scope the customer grants ahead of time ("isolate web hosts, never the database hosts,
+/// for 72 h"): signed by the server like an approval, it lets a responder act within it
+/// offline. Its JSON after [`PreAuthorisation::signed_bytes`]'s prefix is what is signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreAuthorisation {
+    /// Format version.
+    pub v: u32,
+    /// Id.
+    pub id: String,
+    /// The case.
+    pub case: String,
+    /// Action kinds allowed (`contain.network`, `contain.file`…); empty: any kind.
+    pub kinds: Vec<String>,
+    /// Hosts allowed, as patterns where `*` stands for any run of characters (`web*`).
+    pub hosts: Vec<String>,
+    /// Hosts never allowed, whatever `hosts` says (`db*`).
+    pub never_hosts: Vec<String>,
+    /// The highest risk tier allowed.
+    pub max_risk: Risk,
+    /// Who granted it (the customer's authoriser).
+    pub granted_by: String,
+    /// When.
+    pub granted_at: Timestamp,
+    /// Not valid from this moment on.
+    pub expires: Timestamp,
+}
+
+/// `*` matches any run of characters; everything else itself (case-insensitive: host names).
+pub fn host_matches(pattern: &str, host: &str) -> bool {
+    let (p, h) = (pattern.to_ascii_lowercase(), host.to_ascii_lowercase());
+    let parts: Vec<&str> = p.split('*').collect();
+    if parts.len() == 1 {
+        return p == h;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !h.starts_with(first) || !h[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &h[first.len()..h.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+impl PreAuthorisation {
+    /// The exact bytes signed.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let mut out = b"firewarden pre-authorisation v1\n".to_vec();
+        out.extend(serde_json::to_vec(self).unwrap_or_default());
+        out
+    }
+
+    /// Whether this scope covers `action` on `host` at `now`; the reason when not.
+    pub fn covers(
+        &self,
+        action: &firewarden_model::action::Action,
+        host: &str,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        if self.v != 1 {
+            return Err(format!("pre-authorisation format {} is not known", self.v));
+        }
+        if now >= self.expires {
+            return Err(format!("the pre-authorisation expired at {}", self.expires));
+        }
+        if !self.kinds.is_empty() && !self.kinds.contains(&action.kind) {
+            return Err(format!(
+                "{} is not among the kinds pre-authorised ({})",
+                action.kind,
+                self.kinds.join(", ")
+            ));
+        }
+        if let Some(p) = self.never_hosts.iter().find(|p| host_matches(p, host)) {
+            return Err(format!("host {host} is excluded ({p})"));
+        }
+        if !self.hosts.iter().any(|p| host_matches(p, host)) {
+            return Err(format!(
+                "host {host} is not among the hosts pre-authorised ({})",
+                self.hosts.join(", ")
+            ));
+        }
+        if action.risk > self.max_risk {
+            return Err(format!(
+                "{} risk is above the {} pre-authorised",
+                action.risk.as_str(),
+                self.max_risk.as_str()
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Whether `approver` (role and user) may decide a request of `requirement` made by
 /// `requester`. A second responder is anyone editing cases but the requester; the customer's
 /// approval is the customer authoriser's (a lead or admin may not stand in for the customer).
@@ -253,6 +349,69 @@ mod tests {
         let mut glass = s.clone();
         glass.break_glass = true;
         assert_ne!(glass.signed_bytes(), bytes);
+    }
+
+    #[test]
+    fn a_pre_authorisation_covers_its_scope_only() {
+        let grant = PreAuthorisation {
+            v: 1,
+            id: "P1".into(),
+            case: "C1".into(),
+            kinds: vec!["contain.network".into()],
+            hosts: vec!["web*".into()],
+            never_hosts: vec!["web-db*".into()],
+            max_risk: Risk::High,
+            granted_by: "carol".into(),
+            granted_at: Timestamp(1_800_000_000),
+            expires: Timestamp(1_800_000_000 + 72 * 3600),
+        };
+        let action: firewarden_model::action::Action = serde_json::from_str(
+            r#"{"id":"","kind":"contain.network","title":"Isolate","risk":"high","root":"/","steps":[]}"#,
+        )
+        .unwrap();
+        let now = Timestamp(1_800_000_100);
+        assert_eq!(grant.covers(&action, "web01", now), Ok(()));
+        assert_eq!(grant.covers(&action, "WEB02", now), Ok(()));
+        assert!(
+            grant
+                .covers(&action, "db01", now)
+                .unwrap_err()
+                .contains("not among the hosts")
+        );
+        assert!(
+            grant
+                .covers(&action, "web-db1", now)
+                .unwrap_err()
+                .contains("excluded")
+        );
+        let mut file = action.clone();
+        file.kind = "eradicate".into();
+        assert!(
+            grant
+                .covers(&file, "web01", now)
+                .unwrap_err()
+                .contains("kinds")
+        );
+        assert!(
+            grant
+                .covers(&action, "web01", Timestamp(1_800_000_000 + 72 * 3600))
+                .unwrap_err()
+                .contains("expired")
+        );
+        let narrow = PreAuthorisation {
+            max_risk: Risk::Medium,
+            ..grant.clone()
+        };
+        assert!(
+            narrow
+                .covers(&action, "web01", now)
+                .unwrap_err()
+                .contains("above")
+        );
+        assert!(host_matches("*", "anything"));
+        assert!(host_matches("web*-eu*", "web01-eu-west"));
+        assert!(!host_matches("web*-eu", "web01-us"));
+        assert!(!host_matches("web01", "web011"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::output::OutputArgs;
 use crate::respond::{ActArgs, say};
 use anyhow::{Context, Result, bail};
-use firewarden_case::approval::{ApprovalStatement, plan_digest};
+use firewarden_case::approval::{ApprovalStatement, PreAuthorisation, plan_digest};
 use firewarden_client::{Client, Method, query_value};
 use firewarden_evidence::keys::PublicKey;
 use firewarden_model::Timestamp;
@@ -133,4 +133,63 @@ pub fn obtain(
             },
         ))
     })
+}
+
+/// `--preauth FILE`: the first grant in the file that covers `action` on `host` now, checked
+/// with the server key saved beside the grants. Works without any network.
+pub fn preauthorised(
+    file: &std::path::Path,
+    host: &str,
+    action: &Action,
+) -> Result<(String, ApprovalProof)> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let kept: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", file.display()))?;
+    let key_hex = kept["key"].as_str().unwrap_or_default().to_owned();
+    let public = PublicKey::parse(&key_hex).context("the server key in the file")?;
+    let mut why = Vec::new();
+    for grant in kept["grants"].as_array().cloned().unwrap_or_default() {
+        let Ok(statement) = serde_json::from_value::<PreAuthorisation>(grant["statement"].clone())
+        else {
+            why.push("a grant that does not parse".to_owned());
+            continue;
+        };
+        let signature = grant["signature"].as_str().unwrap_or_default().to_owned();
+        if !unhex(&signature).is_some_and(|s| public.verify(&statement.signed_bytes(), &s)) {
+            why.push(format!(
+                "{}: the signature is not the server's",
+                statement.id
+            ));
+            continue;
+        }
+        match statement.covers(action, host, Timestamp::now()) {
+            Ok(()) => {
+                let confirmed = format!(
+                    "pre-authorised by {} ({}, until {}, server key {})",
+                    statement.granted_by,
+                    statement.id,
+                    statement.expires,
+                    public.fingerprint()
+                );
+                return Ok((
+                    confirmed,
+                    ApprovalProof {
+                        statement: serde_json::to_value(&statement)?,
+                        signature,
+                        key: key_hex,
+                    },
+                ));
+            }
+            Err(e) => why.push(format!("{}: {e}", statement.id)),
+        }
+    }
+    if why.is_empty() {
+        why.push("the file holds no grant".to_owned());
+    }
+    bail!(
+        "no pre-authorisation covers {} on {host}: {}; nothing changed",
+        action.kind,
+        why.join("; ")
+    )
 }

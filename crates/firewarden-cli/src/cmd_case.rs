@@ -132,6 +132,36 @@ enum Action {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Grant a scope ahead (the customer's authoriser; your password on standard input):
+    /// responders may act within it offline.
+    Preauthorise {
+        /// Case id.
+        id: String,
+        /// Host patterns it covers (`web*`), comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        hosts: Vec<String>,
+        /// Host patterns it never covers (`db*`), comma-separated.
+        #[arg(long = "never", value_delimiter = ',')]
+        never_hosts: Vec<String>,
+        /// Action kinds it covers (`contain.network`…), comma-separated; none: any.
+        #[arg(long, value_delimiter = ',')]
+        kinds: Vec<String>,
+        /// The highest risk it covers: low, medium or high.
+        #[arg(long, default_value = "high")]
+        max_risk: String,
+        /// For how many hours.
+        #[arg(long, default_value_t = 72)]
+        hours: u32,
+    },
+    /// The scopes granted ahead; `--save FILE` keeps them (with the server's key) for a host
+    /// without network (`contain … --preauth FILE`).
+    Preauths {
+        /// Case id.
+        id: String,
+        /// Write them, with the server's public key, to this file.
+        #[arg(long)]
+        save: Option<PathBuf>,
+    },
     /// Waive a gate criterion, with the reason (leads and admins).
     Waive {
         /// Case id.
@@ -553,6 +583,87 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 if sla.get("breached").is_some() {
                     return Ok(ExitCode::from(1));
                 }
+            }
+            Action::Preauthorise {
+                id,
+                hosts,
+                never_hosts,
+                kinds,
+                max_risk,
+                hours,
+            } => {
+                eprint!("password: ");
+                let mut password = String::new();
+                std::io::stdin().read_line(&mut password)?;
+                let password = password.trim_end_matches(['\n', '\r']).to_owned();
+                let r = client
+                    .call(
+                        Method::POST,
+                        &format!("/api/v1/cases/{}/preauthorisations", query_value(&id)),
+                        Some(&json!({
+                            "hosts": hosts, "never_hosts": never_hosts, "kinds": kinds,
+                            "max_risk": max_risk, "hours": hours, "password": password,
+                        })),
+                    )
+                    .await?;
+                conn.print(&r, |r| {
+                    format!(
+                        "{} granted until {}\n",
+                        field(&r["statement"], "id"),
+                        field(&r["statement"], "expires")
+                    )
+                });
+            }
+            Action::Preauths { id, save } => {
+                let list = client
+                    .get(&format!(
+                        "/api/v1/cases/{}/preauthorisations",
+                        query_value(&id)
+                    ))
+                    .await?;
+                if let Some(path) = save {
+                    let key = client.get("/api/v1/approval-key").await?;
+                    let kept = json!({"key": key["public_key"], "grants": list});
+                    std::fs::write(&path, serde_json::to_vec_pretty(&kept)?)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("saved to {} (with the server's key)", path.display());
+                }
+                conn.print(&list, |l| {
+                    let rows: Vec<Vec<String>> = l
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .map(|g| {
+                                    let s = &g["statement"];
+                                    let join = |k: &str| {
+                                        s[k].as_array()
+                                            .map(|v| {
+                                                v.iter()
+                                                    .filter_map(|x| x.as_str())
+                                                    .map(|x| firewarden_model::printable(x, 60))
+                                                    .collect::<Vec<_>>()
+                                                    .join(",")
+                                            })
+                                            .unwrap_or_default()
+                                    };
+                                    vec![
+                                        field(s, "id"),
+                                        join("hosts"),
+                                        join("never_hosts"),
+                                        join("kinds"),
+                                        field(s, "max_risk"),
+                                        field(s, "granted_by"),
+                                        field(s, "expires"),
+                                    ]
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    columns(
+                        &["GRANT", "HOSTS", "NEVER", "KINDS", "UP TO", "BY", "EXPIRES"],
+                        &rows,
+                    )
+                });
             }
             Action::Approvals { id } => {
                 let list = client

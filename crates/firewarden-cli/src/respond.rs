@@ -48,6 +48,10 @@ pub struct ActArgs {
     /// Why the glass is broken.
     #[arg(global = true, long, value_name = "TEXT")]
     pub reason: Option<String>,
+    /// Act within a scope the customer granted ahead, without the network: the file
+    /// `firewarden case preauths ID --save FILE` wrote.
+    #[arg(global = true, long, value_name = "FILE", conflicts_with = "case")]
+    pub preauth: Option<PathBuf>,
     /// The case server (with --case).
     #[arg(global = true, long, env = "FIREWARDEN_SERVER")]
     pub server: Option<String>,
@@ -162,7 +166,13 @@ pub fn confirm_and_apply(
         say(out, "(dry run: nothing changed)\n");
         return Ok(None);
     }
-    if let Some(case) = &args.case {
+    if let Some(file) = &args.preauth {
+        let host = r.target.hostname();
+        let (confirmed, proof) = crate::approval::preauthorised(file, &host, &plan.action)?;
+        say(out, &format!("{confirmed}\n"));
+        plan.action.confirmed = Some(confirmed);
+        plan.action.approval = Some(Box::new(proof));
+    } else if let Some(case) = &args.case {
         let host = r.target.hostname();
         let (confirmed, proof) = crate::approval::obtain(args, case, &host, &plan.action, out)?;
         plan.action.confirmed = Some(confirmed);

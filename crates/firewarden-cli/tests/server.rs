@@ -114,6 +114,29 @@ impl Server {
             .unwrap()
     }
 
+    /// Runs a command as `token`'s user with `input` on standard input (a password).
+    fn with_stdin(&self, token: &str, args: &[&str], input: &str) -> Output {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_firewarden"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("FIREWARDEN_SERVER", &self.url)
+            .env("FIREWARDEN_TOKEN", token)
+            .env("FIREWARDEN_PIN", &self.pin)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
     fn ok(&self, token: &str, args: &[&str]) -> String {
         let o = self.as_user(token, args);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
@@ -681,24 +704,14 @@ fn the_server_refuses_plain_http_off_loopback_and_clients_need_settings() {
     assert!(text(&o).contains("FIREWARDEN_SERVER"), "{}", text(&o));
 }
 
-/// The approval loop across a real server and a host command: the responder's `contain file
-/// --case` waits while the customer's authoriser, in their own session, sees the request and
-/// approves it with their password; the host checks the signed approval, applies, and the
-/// journal keeps it. A denied request changes nothing.
-#[test]
-fn a_host_action_waits_for_the_customers_approval() {
-    let data = tempfile::tempdir().unwrap();
-    let server = start(&data.path().join("fw"), None, None);
+/// Acme with a responder (rob) and the customer's authoriser (carol, whose password is
+/// "carol's long passphrase"), and a case rob opened: (tenant, rob's token, carol's, case).
+fn acme_with_rob_and_carol(server: &Server, title: &str) -> (String, String, String, String) {
     let admin = server.token.clone();
     let t = server.json(&admin, &["tenant", "add", "Acme"])["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let set = server.json(
-        &admin,
-        &["tenant", "set", &t, "--approval-policy", "medium=customer"],
-    );
-    assert_eq!(set["approval_policy"]["medium"], "customer", "{set}");
     let rob = server.json(
         &admin,
         &["user", "add", "rob", "--role", "responder", "--tenant", &t],
@@ -706,28 +719,7 @@ fn a_host_action_waits_for_the_customers_approval() {
         .as_str()
         .unwrap()
         .to_owned();
-    let with_stdin = |token: &str, args: &[&str], input: &str| {
-        use std::io::Write;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_firewarden"))
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env("FIREWARDEN_SERVER", &server.url)
-            .env("FIREWARDEN_TOKEN", token)
-            .env("FIREWARDEN_PIN", &server.pin)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
-    let made = with_stdin(
+    let made = server.with_stdin(
         &admin,
         &[
             "user",
@@ -753,7 +745,7 @@ fn a_host_action_waits_for_the_customers_approval() {
             "--tenant",
             &t,
             "--title",
-            "web01",
+            title,
             "--kind",
             "webshell",
             "--severity",
@@ -763,6 +755,24 @@ fn a_host_action_waits_for_the_customers_approval() {
         .as_str()
         .unwrap()
         .to_owned();
+    (t, rob, carol, case)
+}
+
+/// The approval loop across a real server and a host command: the responder's `contain file
+/// --case` waits while the customer's authoriser, in their own session, sees the request and
+/// approves it with their password; the host checks the signed approval, applies, and the
+/// journal keeps it. A denied request changes nothing.
+#[test]
+fn a_host_action_waits_for_the_customers_approval() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&data.path().join("fw"), None, None);
+    let (t, rob, carol, case) = acme_with_rob_and_carol(&server, "web01");
+    let admin = server.token.clone();
+    let set = server.json(
+        &admin,
+        &["tenant", "set", &t, "--approval-policy", "medium=customer"],
+    );
+    assert_eq!(set["approval_policy"]["medium"], "customer", "{set}");
     let root = tempfile::tempdir().unwrap();
     write(root.path(), "/etc/hostname", "web01\n");
     write(
@@ -835,13 +845,13 @@ fn a_host_action_waits_for_the_customers_approval() {
         "applied before approval"
     );
     let id = request["id"].as_str().unwrap();
-    let wrong = with_stdin(
+    let wrong = server.with_stdin(
         &carol,
         &["case", "decide", &case, id, "--approve"],
         "guess\n",
     );
     assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
-    let right = with_stdin(
+    let right = server.with_stdin(
         &carol,
         &["case", "decide", &case, id, "--approve"],
         "carol's long passphrase\n",
@@ -860,7 +870,7 @@ fn a_host_action_waits_for_the_customers_approval() {
     let waiting = contain("/var/www/html/old.php");
     let request = pending();
     let id = request["id"].as_str().unwrap();
-    let denied = with_stdin(
+    let denied = server.with_stdin(
         &carol,
         &[
             "case",
@@ -915,4 +925,97 @@ fn a_host_action_waits_for_the_customers_approval() {
     assert!(!root.path().join("var/www/html/old.php").exists());
     let list = server.ok(&carol, &["case", "approvals", &case]);
     assert!(list.contains("unratified"), "{list}");
+}
+
+/// A scope granted ahead: the customer's authoriser pre-authorises file quarantine on web
+/// hosts; the responder saves the grants and acts later with no network at all; a host outside
+/// the scope and an edited grant are refused.
+#[test]
+fn a_pre_authorisation_lets_a_host_act_offline_within_its_scope() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&data.path().join("fw"), None, None);
+    let (_, rob, carol, case) = acme_with_rob_and_carol(&server, "web fleet");
+    let granted = server.with_stdin(
+        &carol,
+        &[
+            "case",
+            "preauthorise",
+            &case,
+            "--hosts",
+            "web*",
+            "--never",
+            "web-db*",
+            "--kinds",
+            "contain.file",
+            "--max-risk",
+            "medium",
+            "--hours",
+            "24",
+        ],
+        "carol's long passphrase\n",
+    );
+    assert_eq!(granted.status.code(), Some(0), "{}", text(&granted));
+    let keep = tempfile::tempdir().unwrap();
+    let file = keep.path().join("grants.json");
+    server.ok(
+        &rob,
+        &["case", "preauths", &case, "--save", file.to_str().unwrap()],
+    );
+    drop(server); // from here on, no server at all
+
+    let host = |name: &str| {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "/etc/hostname", &format!("{name}\n"));
+        write(
+            root.path(),
+            "/var/www/html/up.php",
+            "<?php @eval($_POST['x']); ?>\n",
+        );
+        root
+    };
+    let contain = |root: &Path, grants: &Path| {
+        let state = tempfile::tempdir().unwrap();
+        fw(&[
+            "contain",
+            "file",
+            "/var/www/html/up.php",
+            "--root",
+            root.to_str().unwrap(),
+            "--state-dir",
+            state.path().to_str().unwrap(),
+            "--preauth",
+            grants.to_str().unwrap(),
+        ])
+    };
+    let web = host("web07");
+    let done = contain(web.path(), &file);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done));
+    assert!(
+        text(&done).contains("pre-authorised by carol"),
+        "{}",
+        text(&done)
+    );
+    assert!(!web.path().join("var/www/html/up.php").exists());
+    let db = host("web-db1");
+    let refused = contain(db.path(), &file);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(text(&refused).contains("excluded"), "{}", text(&refused));
+    assert!(db.path().join("var/www/html/up.php").exists());
+    // Someone widens the scope in the file: the signature no longer holds.
+    let edited = keep.path().join("edited.json");
+    std::fs::write(
+        &edited,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("\"web-db*\"", "\"nothing*\""),
+    )
+    .unwrap();
+    let refused = contain(db.path(), &edited);
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(
+        text(&refused).contains("signature is not the server's"),
+        "{}",
+        text(&refused)
+    );
+    assert!(db.path().join("var/www/html/up.php").exists());
 }

@@ -573,6 +573,25 @@ pub fn routes() -> Vec<Route> {
             post(decide_approval),
         ),
         route(
+            "POST",
+            "/api/v1/cases/{case}/preauthorisations",
+            CaseDecide,
+            "The customer's authoriser grants a scope ahead (action kinds, host patterns, hosts never, highest risk, hours), re-entering their password; the server signs it for offline use.",
+            Some((
+                JSON,
+                "{hosts, never_hosts?, kinds?, max_risk, hours, password}",
+            )),
+            post(preauthorise),
+        ),
+        route(
+            "GET",
+            "/api/v1/cases/{case}/preauthorisations",
+            CaseRead,
+            "Scopes granted ahead, newest first, each with the server's signature.",
+            None,
+            get(preauthorisations),
+        ),
+        route(
             "GET",
             "/api/v1/audit",
             Admin,
@@ -1097,6 +1116,38 @@ async fn decide_approval(
             )
             .await?,
     ))
+}
+
+async fn preauthorise(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+    Body(b): Body<serde_json::Value>,
+) -> Result<(StatusCode, Json<firewarden_store::PreAuthRecord>), ApiError> {
+    // The case's tenant first (404 for another's), then the password, then the scope.
+    app.inner.store.case(&a, &id).await?;
+    let password = b["password"].as_str().unwrap_or_default().to_owned();
+    let mut scope = b.clone();
+    if let Some(o) = scope.as_object_mut() {
+        o.remove("password");
+    }
+    let scope: firewarden_store::PreAuthScope = serde_json::from_value(scope)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    check_password(&app, &a.user, password).await?;
+    let record = app
+        .inner
+        .store
+        .grant_preauthorisation(&a, &id, scope, signer(&app))
+        .await?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+async fn preauthorisations(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<firewarden_store::PreAuthRecord>> {
+    Ok(Json(app.inner.store.preauthorisations(&a, &id).await?))
 }
 
 async fn sla(

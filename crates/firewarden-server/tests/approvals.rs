@@ -320,6 +320,45 @@ async fn the_customer_approves_and_the_host_can_check_it_offline() {
         .unwrap();
         assert_eq!(disputed["state"], "disputed");
 
+        // Pre-authorisation: only the customer's authoriser grants it, with their password;
+        // the server signs the scope, and it covers only what it says.
+        let preauths = format!("/api/v1/cases/{case}/preauthorisations");
+        let scope = |password: &str| {
+            json!({"hosts": ["web*"], "never_hosts": ["web-db*"], "kinds": ["contain.network"],
+                   "max_risk": "high", "hours": 72, "password": password})
+        };
+        assert_eq!(
+            status(
+                rob.call(Method::POST, &preauths, Some(&scope("rob long password")))
+                    .await
+            ),
+            403
+        );
+        assert_eq!(
+            status(
+                carol
+                    .call(Method::POST, &preauths, Some(&scope("wrong")))
+                    .await
+            ),
+            401
+        );
+        let granted = carol
+            .call(Method::POST, &preauths, Some(&scope("carol long password")))
+            .await
+            .unwrap();
+        let grant: firewarden_case::approval::PreAuthorisation =
+            serde_json::from_value(granted["statement"].clone()).unwrap();
+        assert!(key.verify(
+            &grant.signed_bytes(),
+            &unhex(granted["signature"].as_str().unwrap())
+        ));
+        assert_eq!(grant.granted_by, "carol");
+        let isolate: Action = serde_json::from_value(plan("Isolate web07", "high")).unwrap();
+        assert_eq!(grant.covers(&isolate, "web07", Timestamp::now()), Ok(()));
+        assert!(grant.covers(&isolate, "web-db1", Timestamp::now()).is_err());
+        let listed = vic.get(&preauths).await.unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+
         // The timeline tells the story.
         let timeline = vic
             .get(&format!("/api/v1/cases/{case}/timeline"))

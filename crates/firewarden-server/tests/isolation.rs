@@ -66,6 +66,9 @@ fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
         "POST /api/v1/cases/{case}/approvals/{approval}/decision" => {
             json!({"approve": true, "password": "whatever it is"})
         }
+        "POST /api/v1/cases/{case}/preauthorisations" => {
+            json!({"hosts": ["gdb*"], "max_risk": "high", "hours": 1, "password": "whatever it is"})
+        }
         "POST /api/v1/login" => json!({"name": "nobody", "password": "wrong password here"}),
         _ => return None,
     })

@@ -5,7 +5,8 @@
 use super::*;
 use casework::{Event, insert_timeline, valid_asset, valid_text};
 use firewarden_case::approval::{
-    self, ApprovalPolicy, ApprovalState, ApprovalStatement, Requirement, plan_digest,
+    self, ApprovalPolicy, ApprovalState, ApprovalStatement, PreAuthorisation, Requirement,
+    plan_digest,
 };
 use firewarden_model::action::{Action, Risk};
 
@@ -544,6 +545,174 @@ impl Store {
                 })
             },
         )
+        .await
+    }
+}
+
+/// What a customer's authoriser grants ahead: the scope of a [`PreAuthorisation`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreAuthScope {
+    /// Action kinds allowed; empty: any.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Host patterns allowed (`web*`).
+    pub hosts: Vec<String>,
+    /// Host patterns never allowed (`db*`).
+    #[serde(default)]
+    pub never_hosts: Vec<String>,
+    /// The highest risk allowed.
+    pub max_risk: Risk,
+    /// For how many hours (at most 30 days).
+    pub hours: u32,
+}
+
+/// A granted pre-authorisation and the server's signature over it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreAuthRecord {
+    /// The signed scope.
+    pub statement: PreAuthorisation,
+    /// The server's signature over [`PreAuthorisation::signed_bytes`], hex.
+    pub signature: String,
+}
+
+fn valid_patterns(list: &[String], what: &str) -> Result<()> {
+    if list.len() > 100 {
+        return Err(StoreError::Invalid(format!("at most 100 {what}")));
+    }
+    for p in list {
+        if p.is_empty() || p.len() > 255 || p.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(StoreError::Invalid(format!(
+                "{what}: printable names or patterns of 1 to 255 characters"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The customer's authoriser grants a scope ahead of time; the server signs it. The caller
+    /// has checked the authoriser's password again.
+    pub async fn grant_preauthorisation(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        scope: PreAuthScope,
+        sign: Signer,
+    ) -> Result<PreAuthRecord> {
+        if actor.role != firewarden_case::model::Role::CustomerAuthoriser {
+            // Still a 404 for another tenant's case: the case check below comes first.
+            self.case(actor, case_id).await?;
+            return Err(StoreError::Forbidden);
+        }
+        if scope.hosts.is_empty() {
+            return Err(StoreError::Invalid(
+                "name the hosts it covers (patterns such as web*)".into(),
+            ));
+        }
+        valid_patterns(&scope.hosts, "hosts")?;
+        valid_patterns(&scope.never_hosts, "excluded hosts")?;
+        valid_patterns(&scope.kinds, "action kinds")?;
+        if !(1..=720).contains(&scope.hours) {
+            return Err(StoreError::Invalid(
+                "a pre-authorisation lasts 1 to 720 hours".into(),
+            ));
+        }
+        let who = actor.user.clone();
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ConfirmAction,
+            "case.preauthorise",
+            move |tx, case| {
+                let (scope, who, sign) = (scope.clone(), who.clone(), Arc::clone(&sign));
+                Box::pin(async move {
+                    let at = now();
+                    let statement = PreAuthorisation {
+                        v: 1,
+                        id: random_id("P")?,
+                        case: case.id.clone(),
+                        kinds: scope.kinds,
+                        hosts: scope.hosts,
+                        never_hosts: scope.never_hosts,
+                        max_risk: scope.max_risk,
+                        granted_by: who.clone(),
+                        granted_at: at,
+                        expires: Timestamp(at.0 + i64::from(scope.hours) * 3600),
+                    };
+                    let signature = sign(&statement.signed_bytes());
+                    sqlx::query(
+                        "INSERT INTO preauthorisations (id, case_id, statement, signature, granted_by, granted_at, expires) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(statement.id.clone())
+                    .bind(case.id.clone())
+                    .bind(serde_json::to_string(&statement).map_err(|e| StoreError::Invalid(e.to_string()))?)
+                    .bind(signature.clone())
+                    .bind(who.clone())
+                    .bind(at.to_string())
+                    .bind(statement.expires.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                    let text = format!(
+                        "{who} pre-authorised {} on {}{} up to {} risk until {}",
+                        if statement.kinds.is_empty() {
+                            "any action".to_owned()
+                        } else {
+                            statement.kinds.join(", ")
+                        },
+                        statement.hosts.join(", "),
+                        if statement.never_hosts.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", never {}", statement.never_hosts.join(", "))
+                        },
+                        statement.max_risk.as_str(),
+                        statement.expires
+                    );
+                    let event = Event {
+                        id: statement.id.clone(),
+                        at,
+                        zone: "UTC".into(),
+                        source: "server".into(),
+                        kind: "approval.preauthorised".into(),
+                        text: firewarden_model::printable(&text, 2000),
+                    };
+                    insert_timeline(tx, &case.id, &who, &[event]).await?;
+                    Ok((PreAuthRecord { statement, signature }, text))
+                })
+            },
+        )
+        .await
+    }
+
+    /// A case's pre-authorisations, newest first (expired ones included: `expires` says).
+    pub async fn preauthorisations(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+    ) -> Result<Vec<PreAuthRecord>> {
+        self.on_case(actor, case_id, Operation::ReadCase, "case.preauthorisations", |conn, case| {
+            Box::pin(async move {
+                let rows = sqlx::query(
+                    "SELECT statement, signature FROM preauthorisations WHERE case_id = $1 ORDER BY granted_at DESC, id",
+                )
+                .bind(case.id.clone())
+                .fetch_all(&mut *conn)
+                .await?;
+                let out = rows
+                    .iter()
+                    .map(|r| {
+                        Ok(PreAuthRecord {
+                            statement: parse_json(&r.try_get::<String, _>("statement")?, "pre-authorisation")?,
+                            signature: r.try_get("signature")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let detail = format!("{} pre-authorisation(s)", out.len());
+                Ok((out, detail))
+            })
+        })
         .await
     }
 }

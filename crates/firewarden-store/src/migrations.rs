@@ -271,6 +271,22 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
         "break-glass actions: why nobody was asked first",
         &["ALTER TABLE approvals ADD COLUMN break_glass TEXT"],
     ),
+    (
+        7,
+        "pre-authorisations: scopes the customer grants ahead",
+        &[
+            "CREATE TABLE preauthorisations (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            statement TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            granted_by TEXT NOT NULL,
+            granted_at TEXT NOT NULL,
+            expires TEXT NOT NULL
+        )",
+            "CREATE INDEX preauthorisations_by_case ON preauthorisations (case_id, granted_at)",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one
