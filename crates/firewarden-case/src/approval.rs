@@ -130,6 +130,18 @@ impl ApprovalStatement {
         out
     }
 
+    /// Checks that this statement answers `request` of `case`: an older approval of the same
+    /// plan on the same host, sent back for a new request, is not its answer.
+    pub fn answers(&self, request: &str, case: &str) -> Result<(), ApprovalRefusal> {
+        if self.request != request || self.case != case {
+            return Err(ApprovalRefusal::OtherRequest {
+                request: self.request.clone(),
+                case: self.case.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Checks what a signature cannot: that this approval is for this plan on this host, now.
     pub fn matches(
         &self,
@@ -166,6 +178,13 @@ pub enum ApprovalRefusal {
     Expired(Timestamp),
     /// The signature is not the server's.
     BadSignature,
+    /// It answers another request (a replayed approval).
+    OtherRequest {
+        /// The request it answers.
+        request: String,
+        /// Of this case.
+        case: String,
+    },
 }
 
 impl std::fmt::Display for ApprovalRefusal {
@@ -180,6 +199,12 @@ impl std::fmt::Display for ApprovalRefusal {
             ApprovalRefusal::BadSignature => {
                 write!(f, "the approval's signature is not the server's")
             }
+            ApprovalRefusal::OtherRequest { request, case } => write!(
+                f,
+                "the approval answers request {} of case {}, not this one",
+                firewarden_model::printable(request, 64),
+                firewarden_model::printable(case, 64)
+            ),
         }
     }
 }
@@ -282,6 +307,12 @@ impl PreAuthorisation {
     }
 }
 
+/// Whether `role` may grant a scope ahead: it stands for the customer's agreement, so only the
+/// customer's authoriser may.
+pub fn may_preauthorise(role: crate::model::Role) -> bool {
+    role == crate::model::Role::CustomerAuthoriser
+}
+
 /// Whether `approver` (role and user) may decide a request of `requirement` made by
 /// `requester`. A second responder is anyone editing cases but the requester; the customer's
 /// approval is the customer authoriser's (a lead or admin may not stand in for the customer).
@@ -346,6 +377,13 @@ mod tests {
         let mut other = s.clone();
         other.host = "web02".into();
         assert_ne!(other.signed_bytes(), bytes);
+        // Sent back for another request of the case, it is a replay.
+        assert_eq!(s.answers("R1", "C1"), Ok(()));
+        assert!(matches!(
+            s.answers("R2", "C1"),
+            Err(ApprovalRefusal::OtherRequest { .. })
+        ));
+        assert!(s.answers("R1", "C2").is_err());
         let mut glass = s.clone();
         glass.break_glass = true;
         assert_ne!(glass.signed_bytes(), bytes);

@@ -4,10 +4,11 @@
 //! pinned connection): its signature, the plan's digest, this host, its expiry.
 
 use crate::output::OutputArgs;
-use crate::respond::{ActArgs, say};
+use crate::respond::{ApprovalArgs, say};
 use anyhow::{Context, Result, bail};
 use firewarden_case::approval::{ApprovalStatement, PreAuthorisation, plan_digest};
-use firewarden_client::{Client, Method, query_value};
+use firewarden_client::{Method, query_value};
+use firewarden_evidence::encoding::unhex;
 use firewarden_evidence::keys::PublicKey;
 use firewarden_model::Timestamp;
 use firewarden_model::action::{Action, ApprovalProof};
@@ -17,33 +18,20 @@ use std::time::Duration;
 /// How often the request is looked at while waiting.
 const POLL: Duration = Duration::from_secs(2);
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Sends `action` for approval on `case` and waits for the answer. Returns how it was
 /// confirmed (for the journal) and the verified approval; an error when it was denied, expired,
 /// or does not check out.
 pub fn obtain(
-    args: &ActArgs,
+    args: &ApprovalArgs,
     case: &str,
     host: &str,
     action: &Action,
     out: &OutputArgs,
 ) -> Result<(String, ApprovalProof)> {
-    let server = args.server.as_deref().ok_or_else(|| {
-        anyhow::anyhow!("--case needs the server: pass --server or set FIREWARDEN_SERVER")
-    })?;
-    if args.token.is_none() {
-        bail!("--case needs a token: pass --token or set FIREWARDEN_TOKEN");
-    }
-    let client = Client::new(server, args.token.clone(), args.pin.clone())?;
+    let client = args
+        .server
+        .client()
+        .context("--case needs the case's server")?;
     let digest = plan_digest(action);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -96,9 +84,9 @@ pub fn obtain(
             Some("expired") => bail!("nobody approved request {id} in time; nothing changed"),
             other => bail!("request {id} is {other:?}; nothing changed"),
         }
-        let key = client.get("/api/v1/approval-key").await?;
+        let key = client.get("/api/v1/server-key").await?;
         let key_hex = key["public_key"].as_str().unwrap_or_default().to_owned();
-        let public = PublicKey::parse(&key_hex).context("the server's approval key")?;
+        let public = PublicKey::parse(&key_hex).context("the server's signing key")?;
         let statement: ApprovalStatement = serde_json::from_value(record["statement"].clone())
             .context("the approval's statement")?;
         let signature = record["signature"].as_str().unwrap_or_default().to_owned();
@@ -106,7 +94,8 @@ pub fn obtain(
             bail!("the approval's signature is not the server's: nothing changed");
         }
         statement
-            .matches(&digest, host, Timestamp::now())
+            .answers(&id, case)
+            .and_then(|()| statement.matches(&digest, host, Timestamp::now()))
             .map_err(|why| anyhow::anyhow!("{why}; nothing changed"))?;
         let confirmed = if statement.break_glass {
             format!(
@@ -123,7 +112,6 @@ pub fn obtain(
                 public.fingerprint()
             )
         };
-        say(out, &format!("{confirmed}\n"));
         Ok((
             confirmed,
             ApprovalProof {

@@ -106,7 +106,8 @@ enum Action {
         #[arg(long, default_value = "")]
         place: String,
     },
-    /// The SLA clocks: each target, where it stands, time left or achieved.
+    /// The SLA clocks: each target, where it stands, time left or achieved (exit 1 once a
+    /// target was breached).
     Sla {
         /// Case id.
         id: String,
@@ -592,10 +593,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 max_risk,
                 hours,
             } => {
-                eprint!("password: ");
-                let mut password = String::new();
-                std::io::stdin().read_line(&mut password)?;
-                let password = password.trim_end_matches(['\n', '\r']).to_owned();
+                let password = crate::remote::read_password()?;
                 let r = client
                     .call(
                         Method::POST,
@@ -622,7 +620,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     ))
                     .await?;
                 if let Some(path) = save {
-                    let key = client.get("/api/v1/approval-key").await?;
+                    let key = client.get("/api/v1/server-key").await?;
                     let kept = json!({"key": key["public_key"], "grants": list});
                     std::fs::write(&path, serde_json::to_vec_pretty(&kept)?)
                         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -679,10 +677,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 reason,
             } => {
                 // The password proves again who decides; never on the command line.
-                eprint!("password: ");
-                let mut password = String::new();
-                std::io::stdin().read_line(&mut password)?;
-                let password = password.trim_end_matches(['\n', '\r']).to_owned();
+                let password = crate::remote::read_password()?;
                 let path = format!(
                     "/api/v1/cases/{}/approvals/{}/decision",
                     query_value(&id),

@@ -50,9 +50,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 let mut body =
                     json!({ "name": name, "role": role.replace('-', "_"), "tenants": tenants });
                 if *password_stdin {
-                    let mut pw = String::new();
-                    std::io::stdin().read_line(&mut pw)?;
-                    body["password"] = pw.trim_end_matches(['\n', '\r']).into();
+                    body["password"] = crate::remote::read_password()?.into();
                 }
                 let made = client
                     .call(

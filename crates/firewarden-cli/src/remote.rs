@@ -5,9 +5,9 @@ use anyhow::Result;
 use firewarden_client::Client;
 use std::process::ExitCode;
 
-/// Where the server is and who is asking.
+/// Where the server is and who is asking (also what host commands use with `--case`).
 #[derive(clap::Args, Debug, Clone)]
-pub struct Conn {
+pub struct Server {
     /// Server URL, e.g. https://127.0.0.1:8443.
     #[arg(long, env = "FIREWARDEN_SERVER", global = true)]
     pub server: Option<String>,
@@ -17,6 +17,26 @@ pub struct Conn {
     /// The server certificate's fingerprint (`sha256:…`, printed by `firewarden server`).
     #[arg(long, env = "FIREWARDEN_PIN", global = true)]
     pub pin: Option<String>,
+}
+
+impl Server {
+    /// A client, or an error that says which setting is missing.
+    pub fn client(&self) -> Result<Client> {
+        let server = self.server.as_deref().ok_or_else(|| {
+            anyhow::anyhow!("no server: pass --server https://HOST:PORT or set FIREWARDEN_SERVER")
+        })?;
+        if self.token.is_none() {
+            anyhow::bail!("no token: pass --token or set FIREWARDEN_TOKEN");
+        }
+        Ok(Client::new(server, self.token.clone(), self.pin.clone())?)
+    }
+}
+
+/// The server and how answers are printed: what the client commands share.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Conn {
+    #[command(flatten)]
+    pub server: Server,
     /// Output: `table` for a person, `json` for machines.
     #[arg(long, default_value = "table", global = true)]
     pub format: OutFormat,
@@ -34,13 +54,7 @@ pub enum OutFormat {
 impl Conn {
     /// A client, or an error that says which setting is missing.
     pub fn client(&self) -> Result<Client> {
-        let server = self.server.as_deref().ok_or_else(|| {
-            anyhow::anyhow!("no server: pass --server https://HOST:PORT or set FIREWARDEN_SERVER")
-        })?;
-        if self.token.is_none() {
-            anyhow::bail!("no token: pass --token or set FIREWARDEN_TOKEN");
-        }
-        Ok(Client::new(server, self.token.clone(), self.pin.clone())?)
+        self.server.client()
     }
 
     /// Prints `value` as JSON, or with `table` for a person.
@@ -102,4 +116,30 @@ pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push_str(&line(r.clone()));
     }
     out
+}
+
+/// Reads a password from standard input: on a terminal after `password: ` and without echo
+/// (someone may be looking at the screen), else the first line of what is piped in.
+pub fn read_password() -> Result<String> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    let shown = stdin
+        .is_terminal()
+        .then(|| tcgetattr(&stdin).ok())
+        .flatten();
+    if let Some(mode) = &shown {
+        eprint!("password: ");
+        let mut quiet = mode.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        let _ = tcsetattr(&stdin, OptionalActions::Now, &quiet);
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if let Some(mode) = &shown {
+        let _ = tcsetattr(&stdin, OptionalActions::Now, mode);
+        eprintln!();
+    }
+    read?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }

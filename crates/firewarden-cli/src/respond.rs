@@ -35,6 +35,15 @@ pub struct ActArgs {
     /// Apply without asking (high-risk actions otherwise ask for the host name).
     #[arg(global = true, long, short = 'y')]
     pub yes: bool,
+    /// Who must agree before a change, and how to reach them.
+    #[command(flatten)]
+    pub approval: ApprovalArgs,
+}
+
+/// How a host command obtains agreement for its changes: from the case's server (waiting, or
+/// break-glass), or from a scope the customer granted ahead.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ApprovalArgs {
     /// Ask the case's server before applying: the plan goes to it as an approval request,
     /// the command waits for whoever the tenant's policy names for the action's risk, checks
     /// the signed approval, and keeps it in the journal. Server, token and pin as for
@@ -53,14 +62,8 @@ pub struct ActArgs {
     #[arg(global = true, long, value_name = "FILE", conflicts_with = "case")]
     pub preauth: Option<PathBuf>,
     /// The case server (with --case).
-    #[arg(global = true, long, env = "FIREWARDEN_SERVER")]
-    pub server: Option<String>,
-    /// API token (with --case).
-    #[arg(global = true, long, env = "FIREWARDEN_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// The server certificate's pin (with --case).
-    #[arg(global = true, long, env = "FIREWARDEN_PIN")]
-    pub pin: Option<String>,
+    #[command(flatten)]
+    pub server: crate::remote::Server,
 }
 
 impl ActArgs {
@@ -166,15 +169,24 @@ pub fn confirm_and_apply(
         say(out, "(dry run: nothing changed)\n");
         return Ok(None);
     }
-    if let Some(file) = &args.preauth {
-        let host = r.target.hostname();
-        let (confirmed, proof) = crate::approval::preauthorised(file, &host, &plan.action)?;
+    // Agreement from outside the host: a scope granted ahead, or the case's server.
+    let agreed = match (&args.approval.preauth, &args.approval.case) {
+        (Some(file), _) => Some(crate::approval::preauthorised(
+            file,
+            &r.target.hostname(),
+            &plan.action,
+        )?),
+        (None, Some(case)) => Some(crate::approval::obtain(
+            &args.approval,
+            case,
+            &r.target.hostname(),
+            &plan.action,
+            out,
+        )?),
+        (None, None) => None,
+    };
+    if let Some((confirmed, proof)) = agreed {
         say(out, &format!("{confirmed}\n"));
-        plan.action.confirmed = Some(confirmed);
-        plan.action.approval = Some(Box::new(proof));
-    } else if let Some(case) = &args.case {
-        let host = r.target.hostname();
-        let (confirmed, proof) = crate::approval::obtain(args, case, &host, &plan.action, out)?;
         plan.action.confirmed = Some(confirmed);
         plan.action.approval = Some(Box::new(proof));
     } else if args.yes {

@@ -46,8 +46,8 @@ struct Inner {
     /// Who recent tokens belong to, for [`TOKEN_CACHE`]: saves a database round trip on
     /// most requests. Short, so that a removed user is out within seconds on every server.
     tokens: std::sync::Mutex<std::collections::HashMap<String, (Actor, std::time::Instant)>>,
-    /// Signs approvals of actions.
-    approvals_key: Arc<firewarden_evidence::keys::KeyPair>,
+    /// Signs approvals, pre-authorisations and SLA webhooks.
+    signing_key: Arc<firewarden_evidence::keys::KeyPair>,
 }
 
 /// How long a token's owner is remembered.
@@ -56,14 +56,14 @@ const TOKEN_CACHE: std::time::Duration = std::time::Duration::from_secs(2);
 const TOKEN_CACHE_SIZE: usize = 10_000;
 
 impl App {
-    /// The state for the router. `approvals_key` signs approvals (every server on one database
-    /// has the same: [`Store::server_key`]).
+    /// The state for the router. `signing_key` signs approvals, pre-authorisations and SLA
+    /// webhooks (every server on one database has the same: [`Store::server_key`]).
     pub fn new(
         store: Store,
         evidence: EvidenceStore,
         tmp: PathBuf,
         max_upload: u64,
-        approvals_key: Arc<firewarden_evidence::keys::KeyPair>,
+        signing_key: Arc<firewarden_evidence::keys::KeyPair>,
     ) -> App {
         App {
             inner: Arc::new(Inner {
@@ -71,7 +71,7 @@ impl App {
                 evidence,
                 tmp,
                 max_upload,
-                approvals_key,
+                signing_key,
                 dummy_hash: hash_password("not a password").unwrap_or_default(),
                 tokens: Default::default(),
             }),
@@ -534,11 +534,11 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             "GET",
-            "/api/v1/approval-key",
+            "/api/v1/server-key",
             Public,
             "The server's public key: approvals (hosts check them offline) and SLA webhooks are signed with it.",
             None,
-            get(approval_key),
+            get(server_key),
         ),
         route(
             "POST",
@@ -1021,49 +1021,29 @@ async fn notes(
 }
 
 fn signer(app: &App) -> firewarden_store::Signer {
-    key_signer(Arc::clone(&app.inner.approvals_key))
+    key_signer(Arc::clone(&app.inner.signing_key))
 }
 
 /// Signs with `key`, the signature in hex.
 pub fn key_signer(key: Arc<firewarden_evidence::keys::KeyPair>) -> firewarden_store::Signer {
-    Arc::new(move |bytes: &[u8]| key.sign(bytes).iter().map(|b| format!("{b:02x}")).collect())
+    Arc::new(move |bytes: &[u8]| firewarden_evidence::encoding::hex(&key.sign(bytes)))
 }
 
-async fn approval_key(State(app): State<App>) -> Json<serde_json::Value> {
-    let public = app.inner.approvals_key.public();
+async fn server_key(State(app): State<App>) -> Json<serde_json::Value> {
+    let public = app.inner.signing_key.public();
     Json(json!({"public_key": public.to_hex(), "fingerprint": public.fingerprint()}))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApprovalRequestBody {
-    host: String,
-    plan: firewarden_model::action::Action,
-    #[serde(default)]
-    valid_minutes: Option<u32>,
-    /// Act now, ratified or disputed afterwards: why.
-    #[serde(default)]
-    break_glass: Option<String>,
 }
 
 async fn request_approval(
     State(app): State<App>,
     Auth(a): Auth,
     Path(id): Path<String>,
-    Body(b): Body<ApprovalRequestBody>,
+    Body(ask): Body<firewarden_store::ApprovalAsk>,
 ) -> Result<(StatusCode, Json<firewarden_store::ApprovalRecord>), ApiError> {
     let record = app
         .inner
         .store
-        .request_approval(
-            &a,
-            &id,
-            &b.host,
-            b.plan,
-            b.valid_minutes,
-            b.break_glass.as_deref(),
-            signer(&app),
-        )
+        .request_approval(&a, &id, ask, signer(&app))
         .await?;
     Ok((StatusCode::CREATED, Json(record)))
 }
@@ -1099,10 +1079,7 @@ async fn decide_approval(
     Path((id, approval)): Path<(String, String)>,
     Body(b): Body<DecisionBody>,
 ) -> ApiResult<firewarden_store::ApprovalRecord> {
-    // The decider proves again who they are: a token left on a screen approves nothing. The
-    // tenant check comes first, so another tenant's request stays a 404 for a wrong password.
-    app.inner.store.approval(&a, &id, &approval).await?;
-    check_password(&app, &a.user, b.password).await?;
+    reauthenticate(&app, &a, &id, b.password).await?;
     Ok(Json(
         app.inner
             .store
@@ -1118,22 +1095,50 @@ async fn decide_approval(
     ))
 }
 
+/// A decision on a case stands for the person: they prove again who they are (a token left
+/// on a screen decides nothing). The tenant check comes first, so another tenant's case stays
+/// a 404 whatever the password.
+async fn reauthenticate(
+    app: &App,
+    a: &Actor,
+    case_id: &str,
+    password: String,
+) -> Result<(), ApiError> {
+    app.inner
+        .store
+        .may(a, case_id, firewarden_case::access::Operation::ReadCase)
+        .await?;
+    check_password(app, &a.user, password).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreAuthBody {
+    #[serde(default)]
+    kinds: Vec<String>,
+    hosts: Vec<String>,
+    #[serde(default)]
+    never_hosts: Vec<String>,
+    max_risk: firewarden_model::action::Risk,
+    hours: u32,
+    password: String,
+}
+
 async fn preauthorise(
     State(app): State<App>,
     Auth(a): Auth,
     Path(id): Path<String>,
-    Body(b): Body<serde_json::Value>,
+    Body(b): Body<PreAuthBody>,
 ) -> Result<(StatusCode, Json<firewarden_store::PreAuthRecord>), ApiError> {
-    // The case's tenant first (404 for another's), then the password, then the scope.
-    app.inner.store.case(&a, &id).await?;
-    let password = b["password"].as_str().unwrap_or_default().to_owned();
-    let mut scope = b.clone();
-    if let Some(o) = scope.as_object_mut() {
-        o.remove("password");
-    }
-    let scope: firewarden_store::PreAuthScope = serde_json::from_value(scope)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-    check_password(&app, &a.user, password).await?;
+    reauthenticate(&app, &a, &id, b.password).await?;
+    let scope = firewarden_store::PreAuthScope {
+        kinds: b.kinds,
+        hosts: b.hosts,
+        never_hosts: b.never_hosts,
+        max_risk: b.max_risk,
+        hours: b.hours,
+    };
     let record = app
         .inner
         .store

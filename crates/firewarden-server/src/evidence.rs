@@ -47,10 +47,9 @@ impl EvidenceStore {
         // digest, never over an older one.
         let ledger = match ledger {
             Some(path) => {
-                let digest: String = Sha256::digest(tokio::fs::read(path).await?)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                let digest = firewarden_evidence::encoding::hex(&Sha256::digest(
+                    tokio::fs::read(path).await?,
+                ));
                 Some((path, format!("{sha256}.custody.{digest}"), digest))
             }
             None => None,

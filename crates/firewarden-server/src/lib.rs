@@ -152,13 +152,13 @@ pub async fn run(
             self.0.abort();
         }
     }
-    let approvals_key = std::sync::Arc::new(approvals_key(&store).await?);
+    let signing_key = std::sync::Arc::new(signing_key(&store).await?);
     let _sla = AbortOnDrop(sla::spawn(
         store.clone(),
-        api::key_signer(std::sync::Arc::clone(&approvals_key)),
+        api::key_signer(std::sync::Arc::clone(&signing_key)),
         config.sla_every,
     ));
-    let state = api::App::new(store, evidence, tmp, config.max_upload, approvals_key);
+    let state = api::App::new(store, evidence, tmp, config.max_upload, signing_key);
     let router = api::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
@@ -195,8 +195,9 @@ pub async fn run(
     Ok(())
 }
 
-/// The key approvals are signed with: one for every server on the database, made by the first.
-async fn approvals_key(store: &Store) -> Result<firewarden_evidence::keys::KeyPair, ServerError> {
+/// The server's signing key (approvals, pre-authorisations, webhooks): one for every server on
+/// the database, made by the first.
+async fn signing_key(store: &Store) -> Result<firewarden_evidence::keys::KeyPair, ServerError> {
     use firewarden_evidence::keys::KeyPair;
     let fresh = KeyPair::generate(false).map_err(|e| ServerError::Config(e.to_string()))?;
     let pem = store

@@ -83,12 +83,13 @@ impl Endpoint {
         }
     }
 
-    /// Sends `req`; the status and at most 64 KiB of the answer. The whole exchange is bounded
-    /// by `within`, so a peer that never answers cannot hold the caller.
+    /// Sends `req`; the status and at most 64 KiB of the answer. Connecting is bounded; with
+    /// `within`, so is the whole exchange (a webhook that never answers cannot hold a round).
+    /// Uploads of evidence pass `None`: gigabytes on a slow link take what they take.
     pub(crate) async fn send<B>(
         &self,
         req: Request<B>,
-        within: Duration,
+        within: Option<Duration>,
     ) -> Result<(u16, Bytes), String>
     where
         B: hyper::body::Body + Send + 'static,
@@ -96,10 +97,13 @@ impl Endpoint {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let addr = format!("{}:{}", self.host, self.port);
-        tokio::time::timeout(within, self.exchange(req, &addr))
-            .await
-            .map_err(|_| format!("{addr}: no answer in {} s", within.as_secs()))?
-            .map_err(|e| format!("{addr}: {e}"))
+        let answer = match within {
+            Some(limit) => tokio::time::timeout(limit, self.exchange(req, &addr))
+                .await
+                .map_err(|_| format!("{addr}: no answer in {} s", limit.as_secs()))?,
+            None => self.exchange(req, &addr).await,
+        };
+        answer.map_err(|e| format!("{addr}: {e}"))
     }
 
     async fn exchange<B>(&self, req: Request<B>, addr: &str) -> Result<(u16, Bytes), String>

@@ -43,9 +43,7 @@ impl std::fmt::Debug for S3 {
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use firewarden_evidence::encoding::hex;
 
 fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut k = [0u8; 64];
@@ -186,10 +184,9 @@ impl S3 {
     }
 
     async fn send(&self, req: Request<Body>) -> Result<(u16, Bytes), ServerError> {
-        // An object store that does not answer must not hold a push forever; a bundle of
-        // gigabytes still has time to go.
+        // Connecting is bounded; a bundle of gigabytes on a slow link takes what it takes.
         self.endpoint
-            .send(req, std::time::Duration::from_secs(3600))
+            .send(req, None)
             .await
             .map_err(|e| ServerError::Config(format!("object store {e}")))
     }

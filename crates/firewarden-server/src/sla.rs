@@ -3,7 +3,7 @@
 //! raised to the tenant's webhook and records how that went. A webhook that failed is tried
 //! again on later rounds, by any server, up to the store's limit. Each post is signed with the
 //! server's key (`x-firewarden-signature: ed25519=HEX` over [`WEBHOOK_PREFIX`] and the body), so
-//! a receiver can tell it from a forgery with the key `GET /api/v1/approval-key` gives.
+//! a receiver can tell it from a forgery with the key `GET /api/v1/server-key` gives.
 
 use crate::outbound::Endpoint;
 use bytes::Bytes;
@@ -102,7 +102,7 @@ async fn post(alert: &DueAlert, sign: &Signer) -> Result<u16, String> {
         )
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| e.to_string())?;
-    match endpoint.send(req, WEBHOOK_WITHIN).await? {
+    match endpoint.send(req, Some(WEBHOOK_WITHIN)).await? {
         (status, _) if (200..300).contains(&status) => Ok(status),
         (status, body) => Err(format!(
             "the webhook answered {status}: {}",

@@ -29,10 +29,7 @@ pub struct Identity {
 /// The pin of a certificate: `sha256:` and its digest in hex.
 pub fn fingerprint(der: &[u8]) -> String {
     let d = Sha256::digest(der);
-    format!(
-        "sha256:{}",
-        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
+    format!("sha256:{}", firewarden_evidence::encoding::hex(&d))
 }
 
 fn read_pem(cert: &Path, key: &Path) -> Result<Identity, ServerError> {

@@ -127,7 +127,7 @@ pub(crate) async fn receive(
         _dir: dir,
         ledger: (ledger_len > 0).then_some(ledger_path),
         body: body_path,
-        sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        sha256: firewarden_evidence::encoding::hex(&hash.finalize()),
         size,
         head,
     })

@@ -18,26 +18,9 @@ async fn refused(r: Result<Value, ClientError>) -> (u16, String) {
 
 async fn setup(server: &Server) -> (Client, String, String) {
     let admin = server.client(&server.admin);
-    let t = admin
-        .call(
-            Method::POST,
-            "/api/v1/tenants",
-            Some(&json!({"name": "Acme"})),
-        )
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let lead = admin
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            Some(&json!({"name": "lena", "role": "lead", "tenants": [t], "password": "correct horse battery"})),
-        )
-        .await
-        .unwrap();
-    let lead = server.client(lead["token"].as_str().unwrap());
+    let t = common::tenant(&admin, "Acme").await;
+    let lead = common::user(&admin, &t, "lena", "lead", Some("correct horse battery")).await;
+    let lead = server.client(&lead);
     let case = lead
         .call(
             Method::POST,

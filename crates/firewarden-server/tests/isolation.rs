@@ -102,38 +102,13 @@ async fn every_route_hides_another_tenants_data() {
         let server = Server::start(&db.url, None, 64 << 20).await;
         let admin = server.client(&server.admin);
         let work = tempfile::tempdir().unwrap();
-        let tenant = |name: &'static str| {
-            let admin = admin.clone();
-            async move {
-                admin
-                    .call(
-                        Method::POST,
-                        "/api/v1/tenants",
-                        Some(&json!({"name": name})),
-                    )
-                    .await
-                    .unwrap()["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            }
-        };
-        let (acme, globex) = (tenant("Acme").await, tenant("Globex").await);
+        let (acme, globex) = (
+            common::tenant(&admin, "Acme").await,
+            common::tenant(&admin, "Globex").await,
+        );
         let user = |name: &'static str, role: &'static str, t: String| {
             let admin = admin.clone();
-            async move {
-                admin
-                    .call(
-                        Method::POST,
-                        "/api/v1/users",
-                        Some(&json!({"name": name, "role": role, "tenants": [t]})),
-                    )
-                    .await
-                    .unwrap()["token"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            }
+            async move { common::user(&admin, &t, name, role, None).await }
         };
         // Globex's case, with something in every part of it.
         let g_lead = server.client(&user("g_lead", "lead", globex.clone()).await);

@@ -174,10 +174,7 @@ async fn clocks_warn_and_breach_once_through_the_webhook() {
         assert_eq!(path, "/hooks/sla");
         // Signed by the server: the receiver checks it with the public key alone.
         let hex = signature.strip_prefix("ed25519=").unwrap();
-        let sig: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
+        let sig = firewarden_evidence::encoding::unhex(hex).unwrap();
         let signed = [firewarden_server::sla::WEBHOOK_PREFIX, &raw].concat();
         assert!(public.verify(&signed, &sig));
         let mut forged = raw.clone();

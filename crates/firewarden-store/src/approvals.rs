@@ -16,6 +16,22 @@ pub type Signer = Arc<dyn Fn(&[u8]) -> String + Send + Sync>;
 /// Minutes a request waits for an answer, and an approval stays valid, unless asked otherwise.
 pub const DEFAULT_VALID_MINUTES: u32 = 30;
 
+/// What a host asks for (the body of `POST /cases/{id}/approvals`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalAsk {
+    /// The host, as it names itself.
+    pub host: String,
+    /// The plan, as the host computed it.
+    pub plan: Action,
+    /// How long the request waits and an approval stays valid, minutes (default 30).
+    #[serde(default)]
+    pub valid_minutes: Option<u32>,
+    /// Act now, ratified or disputed afterwards: why.
+    #[serde(default)]
+    pub break_glass: Option<String>,
+}
+
 /// A request to run an action on a host, and its answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
@@ -67,14 +83,11 @@ fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<
     serde_json::from_str(text).map_err(|e| StoreError::Invalid(format!("stored {what}: {e}")))
 }
 
-fn record_from(r: &AnyRow, now: Timestamp) -> Result<ApprovalRecord> {
+fn record_from(r: &AnyRow) -> Result<ApprovalRecord> {
     let expires = casework::ts(r, "expires")?;
-    let mut state: ApprovalState = parse_json(
-        &format!("\"{}\"", r.try_get::<String, _>("state")?),
-        "state",
-    )?;
+    let mut state: ApprovalState = parse_enum(&r.try_get::<String, _>("state")?)?;
     // Nobody answered in time: expired, whether or not anyone wrote it down.
-    if state == ApprovalState::Pending && now >= expires {
+    if state == ApprovalState::Pending && now() >= expires {
         state = ApprovalState::Expired;
     }
     Ok(ApprovalRecord {
@@ -83,11 +96,8 @@ fn record_from(r: &AnyRow, now: Timestamp) -> Result<ApprovalRecord> {
         host: r.try_get("host")?,
         plan_sha256: r.try_get("plan_sha256")?,
         plan: parse_json(&r.try_get::<String, _>("plan")?, "plan")?,
-        risk: parse_json(&format!("\"{}\"", r.try_get::<String, _>("risk")?), "risk")?,
-        requirement: parse_json(
-            &format!("\"{}\"", r.try_get::<String, _>("requirement")?),
-            "requirement",
-        )?,
+        risk: parse_enum(&r.try_get::<String, _>("risk")?)?,
+        requirement: parse_enum(&r.try_get::<String, _>("requirement")?)?,
         requested_by: r.try_get("requested_by")?,
         requested_at: casework::ts(r, "requested_at")?,
         expires,
@@ -105,10 +115,6 @@ fn record_from(r: &AnyRow, now: Timestamp) -> Result<ApprovalRecord> {
         signature: r.try_get("signature")?,
         break_glass: r.try_get("break_glass")?,
     })
-}
-
-fn state_text(state: ApprovalState) -> String {
-    enum_text(&state)
 }
 
 fn statement_for(row: &ApprovalRecord, approved_by: &str, at: Timestamp) -> ApprovalStatement {
@@ -143,7 +149,7 @@ async fn save_decision(
          statement = COALESCE($5, statement), signature = COALESCE($6, signature) \
          WHERE id = $7 AND state = $8",
     )
-    .bind(state_text(state))
+    .bind(enum_text(&state))
     .bind(by.to_owned())
     .bind(at.to_string())
     .bind(reason.map(str::to_owned))
@@ -155,7 +161,7 @@ async fn save_decision(
     )
     .bind(signed.map(|(_, sig)| sig.to_owned()))
     .bind(row.id.clone())
-    .bind(state_text(row.state))
+    .bind(enum_text(&row.state))
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -198,20 +204,22 @@ impl Store {
     /// journal carries a statement either way. With `break_glass` (the reason), the requester
     /// acts now: the statement is signed at once, flagged, and the request waits for the one
     /// who should have agreed to ratify or dispute it.
-    #[allow(clippy::too_many_arguments)]
     pub async fn request_approval(
         &self,
         actor: &Actor,
         case_id: &str,
-        host: &str,
-        plan: Action,
-        valid_minutes: Option<u32>,
-        break_glass: Option<&str>,
+        ask: ApprovalAsk,
         sign: Signer,
     ) -> Result<ApprovalRecord> {
-        let host = valid_asset(host)?;
+        let ApprovalAsk {
+            host,
+            plan,
+            valid_minutes,
+            break_glass,
+        } = ask;
+        let host = valid_asset(&host)?;
         let break_glass = break_glass
-            .map(|r| valid_text(r, "the break-glass reason", 2000))
+            .map(|r| valid_text(&r, "the break-glass reason", 2000))
             .transpose()?;
         valid_text(&plan.title, "the plan's title", 2000)?;
         valid_text(&plan.kind, "the plan's kind", 200)?;
@@ -344,28 +352,12 @@ impl Store {
 
     /// A case's approval requests, newest first (expired ones say so).
     pub async fn approvals(&self, actor: &Actor, case_id: &str) -> Result<Vec<ApprovalRecord>> {
-        self.on_case(
+        self.case_rows(
             actor,
             case_id,
-            Operation::ReadCase,
             "case.approvals",
-            |conn, case| {
-                Box::pin(async move {
-                    let at = now();
-                    let rows = sqlx::query(
-                        "SELECT * FROM approvals WHERE case_id = $1 ORDER BY requested_at DESC, id",
-                    )
-                    .bind(case.id.clone())
-                    .fetch_all(&mut *conn)
-                    .await?;
-                    let out = rows
-                        .iter()
-                        .map(|r| record_from(r, at))
-                        .collect::<Result<Vec<_>>>()?;
-                    let detail = format!("{} request(s)", out.len());
-                    Ok((out, detail))
-                })
-            },
+            "SELECT * FROM approvals WHERE case_id = $1 ORDER BY requested_at DESC, id",
+            record_from,
         )
         .await
     }
@@ -387,7 +379,7 @@ impl Store {
                         .fetch_optional(&mut *conn)
                         .await?
                         .ok_or(StoreError::NotFound)?;
-                    Ok((record_from(&row, now())?, id))
+                    Ok((record_from(&row)?, id))
                 })
             },
         )
@@ -430,7 +422,7 @@ impl Store {
                         .fetch_optional(&mut *tx)
                         .await?
                         .ok_or(StoreError::NotFound)?;
-                    let mut row = record_from(&row, at)?;
+                    let mut row = record_from(&row)?;
                     if row.state == ApprovalState::Unratified {
                         if !approval::may_decide(
                             row.requirement,
@@ -475,7 +467,7 @@ impl Store {
                     if row.state != ApprovalState::Pending {
                         return Err(StoreError::Settled(format!(
                             "the request is already {}",
-                            state_text(row.state)
+                            enum_text(&row.state)
                         )));
                     }
                     if !approval::may_decide(
@@ -537,7 +529,7 @@ impl Store {
                         at,
                         zone: "UTC".into(),
                         source: "server".into(),
-                        kind: format!("approval.{}", state_text(row.state)),
+                        kind: format!("approval.{}", enum_text(&row.state)),
                         text: firewarden_model::printable(&text, 2000),
                     };
                     insert_timeline(tx, &row.case_id, &who.user, &[event]).await?;
@@ -551,7 +543,6 @@ impl Store {
 
 /// What a customer's authoriser grants ahead: the scope of a [`PreAuthorisation`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct PreAuthScope {
     /// Action kinds allowed; empty: any.
     #[serde(default)]
@@ -600,11 +591,6 @@ impl Store {
         scope: PreAuthScope,
         sign: Signer,
     ) -> Result<PreAuthRecord> {
-        if actor.role != firewarden_case::model::Role::CustomerAuthoriser {
-            // Still a 404 for another tenant's case: the case check below comes first.
-            self.case(actor, case_id).await?;
-            return Err(StoreError::Forbidden);
-        }
         if scope.hosts.is_empty() {
             return Err(StoreError::Invalid(
                 "name the hosts it covers (patterns such as web*)".into(),
@@ -618,7 +604,7 @@ impl Store {
                 "a pre-authorisation lasts 1 to 720 hours".into(),
             ));
         }
-        let who = actor.user.clone();
+        let (who, role) = (actor.user.clone(), actor.role);
         self.on_case(
             actor,
             case_id,
@@ -627,6 +613,10 @@ impl Store {
             move |tx, case| {
                 let (scope, who, sign) = (scope.clone(), who.clone(), Arc::clone(&sign));
                 Box::pin(async move {
+                    // After the tenant check, so another tenant's case stays a 404.
+                    if !approval::may_preauthorise(role) {
+                        return Err(StoreError::Forbidden);
+                    }
                     let at = now();
                     let statement = PreAuthorisation {
                         v: 1,
@@ -692,27 +682,18 @@ impl Store {
         actor: &Actor,
         case_id: &str,
     ) -> Result<Vec<PreAuthRecord>> {
-        self.on_case(actor, case_id, Operation::ReadCase, "case.preauthorisations", |conn, case| {
-            Box::pin(async move {
-                let rows = sqlx::query(
-                    "SELECT statement, signature FROM preauthorisations WHERE case_id = $1 ORDER BY granted_at DESC, id",
-                )
-                .bind(case.id.clone())
-                .fetch_all(&mut *conn)
-                .await?;
-                let out = rows
-                    .iter()
-                    .map(|r| {
-                        Ok(PreAuthRecord {
-                            statement: parse_json(&r.try_get::<String, _>("statement")?, "pre-authorisation")?,
-                            signature: r.try_get("signature")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let detail = format!("{} pre-authorisation(s)", out.len());
-                Ok((out, detail))
-            })
-        })
+        self.case_rows(
+            actor,
+            case_id,
+            "case.preauthorisations",
+            "SELECT statement, signature FROM preauthorisations WHERE case_id = $1 ORDER BY granted_at DESC, id",
+            |r| {
+                Ok(PreAuthRecord {
+                    statement: parse_json(&r.try_get::<String, _>("statement")?, "pre-authorisation")?,
+                    signature: r.try_get("signature")?,
+                })
+            },
+        )
         .await
     }
 }

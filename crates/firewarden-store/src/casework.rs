@@ -1045,7 +1045,7 @@ impl Store {
 
     /// Every row `sql` selects for a case the actor may read (the case id is its one
     /// parameter), each made into a `T` by `row`; the read is audited as `action`.
-    async fn case_rows<T: Send + 'static>(
+    pub(crate) async fn case_rows<T: Send + 'static>(
         &self,
         actor: &Actor,
         case_id: &str,

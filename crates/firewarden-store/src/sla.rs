@@ -99,17 +99,22 @@ pub fn valid_webhook(url: &str) -> Result<String> {
     Ok(url.to_owned())
 }
 
-async fn targets_of(conn: &mut Conn, tenant: &str) -> Result<Option<sla::SlaTargets>> {
-    let row = sqlx::query("SELECT sla FROM tenants WHERE id = $1")
-        .bind(tenant.to_owned())
-        .fetch_one(&mut *conn)
-        .await?;
-    match row.try_get::<String, _>("sla")?.as_str() {
+/// A tenant's stored `sla` column: `None` when the contract promises nothing.
+fn parse_targets(text: &str) -> Result<Option<sla::SlaTargets>> {
+    match text {
         "" => Ok(None),
         json => serde_json::from_str(json)
             .map(Some)
             .map_err(|e| StoreError::Invalid(format!("stored SLA targets: {e}"))),
     }
+}
+
+async fn targets_of(conn: &mut Conn, tenant: &str) -> Result<Option<sla::SlaTargets>> {
+    let row = sqlx::query("SELECT sla FROM tenants WHERE id = $1")
+        .bind(tenant.to_owned())
+        .fetch_one(&mut *conn)
+        .await?;
+    parse_targets(&row.try_get::<String, _>("sla")?)
 }
 
 /// The row's `clock` column.
@@ -147,7 +152,7 @@ async fn alerts_of(conn: &mut Conn, case_id: &str) -> Result<Vec<AlertRecord>> {
             let level = r.try_get::<String, _>("level")?;
             Ok(AlertRecord {
                 clock: clock_of(r)?,
-                level: parse_level(&level)?,
+                level: parse_enum(&level)?,
                 due: ts(r, "due")?,
                 raised: ts(r, "raised")?,
                 delivered: r
@@ -160,30 +165,18 @@ async fn alerts_of(conn: &mut Conn, case_id: &str) -> Result<Vec<AlertRecord>> {
         .collect()
 }
 
-fn parse_level(text: &str) -> Result<AlertLevel> {
-    match text {
-        "warning" => Ok(AlertLevel::Warning),
-        "breach" => Ok(AlertLevel::Breach),
-        other => Err(StoreError::Invalid(format!("stored alert level {other}"))),
-    }
-}
-
-/// The clocks of `case` at `now`, with the check-ins they were computed from.
+/// The clocks of `case` at `now` under `targets`.
 async fn clocks_of(
     conn: &mut Conn,
     case: &Case,
+    targets: &sla::SlaTargets,
+    checkins: &[Checkin],
     now: Timestamp,
-) -> Result<(Option<sla::SlaTargets>, Vec<Clock>, Vec<Checkin>)> {
-    let targets = targets_of(conn, &case.tenant).await?;
-    let checkins = checkins_of(conn, &case.id).await?;
-    let Some(t) = &targets else {
-        return Ok((None, Vec::new(), checkins));
-    };
+) -> Result<Vec<Clock>> {
     let gates = gate_facts(conn, case).await?;
     let stops: Vec<(ClockKind, Timestamp)> = checkins.iter().map(|c| (c.clock, c.at)).collect();
     let facts = sla::clock_facts(case.created, &gates, &stops);
-    let clocks = sla::clocks(t, &facts, now);
-    Ok((targets, clocks, checkins))
+    Ok(sla::clocks(targets, &facts, now))
 }
 
 fn alert_text(clock: &Clock, level: AlertLevel) -> String {
@@ -213,7 +206,12 @@ impl Store {
             "case.sla",
             move |conn, case| {
                 Box::pin(async move {
-                    let (targets, clocks, checkins) = clocks_of(conn, &case, now).await?;
+                    let targets = targets_of(conn, &case.tenant).await?;
+                    let checkins = checkins_of(conn, &case.id).await?;
+                    let clocks = match &targets {
+                        Some(t) => clocks_of(conn, &case, t, &checkins, now).await?,
+                        None => Vec::new(),
+                    };
                     let alerts = alerts_of(conn, &case.id).await?;
                     let detail = format!("{} clock(s)", clocks.len());
                     Ok((
@@ -303,20 +301,29 @@ impl Store {
     pub async fn sla_sweep(&self, now: Timestamp) -> Result<Vec<DueAlert>> {
         let since = Timestamp(now.0 - SWEEP_DAYS * 86_400).to_string();
         let rows = sqlx::query(
-            "SELECT c.id FROM cases c JOIN tenants t ON t.id = c.tenant_id \
+            "SELECT c.id, c.created, t.sla, t.webhook FROM cases c JOIN tenants t ON t.id = c.tenant_id \
              WHERE c.status = 'open' AND c.created >= $1 AND t.sla <> '' ORDER BY c.created, c.id",
         )
         .bind(since)
         .fetch_all(&self.pool)
         .await?;
-        let ids: Vec<String> = rows
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<std::result::Result<_, _>>()?;
         let mut out = Vec::new();
-        for id in ids {
+        for row in &rows {
+            let Some(targets) = parse_targets(&row.try_get::<String, _>("sla")?)? else {
+                continue;
+            };
+            // Cheap first, from the declaration time alone: as if nothing had stopped a clock,
+            // would any alert be due? Only then is anything else of the case read.
+            let unstopped = sla::ClockFacts {
+                declared: ts(row, "created")?,
+                ..Default::default()
+            };
+            let would_be_due = sla::alerts_due(&sla::clocks(&targets, &unstopped, now));
+            if would_be_due.is_empty() {
+                continue;
+            }
+            let id: String = row.try_get("id")?;
             let mut conn = self.pool.acquire().await?;
-            let case = fetch_case(&mut *conn, &id).await?;
             let claimed: Vec<(String, String)> =
                 sqlx::query("SELECT clock, level FROM sla_alerts WHERE case_id = $1")
                     .bind(id.clone())
@@ -330,31 +337,23 @@ impl Store {
                     .iter()
                     .any(|(c, l)| c == kind.as_str() && l == level.as_str())
             };
-            // Cheap first: as if nothing had stopped a clock, would any unsent alert be due?
-            // Only then are the case's facts read.
-            let Some(targets) = targets_of(&mut conn, &case.tenant).await? else {
-                continue;
-            };
-            let unstopped = sla::ClockFacts {
-                declared: case.created,
-                ..Default::default()
-            };
-            let may_be_due = sla::alerts_due(&sla::clocks(&targets, &unstopped, now))
-                .into_iter()
-                .any(|(k, l)| is_new(k, l));
-            if !may_be_due {
+            if !would_be_due.iter().any(|&(k, l)| is_new(k, l)) {
                 continue;
             }
-            let (_, clocks, _) = clocks_of(&mut conn, &case, now).await?;
+            let case = fetch_case(&mut *conn, &id).await?;
+            let checkins = checkins_of(&mut conn, &id).await?;
+            let clocks = clocks_of(&mut conn, &case, &targets, &checkins, now).await?;
             drop(conn);
+            let webhook: String = row.try_get("webhook")?;
             for (kind, level) in sla::alerts_due(&clocks) {
-                if !is_new(kind, level) {
-                    continue;
-                }
-                let Some(clock) = clocks.iter().find(|c| c.kind == kind).cloned() else {
+                let Some(clock) = clocks.iter().find(|c| c.kind == kind) else {
                     continue;
                 };
-                if let Some(alert) = self.raise(&case, clock, level, now).await? {
+                if is_new(kind, level)
+                    && let Some(alert) = self
+                        .raise(&case, clock.clone(), level, &webhook, now)
+                        .await?
+                {
                     out.push(alert);
                 }
             }
@@ -369,11 +368,12 @@ impl Store {
         case: &Case,
         clock: Clock,
         level: AlertLevel,
+        webhook: &str,
         now: Timestamp,
     ) -> Result<Option<DueAlert>> {
-        let case = case.clone();
+        let (case, webhook) = (case.clone(), webhook.to_owned());
         self.with_audit(move |tx| {
-            let (case, clock) = (case.clone(), clock.clone());
+            let (case, clock, webhook) = (case.clone(), clock.clone(), webhook.clone());
             Box::pin(async move {
                 let inserted = sqlx::query(
                     "INSERT INTO sla_alerts (case_id, clock, level, due, raised, lease_until, delivered, attempts, last_error) \
@@ -415,11 +415,6 @@ impl Store {
                     record("server", "case.sla_alert", &case.id, Some(&case.tenant), &text),
                 )
                 .await?;
-                let webhook = sqlx::query("SELECT webhook FROM tenants WHERE id = $1")
-                    .bind(case.tenant.clone())
-                    .fetch_one(&mut **tx)
-                    .await?
-                    .try_get::<String, _>("webhook")?;
                 Ok(Some(DueAlert {
                     case_id: case.id.clone(),
                     tenant: case.tenant.clone(),
@@ -437,7 +432,7 @@ impl Store {
     /// Undelivered alerts whose last owner's lease ran out: this server takes them over.
     async fn redeliveries(&self, now: Timestamp) -> Result<Vec<DueAlert>> {
         let rows = sqlx::query(
-            "SELECT a.case_id, a.clock, a.level, a.attempts FROM sla_alerts a \
+            "SELECT a.case_id, a.clock, a.level, a.attempts, t.sla, t.webhook FROM sla_alerts a \
              JOIN cases c ON c.id = a.case_id JOIN tenants t ON t.id = c.tenant_id \
              WHERE a.delivered IS NULL AND a.attempts < $1 AND a.lease_until < $2 AND t.webhook <> ''",
         )
@@ -468,14 +463,15 @@ impl Store {
             if taken == 0 {
                 continue;
             }
+            // Targets removed since: nothing to say the clock stood at.
+            let Some(targets) = parse_targets(&r.try_get::<String, _>("sla")?)? else {
+                continue;
+            };
             let mut conn = self.pool.acquire().await?;
             let case = fetch_case(&mut *conn, &case_id).await?;
-            let (_, clocks, _) = clocks_of(&mut conn, &case, now).await?;
-            let webhook = sqlx::query("SELECT webhook FROM tenants WHERE id = $1")
-                .bind(case.tenant.clone())
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get::<String, _>("webhook")?;
+            let checkins = checkins_of(&mut conn, &case_id).await?;
+            let clocks = clocks_of(&mut conn, &case, &targets, &checkins, now).await?;
+            let webhook: String = r.try_get("webhook")?;
             let kind = ClockKind::parse(&clock);
             if let Some(clock) = clocks.into_iter().find(|c| Some(c.kind) == kind) {
                 out.push(DueAlert {
@@ -484,7 +480,7 @@ impl Store {
                     title: case.title,
                     webhook,
                     clock,
-                    level: parse_level(&level)?,
+                    level: parse_enum(&level)?,
                     attempts,
                 });
             }

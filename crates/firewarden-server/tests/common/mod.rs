@@ -96,6 +96,45 @@ impl Drop for Server {
     }
 }
 
+/// Adds a tenant; its id.
+pub async fn tenant(admin: &Client, name: &str) -> String {
+    admin
+        .call(
+            firewarden_client::Method::POST,
+            "/api/v1/tenants",
+            Some(&serde_json::json!({"name": name})),
+        )
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Adds a user of tenant `t` (with a password for decisions and logins, when given); their
+/// token.
+pub async fn user(
+    admin: &Client,
+    t: &str,
+    name: &str,
+    role: &str,
+    password: Option<&str>,
+) -> String {
+    let mut body = serde_json::json!({"name": name, "role": role, "tenants": [t]});
+    if let Some(p) = password {
+        body["password"] = p.into();
+    }
+    let made = admin
+        .call(
+            firewarden_client::Method::POST,
+            "/api/v1/users",
+            Some(&body),
+        )
+        .await
+        .unwrap();
+    made["token"].as_str().unwrap().to_owned()
+}
+
 /// A triage result for `host` with a finding per id, each carrying `marker` and an address.
 pub fn triage(host: &str, ids: &[&str], marker: &str, finished: &str) -> TriageReport {
     let mut r: TriageReport = serde_json::from_str(&format!(
