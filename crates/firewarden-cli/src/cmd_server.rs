@@ -46,6 +46,12 @@ pub struct Args {
     /// How often SLA clocks are checked for warnings and breaches to post, in seconds.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     sla_every_secs: u64,
+    /// The master key that opens each customer's evidence key (age X25519, made here on
+    /// first start; default DATA/master.key). Keep it off the data disk (a mounted secret, a
+    /// USB key): a copied disk or bucket then opens nothing. Every server on one database
+    /// needs the same.
+    #[arg(long, value_name = "FILE", env = "FIREWARDEN_MASTER_KEY")]
+    master_key: Option<PathBuf>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -103,6 +109,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         transport,
         max_upload: args.max_upload_mib.saturating_mul(1 << 20),
         sla_every: std::time::Duration::from_secs(args.sla_every_secs),
+        master_key: args.master_key.clone(),
     };
     firewarden_server::check(&config)?;
     rt.block_on(async move {

@@ -57,6 +57,9 @@ fn start(data: &Path, database: Option<&str>, evidence: Option<&str>) -> Server 
     if let Some(e) = evidence {
         cmd.args(["--evidence-store", e]);
     }
+    // Servers on one database share the master key (kept beside their data directories).
+    cmd.arg("--master-key")
+        .arg(data.parent().unwrap().join("master.key"));
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -333,7 +336,7 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
         let database = (db.backend == "postgres").then_some(db.url.as_str());
         // Evidence: under --data with SQLite, in the S3-compatible store scripts/test.sh
         // starts with PostgreSQL (the team setup).
-        let evidence = match (db.backend, std::env::var("FIREWARDEN_TEST_S3_BUCKET")) {
+        let evidence_store = match (db.backend, std::env::var("FIREWARDEN_TEST_S3_BUCKET")) {
             ("postgres", Ok(bucket)) => {
                 Some(format!("s3://{bucket}/cli-walk-{}", std::process::id()))
             }
@@ -348,7 +351,7 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
             }
             _ => None,
         };
-        let server = start(&data.path().join("fw"), database, evidence.as_deref());
+        let server = start(&data.path().join("fw"), database, evidence_store.as_deref());
         let admin = server.token.clone();
         let tenant = server.json(&admin, &["tenant", "add", "Acme Corp"]);
         let t = tenant["id"].as_str().unwrap();
@@ -591,25 +594,29 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
             ],
         );
         assert!(pushed.contains("evidence E"), "{pushed}");
-        // Kept write-once by its digest, where the server was told to keep evidence.
+        let evidence = pushed
+            .split("evidence ")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_alphanumeric()).next())
+            .unwrap()
+            .to_owned();
+        // Kept write-once under the tenant and its digest, encrypted with the tenant's key,
+        // where the server was told to keep evidence.
         let sha = firewarden_evidence::verify_bundle(Path::new(&site.bundle), &[], None, None)
             .unwrap()
             .1
             .sha256;
-        match &evidence {
+        let key = format!("{t}/{sha}.fwb.age");
+        match &evidence_store {
             Some(url) => {
                 let s3 = firewarden_server::s3::S3::from_url(url).unwrap();
-                assert!(
-                    rt.block_on(s3.exists(&format!("{sha}.fwb"))).unwrap(),
-                    "not in {url}"
-                );
+                assert!(rt.block_on(s3.exists(&key)).unwrap(), "not in {url}");
             }
             None => {
-                let kept = data.path().join("fw/evidence").join(format!("{sha}.fwb"));
-                assert_eq!(
-                    std::fs::read(&kept).unwrap(),
-                    std::fs::read(&site.bundle).unwrap()
-                );
+                let kept = data.path().join("fw/evidence").join(&key);
+                let at_rest = std::fs::read(&kept).unwrap();
+                assert!(at_rest.starts_with(b"age-encryption.org/v1"));
+                assert_ne!(at_rest, std::fs::read(&site.bundle).unwrap());
                 use std::os::unix::fs::PermissionsExt;
                 assert_eq!(
                     std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777,
@@ -617,8 +624,8 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
                 );
             }
         }
-        // The same bundle again: recorded again, stored once.
-        server.ok(
+        // The same bundle again: the same item, received twice, stored once.
+        let again = server.ok(
             &lead,
             &[
                 "case",
@@ -630,6 +637,106 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
                 &site.bundle,
             ],
         );
+        assert!(again.contains(&format!("evidence {evidence}")), "{again}");
+        // Custody across people: the lead checks it out and in under her own key, takes a
+        // copy (the bytes pushed), and exports the ledger; another examiner verifies it
+        // with the public keys alone, and each kind of tampering is named.
+        let work = tempfile::tempdir().unwrap();
+        let w = |p: &str| work.path().join(p).to_str().unwrap().to_owned();
+        assert_eq!(fw(&["keygen", "-o", &w("lena")]).status.code(), Some(0));
+        for (event, reason) in [("check-out", "timeline analysis"), ("check-in", "done")] {
+            let said = server.ok(
+                &lead,
+                &[
+                    "custody",
+                    "record",
+                    &evidence,
+                    "--event",
+                    event,
+                    "--reason",
+                    reason,
+                    "--authority",
+                    "RET-2026-17",
+                    "--key",
+                    &w("lena.key"),
+                ],
+            );
+            assert!(said.contains("matches acquisition"), "{said}");
+        }
+        let pulled = server.ok(&lead, &["custody", "pull", &evidence, "-o", &w("copy.fwb")]);
+        assert!(pulled.contains("matches"), "{pulled}");
+        assert_eq!(
+            std::fs::read(w("copy.fwb")).unwrap(),
+            std::fs::read(&site.bundle).unwrap()
+        );
+        let exported = server.ok(
+            &lead,
+            &["custody", "export", &evidence, "-o", &w("web01.custody")],
+        );
+        assert!(exported.contains("6 custody events"), "{exported}");
+        let server_key = rt
+            .block_on(
+                firewarden_client::Client::new(&server.url, None, Some(server.pin.clone()))
+                    .unwrap()
+                    .get("/api/v1/server-key"),
+            )
+            .unwrap()["public_key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let verify = |ledger: &str, keys: &[&str]| {
+            let mut args = vec!["custody", "verify", ledger, "--bundle", &site.bundle];
+            for k in keys {
+                args.extend(["--key", k]);
+            }
+            fw(&args)
+        };
+        let collector = site.key.clone();
+        let o = verify(&w("web01.custody"), &[&server_key, &collector]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(text(&o).contains("intact: 6 events"), "{}", text(&o));
+        let ledger = std::fs::read_to_string(w("web01.custody")).unwrap();
+        let lines: Vec<&str> = ledger.lines().collect();
+        let named = |lines: Vec<&str>, keys: &[&str], want: &str| {
+            std::fs::write(w("changed.custody"), lines.join("\n")).unwrap();
+            let o = verify(&w("changed.custody"), keys);
+            assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+            assert!(text(&o).contains(want), "wanted {want}: {}", text(&o));
+        };
+        let edited = lines[3].replace("timeline analysis", "timeline analysiz");
+        let mut changed = lines.clone();
+        changed[3] = &edited;
+        named(
+            changed,
+            &[&server_key, &collector],
+            "custody event 4 (check-out): signature does not verify",
+        );
+        let mut reordered = lines.clone();
+        reordered.swap(3, 4);
+        named(
+            reordered,
+            &[&server_key, &collector],
+            "does not chain to the previous event",
+        );
+        named(lines.clone(), &[&collector], "not among the keys given");
+        // A copy that is not the evidence: the bundle's hash no longer matches acquisition.
+        let mut tampered = std::fs::read(&site.bundle).unwrap();
+        let mid = tampered.len() / 2;
+        tampered[mid] ^= 1;
+        std::fs::write(w("tampered.fwb"), tampered).unwrap();
+        let o = fw(&[
+            "custody",
+            "verify",
+            &w("web01.custody"),
+            "--key",
+            &server_key,
+            "--key",
+            &collector,
+            "--bundle",
+            &w("tampered.fwb"),
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(text(&o).contains("differs from"), "{}", text(&o));
         let shown = server.json(&lead, &["case", "show", &id]);
         assert_eq!(shown["id"], id.as_str());
         server.ok(&lead, &["case", "stage", &id, "--advance"]);
@@ -658,7 +765,11 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
 
         if let Some(db) = database {
             // A second server process on the same PostgreSQL serves the same case.
-            let other = start(&data.path().join("fw2"), Some(db), evidence.as_deref());
+            let other = start(
+                &data.path().join("fw2"),
+                Some(db),
+                evidence_store.as_deref(),
+            );
             let seen = other.json(&lead, &["case", "show", &id]);
             assert_eq!(seen["status"], "closed", "{seen}");
         }

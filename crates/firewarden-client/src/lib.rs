@@ -193,6 +193,73 @@ impl Client {
     }
 
     async fn send(&self, req: Request<Body>) -> Result<(StatusCode, Bytes), ClientError> {
+        let resp = self.response(req).await?;
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| ClientError::Http(format!("the answer broke off: {e}")))?
+            .to_bytes();
+        Ok((status, body))
+    }
+
+    /// GETs `path` into the new file `dest` (streamed as it arrives; refused when `dest`
+    /// exists). The answer's headers; an error status is [`ClientError::Refused`] and leaves
+    /// no file.
+    pub async fn download(&self, path: &str, dest: &Path) -> Result<hyper::HeaderMap, ClientError> {
+        use tokio::io::AsyncWriteExt;
+        let req = self
+            .request(Method::GET, path)
+            .body(
+                Full::new(Bytes::new())
+                    .map_err(|never| match never {})
+                    .boxed(),
+            )
+            .map_err(|e| ClientError::Http(e.to_string()))?;
+        let resp = self.response(req).await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        if !status.is_success() {
+            let body = resp
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| ClientError::Http(format!("the answer broke off: {e}")))?
+                .to_bytes();
+            answer((status, body))?;
+            return Err(ClientError::Http(format!("unexpected status {status}")));
+        }
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dest)
+            .await?;
+        let mut body = resp.into_body();
+        let written = async {
+            while let Some(frame) = body.frame().await {
+                let frame =
+                    frame.map_err(|e| ClientError::Http(format!("the download broke off: {e}")))?;
+                if let Ok(data) = frame.into_data() {
+                    file.write_all(&data).await?;
+                }
+            }
+            file.sync_all().await?;
+            Ok::<_, ClientError>(())
+        }
+        .await;
+        if let Err(e) = written {
+            // Nothing half-written is left behind.
+            let _ = tokio::fs::remove_file(dest).await;
+            return Err(e);
+        }
+        Ok(headers)
+    }
+
+    async fn response(
+        &self,
+        req: Request<Body>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, ClientError> {
         let addr = format!("{}:{}", self.host, self.port);
         let tcp = tokio::time::timeout(Duration::from_secs(15), TcpStream::connect(&addr))
             .await
@@ -325,7 +392,10 @@ impl Client {
     }
 }
 
-async fn exchange<T>(io: TokioIo<T>, req: Request<Body>) -> Result<(StatusCode, Bytes), ClientError>
+async fn exchange<T>(
+    io: TokioIo<T>,
+    req: Request<Body>,
+) -> Result<hyper::Response<hyper::body::Incoming>, ClientError>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -335,18 +405,10 @@ where
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    let resp = sender
+    sender
         .send_request(req)
         .await
-        .map_err(|e| ClientError::Http(format!("the request failed: {e}")))?;
-    let status = resp.status();
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| ClientError::Http(format!("the answer broke off: {e}")))?
-        .to_bytes();
-    Ok((status, body))
+        .map_err(|e| ClientError::Http(format!("the request failed: {e}")))
 }
 
 fn answer((status, body): (StatusCode, Bytes)) -> Result<serde_json::Value, ClientError> {

@@ -403,7 +403,7 @@ fn custody_events_chain_and_catch_a_changed_bundle() {
         reason: "analysis".into(),
         seal: Some("BAG-7".into()),
         method: Some("hand delivery".into()),
-        location: None,
+        ..Default::default()
     };
     let ev = custody::add(&fx.bundle, transfer.clone(), &examiner, &tool).unwrap();
     assert!(ev.hash_verified);

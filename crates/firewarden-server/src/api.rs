@@ -46,8 +46,28 @@ struct Inner {
     /// Who recent tokens belong to, for [`TOKEN_CACHE`]: saves a database round trip on
     /// most requests. Short, so that a removed user is out within seconds on every server.
     tokens: std::sync::Mutex<std::collections::HashMap<String, (Actor, std::time::Instant)>>,
-    /// Signs approvals, pre-authorisations and SLA webhooks.
+    /// Signs approvals, pre-authorisations, SLA webhooks and the server's custody events.
     signing_key: Arc<firewarden_evidence::keys::KeyPair>,
+    /// Opens the tenants' evidence keys.
+    keyring: Arc<crate::evidence::Keyring>,
+}
+
+impl App {
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+    pub(crate) fn evidence(&self) -> &EvidenceStore {
+        &self.inner.evidence
+    }
+    pub(crate) fn tmp(&self) -> &std::path::Path {
+        &self.inner.tmp
+    }
+    pub(crate) fn signing_key(&self) -> Arc<firewarden_evidence::keys::KeyPair> {
+        Arc::clone(&self.inner.signing_key)
+    }
+    pub(crate) fn keyring(&self) -> &crate::evidence::Keyring {
+        &self.inner.keyring
+    }
 }
 
 /// How long a token's owner is remembered.
@@ -64,6 +84,7 @@ impl App {
         tmp: PathBuf,
         max_upload: u64,
         signing_key: Arc<firewarden_evidence::keys::KeyPair>,
+        keyring: Arc<crate::evidence::Keyring>,
     ) -> App {
         App {
             inner: Arc::new(Inner {
@@ -72,6 +93,7 @@ impl App {
                 tmp,
                 max_upload,
                 signing_key,
+                keyring,
                 dummy_hash: hash_password("not a password").unwrap_or_default(),
                 tokens: Default::default(),
             }),
@@ -158,7 +180,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<Json<T>, ApiError>;
+pub(crate) type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// The caller, from `Authorization: Bearer TOKEN`.
 pub struct Auth(pub Actor);
@@ -483,6 +505,33 @@ pub fn routes() -> Vec<Route> {
             "Evidence bundles held (write-once).",
             None,
             get(evidence),
+        ),
+        route(
+            "GET",
+            "/api/v1/evidence/{evidence}",
+            CaseRead,
+            "An evidence item with its custody ledger: events, where it stands (checked out, disposed of), problems found, the lines exactly as signed and the server's key, for offline verification.",
+            None,
+            get(crate::custody::show),
+        ),
+        route(
+            "POST",
+            "/api/v1/evidence/{evidence}/custody",
+            CaseEdit,
+            "Records a custody event as the caller (check-out, check-in, transfer, examine, dispose): the bundle is re-measured, the line signed by the server and, with `actor`, by the caller over what they declared.",
+            Some((
+                JSON,
+                "{event, reason, to?, seal?, method?, location?, authority?, disposition?, retain_until?, prev?, actor?: {key, signature}}",
+            )),
+            post(crate::custody::record),
+        ),
+        route(
+            "GET",
+            "/api/v1/evidence/{evidence}/blob",
+            CaseEdit,
+            "Downloads the bundle (decrypted): recorded first as a custody event, re-measured; refused when it no longer matches its acquisition hash.",
+            None,
+            get(crate::custody::download),
         ),
         route(
             "GET",
@@ -911,7 +960,7 @@ async fn push(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let store = &app.inner.store;
     // Who may push is settled before a byte of the body is read.
-    store
+    let tenant = store
         .may(&a, &id, firewarden_case::access::Operation::EditCase)
         .await?;
     let asset = firewarden_store::valid_asset(&q.asset)?;
@@ -959,13 +1008,45 @@ async fn push(
     })
     .await
     .map_err(ApiError::internal)??;
-    if let Payload::Evidence { blob, .. } = &mut payload {
+    if let Payload::Evidence {
+        blob,
+        ledger,
+        receipt,
+        ..
+    } = &mut payload
+    {
+        let key = app
+            .inner
+            .keyring
+            .tenant(&tenant)
+            .await
+            .map_err(ApiError::internal)?;
         *blob = app
             .inner
             .evidence
-            .put(&received.sha256, &received.body, received.ledger.as_deref())
+            .put(
+                &tenant,
+                &key,
+                &received.sha256,
+                &received.body,
+                &app.inner.tmp,
+            )
             .await
             .map_err(ApiError::internal)?;
+        // The ledger as received (verified with the bundle), then the server's receipt.
+        if let Some(path) = &received.ledger {
+            let text = tokio::fs::read(path).await.map_err(ApiError::internal)?;
+            *ledger = firewarden_evidence::custody::parse(&text)
+                .0
+                .into_iter()
+                .map(|l| l.raw)
+                .collect();
+        }
+        *receipt = crate::custody::receipt(
+            app.signing_key(),
+            &a.user,
+            (received.sha256.clone(), received.size),
+        );
     }
     let outcome = store
         .import(

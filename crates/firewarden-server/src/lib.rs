@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod custody;
 pub mod evidence;
 mod linger;
 pub mod openapi;
@@ -73,6 +74,9 @@ pub struct Config {
     pub max_upload: u64,
     /// How often the SLA clocks are swept for warnings and breaches to send.
     pub sla_every: std::time::Duration,
+    /// The master key that opens the tenants' evidence keys (`None`: `DATA/master.key`, made
+    /// on first start). Keep it apart from the data: with it, a copied disk opens.
+    pub master_key: Option<PathBuf>,
 }
 
 /// What a started server tells its caller.
@@ -158,7 +162,19 @@ pub async fn run(
         api::key_signer(std::sync::Arc::clone(&signing_key)),
         config.sla_every,
     ));
-    let state = api::App::new(store, evidence, tmp, config.max_upload, signing_key);
+    let master = config
+        .master_key
+        .clone()
+        .unwrap_or_else(|| config.data.join("master.key"));
+    let keyring = std::sync::Arc::new(evidence::Keyring::open(&master, store.clone()).await?);
+    let state = api::App::new(
+        store,
+        evidence,
+        tmp,
+        config.max_upload,
+        signing_key,
+        keyring,
+    );
     let router = api::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;

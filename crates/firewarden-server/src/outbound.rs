@@ -112,11 +112,73 @@ impl Endpoint {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        let resp = self.response(req, addr).await?;
+        let status = resp.status().as_u16();
+        let body = http_body_util::Limited::new(resp.into_body(), 64 << 10)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok((status, body))
+    }
+
+    /// Sends `req` and, when the answer is 200, streams its body into `file` (an object of
+    /// any size, written as it arrives); otherwise the status and at most 64 KiB of the answer.
+    pub(crate) async fn fetch_into<B>(
+        &self,
+        req: Request<B>,
+        file: &mut tokio::fs::File,
+    ) -> Result<(u16, Bytes), String>
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        use tokio::io::AsyncWriteExt;
+        let addr = format!("{}:{}", self.host, self.port);
+        let resp = self
+            .response(req, &addr)
+            .await
+            .map_err(|e| format!("{addr}: {e}"))?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            let body = http_body_util::Limited::new(resp.into_body(), 64 << 10)
+                .collect()
+                .await
+                .map_err(|e| format!("{addr}: {e}"))?
+                .to_bytes();
+            return Ok((status, body));
+        }
+        let mut body = resp.into_body();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| format!("{addr}: {e}"))?;
+            if let Ok(data) = frame.into_data() {
+                file.write_all(&data)
+                    .await
+                    .map_err(|e| format!("writing the download: {e}"))?;
+            }
+        }
+        file.flush()
+            .await
+            .map_err(|e| format!("writing the download: {e}"))?;
+        Ok((status, Bytes::new()))
+    }
+
+    async fn response<B>(
+        &self,
+        req: Request<B>,
+        addr: &str,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, String>
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let tcp = tokio::time::timeout(CONNECT_WITHIN, TcpStream::connect(addr))
             .await
             .map_err(|_| format!("no connection in {} s", CONNECT_WITHIN.as_secs()))?
             .map_err(|e| e.to_string())?;
-        macro_rules! exchange {
+        macro_rules! send {
             ($io:expr) => {{
                 let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new($io))
                     .await
@@ -124,14 +186,7 @@ impl Endpoint {
                 tokio::spawn(async move {
                     let _ = conn.await;
                 });
-                let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-                let status = resp.status().as_u16();
-                let body = http_body_util::Limited::new(resp.into_body(), 64 << 10)
-                    .collect()
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .to_bytes();
-                (status, body)
+                sender.send_request(req).await.map_err(|e| e.to_string())?
             }};
         }
         Ok(match &self.tls {
@@ -139,9 +194,9 @@ impl Endpoint {
                 let name = rustls::pki_types::ServerName::try_from(self.host.clone())
                     .map_err(|_| format!("{}: not a host name", self.host))?;
                 let stream = tls.connect(name, tcp).await.map_err(|e| e.to_string())?;
-                exchange!(stream)
+                send!(stream)
             }
-            None => exchange!(tcp),
+            None => send!(tcp),
         })
     }
 }

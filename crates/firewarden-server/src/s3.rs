@@ -208,6 +208,23 @@ impl S3 {
         }
     }
 
+    /// Downloads `key` into `file`, streamed as it arrives.
+    pub async fn get_into(&self, key: &str, file: &mut tokio::fs::File) -> Result<(), ServerError> {
+        let empty = hex(&Sha256::digest(b""));
+        let req: Request<Body> = self
+            .signed(Method::GET, &self.key_path(key), &empty, &[])
+            .body(Empty::new().map_err(|never| match never {}).boxed())
+            .map_err(|e| ServerError::Config(e.to_string()))?;
+        match self.endpoint.fetch_into(req, file).await {
+            Ok((200, _)) => Ok(()),
+            Ok((s, body)) => Err(ServerError::Config(format!(
+                "object store GET {key}: {s} {}",
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            ))),
+            Err(e) => Err(ServerError::Config(format!("object store {e}"))),
+        }
+    }
+
     /// Stores `file` at `key` unless something is there already (write-once). `sha256` is
     /// the file's digest, signed into the request so the store rejects other bytes.
     pub async fn put_once(&self, key: &str, file: &Path, sha256: &str) -> Result<(), ServerError> {

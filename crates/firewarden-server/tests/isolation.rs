@@ -16,6 +16,7 @@ struct Secrets {
     task: String,
     asset: String,
     approval: String,
+    evidence: String,
     markers: Vec<String>,
 }
 
@@ -29,6 +30,7 @@ impl Secrets {
                 self.case.as_str(),
                 self.task.as_str(),
                 self.approval.as_str(),
+                self.evidence.as_str(),
             ])
             .find(|m| text.contains(m))
     }
@@ -68,6 +70,9 @@ fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
         }
         "POST /api/v1/cases/{case}/preauthorisations" => {
             json!({"hosts": ["gdb*"], "max_risk": "high", "hours": 1, "password": "whatever it is"})
+        }
+        "POST /api/v1/evidence/{evidence}/custody" => {
+            json!({"event": "examine", "reason": "planted examination"})
         }
         "POST /api/v1/login" => json!({"name": "nobody", "password": "wrong password here"}),
         _ => return None,
@@ -161,12 +166,16 @@ async fn every_route_hides_another_tenants_data() {
             .as_str()
             .unwrap()
             .to_owned();
+        // An evidence bundle of Globex's, with its custody ledger.
+        let (fwb, _) = common::bundle(work.path(), "gdb01");
+        let evidence = common::push_bundle(&g_lead, &case_id, "gdb01", &fwb).await;
         let secrets = Secrets {
             tenant: globex.clone(),
             case: case_id.clone(),
             task,
             asset: "gdb01".into(),
             approval,
+            evidence: evidence.clone(),
             markers: vec!["GLOBEXSECRET".into(), "globexmarker".into(), "gdb01".into()],
         };
         let before = g_lead
@@ -210,7 +219,8 @@ async fn every_route_hides_another_tenants_data() {
                     .replace("{case}", &secrets.case)
                     .replace("{task}", &secrets.task)
                     .replace("{asset}", &secrets.asset)
-                    .replace("{approval}", &secrets.approval);
+                    .replace("{approval}", &secrets.approval)
+                    .replace("{evidence}", &secrets.evidence);
                 let body = probe_body(&op_id, &secrets, version);
                 let takes_body = op.get("requestBody").is_some();
                 assert!(
@@ -275,6 +285,19 @@ async fn every_route_hides_another_tenants_data() {
             .await
             .unwrap();
         assert_eq!(findings.as_array().unwrap().len(), 2);
+        // Globex's ledger holds only Globex's own events: acquisition, receipt, and the
+        // owner's probe download.
+        let ledger = g_lead
+            .get(&format!("/api/v1/evidence/{evidence}"))
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = ledger["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["acquire", "receive", "download"], "{ledger}");
         // Lists give Acme's people Acme's cases only: none yet.
         for (who, client) in &probers {
             let cases = client.get("/api/v1/cases").await.unwrap();

@@ -223,8 +223,11 @@ pub enum Payload {
         signer: String,
         /// Evidence store key.
         blob: String,
-        /// Custody events in its ledger.
-        custody_events: u64,
+        /// Its custody ledger's lines as received (verified), exactly as signed.
+        ledger: Vec<String>,
+        /// The server's receipt, appended to the item's ledger (to the received one for a new
+        /// item, to the kept one when the same bytes were received before).
+        receipt: crate::custody::LineMaker,
     },
 }
 
@@ -273,7 +276,8 @@ pub struct FindingQuery {
     pub after: Option<String>,
 }
 
-pub(crate) fn valid_text(text: &str, what: &str, max: usize) -> Result<String> {
+/// `text` trimmed, refused when empty or longer than `max` bytes (`what` names it).
+pub fn valid_text(text: &str, what: &str, max: usize) -> Result<String> {
     let t = text.trim();
     if t.is_empty() || t.len() > max {
         return Err(StoreError::Invalid(format!(
@@ -601,34 +605,73 @@ impl Store {
                         outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
                         firewarden_case::import::ImportFacts::of_journal(entries, signer.clone())
                     }
-                    Payload::Evidence { acquired, signer, blob, custody_events } => {
+                    Payload::Evidence { acquired, signer, blob, ledger, receipt } => {
                         outcome.kind = ImportKind::Bundle;
-                        let eid = random_id("E")?;
-                        let received = now();
-                        sqlx::query("INSERT INTO evidence (id, case_id, asset, sha256, size, signer, acquired, received, by_user, blob, custody_events) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-                            .bind(eid.clone())
+                        // The same bytes for the same case are the same item: its ledger goes on.
+                        let known = sqlx::query("SELECT * FROM evidence WHERE case_id = $1 AND sha256 = $2 ORDER BY received LIMIT 1")
                             .bind(case.id.clone())
-                            .bind(u.asset.clone())
                             .bind(u.sha256.clone())
-                            .bind(u.size as i64)
-                            .bind(signer.clone())
-                            .bind(acquired.to_string())
-                            .bind(received.to_string())
-                            .bind(who.clone())
-                            .bind(blob.clone())
-                            .bind(*custody_events as i64)
-                            .execute(&mut *tx)
+                            .fetch_optional(&mut *tx)
                             .await?;
-                        let events = [Event {
-                            id: short_hash(&[&u.asset, "evidence", &u.sha256]),
-                            at: *acquired,
-                            zone: "UTC".into(),
-                            source: format!("import:{}:bundle", u.asset),
-                            kind: "evidence.collected".into(),
-                            text: format!("{}: evidence collected (bundle sha256 {})", u.asset, &u.sha256),
-                        }];
-                        outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
-                        outcome.evidence = Some(eid);
+                        let (item, lines) = match known {
+                            Some(row) => {
+                                let item = evidence_from(&row)?;
+                                let lines = crate::custody::ledger_lines(tx, &item.id).await?;
+                                (item, lines)
+                            }
+                            None => {
+                                let item = EvidenceItem {
+                                    id: random_id("E")?,
+                                    asset: u.asset.clone(),
+                                    sha256: u.sha256.clone(),
+                                    size: u.size,
+                                    signer: signer.clone(),
+                                    acquired: *acquired,
+                                    received: now(),
+                                    by: who.clone(),
+                                    blob: blob.clone(),
+                                    custody_events: ledger.len() as u64,
+                                };
+                                sqlx::query("INSERT INTO evidence (id, case_id, asset, sha256, size, signer, acquired, received, by_user, blob, custody_events) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                                    .bind(item.id.clone())
+                                    .bind(case.id.clone())
+                                    .bind(item.asset.clone())
+                                    .bind(item.sha256.clone())
+                                    .bind(item.size as i64)
+                                    .bind(item.signer.clone())
+                                    .bind(item.acquired.to_string())
+                                    .bind(item.received.to_string())
+                                    .bind(who.clone())
+                                    .bind(item.blob.clone())
+                                    .bind(item.custody_events as i64)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                for (i, line) in ledger.iter().enumerate() {
+                                    sqlx::query("INSERT INTO custody (evidence_id, seq, kind, at, line) VALUES ($1, $2, $3, $4, $5)")
+                                        .bind(item.id.clone())
+                                        .bind(i as i64 + 1)
+                                        .bind(crate::custody::line_kind(line))
+                                        .bind(item.received.to_string())
+                                        .bind(line.clone())
+                                        .execute(&mut *tx)
+                                        .await?;
+                                }
+                                let events = [Event {
+                                    id: short_hash(&[&u.asset, "evidence", &u.sha256]),
+                                    at: *acquired,
+                                    zone: "UTC".into(),
+                                    source: format!("import:{}:bundle", u.asset),
+                                    kind: "evidence.collected".into(),
+                                    text: format!("{}: evidence collected (bundle sha256 {})", u.asset, &u.sha256),
+                                }];
+                                outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
+                                (item, ledger.clone())
+                            }
+                        };
+                        let made = (receipt.0)(&lines).map_err(StoreError::Invalid)?;
+                        crate::custody::append_line(tx, &case.id, &item, lines.len() + 1, &made, &who).await?;
+                        outcome.timeline_events += 1;
+                        outcome.evidence = Some(item.id.clone());
                         ImportFacts::Evidence { acquired: *acquired }
                     }
                 };
@@ -1328,7 +1371,7 @@ fn import_from(r: &AnyRow) -> Result<ImportRecord> {
     })
 }
 
-fn evidence_from(r: &AnyRow) -> Result<EvidenceItem> {
+pub(crate) fn evidence_from(r: &AnyRow) -> Result<EvidenceItem> {
     Ok(EvidenceItem {
         id: r.try_get("id")?,
         asset: r.try_get("asset")?,

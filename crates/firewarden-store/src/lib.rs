@@ -11,6 +11,7 @@
 mod approvals;
 mod auditsink;
 mod casework;
+mod custody;
 mod migrations;
 mod sla;
 #[cfg(feature = "testing")]
@@ -19,6 +20,7 @@ mod users;
 
 pub use approvals::*;
 pub use casework::*;
+pub use custody::*;
 pub use sla::*;
 pub use users::*;
 
@@ -809,10 +811,11 @@ impl Store {
     }
 
     /// Whether the actor may act on the case with `op`, without reading or recording
-    /// anything else: for refusing an upload before its body is read.
-    pub async fn may(&self, actor: &Actor, case_id: &str, op: Operation) -> Result<()> {
+    /// anything else: for refusing an upload before its body is read. The case's tenant.
+    pub async fn may(&self, actor: &Actor, case_id: &str, op: Operation) -> Result<String> {
         let case = fetch_case(&self.pool, case_id).await?;
-        require(actor, op, Some(&case.tenant))
+        require(actor, op, Some(&case.tenant))?;
+        Ok(case.tenant)
     }
 
     /// Audit records after sequence number `after` (admins only; reading them is audited).

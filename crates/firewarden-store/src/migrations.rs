@@ -287,6 +287,23 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "CREATE INDEX preauthorisations_by_case ON preauthorisations (case_id, granted_at)",
         ],
     ),
+    (
+        8,
+        "custody ledgers on the server",
+        &[
+            // One row per ledger line, exactly as signed: the server continues a bundle's ledger
+            // (receipt, check-out and check-in, transfers, examination, downloads, disposal).
+            "CREATE TABLE custody (
+            evidence_id TEXT NOT NULL REFERENCES evidence (id),
+            seq BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            at TEXT NOT NULL,
+            line TEXT NOT NULL,
+            PRIMARY KEY (evidence_id, seq)
+        )",
+            "CREATE INDEX evidence_by_digest ON evidence (case_id, sha256)",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one

@@ -18,6 +18,15 @@ pub struct Server {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// One master key for every server this test process starts (in a directory of its own,
+/// removed when the process ends).
+pub fn master_key() -> PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap())
+        .path()
+        .join("master.key")
+}
+
 impl Server {
     /// A server on `database`; `admin` is the token to use when another server already made
     /// the admin on it.
@@ -32,6 +41,8 @@ impl Server {
             max_upload,
             // The SLA tests sweep with a clock of their own (tests/sla.rs).
             sla_every: std::time::Duration::from_secs(3600),
+            // Servers on one database share their master key, as in production.
+            master_key: Some(master_key()),
         };
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Ready>();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -165,4 +176,55 @@ pub fn json_file(dir: &std::path::Path, name: &str, value: &impl serde::Serializ
     let p = dir.join(name);
     std::fs::write(&p, serde_json::to_vec_pretty(value).unwrap()).unwrap();
     p
+}
+
+/// A real evidence bundle of a tiny host named `host` (collected from a throwaway root with a
+/// key of its own), its custody ledger beside it; the bundle's path and the collector's key.
+pub fn bundle(dir: &std::path::Path, host: &str) -> (PathBuf, firewarden_evidence::PublicKey) {
+    use firewarden_evidence::{CollectOptions, KeyPair, Profile};
+    let root = dir.join(format!("{host}-root"));
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/hostname"), format!("{host}\n")).unwrap();
+    std::fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n",
+    )
+    .unwrap();
+    let out = dir.join(format!("{host}.fwb"));
+    let key = KeyPair::generate(false).unwrap();
+    let public = key.public();
+    let src = firewarden_source::FsSource::root(&root).unwrap();
+    let opts = CollectOptions {
+        profile: Profile::Triage,
+        caps: Profile::Triage.caps(),
+        case_id: None,
+        operator: format!("collector of {host}"),
+        command_line: vec!["firewarden".into(), "collect".into()],
+        output: out.clone(),
+        key,
+        recipients: Vec::new(),
+        threads: 1,
+    };
+    firewarden_evidence::collect(&src, opts, &|_| {}).unwrap();
+    (out, public)
+}
+
+/// Pushes a bundle (its ledger first, as `firewarden case push` does); the evidence id.
+pub async fn push_bundle(
+    client: &Client,
+    case: &str,
+    asset: &str,
+    bundle: &std::path::Path,
+) -> String {
+    let ledger = std::fs::read(firewarden_evidence::custody::ledger_path(bundle)).unwrap();
+    let n = ledger.len();
+    let pushed = client
+        .upload(
+            &format!("/api/v1/cases/{case}/imports?asset={asset}&ledger_bytes={n}"),
+            ledger,
+            bundle,
+        )
+        .await
+        .unwrap();
+    pushed["evidence"].as_str().unwrap().to_owned()
 }
