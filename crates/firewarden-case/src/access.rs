@@ -37,6 +37,10 @@ pub enum Operation {
     ManageUsers,
     /// Read the audit log.
     ReadAudit,
+    /// Read the tool registry (what was used on cases: no tenant's data).
+    ReadTools,
+    /// Register, update, withdraw and validate tools and rule packs.
+    ManageTools,
 }
 
 /// The answer.
@@ -68,9 +72,11 @@ pub fn authorize(actor: &Actor, op: Operation, tenant: Option<&str>) -> Decision
         Operation::CreateCase | Operation::EditCase => actor.role.may_edit_cases(),
         Operation::OverrideGate => actor.role.may_override_gates(),
         Operation::ConfirmAction => actor.role != Role::CustomerViewer,
-        Operation::ManageTenants | Operation::ManageUsers | Operation::ReadAudit => {
-            actor.role == Role::Admin && tenant.is_none()
-        }
+        Operation::ReadTools => tenant.is_none(),
+        Operation::ManageTenants
+        | Operation::ManageUsers
+        | Operation::ReadAudit
+        | Operation::ManageTools => actor.role == Role::Admin && tenant.is_none(),
     };
     if allowed {
         Decision::Allow

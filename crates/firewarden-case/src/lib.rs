@@ -24,3 +24,4 @@ pub mod ioc;
 pub mod model;
 pub mod sla;
 pub mod stage;
+pub mod tools;

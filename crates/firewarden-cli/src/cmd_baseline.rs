@@ -132,6 +132,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                         message: p,
                     })
                     .collect(),
+                provenance: crate::provenance::binary(),
             };
             out.write(&firewarden_report::render(
                 &report,

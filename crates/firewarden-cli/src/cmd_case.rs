@@ -472,6 +472,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
                                         .map(|e| format!(", evidence {e}"))
                                         .unwrap_or_default()
                                 );
+                                // Imports from tools short of validated are taken, flagged.
+                                for flag in v["flags"].as_array().into_iter().flatten() {
+                                    eprintln!(
+                                        "{}: flagged: {}",
+                                        file.display(),
+                                        firewarden_model::printable(
+                                            flag.as_str().unwrap_or_default(),
+                                            300
+                                        )
+                                    );
+                                }
                             }
                             all.push(json!({"file": file.display().to_string(), "result": v}));
                         }

@@ -98,7 +98,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Vec::new()
     };
     let hunt_millis = t1.elapsed().as_millis() as u64;
-    let report = firewarden_hunt::report::build(
+    let mut report = firewarden_hunt::report::build(
         ReportContext {
             tool: format!("firewarden {}", env!("CARGO_PKG_VERSION")),
             location: args
@@ -117,6 +117,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         output,
         builtin_hits,
     );
+    report.provenance = crate::provenance::of("sigma", &args.sigma)?;
     args.out.write(&firewarden_report::render_hunt(
         &report,
         args.out.format,

@@ -111,6 +111,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .with_context(|| format!("cannot scan {}", t.display()))?;
         }
     }
+    // The rule packs' hashes are taken before the scan reads them.
+    let mut provenance = crate::provenance::of("yara", &args.rules)?;
+    if let Some(iocs) = &args.iocs {
+        provenance
+            .rule_packs
+            .push(crate::provenance::rule_pack("ioc", iocs)?);
+    }
     let opts = ScanOptions {
         builtin_rules: !args.no_builtin,
         heuristics: !args.no_heuristics,
@@ -216,6 +223,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }],
         findings,
         warnings,
+        provenance,
     };
     args.out.write(&firewarden_report::render(
         &report,

@@ -49,6 +49,10 @@ enum Action {
         /// `low=at_once,medium=second_responder,high=customer` (the default).
         #[arg(long, value_parser = parse_policy)]
         approval_policy: Option<Value>,
+        /// Imports from a tool short of validated in the registry: `flag` them (the default)
+        /// or `refuse` them.
+        #[arg(long, value_parser = ["flag", "refuse"])]
+        tool_policy: Option<String>,
     },
 }
 
@@ -75,6 +79,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 sla,
                 webhook,
                 approval_policy,
+                tool_policy,
             } => {
                 let t = client
                     .call(
@@ -86,18 +91,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
                             "sla": sla,
                             "webhook": webhook,
                             "approval_policy": approval_policy,
+                            "tool_policy": tool_policy,
                         })),
                     )
                     .await?;
                 args.conn.print(&t, |t| {
                     format!(
-                        "{}  {}\ncontacts: {}\ncontract: {}\nSLA: {}\nwebhook: {}\n",
+                        "{}  {}\ncontacts: {}\ncontract: {}\nSLA: {}\nwebhook: {}\ntool policy: {}\n",
                         field(t, "id"),
                         field(t, "name"),
                         field(t, "contacts"),
                         field(t, "contract"),
                         t.get("sla").map_or("none".into(), |s| s.to_string()),
-                        field(t, "webhook")
+                        field(t, "webhook"),
+                        field(t, "tool_policy")
                     )
                 });
             }

@@ -133,8 +133,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         now,
     };
     let progress = crate::progress::Progress::new();
-    let report =
+    let mut report =
         progress.run(|| firewarden_triage::run(src.as_ref(), &opts, &|p| progress.update(p)));
+    report.provenance = crate::provenance::binary();
     args.out.write(&firewarden_report::render(
         &report,
         args.out.format,

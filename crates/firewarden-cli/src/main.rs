@@ -15,14 +15,17 @@ mod cmd_hunt;
 mod cmd_keygen;
 mod cmd_recover;
 mod cmd_scan;
+mod cmd_selftest;
 mod cmd_server;
 mod cmd_tenant;
+mod cmd_tool;
 mod cmd_triage;
 mod cmd_user;
 mod cmd_verify;
 mod interrupt;
 mod output;
 mod progress;
+mod provenance;
 mod remote;
 mod respond;
 
@@ -54,6 +57,8 @@ enum Command {
     Custody(cmd_custody::Args),
     /// Make a signing key or an encryption identity.
     Keygen(cmd_keygen::Args),
+    /// Check this binary on built-in reference data; sign the result for the tool registry.
+    Selftest(cmd_selftest::Args),
     /// Scan files for webshells, malware, tampered pages and database dumps.
     Scan(cmd_scan::Args),
     /// Record a site's files, and later show what was added, changed or removed.
@@ -76,6 +81,8 @@ enum Command {
     Server(cmd_server::Args),
     /// Add or list customers on a server.
     Tenant(cmd_tenant::Args),
+    /// The case server's registry of binaries and rule packs, and their validation runs.
+    Tool(cmd_tool::Args),
     /// Add or list users on a server.
     User(cmd_user::Args),
     /// Open cases, push results into them, walk them through their stages.
@@ -98,6 +105,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cmd_verify::run(args),
         Command::Custody(args) => cmd_custody::run(args),
         Command::Keygen(args) => cmd_keygen::run(args),
+        Command::Selftest(args) => cmd_selftest::run(args),
         Command::Scan(args) => cmd_scan::run(args),
         Command::Baseline(args) => cmd_baseline::run(args),
         Command::Hunt(args) => cmd_hunt::run(args),
@@ -109,6 +117,7 @@ fn main() -> ExitCode {
         Command::Undo(args) => cmd_actions::run_undo(args),
         Command::Server(args) => cmd_server::run(args),
         Command::Tenant(args) => cmd_tenant::run(args),
+        Command::Tool(args) => cmd_tool::run(args),
         Command::User(args) => cmd_user::run(args),
         Command::Case(args) => cmd_case::run(args),
     };

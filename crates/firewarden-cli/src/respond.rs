@@ -97,6 +97,7 @@ impl ActArgs {
                 operator,
                 host: target.hostname(),
                 tool: format!("firewarden {}", env!("CARGO_PKG_VERSION")),
+                tool_sha256: crate::provenance::self_sha256(),
             },
             target,
         })

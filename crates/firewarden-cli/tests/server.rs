@@ -1130,3 +1130,217 @@ fn a_pre_authorisation_lets_a_host_act_offline_within_its_scope() {
     );
     assert!(db.path().join("var/www/html/up.php").exists());
 }
+
+/// This binary validates itself on its reference data; the registry then knows its triage
+/// (which names the binary's hash) as validated, while a result naming another binary is
+/// flagged, and refused once the tenant accepts validated tools only.
+#[test]
+fn the_registry_validates_this_binary_and_flags_others() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let w = |p: &str| work.path().join(p).to_str().unwrap().to_owned();
+    let server = start(&data.path().join("fw"), None, None);
+    let admin = server.token.clone();
+    let t = server.json(&admin, &["tenant", "add", "Acme"]);
+    let t = t["id"].as_str().unwrap().to_owned();
+    let lead = server.json(
+        &admin,
+        &["user", "add", "lena", "--role", "lead", "--tenant", &t],
+    );
+    let lead = lead["token"].as_str().unwrap().to_owned();
+    let case = server.json(
+        &lead,
+        &[
+            "case",
+            "new",
+            "--tenant",
+            &t,
+            "--title",
+            "t",
+            "--kind",
+            "intrusion",
+            "--severity",
+            "high",
+        ],
+    );
+    let id = case["id"].as_str().unwrap().to_owned();
+
+    // The validation run: every reference check passes, signed by the lab's key.
+    assert_eq!(fw(&["keygen", "-o", &w("lab")]).status.code(), Some(0));
+    let o = fw(&[
+        "selftest",
+        "--key",
+        &w("lab.key"),
+        "-o",
+        &w("selftest.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("bundle.tampered.custody"), "{}", text(&o));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w("selftest.json")).unwrap()).unwrap();
+    assert_eq!(run["result"]["passed"], true);
+
+    // A triage by this binary, before and after it is registered and validated.
+    let root = work.path().join("root");
+    write(&root, "/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
+    write(&root, "/etc/hostname", "web01\n");
+    let o = fw(&[
+        "triage",
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "-o",
+        &w("t1.json"),
+    ]);
+    assert!(o.status.code().is_some_and(|c| c < 2), "{}", text(&o));
+    let triage: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w("t1.json")).unwrap()).unwrap();
+    let own = triage["provenance"]["tool_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(own, run["result"]["tool_sha256"].as_str().unwrap());
+    let o = server.as_user(
+        &lead,
+        &[
+            "case",
+            "push",
+            "--case",
+            &id,
+            "--asset",
+            "web01",
+            &w("t1.json"),
+        ],
+    );
+    assert!(
+        text(&o).contains("flagged: the binary sha256") && text(&o).contains("not registered"),
+        "{}",
+        text(&o)
+    );
+
+    let reg = server.json(
+        &admin,
+        &[
+            "tool",
+            "register",
+            "--self",
+            "--source",
+            "this build",
+            "--licence",
+            "Apache-2.0",
+        ],
+    );
+    assert_eq!(reg["sha256"].as_str(), Some(own.as_str()));
+    let tool = reg["id"].as_str().unwrap().to_owned();
+    let v = server.json(&admin, &["tool", "validate", &tool, &w("selftest.json")]);
+    assert_eq!(v["validated"], true, "{v}");
+    let listed = server.ok(&lead, &["tool", "list"]);
+    assert!(
+        listed.contains("validated") && listed.contains("firewarden"),
+        "{listed}"
+    );
+    let o = server.as_user(
+        &lead,
+        &[
+            "case",
+            "push",
+            "--case",
+            &id,
+            "--asset",
+            "web01",
+            &w("t1.json"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!text(&o).contains("flagged"), "{}", text(&o));
+
+    // A result that names another binary: flagged, then refused under a strict tenant.
+    let mut other = triage.clone();
+    other["provenance"]["tool_sha256"] = serde_json::json!("9".repeat(64));
+    std::fs::write(w("t2.json"), other.to_string()).unwrap();
+    let o = server.as_user(
+        &lead,
+        &[
+            "case",
+            "push",
+            "--case",
+            &id,
+            "--asset",
+            "web01",
+            &w("t2.json"),
+        ],
+    );
+    assert!(
+        text(&o).contains("flagged") && text(&o).contains("not registered"),
+        "{}",
+        text(&o)
+    );
+    server.ok(&admin, &["tenant", "set", &t, "--tool-policy", "refuse"]);
+    let o = server.as_user(
+        &lead,
+        &[
+            "case",
+            "push",
+            "--case",
+            &id,
+            "--asset",
+            "web01",
+            &w("t2.json"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("validated tools only"), "{}", text(&o));
+    // A rule directory registers by the hash scan records for it.
+    write(
+        work.path(),
+        "rules/a.yar",
+        "rule ref_a { strings: $a = \"zzqqxx\" condition: $a }\n",
+    );
+    let o = fw(&[
+        "scan",
+        "--rules",
+        &w("rules"),
+        "--format",
+        "json",
+        "-o",
+        &w("scan.json"),
+        root.to_str().unwrap(),
+    ]);
+    assert!(o.status.code().is_some_and(|c| c < 2), "{}", text(&o));
+    let scan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w("scan.json")).unwrap()).unwrap();
+    let pack = server.json(
+        &admin,
+        &[
+            "tool",
+            "register",
+            "--rules",
+            &w("rules"),
+            "--kind",
+            "yara",
+            "--version",
+            "1",
+            "--source",
+            "lab",
+            "--licence",
+            "MIT",
+        ],
+    );
+    assert_eq!(
+        pack["sha256"], scan["provenance"]["rule_packs"][0]["sha256"],
+        "{scan}"
+    );
+    server.ok(
+        &lead,
+        &[
+            "case",
+            "push",
+            "--case",
+            &id,
+            "--asset",
+            "web01",
+            &w("scan.json"),
+        ],
+    );
+}

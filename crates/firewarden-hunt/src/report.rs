@@ -264,6 +264,7 @@ pub fn build(
         warnings,
         unloaded_rules: report.unloaded.clone(),
         stats,
+        provenance: Default::default(),
     }
 }
 

@@ -288,6 +288,9 @@ pub struct JournalEntry {
     pub host: String,
     /// Tool and version.
     pub tool: String,
+    /// SHA-256 (hex) of the tool's binary (absent in journals written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_sha256: Option<String>,
     /// SHA-256 (hex) of the previous journal line, or 64 zeros for the first.
     pub prev: String,
     /// What happened.

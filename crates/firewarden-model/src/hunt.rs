@@ -130,4 +130,7 @@ pub struct HuntReport {
     pub unloaded_rules: Vec<UnloadedRule>,
     /// Counters.
     pub stats: HuntStats,
+    /// The binary and rule packs that produced it.
+    #[serde(default, skip_serializing_if = "crate::Provenance::is_empty")]
+    pub provenance: crate::Provenance,
 }

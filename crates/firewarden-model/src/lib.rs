@@ -20,6 +20,7 @@ mod time;
 
 pub mod action;
 pub mod hunt;
+pub mod selftest;
 pub use time::{Civil, Timestamp, human_duration};
 
 use serde::{Deserialize, Serialize};
@@ -442,6 +443,44 @@ pub struct TriageReport {
     pub warnings: Vec<Warning>,
     /// Per-check run status.
     pub checks: Vec<CheckRun>,
+    /// The binary and rule packs that produced it (absent in results written before it was
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Provenance::is_empty")]
+    pub provenance: Provenance,
+}
+
+/// Which binary and rule packs produced a result, by hash: what a case server's tool registry
+/// checks an import against.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// SHA-256 (hex) of the binary that ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_sha256: Option<String>,
+    /// Rule packs used beyond the built-in rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_packs: Vec<RulePack>,
+}
+
+impl Provenance {
+    /// Nothing recorded.
+    pub fn is_empty(&self) -> bool {
+        self.tool_sha256.is_none() && self.rule_packs.is_empty()
+    }
+}
+
+/// A directory (or file) of rules, named by a hash of its contents: the SHA-256 of the lines
+/// `SHA256  RELATIVE-PATH` for each regular file under it, sorted by path (what
+/// `cd DIR && find . -type f | sort | xargs sha256sum | sha256sum` gives, up to the `./`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulePack {
+    /// `yara`, `sigma` or `ioc`.
+    pub kind: String,
+    /// The directory or file name given.
+    pub name: String,
+    /// The contents' hash.
+    pub sha256: String,
+    /// Files hashed.
+    pub files: u64,
 }
 
 #[cfg(test)]

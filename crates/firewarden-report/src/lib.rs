@@ -10,6 +10,7 @@
 //!     source: SourceInfo { kind: "root".into(), location: "/mnt/img".into(), hostname: None, zone: None },
 //!     started: Timestamp(0), finished: Timestamp(1), storyline: Storyline::default(),
 //!     timeline: vec![], findings: vec![], warnings: vec![], checks: vec![],
+//!     provenance: Provenance::default(),
 //! };
 //! let text = render(&report, Format::Markdown, false);
 //! assert!(text.starts_with("# Firewarden triage"));

@@ -102,6 +102,7 @@ fn report() -> TriageReport {
                 findings: 0,
             },
         ],
+        provenance: Default::default(),
     }
 }
 

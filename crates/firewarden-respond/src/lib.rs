@@ -18,7 +18,7 @@
 //! let target = Target::root(root.path()).unwrap();
 //! let r = Responder {
 //!     state: StateDir::open(state.path()).unwrap(),
-//!     actor: Actor { operator: "alice".into(), host: target.hostname(), tool: "doc".into() },
+//!     actor: Actor { operator: "alice".into(), host: target.hostname(), tool: "doc".into(), tool_sha256: None },
 //!     target,
 //! };
 //! let mut plan = Plan::new("eradicate", "Remove the cron line", Risk::Medium, &r.target);

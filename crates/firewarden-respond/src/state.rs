@@ -30,6 +30,8 @@ pub struct Actor {
     pub host: String,
     /// Tool and version.
     pub tool: String,
+    /// SHA-256 (hex) of the tool's binary, recorded in each journal line.
+    pub tool_sha256: Option<String>,
 }
 
 /// An opened (and locked) state directory.
@@ -151,6 +153,7 @@ impl StateDir {
             operator: actor.operator.clone(),
             host: actor.host.clone(),
             tool: actor.tool.clone(),
+            tool_sha256: actor.tool_sha256.clone(),
             prev: journal.head,
             event,
         };

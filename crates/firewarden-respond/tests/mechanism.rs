@@ -15,6 +15,7 @@ fn responder(root: &Path, state: &Path) -> Responder {
             operator: "tester".into(),
             host: target.hostname(),
             tool: "test".into(),
+            tool_sha256: None,
         },
         target,
     }

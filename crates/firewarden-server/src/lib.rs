@@ -16,6 +16,7 @@ mod outbound;
 pub mod s3;
 pub mod sla;
 pub mod tls;
+mod tools;
 mod upload;
 
 use firewarden_store::Store;

@@ -238,6 +238,7 @@ pub(crate) fn interpret(
                 receipt: firewarden_store::LineMaker(std::sync::Arc::new(|_: &[String]| {
                     Err("no receipt was made for this upload".to_owned())
                 })),
+                tool_sha256: manifest.header.tool_sha256.clone(),
             }
         }
     };

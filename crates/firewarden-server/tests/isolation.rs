@@ -17,6 +17,8 @@ struct Secrets {
     asset: String,
     approval: String,
     evidence: String,
+    /// A tool registry entry (platform-wide: no tenant's).
+    tool: String,
     markers: Vec<String>,
 }
 
@@ -71,6 +73,14 @@ fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
         "POST /api/v1/cases/{case}/preauthorisations" => {
             json!({"hosts": ["gdb*"], "max_risk": "high", "hours": 1, "password": "whatever it is"})
         }
+        "POST /api/v1/tools" => json!({"kind": "binary", "name": "intruder", "version": "1",
+            "sha256": "ab".repeat(32), "source": "x", "licence": "x"}),
+        "POST /api/v1/tools/{tool}/validations" => {
+            json!({"result": {"v": 1, "tool": "x", "tool_sha256": "cd".repeat(32), "host": "h",
+                "started": "2026-11-20T00:00:00Z", "finished": "2026-11-20T00:00:01Z",
+                "checks": [], "passed": true}, "signer": "00".repeat(32), "signature": "00".repeat(64)})
+        }
+        "POST /api/v1/tools/{tool}/withdrawal" => json!({"reason": "planted"}),
         "POST /api/v1/evidence/{evidence}/custody" => {
             json!({"event": "examine", "reason": "planted examination"})
         }
@@ -176,6 +186,20 @@ async fn every_route_hides_another_tenants_data() {
             asset: "gdb01".into(),
             approval,
             evidence: evidence.clone(),
+            tool: admin
+                .call(
+                    Method::POST,
+                    "/api/v1/tools",
+                    Some(
+                        &json!({"kind": "binary", "name": "firewarden", "version": "0.1.0",
+                        "sha256": "cd".repeat(32), "source": "build", "licence": "Apache-2.0"}),
+                    ),
+                )
+                .await
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             markers: vec!["GLOBEXSECRET".into(), "globexmarker".into(), "gdb01".into()],
         };
         let before = g_lead
@@ -220,7 +244,8 @@ async fn every_route_hides_another_tenants_data() {
                     .replace("{task}", &secrets.task)
                     .replace("{asset}", &secrets.asset)
                     .replace("{approval}", &secrets.approval)
-                    .replace("{evidence}", &secrets.evidence);
+                    .replace("{evidence}", &secrets.evidence)
+                    .replace("{tool}", &secrets.tool);
                 let body = probe_body(&op_id, &secrets, version);
                 let takes_body = op.get("requestBody").is_some();
                 assert!(

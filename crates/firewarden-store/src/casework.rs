@@ -128,6 +128,9 @@ pub struct ImportRecord {
     pub by: String,
     /// What it added.
     pub summary: String,
+    /// The tools it came from, and how each stood in the registry when it was imported.
+    #[serde(default)]
+    pub tools: Vec<firewarden_case::tools::ToolUse>,
 }
 
 /// An evidence bundle held for a case (the blob is write-once in the evidence store).
@@ -228,6 +231,8 @@ pub enum Payload {
         /// The server's receipt, appended to the item's ledger (to the received one for a new
         /// item, to the kept one when the same bytes were received before).
         receipt: crate::custody::LineMaker,
+        /// SHA-256 of the binary that collected it (from the signed manifest).
+        tool_sha256: Option<String>,
     },
 }
 
@@ -261,6 +266,10 @@ pub struct ImportOutcome {
     pub actions: usize,
     /// The evidence item, for a bundle.
     pub evidence: Option<String>,
+    /// The tools it came from, and how each stands in the registry.
+    pub tools: Vec<firewarden_case::tools::ToolUse>,
+    /// One line per tool short of validated (the tenant's policy flags rather than refuses).
+    pub flags: Vec<String>,
 }
 
 /// Which findings to list.
@@ -557,7 +566,23 @@ impl Store {
                     new_iocs: 0,
                     actions: 0,
                     evidence: None,
+                    tools: crate::tools::tool_uses(&u.payload),
+                    flags: Vec::new(),
                 };
+                // Which tools it came from, judged first: a tenant that accepts validated
+                // tools only refuses the upload before anything is written.
+                crate::tools::judge(tx, &mut outcome.tools).await?;
+                let policy = sqlx::query("SELECT tool_policy FROM tenants WHERE id = $1")
+                    .bind(case.tenant.clone())
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get::<String, _>("tool_policy")?;
+                let policy = match policy.as_str() {
+                    "" => firewarden_case::tools::ToolPolicy::default(),
+                    p => parse_enum(p)?,
+                };
+                firewarden_case::tools::admit(policy, &outcome.tools).map_err(StoreError::Invalid)?;
+                outcome.flags = firewarden_case::tools::flags(&outcome.tools);
                 ensure_asset(tx, &case.id, &u.asset).await?;
                 let facts = match &u.payload {
                     Payload::Analysis(kind, r) => {
@@ -605,7 +630,7 @@ impl Store {
                         outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
                         firewarden_case::import::ImportFacts::of_journal(entries, signer.clone())
                     }
-                    Payload::Evidence { acquired, signer, blob, ledger, receipt } => {
+                    Payload::Evidence { acquired, signer, blob, ledger, receipt, .. } => {
                         outcome.kind = ImportKind::Bundle;
                         // The same bytes for the same case are the same item: its ledger goes on.
                         let known = sqlx::query("SELECT * FROM evidence WHERE case_id = $1 AND sha256 = $2 ORDER BY received LIMIT 1")
@@ -675,7 +700,7 @@ impl Store {
                         ImportFacts::Evidence { acquired: *acquired }
                     }
                 };
-                let summary = format!(
+                let mut summary = format!(
                     "{}: {} new finding(s), {} known, {} event(s), {} new IOC(s), {} action(s)",
                     u.asset,
                     outcome.findings.new_findings,
@@ -684,7 +709,10 @@ impl Store {
                     outcome.new_iocs,
                     outcome.actions
                 );
-                sqlx::query("INSERT INTO imports (id, case_id, asset, kind, sha256, size, at, by_user, facts, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                if !outcome.flags.is_empty() {
+                    summary.push_str(&format!("; FLAGGED: {}", outcome.flags.join("; ")));
+                }
+                sqlx::query("INSERT INTO imports (id, case_id, asset, kind, sha256, size, at, by_user, facts, summary, tools) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                     .bind(id)
                     .bind(case.id.clone())
                     .bind(u.asset.clone())
@@ -695,6 +723,7 @@ impl Store {
                     .bind(who.clone())
                     .bind(serde_json::to_string(&facts).map_err(|e| StoreError::Invalid(e.to_string()))?)
                     .bind(summary.clone())
+                    .bind(serde_json::to_string(&outcome.tools).map_err(|e| StoreError::Invalid(e.to_string()))?)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("UPDATE cases SET version = version + 1, updated = $1 WHERE id = $2")
@@ -1368,6 +1397,10 @@ fn import_from(r: &AnyRow) -> Result<ImportRecord> {
         at: ts(r, "at")?,
         by: r.try_get("by_user")?,
         summary: r.try_get("summary")?,
+        tools: match r.try_get::<String, _>("tools")?.as_str() {
+            "" => Vec::new(),
+            json => serde_json::from_str(json).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        },
     })
 }
 

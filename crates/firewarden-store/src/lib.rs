@@ -16,12 +16,14 @@ mod migrations;
 mod sla;
 #[cfg(feature = "testing")]
 pub mod testdb;
+mod tools;
 mod users;
 
 pub use approvals::*;
 pub use casework::*;
 pub use custody::*;
 pub use sla::*;
+pub use tools::*;
 pub use users::*;
 
 use firewarden_case::access::{Actor, Decision, Operation, authorize};
@@ -96,6 +98,9 @@ pub struct Tenant {
     /// Who must agree to an action, per risk tier.
     #[serde(default)]
     pub approval_policy: firewarden_case::approval::ApprovalPolicy,
+    /// Whether imports from a tool short of validated are flagged or refused.
+    #[serde(default)]
+    pub tool_policy: firewarden_case::tools::ToolPolicy,
 }
 
 /// A change to a tenant; absent fields stay as they are.
@@ -117,6 +122,9 @@ pub struct TenantPatch {
     /// Who must agree to an action, per risk tier.
     #[serde(default)]
     pub approval_policy: Option<firewarden_case::approval::ApprovalPolicy>,
+    /// Imports from tools short of validated: `flag` or `refuse`.
+    #[serde(default)]
+    pub tool_policy: Option<firewarden_case::tools::ToolPolicy>,
 }
 
 /// A case as stored.
@@ -253,6 +261,12 @@ fn enum_text<T: Serialize>(v: &T) -> String {
 /// Refuses anyone but a platform admin.
 pub fn require_admin(actor: &Actor) -> Result<()> {
     require(actor, Operation::ReadAudit, None)
+}
+
+/// Refuses an actor who may not perform the platform-wide `op` (before work that comes
+/// before the store's own check, such as verifying a signature).
+pub fn require_platform(actor: &Actor, op: Operation) -> Result<()> {
+    require(actor, op, None)
 }
 
 fn require(actor: &Actor, op: Operation, tenant: Option<&str>) -> Result<()> {
@@ -546,6 +560,7 @@ impl Store {
             sla: None,
             webhook: String::new(),
             approval_policy: Default::default(),
+            tool_policy: Default::default(),
         };
         let (t, who) = (tenant.clone(), actor.user.clone());
         self.with_audit(move |tx| {

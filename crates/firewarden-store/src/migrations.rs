@@ -304,6 +304,44 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "CREATE INDEX evidence_by_digest ON evidence (case_id, sha256)",
         ],
     ),
+    (
+        9,
+        "the tool registry",
+        &[
+            // Every binary and rule pack used on cases, by SHA-256; a new version replaces an
+            // old one, which stays (superseded) as history.
+            "CREATE TABLE tools (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            source TEXT NOT NULL,
+            licence TEXT NOT NULL,
+            status TEXT NOT NULL,
+            approved_by TEXT NOT NULL,
+            approved_at TEXT NOT NULL,
+            replaces TEXT,
+            changes TEXT,
+            superseded_by TEXT,
+            validated BIGINT NOT NULL
+        )",
+            "CREATE INDEX tools_by_digest ON tools (sha256, approved_at)",
+            // Each validation run kept as signed (a passing run of the tool's own hash makes it
+            // validated).
+            "CREATE TABLE tool_validations (
+            tool_id TEXT NOT NULL REFERENCES tools (id),
+            at TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            passed BIGINT NOT NULL,
+            signer TEXT NOT NULL,
+            result TEXT NOT NULL
+        )",
+            "CREATE INDEX tool_validations_by_tool ON tool_validations (tool_id, at)",
+            "ALTER TABLE tenants ADD COLUMN tool_policy TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE imports ADD COLUMN tools TEXT NOT NULL DEFAULT ''",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one

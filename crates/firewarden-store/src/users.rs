@@ -341,12 +341,14 @@ impl Store {
             .approval_policy
             .map(|p| serde_json::to_string(&p).map_err(|e| StoreError::Invalid(e.to_string())))
             .transpose()?;
+        let tool_policy = patch.tool_policy.map(|p| crate::enum_text(&p));
         let what = [
             ("contacts", contacts.is_some()),
             ("contract", contract.is_some()),
             ("SLA targets", sla.is_some()),
             ("webhook", webhook.is_some()),
             ("approval policy", policy.is_some()),
+            ("tool policy", tool_policy.is_some()),
         ]
         .iter()
         .filter(|(_, set)| *set)
@@ -360,18 +362,20 @@ impl Store {
         self.on_platform(actor, Operation::ManageTenants, "tenant.update", move |tx| {
             let (id, contacts, contract) = (id.clone(), contacts.clone(), contract.clone());
             let (sla, webhook, what) = (sla.clone(), webhook.clone(), what.clone());
-            let policy = policy.clone();
+            let (policy, tool_policy) = (policy.clone(), tool_policy.clone());
             Box::pin(async move {
                 let done = sqlx::query(
                     "UPDATE tenants SET contacts = COALESCE($1, contacts), contract = COALESCE($2, contract), \
                      sla = COALESCE($3, sla), webhook = COALESCE($4, webhook), \
-                     approval_policy = COALESCE($5, approval_policy) WHERE id = $6",
+                     approval_policy = COALESCE($5, approval_policy), \
+                     tool_policy = COALESCE($6, tool_policy) WHERE id = $7",
                 )
                 .bind(contacts)
                 .bind(contract)
                 .bind(sla)
                 .bind(webhook)
                 .bind(policy)
+                .bind(tool_policy)
                 .bind(id.clone())
                 .execute(&mut **tx)
                 .await?;
@@ -429,6 +433,10 @@ pub(crate) fn tenant_from(row: &AnyRow) -> Result<Tenant> {
             "" => Default::default(),
             json => serde_json::from_str(json)
                 .map_err(|e| StoreError::Invalid(format!("stored approval policy: {e}")))?,
+        },
+        tool_policy: match row.try_get::<String, _>("tool_policy")?.as_str() {
+            "" => Default::default(),
+            text => crate::parse_enum(text)?,
         },
     })
 }

@@ -136,6 +136,7 @@ pub fn run(
         findings: Vec::new(),
         warnings: Vec::new(),
         checks: Vec::new(),
+        provenance: Default::default(),
     };
     report.source.hostname = read_text(src, Path::new("/etc/hostname"), 256)
         .ok()
