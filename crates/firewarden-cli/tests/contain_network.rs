@@ -5,6 +5,8 @@
 //! Needs root, `ip` (iproute2) and `nft` (nftables). Without them the test says so and skips;
 //! under CI (`CI=true`), which installs both and runs as root, a missing piece is a failure.
 
+mod support;
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -47,7 +49,8 @@ fn has(cmd: &str) -> bool {
         .any(|d| std::path::Path::new(d).join(cmd).is_file())
 }
 
-fn lab() -> Option<Lab> {
+/// Three namespaces of their own for one test (`tag` keeps two tests of this process apart).
+fn lab(tag: &str) -> Option<Lab> {
     let root = std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
@@ -70,9 +73,9 @@ fn lab() -> Option<Lab> {
     }
     let id = std::process::id();
     let lab = Lab {
-        hut: format!("fw-hut-{id}"),
-        resp: format!("fw-resp-{id}"),
-        att: format!("fw-att-{id}"),
+        hut: format!("fw-hut-{id}{tag}"),
+        resp: format!("fw-resp-{id}{tag}"),
+        att: format!("fw-att-{id}{tag}"),
     };
     for ns in [&lab.hut, &lab.resp, &lab.att] {
         ip(&["netns", "add", ns]);
@@ -188,7 +191,7 @@ fn ok(out: &Output) -> String {
 
 #[test]
 fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
-    let Some(lab) = lab() else { return };
+    let Some(lab) = lab("i") else { return };
     let state = tempfile::tempdir().unwrap();
     let sd = state.path().to_str().unwrap();
     serve(&lab.hut, &["0.0.0.0:2222", "0.0.0.0:8080", "0.0.0.0:9999"]);
@@ -403,4 +406,157 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
         &[],
     ));
     assert!(verify.contains("chain intact"), "{verify}");
+}
+
+/// The approval loop with real network containment: the case server sits on the responder's
+/// side of the host under test; `contain network --case` on the host waits while the
+/// customer's authoriser, in their own session, sees the request. Denied, the host stays as it
+/// was; approved (password re-entered), the host checks the signed approval, isolates itself
+/// (the attacker is cut, the responder and the server stay reachable) and journals the
+/// approval; undone, everything is back.
+#[test]
+fn a_network_isolation_waits_for_the_customers_approval() {
+    let Some(lab) = lab("a") else { return };
+    let data = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let sd = state.path().to_str().unwrap().to_owned();
+    let server = support::start_in(
+        Some(&lab.resp),
+        &format!("{RESP}:0"),
+        &data.path().join("fw"),
+        None,
+        None,
+    );
+    let (_, rob, carol, case) = support::acme_with_rob_and_carol(&server, "hut");
+    serve(&lab.hut, &["0.0.0.0:2222"]);
+    let from_att = format!("{HUT_A}:2222");
+    let from_resp = format!("{HUT_R}:2222");
+    assert!(reaches(&lab.att, &from_att) && reaches(&lab.resp, &from_resp));
+    let server_addr = server.url.trim_start_matches("https://").to_owned();
+
+    let contain = || {
+        let mut c = support::firewarden_in(Some(&lab.hut));
+        c.args([
+            "contain",
+            "network",
+            "--allow",
+            RESP,
+            "--yes",
+            "--state-dir",
+            &sd,
+            "--case",
+            &case,
+        ])
+        .env("NO_COLOR", "1")
+        .env_remove("SSH_CONNECTION")
+        .env_remove("SSH_CLIENT")
+        .env("FIREWARDEN_SERVER", &server.url)
+        .env("FIREWARDEN_TOKEN", &rob)
+        .env("FIREWARDEN_PIN", &server.pin)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+    };
+    let pending = || {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            let list = server.json(&carol, &["case", "approvals", &case]);
+            if let Some(p) = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["state"] == "pending")
+            {
+                return p["id"].as_str().unwrap().to_owned();
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("no request arrived");
+    };
+
+    // Denied: the host is not touched.
+    let waiting = contain();
+    let id = pending();
+    assert!(
+        reaches(&lab.att, &from_att),
+        "isolated before anyone agreed"
+    );
+    let denied = server.with_stdin(
+        &carol,
+        &[
+            "case",
+            "decide",
+            &case,
+            &id,
+            "--deny",
+            "--reason",
+            "payments run through it",
+        ],
+        "carol's long passphrase\n",
+    );
+    assert_eq!(denied.status.code(), Some(0), "{}", support::text(&denied));
+    let done = waiting.wait_with_output().unwrap();
+    assert_ne!(done.status.code(), Some(0), "{}", support::text(&done));
+    assert!(support::text(&done).contains("payments run through it"));
+    assert!(reaches(&lab.att, &from_att));
+    assert!(!nft_in(&lab.hut, &["list", "tables"]).contains("firewarden"));
+
+    // Approved from the authoriser's session: isolated, the responder's side kept.
+    let waiting = contain();
+    let id = pending();
+    let approved = server.with_stdin(
+        &carol,
+        &["case", "decide", &case, &id, "--approve"],
+        "carol's long passphrase\n",
+    );
+    assert_eq!(
+        approved.status.code(),
+        Some(0),
+        "{}",
+        support::text(&approved)
+    );
+    let done = waiting.wait_with_output().unwrap();
+    let said = support::text(&done);
+    assert_eq!(done.status.code(), Some(0), "{said}");
+    assert!(said.contains("approved by carol"), "{said}");
+    assert!(
+        !reaches(&lab.att, &from_att),
+        "the attacker still reaches the host"
+    );
+    assert!(
+        reaches(&lab.resp, &from_resp),
+        "the responder was locked out"
+    );
+    let to_server: SocketAddr = server_addr.parse().unwrap();
+    assert!(
+        in_ns(&lab.hut, move || TcpStream::connect_timeout(
+            &to_server,
+            Duration::from_secs(2)
+        )
+        .is_ok()),
+        "the host lost the case server"
+    );
+    let journal = std::fs::read_to_string(state.path().join("journal.jsonl")).unwrap();
+    assert!(journal.contains(&id) && journal.contains("\"signature\""));
+    let listed = server.json(&carol, &["case", "approvals", &case]);
+    let states: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["state"].as_str().unwrap())
+        .collect();
+    assert!(
+        states.contains(&"approved") && states.contains(&"denied"),
+        "{listed}"
+    );
+
+    ok(&fw_in(
+        &lab.hut,
+        &["undo", "--all", "--state-dir", &sd],
+        &[],
+    ));
+    assert!(reaches(&lab.att, &from_att));
+    assert!(!nft_in(&lab.hut, &["list", "tables"]).contains("firewarden"));
 }

@@ -285,6 +285,27 @@ impl Keyring {
         Ok(key)
     }
 
+    /// A secret of the server's kept in the database sealed by the master key (made by `make`
+    /// on first use). One stored in clear by an older version is sealed in place.
+    pub async fn secret(
+        &self,
+        purpose: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String, ServerError> {
+        let fresh = self.wrap(make().as_bytes())?;
+        let stored = self.store.server_key(purpose, || fresh).await?;
+        if stored.starts_with("-----BEGIN") {
+            let sealed = self.wrap(stored.as_bytes())?;
+            self.store
+                .reseal_server_key(purpose, &stored, &sealed)
+                .await?;
+            return Ok(stored);
+        }
+        self.unwrap(&stored)
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| ServerError::Config(format!("the server's {purpose} key does not open")))
+    }
+
     fn wrap(&self, secret: &[u8]) -> Result<String, ServerError> {
         let recipient = self.master.to_public();
         let enc =

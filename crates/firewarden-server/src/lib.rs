@@ -157,17 +157,17 @@ pub async fn run(
             self.0.abort();
         }
     }
-    let signing_key = std::sync::Arc::new(signing_key(&store).await?);
-    let _sla = AbortOnDrop(sla::spawn(
-        store.clone(),
-        api::key_signer(std::sync::Arc::clone(&signing_key)),
-        config.sla_every,
-    ));
     let master = config
         .master_key
         .clone()
         .unwrap_or_else(|| config.data.join("master.key"));
     let keyring = std::sync::Arc::new(evidence::Keyring::open(&master, store.clone()).await?);
+    let signing_key = std::sync::Arc::new(signing_key(&keyring).await?);
+    let _sla = AbortOnDrop(sla::spawn(
+        store.clone(),
+        api::key_signer(std::sync::Arc::clone(&signing_key)),
+        config.sla_every,
+    ));
     let state = api::App::new(
         store,
         evidence,
@@ -214,12 +214,14 @@ pub async fn run(
 
 /// The server's signing key (approvals, pre-authorisations, webhooks): one for every server on
 /// the database, made by the first.
-async fn signing_key(store: &Store) -> Result<firewarden_evidence::keys::KeyPair, ServerError> {
+/// The server's signing key (approvals, pre-authorisations, webhooks, custody lines), kept in
+/// the database sealed by the master key: every server on the database signs with it.
+async fn signing_key(
+    keyring: &evidence::Keyring,
+) -> Result<firewarden_evidence::keys::KeyPair, ServerError> {
     use firewarden_evidence::keys::KeyPair;
     let fresh = KeyPair::generate(false).map_err(|e| ServerError::Config(e.to_string()))?;
-    let pem = store
-        .server_key("approvals", || fresh.private_pem())
-        .await?;
+    let pem = keyring.secret("approvals", || fresh.private_pem()).await?;
     KeyPair::from_pem(&pem, "the stored approvals key")
         .map_err(|e| ServerError::Config(e.to_string()))
 }

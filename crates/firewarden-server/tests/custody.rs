@@ -314,6 +314,23 @@ async fn a_server_with_another_master_key_refuses_to_start() {
     let url = format!("sqlite:{}", dir.path().join("cases.db").display());
     let first = Server::start(&url, None, 1 << 20).await;
     first.stop().await;
+    // The server's own keys are stored sealed by the master key, never in clear.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let keys: Vec<(String, String)> =
+        sqlx::query_as("SELECT purpose, private_pem FROM server_keys ORDER BY purpose")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    let purposes: Vec<&str> = keys.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(purposes, ["approvals", "evidence-master-check"]);
+    for (purpose, stored) in &keys {
+        assert!(
+            !stored.contains("PRIVATE KEY") && !stored.contains("AGE-SECRET"),
+            "{purpose} in clear"
+        );
+    }
     let data = tempfile::tempdir().unwrap();
     let config = firewarden_server::Config {
         data: data.path().to_path_buf(),

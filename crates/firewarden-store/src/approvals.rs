@@ -199,6 +199,20 @@ impl Store {
         }
     }
 
+    /// Replaces a stored server secret by the same secret in another form (sealed): only when
+    /// it still holds `old`.
+    pub async fn reseal_server_key(&self, purpose: &str, old: &str, new: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE server_keys SET private_pem = $1 WHERE purpose = $2 AND private_pem = $3",
+        )
+        .bind(new.to_owned())
+        .bind(purpose.to_owned())
+        .bind(old.to_owned())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// A host's plan, sent for approval. The tenant's policy for the plan's risk says who must
     /// agree; a tier that needs nobody more is approved (and signed) at once, so the host's
     /// journal carries a statement either way. With `break_glass` (the reason), the requester
