@@ -16,8 +16,9 @@ cd "$(dirname "$0")/.."
 # (GNU time) for bench/hostile.sh's peak-memory figures; postgresql for the case platform's
 # storage tests (on a cluster of their own, below); python3-venv to install the S3-compatible
 # test server (moto, from PyPI) into a virtual environment of the tests' own; ca-certificates
-# for the server's object-store client.
-APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age nftables iproute2 util-linux time postgresql python3 python3-venv ca-certificates)
+# for the server's object-store client; chromium (and chromium-driver, for the browser tests)
+# to print the summary report as PDF, and poppler-utils (pdftotext) to read the PDF back.
+APT_PACKAGES=(coreutils file systemd-journal-remote rpm zstd tar openssl age nftables iproute2 util-linux time postgresql python3 python3-venv ca-certificates chromium chromium-driver poppler-utils)
 
 install_packages() {
   local missing=()

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// Work with cases on a Firewarden server.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  firewarden case new --tenant T1a2b… --title \"web01 webshell\" --kind webshell --severity high\n  firewarden case list\n  firewarden case show C9f…\n  firewarden case push --case C9f… triage.json web01.fwb case-42.journal --key responder.pub\n  firewarden case set C9f… --entry-point \"CVE-2026-1234 in the upload form\"\n  firewarden case stage C9f…                 # the checklist to leave the stage\n  firewarden case stage C9f… --advance\n  firewarden case stage C9f… --advance --override \"host rebuilt from image\"\n  firewarden case ack C9f…                   # stops the acknowledgement clock\n  firewarden case checkin C9f… --on-site --place \"Acme HQ, server room\"\n  firewarden case sla C9f…                   # each SLA clock, time left or achieved\n  firewarden case approvals C9f…             # requests to act on the case's hosts\n  firewarden case decide C9f… R3c… --approve < password   # the customer's authoriser\n\nA bundle's custody ledger (FILE.custody) is sent with it. The kind of each file is\nrecognised by the server from its content."
+    after_help = "Examples:\n  firewarden case new --tenant T1a2b… --title \"web01 webshell\" --kind webshell --severity high\n  firewarden case list\n  firewarden case show C9f…\n  firewarden case push --case C9f… triage.json web01.fwb case-42.journal --key responder.pub\n  firewarden case set C9f… --entry-point \"CVE-2026-1234 in the upload form\"\n  firewarden case stage C9f…                 # the checklist to leave the stage\n  firewarden case stage C9f… --advance\n  firewarden case stage C9f… --advance --override \"host rebuilt from image\"\n  firewarden case ack C9f…                   # stops the acknowledgement clock\n  firewarden case checkin C9f… --on-site --place \"Acme HQ, server room\"\n  firewarden case sla C9f…                   # each SLA clock, time left or achieved\n  firewarden case report C9f… --lang zh -o report.pdf   # signed, kept with the case (html, md, json, pdf)\n  firewarden case approvals C9f…             # requests to act on the case's hosts\n  firewarden case decide C9f… R3c… --approve < password   # the customer's authoriser\n\nA bundle's custody ledger (FILE.custody) is sent with it. The kind of each file is\nrecognised by the server from its content."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -111,6 +111,21 @@ enum Action {
     Sla {
         /// Case id.
         id: String,
+    },
+    /// Make the signed summary report from the case's data, keep it with the case and save it.
+    Report {
+        /// Case id.
+        id: String,
+        /// html (one self-contained file), md, json, or pdf (printed by the server's Chromium);
+        /// by default from the output file's extension, else html. (`--format` is the answer's.)
+        #[arg(long = "as", value_name = "FORMAT", value_parser = ["html", "md", "json", "pdf"])]
+        report_format: Option<String>,
+        /// en or zh.
+        #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
+        lang: String,
+        /// Where to save it (must not exist).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
     },
     /// Requests to run actions on the case's hosts: pending, approved, denied, expired.
     Approvals {
@@ -585,6 +600,54 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 let clock = if on_site { "on_site" } else { "remote_start" };
                 let c = checkin(&client, &id, clock, &place).await?;
                 conn.print(&c, checkin_text);
+            }
+            Action::Report {
+                id,
+                report_format,
+                lang,
+                output,
+            } => {
+                let report_format = report_format.unwrap_or_else(|| {
+                    match output.extension().and_then(|e| e.to_str()) {
+                        Some("pdf") => "pdf",
+                        Some("md") => "md",
+                        Some("json") => "json",
+                        _ => "html",
+                    }
+                    .to_owned()
+                });
+                let base = format!("/api/v1/cases/{}/reports", query_value(&id));
+                let kept = client
+                    .call(
+                        Method::POST,
+                        &base,
+                        Some(&json!({"format": report_format, "lang": lang})),
+                    )
+                    .await?;
+                let rid = kept["id"].as_str().unwrap_or_default();
+                client
+                    .download(&format!("{base}/{}", query_value(rid)), &output)
+                    .await?;
+                let (got, size) = firewarden_evidence::read::file_sha256(&output)?;
+                if kept["sha256"].as_str() != Some(got.as_str()) {
+                    anyhow::bail!(
+                        "{} hashes to {got}, not to the kept report's {}",
+                        output.display(),
+                        field(&kept, "sha256")
+                    );
+                }
+                conn.print(&kept, |k| {
+                    format!(
+                        "{}: report {} of case version {} ({} {}, {size} bytes, sha256 {}), signed by the server; check it with: firewarden report verify {} --key SERVER-KEY\n",
+                        output.display(),
+                        field(k, "id"),
+                        field(k, "case_version"),
+                        field(k, "format"),
+                        field(k, "lang"),
+                        field(k, "sha256"),
+                        output.display()
+                    )
+                });
             }
             Action::Sla { id } => {
                 let sla = client

@@ -14,6 +14,7 @@ mod cmd_harden;
 mod cmd_hunt;
 mod cmd_keygen;
 mod cmd_recover;
+mod cmd_report;
 mod cmd_scan;
 mod cmd_selftest;
 mod cmd_server;
@@ -87,6 +88,8 @@ enum Command {
     User(cmd_user::Args),
     /// Open cases, push results into them, walk them through their stages.
     Case(cmd_case::Args),
+    /// Check a signed summary report offline.
+    Report(cmd_report::Args),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
         Command::Server(args) => cmd_server::run(args),
         Command::Tenant(args) => cmd_tenant::run(args),
         Command::Tool(args) => cmd_tool::run(args),
+        Command::Report(args) => cmd_report::run(args),
         Command::User(args) => cmd_user::run(args),
         Command::Case(args) => cmd_case::run(args),
     };

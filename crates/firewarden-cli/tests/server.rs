@@ -634,6 +634,10 @@ fn a_case_walks_through_its_six_gates_with_real_results() {
             "{table}"
         );
 
+        // The summary report, from the case's data alone: signed, kept, the same bytes for
+        // the same case, checked offline; a changed byte fails.
+        report_checks(&server, &lead, &viewer, &id, &server_key, work.path());
+
         // The audit chain, checked offline by the server command.
         drop(server);
         let mut args = vec!["server", "audit", "--verify", "--data"];
@@ -1140,4 +1144,136 @@ fn the_registry_validates_this_binary_and_flags_others() {
             &w("scan.json"),
         ],
     );
+}
+
+/// The walk's closed case, reported: every format and both languages, the key facts in each,
+/// the same bytes twice (apart from the signature line), verified offline, a changed byte
+/// refused, each version kept; the customer's viewer may read reports, not make them.
+fn report_checks(
+    server: &Server,
+    lead: &str,
+    viewer: &str,
+    id: &str,
+    server_key: &str,
+    work: &Path,
+) {
+    let w = |p: &str| work.join(p).to_str().unwrap().to_owned();
+    let made = server.ok(lead, &["case", "report", id, "-o", &w("report.html")]);
+    assert!(made.contains("signed by the server"), "{made}");
+    let html = std::fs::read_to_string(w("report.html")).unwrap();
+    for needle in [
+        "<section id=\"summary\">",
+        "<section id=\"appendix-evidence\">",
+        "<svg",
+        "web01 webshell",
+        "203.0.113.",
+        "T1505.003",
+        "Acme Corp",
+        "RET-2026-17",
+        "evidence-inventory.json",
+        "custody/E",
+    ] {
+        assert!(html.contains(needle), "the report lacks {needle}");
+    }
+    assert!(!html.contains("<script"), "a script in the report");
+    let o = fw(&["report", "verify", &w("report.html"), "--key", server_key]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("intact"), "{}", text(&o));
+    // The same case again: the same bytes but for the signature line.
+    server.ok(lead, &["case", "report", id, "-o", &w("again.html")]);
+    let body = |p: &str| {
+        let t = std::fs::read_to_string(w(p)).unwrap();
+        t[..t.trim_end().rfind('\n').unwrap()].to_owned()
+    };
+    assert_eq!(body("report.html"), body("again.html"));
+    // A changed byte, and another key: refused.
+    let mut changed = std::fs::read(w("report.html")).unwrap();
+    let at = changed.len() / 3;
+    changed[at] ^= 0x20;
+    std::fs::write(w("changed.html"), changed).unwrap();
+    let o = fw(&["report", "verify", &w("changed.html"), "--key", server_key]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(fw(&["keygen", "-o", &w("other")]).status.code(), Some(0));
+    let o = fw(&[
+        "report",
+        "verify",
+        &w("report.html"),
+        "--key",
+        &w("other.pub"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // Markdown, JSON, Chinese, PDF.
+    server.ok(lead, &["case", "report", id, "-o", &w("report.md")]);
+    let md = std::fs::read_to_string(w("report.md")).unwrap();
+    assert!(md.starts_with("# Incident summary report"), "{md}");
+    server.ok(lead, &["case", "report", id, "-o", &w("report.json")]);
+    let json: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(w("report.json"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["facts"]["case"]["id"], id);
+    assert_eq!(json["facts"]["sla"].as_array().unwrap().len(), 4);
+    assert!(
+        json["facts"]["sla"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["state"] == "met")
+    );
+    server.ok(
+        lead,
+        &[
+            "case",
+            "report",
+            id,
+            "--lang",
+            "zh",
+            "-o",
+            &w("report-zh.html"),
+        ],
+    );
+    let zh = std::fs::read_to_string(w("report-zh.html")).unwrap();
+    assert!(
+        zh.contains("执行摘要") && zh.contains("附录 A"),
+        "no Chinese"
+    );
+    for f in ["report.md", "report.json", "report-zh.html"] {
+        let o = fw(&["report", "verify", &w(f), "--key", server_key]);
+        assert_eq!(o.status.code(), Some(0), "{f}: {}", text(&o));
+    }
+    if std::path::Path::new("/usr/bin/chromium").exists() {
+        server.ok(lead, &["case", "report", id, "-o", &w("report.pdf")]);
+        let o = fw(&["report", "verify", &w("report.pdf"), "--key", server_key]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let out = Command::new("pdftotext")
+            .args([&w("report.pdf"), "-"])
+            .output()
+            .expect("pdftotext (poppler-utils) reads the PDF");
+        let pdf_text = String::from_utf8_lossy(&out.stdout);
+        for needle in [
+            "Incident summary report",
+            "web01 webshell",
+            "Executive summary",
+            "RET-2026-17",
+        ] {
+            assert!(
+                pdf_text.contains(needle),
+                "the PDF lacks {needle}: {pdf_text}"
+            );
+        }
+    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("chromium is not installed: scripts/test.sh installs it for the PDF report");
+    } else {
+        eprintln!("SKIPPED (PDF report): /usr/bin/chromium is not installed");
+    }
+    // Every version is kept; the customer reads them, and may not make one.
+    let kept = server.json(viewer, &["case", "show", id]);
+    assert_eq!(kept["id"], id);
+    let o = server.as_user(viewer, &["case", "report", id, "-o", &w("viewer.html")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!Path::new(&w("viewer.html")).exists());
 }

@@ -241,7 +241,7 @@ pub(crate) async fn record(
     let maker = line_maker(app.signing_key(), new, measured, b.actor, b.prev);
     let after = app
         .store()
-        .append_custody(&a, &id, "evidence.custody", maker)
+        .append_custody(&a, &id, "evidence.custody_event", maker)
         .await?;
     Ok(Json(view(&app, after)))
 }

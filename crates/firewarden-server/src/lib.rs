@@ -13,6 +13,7 @@ pub mod evidence;
 mod linger;
 pub mod openapi;
 mod outbound;
+mod reports;
 pub mod s3;
 pub mod sla;
 pub mod tls;

@@ -19,6 +19,7 @@ struct Secrets {
     evidence: String,
     /// A tool registry entry (platform-wide: no tenant's).
     tool: String,
+    report: String,
     markers: Vec<String>,
 }
 
@@ -33,6 +34,7 @@ impl Secrets {
                 self.task.as_str(),
                 self.approval.as_str(),
                 self.evidence.as_str(),
+                self.report.as_str(),
             ])
             .find(|m| text.contains(m))
     }
@@ -73,6 +75,7 @@ fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
         "POST /api/v1/cases/{case}/preauthorisations" => {
             json!({"hosts": ["gdb*"], "max_risk": "high", "hours": 1, "password": "whatever it is"})
         }
+        "POST /api/v1/cases/{case}/reports" => json!({"format": "md", "lang": "en"}),
         "POST /api/v1/tools" => json!({"kind": "binary", "name": "intruder", "version": "1",
             "sha256": "ab".repeat(32), "source": "x", "licence": "x"}),
         "POST /api/v1/tools/{tool}/validations" => {
@@ -179,7 +182,20 @@ async fn every_route_hides_another_tenants_data() {
         // An evidence bundle of Globex's, with its custody ledger.
         let (fwb, _) = common::bundle(work.path(), "gdb01");
         let evidence = common::push_bundle(&g_lead, &case_id, "gdb01", &fwb).await;
+        // A summary report of Globex's case, kept with it.
+        let report = g_lead
+            .call(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/reports"),
+                Some(&json!({"format": "md"})),
+            )
+            .await
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let secrets = Secrets {
+            report,
             tenant: globex.clone(),
             case: case_id.clone(),
             task,
@@ -245,7 +261,8 @@ async fn every_route_hides_another_tenants_data() {
                     .replace("{asset}", &secrets.asset)
                     .replace("{approval}", &secrets.approval)
                     .replace("{evidence}", &secrets.evidence)
-                    .replace("{tool}", &secrets.tool);
+                    .replace("{tool}", &secrets.tool)
+                    .replace("{report}", &secrets.report);
                 let body = probe_body(&op_id, &secrets, version);
                 let takes_body = op.get("requestBody").is_some();
                 assert!(

@@ -177,6 +177,12 @@ pub struct ActionRecord {
     pub begun: String,
     /// `applied`, `failed`, `undone` or `begun`.
     pub state: String,
+    /// The tool that ran it, as its journal says (`firewarden 0.1.0 sha256 …`).
+    #[serde(default)]
+    pub tool: String,
+    /// The signed statement it was applied under (an approval or a pre-authorisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<serde_json::Value>,
 }
 
 /// A stage move as recorded.
@@ -489,6 +495,11 @@ fn journal_rows(asset: &str, entries: &[JournalEntry]) -> (Vec<ActionRecord>, Ve
                     operator: e.operator.clone(),
                     begun: e.utc.clone(),
                     state: "begun".into(),
+                    tool: match &e.tool_sha256 {
+                        Some(h) => format!("{} sha256 {}", e.tool, h.get(..16).unwrap_or(h)),
+                        None => e.tool.clone(),
+                    },
+                    approval: action.approval.as_ref().map(|p| p.statement.clone()),
                 });
                 (action.id.clone(), "begun")
             }
@@ -613,7 +624,7 @@ impl Store {
                                 .bind(a.action_id.clone())
                                 .execute(&mut *tx)
                                 .await?;
-                            sqlx::query("INSERT INTO actions (case_id, asset, action_id, kind, title, finding, operator, begun, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                            sqlx::query("INSERT INTO actions (case_id, asset, action_id, kind, title, finding, operator, begun, state, tool, approval) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                                 .bind(case.id.clone())
                                 .bind(a.asset.clone())
                                 .bind(a.action_id.clone())
@@ -623,6 +634,8 @@ impl Store {
                                 .bind(a.operator.clone())
                                 .bind(a.begun.clone())
                                 .bind(a.state.clone())
+                                .bind(a.tool.clone())
+                                .bind(a.approval.as_ref().map(|v| v.to_string()).unwrap_or_default())
                                 .execute(&mut *tx)
                                 .await?;
                         }
@@ -712,7 +725,12 @@ impl Store {
                 if !outcome.flags.is_empty() {
                     summary.push_str(&format!("; FLAGGED: {}", outcome.flags.join("; ")));
                 }
-                sqlx::query("INSERT INTO imports (id, case_id, asset, kind, sha256, size, at, by_user, facts, summary, tools) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                let storyline = match &u.payload {
+                    Payload::Analysis(_, r) => serde_json::to_string(&r.storyline).unwrap_or_default(),
+                    Payload::Hunt(h) => serde_json::to_string(&h.storyline).unwrap_or_default(),
+                    _ => String::new(),
+                };
+                sqlx::query("INSERT INTO imports (id, case_id, asset, kind, sha256, size, at, by_user, facts, summary, tools, storyline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
                     .bind(id)
                     .bind(case.id.clone())
                     .bind(u.asset.clone())
@@ -724,6 +742,7 @@ impl Store {
                     .bind(serde_json::to_string(&facts).map_err(|e| StoreError::Invalid(e.to_string()))?)
                     .bind(summary.clone())
                     .bind(serde_json::to_string(&outcome.tools).map_err(|e| StoreError::Invalid(e.to_string()))?)
+                    .bind(storyline)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("UPDATE cases SET version = version + 1, updated = $1 WHERE id = $2")
@@ -1340,7 +1359,7 @@ pub(crate) async fn gate_facts(tx: &mut Conn, case: &Case) -> Result<CaseFacts> 
     Ok(facts)
 }
 
-async fn transitions(tx: &mut Conn, case_id: &str) -> Result<Vec<TransitionRecord>> {
+pub(crate) async fn transitions(tx: &mut Conn, case_id: &str) -> Result<Vec<TransitionRecord>> {
     let rows = sqlx::query("SELECT * FROM transitions WHERE case_id = $1 ORDER BY at")
         .bind(case_id.to_owned())
         .fetch_all(&mut *tx)
@@ -1419,7 +1438,7 @@ pub(crate) fn evidence_from(r: &AnyRow) -> Result<EvidenceItem> {
     })
 }
 
-fn action_from(r: &AnyRow) -> Result<ActionRecord> {
+pub(crate) fn action_from(r: &AnyRow) -> Result<ActionRecord> {
     Ok(ActionRecord {
         asset: r.try_get("asset")?,
         action_id: r.try_get("action_id")?,
@@ -1429,6 +1448,11 @@ fn action_from(r: &AnyRow) -> Result<ActionRecord> {
         operator: r.try_get("operator")?,
         begun: r.try_get("begun")?,
         state: r.try_get("state")?,
+        tool: r.try_get("tool")?,
+        approval: match r.try_get::<String, _>("approval")?.as_str() {
+            "" => None,
+            json => serde_json::from_str(json).ok(),
+        },
     })
 }
 

@@ -13,6 +13,7 @@ mod auditsink;
 mod casework;
 mod custody;
 mod migrations;
+mod report;
 mod sla;
 #[cfg(feature = "testing")]
 pub mod testdb;
@@ -22,6 +23,7 @@ mod users;
 pub use approvals::*;
 pub use casework::*;
 pub use custody::*;
+pub use report::*;
 pub use sla::*;
 pub use tools::*;
 pub use users::*;
@@ -891,7 +893,7 @@ fn record(
     }
 }
 
-fn audit_from(row: &AnyRow) -> Result<AuditRecord> {
+pub(crate) fn audit_from(row: &AnyRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
         seq: row.try_get::<i64, _>("seq")? as u64,
         at: Timestamp::parse(&row.try_get::<String, _>("at")?)

@@ -342,6 +342,28 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "ALTER TABLE imports ADD COLUMN tools TEXT NOT NULL DEFAULT ''",
         ],
     ),
+    (
+        10,
+        "what the summary report reads, and the reports kept",
+        &[
+            "ALTER TABLE imports ADD COLUMN storyline TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE actions ADD COLUMN tool TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE actions ADD COLUMN approval TEXT NOT NULL DEFAULT ''",
+            // Every generated report, signed, as delivered.
+            "CREATE TABLE reports (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            at TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            format TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            case_version BIGINT NOT NULL,
+            sha256 TEXT NOT NULL,
+            body TEXT NOT NULL
+        )",
+            "CREATE INDEX reports_by_case ON reports (case_id, at)",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one

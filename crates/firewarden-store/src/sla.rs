@@ -109,7 +109,7 @@ fn parse_targets(text: &str) -> Result<Option<sla::SlaTargets>> {
     }
 }
 
-async fn targets_of(conn: &mut Conn, tenant: &str) -> Result<Option<sla::SlaTargets>> {
+pub(crate) async fn targets_of(conn: &mut Conn, tenant: &str) -> Result<Option<sla::SlaTargets>> {
     let row = sqlx::query("SELECT sla FROM tenants WHERE id = $1")
         .bind(tenant.to_owned())
         .fetch_one(&mut *conn)
@@ -123,7 +123,7 @@ fn clock_of(r: &AnyRow) -> Result<ClockKind> {
     ClockKind::parse(&clock).ok_or_else(|| StoreError::Invalid(format!("stored clock {clock}")))
 }
 
-async fn checkins_of(conn: &mut Conn, case_id: &str) -> Result<Vec<Checkin>> {
+pub(crate) async fn checkins_of(conn: &mut Conn, case_id: &str) -> Result<Vec<Checkin>> {
     let rows = sqlx::query(
         "SELECT clock, at, by_user, place FROM checkins WHERE case_id = $1 ORDER BY at, id",
     )
@@ -166,7 +166,7 @@ async fn alerts_of(conn: &mut Conn, case_id: &str) -> Result<Vec<AlertRecord>> {
 }
 
 /// The clocks of `case` at `now` under `targets`.
-async fn clocks_of(
+pub(crate) async fn clocks_of(
     conn: &mut Conn,
     case: &Case,
     targets: &sla::SlaTargets,

@@ -44,6 +44,9 @@ pub enum Format {
     Markdown,
     /// The facts and the manifest as one JSON line (the signature is the second line).
     Json,
+    /// The HTML printed to PDF by a headless Chromium (the signature line follows `%%EOF`,
+    /// where PDF readers do not look).
+    Pdf,
 }
 
 impl Format {
@@ -53,6 +56,7 @@ impl Format {
             "html" => Some(Format::Html),
             "md" | "markdown" => Some(Format::Markdown),
             "json" => Some(Format::Json),
+            "pdf" => Some(Format::Pdf),
             _ => None,
         }
     }
@@ -135,11 +139,25 @@ pub(crate) fn manifest_title(lang: Lang) -> &'static str {
     text::texts(lang).s_manifest
 }
 
-/// The report, unsigned.
+impl Format {
+    /// The file extension and media type.
+    pub fn file(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Html => ("html", "text/html; charset=utf-8"),
+            Format::Markdown => ("md", "text/markdown; charset=utf-8"),
+            Format::Json => ("json", "application/json"),
+            Format::Pdf => ("pdf", "application/pdf"),
+        }
+    }
+}
+
+/// The report, unsigned (for [`Format::Pdf`], the HTML to print).
 pub fn render(f: &ReportFacts, format: Format, lang: Lang) -> Vec<u8> {
     let manifest = manifest(f);
     match format {
-        Format::Html => html::render(&document::build(f, lang, manifest)).into_bytes(),
+        Format::Html | Format::Pdf => {
+            html::render(&document::build(f, lang, manifest)).into_bytes()
+        }
         Format::Markdown => markdown::render(&document::build(f, lang, manifest)).into_bytes(),
         Format::Json => {
             let mut v = serde_json::to_vec(&serde_json::json!({
@@ -187,6 +205,11 @@ pub fn seal(
     signed_at: &str,
     sign: impl Fn(&[u8]) -> Vec<u8>,
 ) -> Vec<u8> {
+    // The signature is a line of its own: a body that does not end a line (a PDF) gets one.
+    let mut body = body;
+    if !body.ends_with(b"\n") {
+        body.push(b'\n');
+    }
     let sig = Signature {
         key: key.to_owned(),
         signed_at: signed_at.to_owned(),
