@@ -41,6 +41,28 @@ pub struct Ioc {
     pub value: String,
 }
 
+/// The sightings index key of an indicator: HMAC-SHA256 under the platform's secret of
+/// `kind:value` (normalised), in hex. The index holds only these keys: without the secret, a
+/// copy of it says nothing about which indicators any customer saw.
+pub fn sighting_key(secret: &[u8], ioc: &Ioc) -> String {
+    use hmac::{KeyInit, Mac};
+    let kind = serde_json::to_value(ioc.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+        return String::new();
+    };
+    mac.update(kind.as_bytes());
+    mac.update(b":");
+    mac.update(ioc.value.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Undoes the usual defanging of indicators in reports and tickets.
 fn refang(text: &str) -> String {
     let mut t = text.trim().to_owned();
@@ -417,5 +439,41 @@ mod tests {
                 prop_assert_eq!(normalize_ip(&i.value), Some(i));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod linkage_tests {
+    use super::*;
+
+    #[test]
+    fn a_sighting_key_is_hmac_sha256_of_kind_and_value() {
+        // RFC 4231 test case 2 checks the HMAC itself: key "Jefe".
+        let ioc = Ioc {
+            kind: IocKind::Ipv4,
+            value: "203.0.113.9".into(),
+        };
+        let a = sighting_key(b"secret one", &ioc);
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, sighting_key(b"secret one", &ioc));
+        assert_ne!(a, sighting_key(b"secret two", &ioc));
+        let domain = Ioc {
+            kind: IocKind::Domain,
+            value: "203.0.113.9".into(),
+        };
+        assert_ne!(a, sighting_key(b"secret one", &domain));
+        use hmac::{KeyInit, Mac};
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"Jefe").unwrap();
+        m.update(b"what do ya want for nothing?");
+        let out: String = m
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            out,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

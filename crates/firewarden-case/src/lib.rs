@@ -24,4 +24,5 @@ pub mod ioc;
 pub mod model;
 pub mod sla;
 pub mod stage;
+pub mod stix;
 pub mod tools;

@@ -112,6 +112,46 @@ enum Action {
         /// Case id.
         id: String,
     },
+    /// The case's indicators, each with where else it was seen (counts of other incidents and
+    /// customers, never which; this customer's own open cases by id); or exported.
+    Iocs {
+        /// Case id.
+        id: String,
+        /// Write them as a STIX 2.1 bundle instead (to -o).
+        #[arg(long, conflicts_with = "csv", requires = "output")]
+        stix: bool,
+        /// Write them as CSV instead (to -o).
+        #[arg(long, requires = "output")]
+        csv: bool,
+        /// Where to write an export (must not exist).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Add an indicator by hand; it is hunted in this customer's other open cases at once.
+    Ioc {
+        /// Case id.
+        id: String,
+        /// ipv4, ipv6, domain, url, md5, sha1, sha256, path or account.
+        kind: String,
+        /// The value (defanged forms like 198.51.100[.]7 and hxxp:// are taken).
+        value: String,
+    },
+    /// Add indicators from a STIX 2.1 bundle, a MISP event or a list of {type, value} (JSON).
+    IocImport {
+        /// Case id.
+        id: String,
+        /// The file.
+        file: PathBuf,
+    },
+    /// Export the case's whole timeline for Timesketch (JSON lines: message, datetime,
+    /// timestamp_desc, zone, source, actor).
+    Timeline {
+        /// Case id.
+        id: String,
+        /// Where to write it (must not exist).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Make the signed summary report from the case's data, keep it with the case and save it.
     Report {
         /// Case id.
@@ -600,6 +640,128 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 let clock = if on_site { "on_site" } else { "remote_start" };
                 let c = checkin(&client, &id, clock, &place).await?;
                 conn.print(&c, checkin_text);
+            }
+            Action::Iocs {
+                id,
+                stix,
+                csv,
+                output,
+            } => {
+                let base = format!("/api/v1/cases/{}/iocs", query_value(&id));
+                if let Some(out) = output.filter(|_| stix || csv) {
+                    let path = format!("{base}/{}", if stix { "stix" } else { "csv" });
+                    client.download(&path, &out).await?;
+                    println!("{}: written", out.display());
+                    return Ok(ExitCode::SUCCESS);
+                }
+                let list = client.get(&format!("{base}/linkage")).await?;
+                conn.print(&list, |l| {
+                    let rows: Vec<Vec<String>> = l
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|i| {
+                            let same: Vec<String> = i["same_customer_cases"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .map(|c| field(c, "id"))
+                                .collect();
+                            vec![
+                                field(i, "kind"),
+                                field(i, "value"),
+                                match i["other_incidents"].as_u64().unwrap_or(0) {
+                                    0 => "-".into(),
+                                    n => format!(
+                                        "{n} other incident(s), {} customer(s), first {}",
+                                        i["other_customers"],
+                                        field(i, "first_seen")
+                                    ),
+                                },
+                                if same.is_empty() {
+                                    "-".into()
+                                } else {
+                                    same.join(" ")
+                                },
+                            ]
+                        })
+                        .collect();
+                    columns(
+                        &[
+                            "KIND",
+                            "VALUE",
+                            "SEEN ELSEWHERE (30 DAYS)",
+                            "YOUR OPEN CASES",
+                        ],
+                        &rows,
+                    )
+                });
+            }
+            Action::Ioc { id, kind, value } => {
+                let added = client
+                    .call(
+                        Method::POST,
+                        &format!("/api/v1/cases/{}/iocs", query_value(&id)),
+                        Some(&json!({"kind": kind, "value": value})),
+                    )
+                    .await?;
+                conn.print(&added, |a| {
+                    let mut out = format!(
+                        "{} {}{}\n",
+                        field(a, "kind"),
+                        field(a, "value"),
+                        if a["known"] == true {
+                            " (the case had it)"
+                        } else {
+                            " added"
+                        }
+                    );
+                    for c in a["retro_hunt"].as_array().into_iter().flatten() {
+                        out += &format!(
+                            "  also in your open case {} ({}), in its {}\n",
+                            field(c, "id"),
+                            field(c, "title"),
+                            field(c, "found_in")
+                        );
+                    }
+                    out
+                });
+            }
+            Action::IocImport { id, file } => {
+                let doc: Value = serde_json::from_slice(
+                    &std::fs::read(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?,
+                )
+                .with_context(|| format!("{} is not JSON", file.display()))?;
+                let r = client
+                    .call(
+                        Method::POST,
+                        &format!("/api/v1/cases/{}/iocs/import", query_value(&id)),
+                        Some(&doc),
+                    )
+                    .await?;
+                conn.print(&r, |r| {
+                    let mut out = format!("{} indicator(s), {} new\n", r["indicators"], r["new"]);
+                    for p in r["not_taken"].as_array().into_iter().flatten() {
+                        out += &format!(
+                            "  not taken: {}\n",
+                            firewarden_model::printable(p.as_str().unwrap_or(""), 200)
+                        );
+                    }
+                    out
+                });
+            }
+            Action::Timeline { id, output } => {
+                client
+                    .download(
+                        &format!("/api/v1/cases/{}/timeline/timesketch", query_value(&id)),
+                        &output,
+                    )
+                    .await?;
+                println!(
+                    "{}: the case's timeline as Timesketch JSON lines",
+                    output.display()
+                );
             }
             Action::Report {
                 id,

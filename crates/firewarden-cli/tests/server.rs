@@ -1270,6 +1270,29 @@ fn report_checks(
     } else {
         eprintln!("SKIPPED (PDF report): /usr/bin/chromium is not installed");
     }
+    // Indicators: the table with sightings, an export, one added by hand; the timeline for
+    // Timesketch.
+    let iocs = server.ok(lead, &["case", "iocs", id]);
+    assert!(
+        iocs.contains("SEEN ELSEWHERE") && iocs.contains("203.0.113.9"),
+        "{iocs}"
+    );
+    server.ok(
+        lead,
+        &["case", "iocs", id, "--stix", "-o", &w("iocs.stix.json")],
+    );
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w("iocs.stix.json")).unwrap()).unwrap();
+    assert_eq!(bundle["type"], "bundle");
+    let added = server.ok(lead, &["case", "ioc", id, "domain", "dropper[.]example"]);
+    assert!(added.contains("dropper.example added"), "{added}");
+    server.ok(
+        lead,
+        &["case", "timeline", id, "-o", &w("timesketch.jsonl")],
+    );
+    let first = std::fs::read_to_string(w("timesketch.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert!(first["message"].is_string() && first["timestamp_desc"].is_string());
     // Every version is kept; the customer reads them, and may not make one.
     let kept = server.json(viewer, &["case", "show", id]);
     assert_eq!(kept["id"], id);

@@ -10,6 +10,7 @@
 pub mod api;
 mod custody;
 pub mod evidence;
+mod iocs;
 mod linger;
 pub mod openapi;
 mod outbound;
@@ -164,6 +165,13 @@ pub async fn run(
         .unwrap_or_else(|| config.data.join("master.key"));
     let keyring = std::sync::Arc::new(evidence::Keyring::open(&master, store.clone()).await?);
     let signing_key = std::sync::Arc::new(signing_key(&keyring).await?);
+    // The secret the cross-customer IOC sightings index is keyed with: one for the database.
+    let mut fresh = [0u8; 32];
+    firewarden_evidence::keys::random_bytes(&mut fresh)
+        .map_err(|e| ServerError::Config(format!("no randomness for the linkage secret: {e}")))?;
+    let fresh = firewarden_evidence::encoding::hex(&fresh);
+    let linkage = keyring.secret("ioc-linkage", || fresh).await?;
+    let store = store.with_linkage_secret(linkage.into_bytes());
     let _sla = AbortOnDrop(sla::spawn(
         store.clone(),
         api::key_signer(std::sync::Arc::clone(&signing_key)),

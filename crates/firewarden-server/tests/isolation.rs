@@ -76,6 +76,10 @@ fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
             json!({"hosts": ["gdb*"], "max_risk": "high", "hours": 1, "password": "whatever it is"})
         }
         "POST /api/v1/cases/{case}/reports" => json!({"format": "md", "lang": "en"}),
+        "POST /api/v1/cases/{case}/iocs" => json!({"kind": "ipv4", "value": "192.0.2.99"}),
+        "POST /api/v1/cases/{case}/iocs/import" => {
+            json!([{"type": "ipv4", "value": "192.0.2.98"}])
+        }
         "POST /api/v1/tools" => json!({"kind": "binary", "name": "intruder", "version": "1",
             "sha256": "ab".repeat(32), "source": "x", "licence": "x"}),
         "POST /api/v1/tools/{tool}/validations" => {

@@ -424,7 +424,7 @@ pub(crate) async fn insert_timeline(
     Ok(added)
 }
 
-async fn insert_iocs(tx: &mut Conn, case: &Case, iocs: &[Ioc]) -> Result<usize> {
+pub(crate) async fn insert_iocs(tx: &mut Conn, case: &Case, iocs: &[Ioc]) -> Result<usize> {
     let mut added = 0;
     let at = now().to_string();
     for chunk in iocs.chunks(batch(5)) {
@@ -563,9 +563,10 @@ impl Store {
         }
         let bodies = Arc::new(bodies);
         let upload = Arc::new(Upload { asset, ..upload });
-        let who = actor.user.clone();
+        let (who, linkage) = (actor.user.clone(), self.linkage.clone());
         self.on_case(actor, case_id, Operation::EditCase, "case.import", move |tx, case| {
             let (upload, who, bodies) = (Arc::clone(&upload), who.clone(), Arc::clone(&bodies));
+            let linkage = linkage.clone();
             Box::pin(async move {
                 let u = &*upload;
                 let id = random_id("I")?;
@@ -601,7 +602,11 @@ impl Store {
                         outcome.findings = insert_findings(tx, &case.id, &u.asset, &r.findings, &bodies).await?;
                         let events = analysis_events(&u.asset, &r.storyline, &r.timeline);
                         outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
-                        outcome.new_iocs = insert_iocs(tx, &case, &ioc::from_triage(r)).await?;
+                        let iocs = ioc::from_triage(r);
+                        outcome.new_iocs = insert_iocs(tx, &case, &iocs).await?;
+                        if let Some(secret) = &linkage {
+                            crate::linkage::record(tx, secret, &case, &iocs).await?;
+                        }
                         firewarden_case::import::ImportFacts::of_triage(r)
                     }
                     Payload::Hunt(h) => {
@@ -611,6 +616,9 @@ impl Store {
                         outcome.timeline_events = insert_timeline(tx, &case.id, &who, &events).await?;
                         let iocs = ioc::from_parts(&h.storyline, &[], &h.findings);
                         outcome.new_iocs = insert_iocs(tx, &case, &iocs).await?;
+                        if let Some(secret) = &linkage {
+                            crate::linkage::record(tx, secret, &case, &iocs).await?;
+                        }
                         firewarden_case::import::ImportFacts::of_hunt(h)
                     }
                     Payload::Journal(entries, signer) => {
@@ -1094,6 +1102,18 @@ impl Store {
             "case.iocs",
             "SELECT kind, value FROM iocs WHERE case_id = $1 ORDER BY kind, value",
             ioc_from,
+        )
+        .await
+    }
+
+    /// A case's indicators with when each was first seen in it (for exports).
+    pub async fn iocs_seen(&self, actor: &Actor, case_id: &str) -> Result<Vec<(Ioc, Timestamp)>> {
+        self.case_rows(
+            actor,
+            case_id,
+            "case.iocs",
+            "SELECT kind, value, first_seen FROM iocs WHERE case_id = $1 ORDER BY kind, value",
+            |r| Ok((ioc_from(r)?, ts(r, "first_seen")?)),
         )
         .await
     }

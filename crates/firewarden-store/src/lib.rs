@@ -12,6 +12,7 @@ mod approvals;
 mod auditsink;
 mod casework;
 mod custody;
+mod linkage;
 mod migrations;
 mod report;
 mod sla;
@@ -23,6 +24,7 @@ mod users;
 pub use approvals::*;
 pub use casework::*;
 pub use custody::*;
+pub use linkage::*;
 pub use report::*;
 pub use sla::*;
 pub use tools::*;
@@ -214,6 +216,8 @@ pub struct Store {
     sqlite: bool,
     /// Where reads' audit records go (group commit); `None` inside the writer itself.
     reads: Option<auditsink::AuditSink>,
+    /// The platform secret the IOC sightings index is keyed with; `None`: no index kept.
+    linkage: Option<Arc<Vec<u8>>>,
 }
 
 /// A fresh id: 64 bits from the kernel's random source, so ids made by several server
@@ -326,9 +330,17 @@ impl Store {
             pool,
             sqlite,
             reads: None,
+            linkage: None,
         };
         store.reads = Some(auditsink::AuditSink::start(store.clone()));
         Ok(store)
+    }
+
+    /// The store keeping the cross-customer IOC sightings index, keyed with `secret` (the same
+    /// on every server of the database).
+    pub fn with_linkage_secret(mut self, secret: Vec<u8>) -> Store {
+        self.linkage = Some(Arc::new(secret));
+        self
     }
 
     async fn connect(
@@ -793,7 +805,9 @@ impl Store {
         let severity = patch.severity.map(|s| s.as_str().to_owned());
         let tlp = patch.tlp.map(|t| enum_text(&t));
         let pap = patch.pap.map(|t| enum_text(&t));
+        let linkage = self.linkage.clone();
         self.on_case(actor, id, Operation::EditCase, "case.update", move |tx, case| {
+            let linkage = linkage.clone();
             let (title, severity, tlp, pap, entry_point, authority, detail) = (
                 title.clone(),
                 severity.clone(),
@@ -821,7 +835,12 @@ impl Store {
                 if done.rows_affected() == 0 {
                     return Err(StoreError::Conflict(case.version));
                 }
-                Ok((fetch_case(&mut *tx, &case.id).await?, detail))
+                let after = fetch_case(&mut *tx, &case.id).await?;
+                // A case made TLP:RED leaves the sightings index; one made less strict joins.
+                if let Some(secret) = &linkage {
+                    crate::linkage::sync_case(tx, secret, &after).await?;
+                }
+                Ok((after, detail))
             })
         })
         .await

@@ -364,6 +364,22 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "CREATE INDEX reports_by_case ON reports (case_id, at)",
         ],
     ),
+    (
+        11,
+        "IOC sightings across customers, by keyed hash",
+        &[
+            // One row per indicator per case, keyed by HMAC-SHA256 under the platform secret:
+            // no value is stored here. TLP:RED cases never enter.
+            "CREATE TABLE sightings (
+            key TEXT NOT NULL,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            tenant_id TEXT NOT NULL,
+            seen TEXT NOT NULL,
+            PRIMARY KEY (key, case_id)
+        )",
+            "CREATE INDEX sightings_by_case ON sightings (case_id)",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one
