@@ -324,7 +324,10 @@ async fn a_server_with_another_master_key_refuses_to_start() {
             .unwrap();
     pool.close().await;
     let purposes: Vec<&str> = keys.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(purposes, ["approvals", "evidence-master-check"]);
+    assert_eq!(
+        purposes,
+        ["approvals", "evidence-master-check", "ioc-linkage"]
+    );
     for (purpose, stored) in &keys {
         assert!(
             !stored.contains("PRIVATE KEY") && !stored.contains("AGE-SECRET"),
