@@ -21,6 +21,7 @@ pub mod approval;
 pub mod audit;
 pub mod import;
 pub mod ioc;
+pub mod loss;
 pub mod model;
 pub mod sla;
 pub mod stage;

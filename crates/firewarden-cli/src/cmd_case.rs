@@ -136,6 +136,76 @@ enum Action {
         /// The value (defanged forms like 198.51.100[.]7 and hxxp:// are taken).
         value: String,
     },
+    /// The business-loss evaluation: services, downtime, loss ranges, totals, rating.
+    Loss {
+        /// Case id.
+        id: String,
+    },
+    /// Record a business service: its criticality, cost per hour down, and its assets.
+    Service {
+        /// Case id.
+        id: String,
+        /// The service's name.
+        name: String,
+        /// low, medium, high or critical.
+        #[arg(long, value_parser = ["low", "medium", "high", "critical"])]
+        criticality: String,
+        /// What an hour of it down costs (whole units).
+        #[arg(long)]
+        cost_per_hour: u64,
+        /// ISO 4217 currency code.
+        #[arg(long)]
+        currency: String,
+        /// The assets it runs on (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        assets: Vec<String>,
+    },
+    /// Record a stretch of downtime of an asset (RFC 3339 times).
+    Downtime {
+        /// Case id.
+        id: String,
+        /// The asset.
+        asset: String,
+        /// When it went down.
+        #[arg(long)]
+        from: String,
+        /// When it came back (leave out: still down).
+        #[arg(long)]
+        until: Option<String>,
+        /// What it was.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Record the loss range of a VERIS loss variety.
+    LossSet {
+        /// Case id.
+        id: String,
+        /// asset_and_fraud, brand_damage, business_disruption, competitive_advantage,
+        /// legal_and_regulatory, operating_costs or response_and_recovery.
+        variety: String,
+        /// Minimum (whole units).
+        #[arg(long)]
+        min: u64,
+        /// Most likely.
+        #[arg(long)]
+        likely: u64,
+        /// Maximum.
+        #[arg(long)]
+        max: u64,
+        /// ISO 4217 currency code.
+        #[arg(long)]
+        currency: String,
+        /// How it was estimated.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Set the overall rating: insignificant, distracting, painful, damaging, catastrophic, unknown.
+    Rating {
+        /// Case id.
+        id: String,
+        /// The rating.
+        rating: String,
+    },
     /// Add indicators from a STIX 2.1 bundle, a MISP event or a list of {type, value} (JSON).
     IocImport {
         /// Case id.
@@ -727,6 +797,85 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     out
                 });
             }
+            Action::Loss { id } => {
+                let l = client
+                    .get(&format!("/api/v1/cases/{}/loss", query_value(&id)))
+                    .await?;
+                conn.print(&l, loss_text);
+            }
+            Action::Service {
+                id,
+                name,
+                criticality,
+                cost_per_hour,
+                currency,
+                assets,
+            } => {
+                let s = client
+                    .call(
+                        Method::PUT,
+                        &format!(
+                            "/api/v1/cases/{}/services/{}",
+                            query_value(&id),
+                            query_value(&name)
+                        ),
+                        Some(&json!({"criticality": criticality, "cost_per_hour": cost_per_hour, "currency": currency, "assets": assets})),
+                    )
+                    .await?;
+                conn.print(&s, |s| format!("service {} recorded\n", field(s, "name")));
+            }
+            Action::Downtime {
+                id,
+                asset,
+                from,
+                until,
+                note,
+            } => {
+                let d = client
+                    .call(
+                        Method::POST,
+                        &format!("/api/v1/cases/{}/downtime", query_value(&id)),
+                        Some(&json!({"asset": asset, "from": from, "until": until, "note": note})),
+                    )
+                    .await?;
+                conn.print(&d, |d| {
+                    format!("downtime of {} recorded\n", field(d, "asset"))
+                });
+            }
+            Action::LossSet {
+                id,
+                variety,
+                min,
+                likely,
+                max,
+                currency,
+                note,
+            } => {
+                let l = client
+                    .call(
+                        Method::PUT,
+                        &format!(
+                            "/api/v1/cases/{}/losses/{}",
+                            query_value(&id),
+                            query_value(&variety)
+                        ),
+                        Some(&json!({"min": min, "likely": likely, "max": max, "currency": currency, "note": note})),
+                    )
+                    .await?;
+                conn.print(&l, |l| format!("{} recorded\n", field(l, "variety")));
+            }
+            Action::Rating { id, rating } => {
+                let r = client
+                    .call(
+                        Method::PUT,
+                        &format!("/api/v1/cases/{}/loss/rating", query_value(&id)),
+                        Some(&json!({ "rating": rating })),
+                    )
+                    .await?;
+                conn.print(&r, |r| {
+                    format!("overall rating: {}\n", r.as_str().unwrap_or(""))
+                });
+            }
             Action::IocImport { id, file } => {
                 let doc: Value = serde_json::from_slice(
                     &std::fs::read(&file)
@@ -956,4 +1105,44 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The loss evaluation for a person.
+fn loss_text(l: &Value) -> String {
+    let mut out = format!(
+        "overall rating: {}\n",
+        l["overall_rating"].as_str().unwrap_or("not recorded")
+    );
+    let rows: Vec<Vec<String>> = l["losses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| {
+            let c = field(x, "currency");
+            vec![
+                field(x, "variety"),
+                format!("{} {c}", x["min"]),
+                format!("{} {c}", x["likely"]),
+                format!("{} {c}", x["max"]),
+            ]
+        })
+        .collect();
+    out += &columns(&["LOSS", "MIN", "MOST LIKELY", "MAX"], &rows);
+    for t in l["totals"].as_array().into_iter().flatten() {
+        out += &format!(
+            "total {}: {} / {} / {}\n",
+            t[0].as_str().unwrap_or(""),
+            t[1],
+            t[2],
+            t[3]
+        );
+    }
+    for d in l["disruption_estimate"].as_array().into_iter().flatten() {
+        out += &format!(
+            "downtime costs the services {} {}\n",
+            d[1],
+            d[0].as_str().unwrap_or("")
+        );
+    }
+    out
 }

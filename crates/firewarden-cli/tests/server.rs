@@ -1158,6 +1158,50 @@ fn report_checks(
     work: &Path,
 ) {
     let w = |p: &str| work.join(p).to_str().unwrap().to_owned();
+    // The loss evaluation the report carries: a service on web01 (down from its containment,
+    // never recovered in this walk), a range, the overall rating.
+    server.ok(
+        lead,
+        &[
+            "case",
+            "service",
+            id,
+            "web shop",
+            "--criticality",
+            "critical",
+            "--cost-per-hour",
+            "900",
+            "--currency",
+            "EUR",
+            "--assets",
+            "web01",
+        ],
+    );
+    server.ok(
+        lead,
+        &[
+            "case",
+            "loss-set",
+            id,
+            "response_and_recovery",
+            "--min",
+            "5000",
+            "--likely",
+            "8000",
+            "--max",
+            "15000",
+            "--currency",
+            "EUR",
+            "--note",
+            "two responders, three days",
+        ],
+    );
+    server.ok(lead, &["case", "rating", id, "painful"]);
+    let loss = server.ok(lead, &["case", "loss", id]);
+    assert!(
+        loss.contains("overall rating: painful") && loss.contains("response_and_recovery"),
+        "{loss}"
+    );
     let made = server.ok(lead, &["case", "report", id, "-o", &w("report.html")]);
     assert!(made.contains("signed by the server"), "{made}");
     let html = std::fs::read_to_string(w("report.html")).unwrap();
@@ -1172,6 +1216,9 @@ fn report_checks(
         "RET-2026-17",
         "evidence-inventory.json",
         "custody/E",
+        "Response and recovery",
+        "Painful",
+        "web shop",
     ] {
         assert!(html.contains(needle), "the report lacks {needle}");
     }

@@ -12,6 +12,7 @@ mod custody;
 pub mod evidence;
 mod iocs;
 mod linger;
+mod loss;
 pub mod openapi;
 mod outbound;
 mod reports;

@@ -76,6 +76,16 @@ fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
             json!({"hosts": ["gdb*"], "max_risk": "high", "hours": 1, "password": "whatever it is"})
         }
         "POST /api/v1/cases/{case}/reports" => json!({"format": "md", "lang": "en"}),
+        "PUT /api/v1/cases/{case}/services/{service}" => {
+            json!({"criticality": "high", "cost_per_hour": 10, "currency": "EUR", "assets": ["gdb01"]})
+        }
+        "POST /api/v1/cases/{case}/downtime" => {
+            json!({"asset": "gdb01", "from": "2026-11-20T00:00:00Z"})
+        }
+        "PUT /api/v1/cases/{case}/losses/{variety}" => {
+            json!({"min": 1, "likely": 2, "max": 3, "currency": "EUR"})
+        }
+        "PUT /api/v1/cases/{case}/loss/rating" => json!({"rating": "painful"}),
         "POST /api/v1/cases/{case}/iocs" => json!({"kind": "ipv4", "value": "192.0.2.99"}),
         "POST /api/v1/cases/{case}/iocs/import" => {
             json!([{"type": "ipv4", "value": "192.0.2.98"}])
@@ -266,7 +276,9 @@ async fn every_route_hides_another_tenants_data() {
                     .replace("{approval}", &secrets.approval)
                     .replace("{evidence}", &secrets.evidence)
                     .replace("{tool}", &secrets.tool)
-                    .replace("{report}", &secrets.report);
+                    .replace("{report}", &secrets.report)
+                    .replace("{service}", "shop")
+                    .replace("{variety}", "operating_costs");
                 let body = probe_body(&op_id, &secrets, version);
                 let takes_body = op.get("requestBody").is_some();
                 assert!(

@@ -380,6 +380,42 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "CREATE INDEX sightings_by_case ON sightings (case_id)",
         ],
     ),
+    (
+        12,
+        "business-loss evaluation",
+        &[
+            "CREATE TABLE services (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            name TEXT NOT NULL,
+            criticality TEXT NOT NULL,
+            cost_per_hour BIGINT NOT NULL,
+            currency TEXT NOT NULL,
+            assets TEXT NOT NULL,
+            PRIMARY KEY (case_id, name)
+        )",
+            "CREATE TABLE downtime (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            asset TEXT NOT NULL,
+            started TEXT NOT NULL,
+            ended TEXT,
+            note TEXT NOT NULL,
+            by_user TEXT NOT NULL
+        )",
+            "CREATE INDEX downtime_by_case ON downtime (case_id, started)",
+            "CREATE TABLE losses (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            variety TEXT NOT NULL,
+            min_amount BIGINT NOT NULL,
+            likely_amount BIGINT NOT NULL,
+            max_amount BIGINT NOT NULL,
+            currency TEXT NOT NULL,
+            note TEXT NOT NULL,
+            by_user TEXT NOT NULL,
+            PRIMARY KEY (case_id, variety)
+        )",
+            "ALTER TABLE cases ADD COLUMN overall_rating TEXT NOT NULL DEFAULT ''",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one

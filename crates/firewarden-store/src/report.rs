@@ -493,6 +493,45 @@ async fn gather(conn: &mut Conn, case: &Case) -> Result<ReportFacts> {
     .map(crate::audit_from)
     .collect::<Result<Vec<_>>>()?;
     audit.chain_intact = firewarden_case::audit::verify(&chain).is_ok();
+    // Open downtime runs to the case's last change: the same case, the same figures.
+    let lv = crate::loss::loss_view(conn, case, updated).await?;
+    let loss = LossFacts {
+        services: lv
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    enum_text(&s.criticality),
+                    s.cost_per_hour,
+                    s.currency.clone(),
+                    s.assets.clone(),
+                )
+            })
+            .collect(),
+        downtime: lv
+            .downtime
+            .iter()
+            .map(|d| (d.asset.clone(), d.from, d.until, d.source.clone()))
+            .collect(),
+        losses: lv
+            .losses
+            .iter()
+            .map(|l| {
+                (
+                    l.variety.veris().to_owned(),
+                    l.min,
+                    l.likely,
+                    l.max,
+                    l.currency.clone(),
+                    l.note.clone(),
+                )
+            })
+            .collect(),
+        disruption_estimate: lv.disruption_estimate.clone(),
+        totals: lv.totals.clone(),
+        overall_rating: lv.overall_rating.map(|r| r.veris().to_owned()),
+    };
     reviewers.extend(moves.iter().map(|m| m.by.clone()));
     authors.sort();
     authors.dedup();
@@ -547,5 +586,6 @@ async fn gather(conn: &mut Conn, case: &Case) -> Result<ReportFacts> {
         tasks,
         notes,
         audit,
+        loss,
     })
 }

@@ -108,11 +108,7 @@ pub(crate) fn build(f: &ReportFacts, lang: Lang, manifest: Vec<(String, String)>
         timeline(f, tx),
         root_cause(f, tx),
         compromise(f, tx),
-        Section {
-            id: "loss",
-            title: tx.s_loss.into(),
-            blocks: vec![Block::Para(tx.loss_missing.into())],
-        },
+        loss(f, tx),
         actions(f, tx),
         overrides(f, tx),
         findings(f, tx),
@@ -676,5 +672,113 @@ fn audit(f: &ReportFacts, tx: &Texts) -> Section {
             },
             Block::Para(tx.reads_not_counted.into()),
         ],
+    }
+}
+
+fn loss(f: &ReportFacts, tx: &Texts) -> Section {
+    let l = &f.loss;
+    let empty = l.services.is_empty() && l.losses.is_empty() && l.downtime.is_empty();
+    if empty && l.overall_rating.is_none() {
+        return Section {
+            id: "loss",
+            title: tx.s_loss.into(),
+            blocks: vec![Block::Para(tx.loss_missing.into())],
+        };
+    }
+    let money = |n: u64, c: &str| format!("{n} {c}");
+    let mut blocks = vec![Block::Fields(vec![(
+        tx.overall_rating.into(),
+        l.overall_rating
+            .clone()
+            .unwrap_or_else(|| tx.not_recorded.into()),
+    )])];
+    blocks.push(Block::Table {
+        head: vec![
+            tx.loss_variety.into(),
+            tx.minimum.into(),
+            tx.likely.into(),
+            tx.maximum.into(),
+            tx.note.into(),
+        ],
+        rows: l
+            .losses
+            .iter()
+            .map(|(v, min, likely, max, c, note)| {
+                vec![
+                    v.clone(),
+                    money(*min, c),
+                    money(*likely, c),
+                    money(*max, c),
+                    note.clone(),
+                ]
+            })
+            .chain(l.totals.iter().map(|(c, min, likely, max)| {
+                vec![
+                    tx.total.into(),
+                    money(*min, c),
+                    money(*likely, c),
+                    money(*max, c),
+                    String::new(),
+                ]
+            }))
+            .collect(),
+    });
+    blocks.push(Block::Table {
+        head: vec![
+            tx.service.into(),
+            tx.criticality.into(),
+            tx.cost_per_hour.into(),
+            tx.asset.into(),
+        ],
+        rows: l
+            .services
+            .iter()
+            .map(|(name, crit, cost, c, assets)| {
+                vec![
+                    name.clone(),
+                    crit.clone(),
+                    money(*cost, c),
+                    assets.join(", "),
+                ]
+            })
+            .collect(),
+    });
+    blocks.push(Block::Table {
+        head: vec![
+            tx.asset.into(),
+            tx.down_from.into(),
+            tx.down_until.into(),
+            tx.source.into(),
+        ],
+        rows: l
+            .downtime
+            .iter()
+            .map(|(a, from, until, src)| {
+                vec![
+                    a.clone(),
+                    from.to_string(),
+                    until
+                        .map(|u| u.to_string())
+                        .unwrap_or_else(|| tx.still_down.into()),
+                    src.clone(),
+                ]
+            })
+            .collect(),
+    });
+    if !l.disruption_estimate.is_empty() {
+        blocks.push(Block::Para(format!(
+            "{} {}",
+            tx.disruption_from_downtime,
+            l.disruption_estimate
+                .iter()
+                .map(|(c, n)| money(*n, c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Section {
+        id: "loss",
+        title: tx.s_loss.into(),
+        blocks,
     }
 }

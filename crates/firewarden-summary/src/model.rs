@@ -49,6 +49,26 @@ pub struct ReportFacts {
     pub notes: Vec<NoteRow>,
     /// The audit trail of the case, summarised.
     pub audit: AuditSummary,
+    /// The business-loss evaluation.
+    #[serde(default)]
+    pub loss: LossFacts,
+}
+
+/// The business-loss evaluation, as recorded and as the case's downtime implies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LossFacts {
+    /// Services: name, criticality, cost per hour and currency, assets.
+    pub services: Vec<(String, String, u64, String, Vec<String>)>,
+    /// Downtime: asset, from, until (`None`: still down), source.
+    pub downtime: Vec<(String, Timestamp, Option<Timestamp>, String)>,
+    /// Ranges: VERIS variety, minimum, most likely, maximum, currency, note.
+    pub losses: Vec<(String, u64, u64, u64, String, String)>,
+    /// What the downtime costs the services, per currency.
+    pub disruption_estimate: Vec<(String, u64)>,
+    /// Totals per currency: minimum, most likely, maximum.
+    pub totals: Vec<(String, u64, u64, u64)>,
+    /// The overall rating (VERIS).
+    pub overall_rating: Option<String>,
 }
 
 /// The case.

@@ -141,6 +141,32 @@ pub(crate) fn facts() -> ReportFacts {
             by_action: vec![("case.import".into(), 4)],
             chain_intact: true,
         },
+        loss: LossFacts {
+            services: vec![(
+                "shop".into(),
+                "critical".into(),
+                1000,
+                "EUR".into(),
+                vec!["web01".into()],
+            )],
+            downtime: vec![(
+                "web01".into(),
+                t("2026-11-21T01:00:00Z"),
+                Some(t("2026-11-21T05:00:00Z")),
+                "case".into(),
+            )],
+            losses: vec![(
+                "Response and recovery".into(),
+                5000,
+                8000,
+                15000,
+                "EUR".into(),
+                format!("estimate {evil}"),
+            )],
+            disruption_estimate: vec![("EUR".into(), 4000)],
+            totals: vec![("EUR".into(), 5000, 8000, 15000)],
+            overall_rating: Some("Painful".into()),
+        },
     }
 }
 
@@ -187,6 +213,7 @@ fn every_section_is_there_and_nothing_from_the_case_is_markup() {
     assert!(html.contains("2 h 52 min"), "dwell");
     assert!(html.contains("1 h 30 min"), "achieved on-site time");
     assert!(html.contains("carol (customer)"));
+    assert!(html.contains("Response and recovery") && html.contains("4000 EUR") && html.contains("Painful"));
     // Nothing fetched from outside.
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
 }

@@ -1,0 +1,141 @@
+//! Business-loss evaluation through the API on both databases: services with their assets,
+//! recorded downtime, ranges per VERIS variety with totals, the disruption the downtime implies,
+//! the overall rating; bad ranges and currencies refused; a customer viewer reads, never writes;
+//! the summary report carries it.
+
+mod common;
+
+use common::Server;
+use firewarden_client::{ClientError, Method};
+use firewarden_store::testdb::backends;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losses_are_ranges_per_variety_and_downtime_costs_the_services() {
+    for db in backends("loss").await {
+        let server = Server::start(&db.url, None, 1 << 20).await;
+        let admin = server.client(&server.admin);
+        let acme = common::tenant(&admin, "Acme").await;
+        let lead = server.client(&common::user(&admin, &acme, "lena", "lead", None).await);
+        let viewer =
+            server.client(&common::user(&admin, &acme, "vic", "customer_viewer", None).await);
+        let case = lead
+            .call(
+                Method::POST,
+                "/api/v1/cases",
+                Some(&json!({"tenant": acme, "title": "shop down", "kind": "intrusion", "severity": "high"})),
+            )
+            .await
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let base = format!("/api/v1/cases/{case}");
+        lead.call(
+            Method::PUT,
+            &format!("{base}/services/web%20shop"),
+            Some(&json!({"criticality": "critical", "cost_per_hour": 1200, "currency": "eur", "assets": ["web01", "db01"]})),
+        )
+        .await
+        .unwrap();
+        // Two overlapping stretches: the shop is down while either host is (5 h, not 7).
+        for (asset, from, until) in [
+            ("web01", "2026-11-20T10:00:00Z", "2026-11-20T14:00:00Z"),
+            ("db01", "2026-11-20T12:00:00Z", "2026-11-20T15:00:00Z"),
+        ] {
+            lead.call(
+                Method::POST,
+                &format!("{base}/downtime"),
+                Some(&json!({"asset": asset, "from": from, "until": until, "note": "isolated"})),
+            )
+            .await
+            .unwrap();
+        }
+        for (variety, min, likely, max) in [
+            ("response_and_recovery", 8000, 12000, 20000),
+            ("legal_and_regulatory", 0, 5000, 50000),
+        ] {
+            lead.call(
+                Method::PUT,
+                &format!("{base}/losses/{variety}"),
+                Some(&json!({"min": min, "likely": likely, "max": max, "currency": "EUR", "note": "estimate"})),
+            )
+            .await
+            .unwrap();
+        }
+        lead.call(
+            Method::PUT,
+            &format!("{base}/loss/rating"),
+            Some(&json!({"rating": "painful"})),
+        )
+        .await
+        .unwrap();
+        let l = viewer.get(&format!("{base}/loss")).await.unwrap();
+        assert_eq!(l["disruption_estimate"], json!([["EUR", 6000]]), "{l}");
+        assert_eq!(l["totals"], json!([["EUR", 8000, 17000, 70000]]), "{l}");
+        assert_eq!(l["overall_rating"], "painful");
+        assert_eq!(l["services"][0]["currency"], "EUR");
+
+        let refused = |r: Result<serde_json::Value, ClientError>| match r {
+            Err(ClientError::Refused { status, .. }) => status,
+            other => panic!("expected a refusal: {other:?}"),
+        };
+        let bad_range = lead
+            .call(
+                Method::PUT,
+                &format!("{base}/losses/brand_damage"),
+                Some(&json!({"min": 10, "likely": 5, "max": 20, "currency": "EUR"})),
+            )
+            .await;
+        assert_eq!(refused(bad_range), 422);
+        let bad_currency = lead
+            .call(
+                Method::PUT,
+                &format!("{base}/losses/brand_damage"),
+                Some(&json!({"min": 1, "likely": 2, "max": 3, "currency": "euros"})),
+            )
+            .await;
+        assert_eq!(refused(bad_currency), 422);
+        let unknown_variety = lead
+            .call(
+                Method::PUT,
+                &format!("{base}/losses/karma"),
+                Some(&json!({"min": 1, "likely": 2, "max": 3, "currency": "EUR"})),
+            )
+            .await;
+        assert_eq!(refused(unknown_variety), 400);
+        let by_viewer = viewer
+            .call(
+                Method::PUT,
+                &format!("{base}/loss/rating"),
+                Some(&json!({"rating": "catastrophic"})),
+            )
+            .await;
+        assert_eq!(refused(by_viewer), 403);
+
+        // The summary report carries the evaluation.
+        let kept = lead
+            .call(
+                Method::POST,
+                &format!("{base}/reports"),
+                Some(&json!({"format": "json"})),
+            )
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("r.json");
+        lead.download(
+            &format!("{base}/reports/{}", kept["id"].as_str().unwrap()),
+            &file,
+        )
+        .await
+        .unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let report: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let loss = &report["facts"]["loss"];
+        assert_eq!(loss["overall_rating"], "Painful");
+        assert_eq!(loss["losses"][0][0], "Legal and regulatory");
+        assert_eq!(loss["disruption_estimate"], json!([["EUR", 6000]]));
+        server.stop().await;
+    }
+}
