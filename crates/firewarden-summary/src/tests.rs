@@ -213,7 +213,11 @@ fn every_section_is_there_and_nothing_from_the_case_is_markup() {
     assert!(html.contains("2 h 52 min"), "dwell");
     assert!(html.contains("1 h 30 min"), "achieved on-site time");
     assert!(html.contains("carol (customer)"));
-    assert!(html.contains("Response and recovery") && html.contains("4000 EUR") && html.contains("Painful"));
+    assert!(
+        html.contains("Response and recovery")
+            && html.contains("4000 EUR")
+            && html.contains("Painful")
+    );
     // Nothing fetched from outside.
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
 }
