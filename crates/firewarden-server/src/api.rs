@@ -455,7 +455,7 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/cases/{case}/notes",
             CaseEdit,
             "Writes a note.",
-            Some((JSON, "{body}")),
+            Some((JSON, "{body, lesson?: true for a lesson learned}")),
             post(add_note),
         ),
         route(
@@ -471,7 +471,10 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/cases/{case}/tasks",
             CaseEdit,
             "Adds a task.",
-            Some((JSON, "{title}")),
+            Some((
+                JSON,
+                "{title, owner?, due?: YYYY-MM-DD} (a recommendation has an owner and a deadline)",
+            )),
             post(add_task),
         ),
         route(
@@ -1440,6 +1443,9 @@ async fn checkin(
 #[serde(deny_unknown_fields)]
 struct NoteBody {
     body: String,
+    /// A lesson learned, for the summary report.
+    #[serde(default)]
+    lesson: bool,
 }
 
 async fn add_note(
@@ -1450,7 +1456,7 @@ async fn add_note(
 ) -> Result<(StatusCode, Json<firewarden_store::Note>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.inner.store.add_note(&a, &id, &b.body).await?),
+        Json(app.inner.store.add_note(&a, &id, &b.body, b.lesson).await?),
     ))
 }
 
@@ -1462,21 +1468,15 @@ async fn tasks(
     Ok(Json(app.inner.store.tasks(&a, &id).await?))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TaskBody {
-    title: String,
-}
-
 async fn add_task(
     State(app): State<App>,
     Auth(a): Auth,
     Path(id): Path<String>,
-    Body(b): Body<TaskBody>,
+    Body(b): Body<firewarden_store::NewTask>,
 ) -> Result<(StatusCode, Json<firewarden_store::Task>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.inner.store.add_task(&a, &id, &b.title).await?),
+        Json(app.inner.store.add_task(&a, &id, b).await?),
     ))
 }
 

@@ -113,6 +113,29 @@ async fn losses_are_ranges_per_variety_and_downtime_costs_the_services() {
             .await;
         assert_eq!(refused(by_viewer), 403);
 
+        // A recommendation with an owner and a deadline; a lesson learned.
+        lead.call(
+            Method::POST,
+            &format!("{base}/tasks"),
+            Some(&json!({"title": "Put the shop behind the WAF", "owner": "Acme IT", "due": "2026-12-31"})),
+        )
+        .await
+        .unwrap();
+        let bad_due = lead
+            .call(
+                Method::POST,
+                &format!("{base}/tasks"),
+                Some(&json!({"title": "x", "due": "next week"})),
+            )
+            .await;
+        assert_eq!(refused(bad_due), 422);
+        lead.call(
+            Method::POST,
+            &format!("{base}/notes"),
+            Some(&json!({"body": "Backups were untested", "lesson": true})),
+        )
+        .await
+        .unwrap();
         // The summary report carries the evaluation.
         let kept = lead
             .call(
@@ -136,6 +159,12 @@ async fn losses_are_ranges_per_variety_and_downtime_costs_the_services() {
         assert_eq!(loss["overall_rating"], "Painful");
         assert_eq!(loss["losses"][0][0], "Legal and regulatory");
         assert_eq!(loss["disruption_estimate"], json!([["EUR", 6000]]));
+        let task = &report["facts"]["tasks"][0];
+        assert_eq!(
+            (task["owner"].as_str(), task["due"].as_str()),
+            (Some("Acme IT"), Some("2026-12-31"))
+        );
+        assert_eq!(report["facts"]["notes"][0]["lesson"], true);
         server.stop().await;
     }
 }

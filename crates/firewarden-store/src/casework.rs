@@ -73,6 +73,23 @@ pub struct Note {
     pub created: Timestamp,
     /// Text.
     pub body: String,
+    /// A lesson learned (the summary report lists these), not a working note.
+    #[serde(default)]
+    pub lesson: bool,
+}
+
+/// A task to add: a recommendation when it has an owner and a deadline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    /// What to do.
+    pub title: String,
+    /// Who owns it (the customer's or ours).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// By when (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub due: Option<String>,
 }
 
 /// A task in a case.
@@ -90,6 +107,12 @@ pub struct Task {
     pub created: Timestamp,
     /// Who added it.
     pub by: String,
+    /// Who owns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// By when (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
 }
 
 /// One line of a case's timeline: imported from an analysis or recorded by the server.
@@ -953,19 +976,26 @@ impl Store {
     }
 
     /// Writes a note (also on the timeline).
-    pub async fn add_note(&self, actor: &Actor, case_id: &str, body: &str) -> Result<Note> {
+    pub async fn add_note(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        body: &str,
+        lesson: bool,
+    ) -> Result<Note> {
         let body = valid_text(body, "a note", 64 << 10)?;
         let author = actor.user.clone();
         self.on_case(actor, case_id, Operation::EditCase, "case.note", move |tx, case| {
             let (body, author) = (body.clone(), author.clone());
             Box::pin(async move {
-                let note = Note { id: random_id("N")?, author, created: now(), body };
-                sqlx::query("INSERT INTO notes (id, case_id, author, created, body) VALUES ($1, $2, $3, $4, $5)")
+                let note = Note { id: random_id("N")?, author, created: now(), body, lesson };
+                sqlx::query("INSERT INTO notes (id, case_id, author, created, body, lesson) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(note.id.clone())
                     .bind(case.id.clone())
                     .bind(note.author.clone())
                     .bind(note.created.to_string())
                     .bind(note.body.clone())
+                    .bind(i64::from(note.lesson))
                     .execute(&mut *tx)
                     .await?;
                 let first_line = note.body.lines().next().unwrap_or_default();
@@ -998,19 +1028,38 @@ impl Store {
     }
 
     /// Adds a task.
-    pub async fn add_task(&self, actor: &Actor, case_id: &str, title: &str) -> Result<Task> {
-        let title = valid_text(title, "a task", 500)?;
+    pub async fn add_task(&self, actor: &Actor, case_id: &str, new: NewTask) -> Result<Task> {
+        let title = valid_text(&new.title, "a task", 500)?;
+        let owner = new
+            .owner
+            .as_deref()
+            .map(|o| valid_text(o, "the owner", 200))
+            .transpose()?;
+        let due = match new.due.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) if Timestamp::parse(&format!("{d}T00:00:00Z")).is_some() && d.len() == 10 => {
+                Some(d.to_owned())
+            }
+            Some(d) => {
+                return Err(StoreError::Invalid(format!(
+                    "deadline `{}` is not YYYY-MM-DD",
+                    firewarden_model::printable(d, 40)
+                )));
+            }
+        };
         let by = actor.user.clone();
         self.on_case(actor, case_id, Operation::EditCase, "case.task.add", move |tx, case| {
-            let (title, by) = (title.clone(), by.clone());
+            let (title, by, owner, due) = (title.clone(), by.clone(), owner.clone(), due.clone());
             Box::pin(async move {
-                let task = Task { id: random_id("K")?, title, done: false, version: 1, created: now(), by };
-                sqlx::query("INSERT INTO tasks (id, case_id, title, done, version, created, by_user) VALUES ($1, $2, $3, 0, 1, $4, $5)")
+                let task = Task { id: random_id("K")?, title, done: false, version: 1, created: now(), by, owner, due };
+                sqlx::query("INSERT INTO tasks (id, case_id, title, done, version, created, by_user, owner, due) VALUES ($1, $2, $3, 0, 1, $4, $5, $6, $7)")
                     .bind(task.id.clone())
                     .bind(case.id.clone())
                     .bind(task.title.clone())
                     .bind(task.created.to_string())
                     .bind(task.by.clone())
+                    .bind(task.owner.clone().unwrap_or_default())
+                    .bind(task.due.clone().unwrap_or_default())
                     .execute(&mut *tx)
                     .await?;
                 let d = format!("{}: {}", task.id, task.title);
@@ -1416,6 +1465,7 @@ fn note_from(r: &AnyRow) -> Result<Note> {
         author: r.try_get("author")?,
         created: ts(r, "created")?,
         body: r.try_get("body")?,
+        lesson: r.try_get::<i64, _>("lesson")? != 0,
     })
 }
 
@@ -1484,5 +1534,7 @@ fn task_from(r: &AnyRow) -> Result<Task> {
         version: r.try_get("version")?,
         created: ts(r, "created")?,
         by: r.try_get("by_user")?,
+        owner: Some(r.try_get::<String, _>("owner")?).filter(|o| !o.is_empty()),
+        due: Some(r.try_get::<String, _>("due")?).filter(|d| !d.is_empty()),
     })
 }

@@ -416,6 +416,15 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "ALTER TABLE cases ADD COLUMN overall_rating TEXT NOT NULL DEFAULT ''",
         ],
     ),
+    (
+        13,
+        "recommendations with an owner and a deadline, lessons learned",
+        &[
+            "ALTER TABLE tasks ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE tasks ADD COLUMN due TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE notes ADD COLUMN lesson BIGINT NOT NULL DEFAULT 0",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one

@@ -446,6 +446,8 @@ async fn gather(conn: &mut Conn, case: &Case) -> Result<ReportFacts> {
                 title: r.try_get("title")?,
                 done: r.try_get::<i64, _>("done")? != 0,
                 by: r.try_get("by_user")?,
+                owner: Some(r.try_get::<String, _>("owner")?).filter(|o| !o.is_empty()),
+                due: Some(r.try_get::<String, _>("due")?).filter(|d| !d.is_empty()),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -458,6 +460,7 @@ async fn gather(conn: &mut Conn, case: &Case) -> Result<ReportFacts> {
                 author: r.try_get("author")?,
                 created: ts(r, "created")?,
                 body: r.try_get("body")?,
+                lesson: r.try_get::<i64, _>("lesson")? != 0,
             })
         })
         .collect::<Result<Vec<_>>>()?;

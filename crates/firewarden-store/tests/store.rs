@@ -345,7 +345,7 @@ async fn timeline_keeps_the_original_zone() {
         .unwrap();
         store.import_triage(&rob, &c.id, "web01", &r).await.unwrap();
         store
-            .add_note(&rob, &c.id, "called the customer")
+            .add_note(&rob, &c.id, "called the customer", false)
             .await
             .unwrap();
         let zones: Vec<(String, String)> = store

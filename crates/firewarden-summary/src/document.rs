@@ -536,10 +536,12 @@ fn recommendations(f: &ReportFacts, tx: &Texts) -> Section {
         .iter()
         .map(|t| {
             format!(
-                "{} — {}: {} ({})",
+                "{} — {}: {}; {}: {} ({})",
                 t.title,
                 tx.owner,
-                t.by,
+                t.owner.as_deref().unwrap_or(&t.by),
+                tx.deadline,
+                t.due.as_deref().unwrap_or(tx.not_recorded),
                 if t.done { tx.done } else { tx.open }
             )
         })
@@ -566,10 +568,18 @@ fn lessons(f: &ReportFacts, tx: &Texts) -> Section {
         id: "lessons",
         title: tx.s_lessons.into(),
         blocks: vec![
-            Block::Para(tx.lessons_from_notes.into()),
+            Block::Para(
+                if f.notes.iter().any(|n| n.lesson) {
+                    tx.lessons_from_notes
+                } else {
+                    tx.no_lessons
+                }
+                .into(),
+            ),
             Block::List(
                 f.notes
                     .iter()
+                    .filter(|n| n.lesson)
                     .map(|n| format!("{} ({}, {})", n.body, n.author, n.created))
                     .collect(),
             ),

@@ -310,6 +310,12 @@ pub struct TaskRow {
     pub done: bool,
     /// Who wrote it.
     pub by: String,
+    /// Who owns it.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// By when.
+    #[serde(default)]
+    pub due: Option<String>,
 }
 
 /// A note.
@@ -321,6 +327,9 @@ pub struct NoteRow {
     pub created: Timestamp,
     /// Text.
     pub body: String,
+    /// A lesson learned.
+    #[serde(default)]
+    pub lesson: bool,
 }
 
 /// The audit trail of the case.

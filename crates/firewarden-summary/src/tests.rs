@@ -132,8 +132,23 @@ pub(crate) fn facts() -> ReportFacts {
             title: "Rotate SSH keys".into(),
             done: false,
             by: "lena".into(),
+            owner: Some("Acme IT".into()),
+            due: Some("2026-12-15".into()),
         }],
-        notes: vec![],
+        notes: vec![
+            NoteRow {
+                author: "lena".into(),
+                created: t("2026-11-22T17:00:00Z"),
+                body: "called the customer".into(),
+                lesson: false,
+            },
+            NoteRow {
+                author: "lena".into(),
+                created: t("2026-11-22T17:30:00Z"),
+                body: "SSH was open to the world with passwords".into(),
+                lesson: true,
+            },
+        ],
         audit: AuditSummary {
             records: 9,
             first: Some(t("2026-11-20T06:00:00Z")),
@@ -213,6 +228,8 @@ fn every_section_is_there_and_nothing_from_the_case_is_markup() {
     assert!(html.contains("2 h 52 min"), "dwell");
     assert!(html.contains("1 h 30 min"), "achieved on-site time");
     assert!(html.contains("carol (customer)"));
+    assert!(html.contains("Rotate SSH keys — Owner: Acme IT; deadline: 2026-12-15 (open)"));
+    assert!(html.contains("SSH was open to the world") && !html.contains("called the customer"));
     assert!(
         html.contains("Response and recovery")
             && html.contains("4000 EUR")
