@@ -251,18 +251,7 @@ fn comparisons(pattern: &str) -> Vec<(String, String)> {
 /// The case's indicators as CSV (`kind,value,first_seen`), a leading formula character
 /// neutralised so that a spreadsheet does not run an indicator.
 pub fn csv(iocs: &[(Ioc, String)]) -> String {
-    let field = |v: &str| {
-        let v = if v.starts_with(['=', '+', '-', '@']) {
-            format!("'{v}")
-        } else {
-            v.to_owned()
-        };
-        if v.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", v.replace('"', "\"\""))
-        } else {
-            v
-        }
-    };
+    let field = firewarden_model::csv_field;
     let mut out = String::from("kind,value,first_seen\n");
     for (i, seen) in iocs {
         let kind = serde_json::to_value(i.kind)

@@ -878,8 +878,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
             Action::IocImport { id, file } => {
                 let doc: Value = serde_json::from_slice(
-                    &std::fs::read(&file)
-                        .with_context(|| format!("cannot read {}", file.display()))?,
+                    // The server takes JSON bodies up to 1 MiB.
+                    &crate::output::read_capped(&file, 1 << 20, "an indicator list")?,
                 )
                 .with_context(|| format!("{} is not JSON", file.display()))?;
                 let r = client

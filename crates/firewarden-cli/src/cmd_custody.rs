@@ -217,7 +217,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     }
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let text = read_capped(&ledger)?;
+            let text =
+                crate::output::read_capped(&ledger, custody::MAX_LEDGER, "a custody ledger")?;
             let (lines, mut problems) = custody::parse(&text);
             let measured = match &bundle {
                 Some(b) => Some(firewarden_evidence::read::file_sha256(b)?.0),
@@ -367,24 +368,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
             })
         }),
     }
-}
-
-/// Reads a ledger file, refusing a giant one.
-fn read_capped(path: &std::path::Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut text = Vec::new();
-    std::fs::File::open(path)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        .take(custody::MAX_LEDGER + 1)
-        .read_to_end(&mut text)?;
-    if text.len() as u64 > custody::MAX_LEDGER {
-        anyhow::bail!(
-            "{} is larger than {} bytes: not a custody ledger",
-            path.display(),
-            custody::MAX_LEDGER
-        );
-    }
-    Ok(text)
 }
 
 /// Prints the events (a table, or JSON lines) and the problems; exit 0 when there are none.

@@ -1,6 +1,6 @@
 //! `firewarden report verify`: check a summary report offline with the public key alone.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use firewarden_evidence::PublicKey;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,7 +37,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         PublicKey::parse(&key)?
     };
-    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    // A report of a large case, as PDF, is tens of MB; a file of gigabytes is not one.
+    let bytes = crate::output::read_capped(&file, 1 << 30, "a summary report")?;
     let (body, sig) = match firewarden_summary::split(&bytes) {
         Ok(parts) => parts,
         Err(e) => {

@@ -219,8 +219,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 args.conn.print(&t, |t| columns(&HEADER, &[row(t)]));
             }
             Action::Validate { id, result } => {
-                let text = std::fs::read(&result)
-                    .with_context(|| format!("cannot read {}", result.display()))?;
+                let text = crate::output::read_capped(&result, 1 << 20, "a selftest result")?;
                 let run: Value = serde_json::from_slice(&text)
                     .with_context(|| format!("{} is not a selftest result", result.display()))?;
                 let t = client

@@ -143,6 +143,21 @@ impl Evidence {
     }
 }
 
+/// One CSV field: quoted when it must be, and with a leading `=`, `+`, `-` or `@` neutralised
+/// (`'`) so that a spreadsheet does not run an indicator or a name from a host as a formula.
+pub fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_owned()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
 /// Makes attacker-controlled text safe to print: trimmed, control characters escaped, cut to
 /// `max` characters with an ellipsis.
 pub fn printable(text: &str, max: usize) -> String {

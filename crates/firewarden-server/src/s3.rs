@@ -45,19 +45,13 @@ type Body = BoxBody<Bytes, std::io::Error>;
 
 use firewarden_evidence::encoding::hex;
 
+/// HMAC-SHA256 (the `hmac` crate the IOC sightings index uses too).
 fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; 64];
-    if key.len() > 64 {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let (mut inner, mut outer) = (Sha256::new(), Sha256::new());
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(message);
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    use hmac::{KeyInit, Mac};
+    // Any key length is valid for HMAC: this never fails.
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 /// RFC 3986 unreserved characters stay, everything else is %-encoded (`/` kept in paths).

@@ -49,17 +49,7 @@ async fn custody_continues_on_the_server_and_verifies_offline() {
         let lead = server.client(&common::user(&admin, &acme, "lena", "lead", None).await);
         let viewer =
             server.client(&common::user(&admin, &acme, "vic", "customer_viewer", None).await);
-        let case = lead
-            .call(
-                Method::POST,
-                "/api/v1/cases",
-                Some(&json!({"tenant": acme, "title": "web01", "kind": "intrusion", "severity": "high"})),
-            )
-            .await
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let case = common::case(&lead, &acme, "web01").await;
         let (fwb, collector) = bundle(work.path(), "web01-custodyhost");
         let original = std::fs::read(&fwb).unwrap();
         let e = push_bundle(&lead, &case, "web01", &fwb).await;

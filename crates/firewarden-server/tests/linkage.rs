@@ -20,19 +20,7 @@ async fn case_with(
     host: &str,
     marker: &str,
 ) -> String {
-    let id = client
-        .call(
-            Method::POST,
-            "/api/v1/cases",
-            Some(
-                &json!({"tenant": tenant, "title": title, "kind": "intrusion", "severity": "high"}),
-            ),
-        )
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = common::case(client, tenant, title).await;
     let file = json_file(
         dir,
         &format!("{title}.json"),
@@ -82,17 +70,7 @@ async fn sightings_count_across_customers_and_never_name_them() {
         let a2 = case_with(&a, dir, &acme, "acme-db", "db01", "evilcorp").await;
         let g1 = case_with(&g, dir, &globex, "GLOBEXSECRET", "gweb", "globexmark").await;
         // Initech's case is TLP:RED before anything is imported: it never enters the index.
-        let i1 = i
-            .call(
-                Method::POST,
-                "/api/v1/cases",
-                Some(&json!({"tenant": initech, "title": "INITECHSECRET", "kind": "intrusion", "severity": "high"})),
-            )
-            .await
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let i1 = common::case(&i, &initech, "INITECHSECRET").await;
         let v = i.get(&format!("/api/v1/cases/{i1}")).await.unwrap()["version"].clone();
         i.call(
             Method::PATCH,

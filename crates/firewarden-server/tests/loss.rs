@@ -19,17 +19,7 @@ async fn losses_are_ranges_per_variety_and_downtime_costs_the_services() {
         let lead = server.client(&common::user(&admin, &acme, "lena", "lead", None).await);
         let viewer =
             server.client(&common::user(&admin, &acme, "vic", "customer_viewer", None).await);
-        let case = lead
-            .call(
-                Method::POST,
-                "/api/v1/cases",
-                Some(&json!({"tenant": acme, "title": "shop down", "kind": "intrusion", "severity": "high"})),
-            )
-            .await
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let case = common::case(&lead, &acme, "shop down").await;
         let base = format!("/api/v1/cases/{case}");
         lead.call(
             Method::PUT,

@@ -77,19 +77,7 @@ async fn imports_are_judged_against_the_registry() {
         let lead = server.client(&common::user(&admin, &acme, "lena", "lead", None).await);
         let viewer =
             server.client(&common::user(&admin, &acme, "vic", "customer_viewer", None).await);
-        let case = lead
-            .call(
-                Method::POST,
-                "/api/v1/cases",
-                Some(
-                    &json!({"tenant": acme, "title": "t", "kind": "intrusion", "severity": "high"}),
-                ),
-            )
-            .await
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let case = common::case(&lead, &acme, "t").await;
         let (v1, v2) = ("1a".repeat(32), "2b".repeat(32));
         let binary = |sha: &str| Provenance {
             tool_sha256: Some(sha.to_owned()),

@@ -1469,7 +1469,7 @@ fn note_from(r: &AnyRow) -> Result<Note> {
     })
 }
 
-fn ioc_from(r: &AnyRow) -> Result<Ioc> {
+pub(crate) fn ioc_from(r: &AnyRow) -> Result<Ioc> {
     Ok(Ioc {
         kind: parse_enum(&r.try_get::<String, _>("kind")?)?,
         value: r.try_get("value")?,

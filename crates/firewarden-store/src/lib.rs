@@ -882,13 +882,7 @@ impl Store {
 
     /// Checks the whole audit log's chain.
     pub async fn verify_audit(&self) -> Result<std::result::Result<usize, audit::Break>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, action, target, tenant, detail, prev, hash FROM audit ORDER BY seq",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let records = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
-        Ok(audit::verify(&records).map(|()| records.len()))
+        verify_chain(&self.pool).await
     }
 
     /// The pool, for tests and maintenance.
@@ -914,7 +908,23 @@ fn record(
     }
 }
 
-pub(crate) fn audit_from(row: &AnyRow) -> Result<AuditRecord> {
+/// Checks the whole audit chain: the number of records, or where it breaks.
+pub(crate) async fn verify_chain<'e, E>(
+    executor: E,
+) -> Result<std::result::Result<usize, audit::Break>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT seq, at, actor, action, target, tenant, detail, prev, hash FROM audit ORDER BY seq",
+    )
+    .fetch_all(executor)
+    .await?;
+    let records = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
+    Ok(audit::verify(&records).map(|()| records.len()))
+}
+
+fn audit_from(row: &AnyRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
         seq: row.try_get::<i64, _>("seq")? as u64,
         at: Timestamp::parse(&row.try_get::<String, _>("at")?)

@@ -20,7 +20,7 @@ pub struct IocLinkage {
     pub other_customers: u64,
     /// When it was first seen in any of them.
     pub first_seen: Option<Timestamp>,
-    /// This customer's other open cases holding it (the customer's own: shown by id).
+    /// This customer's other open cases holding it as an indicator (its own: shown by id).
     pub same_customer_cases: Vec<LinkedCase>,
 }
 
@@ -61,12 +61,7 @@ pub(crate) async fn sync_case(tx: &mut Conn, secret: &[u8], case: &Case) -> Resu
         .fetch_all(&mut *tx)
         .await?
         .iter()
-        .map(|r| {
-            Ok(Ioc {
-                kind: parse_enum(&r.try_get::<String, _>("kind")?)?,
-                value: r.try_get("value")?,
-            })
-        })
+        .map(crate::casework::ioc_from)
         .collect::<Result<Vec<_>>>()?;
     record(tx, secret, case, &iocs).await
 }
@@ -76,15 +71,22 @@ pub(crate) async fn record(tx: &mut Conn, secret: &[u8], case: &Case, iocs: &[Io
     if case.tlp == firewarden_case::model::Tlp::Red {
         return Ok(());
     }
+    // Inside every import: batched like the indicators themselves, not a statement each.
     let at = now().to_string();
-    for i in iocs {
-        sqlx::query("INSERT INTO sightings (key, case_id, tenant_id, seen) VALUES ($1, $2, $3, $4) ON CONFLICT (key, case_id) DO NOTHING")
-            .bind(ioc::sighting_key(secret, i))
-            .bind(case.id.clone())
-            .bind(case.tenant.clone())
-            .bind(at.clone())
-            .execute(&mut *tx)
-            .await?;
+    for chunk in iocs.chunks(crate::casework::batch(4)) {
+        let sql = format!(
+            "INSERT INTO sightings (key, case_id, tenant_id, seen) VALUES {} ON CONFLICT (key, case_id) DO NOTHING",
+            crate::casework::values(tx, chunk.len(), 4)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for i in chunk {
+            q = q
+                .bind(ioc::sighting_key(secret, i))
+                .bind(case.id.clone())
+                .bind(case.tenant.clone())
+                .bind(at.clone());
+        }
+        q.execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -102,9 +104,15 @@ fn contains_pattern(text: &str) -> String {
     p
 }
 
-/// The customer's other open cases holding `i`: as an extracted indicator, or anywhere in an
-/// imported finding or a timeline entry.
-async fn same_customer(conn: &mut Conn, case: &Case, i: &Ioc) -> Result<Vec<LinkedCase>> {
+/// The customer's other open cases holding `i`: as an extracted indicator (indexed), and with
+/// `hunt`, anywhere in an imported finding or a timeline entry (a scan of the customer's open
+/// cases: for a new indicator, not for every listing).
+async fn same_customer(
+    conn: &mut Conn,
+    case: &Case,
+    i: &Ioc,
+    hunt: bool,
+) -> Result<Vec<LinkedCase>> {
     let mut out: Vec<LinkedCase> = Vec::new();
     let pattern = contains_pattern(&i.value);
     for (found_in, sql) in [
@@ -120,7 +128,10 @@ async fn same_customer(conn: &mut Conn, case: &Case, i: &Ioc) -> Result<Vec<Link
             "timeline",
             "SELECT DISTINCT c.id, c.title FROM timeline t JOIN cases c ON c.id = t.case_id WHERE $1 = $1 AND t.text LIKE $2 ESCAPE '\\' AND c.tenant_id = $3 AND c.id <> $4 AND c.status = 'open' ORDER BY c.id",
         ),
-    ] {
+    ]
+    .into_iter()
+    .take(if hunt { 3 } else { 1 })
+    {
         let second = if found_in == "iocs" {
             i.value.clone()
         } else {
@@ -161,12 +172,7 @@ impl Store {
                     .fetch_all(&mut *conn)
                     .await?
                     .iter()
-                    .map(|r| {
-                        Ok(Ioc {
-                            kind: parse_enum(&r.try_get::<String, _>("kind")?)?,
-                            value: r.try_get("value")?,
-                        })
-                    })
+                    .map(crate::casework::ioc_from)
                     .collect::<Result<Vec<_>>>()?;
                 let mut out = Vec::new();
                 for i in iocs {
@@ -184,7 +190,7 @@ impl Store {
                             .try_get::<Option<String>, _>("first")?
                             .and_then(|t| Timestamp::parse(&t));
                     }
-                    let same = same_customer(conn, &case, &i).await?;
+                    let same = same_customer(conn, &case, &i, false).await?;
                     out.push(IocLinkage {
                         ioc: i,
                         other_incidents: incidents,
@@ -232,7 +238,7 @@ impl Store {
                 if let Some(secret) = &secret {
                     record(tx, secret, &case, std::slice::from_ref(&i)).await?;
                 }
-                let retro_hunt = same_customer(tx, &case, &i).await?;
+                let retro_hunt = same_customer(tx, &case, &i, true).await?;
                 let detail = format!("{} {} ({} other open case(s) hold it)", enum_text(&i.kind), i.value, retro_hunt.len());
                 Ok((
                     AddedIoc {

@@ -487,15 +487,7 @@ async fn gather(conn: &mut Conn, case: &Case) -> Result<ReportFacts> {
         authors.push(r.try_get("actor")?);
     }
     audit.by_action.sort();
-    let chain = sqlx::query(
-        "SELECT seq, at, actor, action, target, tenant, detail, prev, hash FROM audit ORDER BY seq",
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(crate::audit_from)
-    .collect::<Result<Vec<_>>>()?;
-    audit.chain_intact = firewarden_case::audit::verify(&chain).is_ok();
+    audit.chain_intact = crate::verify_chain(&mut *conn).await?.is_ok();
     // Open downtime runs to the case's last change: the same case, the same figures.
     let lv = crate::loss::loss_view(conn, case, updated).await?;
     let loss = LossFacts {

@@ -408,6 +408,11 @@ fn stage_of(kind: &str) -> &'static str {
     }
 }
 
+/// `containment → eradication`, or `summary → Closed`.
+fn moved(m: &StageMove, tx: &Texts) -> String {
+    format!("{} → {}", m.from, m.to.as_deref().unwrap_or(tx.closed))
+}
+
 fn overrides(f: &ReportFacts, tx: &Texts) -> Section {
     let mut rows: Vec<Vec<String>> = f
         .stages
@@ -416,11 +421,7 @@ fn overrides(f: &ReportFacts, tx: &Texts) -> Section {
         .map(|m| {
             vec![
                 m.at.to_string(),
-                format!(
-                    "{} → {}",
-                    m.from,
-                    m.to.clone().unwrap_or_else(|| tx.closed.into())
-                ),
+                moved(m, tx),
                 m.by.clone(),
                 m.override_reason.clone().unwrap_or_default(),
                 m.unmet.join(", "),
@@ -441,17 +442,7 @@ fn overrides(f: &ReportFacts, tx: &Texts) -> Section {
         rows: f
             .stages
             .iter()
-            .map(|m| {
-                vec![
-                    m.at.to_string(),
-                    format!(
-                        "{} → {}",
-                        m.from,
-                        m.to.clone().unwrap_or_else(|| tx.closed.into())
-                    ),
-                    m.by.clone(),
-                ]
-            })
+            .map(|m| vec![m.at.to_string(), moved(m, tx), m.by.clone()])
             .collect(),
     };
     Section {

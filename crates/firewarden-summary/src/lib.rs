@@ -112,20 +112,7 @@ mod erased {
     }
 }
 
-/// A CSV field, quoted when it needs to be; a leading formula character is neutralised so a
-/// spreadsheet does not run an indicator as a formula.
-fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_owned()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
-}
+use firewarden_model::csv_field;
 
 /// The manifest: each appendix's name and SHA-256.
 pub fn manifest(f: &ReportFacts) -> Vec<(String, String)> {

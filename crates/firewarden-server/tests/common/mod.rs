@@ -228,3 +228,18 @@ pub async fn push_bundle(
         .unwrap();
     pushed["evidence"].as_str().unwrap().to_owned()
 }
+
+/// Opens a case for tenant `t` (kind intrusion, severity high); its id.
+pub async fn case(client: &Client, t: &str, title: &str) -> String {
+    client
+        .call(
+            firewarden_client::Method::POST,
+            "/api/v1/cases",
+            Some(&serde_json::json!({"tenant": t, "title": title, "kind": "intrusion", "severity": "high"})),
+        )
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
