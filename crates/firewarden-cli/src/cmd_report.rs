@@ -39,39 +39,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     // A report of a large case, as PDF, is tens of MB; a file of gigabytes is not one.
     let bytes = crate::output::read_capped(&file, 1 << 30, "a summary report")?;
-    let (body, sig) = match firewarden_summary::split(&bytes) {
-        Ok(parts) => parts,
-        Err(e) => {
-            println!("FAIL {}: {e}", file.display());
+    match firewarden_server::check_report(&bytes, &trusted) {
+        firewarden_server::ReportCheck::Intact { signed_at } => {
+            println!(
+                "{}: intact; signed by {} at {signed_at}",
+                file.display(),
+                trusted.fingerprint()
+            );
+        }
+        firewarden_server::ReportCheck::NotSigned(why) => {
+            println!("FAIL {}: {why}", file.display());
             return Ok(ExitCode::from(1));
         }
-    };
-    let signer = PublicKey::parse(&sig.key).ok();
-    let verifies = signer.is_some_and(|k| {
-        firewarden_evidence::encoding::unhex(&sig.signature)
-            .is_some_and(|s| k.verify(&firewarden_summary::signed_bytes(body, &sig.signed_at), &s))
-    });
-    let at = firewarden_model::printable(&sig.signed_at, 64);
-    if trusted.to_hex() != sig.key {
-        println!(
-            "FAIL {}: signed by key {}, not by {} (the key given)",
-            file.display(),
-            firewarden_model::printable(&sig.key, 64),
-            trusted.to_hex()
-        );
-        return Ok(ExitCode::from(1));
+        firewarden_server::ReportCheck::OtherKey(key) => {
+            println!(
+                "FAIL {}: signed by key {key}, not by {} (the key given)",
+                file.display(),
+                trusted.to_hex()
+            );
+            return Ok(ExitCode::from(1));
+        }
+        firewarden_server::ReportCheck::Changed => {
+            println!(
+                "FAIL {}: the signature does not verify: the report was changed after it was signed",
+                file.display()
+            );
+            return Ok(ExitCode::from(1));
+        }
     }
-    if !verifies {
-        println!(
-            "FAIL {}: the signature does not verify: the report was changed after it was signed",
-            file.display()
-        );
-        return Ok(ExitCode::from(1));
-    }
-    println!(
-        "{}: intact; signed by {} at {at}",
-        file.display(),
-        trusted.fingerprint()
-    );
     Ok(ExitCode::SUCCESS)
 }

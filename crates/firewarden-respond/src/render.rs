@@ -118,3 +118,47 @@ pub fn step(s: &Step, content: &dyn Fn(&str) -> Option<Vec<u8>>) -> String {
         ),
     }
 }
+
+/// What undoing one step does, in words (for the person who approves a plan).
+pub fn undo(s: &Step) -> String {
+    match s {
+        Step::File {
+            path,
+            before,
+            after,
+            ..
+        } => {
+            let p = printable(path, 300);
+            match (before, after) {
+                (Some(_), Some(_)) => format!("puts the previous {p} back from the kept backup"),
+                (Some(_), None) => format!("restores {p} from the vault"),
+                (None, Some(_)) => format!("removes the {p} it created"),
+                (None, None) => String::new(),
+            }
+        }
+        Step::Chmod { path, before, .. } => {
+            format!("sets {} back to mode {before:04o}", printable(path, 300))
+        }
+        Step::Unlink { path, target, .. } => format!(
+            "recreates the link {} -> {}",
+            printable(path, 300),
+            printable(target, 300)
+        ),
+        Step::Freeze { process } => format!("resumes pid {} (SIGCONT)", process.pid),
+        Step::Kill { process } => format!(
+            "nothing: pid {} stays ended (a killed process cannot be brought back)",
+            process.pid
+        ),
+        Step::NftTable { family, name, .. } => {
+            format!("deletes the table {family} {name}, and nothing else")
+        }
+        Step::Sysctl { key, before, .. } => format!("sets {key} back to {before}"),
+        Step::StopUnit { unit, .. } => {
+            format!("starts {} again if it was running", printable(unit, 200))
+        }
+        Step::ReloadSystemd => "reloads systemd again".into(),
+        Step::RestartUnit { unit } => format!("restarts {} again", printable(unit, 200)),
+        Step::TouchDir { path } => format!("nothing needed for {}", printable(path, 300)),
+        Step::Capture { .. } => "nothing: kept evidence stays kept".into(),
+    }
+}

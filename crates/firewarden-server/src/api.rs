@@ -27,7 +27,7 @@ const MAX_JSON_BODY: usize = 1 << 20;
 const MAX_LOGIN_FAILURES: i64 = 5;
 const LOGIN_WINDOW_SECS: i64 = 15 * 60;
 /// A login's session token lives this long.
-const SESSION_SECS: i64 = 12 * 3600;
+pub(crate) const SESSION_SECS: i64 = 12 * 3600;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -120,6 +120,16 @@ impl ApiError {
         }
     }
 
+    /// Its status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Its reason.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
     /// 400.
     pub fn bad(reason: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, reason)
@@ -182,7 +192,10 @@ impl IntoResponse for ApiError {
 
 pub(crate) type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// The caller, from `Authorization: Bearer TOKEN`.
+/// The caller, from `Authorization: Bearer TOKEN`, or from the web console's session cookie.
+/// A request that changes something with the cookie must also carry the session's CSRF token
+/// in `X-CSRF-Token` (a page of another site can send the cookie, never that header), and is
+/// refused outright when the browser says it comes from another site.
 pub struct Auth(pub Actor);
 
 impl FromRequestParts<App> for Auth {
@@ -195,35 +208,64 @@ impl FromRequestParts<App> for Auth {
                 "a valid bearer token is needed (Authorization: Bearer …)",
             )
         };
-        let token = parts
+        let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(unauthorised)?;
-        if token.len() > 200 {
-            return Err(unauthorised());
-        }
-        let key = firewarden_store::token_hash(token);
-        let lock = || app.inner.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((actor, at)) = lock().get(&key)
-            && at.elapsed() < TOKEN_CACHE
-        {
-            return Ok(Auth(actor.clone()));
-        }
-        match app.inner.store.actor_for_token(token).await? {
-            Some(actor) => {
-                let mut cache = lock();
-                if cache.len() >= TOKEN_CACHE_SIZE {
-                    cache.clear();
-                }
-                cache.insert(key, (actor.clone(), std::time::Instant::now()));
-                Ok(Auth(actor))
+            .map(str::trim);
+        let token = match bearer {
+            Some(t) => t,
+            None => {
+                let t = crate::web::session_cookie(&parts.headers).ok_or_else(unauthorised)?;
+                crate::web::check_csrf(&parts.method, &parts.headers, t)?;
+                t
             }
-            None => Err(unauthorised()),
-        }
+        };
+        actor_for(app, token).await.map(Auth)
     }
+}
+
+/// Who a token belongs to (cached for [`TOKEN_CACHE`]).
+pub(crate) async fn actor_for(app: &App, token: &str) -> Result<Actor, ApiError> {
+    let unauthorised = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "a valid bearer token is needed (Authorization: Bearer …)",
+        )
+    };
+    if token.len() > 200 {
+        return Err(unauthorised());
+    }
+    let key = firewarden_store::token_hash(token);
+    let lock = || app.inner.tokens.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((actor, at)) = lock().get(&key)
+        && at.elapsed() < TOKEN_CACHE
+    {
+        return Ok(actor.clone());
+    }
+    match app.inner.store.actor_for_token(token).await? {
+        Some(actor) => {
+            let mut cache = lock();
+            if cache.len() >= TOKEN_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(key, (actor.clone(), std::time::Instant::now()));
+            Ok(actor)
+        }
+        None => Err(unauthorised()),
+    }
+}
+
+/// Forgets a token at once (logging out), on this server; others forget it within
+/// [`TOKEN_CACHE`].
+pub(crate) fn forget_token(app: &App, token: &str) {
+    let key = firewarden_store::token_hash(token);
+    app.inner
+        .tokens
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&key);
 }
 
 /// A JSON body whose rejection is a JSON error with the reason.
@@ -843,6 +885,7 @@ pub fn router(app: App) -> Router {
         router = router.route(path, handler.fallback(method_not_allowed));
     }
     router
+        .merge(crate::web::router())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(axum::middleware::from_fn(crate::linger::layer))
@@ -893,7 +936,11 @@ struct LoginBody {
 
 /// Checks `name`'s password (rate-limited per name, failures counted in the database so every
 /// server sees them); the user's id when it matches.
-async fn check_password(app: &App, name: &str, password: String) -> Result<String, ApiError> {
+pub(crate) async fn check_password(
+    app: &App,
+    name: &str,
+    password: String,
+) -> Result<String, ApiError> {
     let store = &app.inner.store;
     let name = name.trim();
     if name.is_empty() || name.len() > 200 || password.len() > 1024 {
@@ -1063,6 +1110,7 @@ struct PatchBody {
     pap: Option<Tlp>,
     entry_point: Option<String>,
     authority: Option<String>,
+    owner: Option<String>,
 }
 
 async fn update_case(
@@ -1078,6 +1126,7 @@ async fn update_case(
         pap: b.pap,
         entry_point: b.entry_point,
         authority: b.authority,
+        owner: b.owner,
     };
     Ok(Json(
         app.inner
@@ -1271,7 +1320,7 @@ async fn notes(
     Ok(Json(app.inner.store.notes(&a, &id).await?))
 }
 
-fn signer(app: &App) -> firewarden_store::Signer {
+pub(crate) fn signer(app: &App) -> firewarden_store::Signer {
     key_signer(Arc::clone(&app.inner.signing_key))
 }
 
@@ -1349,7 +1398,7 @@ async fn decide_approval(
 /// A decision on a case stands for the person: they prove again who they are (a token left
 /// on a screen decides nothing). The tenant check comes first, so another tenant's case stays
 /// a 404 whatever the password.
-async fn reauthenticate(
+pub(crate) async fn reauthenticate(
     app: &App,
     a: &Actor,
     case_id: &str,

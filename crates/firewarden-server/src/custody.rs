@@ -106,19 +106,19 @@ pub(crate) fn receipt(key: Arc<KeyPair>, by: &str, received: (String, u64)) -> L
 /// ledger checks out, and the keys to check it with.
 #[derive(Debug, Serialize)]
 pub(crate) struct LedgerView {
-    case: String,
-    item: firewarden_store::EvidenceItem,
-    state: custody::CustodyState,
-    events: Vec<custody::CustodyEvent>,
+    pub case: String,
+    pub item: firewarden_store::EvidenceItem,
+    pub state: custody::CustodyState,
+    pub events: Vec<custody::CustodyEvent>,
     /// Problems found in the ledger as kept (empty: intact).
-    problems: Vec<String>,
+    pub problems: Vec<String>,
     /// The ledger's lines exactly as signed: what `firewarden custody export` writes.
-    lines: Vec<String>,
+    pub lines: Vec<String>,
     /// The server's public key (hex): signs every line the server wrote.
-    server_key: String,
+    pub server_key: String,
 }
 
-fn view(app: &App, v: CustodyView) -> LedgerView {
+pub(crate) fn view(app: &App, v: CustodyView) -> LedgerView {
     let (lines, mut problems) = custody::parse(v.lines.join("\n").as_bytes());
     let server = app.signing_key().public();
     problems.extend(custody::verify_offline(

@@ -22,6 +22,9 @@ pub mod tls;
 mod tools;
 mod upload;
 
+pub use reports::{ReportCheck, check_report};
+mod web;
+
 use firewarden_store::Store;
 use std::net::SocketAddr;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};

@@ -135,11 +135,7 @@ pub(crate) async fn fetch(
 ) -> Result<Response, ApiError> {
     let (record, body) = app.store().report(&a, &case, &id).await?;
     let format = Format::parse(&record.format).unwrap_or(Format::Html);
-    let bytes = match format {
-        Format::Pdf => firewarden_evidence::encoding::unhex(&body)
-            .ok_or_else(|| ApiError::internal("a kept PDF is not hex"))?,
-        _ => body.into_bytes(),
-    };
+    let bytes = delivered_bytes(&record, body)?;
     let (ext, media) = format.file();
     Ok((
         [
@@ -162,4 +158,51 @@ pub(crate) async fn fetch(
         bytes,
     )
         .into_response())
+}
+
+/// What checking a signed report with a trusted key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportCheck {
+    /// Signed by the trusted key and unchanged since; when it was signed.
+    Intact {
+        /// The signing time the report carries.
+        signed_at: String,
+    },
+    /// Signed, by another key (hex, as the file says).
+    OtherKey(String),
+    /// Signed by the trusted key, but the bytes changed since.
+    Changed,
+    /// No signature line that parses.
+    NotSigned(String),
+}
+
+/// Checks a signed report's bytes against the key trusted to have signed it: the same check
+/// `firewarden report verify` makes offline and the console makes on a kept report.
+pub fn check_report(bytes: &[u8], trusted: &firewarden_evidence::keys::PublicKey) -> ReportCheck {
+    let (body, sig) = match firewarden_summary::split(bytes) {
+        Ok(parts) => parts,
+        Err(e) => return ReportCheck::NotSigned(e.to_string()),
+    };
+    if trusted.to_hex() != sig.key {
+        return ReportCheck::OtherKey(firewarden_model::printable(&sig.key, 64));
+    }
+    let verifies = firewarden_evidence::encoding::unhex(&sig.signature).is_some_and(|s| {
+        trusted.verify(&firewarden_summary::signed_bytes(body, &sig.signed_at), &s)
+    });
+    if verifies {
+        ReportCheck::Intact {
+            signed_at: firewarden_model::printable(&sig.signed_at, 64),
+        }
+    } else {
+        ReportCheck::Changed
+    }
+}
+
+/// A kept report's bytes as delivered (a PDF is kept as hex).
+pub(crate) fn delivered_bytes(record: &ReportRecord, body: String) -> Result<Vec<u8>, ApiError> {
+    match Format::parse(&record.format).unwrap_or(Format::Html) {
+        Format::Pdf => firewarden_evidence::encoding::unhex(&body)
+            .ok_or_else(|| ApiError::internal("a kept PDF is not hex")),
+        _ => Ok(body.into_bytes()),
+    }
 }

@@ -376,6 +376,60 @@ impl Store {
         .await
     }
 
+    /// The requests waiting for someone on the cases the actor may read, oldest first: pending
+    /// ones not yet expired and break-glass actions not yet ratified (the customer portal's
+    /// queue). Audited as one listing.
+    pub async fn pending_approvals(&self, actor: &Actor) -> Result<Vec<ApprovalRecord>> {
+        let actor = actor.clone();
+        self.read_audited(move |conn| {
+            Box::pin(async move {
+                let mut binds: Vec<String> = Vec::new();
+                let tenant_filter = match &actor.scope {
+                    TenantScope::All => String::new(),
+                    TenantScope::Only(tenants) if tenants.is_empty() => {
+                        return Ok((
+                            Vec::new(),
+                            record(&actor.user, "approval.queue", "*", None, "0 request(s)"),
+                        ));
+                    }
+                    TenantScope::Only(tenants) => {
+                        let marks: Vec<String> = tenants
+                            .iter()
+                            .map(|t| {
+                                binds.push(t.clone());
+                                format!("${}", binds.len())
+                            })
+                            .collect();
+                        format!("AND c.tenant_id IN ({})", marks.join(", "))
+                    }
+                };
+                let sql = format!(
+                    "SELECT a.*, c.tenant_id AS case_tenant FROM approvals a JOIN cases c ON c.id = a.case_id \
+                     WHERE a.state IN ('pending', 'unratified') {tenant_filter} ORDER BY a.requested_at, a.id LIMIT 500"
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let rows = q.fetch_all(&mut *conn).await?;
+                let mut out = Vec::new();
+                for row in &rows {
+                    let tenant: String = row.try_get("case_tenant")?;
+                    if authorize(&actor, Operation::ReadCase, Some(&tenant)) != Decision::Allow {
+                        continue;
+                    }
+                    let r = record_from(row)?;
+                    if matches!(r.state, ApprovalState::Pending | ApprovalState::Unratified) {
+                        out.push(r);
+                    }
+                }
+                let detail = format!("{} request(s)", out.len());
+                Ok((out, record(&actor.user, "approval.queue", "*", None, &detail)))
+            })
+        })
+        .await
+    }
+
     /// One request (the host polls it while it waits).
     pub async fn approval(&self, actor: &Actor, case_id: &str, id: &str) -> Result<ApprovalRecord> {
         let id = id.to_owned();

@@ -165,6 +165,9 @@ pub struct Case {
     pub sla_breached: Option<Timestamp>,
     /// Created.
     pub created: Timestamp,
+    /// The responder who leads it (its creator until someone else takes it).
+    #[serde(default)]
+    pub owner: String,
 }
 
 /// Which cases to list.
@@ -182,6 +185,12 @@ pub struct CaseQuery {
     /// The page after this case, as `CREATED|ID` of the last case of the page before (its
     /// `created` and `id`): as fast for the last page as for the first.
     pub before: Option<String>,
+    /// Only this severity.
+    pub severity: Option<Severity>,
+    /// Only cases in this stage.
+    pub stage: Option<Stage>,
+    /// Only cases whose title or id contains this text (case-insensitive for ASCII).
+    pub q: Option<String>,
 }
 
 /// A change to a case's own fields; `None` leaves a field as it is.
@@ -194,6 +203,9 @@ pub struct CasePatch {
     pub severity: Option<Severity>,
     /// New TLP.
     pub tlp: Option<Tlp>,
+    /// New owner (a user name).
+    #[serde(default)]
+    pub owner: Option<String>,
     /// New PAP.
     pub pap: Option<Tlp>,
     /// The entry-point hypothesis.
@@ -307,6 +319,7 @@ fn case_from(row: &AnyRow) -> Result<Case> {
         sla_breached: row
             .try_get::<Option<String>, _>("sla_breached")?
             .and_then(|t| Timestamp::parse(&t)),
+        owner: row.try_get("owner")?,
     })
 }
 
@@ -627,6 +640,7 @@ impl Store {
             version: 1,
             created: now(),
             sla_breached: None,
+            owner: actor.user.clone(),
         };
         let (c, who) = (case.clone(), actor.user.clone());
         self.with_audit(move |tx| {
@@ -640,7 +654,7 @@ impl Store {
                     return Err(StoreError::NotFound);
                 }
                 sqlx::query(
-                    "INSERT INTO cases (id, tenant_id, title, kind, severity, stage, status, version, created, updated) VALUES ($1, $2, $3, $4, $5, $6, 'open', 1, $7, $7)",
+                    "INSERT INTO cases (id, tenant_id, title, kind, severity, stage, status, version, created, updated, owner) VALUES ($1, $2, $3, $4, $5, $6, 'open', 1, $7, $7, $8)",
                 )
                 .bind(c.id.clone())
                 .bind(c.tenant.clone())
@@ -649,6 +663,7 @@ impl Store {
                 .bind(c.severity.as_str().to_owned())
                 .bind(enum_text(&c.stage))
                 .bind(c.created.to_string())
+                .bind(c.owner.clone())
                 .execute(&mut **tx)
                 .await?;
                 Store::audit(tx, record(&who, "case.create", &c.id, Some(&c.tenant), &c.title)).await?;
@@ -720,6 +735,30 @@ impl Store {
                     binds.push(enum_text(st));
                     clauses.push(format!("status = ${}", binds.len()));
                 }
+                if let Some(sev) = &query.severity {
+                    binds.push(sev.as_str().to_owned());
+                    clauses.push(format!("severity = ${}", binds.len()));
+                }
+                if let Some(stage) = &query.stage {
+                    binds.push(enum_text(stage));
+                    clauses.push(format!("stage = ${}", binds.len()));
+                }
+                if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                    if text.len() > 200 {
+                        return Err(StoreError::Invalid("a search of at most 200 bytes".into()));
+                    }
+                    // LIKE's own wildcards in the text are matched as themselves.
+                    let escaped = text
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
+                    binds.push(format!("%{escaped}%"));
+                    let n = binds.len();
+                    clauses.push(format!(
+                        "(LOWER(title) LIKE ${n} ESCAPE '\\' OR LOWER(id) LIKE ${n} ESCAPE '\\')"
+                    ));
+                }
                 let filter = if clauses.is_empty() {
                     String::new()
                 } else {
@@ -787,6 +826,7 @@ impl Store {
         let title = text(&patch.title, "a title", 500)?;
         let entry_point = text(&patch.entry_point, "an entry point", 4000)?;
         let authority = text(&patch.authority, "the authority", 4000)?;
+        let owner = text(&patch.owner, "an owner", 200)?;
         let mut changed: Vec<&str> = Vec::new();
         for (set, name) in [
             (title.is_some(), "title"),
@@ -795,6 +835,7 @@ impl Store {
             (patch.pap.is_some(), "pap"),
             (entry_point.is_some(), "entry_point"),
             (authority.is_some(), "authority"),
+            (owner.is_some(), "owner"),
         ] {
             if set {
                 changed.push(name);
@@ -819,9 +860,10 @@ impl Store {
                 authority.clone(),
                 detail.clone(),
             );
+            let owner = owner.clone();
             Box::pin(async move {
                 let done = sqlx::query(
-                    "UPDATE cases SET title = COALESCE($1, title), severity = COALESCE($2, severity), tlp = COALESCE($3, tlp), pap = COALESCE($4, pap), entry_point = COALESCE($5, entry_point), authority = COALESCE($6, authority), version = version + 1, updated = $7 WHERE id = $8 AND version = $9",
+                    "UPDATE cases SET title = COALESCE($1, title), severity = COALESCE($2, severity), tlp = COALESCE($3, tlp), pap = COALESCE($4, pap), entry_point = COALESCE($5, entry_point), authority = COALESCE($6, authority), owner = COALESCE($10, owner), version = version + 1, updated = $7 WHERE id = $8 AND version = $9",
                 )
                 .bind(title)
                 .bind(severity)
@@ -832,6 +874,7 @@ impl Store {
                 .bind(now().to_string())
                 .bind(case.id.clone())
                 .bind(version)
+                .bind(owner)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
@@ -874,6 +917,24 @@ impl Store {
                 .await?;
                 let out = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
                 let d = format!("{} record(s) after {after}", out.len());
+                Ok((out, "audit".to_owned(), d))
+            })
+        })
+        .await
+    }
+
+    /// The newest `limit` audit records, newest first (admins only; reading them is audited).
+    pub async fn audit_latest(&self, actor: &Actor, limit: u32) -> Result<Vec<AuditRecord>> {
+        self.on_platform(actor, Operation::ReadAudit, "audit.read", move |tx| {
+            Box::pin(async move {
+                let rows = sqlx::query(
+                    "SELECT seq, at, actor, action, target, tenant, detail, prev, hash FROM audit ORDER BY seq DESC LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&mut **tx)
+                .await?;
+                let out = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
+                let d = format!("the newest {} record(s)", out.len());
                 Ok((out, "audit".to_owned(), d))
             })
         })

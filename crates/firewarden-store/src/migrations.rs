@@ -425,6 +425,14 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "ALTER TABLE notes ADD COLUMN lesson BIGINT NOT NULL DEFAULT 0",
         ],
     ),
+    (
+        14,
+        "a case's owner; the console's filters",
+        &[
+            "ALTER TABLE cases ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX approvals_by_state ON approvals (state, case_id)",
+        ],
+    ),
 ];
 
 /// Applies the migrations the database does not have yet. Two servers starting at once on one

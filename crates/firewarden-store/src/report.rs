@@ -302,18 +302,11 @@ async fn gather(conn: &mut Conn, case: &Case) -> Result<ReportFacts> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    // Each asset's latest storyline.
-    let mut storylines: Vec<AssetStory> = Vec::new();
-    for r in all("SELECT asset, storyline FROM imports WHERE case_id = $1 AND storyline <> '' ORDER BY at, id")
-        .fetch_all(&mut *conn)
+    let storylines: Vec<AssetStory> = latest_storylines(conn, &case.id)
         .await?
-    {
-        let asset: String = r.try_get("asset")?;
-        let Ok(s) = serde_json::from_str::<firewarden_model::Storyline>(&r.try_get::<String, _>("storyline")?) else {
-            continue;
-        };
-        let story = AssetStory {
-            asset: asset.clone(),
+        .into_iter()
+        .map(|(asset, s)| AssetStory {
+            asset,
             verdict: s.verdict,
             entry_point: s.entry_point,
             attacker_ips: s.attacker_ips,
@@ -321,13 +314,8 @@ async fn gather(conn: &mut Conn, case: &Case) -> Result<ReportFacts> {
             persistence: s.persistence,
             first_activity: s.first_activity,
             last_activity: s.last_activity,
-        };
-        match storylines.iter_mut().find(|x| x.asset == asset) {
-            Some(x) => *x = story,
-            None => storylines.push(story),
-        }
-    }
-    storylines.sort_by(|a, b| a.asset.cmp(&b.asset));
+        })
+        .collect();
     let assets = all("SELECT name, compromise FROM assets WHERE case_id = $1 ORDER BY name")
         .fetch_all(&mut *conn)
         .await?
@@ -583,4 +571,54 @@ async fn gather(conn: &mut Conn, case: &Case) -> Result<ReportFacts> {
         audit,
         loss,
     })
+}
+
+/// Each asset's latest storyline, by asset name.
+pub(crate) async fn latest_storylines(
+    conn: &mut Conn,
+    case_id: &str,
+) -> Result<Vec<(String, firewarden_model::Storyline)>> {
+    let rows = sqlx::query(
+        "SELECT asset, storyline FROM imports WHERE case_id = $1 AND storyline <> '' ORDER BY at, id",
+    )
+    .bind(case_id.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: Vec<(String, firewarden_model::Storyline)> = Vec::new();
+    for r in &rows {
+        let asset: String = r.try_get("asset")?;
+        let Ok(s) = serde_json::from_str(&r.try_get::<String, _>("storyline")?) else {
+            continue;
+        };
+        match out.iter_mut().find(|(a, _)| *a == asset) {
+            Some(x) => x.1 = s,
+            None => out.push((asset, s)),
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+impl Store {
+    /// Each asset's latest storyline (how they got in, from where, what persists), by asset.
+    pub async fn storylines(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+    ) -> Result<Vec<(String, firewarden_model::Storyline)>> {
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ReadCase,
+            "case.storylines",
+            |conn, case| {
+                Box::pin(async move {
+                    let s = latest_storylines(conn, &case.id).await?;
+                    let n = s.len();
+                    Ok((s, format!("{n} asset(s)")))
+                })
+            },
+        )
+        .await
+    }
 }

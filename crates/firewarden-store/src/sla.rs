@@ -230,6 +230,39 @@ impl Store {
         .await
     }
 
+    /// The clocks of cases the actor just listed (the console's case list), in one connection:
+    /// open cases only (a closed case's clocks are history, on its own page). The listing
+    /// itself was audited; cases the actor may not read are skipped.
+    pub async fn sla_board(
+        &self,
+        actor: &Actor,
+        cases: &[Case],
+        now: Timestamp,
+    ) -> Result<Vec<(String, Vec<Clock>)>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut targets: std::collections::HashMap<String, Option<sla::SlaTargets>> =
+            Default::default();
+        let mut out = Vec::new();
+        for case in cases {
+            if case.status != CaseStatus::Open
+                || authorize(actor, Operation::ReadCase, Some(&case.tenant)) != Decision::Allow
+            {
+                continue;
+            }
+            if !targets.contains_key(&case.tenant) {
+                let t = targets_of(&mut conn, &case.tenant).await?;
+                targets.insert(case.tenant.clone(), t);
+            }
+            let Some(Some(t)) = targets.get(&case.tenant) else {
+                continue;
+            };
+            let checkins = checkins_of(&mut conn, &case.id).await?;
+            let clocks = clocks_of(&mut conn, case, t, &checkins, now).await?;
+            out.push((case.id.clone(), clocks));
+        }
+        Ok(out)
+    }
+
     /// Records that the actor acknowledged the case, started analysing remotely, or arrived on
     /// site (`place`: where). Containment is stopped by a signed journal's first containment
     /// action, never by a word.

@@ -305,6 +305,15 @@ impl Store {
         Ok(token)
     }
 
+    /// Ends a login session (logging out): the token no longer opens anything.
+    pub async fn end_session(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM tokens WHERE hash = $1 AND label = 'login'")
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Changes a tenant's contacts, contract, SLA targets or webhook (admins); what the patch
     /// leaves out stays as it is.
     pub async fn update_tenant(
