@@ -114,6 +114,27 @@ request = function()
   return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
 end
 LUA
+cat > "$work/console.lua" <<'LUA'
+-- The web console's case page (one request renders every section), for a random case.
+local ids = {}
+for line in io.lines(os.getenv("CASES")) do ids[#ids + 1] = line end
+local token = os.getenv("TOKEN")
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  return wrk.format("GET", "/ui/cases/" .. ids[math.random(#ids)], { ["Authorization"] = "Bearer " .. token })
+end
+LUA
+cat > "$work/console-list.lua" <<'LUA'
+-- The web console's case list (50 cases with their SLA clocks) from a random point.
+local cursors = {}
+for line in io.lines(os.getenv("CURSORS")) do cursors[#cursors + 1] = line end
+local token = os.getenv("TOKEN")
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  local c = cursors[math.random(#cursors)]:gsub("|", "%%7C"):gsub(":", "%%3A")
+  return wrk.format("GET", "/ui/cases?before=" .. c, { ["Authorization"] = "Bearer " .. token })
+end
+LUA
 cat > "$work/list.lua" <<'LUA'
 -- List pages: 50 cases at a time from a random point of what the caller sees, as the
 -- console's "next page" asks for them (the cursor of the page before).
@@ -173,6 +194,13 @@ for backend in sqlite postgres; do
   rows+=("$(load "case page (case, findings, stage, timeline, assets, imports, notes, tasks), admin" "$work/page.lua" "$FIREWARDEN_TOKEN" -)")
   rows+=("$(load "case list, 50 a page from anywhere in 10,000, admin" "$work/list.lua" "$FIREWARDEN_TOKEN" "$work/all.txt")")
   rows+=("$(load "case list, 50 a page from anywhere in a tenant's 500, the customer's viewer" "$work/list.lua" "$viewer" "$work/one.txt")")
+  # The console's pages: the whole HTML page, every section, rendered on the server.
+  # Every customer has SLA targets: every open case on a list page has clocks to compute.
+  for t in $("$fw" tenant list --format json | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin)))'); do
+    "$fw" tenant set "$t" --sla standard >/dev/null
+  done
+  rows+=("$(load "console: case page (all sections), admin" "$work/console.lua" "$FIREWARDEN_TOKEN" -)")
+  rows+=("$(load "console: case list with SLA clocks, 50 from anywhere in 10,000, admin" "$work/console-list.lua" "$FIREWARDEN_TOKEN" "$work/all.txt")")
   # The 100,000-finding import, end to end through the client (upload, parse, one transaction).
   case_id=$("$fw" case new --tenant "$first_tenant" --title "big import" --kind intrusion --severity high --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   t0=$(date +%s.%N)

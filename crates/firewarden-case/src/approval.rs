@@ -313,6 +313,13 @@ pub fn may_preauthorise(role: crate::model::Role) -> bool {
     role == crate::model::Role::CustomerAuthoriser
 }
 
+/// Whether `role` may withdraw a pre-authorisation before it expires: the customer who grants
+/// them, and the responders' leads (taking power away is always safe).
+pub fn may_revoke_preauthorisation(role: crate::model::Role) -> bool {
+    use crate::model::Role;
+    matches!(role, Role::CustomerAuthoriser | Role::Lead | Role::Admin)
+}
+
 /// Whether `approver` (role and user) may decide a request of `requirement` made by
 /// `requester`. A second responder is anyone editing cases but the requester; the customer's
 /// approval is the customer authoriser's (a lead or admin may not stand in for the customer).

@@ -279,8 +279,20 @@ enum Action {
         #[arg(long, default_value_t = 72)]
         hours: u32,
     },
-    /// The scopes granted ahead; `--save FILE` keeps them (with the server's key) for a host
-    /// without network (`contain … --preauth FILE`).
+    /// Withdraw a scope granted ahead before it expires (the customer's authoriser or a lead;
+    /// your password on standard input). Hosts that saved the grants before keep their file:
+    /// tell their responders, or grant short scopes.
+    Revoke {
+        /// Case id.
+        id: String,
+        /// The grant's id (`case preauths` lists them).
+        grant: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// The scopes granted ahead; `--save FILE` keeps the live ones (with the server's key) for
+    /// a host without network (`contain … --preauth FILE`).
     Preauths {
         /// Case id.
         id: String,
@@ -997,6 +1009,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     )
                 });
             }
+            Action::Revoke { id, grant, reason } => {
+                let password = crate::remote::read_password()?;
+                let r = client
+                    .call(
+                        Method::POST,
+                        &format!(
+                            "/api/v1/cases/{}/preauthorisations/{}/revocation",
+                            query_value(&id),
+                            query_value(&grant)
+                        ),
+                        Some(&json!({"reason": reason, "password": password})),
+                    )
+                    .await?;
+                conn.print(&r, |r| {
+                    format!(
+                        "{} revoked at {}\n",
+                        field(&r["statement"], "id"),
+                        field(&r["revoked"], "at")
+                    )
+                });
+            }
             Action::Preauths { id, save } => {
                 let list = client
                     .get(&format!(
@@ -1006,7 +1039,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     .await?;
                 if let Some(path) = save {
                     let key = client.get("/api/v1/server-key").await?;
-                    let kept = json!({"key": key["public_key"], "grants": list});
+                    // A revoked grant is not handed to hosts.
+                    let live: Vec<&serde_json::Value> = list
+                        .as_array()
+                        .map(|a| a.iter().filter(|g| g["revoked"].is_null()).collect())
+                        .unwrap_or_default();
+                    let kept = json!({"key": key["public_key"], "grants": live});
                     std::fs::write(&path, serde_json::to_vec_pretty(&kept)?)
                         .with_context(|| format!("cannot write {}", path.display()))?;
                     eprintln!("saved to {} (with the server's key)", path.display());
@@ -1036,7 +1074,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
                                         join("kinds"),
                                         field(s, "max_risk"),
                                         field(s, "granted_by"),
-                                        field(s, "expires"),
+                                        if g["revoked"].is_null() {
+                                            field(s, "expires")
+                                        } else {
+                                            format!("revoked {}", field(&g["revoked"], "at"))
+                                        },
                                     ]
                                 })
                                 .collect()

@@ -392,6 +392,45 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
     assert_eq!(list[2]["status"], "expired", "{listed}");
     ok(&fw_in(&lab.hut, &["undo", "A3", "--state-dir", sd], &[]));
 
+    // The dead-man switch fired and the attacker is back: a second isolation takes at once
+    // (its own action, replacing the lapsed table in one step), and `undo --all` brings back
+    // the state before the first.
+    let isolate = |ttl: &str| {
+        fw_in(
+            &lab.hut,
+            &[
+                "contain",
+                "network",
+                "--allow",
+                RESP,
+                "--ttl",
+                ttl,
+                "--yes",
+                "--state-dir",
+                sd,
+            ],
+            &[],
+        )
+    };
+    assert!(ok(&isolate("2s")).contains("applied A4"));
+    assert!(!reaches(&lab.att, &from_att));
+    wait_until("the TTL to lift the isolation again", || {
+        reaches(&lab.att, &from_att)
+    });
+    let again = ok(&isolate("0"));
+    assert!(again.contains("applied A5"), "{again}");
+    assert!(again.contains("dead-man switch lifted it"), "{again}");
+    assert!(
+        !reaches(&lab.att, &from_att),
+        "the second isolation did not cut the attacker"
+    );
+    assert!(reaches(&lab.resp, &other), "the responder was cut");
+    let undone = ok(&fw_in(&lab.hut, &["undo", "--all", "--state-dir", sd], &[]));
+    assert!(undone.contains("A5") && undone.contains("A4"), "{undone}");
+    assert!(!nft_in(&lab.hut, &["list", "tables"]).contains("firewarden"));
+    assert!(reaches(&lab.att, &from_att) && reaches(&lab.hut, &outbound));
+    assert_eq!(theirs(), theirs_before, "another table was changed");
+
     // Outside an SSH session and without --allow, it refuses rather than lock everyone out.
     let refused = fw_in(
         &lab.hut,

@@ -867,11 +867,40 @@ fn a_pre_authorisation_lets_a_host_act_offline_within_its_scope() {
         "carol's long passphrase\n",
     );
     assert_eq!(granted.status.code(), Some(0), "{}", text(&granted));
+    // A second grant, for every host, withdrawn at once: it is never handed to a host.
+    let wide = server.with_stdin(
+        &carol,
+        &[
+            "case",
+            "preauthorise",
+            &case,
+            "--hosts",
+            "*",
+            "--format",
+            "json",
+        ],
+        "carol's long passphrase\n",
+    );
+    let wide: serde_json::Value = serde_json::from_slice(&wide.stdout).unwrap();
+    let wide = wide["statement"]["id"].as_str().unwrap().to_owned();
+    let revoked = server.with_stdin(
+        &carol,
+        &["case", "revoke", &case, &wide, "--reason", "too wide"],
+        "carol's long passphrase\n",
+    );
+    assert_eq!(revoked.status.code(), Some(0), "{}", text(&revoked));
+    let listed = server.ok(&rob, &["case", "preauths", &case]);
+    assert!(listed.contains("revoked"), "{listed}");
     let keep = tempfile::tempdir().unwrap();
     let file = keep.path().join("grants.json");
     server.ok(
         &rob,
         &["case", "preauths", &case, "--save", file.to_str().unwrap()],
+    );
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !saved.contains(&wide),
+        "a revoked grant was saved for hosts"
     );
     drop(server); // from here on, no server at all
 

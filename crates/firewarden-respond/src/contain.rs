@@ -30,13 +30,20 @@ pub fn network(target: &Target, opts: &NetworkOptions) -> Result<Plan> {
             "network containment acts on the running system; drop --root".into(),
         ));
     }
-    if nft::table_exists(nft::FAMILY, nft::TABLE)? {
-        return Err(Error::Refused(format!(
-            "nftables table {} {} exists already: an earlier containment is in force, or its TTL ran out and left the empty table. `firewarden actions` shows it; `firewarden undo ID` removes it",
-            nft::FAMILY,
-            nft::TABLE
-        )));
-    }
+    // An isolation in force is refused; one its dead-man switch lifted (the table is left with
+    // its isolate sets emptied) is replaced by this one, in one step when it is applied.
+    let lapsed = if nft::table_exists(nft::FAMILY, nft::TABLE)? {
+        if nft::isolating()? {
+            return Err(Error::Refused(format!(
+                "an isolation is in force already (nftables table {} {}): `firewarden actions` shows it; `firewarden contain confirm` keeps it, `firewarden undo ID` lifts it",
+                nft::FAMILY,
+                nft::TABLE
+            )));
+        }
+        true
+    } else {
+        false
+    };
     let mut allow = opts.allow.clone();
     let mut ports = opts.ports.clone();
     let mut found = Vec::new();
@@ -85,6 +92,11 @@ pub fn network(target: &Target, opts: &NetworkOptions) -> Result<Plan> {
         name: nft::TABLE.into(),
         script,
     });
+    if lapsed {
+        plan.note(
+            "an earlier isolation's dead-man switch lifted it: its emptied table is replaced by this one in one step",
+        );
+    }
     if !found.is_empty() {
         plan.note(format!(
             "responder address from this SSH session: {}",

@@ -263,6 +263,12 @@ pub(crate) fn apply(env: &Env, step: &Step) -> Result<()> {
         } => {
             ensure_live(target, "network containment")?;
             if nft::table_exists(family, name)? {
+                // An earlier isolation whose dead-man switch fired leaves our table with its
+                // isolate sets emptied: it is replaced in one transaction, so the host is
+                // isolated again at once (undoing either action deletes the table).
+                if family == nft::FAMILY && name == nft::TABLE && !nft::isolating()? {
+                    return nft::load(&format!("delete table {family} {name}\n{script}"));
+                }
                 return Err(Error::Refused(format!(
                     "nftables table {family} {name} exists already: an earlier containment is in force (firewarden actions)"
                 )));

@@ -848,9 +848,17 @@ pub fn routes() -> Vec<Route> {
             "GET",
             "/api/v1/cases/{case}/preauthorisations",
             CaseRead,
-            "Scopes granted ahead, newest first, each with the server's signature.",
+            "Scopes granted ahead, newest first, each with the server's signature (and its revocation, if withdrawn).",
             None,
             get(preauthorisations),
+        ),
+        route(
+            "POST",
+            "/api/v1/cases/{case}/preauthorisations/{preauth}/revocation",
+            CaseDecide,
+            "Withdraws a scope granted ahead before it expires (the customer's authoriser or a lead, re-entering their password); hosts are no longer handed it.",
+            Some((JSON, "{reason, password}")),
+            post(revoke_preauthorisation),
         ),
         route(
             "GET",
@@ -1445,6 +1453,28 @@ async fn preauthorise(
         .grant_preauthorisation(&a, &id, scope, signer(&app))
         .await?;
     Ok((StatusCode::CREATED, Json(record)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeBody {
+    reason: String,
+    password: String,
+}
+
+async fn revoke_preauthorisation(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path((id, preauth)): Path<(String, String)>,
+    Body(b): Body<RevokeBody>,
+) -> ApiResult<firewarden_store::PreAuthRecord> {
+    reauthenticate(&app, &a, &id, b.password).await?;
+    Ok(Json(
+        app.inner
+            .store
+            .revoke_preauthorisation(&a, &id, &preauth, &b.reason)
+            .await?,
+    ))
 }
 
 async fn preauthorisations(

@@ -23,7 +23,7 @@ mod tools;
 mod upload;
 
 pub use reports::{ReportCheck, check_report};
-mod web;
+pub mod web;
 
 use firewarden_store::Store;
 use std::net::SocketAddr;

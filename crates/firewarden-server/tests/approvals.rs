@@ -328,6 +328,41 @@ async fn the_customer_approves_and_the_host_can_check_it_offline() {
         assert!(grant.covers(&isolate, "web-db1", Timestamp::now()).is_err());
         let listed = vic.get(&preauths).await.unwrap();
         assert_eq!(listed.as_array().unwrap().len(), 1);
+        assert!(listed[0].get("revoked").is_none());
+
+        // Withdrawn before it expires: by the customer's authoriser with their password (a
+        // responder may not; a wrong password changes nothing); once only.
+        let revoke = format!("{preauths}/{}/revocation", grant.id);
+        let why = |password: &str| json!({"reason": "the maintenance window is over", "password": password});
+        assert_eq!(
+            status(
+                rob.call(Method::POST, &revoke, Some(&why("rob long password")))
+                    .await
+            ),
+            403
+        );
+        assert_eq!(
+            status(carol.call(Method::POST, &revoke, Some(&why("wrong"))).await),
+            401
+        );
+        let revoked = carol
+            .call(Method::POST, &revoke, Some(&why("carol long password")))
+            .await
+            .unwrap();
+        assert_eq!(revoked["revoked"]["by"], "carol");
+        assert_eq!(
+            status(
+                carol
+                    .call(Method::POST, &revoke, Some(&why("carol long password")))
+                    .await
+            ),
+            409
+        );
+        let listed = vic.get(&preauths).await.unwrap();
+        assert_eq!(
+            listed[0]["revoked"]["reason"],
+            "the maintenance window is over"
+        );
 
         // The timeline tells the story.
         let timeline = vic
@@ -345,6 +380,7 @@ async fn the_customer_approves_and_the_host_can_check_it_offline() {
             "approval.denied",
             "approval.ratified",
             "approval.disputed",
+            "approval.preauth_revoked",
         ] {
             assert!(kinds.contains(&kind), "{kind}: {kinds:?}");
         }

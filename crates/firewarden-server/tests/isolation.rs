@@ -6,6 +6,7 @@ mod common;
 
 use common::{Server, json_file, triage};
 use firewarden_client::{Client, ClientError, Method};
+use firewarden_server::web::PageAccess;
 use firewarden_store::testdb::backends;
 use serde_json::{Value, json};
 
@@ -20,6 +21,8 @@ struct Secrets {
     /// A tool registry entry (platform-wide: no tenant's).
     tool: String,
     report: String,
+    /// A pre-authorisation Globex's authoriser granted.
+    preauth: String,
     markers: Vec<String>,
 }
 
@@ -57,6 +60,9 @@ fn probe_body(op: &str, s: &Secrets, version: i64) -> Option<Value> {
         }
         "PUT /api/v1/cases/{case}/assets/{asset}" => json!({"compromise": "clean", "version": 1}),
         "POST /api/v1/cases/{case}/notes" => json!({"body": "planted note"}),
+        "POST /api/v1/cases/{case}/preauthorisations/{preauth}/revocation" => {
+            json!({"reason": "planted", "password": "g_auth long password"})
+        }
         "POST /api/v1/cases/{case}/tasks" => json!({"title": "planted task"}),
         "PATCH /api/v1/cases/{case}/tasks/{task}" => json!({"version": 1, "done": true}),
         "POST /api/v1/cases/{case}/stage" => {
@@ -208,7 +214,30 @@ async fn every_route_hides_another_tenants_data() {
             .as_str()
             .unwrap()
             .to_owned();
+        // A scope Globex's authoriser granted ahead.
+        let g_auth = server.client(
+            &common::user(
+                &admin,
+                &globex,
+                "g_auth",
+                "customer_authoriser",
+                Some("g_auth long password"),
+            )
+            .await,
+        );
+        let preauth = g_auth
+            .call(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/preauthorisations"),
+                Some(&json!({"hosts": ["gdb*"], "max_risk": "high", "hours": 4, "password": "g_auth long password"})),
+            )
+            .await
+            .unwrap()["statement"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let secrets = Secrets {
+            preauth,
             report,
             tenant: globex.clone(),
             case: case_id.clone(),
@@ -277,6 +306,7 @@ async fn every_route_hides_another_tenants_data() {
                     .replace("{evidence}", &secrets.evidence)
                     .replace("{tool}", &secrets.tool)
                     .replace("{report}", &secrets.report)
+                    .replace("{preauth}", &secrets.preauth)
                     .replace("{service}", "shop")
                     .replace("{variety}", "operating_costs");
                 let body = probe_body(&op_id, &secrets, version);
@@ -327,6 +357,63 @@ async fn every_route_hides_another_tenants_data() {
             }
         }
         assert!(probed > 80, "{probed}");
+
+        // The console's pages, the same way: every page of the server's own list, as each of
+        // Acme's people, without a session, and as the owner.
+        let pages_dir = work.path().join("pages");
+        std::fs::create_dir(&pages_dir).unwrap();
+        let mut fetched = 0;
+        let mut page = async |client: &Client, path: &str| -> (u16, String) {
+            fetched += 1;
+            let dest = pages_dir.join(fetched.to_string());
+            match client.download(path, &dest).await {
+                Ok(_) => (200, std::fs::read_to_string(&dest).unwrap()),
+                Err(ClientError::Refused { status, body, .. }) => (status, body.to_string()),
+                Err(e) => panic!("{path}: {e}"),
+            }
+        };
+        let mut pages_probed = 0;
+        for p in firewarden_server::web::pages() {
+            if p.method != "GET" || p.access == PageAccess::Public {
+                continue;
+            }
+            let concrete = p
+                .path
+                .replace("{case}", &secrets.case)
+                .replace("{evidence}", &secrets.evidence)
+                .replace("{approval}", &secrets.approval)
+                .replace("{report}", &secrets.report);
+            assert!(!concrete.contains('{'), "{}: give it a value here", p.path);
+            let (status, _) = page(&server.anonymous(), &concrete).await;
+            assert_eq!(
+                status, 303,
+                "{concrete} without a session: to the login page"
+            );
+            for (who, client) in &probers {
+                let (status, text) = page(client, &concrete).await;
+                let leaked = secrets.leaked_in(&text);
+                assert!(
+                    leaked.is_none(),
+                    "page {concrete} as {who} showed {leaked:?} of another tenant: {status}"
+                );
+                let expected = match p.access {
+                    PageAccess::Admin => 403,
+                    PageAccess::User => 200,
+                    _ => 404,
+                };
+                assert_eq!(
+                    status, expected,
+                    "page {concrete} as {who} on {}",
+                    db.backend
+                );
+                pages_probed += 1;
+            }
+            if p.access == PageAccess::Case {
+                let (status, text) = page(&g_lead, &concrete).await;
+                assert_eq!(status, 200, "page {concrete} as the owner: {text}");
+            }
+        }
+        assert!(pages_probed >= 24, "{pages_probed}");
         // Nothing of Globex's changed.
         let after = g_lead
             .get(&format!("/api/v1/cases/{case_id}"))

@@ -633,6 +633,41 @@ pub struct PreAuthRecord {
     pub statement: PreAuthorisation,
     /// The server's signature over [`PreAuthorisation::signed_bytes`], hex.
     pub signature: String,
+    /// Withdrawn before it expired: no longer handed to hosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<Revocation>,
+}
+
+/// Who withdrew a pre-authorisation, when, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+}
+
+fn preauth_from(r: &AnyRow) -> Result<PreAuthRecord> {
+    let revoked = match r.try_get::<Option<String>, _>("revoked_at")? {
+        Some(at) => Some(Revocation {
+            at: Timestamp::parse(&at)
+                .ok_or_else(|| StoreError::Invalid("stored revocation time".into()))?,
+            by: r
+                .try_get::<Option<String>, _>("revoked_by")?
+                .unwrap_or_default(),
+            reason: r
+                .try_get::<Option<String>, _>("revoked_reason")?
+                .unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(PreAuthRecord {
+        statement: parse_json(&r.try_get::<String, _>("statement")?, "pre-authorisation")?,
+        signature: r.try_get("signature")?,
+        revoked,
+    })
 }
 
 fn valid_patterns(list: &[String], what: &str) -> Result<()> {
@@ -737,7 +772,14 @@ impl Store {
                         text: firewarden_model::printable(&text, 2000),
                     };
                     insert_timeline(tx, &case.id, &who, &[event]).await?;
-                    Ok((PreAuthRecord { statement, signature }, text))
+                    Ok((
+                        PreAuthRecord {
+                            statement,
+                            signature,
+                            revoked: None,
+                        },
+                        text,
+                    ))
                 })
             },
         )
@@ -754,11 +796,79 @@ impl Store {
             actor,
             case_id,
             "case.preauthorisations",
-            "SELECT statement, signature FROM preauthorisations WHERE case_id = $1 ORDER BY granted_at DESC, id",
-            |r| {
-                Ok(PreAuthRecord {
-                    statement: parse_json(&r.try_get::<String, _>("statement")?, "pre-authorisation")?,
-                    signature: r.try_get("signature")?,
+            "SELECT statement, signature, revoked_at, revoked_by, revoked_reason FROM preauthorisations WHERE case_id = $1 ORDER BY granted_at DESC, id",
+            preauth_from,
+        )
+        .await
+    }
+
+    /// Withdraws a pre-authorisation before it expires (the customer's authoriser, or a lead).
+    /// The signed grant stays on record with the revocation; hosts are no longer handed it
+    /// (`case preauths --save` leaves it out), so revoke before a host saves the grants, or
+    /// tell the host's responder. The caller has checked the password again.
+    pub async fn revoke_preauthorisation(
+        &self,
+        actor: &Actor,
+        case_id: &str,
+        id: &str,
+        reason: &str,
+    ) -> Result<PreAuthRecord> {
+        let reason = valid_text(reason, "a reason", 2000)?;
+        let (who, role, id) = (actor.user.clone(), actor.role, id.to_owned());
+        self.on_case(
+            actor,
+            case_id,
+            Operation::ConfirmAction,
+            "case.preauth_revoke",
+            move |tx, case| {
+                let (who, id, reason) = (who.clone(), id.clone(), reason.clone());
+                Box::pin(async move {
+                    // After the tenant check, so another tenant's case stays a 404.
+                    if !approval::may_revoke_preauthorisation(role) {
+                        return Err(StoreError::Forbidden);
+                    }
+                    let row = sqlx::query(
+                        "SELECT statement, signature, revoked_at, revoked_by, revoked_reason FROM preauthorisations WHERE case_id = $1 AND id = $2",
+                    )
+                    .bind(case.id.clone())
+                    .bind(id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                    let mut record = preauth_from(&row)?;
+                    if record.revoked.is_some() {
+                        return Err(StoreError::Settled("already revoked".into()));
+                    }
+                    let at = now();
+                    if record.statement.expires.0 <= at.0 {
+                        return Err(StoreError::Settled("already expired".into()));
+                    }
+                    sqlx::query(
+                        "UPDATE preauthorisations SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 WHERE case_id = $4 AND id = $5",
+                    )
+                    .bind(at.to_string())
+                    .bind(who.clone())
+                    .bind(reason.clone())
+                    .bind(case.id.clone())
+                    .bind(id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                    let text = format!("{who} revoked pre-authorisation {id}: {reason}");
+                    let event = Event {
+                        id: format!("{id}-revoked"),
+                        at,
+                        zone: "UTC".into(),
+                        source: "server".into(),
+                        kind: "approval.preauth_revoked".into(),
+                        text: firewarden_model::printable(&text, 2000),
+                    };
+                    insert_timeline(tx, &case.id, &who, &[event]).await?;
+                    record.revoked = Some(Revocation {
+                        at,
+                        by: who,
+                        reason,
+                    });
+                    Ok((record, text))
                 })
             },
         )

@@ -427,9 +427,12 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
     ),
     (
         14,
-        "a case's owner; the console's filters",
+        "a case's owner; the console's filters; revoked pre-authorisations",
         &[
             "ALTER TABLE cases ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE preauthorisations ADD COLUMN revoked_at TEXT",
+            "ALTER TABLE preauthorisations ADD COLUMN revoked_by TEXT",
+            "ALTER TABLE preauthorisations ADD COLUMN revoked_reason TEXT",
             "CREATE INDEX approvals_by_state ON approvals (state, case_id)",
         ],
     ),

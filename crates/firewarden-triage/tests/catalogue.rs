@@ -169,6 +169,11 @@ fn fixture(id: &str) -> Option<Case> {
             vec![exe("/usr/bin/ps", "#!/bin/sh\n/usr/bin/dpkgd/ps \"$@\" | grep -v miner\n", 0o755), file("/var/lib/dpkg/info/procps.md5sums", &format!("{}  usr/bin/ps\n", md5_hex(b"real ps binary"))), file("/var/lib/dpkg/info/procps.list", "/usr/bin/ps\n")],
             vec![exe("/usr/bin/ps", "real ps binary", 0o755), file("/var/lib/dpkg/info/procps.md5sums", &format!("{}  usr/bin/ps\n", md5_hex(b"real ps binary"))), file("/var/lib/dpkg/info/procps.list", "/usr/bin/ps\n")],
         ),
+        "linux.files.moved_tools" => case(
+            vec![bytes("/usr/lib/libsys/ps", elf()), bytes("/usr/lib/libsys/netstat", { let mut e = elf(); e.push(1); e }), exe("/usr/bin/ps", "#!/bin/sh\n/usr/lib/libsys/ps \"$@\" | grep -v kworkerd\n", 0o755)],
+            // Packaged copies elsewhere (klibc's) and the real tools in place stay quiet.
+            vec![bytes("/usr/lib/klibc/bin/ls", elf()), bytes("/usr/lib/klibc/bin/kill", elf()), bytes("/usr/bin/ps", elf()), file("/var/lib/dpkg/info/klibc-utils.list", "/usr/lib/klibc/bin/ls\n/usr/lib/klibc/bin/kill\n")],
+        ),
         "linux.files.unowned_executables" => case(
             vec![bytes("/usr/bin/systemd-helper", elf()), file("/var/lib/dpkg/info/procps.list", "/usr/bin/ps\n")],
             vec![bytes("/usr/bin/ps", elf()), file("/var/lib/dpkg/info/procps.list", "/usr/bin/ps\n")],
@@ -319,5 +324,61 @@ fn every_check_is_well_formed_fires_and_stays_silent() {
         problems.is_empty(),
         "catalogue problems:\n{}",
         problems.join("\n")
+    );
+}
+
+/// The moved-aside tools are one finding that names the copies and the binaries replaced in
+/// their usual place (a wrapper script, or other bytes than the copy).
+#[test]
+fn moved_tools_are_linked_to_the_binaries_they_replaced() {
+    let mut other = elf();
+    other.extend_from_slice(b"a trojaned build");
+    let root = build(vec![
+        bytes("/usr/bin/dpkgd/ps", elf()),
+        bytes("/usr/bin/dpkgd/netstat", elf()),
+        bytes("/usr/bin/dpkgd/ls", elf()),
+        exe(
+            "/usr/bin/ps",
+            "#!/bin/sh\n/usr/bin/dpkgd/ps \"$@\" | grep -v kinsing\n",
+            0o755,
+        ),
+        bytes("/usr/bin/netstat", other),
+        bytes("/usr/bin/ls", elf()),
+        // A single stray program in a non-hidden directory is not this finding.
+        bytes("/usr/share/misc/top", elf()),
+    ]);
+    let r = run_check(root.path(), "linux.files.moved_tools");
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.severity, Severity::Critical);
+    assert!(
+        f.title.contains("/usr/bin/dpkgd") && f.title.contains("netstat"),
+        "{}",
+        f.title
+    );
+    let paths: Vec<&str> = f
+        .evidence
+        .iter()
+        .filter_map(|e| e.path.as_deref())
+        .collect();
+    for p in [
+        "/usr/bin/dpkgd",
+        "/usr/bin/dpkgd/ps",
+        "/usr/bin/ps",
+        "/usr/bin/netstat",
+    ] {
+        assert!(paths.contains(&p), "{p} not in {paths:?}");
+    }
+    // The unchanged ls is a copy, not a replacement.
+    assert!(
+        !f.evidence
+            .iter()
+            .any(|e| e.path.as_deref() == Some("/usr/bin/ls")),
+        "{paths:?}"
+    );
+    assert!(
+        f.explanation.contains("/usr/bin/ps is a script"),
+        "{}",
+        f.explanation
     );
 }

@@ -20,7 +20,7 @@ use axum::Router;
 use axum::extract::{Form, FromRequestParts, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use firewarden_case::access::Actor;
 use firewarden_store::StoreError;
 use html::{E, Frame, Section, page};
@@ -34,36 +34,120 @@ pub(crate) const COOKIE: &str = "fw_session";
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The pages.
-pub(crate) fn router() -> Router<App> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/ui/cases") }))
-        .route("/ui", get(|| async { Redirect::to("/ui/cases") }))
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
-        .route("/ui/static/app.css", get(stylesheet))
-        .route("/ui/static/app.js", get(script))
-        .route("/ui/cases", get(cases::list))
-        .route("/ui/cases/{case}", get(case::page))
-        .route("/ui/cases/{case}/evidence/{evidence}", get(case::evidence))
-        .route(
+/// Who may open a page. The store decides, as for the API; this says what to expect, for the
+/// tenant-isolation test that probes every page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageAccess {
+    /// Anyone (the login form, the stylesheet and script).
+    Public,
+    /// Any logged-in user; shows only their own customers' data.
+    User,
+    /// Administrators only.
+    Admin,
+    /// Who may read the case in the address (another customer's: 404).
+    Case,
+}
+
+/// One page of the console.
+pub struct Page {
+    /// Method, upper case.
+    pub method: &'static str,
+    /// Path, with `{case}`, `{evidence}`, `{approval}`, `{report}` placeholders.
+    pub path: &'static str,
+    /// Who may open it.
+    pub access: PageAccess,
+    handler: MethodRouter<App>,
+}
+
+fn entry(
+    method: &'static str,
+    path: &'static str,
+    access: PageAccess,
+    handler: MethodRouter<App>,
+) -> Page {
+    Page {
+        method,
+        path,
+        access,
+        handler,
+    }
+}
+
+/// Every page: the router and the isolation test are both made from this list.
+pub fn pages() -> Vec<Page> {
+    use PageAccess::*;
+    vec![
+        entry(
+            "GET",
+            "/",
+            Public,
+            get(|| async { Redirect::to("/ui/cases") }),
+        ),
+        entry(
+            "GET",
+            "/ui",
+            Public,
+            get(|| async { Redirect::to("/ui/cases") }),
+        ),
+        entry("GET", "/login", Public, get(login_page)),
+        entry("POST", "/login", Public, post(login)),
+        entry("POST", "/logout", Public, post(logout)),
+        entry("GET", "/ui/static/app.css", Public, get(stylesheet)),
+        entry("GET", "/ui/static/app.js", Public, get(script)),
+        entry("GET", "/ui/cases", User, get(cases::list)),
+        entry("GET", "/ui/approvals", User, get(portal::queue)),
+        entry("GET", "/ui/admin", Admin, get(admin::page)),
+        entry("GET", "/ui/admin/audit-verify", Admin, get(admin::verify)),
+        entry("GET", "/ui/cases/{case}", Case, get(case::page)),
+        entry(
+            "GET",
+            "/ui/cases/{case}/evidence/{evidence}",
+            Case,
+            get(case::evidence),
+        ),
+        entry(
+            "GET",
             "/ui/cases/{case}/approvals/{approval}",
+            Case,
             get(portal::approval),
-        )
-        .route("/ui/approvals", get(portal::queue))
-        .route("/ui/admin", get(admin::page))
-        .route("/ui/admin/audit-verify", get(admin::verify))
-        .route(
+        ),
+        entry(
+            "GET",
             "/ui/cases/{case}/reports/{report}/verify",
+            Case,
             get(case::verify_report),
-        )
-        .layer(axum::middleware::from_fn(headers))
+        ),
+    ]
+}
+
+/// The pages' router.
+pub(crate) fn router() -> Router<App> {
+    let mut by_path: Vec<(&'static str, MethodRouter<App>)> = Vec::new();
+    for p in pages() {
+        match by_path.iter_mut().find(|(path, _)| *path == p.path) {
+            Some((_, m)) => *m = std::mem::take(m).merge(p.handler),
+            None => by_path.push((p.path, p.handler)),
+        }
+    }
+    let mut router = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    router.layer(axum::middleware::from_fn(headers))
 }
 
 /// The security headers on every page and asset.
 async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // How long the server took, for the browser's developer tools and the benchmark.
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "app;dur={:.1}",
+        started.elapsed().as_secs_f64() * 1000.0
+    )) {
+        h.insert("server-timing", v);
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
@@ -176,12 +260,26 @@ impl FromRequestParts<App> for Viewer {
                 .collect();
             Redirect::to(&format!("/login?next={next}")).into_response()
         };
-        let Some(token) = session_cookie(&parts.headers) else {
-            return Err(to_login());
+        // A bearer token opens the pages too (scripts, the isolation test); a browser sends
+        // none by itself, so it needs no CSRF check.
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let token = match bearer {
+            Some(t) => t,
+            None => {
+                let Some(token) = session_cookie(&parts.headers) else {
+                    return Err(to_login());
+                };
+                if let Err(e) = check_csrf(&parts.method, &parts.headers, token) {
+                    return Err(e.into_response());
+                }
+                token
+            }
         };
-        if let Err(e) = check_csrf(&parts.method, &parts.headers, token) {
-            return Err(e.into_response());
-        }
         match crate::api::actor_for(app, token).await {
             Ok(actor) => Ok(Viewer {
                 actor,

@@ -129,6 +129,7 @@ pub(crate) async fn approval(
                 .unwrap_or_default()
         );
     }
+    let api = format!("/api/v1/cases/{cid}");
     // The plan in words, then the changes as a diff, then what undo does.
     b.push_str("<h2>The plan, step by step</h2><ol class=\"steps\">");
     for s in &plan.steps {
@@ -155,7 +156,6 @@ pub(crate) async fn approval(
             when(exp)
         );
     }
-    let api = format!("/api/v1/cases/{cid}");
     let decidable = matches!(r.state, ApprovalState::Pending | ApprovalState::Unratified);
     if decidable {
         let (yes, no) = if r.state == ApprovalState::Unratified {
@@ -187,17 +187,35 @@ pub(crate) async fn approval(
     if grants.is_empty() {
         b.push_str("<p class=\"muted\">None: every action above the at-once tier waits for a decision.</p>");
     } else {
-        b.push_str("<table><thead><tr><th scope=\"col\">Kinds</th><th scope=\"col\">Hosts</th><th scope=\"col\">Never on</th><th scope=\"col\">Up to risk</th><th scope=\"col\">Granted</th><th scope=\"col\">Expires</th></tr></thead><tbody>");
+        b.push_str("<table><thead><tr><th scope=\"col\">Kinds</th><th scope=\"col\">Hosts</th><th scope=\"col\">Never on</th><th scope=\"col\">Up to risk</th><th scope=\"col\">Granted</th><th scope=\"col\">Expires</th><th scope=\"col\">Withdraw</th></tr></thead><tbody>");
         for g in &grants {
             let s = &g.statement;
-            let state = if s.expires.0 <= now.0 {
-                " (expired)"
+            let live = g.revoked.is_none() && s.expires.0 > now.0;
+            let state = match &g.revoked {
+                Some(r) => format!(" (revoked by {} at {}: {})", E(&r.by), r.at, E(&r.reason)),
+                None if !live => " (expired)".to_owned(),
+                None => String::new(),
+            };
+            let withdraw = if live {
+                format!(
+                    "{}<label for=\"rv-r-{id}\">Why</label><input id=\"rv-r-{id}\" name=\"reason\" required maxlength=\"2000\">\
+                     <label for=\"rv-p-{id}\">Your password</label><input id=\"rv-p-{id}\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+                     <button type=\"submit\" class=\"danger\">Revoke</button>{}</form>",
+                    api_form(
+                        &format!("{api}/preauthorisations/{}/revocation", seg(&s.id)),
+                        "POST",
+                        None,
+                        "stack"
+                    ),
+                    html::FORM_STATUS,
+                    id = E(&s.id)
+                )
             } else {
-                ""
+                String::new()
             };
             let _ = write!(
                 b,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} by {}</td><td>{}{state}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} by {}</td><td>{}{state}</td><td>{withdraw}</td></tr>",
                 E(&if s.kinds.is_empty() {
                     "any".to_owned()
                 } else {

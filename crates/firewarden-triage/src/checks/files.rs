@@ -9,7 +9,7 @@ use firewarden_model::{EventKind, Evidence, Severity};
 use firewarden_source::{FileKind, Metadata, display_path};
 use md5::Digest;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Digest of a file in the source, streamed, in the algorithm its package database uses.
 pub(crate) fn digest_of(ctx: &mut Ctx, path: &Path, algo: DigestAlgo) -> Option<String> {
@@ -199,19 +199,9 @@ pub const PACKAGE_INTEGRITY: Check = Check {
         severity: Severity::Critical,
         rows: &[34],
         live_state: false,
-        description: "Recomputes the digest of every packaged file in /bin, /sbin, /usr/bin, /usr/sbin, sshd and PAM modules and compares it with what the package database recorded — dpkg's info/*.md5sums and RPM's rpmdb.sqlite (SHA-256 usually), read from disk without running dpkg or rpm. Also flags a script where a binary should be and the /usr/bin/dpkgd trick.",
+        description: "Recomputes the digest of every packaged file in /bin, /sbin, /usr/bin, /usr/sbin, sshd and PAM modules and compares it with what the package database recorded — dpkg's info/*.md5sums and RPM's rpmdb.sqlite (SHA-256 usually), read from disk without running dpkg or rpm. Also flags a script where a binary should be.",
     },
     run: |ctx| {
-        for dir in ["/usr/bin/dpkgd", "/bin/dpkgd", "/usr/bin/.sshd"] {
-            if ctx.src.symlink_metadata(Path::new(dir)).is_ok() {
-                let f = ctx
-                    .finding(format!("{dir} exists"))
-                    .explain("Rootkits move the real package tools aside (e.g. to /usr/bin/dpkgd) and replace them with versions that hide their files.")
-                    .recommend("Do not trust dpkg/ps/netstat on this host; preserve the directory.")
-                    .evidence(ctx.file_evidence(Path::new(dir)));
-                ctx.report(f);
-            }
-        }
         let packages = ctx.facts.packages(ctx.src);
         if !packages.present() {
             return Err(CheckError::NotApplicable(
@@ -267,6 +257,198 @@ pub const PACKAGE_INTEGRITY: Check = Check {
                 None,
                 "package verification found no packaged binary to check",
             );
+        }
+        Ok(())
+    },
+};
+
+/// Tools a rootkit moves aside and replaces with a wrapper that filters their output.
+const HIDING_TOOLS: &[&str] = &[
+    "ps",
+    "netstat",
+    "ls",
+    "ss",
+    "top",
+    "lsof",
+    "pstree",
+    "find",
+    "du",
+    "w",
+    "who",
+    "last",
+    "lastlog",
+    "ifconfig",
+    "route",
+    "ip",
+    "kill",
+    "killall",
+    "pkill",
+    "pgrep",
+    "crontab",
+    "dpkg",
+    "rpm",
+    "md5sum",
+    "sha256sum",
+    "stat",
+    "strings",
+    "lsattr",
+    "chattr",
+    "sshd",
+    "login",
+    "passwd",
+    "su",
+    "sudo",
+    "systemctl",
+    "journalctl",
+    "htop",
+    "iptables",
+    "nft",
+];
+
+/// Where those tools belong.
+const TOOL_DIRS: &[&str] = &[
+    "/bin",
+    "/sbin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+];
+
+/// Directory names known from rootkits that move tools aside, flagged even when empty.
+const MOVED_TOOL_DIRS: &[&str] = &["dpkgd", "libsys", ".sshd"];
+
+/// Checklist row 34 (its second half).
+pub const MOVED_TOOLS: Check = Check {
+    meta: CheckMeta {
+        id: "linux.files.moved_tools",
+        title: "System tools moved aside and replaced",
+        attack: &["T1036.005", "T1014", "T1564.001"],
+        severity: Severity::Critical,
+        rows: &[34],
+        live_state: false,
+        description: "A directory outside the usual bin directories (such as /usr/bin/dpkgd/, /usr/lib/libsys/ or a hidden one under /usr) that holds programs named ps, netstat, ls, ss, top, lsof … which no package installed there: a rootkit moved the originals aside and put filtering wrappers in their place. Names the replaced binaries (a script, or other bytes than the copy) beside it.",
+    },
+    run: |ctx| {
+        let (facts, src) = (ctx.facts, ctx.src);
+        let packages = facts.packages(src);
+        let tree = facts.tree(src);
+        // Candidate copies, by the directory holding them.
+        let mut dirs: std::collections::BTreeMap<PathBuf, Vec<(String, PathBuf)>> =
+            Default::default();
+        let mut known_dirs: Vec<PathBuf> = Vec::new();
+        for (path, m) in tree {
+            let shown = path.to_string_lossy();
+            let system = [
+                "/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/etc/", "/dev/",
+            ]
+            .iter()
+            .any(|r| shown.starts_with(r));
+            if !system {
+                continue;
+            }
+            let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            if m.kind == FileKind::Dir && MOVED_TOOL_DIRS.contains(&name.as_str()) {
+                known_dirs.push(path.clone());
+            }
+            if m.kind != FileKind::File || !HIDING_TOOLS.contains(&name.as_str()) {
+                continue;
+            }
+            let Some(parent) = path.parent() else {
+                continue;
+            };
+            if TOOL_DIRS.iter().any(|d| Path::new(d) == parent) || packages.owns(&shown) {
+                continue;
+            }
+            if !is_elf(&head(ctx, path, 4)) {
+                continue;
+            }
+            dirs.entry(parent.to_path_buf())
+                .or_default()
+                .push((name, path.clone()));
+        }
+        for d in &known_dirs {
+            dirs.entry(d.clone()).or_default();
+        }
+        for (dir, copies) in dirs {
+            let dir_name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let hidden = dir_name.starts_with('.');
+            let known = MOVED_TOOL_DIRS.contains(&dir_name.as_str());
+            // The originals these copies stand for, where they now differ: a script, or other
+            // bytes than the copy.
+            let mut replaced: Vec<(String, PathBuf)> = Vec::new();
+            for (name, copy) in &copies {
+                let copy_digest = digest_of(ctx, copy, DigestAlgo::Sha256);
+                for bin in TOOL_DIRS {
+                    let original = Path::new(bin).join(name);
+                    let Ok(m) = src.metadata(&original) else {
+                        continue;
+                    };
+                    if m.kind != FileKind::File {
+                        continue;
+                    }
+                    let script = head(ctx, &original, 2).starts_with(b"#!");
+                    let differs = copy_digest.is_some()
+                        && digest_of(ctx, &original, DigestAlgo::Sha256) != copy_digest;
+                    if script || differs {
+                        replaced.push((
+                            if script { "a script" } else { "other bytes" }.to_owned(),
+                            original,
+                        ));
+                    }
+                }
+            }
+            // Two such programs together, or one in a hidden or known directory, or one whose
+            // original was replaced: a single stray copy elsewhere is not enough.
+            if !(copies.len() >= 2 || hidden || known || !replaced.is_empty()) {
+                continue;
+            }
+            let shown_dir = display_path(&dir);
+            let names: Vec<&str> = copies.iter().map(|(n, _)| n.as_str()).collect();
+            let mut f = ctx
+                .finding(if names.is_empty() {
+                    format!("{shown_dir} exists: where rootkits move system tools aside")
+                } else {
+                    format!("System tools moved aside to {shown_dir}: {}", names.join(", "))
+                })
+                .explain(format!(
+                    "{shown_dir} holds {} that no package installed there{}. Rootkits move the real tools aside and replace them with wrappers that call the originals and filter out their own processes, files and connections.",
+                    if names.is_empty() { "nothing yet, but its name is a known rootkit's".to_owned() } else { format!("programs named {}", names.join(", ")) },
+                    if replaced.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; in their usual place {}",
+                            replaced
+                                .iter()
+                                .map(|(how, p)| format!("{} is {how}", display_path(p)))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                ))
+                .recommend("Do not trust ps, netstat, ls and the like on this host: use trusted static tools. Preserve the directory and the replaced binaries, then reinstall their packages from a trusted mirror.")
+                .evidence(ctx.file_evidence(&dir));
+            for (_, copy) in &copies {
+                f = f.evidence(ctx.file_evidence(copy));
+            }
+            for (how, original) in &replaced {
+                f = f.evidence(
+                    ctx.file_evidence(original)
+                        .excerpt(format!("replaced: {how}")),
+                );
+            }
+            if replaced.is_empty() && !known {
+                f.severity = Severity::High;
+            }
+            let at = f.evidence.first().and_then(|e| e.ctime);
+            f = f.at_time(at);
+            ctx.report_with_event(f, EventKind::FileChange, None, None);
         }
         Ok(())
     },

@@ -50,6 +50,7 @@ pub static ALL: &[Check] = &[
     process::MASQUERADE,
     process::NETWORK,
     files::PACKAGE_INTEGRITY,
+    files::MOVED_TOOLS,
     files::UNOWNED,
     files::RECENT_CHANGES,
     files::TEMP_DIRS,
