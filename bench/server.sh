@@ -150,8 +150,9 @@ LUA
 
 # load NAME SCRIPT TOKEN CURSORS: wrk, 32 connections on 2 threads; prints p50 p99 req/s errors.
 load() {
-  local script=$2 token=$3 cursors=$4
-  CASES="$work/cases.txt" TOKEN=$token CURSORS=$cursors wrk -t2 -c32 -d"$duration" --latency -s "$script" "$FIREWARDEN_SERVER" >"$work/wrk.txt" 2>&1
+  local script=$2 token=$3 cursors=$4 conns=${5:-32} threads=2
+  [ "$conns" -lt 2 ] && threads=1
+  CASES="$work/cases.txt" TOKEN=$token CURSORS=$cursors wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$script" "$FIREWARDEN_SERVER" >"$work/wrk.txt" 2>&1
   local p50 p99 rps non2xx
   p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
@@ -201,6 +202,9 @@ for backend in sqlite postgres; do
   done
   rows+=("$(load "console: case page (all sections), admin" "$work/console.lua" "$FIREWARDEN_TOKEN" -)")
   rows+=("$(load "console: case list with SLA clocks, 50 from anywhere in 10,000, admin" "$work/console-list.lua" "$FIREWARDEN_TOKEN" "$work/all.txt")")
+  # One browser at a time: the time the server takes for one page.
+  rows+=("$(load "console: case page, one client" "$work/console.lua" "$FIREWARDEN_TOKEN" - 1)")
+  rows+=("$(load "console: case list with SLA clocks, one client" "$work/console-list.lua" "$FIREWARDEN_TOKEN" "$work/all.txt" 1)")
   # The 100,000-finding import, end to end through the client (upload, parse, one transaction).
   case_id=$("$fw" case new --tenant "$first_tenant" --title "big import" --kind intrusion --severity high --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   t0=$(date +%s.%N)

@@ -143,6 +143,14 @@ fn a_case_from_login_to_signed_report_in_the_browser() {
     );
     shot(&b, "case");
 
+    // The timeline chart zooms: a bar is a link to its slice of time.
+    b.click("figure.chart a");
+    let zoomed = b.wait_url("from=");
+    assert!(zoomed.contains("&to="), "{zoomed}");
+    b.wait_text("Show all");
+    b.goto(&format!("{}/ui/cases/{case}", server.url));
+    b.wait_text(title);
+
     // A change without the session's CSRF token is refused; with it, it is taken.
     let notes = format!("/api/v1/cases/{case}/notes");
     let status = |with_token: bool| {
@@ -218,6 +226,17 @@ fn a_case_from_login_to_signed_report_in_the_browser() {
     c.type_into("#dc-p", "carol's long passphrase");
     c.click("form.decision button[value=true]");
     c.wait_text("Decided by carol");
+
+    // On the same page, she grants a scope ahead and withdraws it.
+    c.click("details > summary");
+    c.type_into("#pa-h", "web*");
+    c.type_into("#pa-p", "carol's long passphrase");
+    c.click("details form.api button[type=submit]");
+    c.wait("input[id^=rv-r-]");
+    c.type_into("input[id^=rv-r-]", "the window is over");
+    c.type_into("input[id^=rv-p-]", "carol's long passphrase");
+    c.click("td form.api button[type=submit]");
+    c.wait_text("revoked by carol");
     let done = waiting.wait_with_output().unwrap();
     assert_eq!(done.status.code(), Some(0), "{}", text(&done));
     assert!(text(&done).contains("approved by carol"), "{}", text(&done));
