@@ -130,14 +130,15 @@ PY
 }
 start_s3
 
-# The STIX 2.1 validator (PyPI stix2) for the IOC export test, in the same environment; the
-# tests find its Python in FIREWARDEN_TEST_PYTHON.
+# The STIX 2.1 validator (PyPI stix2) for the IOC export test and a JSON Schema validator
+# (PyPI jsonschema) for the VERIS export test, in the same environment; the tests find its
+# Python in FIREWARDEN_TEST_PYTHON.
 python_tools() {
   local venv="${XDG_CACHE_HOME:-$HOME/.cache}/firewarden-test/venv"
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || return 0
-  "$venv/bin/python" -c "import stix2" 2>/dev/null \
-    || "$venv/bin/pip" install -q --disable-pip-version-check 'stix2==3.*' \
-    || { echo "test.sh: stix2 could not be installed: the STIX test will say so" >&2; return 0; }
+  "$venv/bin/python" -c "import stix2, jsonschema" 2>/dev/null \
+    || "$venv/bin/pip" install -q --disable-pip-version-check 'stix2==3.*' 'jsonschema==4.*' \
+    || { echo "test.sh: stix2 or jsonschema could not be installed: the STIX and VERIS tests will say so" >&2; return 0; }
   export FIREWARDEN_TEST_PYTHON="$venv/bin/python"
 }
 python_tools

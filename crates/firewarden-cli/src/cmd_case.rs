@@ -140,6 +140,12 @@ enum Action {
     Loss {
         /// Case id.
         id: String,
+        /// Write the case as a VERIS 1.4 incident record (JSON) to -o instead.
+        #[arg(long, requires = "output")]
+        veris: bool,
+        /// Where to write the VERIS record (must not exist).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Record a business service: its criticality, cost per hour down, and its assets.
     Service {
@@ -809,7 +815,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     out
                 });
             }
-            Action::Loss { id } => {
+            Action::Loss { id, veris, output } => {
+                if let Some(out) = output.filter(|_| veris) {
+                    let path = format!("/api/v1/cases/{}/loss/veris", query_value(&id));
+                    client.download(&path, &out).await?;
+                    println!("{}: written", out.display());
+                    return Ok(ExitCode::SUCCESS);
+                }
                 let l = client
                     .get(&format!("/api/v1/cases/{}/loss", query_value(&id)))
                     .await?;

@@ -614,6 +614,14 @@ pub fn routes() -> Vec<Route> {
             get(crate::loss::show),
         ),
         route(
+            "GET",
+            "/api/v1/cases/{case}/loss/veris",
+            CaseRead,
+            "The case as a VERIS 1.4 incident record (JSON Schema verisc-merged 1.4.1): timeline, actor, actions, assets, attributes, the loss ranges and overall rating; indicators unless TLP:RED; Unknown where the case does not know.",
+            None,
+            get(crate::loss::veris),
+        ),
+        route(
             "PUT",
             "/api/v1/cases/{case}/services/{service}",
             CaseEdit,

@@ -17,6 +17,16 @@ pub(crate) async fn show(
     Ok(Json(app.store().loss(&a, &case).await?))
 }
 
+/// GET the case as a VERIS incident record.
+pub(crate) async fn veris(
+    State(app): State<App>,
+    Auth(a): Auth,
+    Path(case): Path<String>,
+) -> ApiResult<serde_json::Value> {
+    let facts = app.store().report_facts(&a, &case).await?;
+    Ok(Json(firewarden_summary::veris::incident(&facts)))
+}
+
 /// A service's figures.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -155,6 +155,60 @@ async fn losses_are_ranges_per_variety_and_downtime_costs_the_services() {
             (Some("Acme IT"), Some("2026-12-31"))
         );
         assert_eq!(report["facts"]["notes"][0]["lesson"], true);
+
+        // The VERIS record validates against the VERIS 1.4.1 schema and carries the ranges.
+        let veris = viewer.get(&format!("{base}/loss/veris")).await.unwrap();
+        assert_eq!(veris["impact"]["overall_rating"], "Painful");
+        assert_eq!(veris["incident_id"], case.as_str());
+        assert!(
+            veris["impact"]["loss"]
+                .as_array()
+                .is_some_and(|l| !l.is_empty()),
+            "{veris}"
+        );
+        validate_veris(&veris, dir.path());
         server.stop().await;
     }
+}
+
+/// Checks a VERIS record against the VERIS schema kept in `../shared/data/veris` with PyPI
+/// `jsonschema` (draft 4), as the sector's tools would.
+fn validate_veris(record: &serde_json::Value, dir: &std::path::Path) {
+    let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/veris/verisc-merged.json");
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if !schema.exists() {
+        assert!(!ci, "the VERIS schema is missing: {}", schema.display());
+        eprintln!("SKIPPED (VERIS validation): {} is absent", schema.display());
+        return;
+    }
+    let Ok(python) = std::env::var("FIREWARDEN_TEST_PYTHON") else {
+        assert!(
+            !ci,
+            "FIREWARDEN_TEST_PYTHON is not set: scripts/test.sh installs jsonschema"
+        );
+        eprintln!("SKIPPED (VERIS validation): FIREWARDEN_TEST_PYTHON is not set");
+        return;
+    };
+    let file = dir.join("veris.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(record).unwrap()).unwrap();
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, jsonschema\n\
+schema = json.load(open(sys.argv[1]))\n\
+errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(json.load(open(sys.argv[2]))), key=str)\n\
+for e in errors: print(list(e.absolute_path), e.message)\n\
+sys.exit(1 if errors else 0)",
+        ])
+        .arg(&schema)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the VERIS record does not validate:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -27,6 +27,7 @@ mod html;
 mod markdown;
 pub mod model;
 mod text;
+pub mod veris;
 
 pub use text::Lang;
 
