@@ -23,6 +23,63 @@ const SPAM_WORDS: &[&str] = &[
     "百家乐",
     "av女优",
 ];
+/// Hosts pages commonly load scripts from; a host that borrows one of their names without
+/// being one of them (a look-alike) is how injected loaders hide in a page's head.
+const WELL_KNOWN_SCRIPT_HOSTS: &[&str] = &[
+    "google-analytics.com",
+    "googletagmanager.com",
+    "googleapis.com",
+    "googlesyndication.com",
+    "gstatic.com",
+    "jquery.com",
+    "cloudflare.com",
+    "cloudflareinsights.com",
+    "jsdelivr.net",
+    "unpkg.com",
+    "bootstrapcdn.com",
+    "facebook.net",
+    "baidu.com",
+    "bdstatic.com",
+    "cnzz.com",
+    "bootcdn.net",
+    "bootcss.com",
+    "staticfile.org",
+    "yandex.ru",
+    "hotjar.com",
+    "doubleclick.net",
+];
+/// Brand words from those hosts: one inside another registered domain is a look-alike.
+const SCRIPT_BRANDS: &[&str] = &[
+    "google",
+    "jquery",
+    "cloudflare",
+    "jsdelivr",
+    "bootstrap",
+    "facebook",
+    "baidu",
+    "cnzz",
+    "analytics",
+    "tagmanager",
+    "gstatic",
+    "doubleclick",
+    "hotjar",
+    "yandex",
+];
+/// Top-level domains that free or throwaway registrations favour; a script from one is
+/// worth a look.
+const THROWAWAY_TLDS: &[&str] = &[
+    "top", "xyz", "tk", "pw", "icu", "buzz", "monster", "rest", "cyou", "click", "gq", "ml", "cf",
+    "ga", "cam", "work", "su", "bond", "sbs",
+];
+/// Words a script uses to tell a phone from a computer.
+const MOBILE_WORDS: &[&str] = &[
+    "android",
+    "iphone",
+    "ipad",
+    "mobile",
+    "ipod",
+    "windows phone",
+];
 const SEARCH_BOTS: &[&str] = &[
     "googlebot",
     "baiduspider",
@@ -74,7 +131,10 @@ pub fn scan(name: &str, data: &[u8]) -> Vec<Hit> {
         ".htaccess" => htaccess(&text, &mut hits),
         ".user.ini" | "php.ini" => ini(&text, &mut hits),
         _ => {
-            page(&text, base.ends_with(".js"), &mut hits);
+            let static_page = [".html", ".htm", ".shtml"]
+                .iter()
+                .any(|e| base.ends_with(e));
+            page(&text, base.ends_with(".js"), static_page, &mut hits);
             if base.ends_with(".php")
                 || base.ends_with(".asp")
                 || base.ends_with(".aspx")
@@ -206,7 +266,7 @@ fn htaccess(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
-fn page(t: &str, library: bool, hits: &mut Vec<Hit>) {
+fn page(t: &str, library: bool, static_page: bool, hits: &mut Vec<Hit>) {
     // Scripts loaded from a bare IP address, or written after the document ended.
     let mut from = 0;
     while let Some(p) = t[from..].find("<script") {
@@ -214,21 +274,34 @@ fn page(t: &str, library: bool, hits: &mut Vec<Hit>) {
         let tag_end = t[at..].find('>').map(|e| at + e).unwrap_or(t.len());
         let tag = &t[at..tag_end];
         if let Some(host) = src_host(tag) {
-            let ip = host
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .parse::<std::net::Ipv4Addr>()
-                .is_ok();
-            let after_html = t[..at].contains("</html>");
-            if ip || after_html {
+            let name = host.split(':').next().unwrap_or("");
+            let ip = name.parse::<std::net::Ipv4Addr>().is_ok();
+            // Server templates hold several documents and append their own counters; a
+            // static page with a script after its end is the injectors' mark.
+            let after_html = static_page && t[..at].contains("</html>") && {
+                let reg = registered(name);
+                !WELL_KNOWN_SCRIPT_HOSTS.contains(&reg.as_str())
+            };
+            let why = if ip {
+                Some(", a bare IP address".to_owned())
+            } else if after_html {
+                Some(" after the end of the page (</html>), where injectors append".to_owned())
+            } else if let Some(brand) = look_alike(name) {
+                Some(format!(
+                    ", a look-alike of the well-known {brand} script hosts (it is not one of them)"
+                ))
+            } else {
+                throwaway_tld(name).map(|tld| {
+                    format!(", a domain under .{tld}, where throwaway registrations cluster")
+                })
+            };
+            if let Some(why) = why {
                 hits.push(hit(
                     "scan.tamper.injected_script",
                     Severity::High,
                     "Injected external script",
                     format!(
-                        "a <script src> loads code from `{host}`{}; every visitor's browser runs it",
-                        if ip { ", a bare IP address" } else { " after the end of the page (</html>), where injectors append" }
+                        "a <script src> loads code from `{host}`{why}; every visitor's browser runs it"
                     ),
                     Some(at),
                     &["T1491.002", "T1189"],
@@ -260,9 +333,31 @@ fn page(t: &str, library: bool, hits: &mut Vec<Hit>) {
             }
             None
         });
+    // eval or document.write of base64, the "p,a,c,k,e,d" packer, or markup spelled in hex
+    // escapes: in a page (libraries may pack themselves, pages do not).
+    let loader = loader.or_else(|| {
+        if library {
+            return None;
+        }
+        [
+            "eval(atob(",
+            "document.write(atob(",
+            "eval(function(p,a,c,k,e,",
+            "document.write(\"\\x3c",
+            "document.write('\\x3c",
+            "window[\"\\x65\\x76\\x61\\x6c\"]",
+        ]
+        .iter()
+        .filter_map(|m| t.find(m))
+        .min()
+    });
     if let Some(p) = loader {
         let window = t.get(p.saturating_sub(300)..p + 3000).unwrap_or(&t[p..]);
-        if window.contains("script") || window.contains("iframe") || window.contains("eval(") {
+        if window.contains("script")
+            || window.contains("iframe")
+            || window.contains("eval(")
+            || window.contains("atob(")
+        {
             hits.push(hit(
                 "scan.tamper.obfuscated_loader",
                 Severity::High,
@@ -302,8 +397,10 @@ fn page(t: &str, library: bool, hits: &mut Vec<Hit>) {
         }
         from = end.max(at + 7);
     }
-    // SEO spam: links with spam words inside a hidden block (in pages, not script libraries).
-    if library || !t.contains("<a ") {
+    redirects(t, library, hits);
+    // SEO spam: links or text with spam words inside a hidden block (in pages, not script
+    // libraries).
+    if library {
         return;
     }
     for marker in [
@@ -320,19 +417,214 @@ fn page(t: &str, library: bool, hits: &mut Vec<Hit>) {
             let block = t[at..].get(..4000).unwrap_or(&t[at..]);
             let block = block.split("</div>").next().unwrap_or(block);
             let links = block.matches("<a ").count();
+            // Links to other sites: a hidden menu of the site's own pages is ordinary.
+            let external = block.matches("href=\"http").count()
+                + block.matches("href='http").count()
+                + block.matches("href=http").count();
             let spam = SPAM_WORDS.iter().filter(|w| block.contains(*w)).count();
-            if links >= 3 && spam >= 1 || links >= 10 {
+            // One hidden link to a spam page is enough; so is hidden spam text without links.
+            if links >= 1 && spam >= 1 || spam >= 2 || external >= 10 {
                 hits.push(hit(
                     "scan.tamper.seo_spam",
                     Severity::High,
-                    "Hidden SEO spam links",
-                    format!("a hidden block ({marker}) holds {links} links{}: search engines see them, visitors do not", if spam > 0 { " with gambling/pharma/adult words" } else { "" }),
+                    "Hidden SEO spam",
+                    format!(
+                        "a hidden block ({marker}) holds {}{}: search engines see it, visitors do not",
+                        if links > 0 { format!("{links} link(s)") } else { "text".to_owned() },
+                        if spam > 0 { " with gambling/pharma/adult words" } else { "" }
+                    ),
                     Some(at),
                     &["T1491.002"],
                 ));
                 return;
             }
             from = at + marker.len();
+        }
+    }
+}
+
+/// The registered domain of a host name (its last two labels; three for the common
+/// second-level registries such as `com.cn`, `co.uk`).
+fn registered(host: &str) -> String {
+    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+    let n = labels.len();
+    let take = if n >= 3
+        && matches!(
+            labels[n - 2],
+            "com" | "net" | "org" | "co" | "gov" | "edu" | "ac"
+        ) {
+        3
+    } else {
+        2
+    };
+    labels[n.saturating_sub(take)..].join(".")
+}
+
+/// The brand a host imitates when it carries a well-known script host's name without being
+/// that host (`google-analytics.com.cdn-x.top`, `jquery-cdn.xyz`, `g00gletagmanager.com`).
+fn look_alike(host: &str) -> Option<&'static str> {
+    let reg = registered(host);
+    if WELL_KNOWN_SCRIPT_HOSTS.contains(&reg.as_str()) {
+        return None;
+    }
+    // Digits standing for letters, as in g00gle.
+    let plain: String = host
+        .chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' => 'l',
+            '3' => 'e',
+            '5' => 's',
+            _ => c,
+        })
+        .collect();
+    let brand = SCRIPT_BRANDS.iter().find(|b| plain.contains(*b))?;
+    // A brand's own other domains (google.com, googleusercontent.com …) are not look-alikes.
+    let reg_plain = registered(&plain);
+    let owner = reg_plain.split('.').next().unwrap_or("");
+    if owner.starts_with(brand) && reg == reg_plain && !owner.contains('-') {
+        return None;
+    }
+    Some(brand)
+}
+
+fn throwaway_tld(host: &str) -> Option<&'static str> {
+    let tld = host.rsplit('.').next()?;
+    THROWAWAY_TLDS.iter().find(|t| **t == tld).copied()
+}
+
+/// The host of an absolute URL in `text` (`http://`, `https://`, `//`), if it starts with one.
+fn url_host(text: &str) -> Option<&str> {
+    let v = text.trim_start_matches(['"', '\'', ' ']);
+    let v = v
+        .strip_prefix("http://")
+        .or_else(|| v.strip_prefix("https://"))
+        .or_else(|| v.strip_prefix("//"))?;
+    let end = v
+        .find(['/', '"', '\'', ' ', '?', ';', ')', '#'])
+        .unwrap_or(v.len());
+    let host = &v[..end];
+    (!host.is_empty() && host.contains('.')).then_some(host)
+}
+
+/// Redirects planted in pages: a `<meta refresh>` or a script that sends visitors to another
+/// site only when they come from a search engine or on a phone, or from outside the page's
+/// markup, or to a look-alike or throwaway domain. A plain redirect the owner wrote (to
+/// their own new address) stays quiet.
+fn redirects(t: &str, library: bool, hits: &mut Vec<Hit>) {
+    let mut targets: Vec<(usize, &str, &'static str)> = Vec::new();
+    // <meta http-equiv="refresh" content="0;url=http://…">
+    let mut from = 0;
+    while let Some(p) = t[from..].find("<meta") {
+        let at = from + p;
+        let end = t[at..].find('>').map(|e| at + e).unwrap_or(t.len());
+        let tag = &t[at..end];
+        from = end.max(at + 5);
+        if !tag.contains("refresh") {
+            continue;
+        }
+        if let Some(u) = tag.find("url=")
+            && let Some(host) = url_host(&tag[u + 4..])
+        {
+            targets.push((at, host, "a <meta refresh>"));
+        }
+    }
+    // location = / location.href = / location.replace( / window.open( with an absolute URL.
+    for sink in [
+        "location.href=",
+        "location.href =",
+        "location=",
+        "location = ",
+        "location.replace(",
+        "location.assign(",
+    ] {
+        let mut from = 0;
+        while let Some(p) = t[from..].find(sink) {
+            let at = from + p;
+            from = at + sink.len();
+            if let Some(host) = url_host(&t[from..]) {
+                targets.push((at, host, "a script"));
+            }
+        }
+    }
+    if targets.is_empty() {
+        return;
+    }
+    targets.sort_by_key(|x| x.0);
+    let html_end = t.find("</html>");
+    // The site's own domains, as its links and canonical address name them: sending visitors
+    // there is the owner's business.
+    let mut own: Vec<String> = Vec::new();
+    for attr in ["href=\"", "href='"] {
+        let mut from = 0;
+        while let Some(p) = t[from..].find(attr) {
+            let at = from + p;
+            from = at + attr.len();
+            // An attribute of a tag, not a script's `location.href='…'`.
+            if !t[..at].ends_with([' ', '\n', '\t']) {
+                continue;
+            }
+            if let Some(h) = url_host(&t[from..]) {
+                let r = registered(h);
+                if !own.contains(&r) {
+                    own.push(r);
+                }
+            }
+            if own.len() > 200 {
+                break;
+            }
+        }
+    }
+    for (at, host, how) in targets {
+        if own.contains(&registered(host)) {
+            continue;
+        }
+        let window = &t[at.saturating_sub(600)..at];
+        let referrer = window.contains("document.referrer")
+            && SEARCH_BOTS
+                .iter()
+                .map(|b| b.trim_end_matches("bot").trim_end_matches("spider"))
+                .chain([
+                    "google", "baidu", "bing", "yahoo", "sogou", "so.com", "sm.cn",
+                ])
+                .any(|e| window.contains(e));
+        // A site sending phones to its own mobile pages (m.…, wap.…) is ordinary.
+        let own_mobile = ["m.", "wap.", "mobile.", "3g."]
+            .iter()
+            .any(|p| host.starts_with(p));
+        let mobile = !own_mobile
+            && window.contains("useragent")
+            && MOBILE_WORDS.iter().any(|m| window.contains(m));
+        let outside = html_end.is_some_and(|e| at > e)
+            || (!library && t.trim_start().find("<html").is_some_and(|h| at < h));
+        let why = if referrer {
+            Some("only visitors who arrive from a search engine are sent away (the owner, typing the address, never sees it)".to_owned())
+        } else if mobile {
+            Some(
+                "only visitors on a phone are sent away (the owner, on a computer, never sees it)"
+                    .to_owned(),
+            )
+        } else if let Some(brand) = look_alike(host) {
+            Some(format!("the target imitates the well-known {brand} hosts"))
+        } else if let Some(tld) = throwaway_tld(host) {
+            Some(format!(
+                "the target is under .{tld}, where throwaway registrations cluster"
+            ))
+        } else if outside {
+            Some("it sits outside the page's markup, where injectors add code".to_owned())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            hits.push(hit(
+                "scan.tamper.redirect",
+                Severity::High,
+                "Planted redirect",
+                format!("{how} sends visitors to `{host}`: {why}"),
+                Some(at),
+                &["T1491.002", "T1189"],
+            ));
+            return;
         }
     }
 }
@@ -370,33 +662,58 @@ fn src_host(tag: &str) -> Option<&str> {
     Some(&v[..end])
 }
 
-/// Pages that serve different content to search-engine crawlers (black-hat SEO).
+/// Pages that serve different content to search-engine crawlers (black-hat SEO): the
+/// crawler test and a remote fetch or an off-site redirect close together. A CMS that only
+/// records which crawler visited (a "spider log") stays quiet.
 fn cloaking(t: &str, hits: &mut Vec<Hit>) {
     let ua = t.contains("http_user_agent") || t.contains("user-agent") || t.contains("useragent");
     if !ua {
         return;
     }
-    let bots = SEARCH_BOTS.iter().filter(|b| t.contains(*b)).count();
-    let fetch = [
+    const REMOTE: &[&str] = &[
         "file_get_contents(\"http",
         "file_get_contents('http",
         "curl_exec(",
         "fsockopen(",
-    ]
-    .iter()
-    .any(|f| t.contains(f));
-    let referer = t.contains("http_referer");
-    if ua && bots >= 2 && (fetch || referer) {
-        let at = SEARCH_BOTS.iter().filter_map(|b| t.find(b)).min();
-        hits.push(hit(
-            "scan.tamper.cloaking",
-            Severity::High,
-            "Search-engine cloaking",
-            format!("the page checks the user agent for {bots} search-engine crawlers and fetches or redirects content: crawlers get spam, the owner sees a normal site"),
-            at,
-            &["T1491.002"],
-        ));
+        "serverxmlhttp",
+        "microsoft.xmlhttp",
+        "winhttp.winhttprequest",
+        "new url(\"http",
+        "openconnection(",
+        "header(\"location: http",
+        "header('location: http",
+        "response.redirect \"http",
+        "response.redirect(\"http",
+        "sendredirect(\"http",
+    ];
+    let positions: Vec<usize> = SEARCH_BOTS.iter().filter_map(|b| t.find(b)).collect();
+    let bots = positions.len();
+    if bots < 2 {
+        return;
     }
+    for &at in &positions {
+        let window =
+            &t[floor_char(t, at.saturating_sub(1500))..floor_char(t, (at + 1500).min(t.len()))];
+        if REMOTE.iter().any(|r| window.contains(r)) {
+            hits.push(hit(
+                "scan.tamper.cloaking",
+                Severity::High,
+                "Search-engine cloaking",
+                format!("the page checks the user agent for {bots} search-engine crawlers and, right there, fetches remote content or sends them elsewhere: crawlers get spam, the owner sees a normal site"),
+                Some(at),
+                &["T1491.002"],
+            ));
+            return;
+        }
+    }
+}
+
+/// The largest index at or below `i` that starts a character.
+fn floor_char(t: &str, mut i: usize) -> usize {
+    while i > 0 && !t.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn offset_of_line(t: &str, n: usize) -> usize {
@@ -460,6 +777,119 @@ mod tests {
                 "<?php $ua=$_SERVER['HTTP_USER_AGENT']; if (stristr($ua,'Baiduspider')||stristr($ua,'Googlebot')) { echo file_get_contents('http://spam.example/'); }"
             ),
             ["scan.tamper.cloaking"]
+        );
+    }
+
+    #[test]
+    fn tampering_as_it_appears_in_the_wild() {
+        // A look-alike script host in the page's head.
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><head><script src=\"https://googletagmanager.com.cdn-stat.net/gtm.js\"></script></head></html>"
+            ),
+            ["scan.tamper.injected_script"]
+        );
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><head><script src=\"//g00gle-analytics.com/ga.js\"></script></head></html>"
+            ),
+            ["scan.tamper.injected_script"]
+        );
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><head><script src=\"https://cdn.jquery-ui.top/j.js\"></script></head></html>"
+            ),
+            ["scan.tamper.injected_script"]
+        );
+        // A single hidden spam link; hidden spam text.
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><body><div style=\"position:absolute;left:-9999px\"><a href=\"http://x.example/\">online casino</a></div></body></html>"
+            ),
+            ["scan.tamper.seo_spam"]
+        );
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><body><p style=\"display:none\">澳门 百家乐 casino bonus</p></body></html>"
+            ),
+            ["scan.tamper.seo_spam"]
+        );
+        // Redirects for searchers only, for phones only, to a throwaway domain, after </html>.
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><body><script>var r=document.referrer; if (r.indexOf('baidu')>=0||r.indexOf('google')>=0) { window.location.href='http://tz.example/'; }</script></body></html>"
+            ),
+            ["scan.tamper.redirect"]
+        );
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><body><script>if(/Android|iPhone/i.test(navigator.userAgent)){location.replace(\"https://tz.example.net/\")}</script></body></html>"
+            ),
+            ["scan.tamper.redirect"]
+        );
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><head><meta http-equiv=\"refresh\" content=\"0;url=http://win-prize.top/\"></head></html>"
+            ),
+            ["scan.tamper.redirect"]
+        );
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><body>shop</body></html>\n<script>window.location=\"https://other.example.org/\"</script>"
+            ),
+            ["scan.tamper.redirect"]
+        );
+        // Loaders: eval of base64, the packer, markup in hex escapes.
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><script>eval(atob('ZG9jdW1lbnQud3JpdGUoJzxzY3JpcHQ+Jyk='))</script></html>"
+            ),
+            ["scan.tamper.obfuscated_loader"]
+        );
+        assert_eq!(
+            ids(
+                "/var/www/index.html",
+                "<html><script>eval(function(p,a,c,k,e,d){e=function(c){return c};return p}('0 1',2,2,'a|b'.split('|'),0,{}))</script></html>"
+            ),
+            ["scan.tamper.obfuscated_loader"]
+        );
+    }
+
+    #[test]
+    fn ordinary_pages_stay_quiet_with_cdns_analytics_and_their_own_redirects() {
+        let quiet = [
+            "<html><head><script async src=\"https://www.googletagmanager.com/gtag/js?id=G-1\"></script><script src=\"https://ajax.googleapis.com/ajax/libs/jquery/3.7.1/jquery.min.js\"></script><script src=\"https://cdnjs.cloudflare.com/ajax/libs/x/1/x.js\"></script><script src=\"https://hm.baidu.com/hm.js?abc\"></script><script src=\"https://s4.cnzz.com/z_stat.php?id=1\"></script><script src=\"https://pagead2.googlesyndication.com/pagead/js/adsbygoogle.js\"></script></head><body>shop</body></html>",
+            // The owner's own move to a new address, and a login page's return.
+            "<html><head><meta http-equiv=\"refresh\" content=\"0; url=https://www.example-shop.com/\"></head></html>",
+            "<html><body><script>if (!loggedIn) { window.location.href = '/login?next=' + encodeURIComponent(location.pathname); }</script></body></html>",
+            "<html><body><script>function go(u){ window.location = u; }</script><a href=\"#\" style=\"display:none\">skip</a></body></html>",
+            // A responsive site sends phones to its own mobile pages.
+            "<html><body><script>if (/Mobile/.test(navigator.userAgent)) { location.href = '/m/'; }</script></body></html>",
+            "<html><body><script>if (/iPhone|Android/.test(navigator.userAgent)) { location.href = 'https://m.example-shop.com/'; }</script></body></html>",
+            "<html><head><link rel=\"canonical\" href=\"https://www.example-shop.com/\"></head><body><script>if (/Android/.test(navigator.userAgent)) { location.replace('https://shop.example-shop.com/app'); }</script></body></html>",
+            // A hidden menu of ordinary links.
+            "<html><body><ul style=\"display:none\"><li><a href=\"/a\">About</a></li><li><a href=\"/b\">Blog</a></li></ul></body></html>",
+        ];
+        for page in quiet {
+            assert!(ids("/var/www/index.html", page).is_empty(), "{page}");
+        }
+        // A packed library in its own file is the library's business.
+        assert!(
+            ids(
+                "/var/www/js/packed.js",
+                "eval(function(p,a,c,k,e,d){return p}('x',1,1,'x'.split('|'),0,{}))"
+            )
+            .is_empty()
         );
     }
 
