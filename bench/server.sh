@@ -213,6 +213,24 @@ for backend in sqlite postgres; do
   "$fw" case push --case "$case_id" "$work/big.json" >/dev/null
   t2=$(date +%s.%N)
   rows+=("$(python3 -c "import sys; a,b,c=map(float,sys.argv[2:]); print(f'| {sys.argv[1]} | import of a 100,000-finding triage (64 MB) with \`case push\` | {b-a:.2f} s | | again (all known) {c-b:.2f} s | |')" "$backend" "$t0" "$t1" "$t2")")
+  # The summary report of that case once it also holds 1,000 evidence items, each with its
+  # custody ledger (two signed events), end to end with `case report` (made, signed, kept,
+  # downloaded).
+  if [ "$backend" = postgres ]; then pad="lpad(i::text, 64, '0')"; else pad="printf('%064d', i)"; fi
+  cat <<SQL | run_sql
+INSERT INTO evidence (id, case_id, asset, sha256, size, signer, acquired, received, by_user, blob, custody_events)
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+  SELECT 'Eb' || i, '$case_id', 'host-' || (i % 50), $pad, 1048576 + i, '$(printf 'ab%.0s' $(seq 32))',
+         '2026-11-20T10:00:00Z', '2026-11-20T11:00:00Z', 'bench', 'bench/blob', 2 FROM n;
+INSERT INTO custody (evidence_id, seq, kind, at, line)
+  SELECT id, s.seq, s.kind, acquired,
+         s.seq || ' {"seq":' || s.seq || ',"utc":"2026-11-20T10:00:00Z","action":{"event":"' || s.kind || '","by":"collector of web01","reason":"triage collection"},"evidence_id":"' || id || '","bundle":"web01.fwb","bundle_sha256":"' || sha256 || '","bundle_size":1048576,"hash_verified":true,"tool":"firewarden 0.1.0","signer":"' || signer || '","prev":"","signature":"00"}'
+  FROM evidence, (SELECT 1 AS seq, 'acquire' AS kind UNION ALL SELECT 2, 'receive') s WHERE id LIKE 'Eb%';
+SQL
+  t0=$(date +%s.%N)
+  "$fw" case report "$case_id" -o "$work/report-$backend.html" >/dev/null
+  t1=$(date +%s.%N)
+  rows+=("$(python3 -c "import sys; a,b=map(float,sys.argv[2:]); print(f'| {sys.argv[1]} | summary report (HTML, signed, kept) of that case with 1,000 evidence items and their custody, \`case report\` end to end | {b-a:.2f} s | | | |')" "$backend" "$t0" "$t1")")
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
   unset 'pids[-1]'
 done

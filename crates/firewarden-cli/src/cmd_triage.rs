@@ -14,7 +14,7 @@ use std::process::ExitCode;
 /// analysed system.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  firewarden triage                                 # this host, live\n  firewarden triage --root /mnt/evidence            # a mounted image or extracted tree\n  firewarden triage --bundle web01.fwb              # evidence collected earlier\n  firewarden triage --since 2026-11-20 --min-severity medium\n  firewarden triage --only linux.logins --auth-log ./auth.log\n  firewarden triage --format json -o triage.json    # for machines and the case platform\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error (also: the source held none of the evidence the checks read)."
+    after_help = "Examples:\n  firewarden triage                                 # this host, live\n  firewarden triage --root /mnt/evidence            # a mounted image or extracted tree\n  firewarden triage --bundle web01.fwb              # evidence collected earlier\n  firewarden triage --since 2026-11-20 --min-severity medium\n  firewarden triage --only linux.logins --auth-log ./auth.log\n  firewarden triage --quick                         # first answers in seconds, no file scans\n  firewarden triage --format json -o triage.json    # for machines and the case platform\n\nExit codes: 0 nothing at or above --min-severity, 1 findings, 2 error (also: the source held none of the evidence the checks read)."
 )]
 pub struct Args {
     /// Analyse this directory (a mounted image or extracted tree) instead of the live host.
@@ -50,6 +50,11 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Stop after the fast checks (accounts, logins, processes, network, persistence, logs):
+    /// answers in seconds even on a cold disk; package verification and the file and web
+    /// scans do not run (they are listed as skipped).
+    #[arg(long)]
+    quick: bool,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -131,10 +136,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         auth_logs: args.auth_logs,
         threads: args.threads,
         now,
+        quick: args.quick,
     };
     let progress = crate::progress::Progress::new();
-    let mut report =
-        progress.run(|| firewarden_triage::run(src.as_ref(), &opts, &|p| progress.update(p)));
+    let colour = args.out.colour();
+    let t0 = std::time::Instant::now();
+    // On a terminal, the fast checks' answers show at once while the deep checks go on; the
+    // full report follows on standard output as usual.
+    let first = |r: &firewarden_model::TriageReport| {
+        progress.say(&firewarden_report::render_first_answers(
+            r,
+            colour,
+            t0.elapsed().as_secs_f64(),
+        ))
+    };
+    let mut report = progress.run(|| {
+        firewarden_triage::run_phased(src.as_ref(), &opts, &|p| progress.update(p), &first)
+    });
     report.provenance = crate::provenance::binary();
     args.out.write(&firewarden_report::render(
         &report,

@@ -41,6 +41,18 @@ impl Progress {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).3 = phase.to_string();
     }
 
+    /// Prints a block on standard error above the progress line (a terminal only).
+    pub fn say(&self, text: &str) {
+        if !self.enabled {
+            return;
+        }
+        // Holding the state keeps the ticker from drawing over the block.
+        let _s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(b"\r\x1b[2K");
+        let _ = err.write_all(text.as_bytes());
+    }
+
     /// Runs `work` while a ticker thread draws the progress line.
     pub fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
         if !self.enabled {
@@ -67,8 +79,8 @@ impl Progress {
                     } else {
                         format!("\r\x1b[2K[{:>4.1}s] {}", start.elapsed().as_secs_f32(), s.3)
                     };
-                    drop(s);
                     let _ = std::io::stderr().write_all(line.as_bytes());
+                    drop(s);
                     drawn = true;
                 }
                 if drawn {

@@ -57,6 +57,74 @@ fn clean_root_exits_zero_and_findings_exit_one() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("CRITICAL"));
 }
 
+/// `--quick` answers from the fast checks alone: the account planted is found, the webshell
+/// (a file scan) is not looked for, and the skipped checks say why.
+#[test]
+fn quick_triage_stops_after_the_fast_checks() {
+    let root = root_with(&[
+        (
+            "etc/passwd",
+            &format!("{PASSWD}toor:x:0:0::/root:/bin/bash\n"),
+        ),
+        ("var/www/html/up.php", "<?php @eval($_POST['x']); ?>\n"),
+    ]);
+    let r = root.path().to_str().unwrap();
+    let report = |extra: &[&str]| -> serde_json::Value {
+        let out = fw(&[&["triage", "--root", r, "--format", "json"], extra].concat());
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let checks_of = |v: &serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["check"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let full = report(&[]);
+    let quick = report(&["--quick"]);
+    assert!(
+        checks_of(&full).iter().any(|c| c.starts_with("linux.web.")),
+        "{full}"
+    );
+    assert!(
+        checks_of(&quick).iter().any(|c| c == "linux.accounts.uid0"),
+        "{quick}"
+    );
+    assert!(
+        !checks_of(&quick)
+            .iter()
+            .any(|c| c.starts_with("linux.web.") || c.starts_with("linux.files."))
+    );
+    let skipped: Vec<&serde_json::Value> = quick["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"].as_str().unwrap().starts_with("linux.files."))
+        .collect();
+    assert!(!skipped.is_empty());
+    for c in skipped {
+        assert_eq!(c["status"], "skipped", "{c}");
+        assert!(c["reason"].as_str().unwrap().contains("--quick"), "{c}");
+    }
+    // The checks stay in catalogue order whatever the phases.
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&full), ids(&quick));
+}
+
 #[test]
 fn errors_exit_two_with_a_message() {
     let out = fw(&["triage", "--root", "/nonexistent/firewarden-test"]);

@@ -130,6 +130,16 @@ pub fn render(report: &TriageReport, format: Format, colour: bool) -> String {
     }
 }
 
+/// The first answers of a two-phase triage (the fast checks' storyline and findings), for a
+/// terminal while the deep checks continue; `seconds`: how long the fast checks took.
+pub fn render_first_answers(report: &TriageReport, colour: bool, seconds: f64) -> String {
+    table::first_answers(
+        &sanitize::for_humans(report),
+        &table::Paint(colour),
+        seconds,
+    )
+}
+
 /// One CSV row, each cell escaped by [`csv_field`], with its line end.
 pub fn csv_line(cells: &[String]) -> String {
     let mut line = cells

@@ -251,3 +251,40 @@ pub(crate) fn catalogue(checks: &[CheckDescriptor], colour: bool) -> String {
     let _ = writeln!(out, "{} checks", checks.len());
     out
 }
+
+/// The first answers of a two-phase triage: the storyline and the findings at medium or
+/// above of the fast checks, while the file and web checks go on.
+pub(crate) fn first_answers(report: &TriageReport, p: &Paint, seconds: f64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {}",
+        p.bold("FIRST ANSWERS"),
+        p.dim(&format!(
+            "(accounts, logins, processes, network, persistence, logs in {seconds:.1} s; package verification and file scans continue)"
+        ))
+    );
+    storyline(&mut out, p, &report.storyline);
+    let shown: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Medium)
+        .collect();
+    if !shown.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("FINDINGS SO FAR"));
+    }
+    for f in shown.iter().take(20) {
+        let _ = writeln!(
+            out,
+            "  {} {} {}",
+            p.severity(f.severity, &format!("{:<8}", f.severity.as_str())),
+            f.title,
+            p.dim(&loc(f))
+        );
+    }
+    if shown.len() > 20 {
+        let _ = writeln!(out, "  … and {} more", shown.len() - 20);
+    }
+    out.push('\n');
+    out
+}

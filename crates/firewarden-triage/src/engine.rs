@@ -29,6 +29,8 @@ pub struct TriageOptions {
     /// clock. Triage of an evidence bundle sets the collection time, so that the bundle gives
     /// the findings the host gave when it was collected.
     pub now: Option<Timestamp>,
+    /// Stop after the fast checks: the checks of [`DEEP_AREAS`] are listed as skipped.
+    pub quick: bool,
 }
 
 impl Default for TriageOptions {
@@ -41,6 +43,7 @@ impl Default for TriageOptions {
             auth_logs: Vec::new(),
             threads: 0,
             now: None,
+            quick: false,
         }
     }
 }
@@ -68,11 +71,24 @@ pub enum Progress<'a> {
     },
 }
 
+/// The areas whose checks walk the whole filesystem or read every web root (package
+/// verification, file scans): on a cold disk they take most of a run, so they run after the
+/// fast checks (accounts, logins, processes, network, persistence, logs) have answered, and not
+/// at all with [`TriageOptions::quick`].
+pub const DEEP_AREAS: &[&str] = &["linux.files.", "linux.web.", "linux.persistence.suid"];
+
+/// Whether a check is one of the [`DEEP_AREAS`] (an area prefix, or a check id: the SUID
+/// check walks the whole filesystem too).
+pub fn is_deep(id: &str) -> bool {
+    DEEP_AREAS.iter().any(|a| id.starts_with(a))
+}
+
 /// Every registered check, in catalogue order.
 pub fn catalogue() -> &'static [Check] {
     crate::checks::ALL
 }
 
+#[derive(Clone)]
 struct Outcome {
     run: CheckRun,
     ctx_out: Option<(
@@ -88,17 +104,33 @@ pub fn run(
     opts: &TriageOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> TriageReport {
+    run_phased(src, opts, progress, &|_| {})
+}
+
+/// Runs triage in two phases: the fast checks, whose report goes to `first_answers` at once
+/// (when deep checks follow), then the checks of [`DEEP_AREAS`] (unless `opts.quick`); returns
+/// the full report.
+pub fn run_phased(
+    src: &dyn Source,
+    opts: &TriageOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+    first_answers: &(dyn Fn(&TriageReport) + Sync),
+) -> TriageReport {
     let started = Timestamp::now();
     let facts = Facts::new(opts.auth_logs.clone(), opts.now.unwrap_or(started));
     let selected: Vec<&'static Check> = catalogue()
         .iter()
         .filter(|c| opts.selects(c.meta.id))
         .collect();
+    let (deep, fast): (Vec<&'static Check>, Vec<&'static Check>) =
+        selected.iter().partition(|c| is_deep(c.meta.id));
+    let total = if opts.quick {
+        fast.len()
+    } else {
+        selected.len()
+    };
     let has_live_state = crate::live::list_pids(src).is_some();
-    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Outcome>>> =
-        Mutex::new((0..selected.len()).map(|_| None).collect());
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -106,25 +138,79 @@ pub fn run(
     } else {
         opts.threads
     };
-    std::thread::scope(|scope| {
-        for _ in 0..threads.min(selected.len()).max(1) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(check) = selected.get(i) else { break };
-                    progress(Progress::Started(check.meta.id));
-                    let outcome = run_one(check, src, opts, &facts, has_live_state);
-                    let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-                    progress(Progress::Finished {
-                        id: check.meta.id,
-                        done: d,
-                        total: selected.len(),
-                    });
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
-                }
+    let run_all = |checks: &[&'static Check]| -> Vec<Outcome> {
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Outcome>>> =
+            Mutex::new((0..checks.len()).map(|_| None).collect());
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(checks.len()).max(1) {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(check) = checks.get(i) else { break };
+                        progress(Progress::Started(check.meta.id));
+                        let outcome = run_one(check, src, opts, &facts, has_live_state);
+                        let d = done.fetch_add(1, Ordering::SeqCst) + 1;
+                        progress(Progress::Finished {
+                            id: check.meta.id,
+                            done: d,
+                            total,
+                        });
+                        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
+                    }
+                });
+            }
+        });
+        results
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    let mut outcomes = run_all(&fast);
+    if !deep.is_empty() {
+        first_answers(&assemble(
+            src,
+            opts,
+            &facts,
+            started,
+            outcomes.clone(),
+            false,
+        ));
+    }
+    if opts.quick {
+        for check in &deep {
+            outcomes.push(Outcome {
+                run: CheckRun {
+                    id: check.meta.id.to_string(),
+                    status: CheckStatus::Skipped,
+                    reason: Some("--quick: the file and web checks did not run".into()),
+                    millis: 0,
+                    findings: 0,
+                },
+                ctx_out: None,
             });
         }
-    });
+    } else {
+        outcomes.extend(run_all(&deep));
+    }
+    // Catalogue order, whatever the phases.
+    let order = |id: &str| selected.iter().position(|c| c.meta.id == id);
+    outcomes.sort_by_key(|o| order(&o.run.id));
+    assemble(src, opts, &facts, started, outcomes, true)
+}
+
+/// The report from the checks' outcomes. `complete`: the run is over (the facts' own warnings
+/// are taken, the evidence gaps assessed); otherwise a first-answers report of what ran.
+fn assemble(
+    src: &dyn Source,
+    opts: &TriageOptions,
+    facts: &Facts,
+    started: Timestamp,
+    outcomes: Vec<Outcome>,
+    complete: bool,
+) -> TriageReport {
     let mut report = TriageReport {
         schema_version: SCHEMA_VERSION,
         tool: format!("firewarden {}", env!("CARGO_PKG_VERSION")),
@@ -142,12 +228,7 @@ pub fn run(
         .ok()
         .map(|h| firewarden_model::printable(h.trim(), 64))
         .filter(|h| !h.is_empty());
-    for outcome in results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .flatten()
-    {
+    for outcome in outcomes {
         if let Some((findings, events, warnings)) = outcome.ctx_out {
             report.findings.extend(findings);
             report.timeline.extend(events);
@@ -155,7 +236,9 @@ pub fn run(
         }
         report.checks.push(outcome.run);
     }
-    report.warnings.extend(facts.take_warnings());
+    if complete {
+        report.warnings.extend(facts.take_warnings());
+    }
     // Each finding is reported once even when two checks' evidence overlaps exactly.
     let mut seen = std::collections::HashSet::new();
     report.findings.retain(|f| seen.insert(f.id.clone()));
@@ -187,6 +270,11 @@ pub fn run(
             .map(firewarden_artifacts::tzif::offset_text);
     }
     report.source.zone = facts.zone_name(src);
+    if !complete {
+        report.storyline = crate::storyline::build(facts, &report, &[]);
+        report.finished = Timestamp::now();
+        return report;
+    }
     let coverage = crate::coverage::assess(
         src,
         &|prefix| {
@@ -204,7 +292,7 @@ pub fn run(
             message: format!("evidence absent: {gap}"),
         });
     }
-    report.storyline = crate::storyline::build(&facts, &report, &coverage.gaps);
+    report.storyline = crate::storyline::build(facts, &report, &coverage.gaps);
     report.storyline.no_evidence = coverage.nothing;
     report.finished = Timestamp::now();
     report
