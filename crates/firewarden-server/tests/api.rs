@@ -193,7 +193,7 @@ async fn bad_uploads_are_refused_with_a_reason_and_nothing_is_half_written() {
             lead.call(
                 Method::PATCH,
                 &format!("/api/v1/cases/{case}"),
-                Some(&json!({"version": 1, "owner": "x"})),
+                Some(&json!({"version": 1, "colour": "x"})),
             )
             .await,
         )
