@@ -66,10 +66,25 @@ impl<'a> Ctx<'a> {
                     _ => String::new(),
                 })
                 .unwrap_or_default();
+            // A time taken from the file itself (its change or modification time, nothing
+            // logged it) says so: it places the event, it does not date it.
+            let from_file = f.evidence.first().and_then(|e| {
+                if e.ctime == Some(time) {
+                    Some("file change time")
+                } else if e.mtime == Some(time) {
+                    Some("file modification time")
+                } else {
+                    None
+                }
+            });
+            let summary = match from_file {
+                Some(which) => format!("{} (time: the {which}, not a logged event)", f.title),
+                None => f.title.clone(),
+            };
             self.events.push(TimelineEvent {
                 time,
                 kind,
-                summary: f.title.clone(),
+                summary,
                 source,
                 ip,
                 user,
