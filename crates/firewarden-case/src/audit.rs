@@ -89,9 +89,15 @@ pub struct Break {
 
 /// Checks records in order: numbering, each `prev`, each `hash`.
 pub fn verify(records: &[AuditRecord]) -> Result<(), Break> {
-    let mut prev = CHAIN_START.to_owned();
+    verify_from(0, CHAIN_START, records)
+}
+
+/// Checks records that continue a chain already checked up to record `after` (whose hash is
+/// `prev`): numbered on from `after + 1`, each naming the one before, none edited.
+pub fn verify_from(after: u64, prev: &str, records: &[AuditRecord]) -> Result<(), Break> {
+    let mut prev = prev.to_owned();
     for (i, r) in records.iter().enumerate() {
-        let expected_seq = i as u64 + 1;
+        let expected_seq = after + i as u64 + 1;
         let fail = |reason: String| Err(Break { seq: r.seq, reason });
         if r.seq != expected_seq {
             return fail(format!(

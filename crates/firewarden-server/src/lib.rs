@@ -181,6 +181,27 @@ pub async fn run(
         api::key_signer(std::sync::Arc::clone(&signing_key)),
         config.sla_every,
     ));
+    // The audit chain is checked as it grows, from the last mark: a broken chain is said in
+    // the log within a minute, and a report checks only what came since.
+    let audit_store = store.clone();
+    let _audit = AbortOnDrop(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+        let mut warned = false;
+        loop {
+            tick.tick().await;
+            match audit_store.advance_audit_mark().await {
+                Ok(Err(b)) if !warned => {
+                    warned = true;
+                    eprintln!(
+                        "firewarden server: THE AUDIT CHAIN IS BROKEN at record {}: {} (firewarden server audit --verify)",
+                        b.seq, b.reason
+                    );
+                }
+                Err(e) => eprintln!("firewarden server: audit check: {e}"),
+                _ => {}
+            }
+        }
+    }));
     let state = api::App::new(
         store,
         evidence,

@@ -434,6 +434,10 @@ const MIGRATIONS: &[(i64, &str, &[&str])] = &[
             "ALTER TABLE preauthorisations ADD COLUMN revoked_by TEXT",
             "ALTER TABLE preauthorisations ADD COLUMN revoked_reason TEXT",
             "CREATE INDEX approvals_by_state ON approvals (state, case_id)",
+            // A case's audit trail (the report's summary) without reading everyone's.
+            "CREATE INDEX audit_by_target ON audit (target, seq)",
+            // How far the audit chain was last found intact: later checks go on from there.
+            "CREATE TABLE audit_verified (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL)",
         ],
     ),
 ];

@@ -366,3 +366,71 @@ async fn timeline_keeps_the_original_zone() {
         assert!(zones.contains(&("note".into(), "UTC".into())), "{zones:?}");
     }
 }
+
+/// The report's audit check goes on from where the chain was last found intact (a busy
+/// server's report does not read every record ever written), and still finds a record edited
+/// since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reports_chain_check_goes_on_from_its_last_mark() {
+    for db in backends("audit_mark").await {
+        let store = Store::open(&db.url).await.unwrap();
+        let t = store.add_tenant(&admin(), "Acme").await.unwrap();
+        let rob = actor("rob", Role::Responder, &t.id);
+        let c = store
+            .create_case(&rob, &t.id, "web01", IncidentKind::Webshell, Severity::High)
+            .await
+            .unwrap();
+        let facts = store.report_facts(&rob, &c.id).await.unwrap();
+        assert!(facts.audit.chain_intact, "{}", db.url);
+        let mark: i64 = sqlx::Row::get(
+            &sqlx::query("SELECT seq FROM audit_verified WHERE id = 1")
+                .fetch_one(store.pool())
+                .await
+                .unwrap(),
+            "seq",
+        );
+        assert!(mark >= 2, "{mark}");
+        store
+            .import_triage(&rob, &c.id, "web01", &report(&["a"]))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .report_facts(&rob, &c.id)
+                .await
+                .unwrap()
+                .audit
+                .chain_intact
+        );
+        // A record written after the mark, then edited: the next report says so.
+        store
+            .import_triage(&rob, &c.id, "web01", &report(&["b"]))
+            .await
+            .unwrap();
+        let newest: i64 = sqlx::Row::get(
+            &sqlx::query("SELECT MAX(seq) AS n FROM audit")
+                .fetch_one(store.pool())
+                .await
+                .unwrap(),
+            "n",
+        );
+        sqlx::query("UPDATE audit SET detail = 'nothing happened' WHERE seq = $1")
+            .bind(newest)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        assert!(
+            !store
+                .report_facts(&rob, &c.id)
+                .await
+                .unwrap()
+                .audit
+                .chain_intact
+        );
+        // The full check finds it too.
+        assert_eq!(
+            store.verify_audit().await.unwrap().unwrap_err().seq,
+            newest as u64
+        );
+    }
+}

@@ -378,10 +378,15 @@ fn login_form(next: &str, error: Option<&str>) -> String {
         .unwrap_or_default();
     format!(
         "{error}<form class=\"login\" method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"next\" value=\"{}\">\
+         <input type=\"hidden\" name=\"next\" value=\"{0}\">\
          <label for=\"name\">User name</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required autofocus>\
          <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Log in</button></form>",
+         <button type=\"submit\">Log in</button></form>\
+         <details><summary>Log in with an API token instead (the first administrator: the server's DATA/bootstrap-token)</summary>\
+         <form class=\"login\" method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"next\" value=\"{0}\">\
+         <label for=\"token\">API token</label><input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" required>\
+         <button type=\"submit\">Log in with the token</button></form></details>",
         E(next)
     )
 }
@@ -393,8 +398,13 @@ async fn login_page(Query(q): Query<NextQuery>) -> Html<String> {
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
     name: String,
+    #[serde(default)]
     password: String,
+    /// An API token instead of a name and password (the bootstrap token, for the first admin).
+    #[serde(default)]
+    token: String,
     next: Option<String>,
 }
 
@@ -423,17 +433,30 @@ async fn login(State(app): State<App>, headers: HeaderMap, Form(f): Form<LoginFo
         )
             .into_response()
     };
-    let id = match crate::api::check_password(&app, &f.name, f.password).await {
-        Ok(id) => id,
-        Err(e) => return failed(e.status(), e.reason().to_owned()),
-    };
-    let token = match app
-        .store()
-        .issue_session(&id, crate::api::SESSION_SECS)
-        .await
-    {
-        Ok(t) => t,
-        Err(e) => return PageError::from(e).into_response(),
+    let token = if !f.token.trim().is_empty() {
+        // The token itself becomes the session (logging out forgets it here; it stays valid
+        // for the CLI until revoked).
+        let token = f.token.trim().to_owned();
+        if crate::api::actor_for(&app, &token).await.is_err() {
+            return failed(
+                StatusCode::UNAUTHORIZED,
+                "that token opens nothing on this server".into(),
+            );
+        }
+        token
+    } else {
+        let id = match crate::api::check_password(&app, &f.name, f.password).await {
+            Ok(id) => id,
+            Err(e) => return failed(e.status(), e.reason().to_owned()),
+        };
+        match app
+            .store()
+            .issue_session(&id, crate::api::SESSION_SECS)
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => return PageError::from(e).into_response(),
+        }
     };
     let cookie = format!(
         "{COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
