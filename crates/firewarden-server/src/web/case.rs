@@ -53,36 +53,47 @@ pub(crate) async fn page(
     let stage = store.stage(a, &id).await?;
     let case = &stage.case;
     let editable = authorize(a, Operation::EditCase, Some(&case.tenant)) == Decision::Allow;
-    let sla = store.sla(a, &id, now).await?;
-    let stories = store.storylines(a, &id).await?;
-    let timeline = store.timeline(a, &id, 0, TIMELINE_MAX).await?;
-    let mut findings: Vec<Finding> = store
-        .findings(
-            a,
-            &id,
-            FindingQuery {
-                limit: Some(FINDINGS_MAX),
-                ..FindingQuery::default()
-            },
-        )
-        .await?
+    // The other reads are independent: run together, their audit records share a commit
+    // instead of waiting for one each in turn.
+    let finding_query = FindingQuery {
+        limit: Some(FINDINGS_MAX),
+        ..FindingQuery::default()
+    };
+    let (
+        sla,
+        stories,
+        timeline,
+        raw_findings,
+        assets,
+        evidence,
+        actions,
+        approvals,
+        iocs,
+        tasks,
+        notes,
+        reports,
+        tenants,
+    ) = tokio::try_join!(
+        store.sla(a, &id, now),
+        store.storylines(a, &id),
+        store.timeline(a, &id, 0, TIMELINE_MAX),
+        store.findings(a, &id, finding_query),
+        store.assets(a, &id),
+        store.evidence(a, &id),
+        store.actions(a, &id),
+        store.approvals(a, &id),
+        store.ioc_linkage(a, &id),
+        store.tasks(a, &id),
+        store.notes(a, &id),
+        store.reports(a, &id),
+        store.tenants(a),
+    )?;
+    let mut findings: Vec<Finding> = raw_findings
         .iter()
         .filter_map(|raw| serde_json::from_str(raw.get()).ok())
         .collect();
     findings.sort_by(|x, y| y.severity.cmp(&x.severity).then(x.id.cmp(&y.id)));
-    let assets = store.assets(a, &id).await?;
-    let evidence = store.evidence(a, &id).await?;
-    let actions = store.actions(a, &id).await?;
-    let approvals = store.approvals(a, &id).await?;
-    let iocs = store.ioc_linkage(a, &id).await?;
-    let tasks = store.tasks(a, &id).await?;
-    let notes = store.notes(a, &id).await?;
-    let reports = store.reports(a, &id).await?;
-    let tenant = store
-        .tenants(a)
-        .await?
-        .into_iter()
-        .find(|t| t.id == case.tenant);
+    let tenant = tenants.into_iter().find(|t| t.id == case.tenant);
     let cid = seg(&case.id);
     let api = format!("/api/v1/cases/{cid}");
 
