@@ -579,7 +579,7 @@ fn redirects(t: &str, library: bool, hits: &mut Vec<Hit>) {
         if own.contains(&registered(host)) {
             continue;
         }
-        let window = &t[at.saturating_sub(600)..at];
+        let window = &t[floor_char(t, at.saturating_sub(600))..at];
         let referrer = window.contains("document.referrer")
             && SEARCH_BOTS
                 .iter()
@@ -915,9 +915,27 @@ mod tests {
         );
     }
 
+    /// Multi-byte text just before a redirect: the look-back window starts inside a character.
+    #[test]
+    fn a_redirect_after_chinese_text_does_not_panic() {
+        let page = format!(
+            "<html><body>{}<script>location=\"http://a.top/\"</script></body></html>",
+            "澳门".repeat(150)
+        );
+        assert_eq!(ids("/var/www/index.html", &page), ["scan.tamper.redirect"]);
+        for cut in 0..8 {
+            let page = format!(
+                "{}{}location=\"http://a.top/\"",
+                "x".repeat(cut),
+                "澳门".repeat(300)
+            );
+            let _ = scan("/var/www/index.html", page.as_bytes());
+        }
+    }
+
     proptest::proptest! {
         #[test]
-        fn never_panics(s in "(<script src=\"http://|<iframe|display:none|<a |</html>|casino|auto_prepend_file|=|\"|'|/|\n|[a-z0-9 .:]){0,60}") {
+        fn never_panics(s in "(<script src=\"http://|<iframe|display:none|<a |</html>|casino|auto_prepend_file|澳门|百家乐|location=\"http://a.top/\"|<meta http-equiv=refresh content=\"0;url=http://b.xyz\">|document.referrer|baidu|useragent|iphone|href=\"http://c.example/\"|=|\"|'|/|\n|[a-z0-9 .:]){0,60}") {
             for n in ["a.html", ".htaccess", ".user.ini", "a.php"] {
                 let _ = scan(n, s.as_bytes());
             }
