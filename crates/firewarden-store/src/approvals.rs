@@ -384,28 +384,20 @@ impl Store {
         self.read_audited(move |conn| {
             Box::pin(async move {
                 let mut binds: Vec<String> = Vec::new();
-                let tenant_filter = match &actor.scope {
-                    TenantScope::All => String::new(),
-                    TenantScope::Only(tenants) if tenants.is_empty() => {
-                        return Ok((
-                            Vec::new(),
-                            record(&actor.user, "approval.queue", "*", None, "0 request(s)"),
-                        ));
-                    }
-                    TenantScope::Only(tenants) => {
-                        let marks: Vec<String> = tenants
-                            .iter()
-                            .map(|t| {
-                                binds.push(t.clone());
-                                format!("${}", binds.len())
-                            })
-                            .collect();
-                        format!("AND c.tenant_id IN ({})", marks.join(", "))
-                    }
+                let Some(tenant_filter) = tenant_condition(&actor, "c.tenant_id", &mut binds)
+                else {
+                    return Ok((
+                        Vec::new(),
+                        record(&actor.user, "approval.queue", "*", None, "0 request(s)"),
+                    ));
                 };
+                // Expired requests stay `pending` in the table: they must not fill the page.
+                binds.push(now().to_string());
+                let now = binds.len();
                 let sql = format!(
                     "SELECT a.*, c.tenant_id AS case_tenant FROM approvals a JOIN cases c ON c.id = a.case_id \
-                     WHERE a.state IN ('pending', 'unratified') {tenant_filter} ORDER BY a.requested_at, a.id LIMIT 500"
+                     WHERE (a.state = 'unratified' OR (a.state = 'pending' AND a.expires > ${now})) AND {tenant_filter} \
+                     ORDER BY a.requested_at, a.id LIMIT 500"
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for b in binds {

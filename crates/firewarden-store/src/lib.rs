@@ -698,25 +698,14 @@ impl Store {
                 let offset = i64::from(query.offset.unwrap_or(0));
                 let mut clauses: Vec<String> = Vec::new();
                 let mut binds: Vec<String> = Vec::new();
-                match &actor.scope {
-                    TenantScope::All => {}
-                    TenantScope::Only(tenants) if tenants.is_empty() => {
+                match tenant_condition(&actor, "tenant_id", &mut binds) {
+                    None => {
                         return Ok((
                             Vec::new(),
                             record(&actor.user, "case.list", "*", None, "0 case(s)"),
                         ));
                     }
-                    TenantScope::Only(tenants) => {
-                        // Placeholders only: the tenant ids are bound, never spliced in.
-                        let marks: Vec<String> = tenants
-                            .iter()
-                            .map(|t| {
-                                binds.push(t.clone());
-                                format!("${}", binds.len())
-                            })
-                            .collect();
-                        clauses.push(format!("tenant_id IN ({})", marks.join(", ")));
-                    }
+                    Some(c) => clauses.push(c),
                 }
                 if let Some(t) = &query.tenant {
                     binds.push(t.clone());
@@ -993,6 +982,30 @@ where
     .await?;
     let records = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
     Ok(audit::verify(&records).map(|()| records.len()))
+}
+
+/// The SQL condition that keeps rows to the actor's tenants: `COLUMN IN ($n, …)` with the
+/// tenant ids pushed onto `binds` (bound, never spliced in), `1 = 1` for staff who see every
+/// tenant; `None` when the actor has no tenant at all (there is nothing to read).
+pub(crate) fn tenant_condition(
+    actor: &Actor,
+    column: &str,
+    binds: &mut Vec<String>,
+) -> Option<String> {
+    match &actor.scope {
+        TenantScope::All => Some("1 = 1".into()),
+        TenantScope::Only(tenants) if tenants.is_empty() => None,
+        TenantScope::Only(tenants) => {
+            let marks: Vec<String> = tenants
+                .iter()
+                .map(|t| {
+                    binds.push(t.clone());
+                    format!("${}", binds.len())
+                })
+                .collect();
+            Some(format!("{column} IN ({})", marks.join(", ")))
+        }
+    }
 }
 
 /// Records read at a time while checking the chain (memory stays bounded on a long log).

@@ -434,3 +434,58 @@ async fn the_reports_chain_check_goes_on_from_its_last_mark() {
         );
     }
 }
+
+/// The customer's queue shows what waits now: requests that expired unanswered (they stay
+/// `pending` in the table) neither show nor crowd a live one out of the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_approval_queue_holds_live_requests_only() {
+    for db in backends("approval_queue").await {
+        let store = Store::open(&db.url).await.unwrap();
+        let t = store.add_tenant(&admin(), "Acme").await.unwrap();
+        let other = store.add_tenant(&admin(), "Globex").await.unwrap();
+        let rob = actor("rob", Role::Responder, &t.id);
+        let c = store
+            .create_case(&rob, &t.id, "web01", IncidentKind::Webshell, Severity::High)
+            .await
+            .unwrap();
+        let plan = r#"{"id":"A1","kind":"contain.network","title":"Isolate web01","risk":"high","root":"/","steps":[]}"#;
+        let insert = |id: String, at: &str, expires: &str| {
+            sqlx::query(
+                "INSERT INTO approvals (id, case_id, host, plan_sha256, plan, kind, title, risk, requirement, requested_by, requested_at, expires, valid_minutes, state) \
+                 VALUES ($1, $2, 'web01', 'ab', $3, 'contain.network', 'Isolate web01', 'high', 'customer', 'rob', $4, $5, 30, 'pending')",
+            )
+            .bind(id)
+            .bind(c.id.clone())
+            .bind(plan)
+            .bind(at.to_owned())
+            .bind(expires.to_owned())
+        };
+        // More expired requests than a page holds, all older than the live one.
+        for i in 0..510 {
+            insert(
+                format!("Rold{i:04}"),
+                "2026-01-01T00:00:00Z",
+                "2026-01-01T00:30:00Z",
+            )
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        insert(
+            "Rlive".into(),
+            "2026-01-02T00:00:00Z",
+            "2099-01-01T00:00:00Z",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let carol = actor("carol", Role::CustomerAuthoriser, &t.id);
+        let queue = store.pending_approvals(&carol).await.unwrap();
+        let ids: Vec<&str> = queue.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["Rlive"], "{}", db.url);
+        // Another customer's authoriser sees none of it.
+        let gina = actor("gina", Role::CustomerAuthoriser, &other.id);
+        assert!(store.pending_approvals(&gina).await.unwrap().is_empty());
+        assert_eq!(store.pending_approvals(&admin()).await.unwrap().len(), 1);
+    }
+}

@@ -38,7 +38,8 @@
     for (const el of form.elements) {
       if (!el.name || el.disabled || el.type === "submit" || el.type === "file") continue;
       if (el.type === "checkbox" && !el.checked) continue;
-      const raw = el.value.trim();
+      // A password is sent as typed: spaces at its ends are part of it.
+      const raw = el.type === "password" ? el.value : el.value.trim();
       if (el.dataset.path) {
         url = url.replace("{" + el.dataset.path + "}", encodeURIComponent(raw));
         continue;

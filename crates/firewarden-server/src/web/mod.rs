@@ -367,7 +367,15 @@ struct NextQuery {
 /// Where to go after logging in: only a page of the console, never another site.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with("/ui/") && !n.starts_with("//") && !n.contains('\\') => n,
+        // Visible ASCII only: it goes into a Location header (a line break there would be a
+        // header of the attacker's, and an invalid header value fails the answer).
+        Some(n)
+            if n.starts_with("/ui/")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n
+        }
         _ => "/ui/cases",
     }
 }
@@ -504,6 +512,9 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/ui/cases");
         assert_eq!(safe_next(Some("//evil.example/ui/")), "/ui/cases");
         assert_eq!(safe_next(Some("/ui/\\evil")), "/ui/cases");
+        assert_eq!(safe_next(Some("/ui/a\r\nSet-Cookie: x=1")), "/ui/cases");
+        assert_eq!(safe_next(Some("/ui/caf\u{e9}")), "/ui/cases");
+        assert_eq!(safe_next(Some("/ui/a b")), "/ui/cases");
         assert_eq!(safe_next(None), "/ui/cases");
     }
 
