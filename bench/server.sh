@@ -124,35 +124,27 @@ request = function()
   return wrk.format("GET", "/ui/cases/" .. ids[math.random(#ids)], { ["Authorization"] = "Bearer " .. token })
 end
 LUA
-cat > "$work/console-list.lua" <<'LUA'
--- The web console's case list (50 cases with their SLA clocks) from a random point.
-local cursors = {}
-for line in io.lines(os.getenv("CURSORS")) do cursors[#cursors + 1] = line end
-local token = os.getenv("TOKEN")
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-request = function()
-  local c = cursors[math.random(#cursors)]:gsub("|", "%%7C"):gsub(":", "%%3A")
-  return wrk.format("GET", "/ui/cases?before=" .. c, { ["Authorization"] = "Bearer " .. token })
-end
-LUA
 cat > "$work/list.lua" <<'LUA'
 -- List pages: 50 cases at a time from a random point of what the caller sees, as the
--- console's "next page" asks for them (the cursor of the page before).
+-- console's "next page" asks for them (the cursor of the page before). PREFIX: the API's
+-- list, or the console's page (50 cases with their SLA clocks).
 local cursors = {}
 for line in io.lines(os.getenv("CURSORS")) do cursors[#cursors + 1] = line end
 local token = os.getenv("TOKEN")
+local prefix = os.getenv("PREFIX")
 math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 request = function()
   local c = cursors[math.random(#cursors)]:gsub("|", "%%7C"):gsub(":", "%%3A")
-  return wrk.format("GET", "/api/v1/cases?limit=50&before=" .. c, { ["Authorization"] = "Bearer " .. token })
+  return wrk.format("GET", prefix .. c, { ["Authorization"] = "Bearer " .. token })
 end
 LUA
 
-# load NAME SCRIPT TOKEN CURSORS: wrk, 32 connections on 2 threads; prints p50 p99 req/s errors.
+# load NAME SCRIPT TOKEN CURSORS [CONNECTIONS [LIST-PREFIX]]: wrk, 32 connections on 2 threads
+# unless told; prints p50 p99 req/s errors.
 load() {
-  local script=$2 token=$3 cursors=$4 conns=${5:-32} threads=2
+  local script=$2 token=$3 cursors=$4 conns=${5:-32} prefix=${6:-/api/v1/cases?limit=50&before=} threads=2
   [ "$conns" -lt 2 ] && threads=1
-  CASES="$work/cases.txt" TOKEN=$token CURSORS=$cursors wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$script" "$FIREWARDEN_SERVER" >"$work/wrk.txt" 2>&1
+  CASES="$work/cases.txt" TOKEN=$token CURSORS=$cursors PREFIX=$prefix wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$script" "$FIREWARDEN_SERVER" >"$work/wrk.txt" 2>&1
   local p50 p99 rps non2xx
   p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
@@ -201,10 +193,10 @@ for backend in sqlite postgres; do
     "$fw" tenant set "$t" --sla standard >/dev/null
   done
   rows+=("$(load "console: case page (all sections), admin" "$work/console.lua" "$FIREWARDEN_TOKEN" -)")
-  rows+=("$(load "console: case list with SLA clocks, 50 from anywhere in 10,000, admin" "$work/console-list.lua" "$FIREWARDEN_TOKEN" "$work/all.txt")")
+  rows+=("$(load "console: case list with SLA clocks, 50 from anywhere in 10,000, admin" "$work/list.lua" "$FIREWARDEN_TOKEN" "$work/all.txt" 32 "/ui/cases?before=")")
   # One browser at a time: the time the server takes for one page.
   rows+=("$(load "console: case page, one client" "$work/console.lua" "$FIREWARDEN_TOKEN" - 1)")
-  rows+=("$(load "console: case list with SLA clocks, one client" "$work/console-list.lua" "$FIREWARDEN_TOKEN" "$work/all.txt" 1)")
+  rows+=("$(load "console: case list with SLA clocks, one client" "$work/list.lua" "$FIREWARDEN_TOKEN" "$work/all.txt" 1 "/ui/cases?before=")")
   # The 100,000-finding import, end to end through the client (upload, parse, one transaction).
   case_id=$("$fw" case new --tenant "$first_tenant" --title "big import" --kind intrusion --severity high --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   t0=$(date +%s.%N)

@@ -13,21 +13,8 @@ mod webdriver;
 
 use serde_json::json;
 use std::process::{Command, Stdio};
-use support::{start, text, write};
+use support::{start, text, user_with_password, write};
 use webdriver::Browser;
-
-/// Adds a user with a password for web logins; their API token.
-fn user(server: &support::Server, name: &str, role: &str, tenant: Option<&str>) -> String {
-    let mut args = vec!["user", "add", name, "--role", role];
-    if let Some(t) = tenant {
-        args.extend(["--tenant", t]);
-    }
-    args.extend(["--password-stdin", "--format", "json"]);
-    let made = server.with_stdin(&server.token, &args, &format!("{name}'s long passphrase\n"));
-    assert_eq!(made.status.code(), Some(0), "{}", text(&made));
-    let v: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
-    v["token"].as_str().unwrap().to_owned()
-}
 
 fn log_in(b: &Browser, url: &str, name: &str) {
     b.goto(&format!("{url}/ui/cases"));
@@ -81,18 +68,12 @@ fn a_case_from_login_to_signed_report_in_the_browser() {
             "standard",
         ],
     );
-    let rob = user(&server, "rob", "responder", None);
-    user(&server, "carol", "customer-authoriser", Some(&acme));
-    user(&server, "gina", "customer-authoriser", Some(&globex));
+    let rob = user_with_password(&server, "rob", "responder", None);
+    user_with_password(&server, "carol", "customer-authoriser", Some(&acme));
+    user_with_password(&server, "gina", "customer-authoriser", Some(&globex));
 
     // A planted host: a webshell whose file name is markup with a script in it.
-    let root = tempfile::tempdir().unwrap();
-    write(root.path(), "/etc/hostname", "web01\n");
-    write(
-        root.path(),
-        "/var/www/html/up.php",
-        "<?php @eval($_POST['x']); ?>\n",
-    );
+    let root = support::planted_web_host("web01");
     let planted_name = "<img src=x onerror=window.__pwned=2>.php";
     write(
         root.path(),

@@ -307,22 +307,27 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
     ok(&fw_in(&lab.hut, &["undo", "A1", "--state-dir", sd], &[]));
     assert!(!nft_in(&lab.hut, &["list", "tables"]).contains("firewarden"));
 
+    // Isolation with the responder allowed, as the rest of this test runs it.
+    let isolate = |ttl: &str| {
+        fw_in(
+            &lab.hut,
+            &[
+                "contain",
+                "network",
+                "--allow",
+                RESP,
+                "--ttl",
+                ttl,
+                "--yes",
+                "--state-dir",
+                sd,
+            ],
+            &[],
+        )
+    };
+
     // Confirmed in time: it stays past the TTL, until undone.
-    ok(&fw_in(
-        &lab.hut,
-        &[
-            "contain",
-            "network",
-            "--allow",
-            RESP,
-            "--ttl",
-            "3s",
-            "--yes",
-            "--state-dir",
-            sd,
-        ],
-        &[],
-    ));
+    ok(&isolate("3s"));
     // First pushed back (a rolling dead-man switch), then made permanent.
     let extended = ok(&fw_in(
         &lab.hut,
@@ -367,21 +372,7 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
     assert_eq!(theirs(), theirs_before, "another table was changed");
 
     // A table that vanished (a reboot, a flushed ruleset) is reported as no longer isolating.
-    ok(&fw_in(
-        &lab.hut,
-        &[
-            "contain",
-            "network",
-            "--allow",
-            RESP,
-            "--ttl",
-            "0",
-            "--yes",
-            "--state-dir",
-            sd,
-        ],
-        &[],
-    ));
+    ok(&isolate("0"));
     nft_in(&lab.hut, &["delete", "table", "inet", "firewarden"]);
     let listed = ok(&fw_in(
         &lab.hut,
@@ -395,23 +386,6 @@ fn isolation_keeps_the_responder_cuts_the_rest_and_rolls_back() {
     // The dead-man switch fired and the attacker is back: a second isolation takes at once
     // (its own action, replacing the lapsed table in one step), and `undo --all` brings back
     // the state before the first.
-    let isolate = |ttl: &str| {
-        fw_in(
-            &lab.hut,
-            &[
-                "contain",
-                "network",
-                "--allow",
-                RESP,
-                "--ttl",
-                ttl,
-                "--yes",
-                "--state-dir",
-                sd,
-            ],
-            &[],
-        )
-    };
     assert!(ok(&isolate("2s")).contains("applied A4"));
     assert!(!reaches(&lab.att, &from_att));
     wait_until("the TTL to lift the isolation again", || {

@@ -685,13 +685,7 @@ fn a_host_action_waits_for_the_customers_approval() {
         &["tenant", "set", &t, "--approval-policy", "medium=customer"],
     );
     assert_eq!(set["approval_policy"]["medium"], "customer", "{set}");
-    let root = tempfile::tempdir().unwrap();
-    write(root.path(), "/etc/hostname", "web01\n");
-    write(
-        root.path(),
-        "/var/www/html/up.php",
-        "<?php @eval($_POST['x']); ?>\n",
-    );
+    let root = support::planted_web_host("web01");
     write(
         root.path(),
         "/var/www/html/old.php",
@@ -904,16 +898,7 @@ fn a_pre_authorisation_lets_a_host_act_offline_within_its_scope() {
     );
     drop(server); // from here on, no server at all
 
-    let host = |name: &str| {
-        let root = tempfile::tempdir().unwrap();
-        write(root.path(), "/etc/hostname", &format!("{name}\n"));
-        write(
-            root.path(),
-            "/var/www/html/up.php",
-            "<?php @eval($_POST['x']); ?>\n",
-        );
-        root
-    };
+    let host = support::planted_web_host;
     let contain = |root: &Path, grants: &Path| {
         let state = tempfile::tempdir().unwrap();
         fw(&[

@@ -208,20 +208,7 @@ impl FromRequestParts<App> for Auth {
                 "a valid bearer token is needed (Authorization: Bearer …)",
             )
         };
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let token = match bearer {
-            Some(t) => t,
-            None => {
-                let t = crate::web::session_cookie(&parts.headers).ok_or_else(unauthorised)?;
-                crate::web::check_csrf(&parts.method, &parts.headers, t)?;
-                t
-            }
-        };
+        let token = crate::web::request_token(parts)?.ok_or_else(unauthorised)?;
         actor_for(app, token).await.map(Auth)
     }
 }
@@ -889,11 +876,24 @@ pub fn routes() -> Vec<Route> {
 
 /// The router: every route of [`routes`], and JSON errors for everything else.
 pub fn router(app: App) -> Router {
+    route_table(routes().into_iter().map(|r| (r.path, r.handler)))
+        .merge(crate::web::router())
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::from_fn(crate::linger::layer))
+        .with_state(app)
+}
+
+/// A router from (path, handler) entries: the methods of one path merged into one route, and
+/// a clear 405 for the others. Shared by the API's routes and the console's pages.
+pub(crate) fn route_table(
+    entries: impl IntoIterator<Item = (&'static str, MethodRouter<App>)>,
+) -> Router<App> {
     let mut by_path: Vec<(&'static str, MethodRouter<App>)> = Vec::new();
-    for r in routes() {
-        match by_path.iter_mut().find(|(p, _)| *p == r.path) {
-            Some((_, m)) => *m = std::mem::take(m).merge(r.handler),
-            None => by_path.push((r.path, r.handler)),
+    for (path, handler) in entries {
+        match by_path.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, m)) => *m = std::mem::take(m).merge(handler),
+            None => by_path.push((path, handler)),
         }
     }
     let mut router = Router::new();
@@ -901,11 +901,6 @@ pub fn router(app: App) -> Router {
         router = router.route(path, handler.fallback(method_not_allowed));
     }
     router
-        .merge(crate::web::router())
-        .fallback(not_found)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
-        .layer(axum::middleware::from_fn(crate::linger::layer))
-        .with_state(app)
 }
 
 async fn not_found() -> ApiError {

@@ -189,6 +189,32 @@ impl Server {
     }
 }
 
+/// Adds a user whose password (for web logins and decisions) is "NAME's long passphrase";
+/// their API token. `tenant: None`: staff who see every tenant.
+pub fn user_with_password(server: &Server, name: &str, role: &str, tenant: Option<&str>) -> String {
+    let mut args = vec!["user", "add", name, "--role", role];
+    if let Some(t) = tenant {
+        args.extend(["--tenant", t]);
+    }
+    args.extend(["--password-stdin", "--format", "json"]);
+    let made = server.with_stdin(&server.token, &args, &format!("{name}'s long passphrase\n"));
+    assert_eq!(made.status.code(), Some(0), "{}", text(&made));
+    let v: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    v["token"].as_str().unwrap().to_owned()
+}
+
+/// A throwaway root of a web host named `name` with a one-line PHP webshell in its web root.
+pub fn planted_web_host(name: &str) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    write(root.path(), "/etc/hostname", &format!("{name}\n"));
+    write(
+        root.path(),
+        "/var/www/html/up.php",
+        "<?php @eval($_POST['x']); ?>\n",
+    );
+    root
+}
+
 pub fn write(root: &Path, path: &str, content: &str) {
     let p = root.join(path.trim_start_matches('/'));
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -210,24 +236,7 @@ pub fn acme_with_rob_and_carol(server: &Server, title: &str) -> (String, String,
         .as_str()
         .unwrap()
         .to_owned();
-    let made = server.with_stdin(
-        &admin,
-        &[
-            "user",
-            "add",
-            "carol",
-            "--role",
-            "customer-authoriser",
-            "--tenant",
-            &t,
-            "--password-stdin",
-            "--format",
-            "json",
-        ],
-        "carol's long passphrase\n",
-    );
-    let carol: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
-    let carol = carol["token"].as_str().unwrap().to_owned();
+    let carol = user_with_password(server, "carol", "customer-authoriser", Some(&t));
     let case = server.json(
         &rob,
         &[

@@ -92,14 +92,14 @@ pub(crate) async fn page(State(app): State<App>, viewer: Viewer) -> PageResult {
                 b,
                 "<label for=\"ct-ap-{tier}\">{label}</label><select id=\"ct-ap-{tier}\" name=\"approval_policy.{tier}\">"
             );
-            for r in [
-                Requirement::AtOnce,
-                Requirement::SecondResponder,
-                Requirement::Customer,
-            ] {
-                let n = name(&r);
-                let _ = write!(b, "<option value=\"{n}\">{n}</option>");
-            }
+            b.push_str(&html::options(
+                &[
+                    Requirement::AtOnce,
+                    Requirement::SecondResponder,
+                    Requirement::Customer,
+                ],
+                None,
+            ));
             b.push_str("</select>");
         }
         b.push_str("<label for=\"ct-w\">Webhook (https://…)</label><input id=\"ct-w\" name=\"webhook\" maxlength=\"2000\">\
@@ -141,16 +141,16 @@ pub(crate) async fn page(State(app): State<App>, viewer: Viewer) -> PageResult {
     b.push_str(&api_form("/api/v1/users", "POST", None, "grid show-answer"));
     b.push_str("<label for=\"us-n\">Name</label><input id=\"us-n\" name=\"name\" required maxlength=\"200\">\
                 <label for=\"us-r\">Role</label><select id=\"us-r\" name=\"role\">");
-    for r in [
-        Role::Responder,
-        Role::Lead,
-        Role::CustomerAuthoriser,
-        Role::CustomerViewer,
-        Role::Admin,
-    ] {
-        let n = name(&r);
-        let _ = write!(b, "<option value=\"{n}\">{n}</option>");
-    }
+    b.push_str(&html::options(
+        &[
+            Role::Responder,
+            Role::Lead,
+            Role::CustomerAuthoriser,
+            Role::CustomerViewer,
+            Role::Admin,
+        ],
+        None,
+    ));
     b.push_str("</select><label for=\"us-t\">Customer ids (comma-separated)</label><input id=\"us-t\" name=\"tenants\" data-type=\"list\">\
                 <label for=\"us-p\">Password (12 or more characters)</label><input id=\"us-p\" name=\"password\" type=\"password\" autocomplete=\"new-password\" minlength=\"12\">\
                 <button type=\"submit\">Add</button>");

@@ -447,16 +447,16 @@ pub(crate) async fn page(
         ));
         b.push_str("<label for=\"as-n\">Asset</label><input id=\"as-n\" name=\"name\" data-path=\"name\" required maxlength=\"200\">\
                     <label for=\"as-c\">Compromise</label><select id=\"as-c\" name=\"compromise\">");
-        for c in [
-            Compromise::Suspected,
-            Compromise::Compromised,
-            Compromise::Remediated,
-            Compromise::Clean,
-            Compromise::Unknown,
-        ] {
-            let n = name(&c);
-            let _ = write!(b, "<option value=\"{n}\">{n}</option>");
-        }
+        b.push_str(&html::options(
+            &[
+                Compromise::Suspected,
+                Compromise::Compromised,
+                Compromise::Remediated,
+                Compromise::Clean,
+                Compromise::Unknown,
+            ],
+            None,
+        ));
         b.push_str("</select><button type=\"submit\">Set</button>");
         b.push_str(html::FORM_STATUS);
         b.push_str("</form>");
@@ -596,20 +596,20 @@ pub(crate) async fn page(
         b.push_str(
             "<label for=\"ioc-k\">Add an indicator</label><select id=\"ioc-k\" name=\"kind\">",
         );
-        for k in [
-            IocKind::Ipv4,
-            IocKind::Ipv6,
-            IocKind::Domain,
-            IocKind::Url,
-            IocKind::Sha256,
-            IocKind::Sha1,
-            IocKind::Md5,
-            IocKind::Path,
-            IocKind::Account,
-        ] {
-            let n = name(&k);
-            let _ = write!(b, "<option value=\"{n}\">{n}</option>");
-        }
+        b.push_str(&html::options(
+            &[
+                IocKind::Ipv4,
+                IocKind::Ipv6,
+                IocKind::Domain,
+                IocKind::Url,
+                IocKind::Sha256,
+                IocKind::Sha1,
+                IocKind::Md5,
+                IocKind::Path,
+                IocKind::Account,
+            ],
+            None,
+        ));
         b.push_str(
             "</select><label for=\"ioc-v\">Value</label>\
              <input id=\"ioc-v\" name=\"value\" required maxlength=\"2000\"><button type=\"submit\">Add and hunt</button>",
@@ -774,16 +774,15 @@ fn timeline_section(b: &mut String, case_id: &str, all: &[TimelineEntry], w: &Wi
     }
     let first = all.iter().map(|t| t.at.0).min().unwrap_or(0);
     let last = all.iter().map(|t| t.at.0).max().unwrap_or(0);
-    let from = w
-        .from
-        .unwrap_or(first)
-        .max(first.min(w.from.unwrap_or(first)));
-    let to = w.to.unwrap_or(last).max(from);
+    // The window comes from the address: kept inside the events' own span, so no figure
+    // below can overflow whatever numbers are typed there.
+    let from = w.from.unwrap_or(first).clamp(first, last);
+    let to = w.to.unwrap_or(last).clamp(from, last);
     let events: Vec<&TimelineEntry> = all
         .iter()
         .filter(|t| t.at.0 >= from && t.at.0 <= to)
         .collect();
-    let span = (to - from).max(1);
+    let span = to.saturating_sub(from).max(1);
     let width = ((span + BUCKETS as i64 - 1) / BUCKETS as i64).max(1);
     let mut counts = [0usize; BUCKETS];
     for t in &events {
@@ -987,4 +986,48 @@ pub(crate) async fn verify_report(
         &format!("Report {}", record.id),
         &b,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(at: i64) -> TimelineEntry {
+        TimelineEntry {
+            at: Timestamp(at),
+            zone: "UTC".into(),
+            source: "s".into(),
+            kind: "login".into(),
+            actor: "a".into(),
+            text: "<b>x</b>".into(),
+        }
+    }
+
+    #[test]
+    fn any_window_in_the_address_draws_within_the_events() {
+        let all: Vec<TimelineEntry> = (0..100).map(|i| event(1_790_000_000 + i * 60)).collect();
+        for (from, to) in [
+            (Some(i64::MIN), Some(i64::MAX)),
+            (Some(i64::MAX), Some(i64::MIN)),
+            (Some(-5), None),
+            (None, Some(0)),
+            (Some(1_790_000_600), Some(1_790_001_200)),
+        ] {
+            let mut b = String::new();
+            timeline_section(&mut b, "C1", &all, &Window { from, to });
+            assert!(b.contains("event(s) from"), "{b}");
+            assert!(!b.contains("<b>x</b>") && b.contains("&lt;b&gt;x&lt;/b&gt;"));
+        }
+        let mut b = String::new();
+        timeline_section(
+            &mut b,
+            "C1",
+            &all,
+            &Window {
+                from: Some(1_790_000_600),
+                to: Some(1_790_001_200),
+            },
+        );
+        assert!(b.contains("<p>11 event(s)"), "{b}");
+    }
 }

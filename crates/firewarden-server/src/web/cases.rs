@@ -81,17 +81,12 @@ pub(crate) fn clock_cell(c: &Clock, now: Timestamp) -> String {
     )
 }
 
+/// A labelled filter: "any", then the values.
 fn select<T: serde::Serialize>(id: &str, label: &str, all: &[T], chosen: &str) -> String {
-    let mut out = format!(
-        "<label for=\"{id}\">{label}</label><select id=\"{id}\" name=\"{id}\"><option value=\"\">any</option>"
-    );
-    for v in all {
-        let n = name(v);
-        let sel = if n == chosen { " selected" } else { "" };
-        let _ = write!(out, "<option value=\"{}\"{sel}>{}</option>", E(&n), E(&n));
-    }
-    out.push_str("</select>");
-    out
+    format!(
+        "<label for=\"{id}\">{label}</label><select id=\"{id}\" name=\"{id}\"><option value=\"\">any</option>{}</select>",
+        html::options(all, Some(chosen))
+    )
 }
 
 pub(crate) async fn list(
@@ -258,23 +253,21 @@ pub(crate) async fn list(
             );
         }
         body.push_str("</select><label for=\"nc-title\">Title</label><input id=\"nc-title\" name=\"title\" required maxlength=\"500\">");
-        body.push_str(&select_required(
-            "nc-kind",
-            "kind",
-            "Kind",
-            &IncidentKind::ALL,
-        ));
-        body.push_str(&select_required(
-            "nc-severity",
-            "severity",
-            "Severity",
-            &[
-                Severity::High,
-                Severity::Critical,
-                Severity::Medium,
-                Severity::Low,
-            ],
-        ));
+        let _ = write!(
+            body,
+            "<label for=\"nc-kind\">Kind</label><select id=\"nc-kind\" name=\"kind\">{}</select>\
+             <label for=\"nc-severity\">Severity</label><select id=\"nc-severity\" name=\"severity\">{}</select>",
+            html::options(&IncidentKind::ALL, None),
+            html::options(
+                &[
+                    Severity::High,
+                    Severity::Critical,
+                    Severity::Medium,
+                    Severity::Low
+                ],
+                None
+            )
+        );
         body.push_str("<button type=\"submit\">Declare</button>");
         body.push_str(html::FORM_STATUS);
         body.push_str("</form></section>");
@@ -285,15 +278,4 @@ pub(crate) async fn list(
         "Cases",
         &body,
     )))
-}
-
-fn select_required<T: serde::Serialize>(id: &str, field: &str, label: &str, all: &[T]) -> String {
-    let mut out =
-        format!("<label for=\"{id}\">{label}</label><select id=\"{id}\" name=\"{field}\">");
-    for v in all {
-        let n = name(v);
-        let _ = write!(out, "<option value=\"{}\">{}</option>", E(&n), E(&n));
-    }
-    out.push_str("</select>");
-    out
 }

@@ -51,6 +51,21 @@ pub(crate) fn name<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
+/// `<option>`s for enum values, by their serde names (`chosen`: the one selected).
+pub(crate) fn options<T: serde::Serialize>(all: &[T], chosen: Option<&str>) -> String {
+    let mut out = String::new();
+    for v in all {
+        let n = name(v);
+        let sel = if Some(n.as_str()) == chosen {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(out, "<option value=\"{}\"{sel}>{}</option>", E(&n), E(&n));
+    }
+    out
+}
+
 /// A human duration: `3 d 4 h`, `2 h 5 min`, `40 min`, `35 s`.
 pub(crate) fn duration(seconds: i64) -> String {
     let s = seconds.unsigned_abs();

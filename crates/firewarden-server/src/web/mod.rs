@@ -122,18 +122,8 @@ pub fn pages() -> Vec<Page> {
 
 /// The pages' router.
 pub(crate) fn router() -> Router<App> {
-    let mut by_path: Vec<(&'static str, MethodRouter<App>)> = Vec::new();
-    for p in pages() {
-        match by_path.iter_mut().find(|(path, _)| *path == p.path) {
-            Some((_, m)) => *m = std::mem::take(m).merge(p.handler),
-            None => by_path.push((p.path, p.handler)),
-        }
-    }
-    let mut router = Router::new();
-    for (path, handler) in by_path {
-        router = router.route(path, handler);
-    }
-    router.layer(axum::middleware::from_fn(headers))
+    crate::api::route_table(pages().into_iter().map(|p| (p.path, p.handler)))
+        .layer(axum::middleware::from_fn(headers))
 }
 
 /// The security headers on every page and asset.
@@ -223,6 +213,25 @@ pub(crate) fn check_csrf(
     }
 }
 
+/// The token a request authenticates with: `Authorization: Bearer` (the CLI, scripts; a
+/// browser never sends one by itself, so it needs no CSRF check), else the session cookie,
+/// which must pass [`check_csrf`]. `Ok(None)`: neither is there.
+pub(crate) fn request_token(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(t) = bearer {
+        return Ok(Some(t));
+    }
+    match session_cookie(&parts.headers) {
+        Some(t) => check_csrf(&parts.method, &parts.headers, t).map(|()| Some(t)),
+        None => Ok(None),
+    }
+}
+
 /// The logged-in user of a page, with the session's CSRF token. Without a valid session the
 /// page answers with a redirect to the login form, coming back afterwards.
 pub(crate) struct Viewer {
@@ -260,25 +269,10 @@ impl FromRequestParts<App> for Viewer {
                 .collect();
             Redirect::to(&format!("/login?next={next}")).into_response()
         };
-        // A bearer token opens the pages too (scripts, the isolation test); a browser sends
-        // none by itself, so it needs no CSRF check.
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let token = match bearer {
-            Some(t) => t,
-            None => {
-                let Some(token) = session_cookie(&parts.headers) else {
-                    return Err(to_login());
-                };
-                if let Err(e) = check_csrf(&parts.method, &parts.headers, token) {
-                    return Err(e.into_response());
-                }
-                token
-            }
+        let token = match request_token(parts) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Err(to_login()),
+            Err(e) => return Err(e.into_response()),
         };
         match crate::api::actor_for(app, token).await {
             Ok(actor) => Ok(Viewer {

@@ -244,10 +244,7 @@ pub(crate) async fn approval(
          <label for=\"pa-n\">Never on these hosts</label><input id=\"pa-n\" name=\"never_hosts\" data-type=\"list\">\
          <label for=\"pa-r\">Up to risk</label><select id=\"pa-r\" name=\"max_risk\">",
     );
-    for risk in [Risk::Low, Risk::Medium, Risk::High] {
-        let n = name(&risk);
-        let _ = write!(b, "<option value=\"{n}\">{n}</option>");
-    }
+    b.push_str(&html::options(&[Risk::Low, Risk::Medium, Risk::High], None));
     let _ = write!(
         b,
         "</select><label for=\"pa-t\">For hours</label><input id=\"pa-t\" name=\"hours\" data-type=\"int\" type=\"number\" min=\"1\" max=\"72\" value=\"4\" required>\
