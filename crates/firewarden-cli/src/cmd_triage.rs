@@ -150,9 +150,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             t0.elapsed().as_secs_f64(),
         ))
     };
-    let mut report = progress.run(|| {
-        firewarden_triage::run_phased(src.as_ref(), &opts, &|p| progress.update(p), &first)
-    });
+    let tell: Option<&(dyn Fn(&firewarden_model::TriageReport) + Sync)> =
+        progress.shown().then_some(&first);
+    let mut report = progress
+        .run(|| firewarden_triage::run_phased(src.as_ref(), &opts, &|p| progress.update(p), tell));
     report.provenance = crate::provenance::binary();
     args.out.write(&firewarden_report::render(
         &report,

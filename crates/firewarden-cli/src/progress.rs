@@ -41,6 +41,11 @@ impl Progress {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).3 = phase.to_string();
     }
 
+    /// Whether anything is shown (standard error is a terminal).
+    pub fn shown(&self) -> bool {
+        self.enabled
+    }
+
     /// Prints a block on standard error above the progress line (a terminal only).
     pub fn say(&self, text: &str) {
         if !self.enabled {

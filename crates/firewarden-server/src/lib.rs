@@ -186,19 +186,20 @@ pub async fn run(
     let audit_store = store.clone();
     let _audit = AbortOnDrop(tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
-        let mut warned = false;
         loop {
             tick.tick().await;
             match audit_store.advance_audit_mark().await {
-                Ok(Err(b)) if !warned => {
-                    warned = true;
+                // Said once; checking on from a break would re-read everything after it each
+                // time (reports still say the chain is broken).
+                Ok(Err(b)) => {
                     eprintln!(
                         "firewarden server: THE AUDIT CHAIN IS BROKEN at record {}: {} (firewarden server audit --verify)",
                         b.seq, b.reason
                     );
+                    break;
                 }
                 Err(e) => eprintln!("firewarden server: audit check: {e}"),
-                _ => {}
+                Ok(Ok(_)) => {}
             }
         }
     }));

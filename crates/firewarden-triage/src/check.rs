@@ -18,6 +18,10 @@ pub struct CheckMeta {
     pub rows: &'static [u32],
     /// Needs live process/network state from `/proc`.
     pub live_state: bool,
+    /// Walks the whole filesystem or every web root (package verification, file scans): on a
+    /// cold disk these take most of a run, so they run after the other checks have answered
+    /// (and not at all with `--quick`).
+    pub walks_files: bool,
     /// What it looks at and why.
     pub description: &'static str,
 }

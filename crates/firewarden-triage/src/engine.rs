@@ -29,7 +29,8 @@ pub struct TriageOptions {
     /// clock. Triage of an evidence bundle sets the collection time, so that the bundle gives
     /// the findings the host gave when it was collected.
     pub now: Option<Timestamp>,
-    /// Stop after the fast checks: the checks of [`DEEP_AREAS`] are listed as skipped.
+    /// Stop after the fast checks: the checks that walk the files
+    /// ([`crate::check::CheckMeta::walks_files`]) are listed as skipped.
     pub quick: bool,
 }
 
@@ -71,18 +72,6 @@ pub enum Progress<'a> {
     },
 }
 
-/// The areas whose checks walk the whole filesystem or read every web root (package
-/// verification, file scans): on a cold disk they take most of a run, so they run after the
-/// fast checks (accounts, logins, processes, network, persistence, logs) have answered, and not
-/// at all with [`TriageOptions::quick`].
-pub const DEEP_AREAS: &[&str] = &["linux.files.", "linux.web.", "linux.persistence.suid"];
-
-/// Whether a check is one of the [`DEEP_AREAS`] (an area prefix, or a check id: the SUID
-/// check walks the whole filesystem too).
-pub fn is_deep(id: &str) -> bool {
-    DEEP_AREAS.iter().any(|a| id.starts_with(a))
-}
-
 /// Every registered check, in catalogue order.
 pub fn catalogue() -> &'static [Check] {
     crate::checks::ALL
@@ -104,17 +93,17 @@ pub fn run(
     opts: &TriageOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> TriageReport {
-    run_phased(src, opts, progress, &|_| {})
+    run_phased(src, opts, progress, None)
 }
 
 /// Runs triage in two phases: the fast checks, whose report goes to `first_answers` at once
-/// (when deep checks follow), then the checks of [`DEEP_AREAS`] (unless `opts.quick`); returns
-/// the full report.
+/// (when checks that walk the files follow), then those (unless `opts.quick`); returns the
+/// full report.
 pub fn run_phased(
     src: &dyn Source,
     opts: &TriageOptions,
     progress: &(dyn Fn(Progress) + Sync),
-    first_answers: &(dyn Fn(&TriageReport) + Sync),
+    first_answers: Option<&(dyn Fn(&TriageReport) + Sync)>,
 ) -> TriageReport {
     let started = Timestamp::now();
     let facts = Facts::new(opts.auth_logs.clone(), opts.now.unwrap_or(started));
@@ -123,7 +112,7 @@ pub fn run_phased(
         .filter(|c| opts.selects(c.meta.id))
         .collect();
     let (deep, fast): (Vec<&'static Check>, Vec<&'static Check>) =
-        selected.iter().partition(|c| is_deep(c.meta.id));
+        selected.iter().partition(|c| c.meta.walks_files);
     let total = if opts.quick {
         fast.len()
     } else {
@@ -169,8 +158,11 @@ pub fn run_phased(
             .collect()
     };
     let mut outcomes = run_all(&fast);
-    if !deep.is_empty() {
-        first_answers(&assemble(
+    // Nobody to tell (a script, a collection, the server): no interim report is made.
+    if let Some(tell) = first_answers
+        && !deep.is_empty()
+    {
+        tell(&assemble(
             src,
             opts,
             &facts,

@@ -35,5 +35,5 @@ pub mod web;
 
 pub use check::{Check, CheckError, CheckMeta};
 pub use context::Ctx;
-pub use engine::{DEEP_AREAS, Progress, TriageOptions, catalogue, is_deep, run, run_phased};
+pub use engine::{Progress, TriageOptions, catalogue, run, run_phased};
 pub use facts::Facts;

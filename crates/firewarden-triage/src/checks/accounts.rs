@@ -55,6 +55,7 @@ pub const UID0: Check = Check {
         severity: Severity::Critical,
         rows: &[1],
         live_state: false,
+        walks_files: false,
         description: "Reads /etc/passwd: any account other than root with UID 0 has root's full power; two accounts sharing a UID are clones.",
     },
     run: |ctx| {
@@ -105,6 +106,7 @@ pub const LOGIN_SHELL: Check = Check {
         severity: Severity::High,
         rows: &[2],
         live_state: false,
+        walks_files: false,
         description: "Service accounts (www-data, mysql, nobody …) never need an interactive shell; an attacker who gives them one gets a quiet login. Also lists accounts whose creation the auth log records.",
     },
     run: |ctx| {
@@ -173,6 +175,7 @@ pub const WEAK_PASSWORD: Check = Check {
         severity: Severity::High,
         rows: &[3],
         live_state: false,
+        walks_files: false,
         description: "Reads /etc/shadow (and passwd's own password field): empty fields allow login without a password; DES and MD5-crypt fall to any cracker; a field that is not a hash may be a plaintext password.",
     },
     run: |ctx| {
@@ -244,6 +247,7 @@ pub const SUDO: Check = Check {
         severity: Severity::High,
         rows: &[4],
         live_state: false,
+        walks_files: false,
         description: "Reads /etc/sudoers and /etc/sudoers.d/*: NOPASSWD rules let a stolen session become root silently; ALL rights granted to individual non-admin users and sudoers files writable by others are privilege-escalation backdoors.",
     },
     run: |ctx| {
@@ -357,6 +361,7 @@ pub const PAM: Check = Check {
         severity: Severity::High,
         rows: &[11],
         live_state: false,
+        walks_files: false,
         description: "Reads /etc/pam.d/*: `pam_exec` can log passwords or run payloads, `sufficient pam_permit.so` in an auth stack accepts any password, modules loaded from outside the system module dirs are foreign; verifies pam_unix.so against dpkg's digest.",
     },
     run: |ctx| {

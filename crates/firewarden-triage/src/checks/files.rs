@@ -70,6 +70,7 @@ pub const SUID: Check = Check {
         severity: Severity::High,
         rows: &[22],
         live_state: false,
+        walks_files: true,
         description: "Walks the filesystem for set-uid and set-gid files — copies of shells and interpreters (an instant root shell), set-id files in temp or home dirs, set-id files no package owns — and reads the security.capability attribute of executables: cap_setuid, cap_dac_override, cap_sys_admin and the like on interpreters or unowned files (`getcap -r /` without running getcap).",
     },
     run: |ctx| {
@@ -199,6 +200,7 @@ pub const PACKAGE_INTEGRITY: Check = Check {
         severity: Severity::Critical,
         rows: &[34],
         live_state: false,
+        walks_files: true,
         description: "Recomputes the digest of every packaged file in /bin, /sbin, /usr/bin, /usr/sbin, sshd and PAM modules and compares it with what the package database recorded — dpkg's info/*.md5sums and RPM's rpmdb.sqlite (SHA-256 usually), read from disk without running dpkg or rpm. Also flags a script where a binary should be.",
     },
     run: |ctx| {
@@ -327,6 +329,7 @@ pub const MOVED_TOOLS: Check = Check {
         severity: Severity::Critical,
         rows: &[34],
         live_state: false,
+        walks_files: true,
         description: "A directory outside the usual bin directories (such as /usr/bin/dpkgd/, /usr/lib/libsys/ or a hidden one under /usr) that holds programs named ps, netstat, ls, ss, top, lsof … which no package installed there: a rootkit moved the originals aside and put filtering wrappers in their place. Names the replaced binaries (a script, or other bytes than the copy) beside it.",
     },
     run: |ctx| {
@@ -463,6 +466,7 @@ pub const UNOWNED: Check = Check {
         severity: Severity::Medium,
         rows: &[35],
         live_state: false,
+        walks_files: true,
         description: "ELF files and scripts in /bin, /sbin, /usr/bin, /usr/sbin, /usr/lib and /etc/cron.* that are not listed by any dpkg package (read from info/*.list): dropped tools and backdoors named to blend in. /usr/local and alternatives symlinks are left alone.",
     },
     run: |ctx| {
@@ -549,6 +553,7 @@ pub const RECENT_CHANGES: Check = Check {
         severity: Severity::Medium,
         rows: &[36],
         live_state: false,
+        walks_files: true,
         description: "With --since, lists executables and configuration changed (mtime or ctime) inside the window in system, web, temp and home trees, and puts them on the timeline. Always: unpackaged executables in system dirs whose ctime is far after their mtime (`touch -r` timestomping) and files dated in the future.",
     },
     run: |ctx| {
@@ -649,6 +654,7 @@ pub const TEMP_DIRS: Check = Check {
         severity: Severity::High,
         rows: &[37],
         live_state: false,
+        walks_files: true,
         description: "Walks /tmp, /var/tmp, /dev/shm, /run/shm, /run/lock and each home's ~/.cache: ELF binaries and scripts (by content, not name), hidden directories holding them, and names made to be overlooked (`...`, `. `, trailing spaces, control characters).",
     },
     run: |ctx| {
@@ -858,6 +864,7 @@ pub const DEV: Check = Check {
         severity: Severity::High,
         rows: &[38],
         live_state: false,
+        walks_files: true,
         description: "/dev holds device nodes; a regular file or an unknown (especially hidden) directory there is a classic rootkit hiding place, since nobody looks.",
     },
     run: |ctx| {
@@ -946,6 +953,7 @@ pub const ROOTKIT_FILES: Check = Check {
         severity: Severity::Critical,
         rows: &[40],
         live_state: false,
+        walks_files: true,
         description: "Looks for the files that known Linux rootkits and botnet kits leave (Ebury, Reptile, Jynx2, libprocesshider, Kinsing, Outlaw, t0rn, BillGates …) and for kernel modules (*.ko) outside the module tree.",
     },
     run: |ctx| {

@@ -16,6 +16,7 @@ pub const BRUTE_FORCE: Check = Check {
         severity: Severity::High,
         rows: &[5],
         live_state: false,
+        walks_files: false,
         description: "Counts failed passwords, invalid users and PAM failures per source address in auth.log*/secure* (rotated and gzip too) and btmp; many failures from one address is brute force, one account tried from many addresses is a distributed attack.",
     },
     run: |ctx| {
@@ -115,6 +116,7 @@ pub const ATTACKER_LOGIN: Check = Check {
         severity: Severity::Critical,
         rows: &[6],
         live_state: false,
+        walks_files: false,
         description: "Matches `Accepted` logins in the auth logs and USER records in wtmp against the addresses that failed before: a success after failures is the brute force that worked. Direct root logins from the network are reported too.",
     },
     run: |ctx| {
@@ -209,6 +211,7 @@ pub const LOGIN_RECORDS: Check = Check {
         severity: Severity::High,
         rows: &[7],
         live_state: false,
+        walks_files: false,
         description: "Parses the binary login records directly: zeroed records, corrupt or truncated files, lastlog entries with no matching wtmp session, and live SSH sessions missing from utmp are what log cleaners (e.g. `utmpdump` edits, zap tools) leave behind.",
     },
     run: |ctx| {

@@ -31,6 +31,7 @@ pub const LOG_TAMPERING: Check = Check {
         severity: Severity::High,
         rows: &[48],
         live_state: false,
+        walks_files: false,
         description: "Looks at /var/log: key logs that are empty while their rotations are not, logs that are missing while the syslog daemon is configured to write them, runs of NUL bytes inside text logs (truncated while written), and corrupted journal files.",
     },
     run: |ctx| {
@@ -185,6 +186,7 @@ pub const HISTORY_TAMPERING: Check = Check {
         severity: Severity::High,
         rows: &[49],
         live_state: false,
+        walks_files: false,
         description: "History files that are symlinks to /dev/null, empty root history while wtmp shows root sessions, and settings that turn history off (HISTFILE=/dev/null, HISTSIZE=0) in profiles.",
     },
     run: |ctx| {
@@ -288,6 +290,7 @@ pub const HISTORY_COMMANDS: Check = Check {
         severity: Severity::High,
         rows: &[50],
         live_state: false,
+        walks_files: false,
         description: "Reads every account's shell, MySQL, psql, Python and Redis histories line by line: downloads piped to a shell, reverse shells, encoded payloads, temp-dir execution, account and SSH-key changes, history wiping, database dumps. Each hit goes on the timeline (with its time when the history records one).",
     },
     run: |ctx| {

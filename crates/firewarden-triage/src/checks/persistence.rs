@@ -79,6 +79,7 @@ pub const CRON: Check = Check {
         severity: Severity::High,
         rows: &[12],
         live_state: false,
+        walks_files: false,
         description: "Reads /etc/crontab, /etc/cron.d, the cron.hourly/daily/weekly/monthly scripts, /etc/anacrontab and every user crontab under /var/spool/cron: downloaders piped to a shell, reverse shells, encoded payloads, programs in temp dirs, miners — in the job line or in the script it runs; jobs that no package installed (raised when their program is unowned too); Redis dumps written as crontabs.",
     },
     run: |ctx| {
@@ -204,6 +205,7 @@ pub const AT: Check = Check {
         severity: Severity::Medium,
         rows: &[13],
         live_state: false,
+        walks_files: false,
         description: "Lists jobs queued with `at` (/var/spool/cron/atjobs, /var/spool/at): rarely used on servers, so every pending job deserves a look; jobs with attacker tradecraft are high severity.",
     },
     run: |ctx| {
@@ -262,6 +264,7 @@ pub const SYSTEMD: Check = Check {
         severity: Severity::High,
         rows: &[14],
         live_state: false,
+        walks_files: false,
         description: "Reads unit files in the system and user unit directories (including each home's ~/.config/systemd/user, .wants/ links and drop-ins): Exec lines running from /tmp, /dev/shm or hidden dirs, downloaders and shells, in the line or in the script it starts; units not owned by any package; and any generator outside the packages.",
     },
     run: |ctx| {
@@ -406,6 +409,7 @@ pub const RC: Check = Check {
         severity: Severity::High,
         rows: &[15],
         live_state: false,
+        walks_files: false,
         description: "Reads /etc/rc.local, /etc/rc.d/rc.local, /etc/inittab, /etc/conf.d/local.start and /etc/init.d scripts: downloads, shells and temp-dir programs; init.d scripts owned by no package.",
     },
     run: |ctx| {
@@ -465,6 +469,7 @@ pub const SHELL_PROFILE: Check = Check {
         severity: Severity::High,
         rows: &[16],
         live_state: false,
+        walks_files: false,
         description: "Reads /etc/profile, /etc/profile.d/*, /etc/bash.bashrc, /etc/zsh/* and every home's .bashrc/.bash_profile/.profile/.bash_logout/.zshrc: aliases that hide or hijack ls/ps/ssh/sudo, PROMPT_COMMAND, LD_PRELOAD exports, traps, and attacker commands that run at each login.",
     },
     run: |ctx| {
@@ -577,6 +582,7 @@ pub const LD_PRELOAD: Check = Check {
         severity: Severity::Critical,
         rows: &[17],
         live_state: false,
+        walks_files: false,
         description: "Reads /etc/ld.so.preload straight from the filesystem (rootkits hide it from `ls`), library paths in /etc/ld.so.conf and ld.so.conf.d that point to temp or hidden dirs, and LD_PRELOAD/LD_AUDIT in the environment of running processes.",
     },
     run: |ctx| {
@@ -659,6 +665,7 @@ pub const UDEV: Check = Check {
         severity: Severity::High,
         rows: &[19],
         live_state: false,
+        walks_files: false,
         description: "Reads udev rules in /etc/udev/rules.d, /run/udev/rules.d and /usr/lib/udev/rules.d: RUN+= actions that start shells, downloaders or programs in temp dirs (a root trigger on every device event).",
     },
     run: |ctx| {
@@ -756,6 +763,7 @@ pub const AUTOSTART: Check = Check {
         severity: Severity::High,
         rows: &[20],
         live_state: false,
+        walks_files: false,
         description: "Reads XDG autostart entries, /etc/update-motd.d scripts (run as root at each SSH login), scripts run as root on system events (network if-up/down and NetworkManager dispatcher hooks, DHCP and PPP hooks, logrotate pre/postrotate, Upstart jobs), and apt/dpkg hooks (APT::Update::Pre-Invoke, DPkg::Post-Invoke) for attacker commands and programs in temp or hidden directories.",
     },
     run: |ctx| {
@@ -836,6 +844,7 @@ pub const INETD: Check = Check {
         severity: Severity::Critical,
         rows: &[21],
         live_state: false,
+        walks_files: false,
         description: "Reads /etc/inetd.conf and /etc/xinetd.d/*: a shell or interpreter bound to a port is a bind-shell backdoor.",
     },
     run: |ctx| {

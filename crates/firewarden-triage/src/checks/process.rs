@@ -100,6 +100,7 @@ pub const MINER: Check = Check {
         severity: Severity::Critical,
         rows: &[23],
         live_state: true,
+        walks_files: false,
         description: "Finds miners by name (xmrig, kdevtmpfsi, kinsing …), by command line (stratum+tcp://, pool domains, --donate-level), by connections to common pool ports, and flags processes that burn nearly a full CPU from a temp dir.",
     },
     run: |ctx| {
@@ -169,6 +170,7 @@ pub const REVERSE_SHELL: Check = Check {
         severity: Severity::Critical,
         rows: &[24],
         live_state: true,
+        walks_files: false,
         description: "A shell or interpreter whose stdin/stdout is a network socket, a command line with /dev/tcp, nc -e or socat exec, and shells spawned by web servers or databases.",
     },
     run: |ctx| {
@@ -240,6 +242,7 @@ pub const SUSPICIOUS_EXE: Check = Check {
         severity: Severity::High,
         rows: &[25],
         live_state: true,
+        walks_files: false,
         description: "Reads /proc/PID/exe and cwd: an executable that was deleted after start, one loaded from memory (memfd:), or one running from /tmp, /var/tmp, /dev/shm or a hidden directory.",
     },
     run: |ctx| {
@@ -299,6 +302,7 @@ pub const HIDDEN: Check = Check {
         severity: Severity::Critical,
         rows: &[26],
         live_state: true,
+        walks_files: false,
         description: "Cross-view: pids that answer at /proc/PID but are missing from the /proc directory listing (as a getdents-hooking rootkit makes them), checked twice to rule out processes that just started, and excluding threads.",
     },
     run: |ctx| {
@@ -436,6 +440,7 @@ pub const MASQUERADE: Check = Check {
         severity: Severity::Critical,
         rows: &[27],
         live_state: true,
+        walks_files: false,
         description: "A user-space process (it has an executable) named like a kernel thread ([kworker/0:1], kthreadd …), or named like a system daemon (sshd, cron, systemd) while its executable is something else.",
     },
     run: |ctx| {
@@ -495,6 +500,7 @@ pub const NETWORK: Check = Check {
         severity: Severity::High,
         rows: &[28],
         live_state: true,
+        walks_files: false,
         description: "Reads /proc/net/{tcp,tcp6,udp,udp6} and maps each socket to its process through /proc/PID/fd: listeners on known backdoor ports, listeners and outbound connections owned by shells, interpreters or programs in temp dirs, and an inventory of every listener (info).",
     },
     run: |ctx| {

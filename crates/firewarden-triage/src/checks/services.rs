@@ -43,6 +43,7 @@ pub const EXPOSED: Check = Check {
         severity: Severity::High,
         rows: &[51],
         live_state: false,
+        walks_files: false,
         description: "Redis listening beyond localhost without a password (the classic way in: CONFIG SET dir /root/.ssh), MongoDB and Elasticsearch bound to all interfaces without auth, the Docker API on TCP, and JDWP or `python -m http.server` in running processes.",
     },
     run: |ctx| {

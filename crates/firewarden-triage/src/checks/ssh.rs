@@ -73,6 +73,7 @@ pub const AUTHORIZED_KEYS: Check = Check {
         severity: Severity::High,
         rows: &[8],
         live_state: false,
+        walks_files: false,
         description: "Reads every account's authorized_keys (and AuthorizedKeysFile): botnet keys (Outlaw's `mdrfckr`), forced commands and options, keys in service accounts, keys added inside the incident window, files writable by others, and Redis dump files written as authorized_keys.",
     },
     run: |ctx| {
@@ -183,6 +184,7 @@ pub const CONFIG: Check = Check {
         severity: Severity::Medium,
         rows: &[9],
         live_state: false,
+        walks_files: false,
         description: "Reads sshd_config (and sshd_config.d), /etc/ssh/sshrc, ~/.ssh/rc and ~/.ssh/config: empty passwords permitted, extra ports, AuthorizedKeysCommand, login rc scripts and ProxyCommand/LocalCommand run code at every connection.",
     },
     run: |ctx| {

@@ -62,6 +62,7 @@ pub const WEBSHELL: Check = Check {
         severity: Severity::Critical,
         rows: &[43],
         live_state: false,
+        walks_files: true,
         description: "Scans the web roots (defaults plus nginx `root`/`alias`, Apache `DocumentRoot`/`Alias` and Tomcat `appBase`/`docBase`) with the built-in YARA pack and the script heuristics: PHP/JSP/ASP(X) webshell families, request input reaching eval/system, decoder chains, names assembled from pieces, class loading from request data, PHP hidden in images.",
     },
     run: |ctx| {
@@ -85,6 +86,7 @@ pub const MALWARE: Check = Check {
         severity: Severity::High,
         rows: &[41],
         live_state: false,
+        walks_files: true,
         description: "Scans /tmp, /var/tmp, /dev/shm, /root and /home with the built-in YARA pack: miners and their droppers, LKM and LD_PRELOAD rootkits, Linux backdoor families, reverse-shell scripts, tunnels and recon/credential tools, the mdrfckr SSH key.",
     },
     run: |ctx| {
@@ -102,6 +104,7 @@ pub const TAMPERING: Check = Check {
         severity: Severity::High,
         rows: &[46, 47],
         live_state: false,
+        walks_files: true,
         description: "Pages and settings in web roots: <script src> to bare IPs or after </html>, obfuscated script/iframe loaders, hidden iframes, hidden SEO spam links, search-engine cloaking, and .htaccess/.user.ini/php.ini auto_prepend_file, AddType/SetHandler and referer-redirect tricks. With a baseline, `firewarden baseline diff` shows every change.",
     },
     run: |ctx| {
@@ -121,6 +124,7 @@ pub const DUMP: Check = Check {
         severity: Severity::High,
         rows: &[42],
         live_state: false,
+        walks_files: true,
         description: "mysqldump/MariaDB/pg_dump output, SQL data exports and archives in web roots and temp directories (gzip opened to look inside); each one in a web root is matched against the access logs: a 200 response for its path with a size close to the file's names the address and time it was taken. Dump commands in shell histories are reported by linux.logs.history_commands.",
     },
     run: |ctx| {
@@ -207,6 +211,7 @@ pub const ACCESS: Check = Check {
         severity: Severity::Critical,
         rows: &[45],
         live_state: false,
+        walks_files: true,
         description: "Reads the access logs named by the nginx/Apache configuration and the usual log directories (plain and .gz, common and combined formats): the first request to each flagged webshell gives the attacker's address and the initial-access time for the storyline, POSTs to it are the commands; scanner user agents, SQL injection, path traversal and code-injection payloads (Log4Shell, Shellshock, Struts, ThinkPHP, PHPUnit) are summarised per address.",
     },
     run: |ctx| {
