@@ -53,6 +53,8 @@ async fn print_pdf(html: Vec<u8>, tmp: &std::path::Path) -> Result<Vec<u8>, ApiE
         dir.path().join("profile").display()
     ))
     .arg(format!("--print-to-pdf={}", out.display()))
+    // Its scratch files go with the rest of this print, not into the system's /tmp.
+    .env("TMPDIR", dir.path())
     .arg(format!("file://{}", page.display()))
     .stdin(std::process::Stdio::null())
     .stdout(std::process::Stdio::null())

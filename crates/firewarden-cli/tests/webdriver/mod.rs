@@ -139,8 +139,11 @@ impl Browser {
     /// certificate.
     pub fn launch() -> Browser {
         let port = free_port();
+        // The browser's own scratch directories go here too, and are removed with it.
+        let profile = tempfile::tempdir().unwrap();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", profile.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -151,7 +154,6 @@ impl Browser {
             assert!(start.elapsed() < WAIT, "chromedriver did not come up");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let profile = tempfile::tempdir().unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "acceptInsecureCerts": true,
@@ -164,7 +166,7 @@ impl Browser {
                     // Loopback only (the proxy is bypassed for loopback by default): anything else goes
                     // to a proxy nobody listens on.
                     "--proxy-server=127.0.0.1:9",
-                    format!("--user-data-dir={}", profile.path().display()),
+                    format!("--user-data-dir={}", profile.path().join("user-data").display()),
                 ]
             }
         }}});
