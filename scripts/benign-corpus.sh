@@ -6,9 +6,11 @@
 #   scripts/benign-corpus.sh [DIR=$HOME/.cache/firewarden-corpus]   # prints DIR/tree
 set -euo pipefail
 dir=${1:-$HOME/.cache/firewarden-corpus}
-packages=(wordpress phpmyadmin mediawiki dokuwiki roundcube-core php-horde-imp cacti zabbix-frontend-php icingaweb2 tt-rss postfixadmin phpldapadmin adminer php-phpseclib php-tcpdf php-getid3 libjs-jquery-ui php-symfony-console)
+packages=(wordpress phpmyadmin mediawiki dokuwiki roundcube-core php-horde-imp cacti zabbix-frontend-php icingaweb2 tt-rss postfixadmin phpldapadmin adminer php-phpseclib php-tcpdf php-getid3 libjs-jquery-ui php-symfony-console
+  tomcat10-examples tomcat10-admin libjetty9-extra-java asp.net-examples mono-xsp4 mono-xsp4-base monodoc-http)
 mkdir -p "$dir/debs"
-if [ ! -f "$dir/tree/.complete" ]; then
+# The marker holds the package list, so adding a package rebuilds the tree.
+if [ "$(cat "$dir/tree/.complete" 2>/dev/null)" != "${packages[*]}" ]; then
   cd "$dir/debs"
   [ "$(id -u)" = 0 ] && apt-get update -qq >/dev/null 2>&1 || true
   for p in "${packages[@]}"; do
@@ -16,6 +18,6 @@ if [ ! -f "$dir/tree/.complete" ]; then
   done
   rm -rf "$dir/tree" && mkdir -p "$dir/tree"
   for d in *.deb; do dpkg-deb -x "$d" "$dir/tree"; done
-  touch "$dir/tree/.complete"
+  echo "${packages[*]}" > "$dir/tree/.complete"
 fi
 echo "$dir/tree"

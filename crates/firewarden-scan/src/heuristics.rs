@@ -64,7 +64,7 @@ pub fn script_kind(name: &str, data: &[u8]) -> Option<ScriptKind> {
     }
 }
 
-const PHP_INPUT: &[&str] = &[
+pub(crate) const PHP_INPUT: &[&str] = &[
     "$_get",
     "$_post",
     "$_request",
@@ -97,7 +97,7 @@ const DECODERS: &[&str] = &[
     "hex2bin(",
     "convert_uudecode(",
 ];
-const DANGEROUS_NAMES: &[&str] = &[
+pub(crate) const DANGEROUS_NAMES: &[&str] = &[
     "eval",
     "assert",
     "system",
@@ -363,17 +363,6 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             }
         }
     }
-    // `('%01'^'`')`: strings made by XOR of literals, the non-alphanumeric webshell trick.
-    let xors = xor_literals(t);
-    if xors >= 4 {
-        hits.push(hit(
-            "scan.heuristic.xor_strings",
-            Severity::High,
-            "Strings built by XOR of literals",
-            format!("{xors} strings are made by XOR-ing two literals, a way to write function names without letters; benign code has no reason to"),
-            t.find("'^'").or_else(|| t.find("\"^\"")).unwrap_or(0),
-        ));
-    }
     // `${"_G"."ET"}`, `$GLOBALS['_P'.'OST']`: superglobals named in pieces.
     for sg in ["${\"_", "${'_", "$globals['_'", "$globals[\"_\""] {
         if let Some(p) = t.find(sg) {
@@ -394,6 +383,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             }
         }
     }
+    crate::php_tricks::scan(t, hits);
     capabilities(t, hits);
     if let Some((offset, name)) = assembled_name(t) {
         hits.push(hit(
@@ -495,31 +485,6 @@ fn capabilities(t: &str, hits: &mut Vec<Hit>) {
             0,
         ));
     }
-}
-
-/// Counts `'…'^'…'` with a non-empty literal on each side (`'%01'^'`'`), not a lone `'^'`.
-fn xor_literals(t: &str) -> usize {
-    let b = t.as_bytes();
-    let mut n = 0;
-    for q in [b'\'', b'"'] {
-        let pat = [q, b'^', q];
-        let mut from = 0;
-        while let Some(p) = memchr::memmem::find(&b[from..], &pat).map(|p| from + p) {
-            let left_inside = p > 0
-                && !matches!(
-                    b[p - 1],
-                    b'(' | b',' | b' ' | b'[' | b'=' | b'.' | b'\t' | b'\n'
-                );
-            let right_inside = b
-                .get(p + 3)
-                .is_some_and(|c| !matches!(c, b')' | b',' | b' ' | b'.' | b']' | b';' | b'\n'));
-            if left_inside && right_inside {
-                n += 1;
-            }
-            from = p + 3;
-        }
-    }
-    n
 }
 
 /// Whether an assignment's value comes straight from request input:
@@ -657,6 +622,11 @@ fn assembled_name(t: &str) -> Option<(usize, String)> {
 }
 
 fn jsp(t: &str, hits: &mut Vec<Hit>) {
+    jsp_fixed(t, hits);
+    crate::flows::jsp(t, hits);
+}
+
+fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
     let request = t.contains("request.getparameter")
         || t.contains("request.getinputstream")
         || t.contains("request.getreader");
@@ -713,24 +683,11 @@ fn jsp(t: &str, hits: &mut Vec<Hit>) {
 }
 
 fn asp(t: &str, hits: &mut Vec<Hit>) {
-    for sink in [
-        "eval(request",
-        "eval (request",
-        "execute(request",
-        "executeglobal(request",
-        "execute request",
-    ] {
-        if let Some(p) = t.find(sink) {
-            hits.push(hit(
-                "scan.heuristic.asp_eval",
-                Severity::Critical,
-                "ASP(X) evaluates request input",
-                format!("`{sink}…` runs code sent in the request"),
-                p,
-            ));
-            return;
-        }
-    }
+    asp_fixed(t, hits);
+    crate::flows::asp(t, hits);
+}
+
+fn asp_fixed(t: &str, hits: &mut Vec<Hit>) {
     if let Some(p) = t.find("assembly.load(")
         && (t.contains("request.binaryread")
             || t.contains("request.form")

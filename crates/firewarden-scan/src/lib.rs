@@ -24,9 +24,12 @@
 pub mod baseline;
 mod builtin;
 pub mod dumps;
+mod flows;
 pub mod heuristics;
 pub mod ioc;
+mod php_tricks;
 pub mod rules;
+pub mod shellmodel;
 pub mod tamper;
 pub mod webroots;
 
@@ -598,6 +601,15 @@ impl Engine {
             let (found, stopped) =
                 heuristics::scan_script_until(kind, &data, Some(started + self.opts.file_timeout));
             hits.extend(found);
+            // The learned model speaks only for scripts nothing else flagged: where a rule or
+            // heuristic already said why, a score adds nothing.
+            if !stopped
+                && !hits.iter().any(|h| h.severity >= Severity::Medium)
+                && let Some(kind) = shellmodel::applies(&shown, &data)
+                && let Some(h) = shellmodel::hit(kind, &data)
+            {
+                hits.push(h);
+            }
             if stopped {
                 out.warnings.push(warning(
                     Some(path),

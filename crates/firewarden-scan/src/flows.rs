@@ -1,0 +1,473 @@
+//! Request input followed to where ASP and JSP pages use it. A variable filled from the request
+//! carries the input along (`x1 = request("h")`, `x2 = x1`, `eval x2`), so a shell that splits
+//! its one line over three is still one flow. Each flow ends in a sink: code evaluation,
+//! commands, reflection, or a file the request names or fills.
+
+use crate::Hit;
+use firewarden_model::Severity;
+
+/// Where request input must not arrive.
+struct Sink {
+    /// Texts that mark the sink in a statement (lowercase).
+    marks: &'static [&'static str],
+    /// Only when the file also holds one of these (empty: always).
+    file_needs: &'static [&'static str],
+    id: &'static str,
+    severity: Severity,
+    title: &'static str,
+    why: &'static str,
+    /// The input must be the sink's first argument itself (`eval x`, `CreateTextFile(path,…)`),
+    /// not part of a longer expression: CMS code builds a call name or a path from a request
+    /// parameter and literals (`Execute "Call " & action & "()"`, `MapPath("tpl/" & f)`).
+    bare: bool,
+}
+
+const ASP_INPUT: &[&str] = &[
+    "request(",
+    "request (",
+    "request.form",
+    "request.querystring",
+    "request.item",
+    "request.cookies",
+    "request.params",
+    "request.binaryread",
+    "request[",
+];
+
+const ASP_SINKS: &[Sink] = &[
+    Sink {
+        marks: &["eval", "execute", "executeglobal"],
+        file_needs: &[],
+        id: "scan.heuristic.asp_eval",
+        severity: Severity::Critical,
+        title: "ASP(X) evaluates request input",
+        why: "evaluates it as code (Eval/Execute): whoever sends the request chooses what the server runs",
+        bare: true,
+    },
+    Sink {
+        marks: &[
+            ".exec(",
+            ".exec ",
+            ".run(",
+            ".run ",
+            "process.start(",
+            ".arguments",
+        ],
+        file_needs: &["wscript.shell", "processstartinfo", "process.start("],
+        id: "scan.heuristic.asp_exec",
+        severity: Severity::Critical,
+        title: "ASP(X) runs commands from the request",
+        why: "hands it to a command shell (WScript.Shell / Process.Start)",
+        bare: false,
+    },
+    Sink {
+        marks: &[
+            "createtextfile(",
+            "createtextfile ",
+            ".savetofile",
+            "writealltext(",
+            "writeallbytes(",
+        ],
+        file_needs: &[],
+        id: "scan.heuristic.asp_write",
+        severity: Severity::High,
+        title: "ASP(X) writes a file the request names",
+        why: "writes a file at that path: an upload of any page anywhere, a webshell dropper",
+        bare: true,
+    },
+];
+
+const JSP_INPUT: &[&str] = &[
+    "getparameter(",
+    "getparametervalues(",
+    "getparametermap(",
+    "request.getinputstream(",
+    "request.getreader(",
+    "getquerystring(",
+    "request.getheader(",
+];
+
+const JSP_SINKS: &[Sink] = &[
+    Sink {
+        marks: &[
+            "new file(",
+            "io.file(",
+            "new fileinputstream(",
+            "io.fileinputstream(",
+        ],
+        file_needs: &[],
+        id: "scan.heuristic.jsp_file_path",
+        severity: Severity::Medium,
+        title: "JSP opens the file the request names",
+        why: "opens a file at exactly that path: a browser of the server's files",
+        bare: true,
+    },
+    Sink {
+        marks: &[".exec(", "processbuilder(", ".command("],
+        file_needs: &["getruntime", "processbuilder"],
+        id: "scan.heuristic.jsp_exec",
+        severity: Severity::Critical,
+        title: "JSP runs commands from the request",
+        why: "starts operating-system commands with it (Runtime.exec / ProcessBuilder)",
+        bare: false,
+    },
+    Sink {
+        marks: &[
+            "class.forname(",
+            ".getmethod(",
+            ".getdeclaredmethod(",
+            ".loadclass(",
+            "urlclassloader(",
+            ".defineclass(",
+        ],
+        file_needs: &[],
+        id: "scan.heuristic.jsp_reflection_exec",
+        severity: Severity::Critical,
+        title: "JSP loads classes or methods the request names",
+        why: "uses it to pick a class or method by reflection: the request chooses what runs",
+        bare: false,
+    },
+    Sink {
+        // Constructors, so also `new java.io.FileOutputStream(`.
+        marks: &[
+            "fileoutputstream(",
+            "filewriter(",
+            "randomaccessfile(",
+            "printwriter(new file",
+            "files.write(",
+        ],
+        file_needs: &[],
+        id: "scan.heuristic.jsp_write",
+        severity: Severity::High,
+        title: "JSP writes a file the request names or fills",
+        why: "writes it to a file on the server: an upload of any page, a webshell dropper",
+        bare: false,
+    },
+];
+
+/// ASP/ASPX flows; `t` is the lowercased page.
+pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
+    follow(t, ASP_INPUT, ASP_SINKS, &[':', '\n', ';'], hits);
+    if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
+        decoded_execute(t, hits);
+    }
+}
+
+/// `Execute Decode("6877…")`, `Execute(UnEncode(hu))`: code evaluated from what a function of
+/// the page itself returns, a decoder. CMS code evaluates strings it writes out
+/// (`Execute "Call " & action`), not the output of its own functions.
+fn decoded_execute(t: &str, hits: &mut Vec<Hit>) {
+    for mark in ["executeglobal", "execute", "eval"] {
+        for (p, _) in t.match_indices(mark) {
+            if marked(&t[p..], mark) != Some(0) || t[..p].ends_with(is_ident) {
+                continue;
+            }
+            let before = t[..p].trim_end_matches(' ');
+            if before.ends_with('.') {
+                continue;
+            }
+            let arg = t[p + mark.len()..].trim_start_matches([' ', '(']);
+            let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(0);
+            let name = &arg[..name_len];
+            if name_len < 2 || !arg[name_len..].trim_start().starts_with('(') {
+                continue;
+            }
+            let defined = [format!("function {name}("), format!("function {name} (")]
+                .iter()
+                .any(|d| t.contains(d.as_str()));
+            if defined {
+                hits.push(Hit {
+                    check: "scan.heuristic.asp_eval_decoded",
+                    severity: Severity::High,
+                    title: "ASP evaluates code its own function decodes".into(),
+                    why: format!(
+                        "`{mark}` runs the string that `{name}()`, a function defined in the page, returns: code kept encoded in the file and decoded only to run"
+                    ),
+                    attack: vec!["T1505.003".into(), "T1027".into()],
+                    offset: Some(p),
+                    rule: None,
+                });
+                return;
+            }
+        }
+    }
+}
+
+/// JSP flows; `t` is the lowercased page.
+pub(crate) fn jsp(t: &str, hits: &mut Vec<Hit>) {
+    follow(t, JSP_INPUT, JSP_SINKS, &[';', '\n', '{', '}'], hits);
+    reverse_shell(t, hits);
+}
+
+/// A page that opens a network socket and starts a process: the process's input and output
+/// wired to the socket is a reverse or bind shell, whatever the page calls it.
+fn reverse_shell(t: &str, hits: &mut Vec<Hit>) {
+    let socket = [
+        "new socket(",
+        "net.socket(",
+        "new serversocket(",
+        "net.serversocket(",
+    ]
+    .iter()
+    .find_map(|m| t.find(m));
+    let process =
+        (t.contains("getruntime") && t.contains(".exec(")) || t.contains("processbuilder(");
+    if let Some(p) = socket
+        && process
+        && t.contains("getinputstream")
+        && t.contains("getoutputstream")
+    {
+        hits.push(Hit {
+            check: "scan.heuristic.jsp_reverse_shell",
+            severity: Severity::Critical,
+            title: "JSP wires a process to a network socket".into(),
+            why: "the page opens a socket and starts a process, and copies streams between them: a reverse or bind shell".into(),
+            attack: vec!["T1505.003".into(), "T1059".into()],
+            offset: Some(p),
+            rule: None,
+        });
+    }
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// `word` in `s` as a whole word.
+fn has_word(s: &str, word: &str) -> bool {
+    s.match_indices(word)
+        .any(|(p, _)| !s[..p].ends_with(is_ident) && !s[p + word.len()..].starts_with(is_ident))
+}
+
+/// A sink mark in `s`. Word marks (`eval`) count as a statement or function call, not as a
+/// method (`conn.execute(sql)` is a database query) or part of a longer name.
+fn marked(s: &str, mark: &str) -> Option<usize> {
+    if !mark.starts_with(is_ident) || !mark.ends_with(is_ident) {
+        return s.find(mark);
+    }
+    s.match_indices(mark).map(|(p, _)| p).find(|&p| {
+        let before = s[..p].trim_end_matches(' ');
+        let after = &s[p + mark.len()..];
+        !s[..p].ends_with(is_ident)
+            && !before.ends_with('.')
+            && (after.starts_with('(') || after.starts_with(' '))
+    })
+}
+
+/// The variable a statement assigns (`x = …`, `set x = …`, `String x = …`) and the text after
+/// the `=`.
+fn assignment(s: &str) -> Option<(&str, &str)> {
+    let eq = s.char_indices().find(|&(i, c)| {
+        c == '=' && !s[i + 1..].starts_with('=') && !s[..i].ends_with(['=', '!', '<', '>'])
+    })?;
+    let lhs = s[..eq.0].trim_end();
+    let name_start = lhs
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !is_ident(c))
+        .map_or(0, |(p, c)| p + c.len_utf8());
+    let name = &lhs[name_start..];
+    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()))
+        .then(|| (name, &s[eq.0 + 1..]))
+}
+
+/// Whether the first argument of the call at the start of `call` is request input itself, or
+/// a variable holding it, possibly inside one function (`Execute(Decode(x))`).
+fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bool {
+    // After the mark's own `(` (`new file(`), or the first space or `(` after a word mark.
+    let open = if mark.ends_with('(') {
+        Some(mark.len())
+    } else {
+        call.find([' ', '('])
+    };
+    open.is_some_and(|open| bare_value(call[open..].trim_start_matches([' ', '(']), inputs, direct))
+}
+
+/// Whether `value` is request input itself (`request("x")`, nothing joined to it), a variable
+/// in `direct`, or one of them inside one function call.
+fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
+    let mut arg = value.trim_start();
+    for _ in 0..2 {
+        let object = arg.strip_prefix("request.").unwrap_or(arg);
+        if inputs
+            .iter()
+            .any(|i| arg.starts_with(i) || object.starts_with(i))
+        {
+            let close = arg.find(')').map_or(arg.len(), |c| c + 1);
+            let rest = arg[close..].trim_start();
+            return !rest.starts_with(['&', '+', '.']);
+        }
+        let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(arg.len());
+        let (name, rest) = arg.split_at(name_len);
+        if direct.contains(&name) {
+            let rest = rest.trim_start();
+            return rest.is_empty() || rest.starts_with([')', ',', '\r', '%']);
+        }
+        // One wrapping call: `decode(…)`.
+        match rest.strip_prefix('(') {
+            Some(inner) if !name.is_empty() => arg = inner.trim_start(),
+            _ => return false,
+        }
+    }
+    false
+}
+
+fn follow(t: &str, inputs: &[&str], sinks: &[Sink], split: &[char], hits: &mut Vec<Hit>) {
+    if !inputs.iter().any(|i| t.contains(i)) {
+        return;
+    }
+    let armed: Vec<&Sink> = sinks
+        .iter()
+        .filter(|k| k.file_needs.is_empty() || k.file_needs.iter().any(|n| t.contains(n)))
+        .collect();
+    let mut tainted: Vec<&str> = Vec::new();
+    // Variables holding request input as it came, not built into a longer string.
+    let mut direct: Vec<&str> = Vec::new();
+    // One hit per kind of sink, and none for a kind the older checks already reported.
+    let mut found: Vec<&str> = hits.iter().map(|h| h.check).collect();
+    let mut at = 0;
+    for s in t.split_inclusive(|c| split.contains(&c)) {
+        let here = at;
+        at += s.len();
+        // Script delimiters end statements too.
+        for s in s.split("%>").flat_map(|p| p.split("<%")) {
+            let input = inputs.iter().find(|i| s.contains(*i)).copied();
+            let carrier = tainted.iter().find(|v| has_word(s, v)).copied();
+            let Some(from) = input.or(carrier) else {
+                continue;
+            };
+            if let Some((var, rhs)) = assignment(s)
+                && (inputs.iter().any(|i| rhs.contains(i))
+                    || tainted.iter().any(|v| has_word(rhs, v)))
+                && tainted.len() < 64
+                && !tainted.contains(&var)
+            {
+                tainted.push(var);
+                if bare_value(rhs, inputs, &direct) {
+                    direct.push(var);
+                }
+            }
+            for sink in &armed {
+                if found.contains(&sink.id) {
+                    continue;
+                }
+                let Some((p, mark)) = sink
+                    .marks
+                    .iter()
+                    .find_map(|m| marked(s, m).map(|p| (p, *m)))
+                else {
+                    continue;
+                };
+                // The input must reach the sink's part of the statement, not sit before it
+                // in an `if` that only compares it.
+                let tail = &s[p..];
+                let reaches = if sink.bare {
+                    bare_argument(&s[p..], mark, inputs, &direct)
+                } else {
+                    inputs.iter().any(|i| tail.contains(i))
+                        || tainted.iter().any(|v| has_word(tail, v))
+                };
+                if !reaches {
+                    continue;
+                }
+                let what = if input.is_some() {
+                    format!("the statement reads request input (`{from}…`) and")
+                } else {
+                    format!("`{from}` holds request input and the statement")
+                };
+                hits.push(Hit {
+                    check: sink.id,
+                    severity: sink.severity,
+                    title: sink.title.into(),
+                    why: format!("{what} {}", sink.why),
+                    attack: vec!["T1505.003".into()],
+                    offset: Some(here),
+                    rule: None,
+                });
+                found.push(sink.id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(f: fn(&str, &mut Vec<Hit>), page: &str) -> Vec<&'static str> {
+        let mut hits = Vec::new();
+        f(&page.to_ascii_lowercase(), &mut hits);
+        hits.iter().map(|h| h.check).collect()
+    }
+
+    #[test]
+    fn asp_flows_through_variables() {
+        let page = "<%\ndim x1,x2\nx1 = request(\"h\")\nx2 = x1\neval x2\n%>";
+        assert_eq!(ids(asp, page), ["scan.heuristic.asp_eval"]);
+        assert_eq!(
+            ids(asp, "<%eval request(\"chopper\")%>"),
+            ["scan.heuristic.asp_eval"]
+        );
+        let write = "<%set s=server.createObject(\"Adodb.Stream\")%><%s.writetext request(\"d\")%>\n<%s.SaveToFile server.mappath(\"x.asp\"),2%>";
+        // The content went in one statement and the save is another: no single statement
+        // carries both, so only a flow through a variable would count. Nothing here.
+        assert!(ids(asp, write).is_empty());
+        let path = "set fso=server.createobject(\"scripting.filesystemobject\")\npath=request(\"path\")\nset da=fso.createtextfile(path,true)";
+        assert_eq!(ids(asp, path), ["scan.heuristic.asp_write"]);
+        let wrapped = "<%execute(decode(request(\"x\")))%>";
+        assert_eq!(ids(asp, wrapped), ["scan.heuristic.asp_eval"]);
+    }
+
+    #[test]
+    fn asp_decoded_execute() {
+        let page =
+            "<%\nfunction cd(s, k)\ncd = s\nend function\nExecute cd(\"6877656D\",\"1314\")\n%>";
+        assert_eq!(ids(asp, page), ["scan.heuristic.asp_eval_decoded"]);
+        // A function of the page that is not called under Execute, and Execute of a string.
+        let benign = "<%\nfunction show(s)\nend function\nshow(\"x\")\nExecute \"Call \" & a\n%>";
+        assert!(ids(asp, benign).is_empty());
+    }
+
+    #[test]
+    fn asp_database_calls_are_not_eval() {
+        let page = "<%\nid = request(\"id\")\nset rs = conn.execute(\"select * from news where id=\" & id)\n%>";
+        assert!(ids(asp, page).is_empty());
+        let compare = "<%\nif request(\"action\") = \"save\" then\nexecute_save()\nend if\n%>";
+        assert!(ids(asp, compare).is_empty());
+        // Dispatch on a parameter and a template path built from one: CMS idioms.
+        let dispatch = "<%\naction = request(\"action\")\nExecute \"Call \" & action & \"()\"\n%>";
+        assert!(ids(asp, dispatch).is_empty());
+        let template =
+            "<%\nf = request(\"f\")\nSet o = fso.CreateTextFile(Server.MapPath(\"tpl/\" & f))\n%>";
+        assert!(ids(asp, template).is_empty());
+        let built = "<%\nx = server.mappath(\"rss\" & request(\"id\") & \".xml\")\nSet o = fso.CreateTextFile(x, True)\n%>";
+        assert!(ids(asp, built).is_empty());
+    }
+
+    #[test]
+    fn text_outside_ascii_is_safe() {
+        let page = "<%\nĿid = request(\"x\")\néval Ŀid\nĿ=1\n=request(\"y\")\n%>";
+        let _ = ids(asp, page);
+        let _ = ids(jsp, "Ŀ=request.getParameter(\"x\");\nŁ.exec(Ŀ)");
+    }
+
+    #[test]
+    fn jsp_flows() {
+        let page = "<% String c = request.getParameter(\"c\");\nProcess p = Runtime.getRuntime().exec(c); %>";
+        assert_eq!(ids(jsp, page), ["scan.heuristic.jsp_exec"]);
+        let write = "<%new java.io.FileOutputStream(application.getRealPath(\"/\")+request.getParameter(\"f\")).write(1);%>";
+        assert_eq!(ids(jsp, write), ["scan.heuristic.jsp_write"]);
+        let benign =
+            "<% String id = request.getParameter(\"id\");\nout.println(service.find(id)); %>";
+        assert!(ids(jsp, benign).is_empty());
+        let qualified = "<%(new java.io.FileOutputStream(application.getRealPath(\"/\")+request.getParameter(\"f\"))).write(1);%>";
+        assert_eq!(ids(jsp, qualified), ["scan.heuristic.jsp_write"]);
+        let browse =
+            "<% File f = new File(request.getParameter(\"file\"));\nFile[] l = f.listFiles(); %>";
+        assert_eq!(ids(jsp, browse), ["scan.heuristic.jsp_file_path"]);
+        let under_root = "<% File f = new File(root, request.getParameter(\"file\")); %>";
+        assert!(ids(jsp, under_root).is_empty());
+        let reverse = "Socket s = new java.net.Socket(host, port);\nProcess p = Runtime.getRuntime().exec(\"sh\");\ncopy(p.getInputStream(), s.getOutputStream());";
+        assert_eq!(ids(jsp, reverse), ["scan.heuristic.jsp_reverse_shell"]);
+    }
+}

@@ -1,0 +1,705 @@
+//! The ways PHP lets a shell run code without writing `eval($_POST…)`: a callback chosen by the
+//! request or named `'assert'`, the `/e` modifier, functions called through variable variables,
+//! names written backwards or in rot13, and strings built by bitwise operations on literals.
+
+use crate::Hit;
+use crate::heuristics::{DANGEROUS_NAMES, PHP_INPUT};
+use firewarden_model::Severity;
+
+/// Functions that call a function they are given, and which argument it is.
+#[derive(Clone, Copy)]
+enum Callback {
+    First,
+    Second,
+    Last,
+}
+
+const CALLBACKS: &[(&str, Callback)] = &[
+    ("call_user_func", Callback::First),
+    ("call_user_func_array", Callback::First),
+    ("forward_static_call", Callback::First),
+    ("forward_static_call_array", Callback::First),
+    ("array_map", Callback::First),
+    ("register_shutdown_function", Callback::First),
+    ("register_tick_function", Callback::First),
+    ("set_error_handler", Callback::First),
+    ("set_exception_handler", Callback::First),
+    ("spl_autoload_register", Callback::First),
+    ("ob_start", Callback::First),
+    ("header_register_callback", Callback::First),
+    ("array_filter", Callback::Second),
+    ("array_walk", Callback::Second),
+    ("array_walk_recursive", Callback::Second),
+    ("array_reduce", Callback::Second),
+    ("preg_replace_callback", Callback::Second),
+    ("iterator_apply", Callback::Second),
+    ("usort", Callback::Last),
+    ("uasort", Callback::Last),
+    ("uksort", Callback::Last),
+    ("array_udiff", Callback::Last),
+    ("array_udiff_assoc", Callback::Last),
+    ("array_udiff_uassoc", Callback::Last),
+    ("array_uintersect", Callback::Last),
+    ("array_uintersect_assoc", Callback::Last),
+    ("array_uintersect_uassoc", Callback::Last),
+    ("array_diff_ukey", Callback::Last),
+    ("array_diff_uassoc", Callback::Last),
+    ("array_intersect_ukey", Callback::Last),
+    ("array_intersect_uassoc", Callback::Last),
+    ("reflectionfunction", Callback::First),
+];
+
+/// Functions that run PHP code or commands when called by name.
+const RUNS_CODE: &[&str] = &[
+    "assert",
+    "system",
+    "exec",
+    "shell_exec",
+    "passthru",
+    "popen",
+    "proc_open",
+    "pcntl_exec",
+    "create_function",
+];
+
+const DECODE_CALLS: &[&str] = &[
+    "base64_decode(",
+    "str_rot13(",
+    "strrev(",
+    "gzinflate(",
+    "gzuncompress(",
+    "hex2bin(",
+    "urldecode(",
+    "rawurldecode(",
+];
+
+fn hit(id: &'static str, severity: Severity, title: &str, why: String, offset: usize) -> Hit {
+    Hit {
+        check: id,
+        severity,
+        title: title.into(),
+        why,
+        attack: vec!["T1505.003".into()],
+        offset: Some(offset),
+        rule: None,
+    }
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// The arguments of the call whose `(` is at the start of `s`, split at top-level commas;
+/// `None` when the call does not close within the text.
+fn arguments(s: &str) -> Option<Vec<&str>> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut start = 1;
+    let mut args = Vec::new();
+    for (i, c) in s.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' => depth += 1,
+            ')' | ']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    args.push(s[start..i].trim());
+                    return Some(args);
+                }
+            }
+            ',' if depth == 1 => {
+                args.push(s[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+        if i > 4096 {
+            return None;
+        }
+    }
+    None
+}
+
+/// Calls of `name` in `s` as a function (not part of a longer name), spaces allowed before
+/// the `(`: the offset of the name and the text from the `(` on.
+fn calls<'a>(s: &'a str, name: &'a str) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+    s.match_indices(name).filter_map(move |(p, _)| {
+        if s[..p].ends_with(is_ident) {
+            return None;
+        }
+        let rest = &s[p + name.len()..];
+        let open = rest.trim_start();
+        open.starts_with('(').then_some((p, open))
+    })
+}
+
+/// The text of a string literal (`'assert'`, `"assert"`), or of a bare word PHP reads as one.
+fn literal(arg: &str) -> Option<&str> {
+    let arg = arg.trim_start_matches('@');
+    for q in ['\'', '"'] {
+        if let Some(inner) = arg.strip_prefix(q).and_then(|a| a.strip_suffix(q)) {
+            return Some(inner);
+        }
+    }
+    (!arg.is_empty() && arg.chars().all(is_ident) && !arg.starts_with(|c: char| c.is_ascii_digit()))
+        .then_some(arg)
+}
+
+/// `$v` in `arg` as the whole variable (`$v`, `$v[…]`), not `$va`.
+fn uses(arg: &str, var: &str) -> bool {
+    arg.match_indices(var)
+        .any(|(p, _)| !arg[p + var.len()..].starts_with(is_ident))
+}
+
+/// `t` without its comments (outside strings): shells put them between the pieces
+/// of a call (`@$_/*-*/($/*-*/{"_P"./*-*/"OST"})`) to break it up for readers and scanners.
+/// With it, where each cut was: (offset in the new text, bytes removed up to there), so
+/// offsets found in the new text can be given back in the file's own.
+fn without_block_comments(t: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, usize)>) {
+    let b = t.as_bytes();
+    if memchr::memchr2(b'/', b'#', b).is_none() {
+        return (t.into(), Vec::new());
+    }
+    let mut out = String::with_capacity(t.len());
+    let mut cuts = Vec::new();
+    let mut removed = 0;
+    // Start of the text not yet copied; copied in slices, cut only at ASCII bytes.
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            c @ (b'/' | b'#') => {
+                let next = b.get(i + 1).copied();
+                let end = if c == b'/' && next == Some(b'*') {
+                    memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |e| i + 2 + e + 2)
+                } else if (c == b'/' && next == Some(b'/')) || (c == b'#' && next != Some(b'[')) {
+                    memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |e| i + e)
+                } else {
+                    i += 1;
+                    continue;
+                };
+                out.push_str(&t[copied..i]);
+                removed += end - i;
+                cuts.push((out.len(), removed));
+                i = end;
+                copied = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&t[copied.min(t.len())..]);
+    (out.into(), cuts)
+}
+
+/// An offset in the text without comments, as an offset in the file.
+fn original_offset(cuts: &[(usize, usize)], at: usize) -> usize {
+    let n = cuts.partition_point(|&(pos, _)| pos <= at);
+    at + n.checked_sub(1).map_or(0, |k| cuts[k].1)
+}
+
+/// Which of the request inputs, `extract(`, `preg_replace`, `preg_filter` and the callback
+/// names (in that order) occur in `t`, found in one pass.
+fn present(t: &str) -> Vec<bool> {
+    static SEARCH: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let patterns = || {
+        PHP_INPUT
+            .iter()
+            .copied()
+            .chain(["extract(", "preg_replace", "preg_filter"])
+            .chain(CALLBACKS.iter().map(|(n, _)| *n))
+    };
+    let n = patterns().count();
+    let mut seen = vec![false; n];
+    // Built from our own constant list; it cannot fail, but a failure would only mean the
+    // slower per-pattern search below.
+    match SEARCH.get_or_init(|| aho_corasick::AhoCorasick::new(patterns()).ok()) {
+        Some(ac) => {
+            for m in ac.find_overlapping_iter(t) {
+                seen[m.pattern().as_usize()] = true;
+            }
+        }
+        None => {
+            for (k, p) in patterns().enumerate() {
+                seen[k] = t.contains(p);
+            }
+        }
+    }
+    seen
+}
+
+/// The PHP checks of this module; `t` is the lowercased script.
+pub(crate) fn scan(t: &str, hits: &mut Vec<Hit>) {
+    let (code, cuts) = without_block_comments(t);
+    let before = hits.len();
+    scan_code(code.as_ref(), hits);
+    for h in &mut hits[before..] {
+        h.offset = h.offset.map(|o| original_offset(&cuts, o));
+    }
+}
+
+fn scan_code(t: &str, hits: &mut Vec<Hit>) {
+    // What the file holds at all, found in one pass: most statements of most files then need
+    // no search of their own.
+    let present = present(t);
+    let inputs: Vec<&str> = PHP_INPUT
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| present[*n])
+        .map(|(_, i)| *i)
+        .collect();
+    let reads_input = !inputs.is_empty() || present[PHP_INPUT.len()];
+    let callbacks_here: Vec<(&str, Callback)> = CALLBACKS
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| present[PHP_INPUT.len() + 3 + n])
+        .map(|(_, c)| *c)
+        .collect();
+    let pregs = present[PHP_INPUT.len() + 1] || present[PHP_INPUT.len() + 2];
+    let mut tainted: Vec<&str> = Vec::new();
+    // Variables that hold request input as it came (or decoded), not something looked up
+    // with it: `$f = $_GET['f']`, not `$f = $callbacks[$_GET['id']]`.
+    let mut direct: Vec<&str> = Vec::new();
+    let mut at = 0;
+    let mut found: Vec<&str> = hits.iter().map(|h| h.check).collect();
+    for s in t.split_inclusive([';', '\n', '{', '}']) {
+        let here = at;
+        at += s.len();
+        let input = inputs.iter().any(|i| s.contains(i));
+        let carried = tainted.iter().any(|v| uses(s, v));
+        // `$x = …input…;`: `$x` carries the input from here on.
+        if (input || carried)
+            && let Some(eq) = s.find('=')
+            && !s[eq + 1..].starts_with(['=', '>'])
+            && !s[..eq].ends_with(['!', '<', '>', '='])
+        {
+            let lhs = s[..eq].trim_end();
+            if let Some(d) = lhs.rfind('$') {
+                let var = &lhs[d..];
+                if var.len() > 1
+                    && var[1..].chars().all(is_ident)
+                    && tainted.len() < 64
+                    && !tainted.contains(&var)
+                {
+                    tainted.push(var);
+                    let rhs = s[eq + 1..].trim_start().trim_start_matches('@');
+                    let rhs = DECODE_CALLS
+                        .iter()
+                        .find_map(|d| rhs.strip_prefix(d))
+                        .unwrap_or(rhs)
+                        .trim_start();
+                    let name_len = rhs
+                        .char_indices()
+                        .skip(1)
+                        .find(|&(_, c)| !is_ident(c))
+                        .map_or(rhs.len(), |(i, _)| i);
+                    if PHP_INPUT.iter().any(|i| rhs.starts_with(i))
+                        || direct.contains(&rhs.get(..name_len).unwrap_or(""))
+                    {
+                        direct.push(var);
+                    }
+                }
+            }
+        }
+        if reads_input
+            && !callbacks_here.is_empty()
+            && !found.contains(&"scan.heuristic.php_callback")
+        {
+            callbacks(s, here, &callbacks_here, &direct, hits, &mut found);
+        }
+        if pregs && (input || carried) && !found.contains(&"scan.heuristic.preg_e") {
+            preg_e(s, here, hits, &mut found);
+        }
+        if !found.contains(&"scan.heuristic.request_function") {
+            variable_call_of_input(s, here, hits, &mut found);
+        }
+    }
+    variable_variable_call(t, hits);
+    reversed_names(t, hits);
+    bitwise_strings(t, hits);
+}
+
+/// A callback that is request input, a variable holding it, something decoded, or the name
+/// of a function that runs code.
+fn callbacks(
+    s: &str,
+    here: usize,
+    names: &[(&str, Callback)],
+    direct: &[&str],
+    hits: &mut Vec<Hit>,
+    found: &mut Vec<&str>,
+) {
+    for (name, which) in names {
+        for (p, call) in calls(s, name) {
+            let Some(args) = arguments(call) else {
+                continue;
+            };
+            let arg = match which {
+                Callback::First => args.first(),
+                Callback::Second => args.get(1),
+                // `$o->uasort('assert')` has only the callback.
+                Callback::Last => args.last(),
+            };
+            let Some(arg) = arg.map(|a| a.trim_start_matches('@')) else {
+                continue;
+            };
+            let why = if let Some(lit) = literal(arg).filter(|l| RUNS_CODE.contains(l)) {
+                format!(
+                    "`{name}(…)` is given `{lit}` as the function to call, and the script reads request input: whatever the request sends is run"
+                )
+            } else if PHP_INPUT.iter().any(|i| arg.starts_with(i)) {
+                format!("`{name}(…)` calls the function the request names (`{arg}`)")
+            } else if let Some(v) = direct.iter().find(|v| arg == **v) {
+                format!("`{name}(…)` calls the function named by `{v}`, which holds request input")
+            } else if DECODE_CALLS.iter().any(|d| arg.starts_with(d)) {
+                format!(
+                    "`{name}(…)` calls a function whose name is decoded at run time (`{}`)",
+                    arg.chars().take(60).collect::<String>()
+                )
+            } else {
+                continue;
+            };
+            hits.push(hit(
+                "scan.heuristic.php_callback",
+                Severity::Critical,
+                "Callback chosen to run request input",
+                why,
+                here + p,
+            ));
+            found.push("scan.heuristic.php_callback");
+            return;
+        }
+    }
+}
+
+/// `$f($_POST['x'])`, `@$a(@$b('ZXZh…'))`: a function named by a variable, given request input
+/// or a decoded string. Which function runs is decided elsewhere (often assembled from
+/// pieces), and what it runs comes from the request or from hiding.
+fn variable_call_of_input(s: &str, here: usize, hits: &mut Vec<Hit>, found: &mut Vec<&str>) {
+    for (p, _) in s.match_indices('$') {
+        let before = s[..p].trim_end_matches('@');
+        if before.ends_with("->") || before.ends_with("::") || before.ends_with(is_ident) {
+            continue;
+        }
+        let rest = &s[p + 1..];
+        let len = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
+        if len == 0 {
+            continue;
+        }
+        let Some(args) = rest[len..]
+            .trim_start()
+            .starts_with('(')
+            .then(|| arguments(rest[len..].trim_start()))
+            .flatten()
+        else {
+            continue;
+        };
+        let Some(arg) = args.first().map(|a| a.trim_start_matches('@')) else {
+            continue;
+        };
+        let input = PHP_INPUT.iter().find(|i| arg.starts_with(*i));
+        let decoded = arg.starts_with('$') && {
+            // `$b('ZXZh…')`: another variable function given a long literal.
+            let inner = &arg[1..];
+            let l = inner.find(|c: char| !is_ident(c)).unwrap_or(inner.len());
+            inner[l..].trim_start().starts_with("('") || inner[l..].trim_start().starts_with("(\"")
+        } || DECODE_CALLS.iter().any(|d| arg.starts_with(d));
+        if input.is_none() && !decoded {
+            continue;
+        }
+        let var = &s[p..p + 1 + len];
+        if PHP_INPUT.contains(&var) || var == "$globals" {
+            continue;
+        }
+        let why = match input {
+            Some(i) => format!(
+                "`{var}(…)` calls whatever function `{var}` names with request input (`{i}…`)"
+            ),
+            None => format!(
+                "`{var}(…)` calls whatever function `{var}` names with a string decoded at run time"
+            ),
+        };
+        hits.push(hit(
+            "scan.heuristic.request_function",
+            Severity::Critical,
+            "Variable function given request input",
+            why,
+            here + p,
+        ));
+        found.push("scan.heuristic.request_function");
+        return;
+    }
+}
+
+/// `preg_replace('/x/e', $_POST['c'], …)`: the `/e` modifier evaluates the replacement.
+fn preg_e(s: &str, here: usize, hits: &mut Vec<Hit>, found: &mut Vec<&str>) {
+    for name in ["preg_replace", "preg_filter"] {
+        for (p, call) in calls(s, name) {
+            let Some(args) = arguments(call) else {
+                continue;
+            };
+            let Some(pattern) = args.first().and_then(|a| literal(a)) else {
+                continue;
+            };
+            // The first character is the delimiter; modifiers follow its last occurrence.
+            let Some(delim) = pattern.chars().next().filter(|c| !c.is_alphanumeric()) else {
+                continue;
+            };
+            let close = match delim {
+                '(' => ')',
+                '{' => '}',
+                '[' => ']',
+                '<' => '>',
+                d => d,
+            };
+            let Some(end) = pattern[delim.len_utf8()..].rfind(close) else {
+                continue;
+            };
+            let modifiers = &pattern[delim.len_utf8() + end + close.len_utf8()..];
+            if modifiers.contains('e') && modifiers.chars().all(|c| c.is_ascii_alphabetic()) {
+                hits.push(hit(
+                    "scan.heuristic.preg_e",
+                    Severity::Critical,
+                    "preg_replace /e on request input",
+                    format!("`{name}(…)` with the pattern `{pattern}`: the /e modifier evaluates the replacement as PHP, and the statement uses request input"),
+                    here + p,
+                ));
+                found.push("scan.heuristic.preg_e");
+                return;
+            }
+        }
+    }
+}
+
+/// `${$a}(…)`, `$$f(…)`: a function whose name is in a variable named by another variable.
+fn variable_variable_call(t: &str, hits: &mut Vec<Hit>) {
+    let mut at = None;
+    for (p, _) in t.match_indices("${$") {
+        if let Some(close) = t[p..].find('}')
+            && t[p + close + 1..].trim_start().starts_with('(')
+        {
+            at = Some(p);
+            break;
+        }
+    }
+    if at.is_none() {
+        for (p, _) in t.match_indices("$$") {
+            let rest = &t[p + 2..];
+            let len = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
+            if len > 0 && rest[len..].trim_start().starts_with('(') {
+                at = Some(p);
+                break;
+            }
+        }
+    }
+    if let Some(p) = at {
+        hits.push(hit(
+            "scan.heuristic.variable_variable_call",
+            Severity::High,
+            "Function called through a variable variable",
+            "the name of the function called is held in a variable that is itself named by another variable (`${$a}(…)`, `$$f(…)`): two steps of indirection that only hide what runs".into(),
+            p,
+        ));
+    }
+}
+
+/// `strrev('tressa')`, `str_rot13('flfgrz')`: a dangerous function name written backwards or
+/// in rot13.
+fn reversed_names(t: &str, hits: &mut Vec<Hit>) {
+    for name in ["strrev", "str_rot13"] {
+        for (p, call) in calls(t, name) {
+            let Some(args) = arguments(call) else {
+                continue;
+            };
+            let Some(lit) = args.first().and_then(|a| literal(a)) else {
+                continue;
+            };
+            let plain: String = if name == "strrev" {
+                lit.chars().rev().collect()
+            } else {
+                lit.chars()
+                    .map(|c| match c {
+                        'a'..='m' => (c as u8 + 13) as char,
+                        'n'..='z' => (c as u8 - 13) as char,
+                        c => c,
+                    })
+                    .collect()
+            };
+            if DANGEROUS_NAMES.contains(&plain.as_str()) {
+                hits.push(hit(
+                    "scan.heuristic.hidden_name",
+                    Severity::High,
+                    "Dangerous function name written backwards",
+                    format!("`{name}('{lit}')` gives `{plain}`: a function name hidden from readers and scanners"),
+                    p,
+                ));
+                return;
+            }
+        }
+    }
+}
+
+/// `'tq2q'&'B43w'`, `'!@TA'|'"'`, `~($x{1})`: strings made by bitwise operations on literals, a
+/// way to write function names without their letters. Benign code has no reason to.
+fn bitwise_strings(t: &str, hits: &mut Vec<Hit>) {
+    let mut n = 0;
+    let mut first = None;
+    let mut at = 0;
+    for line in t.split_inclusive('\n') {
+        let here = at;
+        at += line.len();
+        // PHPDoc writes literal types as `'asc'|'desc'`.
+        if line.trim_start().starts_with(['*', '/', '#']) {
+            continue;
+        }
+        let b = line.as_bytes();
+        for (i, w) in b.windows(3).enumerate() {
+            let [q, op, next] = [w[0], w[1], w[2]];
+            if !matches!(q, b'\'' | b'"') || !matches!(op, b'&' | b'|' | b'^') || next != q {
+                continue;
+            }
+            // The first quote closes a string: something other than an opening context
+            // stands before it.
+            let closes = i > 0
+                && !matches!(
+                    b[i - 1],
+                    b'(' | b',' | b' ' | b'[' | b'=' | b'.' | b':' | b'\t' | b'\'' | b'"'
+                );
+            if closes {
+                n += 1;
+                first.get_or_insert(here + i);
+            }
+        }
+    }
+    let nots = t.matches(".=~(").count() + t.matches("=~($").count();
+    if n >= 4 || nots >= 4 {
+        hits.push(hit(
+            "scan.heuristic.xor_strings",
+            Severity::High,
+            "Strings built by bitwise operations on literals",
+            format!("{} strings are made by AND/OR/XOR/NOT of literals, a way to write function names without letters; benign code has no reason to", n.max(nots)),
+            first.or_else(|| t.find(".=~(")).unwrap_or(0),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(page: &str) -> Vec<&'static str> {
+        let mut hits = Vec::new();
+        scan(&page.to_ascii_lowercase(), &mut hits);
+        hits.iter().map(|h| h.check).collect()
+    }
+
+    #[test]
+    fn callbacks_from_the_request() {
+        let tainted = "<?php\n$e = $_REQUEST['e'];\n$arr = array($_POST['pass'],);\narray_filter($arr, base64_decode($e));";
+        assert_eq!(ids(tainted), ["scan.heuristic.php_callback"]);
+        let named = "<?php\n$arr = new ArrayObject(array('test', $_REQUEST['pass']));\n$arr->uasort('assert');";
+        assert_eq!(ids(named), ["scan.heuristic.php_callback"]);
+        let udiff = "<?php array_udiff_assoc(array($_REQUEST[$p]), array(1), \"assert\");";
+        assert_eq!(ids(udiff), ["scan.heuristic.php_callback"]);
+        let tick = "<?php $e = $_REQUEST['e'];\nregister_tick_function ($e, $_REQUEST['pass']);";
+        assert_eq!(ids(tick), ["scan.heuristic.php_callback"]);
+    }
+
+    #[test]
+    fn text_outside_ascii_is_safe() {
+        for page in [
+            "<?php $a = $_GET['x'];\n$b =\u{fffd}\u{fffd}x;\n$c = é$a;",
+            "<?php $x = ${\"é\"}(1); strrev('é'); preg_replace('é/e', $_GET[1]); call_user_func(é",
+            "é/*é*/é//é\n'é\\é'#é\n\"é",
+        ] {
+            let _ = ids(page);
+        }
+    }
+
+    #[test]
+    fn offsets_are_the_files_own() {
+        let page = "<?php /* x */ $a = 1; /* yy */\n$x($_post[1]);";
+        let mut hits = Vec::new();
+        scan(page, &mut hits);
+        assert_eq!(hits.first().and_then(|h| h.offset), page.find("$x("));
+        let (code, _) = without_block_comments("a/*x*/b//y\nc#z\n'/*s*/'#[attr]");
+        assert_eq!(code, "ab\nc\n'/*s*/'#[attr]");
+    }
+
+    #[test]
+    fn variable_functions() {
+        assert_eq!(
+            ids("<?php\n$x($_POST[~11IIII]);"),
+            ["scan.heuristic.request_function"]
+        );
+        let pieces = "<?php\n$a='as'.'sert';\n@$a(@$b('ZXZhbCgkX1BPU1RbMV0p'));";
+        assert_eq!(ids(pieces), ["scan.heuristic.request_function"]);
+        let comments = "<?php\n@$_=\"s\".\"s\";\n@$_/*-/*-*/($/*-*/_POST[0]);";
+        assert_eq!(ids(comments), ["scan.heuristic.request_function"]);
+        let method = "<?php\n$this->$m($_POST['a']); $obj::$f($x); $handler($request);\n// sets $_request ( $_get + $_post )\n# $f($_get)";
+        assert!(ids(method).is_empty());
+        let reflect = "<?php $func = new ReflectionFunction($_GET[m]);";
+        assert_eq!(ids(reflect), ["scan.heuristic.php_callback"]);
+    }
+
+    #[test]
+    fn callbacks_in_ordinary_code_looked_up() {
+        let lookup = "<?php $id = $_POST['widget-id'];\n$cb = $controls[$id]['callback'];\ncall_user_func_array($cb, $params);";
+        assert!(ids(lookup).is_empty());
+    }
+
+    #[test]
+    fn callbacks_in_ordinary_code() {
+        let data = "<?php $ids = array_map('intval', $_POST['ids']);\nusort($rows, 'compare');\n$v = array_filter($_GET, 'strlen');";
+        assert!(ids(data).is_empty());
+        let check = "<?php if (function_exists('exec')) { $x = $_GET['a']; }";
+        assert!(ids(check).is_empty());
+    }
+
+    #[test]
+    fn preg_e_with_any_delimiter() {
+        assert_eq!(
+            ids("<?php echo preg_filter('|.*|e', $_REQUEST['pass'], '');"),
+            ["scan.heuristic.preg_e"]
+        );
+        let via = "<?php $page = $_POST[page];\npreg_replace(\"/[errorpage]/e\",$page,\"saft\");";
+        assert_eq!(ids(via), ["scan.heuristic.preg_e"]);
+        assert!(ids("<?php preg_replace('/(e)/i', '', $_GET['q']);").is_empty());
+    }
+
+    #[test]
+    fn hidden_calls() {
+        assert_eq!(
+            ids("<?php $Acc=$a.$b; ${$A}(${$p.$o}[4]);"),
+            ["scan.heuristic.variable_variable_call"]
+        );
+        assert_eq!(
+            ids("<?php $a=@strrev(ecalper_gerp); $b=strrev('edoced_46esab');"),
+            ["scan.heuristic.hidden_name"]
+        );
+        let bits = "<?php $k='tq2q'&'B43w';$u=\"!@T\"|\"'\".DP;$K='SQ@@'|'R';$X='+--;'&'so/r';";
+        assert_eq!(ids(bits), ["scan.heuristic.xor_strings"]);
+        let url = "<?php $q = implode('&', $p) . '?' . 'a=1' . '&' . 'b=2'; $c = $a | $b;";
+        assert!(ids(url).is_empty());
+        let doc = "<?php\n/**\n * @psalm-var 'a'|'b'|'c'\n * @psalm-var 'd'|'e'|'f'\n */";
+        assert!(ids(doc).is_empty());
+    }
+}
