@@ -3,13 +3,14 @@
 //! it can go to a pipe, a USB stick or a network share alike.
 
 use crate::EvidenceError;
+use crate::capture::Captured;
 use crate::encoding::hex;
 use crate::keys::KeyPair;
 use crate::manifest::{MANIFEST_MEMBER, Manifest, SIGNATURE_MEMBER};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -105,6 +106,42 @@ fn member_name(path: &Path, index: usize, used: &mut HashSet<Vec<u8>>) -> Vec<u8
     name
 }
 
+/// Writes `manifest` as JSON with the captured items in its `items`, made one at a time: the
+/// same bytes `serde_json::to_writer` gives for the whole [`Manifest`] (tested), without the
+/// half-million items in memory at once.
+fn write_manifest(
+    w: &mut impl Write,
+    manifest: &Manifest,
+    captured: &Captured,
+    member_of: &HashMap<usize, String>,
+) -> io::Result<()> {
+    w.write_all(b"{\"format\":")?;
+    serde_json::to_writer(&mut *w, &manifest.format)?;
+    w.write_all(b",\"header\":")?;
+    serde_json::to_writer(&mut *w, &manifest.header)?;
+    w.write_all(b",\"items\":[")?;
+    let mut first = true;
+    for item in &manifest.items {
+        if !std::mem::take(&mut first) {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, item)?;
+    }
+    for i in 0..captured.len() {
+        if !std::mem::take(&mut first) {
+            w.write_all(b",")?;
+        }
+        let mut item = captured.item(i);
+        if let (Some(c), Some(name)) = (item.content.as_mut(), member_of.get(&i)) {
+            c.member = Some(name.clone());
+        }
+        serde_json::to_writer(&mut *w, &item)?;
+    }
+    w.write_all(b"],\"log\":")?;
+    serde_json::to_writer(&mut *w, &manifest.log)?;
+    w.write_all(b"}")
+}
+
 fn header(size: u64, mtime: u64) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_size(size);
@@ -122,7 +159,7 @@ fn header(size: u64, mtime: u64) -> tar::Header {
 /// bytes). Returns hashes for custody.
 pub fn write(
     out: &Path,
-    blobs: &HashMap<usize, PathBuf>,
+    captured: &Captured,
     manifest: Manifest,
     key: &KeyPair,
     recipients: &[age::x25519::Recipient],
@@ -137,7 +174,7 @@ pub fn write(
     // From here the file is ours: an error or an interrupt removes it, so no half-written bundle
     // is left to be mistaken for evidence.
     let registered = crate::cleanup::register(out);
-    let result = write_into(file, out, blobs, manifest, key, recipients);
+    let result = write_into(file, out, captured, manifest, key, recipients);
     drop(registered);
     if result.is_err() {
         let _ = std::fs::remove_file(out);
@@ -148,7 +185,7 @@ pub fn write(
 fn write_into(
     file: File,
     out: &Path,
-    blobs: &HashMap<usize, PathBuf>,
+    captured: &Captured,
     mut manifest: Manifest,
     key: &KeyPair,
     recipients: &[age::x25519::Recipient],
@@ -175,23 +212,27 @@ fn write_into(
     // lead the stream: a reader checks it before it reads or writes any content (format 2).
     let mut used = HashSet::new();
     let mut written: HashMap<PathBuf, String> = HashMap::new();
+    // Member name by item index, for the items whose content is stored.
+    let mut member_of: HashMap<usize, String> = HashMap::new();
     let mut order: Vec<(Vec<u8>, PathBuf, u64)> = Vec::new();
     let mut content_bytes = 0u64;
-    for (i, item) in manifest.items.iter_mut().enumerate() {
-        let path = item.path_buf();
-        let (Some(blob), Some(content)) = (blobs.get(&i), item.content.as_mut()) else {
-            continue;
-        };
-        if let Some(name) = written.get(blob) {
-            content.member = Some(name.clone());
+    let mut sorted: Vec<(&usize, &PathBuf)> = captured.blobs.iter().collect();
+    sorted.sort_unstable_by_key(|(i, _)| **i);
+    for (&i, blob) in sorted {
+        if !captured.has_content(i) {
             continue;
         }
-        let name = member_name(&path, i, &mut used);
+        if let Some(name) = written.get(blob) {
+            member_of.insert(i, name.clone());
+            continue;
+        }
+        let size = std::fs::metadata(blob).map_err(io_err)?.len();
+        let name = member_name(captured.path(i), i, &mut used);
         let shown = String::from_utf8_lossy(&name).into_owned();
-        content.member = Some(shown.clone());
+        member_of.insert(i, shown.clone());
         written.insert(blob.clone(), shown);
-        order.push((name, blob.clone(), content.size));
-        content_bytes += content.size;
+        order.push((name, blob.clone(), size));
+        content_bytes += size;
     }
     let members = order.len();
 
@@ -201,15 +242,34 @@ fn write_into(
         "finish",
         &format!(
             "{} items, {members} content members, {content_bytes} bytes of content",
-            manifest.items.len()
+            captured.len()
         ),
     );
-    let body = serde_json::to_vec(&manifest)
-        .map_err(|e| EvidenceError::Io(format!("cannot serialise manifest: {e}")))?;
-    let signature = key.sign(&body);
-    let mut h = header(body.len() as u64, mtime);
-    tar.append_data(&mut h, MANIFEST_MEMBER, body.as_slice())
+    // The manifest goes to an unnamed file beside the output (gone when closed), is signed
+    // from there in two reads, and is copied into the stream: a host with half a million
+    // paths has a manifest of hundreds of MiB, which a small server should not hold in memory.
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut body = tempfile::tempfile_in(dir).map_err(io_err)?;
+    let (body_sha256, body_len) = {
+        let mut w = HashingWriter {
+            inner: io::BufWriter::with_capacity(1 << 20, &mut body),
+            hash: Sha256::new(),
+            size: 0,
+        };
+        write_manifest(&mut w, &manifest, captured, &member_of)
+            .map_err(|e| EvidenceError::Io(format!("cannot write the manifest: {e}")))?;
+        w.inner.flush().map_err(io_err)?;
+        (hex(&w.hash.finalize()), w.size)
+    };
+    let signature = key.sign_file(&body).map_err(io_err)?;
+    body.seek(io::SeekFrom::Start(0)).map_err(io_err)?;
+    let mut h = header(body_len, mtime);
+    tar.append_data(&mut h, MANIFEST_MEMBER, (&body).take(body_len))
         .map_err(io_err)?;
+    drop(body);
     let mut h = header(64, mtime);
     tar.append_data(&mut h, SIGNATURE_MEMBER, signature.as_slice())
         .map_err(io_err)?;
@@ -233,9 +293,88 @@ fn write_into(
     let written = Written {
         sha256: hex(&hashing.hash.finalize()),
         size: hashing.size,
-        manifest_sha256: hex(&Sha256::digest(&body)),
+        manifest_sha256: body_sha256,
         members,
         content_bytes,
     };
     Ok((written, manifest.header))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{Caps, Capture};
+    use crate::manifest::{FORMAT, log_step};
+    use firewarden_source::{FsSource, Source};
+    /// The manifest written item by item is byte for byte what serde writes for the whole
+    /// struct: the signed format did not change.
+    #[test]
+    fn streamed_manifest_is_the_same_bytes() {
+        let root = tempfile::tempdir().unwrap();
+        let spool = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir(r.join("etc")).unwrap();
+        std::fs::write(r.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+        std::fs::write(r.join("etc/same"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+        std::os::unix::fs::symlink("/nowhere", r.join("etc/link")).unwrap();
+        std::fs::write(r.join(std::ffi::OsStr::from_bytes(b"etc/bad\xffname")), "x").unwrap();
+        let src = FsSource::root(r).unwrap();
+        let caps = Caps {
+            max_file: 1 << 20,
+            max_total: 1 << 30,
+        };
+        let cap = Capture::new(&src, spool.path(), caps, Vec::new());
+        for e in cap.read_dir_meta(Path::new("/etc")).unwrap() {
+            let p = Path::new("/etc").join(&e.0.name);
+            if e.1.kind == firewarden_source::FileKind::File {
+                io::copy(&mut cap.open(&p).unwrap(), &mut io::sink()).unwrap();
+            }
+        }
+        let _ = cap.metadata(Path::new("/etc/link"));
+        let _ = cap.xattr(Path::new("/etc/passwd"), "security.capability");
+        let captured = cap.finish();
+        let member_of: HashMap<usize, String> = captured
+            .blobs
+            .keys()
+            .map(|&i| (i, format!("m{i}")))
+            .collect();
+        let mut log = Vec::new();
+        log_step(&mut log, "start", "test");
+        let header: crate::manifest::Header =
+            serde_json::from_value(serde_json::json!({
+                "evidence_id": "1", "case_id": null, "operator": "t", "tool": "t",
+                "tool_sha256": null, "command_line": [], "profile": "triage",
+                "max_file_bytes": 1, "max_total_bytes": 1, "source_kind": "root",
+                "source_location": "/", "host": {"hostname": null, "machine_id": null,
+                "boot_id": null, "kernel": null, "addresses": []}, "started": "s",
+                "finished": "f", "clock": crate::collect::clock_state(), "signer": "00", "signer_ephemeral": true,
+                "encrypted_to": []
+            }))
+            .unwrap();
+        let manifest = Manifest {
+            format: FORMAT.into(),
+            header,
+            items: Vec::new(),
+            log,
+        };
+        let mut streamed = Vec::new();
+        write_manifest(&mut streamed, &manifest, &captured, &member_of).unwrap();
+        let whole = Manifest {
+            items: (0..captured.len())
+                .map(|i| {
+                    let mut item = captured.item(i);
+                    if let (Some(c), Some(n)) = (item.content.as_mut(), member_of.get(&i)) {
+                        c.member = Some(n.clone());
+                    }
+                    item
+                })
+                .collect(),
+            ..manifest
+        };
+        assert!(captured.len() >= 5, "{}", captured.len());
+        assert_eq!(
+            String::from_utf8_lossy(&streamed),
+            String::from_utf8_lossy(&serde_json::to_vec(&whole).unwrap())
+        );
+    }
 }

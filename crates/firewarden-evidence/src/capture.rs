@@ -9,13 +9,87 @@ use crate::manifest::{Content, Entry, FileMeta, Item, ItemError, Name, kind_to_n
 use firewarden_model::SourceInfo;
 use firewarden_source::{DirEntry, FileKind, Metadata, Source, SourceError};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// Source metadata as recorded, and whether it reads back the same from the manifest: a time
+/// the manifest's text cannot hold (a hostile year 100000) is recorded but not replayed, as
+/// before, so the live run and a replay of its bundle answer alike.
+#[derive(Clone)]
+struct Meta {
+    meta: Metadata,
+    replays: bool,
+}
+
+impl Meta {
+    fn new(m: &Metadata) -> Self {
+        Meta {
+            meta: m.clone(),
+            replays: FileMeta::from_meta(m).to_meta().as_ref() == Some(m),
+        }
+    }
+    fn replayed(&self) -> Option<Metadata> {
+        self.replays.then(|| self.meta.clone())
+    }
+}
+
+/// One path's record while the capture runs. Most paths are seen once, by a walk, and keep only
+/// their lstat; everything rarer is boxed. Written out as a manifest [`Item`] one at a time,
+/// so half a million paths fit a small server's memory.
+#[derive(Default)]
+struct Rec {
+    lstat: Option<Meta>,
+    more: Option<Box<More>>,
+}
+
+#[derive(Default)]
+struct More {
+    stat: Option<Meta>,
+    link: Option<PathBuf>,
+    entries: Option<Vec<DirEntry>>,
+    /// Extended attribute name → value (absent: not set).
+    xattrs: BTreeMap<String, Option<Vec<u8>>>,
+    content: Option<Content>,
+    errors: Vec<ItemError>,
+}
+
+impl Rec {
+    fn more(&mut self) -> &mut More {
+        self.more.get_or_insert_with(Default::default)
+    }
+    fn content(&self) -> Option<&Content> {
+        self.more.as_ref()?.content.as_ref()
+    }
+    fn errors(&self) -> &[ItemError] {
+        self.more.as_ref().map_or(&[], |m| &m.errors)
+    }
+    /// The manifest item, as the bundle holds it.
+    fn to_item(&self, path: &Path) -> Item {
+        let mut item = Item::new(path);
+        item.lstat = self.lstat.as_ref().map(|m| FileMeta::from_meta(&m.meta));
+        if let Some(more) = &self.more {
+            item.stat = more.stat.as_ref().map(|m| FileMeta::from_meta(&m.meta));
+            item.link = more
+                .link
+                .as_ref()
+                .map(|t| Name::from_bytes(t.as_os_str().as_bytes()));
+            item.entries = more.entries.as_deref().map(entries_in);
+            item.xattrs = more
+                .xattrs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_deref().map(hex)))
+                .collect();
+            item.content = more.content.clone();
+            item.errors = more.errors.clone();
+        }
+        item
+    }
+}
 
 /// Size limits for stored content.
 #[derive(Debug, Clone, Copy)]
@@ -28,8 +102,9 @@ pub struct Caps {
 
 #[derive(Default)]
 struct State {
-    index: HashMap<PathBuf, usize>,
-    items: Vec<Item>,
+    /// Path → position in `recs`; the path is shared with `recs`, not copied.
+    index: HashMap<Arc<Path>, u32>,
+    recs: Vec<(Arc<Path>, Rec)>,
     /// Spooled content of an item (by item index).
     blobs: HashMap<usize, PathBuf>,
     /// Spool file by content hash, so identical bytes are stored once.
@@ -46,30 +121,63 @@ struct State {
 }
 
 impl State {
-    fn item(&mut self, path: &Path) -> (usize, &mut Item) {
+    fn item(&mut self, path: &Path) -> (usize, &mut Rec) {
         let i = match self.index.get(path) {
-            Some(&i) => i,
+            Some(&i) => i as usize,
             None => {
-                self.items.push(Item::new(path));
-                self.index.insert(path.to_path_buf(), self.items.len() - 1);
-                self.items.len() - 1
+                let shared: Arc<Path> = Arc::from(path);
+                self.recs.push((shared.clone(), Rec::default()));
+                self.index.insert(shared, (self.recs.len() - 1) as u32);
+                self.recs.len() - 1
             }
         };
-        (i, &mut self.items[i])
+        (i, &mut self.recs[i].1)
     }
-    fn get(&self, path: &Path) -> Option<&Item> {
-        self.index.get(path).map(|&i| &self.items[i])
+    fn get(&self, path: &Path) -> Option<&Rec> {
+        self.index.get(path).map(|&i| &self.recs[i as usize].1)
     }
 }
 
-/// What a capture produced: items in first-seen order, their spooled content, and notes.
+/// What a capture produced: every path looked at in first-seen order, their spooled content,
+/// and notes. The manifest items are made one at a time ([`Captured::item`]) as the bundle is
+/// written, never all at once.
 pub struct Captured {
-    /// Every path looked at.
-    pub items: Vec<Item>,
+    recs: Vec<(Arc<Path>, Rec)>,
     /// Spool file holding the content of item `i`.
     pub blobs: HashMap<usize, PathBuf>,
     /// (step, detail) notes for the collector log: skips, truncations, unreadable files.
     pub notes: Vec<(String, String)>,
+}
+
+impl Captured {
+    /// How many paths were recorded.
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+    /// How many paths have read errors.
+    pub fn unreadable(&self) -> usize {
+        self.recs
+            .iter()
+            .filter(|(_, r)| !r.errors().is_empty())
+            .count()
+    }
+    /// The path of item `i`.
+    pub fn path(&self, i: usize) -> &Path {
+        &self.recs[i].0
+    }
+    /// Whether item `i` has content (stored or hashed).
+    pub fn has_content(&self, i: usize) -> bool {
+        self.recs[i].1.content().is_some()
+    }
+    /// Item `i` as the manifest holds it.
+    pub fn item(&self, i: usize) -> Item {
+        let (path, rec) = &self.recs[i];
+        rec.to_item(path)
+    }
 }
 
 /// The recording, copying source.
@@ -148,7 +256,7 @@ impl Drop for Tee {
         let shared = self.shared.clone();
         let mut st = shared.lock();
         let i = st.item(&self.path).0;
-        let better = match (&st.items[i].content, st.blobs.contains_key(&i)) {
+        let better = match (st.recs[i].1.content(), st.blobs.contains_key(&i)) {
             (Some(c), true) => c.truncated_from.is_some() && self.n > c.size,
             _ => true,
         };
@@ -167,7 +275,7 @@ impl Drop for Tee {
                 self.n
             ))
         };
-        st.items[i].content = Some(Content {
+        st.recs[i].1.more().content = Some(Content {
             member: None,
             size: self.n,
             sha256: sha.clone(),
@@ -248,8 +356,8 @@ pub fn replay_error(path: &Path, e: &ItemError) -> SourceError {
     }
 }
 
-fn recorded_error(item: &Item, op: &str) -> Option<ItemError> {
-    item.errors.iter().find(|e| e.op == op).cloned()
+fn recorded_error(rec: &Rec, op: &str) -> Option<ItemError> {
+    rec.errors().iter().find(|e| e.op == op).cloned()
 }
 
 impl<'a> Capture<'a> {
@@ -295,8 +403,8 @@ impl<'a> Capture<'a> {
         );
         let mut st = self.lock();
         let (_, item) = st.item(path);
-        if !item.errors.iter().any(|x| x.op == op) {
-            item.errors.push(rec);
+        if !item.errors().iter().any(|x| x.op == op) {
+            item.more().errors.push(rec);
         }
     }
 
@@ -309,9 +417,10 @@ impl<'a> Capture<'a> {
     /// the size cap).
     pub fn has_content(&self, path: &Path) -> bool {
         let st = self.lock();
-        st.index
-            .get(path)
-            .is_some_and(|i| st.settled.contains(i) && st.blobs.contains_key(i))
+        st.index.get(path).is_some_and(|&i| {
+            let i = i as usize;
+            st.settled.contains(&i) && st.blobs.contains_key(&i)
+        })
     }
 
     /// Records the hash of a file without storing it (e.g. every running executable in the
@@ -320,7 +429,7 @@ impl<'a> Capture<'a> {
         if self.excluded(path) {
             return;
         }
-        if self.lock().get(path).is_some_and(|i| i.content.is_some()) {
+        if self.lock().get(path).is_some_and(|i| i.content().is_some()) {
             return;
         }
         let Ok(meta) = self.metadata(path) else {
@@ -362,8 +471,8 @@ impl<'a> Capture<'a> {
         };
         let mut st = self.lock();
         let (_, item) = st.item(path);
-        if item.content.is_none() {
-            item.content = Some(Content {
+        if item.content().is_none() {
+            item.more().content = Some(Content {
                 member: None,
                 size: n,
                 sha256: sha,
@@ -434,7 +543,7 @@ impl<'a> Capture<'a> {
             Err(shared) => std::mem::take(&mut *shared.lock()),
         };
         Captured {
-            items: st.items,
+            recs: st.recs,
             blobs: st.blobs,
             notes: st.notes,
         }
@@ -463,6 +572,7 @@ impl Source for Capture<'_> {
         {
             let st = self.lock();
             if let Some(&i) = st.index.get(path) {
+                let i = i as usize;
                 if let Some(blob) = st.blobs.get(&i).filter(|_| st.settled.contains(&i)) {
                     let f = File::open(blob).map_err(|e| SourceError::Io {
                         path: path.to_path_buf(),
@@ -470,7 +580,7 @@ impl Source for Capture<'_> {
                     })?;
                     return Ok(Box::new(f));
                 }
-                if let Some(e) = recorded_error(&st.items[i], "open") {
+                if let Some(e) = recorded_error(&st.recs[i].1, "open") {
                     return Err(replay_error(path, &e));
                 }
             }
@@ -501,10 +611,11 @@ impl Source for Capture<'_> {
         {
             let st = self.lock();
             if let Some(item) = st.get(path) {
-                if let Some(m) = item.stat.as_ref().and_then(FileMeta::to_meta) {
+                let stat = item.more.as_ref().and_then(|m| m.stat.as_ref());
+                if let Some(m) = stat.and_then(Meta::replayed) {
                     return Ok(m);
                 }
-                if let Some(m) = item.lstat.as_ref().and_then(FileMeta::to_meta)
+                if let Some(m) = item.lstat.as_ref().and_then(Meta::replayed)
                     && m.kind != FileKind::Symlink
                 {
                     return Ok(m);
@@ -519,7 +630,7 @@ impl Source for Capture<'_> {
             Ok(m) => {
                 if lstat.as_ref().ok() != Some(&m) {
                     let mut st = self.lock();
-                    st.item(path).1.stat = Some(FileMeta::from_meta(&m));
+                    st.item(path).1.more().stat = Some(Meta::new(&m));
                 }
                 Ok(m)
             }
@@ -537,7 +648,7 @@ impl Source for Capture<'_> {
         {
             let st = self.lock();
             if let Some(item) = st.get(path) {
-                if let Some(m) = item.lstat.as_ref().and_then(FileMeta::to_meta) {
+                if let Some(m) = item.lstat.as_ref().and_then(Meta::replayed) {
                     return Ok(m);
                 }
                 if let Some(e) = recorded_error(item, "lstat") {
@@ -550,7 +661,7 @@ impl Source for Capture<'_> {
                 {
                     let mut st = self.lock();
                     let (_, item) = st.item(path);
-                    item.lstat = Some(FileMeta::from_meta(&m));
+                    item.lstat = Some(Meta::new(&m));
                 }
                 // A link's target is evidence in itself (where did the attacker point it?).
                 if m.kind == FileKind::Symlink {
@@ -572,8 +683,8 @@ impl Source for Capture<'_> {
         {
             let st = self.lock();
             if let Some(item) = st.get(path) {
-                if let Some(entries) = &item.entries {
-                    return Ok(entries_out(entries));
+                if let Some(entries) = item.more.as_ref().and_then(|m| m.entries.as_ref()) {
+                    return Ok(entries.clone());
                 }
                 if let Some(e) = recorded_error(item, "readdir") {
                     return Err(replay_error(path, &e));
@@ -584,7 +695,7 @@ impl Source for Capture<'_> {
             Ok(mut list) => {
                 list.retain(|e| !self.excluded(&path.join(&e.name)));
                 let mut st = self.lock();
-                st.item(path).1.entries = Some(entries_in(&list));
+                st.item(path).1.more().entries = Some(replayable(&list));
                 Ok(list)
             }
             Err(e) => {
@@ -601,13 +712,13 @@ impl Source for Capture<'_> {
         {
             let st = self.lock();
             if let Some(item) = st.get(path)
-                && let Some(entries) = &item.entries
+                && let Some(entries) = item.more.as_ref().and_then(|m| m.entries.as_ref())
             {
-                let out: Vec<(DirEntry, Metadata)> = entries_out(entries)
-                    .into_iter()
+                let out: Vec<(DirEntry, Metadata)> = entries
+                    .iter()
                     .filter_map(|e| {
-                        let m = st.get(&path.join(&e.name))?.lstat.as_ref()?.to_meta()?;
-                        Some((e, m))
+                        let m = st.get(&path.join(&e.name))?.lstat.as_ref()?.replayed()?;
+                        Some((e.clone(), m))
                     })
                     .collect();
                 if out.len() == entries.len() {
@@ -620,14 +731,15 @@ impl Source for Capture<'_> {
                 list.retain(|(e, _)| !self.excluded(&path.join(&e.name)));
                 let mut st = self.lock();
                 let (_, item) = st.item(path);
-                if item.entries.is_none() {
+                let more = item.more();
+                if more.entries.is_none() {
                     let names: Vec<DirEntry> = list.iter().map(|(e, _)| e.clone()).collect();
-                    item.entries = Some(entries_in(&names));
+                    more.entries = Some(replayable(&names));
                 }
                 for (e, m) in &list {
                     let (_, child) = st.item(&path.join(&e.name));
                     if child.lstat.is_none() {
-                        child.lstat = Some(FileMeta::from_meta(m));
+                        child.lstat = Some(Meta::new(m));
                     }
                 }
                 drop(st);
@@ -652,8 +764,8 @@ impl Source for Capture<'_> {
         {
             let st = self.lock();
             if let Some(item) = st.get(path) {
-                if let Some(link) = &item.link {
-                    return Ok(bytes_path(link.bytes()));
+                if let Some(link) = item.more.as_ref().and_then(|m| m.link.as_ref()) {
+                    return Ok(link.clone());
                 }
                 if let Some(e) = recorded_error(item, "readlink") {
                     return Err(replay_error(path, &e));
@@ -663,7 +775,7 @@ impl Source for Capture<'_> {
         match self.inner.read_link(path) {
             Ok(t) => {
                 let mut st = self.lock();
-                st.item(path).1.link = Some(Name::from_bytes(t.as_os_str().as_bytes()));
+                st.item(path).1.more().link = Some(t.clone());
                 Ok(t)
             }
             Err(e) => {
@@ -680,9 +792,9 @@ impl Source for Capture<'_> {
         {
             let st = self.lock();
             if let Some(item) = st.get(path)
-                && let Some(v) = item.xattrs.get(name)
+                && let Some(v) = item.more.as_ref().and_then(|m| m.xattrs.get(name))
             {
-                return Ok(v.as_deref().and_then(crate::encoding::unhex));
+                return Ok(v.clone());
             }
         }
         match self.inner.xattr(path, name) {
@@ -690,8 +802,9 @@ impl Source for Capture<'_> {
                 let mut st = self.lock();
                 st.item(path)
                     .1
+                    .more()
                     .xattrs
-                    .insert(name.to_string(), v.as_deref().map(hex));
+                    .insert(name.to_string(), v.clone());
                 Ok(v)
             }
             Err(e) => {
@@ -700,6 +813,15 @@ impl Source for Capture<'_> {
             }
         }
     }
+}
+
+/// A listing as the manifest gives it back: entries of a kind it has no name for are left
+/// out, so repeated reads during the run answer what a replay will.
+fn replayable(list: &[DirEntry]) -> Vec<DirEntry> {
+    list.iter()
+        .filter(|e| crate::manifest::parse_kind(kind_to_name(e.kind)).is_some())
+        .cloned()
+        .collect()
 }
 
 /// Manifest entries from a listing.

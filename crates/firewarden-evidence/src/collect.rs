@@ -610,11 +610,7 @@ pub fn collect(
         .and_then(|(data, _)| firewarden_artifacts::tzif::offset_at(&data, started_clock.0));
     let stored = cap.stored_bytes();
     let captured = cap.finish();
-    let unreadable = captured
-        .items
-        .iter()
-        .filter(|i| !i.errors.is_empty())
-        .count();
+    let unreadable = captured.unreadable();
     const MAX_NOTES: usize = 5000;
     for (step, detail) in captured.notes.iter().take(MAX_NOTES) {
         log_step(&mut log, step, detail);
@@ -634,7 +630,7 @@ pub fn collect(
         "captured",
         &format!(
             "{} paths recorded, {unreadable} with read errors, {stored} bytes of content",
-            captured.items.len()
+            captured.len()
         ),
     );
 
@@ -661,17 +657,18 @@ pub fn collect(
         signer_ephemeral: opts.key.ephemeral,
         encrypted_to: opts.recipients.iter().map(|r| r.to_string()).collect(),
     };
-    let items = captured.items.len();
+    let items = captured.len();
+    // The items stay in the capture's compact records; the writer makes them one at a time.
     let manifest = Manifest {
         format: FORMAT.into(),
         header,
-        items: captured.items,
+        items: Vec::new(),
         log,
     };
     progress("writing the bundle");
     let written = bundle::write(
         &opts.output,
-        &captured.blobs,
+        &captured,
         manifest,
         &opts.key,
         &opts.recipients,

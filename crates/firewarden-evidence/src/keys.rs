@@ -94,6 +94,44 @@ impl KeyPair {
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.key.sign(message).to_bytes()
     }
+
+    /// Signs the bytes `file` holds from its start, reading them twice (Ed25519 hashes the
+    /// message twice) instead of holding them in memory: the same signature as
+    /// [`KeyPair::sign`] of those bytes.
+    pub fn sign_file(&self, file: &std::fs::File) -> std::io::Result<[u8; 64]> {
+        use sha2::Digest as _;
+        use std::io::{Read as _, Seek as _};
+        let esk = ed25519_dalek::hazmat::ExpandedSecretKey::from(&self.key.to_bytes());
+        let failure: std::cell::RefCell<Option<std::io::Error>> = std::cell::RefCell::new(None);
+        let feed = |h: &mut sha2::Sha512| {
+            let mut f = file;
+            let mut buf = vec![0u8; 1 << 20];
+            let read = (|| {
+                f.seek(std::io::SeekFrom::Start(0))?;
+                loop {
+                    let n = f.read(&mut buf)?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    h.update(&buf[..n]);
+                }
+            })();
+            read.map_err(|e: std::io::Error| {
+                *failure.borrow_mut() = Some(e);
+                ed25519_dalek::SignatureError::new()
+            })
+        };
+        let signed = ed25519_dalek::hazmat::raw_sign_byupdate::<sha2::Sha512, _>(
+            &esk,
+            feed,
+            &self.key.verifying_key(),
+        );
+        match (signed, failure.into_inner()) {
+            (Ok(sig), None) => Ok(sig.to_bytes()),
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(std::io::Error::other(e.to_string())),
+        }
+    }
 }
 
 impl PublicKey {
@@ -186,5 +224,19 @@ mod tests {
         assert!(
             PublicKey::parse("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err()
         );
+    }
+
+    #[test]
+    fn signing_a_file_equals_signing_its_bytes() {
+        use std::io::Write as _;
+        let k = KeyPair::generate(false).unwrap();
+        for len in [0usize, 1, 1 << 20, (3 << 20) + 7] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let mut f = tempfile::tempfile().unwrap();
+            f.write_all(&data).unwrap();
+            let from_file = k.sign_file(&f).unwrap();
+            assert_eq!(from_file, k.sign(&data), "{len} bytes");
+            assert!(k.public().verify(&data, &from_file));
+        }
     }
 }
