@@ -66,6 +66,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    crate::memory::return_freed_memory_at_once();
     if args.output.exists() {
         bail!(
             "{} already exists: evidence is never overwritten",

@@ -86,6 +86,7 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    crate::memory::return_freed_memory_at_once();
     let known: Vec<&str> = firewarden_triage::catalogue()
         .iter()
         .map(|c| c.meta.id)

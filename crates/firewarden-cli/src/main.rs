@@ -24,6 +24,7 @@ mod cmd_triage;
 mod cmd_user;
 mod cmd_verify;
 mod interrupt;
+mod memory;
 mod output;
 mod progress;
 mod provenance;

@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// Largest manifest accepted, judged by the size its tar header declares before a byte of it is
-/// read (a manifest padded with 1.5 GiB of spaces once took `verify` to 3.7 GB). A full live
-/// collection of 400,000 items makes about 190 MB.
-pub const MAX_MANIFEST: u64 = 256 << 20;
+/// read (a manifest padded with 1.5 GiB of spaces once took `verify` to 3.7 GB). It must still
+/// hold what our own collector writes: about 340 bytes per path, and the collector's walk
+/// stops at 3,000,000 paths (a 1,000,000-file tree made 341 MB, which a 256 MiB cap refused).
+pub const MAX_MANIFEST: u64 = 1152 << 20;
 /// Most content members read from a bundle whose manifest comes last (format 1); a format-2
 /// bundle may hold at most as many as its signed manifest lists.
 pub const MAX_MEMBERS: usize = 2_000_000;

@@ -116,6 +116,15 @@ pub struct WalkResult {
     pub first_too_deep: Option<PathBuf>,
 }
 
+/// `dir/name`, allocated at its exact length: `Path::join` copies `dir` and then grows the
+/// copy for the name, which can leave twice the bytes allocated for each of a million paths.
+fn child(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
+    let mut p = PathBuf::with_capacity(dir.as_os_str().len() + 1 + name.len());
+    p.push(dir);
+    p.push(name);
+    p
+}
+
 /// Walks like [`walk`] with several threads sharing a queue of directories, and returns every
 /// entry sorted by path. Symlinks are not followed and no directory is entered twice.
 pub fn walk_parallel(
@@ -151,10 +160,15 @@ pub fn walk_parallel(
             .insert((m.dev, m.ino));
     }
     let results: Mutex<WalkResult> = Mutex::new(WalkResult::default());
+    // Entries in fixed-size chunks, not one vector per thread that doubles as it grows: a walk
+    // of a million paths would otherwise hold up to twice its entries, and copy them at each
+    // doubling. Moved into one exact vector at the end, a chunk at a time.
+    const CHUNK: usize = 8192;
+    let chunks: Mutex<Vec<Vec<(PathBuf, Metadata)>>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
-                let mut local: Vec<(PathBuf, Metadata)> = Vec::new();
+                let mut local: Vec<(PathBuf, Metadata)> = Vec::with_capacity(CHUNK);
                 let mut errors = Vec::new();
                 loop {
                     // Take a directory, or stop when none is queued and nobody can add more.
@@ -168,8 +182,11 @@ pub fn walk_parallel(
                             if q.1 == 0 {
                                 shared.ready.notify_all();
                                 let mut r = results.lock().unwrap_or_else(|e| e.into_inner());
-                                r.entries.append(&mut local);
                                 r.errors.append(&mut errors);
+                                chunks
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .push(std::mem::take(&mut local));
                                 return;
                             }
                             q = shared.ready.wait(q).unwrap_or_else(|e| e.into_inner());
@@ -189,7 +206,7 @@ pub fn walk_parallel(
                                     shared.truncated.store(true, Ordering::Relaxed);
                                     break;
                                 }
-                                let path = dir.join(&entry.name);
+                                let path = child(&dir, &entry.name);
                                 if meta.kind == FileKind::Dir && depth >= opts.max_depth {
                                     let mut deep =
                                         shared.too_deep.lock().unwrap_or_else(|e| e.into_inner());
@@ -213,6 +230,11 @@ pub fn walk_parallel(
                                 {
                                     subdirs.push((path.clone(), depth + 1));
                                 }
+                                if local.len() == CHUNK {
+                                    let full =
+                                        std::mem::replace(&mut local, Vec::with_capacity(CHUNK));
+                                    chunks.lock().unwrap_or_else(|e| e.into_inner()).push(full);
+                                }
                                 local.push((path, meta));
                             }
                         }
@@ -228,6 +250,11 @@ pub fn walk_parallel(
         }
     });
     let mut r = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let chunks = chunks.into_inner().unwrap_or_else(|e| e.into_inner());
+    r.entries = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for c in chunks {
+        r.entries.extend(c);
+    }
     r.truncated = shared.truncated.load(Ordering::Relaxed);
     let (deep, first) = shared
         .too_deep
