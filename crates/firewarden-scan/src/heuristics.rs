@@ -177,6 +177,8 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // Every statement test below needs request input, a variable holding it, or eval/assert:
     // statements with none of them (most of any file) are skipped after a few searches.
     let file_has_input = PHP_INPUT.iter().any(|i| t.contains(i));
+    // The sinks this file calls at all, found once: statements need not look for the others.
+    let sinks: Vec<&str> = PHP_EXEC.iter().copied().filter(|e| t.contains(e)).collect();
     for (n, s) in t.split_inclusive([';', '\n', '{', '}']).enumerate() {
         if n % 4096 == 4095 && late() {
             return false;
@@ -197,7 +199,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         {
             tainted.push(var.to_string());
         }
-        if let Some(sink) = PHP_EXEC.iter().find(|e| contains_call(s, e)) {
+        if let Some(sink) = sinks.iter().find(|e| contains_call(s, e)) {
             let call = s.find(sink).map(|p| &s[p + sink.len()..]).unwrap_or("");
             let arg = call.trim_start().trim_start_matches('@');
             if let Some(var) = tainted.iter().find(|v| {
@@ -214,7 +216,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 return true;
             }
         }
-        let sink = PHP_EXEC
+        let sink = sinks
             .iter()
             .find(|e| contains_call(s, e) && !s.contains(&format!("function {e}")));
         if let (Some(input), Some(sink)) = (input, sink)

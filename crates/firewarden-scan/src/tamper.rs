@@ -266,10 +266,80 @@ fn htaccess(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
+/// Every text the page checks search for: one pass finds which of them a page holds at all,
+/// and a check whose markers are absent does not read the page again. Most pages hold few of
+/// them; searching each one separately read every page some twenty times.
+const PAGE_MARKERS: &[&str] = &[
+    "<script",
+    "document.write(unescape(",
+    "string.fromcharcode(",
+    "eval(atob(",
+    "document.write(atob(",
+    "eval(function(p,a,c,k,e,",
+    "document.write(\"\\x3c",
+    "document.write('\\x3c",
+    "window[\"\\x65\\x76\\x61\\x6c\"]",
+    "<iframe",
+    "display:none",
+    "display: none",
+    "left:-9999px",
+    "left: -9999px",
+    "visibility:hidden",
+    "font-size:0",
+    "<meta",
+    "location.href=",
+    "location.href =",
+    "location=",
+    "location = ",
+    "location.replace(",
+    "location.assign(",
+    "</html>",
+];
+
+/// Which [`PAGE_MARKERS`] occur in `t`.
+struct Markers(Vec<bool>);
+
+impl Markers {
+    fn of(t: &str) -> Self {
+        static SEARCH: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+            std::sync::OnceLock::new();
+        let mut seen = vec![false; PAGE_MARKERS.len()];
+        match SEARCH.get_or_init(|| aho_corasick::AhoCorasick::new(PAGE_MARKERS).ok()) {
+            Some(ac) => {
+                for m in ac.find_overlapping_iter(t) {
+                    seen[m.pattern().as_usize()] = true;
+                }
+            }
+            // Built from our own constant list, so this does not happen; searching each
+            // marker still gives the right answer.
+            None => {
+                for (k, m) in PAGE_MARKERS.iter().enumerate() {
+                    seen[k] = t.contains(m);
+                }
+            }
+        }
+        Markers(seen)
+    }
+    /// Whether `marker` (one of [`PAGE_MARKERS`]) occurs; an unlisted text counts as present.
+    fn has(&self, marker: &str) -> bool {
+        PAGE_MARKERS
+            .iter()
+            .position(|m| *m == marker)
+            .is_none_or(|k| self.0[k])
+    }
+}
+
 fn page(t: &str, library: bool, static_page: bool, hits: &mut Vec<Hit>) {
+    let markers = Markers::of(t);
+    let has = |m: &str| markers.has(m);
     // Scripts loaded from a bare IP address, or written after the document ended.
+    let html_end = if has("</html>") {
+        t.find("</html>")
+    } else {
+        None
+    };
     let mut from = 0;
-    while let Some(p) = t[from..].find("<script") {
+    while let Some(p) = has("<script").then(|| t[from..].find("<script")).flatten() {
         let at = from + p;
         let tag_end = t[at..].find('>').map(|e| at + e).unwrap_or(t.len());
         let tag = &t[at..tag_end];
@@ -278,7 +348,7 @@ fn page(t: &str, library: bool, static_page: bool, hits: &mut Vec<Hit>) {
             let ip = name.parse::<std::net::Ipv4Addr>().is_ok();
             // Server templates hold several documents and append their own counters; a
             // static page with a script after its end is the injectors' mark.
-            let after_html = static_page && t[..at].contains("</html>") && {
+            let after_html = static_page && html_end.is_some_and(|e| e < at) && {
                 let reg = registered(name);
                 !WELL_KNOWN_SCRIPT_HOSTS.contains(&reg.as_str())
             };
@@ -312,14 +382,19 @@ fn page(t: &str, library: bool, static_page: bool, hits: &mut Vec<Hit>) {
     }
     // document.write of a script/iframe built from escaped characters; libraries use
     // fromCharCode for small things, loaders for a long run of codes.
-    let loader = t
-        .match_indices("document.write(unescape(")
+    let loader = has("document.write(unescape(")
+        .then(|| t.match_indices("document.write(unescape("))
+        .into_iter()
+        .flatten()
         .map(|(p, _)| p)
         // The escaped payload itself must be there (not a template filled at run time).
         .find(|&p| t.get(p..p + 400).unwrap_or(&t[p..]).matches('%').count() >= 20)
         .or_else(|| {
             let mut from = 0;
-            while let Some(p) = t[from..].find("string.fromcharcode(") {
+            while let Some(p) = has("string.fromcharcode(")
+                .then(|| t[from..].find("string.fromcharcode("))
+                .flatten()
+            {
                 let at = from + p + "string.fromcharcode(".len();
                 let args = &t[at..];
                 let codes = args
@@ -348,6 +423,7 @@ fn page(t: &str, library: bool, static_page: bool, hits: &mut Vec<Hit>) {
             "window[\"\\x65\\x76\\x61\\x6c\"]",
         ]
         .iter()
+        .filter(|m| has(m))
         .filter_map(|m| t.find(m))
         .min()
     });
@@ -370,7 +446,7 @@ fn page(t: &str, library: bool, static_page: bool, hits: &mut Vec<Hit>) {
     }
     // Hidden iframes to another site.
     let mut from = 0;
-    while let Some(p) = t[from..].find("<iframe") {
+    while let Some(p) = has("<iframe").then(|| t[from..].find("<iframe")).flatten() {
         let at = from + p;
         let end = t[at..].find('>').map(|e| at + e).unwrap_or(t.len());
         let tag = &t[at..end];
@@ -397,7 +473,7 @@ fn page(t: &str, library: bool, static_page: bool, hits: &mut Vec<Hit>) {
         }
         from = end.max(at + 7);
     }
-    redirects(t, library, hits);
+    redirects(t, library, &markers, hits);
     // SEO spam: links or text with spam words inside a hidden block (in pages, not script
     // libraries).
     if library {
@@ -411,6 +487,9 @@ fn page(t: &str, library: bool, static_page: bool, hits: &mut Vec<Hit>) {
         "visibility:hidden",
         "font-size:0",
     ] {
+        if !has(marker) {
+            continue;
+        }
         let mut from = 0;
         while let Some(p) = t[from..].find(marker) {
             let at = from + p;
@@ -421,7 +500,7 @@ fn page(t: &str, library: bool, static_page: bool, hits: &mut Vec<Hit>) {
             let external = block.matches("href=\"http").count()
                 + block.matches("href='http").count()
                 + block.matches("href=http").count();
-            let spam = SPAM_WORDS.iter().filter(|w| block.contains(*w)).count();
+            let spam = spam_words(block);
             // One hidden link to a spam page is enough; so is hidden spam text without links.
             if links >= 1 && spam >= 1 || spam >= 2 || external >= 10 {
                 hits.push(hit(
@@ -511,11 +590,32 @@ fn url_host(text: &str) -> Option<&str> {
 /// site only when they come from a search engine or on a phone, or from outside the page's
 /// markup, or to a look-alike or throwaway domain. A plain redirect the owner wrote (to
 /// their own new address) stays quiet.
-fn redirects(t: &str, library: bool, hits: &mut Vec<Hit>) {
+/// How many different [`SPAM_WORDS`] `block` holds, in one pass over it.
+fn spam_words(block: &str) -> usize {
+    static SEARCH: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    match SEARCH.get_or_init(|| aho_corasick::AhoCorasick::new(SPAM_WORDS).ok()) {
+        Some(ac) => {
+            let mut seen = [false; SPAM_WORDS.len()];
+            for m in ac.find_overlapping_iter(block) {
+                seen[m.pattern().as_usize()] = true;
+            }
+            seen.iter().filter(|s| **s).count()
+        }
+        // Built from our own constant list, so this does not happen; the slow way still works.
+        None => SPAM_WORDS.iter().filter(|w| block.contains(*w)).count(),
+    }
+}
+
+fn redirects(t: &str, library: bool, markers: &Markers, hits: &mut Vec<Hit>) {
     let mut targets: Vec<(usize, &str, &'static str)> = Vec::new();
     // <meta http-equiv="refresh" content="0;url=http://…">
     let mut from = 0;
-    while let Some(p) = t[from..].find("<meta") {
+    while let Some(p) = markers
+        .has("<meta")
+        .then(|| t[from..].find("<meta"))
+        .flatten()
+    {
         let at = from + p;
         let end = t[at..].find('>').map(|e| at + e).unwrap_or(t.len());
         let tag = &t[at..end];
@@ -538,6 +638,9 @@ fn redirects(t: &str, library: bool, hits: &mut Vec<Hit>) {
         "location.replace(",
         "location.assign(",
     ] {
+        if !markers.has(sink) {
+            continue;
+        }
         let mut from = 0;
         while let Some(p) = t[from..].find(sink) {
             let at = from + p;
@@ -551,7 +654,11 @@ fn redirects(t: &str, library: bool, hits: &mut Vec<Hit>) {
         return;
     }
     targets.sort_by_key(|x| x.0);
-    let html_end = t.find("</html>");
+    let html_end = if markers.has("</html>") {
+        t.find("</html>")
+    } else {
+        None
+    };
     // The site's own domains, as its links and canonical address name them: sending visitors
     // there is the owner's business.
     let mut own: Vec<String> = Vec::new();
