@@ -45,6 +45,21 @@ const ASP_SINKS: &[Sink] = &[
         bare: true,
     },
     Sink {
+        // MSScriptControl: `o.AddCode(Request("c"))` compiles the request as script.
+        marks: &[
+            ".addcode(",
+            ".addcode ",
+            ".executestatement(",
+            ".executestatement ",
+        ],
+        file_needs: &["scriptcontrol"],
+        id: "scan.heuristic.asp_eval",
+        severity: Severity::Critical,
+        title: "ASP(X) evaluates request input",
+        why: "hands it to a ScriptControl as code (AddCode/ExecuteStatement): whoever sends the request chooses what the server runs",
+        bare: false,
+    },
+    Sink {
         marks: &[
             ".exec(",
             ".exec ",
@@ -426,6 +441,12 @@ mod tests {
         // A function of the page that is not called under Execute, and Execute of a string.
         let benign = "<%\nfunction show(s)\nend function\nshow(\"x\")\nExecute \"Call \" & a\n%>";
         assert!(ids(asp, benign).is_empty());
+    }
+
+    #[test]
+    fn asp_script_control() {
+        let page = "<%\nSet o = Server.CreateObject(\"ScriptControl\")\no.addcode(Request(\"SubCode\"))\no.run \"e\"\n%>";
+        assert_eq!(ids(asp, page), ["scan.heuristic.asp_eval"]);
     }
 
     #[test]
