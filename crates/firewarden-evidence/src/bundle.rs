@@ -6,7 +6,9 @@ use crate::EvidenceError;
 use crate::capture::Captured;
 use crate::encoding::hex;
 use crate::keys::KeyPair;
-use crate::manifest::{MANIFEST_MEMBER, Manifest, SIGNATURE_MEMBER};
+#[cfg(test)]
+use crate::manifest::Manifest;
+use crate::manifest::{FORMAT, Header, LogEntry, MANIFEST_MEMBER, SIGNATURE_MEMBER};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -106,29 +108,23 @@ fn member_name(path: &Path, index: usize, used: &mut HashSet<Vec<u8>>) -> Vec<u8
     name
 }
 
-/// Writes `manifest` as JSON with the captured items in its `items`, made one at a time: the
-/// same bytes `serde_json::to_writer` gives for the whole [`Manifest`] (tested), without the
+/// Writes the manifest as JSON, its items made from the capture one at a time: the same bytes
+/// `serde_json::to_writer` gives for the whole [`Manifest`] (tested), without the
 /// half-million items in memory at once.
 fn write_manifest(
     w: &mut impl Write,
-    manifest: &Manifest,
+    header: &Header,
+    log: &[LogEntry],
     captured: &Captured,
     member_of: &HashMap<usize, String>,
 ) -> io::Result<()> {
     w.write_all(b"{\"format\":")?;
-    serde_json::to_writer(&mut *w, &manifest.format)?;
+    serde_json::to_writer(&mut *w, FORMAT)?;
     w.write_all(b",\"header\":")?;
-    serde_json::to_writer(&mut *w, &manifest.header)?;
+    serde_json::to_writer(&mut *w, header)?;
     w.write_all(b",\"items\":[")?;
-    let mut first = true;
-    for item in &manifest.items {
-        if !std::mem::take(&mut first) {
-            w.write_all(b",")?;
-        }
-        serde_json::to_writer(&mut *w, item)?;
-    }
     for i in 0..captured.len() {
-        if !std::mem::take(&mut first) {
+        if i > 0 {
             w.write_all(b",")?;
         }
         let mut item = captured.item(i);
@@ -138,7 +134,7 @@ fn write_manifest(
         serde_json::to_writer(&mut *w, &item)?;
     }
     w.write_all(b"],\"log\":")?;
-    serde_json::to_writer(&mut *w, &manifest.log)?;
+    serde_json::to_writer(&mut *w, log)?;
     w.write_all(b"}")
 }
 
@@ -160,7 +156,8 @@ fn header(size: u64, mtime: u64) -> tar::Header {
 pub fn write(
     out: &Path,
     captured: &Captured,
-    manifest: Manifest,
+    header: Header,
+    log: Vec<LogEntry>,
     key: &KeyPair,
     recipients: &[age::x25519::Recipient],
 ) -> Result<(Written, crate::manifest::Header), EvidenceError> {
@@ -174,7 +171,7 @@ pub fn write(
     // From here the file is ours: an error or an interrupt removes it, so no half-written bundle
     // is left to be mistaken for evidence.
     let registered = crate::cleanup::register(out);
-    let result = write_into(file, out, captured, manifest, key, recipients);
+    let result = write_into(file, out, captured, header, log, key, recipients);
     drop(registered);
     if result.is_err() {
         let _ = std::fs::remove_file(out);
@@ -186,7 +183,8 @@ fn write_into(
     file: File,
     out: &Path,
     captured: &Captured,
-    mut manifest: Manifest,
+    mut collection: Header,
+    mut log: Vec<LogEntry>,
     key: &KeyPair,
     recipients: &[age::x25519::Recipient],
 ) -> Result<(Written, crate::manifest::Header), EvidenceError> {
@@ -219,14 +217,14 @@ fn write_into(
     let mut sorted: Vec<(&usize, &PathBuf)> = captured.blobs.iter().collect();
     sorted.sort_unstable_by_key(|(i, _)| **i);
     for (&i, blob) in sorted {
-        if !captured.has_content(i) {
+        // The member is as long as the content the manifest records for it.
+        let Some(size) = captured.content_size(i) else {
             continue;
-        }
+        };
         if let Some(name) = written.get(blob) {
             member_of.insert(i, name.clone());
             continue;
         }
-        let size = std::fs::metadata(blob).map_err(io_err)?.len();
         let name = member_name(captured.path(i), i, &mut used);
         let shown = String::from_utf8_lossy(&name).into_owned();
         member_of.insert(i, shown.clone());
@@ -236,9 +234,9 @@ fn write_into(
     }
     let members = order.len();
 
-    manifest.header.finished = crate::manifest::utc_now();
+    collection.finished = crate::manifest::utc_now();
     crate::manifest::log_step(
-        &mut manifest.log,
+        &mut log,
         "finish",
         &format!(
             "{} items, {members} content members, {content_bytes} bytes of content",
@@ -259,7 +257,7 @@ fn write_into(
             hash: Sha256::new(),
             size: 0,
         };
-        write_manifest(&mut w, &manifest, captured, &member_of)
+        write_manifest(&mut w, &collection, &log, captured, &member_of)
             .map_err(|e| EvidenceError::Io(format!("cannot write the manifest: {e}")))?;
         w.inner.flush().map_err(io_err)?;
         (hex(&w.hash.finalize()), w.size)
@@ -297,14 +295,14 @@ fn write_into(
         members,
         content_bytes,
     };
-    Ok((written, manifest.header))
+    Ok((written, collection))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::capture::{Caps, Capture};
-    use crate::manifest::{FORMAT, log_step};
+    use crate::manifest::log_step;
     use firewarden_source::{FsSource, Source};
     /// The manifest written item by item is byte for byte what serde writes for the whole
     /// struct: the signed format did not change.
@@ -351,15 +349,12 @@ mod tests {
                 "encrypted_to": []
             }))
             .unwrap();
-        let manifest = Manifest {
+        let mut streamed = Vec::new();
+        write_manifest(&mut streamed, &header, &log, &captured, &member_of).unwrap();
+        let whole = Manifest {
             format: FORMAT.into(),
             header,
-            items: Vec::new(),
             log,
-        };
-        let mut streamed = Vec::new();
-        write_manifest(&mut streamed, &manifest, &captured, &member_of).unwrap();
-        let whole = Manifest {
             items: (0..captured.len())
                 .map(|i| {
                     let mut item = captured.item(i);
@@ -369,7 +364,6 @@ mod tests {
                     item
                 })
                 .collect(),
-            ..manifest
         };
         assert!(captured.len() >= 5, "{}", captured.len());
         assert_eq!(

@@ -169,9 +169,9 @@ impl Captured {
     pub fn path(&self, i: usize) -> &Path {
         &self.recs[i].0
     }
-    /// Whether item `i` has content (stored or hashed).
-    pub fn has_content(&self, i: usize) -> bool {
-        self.recs[i].1.content().is_some()
+    /// Bytes recorded as item `i`'s content (stored, or only hashed), when it has any.
+    pub fn content_size(&self, i: usize) -> Option<u64> {
+        self.recs[i].1.content().map(|c| c.size)
     }
     /// Item `i` as the manifest holds it.
     pub fn item(&self, i: usize) -> Item {

@@ -9,7 +9,7 @@ use crate::capture::{Caps, Capture};
 use crate::custody::{self, CustodyEvent, Tool};
 use crate::encoding::hex;
 use crate::keys::{KeyPair, random_bytes};
-use crate::manifest::{ClockState, FORMAT, Header, HostIdentity, Manifest, log_step, utc_now};
+use crate::manifest::{ClockState, Header, HostIdentity, log_step, utc_now};
 use firewarden_model::{Timestamp, TriageReport};
 use firewarden_source::{FileKind, Source, read_text};
 use std::path::{Path, PathBuf};
@@ -658,18 +658,13 @@ pub fn collect(
         encrypted_to: opts.recipients.iter().map(|r| r.to_string()).collect(),
     };
     let items = captured.len();
-    // The items stay in the capture's compact records; the writer makes them one at a time.
-    let manifest = Manifest {
-        format: FORMAT.into(),
-        header,
-        items: Vec::new(),
-        log,
-    };
     progress("writing the bundle");
+    // The items stay in the capture's compact records; the writer makes them one at a time.
     let written = bundle::write(
         &opts.output,
         &captured,
-        manifest,
+        header,
+        log,
         &opts.key,
         &opts.recipients,
     );

@@ -17,6 +17,7 @@ use firewarden_model::Severity;
 use firewarden_scan::heuristics::{ScriptKind, scan_script, script_kind};
 use firewarden_scan::shellmodel::{Model, applies, visit_features};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 const SEED: u64 = 0x5eed_f12e;
@@ -132,7 +133,11 @@ fn listing(a: &Args, lang: &str) -> Vec<(PathBuf, String, bool, String)> {
                     stack.push(p);
                 } else if ft.is_file() {
                     let name = p.to_string_lossy().to_string();
-                    let head = std::fs::read(&p).unwrap_or_default();
+                    // What `applies` looks at: the first 64 KiB (the whole file is read later,
+                    // once, for its features).
+                    let mut head = Vec::new();
+                    let _ = std::fs::File::open(&p)
+                        .and_then(|f| std::io::Read::read_to_end(&mut f.take(64 << 10), &mut head));
                     if applies(&name, &head) != Some(kind) {
                         continue;
                     }

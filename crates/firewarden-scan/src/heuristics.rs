@@ -16,21 +16,22 @@ pub enum ScriptKind {
     Asp,
 }
 
+/// The script kind a file's extension says, or `None`.
+pub fn script_kind_by_name(name: &str) -> Option<ScriptKind> {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref()? {
+        "php" | "php3" | "php4" | "php5" | "php7" | "php8" | "phtml" | "pht" | "phps" | "phar"
+        | "inc" => Some(ScriptKind::Php),
+        "jsp" | "jspx" | "jspf" => Some(ScriptKind::Jsp),
+        "asp" | "aspx" | "ashx" | "asmx" | "asa" | "cer" | "cdx" => Some(ScriptKind::Asp),
+        _ => None,
+    }
+}
+
 /// The script kind of a file, or `None` for anything else.
 pub fn script_kind(name: &str, data: &[u8]) -> Option<ScriptKind> {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some(
-            "php" | "php3" | "php4" | "php5" | "php7" | "php8" | "phtml" | "pht" | "phps" | "phar"
-            | "inc",
-        ) => {
-            return Some(ScriptKind::Php);
-        }
-        Some("jsp" | "jspx" | "jspf") => return Some(ScriptKind::Jsp),
-        Some("asp" | "aspx" | "ashx" | "asmx" | "asa" | "cer" | "cdx") => {
-            return Some(ScriptKind::Asp);
-        }
-        _ => {}
+    if let Some(kind) = script_kind_by_name(name) {
+        return Some(kind);
     }
     // Shells hide behind other names (`x.jpg`, `a.php.txt`, `404.html`): look for server code
     // in the first 64 KiB.
@@ -75,7 +76,7 @@ pub(crate) const PHP_INPUT: &[&str] = &[
     "php://input",
     "getallheaders",
 ];
-const PHP_EXEC: &[&str] = &[
+pub(crate) const PHP_EXEC: &[&str] = &[
     "eval(",
     "assert(",
     "system(",
@@ -384,6 +385,9 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 break;
             }
         }
+    }
+    if late() {
+        return false;
     }
     crate::php_tricks::scan(t, hits);
     capabilities(t, hits);

@@ -28,6 +28,7 @@ mod flows;
 pub mod heuristics;
 pub mod ioc;
 mod php_tricks;
+mod presence;
 pub mod rules;
 pub mod shellmodel;
 pub mod tamper;
@@ -604,8 +605,9 @@ impl Engine {
             // The learned model speaks only for scripts nothing else flagged: where a rule or
             // heuristic already said why, a score adds nothing.
             if !stopped
+                && started.elapsed() < self.opts.file_timeout
                 && !hits.iter().any(|h| h.severity >= Severity::Medium)
-                && let Some(kind) = shellmodel::applies(&shown, &data)
+                && shellmodel::readable(&shown, &data)
                 && let Some(h) = shellmodel::hit(kind, &data)
             {
                 hits.push(h);

@@ -3,7 +3,7 @@
 //! names written backwards or in rot13, and strings built by bitwise operations on literals.
 
 use crate::Hit;
-use crate::heuristics::{DANGEROUS_NAMES, PHP_INPUT};
+use crate::heuristics::{DANGEROUS_NAMES, PHP_EXEC, PHP_INPUT};
 use firewarden_model::Severity;
 
 /// Functions that call a function they are given, and which argument it is.
@@ -49,19 +49,6 @@ const CALLBACKS: &[(&str, Callback)] = &[
     ("reflectionfunction", Callback::First),
 ];
 
-/// Functions that run PHP code or commands when called by name.
-const RUNS_CODE: &[&str] = &[
-    "assert",
-    "system",
-    "exec",
-    "shell_exec",
-    "passthru",
-    "popen",
-    "proc_open",
-    "pcntl_exec",
-    "create_function",
-];
-
 const DECODE_CALLS: &[&str] = &[
     "base64_decode(",
     "str_rot13(",
@@ -72,6 +59,12 @@ const DECODE_CALLS: &[&str] = &[
     "urldecode(",
     "rawurldecode(",
 ];
+
+/// Whether `name` is a function that runs PHP code or commands when called by name: the
+/// heuristics' execution sinks, less `eval`, a language construct no callback can be.
+fn runs_code(name: &str) -> bool {
+    name != "eval" && PHP_EXEC.iter().any(|e| e.strip_suffix('(') == Some(name))
+}
 
 fn hit(id: &'static str, severity: Severity, title: &str, why: String, offset: usize) -> Hit {
     Hit {
@@ -218,32 +211,19 @@ fn original_offset(cuts: &[(usize, usize)], at: usize) -> usize {
 /// Which of the request inputs, `extract(`, `preg_replace`, `preg_filter` and the callback
 /// names (in that order) occur in `t`, found in one pass.
 fn present(t: &str) -> Vec<bool> {
-    static SEARCH: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::OnceLock::new();
-    let patterns = || {
-        PHP_INPUT
-            .iter()
-            .copied()
-            .chain(["extract(", "preg_replace", "preg_filter"])
-            .chain(CALLBACKS.iter().map(|(n, _)| *n))
-    };
-    let n = patterns().count();
-    let mut seen = vec![false; n];
-    // Built from our own constant list; it cannot fail, but a failure would only mean the
-    // slower per-pattern search below.
-    match SEARCH.get_or_init(|| aho_corasick::AhoCorasick::new(patterns()).ok()) {
-        Some(ac) => {
-            for m in ac.find_overlapping_iter(t) {
-                seen[m.pattern().as_usize()] = true;
-            }
-        }
-        None => {
-            for (k, p) in patterns().enumerate() {
-                seen[k] = t.contains(p);
-            }
-        }
-    }
-    seen
+    static SEARCH: std::sync::OnceLock<crate::presence::Presence> = std::sync::OnceLock::new();
+    SEARCH
+        .get_or_init(|| {
+            crate::presence::Presence::new(
+                PHP_INPUT
+                    .iter()
+                    .copied()
+                    .chain(["extract(", "preg_replace", "preg_filter"])
+                    .chain(CALLBACKS.iter().map(|(n, _)| *n))
+                    .collect(),
+            )
+        })
+        .of(t)
 }
 
 /// The PHP checks of this module; `t` is the lowercased script.
@@ -361,7 +341,7 @@ fn callbacks(
             let Some(arg) = arg.map(|a| a.trim_start_matches('@')) else {
                 continue;
             };
-            let why = if let Some(lit) = literal(arg).filter(|l| RUNS_CODE.contains(l)) {
+            let why = if let Some(lit) = literal(arg).filter(|l| runs_code(l)) {
                 format!(
                     "`{name}(…)` is given `{lit}` as the function to call, and the script reads request input: whatever the request sends is run"
                 )

@@ -24,40 +24,23 @@ const DECODE_BUDGET: usize = 4 << 20;
 /// archives) are left to the rules and heuristics, which look for code appended to pictures.
 pub fn applies(name: &str, data: &[u8]) -> Option<ScriptKind> {
     let kind = crate::heuristics::script_kind(name, data)?;
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-    let by_name = matches!(
-        ext.as_deref(),
-        Some(
-            "php"
-                | "php3"
-                | "php4"
-                | "php5"
-                | "php7"
-                | "php8"
-                | "phtml"
-                | "pht"
-                | "inc"
-                | "jsp"
-                | "jspx"
-                | "jspf"
-                | "asp"
-                | "aspx"
-                | "ashx"
-                | "asmx"
-                | "asa"
-                | "cer"
-                | "cdx"
-        )
-    );
+    readable(name, data).then_some(kind)
+}
+
+/// Whether the model reads a script: named as one (a `.phar` archive only when it is text), or
+/// text with server code in it.
+pub fn readable(name: &str, data: &[u8]) -> bool {
+    let archive = name.to_ascii_lowercase().ends_with(".phar");
+    if crate::heuristics::script_kind_by_name(name).is_some() && !archive {
+        return true;
+    }
     let head = &data[..data.len().min(8 << 10)];
-    let text = head
-        .iter()
+    head.iter()
         .filter(|&&c| c == b'\n' || c == b'\r' || c == b'\t' || c >= 0x20 && c != 0x7f)
         .count()
         * 100
         >= head.len() * 95
-        && !head.contains(&0);
-    (by_name || text).then_some(kind)
+        && !head.contains(&0)
 }
 
 /// Calls `emit` once per feature occurrence of the script (the same feature may come more than
@@ -83,163 +66,75 @@ fn read_layer(data: &[u8], depth: usize, budget: &mut usize, emit: &mut dyn FnMu
     }
 }
 
-/// The words the model may weigh: what scripts call to run code and commands, read the
-/// request, decode, touch files, sockets and databases, and what shells call themselves. Only
-/// these (and pairs of them) are features: a model free to weigh every word learns which
-/// benign projects were in its training set, and flags the next project it has not seen.
-/// Sorted, for a binary search.
-const VOCABULARY: &[&str] = &[
-    "$_cookie",
-    "$_env",
-    "$_files",
-    "$_get",
-    "$_post",
-    "$_request",
-    "$_server",
-    "$_session",
-    "$globals",
-    "$http_raw_post_data",
+/// The words the model weighs on their own: what scripts call to run code and commands,
+/// decode, reach sockets, and what shells call themselves. These, [`CONTEXT`] and pairs of
+/// them are the only word features: a model free to weigh every word learns which benign
+/// projects were in its training set, and flags the next project it has not seen.
+const SIGNAL: &[&str] = &[
     "__halt_compiler",
-    "adodb",
     "aes",
     "allocateinstance",
     "apache_child_terminate",
     "apache_setenv",
-    "application",
-    "arguments",
     "array_filter",
     "array_map",
     "array_reduce",
     "array_walk",
-    "asc",
-    "ascw",
     "assembly",
     "assert",
     "backdoor",
-    "base64",
     "base64_decode",
-    "base64_encode",
     "base64decoder",
     "bash",
     "bcel",
-    "bin",
-    "bin2hex",
-    "binarywrite",
-    "bufferedreader",
     "bypass",
     "call_user_func",
     "call_user_func_array",
-    "chmod",
-    "chown",
-    "chr",
-    "chrb",
-    "chrw",
     "cipher",
     "classloader",
     "closure",
     "cmd",
-    "command",
-    "connection",
-    "convert",
     "convert_uudecode",
-    "cookies",
-    "copy",
-    "copyfile",
     "create_function",
     "createdecryptor",
     "createinstance",
-    "createobject",
-    "createstatement",
-    "createtextfile",
     "createvalueexpression",
     "crypt",
     "cryptography",
     "curl_exec",
-    "curl_init",
-    "decode",
     "decodebuffer",
     "defineclass",
-    "delete",
-    "deletefile",
     "diagnostics",
-    "die",
     "disable_functions",
     "disk_free_space",
     "disk_total_space",
     "dl",
     "dofinal",
-    "drivermanager",
     "drives",
-    "encoding",
-    "end",
-    "error_reporting",
     "escape",
     "eval",
     "exe",
     "exec",
     "execute",
     "executeglobal",
-    "executenonquery",
-    "executequery",
-    "executereader",
-    "exit",
-    "explode",
     "exploit",
     "expressionfactory",
     "extract",
-    "file",
-    "file_exists",
-    "file_get_contents",
-    "file_put_contents",
-    "fileinputstream",
-    "filemtime",
-    "filename",
-    "fileoutputstream",
-    "fileperms",
-    "filesize",
-    "filesystemobject",
-    "filewriter",
-    "fopen",
-    "form",
-    "forname",
     "forward_static_call",
-    "fputs",
     "frombase64string",
     "fromcallable",
     "fsockopen",
     "func_get_arg",
     "func_get_args",
-    "function_exists",
-    "fwrite",
     "get_defined_functions",
-    "getabsolutepath",
     "getallheaders",
-    "getbytes",
-    "getclass",
-    "getconnection",
-    "getcwd",
     "getdeclaredconstructor",
     "getdeclaredfield",
     "getdeclaredmethod",
     "getdecoder",
     "getenginebyname",
-    "getenv",
     "geterrorstream",
-    "getfile",
-    "getfolder",
-    "getheader",
-    "getinputstream",
-    "getinstance",
-    "getmethod",
-    "getoutputstream",
-    "getparameter",
-    "getproperty",
-    "getquerystring",
-    "getreader",
     "getruntime",
-    "getstring",
-    "gettype",
-    "glob",
     "gzcompress",
     "gzdecode",
     "gzdeflate",
@@ -249,88 +144,31 @@ const VOCABULARY: &[&str] = &[
     "hack",
     "hacked",
     "hacker",
-    "header",
     "hex2bin",
     "highlight_file",
-    "http_accept_language",
-    "http_referer",
-    "http_user_agent",
-    "http_x_forwarded_for",
     "ignore_user_abort",
-    "implode",
-    "include",
-    "include_once",
-    "ini_get",
     "ini_restore",
-    "ini_set",
-    "input",
-    "inputstreamreader",
-    "invoke",
     "invokeargs",
     "invokemember",
-    "io",
-    "is_callable",
-    "is_writable",
-    "is_writeable",
-    "item",
     "iterator_apply",
-    "java",
-    "javascript",
-    "join",
-    "jscript",
-    "lang",
-    "language",
-    "left",
-    "listfiles",
-    "load",
     "loadclass",
-    "loadfromfile",
-    "mappath",
     "mb_ereg_replace",
     "mcrypt_decrypt",
-    "md5",
-    "mid",
-    "mkdir",
-    "mkdirs",
     "move_uploaded_file",
-    "movefile",
     "mssql_connect",
-    "mysql_connect",
     "mysql_dump",
-    "mysql_fetch_array",
-    "mysql_query",
-    "mysql_select_db",
-    "mysqli_connect",
-    "mysqli_query",
     "nashorn",
-    "network",
-    "newinstance",
-    "ob_end_clean",
-    "ob_get_clean",
-    "ob_get_contents",
-    "ob_start",
     "objectinputstream",
     "oci_connect",
-    "oledbconnection",
     "open_basedir",
-    "opendir",
     "openssl_decrypt",
     "openssl_encrypt",
-    "opentextfile",
-    "ord",
-    "out",
-    "pack",
-    "page_load",
-    "pagecontext",
     "parse_str",
-    "pass",
     "passthru",
     "passwd",
-    "password",
     "pcntl_exec",
     "pcntl_fork",
     "pfsockopen",
-    "pg_connect",
     "php_uname",
     "phpinfo",
     "phpversion",
@@ -344,21 +182,13 @@ const VOCABULARY: &[&str] = &[
     "preg_replace",
     "preg_replace_callback",
     "proc_open",
-    "process",
     "processbuilder",
     "processstartinfo",
     "putenv",
-    "pwd",
-    "querystring",
     "randomaccessfile",
-    "rawurldecode",
     "readall",
     "readalltext",
-    "readdir",
-    "readfile",
-    "readline",
     "readobject",
-    "recordset",
     "redirectstandardoutput",
     "reflection",
     "reflectionfunction",
@@ -366,109 +196,57 @@ const VOCABULARY: &[&str] = &[
     "register_tick_function",
     "regread",
     "regwrite",
-    "remote_addr",
-    "rename",
-    "renameto",
-    "replace",
-    "request",
-    "require",
-    "require_once",
-    "response",
-    "right",
     "rijndaelmanaged",
     "rmdir",
-    "root",
     "run",
-    "runat",
     "runtime",
     "safe_mode",
-    "savetofile",
-    "scandir",
     "scriptengine",
     "scriptenginemanager",
-    "scripting",
     "scripttimeout",
     "secretkeyspec",
-    "serialize",
-    "server",
     "serversocket",
-    "servervariables",
     "serverxmlhttp",
-    "session",
-    "session_start",
-    "set_time_limit",
     "setaccessible",
-    "setcookie",
-    "sh",
-    "sha1",
     "shadow",
     "shell",
     "shell_exec",
     "show_source",
-    "socket",
     "socket_connect",
     "socket_create",
-    "split",
-    "sprintf",
     "spy",
-    "sqlconnection",
     "sqlsrv_connect",
     "standardoutput",
-    "start",
     "stderr",
     "stdout",
-    "str_ireplace",
-    "str_replace",
     "str_rot13",
-    "str_split",
-    "stream",
     "stream_socket_client",
     "stream_socket_server",
-    "strrev",
     "strreverse",
-    "strtolower",
-    "strtoupper",
     "strtr",
-    "substr",
-    "sys_get_temp_dir",
     "system",
     "templatesimpl",
-    "tempnam",
-    "tmpfile",
-    "tobase64string",
-    "touch",
     "transformfinalblock",
     "uasort",
     "uksort",
     "uname",
     "unescape",
-    "unlink",
-    "unpack",
     "unsafe",
-    "unserialize",
-    "upload",
     "uploader",
     "urlclassloader",
-    "urldecode",
     "useshellexecute",
     "usort",
-    "utf8",
-    "var_dump",
-    "vbscript",
     "webshell",
     "whoami",
     "winhttp",
-    "write",
     "writeallbytes",
     "writealltext",
-    "writeline",
     "wscript",
     "xmlhttp",
 ];
 
-/// Words of [`VOCABULARY`] that benign code uses all the time (reading the request, files,
-/// databases, strings): weighed only in a statement together with a word that is not one of
-/// them, such as `$_post` with `eval`. Sorted.
+/// Words benign code uses all the time (reading the request, files, databases, strings):
+/// weighed only in a statement together with a [`SIGNAL`] word, such as `$_post` with `eval`.
 const CONTEXT: &[&str] = &[
     "$_cookie",
     "$_env",
@@ -826,10 +604,10 @@ fn role(word: &str) -> Option<&'static str> {
 fn lexicon() -> &'static HashMap<&'static str, (bool, Option<&'static str>)> {
     static LEXICON: OnceLock<HashMap<&'static str, (bool, Option<&'static str>)>> = OnceLock::new();
     LEXICON.get_or_init(|| {
-        VOCABULARY
-            .iter()
-            .map(|&w| (w, (CONTEXT.binary_search(&w).is_ok(), role(w))))
-            .collect()
+        let words = |list: &'static [&'static str], context: bool| {
+            list.iter().map(move |&w| (w, (context, role(w))))
+        };
+        words(SIGNAL, false).chain(words(CONTEXT, true)).collect()
     })
 }
 
@@ -850,7 +628,7 @@ impl Statement {
     }
 }
 
-/// The words of [`VOCABULARY`] (`eval`, `$_post`), their calls (`eval(`), their roles
+/// The words of [`SIGNAL`] and [`CONTEXT`] (`eval`, `$_post`), their calls (`eval(`), their roles
 /// (`@exec`), pairs of them in one statement (`$_post&eval`, `@eval&@input`), calls of
 /// variables (`$f(`). A variable assigned from request input counts as `@input` wherever it is
 /// used later: `$c = $_POST['c']; … system($c)` pairs `@exec` with `@input` like
@@ -1205,6 +983,25 @@ mod tests {
         }
         let blob = "QUFB".repeat(100_000);
         visit_features(blob.as_bytes(), &mut |_| {});
+    }
+
+    #[test]
+    fn every_role_word_is_a_feature_word_once() {
+        for w in SIGNAL {
+            assert!(!CONTEXT.contains(w), "{w} is both signal and context");
+        }
+        let words: Vec<&str> = SIGNAL.iter().chain(CONTEXT).copied().collect();
+        for w in [
+            "$_post",
+            "getparameter",
+            "system",
+            "defineclass",
+            "cipher",
+            "socket",
+        ] {
+            assert!(role(w).is_some() && words.contains(&w), "{w}");
+        }
+        assert_eq!(lexicon().len(), words.len());
     }
 
     #[test]

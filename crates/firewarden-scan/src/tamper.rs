@@ -301,24 +301,12 @@ struct Markers(Vec<bool>);
 
 impl Markers {
     fn of(t: &str) -> Self {
-        static SEARCH: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
-            std::sync::OnceLock::new();
-        let mut seen = vec![false; PAGE_MARKERS.len()];
-        match SEARCH.get_or_init(|| aho_corasick::AhoCorasick::new(PAGE_MARKERS).ok()) {
-            Some(ac) => {
-                for m in ac.find_overlapping_iter(t) {
-                    seen[m.pattern().as_usize()] = true;
-                }
-            }
-            // Built from our own constant list, so this does not happen; searching each
-            // marker still gives the right answer.
-            None => {
-                for (k, m) in PAGE_MARKERS.iter().enumerate() {
-                    seen[k] = t.contains(m);
-                }
-            }
-        }
-        Markers(seen)
+        static SEARCH: std::sync::OnceLock<crate::presence::Presence> = std::sync::OnceLock::new();
+        Markers(
+            SEARCH
+                .get_or_init(|| crate::presence::Presence::new(PAGE_MARKERS.to_vec()))
+                .of(t),
+        )
     }
     /// Whether `marker` (one of [`PAGE_MARKERS`]) occurs; an unlisted text counts as present.
     fn has(&self, marker: &str) -> bool {
@@ -592,19 +580,13 @@ fn url_host(text: &str) -> Option<&str> {
 /// their own new address) stays quiet.
 /// How many different [`SPAM_WORDS`] `block` holds, in one pass over it.
 fn spam_words(block: &str) -> usize {
-    static SEARCH: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::OnceLock::new();
-    match SEARCH.get_or_init(|| aho_corasick::AhoCorasick::new(SPAM_WORDS).ok()) {
-        Some(ac) => {
-            let mut seen = [false; SPAM_WORDS.len()];
-            for m in ac.find_overlapping_iter(block) {
-                seen[m.pattern().as_usize()] = true;
-            }
-            seen.iter().filter(|s| **s).count()
-        }
-        // Built from our own constant list, so this does not happen; the slow way still works.
-        None => SPAM_WORDS.iter().filter(|w| block.contains(*w)).count(),
-    }
+    static SEARCH: std::sync::OnceLock<crate::presence::Presence> = std::sync::OnceLock::new();
+    SEARCH
+        .get_or_init(|| crate::presence::Presence::new(SPAM_WORDS.to_vec()))
+        .of(block)
+        .iter()
+        .filter(|s| **s)
+        .count()
 }
 
 fn redirects(t: &str, library: bool, markers: &Markers, hits: &mut Vec<Hit>) {
