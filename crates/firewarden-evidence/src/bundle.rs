@@ -214,18 +214,16 @@ fn write_into(
     let mut member_of: HashMap<usize, String> = HashMap::new();
     let mut order: Vec<(Vec<u8>, PathBuf, u64)> = Vec::new();
     let mut content_bytes = 0u64;
-    let mut sorted: Vec<(&usize, &PathBuf)> = captured.blobs.iter().collect();
-    sorted.sort_unstable_by_key(|(i, _)| **i);
-    for (&i, blob) in sorted {
+    for (i, blob) in captured.blobs() {
         // The member is as long as the content the manifest records for it.
         let Some(size) = captured.content_size(i) else {
             continue;
         };
-        if let Some(name) = written.get(blob) {
+        if let Some(name) = written.get(&blob) {
             member_of.insert(i, name.clone());
             continue;
         }
-        let name = member_name(captured.path(i), i, &mut used);
+        let name = member_name(&captured.path(i), i, &mut used);
         let shown = String::from_utf8_lossy(&name).into_owned();
         member_of.insert(i, shown.clone());
         written.insert(blob.clone(), shown);
@@ -332,9 +330,8 @@ mod tests {
         let _ = cap.xattr(Path::new("/etc/passwd"), "security.capability");
         let captured = cap.finish();
         let member_of: HashMap<usize, String> = captured
-            .blobs
-            .keys()
-            .map(|&i| (i, format!("m{i}")))
+            .blobs()
+            .map(|(i, _)| (i, format!("m{i}")))
             .collect();
         let mut log = Vec::new();
         log_step(&mut log, "start", "test");

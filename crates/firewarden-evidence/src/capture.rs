@@ -5,11 +5,12 @@
 //! record, so the whole run sees one consistent snapshot even while the live host changes.
 
 use crate::encoding::hex;
-use crate::manifest::{Content, Entry, FileMeta, Item, ItemError, Name, kind_to_name};
+use crate::manifest::{Entry, FileMeta, Item, ItemError, Name, kind_to_name};
+use crate::records::{Listing, Meta, Partial, Records, Stored};
 use firewarden_model::SourceInfo;
 use firewarden_source::{DirEntry, FileKind, Metadata, Source, SourceError};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -17,78 +18,33 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Source metadata as recorded, and whether it reads back the same from the manifest: a time
-/// the manifest's text cannot hold (a hostile year 100000) is recorded but not replayed, as
-/// before, so the live run and a replay of its bundle answer alike.
-#[derive(Clone)]
-struct Meta {
-    meta: Metadata,
-    replays: bool,
-}
-
-impl Meta {
-    fn new(m: &Metadata) -> Self {
-        Meta {
-            meta: m.clone(),
-            replays: FileMeta::from_meta(m).to_meta().as_ref() == Some(m),
-        }
+/// The manifest item of record `i`, as the bundle holds it.
+fn to_item(records: &Records, i: usize) -> Item {
+    let mut item = Item::new(&records.path(i));
+    item.lstat = records.lstat(i).map(|m| FileMeta::from_meta(&m.meta));
+    item.content = records.content(i).map(Stored::to_content);
+    if let Some(more) = records.more(i) {
+        item.stat = more.stat.as_ref().map(|m| FileMeta::from_meta(&m.meta));
+        item.link = more
+            .link
+            .as_ref()
+            .map(|t| Name::from_bytes(t.as_os_str().as_bytes()));
+        item.entries = more.entries.as_ref().map(|l| {
+            l.iter()
+                .map(|(kind, name)| Entry {
+                    name: Name::from_bytes(name.as_bytes()),
+                    kind: kind_to_name(kind).to_string(),
+                })
+                .collect()
+        });
+        item.xattrs = more
+            .xattrs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_deref().map(hex)))
+            .collect();
+        item.errors = more.errors.clone();
     }
-    fn replayed(&self) -> Option<Metadata> {
-        self.replays.then(|| self.meta.clone())
-    }
-}
-
-/// One path's record while the capture runs. Most paths are seen once, by a walk, and keep only
-/// their lstat; everything rarer is boxed. Written out as a manifest [`Item`] one at a time,
-/// so half a million paths fit a small server's memory.
-#[derive(Default)]
-struct Rec {
-    lstat: Option<Meta>,
-    more: Option<Box<More>>,
-}
-
-#[derive(Default)]
-struct More {
-    stat: Option<Meta>,
-    link: Option<PathBuf>,
-    entries: Option<Vec<DirEntry>>,
-    /// Extended attribute name → value (absent: not set).
-    xattrs: BTreeMap<String, Option<Vec<u8>>>,
-    content: Option<Content>,
-    errors: Vec<ItemError>,
-}
-
-impl Rec {
-    fn more(&mut self) -> &mut More {
-        self.more.get_or_insert_with(Default::default)
-    }
-    fn content(&self) -> Option<&Content> {
-        self.more.as_ref()?.content.as_ref()
-    }
-    fn errors(&self) -> &[ItemError] {
-        self.more.as_ref().map_or(&[], |m| &m.errors)
-    }
-    /// The manifest item, as the bundle holds it.
-    fn to_item(&self, path: &Path) -> Item {
-        let mut item = Item::new(path);
-        item.lstat = self.lstat.as_ref().map(|m| FileMeta::from_meta(&m.meta));
-        if let Some(more) = &self.more {
-            item.stat = more.stat.as_ref().map(|m| FileMeta::from_meta(&m.meta));
-            item.link = more
-                .link
-                .as_ref()
-                .map(|t| Name::from_bytes(t.as_os_str().as_bytes()));
-            item.entries = more.entries.as_deref().map(entries_in);
-            item.xattrs = more
-                .xattrs
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_deref().map(hex)))
-                .collect();
-            item.content = more.content.clone();
-            item.errors = more.errors.clone();
-        }
-        item
-    }
+    item
 }
 
 /// Size limits for stored content.
@@ -100,41 +56,31 @@ pub struct Caps {
     pub max_total: u64,
 }
 
-#[derive(Default)]
+/// One version of a file: device, inode, size, modification time.
+type FileVersion = (u64, u64, u64, i64);
+
 struct State {
-    /// Path → position in `recs`; the path is shared with `recs`, not copied.
-    index: HashMap<Arc<Path>, u32>,
-    recs: Vec<(Arc<Path>, Rec)>,
-    /// Spooled content of an item (by item index).
-    blobs: HashMap<usize, PathBuf>,
-    /// Spool file by content hash, so identical bytes are stored once.
-    by_hash: HashMap<String, PathBuf>,
-    /// Items whose stored content is final: read to the end, or to the size cap. Re-reading
-    /// them cannot give more, so later opens are served from the spool.
-    settled: std::collections::HashSet<usize>,
+    /// Every path answered for, with what was answered.
+    records: Records,
+    /// Spool file number by content hash, so identical bytes are stored once.
+    by_hash: HashMap<[u8; 32], u32>,
     /// Hashes of executables already hashed (by dev, inode, size, mtime): many processes run
     /// the same binary, and each is read once.
-    hashed: HashMap<(u64, u64, u64, i64), (u64, String)>,
+    hashed: HashMap<FileVersion, (u64, [u8; 32])>,
     /// Notes for the collector log: (step, detail).
     notes: Vec<(String, String)>,
-    next_blob: u64,
+    next_blob: u32,
 }
 
 impl State {
-    fn item(&mut self, path: &Path) -> (usize, &mut Rec) {
-        let i = match self.index.get(path) {
-            Some(&i) => i as usize,
-            None => {
-                let shared: Arc<Path> = Arc::from(path);
-                self.recs.push((shared.clone(), Rec::default()));
-                self.index.insert(shared, (self.recs.len() - 1) as u32);
-                self.recs.len() - 1
-            }
-        };
-        (i, &mut self.recs[i].1)
-    }
-    fn get(&self, path: &Path) -> Option<&Rec> {
-        self.index.get(path).map(|&i| &self.recs[i as usize].1)
+    fn new(spool: &Path) -> State {
+        State {
+            records: Records::new(spool),
+            by_hash: HashMap::new(),
+            hashed: HashMap::new(),
+            notes: Vec::new(),
+            next_blob: 0,
+        }
     }
 }
 
@@ -142,9 +88,8 @@ impl State {
 /// and notes. The manifest items are made one at a time ([`Captured::item`]) as the bundle is
 /// written, never all at once.
 pub struct Captured {
-    recs: Vec<(Arc<Path>, Rec)>,
-    /// Spool file holding the content of item `i`.
-    pub blobs: HashMap<usize, PathBuf>,
+    records: Records,
+    spool: PathBuf,
     /// (step, detail) notes for the collector log: skips, truncations, unreadable files.
     pub notes: Vec<(String, String)>,
 }
@@ -152,31 +97,35 @@ pub struct Captured {
 impl Captured {
     /// How many paths were recorded.
     pub fn len(&self) -> usize {
-        self.recs.len()
+        self.records.len()
     }
     /// True when nothing was recorded.
     pub fn is_empty(&self) -> bool {
-        self.recs.is_empty()
+        self.records.len() == 0
     }
     /// How many paths have read errors.
     pub fn unreadable(&self) -> usize {
-        self.recs
-            .iter()
-            .filter(|(_, r)| !r.errors().is_empty())
-            .count()
+        self.records.with_errors()
     }
     /// The path of item `i`.
-    pub fn path(&self, i: usize) -> &Path {
-        &self.recs[i].0
+    pub fn path(&self, i: usize) -> PathBuf {
+        self.records.path(i)
     }
     /// Bytes recorded as item `i`'s content (stored, or only hashed), when it has any.
     pub fn content_size(&self, i: usize) -> Option<u64> {
-        self.recs[i].1.content().map(|c| c.size)
+        self.records.content(i).map(|c| c.size)
     }
     /// Item `i` as the manifest holds it.
     pub fn item(&self, i: usize) -> Item {
-        let (path, rec) = &self.recs[i];
-        rec.to_item(path)
+        to_item(&self.records, i)
+    }
+    /// The spool file holding each stored item's content, by item index in order. Items
+    /// with identical content share one file.
+    pub fn blobs(&self) -> impl Iterator<Item = (usize, PathBuf)> + '_ {
+        (0..self.len()).filter_map(|i| {
+            let blob = self.records.content(i)?.blob?;
+            Some((i, blob_path(&self.spool, blob)))
+        })
     }
 }
 
@@ -208,6 +157,7 @@ struct Tee {
     inner: std::io::Take<Box<dyn Read + Send>>,
     out: Option<io::BufWriter<File>>,
     blob: PathBuf,
+    blob_no: u32,
     hash: Sha256,
     n: u64,
     eof: bool,
@@ -252,12 +202,12 @@ impl Drop for Tee {
             return;
         }
         let complete = self.eof && !self.at_cap;
-        let sha = hex(&std::mem::take(&mut self.hash).finalize());
+        let sha: [u8; 32] = std::mem::take(&mut self.hash).finalize().into();
         let shared = self.shared.clone();
         let mut st = shared.lock();
-        let i = st.item(&self.path).0;
-        let better = match (st.recs[i].1.content(), st.blobs.contains_key(&i)) {
-            (Some(c), true) => c.truncated_from.is_some() && self.n > c.size,
+        let i = st.records.item(&self.path);
+        let better = match st.records.content(i) {
+            Some(c) if c.blob.is_some() => c.truncated_from.is_some() && self.n > c.size,
             _ => true,
         };
         if !better {
@@ -265,46 +215,35 @@ impl Drop for Tee {
             let _ = std::fs::remove_file(&self.blob);
             return;
         }
-        let note = if complete {
-            None
-        } else if self.at_cap {
-            Some(format!("first {} bytes kept: the size cap", self.n))
-        } else {
-            Some(format!(
-                "first {} bytes: as much as the analysis read",
-                self.n
-            ))
-        };
-        st.recs[i].1.more().content = Some(Content {
-            member: None,
-            size: self.n,
-            sha256: sha.clone(),
-            truncated_from: (!complete).then_some(self.file_size.max(self.n + 1)),
-            note: note.clone(),
-        });
-        if let Some(old) = st.blobs.remove(&i)
-            && !st.by_hash.values().any(|b| *b == old)
-        {
-            let _ = std::fs::remove_file(old);
-        }
+        // A replaced spool file stays: other items with the same bytes may share it.
         self.shared.stored.fetch_add(self.n, Ordering::Relaxed);
-        let kept = match st.by_hash.get(&sha).cloned() {
-            Some(same) => {
+        let kept = match st.by_hash.get(&sha) {
+            Some(&same) => {
                 let _ = std::fs::remove_file(&self.blob);
                 self.shared.stored.fetch_sub(self.n, Ordering::Relaxed);
                 same
             }
             None => {
-                st.by_hash.insert(sha, self.blob.clone());
-                self.blob.clone()
+                st.by_hash.insert(sha, self.blob_no);
+                self.blob_no
             }
         };
-        st.blobs.insert(i, kept);
-        if complete || self.at_cap {
-            st.settled.insert(i);
-        } else {
-            st.settled.remove(&i);
-        }
+        let content = Stored {
+            size: self.n,
+            sha256: sha,
+            truncated_from: (!complete).then_some(self.file_size.max(self.n + 1)),
+            why: if complete {
+                Partial::Whole
+            } else if self.at_cap {
+                Partial::SizeCap
+            } else {
+                Partial::Prefix
+            },
+            blob: Some(kept),
+            settled: complete || self.at_cap,
+        };
+        let note = content.note();
+        st.records.set_content(i, content);
         if self.at_cap {
             st.notes.push((
                 "truncated".into(),
@@ -356,8 +295,8 @@ pub fn replay_error(path: &Path, e: &ItemError) -> SourceError {
     }
 }
 
-fn recorded_error(rec: &Rec, op: &str) -> Option<ItemError> {
-    rec.errors().iter().find(|e| e.op == op).cloned()
+fn recorded_error(records: &Records, i: usize, op: &str) -> Option<ItemError> {
+    records.errors(i).iter().find(|e| e.op == op).cloned()
 }
 
 impl<'a> Capture<'a> {
@@ -367,7 +306,7 @@ impl<'a> Capture<'a> {
         Capture {
             inner,
             shared: Arc::new(Shared {
-                state: Mutex::new(State::default()),
+                state: Mutex::new(State::new(spool)),
                 stored: AtomicU64::new(0),
             }),
             spool: spool.to_path_buf(),
@@ -402,9 +341,9 @@ impl<'a> Capture<'a> {
             ),
         );
         let mut st = self.lock();
-        let (_, item) = st.item(path);
-        if !item.errors().iter().any(|x| x.op == op) {
-            item.more().errors.push(rec);
+        let i = st.records.item(path);
+        if !st.records.errors(i).iter().any(|x| x.op == op) {
+            st.records.more_mut(i).errors.push(rec);
         }
     }
 
@@ -417,10 +356,10 @@ impl<'a> Capture<'a> {
     /// the size cap).
     pub fn has_content(&self, path: &Path) -> bool {
         let st = self.lock();
-        st.index.get(path).is_some_and(|&i| {
-            let i = i as usize;
-            st.settled.contains(&i) && st.blobs.contains_key(&i)
-        })
+        st.records
+            .find(path)
+            .and_then(|i| st.records.content(i))
+            .is_some_and(|c| c.settled && c.blob.is_some())
     }
 
     /// Records the hash of a file without storing it (e.g. every running executable in the
@@ -429,14 +368,20 @@ impl<'a> Capture<'a> {
         if self.excluded(path) {
             return;
         }
-        if self.lock().get(path).is_some_and(|i| i.content().is_some()) {
+        let stored = {
+            let st = self.lock();
+            st.records
+                .find(path)
+                .is_some_and(|i| st.records.content(i).is_some())
+        };
+        if stored {
             return;
         }
         let Ok(meta) = self.metadata(path) else {
             return;
         };
         let key = (meta.dev, meta.ino, meta.size, meta.mtime.0);
-        let known = self.lock().hashed.get(&key).cloned();
+        let known = self.lock().hashed.get(&key).copied();
         let (n, sha) = match known {
             Some(done) => done,
             None => {
@@ -464,21 +409,25 @@ impl<'a> Capture<'a> {
                         }
                     }
                 }
-                let done = (n, hex(&h.finalize()));
-                self.lock().hashed.insert(key, done.clone());
+                let done = (n, h.finalize().into());
+                self.lock().hashed.insert(key, done);
                 done
             }
         };
         let mut st = self.lock();
-        let (_, item) = st.item(path);
-        if item.content().is_none() {
-            item.more().content = Some(Content {
-                member: None,
-                size: n,
-                sha256: sha,
-                truncated_from: None,
-                note: Some(format!("hashed, not stored: {why}")),
-            });
+        let i = st.records.item(path);
+        if st.records.content(i).is_none() {
+            st.records.set_content(
+                i,
+                Stored {
+                    size: n,
+                    sha256: sha,
+                    truncated_from: None,
+                    why: Partial::Hashed(why.into()),
+                    blob: None,
+                    settled: false,
+                },
+            );
         }
     }
 
@@ -503,11 +452,12 @@ impl<'a> Capture<'a> {
         }
         let cap = self.caps.max_file.min(remaining);
         let reader = self.inner.open(path)?;
-        let blob = {
+        let blob_no = {
             let mut st = self.lock();
             st.next_blob += 1;
-            self.spool.join(format!("b{}", st.next_blob))
+            st.next_blob
         };
+        let blob = blob_path(&self.spool, blob_no);
         // Owner-only: the spool holds copies of /etc/shadow, keys and the like.
         let file = {
             use std::os::unix::fs::OpenOptionsExt;
@@ -523,6 +473,7 @@ impl<'a> Capture<'a> {
             inner: reader.take(cap),
             out: Some(out),
             blob,
+            blob_no,
             hash: Sha256::new(),
             n: 0,
             eof: false,
@@ -540,14 +491,19 @@ impl<'a> Capture<'a> {
         // A reader still alive (it cannot be: callers drop them) would only miss its record.
         let st = match Arc::try_unwrap(self.shared) {
             Ok(shared) => shared.state.into_inner().unwrap_or_else(|e| e.into_inner()),
-            Err(shared) => std::mem::take(&mut *shared.lock()),
+            Err(shared) => std::mem::replace(&mut *shared.lock(), State::new(&self.spool)),
         };
         Captured {
-            recs: st.recs,
-            blobs: st.blobs,
+            records: st.records,
+            spool: self.spool.clone(),
             notes: st.notes,
         }
     }
+}
+
+/// The spool file of blob number `n`.
+fn blob_path(spool: &Path, n: u32) -> PathBuf {
+    spool.join(format!("b{n}"))
 }
 
 fn not_found(path: &Path) -> SourceError {
@@ -571,16 +527,21 @@ impl Source for Capture<'_> {
         }
         {
             let st = self.lock();
-            if let Some(&i) = st.index.get(path) {
-                let i = i as usize;
-                if let Some(blob) = st.blobs.get(&i).filter(|_| st.settled.contains(&i)) {
-                    let f = File::open(blob).map_err(|e| SourceError::Io {
-                        path: path.to_path_buf(),
-                        source: e,
-                    })?;
+            if let Some(i) = st.records.find(path) {
+                let blob = st
+                    .records
+                    .content(i)
+                    .filter(|c| c.settled)
+                    .and_then(|c| c.blob);
+                if let Some(blob) = blob {
+                    let f =
+                        File::open(blob_path(&self.spool, blob)).map_err(|e| SourceError::Io {
+                            path: path.to_path_buf(),
+                            source: e,
+                        })?;
                     return Ok(Box::new(f));
                 }
-                if let Some(e) = recorded_error(&st.recs[i].1, "open") {
+                if let Some(e) = recorded_error(&st.records, i, "open") {
                     return Err(replay_error(path, &e));
                 }
             }
@@ -610,17 +571,17 @@ impl Source for Capture<'_> {
         }
         {
             let st = self.lock();
-            if let Some(item) = st.get(path) {
-                let stat = item.more.as_ref().and_then(|m| m.stat.as_ref());
-                if let Some(m) = stat.and_then(Meta::replayed) {
+            if let Some(i) = st.records.find(path) {
+                let stat = st.records.more(i).and_then(|m| m.stat.as_ref());
+                if let Some(m) = stat.and_then(|m| m.replayed()) {
                     return Ok(m);
                 }
-                if let Some(m) = item.lstat.as_ref().and_then(Meta::replayed)
+                if let Some(m) = st.records.lstat(i).as_ref().and_then(Meta::replayed)
                     && m.kind != FileKind::Symlink
                 {
                     return Ok(m);
                 }
-                if let Some(e) = recorded_error(item, "stat") {
+                if let Some(e) = recorded_error(&st.records, i, "stat") {
                     return Err(replay_error(path, &e));
                 }
             }
@@ -630,7 +591,8 @@ impl Source for Capture<'_> {
             Ok(m) => {
                 if lstat.as_ref().ok() != Some(&m) {
                     let mut st = self.lock();
-                    st.item(path).1.more().stat = Some(Meta::new(&m));
+                    let i = st.records.item(path);
+                    st.records.more_mut(i).stat = Some(Box::new(Meta::new(&m)));
                 }
                 Ok(m)
             }
@@ -647,11 +609,11 @@ impl Source for Capture<'_> {
         }
         {
             let st = self.lock();
-            if let Some(item) = st.get(path) {
-                if let Some(m) = item.lstat.as_ref().and_then(Meta::replayed) {
+            if let Some(i) = st.records.find(path) {
+                if let Some(m) = st.records.lstat(i).as_ref().and_then(Meta::replayed) {
                     return Ok(m);
                 }
-                if let Some(e) = recorded_error(item, "lstat") {
+                if let Some(e) = recorded_error(&st.records, i, "lstat") {
                     return Err(replay_error(path, &e));
                 }
             }
@@ -660,8 +622,8 @@ impl Source for Capture<'_> {
             Ok(m) => {
                 {
                     let mut st = self.lock();
-                    let (_, item) = st.item(path);
-                    item.lstat = Some(Meta::new(&m));
+                    let i = st.records.item(path);
+                    st.records.set_lstat(i, &Meta::new(&m));
                 }
                 // A link's target is evidence in itself (where did the attacker point it?).
                 if m.kind == FileKind::Symlink {
@@ -682,11 +644,11 @@ impl Source for Capture<'_> {
         }
         {
             let st = self.lock();
-            if let Some(item) = st.get(path) {
-                if let Some(entries) = item.more.as_ref().and_then(|m| m.entries.as_ref()) {
-                    return Ok(entries.clone());
+            if let Some(i) = st.records.find(path) {
+                if let Some(entries) = st.records.more(i).and_then(|m| m.entries.as_ref()) {
+                    return Ok(entries.to_vec());
                 }
-                if let Some(e) = recorded_error(item, "readdir") {
+                if let Some(e) = recorded_error(&st.records, i, "readdir") {
                     return Err(replay_error(path, &e));
                 }
             }
@@ -695,7 +657,8 @@ impl Source for Capture<'_> {
             Ok(mut list) => {
                 list.retain(|e| !self.excluded(&path.join(&e.name)));
                 let mut st = self.lock();
-                st.item(path).1.more().entries = Some(replayable(&list));
+                let i = st.records.item(path);
+                st.records.more_mut(i).entries = Some(Listing::new(&replayable(&list)));
                 Ok(list)
             }
             Err(e) => {
@@ -711,14 +674,19 @@ impl Source for Capture<'_> {
         }
         {
             let st = self.lock();
-            if let Some(item) = st.get(path)
-                && let Some(entries) = item.more.as_ref().and_then(|m| m.entries.as_ref())
+            if let Some(i) = st.records.find(path)
+                && let Some(entries) = st.records.more(i).and_then(|m| m.entries.as_ref())
             {
                 let out: Vec<(DirEntry, Metadata)> = entries
                     .iter()
-                    .filter_map(|e| {
-                        let m = st.get(&path.join(&e.name))?.lstat.as_ref()?.replayed()?;
-                        Some((e.clone(), m))
+                    .map_while(|(kind, name)| {
+                        let child = st.records.find(&path.join(name))?;
+                        let m = st.records.lstat(child)?.replayed()?;
+                        let entry = DirEntry {
+                            name: name.to_os_string(),
+                            kind,
+                        };
+                        Some((entry, m))
                     })
                     .collect();
                 if out.len() == entries.len() {
@@ -730,16 +698,16 @@ impl Source for Capture<'_> {
             Ok(mut list) => {
                 list.retain(|(e, _)| !self.excluded(&path.join(&e.name)));
                 let mut st = self.lock();
-                let (_, item) = st.item(path);
-                let more = item.more();
+                let i = st.records.item(path);
+                let more = st.records.more_mut(i);
                 if more.entries.is_none() {
                     let names: Vec<DirEntry> = list.iter().map(|(e, _)| e.clone()).collect();
-                    more.entries = Some(replayable(&names));
+                    more.entries = Some(Listing::new(&replayable(&names)));
                 }
                 for (e, m) in &list {
-                    let (_, child) = st.item(&path.join(&e.name));
-                    if child.lstat.is_none() {
-                        child.lstat = Some(Meta::new(m));
+                    let child = st.records.item(&path.join(&e.name));
+                    if !st.records.has_lstat(child) {
+                        st.records.set_lstat(child, &Meta::new(m));
                     }
                 }
                 drop(st);
@@ -763,11 +731,11 @@ impl Source for Capture<'_> {
         }
         {
             let st = self.lock();
-            if let Some(item) = st.get(path) {
-                if let Some(link) = item.more.as_ref().and_then(|m| m.link.as_ref()) {
-                    return Ok(link.clone());
+            if let Some(i) = st.records.find(path) {
+                if let Some(link) = st.records.more(i).and_then(|m| m.link.as_ref()) {
+                    return Ok(link.to_path_buf());
                 }
-                if let Some(e) = recorded_error(item, "readlink") {
+                if let Some(e) = recorded_error(&st.records, i, "readlink") {
                     return Err(replay_error(path, &e));
                 }
             }
@@ -775,7 +743,8 @@ impl Source for Capture<'_> {
         match self.inner.read_link(path) {
             Ok(t) => {
                 let mut st = self.lock();
-                st.item(path).1.more().link = Some(t.clone());
+                let i = st.records.item(path);
+                st.records.more_mut(i).link = Some(t.clone().into_boxed_path());
                 Ok(t)
             }
             Err(e) => {
@@ -791,8 +760,8 @@ impl Source for Capture<'_> {
         }
         {
             let st = self.lock();
-            if let Some(item) = st.get(path)
-                && let Some(v) = item.more.as_ref().and_then(|m| m.xattrs.get(name))
+            if let Some(i) = st.records.find(path)
+                && let Some(v) = st.records.more(i).and_then(|m| m.xattrs.get(name))
             {
                 return Ok(v.clone());
             }
@@ -800,9 +769,9 @@ impl Source for Capture<'_> {
         match self.inner.xattr(path, name) {
             Ok(v) => {
                 let mut st = self.lock();
-                st.item(path)
-                    .1
-                    .more()
+                let i = st.records.item(path);
+                st.records
+                    .more_mut(i)
                     .xattrs
                     .insert(name.to_string(), v.clone());
                 Ok(v)
@@ -821,16 +790,6 @@ fn replayable(list: &[DirEntry]) -> Vec<DirEntry> {
     list.iter()
         .filter(|e| crate::manifest::parse_kind(kind_to_name(e.kind)).is_some())
         .cloned()
-        .collect()
-}
-
-/// Manifest entries from a listing.
-pub fn entries_in(list: &[DirEntry]) -> Vec<Entry> {
-    list.iter()
-        .map(|e| Entry {
-            name: Name::from_bytes(e.name.as_bytes()),
-            kind: kind_to_name(e.kind).to_string(),
-        })
         .collect()
 }
 

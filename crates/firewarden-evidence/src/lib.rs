@@ -17,6 +17,7 @@ pub mod encoding;
 pub mod keys;
 pub mod manifest;
 pub mod read;
+mod records;
 mod source;
 pub mod verify;
 

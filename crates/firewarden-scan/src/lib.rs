@@ -213,8 +213,23 @@ fn own_executable() -> Option<&'static (u64, Vec<u8>)> {
     static OWN: std::sync::OnceLock<Option<(u64, Vec<u8>)>> = std::sync::OnceLock::new();
     OWN.get_or_init(|| {
         use sha2::Digest as _;
-        let b = std::fs::read("/proc/self/exe").ok()?;
-        Some((b.len() as u64, sha2::Sha256::digest(&b).to_vec()))
+        // Streamed: held whole, the binary would add tens of MiB to a collection's peak.
+        use std::io::Read as _;
+        let mut h = sha2::Sha256::new();
+        let mut f = std::fs::File::open("/proc/self/exe").ok()?;
+        let (mut buf, mut size) = (vec![0u8; 1 << 16], 0u64);
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => {
+                    h.update(&buf[..k]);
+                    size += k as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+        Some((size, h.finalize().to_vec()))
     })
     .as_ref()
 }

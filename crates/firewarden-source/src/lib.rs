@@ -29,7 +29,9 @@ mod walk;
 pub use error::SourceError;
 pub use fs::{FsSource, open_read_only};
 pub use meta::{DirEntry, FileKind, Metadata};
-pub use walk::{WalkEntry, WalkOptions, WalkResult, walk, walk_parallel};
+pub use walk::{
+    Brief, Tree, TreeEntries, WalkEntry, WalkOptions, WalkResult, walk, walk_parallel, walk_tree,
+};
 
 use firewarden_model::SourceInfo;
 use std::io::{BufRead, BufReader, Read};

@@ -164,3 +164,65 @@ fn parallel_walk_sees_what_the_serial_walk_sees() {
     );
     assert!(capped.truncated && capped.entries.len() <= 50);
 }
+
+/// The compact tree holds what the plain parallel walk returns, in the same byte order of
+/// paths, also where that order differs from directory-by-directory order ("/a.txt" and "/a0"
+/// around "/a/b") and for names that are not UTF-8.
+#[test]
+fn compact_tree_matches_the_parallel_walk() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    for p in ["a/b/c", "a/b0", "a-x/y", "a0/z", "b/deep/er/still"] {
+        let p = dir.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "x").unwrap();
+    }
+    for f in ["a.txt", "a0.txt", "a/b.txt"] {
+        std::fs::write(dir.path().join(f), "y").unwrap();
+    }
+    std::fs::write(
+        dir.path().join(std::ffi::OsStr::from_bytes(b"a/\xff\xfe")),
+        "z",
+    )
+    .unwrap();
+    for d in 0..30 {
+        for f in 0..400 {
+            let p = dir.path().join(format!("many/d{d}/f{f}"));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+    }
+    symlink("/", dir.path().join("a/loop")).unwrap();
+    let src = FsSource::root(dir.path()).unwrap();
+    for threads in [1, 3] {
+        let plain = firewarden_source::walk_parallel(
+            &src,
+            Path::new("/"),
+            &WalkOptions::default(),
+            threads,
+        );
+        let tree =
+            firewarden_source::walk_tree(&src, Path::new("/"), &WalkOptions::default(), threads);
+        assert_eq!(tree.len(), plain.entries.len());
+        let mut entries = tree.entries();
+        let mut got = Vec::new();
+        while let Some((path, brief)) = entries.next() {
+            got.push((path.to_path_buf(), *brief));
+        }
+        let want: Vec<_> = plain
+            .entries
+            .iter()
+            .map(|(p, m)| (p.clone(), firewarden_source::Brief::of(m)))
+            .collect();
+        assert_eq!(got, want, "threads {threads}");
+        let i = got
+            .iter()
+            .position(|(p, _)| p == Path::new("/a/b"))
+            .unwrap();
+        let next: Vec<_> = got[i..i + 4].iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(
+            next,
+            ["/a/b", "/a/b.txt", "/a/b/c", "/a/b0"].map(std::path::PathBuf::from)
+        );
+    }
+}

@@ -103,7 +103,7 @@ pub struct Facts {
     btmp: OnceLock<Vec<(String, utmp::Parsed)>>,
     live: OnceLock<Option<LiveState>>,
     packages: OnceLock<PackageIndex>,
-    tree: OnceLock<Vec<(PathBuf, firewarden_source::Metadata)>>,
+    tree: OnceLock<firewarden_source::Tree>,
     web: OnceLock<crate::web::WebFacts>,
     extra_auth_logs: Vec<PathBuf>,
     /// The moment the analysis treats as "now": the clock, or a bundle's collection time.
@@ -426,7 +426,7 @@ impl Facts {
 
     /// One walk of the filesystem shared by the file checks: every entry below `/` except
     /// virtual filesystems and bulky data-only trees, symlinks not followed.
-    pub fn tree(&self, src: &dyn Source) -> &[(PathBuf, firewarden_source::Metadata)] {
+    pub fn tree(&self, src: &dyn Source) -> &firewarden_source::Tree {
         self.tree.get_or_init(|| {
             let opts = firewarden_source::WalkOptions {
                 skip_names: Vec::new(),
@@ -437,7 +437,7 @@ impl Facts {
             let threads = std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
                 .clamp(1, 8);
-            let result = firewarden_source::walk_parallel(src, Path::new("/"), &opts, threads);
+            let result = firewarden_source::walk_tree(src, Path::new("/"), &opts, threads);
             if result.truncated {
                 self.warn(
                     None,
@@ -462,8 +462,7 @@ impl Facts {
                     ),
                 );
             }
-
-            result.entries
+            result
         })
     }
 

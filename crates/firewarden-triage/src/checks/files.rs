@@ -6,7 +6,7 @@ use crate::context::Ctx;
 use crate::indicators::is_suspicious_location;
 use firewarden_artifacts::rpm::DigestAlgo;
 use firewarden_model::{EventKind, Evidence, Severity};
-use firewarden_source::{FileKind, Metadata, display_path};
+use firewarden_source::{Brief, FileKind, Metadata, display_path};
 use md5::Digest;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -55,6 +55,16 @@ fn evidence(ctx: &Ctx, path: &Path, m: &Metadata) -> Evidence {
     e
 }
 
+/// Evidence for an entry of the shared walk, which keeps only a brief of each entry's
+/// metadata: the rest is asked of the source again (a capture answers from its record).
+fn walked_evidence(ctx: &Ctx, path: &Path, brief: &Brief) -> Evidence {
+    let m = ctx
+        .src
+        .symlink_metadata(path)
+        .unwrap_or_else(|_| brief.to_metadata());
+    evidence(ctx, path, &m)
+}
+
 const SUID_DANGEROUS: &[&str] = &[
     "sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "ash", "python", "python2", "python3",
     "perl", "ruby", "php", "lua", "node", "vim", "vi", "nano", "find", "nmap", "awk", "gawk",
@@ -77,7 +87,8 @@ pub const SUID: Check = Check {
         let (facts, src) = (ctx.facts, ctx.src);
         let tree = facts.tree(src);
         let dpkg = ctx.facts.packages(ctx.src);
-        for (path, m) in tree {
+        let mut entries = tree.entries();
+        while let Some((path, m)) = entries.next() {
             if m.kind == FileKind::File && m.mode & 0o111 != 0 && m.mode & 0o6000 == 0 {
                 check_capabilities(ctx, path, m);
                 continue;
@@ -117,7 +128,7 @@ pub const SUID: Check = Check {
                 } else {
                     continue;
                 };
-            let ev = evidence(ctx, path, m);
+            let ev = walked_evidence(ctx, path, m);
             let mut f = ctx
                 .finding(format!("{bit} file {shown} {what}"))
                 .explain(format!("{shown} runs with the privileges of its owner ({}) and {what}. Attackers leave such files as a way back to root.", ev.owner.clone().unwrap_or_default()))
@@ -131,7 +142,7 @@ pub const SUID: Check = Check {
     },
 };
 
-fn check_capabilities(ctx: &mut Ctx, path: &Path, m: &Metadata) {
+fn check_capabilities(ctx: &mut Ctx, path: &Path, m: &Brief) {
     let raw = match ctx.src.xattr(path, "security.capability") {
         Ok(Some(raw)) => raw,
         Ok(None) => return,
@@ -168,7 +179,7 @@ fn check_capabilities(ctx: &mut Ctx, path: &Path, m: &Metadata) {
         .finding(format!("{shown} has the capabilities {}", caps.display()))
         .explain(format!("Whoever runs {shown} gets {}: {}. This is a SUID-less way back to root (e.g. `python -c 'import os; os.setuid(0); os.system(\"/bin/sh\")'`).", dangerous.join(", "), if interpreter { "it is an interpreter, so anyone can make it run anything" } else { "the file belongs to no package" }))
         .recommend(format!("Remove them (`setcap -r {shown}` from a trusted tool), preserve the file, and find when they were set (ctime {}).", m.ctime))
-        .evidence(evidence(ctx, path, m).excerpt(caps.display()))
+        .evidence(walked_evidence(ctx, path, m).excerpt(caps.display()))
         .at_time(Some(m.ctime));
     f.severity = sev;
     ctx.report_with_event(f, EventKind::Persistence, None, None);
@@ -340,7 +351,8 @@ pub const MOVED_TOOLS: Check = Check {
         let mut dirs: std::collections::BTreeMap<PathBuf, Vec<(String, PathBuf)>> =
             Default::default();
         let mut known_dirs: Vec<PathBuf> = Vec::new();
-        for (path, m) in tree {
+        let mut entries = tree.entries();
+        while let Some((path, m)) = entries.next() {
             let shown = path.to_string_lossy();
             let system = [
                 "/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/etc/", "/dev/",
@@ -354,7 +366,7 @@ pub const MOVED_TOOLS: Check = Check {
                 continue;
             };
             if m.kind == FileKind::Dir && MOVED_TOOL_DIRS.contains(&name.as_str()) {
-                known_dirs.push(path.clone());
+                known_dirs.push(path.to_path_buf());
             }
             if m.kind != FileKind::File || !HIDING_TOOLS.contains(&name.as_str()) {
                 continue;
@@ -370,7 +382,7 @@ pub const MOVED_TOOLS: Check = Check {
             }
             dirs.entry(parent.to_path_buf())
                 .or_default()
-                .push((name, path.clone()));
+                .push((name, path.to_path_buf()));
         }
         for d in &known_dirs {
             dirs.entry(d.clone()).or_default();
@@ -477,7 +489,8 @@ pub const UNOWNED: Check = Check {
         }
         let (facts, src) = (ctx.facts, ctx.src);
         let tree = facts.tree(src);
-        for (path, m) in tree {
+        let mut entries = tree.entries();
+        while let Some((path, m)) = entries.next() {
             if m.kind != FileKind::File {
                 continue;
             }
@@ -507,7 +520,7 @@ pub const UNOWNED: Check = Check {
             {
                 continue;
             }
-            let ev = evidence(ctx, path, m);
+            let ev = walked_evidence(ctx, path, m);
             let mut f = ctx
                 .finding(format!("{shown} belongs to no package"))
                 .explain(format!("{shown} is {} in a system directory, yet no installed package lists it. Attackers drop tools here under plausible names.", if elf { "a program" } else { "a script" }))
@@ -561,7 +574,8 @@ pub const RECENT_CHANGES: Check = Check {
         let tree = facts.tree(src);
         let now = facts.now;
         let mut window_hits = 0usize;
-        for (path, m) in tree {
+        let mut entries = tree.entries();
+        while let Some((path, m)) = entries.next() {
             if m.kind != FileKind::File {
                 continue;
             }
@@ -577,7 +591,7 @@ pub const RECENT_CHANGES: Check = Check {
                     .finding(format!("{shown} is dated in the future ({})", m.mtime))
                     .explain("A modification time in the future is set by hand (touch -d), usually to confuse timelines.")
                     .recommend("Treat the file's times as forged; use its ctime and logs instead.")
-                    .evidence(evidence(ctx, path, m));
+                    .evidence(walked_evidence(ctx, path, m));
                 f.severity = Severity::Medium;
                 ctx.report(f);
             } else if system_bin
@@ -589,7 +603,7 @@ pub const RECENT_CHANGES: Check = Check {
                     .finding(format!("{shown} looks timestomped (changed {}, claims {})", m.ctime, m.mtime))
                     .explain("The file's inode changed long after its claimed modification time and no package explains it: its mtime was probably copied from another file (`touch -r`) to hide when it was planted.")
                     .recommend("Take the ctime as the real arrival time and look for activity around it.")
-                    .evidence(evidence(ctx, path, m))
+                    .evidence(walked_evidence(ctx, path, m))
                     .at_time(Some(m.ctime));
                 f.severity = Severity::High;
                 ctx.report_with_event(f, EventKind::FileChange, None, None);
@@ -617,7 +631,7 @@ pub const RECENT_CHANGES: Check = Check {
                 .finding(format!("{shown} changed at {changed}, inside the incident window"))
                 .explain("This file was written or had its metadata changed after the start of the incident window given with --since.")
                 .recommend("Check whether the change was made by the attacker or by the administrators.")
-                .evidence(evidence(ctx, path, m))
+                .evidence(walked_evidence(ctx, path, m))
                 .at_time(Some(changed));
             f.severity = if system_bin || shown.contains("/.ssh/") {
                 Severity::Medium
@@ -670,10 +684,29 @@ pub const TEMP_DIRS: Check = Check {
             max_entries: 200_000,
         };
         for root in roots {
+            // Only what can become a finding is kept (a home's ~/.cache can hold hundreds of
+            // thousands of files): directories with deceptive names, and programs, each with
+            // whether it is compiled (ELF) — read here, while the walk passes.
             let mut entries = Vec::new();
             let (mut too_deep, mut first_deep, mut truncated) = (0usize, None, false);
             firewarden_source::walk(ctx.src, &root, &opts, &mut |e| match e {
-                firewarden_source::WalkEntry::Entry { path, meta } => entries.push((path, meta)),
+                firewarden_source::WalkEntry::Entry { path, meta } => {
+                    let odd_dir = meta.kind == FileKind::Dir
+                        && path
+                            .file_name()
+                            .is_some_and(|n| odd_name(&n.to_string_lossy()));
+                    if odd_dir {
+                        entries.push((path, meta, false));
+                    } else if meta.kind == FileKind::File && meta.size >= 4 {
+                        let h = head(ctx, &path, 18);
+                        // ELF e_type 1 is a relocatable object (.o): compiler output, not a program.
+                        let elf = is_elf(&h) && h.get(16) != Some(&1);
+                        let script = h.starts_with(b"#!") && meta.mode & 0o111 != 0;
+                        if elf || script {
+                            entries.push((path, meta, elf));
+                        }
+                    }
+                }
                 firewarden_source::WalkEntry::TooDeep(p) => {
                     too_deep += 1;
                     first_deep.get_or_insert(p);
@@ -707,7 +740,7 @@ pub const TEMP_DIRS: Check = Check {
                 std::path::PathBuf,
                 Vec<(std::path::PathBuf, Metadata, bool)>,
             > = Default::default();
-            for (path, m) in entries {
+            for (path, m, elf) in entries {
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -724,14 +757,7 @@ pub const TEMP_DIRS: Check = Check {
                     ctx.report_with_event(f, EventKind::FileChange, None, None);
                     continue;
                 }
-                if m.kind != FileKind::File || m.size < 4 {
-                    continue;
-                }
-                let h = head(ctx, &path, 18);
-                // ELF e_type 1 is a relocatable object (.o): compiler output, not a program.
-                let elf = is_elf(&h) && h.get(16) != Some(&1);
-                let script = h.starts_with(b"#!") && m.mode & 0o111 != 0;
-                if !elf && !script {
+                if m.kind != FileKind::File {
                     continue;
                 }
                 let rel = path.strip_prefix(&root).unwrap_or(&path);
@@ -970,7 +996,8 @@ pub const ROOTKIT_FILES: Check = Check {
         }
         let (facts, src) = (ctx.facts, ctx.src);
         let tree = facts.tree(src);
-        for (path, m) in tree {
+        let mut entries = tree.entries();
+        while let Some((path, m)) = entries.next() {
             let shown = path.to_string_lossy();
             if m.kind == FileKind::File
                 && shown.ends_with(".ko")
@@ -984,7 +1011,7 @@ pub const ROOTKIT_FILES: Check = Check {
                     .finding(format!("Kernel module outside the module tree: {shown}"))
                     .explain("Kernel modules belong under /lib/modules. One elsewhere (especially in temp or hidden dirs) is how LKM rootkits such as Diamorphine and Reptile are loaded.")
                     .recommend("Preserve it and check /proc/modules and kernel taint for it.")
-                    .evidence(evidence(ctx, path, m))
+                    .evidence(walked_evidence(ctx, path, m))
                     .at_time(Some(m.ctime));
                 f.severity = Severity::High;
                 f.attack.push("T1547.006".into());
