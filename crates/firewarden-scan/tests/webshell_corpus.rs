@@ -12,8 +12,8 @@ use std::path::Path;
 /// room, rules pack not included (it only adds).
 const BARS: &[(&str, f64, f64)] = &[
     ("php", 81.0, 0.05),
-    ("asp", 70.0, 0.15),
-    ("jsp", 82.0, 0.25),
+    ("asp", 76.0, 0.15),
+    ("jsp", 87.0, 0.25),
 ];
 
 fn flagged(name: &str, data: &[u8]) -> bool {
