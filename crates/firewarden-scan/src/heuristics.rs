@@ -405,7 +405,9 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     crate::php_tricks::scan(t, hits);
     capabilities(t, hits);
     reverse_shell(t, hits);
-    wrapped_sink(t, hits);
+    if file_has_input {
+        wrapped_sink(t, &sinks, hits);
+    }
     if let Some((offset, name)) = assembled_name(t) {
         hits.push(hit(
             "scan.heuristic.assembled_name",
@@ -422,50 +424,49 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
 
 /// `function run($c) { @assert($c); } run($_POST['x']);`: a function of the file's own that
 /// hands its parameter straight to a sink, called with request input. Shells wrap the sink so
-/// that no statement holds both the input and `assert(`.
-fn wrapped_sink(t: &str, hits: &mut Vec<Hit>) {
-    if !PHP_INPUT.iter().any(|i| t.contains(i)) {
+/// that no statement holds both the input and `assert(`. Only for files that read input.
+fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
+    if sinks.is_empty() {
         return;
     }
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // From each sink call whose argument is a plain variable back to the function around it:
+    // the work follows the few sink calls, not the many functions.
     let mut wrappers: Vec<(&str, &str)> = Vec::new();
-    for (p, _) in t.match_indices("function ").take(5000) {
-        let rest = &t[p + "function ".len()..];
-        let name = &rest[..rest.find(|c: char| !ident(c)).unwrap_or(rest.len())];
-        let after = rest[name.len()..].trim_start();
-        let (Some(params), false) = (after.strip_prefix('('), name.is_empty()) else {
-            continue;
-        };
-        let Some(close) = params.find(')') else {
-            continue;
-        };
-        let names: Vec<&str> = params[..close]
-            .split(',')
-            .filter_map(|p| {
-                let v = p
-                    .split(['=', ' '])
-                    .find(|w| w.trim_start_matches('&').starts_with('$'))?;
-                Some(v.trim_start_matches('&')).filter(|v| v.len() > 1)
-            })
-            .collect();
-        // The body, near enough: up to the next function or 2 KiB.
-        let body = &params[close..];
-        let body = &body[..body.floor_char_boundary(2048)];
-        let body = body[1..].find("function ").map_or(body, |e| &body[..e + 1]);
-        let sink = PHP_EXEC.iter().find(|sink| {
-            body.match_indices(*sink).any(|(at, _)| {
-                contains_call(&body[at..], sink)
-                    && !body[..at].ends_with(|c: char| ident(c) || c == '>' || c == '$')
-                    && names.iter().any(|v| {
-                        let arg = body[at + sink.len()..].trim_start().trim_start_matches('@');
-                        arg.strip_prefix(v).is_some_and(|r| !r.starts_with(ident))
-                    })
-            })
-        });
-        if let Some(sink) = sink
-            && wrappers.len() < 64
-        {
-            wrappers.push((name, sink));
+    for sink in sinks {
+        for (at, _) in t.match_indices(sink).take(1000) {
+            if t[..at].ends_with(|c: char| ident(c) || c == '>' || c == '$' || c == ':') {
+                continue;
+            }
+            let arg = t[at + sink.len()..].trim_start().trim_start_matches('@');
+            let Some(var) = arg
+                .strip_prefix('$')
+                .map(|r| &arg[..1 + r.find(|c: char| !ident(c)).unwrap_or(r.len())])
+                .filter(|v| v.len() > 1)
+            else {
+                continue;
+            };
+            // The function around it, near enough: the last `function` within 2 KiB.
+            let from = t.floor_char_boundary(at.saturating_sub(2048));
+            let Some(f) = t[from..at].rfind("function ") else {
+                continue;
+            };
+            let rest = &t[from + f + "function ".len()..at];
+            let name = &rest[..rest.find(|c: char| !ident(c)).unwrap_or(rest.len())];
+            let Some(params) = rest[name.len()..].trim_start().strip_prefix('(') else {
+                continue;
+            };
+            let params = &params[..params.find(')').unwrap_or(0)];
+            let takes = params.split(',').any(|p| {
+                p.split(['=', ' '])
+                    .any(|w| w.trim_start_matches('&') == var)
+            });
+            if takes && !name.is_empty() && !wrappers.iter().any(|(n, _)| *n == name) {
+                wrappers.push((name, sink));
+            }
+            if wrappers.len() >= 16 {
+                break;
+            }
         }
     }
     for (name, sink) in wrappers {
@@ -510,6 +511,10 @@ fn reverse_shell(t: &str, hits: &mut Vec<Hit>) {
     ];
     const PROCESSES: &[&str] = &["proc_open(", "popen("];
     const SHELLS: &[&str] = &["/bin/sh", "/bin/bash", "cmd.exe", "sh -i"];
+    // One pass for the common part of every socket call: most files have none.
+    if !t.contains("sock") {
+        return;
+    }
     let Some(socket) = SOCKETS.iter().find(|c| contains_call(t, c)) else {
         return;
     };

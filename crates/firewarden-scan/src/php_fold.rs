@@ -9,7 +9,7 @@
 use crate::Hit;
 use crate::heuristics::DANGEROUS_NAMES;
 use firewarden_model::Severity;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::io::Read;
 
 /// The largest value the folder builds; obfuscated names are short and payloads rarely pass
@@ -534,7 +534,9 @@ impl<'a> Folder<'a> {
     /// The call of `name` whose `(` is at `open`.
     fn call_named(&mut self, name: &[u8], open: usize) -> Option<(Value, usize)> {
         let b = self.low;
-        if b.get(open) != Some(&b'(') {
+        // Arguments are folded only for a function the folder can apply: most calls in an
+        // assignment are not, and folding their arguments would be wasted work.
+        if b.get(open) != Some(&b'(') || !APPLIED.contains(&name) {
             return None;
         }
         if name == b"chr" {
@@ -574,6 +576,27 @@ impl<'a> Folder<'a> {
         (v.bytes.len() <= MAX_VALUE).then_some((v, at))
     }
 }
+
+/// The functions [`apply`] knows, and `chr`.
+const APPLIED: &[&[u8]] = &[
+    b"chr",
+    b"base64_decode",
+    b"str_rot13",
+    b"strrev",
+    b"hex2bin",
+    b"pack",
+    b"urldecode",
+    b"rawurldecode",
+    b"str_replace",
+    b"gzinflate",
+    b"gzuncompress",
+    b"substr",
+    b"strtolower",
+    b"strtoupper",
+    b"trim",
+    b"ucfirst",
+    b"ucwords",
+];
 
 /// One foldable PHP function applied to folded arguments.
 fn apply(name: &[u8], mut args: Vec<Value>) -> Option<Value> {
