@@ -132,47 +132,45 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
     };
     let b = f.low;
     let before = hits.len();
-    let mut done_until = 0;
-    let mut i = 0;
-    let mut checked = 0usize;
-    while i < b.len() {
-        checked += 1;
-        if checked.is_multiple_of(65_536) && late() || f.budget == 0 {
+    // Only `$` and the names of foldable calls start anything: one automaton finds them, and
+    // the bytes between are never looked at one by one.
+    static STARTS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            let mut patterns = vec!["$"];
+            patterns.extend(FOLDED_CALLS);
+            aho_corasick::AhoCorasick::new(patterns).ok()
+        });
+    let Some(starts) = STARTS.as_ref() else {
+        return;
+    };
+    // Everything before `done` was parsed as part of an expression already.
+    let mut done = 0;
+    for (n, m) in starts.find_iter(b).enumerate() {
+        let i = m.start();
+        if n % 65_536 == 65_535 && late() || f.budget == 0 {
             return;
         }
-        match b[i] {
-            // `$name = expr`, `$GLOBALS['name'] = expr`, `${"name"}`.
-            b'$' => {
-                if let Some(end) = f.assignment_or_dynamic_name(i, hits) {
-                    if hits.len() > before {
-                        return;
-                    }
-                    done_until = done_until.max(end);
-                    i = end.max(i + 1);
-                    continue;
-                }
-            }
-            // A decoder or chr() call anywhere (inside an array, an argument).
-            b'b' | b's' | b'h' | b'p' | b'c' | b'g' | b'r' | b'u' if i >= done_until => {
-                let starts_name = i == 0 || !is_ident(b[i - 1]) && b[i - 1] != b'>';
-                if starts_name
-                    && FOLDED_CALLS
-                        .iter()
-                        .any(|c| b[i..].starts_with(c.as_bytes()))
-                    && let Some((v, end)) = f.expr(i)
-                {
-                    if let Some(h) = judge(&v, f.snippet(i, end), i) {
-                        hits.push(h);
-                        return;
-                    }
-                    done_until = end;
-                    i = end.max(i + 1);
-                    continue;
-                }
-            }
-            _ => {}
+        if i < done {
+            continue;
         }
-        i += 1;
+        if b[i] == b'$' {
+            // `$name = expr`, `$GLOBALS['name'] = expr`, `${"name"}`.
+            if let Some(end) = f.assignment_or_dynamic_name(i, hits) {
+                if hits.len() > before {
+                    return;
+                }
+                done = end;
+            }
+        } else if (i == 0 || !is_ident(b[i - 1]) && b[i - 1] != b'>')
+            && let Some((v, end)) = f.expr(i)
+        {
+            // A decoder or chr() call anywhere (inside an array, an argument).
+            if let Some(h) = judge(&v, f.snippet(i, end), i) {
+                hits.push(h);
+                return;
+            }
+            done = end;
+        }
     }
 }
 

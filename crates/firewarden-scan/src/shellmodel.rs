@@ -9,7 +9,7 @@
 //! why.
 
 use crate::heuristics::ScriptKind;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::io::Read as _;
 use std::sync::OnceLock;
 
