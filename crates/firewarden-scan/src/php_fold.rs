@@ -138,6 +138,7 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
         std::sync::LazyLock::new(|| {
             let mut patterns = vec!["$"];
             patterns.extend(FOLDED_CALLS);
+            patterns.extend(ESCAPE_STARTS);
             aho_corasick::AhoCorasick::new(patterns).ok()
         });
     let Some(starts) = STARTS.as_ref() else {
@@ -145,6 +146,7 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
     };
     // Everything before `done` was parsed as part of an expression already.
     let mut done = 0;
+    let mut failed_open = None;
     for (n, m) in starts.find_iter(b).enumerate() {
         let i = m.start();
         if n % 65_536 == 65_535 && late() || f.budget == 0 {
@@ -153,7 +155,33 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
         if i < done {
             continue;
         }
-        if b[i] == b'$' {
+        if b[i] == b'\\' {
+            // An escape inside a double-quoted literal that is an argument, an array item, a
+            // callback: `array_map("ass\x65rt", …)`. The literal starts at the last unescaped
+            // quote before it, on the same line.
+            let from = i.saturating_sub(256);
+            let open = (from..i)
+                .rev()
+                .take_while(|&k| b[k] != b'\n')
+                .find(|&k| b[k] == b'"' && (k == 0 || b[k - 1] != b'\\'));
+            match open.filter(|&o| Some(o) != failed_open) {
+                Some(open) => match f.double_quoted(open) {
+                    Some((v, end)) if end > i => {
+                        if let Some(h) = judge(&v, f.snippet(open, end), open) {
+                            hits.push(h);
+                            return;
+                        }
+                        done = end;
+                    }
+                    // Interpolated, unclosed, or not the literal this escape is in: each
+                    // quote is tried once, so a long run of escapes stays linear.
+                    _ => failed_open = Some(open),
+                },
+                // No quote within reach: the escapes of the next stretch belong to the same
+                // long literal.
+                None => done = i + 256,
+            }
+        } else if b[i] == b'$' {
             // `$name = expr`, `$GLOBALS['name'] = expr`, `${"name"}`.
             if let Some(end) = f.assignment_or_dynamic_name(i, hits) {
                 if hits.len() > before {
@@ -189,6 +217,11 @@ const FOLDED_CALLS: &[&str] = &[
     "chr",
     "urldecode",
     "rawurldecode",
+];
+
+/// Where an escape that may hide a name starts: `\x65`, `\145`.
+const ESCAPE_STARTS: &[&str] = &[
+    "\\x", "\\0", "\\1", "\\2", "\\3", "\\4", "\\5", "\\6", "\\7",
 ];
 
 /// What a computed value reveals: a hit when it names a dangerous function or a superglobal
@@ -797,6 +830,10 @@ mod tests {
         let why =
             folded("<?php $r = pack('H*', '406576616c286261736536345f6465636f646528');").unwrap();
         assert!(why.contains("`eval(…)`"), "{why}");
+        let why = folded(r#"<?php array_map("ass\x65rt", (array)$_REQUEST['x']);"#).unwrap();
+        assert!(why.contains("`assert`") && why.contains("escapes"), "{why}");
+        let why = folded(r#"<?php $m = array('k' => "s\171st\x65m");"#).unwrap();
+        assert!(why.contains("`system`"), "{why}");
         let why = folded("<?php $a = str_rot13('nffreg'); $b = strrev('metsys');").unwrap();
         assert!(why.contains("`assert`"), "{why}");
     }
@@ -809,6 +846,8 @@ mod tests {
             // Decoding data that is not code.
             "<?php $img = base64_decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB'); $s = 'a' . 'b';",
             "<?php $nl = \"\\x0d\\x0a\"; $crlf = chr(13) . chr(10); $u = urldecode('a%20b');",
+            // Escapes in strings that are not names, and a regex with a backreference.
+            r#"<?php echo "caf\xc3\xa9\n"; $r = preg_replace("/(a)\1/", "b", $s); f("\x1b[0m");"#,
             "<?php $q = \"SELECT * FROM t WHERE id=$id\"; $x = str_replace('a', 'b', $y);",
             // Interpolation is not foldable.
             "<?php $m = \"ev{$a}al\";",
@@ -824,6 +863,8 @@ mod tests {
             "<?php $a = \"\\x41".to_string(),
             "<?php $a = 'x' . ".repeat(50_000),
             format!("<?php $a = \"{}\";", "\\x41".repeat(400_000)),
+            format!("<?php f(\"{}", "\\x41".repeat(400_000)),
+            format!("<?php f(\"$a{}\");", "\\x41".repeat(400_000)),
             format!("<?php $a = chr(1){};", ".chr(1)".repeat(100_000)),
             "<?php $a = $a . $a; $a = $a . $a;".repeat(1000),
         ] {

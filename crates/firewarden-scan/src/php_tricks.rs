@@ -315,6 +315,50 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     variable_variable_call(t, hits);
     reversed_names(t, hits);
     bitwise_strings(t, hits);
+    if reads_input {
+        request_file_write(t, hits);
+    }
+}
+
+/// A file whose name and content both come from the request: `fopen($_POST['f'], 'w')` and
+/// `fwrite($f, $_POST['c'])`, or `file_put_contents($_GET['f'], $_POST['c'])`. An upload form
+/// moves an uploaded file; writing request text to a request-chosen path drops a new script.
+fn request_file_write(t: &str, hits: &mut Vec<Hit>) {
+    let has_input = |arg: &str| PHP_INPUT.iter().any(|i| arg.contains(i));
+    let mut named = None;
+    for (at, open) in calls(t, "fopen").take(200) {
+        if let Some(args) = arguments(open)
+            && args.len() >= 2
+            && has_input(args[0])
+            && literal(args[1]).is_some_and(|m| m.contains(['w', 'a', 'x']))
+        {
+            named = Some(at);
+            break;
+        }
+    }
+    let filled = || {
+        ["fwrite", "fputs"].iter().any(|w| {
+            calls(t, w)
+                .take(200)
+                .any(|(_, open)| arguments(open).is_some_and(|a| a.len() >= 2 && has_input(a[1])))
+        })
+    };
+    let put = calls(t, "file_put_contents")
+        .take(200)
+        .find_map(|(at, open)| {
+            let args = arguments(open)?;
+            (args.len() >= 2 && has_input(args[0]) && has_input(args[1])).then_some(at)
+        });
+    let Some(at) = put.or(named.filter(|_| filled())) else {
+        return;
+    };
+    hits.push(hit(
+        "scan.heuristic.php_file_drop",
+        Severity::High,
+        "File written with a name and content from the request",
+        "the request chooses both the path of a file this script writes and what goes in it: a way to drop a new script anywhere the web server may write".into(),
+        at,
+    ));
 }
 
 /// A callback that is request input, a variable holding it, something decoded, or the name
