@@ -404,7 +404,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     }
     crate::php_tricks::scan(t, hits);
     capabilities(t, hits);
-    reverse_shell(t, hits);
+    php_reverse_shell(t, hits);
     if file_has_input {
         wrapped_sink(t, &sinks, hits);
     }
@@ -501,7 +501,7 @@ fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
 
 /// A PHP reverse or bind shell: a network socket, a process with pipes, and a shell to run
 /// in it. Mail and HTTP libraries open sockets and start `sendmail`, but do not name a shell.
-fn reverse_shell(t: &str, hits: &mut Vec<Hit>) {
+fn php_reverse_shell(t: &str, hits: &mut Vec<Hit>) {
     const SOCKETS: &[&str] = &[
         "fsockopen(",
         "pfsockopen(",

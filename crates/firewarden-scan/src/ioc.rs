@@ -105,7 +105,7 @@ impl Iocs {
             }
             let (hash, desc) = line.split_once(';').unwrap_or((line, ""));
             let hash = hash.trim();
-            let Some(bytes) = decode_hex(hash) else {
+            let Some(bytes) = crate::decode::hex(hash.as_bytes()) else {
                 self.problems.push(format!(
                     "{}:{}: not an MD5/SHA-1/SHA-256 hash",
                     origin.display(),
@@ -258,16 +258,6 @@ impl Iocs {
             })
             .collect()
     }
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 
 pub mod baseline;
 mod builtin;
+mod decode;
 pub mod dumps;
 mod flows;
 pub mod heuristics;

@@ -7,10 +7,10 @@
 //! superglobal or holds PHP code is what a webshell hides and benign code has no reason to.
 
 use crate::Hit;
+use crate::decode;
 use crate::heuristics::DANGEROUS_NAMES;
 use firewarden_model::Severity;
 use foldhash::{HashMap, HashMapExt};
-use std::io::Read;
 
 /// The largest value the folder builds; obfuscated names are short and payloads rarely pass
 /// a few hundred KiB, while `str_repeat`-style growth must not exhaust memory.
@@ -275,7 +275,7 @@ impl<'a> Folder<'a> {
                 i += 1;
             }
             if b[i..].starts_with(b"/*") {
-                match find(&b[i + 2..], b"*/") {
+                match memchr::memmem::find(&b[i + 2..], b"*/") {
                     Some(e) => i += e + 4,
                     None => return b.len(),
                 }
@@ -387,20 +387,22 @@ impl<'a> Folder<'a> {
             }
             b'$' => {
                 let (name, after) = self.variable(i + 1)?;
-                let v = self.vars.get(name)?.clone();
-                self.spend(v.bytes.len())?;
                 let open = self.skip_space(after);
                 if matches!(b.get(open), Some(b'[' | b'{')) {
+                    // One character of a table: read in place, the table is not copied.
                     let (n, end) = self.number(open + 1)?;
                     let close = self.skip_space(end);
                     if !matches!(b.get(close), Some(b']' | b'}')) {
                         return None;
                     }
-                    let byte = *v.bytes.get(usize::try_from(n).ok()?)?;
+                    let table = self.vars.get(name)?;
+                    let byte = *table.bytes.get(usize::try_from(n).ok()?)?;
                     let mut picked = Value::plain(vec![byte]);
-                    picked.steps.0 = v.steps.0 | PICKED;
+                    picked.steps.0 = table.steps.0 | PICKED;
                     return Some((picked, close + 1));
                 }
+                let v = self.vars.get(name)?.clone();
+                self.spend(v.bytes.len())?;
                 // `$f(…)` where `$f` holds the name of a function the folder knows.
                 if b.get(open) == Some(&b'(') {
                     let name = v.bytes.to_ascii_lowercase();
@@ -634,7 +636,7 @@ fn apply(name: &[u8], mut args: Vec<Value>) -> Option<Value> {
     let steps = args.iter().fold(0, |s, a| s | a.steps.0);
     let one = |args: &mut Vec<Value>| (args.len() == 1).then(|| args.remove(0).bytes);
     let (bytes, step) = match name {
-        b"base64_decode" => (base64(&one(&mut args)?)?, BASE64),
+        b"base64_decode" => (decode::base64(&one(&mut args)?, false)?, BASE64),
         b"str_rot13" => (
             one(&mut args)?
                 .into_iter()
@@ -651,17 +653,17 @@ fn apply(name: &[u8], mut args: Vec<Value>) -> Option<Value> {
             v.reverse();
             (v, REVERSED)
         }
-        b"hex2bin" => (hex(&one(&mut args)?)?, HEX),
+        b"hex2bin" => (decode::hex(&one(&mut args)?)?, HEX),
         b"pack" if args.len() == 2 && args[0].bytes.eq_ignore_ascii_case(b"h*") => {
-            (hex(&args[1].bytes)?, HEX)
+            (decode::hex(&args[1].bytes)?, HEX)
         }
         b"urldecode" | b"rawurldecode" => (url(&one(&mut args)?), URL),
         b"str_replace" if args.len() == 3 && !args[0].bytes.is_empty() => (
             replace(&args[2].bytes, &args[0].bytes, &args[1].bytes),
             REPLACED,
         ),
-        b"gzinflate" => (inflate(&one(&mut args)?, false)?, INFLATED),
-        b"gzuncompress" => (inflate(&one(&mut args)?, true)?, INFLATED),
+        b"gzinflate" => (inflated(&one(&mut args)?, false)?, INFLATED),
+        b"gzuncompress" => (inflated(&one(&mut args)?, true)?, INFLATED),
         b"substr" if (2..=3).contains(&args.len()) => {
             let s = &args[0].bytes;
             let num = |v: &Value| std::str::from_utf8(&v.bytes).ok()?.parse::<i64>().ok();
@@ -696,43 +698,10 @@ fn apply(name: &[u8], mut args: Vec<Value>) -> Option<Value> {
     })
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// PHP's lenient base64_decode: characters outside the alphabet are skipped.
-fn base64(s: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for &c in s {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => break,
-            _ => continue,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    (!out.is_empty()).then_some(out)
-}
-
-fn hex(s: &[u8]) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    s.chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
-        .collect()
+/// The whole inflated value, or `None` past [`MAX_VALUE`]: a truncated payload is not the
+/// value PHP would compute.
+fn inflated(b: &[u8], zlib: bool) -> Option<Vec<u8>> {
+    decode::inflate(b, zlib, MAX_VALUE + 1).filter(|v| !v.is_empty() && v.len() <= MAX_VALUE)
 }
 
 fn url(s: &[u8]) -> Vec<u8> {
@@ -774,22 +743,6 @@ fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-/// Raw deflate (`gzinflate`) or zlib (`gzuncompress`), at most [`MAX_VALUE`] bytes out.
-fn inflate(s: &[u8], zlib: bool) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let limit = MAX_VALUE as u64 + 1;
-    let read = if zlib {
-        flate2::read::ZlibDecoder::new(s)
-            .take(limit)
-            .read_to_end(&mut out)
-    } else {
-        flate2::read::DeflateDecoder::new(s)
-            .take(limit)
-            .read_to_end(&mut out)
-    };
-    (read.is_ok() && !out.is_empty() && out.len() <= MAX_VALUE).then_some(out)
 }
 
 #[cfg(test)]

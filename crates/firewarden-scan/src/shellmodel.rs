@@ -10,7 +10,6 @@
 
 use crate::heuristics::ScriptKind;
 use foldhash::{HashMap, HashMapExt};
-use std::io::Read as _;
 use std::sync::OnceLock;
 
 /// Bytes of a file the model reads: shells are small, and a library's first MiB says what it is.
@@ -817,7 +816,7 @@ fn decoded_payloads(
         {
             continue;
         }
-        let Some(bytes) = base64_decode(run) else {
+        let Some(bytes) = crate::decode::base64(run, true) else {
             continue;
         };
         *budget = budget.saturating_sub(bytes.len());
@@ -855,50 +854,12 @@ fn texty(b: &[u8]) -> bool {
             >= b.len() * 90
 }
 
-/// Standard or URL-safe base64, padding optional; `None` when it does not decode.
-fn base64_decode(run: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(run.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for &c in run {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
 /// Raw deflate (`gzinflate`) or zlib (`gzuncompress`) of `b`, when it inflates to text.
 fn inflate(b: &[u8], budget: &mut usize) -> Option<Vec<u8>> {
-    let limit = (*budget).min(MAX_BYTES) as u64;
-    let mut raw = Vec::new();
-    let ok = flate2::read::DeflateDecoder::new(b)
-        .take(limit)
-        .read_to_end(&mut raw)
-        .is_ok();
-    if !(ok && texty(&raw)) {
-        raw.clear();
-        let ok = flate2::read::ZlibDecoder::new(b)
-            .take(limit)
-            .read_to_end(&mut raw)
-            .is_ok();
-        if !(ok && texty(&raw)) {
-            return None;
-        }
-    }
+    let limit = (*budget).min(MAX_BYTES);
+    let raw = [false, true]
+        .into_iter()
+        .find_map(|zlib| crate::decode::inflate(b, zlib, limit).filter(|r| texty(r)))?;
     *budget = budget.saturating_sub(raw.len());
     Some(raw)
 }
