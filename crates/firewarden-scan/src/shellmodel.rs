@@ -47,6 +47,9 @@ pub fn readable(name: &str, data: &[u8]) -> bool {
 /// what the weights mean cannot drift from what the scanner reads.
 pub fn visit_features(data: &[u8], emit: &mut dyn FnMut(&str)) {
     let data = &data[..data.len().min(MAX_BYTES)];
+    // Script Encoder pages are read decoded, as the server runs them.
+    let decoded = crate::decode::script_encoder(data);
+    let data = decoded.as_ref().map_or(data, |d| &d.text[..]);
     layout(data, emit);
     let mut budget = DECODE_BUDGET;
     read_layer(data, 0, &mut budget, emit);
