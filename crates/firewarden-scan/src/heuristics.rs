@@ -879,6 +879,29 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
             p,
         ));
     }
+    // `(Process) m.invoke(…)`, `(Process) ve.getValue(ctx)`: a process that came back from a
+    // reflective call or an expression, not from Runtime.exec or ProcessBuilder by name. Code
+    // that starts a process has it typed already; the cast is how a shell hides the call.
+    if request
+        && let Some(p) = t.match_indices("(process)").map(|(p, _)| p).find(|&p| {
+            let expr = &t[p + "(process)".len()..];
+            let expr = &expr[..expr
+                .find(';')
+                .unwrap_or(expr.len())
+                .min(expr.floor_char_boundary(300))];
+            [".invoke(", ".getvalue(", ".eval(", ".newinstance(", ".get("]
+                .iter()
+                .any(|m| expr.contains(m))
+        })
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_hidden_process",
+            Severity::High,
+            "JSP starts a process through reflection or an expression",
+            "a page that reads request input casts what a reflective call, an expression or a script engine returns to a Process: a command started without naming Runtime.exec or ProcessBuilder".into(),
+            p,
+        ));
+    }
     // The JDK's own process classes, reached by name: what Runtime.exec calls inside, used to
     // slip past checks (and RASP hooks) on Runtime and ProcessBuilder. No page needs them.
     if let Some(p) = [
@@ -1142,6 +1165,19 @@ mod tests {
             .iter()
             .map(|h| h.check)
             .collect()
+    }
+
+    #[test]
+    fn jsp_process_from_reflection_or_an_expression() {
+        let reflect = "<% String s2 = request.getParameter(\"cmd\");\nprocess = (Process) MethodUtil.invoke(method, o, new Object[]{s2.split(\" \")}); %>";
+        assert!(ids(ScriptKind::Jsp, reflect).contains(&"scan.heuristic.jsp_hidden_process"));
+        let el = "<% String cmd = request.getParameter(\"x\");\nProcess p = (Process)ve.getValue(elCtx); %>";
+        assert!(ids(ScriptKind::Jsp, el).contains(&"scan.heuristic.jsp_hidden_process"));
+        // A process kept in the session and read back, and a cast with no request input.
+        let kept = "<% String id = request.getParameter(\"id\");\nProcess p = (Process) jobs.remove(id); %>";
+        assert!(!ids(ScriptKind::Jsp, kept).contains(&"scan.heuristic.jsp_hidden_process"));
+        let no_input = "<% Process p = (Process) m.invoke(o); %>";
+        assert!(!ids(ScriptKind::Jsp, no_input).contains(&"scan.heuristic.jsp_hidden_process"));
     }
 
     #[test]
