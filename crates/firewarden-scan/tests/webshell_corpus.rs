@@ -12,8 +12,8 @@ use std::path::Path;
 /// room, rules pack not included (it only adds).
 const BARS: &[(&str, f64, f64)] = &[
     ("php", 88.0, 0.05),
-    ("asp", 76.0, 0.15),
-    ("jsp", 87.0, 0.25),
+    ("asp", 78.0, 0.15),
+    ("jsp", 89.0, 0.25),
 ];
 
 fn flagged(name: &str, data: &[u8]) -> bool {
