@@ -649,7 +649,18 @@ fn capabilities(t: &str, hits: &mut Vec<Hit>) {
 /// `$x = $_POST;`, `$c = @$_GET['c'];`, `$p = base64_decode($_COOKIE['p']);`.
 fn from_input(s: &str) -> bool {
     let Some(eq) = s.find('=') else { return false };
-    let rhs = s[eq + 1..].trim_start().trim_start_matches('@');
+    // `$c = ($_REQUEST['c']);`, `$c = @(string)$_GET['c'];`: brackets and casts change nothing.
+    let mut rhs = s[eq + 1..].trim_start();
+    loop {
+        let before = rhs;
+        rhs = rhs.trim_start_matches(['@', '(', ' ']);
+        for cast in ["string)", "array)", "binary)"] {
+            rhs = rhs.strip_prefix(cast).unwrap_or(rhs);
+        }
+        if rhs == before {
+            break;
+        }
+    }
     let direct = [
         "$_get",
         "$_post",
@@ -1178,6 +1189,18 @@ mod tests {
         assert!(!ids(ScriptKind::Jsp, kept).contains(&"scan.heuristic.jsp_hidden_process"));
         let no_input = "<% Process p = (Process) m.invoke(o); %>";
         assert!(!ids(ScriptKind::Jsp, no_input).contains(&"scan.heuristic.jsp_hidden_process"));
+    }
+
+    #[test]
+    fn php_input_in_brackets_or_cast_is_still_input() {
+        let plain = ids(ScriptKind::Php, "<?php $cmd = $_REQUEST['cmd']; system($cmd);");
+        assert!(!plain.is_empty());
+        for page in [
+            "<?php $cmd = ($_REQUEST['cmd']); system($cmd);",
+            "<?php $cmd = @(string) $_REQUEST['cmd']; system($cmd);",
+        ] {
+            assert_eq!(ids(ScriptKind::Php, page), plain, "{page}");
+        }
     }
 
     #[test]
