@@ -1193,7 +1193,10 @@ mod tests {
 
     #[test]
     fn php_input_in_brackets_or_cast_is_still_input() {
-        let plain = ids(ScriptKind::Php, "<?php $cmd = $_REQUEST['cmd']; system($cmd);");
+        let plain = ids(
+            ScriptKind::Php,
+            "<?php $cmd = $_REQUEST['cmd']; system($cmd);",
+        );
         assert!(!plain.is_empty());
         for page in [
             "<?php $cmd = ($_REQUEST['cmd']); system($cmd);",

@@ -423,6 +423,22 @@ fn callbacks(
                 format!("`{name}(…)` calls the function the request names (`{arg}`)")
             } else if let Some(v) = direct.iter().find(|v| arg == **v) {
                 format!("`{name}(…)` calls the function named by `{v}`, which holds request input")
+            } else if let Some(start) = PHP_INPUT
+                .iter()
+                .copied()
+                .chain(direct.iter().copied())
+                .find(|i| arg.starts_with(i) && !arg[i.len()..].starts_with(is_ident))
+                && arg[start.len()..]
+                    .trim_start_matches(|c: char| c != '.')
+                    .strip_prefix('.')
+                    .is_some_and(|rest| literal(rest.trim()).is_some())
+            {
+                // `$_COOKIE['k'] . "ert"`: the request supplies the front of the name; a
+                // dispatcher puts its own prefix first (`'action_' . $_GET['a']`).
+                format!(
+                    "`{name}(…)` calls a function whose name starts with request input (`{}`)",
+                    arg.chars().take(60).collect::<String>()
+                )
             } else if let Some((v, lit)) = named.iter().find(|(v, _)| arg == *v) {
                 format!(
                     "`{name}(…)` is given `{v}`, which holds `{lit}`, as the function to call, and the script reads request input: whatever the request sends is run"
@@ -719,6 +735,10 @@ mod tests {
         assert_eq!(ids(buffered), ["scan.heuristic.php_callback"]);
         let sqlite = "<?php $e = $_REQUEST['e'];\n$db = new SQLite3('sqlite.db3');\n$db->createFunction('myfunc', $e);\n$stmt = $db->prepare(\"SELECT myfunc(?)\");";
         assert_eq!(ids(sqlite), ["scan.heuristic.php_callback"]);
+        let front = "<?php $ch = $_COOKIE[\"set-domain-name\"];\narray_intersect_ukey(array($_REQUEST[$password] => 1), array(1), $ch.\"ert\");";
+        assert_eq!(ids(front), ["scan.heuristic.php_callback"]);
+        let dispatch = "<?php call_user_func('action_' . $_GET['a']); call_user_func(array($this, $_GET['a'] . $suffix));";
+        assert!(ids(dispatch).is_empty(), "{:?}", ids(dispatch));
         // A framework's own callbacks stay quiet.
         let quiet = "<?php $cb = 'strtolower';\nob_start($cb);\n$db->createFunction('regexp', array($this, 'regexp'));\necho $_GET['q'];";
         assert!(ids(quiet).is_empty(), "{:?}", ids(quiet));
