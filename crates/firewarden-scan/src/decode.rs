@@ -222,27 +222,12 @@ mod tests {
             };
             body.push(char::from(encoded));
         }
+        // The length and checksum fields: base64 of a little-endian u32.
         let field = |n: u32| {
-            use base64_engine::*;
-            encode(&n.to_le_bytes())
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(n.to_le_bytes())
         };
         format!("#@~^{}{body}{}^#~@", field(body.len() as u32), field(sum))
-    }
-
-    /// Standard base64 of four bytes, as the encoder writes its length and checksum.
-    mod base64_engine {
-        pub fn encode(b: &[u8; 4]) -> String {
-            const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-            let n = u32::from_be_bytes([0, b[0], b[1], b[2]]);
-            let mut s: String = (0..4)
-                .map(|i| char::from(A[(n >> (18 - 6 * i) & 63) as usize]))
-                .collect();
-            let last = u32::from(b[3]) << 16;
-            s.push(char::from(A[(last >> 18 & 63) as usize]));
-            s.push(char::from(A[(last >> 12 & 63) as usize]));
-            s.push_str("==");
-            s
-        }
     }
 
     #[test]

@@ -555,6 +555,8 @@ fn vbs_wrappers<'a>(t: &'a str, sinks: &'a [Sink]) -> Vec<Wrapper<'a>> {
         .filter(|k| k.file_needs.is_empty() || k.file_needs.iter().any(|n| t.contains(n)))
         .collect();
     let mut out: Vec<Wrapper> = Vec::new();
+    // Bodies read in all: a file of many definitions that never end reads each in full.
+    let mut budget = 1usize << 20;
     for (kw, end) in [("function ", "end function"), ("sub ", "end sub")] {
         for (p, _) in t.match_indices(kw).take(2000) {
             // A definition, not `End Function` or `Exit Sub`; `Public`/`Private` may precede.
@@ -565,7 +567,10 @@ fn vbs_wrappers<'a>(t: &'a str, sinks: &'a [Sink]) -> Vec<Wrapper<'a>> {
             {
                 continue;
             }
+            // A definition, its parameters and body within 8 KiB: every search below stays in
+            // this window, not in the rest of the file.
             let rest = &t[p + kw.len()..];
+            let rest = &rest[..rest.floor_char_boundary(8192)];
             let name = &rest[..rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len())];
             let Some(params) = rest[name.len()..].trim_start().strip_prefix('(') else {
                 continue;
@@ -582,10 +587,11 @@ fn vbs_wrappers<'a>(t: &'a str, sinks: &'a [Sink]) -> Vec<Wrapper<'a>> {
                 continue;
             }
             let body = &params[close + 1..];
-            let body = &body[..body
-                .find(end)
-                .unwrap_or(body.len())
-                .min(body.floor_char_boundary(8192))];
+            let body = &body[..body.find(end).unwrap_or(body.len())];
+            budget = budget.saturating_sub(body.len());
+            if budget == 0 {
+                return out;
+            }
             'body: for s in body.split([':', '\n']) {
                 if let Some((var, rhs)) = assignment(s)
                     && carriers.iter().any(|c| has_word(rhs, c))

@@ -645,22 +645,26 @@ fn capabilities(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
+/// A PHP value without what changes nothing about where it came from: `@`, opening brackets
+/// and string casts (`($_REQUEST['c'])`, `@(string) $_GET['c']` are the request's value).
+pub(crate) fn bare_php_value(mut v: &str) -> &str {
+    loop {
+        let before = v;
+        v = v.trim_start_matches(['@', '(', ' ', '\t']);
+        for cast in ["string)", "array)", "binary)"] {
+            v = v.strip_prefix(cast).unwrap_or(v);
+        }
+        if v == before {
+            return v;
+        }
+    }
+}
+
 /// Whether an assignment's value comes straight from request input:
 /// `$x = $_POST;`, `$c = @$_GET['c'];`, `$p = base64_decode($_COOKIE['p']);`.
 fn from_input(s: &str) -> bool {
     let Some(eq) = s.find('=') else { return false };
-    // `$c = ($_REQUEST['c']);`, `$c = @(string)$_GET['c'];`: brackets and casts change nothing.
-    let mut rhs = s[eq + 1..].trim_start();
-    loop {
-        let before = rhs;
-        rhs = rhs.trim_start_matches(['@', '(', ' ']);
-        for cast in ["string)", "array)", "binary)"] {
-            rhs = rhs.strip_prefix(cast).unwrap_or(rhs);
-        }
-        if rhs == before {
-            break;
-        }
-    }
+    let rhs = bare_php_value(&s[eq + 1..]);
     let direct = [
         "$_get",
         "$_post",
@@ -895,11 +899,11 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
     // that starts a process has it typed already; the cast is how a shell hides the call.
     if request
         && let Some(p) = t.match_indices("(process)").map(|(p, _)| p).find(|&p| {
+            // The statement within 300 bytes: the `;` is looked for there, not in the rest of
+            // the file, once per cast.
             let expr = &t[p + "(process)".len()..];
-            let expr = &expr[..expr
-                .find(';')
-                .unwrap_or(expr.len())
-                .min(expr.floor_char_boundary(300))];
+            let expr = &expr[..expr.floor_char_boundary(300)];
+            let expr = &expr[..expr.find(';').unwrap_or(expr.len())];
             [".invoke(", ".getvalue(", ".eval(", ".newinstance(", ".get("]
                 .iter()
                 .any(|m| expr.contains(m))

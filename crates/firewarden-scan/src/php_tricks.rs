@@ -298,7 +298,7 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
                     && !tainted.contains(&var)
                 {
                     tainted.push(var);
-                    let rhs = s[eq + 1..].trim_start().trim_start_matches('@');
+                    let rhs = crate::heuristics::bare_php_value(&s[eq + 1..]);
                     let rhs = DECODE_CALLS
                         .iter()
                         .find_map(|d| rhs.strip_prefix(d))
@@ -724,6 +724,8 @@ mod tests {
     fn callbacks_from_the_request() {
         let tainted = "<?php\n$e = $_REQUEST['e'];\n$arr = array($_POST['pass'],);\narray_filter($arr, base64_decode($e));";
         assert_eq!(ids(tainted), ["scan.heuristic.php_callback"]);
+        let bracketed = "<?php\n$f = @($_GET['f']);\ncall_user_func($f, 1);";
+        assert_eq!(ids(bracketed), ["scan.heuristic.php_callback"]);
         let named = "<?php\n$arr = new ArrayObject(array('test', $_REQUEST['pass']));\n$arr->uasort('assert');";
         assert_eq!(ids(named), ["scan.heuristic.php_callback"]);
         let udiff = "<?php array_udiff_assoc(array($_REQUEST[$p]), array(1), \"assert\");";
