@@ -175,7 +175,7 @@ pub(crate) fn script_encoder(data: &[u8]) -> Option<ScriptDecoded> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -197,7 +197,7 @@ mod tests {
         assert_eq!(inflate(&z, false, 1000), None);
     }
     /// Encodes as the Script Encoder does, by inverting the decoding tables.
-    fn screnc(plain: &str) -> String {
+    pub(crate) fn screnc(plain: &str) -> String {
         let mut body = String::new();
         let mut sum = 0u32;
         for (position, c) in plain.bytes().enumerate() {

@@ -141,7 +141,7 @@ pub fn scan_script_until(
         // Offsets in the decoded text mean nothing in the file.
         h.offset = None;
         h.why.push_str(&format!(
-            " (in code hidden with Microsoft's Script Encoder: {} block(s) decoded, {} confirmed by their checksum)",
+            " (read after decoding the page's {} Script Encoder block(s), {} confirmed by their checksum)",
             decoded.blocks, decoded.verified
         ));
     }
@@ -1180,6 +1180,32 @@ mod tests {
             .iter()
             .map(|h| h.check)
             .collect()
+    }
+
+    #[test]
+    fn script_encoded_asp_is_read_decoded() {
+        let page = format!(
+            "<%@ LANGUAGE = VBScript.Encode %><%{}%>",
+            crate::decode::tests::screnc("ExecuteGlobal request(\"LandGrey\")")
+        );
+        let hits = scan_script(ScriptKind::Asp, page.as_bytes());
+        let eval = hits
+            .iter()
+            .find(|h| h.check == "scan.heuristic.asp_eval")
+            .expect("the decoded Execute of request input");
+        assert!(
+            eval.why.contains("1 Script Encoder block(s), 1 confirmed"),
+            "{}",
+            eval.why
+        );
+        // Offsets in the decoded text would point at the wrong bytes of the file.
+        assert_eq!(eval.offset, None);
+        // Encoded benign code stays quiet.
+        let benign = format!(
+            "<%@ LANGUAGE = VBScript.Encode %><%{}%>",
+            crate::decode::tests::screnc(&"Response.Write Now()\r\n".repeat(400))
+        );
+        assert!(scan_script(ScriptKind::Asp, benign.as_bytes()).is_empty());
     }
 
     #[test]
