@@ -277,12 +277,25 @@ fn train(samples: &[Sample], train: &[usize], n_features: usize) -> (Vec<f32>, f
     };
     let mut w = vec![0f32; n_features];
     let mut bias = 0f32;
+    // The weights returned are the average over every step of the second half of training
+    // (averaged SGD): the last few samples seen no longer decide the model, so adding or
+    // removing one file moves the weights little.
+    let mut sum_w = vec![0f64; n_features];
+    let mut last = vec![0u64; n_features];
+    let mut sum_bias = 0f64;
+    let mut step = 0u64;
+    let averaging_from = EPOCHS / 2;
     let mut order: Vec<usize> = train.to_vec();
     let mut rng = Rng(SEED);
     for epoch in 0..EPOCHS {
         for k in (1..order.len()).rev() {
             let j = (rng.next() % (k as u64 + 1)) as usize;
             order.swap(k, j);
+        }
+        let averaging = epoch >= averaging_from;
+        if epoch == averaging_from {
+            step = 0;
+            last.iter_mut().for_each(|l| *l = 0);
         }
         let lr = 0.2 / (1.0 + epoch as f32);
         for &i in &order {
@@ -298,13 +311,28 @@ fn train(samples: &[Sample], train: &[usize], n_features: usize) -> (Vec<f32>, f
             bias -= lr * g;
             for &f in &s.features {
                 if usable[f as usize] {
-                    let wf = &mut w[f as usize];
+                    let f = f as usize;
+                    if averaging {
+                        // The weight held its old value since it last changed.
+                        sum_w[f] += f64::from(w[f]) * (step - last[f]) as f64;
+                        last[f] = step;
+                    }
+                    let wf = &mut w[f];
                     *wf -= lr * (g + L2 * *wf);
                 }
             }
+            if averaging {
+                step += 1;
+                sum_bias += f64::from(bias);
+            }
         }
     }
-    (w, bias)
+    let steps = step.max(1) as f64;
+    for f in 0..n_features {
+        sum_w[f] += f64::from(w[f]) * (step - last[f]) as f64;
+    }
+    let w = sum_w.iter().map(|&x| (x / steps) as f32).collect();
+    (w, (sum_bias / steps) as f32)
 }
 
 fn score(s: &Sample, w: &[f32], bias: f32) -> f32 {

@@ -69,11 +69,15 @@ const ASP_SINKS: &[Sink] = &[
             ".arguments",
             ".shellexecute",
         ],
+        // The shells by name, or by class id in a server-side `<object classid=…>`.
         file_needs: &[
             "wscript.shell",
             "processstartinfo",
             "process.start(",
             "shell.application",
+            "72c24dd5-d70a-438b-8a42-98424b88afb8",
+            "f935dc22-1cf0-11d0-adb9-00c04fd58a0b",
+            "13709620-c279-11ce-a49e-444553540000",
         ],
         id: "scan.heuristic.asp_exec",
         severity: Severity::Critical,
@@ -207,54 +211,99 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
 /// Names that are no business of a string assembled character by character. Not
 /// `WScript.Shell`: a Chinese CMS spells that one out to get past antivirus on its own
 /// server-information page.
-const ASSEMBLED_WORDS: &[&str] = &["request", "eval", "execute"];
+const ASSEMBLED_WORDS: &[&str] = &["request", "eval", "execute", "scriptcontrol"];
 
-/// `eval(chr(114)+chr(101)+…)`: a word spelled out with `Chr()`, joined by `+` or `&`, so that
-/// no signature sees `request` or `execute`. Benign pages use `Chr(13) & Chr(10)`, not words.
+/// Chr() codes, at least, in a chain that spells a Windows executable (`MZ…`).
+const ASSEMBLED_EXECUTABLE: usize = 64;
+
+/// `eval(chr(114)+chr(101)+…)`, `"mS"&chr(115)&"cR"&…`: a word spelled out with `Chr()`, alone
+/// or between pieces of literals, joined by `+` or `&`, so that no signature sees `request` or
+/// `ScriptControl`; or a program's bytes (`Chr(77)&Chr(90)&…`) kept in the page to be written
+/// out. Benign pages use `Chr(13) & Chr(10)` between words, not inside them.
 fn chr_assembly(t: &str, hits: &mut Vec<Hit>) {
     let mut chain_end = 0;
     for (p, _) in t.match_indices("chr").take(2000) {
         if p < chain_end || t[..p].ends_with(is_ident) {
             continue;
         }
-        let mut word = String::new();
-        let mut rest = &t[p..];
-        while let Some(r) = ["chrw(", "chrb(", "chr("]
-            .iter()
-            .find_map(|f| rest.strip_prefix(f))
+        // The chain may have begun with a literal: `"ms"&chr(115)`.
+        let mut from = p;
+        let before = t[..p].trim_end();
+        if let Some(joined) = before.strip_suffix(['+', '&'])
+            && let Some(lit_end) = joined.trim_end().strip_suffix('"')
+            && let Some(open) = lit_end.rfind('"')
+            && open >= chain_end
+            && !lit_end[open + 1..].contains('\n')
         {
-            let Some(close) = r.find(')') else { break };
-            let arg = r[..close].trim();
-            let code = match arg.strip_prefix("&h") {
-                Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                None => arg.parse::<u32>().ok(),
-            };
-            let Some(c) = code.and_then(char::from_u32) else {
+            from = open;
+        }
+        let mut word = String::new();
+        let mut literals: Vec<&str> = Vec::new();
+        let mut codes = 0usize;
+        let mut rest = &t[from..];
+        loop {
+            if let Some(r) = rest.strip_prefix('"') {
+                // A VBScript literal; `""` inside is a quote.
+                let Some(close) = r.find('"') else { break };
+                if r[close + 1..].starts_with('"') || r[..close].contains('\n') {
+                    break;
+                }
+                word.push_str(&r[..close]);
+                literals.push(&r[..close]);
+                rest = r[close + 1..].trim_start();
+            } else if let Some(r) = ["chrw(", "chrb(", "chr("]
+                .iter()
+                .find_map(|f| rest.strip_prefix(f))
+            {
+                let Some(close) = r.find(')') else { break };
+                let arg = r[..close].trim();
+                let code = match arg.strip_prefix("&h") {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                    None => arg.parse::<u32>().ok(),
+                };
+                let Some(c) = code.and_then(char::from_u32) else {
+                    break;
+                };
+                word.push(c.to_ascii_lowercase());
+                codes += 1;
+                rest = r[close + 1..].trim_start();
+            } else {
                 break;
-            };
-            word.push(c.to_ascii_lowercase());
-            rest = r[close + 1..].trim_start();
+            }
             match rest.strip_prefix(['+', '&']) {
                 Some(r) => rest = r.trim_start(),
                 None => break,
             }
+            if word.len() > 1 << 20 {
+                break;
+            }
         }
         chain_end = t.len() - rest.len();
-        if let Some(w) = ASSEMBLED_WORDS.iter().find(|w| word.contains(*w)) {
-            hits.push(Hit {
-                check: "scan.heuristic.asp_chr_assembly",
-                severity: Severity::High,
-                title: "ASP spells out code with Chr()".into(),
-                why: format!(
-                    "a chain of Chr() calls spells `{}`, which holds `{w}`: a name assembled so that no signature sees it",
-                    word.escape_debug()
-                ),
-                attack: vec!["T1505.003".into(), "T1027".into()],
-                offset: Some(p),
-                rule: None,
-            });
-            return;
-        }
+        let spelled = ASSEMBLED_WORDS
+            .iter()
+            .find(|w| word.contains(**w) && !literals.iter().any(|l| l.contains(**w)));
+        let why = if let Some(w) = spelled {
+            format!(
+                "a chain of Chr() calls spells `{}`, which holds `{w}`: a name assembled so that no signature sees it",
+                word.chars().take(80).collect::<String>().escape_debug()
+            )
+        } else if word.starts_with("mz") && codes >= ASSEMBLED_EXECUTABLE {
+            format!(
+                "a chain of {codes} Chr() calls spells a Windows program (it starts with the `MZ` header): an executable carried inside the page, to be written to disk and run"
+            )
+        } else {
+            continue;
+        };
+        hits.push(Hit {
+            check: "scan.heuristic.asp_chr_assembly",
+            severity: Severity::High,
+            title: "ASP spells out code with Chr()".into(),
+            why,
+            attack: vec!["T1505.003".into(), "T1027".into()],
+            offset: Some(from),
+            rule: None,
+        });
+        return;
     }
 }
 
@@ -849,6 +898,12 @@ mod tests {
         assert_eq!(ids(asp, chr), ["scan.heuristic.asp_chr_assembly"]);
         let hex = "<%x = chrw(&h65) & chrw(&h76) & chrw(&h61) & chrw(&h6c)%>";
         assert_eq!(ids(asp, hex), ["scan.heuristic.asp_chr_assembly"]);
+        let pieces = "<%set o = server.createobject(\"ms\"&chr(115)&\"cr\"&chr(105)&\"ptco\"&chr(110)&chr(84)&\"rol.sc\"&chr(114)&\"iptco\"&chr(110)&chr(84)&\"rol.1\")%>";
+        assert_eq!(ids(asp, pieces), ["scan.heuristic.asp_chr_assembly"]);
+        let program = format!("<%x=chr(77)&chr(90)&chr(144){}%>", "&chr(0)".repeat(70));
+        assert_eq!(ids(asp, &program), ["scan.heuristic.asp_chr_assembly"]);
+        let lines = "<%x = \"request\" & chr(13) & chr(10) & \"eval this\" & chr(9)%>";
+        assert!(ids(asp, lines).is_empty());
         assert!(ids(asp, "<%response.write \"a\" & chr(13) & chr(10) & \"b\"%>").is_empty());
         let session = "<script language=\"vbscript\" runat=\"server\">\nif request(\"1\")<>\"\" then session(\"k\")=request(\"1\")\nif session(\"k\")<>\"\" then execute(session(\"k\"))\n</script>";
         assert_eq!(ids(asp, session), ["scan.heuristic.asp_eval"]);
@@ -881,6 +936,14 @@ mod tests {
     fn asp_shell_application() {
         let page = "<%\nset sa = createobject(\"shell.application\")\nexe = request.form(\"text1\")\nsa.shellexecute exe, request.form(\"text2\"), \"\", \"open\", 0\n%>";
         assert_eq!(ids(asp, page), ["scan.heuristic.asp_exec"]);
+        // WScript.Shell declared by its class id instead of its name.
+        let object = "<object runat=server id=o scope=page classid=\"clsid:72C24DD5-D70A-438B-8A42-98424B88AFB8\"></object>\n<%\nresponse.write o.exec(request(\"cmdx\")&\" /c\"&request(\"cmd\")).stdout.readall\n%>";
+        assert_eq!(
+            ids(asp, &object.to_ascii_lowercase()),
+            ["scan.heuristic.asp_exec"]
+        );
+        let probe = "<object runat=server id=ws scope=page classid=\"clsid:72C24DD5-D70A-438B-8A42-98424B88AFB8\"></object>\n<% response.write ws.expandenvironmentstrings(\"%os%\") %>";
+        assert!(ids(asp, &probe.to_ascii_lowercase()).is_empty());
     }
 
     #[test]

@@ -30,12 +30,29 @@ pub fn script_kind_by_name(name: &str) -> Option<ScriptKind> {
 
 /// The script kind of a file, or `None` for anything else.
 pub fn script_kind(name: &str, data: &[u8]) -> Option<ScriptKind> {
+    let head = &data[..data.len().min(64 << 10)];
+    let has = |n: &[u8]| memchr::memmem::find(head, n).is_some();
     if let Some(kind) = script_kind_by_name(name) {
-        return Some(kind);
+        // A file named for one language that holds none of its code but another's (a JSP page
+        // or an ASP one saved as `.php`) is read as the server code it holds.
+        let own_code = match kind {
+            ScriptKind::Php => has(b"<?"),
+            ScriptKind::Asp | ScriptKind::Jsp => {
+                has(b"<%") || has(b"<jsp:") || has(b"runat=") || has(b"RUNAT=")
+            }
+        };
+        if own_code {
+            return Some(kind);
+        }
+        return Some(kind_by_content(head).unwrap_or(kind));
     }
     // Shells hide behind other names (`x.jpg`, `a.php.txt`, `404.html`): look for server code
     // in the first 64 KiB.
-    let head = &data[..data.len().min(64 << 10)];
+    kind_by_content(head)
+}
+
+/// The server code found in the first bytes of a file, if any.
+fn kind_by_content(head: &[u8]) -> Option<ScriptKind> {
     let has = |n: &[u8]| memchr::memmem::find(head, n).is_some();
     if has(b"<?php") || has(b"<?PHP") || has(b"<?=") {
         return Some(ScriptKind::Php);
@@ -49,6 +66,8 @@ pub fn script_kind(name: &str, data: &[u8]) -> Option<ScriptKind> {
         || has_l(b"language=\"c#\"")
         || has_l(b"language=\"vb")
         || has_l(b"language=\"jscript")
+        || has_l(b"<%@ language")
+        || has_l(b"<%@language")
         || has_l(b"request.form")
         || has_l(b"request.querystring")
         || has_l(b"request.item")
@@ -1483,6 +1502,38 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             Some(ScriptKind::Asp)
         );
         assert_eq!(script_kind("t.tpl", b"<% if x %>template<% end %>"), None);
+        // Named for one language, holding only another's code.
+        assert_eq!(
+            script_kind(
+                "x.php",
+                b"<%@ LANGUAGE = VBScript.Encode %><%#@~^UgsAAA==^#~@%>"
+            ),
+            Some(ScriptKind::Asp)
+        );
+        assert_eq!(
+            script_kind(
+                "x.php",
+                b"<%@ page language=\"java\" import=\"java.io.*\" %>"
+            ),
+            Some(ScriptKind::Jsp)
+        );
+        assert_eq!(
+            script_kind("x.asp", b"<html><?php eval($_POST[1]); ?>"),
+            Some(ScriptKind::Php)
+        );
+        // A PHP page that prints ASP-like markup, and templates, keep their names.
+        assert_eq!(
+            script_kind("x.php", b"<?php echo '<%@ page %>'; ?>"),
+            Some(ScriptKind::Php)
+        );
+        assert_eq!(
+            script_kind("x.php", b"<% if x %>template<% end %>"),
+            Some(ScriptKind::Php)
+        );
+        assert_eq!(
+            script_kind("x.aspx", b"<script runat=\"server\">/* <?php */</script>"),
+            Some(ScriptKind::Asp)
+        );
     }
 
     proptest::proptest! {

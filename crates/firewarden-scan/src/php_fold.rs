@@ -60,6 +60,7 @@ const STEP_NAMES: &[&str] = &[
     "gzinflate",
     "characters picked from a string",
     "substr",
+    "pieces picked from an array",
 ];
 const ESCAPES: u16 = 1;
 const JOINED: u16 = 1 << 1;
@@ -73,6 +74,9 @@ const REPLACED: u16 = 1 << 8;
 const INFLATED: u16 = 1 << 9;
 const PICKED: u16 = 1 << 10;
 const SUBSTR: u16 = 1 << 11;
+const ITEM: u16 = 1 << 12;
+/// Items kept per array: name tables are short.
+const MAX_ITEMS: usize = 4096;
 
 impl Steps {
     fn names(self) -> String {
@@ -105,10 +109,15 @@ impl Value {
     }
 }
 
+/// An array of folded strings, by key (`0`, `1`… for a list): `explode('.', 'a.ass.b')`,
+/// `array('f' => 'a', 'p' => 's')`, `array_keys($p)`.
+type List = Vec<(Vec<u8>, Value)>;
+
 struct Folder<'a> {
     src: &'a [u8],
     low: &'a [u8],
     vars: HashMap<&'a [u8], Value>,
+    lists: HashMap<&'a [u8], List>,
     stored: usize,
     budget: usize,
     /// Bytes copied while folding: repeated `$a = $a . $a` must stay cheap.
@@ -126,6 +135,7 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
         src: src.as_bytes(),
         low: low.as_bytes(),
         vars: HashMap::new(),
+        lists: HashMap::new(),
         stored: 0,
         budget: BUDGET,
         copied: 0,
@@ -203,7 +213,9 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
                 done = end;
             }
         } else if (i == 0 || !is_ident(b[i - 1]) && b[i - 1] != b'>')
-            && let Some((v, end)) = f.expr(i)
+            // A join that goes on with what cannot be folded (an interpolated string) still
+            // shows what its first term decodes to.
+            && let Some((v, end)) = f.expr(i).or_else(|| f.term(i))
         {
             // A decoder or chr() call anywhere (inside an array, an argument).
             if let Some(h) = judge(&v, f.snippet(i, end), i) {
@@ -292,6 +304,14 @@ impl<'a> Folder<'a> {
                     Some(e) => i += e + 4,
                     None => return b.len(),
                 }
+            } else if b[i..].starts_with(b"//")
+                || b.get(i) == Some(&b'#') && b.get(i + 1) != Some(&b'[')
+            {
+                // Shells put line comments between the pieces of an array or a join.
+                match memchr::memchr(b'\n', &b[i..]) {
+                    Some(e) => i += e + 1,
+                    None => return b.len(),
+                }
             } else {
                 return i;
             }
@@ -342,6 +362,29 @@ impl<'a> Folder<'a> {
         if b.get(eq) != Some(&b'=') || matches!(b.get(eq + 1), Some(b'=' | b'>')) {
             return None;
         }
+        if !append && let Some((list, end)) = self.list(eq + 1) {
+            // Items are judged as they are stored: `Array(base64_decode('YXNzZXJ0'), …)`; a
+            // piece of a split string only once it is picked out where it is used.
+            if let Some(h) = list.iter().find_map(|(_, v)| {
+                if v.steps.0 & !ITEM == 0 {
+                    return None;
+                }
+                let own = Value {
+                    bytes: v.bytes.clone(),
+                    steps: Steps(v.steps.0 & !ITEM),
+                };
+                judge(&own, self.snippet(i, end), i)
+            }) {
+                hits.push(h);
+                return Some(end);
+            }
+            let size: usize = list.iter().map(|(k, v)| k.len() + v.bytes.len()).sum();
+            if self.stored + size <= MAX_STORED && self.lists.len() < 10_000 {
+                self.stored += size;
+                self.lists.insert(name, list);
+            }
+            return Some(end);
+        }
         let (mut v, end) = self.expr(eq + 1)?;
         if append {
             let mut held = self.vars.get(name)?.clone();
@@ -365,6 +408,137 @@ impl<'a> Folder<'a> {
             self.vars.insert(name, v);
         }
         Some(end)
+    }
+
+    /// An array of folded strings at `i`: `explode(sep, str)`, `str_split(str)`,
+    /// `array_keys($list)`, or `array(…)` / `[…]` of literals with or without literal keys.
+    fn list(&mut self, i: usize) -> Option<(List, usize)> {
+        let b = self.low;
+        let i = self.skip_space(i);
+        let word =
+            |w: &[u8]| b[i..].starts_with(w) && !b.get(i + w.len()).is_some_and(|&c| is_ident(c));
+        let numbered = |items: Vec<Value>| -> List {
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(n, v)| (n.to_string().into_bytes(), v))
+                .collect()
+        };
+        if word(b"explode") || word(b"str_split") {
+            let split = b[i..].starts_with(b"explode");
+            let open = self.skip_space(i + if split { 7 } else { 9 });
+            if b.get(open) != Some(&b'(') {
+                return None;
+            }
+            let (first, end) = self.expr(open + 1)?;
+            let mut at = self.skip_space(end);
+            let second = if split {
+                if b.get(at) != Some(&b',') {
+                    return None;
+                }
+                let (v, end) = self.expr(at + 1)?;
+                at = self.skip_space(end);
+                Some(v)
+            } else {
+                None
+            };
+            if b.get(at) != Some(&b')') {
+                return None;
+            }
+            // A piece of a split string is hidden the way a picked character is; a list written
+            // as joined literals (one per line) is not hidden by the join.
+            let steps = (first.steps.0 | second.as_ref().map_or(0, |v| v.steps.0)) & !JOINED | ITEM;
+            let piece = |p: &[u8]| Value {
+                bytes: p.to_vec(),
+                steps: Steps(steps),
+            };
+            let items: Vec<Value> = match &second {
+                Some(text) if !first.bytes.is_empty() => {
+                    let mut items = Vec::new();
+                    let mut rest = &text.bytes[..];
+                    while let Some(p) = memchr::memmem::find(rest, &first.bytes) {
+                        items.push(piece(&rest[..p]));
+                        rest = &rest[p + first.bytes.len()..];
+                        if items.len() >= MAX_ITEMS {
+                            return None;
+                        }
+                    }
+                    items.push(piece(rest));
+                    items
+                }
+                Some(_) => return None,
+                None => first
+                    .bytes
+                    .iter()
+                    .take(MAX_ITEMS)
+                    .map(|&c| piece(&[c]))
+                    .collect(),
+            };
+            return Some((numbered(items), at + 1));
+        }
+        if word(b"array_keys") {
+            let open = self.skip_space(i + 10);
+            let var = self.skip_space(open + 1);
+            if b.get(open) != Some(&b'(') || b.get(var) != Some(&b'$') {
+                return None;
+            }
+            let (name, after) = self.variable(var + 1)?;
+            let close = self.skip_space(after);
+            if b.get(close) != Some(&b')') {
+                return None;
+            }
+            let list = self.lists.get(name)?;
+            let keys = list
+                .iter()
+                .map(|(k, v)| Value {
+                    bytes: k.clone(),
+                    steps: Steps(v.steps.0 | ITEM),
+                })
+                .collect();
+            return Some((numbered(keys), close + 1));
+        }
+        let (open, close) = if word(b"array") {
+            (self.skip_space(i + 5), b')')
+        } else {
+            (i, b']')
+        };
+        if b.get(open) != Some(&if close == b')' { b'(' } else { b'[' }) {
+            return None;
+        }
+        let mut items: List = Vec::new();
+        let mut next = 0usize;
+        let mut at = open + 1;
+        loop {
+            at = self.skip_space(at);
+            if b.get(at) == Some(&close) {
+                return Some((items, at + 1));
+            }
+            let (first, end) = self.expr(at)?;
+            at = self.skip_space(end);
+            let item = if b[at..].starts_with(b"=>") {
+                let (v, end) = self.expr(at + 2)?;
+                at = self.skip_space(end);
+                if let Ok(n) = std::str::from_utf8(&first.bytes)
+                    .unwrap_or("")
+                    .parse::<usize>()
+                {
+                    next = n + 1;
+                }
+                (first.bytes, v)
+            } else {
+                next += 1;
+                ((next - 1).to_string().into_bytes(), first)
+            };
+            items.push(item);
+            if items.len() > MAX_ITEMS {
+                return None;
+            }
+            match b.get(at) {
+                Some(b',') => at += 1,
+                Some(&c) if c == close => return Some((items, at + 1)),
+                _ => return None,
+            }
+        }
     }
 
     /// `term ('.' term)*`.
@@ -401,6 +575,29 @@ impl<'a> Folder<'a> {
             b'$' => {
                 let (name, after) = self.variable(i + 1)?;
                 let open = self.skip_space(after);
+                if b.get(open) == Some(&b'[')
+                    && let Some(list) = self.lists.get(name)
+                {
+                    // An item of a folded array, by number or by literal key.
+                    let at = self.skip_space(open + 1);
+                    let (key, end) = match self.number(at) {
+                        Some((n, end)) => (n.to_string().into_bytes(), end),
+                        None => {
+                            let (k, end) = match b.get(at)? {
+                                b'\'' => self.single_quoted(at)?,
+                                b'"' => self.double_quoted(at)?,
+                                _ => return None,
+                            };
+                            (k.bytes, end)
+                        }
+                    };
+                    let close = self.skip_space(end);
+                    if b.get(close) != Some(&b']') {
+                        return None;
+                    }
+                    let (_, item) = list.iter().find(|(k, _)| *k == key)?;
+                    return Some((item.clone(), close + 1));
+                }
                 if matches!(b.get(open), Some(b'[' | b'{')) {
                     // One character of a table: read in place, the table is not copied.
                     let (n, end) = self.number(open + 1)?;
@@ -798,11 +995,23 @@ mod tests {
         let why =
             folded("<?php $r = pack('H*', '406576616c286261736536345f6465636f646528');").unwrap();
         assert!(why.contains("`eval(…)`"), "{why}");
+        let why = folded("<?php $p = 'cGhw';\n$r=pack('H*', '406576616c286261736536345f6465636f646528').\"\\\"$p\\\"))\";\npreg_replace('/^.*$/e', $r, 'x');").unwrap();
+        assert!(why.contains("`eval(…)`"), "{why}");
         let why = folded(r#"<?php array_map("ass\x65rt", (array)$_REQUEST['x']);"#).unwrap();
         assert!(why.contains("`assert`") && why.contains("escapes"), "{why}");
         let why = folded(r#"<?php $m = array('k' => "s\171st\x65m");"#).unwrap();
         assert!(why.contains("`system`"), "{why}");
         let why = folded("<?php $a = str_rot13('nffreg'); $b = strrev('metsys');").unwrap();
+        assert!(why.contains("`assert`"), "{why}");
+        // Pieces of a split string, items and keys of a literal array.
+        let why = folded("<?php $ch = explode(\".\",\"hello.ass.world.er.t\");\narray_intersect_ukey(array($_REQUEST[$password] => 1), array(1), $ch[1].$ch[3].$ch[4]);").unwrap();
+        assert!(why.contains("`assert`") && why.contains("array"), "{why}");
+        let keys = "<?php $p = array('f'=>'a',\n#afff\n'pffff'=>'s'/*2*/,\n'e'=>'fffff', // x\n'lfaaaa'=>'r',\n'nnnnn'=>'t');\n$a = array_keys($p);\n@$_=$p['pffff'].#/*@@*/\n$p['pffff'].$a[2];\n@$_=$p['f'].$_.$p['lfaaaa'].$p['nnnnn'];";
+        let why = folded(keys).unwrap();
+        assert!(why.contains("`assert`"), "{why}");
+        let why =
+            folded("<?php $s = str_split('tressa'); $f = $s[5].$s[4].$s[3].$s[2].$s[1].$s[0];")
+                .unwrap();
         assert!(why.contains("`assert`"), "{why}");
     }
 
@@ -819,6 +1028,11 @@ mod tests {
             "<?php $q = \"SELECT * FROM t WHERE id=$id\"; $x = str_replace('a', 'b', $y);",
             // Interpolation is not foldable.
             "<?php $m = \"ev{$a}al\";",
+            // A table of functions, used as written.
+            "<?php $f = array('exec', 'system'); $g = $f[1]; $h = ['k' => 'assert']; $x = $h['k'];",
+            "<?php $parts = explode('/', $path); $n = $parts[0] . $parts[1];",
+            "<?php $off = explode(',', 'exec,system,passthru'); foreach ($off as $f) { echo $f; }",
+            "<?php $funcs = explode(' ', 'addslashes call_user_func chmod ' .\n 'file fopen');",
         ] {
             assert_eq!(folded(src), None, "{src}");
         }
@@ -835,6 +1049,17 @@ mod tests {
             format!("<?php f(\"$a{}\");", "\\x41".repeat(400_000)),
             format!("<?php $a = chr(1){};", ".chr(1)".repeat(100_000)),
             "<?php $a = $a . $a; $a = $a . $a;".repeat(1000),
+            format!(
+                "<?php $a = explode('', '{}'); $b = explode('x', '{}');",
+                "a".repeat(1000),
+                "x".repeat(100_000)
+            ),
+            format!("<?php $a = array({} 'b');", "'a', ".repeat(100_000)),
+            format!(
+                "<?php $a = str_split('{}'); $b = array_keys($a); $c = $b[4095].$a[0];",
+                "a".repeat(1 << 20)
+            ),
+            "<?php $a = array('x' => 1, // unterminated".to_string(),
         ] {
             let _ = folded(&src);
         }

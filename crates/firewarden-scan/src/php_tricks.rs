@@ -51,6 +51,17 @@ const CALLBACKS: &[(&str, Callback)] = &[
     ("createfunction", Callback::Second),
 ];
 
+/// Calls that hand back (a piece of) what they are given: request input through them is still
+/// request input as it came.
+const KEEPING_CALLS: &[&str] = &[
+    "substr(",
+    "trim(",
+    "strtolower(",
+    "strtoupper(",
+    "stripslashes(",
+    "strval(",
+];
+
 const DECODE_CALLS: &[&str] = &[
     "base64_decode(",
     "str_rot13(",
@@ -276,6 +287,8 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     // Variables that hold request input as it came (or decoded), not something looked up
     // with it: `$f = $_GET['f']`, not `$f = $callbacks[$_GET['id']]`.
     let mut direct: Vec<&str> = Vec::new();
+    // Variables computed by XOR of strings: `$f = pack('H*', '13…') ^ $k;`.
+    let mut xored: Vec<&str> = Vec::new();
     let mut at = 0;
     let mut found: Vec<&str> = hits.iter().map(|h| h.check).collect();
     for s in t.split_inclusive([';', '\n', '{', '}']) {
@@ -290,7 +303,17 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
             && !s[..eq].ends_with(['!', '<', '>', '='])
         {
             let lhs = s[..eq].trim_end();
-            if let Some(d) = lhs.rfind('$') {
+            // `$this->x = $_GET['nb'];`: the property carries it (`$a = $class->x;`).
+            let property = lhs
+                .rfind("->")
+                .map(|a| &lhs[a..])
+                .filter(|p| p.len() > 2 && p[2..].chars().all(is_ident));
+            if let Some(p) = property
+                && tainted.len() < 64
+                && !tainted.contains(&p)
+            {
+                tainted.push(p);
+            } else if let Some(d) = lhs.rfind('$') {
                 let var = &lhs[d..];
                 if var.len() > 1
                     && var[1..].chars().all(is_ident)
@@ -301,6 +324,7 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
                     let rhs = crate::heuristics::bare_php_value(&s[eq + 1..]);
                     let rhs = DECODE_CALLS
                         .iter()
+                        .chain(KEEPING_CALLS)
                         .find_map(|d| rhs.strip_prefix(d))
                         .unwrap_or(rhs)
                         .trim_start();
@@ -328,11 +352,33 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         {
             named.push((lhs, lit));
         }
+        if let Some(eq) = s.find('=')
+            && let lhs = s[..eq].trim()
+            && lhs.len() > 1
+            && lhs.starts_with('$')
+            && lhs[1..].chars().all(is_ident)
+            && !s[eq + 1..].starts_with(['=', '>'])
+            && xor_of_strings(&s[eq + 1..])
+            && xored.len() < 64
+        {
+            xored.push(lhs);
+        }
         if reads_input
             && !callbacks_here.is_empty()
             && !found.contains(&"scan.heuristic.php_callback")
         {
-            callbacks(s, here, &callbacks_here, &direct, &named, hits, &mut found);
+            callbacks(
+                s,
+                here,
+                &callbacks_here,
+                Held {
+                    direct: &direct,
+                    named: &named,
+                    xored: &xored,
+                },
+                hits,
+                &mut found,
+            );
         }
         if pregs && (input || carried) && !found.contains(&"scan.heuristic.preg_e") {
             preg_e(s, here, hits, &mut found);
@@ -340,12 +386,82 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         if !found.contains(&"scan.heuristic.request_function") {
             variable_call_of_input(s, here, extracted, hits, &mut found);
         }
+        if (input || carried) && !found.contains(&"scan.heuristic.request_include") {
+            request_include(s, here, &direct, hits, &mut found);
+        }
     }
     variable_variable_call(t, hits);
     reversed_names(t, hits);
     bitwise_strings(t, hits);
     if reads_input {
         request_file_write(t, hits);
+        if !found.contains(&"scan.heuristic.php_callback") && t.contains("yaml_parse") {
+            yaml_callbacks(t, hits);
+        }
+    }
+    if !hits
+        .iter()
+        .any(|h| h.check == "scan.heuristic.php_file_drop")
+    {
+        upload_drop(t, hits);
+    }
+}
+
+/// Script extensions a web server runs: an upload kept under one of these names is a new page.
+const SCRIPT_EXTENSIONS: &[&str] = &[
+    ".php", ".phtml", ".php3", ".php4", ".php5", ".phar", ".asp", ".aspx", ".jsp",
+];
+
+/// An uploaded file kept where the uploader says: `copy($_FILES['f']['tmp_name'],
+/// $_FILES['f']['name'])` or a path from the form, or under a fixed script name. Upload handlers
+/// put files in a directory of their own (`$dir . basename(…)`); a name the client chose, kept
+/// beside the script, is how a shell drops the next one.
+fn upload_drop(t: &str, hits: &mut Vec<Hit>) {
+    if !t.contains("move_uploaded_file") && !t.contains("copy") {
+        return;
+    }
+    for name in ["move_uploaded_file", "copy"] {
+        for (at, open) in calls(t, name).take(200) {
+            let Some(args) = arguments(open) else {
+                continue;
+            };
+            let [from, to, ..] = args[..] else {
+                continue;
+            };
+            let from = crate::heuristics::bare_php_value(from);
+            let to = crate::heuristics::bare_php_value(to);
+            let uploaded = |v: &str| {
+                (v.starts_with("$_files[") || v.starts_with("$http_post_files["))
+                    && !v.contains(['.', '('])
+            };
+            let temporary = uploaded(from) && from.contains("tmp_name");
+            let why = if temporary
+                && uploaded(to)
+                && (to.contains("name']") || to.contains("name\"]"))
+            {
+                "the uploaded file is kept under the name the client gave it, beside the script: whatever the uploader sends, a script included, becomes a page of the site"
+            } else if temporary
+                && PHP_INPUT.iter().any(|i| to.starts_with(i))
+                && !to.contains(['.', '('])
+            {
+                "the uploaded file is kept at a path the request names: the uploader chooses where a new file, a script included, lands"
+            } else if literal(to).is_some_and(|l| {
+                SCRIPT_EXTENSIONS.iter().any(|e| l.ends_with(e)) && !l.contains(['$', '{'])
+            }) && (from.contains("tmp_name") || name == "move_uploaded_file")
+            {
+                "the uploaded file is kept under a fixed script name: whatever is uploaded becomes a page the server runs"
+            } else {
+                continue;
+            };
+            hits.push(hit(
+                "scan.heuristic.php_file_drop",
+                Severity::High,
+                "Uploaded file kept where the uploader says",
+                format!("`{name}(…)`: {why}"),
+                at,
+            ));
+            return;
+        }
     }
 }
 
@@ -390,17 +506,155 @@ fn request_file_write(t: &str, hits: &mut Vec<Hit>) {
     ));
 }
 
+/// `a ^ b` in an expression, outside its string literals, with a string on one side: names are
+/// hidden as the XOR of two strings (`pack('H*', '133f…') ^ $k`).
+fn xor_of_strings(rhs: &str) -> bool {
+    let rhs = rhs.split(';').next().unwrap_or(rhs);
+    let mut quote = None;
+    let mut xor = false;
+    let mut strings = false;
+    let mut escaped = false;
+    for c in rhs.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                strings = true;
+            }
+            '^' => xor = true,
+            _ => {}
+        }
+    }
+    xor && (strings || rhs.contains("pack(") || rhs.contains("chr("))
+}
+
+/// What the script's variables were seen to hold, for the callback check.
+struct Held<'a, 'b> {
+    /// Request input as it came: `$f = $_GET['f']`.
+    direct: &'b [&'a str],
+    /// A code-running function's name: `$cb = 'system'`.
+    named: &'b [(&'a str, &'a str)],
+    /// A value computed by XOR of strings.
+    xored: &'b [&'a str],
+}
+
+/// `yaml_parse($doc, 0, $n, array("!{$_REQUEST['op']}" => 'preg_replace'))`: the callbacks
+/// argument maps a YAML tag the request names, or any tag, to a function that runs code; `t`
+/// is the whole script (the tag is often interpolated with braces, which split statements).
+fn yaml_callbacks(t: &str, hits: &mut Vec<Hit>) {
+    for name in ["yaml_parse_file", "yaml_parse_url", "yaml_parse"] {
+        for (p, call) in calls(t, name).take(200) {
+            let Some(table) = arguments(call).and_then(|a| a.get(3).copied()) else {
+                continue;
+            };
+            let sink = table.split("=>").skip(1).find_map(|v| {
+                let v = v.trim().trim_end_matches([')', ']', ',']).trim();
+                literal(v).filter(|l| runs_code(l) || *l == "preg_replace")
+            });
+            let keyed_by_request = PHP_INPUT.iter().any(|i| table.contains(i));
+            if sink.is_none() && !keyed_by_request {
+                continue;
+            }
+            let why = match sink {
+                Some(f) => format!(
+                    "`{name}(…)` hands YAML tags to `{f}`, and the statement uses request input: the document's tagged values are run"
+                ),
+                None => format!(
+                    "`{name}(…)` hands YAML tags the request names to a callback: the request chooses what runs"
+                ),
+            };
+            hits.push(hit(
+                "scan.heuristic.php_callback",
+                Severity::Critical,
+                "Callback chosen to run request input",
+                why,
+                p,
+            ));
+            return;
+        }
+    }
+}
+
+/// `include($_GET['page'])`, `$f = $_GET['f']; include $f;`: the request names the file PHP
+/// runs (an uploaded picture, a log with code written into it, a remote URL).
+fn request_include(
+    s: &str,
+    here: usize,
+    direct: &[&str],
+    hits: &mut Vec<Hit>,
+    found: &mut Vec<&str>,
+) {
+    for word in ["include_once", "require_once", "include", "require"] {
+        for (p, _) in s.match_indices(word) {
+            if s[..p].ends_with(|c: char| is_ident(c) || c == '$' || c == '>' || c == ':')
+                || s[p + word.len()..].starts_with(is_ident)
+            {
+                continue;
+            }
+            let arg = crate::heuristics::bare_php_value(&s[p + word.len()..]);
+            let end = arg.find([';', ')', '\n']).unwrap_or(arg.len());
+            let arg = arg[..end].trim();
+            if arg.contains(['.', '(', ',', '?', '"', '\'']) && !bracketed_input(arg) {
+                continue;
+            }
+            let from_request =
+                PHP_INPUT.iter().any(|i| arg.starts_with(i)) || direct.contains(&arg);
+            if !from_request {
+                continue;
+            }
+            hits.push(hit(
+                "scan.heuristic.request_include",
+                Severity::High,
+                "Script includes the file the request names",
+                format!(
+                    "`{word} {}`: PHP runs whatever file the request names, an upload, a log with code in it, or a remote URL",
+                    arg.chars().take(60).collect::<String>()
+                ),
+                here + p,
+            ));
+            found.push("scan.heuristic.request_include");
+            return;
+        }
+    }
+}
+
+/// `$_GET['page']`, `$_POST["f"]`: one superglobal item, whose key holds quotes but no code.
+fn bracketed_input(arg: &str) -> bool {
+    PHP_INPUT.iter().any(|i| {
+        arg.strip_prefix(i).is_some_and(|rest| {
+            let rest = rest.trim_end();
+            rest.starts_with('[')
+                && rest.ends_with(']')
+                && !rest.contains(['.', '(', ','])
+                && rest.matches('[').count() == 1
+        })
+    })
+}
+
 /// A callback that is request input, a variable holding it, something decoded, or the name
 /// of a function that runs code.
 fn callbacks(
     s: &str,
     here: usize,
     names: &[(&str, Callback)],
-    direct: &[&str],
-    named: &[(&str, &str)],
+    held: Held<'_, '_>,
     hits: &mut Vec<Hit>,
     found: &mut Vec<&str>,
 ) {
+    let Held {
+        direct,
+        named,
+        xored,
+    } = held;
     for (name, which) in names {
         for (p, call) in calls(s, name) {
             let Some(args) = arguments(call) else {
@@ -447,6 +701,10 @@ fn callbacks(
                 format!(
                     "`{name}(…)` calls a function whose name is decoded at run time (`{}`)",
                     arg.chars().take(60).collect::<String>()
+                )
+            } else if let Some(v) = xored.iter().find(|v| arg == **v) {
+                format!(
+                    "`{name}(…)` calls the function named by `{v}`, computed by XOR of strings: a name hidden from readers, in a script that reads request input"
                 )
             } else {
                 continue;
@@ -568,6 +826,15 @@ fn preg_e(s: &str, here: usize, hits: &mut Vec<Hit>, found: &mut Vec<&str>) {
             let Some(pattern) = args.first().and_then(|a| literal(a)) else {
                 continue;
             };
+            // `"/./\x65"`: a double-quoted pattern's escapes are read as PHP reads them.
+            let unescaped;
+            let pattern =
+                if args[0].trim_start_matches('@').starts_with('"') && pattern.contains('\\') {
+                    unescaped = unescape(pattern);
+                    unescaped.as_str()
+                } else {
+                    pattern
+                };
             // The first character is the delimiter; modifiers follow its last occurrence.
             let Some(delim) = pattern.chars().next().filter(|c| !c.is_alphanumeric()) else {
                 continue;
@@ -596,6 +863,49 @@ fn preg_e(s: &str, here: usize, hits: &mut Vec<Hit>, found: &mut Vec<&str>) {
             }
         }
     }
+}
+
+/// A double-quoted PHP literal's hex (`\x65`) and octal (`\145`) escapes, as characters; other
+/// text as it is.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let rest = &s[i + 1..];
+        let (digits, radix, skip) = if let Some(h) = rest.strip_prefix(['x', 'X']) {
+            (
+                h.chars()
+                    .take(2)
+                    .take_while(char::is_ascii_hexdigit)
+                    .count(),
+                16,
+                1,
+            )
+        } else {
+            (
+                rest.chars()
+                    .take(3)
+                    .take_while(|c| ('0'..='7').contains(c))
+                    .count(),
+                8,
+                0,
+            )
+        };
+        match u32::from_str_radix(&rest[skip..skip + digits], radix) {
+            Ok(n) if digits > 0 => {
+                out.push(char::from((n & 0xff) as u8));
+                for _ in 0..skip + digits {
+                    chars.next();
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// `${$a}(…)`, `$$f(…)`: a function whose name is in a variable named by another variable.
@@ -822,6 +1132,60 @@ mod tests {
         let via = "<?php $page = $_POST[page];\npreg_replace(\"/[errorpage]/e\",$page,\"saft\");";
         assert_eq!(ids(via), ["scan.heuristic.preg_e"]);
         assert!(ids("<?php preg_replace('/(e)/i', '', $_GET['q']);").is_empty());
+    }
+
+    #[test]
+    fn includes_yaml_tags_xor_names_and_escaped_modifiers() {
+        let inc = "<?php\n\t$filename=$_GET['xbid'];\n\tinclude ($filename);\n?>";
+        assert_eq!(ids(inc), ["scan.heuristic.request_include"]);
+        assert_eq!(
+            ids("<?php require_once $_POST[\"f\"];"),
+            ["scan.heuristic.request_include"]
+        );
+        for page in [
+            "<?php include 'pages/' . $_GET['p'] . '.php';",
+            "<?php $p = $_GET['p']; if (isset($pages[$p])) { include $pages[$p]; }",
+            "<?php include_once($dir . '/config.php'); $x = $_GET['a'];",
+            "<?php $included = $_GET['a']; $a->include($_GET['b']);",
+        ] {
+            assert!(ids(page).is_empty(), "{page}: {:?}", ids(page));
+        }
+        let yaml = "<?php\n$str = urlencode($_REQUEST['pass']);\n$yaml = <<<EOD\ngreeting: !{$str} \"|.+|e\"\nEOD;\n$parsed = yaml_parse($yaml, 0, $cnt, array(\"!{$_REQUEST['pass']}\" => 'preg_replace'));";
+        assert_eq!(ids(yaml), ["scan.heuristic.php_callback"]);
+        let tags = "<?php $d = yaml_parse($_POST['doc'], 0, $n, array('!date' => 'parse_date'));";
+        assert!(ids(tags).is_empty());
+        let xor = "<?php\n${\"LandGrey\"} = $_SERVER[\"HTTP_ACCEPT\"].\"Land!\";\n$f = pack(\"H*\", \"13\".\"3f120b1655\") ^ $LandGrey;\narray_intersect_uassoc(array($_REQUEST[$password] => \"\"), array(1), $f);";
+        assert_eq!(ids(xor), ["scan.heuristic.php_callback"]);
+        let referer = "<?php\n$wx = substr($_SERVER[\"HTTP_REFERER\"],-7,-4);\nforward_static_call_array($wx.\"ert\", array($_REQUEST[$password]));";
+        assert_eq!(ids(referer), ["scan.heuristic.php_callback"]);
+        let bits = "<?php $h = $a ^ $b; usort($rows, $cmp); $k = $_GET['k'];";
+        assert!(ids(bits).is_empty());
+        let escaped = "<?php\nif(isset($_POST[\"validate\"])){\npreg_replace(\"/./\\x65\",@$_POST[\"validate\"],\".\");\n}";
+        assert_eq!(ids(escaped), ["scan.heuristic.preg_e"]);
+        let property = "<?php\nclass D{\n public $x;\n function dog(){\n $this->x=$_GET['nb'];\n }\n}\n$c=new D();\n$c->dog();\n$a=$c->x;\npreg_replace(\"/dog/e\", $a, \"I am\");";
+        assert_eq!(ids(property), ["scan.heuristic.preg_e"]);
+        assert_eq!(unescape("/\\x2e/\\145\\9\\x"), "/./e\\9\\x");
+    }
+
+    #[test]
+    fn uploads_kept_where_the_uploader_says() {
+        for page in [
+            "<?php if(@copy($_FILES[\"f\"][\"tmp_name\"],$_FILES[\"f\"][\"name\"])){echo 'ok';}",
+            "<?php move_uploaded_file/*;*/($_FILES[\"filename\"][\"tmp_name\"], $_FILES[\"filename\"][\"name\"]);",
+            "<?php copy($HTTP_POST_FILES['userfile']['tmp_name'], $_POST['remotefile']);",
+            "<?php move_uploaded_file($userfile, \"entrika.php\");",
+        ] {
+            assert_eq!(ids(page), ["scan.heuristic.php_file_drop"], "{page}");
+        }
+        // Upload handlers keep files in their own directory, under a name they clean.
+        for page in [
+            "<?php move_uploaded_file($_FILES['f']['tmp_name'], $dir . basename($_FILES['f']['name']));",
+            "<?php copy($_FILES['f']['tmp_name'], UPLOAD_DIR . '/' . $_FILES['f']['name']);",
+            "<?php copy($src, $dst); copy('a.php.dist', 'a.php');",
+            "<?php move_uploaded_file($_FILES['f']['tmp_name'], $target);",
+        ] {
+            assert!(ids(page).is_empty(), "{page}: {:?}", ids(page));
+        }
     }
 
     #[test]
