@@ -118,6 +118,7 @@ struct Folder<'a> {
     low: &'a [u8],
     vars: HashMap<&'a [u8], Value>,
     lists: HashMap<&'a [u8], List>,
+    consts: HashMap<Vec<u8>, Value>,
     stored: usize,
     budget: usize,
     /// Bytes copied while folding: repeated `$a = $a . $a` must stay cheap.
@@ -136,6 +137,7 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
         low: low.as_bytes(),
         vars: HashMap::new(),
         lists: HashMap::new(),
+        consts: HashMap::new(),
         stored: 0,
         budget: BUDGET,
         copied: 0,
@@ -242,6 +244,8 @@ const FOLDED_CALLS: &[&str] = &[
     "chr",
     "urldecode",
     "rawurldecode",
+    "sprintf",
+    "define",
 ];
 
 /// Where an escape that may hide a name starts: `\x65`, `\145`.
@@ -263,6 +267,10 @@ fn judge(v: &Value, snippet: String, offset: usize) -> Option<Hit> {
         format!("the superglobal `${}`", name.trim_start_matches('$'))
     } else if let Some(call) = CODE_CALLS.iter().find(|c| text.contains(*c)) {
         format!("PHP code that calls `{call}…)`")
+    } else if v.steps.0 & !JOINED != 0 && evaluating_pattern(name) {
+        format!(
+            "the pattern `{name}`, whose /e modifier makes preg_replace run its replacement as PHP"
+        )
     } else {
         return None;
     };
@@ -278,6 +286,26 @@ fn judge(v: &Value, snippet: String, offset: usize) -> Option<Hit> {
         offset: Some(offset),
         rule: None,
     })
+}
+
+/// A PCRE pattern with the `e` modifier: `/x/e`, `#.#ie`. Removed from PHP 7 on, it is kept
+/// by shells for the servers that still run PHP 5.
+fn evaluating_pattern(p: &str) -> bool {
+    let Some(delim) = p
+        .chars()
+        .next()
+        .filter(|c| c.is_ascii_punctuation() && *c != '\\')
+    else {
+        return false;
+    };
+    let Some(end) = p[1..].rfind(delim) else {
+        return false;
+    };
+    let modifiers = &p[1 + end + 1..];
+    end > 0
+        && modifiers.contains('e')
+        && modifiers.len() <= 8
+        && modifiers.chars().all(|c| "imsxeuadjn".contains(c))
 }
 
 impl<'a> Folder<'a> {
@@ -771,6 +799,32 @@ impl<'a> Folder<'a> {
             e += 1;
         }
         let open = self.skip_space(e);
+        if b.get(open) != Some(&b'(') {
+            // A constant the script defined: `define('A', 'call');` … `A`.
+            let v = self.consts.get(&self.src[i..e])?.clone();
+            return Some((v, e));
+        }
+        if &b[i..e] == b"define" {
+            // `define('A', 'call')`: kept under its name (constants are case-sensitive).
+            let (name, end) = self.expr(open + 1)?;
+            let comma = self.skip_space(end);
+            if b.get(comma) != Some(&b',') {
+                return None;
+            }
+            let (v, end) = self.expr(comma + 1)?;
+            let close = self.skip_space(end);
+            if b.get(close) != Some(&b')') {
+                return None;
+            }
+            if v.bytes.len() <= MAX_VAR
+                && self.stored + v.bytes.len() <= MAX_STORED
+                && self.consts.len() < 10_000
+            {
+                self.stored += v.bytes.len() + name.bytes.len();
+                self.consts.insert(name.bytes, v.clone());
+            }
+            return Some((v, close + 1));
+        }
         self.call_named(&b[i..e], open)
     }
 
@@ -807,7 +861,9 @@ impl<'a> Folder<'a> {
             }
             let next = self.skip_space(at);
             match b.get(next) {
-                Some(b',') if args.len() < 4 => at = next + 1,
+                Some(b',') if args.len() < 4 || name == b"sprintf" && args.len() < 16 => {
+                    at = next + 1
+                }
                 Some(b')') => {
                     at = next + 1;
                     break;
@@ -830,6 +886,7 @@ const APPLIED: &[&[u8]] = &[
     b"pack",
     b"urldecode",
     b"rawurldecode",
+    b"sprintf",
     b"str_replace",
     b"gzinflate",
     b"gzuncompress",
@@ -900,6 +957,7 @@ fn apply(name: &[u8], mut args: Vec<Value>) -> Option<Value> {
             )
         }
         b"strtolower" | b"strtoupper" | b"trim" | b"ucfirst" | b"ucwords" => (one(&mut args)?, 0),
+        b"sprintf" if !args.is_empty() => (format_strings(&args)?, JOINED),
         _ => return None,
     };
     Some(Value {
@@ -912,6 +970,27 @@ fn apply(name: &[u8], mut args: Vec<Value>) -> Option<Value> {
 /// value PHP would compute.
 fn inflated(b: &[u8], zlib: bool) -> Option<Vec<u8>> {
     decode::inflate(b, zlib, MAX_VALUE + 1).filter(|v| !v.is_empty() && v.len() <= MAX_VALUE)
+}
+
+/// `sprintf('%s_%s', 'call', 'user')` for formats of `%s` and `%%` only: how names are
+/// joined from constants; any other conversion is not folded.
+fn format_strings(args: &[Value]) -> Option<Vec<u8>> {
+    let (format, values) = args.split_first()?;
+    let mut values = values.iter();
+    let mut out = Vec::new();
+    let mut f = format.bytes.iter();
+    while let Some(&c) = f.next() {
+        if c != b'%' {
+            out.push(c);
+            continue;
+        }
+        match f.next()? {
+            b'%' => out.push(b'%'),
+            b's' => out.extend_from_slice(&values.next()?.bytes),
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 fn url(s: &[u8]) -> Vec<u8> {
@@ -999,6 +1078,10 @@ mod tests {
         assert!(why.contains("`eval(…)`"), "{why}");
         let why = folded(r#"<?php array_map("ass\x65rt", (array)$_REQUEST['x']);"#).unwrap();
         assert!(why.contains("`assert`") && why.contains("escapes"), "{why}");
+        let why = folded("<?php $a = array(chr(112).chr(97), 'c451cc');\n$t = preg_replace(chr(47) . $a[1] . chr(47) . chr(101), $r[$a[0]], $a[1]);").unwrap();
+        assert!(why.contains("/c451cc/e"), "{why}");
+        let why = folded("<?php\ndefine('A','call');\ndefine('B','user');\ndefine('C','func');\n$call = sprintf('%s_%s_%s',A,B,C); //call_user_func").unwrap();
+        assert!(why.contains("`call_user_func`"), "{why}");
         let why = folded(r#"<?php $m = array('k' => "s\171st\x65m");"#).unwrap();
         assert!(why.contains("`system`"), "{why}");
         let why = folded("<?php $a = str_rot13('nffreg'); $b = strrev('metsys');").unwrap();
@@ -1031,6 +1114,8 @@ mod tests {
             // A table of functions, used as written.
             "<?php $f = array('exec', 'system'); $g = $f[1]; $h = ['k' => 'assert']; $x = $h['k'];",
             "<?php $parts = explode('/', $path); $n = $parts[0] . $parts[1];",
+            "<?php define('MODE', 'system'); $m = sprintf('%d %s', 1, 'eval'); echo PHP_EOL; $f = MODE;",
+            "<?php $re = chr(47) . 'a+' . chr(47) . 'i'; $d = '/' . 'x' . '/'; $h = '/home' . '/me';",
             "<?php $off = explode(',', 'exec,system,passthru'); foreach ($off as $f) { echo $f; }",
             "<?php $funcs = explode(' ', 'addslashes call_user_func chmod ' .\n 'file fopen');",
         ] {

@@ -405,6 +405,120 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     {
         upload_drop(t, hits);
     }
+    if hits.is_empty() {
+        unset_variable_sink(t, hits);
+    }
+}
+
+/// `system($command)` where the script never sets `$command` but its form has a field
+/// `name="command"` (or it calls `extract()` on the request): under `register_globals`, which
+/// old shells were written for, PHP itself fills the variable from the request.
+fn unset_variable_sink(t: &str, hits: &mut Vec<Hit>) {
+    // Variable variables can set any name: nothing can be said to be unset.
+    if t.contains("$$") || t.contains("${") {
+        return;
+    }
+    let globals = t.contains("register_globals")
+        || t.contains("import_request_variables")
+        || calls(t, "extract").take(50).any(|(_, call)| {
+            arguments(call)
+                .and_then(|a| a.first().copied())
+                .is_some_and(|a| {
+                    let a = crate::heuristics::bare_php_value(a);
+                    a.starts_with("$_") || a.starts_with("$http_")
+                })
+        });
+    for sink in PHP_EXEC.iter().filter(|e| **e != "create_function(") {
+        let name = sink.trim_end_matches('(');
+        for (at, open) in calls(t, name).take(100) {
+            if t[..at].ends_with(['>', ':', '$']) {
+                continue;
+            }
+            let Some(arg) = arguments(open).and_then(|a| a.first().copied()) else {
+                continue;
+            };
+            let arg = crate::heuristics::bare_php_value(arg);
+            let Some(var) = arg.strip_prefix('$') else {
+                continue;
+            };
+            let len = var.find(|c: char| !is_ident(c)).unwrap_or(var.len());
+            let var = &var[..len];
+            if var.is_empty() || var.starts_with('_') || var == "this" || var == "globals" {
+                continue;
+            }
+            let field = form_field(t, var);
+            if !(field || globals) || set_in_script(t, var) {
+                continue;
+            }
+            let source = if field {
+                format!("the page's form has a field named `{var}`")
+            } else {
+                "the script extracts the request into variables".to_string()
+            };
+            hits.push(hit(
+                "scan.heuristic.request_function",
+                Severity::High,
+                "Code or command from a variable only the request sets",
+                format!(
+                    "`{name}(${var}…)`: the script never sets `${var}`, and {source}: with register_globals or extract(), the request fills it and {name} runs it"
+                ),
+                at,
+            ));
+            return;
+        }
+    }
+}
+
+/// `name="cmd"`, `name='cmd'`, `name=cmd`: an HTML form field of that name.
+fn form_field(t: &str, var: &str) -> bool {
+    t.match_indices("name=").take(2000).any(|(p, _)| {
+        let rest = t[p + 5..].trim_start_matches(['"', '\'', '\\']);
+        rest.strip_prefix(var).is_some_and(|after| {
+            after.starts_with(['"', '\'', ' ', '>', '/', '\\']) || after.is_empty()
+        })
+    })
+}
+
+/// Whether the script gives `$var` a value itself: assigns it, takes it as a parameter, a
+/// loop variable, a reference, a global, or a `list()` target.
+fn set_in_script(t: &str, var: &str) -> bool {
+    let whole = format!("${var}");
+    for (p, _) in t.match_indices(&whole).take(1000) {
+        let after = &t[p + whole.len()..];
+        if after.starts_with(is_ident) {
+            continue;
+        }
+        let next = after.trim_start();
+        // `$v = …`, `$v[] = …` (`.=` alone adds to a value set elsewhere).
+        if next.starts_with('=') && !next.starts_with("==") && !next.starts_with("=>")
+            || next.starts_with('[')
+        {
+            return true;
+        }
+        let before = t[..p].trim_end();
+        if before.ends_with(" as")
+            || before.ends_with("=>")
+            || before.ends_with('&')
+            || before.ends_with("global")
+            || before.ends_with("static")
+        {
+            return true;
+        }
+        // Within a function's parameters, a closure's `use (…)`, a `global` or `list()`
+        // statement: the statement it sits in says which.
+        let statement_start = before.rfind([';', '{', '}']).map_or(0, |s| s + 1);
+        let statement = &before[statement_start..];
+        if statement.contains("function")
+            || statement.contains("use (")
+            || statement.contains("use(")
+            || statement.trim_start().starts_with("global")
+            || statement.contains("list(")
+            || statement.contains("catch")
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// Script extensions a web server runs: an upload kept under one of these names is a new page.
@@ -764,7 +878,8 @@ fn variable_call_of_input(
             let inner = &arg[1..];
             let l = inner.find(|c: char| !is_ident(c)).unwrap_or(inner.len());
             inner[l..].trim_start().starts_with("('") || inner[l..].trim_start().starts_with("(\"")
-        } || DECODE_CALLS.iter().any(|d| arg.starts_with(d));
+        } || DECODE_CALLS.iter().any(|d| arg.starts_with(d))
+            || encoded_literal_call(arg);
         let var = s[p..s.len() - after.len()].trim_end();
         if input.is_none() && !decoded && !(extracted && var != "$this") {
             continue;
@@ -793,6 +908,27 @@ fn variable_call_of_input(
         found.push("scan.heuristic.request_function");
         return;
     }
+}
+
+/// `cve('6776666e2867…', '520')`: a call of a function (often the page's own decoder) given a
+/// long literal of hex or base64, the shape of an encoded payload rather than of text.
+fn encoded_literal_call(arg: &str) -> bool {
+    let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(arg.len());
+    if name_len == 0 || arg.starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    let rest = arg[name_len..].trim_start();
+    let Some(body) = rest.strip_prefix("('").or_else(|| rest.strip_prefix("(\"")) else {
+        return false;
+    };
+    let lit_len = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+        .unwrap_or(body.len());
+    let lit = &body[..lit_len];
+    lit.len() >= 16
+        && body[lit_len..].starts_with(['\'', '"'])
+        && lit.contains(|c: char| c.is_ascii_digit())
+        && lit.contains(|c: char| c.is_ascii_alphabetic())
 }
 
 /// `preg_replace('/x/e', $_POST['c'], …)`: the `/e` modifier evaluates the replacement.
@@ -1099,6 +1235,10 @@ mod tests {
             ids("<?php\n$x($_POST[~11IIII]);"),
             ["scan.heuristic.request_function"]
         );
+        let own = "<?php function cve($s,$k){return $s;}\n(@$_=cve('6a767c687b77','39')).@$_(cve('6776666e286763736a38346466656871646a2a2464524f58565b2c7c302c5f292e','520'));";
+        assert_eq!(ids(own), ["scan.heuristic.request_function"]);
+        let text = "<?php $handler(t('Saved the settings')); $f(md5('x'));";
+        assert!(ids(text).is_empty());
         let pieces = "<?php\n$a='as'.'sert';\n@$a(@$b('ZXZhbCgkX1BPU1RbMV0p'));";
         assert_eq!(ids(pieces), ["scan.heuristic.request_function"]);
         let comments = "<?php\n@$_=\"s\".\"s\";\n@$_/*-/*-*/($/*-*/_POST[0]);";
@@ -1165,6 +1305,26 @@ mod tests {
         let property = "<?php\nclass D{\n public $x;\n function dog(){\n $this->x=$_GET['nb'];\n }\n}\n$c=new D();\n$c->dog();\n$a=$c->x;\npreg_replace(\"/dog/e\", $a, \"I am\");";
         assert_eq!(ids(property), ["scan.heuristic.preg_e"]);
         assert_eq!(unescape("/\\x2e/\\145\\9\\x"), "/./e\\9\\x");
+    }
+
+    #[test]
+    fn variables_only_the_request_sets() {
+        let form = "<?php\nif (!empty($command)) {\n  $command .= ' 2>&1';\n  system($command);\n}\n?>\n<form><input type=\"text\" name=\"command\" size=\"60\"></form>";
+        assert_eq!(ids(form), ["scan.heuristic.request_function"]);
+        let extracted =
+            "<?php if (!empty($HTTP_POST_VARS)) extract($HTTP_POST_VARS);\npassthru($c);";
+        assert_eq!(ids(extracted), ["scan.heuristic.request_function"]);
+        for page in [
+            // Set by the script, a parameter, a loop, a global.
+            "<?php $command = escapeshellcmd($x); system($command); ?><input name=\"command\">",
+            "<?php function run($command) { system($command); } ?><input name=\"command\">",
+            "<?php foreach ($cmds as $command) { exec($command); } ?><input name=\"command\">",
+            "<?php function f() { global $command; system($command); } ?><input name=\"command\">",
+            // No form field of that name, no extract().
+            "<?php system($cmd);",
+        ] {
+            assert!(ids(page).is_empty(), "{page}: {:?}", ids(page));
+        }
     }
 
     #[test]
