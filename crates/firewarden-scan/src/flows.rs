@@ -206,11 +206,48 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
         chr_assembly(t, hits);
     }
     page_drop(t, hits);
+    if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
+        stored_code(t, hits);
+    }
+}
+
+/// `Execute(Session("k"))`, `ExecuteGlobal Application("c")`: code kept in the session or
+/// application state, put there on an earlier request (decoded, downloaded or sent), and run
+/// on every later one. Pages keep settings and user data there, not code.
+fn stored_code(t: &str, hits: &mut Vec<Hit>) {
+    for store in ["session(", "application("] {
+        for (p, _) in t.match_indices(store).take(1000) {
+            let before = t[..p].trim_end().trim_end_matches('(').trim_end();
+            let Some(run) = ["executeglobal", "execute", "eval"]
+                .iter()
+                .find(|r| before.ends_with(**r))
+            else {
+                continue;
+            };
+            if before[..before.len() - run.len()].ends_with(|c: char| is_ident(c) || c == '.') {
+                continue;
+            }
+            hits.push(Hit {
+                check: "scan.heuristic.asp_eval",
+                severity: Severity::Critical,
+                title: "ASP runs code kept in the session".into(),
+                why: format!(
+                    "`{run}` runs what `{}…)` holds: code put there on an earlier request (downloaded, decoded or sent) and run again on every later one",
+                    store.trim_end_matches('(')
+                ),
+                attack: vec!["T1505.003".into()],
+                offset: Some(before.len() - run.len()),
+                rule: None,
+            });
+            return;
+        }
+    }
 }
 
 /// Names that are no business of a string assembled character by character. Not
 /// `WScript.Shell`: a Chinese CMS spells that one out to get past antivirus on its own
 /// server-information page.
+/// Nor a URL: a commercial CMS spells its licence server's address that way.
 const ASSEMBLED_WORDS: &[&str] = &["request", "eval", "execute", "scriptcontrol"];
 
 /// Chr() codes, at least, in a chain that spells a Windows executable (`MZ…`).
@@ -251,9 +288,10 @@ fn chr_assembly(t: &str, hits: &mut Vec<Hit>) {
                 word.push_str(&r[..close]);
                 literals.push(&r[..close]);
                 rest = r[close + 1..].trim_start();
-            } else if let Some(r) = ["chrw(", "chrb(", "chr("]
+            } else if let Some(r) = ["chrw", "chrb", "chr"]
                 .iter()
                 .find_map(|f| rest.strip_prefix(f))
+                .and_then(|r| r.trim_start().strip_prefix('('))
             {
                 let Some(close) = r.find(')') else { break };
                 let arg = r[..close].trim();
@@ -795,10 +833,14 @@ fn follow(
 mod tests {
     use super::*;
 
-    fn ids(f: fn(&str, &mut Vec<Hit>), page: &str) -> Vec<&'static str> {
+    fn ids_hits(f: fn(&str, &mut Vec<Hit>), page: &str) -> Vec<Hit> {
         let mut hits = Vec::new();
         f(&page.to_ascii_lowercase(), &mut hits);
-        hits.iter().map(|h| h.check).collect()
+        hits
+    }
+
+    fn ids(f: fn(&str, &mut Vec<Hit>), page: &str) -> Vec<&'static str> {
+        ids_hits(f, page).iter().map(|h| h.check).collect()
     }
 
     #[test]
@@ -900,6 +942,10 @@ mod tests {
         assert_eq!(ids(asp, hex), ["scan.heuristic.asp_chr_assembly"]);
         let pieces = "<%set o = server.createobject(\"ms\"&chr(115)&\"cr\"&chr(105)&\"ptco\"&chr(110)&chr(84)&\"rol.sc\"&chr(114)&\"iptco\"&chr(110)&chr(84)&\"rol.1\")%>";
         assert_eq!(ids(asp, pieces), ["scan.heuristic.asp_chr_assembly"]);
+        let spaced = "<%eval(chr ( 114 ) & chr ( 101 ) & chr ( 113 ) & chr ( 117 ) & chr ( 101 ) & chr ( 115 ) & chr ( 116 ))%>";
+        assert_eq!(ids(asp, spaced), ["scan.heuristic.asp_chr_assembly"]);
+        let url = "<%response.write chr(60)&chr(109)&chr(101)&chr(116)&chr(97)&chr(32)&chr(104)&chr(116)&chr(116)&chr(112)&chr(58)&chr(47)&chr(47)%>";
+        assert!(ids(asp, url).is_empty());
         let program = format!("<%x=chr(77)&chr(90)&chr(144){}%>", "&chr(0)".repeat(70));
         assert_eq!(ids(asp, &program), ["scan.heuristic.asp_chr_assembly"]);
         let lines = "<%x = \"request\" & chr(13) & chr(10) & \"eval this\" & chr(9)%>";
@@ -907,8 +953,11 @@ mod tests {
         assert!(ids(asp, "<%response.write \"a\" & chr(13) & chr(10) & \"b\"%>").is_empty());
         let session = "<script language=\"vbscript\" runat=\"server\">\nif request(\"1\")<>\"\" then session(\"k\")=request(\"1\")\nif session(\"k\")<>\"\" then execute(session(\"k\"))\n</script>";
         assert_eq!(ids(asp, session), ["scan.heuristic.asp_eval"]);
-        // A session value the page set itself is not input.
-        assert!(ids(asp, "<%session(\"a\")=now()\nexecute(session(\"a\"))%>").is_empty());
+        // A session value the page set itself is not input; running it is still running
+        // stored code, said as such rather than as request input.
+        let own = ids_hits(asp, "<%session(\"a\")=now()\nexecute(session(\"a\"))%>");
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[0].title, "ASP runs code kept in the session");
         let coerced =
             "<script runat=server language=javascript>eval(request.form('#')+'')</script>";
         assert_eq!(ids(asp, coerced), ["scan.heuristic.asp_eval"]);
@@ -944,6 +993,18 @@ mod tests {
         );
         let probe = "<object runat=server id=ws scope=page classid=\"clsid:72C24DD5-D70A-438B-8A42-98424B88AFB8\"></object>\n<% response.write ws.expandenvironmentstrings(\"%os%\") %>";
         assert!(ids(asp, &probe.to_ascii_lowercase()).is_empty());
+    }
+
+    #[test]
+    fn asp_code_kept_in_the_session() {
+        let page = "<%\nif session(\"k\")=\"\" then\ncode=decrypt_pro(c,key)\nsession(\"k\")=code\nend if\nexecute(session(\"k\"))\n%>";
+        assert_eq!(ids(asp, page), ["scan.heuristic.asp_eval"]);
+        assert_eq!(
+            ids(asp, "<% executeglobal application(\"c\") %>"),
+            ["scan.heuristic.asp_eval"]
+        );
+        let settings = "<% conn.execute(session(\"sql\")) : x = myeval(session(\"a\")) : response.write session(\"user\") %>";
+        assert!(ids(asp, settings).is_empty());
     }
 
     #[test]

@@ -836,6 +836,47 @@ fn jsp(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
+/// How a page lists a database's tables (JDBC metadata, MySQL, Oracle, the SQL standard).
+const TABLE_LISTINGS: &[&str] = &[
+    "gettables(",
+    "show tables",
+    "select table_name",
+    "dba_tables",
+    "all_tables",
+    "user_tables",
+    "information_schema.tables",
+];
+
+/// A JSP page that connects to a database, lists its tables and selects every row of a table
+/// it names at run time: the dump tool of a "dragging" incident, which copies a customer
+/// database out through the web server. Web applications query their own tables by name.
+fn jsp_table_dump(t: &str, hits: &mut Vec<Hit>) {
+    if !t.contains("getconnection(") {
+        return;
+    }
+    let Some(listing) = TABLE_LISTINGS.iter().find(|l| t.contains(*l)) else {
+        return;
+    };
+    let Some(p) = [
+        "select * from \"+",
+        "select * from \" +",
+        "select * from \"\n+",
+    ]
+    .iter()
+    .find_map(|q| t.find(q)) else {
+        return;
+    };
+    hits.push(hit(
+        "scan.heuristic.jsp_table_dump",
+        Severity::High,
+        "JSP dumps whole database tables",
+        format!(
+            "the page connects to a database, lists its tables (`{listing}`) and selects every row of a table it names at run time: a tool for copying a database out through the web server"
+        ),
+        p,
+    ));
+}
+
 /// The page with Java `\uXXXX` escapes and XML character references (`&#x52;`, `&#82;`)
 /// decoded, and where the first was, when it has enough of them to hide code (eight or more).
 fn java_unescaped(t: &str) -> Option<(usize, String)> {
@@ -888,6 +929,7 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
     let request = t.contains("request.getparameter")
         || t.contains("request.getinputstream")
         || t.contains("request.getreader");
+    jsp_table_dump(t, hits);
     if let Some(p) = t
         .find("runtime.getruntime().exec(")
         .or_else(|| t.find("new processbuilder("))
@@ -1478,6 +1520,19 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             "QUJD".repeat(800)
         );
         assert!(ids(ScriptKind::Php, &img).is_empty());
+    }
+
+    #[test]
+    fn jsp_table_dumps() {
+        let dump = "<% Connection c = DriverManager.getConnection(url, username, password);\nResultSet rs = c.getMetaData().getTables(null, null, \"%\", null);\nwhile (rs.next()) { String table = rs.getString(3);\nResultSet r = st.executeQuery(\"SELECT * FROM \" + table); } %>";
+        assert_eq!(
+            ids(ScriptKind::Jsp, dump),
+            ["scan.heuristic.jsp_table_dump"]
+        );
+        let app = "<% Connection c = ds.getConnection(); ResultSet r = st.executeQuery(\"SELECT * FROM orders WHERE id = ?\"); %>";
+        assert!(ids(ScriptKind::Jsp, app).is_empty());
+        let admin = "<% Connection c = ds.getConnection(); String q = \"select table_name from user_tables\"; %>";
+        assert!(ids(ScriptKind::Jsp, admin).is_empty());
     }
 
     #[test]

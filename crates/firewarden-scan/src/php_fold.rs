@@ -214,6 +214,21 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
                 }
                 done = end;
             }
+        } else if (b[i..].starts_with(b"eval") || b[i..].starts_with(b"assert"))
+            && (i == 0 || !is_ident(b[i - 1]) && b[i - 1] != b'>')
+        {
+            // `eval("\$x=gzin"."flate(base"."64_de"."code(…")`: code to run, built from pieces.
+            let name_end = i + if b[i] == b'e' { 4 } else { 6 };
+            let open = f.skip_space(name_end);
+            if b.get(open) == Some(&b'(')
+                && let Some((v, end)) = f.expr(open + 1)
+            {
+                if let Some(h) = judge_evaluated(&v, f.snippet(i, end), i) {
+                    hits.push(h);
+                    return;
+                }
+                done = end;
+            }
         } else if (i == 0 || !is_ident(b[i - 1]) && b[i - 1] != b'>')
             // A join that goes on with what cannot be folded (an interpolated string) still
             // shows what its first term decodes to.
@@ -246,6 +261,8 @@ const FOLDED_CALLS: &[&str] = &[
     "rawurldecode",
     "sprintf",
     "define",
+    "eval",
+    "assert",
 ];
 
 /// Where an escape that may hide a name starts: `\x65`, `\145`.
@@ -280,6 +297,41 @@ fn judge(v: &Value, snippet: String, offset: usize) -> Option<Hit> {
         title: "Dangerous name or code hidden by encoding".into(),
         why: format!(
             "`{snippet}` computes {what} from literals by {}: hidden from readers and signature scanners, which benign code has no reason to be",
+            v.steps.names()
+        ),
+        attack: vec!["T1505.003".into(), "T1027".into()],
+        offset: Some(offset),
+        rule: None,
+    })
+}
+
+/// Decoders whose call, in code handed to `eval`, unpacks a payload to run.
+const DECODER_CALLS: &[&str] = &[
+    "gzinflate(",
+    "gzuncompress(",
+    "gzdecode(",
+    "base64_decode(",
+    "str_rot13(",
+    "convert_uudecode(",
+];
+
+/// What `eval`/`assert` is handed, once folded: a hit when it was built from pieces or escapes
+/// and is code that decodes something (a packed payload) or calls a sink.
+fn judge_evaluated(v: &Value, snippet: String, offset: usize) -> Option<Hit> {
+    if v.steps == Steps::default() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&v.bytes[..v.bytes.len().min(4096)]).to_ascii_lowercase();
+    let call = DECODER_CALLS
+        .iter()
+        .chain(CODE_CALLS)
+        .find(|c| text.contains(*c))?;
+    Some(Hit {
+        check: CHECK,
+        severity: Severity::Critical,
+        title: "Dangerous name or code hidden by encoding".into(),
+        why: format!(
+            "`{snippet}` hands eval code built from literals by {} that calls `{call}…)`: a payload unpacked and run, split so that no reader or signature sees it",
             v.steps.names()
         ),
         attack: vec!["T1505.003".into(), "T1027".into()],
@@ -1082,6 +1134,8 @@ mod tests {
         assert!(why.contains("/c451cc/e"), "{why}");
         let why = folded("<?php\ndefine('A','call');\ndefine('B','user');\ndefine('C','func');\n$call = sprintf('%s_%s_%s',A,B,C); //call_user_func").unwrap();
         assert!(why.contains("`call_user_func`"), "{why}");
+        let why = folded("<?php\n$s_pass = \"\";\neval(\"\\$x=gzin\".\"flate(base\".\"64_de\".\"code(\\\"7b1pe+O4lSj8\\\"));\");eval(\"?>\".$x); ?>").unwrap();
+        assert!(why.contains("`gzinflate(…)`"), "{why}");
         let why = folded(r#"<?php $m = array('k' => "s\171st\x65m");"#).unwrap();
         assert!(why.contains("`system`"), "{why}");
         let why = folded("<?php $a = str_rot13('nffreg'); $b = strrev('metsys');").unwrap();
@@ -1114,6 +1168,7 @@ mod tests {
             // A table of functions, used as written.
             "<?php $f = array('exec', 'system'); $g = $f[1]; $h = ['k' => 'assert']; $x = $h['k'];",
             "<?php $parts = explode('/', $path); $n = $parts[0] . $parts[1];",
+            "<?php eval('return ' . $code . ';'); eval(\"\\$a = base64_decode(\\$b);\"); assert('is_int($x)');",
             "<?php define('MODE', 'system'); $m = sprintf('%d %s', 1, 'eval'); echo PHP_EOL; $f = MODE;",
             "<?php $re = chr(47) . 'a+' . chr(47) . 'i'; $d = '/' . 'x' . '/'; $h = '/home' . '/me';",
             "<?php $off = explode(',', 'exec,system,passthru'); foreach ($off as $f) { echo $f; }",
