@@ -836,6 +836,42 @@ fn jsp(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
+/// `Runtime rt = Runtime.getRuntime(); … rt.exec(…)`: where the runtime, kept in a variable,
+/// starts a process.
+fn runtime_held(t: &str) -> Option<usize> {
+    for (p, _) in t.match_indices("runtime.getruntime()").take(50) {
+        let Some(lhs) = t[..p].trim_end().strip_suffix('=') else {
+            continue;
+        };
+        let lhs = lhs.trim_end();
+        let var = &lhs[lhs
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1)..];
+        if var.is_empty() {
+            continue;
+        }
+        let call = format!("{var}.exec(");
+        if let Some(at) = t[p..].find(&call) {
+            return Some(p + at);
+        }
+    }
+    None
+}
+
+/// A `java.beans.Statement` or `Expression` on the runtime or a process builder: the method
+/// (`exec`, often spelled in pieces) is called by name, so no `.exec(` is written.
+fn jsp_beans_call(t: &str) -> Option<usize> {
+    ["statement(", "expression("].iter().find_map(|b| {
+        t.match_indices(b).find_map(|(p, _)| {
+            let target = t[p + b.len()..].trim_start();
+            let made = t[..p].ends_with("new ") || t[..p].ends_with("new java.beans.");
+            let runtime = target.starts_with("runtime.getruntime()")
+                || target.starts_with("new processbuilder(");
+            (made && runtime).then_some(p)
+        })
+    })
+}
+
 /// How a page lists a database's tables (JDBC metadata, MySQL, Oracle, the SQL standard).
 const TABLE_LISTINGS: &[&str] = &[
     "gettables(",
@@ -930,9 +966,19 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
         || t.contains("request.getinputstream")
         || t.contains("request.getreader");
     jsp_table_dump(t, hits);
+    if let Some(p) = jsp_beans_call(t) {
+        hits.push(hit(
+            "scan.heuristic.jsp_exec",
+            Severity::Critical,
+            "JSP runs commands through a bean call",
+            "a java.beans Statement/Expression calls a method of the Java runtime or a process builder by name: commands run without `.exec(` written anywhere".into(),
+            p,
+        ));
+    }
     if let Some(p) = t
         .find("runtime.getruntime().exec(")
         .or_else(|| t.find("new processbuilder("))
+        .or_else(|| runtime_held(t))
         && request
     {
         hits.push(hit(
@@ -1520,6 +1566,16 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             "QUJD".repeat(800)
         );
         assert!(ids(ScriptKind::Php, &img).is_empty());
+    }
+
+    #[test]
+    fn jsp_runtime_in_a_variable_and_bean_calls() {
+        let held = "<% Runtime runtime = Runtime.getRuntime(); Process proc = runtime.exec(\"cmd\"); String c = request.getParameter(\"cmd\"); %>";
+        assert_eq!(ids(ScriptKind::Jsp, held), ["scan.heuristic.jsp_exec"]);
+        let bean = "<% String cmd = request.getParameter(\"p\");\nStatement stmt = new Statement(Runtime.getRuntime(), \"e\"+\"x\"+\"e\"+\"c\", new Object[]{cmd});\nstmt.execute(); %>";
+        assert_eq!(ids(ScriptKind::Jsp, bean), ["scan.heuristic.jsp_exec"]);
+        let quiet = "<% Runtime rt = Runtime.getRuntime(); long m = rt.freeMemory(); String q = request.getParameter(\"q\"); %><script>re.exec(s)</script>";
+        assert!(ids(ScriptKind::Jsp, quiet).is_empty());
     }
 
     #[test]
