@@ -322,21 +322,24 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             return true;
         }
         if input.is_some() && s.contains('`') && !s.contains("sql") && !s.contains("select") {
-            let tick = s.find('`').unwrap_or(0);
-            // Used as a value (`= \`…\``, `echo \`…\``), not Markdown in a doc comment.
-            let before = s[..tick].trim_end();
-            let as_value = ["=", "(", "echo", "print", "return"]
-                .iter()
-                .any(|w| before.ends_with(w));
             let comment = s.trim_start().starts_with('*') || s.trim_start().starts_with("//");
-            // The backticked text itself must be a short command holding the input, not
-            // backticks inside a string or a regex.
-            let body = s[tick + 1..].split('`').next().unwrap_or("");
-            let command = s[tick + 1..].contains('`')
-                && body.len() < 160
-                && body.contains("$_")
-                && !body.contains(['\'', '"', '~']);
-            if as_value && !comment && command {
+            // Each backticked span in turn (`echo \`$cmd\`. \`$_GET[u]\``): used as a value
+            // (`= \`…\``, `echo \`…\``, `. \`…\``), not Markdown in a doc comment.
+            let ticks: Vec<usize> = s.match_indices('`').map(|(i, _)| i).take(16).collect();
+            let command = ticks.chunks_exact(2).any(|pair| {
+                let before = s[..pair[0]].trim_end();
+                let as_value = ["=", "(", "echo", "print", "return", "."]
+                    .iter()
+                    .any(|w| before.ends_with(w));
+                // The backticked text itself must be a short command holding the input, not
+                // backticks inside a string or a regex.
+                let body = &s[pair[0] + 1..pair[1]];
+                as_value
+                    && body.len() < 160
+                    && body.contains("$_")
+                    && !body.contains(['\'', '"', '~'])
+            });
+            if !comment && command {
                 hits.push(hit(
                     "scan.heuristic.backticks",
                     Severity::Critical,
@@ -1489,6 +1492,11 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             ids(ScriptKind::Php, "<?php echo `$_GET[c]`; ?>"),
             ["scan.heuristic.input_to_exec"].map(|_| "scan.heuristic.backticks")
         );
+        assert_eq!(
+            ids(ScriptKind::Php, "<?php echo `$cmd`. `$_GET[username]`; ?>"),
+            ["scan.heuristic.backticks"]
+        );
+        assert!(ids(ScriptKind::Php, "<?php $q = $_GET['q']; // `a` . `b $_x`\n").is_empty());
         assert_eq!(
             ids(
                 ScriptKind::Php,

