@@ -658,7 +658,14 @@ impl<'a> Folder<'a> {
             b'\'' => self.single_quoted(i),
             b'"' => self.double_quoted(i),
             b'(' => {
-                let (v, end) = self.expr(i + 1)?;
+                // `(16*4)`: a number, joined as its digits.
+                let (v, end) = match self.expr(i + 1) {
+                    Some(found) => found,
+                    None => {
+                        let (n, end) = self.number(i + 1)?;
+                        (Value::plain(n.to_string().into_bytes()), end)
+                    }
+                };
                 let close = self.skip_space(end);
                 (b.get(close) == Some(&b')')).then_some((v, close + 1))
             }
@@ -1142,6 +1149,8 @@ mod tests {
         assert!(why.contains("`assert`") && why.contains("escapes"), "{why}");
         let why = folded("<?php $a = array(chr(112).chr(97), 'c451cc');\n$t = preg_replace(chr(47) . $a[1] . chr(47) . chr(101), $r[$a[0]], $a[1]);").unwrap();
         assert!(why.contains("/c451cc/e"), "{why}");
+        let why = folded("<?php\n$ver = 'abcdefghijklmnopqrstuvwxyz';\n$g = $ver{1} . $ver{0} . $ver{18} . $ver{4} . (16*4) . '_' . $ver{3} . $ver{4} . $ver{2} . $ver{14} . $ver{3} . $ver{4};").unwrap();
+        assert!(why.contains("`base64_decode`"), "{why}");
         let why = folded("<?php\n$oK = $oK.substr(\"lB12payJCstr_ru0Qk\",9,5);\n$in9 = ltrim(\"y9fxwgjl42\");\n$oK = $oK.substr(\"lNtLReplace\",5,6);\n$n = $n.$oK(\"fh\",\"\",\"bafhsefh64_fhd\");\n$n = $n.$oK(\"srC\",\"\",\"esrCcosrCdsrCe\");").unwrap();
         assert!(why.contains("`base64_decode`"), "{why}");
         let why = folded("<?php\ndefine('A','call');\ndefine('B','user');\ndefine('C','func');\n$call = sprintf('%s_%s_%s',A,B,C); //call_user_func").unwrap();

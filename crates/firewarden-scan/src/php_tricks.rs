@@ -717,11 +717,16 @@ fn request_include(
             let arg = crate::heuristics::bare_php_value(&s[p + word.len()..]);
             let end = arg.find([';', ')', '\n']).unwrap_or(arg.len());
             let arg = arg[..end].trim();
-            if arg.contains(['.', '(', ',', '?', '"', '\'']) && !bracketed_input(arg) {
+            if arg.contains(['.', '(', ',', '?', '"', '\''])
+                && !bracketed_input(arg)
+                && literal(arg).is_none()
+            {
                 continue;
             }
+            // `include('php://input')`: the request body itself is the file.
+            let body = literal(arg).is_some_and(|l| l == "php://input" || l.starts_with("data:"));
             let from_request =
-                PHP_INPUT.iter().any(|i| arg.starts_with(i)) || direct.contains(&arg);
+                PHP_INPUT.iter().any(|i| arg.starts_with(i)) || direct.contains(&arg) || body;
             if !from_request {
                 continue;
             }
@@ -1283,6 +1288,8 @@ mod tests {
 
     #[test]
     fn includes_yaml_tags_xor_names_and_escaped_modifiers() {
+        let body = "<?php\nini_set('allow_url_include, 1');\ninclude('php://input');";
+        assert_eq!(ids(body), ["scan.heuristic.request_include"]);
         let inc = "<?php\n\t$filename=$_GET['xbid'];\n\tinclude ($filename);\n?>";
         assert_eq!(ids(inc), ["scan.heuristic.request_include"]);
         assert_eq!(
