@@ -390,6 +390,9 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
             request_include(s, here, &direct, hits, &mut found);
         }
     }
+    if !found.contains(&"scan.heuristic.php_callback") && t.contains("ob_start") {
+        output_to_sink(t, &named, hits);
+    }
     variable_variable_call(t, hits);
     reversed_names(t, hits);
     bitwise_strings(t, hits);
@@ -489,11 +492,19 @@ fn set_in_script(t: &str, var: &str) -> bool {
             continue;
         }
         let next = after.trim_start();
-        // `$v = …`, `$v[] = …` (`.=` alone adds to a value set elsewhere).
-        if next.starts_with('=') && !next.starts_with("==") && !next.starts_with("=>")
-            || next.starts_with('[')
-        {
+        // `$v = …`, `$v[] = …` (`.=` alone adds to a value set elsewhere). Clearing it
+        // (`$v = "";`) or rewriting what it held (`$v = stripslashes($v)`) sets nothing.
+        if next.starts_with('[') {
             return true;
+        }
+        if let Some(rhs) = next.strip_prefix('=')
+            && !rhs.starts_with(['=', '>'])
+        {
+            let rhs = rhs[..rhs.find(';').unwrap_or(rhs.len())].trim();
+            let clears = matches!(rhs, "''" | "\"\"" | "null" | "false" | "0");
+            if !clears && !uses(rhs, &whole) {
+                return true;
+            }
         }
         let before = t[..p].trim_end();
         if before.ends_with(" as")
@@ -659,6 +670,31 @@ struct Held<'a, 'b> {
     named: &'b [(&'a str, &'a str)],
     /// A value computed by XOR of strings.
     xored: &'b [&'a str],
+}
+
+/// `ob_start('system')`, `$f = 'assert'; ob_start($f);`: the page's own output is handed to a
+/// function that runs it, whatever the page prints (often the request) becomes a command.
+fn output_to_sink(t: &str, named: &[(&str, &str)], hits: &mut Vec<Hit>) {
+    for (p, call) in calls(t, "ob_start").take(50) {
+        let Some(arg) = arguments(call).and_then(|a| a.first().copied()) else {
+            continue;
+        };
+        let arg = arg.trim_start_matches('@');
+        let Some(sink) = literal(arg)
+            .filter(|l| runs_code(l))
+            .or_else(|| named.iter().find(|(v, _)| *v == arg).map(|(_, l)| *l))
+        else {
+            continue;
+        };
+        hits.push(hit(
+            "scan.heuristic.php_callback",
+            Severity::Critical,
+            "Callback chosen to run request input",
+            format!("`ob_start(…)` hands everything the page prints to `{sink}`: the output is run as code or a command"),
+            p,
+        ));
+        return;
+    }
 }
 
 /// `yaml_parse($doc, 0, $n, array("!{$_REQUEST['op']}" => 'preg_replace'))`: the callbacks
@@ -1191,6 +1227,8 @@ mod tests {
         // A variable holding a sink's name, and SQLite calling back a function the request names.
         let buffered = "<?php\n$cb= 'system';\nob_start($cb);\necho $_GET[c];\nob_end_flush();";
         assert_eq!(ids(buffered), ["scan.heuristic.php_callback"]);
+        let printed = "<?php\n    $foobar = 'system';\n    ob_start($foobar);\n    echo \"dir c:\";\n    ob_end_flush();";
+        assert_eq!(ids(printed), ["scan.heuristic.php_callback"]);
         let sqlite = "<?php $e = $_REQUEST['e'];\n$db = new SQLite3('sqlite.db3');\n$db->createFunction('myfunc', $e);\n$stmt = $db->prepare(\"SELECT myfunc(?)\");";
         assert_eq!(ids(sqlite), ["scan.heuristic.php_callback"]);
         let front = "<?php $ch = $_COOKIE[\"set-domain-name\"];\narray_intersect_ukey(array($_REQUEST[$password] => 1), array(1), $ch.\"ert\");";
@@ -1325,6 +1363,8 @@ mod tests {
     fn variables_only_the_request_sets() {
         let form = "<?php\nif (!empty($command)) {\n  $command .= ' 2>&1';\n  system($command);\n}\n?>\n<form><input type=\"text\" name=\"command\" size=\"60\"></form>";
         assert_eq!(ids(form), ["scan.heuristic.request_function"]);
+        let cleared = "<?php\n$command = stripslashes($command);\nif (cd($command)) { $command = \"\"; }\nsystem($command . \" 2>&1\");\n?><input type=\"text\" name=\"command\" size=\"80\">";
+        assert_eq!(ids(cleared), ["scan.heuristic.request_function"]);
         let extracted =
             "<?php if (!empty($HTTP_POST_VARS)) extract($HTTP_POST_VARS);\npassthru($c);";
         assert_eq!(ids(extracted), ["scan.heuristic.request_function"]);
