@@ -352,7 +352,8 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         {
             named.push((lhs, lit));
         }
-        if let Some(eq) = s.find('=')
+        if s.as_bytes().contains(&b'^')
+            && let Some(eq) = s.find('=')
             && let lhs = s[..eq].trim()
             && lhs.len() > 1
             && lhs.starts_with('$')
@@ -431,34 +432,57 @@ fn unset_variable_sink(t: &str, hits: &mut Vec<Hit>) {
                     a.starts_with("$_") || a.starts_with("$http_")
                 })
         });
-    for sink in PHP_EXEC.iter().filter(|e| **e != "create_function(") {
-        let name = sink.trim_end_matches('(');
-        for (at, open) in calls(t, name).take(100) {
-            if t[..at].ends_with(['>', ':', '$']) {
-                continue;
-            }
-            let Some(arg) = arguments(open).and_then(|a| a.first().copied()) else {
-                continue;
-            };
-            let arg = crate::heuristics::bare_php_value(arg);
-            let Some(var) = arg.strip_prefix('$') else {
-                continue;
-            };
-            let len = var.find(|c: char| !is_ident(c)).unwrap_or(var.len());
-            let var = &var[..len];
-            if var.is_empty() || var.starts_with('_') || var == "this" || var == "globals" {
-                continue;
-            }
-            let field = form_field(t, var);
-            if !(field || globals) || set_in_script(t, var) {
-                continue;
-            }
-            let source = if field {
-                format!("the page's form has a field named `{var}`")
-            } else {
-                "the script extracts the request into variables".to_string()
-            };
-            hits.push(hit(
+    if !globals && !t.contains("name=") {
+        return;
+    }
+    // Every sink call in one pass over the text.
+    static SINKS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(
+                    PHP_EXEC
+                        .iter()
+                        .filter(|e| **e != "create_function(")
+                        .map(|e| e.trim_end_matches('(')),
+                )
+                .ok()
+        });
+    let Some(sinks) = SINKS.as_ref() else {
+        return;
+    };
+    for m in sinks.find_iter(t).take(500) {
+        let at = m.start();
+        let name = &t[at..m.end()];
+        let open = t[m.end()..].trim_start();
+        if !open.starts_with('(')
+            || t[..at].ends_with(|c: char| is_ident(c) || matches!(c, '>' | ':' | '$'))
+            || t[m.end()..].starts_with(is_ident)
+        {
+            continue;
+        }
+        let Some(arg) = arguments(open).and_then(|a| a.first().copied()) else {
+            continue;
+        };
+        let arg = crate::heuristics::bare_php_value(arg);
+        let Some(var) = arg.strip_prefix('$') else {
+            continue;
+        };
+        let len = var.find(|c: char| !is_ident(c)).unwrap_or(var.len());
+        let var = &var[..len];
+        if var.is_empty() || var.starts_with('_') || var == "this" || var == "globals" {
+            continue;
+        }
+        let field = form_field(t, var);
+        if !(field || globals) || set_in_script(t, var) {
+            continue;
+        }
+        let source = if field {
+            format!("the page's form has a field named `{var}`")
+        } else {
+            "the script extracts the request into variables".to_string()
+        };
+        hits.push(hit(
                 "scan.heuristic.request_function",
                 Severity::High,
                 "Code or command from a variable only the request sets",
@@ -467,8 +491,7 @@ fn unset_variable_sink(t: &str, hits: &mut Vec<Hit>) {
                 ),
                 at,
             ));
-            return;
-        }
+        return;
     }
 }
 
