@@ -265,14 +265,18 @@ fn chr_assembly(t: &str, hits: &mut Vec<Hit>) {
         }
         // The chain may have begun with a literal: `"ms"&chr(115)`.
         let mut from = p;
-        let before = t[..p].trim_end();
+        // Only the last stretch before the call is looked at for the literal that opens it.
+        let mut window = p.saturating_sub(4096).max(chain_end);
+        while !t.is_char_boundary(window) {
+            window += 1;
+        }
+        let before = t[window..p].trim_end();
         if let Some(joined) = before.strip_suffix(['+', '&'])
             && let Some(lit_end) = joined.trim_end().strip_suffix('"')
             && let Some(open) = lit_end.rfind('"')
-            && open >= chain_end
             && !lit_end[open + 1..].contains('\n')
         {
-            from = open;
+            from = window + open;
         }
         let mut word = String::new();
         let mut literals: Vec<&str> = Vec::new();

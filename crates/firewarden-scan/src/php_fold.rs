@@ -75,8 +75,8 @@ const INFLATED: u16 = 1 << 9;
 const PICKED: u16 = 1 << 10;
 const SUBSTR: u16 = 1 << 11;
 const ITEM: u16 = 1 << 12;
-/// Items kept per array: name tables are short.
-const MAX_ITEMS: usize = 4096;
+/// Items kept per array: name tables are short, and a lookup by key reads the array.
+const MAX_ITEMS: usize = 1024;
 
 impl Steps {
     fn names(self) -> String {
@@ -692,7 +692,22 @@ impl<'a> Folder<'a> {
                     if b.get(close) != Some(&b']') {
                         return None;
                     }
-                    let (_, item) = list.iter().find(|(k, _)| *k == key)?;
+                    // A list's keys are its indices; a keyed array is searched, and the search
+                    // is paid for from the file's budget.
+                    let by_index = std::str::from_utf8(&key)
+                        .ok()
+                        .and_then(|k| k.parse::<usize>().ok())
+                        .and_then(|n| list.get(n))
+                        .filter(|(k, _)| *k == key);
+                    let (_, item) = match by_index {
+                        Some(found) => found,
+                        None => {
+                            let cost = 1 + list.len() / 32;
+                            let found = list.iter().find(|(k, _)| *k == key)?;
+                            self.budget = self.budget.checked_sub(cost)?;
+                            found
+                        }
+                    };
                     return Some((item.clone(), close + 1));
                 }
                 if matches!(b.get(open), Some(b'[' | b'{')) {
@@ -1221,6 +1236,15 @@ mod tests {
                 "a".repeat(1 << 20)
             ),
             "<?php $a = array('x' => 1, // unterminated".to_string(),
+            // A keyed array read a million times by a key it lacks.
+            format!(
+                "<?php $t = array({}); $x = {};",
+                (0..1024)
+                    .map(|n| format!("'k{n}' => 'v'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                "$t['nope'] . ".repeat(200_000) + "''"
+            ),
         ] {
             let _ = folded(&src);
         }

@@ -451,6 +451,7 @@ fn unset_variable_sink(t: &str, hits: &mut Vec<Hit>) {
     let Some(sinks) = SINKS.as_ref() else {
         return;
     };
+    let mut checked: Vec<&str> = Vec::new();
     for m in sinks.find_iter(t).take(500) {
         let at = m.start();
         let name = &t[at..m.end()];
@@ -470,9 +471,15 @@ fn unset_variable_sink(t: &str, hits: &mut Vec<Hit>) {
         };
         let len = var.find(|c: char| !is_ident(c)).unwrap_or(var.len());
         let var = &var[..len];
-        if var.is_empty() || var.starts_with('_') || var == "this" || var == "globals" {
+        if var.is_empty()
+            || var.starts_with('_')
+            || var == "this"
+            || var == "globals"
+            || checked.contains(&var)
+        {
             continue;
         }
+        checked.push(var);
         let field = form_field(t, var);
         if !(field || globals) || set_in_script(t, var) {
             continue;
@@ -540,8 +547,12 @@ fn set_in_script(t: &str, var: &str) -> bool {
         }
         // Within a function's parameters, a closure's `use (…)`, a `global` or `list()`
         // statement: the statement it sits in says which.
-        let statement_start = before.rfind([';', '{', '}']).map_or(0, |s| s + 1);
-        let statement = &before[statement_start..];
+        let mut window = before.len().saturating_sub(2048);
+        while !before.is_char_boundary(window) {
+            window += 1;
+        }
+        let near = &before[window..];
+        let statement = &near[near.rfind([';', '{', '}']).map_or(0, |s| s + 1)..];
         if statement.contains("function")
             || statement.contains("use (")
             || statement.contains("use(")
@@ -1288,6 +1299,17 @@ mod tests {
         ] {
             let _ = ids(page);
         }
+    }
+
+    #[test]
+    fn unset_variables_in_a_hostile_file_stay_cheap() {
+        // Hundreds of sink calls on variables used thousands of times, with no statement ends.
+        let mut page = String::from("<?php <input name=\"a\"> ");
+        for n in 0..400 {
+            page.push_str(&format!("system($v{n}) "));
+        }
+        page.push_str(&"$v1 $v2 $v3 ".repeat(30_000));
+        let _ = ids(&page);
     }
 
     #[test]
