@@ -233,7 +233,12 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     let mut tainted: Vec<String> = Vec::new();
     // Every statement test below needs request input, a variable holding it, or eval/assert:
     // statements with none of them (most of any file) are skipped after a few searches.
-    let file_has_input = PHP_INPUT.iter().any(|i| t.contains(i));
+    // The request inputs this file reads at all: statements look only for those.
+    let file_inputs: Vec<&str> = PHP_INPUT
+        .iter()
+        .copied()
+        .filter(|i| t.contains(i))
+        .collect();
     // The sinks this file calls at all, found once: statements need not look for the others.
     let sinks: Vec<&str> = PHP_EXEC.iter().copied().filter(|e| t.contains(e)).collect();
     for (n, s) in t.split_inclusive([';', '\n', '{', '}']).enumerate() {
@@ -242,11 +247,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         }
         let here = at;
         at += s.len();
-        let input = if file_has_input {
-            PHP_INPUT.iter().find(|i| s.contains(*i))
-        } else {
-            None
-        };
+        let input = file_inputs.iter().find(|i| s.contains(**i));
         if input.is_none() && tainted.is_empty() && !s.contains("eval(") && !s.contains("assert(") {
             continue;
         }
@@ -256,7 +257,9 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         {
             tainted.push(var.to_string());
         }
-        if let Some(sink) = sinks.iter().find(|e| contains_call(s, e)) {
+        // The first sink the statement calls, looked for once.
+        let called = sinks.iter().find(|e| contains_call(s, e));
+        if let Some(sink) = called {
             let call = s.find(sink).map(|p| &s[p + sink.len()..]).unwrap_or("");
             let arg = call.trim_start().trim_start_matches('@');
             if let Some(var) = tainted.iter().find(|v| {
@@ -273,9 +276,15 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 return true;
             }
         }
-        let sink = sinks
-            .iter()
-            .find(|e| contains_call(s, e) && !s.contains(&format!("function {e}")));
+        // A statement that defines a function named like a sink is not a call of it.
+        let sink = called.and_then(|first| {
+            let defines = |e: &&str| s.contains(&format!("function {e}"));
+            if !defines(first) {
+                Some(first)
+            } else {
+                sinks.iter().find(|e| contains_call(s, e) && !defines(e))
+            }
+        });
         if let (Some(input), Some(sink)) = (input, sink)
             && !s.contains("htmlspecialchars(")
             && !s.contains("escapeshellarg(")
@@ -451,7 +460,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     crate::php_tricks::scan(t, hits);
     capabilities(t, hits);
     php_reverse_shell(t, hits);
-    if file_has_input {
+    if !file_inputs.is_empty() {
         wrapped_sink(t, &sinks, hits);
     }
     if let Some((offset, name)) = assembled_name(t) {
