@@ -266,10 +266,7 @@ fn chr_assembly(t: &str, hits: &mut Vec<Hit>) {
         // The chain may have begun with a literal: `"ms"&chr(115)`.
         let mut from = p;
         // Only the last stretch before the call is looked at for the literal that opens it.
-        let mut window = p.saturating_sub(4096).max(chain_end);
-        while !t.is_char_boundary(window) {
-            window += 1;
-        }
+        let window = t.ceil_char_boundary(p.saturating_sub(4096).max(chain_end));
         let before = t[window..p].trim_end();
         if let Some(joined) = before.strip_suffix(['+', '&'])
             && let Some(lit_end) = joined.trim_end().strip_suffix('"')

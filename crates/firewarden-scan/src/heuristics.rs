@@ -38,7 +38,9 @@ pub fn script_kind(name: &str, data: &[u8]) -> Option<ScriptKind> {
         let own_code = match kind {
             ScriptKind::Php => has(b"<?"),
             ScriptKind::Asp | ScriptKind::Jsp => {
-                has(b"<%") || has(b"<jsp:") || has(b"runat=") || has(b"RUNAT=")
+                has(b"<%")
+                    || has(b"<jsp:")
+                    || head.windows(6).any(|w| w.eq_ignore_ascii_case(b"runat="))
             }
         };
         if own_code {
@@ -251,7 +253,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         if input.is_none() && tainted.is_empty() && !s.contains("eval(") && !s.contains("assert(") {
             continue;
         }
-        if let Some(var) = assigned_variable(s)
+        if let Some((var, _)) = assigned_variable(s)
             && tainted.len() < 64
             && from_input(s)
         {
@@ -713,14 +715,14 @@ fn from_input(s: &str) -> bool {
     direct || decoded || body
 }
 
-/// `$name` in `$name = …` at the start of a statement.
-fn assigned_variable(s: &str) -> Option<&str> {
+/// `$name` and what follows the `=` in `$name = …` at the start of a statement.
+pub(crate) fn assigned_variable(s: &str) -> Option<(&str, &str)> {
     let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
     let t = t.strip_prefix("<?php").unwrap_or(t).trim_start();
     let rest = t.strip_prefix('$')?;
     let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
-    let after = rest[len..].trim_start();
-    (len > 0 && after.starts_with('=') && !after.starts_with("==")).then(|| &t[..len + 1])
+    let value = rest[len..].trim_start().strip_prefix('=')?;
+    (len > 0 && !value.starts_with(['=', '>'])).then(|| (&t[..len + 1], value))
 }
 
 /// `eval(` as a call, not as part of a longer name (`doeval(`) or a method (`->eval(`).
@@ -1212,10 +1214,7 @@ fn encoded_blob(t: &str, kind: ScriptKind, hits: &mut Vec<Hit>) {
         return;
     }
     // Data URIs (images, fonts) are long base64 too, and harmless.
-    let mut from = best_at.saturating_sub(40);
-    while !t.is_char_boundary(from) {
-        from += 1;
-    }
+    let from = t.ceil_char_boundary(best_at.saturating_sub(40));
     let before = &t[from..best_at];
     if before.contains("data:") || before.contains("base64,") {
         return;
@@ -1506,6 +1505,8 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             ["scan.heuristic.backticks"]
         );
         assert!(ids(ScriptKind::Php, "<?php $q = $_GET['q']; // `a` . `b $_x`\n").is_empty());
+        // Backticks around request input in a comment line are not run.
+        assert!(ids(ScriptKind::Php, "<?php\n// echo `$_GET[x]`;\n").is_empty());
         assert_eq!(
             ids(
                 ScriptKind::Php,
@@ -1660,6 +1661,10 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         );
         assert_eq!(
             script_kind("x.aspx", b"<script runat=\"server\">/* <?php */</script>"),
+            Some(ScriptKind::Asp)
+        );
+        assert_eq!(
+            script_kind("x.aspx", b"<script Runat=\"Server\">/* <?php */</script>"),
             Some(ScriptKind::Asp)
         );
     }

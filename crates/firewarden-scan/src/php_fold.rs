@@ -284,7 +284,7 @@ fn judge(v: &Value, snippet: String, offset: usize) -> Option<Hit> {
         format!("the superglobal `${}`", name.trim_start_matches('$'))
     } else if let Some(call) = CODE_CALLS.iter().find(|c| text.contains(*c)) {
         format!("PHP code that calls `{call}…)`")
-    } else if v.steps.0 & !JOINED != 0 && evaluating_pattern(name) {
+    } else if v.steps.0 & !JOINED != 0 && crate::php_tricks::e_modifiers(name).is_some() {
         format!(
             "the pattern `{name}`, whose /e modifier makes preg_replace run its replacement as PHP"
         )
@@ -338,26 +338,6 @@ fn judge_evaluated(v: &Value, snippet: String, offset: usize) -> Option<Hit> {
         offset: Some(offset),
         rule: None,
     })
-}
-
-/// A PCRE pattern with the `e` modifier: `/x/e`, `#.#ie`. Removed from PHP 7 on, it is kept
-/// by shells for the servers that still run PHP 5.
-fn evaluating_pattern(p: &str) -> bool {
-    let Some(delim) = p
-        .chars()
-        .next()
-        .filter(|c| c.is_ascii_punctuation() && *c != '\\')
-    else {
-        return false;
-    };
-    let Some(end) = p[1..].rfind(delim) else {
-        return false;
-    };
-    let modifiers = &p[1 + end + 1..];
-    end > 0
-        && modifiers.contains('e')
-        && modifiers.len() <= 8
-        && modifiers.chars().all(|c| "imsxeuadjn".contains(c))
 }
 
 impl<'a> Folder<'a> {
@@ -471,11 +451,19 @@ impl<'a> Folder<'a> {
             let size: usize = list.iter().map(|(k, v)| k.len() + v.bytes.len()).sum();
             if self.stored + size <= MAX_STORED && self.lists.len() < 10_000 {
                 self.stored += size;
+                self.vars.remove(name);
                 self.lists.insert(name, list);
             }
             return Some(end);
         }
-        let (mut v, end) = self.expr(eq + 1)?;
+        // Whatever the variable held before this assignment, it holds it no more: a value that
+        // cannot be folded leaves it unknown, not stale.
+        let folded = self.expr(eq + 1);
+        self.lists.remove(name);
+        let Some((mut v, end)) = folded else {
+            self.vars.remove(name);
+            return None;
+        };
         if append {
             let mut held = self.vars.get(name)?.clone();
             self.spend(held.bytes.len())?;
@@ -764,68 +752,7 @@ impl<'a> Folder<'a> {
 
     /// A double-quoted literal with PHP's escapes; `None` when it interpolates a variable.
     fn double_quoted(&self, i: usize) -> Option<(Value, usize)> {
-        let s = self.src;
-        let mut out = Vec::new();
-        let mut steps = 0;
-        let mut j = i + 1;
-        while j < s.len() {
-            if out.len() > MAX_VALUE {
-                return None;
-            }
-            match s[j] {
-                b'"' => {
-                    let mut v = Value::plain(out);
-                    v.steps.0 = steps;
-                    return Some((v, j + 1));
-                }
-                b'$' if s.get(j + 1).is_some_and(|&c| is_ident(c) || c == b'{') => return None,
-                b'{' if s.get(j + 1) == Some(&b'$') => return None,
-                b'\\' => {
-                    let &e = s.get(j + 1)?;
-                    j += 2;
-                    match e {
-                        b'n' => out.push(b'\n'),
-                        b't' => out.push(b'\t'),
-                        b'r' => out.push(b'\r'),
-                        b'v' => out.push(0x0b),
-                        b'f' => out.push(0x0c),
-                        b'e' => out.push(0x1b),
-                        b'\\' | b'$' | b'"' => out.push(e),
-                        b'x' | b'X' if s.get(j).is_some_and(u8::is_ascii_hexdigit) => {
-                            let mut n = 0u32;
-                            let mut k = 0;
-                            while k < 2 && s.get(j).is_some_and(u8::is_ascii_hexdigit) {
-                                n = n * 16 + char::from(s[j]).to_digit(16)?;
-                                j += 1;
-                                k += 1;
-                            }
-                            out.push(n as u8);
-                            steps |= ESCAPES;
-                        }
-                        b'0'..=b'7' => {
-                            let mut n = u32::from(e - b'0');
-                            let mut k = 1;
-                            while k < 3 && s.get(j).is_some_and(|c| (b'0'..=b'7').contains(c)) {
-                                n = n * 8 + u32::from(s[j] - b'0');
-                                j += 1;
-                                k += 1;
-                            }
-                            out.push((n & 0xff) as u8);
-                            steps |= ESCAPES;
-                        }
-                        _ => {
-                            out.push(b'\\');
-                            out.push(e);
-                        }
-                    }
-                }
-                c => {
-                    out.push(c);
-                    j += 1;
-                }
-            }
-        }
-        None
+        double_quoted_at(self.src, i)
     }
 
     /// An integer expression: literals (decimal, `0x`, octal) joined by `+ - * ^ | &`, left to
@@ -958,6 +885,79 @@ impl<'a> Folder<'a> {
         let v = apply(name, args)?;
         (v.bytes.len() <= MAX_VALUE).then_some((v, at))
     }
+}
+
+/// The double-quoted literal whose `"` is at `i` in `s`, with PHP's escapes read, and where it
+/// ends; `None` when it interpolates a variable or does not close.
+fn double_quoted_at(s: &[u8], i: usize) -> Option<(Value, usize)> {
+    let mut out = Vec::new();
+    let mut steps = 0;
+    let mut j = i + 1;
+    while j < s.len() {
+        if out.len() > MAX_VALUE {
+            return None;
+        }
+        match s[j] {
+            b'"' => {
+                let mut v = Value::plain(out);
+                v.steps.0 = steps;
+                return Some((v, j + 1));
+            }
+            b'$' if s.get(j + 1).is_some_and(|&c| is_ident(c) || c == b'{') => return None,
+            b'{' if s.get(j + 1) == Some(&b'$') => return None,
+            b'\\' => {
+                let &e = s.get(j + 1)?;
+                j += 2;
+                match e {
+                    b'n' => out.push(b'\n'),
+                    b't' => out.push(b'\t'),
+                    b'r' => out.push(b'\r'),
+                    b'v' => out.push(0x0b),
+                    b'f' => out.push(0x0c),
+                    b'e' => out.push(0x1b),
+                    b'\\' | b'$' | b'"' => out.push(e),
+                    b'x' | b'X' if s.get(j).is_some_and(u8::is_ascii_hexdigit) => {
+                        let mut n = 0u32;
+                        let mut k = 0;
+                        while k < 2 && s.get(j).is_some_and(u8::is_ascii_hexdigit) {
+                            n = n * 16 + char::from(s[j]).to_digit(16)?;
+                            j += 1;
+                            k += 1;
+                        }
+                        out.push(n as u8);
+                        steps |= ESCAPES;
+                    }
+                    b'0'..=b'7' => {
+                        let mut n = u32::from(e - b'0');
+                        let mut k = 1;
+                        while k < 3 && s.get(j).is_some_and(|c| (b'0'..=b'7').contains(c)) {
+                            n = n * 8 + u32::from(s[j] - b'0');
+                            j += 1;
+                            k += 1;
+                        }
+                        out.push((n & 0xff) as u8);
+                        steps |= ESCAPES;
+                    }
+                    _ => {
+                        out.push(b'\\');
+                        out.push(e);
+                    }
+                }
+            }
+            c => {
+                out.push(c);
+                j += 1;
+            }
+        }
+    }
+    None
+}
+
+/// The text of a double-quoted PHP literal (`"/./\x65"`) as PHP reads it; `None` when it
+/// interpolates a variable or is not one literal.
+pub(crate) fn double_quoted_text(literal: &[u8]) -> Option<Vec<u8>> {
+    let (v, end) = double_quoted_at(literal, 0).filter(|_| literal.first() == Some(&b'"'))?;
+    (end == literal.len()).then_some(v.bytes)
 }
 
 /// The functions [`apply`] knows, and `chr`.
@@ -1209,6 +1209,9 @@ mod tests {
             "<?php $re = chr(47) . 'a+' . chr(47) . 'i'; $d = '/' . 'x' . '/'; $h = '/home' . '/me';",
             "<?php $off = explode(',', 'exec,system,passthru'); foreach ($off as $f) { echo $f; }",
             "<?php $funcs = explode(' ', 'addslashes call_user_func chmod ' .\n 'file fopen');",
+            // A name reassigned from what cannot be folded no longer holds its old value.
+            "<?php $t = explode(',', 'x,ass,ert'); $t = get_list(); $f = $t[1] . $t[2];",
+            "<?php $a = 'ass'; $a = $_GET['x']; $b = 'ert'; $f = $a . $b;",
         ] {
             assert_eq!(folded(src), None, "{src}");
         }
