@@ -3,6 +3,37 @@
 
 use std::io::Read;
 
+/// Bytes of the base64 alphabet and its padding, by value: scanners walk whole files for
+/// base64 runs, and a table lookup per byte is what keeps that cheap.
+pub(crate) static BASE64_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=';
+        c += 1;
+    }
+    t
+};
+
+/// The maximal runs of [`BASE64_BYTE`]s in `data`, as (start, end).
+pub(crate) fn base64_runs(data: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < data.len() && !BASE64_BYTE[data[i] as usize] {
+            i += 1;
+        }
+        if i >= data.len() {
+            return None;
+        }
+        let start = i;
+        while i < data.len() && BASE64_BYTE[data[i] as usize] {
+            i += 1;
+        }
+        Some((start, i))
+    })
+}
+
 /// Base64, standard or URL-safe, padding optional. `strict` refuses any other character (a
 /// run that only looks like base64); otherwise they are skipped, as PHP's `base64_decode`
 /// does. A leading `=` decodes to nothing; `None` only when `strict` refuses.
@@ -177,6 +208,14 @@ pub(crate) fn script_encoder(data: &[u8]) -> Option<ScriptDecoded> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn base64_runs_are_maximal_and_cover_the_ends() {
+        let runs: Vec<_> = base64_runs(b"ab+/= $x\xffZZ").collect();
+        assert_eq!(runs, [(0, 5), (7, 8), (9, 11)]);
+        assert_eq!(base64_runs(b"").count(), 0);
+        assert_eq!(base64_runs(b" ;\n").count(), 0);
+    }
 
     #[test]
     fn decoders_refuse_what_they_should() {

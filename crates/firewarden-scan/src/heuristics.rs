@@ -3,6 +3,7 @@
 //! Each hit says in plain words what it saw.
 
 use crate::Hit;
+use crate::presence::{Held, Presence};
 use firewarden_model::Severity;
 
 /// What kind of server-side script a file is, from its name and first bytes.
@@ -119,6 +120,47 @@ const DECODERS: &[&str] = &[
     "hex2bin(",
     "convert_uudecode(",
 ];
+/// Where each group of words of the PHP statement checks starts in [`php_words`]' list.
+const INPUT_WORDS: usize = 0;
+const EXEC_WORDS: usize = INPUT_WORDS + PHP_INPUT.len();
+const EVAL_WORD: usize = EXEC_WORDS;
+const ASSERT_WORD: usize = EXEC_WORDS + 1;
+const DECODER_WORDS: usize = EXEC_WORDS + PHP_EXEC.len();
+const ESCAPE_WORDS: usize = DECODER_WORDS + DECODERS.len();
+const PREG_WORD: usize = ESCAPE_WORDS + 3;
+const TICK_WORD: usize = PREG_WORD + 1;
+const INCLUDE_WORDS: usize = TICK_WORD + 1;
+
+/// The words the PHP statement checks look for, found in one pass over a file.
+fn php_words() -> &'static Presence {
+    static WORDS: std::sync::OnceLock<Presence> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        let escapes = ["htmlspecialchars(", "escapeshellarg(", "escapeshellcmd("];
+        let rest = ["preg_replace(", "`", "include", "require"];
+        Presence::new(
+            PHP_INPUT
+                .iter()
+                .chain(PHP_EXEC)
+                .chain(DECODERS)
+                .chain(&escapes)
+                .chain(&rest)
+                .copied()
+                .collect(),
+        )
+    })
+}
+
+/// Each `$name` in `s` with where it starts (`$` alone, as in `$$x`, is not one).
+pub(crate) fn variables(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    memchr::memchr_iter(b'$', s.as_bytes()).filter_map(move |p| {
+        let rest = &s[p + 1..];
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        (len > 0).then(|| (p, &s[p..p + 1 + len]))
+    })
+}
+
 pub(crate) const DANGEROUS_NAMES: &[&str] = &[
     "eval",
     "assert",
@@ -234,23 +276,25 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // Variables assigned straight from request input: `$c = $_REQUEST['cmd'];`.
     let mut tainted: Vec<String> = Vec::new();
     // Every statement test below needs request input, a variable holding it, or eval/assert:
-    // statements with none of them (most of any file) are skipped after a few searches.
-    // The request inputs this file reads at all: statements look only for those.
-    let file_inputs: Vec<&str> = PHP_INPUT
-        .iter()
-        .copied()
-        .filter(|i| t.contains(i))
-        .collect();
-    // The sinks this file calls at all, found once: statements need not look for the others.
-    let sinks: Vec<&str> = PHP_EXEC.iter().copied().filter(|e| t.contains(e)).collect();
+    // statements with none of them (most of any file) are skipped. What each statement holds
+    // comes from one pass over the file, not from a search per word per statement.
+    let mut marks = php_words().marks(t);
+    // The words seen in the statements walked so far: the whole file's once the walk ends.
+    let mut seen = Held::default();
     for (n, s) in t.split_inclusive([';', '\n', '{', '}']).enumerate() {
         if n % 4096 == 4095 && late() {
             return false;
         }
         let here = at;
         at += s.len();
-        let input = file_inputs.iter().find(|i| s.contains(**i));
-        if input.is_none() && tainted.is_empty() && !s.contains("eval(") && !s.contains("assert(") {
+        let held = marks.within(here, at);
+        seen = seen.or(held);
+        let input = PHP_INPUT
+            .iter()
+            .enumerate()
+            .find(|(k, _)| held.has(INPUT_WORDS + k))
+            .map(|(_, i)| i);
+        if input.is_none() && tainted.is_empty() && !held.has(EVAL_WORD) && !held.has(ASSERT_WORD) {
             continue;
         }
         if let Some((var, _)) = assigned_variable(s)
@@ -259,8 +303,15 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         {
             tainted.push(var.to_string());
         }
-        // The first sink the statement calls, looked for once.
-        let called = sinks.iter().find(|e| contains_call(s, e));
+        // The sinks the statement names; the first it calls.
+        let sinks = || {
+            PHP_EXEC
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| held.has(EXEC_WORDS + k))
+                .map(|(_, e)| e)
+        };
+        let called = sinks().find(|e| contains_call(s, e));
         if let Some(sink) = called {
             let call = s.find(sink).map(|p| &s[p + sink.len()..]).unwrap_or("");
             let arg = call.trim_start().trim_start_matches('@');
@@ -284,13 +335,11 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             if !defines(first) {
                 Some(first)
             } else {
-                sinks.iter().find(|e| contains_call(s, e) && !defines(e))
+                sinks().find(|e| contains_call(s, e) && !defines(e))
             }
         });
         if let (Some(input), Some(sink)) = (input, sink)
-            && !s.contains("htmlspecialchars(")
-            && !s.contains("escapeshellarg(")
-            && !s.contains("escapeshellcmd(")
+            && !held.any(ESCAPE_WORDS..ESCAPE_WORDS + 3)
         {
             hits.push(hit(
                 "scan.heuristic.input_to_exec",
@@ -303,8 +352,12 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             ));
             return true;
         }
-        let decoders = DECODERS.iter().filter(|d| s.contains(*d)).count();
-        if decoders >= 1 && (contains_call(s, "eval(") || contains_call(s, "assert(")) {
+        let evaluates = (held.has(EVAL_WORD) && contains_call(s, "eval("))
+            || (held.has(ASSERT_WORD) && contains_call(s, "assert("));
+        let decoders = (0..DECODERS.len())
+            .filter(|k| held.has(DECODER_WORDS + k))
+            .count();
+        if evaluates && decoders >= 1 {
             hits.push(hit(
                 "scan.heuristic.eval_decoded",
                 Severity::Critical,
@@ -316,8 +369,8 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             ));
             return true;
         }
-        if s.contains("preg_replace(")
-            && input.is_some()
+        if input.is_some()
+            && held.has(PREG_WORD)
             && (s.contains("/e\"")
                 || s.contains("/e'")
                 || s.contains("/ie\"")
@@ -332,7 +385,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             ));
             return true;
         }
-        if input.is_some() && s.contains('`') && !s.contains("sql") && !s.contains("select") {
+        if input.is_some() && held.has(TICK_WORD) && !s.contains("sql") && !s.contains("select") {
             let comment = s.trim_start().starts_with('*') || s.trim_start().starts_with("//");
             // Each backticked span in turn (`echo \`$cmd\`. \`$_GET[u]\``): used as a value
             // (`= \`…\``, `echo \`…\``, `. \`…\``), not Markdown in a doc comment.
@@ -363,22 +416,26 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         }
         // `$x = $_POST; $x['f']($x['a'])`: a function named by a variable that holds input.
         let code = !s.trim_start().starts_with('*') && !s.trim_start().starts_with("//");
-        if let Some(var) = tainted.iter().filter(|_| code).find(|v| {
-            s.match_indices(v.as_str()).any(|(p, _)| {
-                let rest = &s[p + v.len()..];
-                // A call of the variable itself: not `->$v()`, not inside a string.
-                let plain = !s[..p].ends_with("->")
-                    && !s[..p].ends_with("::")
-                    && s[..p].matches('"').count() % 2 == 0
-                    && s[..p].matches('\'').count() % 2 == 0;
-                plain
-                    && (rest.starts_with('[')
-                        && rest
-                            .find(']')
-                            .is_some_and(|c| rest[c + 1..].starts_with('('))
-                        || rest.starts_with('('))
-            })
-        }) {
+        if code
+            && !tainted.is_empty()
+            && let Some(var) = variables(s)
+                .find(|&(p, v)| {
+                    let rest = &s[p + v.len()..];
+                    // A call of the variable itself: not `->$v()`, not inside a string.
+                    let plain = !s[..p].ends_with("->")
+                        && !s[..p].ends_with("::")
+                        && s[..p].matches('"').count() % 2 == 0
+                        && s[..p].matches('\'').count() % 2 == 0;
+                    tainted.iter().any(|t| t == v)
+                        && plain
+                        && (rest.starts_with('[')
+                            && rest
+                                .find(']')
+                                .is_some_and(|c| rest[c + 1..].starts_with('('))
+                            || rest.starts_with('('))
+                })
+                .map(|(_, v)| v)
+        {
             hits.push(hit(
                 "scan.heuristic.request_function",
                 Severity::Critical,
@@ -389,7 +446,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             return true;
         }
         if input.is_some()
-            && (s.contains("include") || s.contains("require"))
+            && held.any(INCLUDE_WORDS..INCLUDE_WORDS + 2)
             && let Some(inc) = [
                 "include(",
                 "include_once(",
@@ -417,7 +474,10 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             ));
             return true;
         }
-        for i in ["$_get[", "$_post[", "$_request[", "$_cookie["] {
+        for i in ["$_get[", "$_post[", "$_request[", "$_cookie["]
+            .iter()
+            .filter(|_| input.is_some())
+        {
             if let Some(pos) = s.find(i)
                 && let Some(close) = s[pos..].find(']')
                 && s[pos + close + 1..].trim_start().starts_with('(')
@@ -438,7 +498,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     }
     // `${"_G"."ET"}`, `$GLOBALS['_P'.'OST']`: superglobals named in pieces.
     for sg in ["${\"_", "${'_", "$globals['_'", "$globals[\"_\""] {
-        if let Some(p) = t.find(sg) {
+        if let Some(p) = find(t, sg) {
             let window = t.get(p..p + 40).unwrap_or(&t[p..]);
             if window.contains('.')
                 && ["get", "post", "request", "cookie", "server"]
@@ -460,9 +520,15 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         return false;
     }
     crate::php_tricks::scan(t, hits);
-    capabilities(t, hits);
+    capabilities(t, seen, hits);
     php_reverse_shell(t, hits);
-    if !file_inputs.is_empty() {
+    if seen.any(INPUT_WORDS..INPUT_WORDS + PHP_INPUT.len()) {
+        let sinks: Vec<&str> = PHP_EXEC
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| seen.has(EXEC_WORDS + k))
+            .map(|(_, e)| *e)
+            .collect();
         wrapped_sink(t, &sinks, hits);
     }
     if let Some((offset, name)) = assembled_name(t) {
@@ -491,7 +557,7 @@ fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
     // the work follows the few sink calls, not the many functions.
     let mut wrappers: Vec<(&str, &str)> = Vec::new();
     for sink in sinks {
-        for (at, _) in t.match_indices(sink).take(1000) {
+        for at in find_all(t, sink).take(1000) {
             if t[..at].ends_with(|c: char| ident(c) || c == '>' || c == '$' || c == ':') {
                 continue;
             }
@@ -527,7 +593,7 @@ fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
         }
     }
     for (name, sink) in wrappers {
-        for (at, _) in t.match_indices(name) {
+        for at in find_all(t, name) {
             let before = &t[..at];
             if before.ends_with(|c: char| ident(c) || c == '>' || c == '$' || c == ':')
                 || before.trim_end().ends_with("function")
@@ -593,7 +659,17 @@ fn php_reverse_shell(t: &str, hits: &mut Vec<Hit>) {
 /// Full-featured webshells ("大马") read request input and bundle command execution, file
 /// management, system information and often database or network access in one file; a CMS
 /// file rarely carries three of the execution functions at once, let alone with the rest.
-fn capabilities(t: &str, hits: &mut Vec<Hit>) {
+fn capabilities(t: &str, seen: Held, hits: &mut Vec<Hit>) {
+    // Each execution function below is one of PHP_EXEC: only those the file names are searched.
+    if !seen.any(INPUT_WORDS..INPUT_WORDS + PHP_INPUT.len()) {
+        return;
+    }
+    let named = |c: &&&str| {
+        PHP_EXEC
+            .iter()
+            .position(|e| e == *c)
+            .is_none_or(|k| seen.has(EXEC_WORDS + k))
+    };
     let exec = [
         "system(",
         "passthru(",
@@ -604,9 +680,10 @@ fn capabilities(t: &str, hits: &mut Vec<Hit>) {
         "exec(",
     ]
     .iter()
+    .filter(named)
     .filter(|c| contains_call(t, c))
     .count();
-    if exec < 3 || !PHP_INPUT.iter().any(|i| t.contains(i)) {
+    if exec < 3 {
         return;
     }
     let groups: [(&str, &[&str]); 4] = [
@@ -725,21 +802,25 @@ pub(crate) fn assigned_variable(s: &str) -> Option<(&str, &str)> {
     (len > 0 && !value.starts_with(['=', '>'])).then(|| (&t[..len + 1], value))
 }
 
+/// Where `pattern` occurs in `t`, as `str::find`, with memchr's vectorised search: std's is
+/// several times slower over a whole file.
+pub(crate) fn find(t: &str, pattern: &str) -> Option<usize> {
+    memchr::memmem::find(t.as_bytes(), pattern.as_bytes())
+}
+
+/// Every place `pattern` occurs in `t`, not overlapping, as `str::match_indices` (vectorised).
+pub(crate) fn find_all<'a>(t: &'a str, pattern: &'a str) -> impl Iterator<Item = usize> + 'a {
+    memchr::memmem::find_iter(t.as_bytes(), pattern.as_bytes())
+}
+
 /// `eval(` as a call, not as part of a longer name (`doeval(`) or a method (`->eval(`).
 fn contains_call(s: &str, call: &str) -> bool {
-    let mut from = 0;
-    while let Some(p) = s[from..].find(call) {
-        let at = from + p;
-        let before = s[..at].chars().next_back();
-        let ok = !before.is_some_and(|c| {
+    // memmem's vectorised search: `str::find` is several times slower on whole files.
+    memchr::memmem::find_iter(s.as_bytes(), call.as_bytes()).any(|at| {
+        !s[..at].ends_with(|c: char| {
             c.is_ascii_alphanumeric() || c == '_' || c == '>' || c == ':' || c == '$'
-        });
-        if ok {
-            return true;
-        }
-        from = at + call.len();
-    }
-    false
+        })
+    })
 }
 
 /// A dangerous function name written as `"ev"."al"`, `chr(101).chr(118)…` or `"\x65\x76…"`.
@@ -747,44 +828,48 @@ fn assembled_name(t: &str) -> Option<(usize, String)> {
     let b = t.as_bytes();
     // Concatenated literals: 'as'.'se'.'rt'
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'"' || b[i] == b'\'' {
-            let start = i;
-            let mut joined = String::new();
-            let mut pieces = 0;
-            let mut j = i;
-            while j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
-                let q = b[j];
-                let Some(end) = t[j + 1..].find(q as char) else {
-                    break;
-                };
-                let piece = &t[j + 1..j + 1 + end];
-                if piece.len() > 12 || piece.contains(['\\', '$', ' ']) {
-                    break;
-                }
-                joined.push_str(piece);
-                pieces += 1;
-                j = j + 2 + end;
-                let rest = t[j..].trim_start();
-                if let Some(r) = rest.strip_prefix('.') {
-                    let r2 = r.trim_start();
-                    j = t.len() - r2.len();
-                } else {
-                    break;
-                }
+    while let Some(q) = memchr::memchr2(b'"', b'\'', &b[i..]) {
+        i += q;
+        let start = i;
+        let mut joined = String::new();
+        let mut pieces = 0;
+        let mut j = i;
+        while j < b.len() && (b[j] == b'"' || b[j] == b'\'') {
+            let q = b[j];
+            let Some(end) = t[j + 1..].find(q as char) else {
+                break;
+            };
+            let piece = &t[j + 1..j + 1 + end];
+            if piece.len() > 12 || piece.contains(['\\', '$', ' ']) {
+                break;
             }
-            if pieces >= 2 && DANGEROUS_NAMES.contains(&joined.as_str()) {
-                return Some((start, joined));
+            j = j + 2 + end;
+            let rest = t[j..].trim_start();
+            // A lone literal joins nothing: most literals end here, unallocated.
+            if pieces == 0 && !rest.starts_with('.') {
+                break;
             }
-            i = j.max(i + 1);
-            continue;
+            joined.push_str(piece);
+            pieces += 1;
+            if joined.len() > 32 {
+                break;
+            }
+            if let Some(r) = rest.strip_prefix('.') {
+                let r2 = r.trim_start();
+                j = t.len() - r2.len();
+            } else {
+                break;
+            }
         }
-        i += 1;
+        if pieces >= 2 && DANGEROUS_NAMES.contains(&joined.as_str()) {
+            return Some((start, joined));
+        }
+        i = j.max(i + 1);
     }
     // chr(101).chr(118)… Each chain is decoded once, from its first link: starting again at
     // every link of a long chain made this quadratic.
     let mut chain_end = 0;
-    for (p, _) in t.match_indices("chr(").take(200) {
+    for p in find_all(t, "chr(").take(200) {
         if p < chain_end {
             continue;
         }
@@ -806,7 +891,7 @@ fn assembled_name(t: &str) -> Option<(usize, String)> {
     }
     // "\x65\x76\x61\x6c": each run decoded once (a 60 MB run of escapes once took 38 s).
     let mut run_end = 0;
-    for (p, _) in t.match_indices("\\x") {
+    for p in find_all(t, "\\x") {
         if p < run_end {
             continue;
         }
@@ -1194,22 +1279,9 @@ fn asp_fixed(t: &str, hits: &mut Vec<Hit>) {
 /// A long unbroken run of base64 or hex in a server script, worse when the script also
 /// evaluates or writes something.
 fn encoded_blob(t: &str, kind: ScriptKind, hits: &mut Vec<Hit>) {
-    let b = t.as_bytes();
-    let (mut run, mut start, mut best, mut best_at) = (0usize, 0usize, 0usize, 0usize);
-    for (i, &c) in b.iter().enumerate() {
-        if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=' {
-            if run == 0 {
-                start = i;
-            }
-            run += 1;
-            if run > best {
-                best = run;
-                best_at = start;
-            }
-        } else {
-            run = 0;
-        }
-    }
+    let (best, best_at) = crate::decode::base64_runs(t.as_bytes())
+        .map(|(start, end)| (end - start, start))
+        .fold((0, 0), |a, r| if r.0 > a.0 { r } else { a });
     if best < 2048 {
         return;
     }
@@ -1273,10 +1345,13 @@ fn packed(data: &[u8], hits: &mut Vec<Hit>) {
     if data.len() < 4096 {
         return;
     }
-    let lines = data.iter().filter(|&&c| c == b'\n').count() + 1;
+    let lines = memchr::memchr_iter(b'\n', data).count() + 1;
     let avg = data.len() / lines;
+    if avg <= 1000 {
+        return;
+    }
     let e = entropy(data);
-    if avg > 1000 && e > 5.6 {
+    if e > 5.6 {
         hits.push(Hit {
             check: "scan.heuristic.packed",
             severity: Severity::Medium,
@@ -1292,6 +1367,12 @@ fn packed(data: &[u8], hits: &mut Vec<Hit>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_are_named_whole_with_their_places() {
+        let found: Vec<_> = variables("$$a = $_GET['x'] . $b1;$").collect();
+        assert_eq!(found, [(1, "$a"), (6, "$_GET"), (19, "$b1")]);
+    }
 
     fn ids(kind: ScriptKind, s: &str) -> Vec<&'static str> {
         scan_script(kind, s.as_bytes())

@@ -3,7 +3,7 @@
 //! names written backwards or in rot13, and strings built by bitwise operations on literals.
 
 use crate::Hit;
-use crate::heuristics::{DANGEROUS_NAMES, PHP_EXEC, PHP_INPUT};
+use crate::heuristics::{DANGEROUS_NAMES, PHP_EXEC, PHP_INPUT, find, find_all};
 use firewarden_model::Severity;
 
 /// Functions that call a function they are given, and which argument it is.
@@ -140,7 +140,7 @@ fn arguments(s: &str) -> Option<Vec<&str>> {
 /// Calls of `name` in `s` as a function (not part of a longer name), spaces allowed before
 /// the `(`: the offset of the name and the text from the `(` on.
 fn calls<'a>(s: &'a str, name: &'a str) -> impl Iterator<Item = (usize, &'a str)> + 'a {
-    s.match_indices(name).filter_map(move |(p, _)| {
+    memchr::memmem::find_iter(s.as_bytes(), name.as_bytes()).filter_map(move |p| {
         if s[..p].ends_with(is_ident) {
             return None;
         }
@@ -160,6 +160,22 @@ fn literal(arg: &str) -> Option<&str> {
     }
     (!arg.is_empty() && arg.chars().all(is_ident) && !arg.starts_with(|c: char| c.is_ascii_digit()))
         .then_some(arg)
+}
+
+/// Whether statement `s` uses one of the `tainted` variables (`$v`) or properties (`->v`)
+/// as a whole name: one pass over the statement's names, not one search per name.
+fn carries(s: &str, tainted: &[&str]) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr2_iter(b'$', b'>', b).any(|p| {
+        let start = match b[p] {
+            b'$' => p,
+            _ if p > 0 && b[p - 1] == b'-' => p - 1,
+            _ => return false,
+        };
+        let rest = &s[p + 1..];
+        let len = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
+        len > 0 && tainted.contains(&&s[start..p + 1 + len])
+    })
 }
 
 /// `$v` in `arg` as the whole variable (`$v`, `$v[…]`), not `$va`.
@@ -221,24 +237,27 @@ fn original_offset(cuts: &[(usize, usize)], at: usize) -> usize {
     at + n.checked_sub(1).map_or(0, |k| cuts[k].1)
 }
 
-/// Which of the request inputs, `extract(`, `preg_replace`, `preg_filter` and the callback
-/// names (in that order) occur in `t`, found in one pass.
-fn present(t: &str) -> Vec<bool> {
+/// The request inputs, `extract(`, `preg_replace`, `preg_filter`, the callback names and
+/// `mb_ereg`, in that order: what [`scan_code`] looks for in a file and in each statement.
+fn words() -> &'static crate::presence::Presence {
     static SEARCH: std::sync::OnceLock<crate::presence::Presence> = std::sync::OnceLock::new();
-    SEARCH
-        .get_or_init(|| {
-            crate::presence::Presence::new(
-                PHP_INPUT
-                    .iter()
-                    .copied()
-                    .chain(["extract(", "preg_replace", "preg_filter"])
-                    .chain(CALLBACKS.iter().map(|(n, _)| *n))
-                    .chain(["mb_ereg"])
-                    .collect(),
-            )
-        })
-        .of(t)
+    SEARCH.get_or_init(|| {
+        crate::presence::Presence::new(
+            PHP_INPUT
+                .iter()
+                .copied()
+                .chain(["extract(", "preg_replace", "preg_filter"])
+                .chain(CALLBACKS.iter().map(|(n, _)| *n))
+                .chain(["mb_ereg"])
+                .collect(),
+        )
+    })
 }
+
+/// Where the callback names start in [`words`]' list.
+const CALLBACK_WORDS: usize = PHP_INPUT.len() + 3;
+/// Where `mb_ereg` is in [`words`]' list.
+const MB_EREG_WORD: usize = CALLBACK_WORDS + CALLBACKS.len();
 
 /// The PHP checks of this module; `t` is the lowercased script.
 pub(crate) fn scan(t: &str, hits: &mut Vec<Hit>) {
@@ -253,23 +272,12 @@ pub(crate) fn scan(t: &str, hits: &mut Vec<Hit>) {
 fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     // What the file holds at all, found in one pass: most statements of most files then need
     // no search of their own.
-    let present = present(t);
-    let inputs: Vec<&str> = PHP_INPUT
+    let reads_input = PHP_INPUT
         .iter()
-        .enumerate()
-        .filter(|(n, _)| present[*n])
-        .map(|(_, i)| *i)
-        .collect();
-    let reads_input = !inputs.is_empty() || present[PHP_INPUT.len()];
-    let callbacks_here: Vec<(&str, Callback)> = CALLBACKS
-        .iter()
-        .enumerate()
-        .filter(|(n, _)| present[PHP_INPUT.len() + 3 + n])
-        .map(|(_, c)| *c)
-        .collect();
-    let pregs = present[PHP_INPUT.len() + 1]
-        || present[PHP_INPUT.len() + 2]
-        || present[PHP_INPUT.len() + 3 + CALLBACKS.len()];
+        .chain(&["extract("])
+        .any(|i| find(t, i).is_some());
+    // What each statement holds, read in one pass as the walk goes.
+    let mut marks = words().marks(t);
     // `extract($_REQUEST)`: every variable after it may come from the request.
     let extracted = extracts_request(t);
     // Variables set to the name of a function that runs code: `$cb = 'system';`.
@@ -285,8 +293,9 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     for s in t.split_inclusive([';', '\n', '{', '}']) {
         let here = at;
         at += s.len();
-        let input = inputs.iter().any(|i| s.contains(i));
-        let carried = tainted.iter().any(|v| uses(s, v));
+        let held = marks.within(here, at);
+        let input = held.any(0..PHP_INPUT.len());
+        let carried = !tainted.is_empty() && carries(s, &tainted);
         // `$x = …input…;`: `$x` carries the input from here on.
         if (input || carried)
             && let Some(eq) = s.find('=')
@@ -345,13 +354,19 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
             }
         }
         if reads_input
-            && !callbacks_here.is_empty()
+            && held.any(CALLBACK_WORDS..MB_EREG_WORD)
             && !found.contains(&"scan.heuristic.php_callback")
         {
+            let names: Vec<(&str, Callback)> = CALLBACKS
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| held.has(CALLBACK_WORDS + n))
+                .map(|(_, c)| *c)
+                .collect();
             callbacks(
                 s,
                 here,
-                &callbacks_here,
+                &names,
                 Held {
                     direct: &direct,
                     named: &named,
@@ -361,7 +376,10 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
                 &mut found,
             );
         }
-        if pregs && (input || carried) && !found.contains(&"scan.heuristic.preg_e") {
+        if (input || carried)
+            && (held.any(PHP_INPUT.len() + 1..CALLBACK_WORDS) || held.has(MB_EREG_WORD))
+            && !found.contains(&"scan.heuristic.preg_e")
+        {
             preg_e(s, here, hits, &mut found);
         }
         if !found.contains(&"scan.heuristic.request_function") {
@@ -491,7 +509,7 @@ fn unset_variable_sink(t: &str, extracted: bool, hits: &mut Vec<Hit>) {
 
 /// `name="cmd"`, `name='cmd'`, `name=cmd`: an HTML form field of that name.
 fn form_field(t: &str, var: &str) -> bool {
-    t.match_indices("name=").take(2000).any(|(p, _)| {
+    find_all(t, "name=").take(2000).any(|p| {
         let rest = t[p + 5..].trim_start_matches(['"', '\'', '\\']);
         rest.strip_prefix(var).is_some_and(|after| {
             after.starts_with(['"', '\'', ' ', '>', '/', '\\']) || after.is_empty()
@@ -503,7 +521,7 @@ fn form_field(t: &str, var: &str) -> bool {
 /// loop variable, a reference, a global, or a `list()` target.
 fn set_in_script(t: &str, var: &str) -> bool {
     let whole = format!("${var}");
-    for (p, _) in t.match_indices(&whole).take(1000) {
+    for p in find_all(t, &whole).take(1000) {
         let after = &t[p + whole.len()..];
         if after.starts_with(is_ident) {
             continue;
@@ -1068,7 +1086,7 @@ pub(crate) fn e_modifiers(pattern: &str) -> Option<&str> {
 /// `${$a}(…)`, `$$f(…)`: a function whose name is in a variable named by another variable.
 fn variable_variable_call(t: &str, hits: &mut Vec<Hit>) {
     let mut at = None;
-    for (p, _) in t.match_indices("${$") {
+    for p in find_all(t, "${$") {
         if let Some(close) = t[p..].find('}')
             && t[p + close + 1..].trim_start().starts_with('(')
         {
@@ -1077,7 +1095,7 @@ fn variable_variable_call(t: &str, hits: &mut Vec<Hit>) {
         }
     }
     if at.is_none() {
-        for (p, _) in t.match_indices("$$") {
+        for p in find_all(t, "$$") {
             let rest = &t[p + 2..];
             let len = rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len());
             if len > 0 && rest[len..].trim_start().starts_with('(') {
@@ -1138,41 +1156,41 @@ fn reversed_names(t: &str, hits: &mut Vec<Hit>) {
 fn bitwise_strings(t: &str, hits: &mut Vec<Hit>) {
     let mut n = 0;
     let mut first = None;
-    let mut at = 0;
-    for line in t.split_inclusive('\n') {
-        let here = at;
-        at += line.len();
-        // PHPDoc writes literal types as `'asc'|'desc'`.
-        if line.trim_start().starts_with(['*', '/', '#']) {
+    let b = t.as_bytes();
+    // From each operator (rare in text) back to its line, not through every byte.
+    for op in memchr::memchr3_iter(b'&', b'|', b'^', b) {
+        let (Some(&q), Some(&next)) = (op.checked_sub(1).map(|i| &b[i]), b.get(op + 1)) else {
+            continue;
+        };
+        if !matches!(q, b'\'' | b'"') || next != q {
             continue;
         }
-        let b = line.as_bytes();
-        for (i, w) in b.windows(3).enumerate() {
-            let [q, op, next] = [w[0], w[1], w[2]];
-            if !matches!(q, b'\'' | b'"') || !matches!(op, b'&' | b'|' | b'^') || next != q {
-                continue;
-            }
-            // The first quote closes a string: something other than an opening context
-            // stands before it.
-            let closes = i > 0
-                && !matches!(
-                    b[i - 1],
-                    b'(' | b',' | b' ' | b'[' | b'=' | b'.' | b':' | b'\t' | b'\'' | b'"'
-                );
-            if closes {
-                n += 1;
-                first.get_or_insert(here + i);
-            }
+        let line = memchr::memrchr(b'\n', &b[..op]).map_or(0, |l| l + 1);
+        // PHPDoc writes literal types as `'asc'|'desc'`.
+        if t[line..op].trim_start().starts_with(['*', '/', '#']) {
+            continue;
+        }
+        // The first quote closes a string: something other than an opening context stands
+        // before it.
+        let quote = op - 1;
+        let closes = quote > line
+            && !matches!(
+                b[quote - 1],
+                b'(' | b',' | b' ' | b'[' | b'=' | b'.' | b':' | b'\t' | b'\'' | b'"'
+            );
+        if closes {
+            n += 1;
+            first.get_or_insert(quote);
         }
     }
-    let nots = t.matches(".=~(").count() + t.matches("=~($").count();
+    let nots = find_all(t, ".=~(").count() + find_all(t, "=~($").count();
     if n >= 4 || nots >= 4 {
         hits.push(hit(
             "scan.heuristic.xor_strings",
             Severity::High,
             "Strings built by bitwise operations on literals",
             format!("{} strings are made by AND/OR/XOR/NOT of literals, a way to write function names without letters; benign code has no reason to", n.max(nots)),
-            first.or_else(|| t.find(".=~(")).unwrap_or(0),
+            first.or_else(|| find(t, ".=~(")).unwrap_or(0),
         ));
     }
 }
@@ -1180,6 +1198,17 @@ fn bitwise_strings(t: &str, hits: &mut Vec<Hit>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn carried_names_are_whole_variables_and_properties() {
+        let tainted = ["$c", "->cmd"];
+        assert!(carries("system($c);", &tainted));
+        assert!(carries("echo $$c;", &tainted));
+        assert!(carries("$o->cmd . 'x'", &tainted));
+        assert!(!carries("system($cmd);", &tainted));
+        assert!(!carries("$o->cmdline; $a > $b; $", &tainted));
+        assert!(!carries("$o->c", &tainted));
+    }
 
     fn ids(page: &str) -> Vec<&'static str> {
         let mut hits = Vec::new();

@@ -799,18 +799,11 @@ fn decoded_payloads(
     budget: &mut usize,
 ) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=';
-    let mut i = 0;
-    while i < data.len() && *budget > 0 {
-        if !b64(data[i]) {
-            i += 1;
-            continue;
+    for (start, end) in crate::decode::base64_runs(data) {
+        if *budget == 0 {
+            break;
         }
-        let start = i;
-        while i < data.len() && b64(data[i]) {
-            i += 1;
-        }
-        let run = &data[start..i];
+        let run = &data[start..end];
         // Long, and mixed like base64 is (not one long identifier or a hex digest).
         if run.len() < 40
             || !run.iter().any(u8::is_ascii_digit)
