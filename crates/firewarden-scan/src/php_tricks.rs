@@ -541,6 +541,7 @@ fn form_field(t: &str, var: &str) -> bool {
 /// loop variable, a reference, a global, or a `list()` target.
 fn set_in_script(t: &str, var: &str) -> bool {
     let whole = format!("${var}");
+    let mut restored = 0;
     for p in find_all(t, &whole).take(1000) {
         let after = &t[p + whole.len()..];
         if after.starts_with(is_ident) {
@@ -557,8 +558,12 @@ fn set_in_script(t: &str, var: &str) -> bool {
         {
             let rhs = rhs[..rhs.find(';').unwrap_or(rhs.len())].trim();
             let clears = matches!(rhs, "''" | "\"\"" | "null" | "false" | "0");
-            if !clears && !uses(rhs, &whole) && !restores(t, rhs, &whole) {
-                return true;
+            // A few restores at most: past that, a hostile page could make each one search.
+            if !clears && !uses(rhs, &whole) {
+                restored += 1;
+                if restored > 16 || !restores(&t[..p], rhs, &whole) {
+                    return true;
+                }
             }
         }
         let before = t[..p].trim_end();
@@ -587,9 +592,11 @@ fn set_in_script(t: &str, var: &str) -> bool {
     false
 }
 
-/// `$v = $saved` where the script once did `$saved = $v`: `$v` gets its own value back, from
-/// the request as before (`$commandBk = $command; $command = ""; … $command = $commandBk;`).
-fn restores(t: &str, rhs: &str, whole: &str) -> bool {
+/// `$v = $saved` where the script did `$saved = $v` shortly before (within 8 KiB of `before`,
+/// the text up to the assignment): `$v` gets its own value back, from the request as before
+/// (`$commandBk = $command; $command = ""; … $command = $commandBk;`).
+fn restores(before: &str, rhs: &str, whole: &str) -> bool {
+    let t = &before[before.floor_char_boundary(before.len().saturating_sub(8192))..];
     let Some(saved) = rhs
         .strip_prefix('$')
         .filter(|w| !w.is_empty() && w.chars().all(is_ident))
@@ -739,7 +746,8 @@ fn incremented_names(t: &str, hits: &mut Vec<Hit>) {
     let underscores = |name: &str| name.len() > 1 && name[1..].bytes().all(|b| b == b'_');
     let increments = find_all(t, "++")
         .filter(|&p| {
-            let before = t[..p].trim_end();
+            // The operand just before, within a few bytes: `$__++`, `$__ ++`.
+            let before = t[t.floor_char_boundary(p.saturating_sub(64))..p].trim_end();
             let start = before.rfind('$').unwrap_or(before.len());
             underscores(&before[start..])
         })
