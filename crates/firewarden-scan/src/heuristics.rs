@@ -558,7 +558,7 @@ fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
     let mut wrappers: Vec<(&str, &str)> = Vec::new();
     for sink in sinks {
         for at in find_all(t, sink).take(1000) {
-            if t[..at].ends_with(|c: char| ident(c) || c == '>' || c == '$' || c == ':') {
+            if !plain_name_at(t, at) {
                 continue;
             }
             let arg = t[at + sink.len()..].trim_start().trim_start_matches('@');
@@ -594,10 +594,7 @@ fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
     }
     for (name, sink) in wrappers {
         for at in find_all(t, name) {
-            let before = &t[..at];
-            if before.ends_with(|c: char| ident(c) || c == '>' || c == '$' || c == ':')
-                || before.trim_end().ends_with("function")
-            {
+            if !plain_name_at(t, at) || t[..at].trim_end().ends_with("function") {
                 continue;
             }
             let call = t[at + name.len()..].trim_start();
@@ -669,41 +666,24 @@ fn socket_commands(t: &str, socket: &str, hits: &mut Vec<Hit>) {
         let Some((var, rhs)) = assigned_variable(s) else {
             continue;
         };
-        let mut rhs = bare_php_value(rhs);
-        while let Some(inner) = ["trim(", "rtrim(", "chop("]
-            .iter()
-            .find_map(|w| rhs.strip_prefix(w))
-        {
-            rhs = bare_php_value(inner);
-        }
+        let rhs = without_calls(rhs, &["trim(", "rtrim(", "chop("]);
         if READS.iter().any(|r| rhs.starts_with(r)) {
             read.push(var);
         }
     }
-    for sink in PHP_EXEC {
-        for at in find_all(t, sink).take(200) {
-            if t[..at].ends_with(|c: char| {
-                c.is_ascii_alphanumeric() || matches!(c, '_' | '>' | ':' | '$')
-            }) {
-                continue;
-            }
-            let arg = bare_php_value(&t[at + sink.len()..]);
-            let Some(var) = read.iter().find(|v| {
-                arg.strip_prefix(**v)
-                    .is_some_and(|r| r.trim_start().starts_with([')', '.', ' ']))
-            }) else {
-                continue;
-            };
-            hits.push(hit(
-                "scan.heuristic.php_reverse_shell",
-                Severity::High,
-                "Commands read from a network socket and run",
-                format!("the script opens a socket (`{socket}…)`), reads `{var}` from it and gives it to `{sink}…)`: whoever is at the other end runs commands here"),
-                at,
-            ));
-            return;
-        }
-    }
+    let Some((var, at, sink)) = read
+        .iter()
+        .find_map(|v| crate::php_tricks::sink_of(t, v).map(|(at, sink)| (v, at, sink)))
+    else {
+        return;
+    };
+    hits.push(hit(
+        "scan.heuristic.php_reverse_shell",
+        Severity::High,
+        "Commands read from a network socket and run",
+        format!("the script opens a socket (`{socket}…)`), reads `{var}` from it and gives it to `{sink}(…)`: whoever is at the other end runs commands here"),
+        at,
+    ));
 }
 
 /// Full-featured webshells ("大马") read request input and bundle command execution, file
@@ -824,20 +804,17 @@ pub(crate) fn bare_php_value(mut v: &str) -> &str {
 /// `$x = $_POST;`, `$c = @$_GET['c'];`, `$p = base64_decode($_COOKIE['p']);`.
 fn from_input(s: &str) -> bool {
     let Some(eq) = s.find('=') else { return false };
-    let mut rhs = bare_php_value(&s[eq + 1..]);
     // `json_decode(file_get_contents('php://input'), true)`: parsing hands the request back.
-    while let Some(inner) = [
-        "json_decode(",
-        "unserialize(",
-        "trim(",
-        "stripslashes(",
-        "urldecode(",
-    ]
-    .iter()
-    .find_map(|w| rhs.strip_prefix(w))
-    {
-        rhs = bare_php_value(inner);
-    }
+    let rhs = without_calls(
+        &s[eq + 1..],
+        &[
+            "json_decode(",
+            "unserialize(",
+            "trim(",
+            "stripslashes(",
+            "urldecode(",
+        ],
+    );
     let direct = [
         "$_get",
         "$_post",
@@ -876,14 +853,26 @@ pub(crate) fn find_all<'a>(t: &'a str, pattern: &'a str) -> impl Iterator<Item =
     memchr::memmem::find_iter(t.as_bytes(), pattern.as_bytes())
 }
 
+/// Whether a name at `at` in `s` stands on its own as a function: not the end of a longer
+/// name (`doeval`), a method (`->eval`, `::eval`) or a variable (`$eval`).
+pub(crate) fn plain_name_at(s: &str, at: usize) -> bool {
+    !s[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '>' | ':' | '$'))
+}
+
 /// `eval(` as a call, not as part of a longer name (`doeval(`) or a method (`->eval(`).
 fn contains_call(s: &str, call: &str) -> bool {
     // memmem's vectorised search: `str::find` is several times slower on whole files.
-    memchr::memmem::find_iter(s.as_bytes(), call.as_bytes()).any(|at| {
-        !s[..at].ends_with(|c: char| {
-            c.is_ascii_alphanumeric() || c == '_' || c == '>' || c == ':' || c == '$'
-        })
-    })
+    find_all(s, call).any(|at| plain_name_at(s, at))
+}
+
+/// `v` without the calls of `wrappers` around it that hand their argument back:
+/// `trim(fgets($s))` is read as `fgets($s)`.
+pub(crate) fn without_calls<'a>(mut v: &'a str, wrappers: &[&str]) -> &'a str {
+    v = bare_php_value(v);
+    while let Some(inner) = wrappers.iter().find_map(|w| v.strip_prefix(w)) {
+        v = bare_php_value(inner);
+    }
+    v
 }
 
 /// A dangerous function name written as `"ev"."al"`, `chr(101).chr(118)…` or `"\x65\x76…"`.

@@ -445,31 +445,9 @@ fn unset_variable_sink(t: &str, extracted: bool, named: &[(&str, &str)], hits: &
     if !globals && !t.contains("name=") {
         return;
     }
-    // Every sink call in one pass over the text.
-    static SINKS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::LazyLock::new(|| {
-            aho_corasick::AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-                .build(
-                    PHP_EXEC
-                        .iter()
-                        .filter(|e| **e != "create_function(")
-                        .map(|e| e.trim_end_matches('(')),
-                )
-                .ok()
-        });
-    let Some(sinks) = SINKS.as_ref() else {
-        return;
-    };
     let mut checked: Vec<&str> = Vec::new();
     // Calls of the sinks, and of variables the script set to a sink's name (`$fe = "exec";
     // … $fe("$cmd 2>&1")`).
-    let direct = sinks.find_iter(t).take(500).filter_map(|m| {
-        let (at, end) = (m.start(), m.end());
-        let plain = !t[..at].ends_with(|c: char| is_ident(c) || matches!(c, '>' | ':' | '$'))
-            && !t[end..].starts_with(is_ident);
-        plain.then(|| (at, &t[at..end], t[end..].trim_start()))
-    });
     let through_names = named.iter().flat_map(|&(var, sink)| {
         find_all(t, var).take(100).filter_map(move |at| {
             let open = t[at + var.len()..].trim_start();
@@ -477,7 +455,7 @@ fn unset_variable_sink(t: &str, extracted: bool, named: &[(&str, &str)], hits: &
                 .then_some((at, sink, open))
         })
     });
-    for (at, name, open) in direct.chain(through_names) {
+    for (at, name, open) in sink_calls(t).chain(through_names) {
         if !open.starts_with('(') {
             continue;
         }
@@ -597,13 +575,13 @@ fn set_in_script(t: &str, var: &str) -> bool {
 /// (`$commandBk = $command; $command = ""; … $command = $commandBk;`).
 fn restores(before: &str, rhs: &str, whole: &str) -> bool {
     let t = &before[before.floor_char_boundary(before.len().saturating_sub(8192))..];
-    let Some(saved) = rhs
+    let saved = rhs;
+    if !saved
         .strip_prefix('$')
-        .filter(|w| !w.is_empty() && w.chars().all(is_ident))
-        .map(|_| rhs)
-    else {
+        .is_some_and(|w| !w.is_empty() && w.chars().all(is_ident))
+    {
         return false;
-    };
+    }
     find_all(t, saved).take(200).any(|p| {
         let after = &t[p + saved.len()..];
         !after.starts_with(is_ident)
@@ -713,14 +691,9 @@ fn request_file_write(t: &str, hits: &mut Vec<Hit>) {
     // `require 'README'`: request text saved where PHP will run it.
     let runs = |path: &str| {
         SCRIPT_EXTENSIONS.iter().any(|e| path.ends_with(e))
-            || ["include", "require"].iter().any(|w| {
-                find_all(t, w).take(200).any(|p| {
-                    let arg = t[p + w.len()..].trim_start_matches("_once");
-                    let arg = crate::heuristics::bare_php_value(arg);
-                    let end = arg.find([';', ')', '\n']).unwrap_or(arg.len());
-                    literal(arg[..end].trim()) == Some(path)
-                })
-            })
+            || included(t)
+                .take(200)
+                .any(|(_, _, arg)| literal(arg) == Some(path))
     };
     let saved = calls(t, "file_put_contents")
         .take(200)
@@ -870,21 +843,44 @@ fn output_to_sink(t: &str, named: &[(&str, &str)], hits: &mut Vec<Hit>) {
     }
 }
 
-/// The first call of a code- or command-running function whose first argument is the variable
-/// `var` (`$s`) itself: where, and which function.
-fn sink_of(t: &str, var: &str) -> Option<(usize, &'static str)> {
-    PHP_EXEC
-        .iter()
-        .filter(|e| **e != "create_function(")
-        .map(|e| e.trim_end_matches('('))
-        .find_map(|sink| {
-            calls(t, sink).take(100).find_map(|(at, open)| {
-                let arg = arguments(open)?.first().copied()?;
-                let arg = crate::heuristics::bare_php_value(arg);
-                let rest = arg.strip_prefix(var)?;
-                (rest.trim().is_empty() && !t[..at].ends_with(['>', ':'])).then_some((at, sink))
-            })
+/// The calls of code- and command-running functions in `t` (not `create_function`, which
+/// runs nothing by itself), in order, found in one pass: where, which, and the text from its
+/// `(`. At most 500.
+fn sink_calls(t: &str) -> impl Iterator<Item = (usize, &str, &str)> {
+    static SINKS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(
+                    PHP_EXEC
+                        .iter()
+                        .filter(|e| **e != "create_function(")
+                        .map(|e| e.trim_end_matches('(')),
+                )
+                .ok()
+        });
+    SINKS
+        .as_ref()
+        .into_iter()
+        .flat_map(move |sinks| sinks.find_iter(t))
+        .take(500)
+        .filter_map(|m| {
+            let open = t[m.end()..].trim_start();
+            let plain = crate::heuristics::plain_name_at(t, m.start())
+                && !t[m.end()..].starts_with(is_ident)
+                && open.starts_with('(');
+            plain.then(|| (m.start(), &t[m.range()], open))
         })
+}
+
+/// The first call of a code- or command-running function whose first argument starts with the
+/// whole variable `var` (`$s`, `$s . " 2>&1"`, not `$sx`): where, and which function.
+pub(crate) fn sink_of<'a>(t: &'a str, var: &str) -> Option<(usize, &'a str)> {
+    sink_calls(t).find_map(|(at, sink, open)| {
+        let arg = crate::heuristics::bare_php_value(arguments(open)?.first().copied()?);
+        let rest = arg.strip_prefix(var)?;
+        (!rest.starts_with(is_ident)).then_some((at, sink))
+    })
 }
 
 /// `unserialize($_GET['id'])` in a script whose own class runs a property in a magic method
@@ -904,45 +900,37 @@ fn deserialized_sink(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
     let Some(at) = from_request else {
         return;
     };
-    for sink in PHP_EXEC
-        .iter()
-        .filter(|e| **e != "create_function(")
-        .map(|e| e.trim_end_matches('('))
-    {
-        for (p, open) in calls(t, sink).take(100) {
-            let Some(arg) = arguments(open).and_then(|a| a.first().copied()) else {
-                continue;
-            };
-            if !crate::heuristics::bare_php_value(arg).starts_with("$this->")
-                || t[..p].ends_with(['>', ':'])
-            {
-                continue;
-            }
-            let from = t.floor_char_boundary(p.saturating_sub(2048));
-            let Some(f) = t[from..p].rfind("function ") else {
-                continue;
-            };
-            let method = t[from + f + 9..p].trim_start();
-            let magic = [
-                "__destruct",
-                "__wakeup",
-                "__tostring",
-                "__call",
-                "__get",
-                "__invoke",
-            ]
-            .into_iter()
-            .find(|m| method.starts_with(m));
-            if let Some(magic) = magic {
-                hits.push(hit(
-                    "scan.heuristic.php_callback",
-                    Severity::Critical,
-                    "Request input unserialized into an object that runs code",
-                    format!("the script unserializes request input, and its own class's `{magic}()` gives a property to `{sink}(…)`: the request builds the object and chooses what runs"),
-                    at,
-                ));
-                return;
-            }
+    for (p, sink, open) in sink_calls(t) {
+        let Some(arg) = arguments(open).and_then(|a| a.first().copied()) else {
+            continue;
+        };
+        if !crate::heuristics::bare_php_value(arg).starts_with("$this->") {
+            continue;
+        }
+        let from = t.floor_char_boundary(p.saturating_sub(2048));
+        let Some(f) = t[from..p].rfind("function ") else {
+            continue;
+        };
+        let method = t[from + f + 9..p].trim_start();
+        let magic = [
+            "__destruct",
+            "__wakeup",
+            "__tostring",
+            "__call",
+            "__get",
+            "__invoke",
+        ]
+        .into_iter()
+        .find(|m| method.starts_with(m));
+        if let Some(magic) = magic {
+            hits.push(hit(
+                "scan.heuristic.php_callback",
+                Severity::Critical,
+                "Request input unserialized into an object that runs code",
+                format!("the script unserializes request input, and its own class's `{magic}()` gives a property to `{sink}(…)`: the request builds the object and chooses what runs"),
+                at,
+            ));
+            return;
         }
     }
 }
@@ -984,6 +972,24 @@ fn yaml_callbacks(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
+/// Each `include`/`require` (and `_once`) in `s` as a statement, not part of a longer name:
+/// where, which word, and its argument up to `;`, `)` or the line's end (`'a.php'`, `$f`).
+fn included(s: &str) -> impl Iterator<Item = (usize, &'static str, &str)> {
+    ["include_once", "require_once", "include", "require"]
+        .into_iter()
+        .flat_map(move |word| {
+            find_all(s, word).filter_map(move |p| {
+                let after = &s[p + word.len()..];
+                if !crate::heuristics::plain_name_at(s, p) || after.starts_with(is_ident) {
+                    return None;
+                }
+                let arg = crate::heuristics::bare_php_value(after);
+                let end = arg.find([';', ')', '\n']).unwrap_or(arg.len());
+                Some((p, word, arg[..end].trim()))
+            })
+        })
+}
+
 /// `include($_GET['page'])`, `$f = $_GET['f']; include $f;`: the request names the file PHP
 /// runs (an uploaded picture, a log with code written into it, a remote URL).
 fn request_include(
@@ -993,42 +999,32 @@ fn request_include(
     hits: &mut Vec<Hit>,
     found: &mut Vec<&str>,
 ) {
-    for word in ["include_once", "require_once", "include", "require"] {
-        for (p, _) in s.match_indices(word) {
-            if s[..p].ends_with(|c: char| is_ident(c) || c == '$' || c == '>' || c == ':')
-                || s[p + word.len()..].starts_with(is_ident)
-            {
-                continue;
-            }
-            let arg = crate::heuristics::bare_php_value(&s[p + word.len()..]);
-            let end = arg.find([';', ')', '\n']).unwrap_or(arg.len());
-            let arg = arg[..end].trim();
-            if arg.contains(['.', '(', ',', '?', '"', '\''])
-                && !bracketed_input(arg)
-                && literal(arg).is_none()
-            {
-                continue;
-            }
-            // `include('php://input')`: the request body itself is the file.
-            let body = literal(arg).is_some_and(|l| l == "php://input" || l.starts_with("data:"));
-            let from_request =
-                PHP_INPUT.iter().any(|i| arg.starts_with(i)) || direct.contains(&arg) || body;
-            if !from_request {
-                continue;
-            }
-            hits.push(hit(
-                "scan.heuristic.request_include",
-                Severity::High,
-                "Script includes the file the request names",
-                format!(
-                    "`{word} {}`: PHP runs whatever file the request names, an upload, a log with code in it, or a remote URL",
-                    arg.chars().take(60).collect::<String>()
-                ),
-                here + p,
-            ));
-            found.push("scan.heuristic.request_include");
-            return;
+    for (p, word, arg) in included(s) {
+        if arg.contains(['.', '(', ',', '?', '"', '\''])
+            && !bracketed_input(arg)
+            && literal(arg).is_none()
+        {
+            continue;
         }
+        // `include('php://input')`: the request body itself is the file.
+        let body = literal(arg).is_some_and(|l| l == "php://input" || l.starts_with("data:"));
+        let from_request =
+            PHP_INPUT.iter().any(|i| arg.starts_with(i)) || direct.contains(&arg) || body;
+        if !from_request {
+            continue;
+        }
+        hits.push(hit(
+            "scan.heuristic.request_include",
+            Severity::High,
+            "Script includes the file the request names",
+            format!(
+                "`{word} {}`: PHP runs whatever file the request names, an upload, a log with code in it, or a remote URL",
+                arg.chars().take(60).collect::<String>()
+            ),
+            here + p,
+        ));
+        found.push("scan.heuristic.request_include");
+        return;
     }
 }
 

@@ -142,6 +142,17 @@ mod tests {
         let second = t.find('\n').unwrap() + 1;
         assert!(!marks.within(second, t.len()).has(1));
         // A match that straddles two spans belongs to neither.
+        // Without the automaton each span is searched on its own, with the same answers.
+        let mut plain = Marks {
+            t,
+            patterns: &p.patterns,
+            found: None,
+        };
+        let mut at = 0;
+        for (s, expected) in spans.iter().zip(&held) {
+            assert_eq!(plain.within(at, at + s.len()), *expected);
+            at += s.len();
+        }
         let mut marks = p.marks("eval(");
         assert_eq!(marks.within(0, 2), Held::default());
         let second = marks.within(2, 5);
