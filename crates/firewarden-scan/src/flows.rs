@@ -185,8 +185,11 @@ const JSP_SINKS: &[Sink] = &[
 /// ASP/ASPX flows; `t` is the lowercased page.
 pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     // Input parked in the session (`Session("k") = Request("x")`) comes back as input.
-    let parks = t.match_indices("session(").any(|(p, _)| {
-        let line = t[p..].split(['\n', ':']).next().unwrap_or("");
+    let parks = t.match_indices("session(").take(1000).any(|(p, _)| {
+        let line = crate::heuristics::near(&t[p..], 4096)
+            .split(['\n', ':'])
+            .next()
+            .unwrap_or("");
         line.split_once('=')
             .is_some_and(|(_, rhs)| ASP_INPUT.iter().any(|i| rhs.trim_start().starts_with(i)))
     });
@@ -378,13 +381,28 @@ fn names_page(stmt: &str) -> bool {
 /// settings into `config.asp` too, but as strings it builds, not the request's data as sent.
 fn page_drop(t: &str, hits: &mut Vec<Hit>) {
     let saves = |marks: &[&str], what: &dyn Fn(&str) -> bool| {
-        marks.iter().flat_map(|m| t.match_indices(m)).any(|(p, _)| {
-            let stmt = t[p..].split(['\n', ':']).next().unwrap_or("");
-            what(stmt)
-        })
+        // A statement is read to its end or 4 KiB, and at most 1,000 of them: a hostile page of
+        // one long line with the mark repeated would otherwise be read again from each.
+        marks
+            .iter()
+            .flat_map(|m| t.match_indices(m).take(1000))
+            .any(|(p, _)| {
+                let stmt = crate::heuristics::near(&t[p..], 4096)
+                    .split(['\n', ':'])
+                    .next()
+                    .unwrap_or("");
+                what(stmt)
+            })
     };
     const SAVES: &[&str] = &["savetofile", "createtextfile", "opentextfile"];
-    let as_page = saves(SAVES, &names_page);
+    // Or the page itself (`CreateTextFile(Server.MapPath(Request.ServerVariables("SCRIPT_NAME")))`):
+    // a page that rewrites itself with what it is sent.
+    let itself = |stmt: &str| {
+        ["\"script_name\"", "\"path_info\"", "\"url\""]
+            .iter()
+            .any(|v| stmt.contains(v))
+    };
+    let as_page = saves(SAVES, &|stmt| names_page(stmt) || itself(stmt));
     // Or where the request says: `SaveToFile Server.MapPath(Request("p"))`.
     let where_asked = saves(SAVES, &|stmt| ASP_INPUT.iter().any(|i| stmt.contains(i)));
     if !(as_page || where_asked) {
@@ -452,7 +470,9 @@ fn decoded_execute(t: &str, wrappers: &[Wrapper], hits: &mut Vec<Hit>) {
         .chain(evaluators)
     {
         for (p, _) in t.match_indices(mark) {
-            if marked(&t[p..], mark) != Some(0) || t[..p].ends_with(is_ident) {
+            // Only whether the mark here is a call: not a search of the rest of the page.
+            let here = crate::heuristics::near(&t[p..], mark.len() + 1);
+            if marked(here, mark) != Some(0) || t[..p].ends_with(is_ident) {
                 continue;
             }
             let before = t[..p].trim_end_matches(' ');
@@ -587,7 +607,17 @@ fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bo
     } else {
         call.find([' ', '('])
     };
-    open.is_some_and(|open| bare_value(call[open..].trim_start_matches([' ', '(']), inputs, direct))
+    open.is_some_and(|open| {
+        let arg = call[open..].trim_start_matches([' ', '(']);
+        // `CreateTextFile(Server.MapPath(Request("f")))`: MapPath only turns the request's
+        // path into the disk's. (A path kept in a variable first is an admin's choice of
+        // where a sitemap goes as often as a shell's.)
+        let arg = arg
+            .strip_prefix("server.mappath")
+            .and_then(|a| a.trim_start().strip_prefix('('))
+            .unwrap_or(arg);
+        bare_value(arg, inputs, direct)
+    })
 }
 
 /// Whether `value` is request input itself (`request("x")`, nothing joined to it), a variable
@@ -877,7 +907,21 @@ mod tests {
     fn asp_saves_where_the_request_says() {
         // Request data saved at the path the request names, through Server.MapPath.
         let up = "<%\nset gl=server.CreateObject(\"Adodb.Stream\")\ngl.Open\ngl.writetext request(\"code\")\ngl.SaveToFile server.mappath(request(\"path\")),2\n%>";
-        assert_eq!(ids(asp, up), ["scan.heuristic.asp_page_drop"]);
+        assert_eq!(
+            ids(asp, up),
+            ["scan.heuristic.asp_write", "scan.heuristic.asp_page_drop"]
+        );
+        // A file created at exactly the path the request names, MapPath or not.
+        let dump = "<%
+set file=fso.createtextfile(server.mappath(request(\"filename\")),8,true)
+file.write rs(i).name
+%>";
+        assert_eq!(ids(asp, dump), ["scan.heuristic.asp_write"]);
+        // A page that overwrites itself with what it is sent, and one that logs its own name.
+        let rewrite = "<% fdata = request(\"d\") %>\n<% Set f=objFSO.CreateTextFile(server.mappath(Request.ServerVariables(\"SCRIPT_NAME\")),True) %>\n<% f.Write fdata %>";
+        assert_eq!(ids(asp, rewrite), ["scan.heuristic.asp_page_drop"]);
+        let log = "<% Set f=objFSO.OpenTextFile(server.mappath(\"log.txt\"),8,True) %>\n<% f.Write Request.ServerVariables(\"SCRIPT_NAME\") %>";
+        assert!(ids(asp, log).is_empty());
         // A sitemap saved where an admin's form says: the path is asked, the text is not.
         let sitemap =
             "<%\np=Server.MapPath(Request(\"sitemapPath\"))\ns.WriteText xml\ns.SaveToFile p,2\n%>";

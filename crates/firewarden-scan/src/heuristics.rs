@@ -220,6 +220,8 @@ fn scan_text(
     let text = String::from_utf8_lossy(data);
     let lower = text.to_ascii_lowercase();
     let mut hits = Vec::new();
+    // A Perl shell saved under a page's name is read as the Perl it is.
+    crate::perl::scan(&lower, &mut hits);
     let finished = match kind {
         ScriptKind::Php => {
             let done = php(&lower, &mut hits, &late);
@@ -249,6 +251,7 @@ fn scan_text(
         return (hits, true);
     }
     encoded_blob(&lower, kind, &mut hits);
+    embedded_program(&lower, &mut hits);
     if late() {
         return (hits, true);
     }
@@ -521,6 +524,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     }
     crate::php_tricks::scan(t, hits);
     capabilities(t, seen, hits);
+    exec_fallbacks(t, hits);
     php_reverse_shell(t, hits);
     if seen.any(INPUT_WORDS..INPUT_WORDS + PHP_INPUT.len()) {
         let sinks: Vec<&str> = PHP_EXEC
@@ -785,6 +789,62 @@ fn capabilities(t: &str, seen: Held, hits: &mut Vec<Hit>) {
     }
 }
 
+/// The functions a shell tries in turn to run a command, whichever the host left enabled.
+const COMMAND_FUNCTIONS: &[&str] = &[
+    "exec",
+    "shell_exec",
+    "system",
+    "passthru",
+    "popen",
+    "proc_open",
+    "pcntl_exec",
+];
+
+/// `if (function_exists('exec')) … elseif (function_exists('shell_exec')) … elseif
+/// (is_callable('system'))`: asking which of several command functions the host left enabled,
+/// to run a command through whichever works. Shells, bots and their droppers do this;
+/// an application that needs a command calls the one it needs (none of the 18,800 benign
+/// PHP files of the corpora asks about three).
+fn exec_fallbacks(t: &str, hits: &mut Vec<Hit>) {
+    let mut asked: Vec<&str> = Vec::new();
+    let mut first = None;
+    for probe in ["function_exists", "is_callable"] {
+        for at in find_all(t, probe).take(200) {
+            let arg = t[at + probe.len()..]
+                .trim_start()
+                .strip_prefix('(')
+                .map(str::trim_start)
+                .unwrap_or("");
+            let Some(q) = arg.chars().next().filter(|q| ['\'', '"'].contains(q)) else {
+                continue;
+            };
+            let name = near(&arg[1..], 32).split(q).next().unwrap_or("");
+            if let Some(f) = COMMAND_FUNCTIONS.iter().find(|f| **f == name)
+                && !asked.contains(f)
+            {
+                asked.push(f);
+                first = Some(first.map_or(at, |f: usize| f.min(at)));
+            }
+        }
+    }
+    if asked.len() >= 3 {
+        hits.push(hit(
+            "scan.heuristic.exec_fallbacks",
+            Severity::High,
+            "Tries one command function after another",
+            format!(
+                "the script asks whether {} are enabled, to run a command through whichever the host allows: the fallback chain of webshells and bots",
+                asked
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            first.unwrap_or(0),
+        ));
+    }
+}
+
 /// A PHP value without what changes nothing about where it came from: `@`, opening brackets
 /// and string casts (`($_REQUEST['c'])`, `@(string) $_GET['c']` are the request's value).
 pub(crate) fn bare_php_value(mut v: &str) -> &str {
@@ -840,6 +900,12 @@ pub(crate) fn assigned_variable(s: &str) -> Option<(&str, &str)> {
     let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
     let value = rest[len..].trim_start().strip_prefix('=')?;
     (len > 0 && !value.starts_with(['=', '>'])).then(|| (&t[..len + 1], value))
+}
+
+/// The first `n` bytes of `s` (fewer to end on a character): what a search for the end of a
+/// call or a body looks at, so that a page without one is not searched to its end each time.
+pub(crate) fn near(s: &str, n: usize) -> &str {
+    &s[..s.floor_char_boundary(n)]
 }
 
 /// Where `pattern` occurs in `t`, as `str::find`, with memchr's vectorised search: std's is
@@ -1290,6 +1356,7 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
 fn asp(t: &str, hits: &mut Vec<Hit>) {
     asp_fixed(t, hits);
     crate::flows::asp(t, hits);
+    crate::asp_tricks::scan(t, hits);
 }
 
 fn asp_fixed(t: &str, hits: &mut Vec<Hit>) {
@@ -1375,6 +1442,63 @@ fn encoded_blob(t: &str, kind: ScriptKind, hits: &mut Vec<Hit>) {
     }
 }
 
+/// The start of a Windows (`MZ`) or Linux (`\x7fELF`) program, hex-encoded or in base64 as
+/// the lowercased page reads them, with the kind of program it is.
+const PROGRAM_HEADERS: &[(&str, bool, &str)] = &[
+    ("4d5a", true, "Windows"),
+    ("7f454c46", true, "Linux (ELF)"),
+    ("tvqq", false, "Windows"),
+    ("tvpq", false, "Windows"),
+    ("tvoa", false, "Windows"),
+    ("f0vmr", false, "Linux (ELF)"),
+];
+
+/// Encoded characters, at least, of a program kept in a page: a UDF library for MySQL, a
+/// privilege-escalation tool or a backdoor, to be written to disk and loaded or run.
+const PROGRAM_LITERAL: usize = 1024;
+
+/// `"0x4d5a9000…"`, `'TVqQAAMAAAAE…'`: a string literal that holds a whole program. Pages
+/// carry images and fonts that way, never executables.
+fn embedded_program(t: &str, hits: &mut Vec<Hit>) {
+    let b = t.as_bytes();
+    for (header, hex, what) in PROGRAM_HEADERS {
+        for at in memchr::memmem::find_iter(b, header.as_bytes()).take(1000) {
+            // The literal starts with the header: after a quote, or `0x` for MySQL's hex.
+            let opens = at.checked_sub(1).is_some_and(|p| {
+                matches!(b[p], b'"' | b'\'') || (b[p] == b'x' && p > 0 && b[p - 1] == b'0')
+            });
+            if !opens {
+                continue;
+            }
+            let run = b[at..]
+                .iter()
+                .take(PROGRAM_LITERAL)
+                .take_while(|&&c| {
+                    if *hex {
+                        c.is_ascii_hexdigit()
+                    } else {
+                        crate::decode::BASE64_BYTE[usize::from(c)]
+                    }
+                })
+                .count();
+            if run < PROGRAM_LITERAL {
+                continue;
+            }
+            hits.push(hit(
+                "scan.heuristic.embedded_program",
+                Severity::High,
+                "A program kept inside the script",
+                format!(
+                    "a string literal of {} holds a {what} executable (it starts with the program header): a binary carried in the page, to be written to disk and loaded or run (a MySQL UDF library, an exploit, a backdoor)",
+                    if *hex { "hex digits" } else { "base64" }
+                ),
+                at,
+            ));
+            return;
+        }
+    }
+}
+
 /// Shannon entropy of the bytes in bits per byte.
 pub fn entropy(data: &[u8]) -> f64 {
     let mut counts = [0u64; 256];
@@ -1419,6 +1543,50 @@ fn packed(data: &[u8], hits: &mut Vec<Hit>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn programs_kept_in_a_page() {
+        let udf = format!(
+            "<?php function udf() {{ return \"0x4d5a9000{}\"; }} mysql_query('select ' . udf() . ' into dumpfile \"c:/udf.dll\"');",
+            "03".repeat(600)
+        );
+        assert!(ids(ScriptKind::Php, &udf).contains(&"scan.heuristic.embedded_program"));
+        let elf = format!(
+            "<% byte[] b = Base64.decode(\"f0VMRgIBAQ{}\"); %>",
+            "A".repeat(1100)
+        );
+        assert!(ids(ScriptKind::Jsp, &elf).contains(&"scan.heuristic.embedded_program"));
+        // Short, broken off, or not at the start of a literal: not a program.
+        for page in [
+            format!("<?php $h = \"4d5a{}\";", "0".repeat(900)),
+            format!(
+                "<?php $h = \"4d5a{}zz{}\";",
+                "0".repeat(500),
+                "0".repeat(900)
+            ),
+            format!("<?php $h = \"ab4d5a{}\";", "0".repeat(2000)),
+        ] {
+            assert!(!ids(ScriptKind::Php, &page).contains(&"scan.heuristic.embedded_program"));
+        }
+    }
+
+    #[test]
+    fn command_function_fallbacks() {
+        let bot = "<?php\nfunction ex($c) {\n if (function_exists('exec')) { @exec($c, $r); }\n elseif (function_exists(\"shell_exec\")) { $r = shell_exec($c); }\n elseif (is_callable('system')) { system($c); }\n}";
+        let found = scan_script(ScriptKind::Php, bot.as_bytes());
+        let h = found
+            .iter()
+            .find(|h| h.check == "scan.heuristic.exec_fallbacks")
+            .expect("fallbacks");
+        assert!(
+            h.why.contains("`exec`, `shell_exec`, `system`"),
+            "{}",
+            h.why
+        );
+        // One command function looked for, or other functions: what applications do.
+        let app = "<?php\nif (function_exists('exec')) { exec('convert a.png b.jpg'); }\nif (function_exists('mb_strlen') && function_exists('iconv') && is_callable('curl_init')) {}";
+        assert!(!ids(ScriptKind::Php, app).contains(&"scan.heuristic.exec_fallbacks"));
+    }
 
     #[test]
     fn variables_are_named_whole_with_their_places() {

@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod asp_tricks;
 pub mod baseline;
 mod builtin;
 mod decode;
@@ -28,6 +29,7 @@ pub mod dumps;
 mod flows;
 pub mod heuristics;
 pub mod ioc;
+mod perl;
 mod php_fold;
 mod php_tricks;
 mod presence;

@@ -416,6 +416,71 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     if hits.is_empty() {
         unset_variable_sink(t, extracted, &named, hits);
     }
+    if hits.is_empty() && reads_input {
+        unset_callback(t, hits);
+    }
+}
+
+/// `array_udiff($a, $b, $e)` where the script never sets `$e`: the function to call is a
+/// variable only the request can fill (register_globals, or a parent that never existed), so
+/// the request names what runs. Code that takes a callback gets it as a parameter or sets it.
+fn unset_callback(t: &str, hits: &mut Vec<Hit>) {
+    // Variable variables, `extract()` and `parse_str()` can set any name; an included file
+    // can set the callback for a template, so pages that include others are left alone.
+    if ["$$", "${", "extract(", "parse_str(", "include", "require"]
+        .iter()
+        .any(|w| find(t, w).is_some())
+    {
+        return;
+    }
+    let mut checked: Vec<&str> = Vec::new();
+    for (name, which) in CALLBACKS {
+        if find(t, name).is_none() {
+            continue;
+        }
+        for (p, call) in calls(t, name).take(200) {
+            // A method of an object (`$q->usort(…)`) takes its own arguments.
+            if t[..p].ends_with(['>', ':']) {
+                continue;
+            }
+            let Some(args) = arguments(call) else {
+                continue;
+            };
+            let arg = match which {
+                Callback::First => args.first(),
+                Callback::Second => args.get(1),
+                Callback::Last if args.len() > 1 => args.last(),
+                Callback::Last => None,
+            };
+            let Some(var) = arg
+                .map(|a| a.trim_start_matches('@'))
+                .and_then(|a| a.strip_prefix('$'))
+                .filter(|v| !v.is_empty() && v.chars().all(is_ident))
+            else {
+                continue;
+            };
+            if var.starts_with('_') || var == "this" || checked.contains(&var) {
+                continue;
+            }
+            checked.push(var);
+            if checked.len() > 32 {
+                return;
+            }
+            if set_in_script(t, var) {
+                continue;
+            }
+            hits.push(hit(
+                "scan.heuristic.php_callback",
+                Severity::High,
+                "Callback from a variable the script never sets",
+                format!(
+                    "`{name}(…)` calls the function named by `${var}`, which the script never sets: only the request (register_globals) can fill it, so the request chooses what runs"
+                ),
+                p,
+            ));
+            return;
+        }
+    }
 }
 
 /// `extract($_REQUEST)`, `extract($HTTP_POST_VARS)`: every variable after it may come from the
@@ -1133,7 +1198,13 @@ fn variable_call_of_input(
     hits: &mut Vec<Hit>,
     found: &mut Vec<&str>,
 ) {
+    // Each call's arguments are read up to 4 KiB: a page of nothing but `$a(` stops after
+    // the first thousand.
+    let mut examined = 0;
     for (p, _) in s.match_indices('$') {
+        if examined >= 1000 {
+            return;
+        }
         let before = s[..p].trim_end_matches('@');
         if before.ends_with("->") || before.ends_with("::") || before.ends_with(is_ident) {
             continue;
@@ -1148,10 +1219,13 @@ fn variable_call_of_input(
         let mut indexed = 0;
         while indexed < 4
             && let Some(index) = after.strip_prefix('[')
-            && let Some(close) = index.find(']')
+            && let Some(close) = crate::heuristics::near(index, 256).find(']')
         {
             after = index[close + 1..].trim_start();
             indexed += 1;
+        }
+        if after.starts_with('(') {
+            examined += 1;
         }
         let Some(args) = after.starts_with('(').then(|| arguments(after)).flatten() else {
             continue;
@@ -1516,6 +1590,23 @@ mod tests {
     }
 
     #[test]
+    fn callbacks_only_the_request_can_set() {
+        let shell = "<?php\n$arr = array($_POST['pass']);\n$arr2 = array(1);\narray_udiff($arr, $arr2, $e);\n?>";
+        assert_eq!(ids(shell), ["scan.heuristic.php_callback"]);
+        // Set by the script, taken as a parameter, a method's own argument, or possibly set
+        // by the page that includes this one: none of them is the request's alone.
+        for page in [
+            "<?php $k = $_GET['k']; $cmp = 'strnatcmp'; usort($rows, $cmp);",
+            "<?php $k = $_GET['k']; function sorted($rows, $by) { usort($rows, $by); return $rows; }",
+            "<?php $k = $_GET['k']; $it->uasort($order);",
+            "<?php $k = $_GET['k']; include 'sort.php'; usort($rows, $order);",
+            "<?php usort($rows, $order);",
+        ] {
+            assert!(ids(page).is_empty(), "{page}: {:?}", ids(page));
+        }
+    }
+
+    #[test]
     fn extract_of_the_request_and_the_e_option() {
         let kept =
             "<?php $item['tt'] = 'assert'; $array[] = $item; $array[0]['tt']($_POST['tt1234']);";
@@ -1637,7 +1728,7 @@ mod tests {
         assert_eq!(ids(xor), ["scan.heuristic.php_callback"]);
         let referer = "<?php\n$wx = substr($_SERVER[\"HTTP_REFERER\"],-7,-4);\nforward_static_call_array($wx.\"ert\", array($_REQUEST[$password]));";
         assert_eq!(ids(referer), ["scan.heuristic.php_callback"]);
-        let bits = "<?php $h = $a ^ $b; usort($rows, $cmp); $k = $_GET['k'];";
+        let bits = "<?php $cmp = 'strcmp'; $h = $a ^ $b; usort($rows, $cmp); $k = $_GET['k'];";
         assert!(ids(bits).is_empty());
         let escaped = "<?php\nif(isset($_POST[\"validate\"])){\npreg_replace(\"/./\\x65\",@$_POST[\"validate\"],\".\");\n}";
         assert_eq!(ids(escaped), ["scan.heuristic.preg_e"]);
