@@ -11,8 +11,8 @@ use std::path::Path;
 /// (language, recall floor %, false-positive ceiling %): the measured figures with a little
 /// room, rules pack not included (it only adds).
 const BARS: &[(&str, f64, f64)] = &[
-    ("php", 92.5, 0.05),
-    ("asp", 82.0, 0.15),
+    ("php", 93.5, 0.05),
+    ("asp", 83.5, 0.15),
     ("jsp", 94.0, 0.25),
 ];
 
