@@ -393,6 +393,7 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         output_to_sink(t, &named, hits);
     }
     variable_variable_call(t, hits);
+    made_function_call(t, hits);
     reversed_names(t, hits);
     bitwise_strings(t, hits);
     if t.contains("$__") {
@@ -1371,11 +1372,75 @@ pub(crate) fn e_modifiers(pattern: &str) -> Option<&str> {
     .then_some(modifiers)
 }
 
+/// `$f = $g("", $code); $f();`: a function made at run time by a function whose name is in a
+/// variable, from an empty parameter list and a body, then called. That is `create_function`
+/// with its name hidden (none of 18,800 benign PHP files does it; obfuscators do).
+fn made_function_call(t: &str, hits: &mut Vec<Hit>) {
+    let empties = find_all(t, "\"\"").chain(find_all(t, "''")).take(5000);
+    // Each candidate is read back at most 256 bytes, and at most 50 are followed to a call.
+    let mut followed = 0;
+    for q in empties {
+        // `$g("",`: the empty string is the first argument of a variable function…
+        if !crate::heuristics::near(&t[q + 2..], 64)
+            .trim_start()
+            .starts_with(',')
+        {
+            continue;
+        }
+        let back = &t[t.floor_char_boundary(q.saturating_sub(256))..q];
+        let Some(callee) = back.trim_end().strip_suffix('(') else {
+            continue;
+        };
+        let callee = callee.trim_end();
+        let name_start = callee.trim_end_matches(is_ident).len();
+        if name_start == callee.len() || !callee[..name_start].ends_with('$') {
+            continue;
+        }
+        // … and what it returns is kept in a variable: `$f = @$g("", …)`.
+        let Some(lhs) = callee[..name_start - 1]
+            .trim_end_matches('@')
+            .trim_end()
+            .strip_suffix('=')
+            .filter(|l| !l.ends_with(['=', '!', '<', '>', '.']))
+        else {
+            continue;
+        };
+        let lhs = lhs.trim_end();
+        let var_start = lhs.trim_end_matches(is_ident).len();
+        if var_start == lhs.len() || !lhs[..var_start].ends_with('$') {
+            continue;
+        }
+        let made = &lhs[var_start - 1..];
+        followed += 1;
+        if followed > 50 {
+            return;
+        }
+        // Then called: `$f(`.
+        let called = find_all(&t[q..], made).take(100).any(|p| {
+            let after = &t[q + p + made.len()..];
+            !after.starts_with(is_ident) && after.trim_start().starts_with('(')
+        });
+        if called {
+            hits.push(hit(
+                "scan.heuristic.variable_function",
+                Severity::High,
+                "Function made at run time and called",
+                format!(
+                    "`{made} = {}(\"\", …)` makes a function from an empty parameter list and a body through a function named in a variable (`create_function` with its name hidden), and `{made}(…)` then runs it",
+                    &callee[name_start - 1..]
+                ),
+                q,
+            ));
+            return;
+        }
+    }
+}
+
 /// `${$a}(…)`, `$$f(…)`: a function whose name is in a variable named by another variable.
 fn variable_variable_call(t: &str, hits: &mut Vec<Hit>) {
     let mut at = None;
-    for p in find_all(t, "${$") {
-        if let Some(close) = t[p..].find('}')
+    for p in find_all(t, "${$").take(1000) {
+        if let Some(close) = crate::heuristics::near(&t[p..], 256).find('}')
             && t[p + close + 1..].trim_start().starts_with('(')
         {
             at = Some(p);
@@ -1587,6 +1652,24 @@ mod tests {
         // A framework's own callbacks stay quiet.
         let quiet = "<?php $cb = 'strtolower';\nob_start($cb);\n$db->createFunction('regexp', array($this, 'regexp'));\necho $_GET['q'];";
         assert!(ids(quiet).is_empty(), "{:?}", ids(quiet));
+    }
+
+    #[test]
+    fn functions_made_through_a_variable_and_called() {
+        let shell = "<?php $u = implode(array('ev', 'al($_POST[1]);')); $k = $h('', $u); $k(); ?>";
+        assert_eq!(ids(shell), ["scan.heuristic.variable_function"]);
+        let spaced = "<?php $fn = @$maker( \"\" , $body ) ;\n @$fn ( ) ;";
+        assert_eq!(ids(spaced), ["scan.heuristic.variable_function"]);
+        // Made but never called, an empty string given to a named function, compared, joined.
+        for page in [
+            "<?php $k = $h('', $u); echo $k;",
+            "<?php $k = str_replace('', '-', $u); $k();",
+            "<?php if ($k == $h('', $u)) { $k(); }",
+            "<?php $k .= $h('', $u); $k();",
+            "<?php $k = $h('x', $u); $k();",
+        ] {
+            assert!(ids(page).is_empty(), "{page}: {:?}", ids(page));
+        }
     }
 
     #[test]
