@@ -506,8 +506,21 @@ fn unset_variable_sink(t: &str, extracted: bool, named: &[(&str, &str)], hits: &
     if t.contains("$$") || t.contains("${") {
         return;
     }
-    let globals =
+    // A page that reads the server's variables as plain globals (`$PHP_SELF`, `$QUERY_STRING`,
+    // never set by it) was written for register_globals, which fills request fields the same way.
+    let old_globals = || {
+        ["php_self", "query_string", "script_name", "remote_addr"]
+            .iter()
+            .any(|v| {
+                find_all(t, &format!("${v}"))
+                    .take(1)
+                    .any(|p| !t[p + 1 + v.len()..].starts_with(is_ident))
+                    && !set_in_script(t, v)
+            })
+    };
+    let declared =
         extracted || t.contains("register_globals") || t.contains("import_request_variables");
+    let globals = declared || old_globals();
     if !globals && !t.contains("name=") {
         return;
     }
@@ -554,8 +567,11 @@ fn unset_variable_sink(t: &str, extracted: bool, named: &[(&str, &str)], hits: &
         }
         let source = if field {
             format!("the page's form has a field named `{var}`")
-        } else {
+        } else if declared {
             "the script extracts the request into variables".to_string()
+        } else {
+            "the page reads the server's variables as plain globals (`$PHP_SELF`, `$QUERY_STRING`)"
+                .to_string()
         };
         let why = format!(
             "`{name}(${var}…)`: the script never sets `${var}`, and {source}: with register_globals or extract(), the request fills it and {name} runs it"
@@ -1652,6 +1668,21 @@ mod tests {
         // A framework's own callbacks stay quiet.
         let quiet = "<?php $cb = 'strtolower';\nob_start($cb);\n$db->createFunction('regexp', array($this, 'regexp'));\necho $_GET['q'];";
         assert!(ids(quiet).is_empty(), "{:?}", ids(quiet));
+    }
+
+    #[test]
+    fn register_globals_pages_without_a_form() {
+        let shell = "<?php\nif ($fe == \"\") { $fe = \"passthru\"; }\n$fe(\"$cmd 2>&1\");\necho \"<a href=$SCRIPT_NAME?$QUERY_STRING&see=x>\";";
+        let found = ids(shell);
+        assert_eq!(found, ["scan.heuristic.request_function"]);
+        // The same page that sets what it runs, or that reads `$_SERVER` as pages do now.
+        for page in [
+            "<?php\n$cmd = 'uptime';\n$fe = \"passthru\";\n$fe(\"$cmd 2>&1\");\necho \"<a href=$SCRIPT_NAME>\";",
+            "<?php\n$fe = \"passthru\";\n$fe(\"$cmd 2>&1\");\necho $_SERVER['SCRIPT_NAME'];",
+            "<?php\n$PHP_SELF = $_SERVER['PHP_SELF'];\n$fe = \"passthru\";\n$fe(\"$cmd 2>&1\");",
+        ] {
+            assert!(ids(page).is_empty(), "{page}: {:?}", ids(page));
+        }
     }
 
     #[test]
