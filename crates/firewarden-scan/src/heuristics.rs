@@ -827,7 +827,20 @@ fn exec_fallbacks(t: &str, hits: &mut Vec<Hit>) {
             }
         }
     }
-    if asked.len() >= 3 {
+    // And runs one of them on a variable: a page that only reports which functions are
+    // disabled (a server-health check) asks the same questions and runs nothing.
+    let runs = || {
+        asked.iter().any(|f| {
+            find_all(t, f).take(200).any(|at| {
+                plain_name_at(t, at)
+                    && t[at + f.len()..]
+                        .trim_start()
+                        .strip_prefix('(')
+                        .is_some_and(|a| a.trim_start().trim_start_matches('@').starts_with('$'))
+            })
+        })
+    };
+    if asked.len() >= 3 && runs() {
         hits.push(hit(
             "scan.heuristic.exec_fallbacks",
             Severity::High,
@@ -1584,6 +1597,9 @@ mod tests {
             h.why
         );
         // One command function looked for, or other functions: what applications do.
+        // Asking without running: a server-health page.
+        let health = "<?php\nforeach (['exec', 'shell_exec', 'system'] as $f) {}\n$ok = function_exists('exec') && function_exists('shell_exec') && is_callable('system');\necho $ok ? 'ok' : 'disabled';";
+        assert!(!ids(ScriptKind::Php, health).contains(&"scan.heuristic.exec_fallbacks"));
         let app = "<?php\nif (function_exists('exec')) { exec('convert a.png b.jpg'); }\nif (function_exists('mb_strlen') && function_exists('iconv') && is_callable('curl_init')) {}";
         assert!(!ids(ScriptKind::Php, app).contains(&"scan.heuristic.exec_fallbacks"));
     }
