@@ -2,23 +2,19 @@
 //! JScript's `eval` under another name, and write a script or program to disk and start it.
 
 use crate::Hit;
+use crate::flows::{EVALUATE, evaluations, is_ident};
 use crate::heuristics::{find, find_all, near};
 use firewarden_model::Severity;
 
-fn is_ident(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
-}
-
+/// ASP evaluating code from somewhere it should not.
 fn hit(title: &str, why: String, offset: usize) -> Hit {
-    Hit {
-        check: "scan.heuristic.asp_eval",
-        severity: Severity::Critical,
-        title: title.into(),
+    crate::heuristics::hit(
+        "scan.heuristic.asp_eval",
+        Severity::Critical,
+        title,
         why,
-        attack: vec!["T1505.003".into()],
-        offset: Some(offset),
-        rule: None,
-    }
+        offset,
+    )
 }
 
 /// The checks of this module; `t` is the lowercased page.
@@ -91,35 +87,23 @@ fn remote_code(t: &str) -> Option<Hit> {
             fetched.push(var);
         }
     }
-    for run in ["executeglobal", "execute", "eval"] {
-        for at in find_all(t, run).take(1000) {
-            let before = t[..at].trim_end_matches(' ');
-            if t[..at].ends_with(is_ident) || before.ends_with('.') {
-                continue;
-            }
-            let arg = t[at + run.len()..].trim_start_matches([' ', '(']);
-            let name = ident(arg);
-            if name.is_empty() || t[at + run.len()..].starts_with(is_ident) {
-                continue;
-            }
-            let call = arg[name.len()..].trim_start().starts_with('(');
-            let what = if call && fetchers.contains(&name) {
-                format!(
-                    "`{run}` runs what `{name}()` returns, and `{name}` downloads it with XMLHTTP"
-                )
-            } else if !call && fetched.contains(&name) {
-                format!("`{run} {name}` runs text downloaded over HTTP (XMLHTTP) into `{name}`")
-            } else {
-                continue;
-            };
-            return Some(hit(
-                "ASP runs code downloaded from a URL",
-                format!(
-                    "{what}: the code lives on a remote server, changes at will and never touches this disk"
-                ),
-                at,
-            ));
-        }
+    for (at, run, arg) in evaluations(t, EVALUATE.iter().copied()) {
+        let name = ident(arg);
+        let call = arg[name.len()..].trim_start().starts_with('(');
+        let what = if call && fetchers.contains(&name) {
+            format!("`{run}` runs what `{name}()` returns, and `{name}` downloads it with XMLHTTP")
+        } else if !call && fetched.contains(&name) {
+            format!("`{run} {name}` runs text downloaded over HTTP (XMLHTTP) into `{name}`")
+        } else {
+            continue;
+        };
+        return Some(hit(
+            "ASP runs code downloaded from a URL",
+            format!(
+                "{what}: the code lives on a remote server, changes at will and never touches this disk"
+            ),
+            at,
+        ));
     }
     None
 }
@@ -188,17 +172,17 @@ fn dropped_and_run(t: &str) -> Option<Hit> {
                     .split(' ')
                     .any(|w| w == **p || w.trim_matches('\'') == **p)
             }) {
-                return Some(Hit {
-                    check: "scan.heuristic.asp_page_drop",
-                    severity: Severity::High,
-                    title: "ASP writes a script or program and runs it".into(),
-                    why: format!(
+                let mut h = crate::heuristics::hit(
+                    "scan.heuristic.asp_page_drop",
+                    Severity::High,
+                    "ASP writes a script or program and runs it",
+                    format!(
                         "the page saves `{path}` and then starts it through the shell: a dropper that plants and runs its next stage"
                     ),
-                    attack: vec!["T1505.003".into(), "T1105".into()],
-                    offset: Some(at),
-                    rule: None,
-                });
+                    at,
+                );
+                h.attack.push("T1105".into());
+                return Some(h);
             }
         }
     }

@@ -465,52 +465,60 @@ fn decoded_execute(t: &str, wrappers: &[Wrapper], hits: &mut Vec<Hit>) {
         .iter()
         .filter(|w| w.sink.id == "scan.heuristic.asp_eval")
         .map(|w| w.name);
-    for mark in ["executeglobal", "execute", "eval"]
-        .into_iter()
-        .chain(evaluators)
-    {
-        for (p, _) in t.match_indices(mark) {
-            // Only whether the mark here is a call: not a search of the rest of the page.
-            let here = crate::heuristics::near(&t[p..], mark.len() + 1);
-            if marked(here, mark) != Some(0) || t[..p].ends_with(is_ident) {
-                continue;
-            }
-            let before = t[..p].trim_end_matches(' ');
-            if before.ends_with('.') {
-                continue;
-            }
-            let arg = t[p + mark.len()..].trim_start_matches([' ', '(']);
-            let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(0);
-            let name = &arg[..name_len];
-            if name_len < 2 || name == mark || !arg[name_len..].trim_start().starts_with('(') {
-                continue;
-            }
-            let builtin = BUILTIN_DECODERS.contains(&name);
-            let defined = builtin
-                || [format!("function {name}("), format!("function {name} (")]
-                    .iter()
-                    .any(|d| t.contains(d.as_str()));
-            if defined {
-                hits.push(Hit {
-                    check: "scan.heuristic.asp_eval_decoded",
-                    severity: Severity::High,
-                    title: "ASP evaluates code its own function decodes".into(),
-                    why: format!(
-                        "`{mark}` runs the string that `{name}()`, {}, returns: code kept encoded in the file and decoded only to run",
-                        if builtin {
-                            "a decoder built into the script language"
-                        } else {
-                            "a function defined in the page"
-                        }
-                    ),
-                    attack: vec!["T1505.003".into(), "T1027".into()],
-                    offset: Some(p),
-                    rule: None,
-                });
-                return;
-            }
+    let marks = EVALUATE.iter().copied().chain(evaluators);
+    for (p, mark, arg) in evaluations(t, marks) {
+        let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(0);
+        let name = &arg[..name_len];
+        if name_len < 2 || name == mark || !arg[name_len..].trim_start().starts_with('(') {
+            continue;
+        }
+        let builtin = BUILTIN_DECODERS.contains(&name);
+        let defined = builtin
+            || [format!("function {name}("), format!("function {name} (")]
+                .iter()
+                .any(|d| t.contains(d.as_str()));
+        if defined {
+            hits.push(Hit {
+                check: "scan.heuristic.asp_eval_decoded",
+                severity: Severity::High,
+                title: "ASP evaluates code its own function decodes".into(),
+                why: format!(
+                    "`{mark}` runs the string that `{name}()`, {}, returns: code kept encoded in the file and decoded only to run",
+                    if builtin {
+                        "a decoder built into the script language"
+                    } else {
+                        "a function defined in the page"
+                    }
+                ),
+                attack: vec!["T1505.003".into(), "T1027".into()],
+                offset: Some(p),
+                rule: None,
+            });
+            return;
         }
     }
+}
+
+/// The VBScript/JScript statements that run a string as code.
+pub(crate) const EVALUATE: &[&str] = &["executeglobal", "execute", "eval"];
+
+/// Where `t` runs code with one of `marks` (`Execute x`, `Eval(x)`, the name of a page's own
+/// evaluating function) as a statement or call, not as a method (`conn.Execute sql`) or part
+/// of a longer name: the offset, the mark, and the text after it without the spaces and `(`
+/// that open its argument.
+pub(crate) fn evaluations<'a>(
+    t: &'a str,
+    marks: impl IntoIterator<Item = &'a str>,
+) -> impl Iterator<Item = (usize, &'a str, &'a str)> {
+    marks.into_iter().flat_map(move |mark| {
+        t.match_indices(mark).filter_map(move |(p, _)| {
+            // Only whether the mark here is a call: not a search of the rest of the page.
+            let here = crate::heuristics::near(&t[p..], mark.len() + 1);
+            let method = t[..p].trim_end_matches(' ').ends_with('.');
+            (marked(here, mark) == Some(0) && !t[..p].ends_with(is_ident) && !method)
+                .then(|| (p, mark, t[p + mark.len()..].trim_start_matches([' ', '('])))
+        })
+    })
 }
 
 /// VBScript/JScript functions that turn an unreadable string into code text.
@@ -552,7 +560,8 @@ fn reverse_shell(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
-fn is_ident(c: char) -> bool {
+/// A character of a VBScript, JScript, Java or PHP name.
+pub(crate) fn is_ident(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 

@@ -259,7 +259,14 @@ fn scan_text(
     (hits, false)
 }
 
-fn hit(id: &'static str, severity: Severity, title: &str, why: String, offset: usize) -> Hit {
+/// A heuristic hit of a webshell (ATT&CK T1505.003) at `offset`.
+pub(crate) fn hit(
+    id: &'static str,
+    severity: Severity,
+    title: &str,
+    why: String,
+    offset: usize,
+) -> Hit {
     Hit {
         check: id,
         severity,
@@ -809,7 +816,9 @@ fn exec_fallbacks(t: &str, hits: &mut Vec<Hit>) {
     let mut asked: Vec<&str> = Vec::new();
     let mut first = None;
     for probe in ["function_exists", "is_callable"] {
-        for at in find_all(t, probe).take(200) {
+        // Each question costs a few bytes to read: all of them are read, so that a shell
+        // cannot hide its chain behind a page of other `function_exists` calls.
+        for at in find_all(t, probe) {
             let arg = t[at + probe.len()..]
                 .trim_start()
                 .strip_prefix('(')
@@ -831,7 +840,7 @@ fn exec_fallbacks(t: &str, hits: &mut Vec<Hit>) {
     // disabled (a server-health check) asks the same questions and runs nothing.
     let runs = || {
         asked.iter().any(|f| {
-            find_all(t, f).take(200).any(|at| {
+            find_all(t, f).take(1000).any(|at| {
                 plain_name_at(t, at)
                     && t[at + f.len()..]
                         .trim_start()
@@ -1596,10 +1605,17 @@ mod tests {
             "{}",
             h.why
         );
-        // One command function looked for, or other functions: what applications do.
+        // Behind a page of other questions.
+        let padded = format!(
+            "<?php\n{}{}",
+            "if (function_exists('mb_substr')) {}\n".repeat(300),
+            &bot["<?php\n".len()..]
+        );
+        assert!(ids(ScriptKind::Php, &padded).contains(&"scan.heuristic.exec_fallbacks"));
         // Asking without running: a server-health page.
         let health = "<?php\nforeach (['exec', 'shell_exec', 'system'] as $f) {}\n$ok = function_exists('exec') && function_exists('shell_exec') && is_callable('system');\necho $ok ? 'ok' : 'disabled';";
         assert!(!ids(ScriptKind::Php, health).contains(&"scan.heuristic.exec_fallbacks"));
+        // One command function looked for, or other functions: what applications do.
         let app = "<?php\nif (function_exists('exec')) { exec('convert a.png b.jpg'); }\nif (function_exists('mb_strlen') && function_exists('iconv') && is_callable('curl_init')) {}";
         assert!(!ids(ScriptKind::Php, app).contains(&"scan.heuristic.exec_fallbacks"));
     }

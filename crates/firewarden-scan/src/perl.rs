@@ -7,7 +7,7 @@ use crate::heuristics::{find, near};
 use firewarden_model::Severity;
 
 /// Whether the (lowercased) file starts as a Perl script does: `#!…perl` on its first line.
-pub(crate) fn is_perl(t: &str) -> bool {
+fn is_perl(t: &str) -> bool {
     t.strip_prefix("#!")
         .and_then(|r| r.lines().next())
         .is_some_and(|first| first.contains("perl"))
@@ -47,8 +47,6 @@ pub(crate) fn scan(t: &str, hits: &mut Vec<Hit>) {
             || find(t, "exec ").is_some())
     {
         hits.push(hit(
-            "scan.heuristic.perl_shell",
-            Severity::Critical,
             "Perl connect-back shell",
             "a Perl script opens a network socket, points its standard input and output at it and starts a shell: whoever is at the other end types the commands".into(),
             at,
@@ -60,8 +58,6 @@ pub(crate) fn scan(t: &str, hits: &mut Vec<Hit>) {
     };
     if let Some((at, how)) = runs_variable(t) {
         hits.push(hit(
-            "scan.heuristic.perl_shell",
-            Severity::Critical,
             "Perl CGI command page",
             format!(
                 "a Perl CGI script reads the request (`{input}`) and runs a command held in a variable ({how}): a command shell in a web page"
@@ -132,16 +128,17 @@ fn runs_variable(t: &str) -> Option<(usize, &'static str)> {
     None
 }
 
-fn hit(id: &'static str, severity: Severity, title: &str, why: String, offset: usize) -> Hit {
-    Hit {
-        check: id,
-        severity,
-        title: title.into(),
+/// A Perl shell: a webshell (T1505.003) run by the Perl interpreter (T1059.006).
+fn hit(title: &str, why: String, offset: usize) -> Hit {
+    let mut h = crate::heuristics::hit(
+        "scan.heuristic.perl_shell",
+        Severity::Critical,
+        title,
         why,
-        attack: vec!["T1505.003".into(), "T1059.006".into()],
-        offset: Some(offset),
-        rule: None,
-    }
+        offset,
+    );
+    h.attack.push("T1059.006".into());
+    h
 }
 
 #[cfg(test)]

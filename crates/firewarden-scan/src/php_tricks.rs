@@ -3,7 +3,8 @@
 //! names written backwards or in rot13, and strings built by bitwise operations on literals.
 
 use crate::Hit;
-use crate::heuristics::{DANGEROUS_NAMES, PHP_EXEC, PHP_INPUT, find, find_all};
+use crate::flows::is_ident;
+use crate::heuristics::{DANGEROUS_NAMES, PHP_EXEC, PHP_INPUT, find, find_all, hit};
 use firewarden_model::Severity;
 
 /// Functions that call a function they are given, and which argument it is.
@@ -77,22 +78,6 @@ const DECODE_CALLS: &[&str] = &[
 /// heuristics' execution sinks, less `eval`, a language construct no callback can be.
 fn runs_code(name: &str) -> bool {
     name != "eval" && PHP_EXEC.iter().any(|e| e.strip_suffix('(') == Some(name))
-}
-
-fn hit(id: &'static str, severity: Severity, title: &str, why: String, offset: usize) -> Hit {
-    Hit {
-        check: id,
-        severity,
-        title: title.into(),
-        why,
-        attack: vec!["T1505.003".into()],
-        offset: Some(offset),
-        rule: None,
-    }
-}
-
-fn is_ident(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
 }
 
 /// The arguments of the call whose `(` is at the start of `s`, split at top-level commas;
@@ -513,7 +498,7 @@ fn unset_variable_sink(t: &str, extracted: bool, named: &[(&str, &str)], hits: &
             .iter()
             .any(|v| {
                 find_all(t, &format!("${v}"))
-                    .take(1)
+                    .take(100)
                     .any(|p| !t[p + 1 + v.len()..].starts_with(is_ident))
                     && !set_in_script(t, v)
             })
@@ -1392,10 +1377,10 @@ pub(crate) fn e_modifiers(pattern: &str) -> Option<&str> {
 /// variable, from an empty parameter list and a body, then called. That is `create_function`
 /// with its name hidden (none of 18,800 benign PHP files does it; obfuscators do).
 fn made_function_call(t: &str, hits: &mut Vec<Hit>) {
-    let empties = find_all(t, "\"\"").chain(find_all(t, "''")).take(5000);
-    // Each candidate is read back at most 256 bytes, and at most 50 are followed to a call.
-    let mut followed = 0;
-    for q in empties {
+    // Every empty string is a candidate (a large page has thousands; each is read at most 64
+    // bytes on and 256 back), and at most 64 distinct variables are followed to a call.
+    let mut followed: Vec<&str> = Vec::new();
+    for q in find_all(t, "\"\"").chain(find_all(t, "''")) {
         // `$g("",`: the empty string is the first argument of a variable function…
         if !crate::heuristics::near(&t[q + 2..], 64)
             .trim_start()
@@ -1427,15 +1412,17 @@ fn made_function_call(t: &str, hits: &mut Vec<Hit>) {
             continue;
         }
         let made = &lhs[var_start - 1..];
-        followed += 1;
-        if followed > 50 {
+        if followed.contains(&made) {
+            continue;
+        }
+        if followed.len() >= 64 {
             return;
         }
-        // Then called: `$f(`.
-        let called = find_all(&t[q..], made).take(100).any(|p| {
-            let after = &t[q + p + made.len()..];
-            !after.starts_with(is_ident) && after.trim_start().starts_with('(')
-        });
+        followed.push(made);
+        // Then called: `$f(`, not `$fa(`.
+        let rest = &t[q..];
+        let called = crate::heuristics::variables(rest)
+            .any(|(p, v)| v == made && rest[p + v.len()..].trim_start().starts_with('('));
         if called {
             hits.push(hit(
                 "scan.heuristic.variable_function",
@@ -1675,6 +1662,12 @@ mod tests {
         let shell = "<?php\nif ($fe == \"\") { $fe = \"passthru\"; }\n$fe(\"$cmd 2>&1\");\necho \"<a href=$SCRIPT_NAME?$QUERY_STRING&see=x>\";";
         let found = ids(shell);
         assert_eq!(found, ["scan.heuristic.request_function"]);
+        // The plain global is not the first name that starts like it.
+        let later = shell.replace("<?php\n", "<?php\n$php_self_url = 'x';\n");
+        assert_eq!(
+            ids(&later.replace("$SCRIPT_NAME?$QUERY_STRING", "$PHP_SELF")),
+            ["scan.heuristic.request_function"]
+        );
         // The same page that sets what it runs, or that reads `$_SERVER` as pages do now.
         for page in [
             "<?php\n$cmd = 'uptime';\n$fe = \"passthru\";\n$fe(\"$cmd 2>&1\");\necho \"<a href=$SCRIPT_NAME>\";",
@@ -1691,6 +1684,13 @@ mod tests {
         assert_eq!(ids(shell), ["scan.heuristic.variable_function"]);
         let spaced = "<?php $fn = @$maker( \"\" , $body ) ;\n @$fn ( ) ;";
         assert_eq!(ids(spaced), ["scan.heuristic.variable_function"]);
+        // Behind thousands of empty strings, and among names that only start the same.
+        let padded = format!(
+            "<?php {} $k = $h('', $u); $kk(); $k();",
+            "$a = \"\"; ".repeat(6000)
+        );
+        assert_eq!(ids(&padded), ["scan.heuristic.variable_function"]);
+        assert!(ids("<?php $k = $h('', $u); $kk(); $k_x();").is_empty());
         // Made but never called, an empty string given to a named function, compared, joined.
         for page in [
             "<?php $k = $h('', $u); echo $k;",
