@@ -68,12 +68,16 @@ const ASP_SINKS: &[Sink] = &[
             "process.start(",
             ".arguments",
             ".shellexecute",
+            // .NET late binding: `t.InvokeMember("Run", …, sh, new object[]{ cmd })`.
+            ".invokemember(",
         ],
         // The shells by name, or by class id in a server-side `<object classid=…>`.
         file_needs: &[
             "wscript.shell",
             "processstartinfo",
             "process.start(",
+            // `p.StartInfo.Arguments = …; p.Start()` on a `new Process()`.
+            ".startinfo.",
             "shell.application",
             "72c24dd5-d70a-438b-8a42-98424b88afb8",
             "f935dc22-1cf0-11d0-adb9-00c04fd58a0b",
@@ -86,12 +90,65 @@ const ASP_SINKS: &[Sink] = &[
         bare: false,
     },
     Sink {
+        // .NET compilers and evaluators: JScript.NET's `Eval.JScriptEvaluate`, CodeDom.
+        marks: &["jscriptevaluate(", "compileassemblyfromsource("],
+        file_needs: &[],
+        id: "scan.heuristic.asp_eval",
+        severity: Severity::Critical,
+        title: "ASP(X) evaluates request input",
+        why: "compiles or evaluates it as .NET code (JScriptEvaluate, CompileAssemblyFromSource): whoever sends the request chooses what the server runs",
+        bare: false,
+    },
+    Sink {
+        // PowerShell hosted in the page: `PowerShell.Create().AddScript(…)`, a runspace's
+        // pipeline.
+        marks: &[".addscript(", ".addcommand("],
+        file_needs: &["management.automation"],
+        id: "scan.heuristic.asp_exec",
+        severity: Severity::Critical,
+        title: "ASP(X) runs commands from the request",
+        why: "hands it to PowerShell hosted in the page (AddScript/AddCommand)",
+        bare: false,
+    },
+    Sink {
+        // Reads: `ReadAllText(Request["f"])`, `Response.WriteFile(path)`, a stream loaded
+        // from the path as sent.
+        marks: &[
+            "readalltext(",
+            "readallbytes(",
+            "readalllines(",
+            ".writefile(",
+            ".writefile ",
+            ".transmitfile(",
+        ],
+        file_needs: &[],
+        id: "scan.heuristic.asp_file_path",
+        severity: Severity::Medium,
+        title: "ASP(X) opens the file the request names",
+        why: "opens a file at exactly that path: a reader of any file on the server",
+        bare: true,
+    },
+    Sink {
+        // A stream loaded from the path as sent, in a page that sends streams to the browser:
+        // a download of any file. (A CMS unpacker loads the archive an admin names, and shows
+        // nothing of it.)
+        marks: &[".loadfromfile(", ".loadfromfile "],
+        file_needs: &["binarywrite"],
+        id: "scan.heuristic.asp_file_path",
+        severity: Severity::Medium,
+        title: "ASP(X) sends the file the request names",
+        why: "loads a file from exactly that path into a stream, and the page writes streams to the browser: a download of any file on the server",
+        bare: true,
+    },
+    Sink {
         marks: &[
             "createtextfile(",
             "createtextfile ",
             ".savetofile",
             "writealltext(",
             "writeallbytes(",
+            // An uploaded file (`HttpPostedFile.SaveAs`) kept where the request says.
+            ".saveas(",
         ],
         file_needs: &[],
         id: "scan.heuristic.asp_write",
@@ -197,6 +254,8 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if parks {
         inputs.push("session(");
     }
+    let controls = server_controls(t);
+    inputs.extend(controls.iter().map(String::as_str));
     let wrappers = vbs_wrappers(t, ASP_SINKS);
     follow(t, &inputs, ASP_SINKS, &wrappers, &[':', '\n', ';'], hits);
     if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
@@ -212,6 +271,43 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
         stored_code(t, hits);
     }
+}
+
+/// ASP.NET form controls of the page and the property that holds what the visitor typed:
+/// `<asp:TextBox ID="txtCmd" runat="server"/>` makes `txtCmd.Text` request input, as
+/// `<input id="p" runat="server">` makes `p.Value`.
+fn server_controls(t: &str) -> Vec<String> {
+    const CONTROLS: &[(&str, &str, bool)] = &[
+        ("<asp:textbox", ".text", false),
+        ("<asp:hiddenfield", ".value", false),
+        ("<input", ".value", true),
+        ("<textarea", ".value", true),
+    ];
+    let mut out = Vec::new();
+    for (tag, property, needs_runat) in CONTROLS {
+        for (p, _) in t.match_indices(tag).take(64) {
+            let rest = crate::heuristics::near(&t[p + tag.len()..], 1024);
+            let attrs = &rest[..rest.find('>').unwrap_or(rest.len())];
+            if *needs_runat
+                && !attrs.contains("runat=\"server\"")
+                && !attrs.contains("runat=server")
+            {
+                continue;
+            }
+            let Some(id) = attrs
+                .match_indices("id=")
+                .find(|(i, _)| attrs[..*i].ends_with([' ', '\t', '\n', '\r']))
+                .map(|(i, _)| attrs[i + 3..].trim_start_matches(['"', '\'']))
+                .map(|v| &v[..v.find(|c: char| !is_ident(c)).unwrap_or(v.len())])
+            else {
+                continue;
+            };
+            if !id.is_empty() && out.len() < 64 {
+                out.push(format!("{id}{property}"));
+            }
+        }
+    }
+    out
 }
 
 /// `Execute(Session("k"))`, `ExecuteGlobal Application("c")`: code kept in the session or
@@ -597,6 +693,11 @@ fn assignment(s: &str) -> Option<(&str, &str)> {
         .trim_end()
         .trim_end_matches(['+', '&', '|', '.'])
         .trim_end();
+    // VB.NET declares the type after the name: `Dim c As String = Request("c")`.
+    let lhs = match lhs.trim_start().strip_prefix("dim ") {
+        Some(decl) => decl.split(" as ").next().unwrap_or(decl).trim_end(),
+        None => lhs,
+    };
     let name_start = lhs
         .char_indices()
         .rev()
@@ -945,6 +1046,66 @@ file.write rs(i).name
         ] {
             assert!(ids(asp, &quiet).is_empty(), "{quiet}");
         }
+    }
+
+    #[test]
+    fn aspx_processes_compilers_and_powershell() {
+        let process = "<%@ Page Language=\"C#\"%>\n<script runat=\"server\">\nvoid Page_Load(object s, EventArgs e){\n string c = Request[\"c\"];\n var p = new System.Diagnostics.Process();\n p.StartInfo.FileName = \"cmd\";\n p.StartInfo.Arguments = \"/c \" + c;\n p.Start();\n}\n</script>";
+        assert_eq!(ids(asp, process), ["scan.heuristic.asp_exec"]);
+        let vb = "<script runat=\"server\">\nSub Page_Load()\n Dim c As String = Request.QueryString(\"c\")\n Dim p As New System.Diagnostics.Process()\n p.StartInfo.Arguments = \"/c \" & c\n p.Start()\nEnd Sub\n</script>";
+        assert_eq!(ids(asp, vb), ["scan.heuristic.asp_exec"]);
+        // The process's arguments fixed by the page: a benign admin tool.
+        let fixed = process.replace("\"/c \" + c", "\"ipconfig /all\"");
+        assert!(ids(asp, &fixed).is_empty(), "{fixed}");
+        let late = "<% Type t = Type.GetTypeFromProgID(\"WScript.Shell\"); object sh = Activator.CreateInstance(t); t.InvokeMember(\"Run\", BindingFlags.InvokeMethod, null, sh, new object[]{ \"cmd /c \" + Request[\"c\"] }); %>";
+        assert_eq!(ids(asp, late), ["scan.heuristic.asp_exec"]);
+        let jscript = "<% Response.Write(Microsoft.JScript.Eval.JScriptEvaluate(Request[\"x\"], VsaEngine.CreateEngine())); %>";
+        assert_eq!(ids(asp, jscript), ["scan.heuristic.asp_eval"]);
+        let codedom = "<%\nstring src = Request.Form[\"src\"];\nvar r = new CSharpCodeProvider().CompileAssemblyFromSource(cp, src);\n%>";
+        assert_eq!(ids(asp, codedom), ["scan.heuristic.asp_eval"]);
+        let ps = "<% var ps = System.Management.Automation.PowerShell.Create(); ps.AddScript(Request.Form[\"c\"]); ps.Invoke(); %>";
+        assert_eq!(ids(asp, ps), ["scan.heuristic.asp_exec"]);
+        let report = "<% var ps = System.Management.Automation.PowerShell.Create(); ps.AddScript(\"Get-Service\"); Response.Write(Request[\"id\"]); %>";
+        assert!(ids(asp, report).is_empty());
+    }
+
+    #[test]
+    fn aspx_form_controls_are_input() {
+        let page = "<%@ Page Language=\"C#\" %>\n<script runat=\"server\">\nvoid Run(object o, EventArgs e) {\n var psi = new ProcessStartInfo();\n psi.FileName = \"cmd.exe\";\n psi.Arguments = \"/c \" + txtCmd.Text;\n lbl.Text = Process.Start(psi).StandardOutput.ReadToEnd();\n}\n</script>\n<form runat=\"server\"><asp:TextBox ID=\"txtCmd\" runat=\"server\"/><asp:Label id=\"lbl\" runat=\"server\"/></form>";
+        assert_eq!(ids(asp, page), ["scan.heuristic.asp_exec"]);
+        let html = "<script runat=\"server\">\nvoid Save(object o, EventArgs e) { System.IO.File.WriteAllText(Server.MapPath(path.Value), body.Value); }\n</script>\n<input type=\"text\" id=\"path\" runat=\"server\"><textarea id=\"body\" runat=server></textarea>";
+        assert_eq!(ids(asp, html), ["scan.heuristic.asp_write"]);
+        // A plain HTML input (not a server control) of the same name is the browser's.
+        let client = html.replace(" runat=\"server\">", ">");
+        assert!(ids(asp, &client).is_empty(), "{client}");
+        // A search box shown back and used in a query is not a sink.
+        let search = "<asp:TextBox ID=\"q\" runat=\"server\"/>\n<script runat=\"server\">\nvoid Find(object o, EventArgs e) { lbl.Text = Server.HtmlEncode(q.Text); }\n</script>";
+        assert!(ids(asp, search).is_empty());
+        // Many controls, ids that end at once, and a tag that never closes.
+        let many = format!(
+            "{}<asp:textbox id=>{}<input runat=server id=\"é",
+            "<asp:TextBox ID=\"t\" runat=\"server\"/>".repeat(500),
+            "x".repeat(5000)
+        );
+        assert!(ids(asp, &many).is_empty());
+    }
+
+    #[test]
+    fn aspx_files_the_request_names() {
+        let save = "<% if (Request.Files.Count > 0) { var f = Request.Files[0]; f.SaveAs(Request.Form[\"path\"]); } %>";
+        assert_eq!(ids(asp, save), ["scan.heuristic.asp_write"]);
+        let upload = "<% var f = Request.Files[0]; f.SaveAs(Server.MapPath(\"~/upload/\") + Guid.NewGuid() + \".jpg\"); %>";
+        assert!(ids(asp, upload).is_empty());
+        let read = "<% Response.Write(System.IO.File.ReadAllText(Request[\"f\"])); %>";
+        assert_eq!(ids(asp, read), ["scan.heuristic.asp_file_path"]);
+        let own = "<% Response.Write(System.IO.File.ReadAllText(Server.MapPath(\"~/App_Data/\" + Request[\"f\"] + \".xml\"))); %>";
+        assert!(ids(asp, own).is_empty());
+        // A stream loaded from the path as sent and written to the browser; an unpacker that
+        // loads the archive an admin names and shows nothing of it.
+        let down = "<%\nobjStream.LoadFromFile Server.MapPath(Request(\"Down\"))\nResponse.BinaryWrite objStream.Read\n%>";
+        assert_eq!(ids(asp, down), ["scan.heuristic.asp_file_path"]);
+        let unpack = "<%\ntStream.LoadFromFile Server.MapPath(Request.Form(\"filename\"))\nx = tStream.ReadText(-2)\n%>";
+        assert!(ids(asp, unpack).is_empty());
     }
 
     #[test]
