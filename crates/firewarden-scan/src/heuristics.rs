@@ -218,7 +218,10 @@ fn scan_text(
 ) -> (Vec<Hit>, bool) {
     let late = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
     let text = String::from_utf8_lossy(data);
-    let lower = text.to_ascii_lowercase();
+    let mut lower = text.to_ascii_lowercase();
+    if kind == ScriptKind::Php {
+        unalias_superglobals(&mut lower);
+    }
     let mut hits = Vec::new();
     // A Perl shell saved under a page's name is read as the Perl it is.
     crate::perl::scan(&lower, &mut hits);
@@ -259,6 +262,84 @@ fn scan_text(
     (hits, false)
 }
 
+/// `$GLOBALS['_POST']` and `${"_GET"}` are the request arrays under another name: written
+/// as `$_POST` and `$_GET` (spaces before them keep every offset), the checks that look for
+/// request input see them.
+fn unalias_superglobals(t: &mut String) {
+    const ARRAYS: &[&str] = &["get", "post", "request", "cookie", "files"];
+    let quotes = ['\'', '"'];
+    let mut found: Vec<(usize, usize, &str)> = Vec::new();
+    for open in ["$globals[", "${"] {
+        for p in find_all(t, open).take(10_000) {
+            let rest = &t[p + open.len()..];
+            let Some(q) = rest.strip_prefix(quotes).and_then(|r| r.strip_prefix('_')) else {
+                continue;
+            };
+            let Some(name) = ARRAYS.iter().find(|a| q.starts_with(**a)) else {
+                continue;
+            };
+            let close = if open == "${" { "}" } else { "]" };
+            let tail = &q[name.len()..];
+            if tail
+                .strip_prefix(quotes)
+                .is_some_and(|r| r.starts_with(close))
+            {
+                found.push((p, t.len() - tail.len() + 2, name));
+            }
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+    // One copy, piece by piece; every range is ASCII text found above.
+    found.sort_unstable();
+    let mut out = String::with_capacity(t.len());
+    let mut copied = 0;
+    for (start, end, name) in found {
+        if start < copied {
+            continue;
+        }
+        out.push_str(&t[copied..start]);
+        let plain = format!("$_{name}");
+        out.extend(std::iter::repeat_n(' ', end - start - plain.len()));
+        out.push_str(&plain);
+        copied = end;
+    }
+    out.push_str(&t[copied..]);
+    *t = out;
+}
+
+/// Whether `rhs` is a variable that holds input, or one element of it, and nothing else:
+/// `$c = $k['a'];` after `$k = $_COOKIE;`.
+fn copies_tainted(rhs: &str, tainted: &[String]) -> bool {
+    let value = rhs.trim_start().trim_start_matches('@');
+    tainted.iter().any(|v| {
+        value.strip_prefix(v.as_str()).is_some_and(|rest| {
+            let rest = match rest.strip_prefix('[') {
+                Some(index) => match near(index, 256).find(']') {
+                    Some(close) => &index[close + 1..],
+                    None => return false,
+                },
+                None => rest,
+            };
+            rest.trim_start().starts_with([';', '\n']) || rest.trim().is_empty()
+        })
+    })
+}
+
+/// The text of `t` from the `;` or line break before `start` to the one after `end`, at most
+/// 4 KiB either side.
+fn line_around(t: &str, start: usize, end: usize) -> &str {
+    let from = t.floor_char_boundary(start.saturating_sub(4096));
+    let from = t[from..start]
+        .rfind([';', '\n'])
+        .map_or(from, |p| from + p + 1);
+    let rest = &t[end..];
+    let rest = &rest[..rest.floor_char_boundary(4096)];
+    let to = end + rest.find([';', '\n']).map_or(rest.len(), |p| p + 1);
+    &t[from..to]
+}
+
 /// A heuristic hit of a webshell (ATT&CK T1505.003) at `offset`.
 pub(crate) fn hit(
     id: &'static str,
@@ -291,6 +372,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     let mut marks = php_words().marks(t);
     // The words seen in the statements walked so far: the whole file's once the walk ends.
     let mut seen = Held::default();
+    let mut lines_read = 0;
     for (n, s) in t.split_inclusive([';', '\n', '{', '}']).enumerate() {
         if n % 4096 == 4095 && late() {
             return false;
@@ -307,9 +389,9 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         if input.is_none() && tainted.is_empty() && !held.has(EVAL_WORD) && !held.has(ASSERT_WORD) {
             continue;
         }
-        if let Some((var, _)) = assigned_variable(s)
+        if let Some((var, rhs)) = assigned_variable(s)
             && tainted.len() < 64
-            && from_input(s)
+            && (from_input(s) || copies_tainted(rhs, &tainted))
         {
             tainted.push(var.to_string());
         }
@@ -395,7 +477,19 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             ));
             return true;
         }
-        if input.is_some() && held.has(TICK_WORD) && !s.contains("sql") && !s.contains("select") {
+        // `{` ends a statement, and `` `{$_GET['c']}` `` holds one. Whole lines are read for
+        // the first 1,000 statements: a page of nothing else would be read again and again.
+        if input.is_some()
+            && (held.has(TICK_WORD) || s.ends_with('}') && lines_read < 1000)
+            && !s.contains("sql")
+            && !s.contains("select")
+        {
+            lines_read += 1;
+            let s = if lines_read <= 1000 {
+                line_around(t, here, at)
+            } else {
+                s
+            };
             let comment = s.trim_start().starts_with('*') || s.trim_start().starts_with("//");
             // Each backticked span in turn (`echo \`$cmd\`. \`$_GET[u]\``): used as a value
             // (`= \`…\``, `echo \`…\``, `. \`…\``), not Markdown in a doc comment.
@@ -408,10 +502,13 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 // The backticked text itself must be a short command holding the input, not
                 // backticks inside a string or a regex.
                 let body = &s[pair[0] + 1..pair[1]];
+                // Quotes of an array key (`{$_GET['c']}`) are not a string around the ticks.
+                let unkeyed = body.replace("['", "[").replace("']", "]");
+                let unkeyed = unkeyed.replace("[\"", "[").replace("\"]", "]");
                 as_value
                     && body.len() < 160
                     && body.contains("$_")
-                    && !body.contains(['\'', '"', '~'])
+                    && !unkeyed.contains(['\'', '"', '~'])
             });
             if !comment && command {
                 hits.push(hit(
@@ -426,16 +523,26 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         }
         // `$x = $_POST; $x['f']($x['a'])`: a function named by a variable that holds input.
         let code = !s.trim_start().starts_with('*') && !s.trim_start().starts_with("//");
+        // Quotes before each variable, counted as the walk goes (not again from the
+        // statement's start for each: one long statement of many variables is a hostile page).
+        let mut quotes = (0usize, 0usize, 0usize);
         if code
             && !tainted.is_empty()
             && let Some(var) = variables(s)
                 .find(|&(p, v)| {
                     let rest = &s[p + v.len()..];
+                    let (from, double, single) = quotes;
+                    let between = &s.as_bytes()[from..p];
+                    quotes = (
+                        p,
+                        double + memchr::memchr_iter(b'"', between).count(),
+                        single + memchr::memchr_iter(b'\'', between).count(),
+                    );
                     // A call of the variable itself: not `->$v()`, not inside a string.
                     let plain = !s[..p].ends_with("->")
                         && !s[..p].ends_with("::")
-                        && s[..p].matches('"').count() % 2 == 0
-                        && s[..p].matches('\'').count() % 2 == 0;
+                        && quotes.1.is_multiple_of(2)
+                        && quotes.2.is_multiple_of(2);
                     tainted.iter().any(|t| t == v)
                         && plain
                         && (rest.starts_with('[')
@@ -1830,6 +1937,50 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
     }
 
     #[test]
+    fn one_long_statement_of_many_variables() {
+        // Quotes before each variable were counted from the statement's start for each one:
+        // minutes for a few MB of this. Read once, it is a fraction of a second.
+        let page = format!(
+            "<?php $a=$_GET[1];{}$a($x);",
+            "array_map(function($x".repeat(100_000)
+        );
+        assert_eq!(
+            ids(ScriptKind::Php, &page),
+            ["scan.heuristic.request_function"]
+        );
+    }
+
+    #[test]
+    fn request_arrays_under_other_names() {
+        for page in [
+            "<?php ${\"_GET\"}['f'](${\"_GET\"}['a']);",
+            "<?php $GLOBALS['_POST']['a']($GLOBALS['_POST']['b']);",
+        ] {
+            assert_eq!(
+                ids(ScriptKind::Php, page),
+                ["scan.heuristic.request_function"],
+                "{page}"
+            );
+        }
+        // The rewrite keeps offsets, so the hit is on the line of the call.
+        let page = "<?php\n\n${'_GET'}['f']($_GET['a']);\n\n";
+        let hits = scan_script(ScriptKind::Php, page.as_bytes());
+        let at = hits[0].offset.unwrap();
+        assert_eq!(page[..at].matches('\n').count(), 2);
+        // A global of the application, and a name that only starts like one of the arrays.
+        for quiet in [
+            "<?php $GLOBALS['config']['cb']($x);",
+            "<?php ${'_getter'}($x); $GLOBALS['_post_id'] = 1;",
+        ] {
+            assert!(ids(ScriptKind::Php, quiet).is_empty(), "{quiet}");
+        }
+        let mut t = "${'_get'}".repeat(100_000);
+        t.push_str("$globals[\"_post\"");
+        unalias_superglobals(&mut t);
+        assert!(t.starts_with("    $_get    $_get"));
+    }
+
+    #[test]
     fn classic_webshells_are_recognised() {
         assert_eq!(
             ids(ScriptKind::Php, "<?php @eval($_POST['pass']); ?>"),
@@ -1856,6 +2007,26 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         );
         assert_eq!(
             ids(ScriptKind::Php, "<?php echo `$cmd`. `$_GET[username]`; ?>"),
+            ["scan.heuristic.backticks"]
+        );
+        // A copy of a request array, and an element of the copy.
+        assert_eq!(
+            ids(
+                ScriptKind::Php,
+                "<?php $k = $_COOKIE; if (isset($k['a'])) { $c = $k['a']; @system($c); }"
+            ),
+            ["scan.heuristic.input_to_exec"]
+        );
+        assert!(
+            ids(
+                ScriptKind::Php,
+                "<?php $k = $_GET['id']; $row = $rows[$k]; $n = strlen($k); system($row);"
+            )
+            .is_empty()
+        );
+        // Braces around the input end a statement for the walk, not the backticks.
+        assert_eq!(
+            ids(ScriptKind::Php, "<?php echo `{$_GET['c']}`;"),
             ["scan.heuristic.backticks"]
         );
         assert!(ids(ScriptKind::Php, "<?php $q = $_GET['q']; // `a` . `b $_x`\n").is_empty());

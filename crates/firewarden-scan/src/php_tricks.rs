@@ -50,6 +50,7 @@ const CALLBACKS: &[(&str, Callback)] = &[
     ("reflectionfunction", Callback::First),
     // SQLite3::createFunction / PDO::sqliteCreateFunction: SQL then calls it.
     ("createfunction", Callback::Second),
+    ("sqlitecreatefunction", Callback::Second),
 ];
 
 /// Calls that hand back (a piece of) what they are given: request input through them is still
@@ -263,6 +264,11 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         .any(|i| find(t, i).is_some());
     // What each statement holds, read in one pass as the walk goes.
     let mut marks = words().marks(t);
+    // A Windows shell object (`new COM("WScript.Shell")`): its `exec`/`run` runs commands.
+    let com_shell = find(t, "new com").is_some()
+        && ["wscript.shell", "shell.application"]
+            .iter()
+            .any(|n| find(t, n).is_some());
     // `extract($_REQUEST)`: every variable after it may come from the request.
     let extracted = extracts_request(t);
     // Variables set to the name of a function that runs code: `$cb = 'system';`.
@@ -275,6 +281,8 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     let mut xored: Vec<&str> = Vec::new();
     let mut at = 0;
     let mut found: Vec<&str> = hits.iter().map(|h| h.check).collect();
+    // Which callback-taking functions the file calls at all.
+    let mut callbacks_seen = [false; CALLBACKS.len()];
     for s in t.split_inclusive([';', '\n', '{', '}']) {
         let here = at;
         at += s.len();
@@ -338,6 +346,11 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
                 xored.push(lhs);
             }
         }
+        if held.any(CALLBACK_WORDS..MB_EREG_WORD) {
+            for (n, seen) in callbacks_seen.iter_mut().enumerate() {
+                *seen |= held.has(CALLBACK_WORDS + n);
+            }
+        }
         if reads_input
             && held.any(CALLBACK_WORDS..MB_EREG_WORD)
             && !found.contains(&"scan.heuristic.php_callback")
@@ -370,12 +383,39 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         if !found.contains(&"scan.heuristic.request_function") {
             variable_call_of_input(s, here, extracted, hits, &mut found);
         }
+        if com_shell
+            && (input || carried)
+            && !found.contains(&"scan.heuristic.input_to_exec")
+            && let Some(m) = ["->exec(", "->run(", "->shellexecute("]
+                .iter()
+                .find(|m| s.contains(**m))
+        {
+            hits.push(hit(
+                "scan.heuristic.input_to_exec",
+                Severity::Critical,
+                "Request input passed to code or command execution",
+                format!("the statement hands request input to `{m}…)` of a Windows shell object (`new COM(\"WScript.Shell\")`): whoever sends the request chooses the command"),
+                here,
+            ));
+            found.push("scan.heuristic.input_to_exec");
+        }
         if (input || carried) && !found.contains(&"scan.heuristic.request_include") {
             request_include(s, here, &direct, hits, &mut found);
         }
     }
     if !found.contains(&"scan.heuristic.php_callback") && t.contains("ob_start") {
         output_to_sink(t, &named, hits);
+    }
+    if reads_input
+        && !hits
+            .iter()
+            .any(|h| h.check == "scan.heuristic.php_callback")
+    {
+        let names = CALLBACKS
+            .iter()
+            .zip(callbacks_seen)
+            .filter_map(|(c, seen)| seen.then_some(*c));
+        closure_callbacks(t, names, &tainted, hits);
     }
     variable_variable_call(t, hits);
     made_function_call(t, hits);
@@ -385,7 +425,7 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         incremented_names(t, hits);
     }
     if reads_input {
-        request_file_write(t, hits);
+        request_file_write(t, &tainted, hits);
         if !found.contains(&"scan.heuristic.php_callback") && t.contains("unserialize") {
             deserialized_sink(t, &direct, hits);
         }
@@ -398,6 +438,9 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         .any(|h| h.check == "scan.heuristic.php_file_drop")
     {
         upload_drop(t, hits);
+    }
+    if t.contains("ld_preload") {
+        preload_hijack(t, hits);
     }
     if hits.is_empty() {
         unset_variable_sink(t, extracted, &named, hits);
@@ -718,7 +761,7 @@ fn upload_drop(t: &str, hits: &mut Vec<Hit>) {
 /// A file whose name and content both come from the request: `fopen($_POST['f'], 'w')` and
 /// `fwrite($f, $_POST['c'])`, or `file_put_contents($_GET['f'], $_POST['c'])`. An upload form
 /// moves an uploaded file; writing request text to a request-chosen path drops a new script.
-fn request_file_write(t: &str, hits: &mut Vec<Hit>) {
+fn request_file_write(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
     let has_input = |arg: &str| PHP_INPUT.iter().any(|i| arg.contains(i));
     let mut named = None;
     for (at, open) in calls(t, "fopen").take(200) {
@@ -756,27 +799,94 @@ fn request_file_write(t: &str, hits: &mut Vec<Hit>) {
     }
     // `file_put_contents('x.php', $_POST['c'])`, or `'README'` written so and then
     // `require 'README'`: request text saved where PHP will run it.
+    // What the script includes, read once for all the writes below.
+    let includes: Vec<&str> = included(t).take(200).map(|(_, _, arg)| arg).collect();
     let runs = |path: &str| {
         SCRIPT_EXTENSIONS.iter().any(|e| path.ends_with(e))
-            || included(t)
-                .take(200)
-                .any(|(_, _, arg)| literal(arg) == Some(path))
+            || includes.iter().any(|arg| literal(arg) == Some(path))
+    };
+    // Or a path kept in a variable that the script then includes:
+    // `file_put_contents($fn, '<?php ' . $d); require $fn;`, with `$d` from the request.
+    let runs_variable = |path: &str| {
+        path.len() > 1
+            && path.starts_with('$')
+            && path[1..].chars().all(is_ident)
+            && includes.contains(&path)
+    };
+    // Input exported as data (`var_export($_POST['cfg'], true)`) is a settings file.
+    let carried = |arg: &str| {
+        (has_input(arg) || carries(arg, tainted))
+            && !["var_export(", "serialize(", "json_encode("]
+                .iter()
+                .any(|d| arg.contains(d))
     };
     let saved = calls(t, "file_put_contents")
         .take(200)
         .find_map(|(at, open)| {
             let args = arguments(open)?;
-            let path = literal(args.first()?).filter(|p| !p.is_empty() && !p.contains('$'))?;
+            let first = args.first()?.trim();
+            if args.len() >= 2 && runs_variable(first) && carried(args[1]) {
+                return Some((at, first));
+            }
+            let path = literal(first).filter(|p| !p.is_empty() && !p.contains('$'))?;
             (args.len() >= 2 && has_input(args[1]) && runs(path)).then_some((at, path))
+        })
+        .or_else(|| {
+            // `$f = fopen('/tmp/.x', 'w'); fwrite($f, $_POST['c']); include '/tmp/.x';`
+            let (at, path) = calls(t, "fopen").take(200).find_map(|(at, open)| {
+                let args = arguments(open)?;
+                let mode = literal(args.get(1)?)?;
+                let first = args.first()?.trim();
+                let path = literal(first)
+                    .filter(|p| !p.is_empty() && !p.contains('$') && runs(p))
+                    .or_else(|| runs_variable(first).then_some(first))?;
+                mode.contains(['w', 'a', 'x']).then_some((at, path))
+            })?;
+            ["fwrite", "fputs"]
+                .iter()
+                .any(|w| {
+                    calls(t, w).take(200).any(|(_, open)| {
+                        arguments(open).is_some_and(|a| a.len() >= 2 && carried(a[1]))
+                    })
+                })
+                .then_some((at, path))
         });
     if let Some((at, path)) = saved {
         hits.push(hit(
             "scan.heuristic.php_file_drop",
             Severity::High,
             "Request text saved as code the server runs",
-            format!("`file_put_contents('{path}', …)` writes request input into a file that PHP runs (a script name, or a file this script includes): whatever the request sends becomes code"),
+            format!("`{path}` is written with request input and is a file that PHP runs (a script name, or a file this script includes): whatever the request sends becomes code"),
             at,
         ));
+    }
+}
+
+/// `putenv("LD_PRELOAD=/tmp/x.so")`: the next program PHP starts (`mail()` runs sendmail, and
+/// so do `error_log`, `imap_mail`, ImageMagick) loads the script's own library first, so
+/// commands run although every command function is disabled (Chankro and the bypass kits).
+/// Nothing a web application does needs it.
+fn preload_hijack(t: &str, hits: &mut Vec<Hit>) {
+    for (at, open) in calls(t, "putenv").take(200) {
+        let Some(first) = arguments(open).and_then(|a| a.first().copied()) else {
+            continue;
+        };
+        if first
+            .trim()
+            .trim_start_matches(['"', '\''])
+            .starts_with("ld_preload=")
+        {
+            let mut h = hit(
+                "scan.heuristic.ld_preload",
+                Severity::High,
+                "PHP sets LD_PRELOAD for the programs it starts",
+                "`putenv(\"LD_PRELOAD=…\")` makes the next program PHP starts (sendmail behind `mail()`, ImageMagick…) load a library the script chose: commands run even where every command function is disabled".into(),
+                at,
+            );
+            h.attack.push("T1574.006".into());
+            hits.push(h);
+            return;
+        }
     }
 }
 
@@ -956,6 +1066,11 @@ pub(crate) fn sink_of<'a>(t: &'a str, var: &str) -> Option<(usize, &'a str)> {
 fn deserialized_sink(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
     let from_request = calls(t, "unserialize").take(50).find_map(|(at, open)| {
         let arg = crate::heuristics::bare_php_value(arguments(open)?.first().copied()?);
+        // `unserialize(base64_decode($_COOKIE['d']))`: decoded, it is still the request's.
+        let arg = DECODE_CALLS
+            .iter()
+            .find_map(|d| arg.strip_prefix(d))
+            .map_or(arg, crate::heuristics::bare_php_value);
         let name_len = arg
             .char_indices()
             .skip(1)
@@ -1186,6 +1301,72 @@ fn callbacks(
             ));
             found.push("scan.heuristic.php_callback");
             return;
+        }
+    }
+}
+
+/// `preg_replace_callback('/.+/', function ($m) { return eval($m[0]); }, $_GET['c'])`: a
+/// callback written in place that hands its own parameter to a sink, given request input by
+/// the call. The statement walk cannot see it: the closure's braces split the call.
+fn closure_callbacks(
+    t: &str,
+    names: impl Iterator<Item = (&'static str, Callback)>,
+    tainted: &[&str],
+    hits: &mut Vec<Hit>,
+) {
+    for (name, which) in names {
+        for (at, open) in calls(t, name).take(200) {
+            let Some(args) = arguments(open) else {
+                continue;
+            };
+            let callback = match which {
+                Callback::First => args.first(),
+                Callback::Second => args.get(1),
+                Callback::Last => args.last(),
+            };
+            let Some(callback) = callback.copied() else {
+                continue;
+            };
+            let bare = callback
+                .strip_prefix("static")
+                .unwrap_or(callback)
+                .trim_start();
+            let Some(params) = bare
+                .strip_prefix("function")
+                .or_else(|| bare.strip_prefix("fn"))
+                .and_then(|r| r.trim_start().strip_prefix('('))
+            else {
+                continue;
+            };
+            let Some(close) = params.find(')') else {
+                continue;
+            };
+            let own: Vec<&str> = crate::heuristics::variables(&params[..close])
+                .map(|(_, v)| v)
+                .take(8)
+                .collect();
+            let body = &params[close + 1..];
+            let sink = PHP_EXEC.iter().find(|e| {
+                find_all(body, e).any(|p| {
+                    crate::heuristics::plain_name_at(body, p)
+                        && own
+                            .iter()
+                            .any(|v| uses(crate::heuristics::near(&body[p + e.len()..], 256), v))
+                })
+            });
+            let fed = args.iter().any(|a| {
+                *a != callback && (PHP_INPUT.iter().any(|i| a.contains(i)) || carries(a, tainted))
+            });
+            if let (Some(sink), true) = (sink, fed) {
+                hits.push(hit(
+                    "scan.heuristic.php_callback",
+                    Severity::Critical,
+                    "Callback chosen to run request input",
+                    format!("`{name}(…)` is given a function written in place that hands its parameter to `{sink}…)`, and request input to call it with: whatever the request sends is run"),
+                    at,
+                ));
+                return;
+            }
         }
     }
 }
@@ -1590,6 +1771,8 @@ mod tests {
         // Unserializing a cookie is poor practice, but without such a method it runs nothing.
         let session = "<?php\nclass cart{\n function __destruct() { $this->save(); }\n}\n$c = unserialize($_COOKIE['cart']);";
         assert!(ids(session).is_empty());
+        let decoded = "<?php\nclass A { function __destruct() { eval($this->c); } }\n$x = unserialize(base64_decode($_COOKIE['d']));";
+        assert_eq!(ids(decoded), ["scan.heuristic.php_callback"]);
         let stored = "<?php\nclass job{\n function __destruct() { eval($this->code); }\n}\n$j = unserialize(file_get_contents('queue.dat'));";
         assert!(ids(stored).is_empty());
     }
@@ -1613,9 +1796,67 @@ mod tests {
         assert_eq!(ids(included), ["scan.heuristic.php_file_drop"]);
         let script = "<?php file_put_contents('cache/x.php', $_POST['c']);";
         assert_eq!(ids(script), ["scan.heuristic.php_file_drop"]);
+        // A temporary file named by a variable, written with input carried by a variable and
+        // included; the same through fopen/fwrite.
+        let temp = "<?php\n$d = $_POST['d'];\n$fn = '/tmp/' . md5($d) . '.php';\nfile_put_contents($fn, '<?php ' . $d);\nrequire $fn;\nunlink($fn);";
+        assert_eq!(ids(temp), ["scan.heuristic.php_file_drop"]);
+        let stream = "<?php $f = fopen('/tmp/.x', 'w'); fwrite($f, $_POST['code']); fclose($f); include '/tmp/.x';";
+        assert_eq!(ids(stream), ["scan.heuristic.php_file_drop"]);
+        // Settings exported as data into a file the script includes; a template cache filled
+        // from the script's own text.
+        let settings = "<?php $cfg = $_POST['cfg']; file_put_contents($file, '<?php return ' . var_export($cfg, true) . ';'); include $file;";
+        assert!(ids(settings).is_empty());
+        let cache = "<?php $q = $_GET['q']; file_put_contents($cache, compile($tpl)); include $cache; echo h($q);";
+        assert!(ids(cache).is_empty());
         // A guestbook appends the request to a text file it reads, never runs.
         let guestbook = "<?php file_put_contents('book.txt', $_POST['msg'], FILE_APPEND);\necho file_get_contents('book.txt');";
         assert!(ids(guestbook).is_empty());
+    }
+
+    #[test]
+    fn callbacks_written_in_place_that_run_their_parameter() {
+        let page =
+            "<?php preg_replace_callback('/.+/', function($m){ return eval($m[0]); }, $_GET['c']);";
+        assert_eq!(ids(page), ["scan.heuristic.php_callback"]);
+        let arrow = "<?php $c = $_POST['c'];\narray_map(fn($x) => system($x), [$c]);";
+        assert_eq!(ids(arrow), ["scan.heuristic.php_callback"]);
+        // A closure that escapes or formats its parameter, and one that runs a fixed command.
+        let quiet = "<?php echo preg_replace_callback('/\\d+/', function($m){ return intval($m[0]) + 1; }, $_GET['q']);\narray_map(function($x){ return exec('uptime'); }, $_GET['ids']);";
+        assert!(ids(quiet).is_empty(), "{:?}", ids(quiet));
+    }
+
+    #[test]
+    fn windows_shell_object_given_input() {
+        let page = "<?php $o = new COM(\"WScript.Shell\"); $e = $o->exec(\"cmd /c \" . $_POST['c']); echo $e->StdOut->ReadAll();";
+        assert_eq!(ids(page), ["scan.heuristic.input_to_exec"]);
+        let carried = "<?php $c = $_GET['c'];\n$sh = new COM('Shell.Application');\n$sh->ShellExecute('cmd.exe', '/c ' . $c);";
+        assert_eq!(ids(carried), ["scan.heuristic.input_to_exec"]);
+        // A fixed command, and a database object's exec given input.
+        let fixed = "<?php $o = new COM('WScript.Shell'); $o->run('notepad'); echo h($_GET['q']);";
+        assert!(ids(fixed).is_empty());
+        let db =
+            "<?php $db = new PDO($dsn); $db->exec('delete from t where id=' . (int)$_GET['id']);";
+        assert!(ids(db).is_empty());
+    }
+
+    #[test]
+    fn library_preloaded_into_the_programs_php_starts() {
+        let page = "<?php\nputenv(\"LD_PRELOAD=/tmp/x.so\");\nputenv(\"CMD=\" . $_GET['c']);\nmail('a@b.c', '', '', '');";
+        assert_eq!(ids(page), ["scan.heuristic.ld_preload"]);
+        let joined = "<?php putenv('LD_PRELOAD=' . $dir . '/hook.so'); error_log('x', 1);";
+        assert_eq!(ids(joined), ["scan.heuristic.ld_preload"]);
+        // Other environment, and the name only mentioned.
+        let quiet = "<?php putenv('TZ=UTC'); putenv('LANG=C'); // LD_PRELOAD is not used\n";
+        assert!(ids(quiet).is_empty());
+    }
+
+    #[test]
+    fn sqlite_calls_back_a_command_function() {
+        let page = "<?php $p = new PDO('sqlite::memory:'); $p->sqliteCreateFunction('x', 'system', 1); $p->query(\"select x('\" . $_GET['c'] . \"')\");";
+        assert_eq!(ids(page), ["scan.heuristic.php_callback"]);
+        let quiet =
+            "<?php $p->sqliteCreateFunction('lower', 'mb_strtolower', 1); echo h($_GET['q']);";
+        assert!(ids(quiet).is_empty());
     }
 
     #[test]
