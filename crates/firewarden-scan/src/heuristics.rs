@@ -255,6 +255,7 @@ fn scan_text(
     }
     encoded_blob(&lower, kind, &mut hits);
     embedded_program(&lower, &mut hits);
+    database_commands(&lower, &mut hits);
     if late() {
         return (hits, true);
     }
@@ -1571,6 +1572,38 @@ fn encoded_blob(t: &str, kind: ScriptKind, hits: &mut Vec<Hit>) {
     }
 }
 
+/// SQL Server's ways to reach the operating system: `xp_cmdshell` runs a command,
+/// `sp_OACreate`/`sp_OAMethod` drive `WScript.Shell` from SQL, `sp_makewebtask` writes a file
+/// (a page) with a query's output, `xp_regwrite` edits the registry. A page that carries such
+/// SQL runs commands through the database; a web application has no use for them (a filter
+/// that lists `xp_cmdshell` among words to reject names it bare, without `exec`).
+fn database_commands(t: &str, hits: &mut Vec<Hit>) {
+    let run_by_name = find_all(t, "xp_cmdshell").take(1000).find(|&p| {
+        let before = t[t.floor_char_boundary(p.saturating_sub(32))..p]
+            .trim_end_matches(|c: char| c.is_whitespace() || c == '[' || c == '"' || c == '\'');
+        ["master..", "master.dbo.", "exec", "execute"]
+            .iter()
+            .any(|w| before.ends_with(w))
+    });
+    let procedure = ["sp_oacreate", "sp_oamethod", "sp_makewebtask", "xp_regwrite"]
+        .iter()
+        .find_map(|n| find(t, n).map(|p| (p, *n)));
+    let (at, what) = match (run_by_name, procedure) {
+        (Some(p), _) => (p, "xp_cmdshell"),
+        (None, Some((p, n))) => (p, n),
+        (None, None) => return,
+    };
+    let mut h = hit(
+        "scan.heuristic.database_command",
+        Severity::High,
+        "Script carries SQL that reaches the operating system",
+        format!("the script holds SQL Server's `{what}`, which runs commands, drives WScript.Shell, writes files or edits the registry from a query: a webshell's way to the host through the database"),
+        at,
+    );
+    h.attack.push("T1059".into());
+    hits.push(h);
+}
+
 /// The start of a Windows (`MZ`) or Linux (`\x7fELF`) program, hex-encoded or in base64 as
 /// the lowercased page reads them, with the kind of program it is.
 const PROGRAM_HEADERS: &[(&str, bool, &str)] = &[
@@ -1934,6 +1967,28 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         assert_eq!(ids(ScriptKind::Asp, page), ["scan.heuristic.asp_xslt_exec"]);
         let benign = r#"<msxsl:script language="C#" implements-prefix="u">public string up(string s){return s.ToUpper();}</msxsl:script>"#;
         assert!(ids(ScriptKind::Asp, benign).is_empty());
+    }
+
+    #[test]
+    fn sql_that_reaches_the_operating_system() {
+        for page in [
+            "<% conn.execute(\"exec master..xp_cmdshell '\" & request(\"c\") & \"'\") %>",
+            "<?php $q = \"EXEC xp_cmdshell '\" . $_POST['c'] . \"'\"; mssql_query($q);",
+            "<% sql = \"declare @s int; exec sp_oacreate 'wscript.shell', @s out\" %>",
+        ] {
+            let kind = if page.starts_with("<?php") {
+                ScriptKind::Php
+            } else {
+                ScriptKind::Asp
+            };
+            assert!(
+                ids(kind, page).contains(&"scan.heuristic.database_command"),
+                "{page}"
+            );
+        }
+        // An injection filter that lists the word among others to reject.
+        let filter = "<% bad = \"select |insert |xp_cmdshell|exec master|net user\" %>";
+        assert!(ids(ScriptKind::Asp, filter).is_empty());
     }
 
     #[test]
