@@ -195,6 +195,55 @@ const JSP_SINKS: &[Sink] = &[
         bare: true,
     },
     Sink {
+        // Script and expression languages embedded in the page: Groovy, SpEL, OGNL, the EL
+        // processor, BeanShell, JSR-223 engines, MVEL.
+        marks: &[
+            ".evaluate(",
+            ".parseexpression(",
+            "ognl.getvalue(",
+            "ognl.parseexpression(",
+            ".eval(",
+            "mvel.eval(",
+        ],
+        file_needs: &[
+            "groovyshell",
+            "expressionparser",
+            "ognl",
+            "elprocessor",
+            "bsh.interpreter",
+            "scriptengine",
+            "mvel",
+        ],
+        id: "scan.heuristic.jsp_script_engine",
+        severity: Severity::Critical,
+        title: "JSP evaluates request input as code",
+        why: "evaluates it as script or expression-language code (Groovy, SpEL, OGNL, EL, BeanShell, a script engine): whoever sends the request chooses what runs",
+        bare: false,
+    },
+    Sink {
+        marks: &[
+            "system.load(",
+            "system.loadlibrary(",
+            "runtime().load(",
+            "runtime().loadlibrary(",
+        ],
+        file_needs: &[],
+        id: "scan.heuristic.jsp_reflection_exec",
+        severity: Severity::Critical,
+        title: "JSP loads a native library the request names",
+        why: "loads a native library from that path into the server: code the attacker uploaded runs inside the JVM",
+        bare: false,
+    },
+    Sink {
+        marks: &[".lookup("],
+        file_needs: &["initialcontext"],
+        id: "scan.heuristic.jsp_jndi",
+        severity: Severity::High,
+        title: "JSP looks up the JNDI name the request gives",
+        why: "looks it up as a JNDI name: an LDAP/RMI address of the attacker's hands back objects that run code (JNDI injection)",
+        bare: true,
+    },
+    Sink {
         marks: &[".exec(", "processbuilder(", ".command("],
         file_needs: &["getruntime", "processbuilder"],
         id: "scan.heuristic.jsp_exec",
@@ -211,6 +260,9 @@ const JSP_SINKS: &[Sink] = &[
             ".loadclass(",
             "urlclassloader(",
             ".defineclass(",
+            // java.lang.invoke: `lookup().findVirtual(cls, name, type)`.
+            ".findvirtual(",
+            ".findstatic(",
         ],
         file_needs: &[],
         id: "scan.heuristic.jsp_reflection_exec",
@@ -875,11 +927,29 @@ fn follow(
     // One hit per kind of sink, and none for a kind the older checks already reported.
     let mut found: Vec<&str> = hits.iter().map(|h| h.check).collect();
     let mut at = 0;
+    let mut extended = 0;
     for s in t.split_inclusive(|c| split.contains(&c)) {
         let here = at;
         at += s.len();
         // Script delimiters end statements too.
         for s in s.split("%>").flat_map(|p| p.split("<%")) {
+            // Java statements split at braces too, and an array literal holds them:
+            // `new ProcessBuilder(new String[]{"sh", "-c", request.getParameter("c")})`.
+            // Such a piece, inside a call's parentheses, is read on to its `;`, within 1 KiB
+            // and the script block, for the first 10,000 of them.
+            let s = if split.contains(&'{')
+                && s.ends_with('{')
+                && extended < 10_000
+                && s.matches('(').count() > s.matches(')').count()
+            {
+                extended += 1;
+                let start = s.as_ptr() as usize - t.as_ptr() as usize;
+                let rest = crate::heuristics::near(&t[start..], 1024);
+                let rest = &rest[..rest.find("%>").unwrap_or(rest.len())];
+                &rest[..rest.find(';').unwrap_or(rest.len())]
+            } else {
+                s
+            };
             let input = inputs.iter().find(|i| s.contains(*i)).copied();
             let carrier = tainted.iter().find(|v| has_word(s, v)).copied();
             let Some(from) = input.or(carrier) else {
@@ -911,7 +981,7 @@ fn follow(
                 // in an `if` that only compares it.
                 let tail = &s[p..];
                 let reaches = if sink.bare {
-                    bare_argument(&s[p..], mark, inputs, &direct)
+                    bare_argument(tail, mark, inputs, &direct)
                 } else {
                     inputs.iter().any(|i| tail.contains(i))
                         || tainted.iter().any(|v| has_word(tail, v))
@@ -1045,6 +1115,49 @@ file.write rs(i).name
             fetch.replace("x.asp", "x.asp_old"),
         ] {
             assert!(ids(asp, &quiet).is_empty(), "{quiet}");
+        }
+    }
+
+    #[test]
+    fn jsp_evaluators_native_libraries_and_jndi() {
+        for (page, id) in [
+            (
+                "<%@ page import=\"groovy.lang.GroovyShell\" %><% new GroovyShell().evaluate(request.getParameter(\"g\")); %>",
+                "scan.heuristic.jsp_script_engine",
+            ),
+            (
+                "<% out.print(new SpelExpressionParser().parseExpression(request.getParameter(\"e\")).getValue()); %>",
+                "scan.heuristic.jsp_script_engine",
+            ),
+            (
+                "<% String e = request.getParameter(\"o\"); out.print(ognl.Ognl.getValue(e, null)); %>",
+                "scan.heuristic.jsp_script_engine",
+            ),
+            (
+                "<% System.load(request.getParameter(\"lib\")); %>",
+                "scan.heuristic.jsp_reflection_exec",
+            ),
+            (
+                "<% new javax.naming.InitialContext().lookup(request.getParameter(\"j\")); %>",
+                "scan.heuristic.jsp_jndi",
+            ),
+            (
+                "<% new java.lang.ProcessBuilder(new String[]{\"sh\",\"-c\",request.getParameter(\"c\")}).start(); %>",
+                "scan.heuristic.jsp_exec",
+            ),
+        ] {
+            let page = page.to_ascii_lowercase();
+            assert_eq!(ids(jsp, &page), [id], "{page}");
+        }
+        // A data source looked up by its fixed name, a template evaluated with a parameter
+        // only shown, a fixed command in an array.
+        for quiet in [
+            "<% DataSource ds = (DataSource) new InitialContext().lookup(\"java:comp/env/jdbc/db\"); String q = request.getParameter(\"q\"); %>",
+            "<% String n = request.getParameter(\"n\"); Object v = new GroovyShell().evaluate(\"1+1\"); out.print(n); %>",
+            "<% String n = request.getParameter(\"n\"); new ProcessBuilder(new String[]{\"uptime\"}).start(); out.print(n); %>",
+        ] {
+            let quiet = quiet.to_ascii_lowercase();
+            assert!(ids(jsp, &quiet).is_empty(), "{quiet}");
         }
     }
 

@@ -1371,6 +1371,47 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
             p,
         ));
     }
+    // `MethodHandles.lookup().findVirtual(Runtime.class, "exec", …)`,
+    // `Runtime.class.getMethod("exec", …)`: Runtime.exec called by name through reflection.
+    if request
+        && (t.contains("runtime.class") || t.contains("\"java.lang.runtime\""))
+        && let Some(p) = t.find("\"exec\"")
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_hidden_process",
+            Severity::High,
+            "JSP starts a process through reflection or an expression",
+            "a page that reads request input reaches Runtime's `exec` by name through reflection or a method handle: a command started without writing `.exec(`".into(),
+            p,
+        ));
+    }
+    // `${Runtime.getRuntime().exec(param.c)}`: an EL expression (EL 3.0 reaches any class)
+    // that starts a process or loads a class. Pages' expressions read beans and parameters.
+    if let Some(p) = ["${", "#{"]
+        .iter()
+        .flat_map(|open| t.match_indices(open).take(1000))
+        .map(|(p, _)| p)
+        .find(|&p| {
+            let expr = near(&t[p..], 512);
+            let expr = &expr[..expr.find('}').unwrap_or(expr.len())];
+            [
+                "getruntime()",
+                "processbuilder(",
+                "scriptenginemanager",
+                "forname(",
+            ]
+            .iter()
+            .any(|m| expr.contains(m))
+        })
+    {
+        hits.push(hit(
+            "scan.heuristic.jsp_exec",
+            Severity::Critical,
+            "JSP expression language starts a process",
+            "an EL expression of the page calls the Java runtime, a process builder, a script engine or a class by name: commands run from an expression, without a scriptlet".into(),
+            p,
+        ));
+    }
     // The JDK's own process classes, reached by name: what Runtime.exec calls inside, used to
     // slip past checks (and RASP hooks) on Runtime and ProcessBuilder. No page needs them.
     if let Some(p) = [
@@ -1585,9 +1626,14 @@ fn database_commands(t: &str, hits: &mut Vec<Hit>) {
             .iter()
             .any(|w| before.ends_with(w))
     });
-    let procedure = ["sp_oacreate", "sp_oamethod", "sp_makewebtask", "xp_regwrite"]
-        .iter()
-        .find_map(|n| find(t, n).map(|p| (p, *n)));
+    let procedure = [
+        "sp_oacreate",
+        "sp_oamethod",
+        "sp_makewebtask",
+        "xp_regwrite",
+    ]
+    .iter()
+    .find_map(|n| find(t, n).map(|p| (p, *n)));
     let (at, what) = match (run_by_name, procedure) {
         (Some(p), _) => (p, "xp_cmdshell"),
         (None, Some((p, n))) => (p, n),
@@ -1597,7 +1643,9 @@ fn database_commands(t: &str, hits: &mut Vec<Hit>) {
         "scan.heuristic.database_command",
         Severity::High,
         "Script carries SQL that reaches the operating system",
-        format!("the script holds SQL Server's `{what}`, which runs commands, drives WScript.Shell, writes files or edits the registry from a query: a webshell's way to the host through the database"),
+        format!(
+            "the script holds SQL Server's `{what}`, which runs commands, drives WScript.Shell, writes files or edits the registry from a query: a webshell's way to the host through the database"
+        ),
         at,
     );
     h.attack.push("T1059".into());
@@ -1967,6 +2015,22 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         assert_eq!(ids(ScriptKind::Asp, page), ["scan.heuristic.asp_xslt_exec"]);
         let benign = r#"<msxsl:script language="C#" implements-prefix="u">public string up(string s){return s.ToUpper();}</msxsl:script>"#;
         assert!(ids(ScriptKind::Asp, benign).is_empty());
+    }
+
+    #[test]
+    fn jsp_expressions_and_method_handles() {
+        assert_eq!(
+            ids(
+                ScriptKind::Jsp,
+                "<%@ page %>${Runtime.getRuntime().exec(param.cmd)}"
+            ),
+            ["scan.heuristic.jsp_exec"]
+        );
+        let handle = "<%@ page import=\"java.lang.invoke.*\" %><% MethodHandle h = MethodHandles.lookup().findVirtual(Runtime.class, \"exec\", MethodType.methodType(Process.class, String.class)); h.invoke(Runtime.getRuntime(), request.getParameter(\"c\")); %>";
+        assert!(ids(ScriptKind::Jsp, handle).contains(&"scan.heuristic.jsp_hidden_process"));
+        // Expressions that read beans and parameters, and an unclosed one.
+        let quiet = "<%@ page %>${param.name} ${sessionScope.user.name} #{bean.value} ${";
+        assert!(ids(ScriptKind::Jsp, quiet).is_empty());
     }
 
     #[test]
