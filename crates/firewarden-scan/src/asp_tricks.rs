@@ -94,6 +94,16 @@ fn remote_code(t: &str) -> Option<Hit> {
             format!("`{run}` runs what `{name}()` returns, and `{name}` downloads it with XMLHTTP")
         } else if !call && fetched.contains(&name) {
             format!("`{run} {name}` runs text downloaded over HTTP (XMLHTTP) into `{name}`")
+        } else if !call
+            && !name.is_empty()
+            && (t.contains("xmlhttp") || t.contains("winhttp"))
+            && [".responsetext", ".responsebody"]
+                .iter()
+                .any(|r| arg[name.len()..].starts_with(r))
+        {
+            format!(
+                "`{run} {name}.responseText` runs the text an HTTP request (XMLHTTP) downloaded"
+            )
         } else {
             continue;
         };
@@ -208,6 +218,14 @@ mod tests {
         // A feed shown on the page, and a database call named execute.
         let feed = "<%\nfunction GetPage(url)\nset h = server.createobject(\"MSXML2.ServerXMLHTTP\")\nh.send\nGetPage = h.responseText\nend function\nnews = GetPage(\"http://x.example/rss\")\nresponse.write news\nconn.execute news\n%>";
         assert!(ids(feed).is_empty());
+    }
+
+    #[test]
+    fn response_of_a_download_run_in_place() {
+        let page = "<%\nSet x = Server.CreateObject(\"Microsoft.XMLHTTP\")\nx.Open \"GET\", Request(\"u\"), False\nx.Send\nExecute x.ResponseText\n%>";
+        assert_eq!(ids(page), ["scan.heuristic.asp_eval"]);
+        let shown = "<%\nSet x = Server.CreateObject(\"Microsoft.XMLHTTP\")\nx.Send\nResponse.Write x.ResponseText\n%>";
+        assert!(ids(shown).is_empty());
     }
 
     #[test]
