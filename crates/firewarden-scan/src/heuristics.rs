@@ -97,6 +97,16 @@ pub(crate) const PHP_INPUT: &[&str] = &[
     "$_server[\"http_",
     "php://input",
     "getallheaders",
+    // PHP 4's names of the same arrays, still in old shells.
+    "$http_get_vars",
+    "$http_post_vars",
+    "$http_cookie_vars",
+    "$http_post_files",
+    // Functions that hand back the request: filtered input, headers, CGI's `HTTP_*`.
+    "filter_input(",
+    "apache_request_headers",
+    "getenv('http_",
+    "getenv(\"http_",
 ];
 pub(crate) const PHP_EXEC: &[&str] = &[
     "eval(",
@@ -1005,16 +1015,7 @@ fn from_input(s: &str) -> bool {
             "urldecode(",
         ],
     );
-    let direct = [
-        "$_get",
-        "$_post",
-        "$_request",
-        "$_cookie",
-        "$_server['http_",
-        "$_files",
-    ]
-    .iter()
-    .any(|i| rhs.starts_with(i));
+    let direct = PHP_INPUT.iter().any(|i| rhs.starts_with(i));
     let decoded =
         DECODERS.iter().any(|d| rhs.starts_with(d)) && PHP_INPUT.iter().any(|i| rhs.contains(i));
     let body = rhs.starts_with("file_get_contents(\"php://input")
@@ -2081,6 +2082,25 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
                 "{page}"
             );
         }
+        // PHP 4's arrays, CGI's header variables, filtered input.
+        for page in [
+            "<?php system($HTTP_POST_VARS['c']);",
+            "<?php $c = getenv('HTTP_X_CMD'); passthru($c);",
+            "<?php eval(filter_input(INPUT_GET, 'c'));",
+        ] {
+            assert_eq!(
+                ids(ScriptKind::Php, page),
+                ["scan.heuristic.input_to_exec"],
+                "{page}"
+            );
+        }
+        assert!(
+            ids(
+                ScriptKind::Php,
+                "<?php $p = getenv('PATH'); system('uptime');"
+            )
+            .is_empty()
+        );
         // The rewrite keeps offsets, so the hit is on the line of the call.
         let page = "<?php\n\n${'_GET'}['f']($_GET['a']);\n\n";
         let hits = scan_script(ScriptKind::Php, page.as_bytes());
