@@ -676,6 +676,43 @@ const BUILTIN_DECODERS: &[&str] = &["unescape", "strreverse", "decodeuricomponen
 pub(crate) fn jsp(t: &str, hits: &mut Vec<Hit>) {
     follow(t, JSP_INPUT, JSP_SINKS, &[], &[';', '\n', '{', '}'], hits);
     reverse_shell(t, hits);
+    jsp_page_drop(t, hits);
+}
+
+/// `new FileOutputStream(application.getRealPath("/x.jsp"))` filled from a URL the page opens
+/// or from the request: a page that plants another page. Applications write data, logs and
+/// uploads, not server pages.
+fn jsp_page_drop(t: &str, hits: &mut Vec<Hit>) {
+    if hits.iter().any(|h| h.check == "scan.heuristic.jsp_write") {
+        return;
+    }
+    let fed = [".openstream(", ".openconnection(", "getinputstream("]
+        .iter()
+        .any(|m| t.contains(m))
+        || JSP_INPUT.iter().any(|i| t.contains(i));
+    if !fed {
+        return;
+    }
+    let opened = ["fileoutputstream(", "filewriter("]
+        .iter()
+        .flat_map(|m| t.match_indices(m).take(1000))
+        .map(|(p, _)| p)
+        .find(|&p| {
+            let stmt = crate::heuristics::near(&t[p..], 1024);
+            let stmt = &stmt[..stmt.find(';').unwrap_or(stmt.len())];
+            names_page(stmt)
+        });
+    if let Some(p) = opened {
+        hits.push(Hit {
+            check: "scan.heuristic.jsp_write",
+            severity: Severity::High,
+            title: "JSP saves a new server page".into(),
+            why: "the page opens a file with a script extension (`.jsp`, `.php`, `.asp`…) for writing, and reads the request or a URL: a page that plants another page (a webshell dropper)".into(),
+            attack: vec!["T1505.003".into(), "T1105".into()],
+            offset: Some(p),
+            rule: None,
+        });
+    }
 }
 
 /// A page that opens a network socket and starts a process: the process's input and output
@@ -1116,6 +1153,19 @@ file.write rs(i).name
         ] {
             assert!(ids(asp, &quiet).is_empty(), "{quiet}");
         }
+    }
+
+    #[test]
+    fn jsp_pages_that_plant_pages() {
+        let fetch = "<%@ page import=\"java.net.*,java.io.*\" %><%\nURL u = new URL(request.getParameter(\"u\"));\nInputStream in = u.openStream();\nFileOutputStream o = new FileOutputStream(application.getRealPath(\"/x.jsp\"));\nbyte[] b = new byte[4096]; int n; while ((n = in.read(b)) > 0) o.write(b, 0, n);\n%>";
+        assert_eq!(
+            ids(jsp, &fetch.to_ascii_lowercase()),
+            ["scan.heuristic.jsp_write"]
+        );
+        // A log and a report written by a page that reads the request; a page that only
+        // names a .jsp in a link.
+        let quiet = "<% String q = request.getParameter(\"q\"); FileWriter w = new FileWriter(\"/var/log/app/search.log\", true); w.write(\"searched\"); %><a href=\"results.jsp\">x</a>";
+        assert!(ids(jsp, &quiet.to_ascii_lowercase()).is_empty());
     }
 
     #[test]
