@@ -1210,15 +1210,17 @@ fn request_include(
     }
 }
 
-/// `$_GET['page']`, `$_POST["f"]`: one superglobal item, whose key holds quotes but no code.
+/// `$_GET['page']`, `$_POST["f"]`: one superglobal item, whose key holds quotes but no code;
+/// for uploads two (`$_FILES['f']['tmp_name']`, the uploaded file itself).
 fn bracketed_input(arg: &str) -> bool {
     PHP_INPUT.iter().any(|i| {
+        let keys = if i.ends_with("files") { 2 } else { 1 };
         arg.strip_prefix(i).is_some_and(|rest| {
             let rest = rest.trim_end();
             rest.starts_with('[')
                 && rest.ends_with(']')
                 && !rest.contains(['.', '(', ','])
-                && rest.matches('[').count() == 1
+                && (1..=keys).contains(&rest.matches('[').count())
         })
     })
 }
@@ -2065,6 +2067,11 @@ mod tests {
         assert_eq!(ids(inc), ["scan.heuristic.request_include"]);
         assert_eq!(
             ids("<?php require_once $_POST[\"f\"];"),
+            ["scan.heuristic.request_include"]
+        );
+        // The uploaded file itself, run as code.
+        assert_eq!(
+            ids("<?php include $_FILES['f']['tmp_name'];"),
             ["scan.heuristic.request_include"]
         );
         for page in [
