@@ -614,6 +614,9 @@ fn decoded_execute(t: &str, wrappers: &[Wrapper], hits: &mut Vec<Hit>) {
         .filter(|w| w.sink.id == "scan.heuristic.asp_eval")
         .map(|w| w.name);
     let marks = EVALUATE.iter().copied().chain(evaluators);
+    // The page's own functions, read once when first needed (not a search of the page for
+    // each evaluation: a page of nothing but `Execute ab(` would be read again for each).
+    let mut functions: Option<std::collections::HashSet<&str>> = None;
     for (p, mark, arg) in evaluations(t, marks) {
         let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(0);
         let name = &arg[..name_len];
@@ -622,9 +625,9 @@ fn decoded_execute(t: &str, wrappers: &[Wrapper], hits: &mut Vec<Hit>) {
         }
         let builtin = BUILTIN_DECODERS.contains(&name);
         let defined = builtin
-            || [format!("function {name}("), format!("function {name} (")]
-                .iter()
-                .any(|d| t.contains(d.as_str()));
+            || functions
+                .get_or_insert_with(|| page_functions(t))
+                .contains(name);
         if defined {
             hits.push(Hit {
                 check: "scan.heuristic.asp_eval_decoded",
@@ -645,6 +648,19 @@ fn decoded_execute(t: &str, wrappers: &[Wrapper], hits: &mut Vec<Hit>) {
             return;
         }
     }
+}
+
+/// The names of the functions `t` defines (`function name(`, `function name (`).
+fn page_functions(t: &str) -> std::collections::HashSet<&str> {
+    crate::heuristics::find_all(t, "function ")
+        .filter_map(|p| {
+            let rest = &t[p + "function ".len()..];
+            let name = &rest[..rest.find(|c: char| !is_ident(c)).unwrap_or(rest.len())];
+            let after = &rest[name.len()..];
+            let opens = after.starts_with('(') || after.starts_with(" (");
+            (!name.is_empty() && opens).then_some(name)
+        })
+        .collect()
 }
 
 /// The VBScript/JScript statements that run a string as code.
@@ -703,15 +719,15 @@ fn jsp_page_drop(t: &str, hits: &mut Vec<Hit>) {
             names_page(stmt)
         });
     if let Some(p) = opened {
-        hits.push(Hit {
-            check: "scan.heuristic.jsp_write",
-            severity: Severity::High,
-            title: "JSP saves a new server page".into(),
-            why: "the page opens a file with a script extension (`.jsp`, `.php`, `.asp`…) for writing, and reads the request or a URL: a page that plants another page (a webshell dropper)".into(),
-            attack: vec!["T1505.003".into(), "T1105".into()],
-            offset: Some(p),
-            rule: None,
-        });
+        let mut h = crate::heuristics::hit(
+            "scan.heuristic.jsp_write",
+            Severity::High,
+            "JSP saves a new server page",
+            "the page opens a file with a script extension (`.jsp`, `.php`, `.asp`…) for writing, and reads the request or a URL: a page that plants another page (a webshell dropper)".into(),
+            p,
+        );
+        h.attack.push("T1105".into());
+        hits.push(h);
     }
 }
 
@@ -1087,9 +1103,7 @@ mod tests {
         hits
     }
 
-    fn ids(f: fn(&str, &mut Vec<Hit>), page: &str) -> Vec<&'static str> {
-        ids_hits(f, page).iter().map(|h| h.check).collect()
-    }
+    use crate::lowered_ids as ids;
 
     #[test]
     fn asp_sinks_behind_a_function_of_the_page() {
@@ -1287,6 +1301,17 @@ file.write rs(i).name
         assert_eq!(ids(asp, path), ["scan.heuristic.asp_write"]);
         let wrapped = "<%execute(decode(request(\"x\")))%>";
         assert_eq!(ids(asp, wrapped), ["scan.heuristic.asp_eval"]);
+    }
+
+    #[test]
+    fn many_evaluations_read_the_page_once() {
+        // Each `Execute ab(` looked for `function ab(` through the whole page: hours for a few
+        // MB of this. The page's functions are now read once.
+        let page = format!(
+            "<%{}\nfunction ab(s)\nab = s\nend function%>",
+            "\nexecute ab(x)".repeat(200_000)
+        );
+        assert_eq!(ids(asp, &page), ["scan.heuristic.asp_eval_decoded"]);
     }
 
     #[test]

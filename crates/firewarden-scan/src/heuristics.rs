@@ -490,13 +490,14 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         }
         // `{` ends a statement, and `` `{$_GET['c']}` `` holds one. Whole lines are read for
         // the first 1,000 statements: a page of nothing else would be read again and again.
+        let whole_lines = lines_read < 1000;
         if input.is_some()
-            && (held.has(TICK_WORD) || s.ends_with('}') && lines_read < 1000)
+            && (held.has(TICK_WORD) || whole_lines && s.ends_with('}'))
             && !s.contains("sql")
             && !s.contains("select")
         {
-            lines_read += 1;
-            let s = if lines_read <= 1000 {
+            let s = if whole_lines {
+                lines_read += 1;
                 line_around(t, here, at)
             } else {
                 s

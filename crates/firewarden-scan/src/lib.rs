@@ -38,6 +38,15 @@ pub mod shellmodel;
 pub mod tamper;
 pub mod webroots;
 
+/// The check ids a module's scan (`fn(lowercased page, hits)`) reports on `page`, lowercased
+/// first as the engine does: the one helper of the modules' unit tests.
+#[cfg(test)]
+pub(crate) fn lowered_ids(scan: fn(&str, &mut Vec<Hit>), page: &str) -> Vec<&'static str> {
+    let mut hits = Vec::new();
+    scan(&page.to_ascii_lowercase(), &mut hits);
+    hits.iter().map(|h| h.check).collect()
+}
+
 use firewarden_model::{Evidence, Finding, Severity, Timestamp, Warning};
 use firewarden_source::{FileKind, Metadata, Source, WalkOptions, display_path, walk_parallel};
 use std::io::Read;

@@ -146,9 +146,7 @@ mod tests {
     use super::*;
 
     fn ids(page: &str) -> Vec<&'static str> {
-        let mut hits = Vec::new();
-        scan(&page.to_ascii_lowercase(), &mut hits);
-        hits.iter().map(|h| h.check).collect()
+        crate::lowered_ids(scan, page)
     }
 
     #[test]

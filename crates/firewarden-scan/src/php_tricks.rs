@@ -15,6 +15,18 @@ enum Callback {
     Last,
 }
 
+impl Callback {
+    /// The argument of a call that is its callback.
+    fn pick<'a>(self, args: &[&'a str]) -> Option<&'a str> {
+        match self {
+            Callback::First => args.first(),
+            Callback::Second => args.get(1),
+            Callback::Last => args.last(),
+        }
+        .copied()
+    }
+}
+
 const CALLBACKS: &[(&str, Callback)] = &[
     ("call_user_func", Callback::First),
     ("call_user_func_array", Callback::First),
@@ -475,11 +487,10 @@ fn unset_callback(t: &str, hits: &mut Vec<Hit>) {
             let Some(args) = arguments(call) else {
                 continue;
             };
+            // A lone argument of a `Last` function is its array, not a callback.
             let arg = match which {
-                Callback::First => args.first(),
-                Callback::Second => args.get(1),
-                Callback::Last if args.len() > 1 => args.last(),
-                Callback::Last => None,
+                Callback::Last if args.len() < 2 => None,
+                _ => which.pick(&args),
             };
             let Some(var) = arg
                 .map(|a| a.trim_start_matches('@'))
@@ -774,11 +785,12 @@ fn request_file_write(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
             break;
         }
     }
-    let filled = || {
+    // Whether an `fwrite`/`fputs` of the script writes text that `what` accepts.
+    let written = |what: &dyn Fn(&str) -> bool| {
         ["fwrite", "fputs"].iter().any(|w| {
             calls(t, w)
                 .take(200)
-                .any(|(_, open)| arguments(open).is_some_and(|a| a.len() >= 2 && has_input(a[1])))
+                .any(|(_, open)| arguments(open).is_some_and(|a| a.len() >= 2 && what(a[1])))
         })
     };
     let put = calls(t, "file_put_contents")
@@ -787,7 +799,7 @@ fn request_file_write(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
             let args = arguments(open)?;
             (args.len() >= 2 && has_input(args[0]) && has_input(args[1])).then_some(at)
         });
-    if let Some(at) = put.or(named.filter(|_| filled())) {
+    if let Some(at) = put.or(named.filter(|_| written(&has_input))) {
         hits.push(hit(
             "scan.heuristic.php_file_drop",
             Severity::High,
@@ -842,14 +854,7 @@ fn request_file_write(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
                     .or_else(|| runs_variable(first).then_some(first))?;
                 mode.contains(['w', 'a', 'x']).then_some((at, path))
             })?;
-            ["fwrite", "fputs"]
-                .iter()
-                .any(|w| {
-                    calls(t, w).take(200).any(|(_, open)| {
-                        arguments(open).is_some_and(|a| a.len() >= 2 && carried(a[1]))
-                    })
-                })
-                .then_some((at, path))
+            written(&carried).then_some((at, path))
         });
     if let Some((at, path)) = saved {
         hits.push(hit(
@@ -1245,13 +1250,8 @@ fn callbacks(
             let Some(args) = arguments(call) else {
                 continue;
             };
-            let arg = match which {
-                Callback::First => args.first(),
-                Callback::Second => args.get(1),
-                // `$o->uasort('assert')` has only the callback.
-                Callback::Last => args.last(),
-            };
-            let Some(arg) = arg.map(|a| a.trim_start_matches('@')) else {
+            // `$o->uasort('assert')` has only the callback.
+            let Some(arg) = which.pick(&args).map(|a| a.trim_start_matches('@')) else {
                 continue;
             };
             let why = if let Some(lit) = literal(arg).filter(|l| runs_code(l)) {
@@ -1321,12 +1321,7 @@ fn closure_callbacks(
             let Some(args) = arguments(open) else {
                 continue;
             };
-            let callback = match which {
-                Callback::First => args.first(),
-                Callback::Second => args.get(1),
-                Callback::Last => args.last(),
-            };
-            let Some(callback) = callback.copied() else {
+            let Some(callback) = which.pick(&args) else {
                 continue;
             };
             let bare = callback
@@ -1750,9 +1745,7 @@ mod tests {
     }
 
     fn ids(page: &str) -> Vec<&'static str> {
-        let mut hits = Vec::new();
-        scan(&page.to_ascii_lowercase(), &mut hits);
-        hits.iter().map(|h| h.check).collect()
+        crate::lowered_ids(scan, page)
     }
 
     #[test]
