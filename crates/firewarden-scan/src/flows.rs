@@ -31,6 +31,8 @@ const ASP_INPUT: &[&str] = &[
     "request.cookies",
     "request.params",
     "request.binaryread",
+    // The raw body: `Request.InputStream.Read(buf, 0, n)`.
+    "request.inputstream",
     "request[",
 ];
 
@@ -90,6 +92,17 @@ const ASP_SINKS: &[Sink] = &[
         bare: false,
     },
     Sink {
+        // WMI: `GetObject("winmgmts:").Get("Win32_Process").Create cmd`, or .NET's
+        // `inParams["CommandLine"] = cmd` for `InvokeMethod("Create", …)`.
+        marks: &[".create(", ".create ", "\"commandline\""],
+        file_needs: &["win32_process"],
+        id: "scan.heuristic.asp_exec",
+        severity: Severity::Critical,
+        title: "ASP(X) runs commands from the request",
+        why: "hands it to WMI's Win32_Process.Create, which starts it as a process",
+        bare: false,
+    },
+    Sink {
         // .NET compilers and evaluators: JScript.NET's `Eval.JScriptEvaluate`, CodeDom.
         marks: &["jscriptevaluate(", "compileassemblyfromsource("],
         file_needs: &[],
@@ -98,6 +111,57 @@ const ASP_SINKS: &[Sink] = &[
         title: "ASP(X) evaluates request input",
         why: "compiles or evaluates it as .NET code (JScriptEvaluate, CompileAssemblyFromSource): whoever sends the request chooses what the server runs",
         bare: false,
+    },
+    Sink {
+        // `XslCompiledTransform.Load(…request…, new XsltSettings(true, true), …)`: a
+        // stylesheet with scripts enabled runs the C# in its `msxsl:script` blocks.
+        marks: &[".load("],
+        file_needs: &[
+            "xsltsettings(true",
+            "enablescript = true",
+            "enablescript=true",
+            "xsltsettings.trustedxslt",
+        ],
+        id: "scan.heuristic.asp_xslt_exec",
+        severity: Severity::Critical,
+        title: "ASP(X) runs an XSLT stylesheet from the request with scripts enabled",
+        why: "loads it as an XSLT stylesheet with script blocks enabled: the C# or JScript in the stylesheet runs on the server",
+        bare: false,
+    },
+    Sink {
+        // reGeorg-style tunnels: a socket opened to the host and port the request names, the
+        // request body forwarded into it.
+        marks: &[".connect(", "tcpclient("],
+        file_needs: &["system.net.sockets", "new socket(", "tcpclient("],
+        id: "scan.heuristic.asp_tunnel",
+        severity: Severity::High,
+        title: "ASP(X) connects to the host the request names",
+        why: "opens a network connection to that host and port: a tunnel (reGeorg, Neo-reGeorg) through the web server into the network behind it",
+        bare: false,
+    },
+    Sink {
+        // A connection string as sent: `new SqlConnection(Request["cs"])`,
+        // `conn.Open Request("conn")`. Installers build theirs from the form's fields.
+        marks: &[
+            "new sqlconnection(",
+            "new oledbconnection(",
+            "new odbcconnection(",
+            ".connectionstring =",
+            ".connectionstring=",
+            ".open(",
+            ".open ",
+        ],
+        file_needs: &[
+            "adodb.connection",
+            "sqlconnection",
+            "oledbconnection",
+            "odbcconnection",
+        ],
+        id: "scan.heuristic.asp_db_client",
+        severity: Severity::Medium,
+        title: "ASP(X) connects with the connection string the request sends",
+        why: "opens a database connection with exactly that connection string: a client for any database server the web server can reach",
+        bare: true,
     },
     Sink {
         // PowerShell hosted in the page: `PowerShell.Create().AddScript(…)`, a runspace's
@@ -120,6 +184,12 @@ const ASP_SINKS: &[Sink] = &[
             ".writefile(",
             ".writefile ",
             ".transmitfile(",
+            // Listings and deletions: a file manager of the whole disk.
+            "directory.getfiles(",
+            "directory.getdirectories(",
+            "directory.getfilesystementries(",
+            "directory.delete(",
+            "file.delete(",
         ],
         file_needs: &[],
         id: "scan.heuristic.asp_file_path",
@@ -147,6 +217,10 @@ const ASP_SINKS: &[Sink] = &[
             ".savetofile",
             "writealltext(",
             "writeallbytes(",
+            "writealllines(",
+            "appendalltext(",
+            // `new StreamWriter(path, …)` opens the file for writing.
+            "streamwriter(",
             // An uploaded file (`HttpPostedFile.SaveAs`) kept where the request says.
             ".saveas(",
         ],
@@ -244,6 +318,37 @@ const JSP_SINKS: &[Sink] = &[
         bare: true,
     },
     Sink {
+        // reGeorg-style tunnels: `socketChannel.connect(new InetSocketAddress(target, port))`,
+        // `new Socket(host, port)` with the host from the request.
+        marks: &[".connect(", "new socket(", "net.socket("],
+        file_needs: &["socketchannel", "new socket(", "net.socket("],
+        id: "scan.heuristic.jsp_tunnel",
+        severity: Severity::High,
+        title: "JSP connects to the host the request names",
+        why: "opens a network connection to that host and port: a tunnel (reGeorg, Neo-reGeorg) through the web server into the network behind it",
+        bare: false,
+    },
+    Sink {
+        // A JDBC URL as sent: a client for any database the server can reach.
+        marks: &["drivermanager.getconnection("],
+        file_needs: &[],
+        id: "scan.heuristic.jsp_db_client",
+        severity: Severity::Medium,
+        title: "JSP connects to the database the request names",
+        why: "opens a JDBC connection to exactly that URL: a client for any database server the web server can reach",
+        bare: true,
+    },
+    Sink {
+        // A multipart upload (`request.getPart("f")`) written where the request says.
+        marks: &[".write("],
+        file_needs: &["getpart("],
+        id: "scan.heuristic.jsp_write",
+        severity: Severity::High,
+        title: "JSP writes a file the request names or fills",
+        why: "saves an uploaded part at that path: an upload of any page anywhere, a webshell dropper",
+        bare: true,
+    },
+    Sink {
         marks: &[".exec(", "processbuilder(", ".command("],
         file_needs: &["getruntime", "processbuilder"],
         id: "scan.heuristic.jsp_exec",
@@ -309,7 +414,16 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     let controls = server_controls(t);
     inputs.extend(controls.iter().map(String::as_str));
     let wrappers = vbs_wrappers(t, ASP_SINKS);
-    follow(t, &inputs, ASP_SINKS, &wrappers, &[':', '\n', ';'], hits);
+    let parameters = web_method_parameters(t);
+    follow(
+        t,
+        &inputs,
+        &parameters,
+        ASP_SINKS,
+        &wrappers,
+        &[':', '\n', ';'],
+        hits,
+    );
     if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
         decoded_execute(t, &wrappers, hits);
     }
@@ -323,6 +437,39 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
         stored_code(t, hits);
     }
+}
+
+/// The parameters of an ASMX web service's `[WebMethod]`s (VB: `<WebMethod()>`): each is
+/// filled from the request by ASP.NET, so each is request input.
+fn web_method_parameters(t: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for mark in ["[webmethod", "<webmethod"] {
+        for (p, _) in t.match_indices(mark).take(64) {
+            let rest = crate::heuristics::near(&t[p + mark.len()..], 1024);
+            // The attribute's own `(…)` (VB `<WebMethod()>`) comes before the method's.
+            let Some(close) = rest.find([']', '>']) else {
+                continue;
+            };
+            let signature = &rest[close..];
+            let Some(open) = signature.find('(') else {
+                continue;
+            };
+            let params = &signature[open + 1..];
+            let params = &params[..params.find(')').unwrap_or(params.len())];
+            for param in params.split(',') {
+                // C# `string c`, VB `ByVal c As String`.
+                let param = param.split(" as ").next().unwrap_or(param);
+                if let Some(name) = param.split_whitespace().last()
+                    && name.chars().all(is_ident)
+                    && !name.starts_with(|c: char| c.is_ascii_digit())
+                    && out.len() < 64
+                {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// ASP.NET form controls of the page and the property that holds what the visitor typed:
@@ -690,7 +837,15 @@ const BUILTIN_DECODERS: &[&str] = &["unescape", "strreverse", "decodeuricomponen
 
 /// JSP flows; `t` is the lowercased page.
 pub(crate) fn jsp(t: &str, hits: &mut Vec<Hit>) {
-    follow(t, JSP_INPUT, JSP_SINKS, &[], &[';', '\n', '{', '}'], hits);
+    follow(
+        t,
+        JSP_INPUT,
+        &[],
+        JSP_SINKS,
+        &[],
+        &[';', '\n', '{', '}'],
+        hits,
+    );
     reverse_shell(t, hits);
     jsp_page_drop(t, hits);
 }
@@ -827,8 +982,10 @@ fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bo
         // `CreateTextFile(Server.MapPath(Request("f")))`: MapPath only turns the request's
         // path into the disk's. (A path kept in a variable first is an admin's choice of
         // where a sitemap goes as often as a shell's.)
-        let arg = arg
-            .strip_prefix("server.mappath")
+        // `Path.Combine(Request["dir"], name)` keeps the request's directory the same way.
+        let arg = ["server.mappath", "system.io.path.combine", "path.combine"]
+            .iter()
+            .find_map(|f| arg.strip_prefix(f))
             .and_then(|a| a.trim_start().strip_prefix('('))
             .unwrap_or(arg);
         bare_value(arg, inputs, direct)
@@ -840,6 +997,11 @@ fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bo
 fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
     let mut arg = value.trim_start();
     for _ in 0..2 {
+        // The page's own controls through `this.`/`Me.`: `this.txtPath.Text`.
+        arg = ["this.", "me."]
+            .iter()
+            .find_map(|p| arg.strip_prefix(p))
+            .unwrap_or(arg);
         let object = arg.strip_prefix("request.").unwrap_or(arg);
         if inputs
             .iter()
@@ -916,6 +1078,8 @@ fn vbs_wrappers<'a>(t: &'a str, sinks: &'a [Sink]) -> Vec<Wrapper<'a>> {
                 .filter_map(|p| p.split_whitespace().last())
                 .filter(|p| p.starts_with(is_ident))
                 .collect();
+            // Locals that hold a parameter as it came, for sinks that take only that.
+            let mut bare_carriers = carriers.clone();
             if name.len() < 2 || carriers.is_empty() || out.iter().any(|w| w.name == name) {
                 continue;
             }
@@ -930,6 +1094,9 @@ fn vbs_wrappers<'a>(t: &'a str, sinks: &'a [Sink]) -> Vec<Wrapper<'a>> {
                     && carriers.iter().any(|c| has_word(rhs, c))
                     && carriers.len() < 16
                 {
+                    if bare_value(rhs, &[], &bare_carriers) {
+                        bare_carriers.push(var);
+                    }
                     carriers.push(var);
                 }
                 for sink in &armed {
@@ -941,7 +1108,7 @@ fn vbs_wrappers<'a>(t: &'a str, sinks: &'a [Sink]) -> Vec<Wrapper<'a>> {
                         continue;
                     };
                     let reaches = if sink.bare {
-                        bare_argument(&s[at..], mark, &[], &carriers)
+                        bare_argument(&s[at..], mark, &[], &bare_carriers)
                     } else {
                         carriers.iter().any(|c| has_word(&s[at..], c))
                     };
@@ -959,24 +1126,27 @@ fn vbs_wrappers<'a>(t: &'a str, sinks: &'a [Sink]) -> Vec<Wrapper<'a>> {
     out
 }
 
-fn follow(
-    t: &str,
+/// Request input followed statement by statement from `inputs` (texts that read it) and
+/// `parameters` (variables that hold it from the start) to `sinks`.
+fn follow<'a>(
+    t: &'a str,
     inputs: &[&str],
+    parameters: &[&'a str],
     sinks: &[Sink],
     wrappers: &[Wrapper],
     split: &[char],
     hits: &mut Vec<Hit>,
 ) {
-    if !inputs.iter().any(|i| t.contains(i)) {
+    if parameters.is_empty() && !inputs.iter().any(|i| t.contains(i)) {
         return;
     }
     let armed: Vec<&Sink> = sinks
         .iter()
         .filter(|k| k.file_needs.is_empty() || k.file_needs.iter().any(|n| t.contains(n)))
         .collect();
-    let mut tainted: Vec<&str> = Vec::new();
+    let mut tainted: Vec<&str> = parameters.to_vec();
     // Variables holding request input as it came, not built into a longer string.
-    let mut direct: Vec<&str> = Vec::new();
+    let mut direct: Vec<&str> = parameters.to_vec();
     // One hit per kind of sink, and none for a kind the older checks already reported.
     let mut found: Vec<&str> = hits.iter().map(|h| h.check).collect();
     let mut at = 0;
@@ -1283,6 +1453,98 @@ file.write rs(i).name
         assert_eq!(ids(asp, down), ["scan.heuristic.asp_file_path"]);
         let unpack = "<%\ntStream.LoadFromFile Server.MapPath(Request.Form(\"filename\"))\nx = tStream.ReadText(-2)\n%>";
         assert!(ids(asp, unpack).is_empty());
+    }
+
+    #[test]
+    fn aspx_tunnels_wmi_xslt_and_database_clients() {
+        for (page, id) in [
+            // reGeorg-style: a socket to the host and port the request names.
+            (
+                "<%@ Import Namespace=\"System.Net.Sockets\" %><script runat=\"server\">\nstring target = Request.QueryString[\"target\"];\nSocket s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);\ns.Connect(new IPEndPoint(IPAddress.Parse(target), 80));\n</script>",
+                "scan.heuristic.asp_tunnel",
+            ),
+            (
+                "<% var c = new System.Net.Sockets.TcpClient(Request[\"h\"], 3306); %>",
+                "scan.heuristic.asp_tunnel",
+            ),
+            // WMI in .NET and in VBScript.
+            (
+                "<% ManagementClass mc = new ManagementClass(\"Win32_Process\");\nManagementBaseObject p = mc.GetMethodParameters(\"Create\");\np[\"CommandLine\"] = Request[\"c\"];\nmc.InvokeMethod(\"Create\", p, null); %>",
+                "scan.heuristic.asp_exec",
+            ),
+            (
+                "<%\nSet p = GetObject(\"winmgmts:\").Get(\"Win32_Process\")\np.Create Request(\"c\"), Null, Null, pid\n%>",
+                "scan.heuristic.asp_exec",
+            ),
+            // A stylesheet from the request, compiled with scripts enabled.
+            (
+                "<% var x = new XslCompiledTransform();\nx.Load(XmlReader.Create(new StringReader(Request.Form[\"xsl\"])), new XsltSettings(true, true), null); %>",
+                "scan.heuristic.asp_xslt_exec",
+            ),
+            (
+                "<% using (var c = new SqlConnection(Request.Form[\"cs\"])) { c.Open(); } %>",
+                "scan.heuristic.asp_db_client",
+            ),
+            (
+                "<%\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open Request(\"conn\")\n%>",
+                "scan.heuristic.asp_db_client",
+            ),
+        ] {
+            assert_eq!(ids(asp, page), [id], "{page}");
+        }
+        // Benign counterparts: a mail client's socket to its configured server; a catalogue
+        // created from a connection string the page builds; a transform of a fixed stylesheet
+        // with scripts off; an installer that builds the connection string from its form;
+        // a recordset opened with SQL built around a request value.
+        for page in [
+            "<%@ Import Namespace=\"System.Net.Sockets\" %><% var c = new TcpClient(ConfigurationManager.AppSettings[\"smtp\"], 25); var n = Request[\"name\"]; %>",
+            "<%\nSet sh = CreateObject(\"Shell.Application\")\nconnStr = \"Data Source=\" & Request(\"db\")\nadoCatalog.Create connStr\n%>",
+            "<% var x = new XslCompiledTransform(); x.Load(Server.MapPath(\"~/a.xsl\")); var q = Request[\"q\"]; %>",
+            "<%\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open \"Provider=SQLOLEDB;Data Source=\" & Request(\"server\") & \";\"\n%>",
+            "<%\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nSub Show(id)\nsql = \"select * from t where id=\" & id\nrs.Open sql, conn, 1, 1\nEnd Sub\nShow Request(\"id\")\n%>",
+        ] {
+            assert!(ids(asp, page).is_empty(), "{page}");
+        }
+    }
+
+    #[test]
+    fn aspx_writers_listings_and_web_services() {
+        // Controls reached through `this.`, a StreamWriter, a directory joined by Path.Combine.
+        let controls = "<asp:TextBox ID=\"txtPath\" runat=\"server\"/><asp:TextBox ID=\"txtBody\" runat=\"server\"/>\n<script runat=\"server\">\nvoid Save() {\nvar sw = new System.IO.StreamWriter(this.txtPath.Text, true);\nsw.Write(this.txtBody.Text);\n}\n</script>";
+        assert_eq!(ids(asp, controls), ["scan.heuristic.asp_write"]);
+        let combine = "<% string dir = Request.Form[\"dir\"];\nHttpPostedFile f = Request.Files[0];\nf.SaveAs(System.IO.Path.Combine(dir, System.IO.Path.GetFileName(f.FileName))); %>";
+        assert_eq!(ids(asp, combine), ["scan.heuristic.asp_write"]);
+        let uploads = "<% HttpPostedFile f = Request.Files[0];\nf.SaveAs(System.IO.Path.Combine(Server.MapPath(\"~/uploads\"), Guid.NewGuid() + \".jpg\")); %>";
+        assert!(ids(asp, uploads).is_empty());
+        let listing = "<% foreach (string f in System.IO.Directory.GetFiles(Request[\"d\"])) Response.Write(f); %>";
+        assert_eq!(ids(asp, listing), ["scan.heuristic.asp_file_path"]);
+        let own = "<% foreach (string f in System.IO.Directory.GetFiles(Server.MapPath(\"~/img/\" + Request[\"album\"]))) Response.Write(f); %>";
+        assert!(ids(asp, own).is_empty());
+        // The parameters of a web method are request input.
+        let asmx = "<%@ WebService Language=\"C#\" Class=\"S\" %>\npublic class S : WebService {\n[WebMethod]\npublic string Run(string c) {\nProcess.Start(\"cmd.exe\", \"/c \" + c);\nreturn \"\";\n}\n}";
+        assert_eq!(ids(asp, asmx), ["scan.heuristic.asp_exec"]);
+        let vb = "<%@ WebService Language=\"VB\" Class=\"S\" %>\n<WebMethod()> Public Function Run(ByVal cmd As String) As String\nProcess.Start(\"cmd.exe\", \"/c \" & cmd)\nEnd Function";
+        assert_eq!(ids(asp, vb), ["scan.heuristic.asp_exec"]);
+        let service = "<%@ WebService Language=\"C#\" Class=\"S\" %>\npublic class S : WebService {\n[WebMethod]\npublic string Hello(string name) { Process.Start(\"notify.exe\"); return \"Hi \" + name; }\n}";
+        assert!(ids(asp, service).is_empty());
+    }
+
+    #[test]
+    fn jsp_tunnels_database_clients_and_part_uploads() {
+        let tunnel = "<%\nString target = request.getHeader(\"X-TARGET\");\nint port = Integer.parseInt(request.getHeader(\"X-PORT\"));\nSocketChannel ch = SocketChannel.open();\nch.connect(new InetSocketAddress(target, port));\n%>";
+        assert_eq!(ids(jsp, tunnel), ["scan.heuristic.jsp_tunnel"]);
+        let client = "<% Connection c = DriverManager.getConnection(request.getParameter(\"url\"), request.getParameter(\"u\"), request.getParameter(\"p\")); %>";
+        assert_eq!(ids(jsp, client), ["scan.heuristic.jsp_db_client"]);
+        let part = "<% Part p = request.getPart(\"f\"); String dst = request.getParameter(\"to\"); p.write(dst); %>";
+        assert_eq!(ids(jsp, part), ["scan.heuristic.jsp_write"]);
+        // An app's own database, a health check of a fixed host, an upload under its own name.
+        for page in [
+            "<% Connection c = DriverManager.getConnection(\"jdbc:mysql://db/app?user=\" + request.getParameter(\"u\")); %>",
+            "<% Socket s = new Socket(\"127.0.0.1\", 8080); String q = request.getParameter(\"q\"); %>",
+            "<% Part p = request.getPart(\"f\"); p.write(uploadDir + File.separator + UUID.randomUUID()); %>",
+        ] {
+            assert!(ids(jsp, page).is_empty(), "{page}");
+        }
     }
 
     #[test]

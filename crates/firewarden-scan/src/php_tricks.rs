@@ -438,6 +438,8 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     }
     if reads_input {
         request_file_write(t, &tainted, hits);
+        request_tunnel(t, &tainted, hits);
+        request_db_client(t, &direct, hits);
         if !found.contains(&"scan.heuristic.php_callback") && t.contains("unserialize") {
             deserialized_sink(t, &direct, hits);
         }
@@ -862,6 +864,89 @@ fn request_file_write(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
             Severity::High,
             "Request text saved as code the server runs",
             format!("`{path}` is written with request input and is a file that PHP runs (a script name, or a file this script includes): whatever the request sends becomes code"),
+            at,
+        ));
+    }
+}
+
+/// A socket opened to the host the request names (`fsockopen($_GET['h'], …)`) and fed with
+/// request data: a tunnel (reGeorg, Neo-reGeorg, pystinger) that relays the request's body
+/// into the network behind the web server. Clients of mail or HTTP servers connect to hosts
+/// their settings name.
+fn request_tunnel(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
+    // Each opening call and which argument is the host.
+    const OPENS: &[(&str, usize)] = &[
+        ("fsockopen", 0),
+        ("pfsockopen", 0),
+        ("stream_socket_client", 0),
+        ("socket_connect", 1),
+    ];
+    const SENDS: &[&str] = &["fwrite", "fputs", "socket_write", "socket_send"];
+    let from_request =
+        |arg: &str| PHP_INPUT.iter().any(|i| arg.contains(i)) || carries(arg, tainted);
+    let opened = OPENS.iter().find_map(|(name, host)| {
+        calls(t, name).take(200).find_map(|(at, open)| {
+            let args = arguments(open)?;
+            from_request(args.get(*host)?).then_some((at, *name))
+        })
+    });
+    let Some((at, name)) = opened else { return };
+    let relays = SENDS.iter().any(|w| {
+        calls(t, w)
+            .take(200)
+            .any(|(_, open)| arguments(open).is_some_and(|a| a.len() >= 2 && from_request(a[1])))
+    });
+    if relays {
+        hits.push(hit(
+            "scan.heuristic.php_tunnel",
+            Severity::High,
+            "Request data relayed to a host the request names",
+            format!("`{name}(…)` connects to a host taken from the request and the script writes request data into the socket: a tunnel through the web server into the network behind it (reGeorg and kin)"),
+            at,
+        ));
+    }
+}
+
+/// `mysqli_connect($_POST['host'], …)`, `new PDO($_GET['dsn'])`: a database connection to the
+/// server the request names, as sent. Applications connect to the server their settings
+/// name; installers, to one their form builds into a settings file.
+fn request_db_client(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
+    const CONNECTS: &[&str] = &[
+        "mysql_connect",
+        "mysql_pconnect",
+        "mysqli_connect",
+        "mysqli",
+        "mssql_connect",
+        "sqlsrv_connect",
+        "pdo",
+    ];
+    let as_sent = |arg: &str| {
+        let v = crate::heuristics::bare_php_value(arg);
+        PHP_INPUT.iter().any(|i| v.starts_with(i))
+            || direct.iter().any(|d| {
+                v.strip_prefix(d)
+                    .is_some_and(|rest| !rest.starts_with(is_ident))
+            })
+    };
+    let connected = CONNECTS.iter().find_map(|name| {
+        calls(t, name).take(200).find_map(|(at, open)| {
+            // `new mysqli(`/`new PDO(` as a class; the functions as themselves.
+            let class = matches!(*name, "mysqli" | "pdo");
+            // Only the few bytes before the name: a run of spaces is not read back each time.
+            let before = &t[t.floor_char_boundary(at.saturating_sub(16))..at];
+            if class && !before.trim_end().ends_with("new") {
+                return None;
+            }
+            let args = arguments(open)?;
+            as_sent(args.first()?).then_some((at, *name))
+        })
+    });
+    if let Some((at, name)) = connected {
+        hits.push(hit(
+            "scan.heuristic.php_db_client",
+            Severity::Medium,
+            "Database connection to the server the request names",
+            format!("`{name}(…)` connects to the database server given in the request, as sent: a client for any database the web server can reach (the database tab of a webshell, a dumper)"),
             at,
         ));
     }
@@ -1732,6 +1817,28 @@ fn bitwise_strings(t: &str, hits: &mut Vec<Hit>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tunnels_and_database_clients_of_the_request() {
+        let regeorg = "<?php\n$h = apache_request_headers();\n$target = $h['X-TARGET'];\n$sock = fsockopen($target, (int)$h['X-PORT']);\nfwrite($sock, file_get_contents('php://input'));";
+        assert_eq!(ids(regeorg), ["scan.heuristic.php_tunnel"]);
+        let relay = "<?php $s = stream_socket_client('tcp://' . $_GET['h'] . ':' . $_GET['p']);\nfwrite($s, base64_decode($_POST['d']));";
+        assert_eq!(ids(relay), ["scan.heuristic.php_tunnel"]);
+        let client = "<?php $m = new mysqli($_POST['h'], $_POST['u'], $_POST['p']);\n$r = $m->query($_POST['q']);";
+        assert_eq!(ids(client), ["scan.heuristic.php_db_client"]);
+        let via = "<?php $host = $_REQUEST['host'];\n$l = mysql_connect($host, $_REQUEST['user'], $_REQUEST['pass']);";
+        assert_eq!(ids(via), ["scan.heuristic.php_db_client"]);
+        // A mail client's socket to its configured server, sending the form's text; a port
+        // check that sends nothing; an app's database with a user from the form.
+        for page in [
+            "<?php $s = fsockopen($config['smtp'], 25);\nfwrite($s, 'DATA ' . $_POST['body']);",
+            "<?php $s = @fsockopen($_GET['host'], 80, $e, $es, 2);\necho $s ? 'up' : 'down';",
+            "<?php $db = new mysqli(DB_HOST, $_POST['user'], $_POST['pass'], DB_NAME);",
+            "<?php $pdo = new PDO('mysql:host=localhost;dbname=' . $_GET['db']);",
+        ] {
+            assert!(ids(page).is_empty(), "{page}");
+        }
+    }
 
     #[test]
     fn carried_names_are_whole_variables_and_properties() {

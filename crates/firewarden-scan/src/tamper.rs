@@ -130,6 +130,7 @@ pub fn scan(name: &str, data: &[u8]) -> Vec<Hit> {
     match base {
         ".htaccess" => htaccess(&text, &mut hits),
         ".user.ini" | "php.ini" => ini(&text, &mut hits),
+        "web.config" => web_config(&text, &mut hits),
         _ => {
             let static_page = [".html", ".htm", ".shtml"]
                 .iter()
@@ -263,6 +264,88 @@ fn htaccess(t: &str, hits: &mut Vec<Hit>) {
                 &["T1491.002"],
             ));
         }
+    }
+}
+
+/// Files a site serves as data. Sites do map `.html` to ASP.NET for rewritten URLs, so only
+/// these count: a handler for one of them runs uploads.
+const DATA_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "png", "gif", "bmp", "ico", "webp", "svg", "txt", "log", "config", "css", "js",
+    "xml", "json", "rar", "zip", "doc", "pdf", "mp3", "mp4", "swf", "dat", "tmp", "bak",
+];
+
+/// Engines that run a file as code when a handler or build provider names them.
+const IIS_ENGINES: &[&str] = &[
+    "asp.dll",
+    "aspnet_isapi.dll",
+    "php-cgi",
+    "php.exe",
+    "pagehandlerfactory",
+    "pagebuildprovider",
+    "simplehandlerfactory",
+];
+
+/// An IIS `web.config` that makes pictures, text or the config itself run as code, unhides
+/// itself, or carries script: the IIS versions of `.htaccess` handler tricks.
+fn web_config(t: &str, hits: &mut Vec<Hit>) {
+    // Each `<add …>` element, within 2 KiB, for the first 1,000.
+    for (p, _) in t.match_indices("<add ").take(1000) {
+        let tag = &t[p..t.floor_char_boundary((p + 2048).min(t.len()))];
+        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+        let Some(engine) = IIS_ENGINES.iter().find(|e| tag.contains(**e)) else {
+            continue;
+        };
+        // `path="*.jpg"` for a handler, `extension=".jpg"` for a build provider.
+        let target = attribute(tag, "path").or_else(|| attribute(tag, "extension"));
+        let Some(target) = target else { continue };
+        let ext = target
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('*');
+        if !target.contains('.') || !DATA_EXTENSIONS.contains(&ext) {
+            continue;
+        }
+        hits.push(hit(
+            "scan.tamper.handler",
+            Severity::High,
+            "web.config makes non-script files run as code",
+            format!(
+                "`{target}` is handed to `{engine}`: an uploaded picture, text file or this config itself runs as a server page"
+            ),
+            Some(p),
+            &["T1505.003"],
+        ));
+        break;
+    }
+    let unhides = [
+        "<remove fileextension=\".config\"",
+        "<remove segment=\"web.config\"",
+    ]
+    .iter()
+    .find_map(|m| t.find(m));
+    if let Some(p) = unhides {
+        hits.push(hit(
+            "scan.tamper.handler",
+            Severity::High,
+            "web.config lets web.config be requested",
+            "the request filter that keeps `.config` files and `web.config` from being served is removed: the step that lets a web.config with script in it be requested and run".into(),
+            Some(p),
+            &["T1505.003"],
+        ));
+    }
+    if let Some(p) = t.find("<%")
+        && let Some(end) = t[p..].find("%>")
+        && t[p + 2..p + end].trim().len() > 8
+    {
+        hits.push(hit(
+            "scan.tamper.config_code",
+            Severity::High,
+            "web.config holds server script",
+            "a `<% … %>` block of ASP code sits in the configuration file, where IIS never needs it: with a handler that runs `.config` files, requesting web.config runs it".into(),
+            Some(p),
+            &["T1505.003"],
+        ));
     }
 }
 
@@ -867,6 +950,28 @@ mod tests {
             ),
             ["scan.tamper.cloaking"]
         );
+    }
+
+    #[test]
+    fn web_config_that_runs_uploads_or_itself() {
+        let handler = "<configuration><system.webServer><handlers>\n<add name=\"x\" path=\"*.jpg\" verb=\"*\" modules=\"IsapiModule\" scriptProcessor=\"%windir%\\system32\\inetsrv\\asp.dll\" />\n</handlers></system.webServer></configuration>";
+        assert_eq!(
+            ids("/inetpub/wwwroot/up/web.config", handler),
+            ["scan.tamper.handler"]
+        );
+        let build = "<configuration><system.web><compilation><buildProviders>\n<add extension=\".txt\" type=\"System.Web.Compilation.PageBuildProvider\" />\n</buildProviders></compilation></system.web></configuration>";
+        assert_eq!(
+            ids("/inetpub/wwwroot/web.config", build),
+            ["scan.tamper.handler"]
+        );
+        let itself = "<configuration><system.webServer><security><requestFiltering>\n<fileExtensions><remove fileExtension=\".config\" /></fileExtensions>\n</requestFiltering></security></system.webServer></configuration>\n<!-- <% Response.Write(CreateObject(\"WScript.Shell\").Exec(Request(\"c\")).StdOut.ReadAll()) %> -->";
+        assert_eq!(
+            ids("/inetpub/wwwroot/web.config", itself),
+            ["scan.tamper.handler", "scan.tamper.config_code"]
+        );
+        // An ordinary site: ASP.NET handlers for its own pages, `.html` rewritten to ASP.NET.
+        let site = "<configuration><system.webServer><handlers>\n<add name=\"PageHandlerFactory-ISAPI-4.0\" path=\"*.aspx\" verb=\"GET,POST\" modules=\"IsapiModule\" scriptProcessor=\"%windir%\\Microsoft.NET\\Framework\\v4.0.30319\\aspnet_isapi.dll\" />\n<add name=\"html\" path=\"*.html\" verb=\"*\" type=\"System.Web.UI.PageHandlerFactory\" />\n</handlers></system.webServer><connectionStrings><add name=\"db\" connectionString=\"Server=.;Database=a\" /></connectionStrings></configuration>";
+        assert!(ids("/inetpub/wwwroot/web.config", site).is_empty());
     }
 
     #[test]
