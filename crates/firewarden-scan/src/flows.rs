@@ -34,6 +34,9 @@ const ASP_INPUT: &[&str] = &[
     // The raw body: `Request.InputStream.Read(buf, 0, n)`.
     "request.inputstream",
     "request[",
+    // Headers: `Request.Headers["X-Cmd"]`, `Request.ServerVariables("HTTP_X_CODE")`.
+    "request.headers",
+    "request.servervariables(\"http_",
 ];
 
 const ASP_SINKS: &[Sink] = &[
@@ -68,6 +71,7 @@ const ASP_SINKS: &[Sink] = &[
             ".run(",
             ".run ",
             "process.start(",
+            "processstartinfo(",
             ".arguments",
             ".shellexecute",
             // .NET late binding: `t.InvokeMember("Run", …, sh, new object[]{ cmd })`.
@@ -219,8 +223,11 @@ const ASP_SINKS: &[Sink] = &[
             "writeallbytes(",
             "writealllines(",
             "appendalltext(",
-            // `new StreamWriter(path, …)` opens the file for writing.
+            // `new StreamWriter(path, …)`, `File.CreateText(path)` open the file for writing.
             "streamwriter(",
+            "file.createtext(",
+            "file.create(",
+            "file.openwrite(",
             // An uploaded file (`HttpPostedFile.SaveAs`) kept where the request says.
             ".saveas(",
         ],
@@ -235,6 +242,7 @@ const ASP_SINKS: &[Sink] = &[
 
 const JSP_INPUT: &[&str] = &[
     "getparameter(",
+    "getcookies(",
     "getparametervalues(",
     "getparametermap(",
     "request.getinputstream(",
@@ -916,6 +924,35 @@ fn reverse_shell(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
+/// The page with string literals joined where `&` or `+` joins them (`"wscr" & "ipt.shell"`
+/// reads `"wscript.shell"`), or `None` when it joins none.
+fn joined_literals(t: &str) -> Option<String> {
+    const JOINS: &[&str] = &["\" & \"", "\"&\"", "\" + \"", "\"+\""];
+    if !JOINS.iter().any(|j| t.contains(j)) {
+        return None;
+    }
+    let mut out = t.to_string();
+    for j in JOINS {
+        out = out.replace(j, "");
+    }
+    Some(out)
+}
+
+/// The variable of a Java for-each loop in statement `s` and what it walks:
+/// `for (Cookie c : cs)` is `("c", "cs")`.
+fn for_each_variable(s: &str) -> Option<(&str, &str)> {
+    let open = s
+        .find("for (")
+        .map(|p| p + 5)
+        .or_else(|| s.find("for(").map(|p| p + 4))?;
+    let head = &s[open..];
+    let head = &head[..head.find(')').unwrap_or(head.len())];
+    let (var, walked) = head.split_once(" : ")?;
+    let var = var.trim_end();
+    let name = &var[var.trim_end_matches(is_ident).len()..];
+    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some((name, walked))
+}
+
 /// A character of a VBScript, JScript, Java or PHP name.
 pub(crate) fn is_ident(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
@@ -1140,9 +1177,16 @@ fn follow<'a>(
     if parameters.is_empty() && !inputs.iter().any(|i| t.contains(i)) {
         return;
     }
+    // `CreateObject("wscr" & "ipt.she" & "ll")`: a name split into literals still names it.
+    let joined = joined_literals(t);
     let armed: Vec<&Sink> = sinks
         .iter()
-        .filter(|k| k.file_needs.is_empty() || k.file_needs.iter().any(|n| t.contains(n)))
+        .filter(|k| {
+            k.file_needs.is_empty()
+                || k.file_needs
+                    .iter()
+                    .any(|n| t.contains(n) || joined.as_deref().is_some_and(|j| j.contains(n)))
+        })
         .collect();
     let mut tainted: Vec<&str> = parameters.to_vec();
     // Variables holding request input as it came, not built into a longer string.
@@ -1178,6 +1222,15 @@ fn follow<'a>(
             let Some(from) = input.or(carrier) else {
                 continue;
             };
+            // `for (Cookie c : request.getCookies())`: each element carries the input.
+            if let Some((var, walked)) = for_each_variable(s)
+                && (inputs.iter().any(|i| walked.contains(i))
+                    || tainted.iter().any(|v| has_word(walked, v)))
+                && tainted.len() < 64
+                && !tainted.contains(&var)
+            {
+                tainted.push(var);
+            }
             if let Some((var, rhs)) = assignment(s)
                 && (inputs.iter().any(|i| rhs.contains(i))
                     || tainted.iter().any(|v| has_word(rhs, v)))
@@ -1527,6 +1580,43 @@ file.write rs(i).name
         assert_eq!(ids(asp, vb), ["scan.heuristic.asp_exec"]);
         let service = "<%@ WebService Language=\"C#\" Class=\"S\" %>\npublic class S : WebService {\n[WebMethod]\npublic string Hello(string name) { Process.Start(\"notify.exe\"); return \"Hi \" + name; }\n}";
         assert!(ids(asp, service).is_empty());
+    }
+
+    #[test]
+    fn headers_cookies_and_split_names_are_followed() {
+        for (page, id) in [
+            (
+                "<%\nExecute Request.ServerVariables(\"HTTP_X_CODE\")\n%>",
+                "scan.heuristic.asp_eval",
+            ),
+            (
+                "<% var p = new Process { StartInfo = new ProcessStartInfo(\"cmd.exe\", \"/c \" + Request.Headers[\"X-Cmd\"]) }; p.Start(); %>",
+                "scan.heuristic.asp_exec",
+            ),
+            (
+                "<%\nset w = createobject(\"wscr\" & \"ipt.she\" & \"ll\")\nresponse.write w.exec(\"cmd /c \" & request(\"c\")).stdout.readall\n%>",
+                "scan.heuristic.asp_exec",
+            ),
+            (
+                "<% string f = Request.QueryString.Get(\"f\");\nusing (var w = System.IO.File.CreateText(f)) { w.Write(Request.Form[\"b\"]); } %>",
+                "scan.heuristic.asp_write",
+            ),
+        ] {
+            assert_eq!(ids(asp, page), [id], "{page}");
+        }
+        let cookie = "<%\nCookie[] cs = request.getCookies();\nString cmd = null;\nfor (Cookie c : cs) if (c.getName().equals(\"t\")) cmd = c.getValue();\nRuntime.getRuntime().exec(new String[]{\"/bin/sh\", \"-c\", cmd});\n%>";
+        assert_eq!(ids(jsp, cookie), ["scan.heuristic.jsp_exec"]);
+        // A referrer shown back, a log line of the user agent, a loop over fixed names that
+        // compares each with the request, a split string that names nothing.
+        for page in [
+            "<%\nref = Request.ServerVariables(\"HTTP_REFERER\")\nResponse.Write Server.HTMLEncode(ref)\n%>",
+            "<%\nset f = fso.OpenTextFile(Server.MapPath(\"log.txt\"), 8, True)\nf.WriteLine Now() & \" \" & Request.ServerVariables(\"HTTP_USER_AGENT\")\n%>",
+            "<%\nset w = createobject(\"msx\" & \"ml2.dom\" & \"document\")\nw.load(request(\"x\"))\n%>",
+        ] {
+            assert!(ids(asp, page).is_empty(), "{page}");
+        }
+        let names = "<%\nString[] names = {\"a\", \"b\"};\nString pick = null;\nfor (String n : names) if (n.equals(request.getParameter(\"n\"))) pick = n;\nRuntime.getRuntime().exec(new String[]{\"/usr/bin/report\", pick});\n%>";
+        assert!(ids(jsp, names).is_empty());
     }
 
     #[test]
