@@ -96,6 +96,26 @@ const ASP_SINKS: &[Sink] = &[
         bare: false,
     },
     Sink {
+        // `Assembly.LoadFrom(Request["dll"])`: a .NET library the attacker uploaded, loaded.
+        marks: &["assembly.loadfrom(", "assembly.loadfile("],
+        file_needs: &[],
+        id: "scan.heuristic.asp_assembly",
+        severity: Severity::Critical,
+        title: "ASPX loads the .NET assembly the request names",
+        why: "loads a .NET assembly from exactly that path into the site: code the attacker uploaded runs inside the worker process",
+        bare: true,
+    },
+    Sink {
+        // ASPXSpy's registry browser: a key opened where the request says.
+        marks: &["opensubkey(", "regread(", "regread "],
+        file_needs: &[],
+        id: "scan.heuristic.asp_registry",
+        severity: Severity::Medium,
+        title: "ASP(X) reads the registry key the request names",
+        why: "opens exactly that registry key: a browser of the server's registry (services, stored passwords, autoruns)",
+        bare: true,
+    },
+    Sink {
         // WMI: `GetObject("winmgmts:").Get("Win32_Process").Create cmd`, or .NET's
         // `inParams["CommandLine"] = cmd` for `InvokeMethod("Create", …)`.
         marks: &[".create(", ".create ", "\"commandline\""],
@@ -444,6 +464,29 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     page_drop(t, hits);
     if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
         stored_code(t, hits);
+    }
+    if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
+        remote_scriptlet(t, hits);
+    }
+}
+
+/// `GetObject("script:" & Request("u"))`: a Windows Script Component fetched from the address
+/// the request gives and run. (Read by line: the `:` inside the literal is not a statement's
+/// end here.)
+fn remote_scriptlet(t: &str, hits: &mut Vec<Hit>) {
+    for (p, _) in t.match_indices("getobject(\"script:").take(100) {
+        let line = crate::heuristics::near(&t[p..], 1024);
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        if let Some(input) = ASP_INPUT.iter().find(|i| line.contains(**i)) {
+            hits.push(crate::heuristics::hit(
+                "scan.heuristic.asp_eval",
+                Severity::Critical,
+                "ASP(X) evaluates request input",
+                format!("`GetObject(\"script:…\")` fetches and runs a script component from an address built from request input (`{input}…`): whoever sends the request chooses the code the server runs"),
+                p,
+            ));
+            return;
+        }
     }
 }
 
@@ -1617,6 +1660,33 @@ file.write rs(i).name
         }
         let names = "<%\nString[] names = {\"a\", \"b\"};\nString pick = null;\nfor (String n : names) if (n.equals(request.getParameter(\"n\"))) pick = n;\nRuntime.getRuntime().exec(new String[]{\"/usr/bin/report\", pick});\n%>";
         assert!(ids(jsp, names).is_empty());
+    }
+
+    #[test]
+    fn asp_scriptlets_assemblies_and_the_registry() {
+        for (page, id) in [
+            (
+                "<%\nSet o = GetObject(\"script:\" & Request(\"u\"))\n%>",
+                "scan.heuristic.asp_eval",
+            ),
+            (
+                "<% var a = System.Reflection.Assembly.LoadFrom(Request.Form[\"dll\"]); %>",
+                "scan.heuristic.asp_assembly",
+            ),
+            (
+                "<% RegistryKey k = Registry.LocalMachine.OpenSubKey(Request[\"k\"]); %>",
+                "scan.heuristic.asp_registry",
+            ),
+        ] {
+            assert_eq!(ids(asp, page), [id], "{page}");
+        }
+        for page in [
+            "<%\nSet o = GetObject(\"script:\" & Server.MapPath(\"x.sct\"))\nq = Request(\"q\")\n%>",
+            "<% var a = System.Reflection.Assembly.LoadFrom(Server.MapPath(\"~/bin/plugins/\" + Request[\"name\"] + \".dll\")); %>",
+            "<% RegistryKey k = Registry.LocalMachine.OpenSubKey(@\"SOFTWARE\\Microsoft\\\" + Request[\"k\"]); %>",
+        ] {
+            assert!(ids(asp, page).is_empty(), "{page}");
+        }
     }
 
     #[test]

@@ -1555,7 +1555,10 @@ fn asp_fixed(t: &str, hits: &mut Vec<Hit>) {
             p,
         ));
     }
-    if let Some(p) = t.find("assembly.load(")
+    // `Assembly.Load(bytes)`, or the same through the application domain.
+    if let Some(p) = t
+        .find("assembly.load(")
+        .or_else(|| t.find("currentdomain.load("))
         && (t.contains("request.binaryread")
             || t.contains("request.inputstream")
             || t.contains("request.form")
