@@ -468,6 +468,61 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
         remote_scriptlet(t, hits);
     }
+    if !hits.iter().any(|h| h.check == "scan.heuristic.asp_file_path") {
+        disk_path(t, hits);
+    }
+}
+
+/// FileSystemObject calls that work on a disk path.
+const FSO_PATH_CALLS: &[&str] = &[
+    ".copyfile",
+    ".copyfolder",
+    ".movefile",
+    ".movefolder",
+    ".deletefile",
+    ".deletefolder",
+    ".getfolder",
+    ".getfile",
+    ".opentextfile",
+    ".createfolder",
+    ".createtextfile",
+];
+
+/// `FSO.CopyFolder Request("from") & "*", "d:\"`: a FileSystemObject call whose path starts
+/// with the request's text as sent, not passed through `Server.MapPath`. Such a path is a
+/// path on the disk, not in the site: a manager of any file on the server. Site code maps
+/// what the visitor sends into the site first (`MapPath(Request("f"))`).
+fn disk_path(t: &str, hits: &mut Vec<Hit>) {
+    for call in FSO_PATH_CALLS {
+        for (p, _) in t.match_indices(call).take(1000) {
+            let rest = &t[p + call.len()..];
+            if !rest.starts_with([' ', '(']) {
+                continue;
+            }
+            // The call's line, within 1 KiB (a `:` may sit inside a path literal).
+            let line = crate::heuristics::near(rest, 1024);
+            let line = &line[..line.find('\n').unwrap_or(line.len())];
+            let starts_with_input = line.split(',').take(3).any(|arg| {
+                let arg = arg.trim_start_matches([' ', '(']);
+                let collection = arg.strip_prefix("request.").is_some_and(|o| {
+                    ["form", "querystring", "item"]
+                        .iter()
+                        .any(|c| o.starts_with(c))
+                });
+                collection || arg.starts_with("request(") || arg.starts_with("request (")
+            });
+            if starts_with_input {
+                hits.push(crate::heuristics::hit(
+                    "scan.heuristic.asp_file_path",
+                    Severity::Medium,
+                    "ASP works on a disk path the request names",
+                    format!("`{}` is given a path that starts with request input as sent, not mapped into the site with Server.MapPath: a manager of any file on the server's disks", call.trim_start_matches('.')),
+                    p,
+                ));
+                return;
+            }
+        }
+    }
 }
 
 /// `GetObject("script:" & Request("u"))`: a Windows Script Component fetched from the address
@@ -1684,6 +1739,25 @@ file.write rs(i).name
             "<%\nSet o = GetObject(\"script:\" & Server.MapPath(\"x.sct\"))\nq = Request(\"q\")\n%>",
             "<% var a = System.Reflection.Assembly.LoadFrom(Server.MapPath(\"~/bin/plugins/\" + Request[\"name\"] + \".dll\")); %>",
             "<% RegistryKey k = Registry.LocalMachine.OpenSubKey(@\"SOFTWARE\\Microsoft\\\" + Request[\"k\"]); %>",
+        ] {
+            assert!(ids(asp, page).is_empty(), "{page}");
+        }
+    }
+
+    #[test]
+    fn asp_disk_paths_from_the_request() {
+        for page in [
+            "<%\nFSO.CopyFolder Request.QueryString(\"CopyFolder\") & \"*\", \"d:\\\"\n%>",
+            "<%\nfso.CopyFile Target & Request.Form(\"f\"), Request.Form(\"to\") & \"\\\" & Request.Form(\"f\")\n%>",
+            "<%\nSet f = fso.GetFolder(Request(\"p\"))\n%>",
+        ] {
+            assert_eq!(ids(asp, page), ["scan.heuristic.asp_file_path"], "{page}");
+        }
+        // Paths mapped into the site, or built from the site's own folders.
+        for page in [
+            "<%\nfso.CopyFile Server.MapPath(Request(\"using\")), Server.MapPath(Request(\"bak\"))\n%>",
+            "<%\nif fso.FileExists(server.MapPath(u)) then fso.DeleteFile(server.MapPath(request(\"pic\")))\n%>",
+            "<%\nSet f = fso.GetFolder(Server.MapPath(\"upload/\" & Request(\"d\")))\n%>",
         ] {
             assert!(ids(asp, page).is_empty(), "{page}");
         }
