@@ -288,6 +288,9 @@ const JSP_SINKS: &[Sink] = &[
             "io.file(",
             "new fileinputstream(",
             "io.fileinputstream(",
+            "new filereader(",
+            "io.filereader(",
+            "paths.get(",
         ],
         file_needs: &[],
         id: "scan.heuristic.jsp_file_path",
@@ -468,7 +471,10 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
         remote_scriptlet(t, hits);
     }
-    if !hits.iter().any(|h| h.check == "scan.heuristic.asp_file_path") {
+    if !hits
+        .iter()
+        .any(|h| h.check == "scan.heuristic.asp_file_path")
+    {
         disk_path(t, hits);
     }
 }
@@ -1077,6 +1083,16 @@ fn marked(s: &str, mark: &str) -> Option<usize> {
     })
 }
 
+/// Where `s` calls `name` as a method (`obj.name x`, `obj.name(x)`): the offset of the name.
+fn method_call(s: &str, name: &str) -> Option<usize> {
+    s.match_indices(name).map(|(p, _)| p).find(|&p| {
+        let after = &s[p + name.len()..];
+        s[..p].ends_with('.')
+            && s[..p - 1].ends_with(is_ident)
+            && (after.starts_with('(') || after.starts_with(' '))
+    })
+}
+
 /// The variable a statement assigns (`x = …`, `set x = …`, `String x = …`) and the text after
 /// the `=`.
 fn assignment(s: &str) -> Option<(&str, &str)> {
@@ -1286,6 +1302,8 @@ fn follow<'a>(
                     .any(|n| t.contains(n) || joined.as_deref().is_some_and(|j| j.contains(n)))
         })
         .collect();
+    // Whether the page defines classes, whose methods are called as `obj.name`.
+    let classes = !wrappers.is_empty() && t.contains("class ");
     let mut tainted: Vec<&str> = parameters.to_vec();
     // Variables holding request input as it came, not built into a longer string.
     let mut direct: Vec<&str> = parameters.to_vec();
@@ -1383,7 +1401,10 @@ fn follow<'a>(
                 if found.contains(&w.sink.id) {
                     continue;
                 }
-                let Some(p) = marked(s, w.name) else {
+                // A method of a class the page defines is called on its object: `r.Go x`.
+                let Some(p) =
+                    marked(s, w.name).or_else(|| classes.then(|| method_call(s, w.name)).flatten())
+                else {
                     continue;
                 };
                 let tail = &s[p..];
@@ -1761,6 +1782,18 @@ file.write rs(i).name
         ] {
             assert!(ids(asp, page).is_empty(), "{page}");
         }
+    }
+
+    #[test]
+    fn methods_of_the_pages_own_classes_and_java_readers() {
+        let class = "<%\nClass Runner\n  Public Sub Go(c)\n    Execute c\n  End Sub\nEnd Class\nSet r = New Runner\nr.Go Request(\"c\")\n%>";
+        assert_eq!(ids(asp, class), ["scan.heuristic.asp_eval"]);
+        let other = "<%\nClass Runner\n  Public Sub Go(c)\n    Execute c\n  End Sub\nEnd Class\nSet r = New Runner\nr.Go \"Call Show()\"\nx.Stop Request(\"c\")\n%>";
+        assert!(ids(asp, other).is_empty());
+        let reader = "<% BufferedReader r = new BufferedReader(new FileReader(request.getParameter(\"p\"))); %>";
+        assert_eq!(ids(jsp, reader), ["scan.heuristic.jsp_file_path"]);
+        let own = "<% BufferedReader r = new BufferedReader(new FileReader(application.getRealPath(\"/WEB-INF/\" + request.getParameter(\"p\") + \".txt\"))); %>";
+        assert!(ids(jsp, own).is_empty());
     }
 
     #[test]

@@ -322,6 +322,46 @@ fn unalias_superglobals(t: &mut String) {
     *t = out;
 }
 
+/// `foreach (EXPR as $k => $v)` in statement `s`: the walked expression and the variables.
+fn foreach_variables(s: &str) -> Option<(&str, Vec<&str>)> {
+    let open = s.find("foreach")? + "foreach".len();
+    let head = s[open..].trim_start().strip_prefix('(')?;
+    let head = &head[..head.rfind(')').unwrap_or(head.len())];
+    let (walked, vars) = head.split_once(" as ")?;
+    let vars = vars
+        .split("=>")
+        .map(|v| v.trim().trim_start_matches('&'))
+        .filter(|v| v.len() > 1 && v.starts_with('$') && v[1..].chars().all(crate::flows::is_ident))
+        .collect();
+    Some((walked.trim(), vars))
+}
+
+/// `$this->name` for each property the file fills from request input (`$o->code = $_POST['z']`,
+/// `$this->code = $_GET['c']`), at most 16, from the first 20,000 `->`.
+fn input_properties(t: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in find_all(t, "->").take(20_000) {
+        let rest = &t[p + 2..];
+        let len = rest
+            .find(|c: char| !crate::flows::is_ident(c))
+            .unwrap_or(rest.len());
+        let after = rest[len..].trim_start();
+        if len == 0 || !after.starts_with('=') || after[1..].starts_with(['=', '>']) {
+            continue;
+        }
+        let stmt = near(after, 1024);
+        let stmt = &stmt[..stmt.find(';').unwrap_or(stmt.len())];
+        let name = format!("$this->{}", &rest[..len]);
+        if from_input(stmt) && !out.contains(&name) {
+            out.push(name);
+            if out.len() >= 16 {
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Whether `rhs` is a variable that holds input, or one element of it, and nothing else:
 /// `$c = $k['a'];` after `$k = $_COOKIE;`.
 fn copies_tainted(rhs: &str, tainted: &[String]) -> bool {
@@ -377,8 +417,10 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // Statement by statement: input and sink in the same statement is what makes a webshell;
     // the same two words far apart are every CMS.
     let mut at = 0;
-    // Variables assigned straight from request input: `$c = $_REQUEST['cmd'];`.
-    let mut tainted: Vec<String> = Vec::new();
+    // Variables assigned straight from request input: `$c = $_REQUEST['cmd'];`, and
+    // properties filled from it anywhere in the file (`$o->code = $_POST['z']`), read in a
+    // method as `$this->code` that may come first.
+    let mut tainted: Vec<String> = input_properties(t);
     // Every statement test below needs request input, a variable holding it, or eval/assert:
     // statements with none of them (most of any file) are skipped. What each statement holds
     // comes from one pass over the file, not from a search per word per statement.
@@ -408,6 +450,16 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         {
             tainted.push(var.to_string());
         }
+        // `foreach ($_GET as $k => $v)`: each key and value is input.
+        if let Some((walked, vars)) = foreach_variables(s)
+            && (PHP_INPUT.iter().any(|i| walked.starts_with(i)) || copies_tainted(walked, &tainted))
+        {
+            for v in vars {
+                if tainted.len() < 64 && !tainted.iter().any(|t| t == v) {
+                    tainted.push(v.to_string());
+                }
+            }
+        }
         // The sinks the statement names; the first it calls.
         let sinks = || {
             PHP_EXEC
@@ -419,6 +471,15 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         let called = sinks().find(|e| contains_call(s, e));
         if let Some(sink) = called {
             let call = s.find(sink).map(|p| &s[p + sink.len()..]).unwrap_or("");
+            // `create_function('$a', $code)`: the code is the second argument.
+            let call = if *sink == "create_function(" {
+                s.find(sink)
+                    .and_then(|p| crate::php_tricks::arguments(&s[p + sink.len() - 1..]))
+                    .and_then(|args| args.get(1).copied())
+                    .unwrap_or(call)
+            } else {
+                call
+            };
             let arg = call.trim_start().trim_start_matches('@');
             if let Some(var) = tainted.iter().find(|v| {
                 arg.starts_with(v.as_str())
@@ -1016,6 +1077,9 @@ fn from_input(s: &str) -> bool {
             "trim(",
             "stripslashes(",
             "urldecode(",
+            // Decrypted, the request is still the request (Behinder's AES over the body).
+            "openssl_decrypt(",
+            "mcrypt_decrypt(",
         ],
     );
     let direct = PHP_INPUT.iter().any(|i| rhs.starts_with(i));
@@ -1827,6 +1891,32 @@ mod tests {
             .iter()
             .map(|h| h.check)
             .collect()
+    }
+
+    #[test]
+    fn input_through_loops_properties_and_decryption() {
+        let each = "<?php\n$m = $_GET;\nforeach ($m as $k => $v) { if ($k == 'q') { $c = $v; } }\necho shell_exec($c);";
+        assert_eq!(ids(ScriptKind::Php, each), ["scan.heuristic.input_to_exec"]);
+        // The method that runs the property comes before the line that fills it.
+        let property = "<?php\nclass L { public $code; function __destruct() { @eval($this->code); } }\n$o = new L();\n$o->code = $_POST['z'];";
+        assert_eq!(
+            ids(ScriptKind::Php, property),
+            ["scan.heuristic.input_to_exec"]
+        );
+        let decrypted = "<?php\n$d = openssl_decrypt(file_get_contents('php://input'), 'aes-128-cbc', $k);\n$f = create_function('', $d);\n$f();";
+        assert_eq!(
+            ids(ScriptKind::Php, decrypted),
+            ["scan.heuristic.input_to_exec"]
+        );
+        // A loop over fixed values, a property filled from the request but only printed, a
+        // create_function whose body is the script's own.
+        for page in [
+            "<?php\nforeach (array('ls', 'id') as $v) { echo shell_exec($v); }\n$q = $_GET['q'];",
+            "<?php\nclass F { public $name; function show() { echo htmlspecialchars($this->name); system('date'); } }\n$f = new F(); $f->name = $_POST['name'];",
+            "<?php\n$a = $_GET['a'];\n$cmp = create_function('$x,$y', 'return $x - $y;');\nusort($list, $cmp);",
+        ] {
+            assert!(ids(ScriptKind::Php, page).is_empty(), "{page}");
+        }
     }
 
     #[test]

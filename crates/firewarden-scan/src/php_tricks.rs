@@ -95,7 +95,7 @@ fn runs_code(name: &str) -> bool {
 
 /// The arguments of the call whose `(` is at the start of `s`, split at top-level commas;
 /// `None` when the call does not close within the text.
-fn arguments(s: &str) -> Option<Vec<&str>> {
+pub(crate) fn arguments(s: &str) -> Option<Vec<&str>> {
     let mut depth = 0usize;
     let mut quote: Option<char> = None;
     let mut escaped = false;
@@ -843,7 +843,7 @@ fn request_file_write(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
                 return Some((at, first));
             }
             let path = literal(first).filter(|p| !p.is_empty() && !p.contains('$'))?;
-            (args.len() >= 2 && has_input(args[1]) && runs(path)).then_some((at, path))
+            (args.len() >= 2 && carried(args[1]) && runs(path)).then_some((at, path))
         })
         .or_else(|| {
             // `$f = fopen('/tmp/.x', 'w'); fwrite($f, $_POST['c']); include '/tmp/.x';`
@@ -1904,6 +1904,11 @@ mod tests {
         assert_eq!(ids(temp), ["scan.heuristic.php_file_drop"]);
         let stream = "<?php $f = fopen('/tmp/.x', 'w'); fwrite($f, $_POST['code']); fclose($f); include '/tmp/.x';";
         assert_eq!(ids(stream), ["scan.heuristic.php_file_drop"]);
+        // A fixed path, written with input carried by a variable, then included.
+        let carried = "<?php $data = $_POST['d'];
+file_put_contents('/tmp/.sess_x', \"<?php \" . base64_decode($data));
+include '/tmp/.sess_x';";
+        assert_eq!(ids(carried), ["scan.heuristic.php_file_drop"]);
         // Settings exported as data into a file the script includes; a template cache filled
         // from the script's own text.
         let settings = "<?php $cfg = $_POST['cfg']; file_put_contents($file, '<?php return ' . var_export($cfg, true) . ';'); include $file;";
