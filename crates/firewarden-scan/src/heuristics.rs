@@ -480,7 +480,23 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             } else {
                 call
             };
-            let arg = call.trim_start().trim_start_matches('@');
+            // String functions and decoders keep the input what it was: `eval(substr($s, 4))`.
+            let arg = without_calls(
+                call.trim_start().trim_start_matches('@'),
+                &[
+                    "substr(",
+                    "trim(",
+                    "stripslashes(",
+                    "urldecode(",
+                    "rawurldecode(",
+                    "base64_decode(",
+                    "str_rot13(",
+                    "strrev(",
+                    "gzinflate(",
+                    "gzuncompress(",
+                    "hex2bin(",
+                ],
+            );
             if let Some(var) = tainted.iter().find(|v| {
                 arg.starts_with(v.as_str())
                     && !arg[v.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
@@ -554,12 +570,14 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         // `{` ends a statement, and `` `{$_GET['c']}` `` holds one. Whole lines are read for
         // the first 1,000 statements: a page of nothing else would be read again and again.
         let whole_lines = lines_read < 1000;
-        if input.is_some()
-            && (held.has(TICK_WORD) || whole_lines && s.ends_with('}'))
+        // Or a variable that holds input, in backticks of the statement itself: `` `$c` ``.
+        let carried_tick = input.is_none() && held.has(TICK_WORD) && !tainted.is_empty();
+        if (input.is_some() && (held.has(TICK_WORD) || whole_lines && s.ends_with('}'))
+            || carried_tick)
             && !s.contains("sql")
             && !s.contains("select")
         {
-            let s = if whole_lines {
+            let s = if whole_lines && !carried_tick {
                 lines_read += 1;
                 line_around(t, here, at)
             } else {
@@ -580,10 +598,11 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 // Quotes of an array key (`{$_GET['c']}`) are not a string around the ticks.
                 let unkeyed = body.replace("['", "[").replace("']", "]");
                 let unkeyed = unkeyed.replace("[\"", "[").replace("\"]", "]");
-                as_value
-                    && body.len() < 160
-                    && body.contains("$_")
-                    && !unkeyed.contains(['\'', '"', '~'])
+                let holds_input = body.contains("$_")
+                    || tainted
+                        .iter()
+                        .any(|v| v.starts_with('$') && crate::php_tricks::uses(body, v));
+                as_value && body.len() < 160 && holds_input && !unkeyed.contains(['\'', '"', '~'])
             });
             if !comment && command {
                 hits.push(hit(
@@ -1903,6 +1922,15 @@ mod tests {
             ids(ScriptKind::Php, property),
             ["scan.heuristic.input_to_exec"]
         );
+        let sliced = "<?php $s = $_SERVER['HTTP_USER_AGENT']; if (substr($s, 0, 4) == 'x9k:') { eval(substr($s, 4)); }";
+        assert_eq!(
+            ids(ScriptKind::Php, sliced),
+            ["scan.heuristic.input_to_exec"]
+        );
+        let parsed = "<?php parse_str($_SERVER['QUERY_STRING']); if (isset($x)) { eval($x); }";
+        assert!(!ids(ScriptKind::Php, parsed).is_empty());
+        let ticks = "<?php $h = getallheaders(); $c = $h['X-Run']; echo `$c`;";
+        assert_eq!(ids(ScriptKind::Php, ticks), ["scan.heuristic.backticks"]);
         let decrypted = "<?php\n$d = openssl_decrypt(file_get_contents('php://input'), 'aes-128-cbc', $k);\n$f = create_function('', $d);\n$f();";
         assert_eq!(
             ids(ScriptKind::Php, decrypted),
@@ -1914,6 +1942,8 @@ mod tests {
             "<?php\nforeach (array('ls', 'id') as $v) { echo shell_exec($v); }\n$q = $_GET['q'];",
             "<?php\nclass F { public $name; function show() { echo htmlspecialchars($this->name); system('date'); } }\n$f = new F(); $f->name = $_POST['name'];",
             "<?php\n$a = $_GET['a'];\n$cmp = create_function('$x,$y', 'return $x - $y;');\nusort($list, $cmp);",
+            // Backticks in Markdown of a comment, around a variable of the script's own.
+            "<?php $c = $_GET['c']; $v = 'x';\n$doc = \"use `$v` here\";",
         ] {
             assert!(ids(ScriptKind::Php, page).is_empty(), "{page}");
         }

