@@ -106,6 +106,22 @@ const ASP_SINKS: &[Sink] = &[
         bare: true,
     },
     Sink {
+        // .NET reflection: `Type.GetType(Request["t"])`, `t.GetMethod(Request["m"])`,
+        // `Activator.CreateInstance(…)` of a type the request names.
+        marks: &[
+            "type.gettype(",
+            ".getmethod(",
+            "activator.createinstance(",
+            ".invokemember(",
+        ],
+        file_needs: &[],
+        id: "scan.heuristic.asp_reflection",
+        severity: Severity::High,
+        title: "ASPX picks a .NET type or method by the request's name",
+        why: "uses it to choose a type or method by reflection: the request chooses what code runs",
+        bare: true,
+    },
+    Sink {
         // ASPXSpy's registry browser: a key opened where the request says.
         marks: &["opensubkey(", "regread(", "regread "],
         file_needs: &[],
@@ -1794,6 +1810,15 @@ file.write rs(i).name
         assert_eq!(ids(jsp, reader), ["scan.heuristic.jsp_file_path"]);
         let own = "<% BufferedReader r = new BufferedReader(new FileReader(application.getRealPath(\"/WEB-INF/\" + request.getParameter(\"p\") + \".txt\"))); %>";
         assert!(ids(jsp, own).is_empty());
+    }
+
+    #[test]
+    fn aspx_reflection_by_request_names() {
+        let page = "<% var a = Request.Form[\"a\"];\nvar t = System.Type.GetType(a);\nvar m = t.GetMethod(Request.Form[\"m\"]);\nm.Invoke(null, null); %>";
+        assert_eq!(ids(asp, page), ["scan.heuristic.asp_reflection"]);
+        // A handler picked from the page's own names.
+        let own = "<% var t = System.Type.GetType(\"MySite.Handlers.\" + Request[\"h\"] + \"Handler\"); %>";
+        assert!(ids(asp, own).is_empty());
     }
 
     #[test]

@@ -1532,7 +1532,8 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
         ));
     }
     if request
-        && let Some(p) = ["new xmldecoder(", "new objectinputstream("]
+        // Also spelt with the package: `new java.io.ObjectInputStream(`.
+        && let Some(p) = ["xmldecoder(", "objectinputstream("]
             .iter()
             .find_map(|m| t.find(m))
         && t.contains(".readobject(")
@@ -2124,6 +2125,11 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         let xml = r#"<% XMLDecoder d = new XMLDecoder(new ByteArrayInputStream(request.getParameter("p").getBytes())); d.readObject(); %>"#;
         assert_eq!(
             ids(ScriptKind::Jsp, xml),
+            ["scan.heuristic.jsp_deserialize"]
+        );
+        let body = r#"<% java.io.ObjectInputStream ois = new java.io.ObjectInputStream(request.getInputStream()); Object o = ois.readObject(); %>"#;
+        assert_eq!(
+            ids(ScriptKind::Jsp, body),
             ["scan.heuristic.jsp_deserialize"]
         );
         let jndi = r#"<% System.setProperty("com.sun.jndi.ldap.object.trustURLCodebase","true"); JdbcRowSetImpl r = new JdbcRowSetImpl(); r.setDataSourceName(request.getParameter("c")); r.setAutoCommit(true); %>"#;
