@@ -12,7 +12,7 @@ use std::path::Path;
 /// room, rules pack not included (it only adds).
 const BARS: &[(&str, f64, f64)] = &[
     ("php", 93.5, 0.05),
-    ("asp", 86.0, 0.15),
+    ("asp", 87.0, 0.15),
     ("jsp", 94.0, 0.25),
 ];
 
