@@ -386,16 +386,6 @@ const JSP_SINKS: &[Sink] = &[
         bare: true,
     },
     Sink {
-        // A multipart upload (`request.getPart("f")`) written where the request says.
-        marks: &[".write("],
-        file_needs: &["getpart("],
-        id: "scan.heuristic.jsp_write",
-        severity: Severity::High,
-        title: "JSP writes a file the request names or fills",
-        why: "saves an uploaded part at that path: an upload of any page anywhere, a webshell dropper",
-        bare: true,
-    },
-    Sink {
         marks: &[".exec(", "processbuilder(", ".command("],
         file_needs: &["getruntime", "processbuilder"],
         id: "scan.heuristic.jsp_exec",
@@ -976,6 +966,46 @@ pub(crate) fn jsp(t: &str, hits: &mut Vec<Hit>) {
     );
     reverse_shell(t, hits);
     jsp_page_drop(t, hits);
+    if t.contains("getpart(") {
+        part_write(t, hits);
+    }
+}
+
+/// `Part p = request.getPart("f"); p.write(request.getParameter("to"))`: a multipart upload
+/// saved at exactly the path the request gives. Upload handlers write into their own folder
+/// (`p.write(dir + File.separator + name)`); `out.write(…)` is not a part's.
+fn part_write(t: &str, hits: &mut Vec<Hit>) {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut direct: Vec<&str> = Vec::new();
+    for s in t.split([';', '\n', '{', '}']).take(100_000) {
+        let Some((var, rhs)) = assignment(s) else {
+            continue;
+        };
+        if rhs.contains("getpart(") && parts.len() < 16 {
+            parts.push(var);
+        } else if bare_value(rhs, JSP_INPUT, &[]) && direct.len() < 64 {
+            direct.push(var);
+        }
+    }
+    for part in parts {
+        let mark = format!("{part}.write(");
+        for (p, _) in t.match_indices(&mark).take(100) {
+            if t[..p].ends_with(|c: char| is_ident(c) || c == '.') {
+                continue;
+            }
+            let call = crate::heuristics::near(&t[p..], 1024);
+            if bare_argument(call, &mark, JSP_INPUT, &direct) {
+                hits.push(crate::heuristics::hit(
+                    "scan.heuristic.jsp_write",
+                    Severity::High,
+                    "JSP writes a file the request names or fills",
+                    format!("`{part}` is an uploaded part (`getPart`), saved at exactly the path the request gives: an upload of any page anywhere, a webshell dropper"),
+                    p,
+                ));
+                return;
+            }
+        }
+    }
 }
 
 /// `new FileOutputStream(application.getRealPath("/x.jsp"))` filled from a URL the page opens
@@ -1829,6 +1859,11 @@ file.write rs(i).name
         assert_eq!(ids(jsp, client), ["scan.heuristic.jsp_db_client"]);
         let part = "<% Part p = request.getPart(\"f\"); String dst = request.getParameter(\"to\"); p.write(dst); %>";
         assert_eq!(ids(jsp, part), ["scan.heuristic.jsp_write"]);
+        let direct = "<% javax.servlet.http.Part f = request.getPart(\"f\"); f.write(request.getParameter(\"to\")); %>";
+        assert_eq!(ids(jsp, direct), ["scan.heuristic.jsp_write"]);
+        // An upload page that echoes a parameter through the page's writer.
+        let echo = "<% Part p = request.getPart(\"f\"); p.write(dir + \"/up.bin\"); out.write(request.getParameter(\"msg\")); %>";
+        assert!(ids(jsp, echo).is_empty());
         // An app's own database, a health check of a fixed host, an upload under its own name.
         for page in [
             "<% Connection c = DriverManager.getConnection(\"jdbc:mysql://db/app?user=\" + request.getParameter(\"u\")); %>",
