@@ -122,6 +122,26 @@ const ASP_SINKS: &[Sink] = &[
         bare: true,
     },
     Sink {
+        // `s.RegWrite "HKLM\…\Run\x", Request("v")`: autoruns, services, RDP settings.
+        marks: &[".regwrite ", ".regwrite(", ".setvalue("],
+        file_needs: &["wscript.shell", "microsoft.win32", "registry."],
+        id: "scan.heuristic.asp_registry",
+        severity: Severity::High,
+        title: "ASP(X) writes the registry with request input",
+        why: "writes it into the registry: an autorun, a service or a remote-desktop setting of the attacker's choosing",
+        bare: false,
+    },
+    Sink {
+        // `new WebClient().DownloadFile(Request["u"], path)`: a second stage fetched on request.
+        marks: &["downloadfile("],
+        file_needs: &[],
+        id: "scan.heuristic.asp_write",
+        severity: Severity::High,
+        title: "ASP(X) downloads the URL the request names to disk",
+        why: "saves what that URL returns as a file on the server: a second stage fetched and planted on request",
+        bare: true,
+    },
+    Sink {
         // ASPXSpy's registry browser: a key opened where the request says.
         marks: &["opensubkey(", "regread(", "regread "],
         file_needs: &[],
@@ -188,11 +208,14 @@ const ASP_SINKS: &[Sink] = &[
             "new odbcconnection(",
             ".connectionstring =",
             ".connectionstring=",
+            ".activeconnection =",
+            ".activeconnection=",
             ".open(",
             ".open ",
         ],
         file_needs: &[
             "adodb.connection",
+            "adodb.command",
             "sqlconnection",
             "oledbconnection",
             "odbcconnection",
@@ -421,6 +444,7 @@ const JSP_SINKS: &[Sink] = &[
             "randomaccessfile(",
             "printwriter(new file",
             "files.write(",
+            "files.copy(",
             // java.util.logging: a log file the request names, a log line it fills.
             "filehandler(",
         ],
@@ -1168,8 +1192,9 @@ fn assignment(s: &str) -> Option<(&str, &str)> {
 /// Whether the first argument of the call at the start of `call` is request input itself, or
 /// a variable holding it, possibly inside one function (`Execute(Decode(x))`).
 fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bool {
-    // After the mark's own `(` (`new file(`), or the first space or `(` after a word mark.
-    let open = if mark.ends_with('(') {
+    // After the mark's own `(` (`new file(`) or `=` (`.ConnectionString =`), or the first
+    // space or `(` after a word mark.
+    let open = if mark.ends_with(['(', '=']) {
         Some(mark.len())
     } else {
         call.find([' ', '('])
@@ -1840,6 +1865,35 @@ file.write rs(i).name
         assert_eq!(ids(jsp, reader), ["scan.heuristic.jsp_file_path"]);
         let own = "<% BufferedReader r = new BufferedReader(new FileReader(application.getRealPath(\"/WEB-INF/\" + request.getParameter(\"p\") + \".txt\"))); %>";
         assert!(ids(jsp, own).is_empty());
+    }
+
+    #[test]
+    fn registry_writes_downloads_and_commands() {
+        for (page, id) in [
+            (
+                "<%\nSet s = CreateObject(\"WScript.Shell\")\ns.RegWrite \"HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\upd\", Request(\"v\")\n%>",
+                "scan.heuristic.asp_registry",
+            ),
+            (
+                "<% using (var wc = new System.Net.WebClient()) { wc.DownloadFile(Request[\"u\"], Server.MapPath(\"~/x.aspx\")); } %>",
+                "scan.heuristic.asp_write",
+            ),
+            (
+                "<%\nSet c = Server.CreateObject(\"ADODB.Command\")\nc.ActiveConnection = Request(\"cs\")\n%>",
+                "scan.heuristic.asp_db_client",
+            ),
+        ] {
+            assert_eq!(ids(asp, page), [id], "{page}");
+        }
+        let jsp_copy = "<% java.io.InputStream in = new java.net.URL(request.getParameter(\"u\")).openStream();\njava.nio.file.Files.copy(in, java.nio.file.Paths.get(application.getRealPath(\"/\") + request.getParameter(\"n\"))); %>";
+        assert!(ids(jsp, jsp_copy).contains(&"scan.heuristic.jsp_write"));
+        // A fixed setting written; a feed image fetched from the site's own list.
+        for page in [
+            "<%\nSet s = CreateObject(\"WScript.Shell\")\ns.RegWrite \"HKCU\\Software\\Site\\Lang\", \"en\"\nq = Request(\"q\")\n%>",
+            "<% var wc = new System.Net.WebClient(); wc.DownloadFile(feed.ImageUrl, Server.MapPath(\"~/img/\" + Request[\"id\"] + \".jpg\")); %>",
+        ] {
+            assert!(ids(asp, page).is_empty(), "{page}");
+        }
     }
 
     #[test]
