@@ -485,7 +485,7 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
         &[':', '\n', ';'],
         hits,
     );
-    if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
+    if !reported(hits, "scan.heuristic.asp_eval") {
         decoded_execute(t, &wrappers, hits);
     }
     if !hits
@@ -495,18 +495,27 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
         chr_assembly(t, hits);
     }
     page_drop(t, hits);
-    if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
+    if !reported(hits, "scan.heuristic.asp_eval") {
         stored_code(t, hits);
     }
-    if !hits.iter().any(|h| h.check == "scan.heuristic.asp_eval") {
+    if !reported(hits, "scan.heuristic.asp_eval") {
         remote_scriptlet(t, hits);
     }
-    if !hits
-        .iter()
-        .any(|h| h.check == "scan.heuristic.asp_file_path")
-    {
+    if !reported(hits, "scan.heuristic.asp_file_path") {
         disk_path(t, hits);
     }
+}
+
+/// Whether a check of this id has already hit the page.
+fn reported(hits: &[Hit], check: &str) -> bool {
+    hits.iter().any(|h| h.check == check)
+}
+
+/// The line that starts at the start of `s`, within 1 KiB: a call read to its line's end
+/// where a `:` inside a literal (`"script:"`, `"d:\"`) is not the statement's end.
+fn line_of(s: &str) -> &str {
+    let near = crate::heuristics::near(s, 1024);
+    &near[..near.find('\n').unwrap_or(near.len())]
 }
 
 /// FileSystemObject calls that work on a disk path.
@@ -535,17 +544,9 @@ fn disk_path(t: &str, hits: &mut Vec<Hit>) {
             if !rest.starts_with([' ', '(']) {
                 continue;
             }
-            // The call's line, within 1 KiB (a `:` may sit inside a path literal).
-            let line = crate::heuristics::near(rest, 1024);
-            let line = &line[..line.find('\n').unwrap_or(line.len())];
-            let starts_with_input = line.split(',').take(3).any(|arg| {
+            let starts_with_input = line_of(rest).split(',').take(3).any(|arg| {
                 let arg = arg.trim_start_matches([' ', '(']);
-                let collection = arg.strip_prefix("request.").is_some_and(|o| {
-                    ["form", "querystring", "item"]
-                        .iter()
-                        .any(|c| o.starts_with(c))
-                });
-                collection || arg.starts_with("request(") || arg.starts_with("request (")
+                ASP_INPUT.iter().any(|i| arg.starts_with(i))
             });
             if starts_with_input {
                 hits.push(crate::heuristics::hit(
@@ -566,8 +567,7 @@ fn disk_path(t: &str, hits: &mut Vec<Hit>) {
 /// end here.)
 fn remote_scriptlet(t: &str, hits: &mut Vec<Hit>) {
     for (p, _) in t.match_indices("getobject(\"script:").take(100) {
-        let line = crate::heuristics::near(&t[p..], 1024);
-        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        let line = line_of(&t[p..]);
         if let Some(input) = ASP_INPUT.iter().find(|i| line.contains(**i)) {
             hits.push(crate::heuristics::hit(
                 "scan.heuristic.asp_eval",
@@ -1098,18 +1098,23 @@ fn reverse_shell(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
-/// The page with string literals joined where `&` or `+` joins them (`"wscr" & "ipt.shell"`
-/// reads `"wscript.shell"`), or `None` when it joins none.
-fn joined_literals(t: &str) -> Option<String> {
-    const JOINS: &[&str] = &["\" & \"", "\"&\"", "\" + \"", "\"+\""];
-    if !JOINS.iter().any(|j| t.contains(j)) {
-        return None;
+/// The COM objects the page creates by name, with the literal pieces of each name joined:
+/// `CreateObject("wscr" & "ipt.she" & "ll")` names `wscript.shell`, written so that no
+/// signature sees it. Each call's argument within 256 bytes, for the first 1,000 calls.
+fn created_objects(t: &str) -> String {
+    let mut out = String::new();
+    for call in ["createobject(", "gettypefromprogid("] {
+        for (p, _) in t.match_indices(call).take(1000) {
+            let arg = crate::heuristics::near(&t[p + call.len()..], 256);
+            let arg = &arg[..arg.find(')').unwrap_or(arg.len())];
+            out.extend(
+                arg.chars()
+                    .filter(|c| !matches!(c, '"' | '&' | '+') && !c.is_whitespace()),
+            );
+            out.push('\n');
+        }
     }
-    let mut out = t.to_string();
-    for j in JOINS {
-        out = out.replace(j, "");
-    }
-    Some(out)
+    out
 }
 
 /// The variable of a Java for-each loop in statement `s` and what it walks:
@@ -1362,15 +1367,16 @@ fn follow<'a>(
     if parameters.is_empty() && !inputs.iter().any(|i| t.contains(i)) {
         return;
     }
-    // `CreateObject("wscr" & "ipt.she" & "ll")`: a name split into literals still names it.
-    let joined = joined_literals(t);
+    // A sink's object also counts when the page creates it under a name split into
+    // literals; those names are read only when the page does not name the object whole.
+    let objects = std::cell::OnceCell::new();
     let armed: Vec<&Sink> = sinks
         .iter()
         .filter(|k| {
             k.file_needs.is_empty()
-                || k.file_needs
-                    .iter()
-                    .any(|n| t.contains(n) || joined.as_deref().is_some_and(|j| j.contains(n)))
+                || k.file_needs.iter().any(|n| {
+                    t.contains(n) || objects.get_or_init(|| created_objects(t)).contains(n)
+                })
         })
         .collect();
     // Whether the page defines classes, whose methods are called as `obj.name`.
@@ -1585,14 +1591,11 @@ file.write rs(i).name
     #[test]
     fn jsp_pages_that_plant_pages() {
         let fetch = "<%@ page import=\"java.net.*,java.io.*\" %><%\nURL u = new URL(request.getParameter(\"u\"));\nInputStream in = u.openStream();\nFileOutputStream o = new FileOutputStream(application.getRealPath(\"/x.jsp\"));\nbyte[] b = new byte[4096]; int n; while ((n = in.read(b)) > 0) o.write(b, 0, n);\n%>";
-        assert_eq!(
-            ids(jsp, &fetch.to_ascii_lowercase()),
-            ["scan.heuristic.jsp_write"]
-        );
+        assert_eq!(ids(jsp, fetch), ["scan.heuristic.jsp_write"]);
         // A log and a report written by a page that reads the request; a page that only
         // names a .jsp in a link.
         let quiet = "<% String q = request.getParameter(\"q\"); FileWriter w = new FileWriter(\"/var/log/app/search.log\", true); w.write(\"searched\"); %><a href=\"results.jsp\">x</a>";
-        assert!(ids(jsp, &quiet.to_ascii_lowercase()).is_empty());
+        assert!(ids(jsp, quiet).is_empty());
     }
 
     #[test]
@@ -1623,8 +1626,7 @@ file.write rs(i).name
                 "scan.heuristic.jsp_exec",
             ),
         ] {
-            let page = page.to_ascii_lowercase();
-            assert_eq!(ids(jsp, &page), [id], "{page}");
+            assert_eq!(ids(jsp, page), [id], "{page}");
         }
         // A data source looked up by its fixed name, a template evaluated with a parameter
         // only shown, a fixed command in an array.
@@ -1633,8 +1635,7 @@ file.write rs(i).name
             "<% String n = request.getParameter(\"n\"); Object v = new GroovyShell().evaluate(\"1+1\"); out.print(n); %>",
             "<% String n = request.getParameter(\"n\"); new ProcessBuilder(new String[]{\"uptime\"}).start(); out.print(n); %>",
         ] {
-            let quiet = quiet.to_ascii_lowercase();
-            assert!(ids(jsp, &quiet).is_empty(), "{quiet}");
+            assert!(ids(jsp, quiet).is_empty(), "{quiet}");
         }
     }
 

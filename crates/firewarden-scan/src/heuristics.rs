@@ -481,26 +481,8 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 call
             };
             // String functions and decoders keep the input what it was: `eval(substr($s, 4))`.
-            let arg = without_calls(
-                call.trim_start().trim_start_matches('@'),
-                &[
-                    "substr(",
-                    "trim(",
-                    "stripslashes(",
-                    "urldecode(",
-                    "rawurldecode(",
-                    "base64_decode(",
-                    "str_rot13(",
-                    "strrev(",
-                    "gzinflate(",
-                    "gzuncompress(",
-                    "hex2bin(",
-                ],
-            );
-            if let Some(var) = tainted.iter().find(|v| {
-                arg.starts_with(v.as_str())
-                    && !arg[v.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-            }) {
+            let arg = crate::php_tricks::unwrapped(call.trim_start());
+            if let Some(var) = tainted.iter().find(|v| starts_with_name(arg, v)) {
                 hits.push(hit(
                     "scan.heuristic.input_to_exec",
                     Severity::Critical,
@@ -598,10 +580,8 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 // Quotes of an array key (`{$_GET['c']}`) are not a string around the ticks.
                 let unkeyed = body.replace("['", "[").replace("']", "]");
                 let unkeyed = unkeyed.replace("[\"", "[").replace("\"]", "]");
-                let holds_input = body.contains("$_")
-                    || tainted
-                        .iter()
-                        .any(|v| v.starts_with('$') && crate::php_tricks::uses(body, v));
+                let holds_input =
+                    body.contains("$_") || tainted.iter().any(|v| crate::php_tricks::uses(body, v));
                 as_value && body.len() < 160 && holds_input && !unkeyed.contains(['\'', '"', '~'])
             });
             if !comment && command {
@@ -1140,6 +1120,12 @@ pub(crate) fn find_all<'a>(t: &'a str, pattern: &'a str) -> impl Iterator<Item =
 /// name (`doeval`), a method (`->eval`, `::eval`) or a variable (`$eval`).
 pub(crate) fn plain_name_at(s: &str, at: usize) -> bool {
     !s[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '>' | ':' | '$'))
+}
+
+/// Whether `s` starts with the variable `name` as a whole name (`$c`, `$c[0]`, not `$cmd`).
+pub(crate) fn starts_with_name(s: &str, name: &str) -> bool {
+    s.strip_prefix(name)
+        .is_some_and(|rest| !rest.starts_with(crate::flows::is_ident))
 }
 
 /// `eval(` as a call, not as part of a longer name (`doeval(`) or a method (`->eval(`).

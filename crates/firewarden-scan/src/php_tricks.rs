@@ -87,6 +87,20 @@ const DECODE_CALLS: &[&str] = &[
     "rawurldecode(",
 ];
 
+/// `v` without the string functions and decoders wrapped around it (`substr(`, `trim(`,
+/// `base64_decode(`…, any number of them): what they return is still what `v` held.
+pub(crate) fn unwrapped(v: &str) -> &str {
+    let mut v = crate::heuristics::bare_php_value(v);
+    while let Some(inner) = DECODE_CALLS
+        .iter()
+        .chain(KEEPING_CALLS)
+        .find_map(|d| v.strip_prefix(d))
+    {
+        v = crate::heuristics::bare_php_value(inner);
+    }
+    v
+}
+
 /// Whether `name` is a function that runs PHP code or commands when called by name: the
 /// heuristics' execution sinks, less `eval`, a language construct no callback can be.
 fn runs_code(name: &str) -> bool {
@@ -456,9 +470,7 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     if !hits
         .iter()
         .any(|h| h.check == "scan.heuristic.php_file_drop")
-        && (find(t, "http://").is_some()
-            || find(t, "https://").is_some()
-            || find(t, "ftp://").is_some())
+        && find(t, "://").is_some()
     {
         downloaded_page(t, hits);
     }
@@ -768,17 +780,13 @@ fn downloaded_page(t: &str, hits: &mut Vec<Hit>) {
     let script = |arg: &str| {
         literal(arg.trim()).is_some_and(|p| SCRIPT_EXTENSIONS.iter().any(|e| p.ends_with(e)))
     };
-    for (name, source) in [("copy", 0), ("file_put_contents", 1)] {
+    // Each call, which argument is the saved path and which the source.
+    for (name, path, from) in [("copy", 1, 0), ("file_put_contents", 0, 1)] {
         for (at, open) in calls(t, name).take(200) {
             let Some(args) = arguments(open) else {
                 continue;
             };
-            let (path, from) = if source == 0 {
-                (args.get(1), args.first())
-            } else {
-                (args.first(), args.get(1))
-            };
-            if let (Some(path), Some(from)) = (path, from)
+            if let (Some(path), Some(from)) = (args.get(path), args.get(from))
                 && script(path)
                 && remote(from)
             {
@@ -1004,10 +1012,9 @@ fn request_db_client(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
     let as_sent = |arg: &str| {
         let v = crate::heuristics::bare_php_value(arg);
         PHP_INPUT.iter().any(|i| v.starts_with(i))
-            || direct.iter().any(|d| {
-                v.strip_prefix(d)
-                    .is_some_and(|rest| !rest.starts_with(is_ident))
-            })
+            || direct
+                .iter()
+                .any(|d| crate::heuristics::starts_with_name(v, d))
     };
     let connected = CONNECTS.iter().find_map(|name| {
         calls(t, name).take(200).find_map(|(at, open)| {

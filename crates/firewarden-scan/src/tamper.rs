@@ -290,7 +290,7 @@ const IIS_ENGINES: &[&str] = &[
 fn web_config(t: &str, hits: &mut Vec<Hit>) {
     // Each `<add …>` element, within 2 KiB, for the first 1,000.
     for (p, _) in t.match_indices("<add ").take(1000) {
-        let tag = &t[p..t.floor_char_boundary((p + 2048).min(t.len()))];
+        let tag = crate::heuristics::near(&t[p..], 2048);
         let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
         let Some(engine) = IIS_ENGINES.iter().find(|e| tag.contains(**e)) else {
             continue;
@@ -298,12 +298,10 @@ fn web_config(t: &str, hits: &mut Vec<Hit>) {
         // `path="*.jpg"` for a handler, `extension=".jpg"` for a build provider.
         let target = attribute(tag, "path").or_else(|| attribute(tag, "extension"));
         let Some(target) = target else { continue };
-        let ext = target
-            .rsplit('.')
-            .next()
-            .unwrap_or("")
-            .trim_end_matches('*');
-        if !target.contains('.') || !DATA_EXTENSIONS.contains(&ext) {
+        let Some((_, ext)) = target.rsplit_once('.') else {
+            continue;
+        };
+        if !DATA_EXTENSIONS.contains(&ext) {
             continue;
         }
         hits.push(hit(
