@@ -2482,5 +2482,12 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         fn never_panics_on_vbscript_helpers_and_encoded_blocks(s in "((private |public )?(sub|function) [a-z]{1,2} ?\\(|end (sub|function)|byval |execute |eval |request\\(\"a\"\\)|\\.exec\\(|wscript\\.shell|#@~\\^|[A-Za-z]{6}==|\\^#~@|@[&#*!$]|<%|%>|:|\n|\\(|\\)|,|&|é|日|[a-z ]){0,120}") {
             let _ = scan_script(ScriptKind::Asp, s.as_bytes());
         }
+
+        #[test]
+        fn never_panics_on_the_eighth_pass_constructs(s in "(\\[webmethod\\]|<webmethod\\(\\)>|getobject\\(\"script:|createobject\\(\"a\" & \"b|\\.copyfile request\\(|class |r\\.go |this\\.|path\\.combine\\(|\\.connectionstring =|<asp:textbox id=\"x\" runat=\"server\"/>|x\\.text|request\\[\"a\"\\]|for \\(|for\\(| : |getpart\\(|p\\.write\\(|\\$\\{|getcookies\\(|foreach ?\\(| as |=>|->a ?= ?|\\$this->a|create_function\\(|fsockopen\\(|new mysqli\\(|copy\\('http://|splfileobject\\(|\\$_get\\['a'\\]|`|<%|%>|\\(|\\)|;|,|\"|'|\n|é|[a-z ]){0,100}") {
+            for k in [ScriptKind::Php, ScriptKind::Jsp, ScriptKind::Asp] {
+                let _ = scan_script(k, s.as_bytes());
+            }
+        }
     }
 }

@@ -332,9 +332,10 @@ fn web_config(t: &str, hits: &mut Vec<Hit>) {
             &["T1505.003"],
         ));
     }
+    // The block's body is searched for its end after the `<%` (`<%>` is not a block).
     if let Some(p) = t.find("<%")
-        && let Some(end) = t[p..].find("%>")
-        && t[p + 2..p + end].trim().len() > 8
+        && let Some(len) = t[p + 2..].find("%>")
+        && t[p + 2..p + 2 + len].trim().len() > 8
     {
         hits.push(hit(
             "scan.tamper.config_code",
@@ -970,6 +971,8 @@ mod tests {
         // An ordinary site: ASP.NET handlers for its own pages, `.html` rewritten to ASP.NET.
         let site = "<configuration><system.webServer><handlers>\n<add name=\"PageHandlerFactory-ISAPI-4.0\" path=\"*.aspx\" verb=\"GET,POST\" modules=\"IsapiModule\" scriptProcessor=\"%windir%\\Microsoft.NET\\Framework\\v4.0.30319\\aspnet_isapi.dll\" />\n<add name=\"html\" path=\"*.html\" verb=\"*\" type=\"System.Web.UI.PageHandlerFactory\" />\n</handlers></system.webServer><connectionStrings><add name=\"db\" connectionString=\"Server=.;Database=a\" /></connectionStrings></configuration>";
         assert!(ids("/inetpub/wwwroot/web.config", site).is_empty());
+        // A marker that opens and closes at once is no block, and no panic.
+        assert!(ids("/inetpub/wwwroot/web.config", "<configuration/><%>").is_empty());
     }
 
     #[test]
@@ -1127,8 +1130,8 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn never_panics(s in "(<script src=\"http://|<iframe|display:none|<a |</html>|casino|auto_prepend_file|澳门|百家乐|location=\"http://a.top/\"|<meta http-equiv=refresh content=\"0;url=http://b.xyz\">|document.referrer|baidu|useragent|iphone|href=\"http://c.example/\"|=|\"|'|/|\n|[a-z0-9 .:]){0,60}") {
-            for n in ["a.html", ".htaccess", ".user.ini", "a.php"] {
+        fn never_panics(s in "(<script src=\"http://|<iframe|display:none|<a |</html>|casino|auto_prepend_file|澳门|百家乐|location=\"http://a.top/\"|<meta http-equiv=refresh content=\"0;url=http://b.xyz\">|document.referrer|baidu|useragent|iphone|href=\"http://c.example/\"|<add path=\"\\*.jpg\" scriptprocessor=\"asp.dll\"|<%|%>|<%>|=|\"|'|/|\n|[a-z0-9 .:]){0,60}") {
+            for n in ["a.html", ".htaccess", ".user.ini", "a.php", "web.config"] {
                 let _ = scan(n, s.as_bytes());
             }
         }
