@@ -41,7 +41,8 @@ const ASP_INPUT: &[&str] = &[
 
 const ASP_SINKS: &[Sink] = &[
     Sink {
-        marks: &["eval", "execute", "executeglobal"],
+        // JScript's `new Function(code)` compiles its argument the way `eval` does.
+        marks: &["eval", "execute", "executeglobal", "new function("],
         file_needs: &[],
         id: "scan.heuristic.asp_eval",
         severity: Severity::Critical,
@@ -297,6 +298,22 @@ const ASP_SINKS: &[Sink] = &[
         why: "writes a file at that path: an upload of any page anywhere, a webshell dropper",
         bare: true,
     },
+    Sink {
+        // `new FileStream(path, FileMode.Create)`, in a page that opens streams for writing.
+        marks: &["filestream("],
+        file_needs: &[
+            "filemode.create",
+            "filemode.append",
+            "filemode.openorcreate",
+            "filemode.truncate",
+            "fileaccess.write",
+        ],
+        id: "scan.heuristic.asp_write",
+        severity: Severity::High,
+        title: "ASP(X) writes a file the request names",
+        why: "writes a file at that path: an upload of any page anywhere, a webshell dropper",
+        bare: true,
+    },
 ];
 
 const JSP_INPUT: &[&str] = &[
@@ -504,6 +521,13 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !reported(hits, "scan.heuristic.asp_file_path") {
         disk_path(t, hits);
     }
+}
+
+/// Whether VBScript line `s` goes on on the next line: it ends in `_` after a space.
+fn continued(s: &str) -> bool {
+    s.trim_end()
+        .strip_suffix('_')
+        .is_some_and(|r| r.ends_with([' ', '\t']))
 }
 
 /// Whether a check of this id has already hit the page.
@@ -909,7 +933,9 @@ fn decoded_execute(t: &str, wrappers: &[Wrapper], hits: &mut Vec<Hit>) {
     for (p, mark, arg) in evaluations(t, marks) {
         let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(0);
         let name = &arg[..name_len];
-        if name_len < 2 || name == mark || !arg[name_len..].trim_start().starts_with('(') {
+        // One letter is enough for a function the page defines (`ExecuteGlobal d("6576…")`);
+        // `page_functions` below tells it from an array element.
+        if name_len == 0 || name == mark || !arg[name_len..].trim_start().starts_with('(') {
             continue;
         }
         let builtin = BUILTIN_DECODERS.contains(&name);
@@ -1103,7 +1129,7 @@ fn reverse_shell(t: &str, hits: &mut Vec<Hit>) {
 /// signature sees it. Each call's argument within 256 bytes, for the first 1,000 calls.
 fn created_objects(t: &str) -> String {
     let mut out = String::new();
-    for call in ["createobject(", "gettypefromprogid("] {
+    for call in ["createobject(", "gettypefromprogid(", "activexobject("] {
         for (p, _) in t.match_indices(call).take(1000) {
             let arg = crate::heuristics::near(&t[p + call.len()..], 256);
             let arg = &arg[..arg.find(')').unwrap_or(arg.len())];
@@ -1210,6 +1236,12 @@ fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bo
         // path into the disk's. (A path kept in a variable first is an admin's choice of
         // where a sitemap goes as often as a shell's.)
         // `Path.Combine(Request["dir"], name)` keeps the request's directory the same way.
+        // A handler reaches MapPath through its context: `ctx.Server.MapPath(p)`.
+        let arg = ["context.", "ctx.", "httpcontext.current."]
+            .iter()
+            .find_map(|c| arg.strip_prefix(c))
+            .filter(|a| a.starts_with("server.mappath"))
+            .unwrap_or(arg);
         let arg = ["server.mappath", "system.io.path.combine", "path.combine"]
             .iter()
             .find_map(|f| arg.strip_prefix(f))
@@ -1224,8 +1256,9 @@ fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bo
 fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
     let mut arg = value.trim_start();
     for _ in 0..2 {
-        // The page's own controls through `this.`/`Me.`: `this.txtPath.Text`.
-        arg = ["this.", "me."]
+        // The page's own controls through `this.`/`Me.`: `this.txtPath.Text`; a handler's
+        // request through its context: `ctx.Request["p"]`.
+        arg = ["this.", "me.", "context.", "ctx.", "httpcontext.current."]
             .iter()
             .find_map(|p| arg.strip_prefix(p))
             .unwrap_or(arg);
@@ -1407,6 +1440,22 @@ fn follow<'a>(
                 let rest = crate::heuristics::near(&t[start..], 1024);
                 let rest = &rest[..rest.find("%>").unwrap_or(rest.len())];
                 &rest[..rest.find(';').unwrap_or(rest.len())]
+            } else if split.contains(&':') && continued(s) && extended < 10_000 {
+                // A VBScript line that ends in ` _` goes on on the next: `o.Exec("cmd /c " _`
+                // then `& Request("c"))`. Read on to the first line that does not, within
+                // 1 KiB and the script block.
+                extended += 1;
+                let start = s.as_ptr() as usize - t.as_ptr() as usize;
+                let rest = crate::heuristics::near(&t[start..], 1024);
+                let rest = &rest[..rest.find("%>").unwrap_or(rest.len())];
+                let mut end = 0;
+                for line in rest.split_inclusive('\n') {
+                    end += line.len();
+                    if !continued(line) {
+                        break;
+                    }
+                }
+                &rest[..end]
             } else {
                 s
             };

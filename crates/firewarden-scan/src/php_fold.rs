@@ -123,7 +123,13 @@ struct Folder<'a> {
     budget: usize,
     /// Bytes copied while folding: repeated `$a = $a . $a` must stay cheap.
     copied: usize,
+    /// Expressions and arrays open around the one being read: a file of nested calls
+    /// (`base64_decode(base64_decode(…` a million deep) must not exhaust the stack.
+    depth: usize,
 }
+
+/// The deepest nesting the folder reads; obfuscators nest a handful of decoders.
+const MAX_DEPTH: usize = 64;
 
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
@@ -141,6 +147,7 @@ pub(crate) fn scan(src: &str, low: &str, hits: &mut Vec<Hit>, late: &dyn Fn() ->
         stored: 0,
         budget: BUDGET,
         copied: 0,
+        depth: 0,
     };
     let b = f.low;
     let before = hits.len();
@@ -263,6 +270,8 @@ const FOLDED_CALLS: &[&str] = &[
     "define",
     "eval",
     "assert",
+    "implode",
+    "join",
 ];
 
 /// Where an escape that may hide a name starts: `\x65`, `\145`.
@@ -489,8 +498,72 @@ impl<'a> Folder<'a> {
     }
 
     /// An array of folded strings at `i`: `explode(sep, str)`, `str_split(str)`,
-    /// `array_keys($list)`, or `array(…)` / `[…]` of literals with or without literal keys.
+    /// `array_keys($list)`, `array_map('chr', numbers)`, or `array(…)` / `[…]` of literals
+    /// with or without literal keys.
     fn list(&mut self, i: usize) -> Option<(List, usize)> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let list = self.list_here(i);
+        self.depth -= 1;
+        list
+    }
+
+    /// A list at `i` as [`Folder::list`] reads it, or the array a variable holds.
+    fn list_or_variable(&mut self, i: usize) -> Option<(List, usize)> {
+        let at = self.skip_space(i);
+        if self.low.get(at) != Some(&b'$') {
+            return self.list(at);
+        }
+        let (name, end) = self.variable(at + 1)?;
+        let list = self.lists.get(name)?.clone();
+        self.spend(list.iter().map(|(k, v)| k.len() + v.bytes.len()).sum())?;
+        Some((list, end))
+    }
+
+    /// The end of a callback at `i` that only applies `chr`: `'chr'`,
+    /// `function($c) { return chr($c); }` or `fn($c) => chr($c)`.
+    fn chr_callback(&self, i: usize) -> Option<usize> {
+        let b = self.low;
+        let at = self.skip_space(i);
+        if let Some((v, end)) = match b.get(at) {
+            Some(b'\'') => self.single_quoted(at),
+            Some(b'"') => self.double_quoted(at),
+            _ => None,
+        } {
+            return (v.bytes == b"chr").then_some(end);
+        }
+        let token = |i: usize, t: &[u8]| {
+            let i = self.skip_space(i);
+            b[i..].starts_with(t).then_some(i + t.len())
+        };
+        let variable = |i: usize| {
+            let i = self.skip_space(i);
+            (b.get(i) == Some(&b'$'))
+                .then(|| self.variable(i + 1))
+                .flatten()
+        };
+        let (arrow, keyword) = match token(at, b"function") {
+            Some(end) => (false, end),
+            None => (true, token(at, b"fn")?),
+        };
+        let (param, end) = variable(token(keyword, b"(")?)?;
+        let mut end = token(end, b")")?;
+        end = if arrow {
+            token(end, b"=>")?
+        } else {
+            token(token(end, b"{")?, b"return")?
+        };
+        let (used, end) = variable(token(token(end, b"chr")?, b"(")?)?;
+        let mut end = token(end, b")")?;
+        if !arrow {
+            end = token(token(end, b";")?, b"}")?;
+        }
+        (used == param).then_some(end)
+    }
+
+    fn list_here(&mut self, i: usize) -> Option<(List, usize)> {
         let b = self.low;
         let i = self.skip_space(i);
         let word =
@@ -554,6 +627,32 @@ impl<'a> Folder<'a> {
             };
             return Some((numbered(items), at + 1));
         }
+        if word(b"array_map") {
+            // `array_map('chr', [115, 121, …])`: a name kept as character codes.
+            let open = self.skip_space(i + 9);
+            if b.get(open) != Some(&b'(') {
+                return None;
+            }
+            let comma = self.skip_space(self.chr_callback(open + 1)?);
+            if b.get(comma) != Some(&b',') {
+                return None;
+            }
+            let (codes, end) = self.list_or_variable(comma + 1)?;
+            let close = self.skip_space(end);
+            if b.get(close) != Some(&b')') {
+                return None;
+            }
+            let chars = codes
+                .into_iter()
+                .map(|(k, v)| {
+                    let n = std::str::from_utf8(&v.bytes).ok()?.parse::<i64>().ok()?;
+                    let steps = Steps(v.steps.0 | CHR | ITEM);
+                    let bytes = vec![n.rem_euclid(256) as u8];
+                    Some((k, Value { bytes, steps }))
+                })
+                .collect::<Option<List>>()?;
+            return Some((chars, close + 1));
+        }
         if word(b"array_keys") {
             let open = self.skip_space(i + 10);
             let var = self.skip_space(open + 1);
@@ -591,7 +690,14 @@ impl<'a> Folder<'a> {
             if b.get(at) == Some(&close) {
                 return Some((items, at + 1));
             }
-            let (first, end) = self.expr(at)?;
+            // Numbers are items too: the codes of `array_map('chr', [115, 121, …])`.
+            let (first, end) = match self.expr(at) {
+                Some(found) => found,
+                None => {
+                    let (n, end) = self.number(at)?;
+                    (Value::plain(n.to_string().into_bytes()), end)
+                }
+            };
             at = self.skip_space(end);
             let item = if b[at..].starts_with(b"=>") {
                 let (v, end) = self.expr(at + 2)?;
@@ -621,6 +727,16 @@ impl<'a> Folder<'a> {
 
     /// `term ('.' term)*`.
     fn expr(&mut self, i: usize) -> Option<(Value, usize)> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let folded = self.joined_terms(i);
+        self.depth -= 1;
+        folded
+    }
+
+    fn joined_terms(&mut self, i: usize) -> Option<(Value, usize)> {
         let (mut v, mut end) = self.term(i)?;
         loop {
             let dot = self.skip_space(end);
@@ -847,6 +963,9 @@ impl<'a> Folder<'a> {
         if b.get(open) != Some(&b'(') || !APPLIED.contains(&name) {
             return None;
         }
+        if name == b"implode" || name == b"join" {
+            return self.joined_list(open);
+        }
         if name == b"chr" {
             let (n, end) = self.number(open + 1)?;
             let close = self.skip_space(end);
@@ -884,6 +1003,43 @@ impl<'a> Folder<'a> {
         }
         let v = apply(name, args)?;
         (v.bytes.len() <= MAX_VALUE).then_some((v, at))
+    }
+
+    /// `implode(glue, list)` or `implode(list)` whose `(` is at `open`: the items joined.
+    fn joined_list(&mut self, open: usize) -> Option<(Value, usize)> {
+        let b = self.low;
+        let (glue, list, end) = match self.list_or_variable(open + 1) {
+            Some((list, end)) => (Value::plain(Vec::new()), list, end),
+            None => {
+                let (glue, end) = self.expr(open + 1)?;
+                let comma = self.skip_space(end);
+                if b.get(comma) != Some(&b',') {
+                    return None;
+                }
+                let (list, end) = self.list_or_variable(comma + 1)?;
+                (glue, list, end)
+            }
+        };
+        let close = self.skip_space(end);
+        if b.get(close) != Some(&b')') {
+            return None;
+        }
+        let mut joined = Value {
+            bytes: Vec::new(),
+            steps: Steps(glue.steps.0 | JOINED),
+        };
+        for (n, (_, item)) in list.iter().enumerate() {
+            if n > 0 {
+                joined.bytes.extend_from_slice(&glue.bytes);
+            }
+            joined.bytes.extend_from_slice(&item.bytes);
+            joined.steps.0 |= item.steps.0 & !ITEM;
+            if joined.bytes.len() > MAX_VALUE {
+                return None;
+            }
+        }
+        self.spend(joined.bytes.len())?;
+        Some((joined, close + 1))
     }
 }
 
@@ -963,6 +1119,8 @@ pub(crate) fn double_quoted_text(literal: &[u8]) -> Option<Vec<u8>> {
 /// The functions [`apply`] knows, and `chr`.
 const APPLIED: &[&[u8]] = &[
     b"chr",
+    b"implode",
+    b"join",
     b"base64_decode",
     b"str_rot13",
     b"strrev",
@@ -1189,6 +1347,33 @@ mod tests {
     }
 
     #[test]
+    fn names_kept_as_character_codes_are_joined() {
+        for src in [
+            "<?php $x = array_map('chr', [115, 121, 115, 116, 101, 109]);\ncall_user_func(implode('', $x), $_GET['c']);",
+            "<?php $f = implode(array_map(function ($s) { return chr($s); }, array(97, 115, 115, 101, 114, 116)));",
+            "<?php $c = [0x73, 0x79, 0x73, 0x74, 0x65, 0x6d]; $f = join('', array_map(fn($n) => chr($n), $c));",
+            "<?php $f = implode('', ['sys', 'tem']);",
+        ] {
+            let found = folded(src);
+            assert!(
+                found
+                    .as_deref()
+                    .is_some_and(|w| w.contains("system") || w.contains("assert")),
+                "{src}: {found:?}"
+            );
+        }
+        // Codes that spell nothing dangerous, a callback that does more than chr(), a join of
+        // ordinary words: quiet.
+        for src in [
+            "<?php $s = implode('', array_map('chr', [104, 101, 108, 108, 111]));",
+            "<?php $s = implode('', array_map(function ($c) { return chr($c + 1); }, [114, 120, 114]));",
+            "<?php $csv = implode(',', array('id', 'name', 'email'));",
+        ] {
+            assert_eq!(folded(src), None, "{src}");
+        }
+    }
+
+    #[test]
     fn plain_and_benign_strings_stay_quiet() {
         for src in [
             // A plain literal naming a function is ordinary code.
@@ -1239,6 +1424,28 @@ mod tests {
                 "a".repeat(1 << 20)
             ),
             "<?php $a = array('x' => 1, // unterminated".to_string(),
+            // Nesting a hundred thousand deep: read to a bounded depth, not until the stack
+            // runs out.
+            format!(
+                "<?php $a = {}'x'{};",
+                "(".repeat(100_000),
+                ")".repeat(100_000)
+            ),
+            format!(
+                "<?php $a = {}'x'{};",
+                "base64_decode(str_replace('a', 'b', ".repeat(50_000),
+                "))".repeat(50_000)
+            ),
+            format!(
+                "<?php $a = {}1{};",
+                "array(".repeat(100_000),
+                ")".repeat(100_000)
+            ),
+            format!(
+                "<?php $a = implode('', {}[1]{});",
+                "array_map('chr', ".repeat(100_000),
+                ")".repeat(100_000)
+            ),
             // A keyed array read a million times by a key it lacks.
             format!(
                 "<?php $t = array({}); $x = {};",

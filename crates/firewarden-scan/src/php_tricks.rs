@@ -166,8 +166,9 @@ fn calls<'a>(s: &'a str, name: &'a str) -> impl Iterator<Item = (usize, &'a str)
 fn literal(arg: &str) -> Option<&str> {
     let arg = arg.trim_start_matches('@');
     for q in ['\'', '"'] {
+        // `'a' . 'b'` opens and closes with a quote too, but is two literals.
         if let Some(inner) = arg.strip_prefix(q).and_then(|a| a.strip_suffix(q)) {
-            return Some(inner);
+            return (!inner.contains(q)).then_some(inner);
         }
     }
     (!arg.is_empty() && arg.chars().all(is_ident) && !arg.starts_with(|c: char| c.is_ascii_digit()))
@@ -297,6 +298,7 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
             .any(|n| find(t, n).is_some());
     // `extract($_REQUEST)`: every variable after it may come from the request.
     let extracted = extracts_request(t);
+    let data_urls = find(t, "data:").is_some();
     // Variables set to the name of a function that runs code: `$cb = 'system';`.
     let mut named: Vec<(&str, &str)> = Vec::new();
     let mut tainted: Vec<&str> = Vec::new();
@@ -425,8 +427,12 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
             ));
             found.push("scan.heuristic.input_to_exec");
         }
-        if (input || carried) && !found.contains(&"scan.heuristic.request_include") {
-            request_include(s, here, &direct, hits, &mut found);
+        // A `data:` URL's media type ends the statement early (`include "data:text/plain;…`):
+        // such a statement is looked at whatever it holds.
+        if (input || carried || data_urls && s.contains("data:"))
+            && !found.contains(&"scan.heuristic.request_include")
+        {
+            request_include(t, s, here, &direct, &tainted, hits, &mut found);
         }
     }
     if !found.contains(&"scan.heuristic.php_callback") && t.contains("ob_start") {
@@ -568,9 +574,36 @@ fn extracts_request(t: &str) -> bool {
                     .and_then(|a| a.first().copied())
                     .map(crate::heuristics::bare_php_value)
                     .is_some_and(|a| {
-                        a.starts_with("$http_") || PHP_INPUT.iter().any(|i| a.starts_with(i))
+                        a.starts_with("$http_")
+                            || PHP_INPUT.iter().any(|i| a.starts_with(i))
+                            || holds_request_array(t, a)
                     })
             })
+}
+
+/// Whether `arg` is a variable the script sets to a whole request array: `$k = $_POST;` …
+/// `extract($k)`.
+fn holds_request_array(t: &str, arg: &str) -> bool {
+    let var = arg.trim_end();
+    if var.len() < 2 || !var.starts_with('$') || !var[1..].chars().all(is_ident) {
+        return false;
+    }
+    find_all(t, var).take(100).any(|p| {
+        let after = &t[p + var.len()..];
+        let Some(value) = after.trim_start().strip_prefix('=') else {
+            return false;
+        };
+        let value = crate::heuristics::bare_php_value(value);
+        !after.starts_with(is_ident)
+            && !value.starts_with(['=', '>'])
+            && ["$_get", "$_post", "$_request", "$_cookie"]
+                .iter()
+                .any(|i| {
+                    value.strip_prefix(i).is_some_and(|rest| {
+                        !rest.starts_with(is_ident) && rest.trim_start().starts_with([';', ')'])
+                    })
+                })
+    })
 }
 
 /// `system($command)` where the script never sets `$command` but its form has a field
@@ -1353,13 +1386,38 @@ fn included(s: &str) -> impl Iterator<Item = (usize, &'static str, &str)> {
 /// `include($_GET['page'])`, `$f = $_GET['f']; include $f;`: the request names the file PHP
 /// runs (an uploaded picture, a log with code written into it, a remote URL).
 fn request_include(
+    t: &str,
     s: &str,
     here: usize,
     direct: &[&str],
+    tainted: &[&str],
     hits: &mut Vec<Hit>,
     found: &mut Vec<&str>,
 ) {
     for (p, word, arg) in included(s) {
+        // `include 'data://text/plain;base64,' . $code`: the request's text is the file. The
+        // statement is read on past the `;` in the literal, within its line and 1 KiB.
+        let whole = crate::heuristics::near(&t[here + p + word.len()..], 1024);
+        let whole = crate::heuristics::bare_php_value(whole);
+        let whole = &whole[..whole.find('\n').unwrap_or(whole.len())];
+        if whole
+            .strip_prefix(['"', '\''])
+            .is_some_and(|w| w.starts_with("data:"))
+            && (PHP_INPUT.iter().any(|i| whole.contains(i)) || carries(whole, tainted))
+        {
+            hits.push(hit(
+                "scan.heuristic.input_to_exec",
+                Severity::Critical,
+                "Request input passed to code or command execution",
+                format!(
+                    "`{word} {}`: PHP runs request text as a file of code, handed over as a `data:` URL",
+                    whole.chars().take(60).collect::<String>()
+                ),
+                here + p,
+            ));
+            found.push("scan.heuristic.request_include");
+            return;
+        }
         if arg.contains(['.', '(', ',', '?', '"', '\''])
             && !bracketed_input(arg)
             && literal(arg).is_none()
@@ -2043,7 +2101,7 @@ include '/tmp/.sess_x';";
         assert_eq!(ids(carried), ["scan.heuristic.input_to_exec"]);
         // A fixed command, and a database object's exec given input.
         let fixed = "<?php $o = new COM('WScript.Shell'); $o->run('notepad'); echo h($_GET['q']);";
-        assert!(ids(fixed).is_empty());
+        assert!(ids(fixed).is_empty(), "{:?}", ids(fixed));
         let db =
             "<?php $db = new PDO($dsn); $db->exec('delete from t where id=' . (int)$_GET['id']);";
         assert!(ids(db).is_empty());
@@ -2184,6 +2242,17 @@ include '/tmp/.sess_x';";
         // extract() of a local array, with a variable function: nothing from the request.
         let local = "<?php\nextract($row);\n$f = $handlers[$row['t']];\n$f($row);";
         assert!(ids(local).is_empty());
+        // A copy of the whole request array, extracted.
+        let copied = "<?php\n$k = $_POST;\nextract($k);\nsystem($cmd);";
+        assert_eq!(ids(copied), ["scan.heuristic.request_function"]);
+        // A copy of one field, or a row: not the request's names.
+        let field = "<?php\n$k = $_POST['opts'];\n$r = $row;\nextract($r);\nsystem($cmd);";
+        assert!(ids(field).is_empty());
+        // Request text handed to include as a data: URL, with the `;` of its media type.
+        let data = "<?php\n$s = base64_decode($_POST['q']);\ninclude \"data://text/plain;base64,\" . base64_encode($s);";
+        assert_eq!(ids(data), ["scan.heuristic.input_to_exec"]);
+        let fixed = "<?php\n$s = $_POST['q'];\ninclude 'data://text/plain,' . 'hello';";
+        assert!(ids(fixed).is_empty(), "{:?}", ids(fixed));
         let mb = "<?php  mb_ereg_replace('.*', $_REQUEST['op'], '', 'e');";
         assert_eq!(ids(mb), ["scan.heuristic.preg_e"]);
         let plain = "<?php  mb_ereg_replace('\\s+', ' ', $_REQUEST['q'], 'msr');";
