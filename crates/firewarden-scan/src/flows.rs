@@ -75,8 +75,10 @@ const ASP_SINKS: &[Sink] = &[
             "processstartinfo(",
             ".arguments",
             ".shellexecute",
-            // .NET late binding: `t.InvokeMember("Run", …, sh, new object[]{ cmd })`.
+            // .NET late binding: `t.InvokeMember("Run", …, sh, new object[]{ cmd })`,
+            // VB's `CallByName(sh, "Exec", CallType.Method, cmd)`.
             ".invokemember(",
+            "callbyname(",
         ],
         // The shells by name, or by class id in a server-side `<object classid=…>`.
         file_needs: &[
@@ -121,6 +123,44 @@ const ASP_SINKS: &[Sink] = &[
         title: "ASPX picks a .NET type or method by the request's name",
         why: "uses it to choose a type or method by reflection: the request chooses what code runs",
         bare: true,
+    },
+    Sink {
+        // VBScript's `GetRef(Request("f"))`: a reference to the page's function of that name.
+        marks: &["getref(", "getref "],
+        file_needs: &[],
+        id: "scan.heuristic.asp_reflection",
+        severity: Severity::High,
+        title: "ASP calls the function the request names",
+        why: "looks up a function by that name (GetRef) to call it: the request chooses what code runs",
+        bare: true,
+    },
+    Sink {
+        // VB.NET's own `Shell(cmd, style)`, as a call, not a variable named `shell`.
+        marks: &[" shell(", "=shell(", "(shell(", "interaction.shell("],
+        file_needs: &["language=\"vb\"", "language=vb "],
+        id: "scan.heuristic.asp_exec",
+        severity: Severity::Critical,
+        title: "ASP(X) runs commands from the request",
+        why: "hands it to VB.NET's Shell(), which starts it as a program",
+        bare: false,
+    },
+    Sink {
+        // .NET deserialisers that build any type the stream names, fed the request:
+        // `new BinaryFormatter().Deserialize(…Request.Form["d"]…)`, `XamlReader.Parse(…)`.
+        marks: &[".deserialize(", "xamlreader.parse(", "xamlreader.load("],
+        file_needs: &[
+            "binaryformatter",
+            "losformatter",
+            "objectstateformatter",
+            "soapformatter",
+            "netdatacontractserializer",
+            "xamlreader",
+        ],
+        id: "scan.heuristic.asp_deserialize",
+        severity: Severity::High,
+        title: "ASPX deserialises request data into any .NET type",
+        why: "deserialises it with a formatter that builds whatever types the data names: a gadget chain in the request runs code (ysoserial.net)",
+        bare: false,
     },
     Sink {
         // `s.RegWrite "HKLM\…\Run\x", Request("v")`: autoruns, services, RDP settings.
@@ -365,6 +405,8 @@ const JSP_SINKS: &[Sink] = &[
             "ognl.parseexpression(",
             ".eval(",
             "mvel.eval(",
+            // Rhino: `cx.evaluateString(scope, code, …)`.
+            ".evaluatestring(",
         ],
         file_needs: &[
             "groovyshell",
@@ -374,6 +416,7 @@ const JSP_SINKS: &[Sink] = &[
             "bsh.interpreter",
             "scriptengine",
             "mvel",
+            "org.mozilla.javascript",
         ],
         id: "scan.heuristic.jsp_script_engine",
         severity: Severity::Critical,
@@ -521,6 +564,30 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !reported(hits, "scan.heuristic.asp_file_path") {
         disk_path(t, hits);
     }
+}
+
+/// `obj.Write x`, `obj.WriteText(x)` as statement `s`: the object written to (not `Response`)
+/// and the text after the method's name.
+fn stream_write(s: &str) -> Option<(&str, &str)> {
+    // The statement without the `:` or newline that ends it.
+    let s = s.trim().trim_end_matches([':', ';']);
+    let name_len = s.find(|c: char| !is_ident(c))?;
+    let (object, rest) = s.split_at(name_len);
+    let arg = [".writetext", ".write"]
+        .iter()
+        .find_map(|m| rest.strip_prefix(m))?;
+    (!object.is_empty() && object != "response" && arg.starts_with([' ', '(']))
+        .then_some((object, arg))
+}
+
+/// Extensions of pictures: files that hold no code unless code was hidden in them. (Not used
+/// for ASP's `<!--#include file="x.gif"-->`: a Chinese CMS keeps code in a `.gif` that way.)
+const PICTURE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".gif", ".png", ".bmp", ".ico", ".webp"];
+
+/// Whether `path` (lowercased) names a picture.
+pub(crate) fn picture_path(path: &str) -> bool {
+    let path = path.trim().trim_matches(['"', '\'']).trim_end();
+    PICTURE_EXTENSIONS.iter().any(|e| path.ends_with(e))
 }
 
 /// Whether VBScript line `s` goes on on the next line: it ends in `_` after a space.
@@ -830,7 +897,7 @@ const PAGE_EXTENSIONS: &[&str] = &[
 /// Whether `stmt` names a file with a script extension: the extension ends the name (a quote
 /// of any kind follows, ASCII or the curly quotes a Chinese editor puts in), so `.aspx` is
 /// not `.asp` and `x.asp_old` is neither.
-fn names_page(stmt: &str) -> bool {
+pub(crate) fn names_page(stmt: &str) -> bool {
     PAGE_EXTENSIONS.iter().any(|e| {
         stmt.match_indices(e)
             .any(|(p, _)| !stmt[p + e.len()..].starts_with(|c: char| is_ident(c) || c == '.'))
@@ -1283,8 +1350,15 @@ fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
         let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(arg.len());
         let (name, rest) = arg.split_at(name_len);
         if direct.contains(&name) {
-            let rest = rest.trim_start();
-            return rest.is_empty() || rest.starts_with([')', ',', '\r', '%']);
+            // A stream that holds the input is read back whole: `s.ReadText`, `s.Read`.
+            let read = [".readtext", ".read"]
+                .iter()
+                .find_map(|r| rest.strip_prefix(r))
+                .filter(|r| !r.starts_with(is_ident));
+            let rest = read.unwrap_or(rest).trim_start();
+            return rest.is_empty()
+                || rest.starts_with([')', ',', '\r', '%'])
+                || read.is_some() && rest.starts_with('(');
         }
         // One wrapping call: `decode(…)`.
         match rest.strip_prefix('(') {
@@ -1482,6 +1556,19 @@ fn follow<'a>(
                 tainted.push(var);
                 if bare_value(rhs, inputs, &direct) {
                     direct.push(var);
+                }
+            }
+            // `s.Write b` of request bytes into a stream: what `s.ReadText` gives back later is
+            // the request as it came.
+            if split.contains(&':')
+                && let Some((object, arg)) = stream_write(s)
+                && bare_value(arg, inputs, &direct)
+                && direct.len() < 64
+                && !direct.contains(&object)
+            {
+                direct.push(object);
+                if !tainted.contains(&object) {
+                    tainted.push(object);
                 }
             }
             for sink in &armed {
@@ -1915,6 +2002,51 @@ file.write rs(i).name
         assert_eq!(ids(jsp, reader), ["scan.heuristic.jsp_file_path"]);
         let own = "<% BufferedReader r = new BufferedReader(new FileReader(application.getRealPath(\"/WEB-INF/\" + request.getParameter(\"p\") + \".txt\"))); %>";
         assert!(ids(jsp, own).is_empty());
+    }
+
+    #[test]
+    fn deserialisers_vb_shell_getref_and_streams() {
+        for (page, id) in [
+            (
+                "<%@ Page Language=\"C#\" %>\n<% var bf = new BinaryFormatter();\nbf.Deserialize(new System.IO.MemoryStream(Convert.FromBase64String(Request.Form[\"d\"]))); %>",
+                "scan.heuristic.asp_deserialize",
+            ),
+            (
+                "<% var x = System.Windows.Markup.XamlReader.Parse(Request[\"x\"]); %>",
+                "scan.heuristic.asp_deserialize",
+            ),
+            (
+                "<%@ Page Language=\"VB\" %>\n<%\nDim id As Integer = Shell(\"cmd.exe /c \" & Request(\"c\"), AppWinStyle.Hide)\n%>",
+                "scan.heuristic.asp_exec",
+            ),
+            (
+                "<%@ Page Language=\"VB\" %>\n<%\nDim o = CreateObject(\"WScript.Shell\")\nDim r = CallByName(o, \"Exec\", CallType.Method, Request(\"c\"))\n%>",
+                "scan.heuristic.asp_exec",
+            ),
+            (
+                "<%\nSet f = GetRef(Request(\"f\"))\nf Request(\"a\")\n%>",
+                "scan.heuristic.asp_reflection",
+            ),
+            // Request bytes written into a stream, read back and run.
+            (
+                "<%\nDim b : b = Request.BinaryRead(n)\ns.Type = 1 : s.Open : s.Write b : s.Position = 0\nExecuteGlobal s.ReadText\n%>",
+                "scan.heuristic.asp_eval",
+            ),
+        ] {
+            assert_eq!(ids(asp, page), [id], "{page}");
+        }
+        let rhino = "<% org.mozilla.javascript.Context cx = org.mozilla.javascript.Context.enter();\nObject r = cx.evaluateString(sc, request.getParameter(\"js\"), \"x\", 1, null); %>";
+        assert_eq!(ids(jsp, rhino), ["scan.heuristic.jsp_script_engine"]);
+        for page in [
+            // A formatter fed the page's own file; a variable named shell; a fixed GetRef.
+            "<% var bf = new BinaryFormatter(); var o = bf.Deserialize(File.OpenRead(Server.MapPath(\"~/App_Data/cache.bin\"))); var q = Request[\"q\"]; %>",
+            "<%@ Page Language=\"VB\" %>\n<%\nDim shell = \"Welcome \" & Request(\"name\")\n%>",
+            "<%\nSet f = GetRef(\"Show\" & Request(\"tab\"))\n%>",
+            // The request written to the browser, and a stream saved from a fixed text.
+            "<%\nb = Request.BinaryRead(n)\nResponse.Write b\nExecute \"Call Page\"\n%>",
+        ] {
+            assert!(ids(asp, page).is_empty(), "{page}: {:?}", ids(asp, page));
+        }
     }
 
     #[test]

@@ -450,6 +450,15 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         {
             tainted.push(var.to_string());
         }
+        // `$_SESSION['p'] = $_POST['s']`: the session hands the input back, on this request
+        // and every later one.
+        if s.trim_start().starts_with("$_session[")
+            && from_input(s)
+            && tainted.len() < 64
+            && !tainted.iter().any(|v| v == "$_session")
+        {
+            tainted.push("$_session".into());
+        }
         // `foreach ($_GET as $k => $v)`: each key and value is input.
         if let Some((walked, vars)) = foreach_variables(s)
             && (PHP_INPUT.iter().any(|i| walked.starts_with(i)) || copies_tainted(walked, &tainted))
@@ -2206,6 +2215,8 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             "<?php system($HTTP_POST_VARS['c']);",
             "<?php $c = getenv('HTTP_X_CMD'); passthru($c);",
             "<?php eval(filter_input(INPUT_GET, 'c'));",
+            // Parked in the session, run from there.
+            "<?php session_start();\nif (isset($_POST['s'])) { $_SESSION['p'] = $_POST['s']; }\neval($_SESSION['p']);",
         ] {
             assert_eq!(
                 ids(ScriptKind::Php, page),
@@ -2217,6 +2228,14 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             ids(
                 ScriptKind::Php,
                 "<?php $p = getenv('PATH'); system('uptime');"
+            )
+            .is_empty()
+        );
+        // A session value from the application, run: not the request's.
+        assert!(
+            ids(
+                ScriptKind::Php,
+                "<?php $_SESSION['cmd'] = 'uptime'; $u = $_POST['u']; system($_SESSION['cmd']);"
             )
             .is_empty()
         );

@@ -334,6 +334,12 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
                 && !tainted.contains(&p)
             {
                 tainted.push(p);
+            } else if lhs.trim_start().starts_with("$_session[") {
+                // `$_SESSION['p'] = $_POST['s']`: the session hands the input back on this
+                // and every later request.
+                if !tainted.contains(&"$_session") && tainted.len() < 64 {
+                    tainted.push("$_session");
+                }
             } else if let Some(d) = lhs.rfind('$') {
                 let var = &lhs[d..];
                 if var.len() > 1
@@ -483,11 +489,109 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     if t.contains("ld_preload") {
         preload_hijack(t, hits);
     }
+    if reads_input && t.contains("filter_callback") {
+        filter_callback(t, hits);
+    }
+    if t.contains("mail") {
+        mail_log_drop(t, hits);
+    }
+    picture_include(t, hits);
     if hits.is_empty() {
         unset_variable_sink(t, extracted, &named, hits);
     }
     if hits.is_empty() && reads_input {
         unset_callback(t, hits);
+    }
+}
+
+/// `filter_var($_GET['x'], FILTER_CALLBACK, ['options' => 'system'])`: the filter hands the
+/// request to a function that runs it.
+fn filter_callback(t: &str, hits: &mut Vec<Hit>) {
+    for name in ["filter_var", "filter_input"] {
+        for (p, call) in calls(t, name).take(100) {
+            let Some(args) = arguments(call) else {
+                continue;
+            };
+            if args.len() < 3 || !args[1].contains("filter_callback") {
+                continue;
+            }
+            let from_request = name == "filter_input"
+                || PHP_INPUT
+                    .iter()
+                    .any(|i| crate::heuristics::bare_php_value(args[0]).starts_with(i));
+            let options = args[2];
+            let callback = options
+                .find("=>")
+                .map(|a| options[a + 2..].trim_start())
+                .and_then(|o| literal(o.trim_end().trim_end_matches([')', ']']).trim_end()));
+            if from_request && callback.is_some_and(runs_code) {
+                hits.push(hit(
+                    "scan.heuristic.php_callback",
+                    Severity::Critical,
+                    "Request input handed to a callback that runs code",
+                    format!(
+                        "`{name}(…, FILTER_CALLBACK, …'{}')` passes request input through `{}`, which runs it",
+                        callback.unwrap_or_default(),
+                        callback.unwrap_or_default()
+                    ),
+                    p,
+                ));
+                return;
+            }
+        }
+    }
+}
+
+/// `mail($to, $s, $body, '', '-X/var/www/x.php')`: sendmail's `-X` logs the whole message,
+/// body included, to a file; named as a script under the web root it is a webshell written by
+/// the mailer.
+fn mail_log_drop(t: &str, hits: &mut Vec<Hit>) {
+    for (p, call) in calls(t, "mail").take(100) {
+        let Some(args) = arguments(call) else {
+            continue;
+        };
+        let Some(flags) = args.get(4).and_then(|a| literal(a.trim())) else {
+            continue;
+        };
+        let Some(x) = flags.find("-x") else {
+            continue;
+        };
+        let log = flags[x + 2..].split_whitespace().next().unwrap_or("");
+        if crate::flows::names_page(log) {
+            hits.push(hit(
+                "scan.heuristic.php_file_drop",
+                Severity::High,
+                "Script writes a PHP file through the mailer's log",
+                format!(
+                    "`mail(…, '{}')`: sendmail's -X option logs the message, body included, to `{log}`, a script the web server runs",
+                    flags.chars().take(80).collect::<String>()
+                ),
+                p,
+            ));
+            return;
+        }
+    }
+}
+
+/// `include 'images/banner.jpg'`: PHP runs a picture as code, which it holds only when code
+/// was hidden in it.
+fn picture_include(t: &str, hits: &mut Vec<Hit>) {
+    for (p, word, arg) in included(t).take(200) {
+        if let Some(path) = literal(arg)
+            && crate::flows::picture_path(path)
+        {
+            hits.push(hit(
+                "scan.heuristic.picture_include",
+                Severity::High,
+                "Script runs a picture as PHP code",
+                format!(
+                    "`{word} '{}'`: PHP runs the file as code, and a picture holds none unless code was hidden in it (a webshell disguised as an image)",
+                    path.chars().take(80).collect::<String>()
+                ),
+                p,
+            ));
+            return;
+        }
     }
 }
 
@@ -2242,6 +2346,24 @@ include '/tmp/.sess_x';";
         // extract() of a local array, with a variable function: nothing from the request.
         let local = "<?php\nextract($row);\n$f = $handlers[$row['t']];\n$f($row);";
         assert!(ids(local).is_empty());
+        // Request input through FILTER_CALLBACK, a sendmail log written as a page, a picture
+        // included as code.
+        let filtered =
+            "<?php echo filter_var($_GET['x'], FILTER_CALLBACK, array('options' => 'shell_exec'));";
+        assert_eq!(ids(filtered), ["scan.heuristic.php_callback"]);
+        let trimmed =
+            "<?php echo filter_var($_GET['x'], FILTER_CALLBACK, array('options' => 'trim'));";
+        assert!(ids(trimmed).is_empty());
+        let mailed =
+            "<?php mail($to, 'x', $_POST['b'], '', '-OQueueDirectory=/tmp -X/var/www/html/x.php');";
+        assert_eq!(ids(mailed), ["scan.heuristic.php_file_drop"]);
+        let sender = "<?php mail($to, 'x', $_POST['b'], '', '-fwebmaster@example.org');";
+        assert!(ids(sender).is_empty());
+        assert_eq!(
+            ids("<?php include 'images/banner.jpg';"),
+            ["scan.heuristic.picture_include"]
+        );
+        assert!(ids("<?php include 'images/banner.php'; echo '<img src=\"a.jpg\">';").is_empty());
         // A copy of the whole request array, extracted.
         let copied = "<?php\n$k = $_POST;\nextract($k);\nsystem($cmd);";
         assert_eq!(ids(copied), ["scan.heuristic.request_function"]);
