@@ -2508,5 +2508,12 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
                 let _ = scan_script(k, s.as_bytes());
             }
         }
+
+        #[test]
+        fn never_panics_on_the_ninth_and_tenth_pass_constructs(s in "( _\\n| _| _\\r\\n|new function\\(|activexobject\\(\"a\" \\+ \"b|filestream\\(|ctx\\.server\\.mappath\\(|ctx\\.request\\[|filemode\\.create|s\\.write |s\\.writetext\\(|s\\.readtext|s\\.read\\(|getref\\(| shell\\(|callbyname\\(|binaryformatter|\\.deserialize\\(|executeglobal [a-z]\\(|function [a-z]\\(|implode\\(|join\\(|array_map\\(|'chr'|fn\\(\\$a\\) ?=> ?chr\\(\\$a\\)|function ?\\(\\$a\\) ?\\{ ?return chr\\(\\$a\\); ?\\}|\\[|\\]|1[0-2][0-9]|extract\\(\\$a\\)|\\$a ?= ?\\$_post|include ?'data:|\"data://text/plain;base64,\" ?\\. ?|filter_var\\(|filter_callback|'options' ?=> ?'system'|mail\\(|'-x/a\\.php'|\\.jpg'|\\$_session\\['a'\\] ?= ?|request\\(\"a\"\\)|\\$_get\\['a'\\]|<%|%>|\\(|\\)|;|,|:|\"|'|\\n|é|[a-z ]){0,100}") {
+            for k in [ScriptKind::Php, ScriptKind::Jsp, ScriptKind::Asp] {
+                let _ = scan_script(k, s.as_bytes());
+            }
+        }
     }
 }
