@@ -1029,6 +1029,7 @@ fn exec_fallbacks(t: &str, hits: &mut Vec<Hit>) {
     // The same chain as a loop: `foreach (['system', 'passthru', 'exec'] as $fn) { if
     // (function_exists($fn)) return $fn($c); }`.
     if asked.len() < 3 && find(t, "foreach").is_some() {
+        let mut searched: Vec<&str> = Vec::new();
         for at in find_all(t, "foreach").take(1000) {
             let head = near(&t[at..], 1024);
             let Some(as_at) = head.find(" as $") else {
@@ -1044,10 +1045,19 @@ fn exec_fallbacks(t: &str, hits: &mut Vec<Hit>) {
                 .copied()
                 .filter(|f| list.contains(&format!("'{f}'")) || list.contains(&format!("\"{f}\"")))
                 .collect();
+            // The whole file is searched only for a loop over three command names or more,
+            // once per loop variable, for 16 variables at most.
+            if var.len() < 2 || named.len() < 3 || searched.contains(&var) {
+                continue;
+            }
+            if searched.len() >= 16 {
+                break;
+            }
+            searched.push(var);
             let probed = ["function_exists(", "is_callable("]
                 .iter()
-                .any(|p| t.contains(&format!("{p}{var})")));
-            if var.len() > 1 && named.len() >= 3 && probed && t.contains(&format!("{var}(")) {
+                .any(|p| find(t, &format!("{p}{var})")).is_some());
+            if probed && find(t, &format!("{var}(")).is_some() {
                 asked = named;
                 first = Some(at);
                 break;
