@@ -1143,6 +1143,14 @@ fn from_input(s: &str) -> bool {
             // Decrypted, the request is still the request (Behinder's AES over the body).
             "openssl_decrypt(",
             "mcrypt_decrypt(",
+            // One element or all of a request array: `end($_GET)`, `array_values($_POST)`.
+            "array_values(",
+            "array_pop(",
+            "array_shift(",
+            "array_reverse(",
+            "end(",
+            "reset(",
+            "current(",
         ],
     );
     let direct = PHP_INPUT.iter().any(|i| rhs.starts_with(i));
@@ -2276,6 +2284,9 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             "<?php system($HTTP_POST_VARS['c']);",
             "<?php $c = getenv('HTTP_X_CMD'); passthru($c);",
             "<?php eval(filter_input(INPUT_GET, 'c'));",
+            // One element, or all, of a request array taken into a variable.
+            "<?php $a = array_values($_POST);\neval($a[0]);",
+            "<?php $c = end($_GET);\nsystem($c);",
             // Parked in the session, run from there.
             "<?php session_start();\nif (isset($_POST['s'])) { $_SESSION['p'] = $_POST['s']; }\neval($_SESSION['p']);",
         ] {
@@ -2289,6 +2300,14 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             ids(
                 ScriptKind::Php,
                 "<?php $p = getenv('PATH'); system('uptime');"
+            )
+            .is_empty()
+        );
+        // The last of the page's own list, run.
+        assert!(
+            ids(
+                ScriptKind::Php,
+                "<?php $q = $_GET['q']; $c = end($commands); system($c);"
             )
             .is_empty()
         );
