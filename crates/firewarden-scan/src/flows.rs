@@ -1563,11 +1563,17 @@ fn follow<'a>(
     let mut found: Vec<&str> = hits.iter().map(|h| h.check).collect();
     let mut at = 0;
     let mut extended = 0;
+    // Where the last continued VBScript statement ends.
+    let mut continued_to = 0;
     for s in t.split_inclusive(|c| split.contains(&c)) {
         let here = at;
         at += s.len();
         // Script delimiters end statements too.
         for s in s.split("%>").flat_map(|p| p.split("<%")) {
+            // Part of a VBScript statement continued from a line above: read with it.
+            if s.as_ptr() as usize - t.as_ptr() as usize + s.len() <= continued_to {
+                continue;
+            }
             // Java statements split at braces too, and an array literal holds them:
             // `new ProcessBuilder(new String[]{"sh", "-c", request.getParameter("c")})`.
             // Such a piece, inside a call's parentheses, is read on to its `;`, within 1 KiB
@@ -1585,7 +1591,7 @@ fn follow<'a>(
             } else if split.contains(&':') && continued(s) && extended < 10_000 {
                 // A VBScript line that ends in ` _` goes on on the next: `o.Exec("cmd /c " _`
                 // then `& Request("c"))`. Read on to the first line that does not, within
-                // 1 KiB and the script block.
+                // 1 KiB and the script block; the lines read on are not statements of their own.
                 extended += 1;
                 let start = s.as_ptr() as usize - t.as_ptr() as usize;
                 let rest = crate::heuristics::near(&t[start..], 1024);
@@ -1597,6 +1603,7 @@ fn follow<'a>(
                         break;
                     }
                 }
+                continued_to = start + end;
                 &rest[..end]
             } else {
                 s
@@ -2143,6 +2150,52 @@ file.write rs(i).name
             "<% var c = new TcpClient(host, 25); var st = c.GetStream(); st.Write(b, 0, b.Length); %>",
         ] {
             assert!(ids(asp, page).is_empty(), "{page}");
+        }
+    }
+
+    #[test]
+    fn continued_lines_jscript_handlers_and_one_letter_decoders() {
+        for (page, id) in [
+            // A VBScript call continued with ` _` onto the line that reads the request.
+            (
+                "<%\nDim o = Server.CreateObject(\"WSc\" & \"ript.Sh\" & \"ell\")\nDim r = o.Exec(\"cmd /c \" _\n   & Request(\"c\"))\n%>",
+                "scan.heuristic.asp_exec",
+            ),
+            // JScript: `new Function` of the request, a split ProgID under ActiveXObject.
+            (
+                "<%@ Language=JScript %>\n<%\nvar k = Request.Item(\"k\");\nif (k) { var f = new Function(k); f(); }\n%>",
+                "scan.heuristic.asp_eval",
+            ),
+            (
+                "<%\nvar sh = new ActiveXObject(\"WScript\" + \".Shell\");\nvar ex = sh.Exec(\"cmd /c \" + Request.Form(\"c\"));\n%>",
+                "scan.heuristic.asp_exec",
+            ),
+            // A handler's FileStream created where its context's request says.
+            (
+                "<%@ WebHandler Language=\"C#\" Class=\"H\" %>\npublic void ProcessRequest(HttpContext ctx) {\nstring p = ctx.Request[\"p\"];\nusing (var w = new FileStream(ctx.Server.MapPath(p), FileMode.Create)) { }\n}",
+                "scan.heuristic.asp_write",
+            ),
+            // A one-letter decoder of the page, run.
+            (
+                "<%\nFunction d(s)\nd = s\nEnd Function\nExecuteGlobal d(\"6576616C\")\n%>",
+                "scan.heuristic.asp_eval_decoded",
+            ),
+        ] {
+            assert_eq!(ids(asp, page), [id], "{page}");
+        }
+        for page in [
+            // A continued line that only builds a message; a stream opened to read.
+            "<%\nmsg = \"Hello \" _\n  & Request(\"name\")\nResponse.Write Server.HTMLEncode(msg)\n%>",
+            "<% var s = new FileStream(Server.MapPath(Request[\"f\"]), FileMode.Open); %>",
+            // A continued line is part of the statement above, not one of its own: here
+            // `homedir = c` is a comparison inside `s = …`, and `homedir` is never set.
+            "<%\nc = Request(\"c\")\ns = \"a\" & _\nhomedir = c\nExecute homedir\n%>",
+            // An array element run: not a function of the page.
+            "<%\nDim a(2)\nExecute a(1)\n%>",
+            // Client-side JavaScript's `new Function`, with the request only in markup.
+            "<script>var f = new Function(\"return 1\");</script><%= Server.HTMLEncode(Request(\"q\")) %>",
+        ] {
+            assert!(ids(asp, page).is_empty(), "{page}: {:?}", ids(asp, page));
         }
     }
 
