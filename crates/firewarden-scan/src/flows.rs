@@ -564,9 +564,7 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !reported(hits, "scan.heuristic.asp_file_path") {
         disk_path(t, hits);
     }
-    if t.contains("dllimport") || t.contains("getstream()") || t.contains("typeof(") {
-        native_and_socket_shells(t, hits);
-    }
+    native_and_socket_shells(t, hits);
 }
 
 /// ASP.NET pages that leave the web shell's request-response loop: bytes run as machine code
@@ -574,16 +572,20 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
 /// stager), an assembly loaded through a reflected `Assembly.Load`, or a shell process wired
 /// to a socket (a reverse shell).
 fn native_and_socket_shells(t: &str, hits: &mut Vec<Hit>) {
-    let shellcode = t.contains("dllimport")
-        && t.contains("virtualalloc")
-        && [
-            "createthread",
-            "getdelegateforfunctionpointer",
-            "queueuserapc",
-        ]
-        .iter()
-        .any(|m| t.contains(m));
-    if let Some(p) = shellcode.then(|| t.find("virtualalloc")).flatten() {
+    use crate::heuristics::find;
+    // Each check is looked for only where its first mark is in the page: most pages hold none.
+    let shellcode = find(t, "dllimport")
+        .and_then(|_| find(t, "virtualalloc"))
+        .filter(|_| {
+            [
+                "createthread",
+                "getdelegateforfunctionpointer",
+                "queueuserapc",
+            ]
+            .iter()
+            .any(|m| find(t, m).is_some())
+        });
+    if let Some(p) = shellcode {
         hits.push(Hit {
             check: "scan.heuristic.asp_shellcode",
             severity: Severity::Critical,
@@ -598,7 +600,7 @@ fn native_and_socket_shells(t: &str, hits: &mut Vec<Hit>) {
     // called by reflection so that no signature sees it (Godzilla's ASPX loader).
     let hidden_load = ["typeof(system.reflection.assembly)", "typeof(assembly)"]
         .iter()
-        .find_map(|m| t.find(m))
+        .find_map(|m| find(t, m))
         .filter(|&p| crate::heuristics::near(&t[p..], 256).contains(".getmethod(\"load\""));
     if let Some(p) = hidden_load {
         hits.push(Hit {
@@ -611,11 +613,14 @@ fn native_and_socket_shells(t: &str, hits: &mut Vec<Hit>) {
             rule: None,
         });
     }
-    let socket = ["tcpclient(", "new socket("].iter().find_map(|m| t.find(m));
+    let socket = find(t, "getstream()").and_then(|_| {
+        ["tcpclient(", "new socket("]
+            .iter()
+            .find_map(|m| find(t, m))
+    });
     if let Some(p) = socket
-        && t.contains("getstream()")
-        && t.contains("redirectstandardinput")
-        && (t.contains("startinfo") || t.contains("processstartinfo"))
+        && find(t, "redirectstandardinput").is_some()
+        && find(t, "startinfo").is_some()
     {
         hits.push(Hit {
             check: "scan.heuristic.asp_reverse_shell",
@@ -645,16 +650,6 @@ fn stream_write(s: &str) -> Option<(&str, &str)> {
             .filter(|a| a.starts_with([' ', '(']))?,
     };
     (!object.is_empty() && object != "response").then_some((object, arg))
-}
-
-/// Extensions of pictures: files that hold no code unless code was hidden in them. (Not used
-/// for ASP's `<!--#include file="x.gif"-->`: a Chinese CMS keeps code in a `.gif` that way.)
-const PICTURE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".gif", ".png", ".bmp", ".ico", ".webp"];
-
-/// Whether `path` (lowercased) names a picture.
-pub(crate) fn picture_path(path: &str) -> bool {
-    let path = path.trim().trim_matches(['"', '\'']).trim_end();
-    PICTURE_EXTENSIONS.iter().any(|e| path.ends_with(e))
 }
 
 /// Whether VBScript line `s` goes on on the next line: it ends in `_` after a space.
@@ -1354,6 +1349,10 @@ fn assignment(s: &str) -> Option<(&str, &str)> {
         .then(|| (name, &s[eq.0 + 1..]))
 }
 
+/// How an `.ashx` handler or a class reaches the request and the server: `ctx.Request[…]`,
+/// `HttpContext.Current.Server.MapPath(…)`.
+const HANDLER_CONTEXTS: &[&str] = &["context.", "ctx.", "httpcontext.current."];
+
 /// Whether the first argument of the call at the start of `call` is request input itself, or
 /// a variable holding it, possibly inside one function (`Execute(Decode(x))`).
 fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bool {
@@ -1371,7 +1370,7 @@ fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bo
         // where a sitemap goes as often as a shell's.)
         // `Path.Combine(Request["dir"], name)` keeps the request's directory the same way.
         // A handler reaches MapPath through its context: `ctx.Server.MapPath(p)`.
-        let arg = ["context.", "ctx.", "httpcontext.current."]
+        let arg = HANDLER_CONTEXTS
             .iter()
             .find_map(|c| arg.strip_prefix(c))
             .filter(|a| a.starts_with("server.mappath"))
@@ -1392,8 +1391,9 @@ fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
     for _ in 0..2 {
         // The page's own controls through `this.`/`Me.`: `this.txtPath.Text`; a handler's
         // request through its context: `ctx.Request["p"]`.
-        arg = ["this.", "me.", "context.", "ctx.", "httpcontext.current."]
+        arg = ["this.", "me."]
             .iter()
+            .chain(HANDLER_CONTEXTS)
             .find_map(|p| arg.strip_prefix(p))
             .unwrap_or(arg);
         let object = arg.strip_prefix("request.").unwrap_or(arg);
@@ -1570,32 +1570,35 @@ fn follow<'a>(
         at += s.len();
         // Script delimiters end statements too.
         for s in s.split("%>").flat_map(|p| p.split("<%")) {
+            let start = s.as_ptr() as usize - t.as_ptr() as usize;
             // Part of a VBScript statement continued from a line above: read with it.
-            if s.as_ptr() as usize - t.as_ptr() as usize + s.len() <= continued_to {
+            if start + s.len() <= continued_to {
                 continue;
             }
+            // The rest of the script block from this piece on, within 1 KiB: what a statement
+            // that goes on past its piece is read from.
+            let block = || {
+                let rest = crate::heuristics::near(&t[start..], 1024);
+                &rest[..rest.find("%>").unwrap_or(rest.len())]
+            };
             // Java statements split at braces too, and an array literal holds them:
             // `new ProcessBuilder(new String[]{"sh", "-c", request.getParameter("c")})`.
-            // Such a piece, inside a call's parentheses, is read on to its `;`, within 1 KiB
-            // and the script block, for the first 10,000 of them.
+            // Such a piece, inside a call's parentheses, is read on to its `;`, for the first
+            // 10,000 of them.
             let s = if split.contains(&'{')
                 && s.ends_with('{')
                 && extended < 10_000
                 && s.matches('(').count() > s.matches(')').count()
             {
                 extended += 1;
-                let start = s.as_ptr() as usize - t.as_ptr() as usize;
-                let rest = crate::heuristics::near(&t[start..], 1024);
-                let rest = &rest[..rest.find("%>").unwrap_or(rest.len())];
+                let rest = block();
                 &rest[..rest.find(';').unwrap_or(rest.len())]
             } else if split.contains(&':') && continued(s) && extended < 10_000 {
                 // A VBScript line that ends in ` _` goes on on the next: `o.Exec("cmd /c " _`
-                // then `& Request("c"))`. Read on to the first line that does not, within
-                // 1 KiB and the script block; the lines read on are not statements of their own.
+                // then `& Request("c"))`. Read on to the first line that does not; the lines
+                // read on are not statements of their own.
                 extended += 1;
-                let start = s.as_ptr() as usize - t.as_ptr() as usize;
-                let rest = crate::heuristics::near(&t[start..], 1024);
-                let rest = &rest[..rest.find("%>").unwrap_or(rest.len())];
+                let rest = block();
                 let mut end = 0;
                 for line in rest.split_inclusive('\n') {
                     end += line.len();

@@ -1026,61 +1026,6 @@ fn exec_fallbacks(t: &str, hits: &mut Vec<Hit>) {
             }
         }
     }
-    // The same chain as a loop: `foreach (['system', 'passthru', 'exec'] as $fn) { if
-    // (function_exists($fn)) return $fn($c); }`.
-    if asked.len() < 3 && find(t, "foreach").is_some() {
-        let mut searched: Vec<&str> = Vec::new();
-        for at in find_all(t, "foreach").take(1000) {
-            let head = near(&t[at..], 1024);
-            let Some(as_at) = head.find(" as $") else {
-                continue;
-            };
-            let var = &head[as_at + 4..];
-            let var = &var[..1 + var[1..]
-                .find(|c: char| !crate::flows::is_ident(c))
-                .unwrap_or(var.len() - 1)];
-            let list = &head[..as_at];
-            let named: Vec<&str> = COMMAND_FUNCTIONS
-                .iter()
-                .copied()
-                .filter(|f| list.contains(&format!("'{f}'")) || list.contains(&format!("\"{f}\"")))
-                .collect();
-            // The whole file is searched only for a loop over three command names or more,
-            // once per loop variable, for 16 variables at most.
-            if var.len() < 2 || named.len() < 3 || searched.contains(&var) {
-                continue;
-            }
-            if searched.len() >= 16 {
-                break;
-            }
-            searched.push(var);
-            let probed = ["function_exists(", "is_callable("]
-                .iter()
-                .any(|p| find(t, &format!("{p}{var})")).is_some());
-            if probed && find(t, &format!("{var}(")).is_some() {
-                asked = named;
-                first = Some(at);
-                break;
-            }
-        }
-        if asked.len() >= 3 {
-            hits.push(hit(
-                "scan.heuristic.exec_fallbacks",
-                Severity::High,
-                "Tries one command function after another",
-                format!(
-                    "the script loops over {}, asking which is enabled, to run a command through whichever the host allows: the fallback chain of webshells and bots",
-                    asked
-                        .iter()
-                        .map(|f| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                first.unwrap_or(0),
-            ));
-            return;
-        }
-    }
     // And runs one of them on a variable: a page that only reports which functions are
     // disabled (a server-health check) asks the same questions and runs nothing.
     let runs = || {
@@ -1094,22 +1039,79 @@ fn exec_fallbacks(t: &str, hits: &mut Vec<Hit>) {
             })
         })
     };
-    if asked.len() >= 3 && runs() {
-        hits.push(hit(
-            "scan.heuristic.exec_fallbacks",
-            Severity::High,
-            "Tries one command function after another",
-            format!(
-                "the script asks whether {} are enabled, to run a command through whichever the host allows: the fallback chain of webshells and bots",
-                asked
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+    let names = |asked: &[&str]| {
+        asked
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (what, first) = if asked.len() >= 3 {
+        if !runs() {
+            return;
+        }
+        (
+            format!("asks whether {} are enabled", names(&asked)),
             first.unwrap_or(0),
-        ));
+        )
+    } else {
+        let Some((at, looped)) = fallback_loop(t) else {
+            return;
+        };
+        (
+            format!("loops over {}, asking which is enabled", names(&looped)),
+            at,
+        )
+    };
+    hits.push(hit(
+        "scan.heuristic.exec_fallbacks",
+        Severity::High,
+        "Tries one command function after another",
+        format!(
+            "the script {what}, to run a command through whichever the host allows: the fallback chain of webshells and bots"
+        ),
+        first,
+    ));
+}
+
+/// The same chain as a loop, `foreach (['system', 'passthru', 'exec'] as $fn) { if
+/// (function_exists($fn)) return $fn($c); }`: where the loop starts and the command functions
+/// it names, when it asks about its variable and calls it.
+fn fallback_loop(t: &str) -> Option<(usize, Vec<&'static str>)> {
+    find(t, "foreach")?;
+    // The whole file is searched only for a loop over three command names or more, once per
+    // loop variable, for 16 variables at most.
+    let mut searched: Vec<&str> = Vec::new();
+    for at in find_all(t, "foreach").take(1000) {
+        let head = near(&t[at..], 1024);
+        let Some(as_at) = head.find(" as $") else {
+            continue;
+        };
+        let var = &head[as_at + 4..];
+        let var = &var[..1 + var[1..]
+            .find(|c: char| !crate::flows::is_ident(c))
+            .unwrap_or(var.len() - 1)];
+        let list = &head[..as_at];
+        let named: Vec<&'static str> = COMMAND_FUNCTIONS
+            .iter()
+            .copied()
+            .filter(|f| list.contains(&format!("'{f}'")) || list.contains(&format!("\"{f}\"")))
+            .collect();
+        if var.len() < 2 || named.len() < 3 || searched.contains(&var) {
+            continue;
+        }
+        if searched.len() >= 16 {
+            return None;
+        }
+        searched.push(var);
+        let probed = ["function_exists(", "is_callable("]
+            .iter()
+            .any(|p| find(t, &format!("{p}{var})")).is_some());
+        if probed && find(t, &format!("{var}(")).is_some() {
+            return Some((at, named));
+        }
     }
+    None
 }
 
 /// A PHP value without what changes nothing about where it came from: `@`, opening brackets

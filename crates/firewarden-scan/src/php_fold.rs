@@ -501,13 +501,18 @@ impl<'a> Folder<'a> {
     /// `array_keys($list)`, `array_map('chr', numbers)`, or `array(…)` / `[…]` of literals
     /// with or without literal keys.
     fn list(&mut self, i: usize) -> Option<(List, usize)> {
+        self.nested(|f| f.list_here(i))
+    }
+
+    /// `read` one level deeper, or `None` past [`MAX_DEPTH`].
+    fn nested<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
         if self.depth >= MAX_DEPTH {
             return None;
         }
         self.depth += 1;
-        let list = self.list_here(i);
+        let read = read(self);
         self.depth -= 1;
-        list
+        read
     }
 
     /// A list at `i` as [`Folder::list`] reads it, or the array a variable holds.
@@ -691,13 +696,7 @@ impl<'a> Folder<'a> {
                 return Some((items, at + 1));
             }
             // Numbers are items too: the codes of `array_map('chr', [115, 121, …])`.
-            let (first, end) = match self.expr(at) {
-                Some(found) => found,
-                None => {
-                    let (n, end) = self.number(at)?;
-                    (Value::plain(n.to_string().into_bytes()), end)
-                }
-            };
+            let (first, end) = self.expr_or_number(at)?;
             at = self.skip_space(end);
             let item = if b[at..].starts_with(b"=>") {
                 let (v, end) = self.expr(at + 2)?;
@@ -727,13 +726,15 @@ impl<'a> Folder<'a> {
 
     /// `term ('.' term)*`.
     fn expr(&mut self, i: usize) -> Option<(Value, usize)> {
-        if self.depth >= MAX_DEPTH {
-            return None;
-        }
-        self.depth += 1;
-        let folded = self.joined_terms(i);
-        self.depth -= 1;
-        folded
+        self.nested(|f| f.joined_terms(i))
+    }
+
+    /// An expression at `i`, or else an integer one (`16*4`), joined as its digits.
+    fn expr_or_number(&mut self, i: usize) -> Option<(Value, usize)> {
+        self.expr(i).or_else(|| {
+            let (n, end) = self.number(i)?;
+            Some((Value::plain(n.to_string().into_bytes()), end))
+        })
     }
 
     fn joined_terms(&mut self, i: usize) -> Option<(Value, usize)> {
@@ -763,13 +764,7 @@ impl<'a> Folder<'a> {
             b'"' => self.double_quoted(i),
             b'(' => {
                 // `(16*4)`: a number, joined as its digits.
-                let (v, end) = match self.expr(i + 1) {
-                    Some(found) => found,
-                    None => {
-                        let (n, end) = self.number(i + 1)?;
-                        (Value::plain(n.to_string().into_bytes()), end)
-                    }
-                };
+                let (v, end) = self.expr_or_number(i + 1)?;
                 let close = self.skip_space(end);
                 (b.get(close) == Some(&b')')).then_some((v, close + 1))
             }

@@ -467,6 +467,7 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
         request_tunnel(t, &tainted, hits);
         request_db_client(t, &direct, hits);
         request_library_load(t, &direct, hits);
+        request_symlink(t, &direct, hits);
         if t.contains("error_log") {
             error_log_drop(t, &tainted, hits);
         }
@@ -577,15 +578,13 @@ fn filter_callback(t: &str, hits: &mut Vec<Hit>) {
                 .find("=>")
                 .map(|a| options[a + 2..].trim_start())
                 .and_then(|o| literal(o.trim_end().trim_end_matches([')', ']']).trim_end()));
-            if from_request && callback.is_some_and(runs_code) {
+            if let Some(callback) = callback.filter(|c| from_request && runs_code(c)) {
                 hits.push(hit(
                     "scan.heuristic.php_callback",
                     Severity::Critical,
                     "Request input handed to a callback that runs code",
                     format!(
-                        "`{name}(…, FILTER_CALLBACK, …'{}')` passes request input through `{}`, which runs it",
-                        callback.unwrap_or_default(),
-                        callback.unwrap_or_default()
+                        "`{name}(…, FILTER_CALLBACK, …'{callback}')` passes request input through `{callback}`, which runs it"
                     ),
                     p,
                 ));
@@ -626,12 +625,19 @@ fn mail_log_drop(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
+/// Extensions of pictures: files that hold no code unless code was hidden in them. (Not
+/// checked in ASP's `<!--#include file="x.gif"-->`: a Chinese CMS keeps code in a `.gif` that
+/// way.)
+const PICTURE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".gif", ".png", ".bmp", ".ico", ".webp"];
+
 /// `include 'images/banner.jpg'`: PHP runs a picture as code, which it holds only when code
 /// was hidden in it.
 fn picture_include(t: &str, hits: &mut Vec<Hit>) {
     for (p, word, arg) in included(t).take(200) {
         if let Some(path) = literal(arg)
-            && crate::flows::picture_path(path)
+            && PICTURE_EXTENSIONS
+                .iter()
+                .any(|e| path.trim_end().ends_with(e))
         {
             hits.push(hit(
                 "scan.heuristic.picture_include",
@@ -746,7 +752,8 @@ fn holds_request_array(t: &str, arg: &str) -> bool {
         return false;
     }
     find_all(t, var).take(100).any(|p| {
-        let after = &t[p + var.len()..];
+        // Within 256 bytes: a run of spaces after the name is not read to its end each time.
+        let after = crate::heuristics::near(&t[p + var.len()..], 256);
         let Some(value) = after.trim_start().strip_prefix('=') else {
             return false;
         };
@@ -1200,8 +1207,7 @@ fn sent_as_is(arg: &str, direct: &[&str]) -> bool {
 
 /// `dl($_GET['so'])`, `$db->loadExtension($_GET['ext'])`: a native library the request names
 /// (an upload) loaded into PHP, where it runs whatever its author wrote, past every
-/// `disable_functions`. `symlink($_GET['t'], …)`: a link into the site to any file the
-/// request names, the "symlink bypass" of shared hosts that reads other sites' configs.
+/// `disable_functions`.
 fn request_library_load(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
     for (name, method) in [("dl", false), ("loadextension", true)] {
         for (at, open) in calls(t, name).take(200) {
@@ -1224,6 +1230,11 @@ fn request_library_load(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
             }
         }
     }
+}
+
+/// `symlink($_GET['t'], …)`: a link into the site to any file the request names, the
+/// "symlink bypass" of shared hosts that reads other sites' files and configs.
+fn request_symlink(t: &str, direct: &[&str], hits: &mut Vec<Hit>) {
     for (at, open) in calls(t, "symlink").take(200) {
         if t[..at].trim_end().ends_with(['>', ':']) {
             continue;
