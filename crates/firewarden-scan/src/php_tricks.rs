@@ -494,6 +494,9 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     if t.contains("ld_preload") {
         preload_hijack(t, hits);
     }
+    if let Some(at) = find(t, "-oproxycommand") {
+        imap_proxy_command(t, at, hits);
+    }
     if reads_input && t.contains("filter_callback") {
         filter_callback(t, hits);
     }
@@ -1343,6 +1346,25 @@ fn preload_hijack(t: &str, hits: &mut Vec<Hit>) {
             return;
         }
     }
+}
+
+/// `imap_open('{x -oProxyCommand=echo\tBASE64|base64\t-d|sh}:143/imap}INBOX', …)`: the
+/// mailbox name is handed to `rsh`/`ssh` as its command line, and ssh runs the proxy command,
+/// a shell command, where every command function is disabled (CVE-2018-19518). A mail client
+/// names a server, never an ssh option.
+fn imap_proxy_command(t: &str, at: usize, hits: &mut Vec<Hit>) {
+    if calls(t, "imap_open").next().is_none() {
+        return;
+    }
+    let mut h = hit(
+        "scan.heuristic.imap_proxy_command",
+        Severity::High,
+        "PHP opens an IMAP mailbox named with an ssh ProxyCommand",
+        "the script calls `imap_open` and holds `-oProxyCommand=`: a mailbox name with that option makes the ssh that c-client starts run a shell command, even where every command function is disabled".into(),
+        at,
+    );
+    h.attack.push("T1059.004".into());
+    hits.push(h);
 }
 
 /// `$_=[]; $_="$_"; … $__++; … $___($_[_]);`: function names made by incrementing strings, in
@@ -2360,6 +2382,17 @@ include '/tmp/.sess_x';";
         // Other environment, and the name only mentioned.
         let quiet = "<?php putenv('TZ=UTC'); putenv('LANG=C'); // LD_PRELOAD is not used\n";
         assert!(ids(quiet).is_empty());
+    }
+
+    #[test]
+    fn imap_mailbox_with_an_ssh_proxy_command() {
+        let page = "<?php $s = \"x -oProxyCommand=echo\\t\" . base64_encode($_POST['c']) . \"|base64\\t-d|sh}\";\n@imap_open('{' . $s . ':143/imap}INBOX', '', '');";
+        assert_eq!(ids(page), ["scan.heuristic.imap_proxy_command"]);
+        // A mail client opens a mailbox on its server; an ssh helper names the option alone.
+        let client = "<?php $m = imap_open('{mail.example.com:993/imap/ssl}INBOX', $u, $p);";
+        assert!(ids(client).is_empty());
+        let ssh = "<?php $opts = '-oProxyCommand=' . escapeshellarg($jump); echo $opts;";
+        assert!(ids(ssh).is_empty());
     }
 
     #[test]
