@@ -487,6 +487,49 @@ fn in_block_comment(spans: &[(usize, usize)], at: usize) -> bool {
     k > 0 && at < spans[k - 1].1
 }
 
+/// The place a statement assigns to, when it is not a plain variable, and the value:
+/// `$a` for `$a['k'] = …` (any number of keys), `$o->p` for `$o->p = …`, `a::$p` for
+/// `A::$p = …` (the text is lower-case).
+fn assigned_place(s: &str) -> Option<(&str, &str)> {
+    let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
+    let t = t.strip_prefix("<?php").unwrap_or(t).trim_start();
+    let ident_len = |r: &str| {
+        r.find(|c: char| !crate::flows::is_ident(c))
+            .unwrap_or(r.len())
+    };
+    let (place, mut rest) = if let Some(r) = t.strip_prefix('$') {
+        let n = ident_len(r);
+        if n == 0 {
+            return None;
+        }
+        let after = &r[n..];
+        if let Some(p) = after.strip_prefix("->") {
+            let m = ident_len(p);
+            (m > 0).then_some(())?;
+            (&t[..1 + n + 2 + m], &p[m..])
+        } else if after.starts_with('[') {
+            (&t[..1 + n], after)
+        } else {
+            return None;
+        }
+    } else {
+        let n = ident_len(t);
+        let p = t[n..].strip_prefix("::$")?;
+        let m = ident_len(p);
+        (n > 0 && m > 0).then_some(())?;
+        (&t[..n + 3 + m], &p[m..])
+    };
+    // The keys of `$a['k']['j']`, each closed within 256 bytes.
+    for _ in 0..8 {
+        let Some(index) = rest.strip_prefix('[') else {
+            break;
+        };
+        rest = &index[near(index, 256).find(']')? + 1..];
+    }
+    let value = rest.trim_start().strip_prefix('=')?;
+    (!value.starts_with(['=', '>'])).then_some((place, value))
+}
+
 /// The names a `list($a, $b) = …` or `[$a, $b] = …` statement sets, and its value.
 fn destructured(s: &str) -> Option<(Vec<&str>, &str)> {
     let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
@@ -737,6 +780,17 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 }
             }
         }
+        // `$a['c'] = $_GET['c']`, `$o->c = …`, `A::$c = …`: a place in an array, object or
+        // class that holds input, read back by that name (`system($a['c'])`).
+        if !commented
+            && let Some((place, value)) = assigned_place(s)
+            && composed.len() < 64
+            && !held.any(ESCAPE_WORDS..ESCAPE_WORDS + 3)
+            && !composed.iter().any(|c| c == place)
+            && composes_input(value, &tainted, &composed)
+        {
+            composed.push(place.to_string());
+        }
         if let Some((var, rhs)) = assigned_variable(s) {
             if tainted.len() < 64 && (from_input(s) || copies_tainted(rhs, &tainted)) {
                 tainted.push(var.to_string());
@@ -759,12 +813,19 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             tainted.push("$_session".into());
         }
         // `foreach ($_GET as $k => $v)`: each key and value is input.
-        if let Some((walked, vars)) = foreach_variables(s)
-            && (PHP_INPUT.iter().any(|i| walked.starts_with(i)) || copies_tainted(walked, &tainted))
-        {
-            for v in vars {
-                if tainted.len() < 64 && !tainted.iter().any(|t| t == v) {
-                    tainted.push(v.to_string());
+        if let Some((walked, vars)) = foreach_variables(s) {
+            if PHP_INPUT.iter().any(|i| walked.starts_with(i)) || copies_tainted(walked, &tainted) {
+                for v in vars {
+                    if tainted.len() < 64 && !tainted.iter().any(|t| t == v) {
+                        tainted.push(v.to_string());
+                    }
+                }
+            } else if !commented && composes_input(walked, &tainted, &composed) {
+                // `foreach ([$_GET['a']] as $c)`: a list that holds input.
+                for v in vars {
+                    if composed.len() < 64 && !composed.iter().any(|c| c == v) {
+                        composed.push(v.to_string());
+                    }
                 }
             }
         }
@@ -2534,6 +2595,29 @@ mod tests {
         ];
         for (page, check) in carried {
             assert_eq!(ids(ScriptKind::Php, page), [check], "{page}");
+        }
+        // Input kept in an array element, a property or a static property, or walked in a list.
+        let kept = [
+            "<?php $GLOBALS['x'] = $_GET['c'];\nsystem($GLOBALS['x']);",
+            "<?php $a['k']['j'] = $_GET['c'];\nsystem($a['k']['j']);",
+            "<?php A::$c = $_POST['c'];\necho shell_exec(A::$c);",
+            "<?php $o->c = $_GET['c'];\n$x = $o->c . ' 2>&1';\necho shell_exec($x);",
+            "<?php foreach ([$_GET['a']] as $c) { echo shell_exec($c); }",
+        ];
+        for page in kept {
+            assert_eq!(
+                ids(ScriptKind::Php, page),
+                ["scan.heuristic.input_to_exec"],
+                "{page}"
+            );
+        }
+        let kept_quiet = [
+            "<?php $d['id'] = (int)$_GET['id'];\nexec('w ' . $d['id']);",
+            "<?php $row['name'] = $_POST['name'];\necho htmlspecialchars($row['name']);",
+            "<?php $o->q = escapeshellarg($_GET['q']);\nexec('grep ' . $o->q);",
+        ];
+        for page in kept_quiet {
+            assert!(ids(ScriptKind::Php, page).is_empty(), "{page}");
         }
         // The test reads input, the command does not; a null-safe call is no branch.
         let fixed = [
