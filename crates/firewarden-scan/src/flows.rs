@@ -652,6 +652,30 @@ fn stream_write(s: &str) -> Option<(&str, &str)> {
     (!object.is_empty() && object != "response").then_some((object, arg))
 }
 
+/// The object of a statement that puts something into it: `sb.append(…)` (and chained
+/// `.append`s), `list.add(…)`, `map.put(…)`, `sb.Insert(…)`. Not the page's output (`out`,
+/// `response`) or a log.
+fn filled_container(s: &str) -> Option<&str> {
+    let s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '{' || c == '}');
+    let name_len = s.find(|c: char| !is_ident(c))?;
+    let (object, rest) = s.split_at(name_len);
+    let fills = [
+        ".append(",
+        ".appendline(",
+        ".appendformat(",
+        ".add(",
+        ".addall(",
+        ".put(",
+        ".insert(",
+    ]
+    .iter()
+    .any(|m| rest.starts_with(m));
+    (fills
+        && !object.is_empty()
+        && !["out", "response", "writer", "log", "logger", "system"].contains(&object))
+    .then_some(object)
+}
+
 /// Whether VBScript line `s` goes on on the next line: it ends in `_` after a space.
 fn continued(s: &str) -> bool {
     s.trim_end()
@@ -1339,6 +1363,15 @@ fn assignment(s: &str) -> Option<(&str, &str)> {
         Some(decl) => decl.split(" as ").next().unwrap_or(decl).trim_end(),
         None => lhs,
     };
+    // One element of an array or a dictionary, `a(0) = …`, `d["c"] = …`: the whole of it
+    // holds what was put in.
+    let lhs = match lhs.strip_suffix([')', ']']) {
+        Some(inner) => match inner.rfind(['(', '[']) {
+            Some(open) if !inner[open + 1..].contains(['(', '[', '=']) => inner[..open].trim_end(),
+            _ => lhs,
+        },
+        None => lhs,
+    };
     let name_start = lhs
         .char_indices()
         .rev()
@@ -1482,7 +1515,7 @@ fn vbs_wrappers<'a>(t: &'a str, sinks: &'a [Sink]) -> Vec<Wrapper<'a>> {
                 .collect();
             // Locals that hold a parameter as it came, for sinks that take only that.
             let mut bare_carriers = carriers.clone();
-            if name.len() < 2 || carriers.is_empty() || out.iter().any(|w| w.name == name) {
+            if name.is_empty() || carriers.is_empty() || out.iter().any(|w| w.name == name) {
                 continue;
             }
             let body = &params[close + 1..];
@@ -1636,6 +1669,16 @@ fn follow<'a>(
                     direct.push(var);
                 }
             }
+            // `sb.append(c)`, `cmd.add(c)`, `m.put("c", c)`, `sb.Append(c)`: a builder, list
+            // or map the input goes into, as it came, holds it. (Not text made from it: a
+            // file manager builds its whole page in builders from the path it was sent.)
+            if let Some(object) = filled_container(s)
+                && (input.is_some() || direct.iter().any(|v| has_word(s, v)))
+                && tainted.len() < 64
+                && !tainted.contains(&object)
+            {
+                tainted.push(object);
+            }
             // `s.Write b` of request bytes into a stream: what `s.ReadText` gives back later is
             // the request as it came.
             if split.contains(&':')
@@ -1737,6 +1780,21 @@ mod tests {
     }
 
     use crate::lowered_ids as ids;
+
+    #[test]
+    fn input_kept_in_elements_builders_and_one_letter_helpers() {
+        let helper = "<%\nFunction R(c)\n  Set s = CreateObject(\"WScript.Shell\")\n  R = s.Exec(c).StdOut.ReadAll\nEnd Function\nResponse.Write R(Request(\"c\"))\n%>";
+        assert_eq!(ids(asp, helper), ["scan.heuristic.asp_exec"]);
+        let element = "<%\nDim arr(2)\narr(0) = Request.QueryString(\"c\")\nSet s = CreateObject(\"WScript.Shell\")\nResponse.Write s.Exec(\"cmd /c \" & arr(0)).StdOut.ReadAll\n%>";
+        assert_eq!(ids(asp, element), ["scan.heuristic.asp_exec"]);
+        let dictionary = "<%@ Page Language=\"C#\" %><%\nvar d = new Dictionary<string, string>();\nd[\"c\"] = Request.Headers[\"X-C\"];\nvar p = new System.Diagnostics.Process();\np.StartInfo.FileName = \"cmd.exe\";\np.StartInfo.Arguments = \"/c \" + d[\"c\"];\np.Start();\n%>";
+        assert_eq!(ids(asp, dictionary), ["scan.heuristic.asp_exec"]);
+        let builder = "<%\nString c = request.getHeader(\"X-C\");\nStringBuilder sb = new StringBuilder();\nsb.append(\"/bin/sh -c \").append(c);\nProcess p = Runtime.getRuntime().exec(sb.toString());\n%>";
+        assert_eq!(ids(jsp, builder), ["scan.heuristic.jsp_exec"]);
+        // A page's own HTML built from the input, and a constant command, stay quiet.
+        let html = "<%\nString c = request.getParameter(\"p\");\nStringBuilder html = new StringBuilder();\nhtml.append(\"<b>\" + escape(c) + \"</b>\");\nProcess p = Runtime.getRuntime().exec(\"uptime\");\n%>";
+        assert!(ids(jsp, html).is_empty(), "{:?}", ids(jsp, html));
+    }
 
     #[test]
     fn asp_sinks_behind_a_function_of_the_page() {
