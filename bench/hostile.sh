@@ -128,6 +128,10 @@ open('$work/rewrite/app.js','w').write(''.join(f'{149_999 - i}\n' for i in range
 # A 60 MB PHP file of escapes.
 python3 -c "
 open('$work/www/esc.php','w').write('<?php \$x = \"' + '\\\\x41' * 15_000_000 + '\";')"
+# A wrapper of a sink called 300,000 times with no `;` after: each call's statement was
+# searched for its `;` to the end of the file.
+python3 -c "
+open('$work/www/calls.php','w').write('<?php\nfunction run(\$c) { system(\$c); }\n\$d = \$_GET[1];\n' + 'run(1) + ' * 300_000)"
 fi
 
 echo
@@ -153,3 +157,5 @@ measure "baseline diff of a rewritten 150,000-line file" "> 120 s" "deadline|lin
   "$fw" baseline diff "$work/rewrite.baseline" "$work/rewrite" --format json
 measure "scan of a 60 MB escape-heavy PHP file" "38 s" "-" \
   "$fw" scan "$work/www/esc.php" --format json
+measure "scan of 300,000 calls of a sink wrapper, no \`;\`" "36 s" "-" \
+  "$fw" scan "$work/www/calls.php" --format json

@@ -1111,7 +1111,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             .filter(|(k, _)| seen.has(EXEC_WORDS + k))
             .map(|(_, e)| *e)
             .collect();
-        wrapped_sink(t, &sinks, hits);
+        wrapped_sink(t, &sinks, (&tainted, &composed), hits);
     }
     if let Some((offset, name)) = assembled_name(t) {
         hits.push(hit(
@@ -1130,7 +1130,10 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
 /// `function run($c) { @assert($c); } run($_POST['x']);`: a function of the file's own that
 /// hands its parameter straight to a sink, called with request input. Shells wrap the sink so
 /// that no statement holds both the input and `assert(`. Only for files that read input.
-fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
+///
+/// `holders` are the variables the statement walk found holding input, whole or joined with
+/// text: `$c = $_GET['c']; run($c)` is the same call.
+fn wrapped_sink(t: &str, sinks: &[&str], holders: (&[String], &[String]), hits: &mut Vec<Hit>) {
     if sinks.is_empty() {
         return;
     }
@@ -1157,7 +1160,8 @@ fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
                 continue;
             };
             let rest = &t[from + f + "function ".len()..at];
-            let mut name = &rest[..rest.find(|c: char| !ident(c)).unwrap_or(rest.len())];
+            let declared = &rest[..rest.find(|c: char| !ident(c)).unwrap_or(rest.len())];
+            let mut name = declared;
             // A closure kept in a variable, `$f = function ($s) { … }`: called as `$f(…)`.
             if name.is_empty()
                 && let Some(before) = t[from..from + f].trim_end().strip_suffix('=')
@@ -1167,7 +1171,7 @@ fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
             {
                 name = &before.trim_end()[d..];
             }
-            let Some(params) = rest[name.len()..].trim_start().strip_prefix('(') else {
+            let Some(params) = rest[declared.len()..].trim_start().strip_prefix('(') else {
                 continue;
             };
             let params = &params[..params.find(')').unwrap_or(0)];
@@ -1192,16 +1196,28 @@ fn wrapped_sink(t: &str, sinks: &[&str], hits: &mut Vec<Hit>) {
             if !call.starts_with('(') {
                 continue;
             }
-            let statement = &call[..call
-                .find(';')
-                .unwrap_or(call.len())
-                .min(call.floor_char_boundary(400))];
-            if let Some(input) = PHP_INPUT.iter().find(|i| statement.contains(*i)) {
+            // To its `;`, within 400 bytes: a file of many calls and no `;` is not searched
+            // to its end from each.
+            let statement = near(call, 400);
+            let statement = &statement[..statement.find(';').unwrap_or(statement.len())];
+            let (tainted, composed) = holders;
+            let input = PHP_INPUT
+                .iter()
+                .find(|i| statement.contains(*i))
+                .map(|i| format!("`{i}`"))
+                .or_else(|| {
+                    // Within the statement's first 400 bytes, as the input is looked for.
+                    let args = crate::php_tricks::arguments(statement)?;
+                    args.iter()
+                        .any(|a| composes_input(a, tainted, composed))
+                        .then(|| "a variable that holds it".to_string())
+                });
+            if let Some(input) = input {
                 hits.push(hit(
                     "scan.heuristic.wrapped_sink",
                     Severity::Critical,
                     "Request input passed to code execution through a wrapper",
-                    format!("`{name}()` hands its parameter to `{sink}…)` and is called with request input (`{input}`): whoever sends the request chooses what runs"),
+                    format!("`{name}()` hands its parameter to `{sink}…)` and is called with request input ({input}): whoever sends the request chooses what runs"),
                     at,
                 ));
                 return;
@@ -2502,6 +2518,20 @@ mod tests {
         let typed =
             "<?php function run(string $cmd) { return shell_exec( $cmd ); }\necho run($_GET['c']);";
         assert!(ids(ScriptKind::Php, typed).contains(&"scan.heuristic.wrapped_sink"));
+        // Called with a variable that holds the input, whole or joined; a closure in a variable.
+        for page in [
+            "<?php function run($c) { return shell_exec($c); }\n$c = $_GET['c'];\necho run($c);",
+            "<?php function run($c) { @eval($c); }\n$p = $_POST;\nrun($p['z']);",
+            "<?php function run($c) { system($c); }\n$c = $_GET['c'];\nrun('ls ' . $c);",
+            "<?php $x = filter_input(INPUT_POST, 'x');\n$f = function ($s) { return system($s); };\n$f($x);",
+        ] {
+            assert!(
+                ids(ScriptKind::Php, page).contains(&"scan.heuristic.wrapped_sink"),
+                "{page}"
+            );
+        }
+        let escaped = "<?php function run($c) { system($c); }\n$c = $_GET['c'];\nrun('ls ' . escapeshellarg($c));";
+        assert!(!ids(ScriptKind::Php, escaped).contains(&"scan.heuristic.wrapped_sink"));
         // A wrapper called with a constant, and input given to a function without a sink.
         // Multi-byte text around the cut points of the body and the call.
         let wide = format!(
