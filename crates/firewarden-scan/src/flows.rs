@@ -652,14 +652,11 @@ fn stream_write(s: &str) -> Option<(&str, &str)> {
     (!object.is_empty() && object != "response").then_some((object, arg))
 }
 
-/// The object of a statement that puts something into it: `sb.append(…)` (and chained
-/// `.append`s), `list.add(…)`, `map.put(…)`, `sb.Insert(…)`. Not the page's output (`out`,
-/// `response`) or a log.
-fn filled_container(s: &str) -> Option<&str> {
-    let s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '{' || c == '}');
-    let name_len = s.find(|c: char| !is_ident(c))?;
-    let (object, rest) = s.split_at(name_len);
-    let fills = [
+/// The object of a statement that puts something into it, and what each call puts:
+/// `sb.append(…)` (and chained `.append`s), `list.add(…)`, `map.put(k, …)`,
+/// `sb.Insert(i, …)`. Not the page's output (`out`, `response`) or a log.
+fn filled_container(s: &str) -> Option<(&str, impl Iterator<Item = &str>)> {
+    const FILLS: &[&str] = &[
         ".append(",
         ".appendline(",
         ".appendformat(",
@@ -667,13 +664,28 @@ fn filled_container(s: &str) -> Option<&str> {
         ".addall(",
         ".put(",
         ".insert(",
-    ]
-    .iter()
-    .any(|m| rest.starts_with(m));
-    (fills
+    ];
+    let s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '{' || c == '}');
+    let name_len = s.find(|c: char| !is_ident(c))?;
+    let (object, rest) = s.split_at(name_len);
+    let fills = FILLS.iter().any(|m| rest.starts_with(m))
         && !object.is_empty()
-        && !["out", "response", "writer", "log", "logger", "system"].contains(&object))
-    .then_some(object)
+        && !["out", "response", "writer", "log", "logger", "system"].contains(&object);
+    // The value of each call of the chain, at most 16: after the key or index of `put` and
+    // `insert`, which are not what is kept.
+    let values = FILLS
+        .iter()
+        .flat_map(move |m| rest.match_indices(m).take(16))
+        .filter_map(|(p, m)| {
+            let arg = &rest[p + m.len()..];
+            if m == ".put(" || m == ".insert(" {
+                let arg = crate::heuristics::near(arg, 256);
+                arg.find(',').map(|c| &arg[c + 1..])
+            } else {
+                Some(arg)
+            }
+        });
+    fills.then_some((object, values))
 }
 
 /// Whether VBScript line `s` goes on on the next line: it ends in `_` after a space.
@@ -1672,8 +1684,8 @@ fn follow<'a>(
             // `sb.append(c)`, `cmd.add(c)`, `m.put("c", c)`, `sb.Append(c)`: a builder, list
             // or map the input goes into, as it came, holds it. (Not text made from it: a
             // file manager builds its whole page in builders from the path it was sent.)
-            if let Some(object) = filled_container(s)
-                && (input.is_some() || direct.iter().any(|v| has_word(s, v)))
+            if let Some((object, mut values)) = filled_container(s)
+                && values.any(|v| bare_value(v, inputs, &direct))
                 && tainted.len() < 64
                 && !tainted.contains(&object)
             {
@@ -1794,6 +1806,12 @@ mod tests {
         // A page's own HTML built from the input, and a constant command, stay quiet.
         let html = "<%\nString c = request.getParameter(\"p\");\nStringBuilder html = new StringBuilder();\nhtml.append(\"<b>\" + escape(c) + \"</b>\");\nProcess p = Runtime.getRuntime().exec(\"uptime\");\n%>";
         assert!(ids(jsp, html).is_empty(), "{:?}", ids(jsp, html));
+        // Text built around the input is not followed into a builder: what the builder holds
+        // is then not the request's (a file manager's page), whatever it is handed to.
+        let built = "<%\nString c = request.getParameter(\"p\");\nStringBuilder html = new StringBuilder();\nhtml.append(\"<b>\" + escape(c) + \"</b>\");\nlog(html.toString());\nProcess p = Runtime.getRuntime().exec(html.toString());\n%>";
+        assert!(ids(jsp, built).is_empty(), "{:?}", ids(jsp, built));
+        let put = "<%\nString c = request.getParameter(\"c\");\njava.util.Map<String, String> m = new java.util.HashMap<>();\nm.put(\"k\", c);\nProcess p = Runtime.getRuntime().exec(m.get(\"k\"));\n%>";
+        assert_eq!(ids(jsp, put), ["scan.heuristic.jsp_exec"]);
     }
 
     #[test]

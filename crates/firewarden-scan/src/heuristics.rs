@@ -446,43 +446,8 @@ fn ternary_branches(v: &str) -> Option<(&str, &str)> {
     None
 }
 
-/// The spans of `t`'s `/* … */` comments, outside strings and line comments, in order: at
-/// most 4,096 of them (the rest of a file of more is read as code).
-fn block_comments(t: &str) -> Vec<(usize, usize)> {
-    let b = t.as_bytes();
-    let mut spans = Vec::new();
-    if memchr::memmem::find(b, b"/*").is_none() {
-        return spans;
-    }
-    let mut i = 0;
-    while i < b.len() && spans.len() < 4096 {
-        match b[i] {
-            q @ (b'\'' | b'"') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'#' => i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n),
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let end =
-                    memchr::memmem::find(&b[i + 2..], b"*/").map_or(b.len(), |n| i + 2 + n + 2);
-                spans.push((i, end));
-                i = end;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    spans
-}
-
-/// Whether offset `at` lies inside one of the `spans` of `block_comments`.
-fn in_block_comment(spans: &[(usize, usize)], at: usize) -> bool {
+/// Whether offset `at` lies inside one of the `spans` of `php_tricks::comment_spans`.
+fn in_comment(spans: &[(usize, usize)], at: usize) -> bool {
     let k = spans.partition_point(|&(start, _)| start <= at);
     k > 0 && at < spans[k - 1].1
 }
@@ -491,8 +456,7 @@ fn in_block_comment(spans: &[(usize, usize)], at: usize) -> bool {
 /// `$a` for `$a['k'] = …` (any number of keys), `$o->p` for `$o->p = …`, `a::$p` for
 /// `A::$p = …` (the text is lower-case).
 fn assigned_place(s: &str) -> Option<(&str, &str)> {
-    let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
-    let t = t.strip_prefix("<?php").unwrap_or(t).trim_start();
+    let t = statement_start(s);
     let ident_len = |r: &str| {
         r.find(|c: char| !crate::flows::is_ident(c))
             .unwrap_or(r.len())
@@ -532,8 +496,7 @@ fn assigned_place(s: &str) -> Option<(&str, &str)> {
 
 /// The names a `list($a, $b) = …` or `[$a, $b] = …` statement sets, and its value.
 fn destructured(s: &str) -> Option<(Vec<&str>, &str)> {
-    let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
-    let t = t.strip_prefix("<?php").unwrap_or(t).trim_start();
+    let t = statement_start(s);
     let list = if let Some(rest) = t.strip_prefix("list") {
         rest.trim_start()
     } else if t.starts_with("[$") {
@@ -542,7 +505,10 @@ fn destructured(s: &str) -> Option<(Vec<&str>, &str)> {
         return None;
     };
     let items = crate::php_tricks::arguments(near(list, 1024))?;
-    let close = list.find([')', ']'])?;
+    // The list's own `)` or `]`, after its last item (not one of a key: `[$a['k'], $b]`).
+    let last = items.last()?;
+    let after = last.as_ptr() as usize + last.len() - list.as_ptr() as usize;
+    let close = after + list[after..].find([')', ']'])?;
     let value = list[close + 1..].trim_start().strip_prefix('=')?;
     if value.starts_with(['=', '>']) {
         return None;
@@ -573,16 +539,13 @@ const COMPOSING_CALLS: &[&str] = &[
 /// composing calls it is inside.
 fn holds_input(part: &str, tainted: &[String], composed: &[String], depth: usize) -> bool {
     let part = crate::php_tricks::unwrapped(part.trim());
-    let mut names = tainted.iter().chain(composed);
-    if PHP_INPUT.iter().any(|i| part.starts_with(i)) || names.any(|v| starts_with_name(part, v)) {
+    let names = || tainted.iter().chain(composed);
+    if PHP_INPUT.iter().any(|i| part.starts_with(i)) || names().any(|v| starts_with_name(part, v)) {
         return true;
     }
     if part.starts_with('"') {
         return PHP_INPUT.iter().any(|i| part.contains(i))
-            || tainted
-                .iter()
-                .chain(composed)
-                .any(|v| crate::php_tricks::uses(part, v));
+            || names().any(|v| crate::php_tricks::uses(part, v));
     }
     if depth >= 2 {
         return false;
@@ -712,7 +675,8 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // dispatcher's `$f = 'do_' . $_GET['op']` is not a webshell until its value runs.
     let mut composed: Vec<String> = Vec::new();
     let parses = find(t, "parse_str(").is_some();
-    // Where the file's `/* … */` comments are, found when a statement first needs it.
+    // Where the file's comments are, found when a statement first needs it: the first
+    // 65,536 (1 MiB of spans), past which a file of millions of `#` lines is read as code.
     let comments = std::cell::OnceCell::new();
     // Every statement test below needs request input, a variable holding it, or eval/assert:
     // statements with none of them (most of any file) are skipped. What each statement holds
@@ -765,7 +729,10 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 || lead.starts_with("/*")
                 || lead.starts_with('#')
                 || lead.starts_with('*')
-                || in_block_comment(comments.get_or_init(|| block_comments(t)), here)
+                || in_comment(
+                    comments.get_or_init(|| crate::php_tricks::comment_spans(t, 65_536)),
+                    here,
+                )
         };
         // `list($a, $b) = explode(':', $_COOKIE['s'])`, `[$a, $b] = …`: each name holds a
         // piece of the input.
@@ -1578,10 +1545,16 @@ fn value_from_input(value: &str) -> bool {
     direct || decoded || body
 }
 
+/// Statement `s` from its first word: without the space, `;` and braces before it, or the
+/// `<?php` that opens the file.
+fn statement_start(s: &str) -> &str {
+    let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
+    t.strip_prefix("<?php").unwrap_or(t).trim_start()
+}
+
 /// `$name` and what follows the `=` in `$name = …` at the start of a statement.
 pub(crate) fn assigned_variable(s: &str) -> Option<(&str, &str)> {
-    let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
-    let t = t.strip_prefix("<?php").unwrap_or(t).trim_start();
+    let t = statement_start(s);
     let rest = t.strip_prefix('$')?;
     let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
     let value = rest[len..].trim_start().strip_prefix('=')?;
@@ -2619,6 +2592,10 @@ mod tests {
                 "scan.heuristic.input_to_exec",
             ),
             (
+                "<?php [$m['k'], $c] = explode('|', $_GET['p']);\nsystem($c);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
                 "<?php parse_str($_SERVER['QUERY_STRING'], $p);\necho shell_exec($p['q']);",
                 "scan.heuristic.input_to_exec",
             ),
@@ -2660,15 +2637,39 @@ mod tests {
     }
 
     #[test]
-    fn block_comments_outside_strings() {
-        let t = "a /* one */ b '/* no */' // x /* no\nc \"it's /*\" # '/* no\n/* two";
-        let spans = block_comments(t);
-        assert_eq!(spans.len(), 2, "{spans:?}");
-        assert_eq!(&t[spans[0].0..spans[0].1], "/* one */");
-        assert_eq!(&t[spans[1].0..spans[1].1], "/* two");
-        assert!(in_block_comment(&spans, t.find("one").unwrap()));
-        assert!(!in_block_comment(&spans, t.find(" b").unwrap()));
-        assert!(in_block_comment(&spans, t.len() - 1));
+    fn top_level_joins_and_branches() {
+        let parts: Vec<&str> =
+            concatenated("'a' . 1.5 . $b1.f('x.y', $c . $d) . \"$e.\"; $z . 1").collect();
+        assert_eq!(
+            parts,
+            ["'a' ", " 1.5 ", " $b1", "f('x.y', $c . $d) ", " \"$e.\""]
+        );
+        assert_eq!(
+            ternary_branches("isset($q['c']) ? $q['c'] : A::B;"),
+            Some((" $q['c'] ", " A::B;"))
+        );
+        for none in [
+            "$a ?? 'x';",
+            "$o?->name;",
+            "$a ?: 'x';",
+            "f($a ? 1 : 2);",
+            "$a;",
+        ] {
+            assert_eq!(ternary_branches(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn comments_outside_strings() {
+        let t = "a /* one */ b '/* no */' // x /* no\nc \"it's /*\" # '/* no\n#[attr] /* two";
+        let spans = crate::php_tricks::comment_spans(t, usize::MAX);
+        let texts: Vec<&str> = spans.iter().map(|&(s, e)| &t[s..e]).collect();
+        // The two block comments, the line comments around the quoted `/*`s, and no string.
+        assert_eq!(texts, ["/* one */", "// x /* no", "# '/* no", "/* two"]);
+        assert!(in_comment(&spans, t.find("one").unwrap()));
+        assert!(!in_comment(&spans, t.find(" b").unwrap()));
+        assert!(!in_comment(&spans, t.find("[attr]").unwrap()));
+        assert!(in_comment(&spans, t.len() - 1));
     }
 
     #[test]

@@ -197,22 +197,17 @@ pub(crate) fn uses(arg: &str, var: &str) -> bool {
         .any(|(p, _)| !arg[p + var.len()..].starts_with(is_ident))
 }
 
-/// `t` without its comments (outside strings): shells put them between the pieces
-/// of a call (`@$_/*-*/($/*-*/{"_P"./*-*/"OST"})`) to break it up for readers and scanners.
-/// With it, where each cut was: (offset in the new text, bytes removed up to there), so
-/// offsets found in the new text can be given back in the file's own.
-fn without_block_comments(t: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, usize)>) {
+/// The spans of `t`'s comments outside strings, in order, the first `limit` of them:
+/// `/* … */` (to the end of the text when unclosed), `// …` and `# …` to the line's end;
+/// not a `#[…]` attribute.
+pub(crate) fn comment_spans(t: &str, limit: usize) -> Vec<(usize, usize)> {
     let b = t.as_bytes();
+    let mut spans = Vec::new();
     if memchr::memchr2(b'/', b'#', b).is_none() {
-        return (t.into(), Vec::new());
+        return spans;
     }
-    let mut out = String::with_capacity(t.len());
-    let mut cuts = Vec::new();
-    let mut removed = 0;
-    // Start of the text not yet copied; copied in slices, cut only at ASCII bytes.
-    let mut copied = 0;
     let mut i = 0;
-    while i < b.len() {
+    while i < b.len() && spans.len() < limit {
         match b[i] {
             q @ (b'\'' | b'"') => {
                 i += 1;
@@ -231,14 +226,33 @@ fn without_block_comments(t: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, us
                     i += 1;
                     continue;
                 };
-                out.push_str(&t[copied..i]);
-                removed += end - i;
-                cuts.push((out.len(), removed));
+                spans.push((i, end));
                 i = end;
-                copied = end;
             }
             _ => i += 1,
         }
+    }
+    spans
+}
+
+/// `t` without its comments (outside strings): shells put them between the pieces
+/// of a call (`@$_/*-*/($/*-*/{"_P"./*-*/"OST"})`) to break it up for readers and scanners.
+/// With it, where each cut was: (offset in the new text, bytes removed up to there), so
+/// offsets found in the new text can be given back in the file's own.
+fn without_block_comments(t: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, usize)>) {
+    // Every comment: the text is read without any of them.
+    let spans = comment_spans(t, usize::MAX);
+    if spans.is_empty() {
+        return (t.into(), Vec::new());
+    }
+    let mut out = String::with_capacity(t.len());
+    let mut cuts = Vec::with_capacity(spans.len());
+    let (mut removed, mut copied) = (0, 0);
+    for (start, end) in spans {
+        out.push_str(&t[copied..start]);
+        removed += end - start;
+        cuts.push((out.len(), removed));
+        copied = end;
     }
     out.push_str(&t[copied.min(t.len())..]);
     (out.into(), cuts)
