@@ -497,6 +497,17 @@ const JSP_SINKS: &[Sink] = &[
         bare: false,
     },
     Sink {
+        // `ToolProvider.getSystemJavaCompiler()`: source the request sent, written out or
+        // handed over in memory, then compiled and loaded.
+        marks: &[".write(", ".print(", ".println(", ".gettask(", ".run("],
+        file_needs: &["getsystemjavacompiler"],
+        id: "scan.heuristic.jsp_compile",
+        severity: Severity::Critical,
+        title: "JSP compiles Java source from the request",
+        why: "hands it to the Java compiler the page loads (ToolProvider.getSystemJavaCompiler): source sent in the request is compiled and run inside the server",
+        bare: false,
+    },
+    Sink {
         // Constructors, so also `new java.io.FileOutputStream(`.
         marks: &[
             "fileoutputstream(",
@@ -1430,10 +1441,12 @@ fn bare_argument(call: &str, mark: &str, inputs: &[&str], direct: &[&str]) -> bo
 }
 
 /// Whether `value` is request input itself (`request("x")`, nothing joined to it), a variable
-/// in `direct`, or one of them inside one function call.
+/// in `direct`, or one of them inside one function call and .NET or Java decoders.
 fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
     let mut arg = value.trim_start();
-    for _ in 0..2 {
+    let mut wrapped = false;
+    // The input itself, inside one function, and inside up to three decoders.
+    for _ in 0..4 {
         // The page's own controls through `this.`/`Me.`: `this.txtPath.Text`; a handler's
         // request through its context: `ctx.Request["p"]`.
         arg = ["this.", "me."]
@@ -1448,6 +1461,13 @@ fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
         {
             let close = arg.find(')').map_or(arg.len(), |c| c + 1);
             let mut rest = arg[close..].trim_start();
+            // JScript reads a request collection's text as `.Item`: `Request.Form("z").Item`.
+            if let Some(r) = rest
+                .strip_prefix(".item")
+                .filter(|r| !r.starts_with(is_ident))
+            {
+                rest = r.trim_start().strip_prefix("()").unwrap_or(r).trim_start();
+            }
             // `+''` and `&""` only make the input a string: nothing is joined to it.
             for empty in ["''", "\"\""] {
                 if let Some(r) = rest
@@ -1458,6 +1478,11 @@ fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
                 }
             }
             return !rest.starts_with(['&', '+', '.']);
+        }
+        // A decoder hands back the input it was given, only in another form.
+        if let Some(inner) = decoded(arg) {
+            arg = inner.trim_start();
+            continue;
         }
         let name_len = arg.find(|c: char| !is_ident(c)).unwrap_or(arg.len());
         let (name, rest) = arg.split_at(name_len);
@@ -1475,11 +1500,42 @@ fn bare_value(value: &str, inputs: &[&str], direct: &[&str]) -> bool {
         }
         // One wrapping call: `decode(…)`.
         match rest.strip_prefix('(') {
-            Some(inner) if !name.is_empty() => arg = inner.trim_start(),
+            Some(inner) if !name.is_empty() && !wrapped => {
+                arg = inner.trim_start();
+                wrapped = true;
+            }
             _ => return false,
         }
     }
     false
+}
+
+/// The text after the `(` of the .NET or Java decoder call `arg` starts with:
+/// `Convert.FromBase64String(`, `Encoding.UTF8.GetString(`, `Base64.getDecoder().decode(`,
+/// `URLDecoder.decode(`, `HttpUtility.UrlDecode(`, `new String(`.
+fn decoded(arg: &str) -> Option<&str> {
+    const DECODERS: &[&str] = &[
+        "convert.frombase64string(",
+        "base64.getdecoder().decode(",
+        "base64.getmimedecoder().decode(",
+        "base64.decodebase64(",
+        "urldecoder.decode(",
+        "httputility.urldecode(",
+        "httputility.htmldecode(",
+        "server.urldecode(",
+        "new string(",
+    ];
+    let arg = ["system.", "java.util.", "java.net.", "web."]
+        .iter()
+        .fold(arg, |a, p| a.strip_prefix(p).unwrap_or(a));
+    if let Some(rest) = DECODERS.iter().find_map(|d| arg.strip_prefix(d)) {
+        return Some(rest);
+    }
+    // `Text.Encoding.UTF8.GetString(`, `Encoding.GetEncoding(936).GetString(`.
+    let arg = arg.strip_prefix("text.").unwrap_or(arg);
+    let rest = arg.strip_prefix("encoding.")?;
+    let call = crate::heuristics::near(rest, 40).find(".getstring(")?;
+    Some(&rest[call + ".getstring(".len()..])
 }
 
 /// A function of the page that hands its parameter to a sink: calling it is using the sink.
@@ -1630,10 +1686,12 @@ fn follow<'a>(
             // `new ProcessBuilder(new String[]{"sh", "-c", request.getParameter("c")})`.
             // Such a piece, inside a call's parentheses, is read on to its `;`, for the first
             // 10,000 of them.
+            // So is an array initialiser after its `=`: `String[] c = {"sh", "-c", x};`.
             let s = if split.contains(&'{')
                 && s.ends_with('{')
                 && extended < 10_000
-                && s.matches('(').count() > s.matches(')').count()
+                && (s.matches('(').count() > s.matches(')').count()
+                    || s[..s.len() - 1].trim_end().ends_with(['=', ']']))
             {
                 extended += 1;
                 let rest = block();
@@ -1812,6 +1870,33 @@ mod tests {
         assert!(ids(jsp, built).is_empty(), "{:?}", ids(jsp, built));
         let put = "<%\nString c = request.getParameter(\"c\");\njava.util.Map<String, String> m = new java.util.HashMap<>();\nm.put(\"k\", c);\nProcess p = Runtime.getRuntime().exec(m.get(\"k\"));\n%>";
         assert_eq!(ids(jsp, put), ["scan.heuristic.jsp_exec"]);
+    }
+
+    #[test]
+    fn decoded_input_array_initialisers_razor_and_the_java_compiler() {
+        let jscript = "<%@ Page Language=\"Jscript\" %><%\nvar k = Request.Item[\"k\"];\nvar t = System.Text.Encoding.UTF8.GetString(System.Convert.FromBase64String(k));\neval(t, \"unsafe\");\n%>";
+        assert_eq!(ids(asp, jscript), ["scan.heuristic.asp_eval"]);
+        let inline = "<%@ Page Language=\"Jscript\" %><%eval(System.Text.Encoding.GetEncoding(936).GetString(System.Convert.FromBase64String(Request.Item[\"z\"])),\"unsafe\");%>";
+        assert_eq!(ids(asp, inline), ["scan.heuristic.asp_eval"]);
+        let array = "<%\nString[] cmd = {\"/bin/bash\", \"-c\", request.getHeader(\"X-Run\")};\nProcess p = new ProcessBuilder(cmd).start();\n%>";
+        assert_eq!(ids(jsp, array), ["scan.heuristic.jsp_exec"]);
+        // Decoded input joined into a call's name; two functions of the page around it; a
+        // fixed command line in an array.
+        let quiet_asp = [
+            "<%\nExecute \"Call \" & HttpUtility.UrlDecode(Request(\"a\")) & \"()\"\n%>",
+            "<%\nExecute(Pick(Clean(Request(\"a\"))))\n%>",
+        ];
+        for page in quiet_asp {
+            assert!(ids(asp, page).is_empty(), "{page}: {:?}", ids(asp, page));
+        }
+        let item = "<%@ LANGUAGE=\"JScript\" %><%\nvar code = Request.Form(\"z\").Item;\nvar f = new Function(code);\nf();\n%>";
+        assert_eq!(ids(asp, item), ["scan.heuristic.asp_eval"]);
+        let razor = "@{\nvar c = Request[\"c\"];\nvar p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(\"cmd.exe\", \"/c \" + c));\n}";
+        assert_eq!(ids(asp, razor), ["scan.heuristic.asp_exec"]);
+        let compile = "<%@ page import=\"javax.tools.*,java.io.*\" %><%\nString src = request.getParameter(\"src\");\nFileWriter fw = new FileWriter(\"/tmp/P.java\"); fw.write(src); fw.close();\nToolProvider.getSystemJavaCompiler().run(null, null, null, \"/tmp/P.java\");\n%>";
+        assert_eq!(ids(jsp, compile), ["scan.heuristic.jsp_compile"]);
+        let fixed = "<%\nString[] cmd = {\"/usr/bin/report\", \"--all\"};\nString id = request.getParameter(\"id\");\nProcess p = new ProcessBuilder(cmd).start();\n%>";
+        assert!(ids(jsp, fixed).is_empty(), "{:?}", ids(jsp, fixed));
     }
 
     #[test]

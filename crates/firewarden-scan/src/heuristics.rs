@@ -13,7 +13,7 @@ pub enum ScriptKind {
     Php,
     /// JSP / JSPX.
     Jsp,
-    /// ASP / ASPX / ASHX.
+    /// ASP / ASPX / ASHX, and Razor pages (`.cshtml`, `.vbhtml`).
     Asp,
 }
 
@@ -24,7 +24,8 @@ pub fn script_kind_by_name(name: &str) -> Option<ScriptKind> {
         "php" | "php3" | "php4" | "php5" | "php7" | "php8" | "phtml" | "pht" | "phps" | "phar"
         | "inc" => Some(ScriptKind::Php),
         "jsp" | "jspx" | "jspf" => Some(ScriptKind::Jsp),
-        "asp" | "aspx" | "ashx" | "asmx" | "asa" | "cer" | "cdx" => Some(ScriptKind::Asp),
+        "asp" | "aspx" | "ashx" | "asmx" | "asa" | "cer" | "cdx" | "ascx" | "asax" | "master"
+        | "cshtml" | "vbhtml" => Some(ScriptKind::Asp),
         _ => None,
     }
 }
@@ -359,7 +360,79 @@ fn input_properties(t: &str) -> Vec<String> {
             }
         }
     }
+    constructed_properties(t, &mut out);
     out
+}
+
+/// `$this->p` for each property a constructor fills from its parameter
+/// (`function __construct($c) { $this->c = $c; }`) when the file makes an object of the class
+/// with request input in that place (`new Runner($_GET['c'])`): the first 16 constructors.
+fn constructed_properties(t: &str, out: &mut Vec<String>) {
+    for at in find_all(t, "function __construct").take(16) {
+        // The class it belongs to: the last `class Name` within 64 KiB before it.
+        let from = t.floor_char_boundary(at.saturating_sub(65_536));
+        let Some(c) = t[from..at].rfind("class ") else {
+            continue;
+        };
+        let class = t[from + c + "class ".len()..].trim_start();
+        let class = &class[..class
+            .find(|c: char| !crate::flows::is_ident(c))
+            .unwrap_or(0)];
+        let head = near(&t[at + "function __construct".len()..], 2048);
+        let Some(params) = crate::php_tricks::arguments(head.trim_start()) else {
+            continue;
+        };
+        // The parameters' names, without their types and defaults: `string $c = ''`.
+        let names: Vec<&str> = params
+            .iter()
+            .map(|p| {
+                let p = p.split('=').next().unwrap_or(p);
+                p.rfind('$').map_or("", |d| p[d..].trim())
+            })
+            .collect();
+        // Which of them an object of the class is made with from request input.
+        let fed: Vec<&str> = find_all(t, &format!("new {class}("))
+            .take(64)
+            .filter(|_| !class.is_empty())
+            .filter_map(|n| {
+                crate::php_tricks::arguments(near(&t[n + "new ".len() + class.len()..], 2048))
+            })
+            .flat_map(|args| {
+                args.into_iter()
+                    .zip(&names)
+                    .filter(|(a, _)| value_from_input(a))
+                    .map(|(_, n)| *n)
+            })
+            .collect();
+        if fed.is_empty() {
+            continue;
+        }
+        // The constructor's body: its first 2 KiB.
+        let body = near(&head[head.find('{').unwrap_or(head.len())..], 2048);
+        let body = &body[..body.find("function ").unwrap_or(body.len())];
+        for p in find_all(body, "$this->") {
+            let rest = &body[p + "$this->".len()..];
+            let len = rest
+                .find(|c: char| !crate::flows::is_ident(c))
+                .unwrap_or(rest.len());
+            let Some(value) = rest[len..].trim_start().strip_prefix('=') else {
+                continue;
+            };
+            let value = value.trim_start();
+            let name = format!("$this->{}", &rest[..len]);
+            if len > 0
+                && fed.iter().any(|f| {
+                    !f.is_empty()
+                        && starts_with_name(value, f)
+                        && value[f.len()..].trim_start().starts_with(';')
+                })
+                && !out.contains(&name)
+                && out.len() < 16
+            {
+                out.push(name);
+            }
+        }
+    }
 }
 
 /// The arguments of the `sink…(` call in statement `s` that hold what it runs: the code or
@@ -614,19 +687,96 @@ fn concatenated(v: &str) -> impl Iterator<Item = &str> {
 /// Whether `rhs` is a variable that holds input, or one element of it, and nothing else:
 /// `$c = $k['a'];` after `$k = $_COOKIE;`.
 fn copies_tainted(rhs: &str, tainted: &[String]) -> bool {
-    let value = rhs.trim_start().trim_start_matches('@');
+    // `array_keys($s)[0]`, `end($s)`: the keys or one element of it.
+    let value = without_calls(rhs.trim_start().trim_start_matches('@'), ELEMENT_CALLS);
+    fn element(rest: &str) -> Option<&str> {
+        match rest.strip_prefix('[') {
+            Some(index) => near(index, 256).find(']').map(|close| &index[close + 1..]),
+            None => Some(rest),
+        }
+    }
     tainted.iter().any(|v| {
         value.strip_prefix(v.as_str()).is_some_and(|rest| {
-            let rest = match rest.strip_prefix('[') {
-                Some(index) => match near(index, 256).find(']') {
-                    Some(close) => &index[close + 1..],
-                    None => return false,
-                },
-                None => rest,
+            let Some(mut rest) = element(rest) else {
+                return false;
             };
+            // The `)` of each call taken off, and an element of what it gives.
+            for _ in 0..4 {
+                match rest.trim_start().strip_prefix(')').map(element) {
+                    Some(Some(r)) => rest = r,
+                    Some(None) => return false,
+                    None => break,
+                }
+            }
             rest.trim_start().starts_with([';', '\n']) || rest.trim().is_empty()
         })
     })
+}
+
+/// Calls that give back an array's keys or elements: what they give of request input is
+/// request input.
+const ELEMENT_CALLS: &[&str] = &[
+    "array_keys(",
+    "array_values(",
+    "array_pop(",
+    "array_shift(",
+    "array_reverse(",
+    "end(",
+    "reset(",
+    "current(",
+    "key(",
+];
+
+/// Whether `value`, an assigned value and the file's text after it, is a heredoc
+/// (`<<<EOT … EOT;`, not a `<<<'EOT'` nowdoc) whose first 4 KiB hold request input or a
+/// variable that holds it: `$cmd = <<<CMD` then `{$_POST['q']} 2>&1`.
+fn heredoc_holds_input(value: &str, tainted: &[String], composed: &[String]) -> bool {
+    let Some(head) = value.trim_start().strip_prefix("<<<") else {
+        return false;
+    };
+    let head = head.trim_start_matches([' ', '\t']);
+    if head.starts_with('\'') {
+        return false;
+    }
+    let head = head.trim_start_matches('"');
+    let len = head
+        .find(|c: char| !crate::flows::is_ident(c))
+        .unwrap_or(head.len());
+    let (label, rest) = head.split_at(len);
+    let Some(body) = rest.trim_start_matches('"').strip_prefix(['\n', '\r']) else {
+        return false;
+    };
+    let body = near(body, 4096);
+    // To the line that starts with the label (indented, as PHP 7.3 allows).
+    let end = body
+        .split_inclusive('\n')
+        .scan(0, |at, line| {
+            let start = *at;
+            *at += line.len();
+            Some((start, line))
+        })
+        .find(|(_, line)| {
+            line.trim_start()
+                .strip_prefix(label)
+                .is_some_and(|r| !r.starts_with(crate::flows::is_ident))
+        })
+        .map_or(body.len(), |(start, _)| start);
+    let body = &body[..end];
+    !label.is_empty()
+        && (PHP_INPUT.iter().any(|i| body.contains(i))
+            || tainted
+                .iter()
+                .chain(composed)
+                .any(|v| crate::php_tricks::uses(body, v)))
+}
+
+/// `$name` and what follows the `.=` in `$name .= …` at the start of a statement.
+fn appended_variable(s: &str) -> Option<(&str, &str)> {
+    let t = statement_start(s);
+    let rest = t.strip_prefix('$')?;
+    let len = rest.find(|c: char| !crate::flows::is_ident(c))?;
+    let value = rest[len..].trim_start().strip_prefix(".=")?;
+    (len > 0).then(|| (&t[..len + 1], value))
 }
 
 /// The text of `t` from the `;` or line break before `start` to the one after `end`, at most
@@ -675,6 +825,11 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // dispatcher's `$f = 'do_' . $_GET['op']` is not a webshell until its value runs.
     let mut composed: Vec<String> = Vec::new();
     let parses = find(t, "parse_str(").is_some();
+    // A heredoc's body is read with the statement that assigns it: `$c = <<<EOT`.
+    let heredocs = find(t, "<<<").is_some();
+    // Heredocs read so far: the first 4,096 are (4 KiB each), past which a page of heredocs
+    // that never close would be read again and again.
+    let mut heredocs_read = 0;
     // Where the file's comments are, found when a statement first needs it: the first
     // 65,536 (1 MiB of spans), past which a file of millions of `#` lines is read as code.
     let comments = std::cell::OnceCell::new();
@@ -718,6 +873,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             && composed.is_empty()
             && !held.has(EVAL_WORD)
             && !held.has(ASSERT_WORD)
+            && !(heredocs && s.contains("<<<"))
         {
             continue;
         }
@@ -764,11 +920,30 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             } else if composed.len() < 64
                 && !commented
                 && !held.any(ESCAPE_WORDS..ESCAPE_WORDS + 3)
-                && composes_input(rhs, &tainted, &composed)
                 && !composed.iter().any(|c| c == var)
+                && (composes_input(rhs, &tainted, &composed)
+                    || heredocs_read < 4096 && rhs.trim_start().starts_with("<<<") && {
+                        heredocs_read += 1;
+                        heredoc_holds_input(
+                            &t[rhs.as_ptr() as usize - t.as_ptr() as usize..],
+                            &tainted,
+                            &composed,
+                        )
+                    })
             {
                 composed.push(var.to_string());
             }
+        }
+        // `$out .= $data[$i] ^ $k;`: text added to a variable, a piece at a time.
+        if !commented
+            && let Some((var, value)) = appended_variable(s)
+            && composed.len() < 64
+            && !held.any(ESCAPE_WORDS..ESCAPE_WORDS + 3)
+            && !composed.iter().any(|c| c == var)
+            && !tainted.iter().any(|c| c == var)
+            && composes_input(value, &tainted, &composed)
+        {
+            composed.push(var.to_string());
         }
         // `$_SESSION['p'] = $_POST['s']`: the session hands the input back, on this request
         // and every later one.
@@ -1101,17 +1276,45 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
 /// `holders` are the variables the statement walk found holding input, whole or joined with
 /// text: `$c = $_GET['c']; run($c)` is the same call.
 fn wrapped_sink(t: &str, sinks: &[&str], holders: (&[String], &[String]), hits: &mut Vec<Hit>) {
-    if sinks.is_empty() {
+    // Backticks run their content as a command: `` return `$c`; ``.
+    let ticks = find(t, "`$").is_some().then_some("`");
+    if sinks.is_empty() && ticks.is_none() {
         return;
     }
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     // From each sink call whose argument is a plain variable back to the function around it:
     // the work follows the few sink calls, not the many functions.
     let mut wrappers: Vec<(&str, &str)> = Vec::new();
-    for sink in sinks {
+    let comments = std::cell::OnceCell::new();
+    for sink in sinks.iter().chain(&ticks) {
         for at in find_all(t, sink).take(1000) {
-            if !plain_name_at(t, at) {
+            if *sink != "`" && !plain_name_at(t, at) {
                 continue;
+            }
+            // Backticks as code, not inside a string of the statement: an even number of
+            // quotes of each kind since its last `;` or brace (within 400 bytes).
+            if *sink == "`" {
+                // A short command closed on its line, outside comments (`` `$post` `` in a
+                // doc comment names a parameter).
+                let body = near(&t[at + 1..], 160);
+                let closed = body.find(['`', '\n']).is_some_and(|e| {
+                    body[e..].starts_with('`') && !body[..e].contains(['\'', '"'])
+                });
+                if !t[at + 1..].starts_with('$')
+                    || !closed
+                    || in_comment(
+                        comments.get_or_init(|| crate::php_tricks::comment_spans(t, 65_536)),
+                        at,
+                    )
+                {
+                    continue;
+                }
+                let from = t.floor_char_boundary(at.saturating_sub(400));
+                let before = &t[from..at];
+                let before = &before[before.rfind([';', '{', '}']).map_or(0, |p| p + 1)..];
+                if before.matches('"').count() % 2 == 1 || before.matches('\'').count() % 2 == 1 {
+                    continue;
+                }
             }
             let arg = t[at + sink.len()..].trim_start().trim_start_matches('@');
             let Some(var) = arg
@@ -1155,6 +1358,25 @@ fn wrapped_sink(t: &str, sinks: &[&str], holders: (&[String], &[String]), hits: 
         }
     }
     for (name, sink) in wrappers {
+        let sink = if sink == "`" {
+            "`…` (backticks"
+        } else {
+            sink
+        };
+        // Handed by name to a function that calls it back:
+        // `preg_replace_callback('/.+/', 'run', $_POST['z'])`.
+        if !name.starts_with('$')
+            && let Some(at) = called_back(t, name, holders)
+        {
+            hits.push(hit(
+                "scan.heuristic.wrapped_sink",
+                Severity::Critical,
+                "Request input passed to code execution through a wrapper",
+                format!("`{name}()` hands its parameter to `{sink}…)` and is handed by name to a function that calls it back with request input: whoever sends the request chooses what runs"),
+                at,
+            ));
+            return;
+        }
         for at in find_all(t, name) {
             if !plain_name_at(t, at) || t[..at].trim_end().ends_with("function") {
                 continue;
@@ -1191,6 +1413,29 @@ fn wrapped_sink(t: &str, sinks: &[&str], holders: (&[String], &[String]), hits: 
             }
         }
     }
+}
+
+/// Where a callback-taking call (`array_map`, `preg_replace_callback`, …) is handed the
+/// function `name` as a string and request input, or a variable that holds it, in the same
+/// statement: the first 1,000 places the name is quoted.
+fn called_back(t: &str, name: &str, (tainted, composed): (&[String], &[String])) -> Option<usize> {
+    ["'", "\""].iter().find_map(|q| {
+        let quoted = format!("{q}{name}{q}");
+        find_all(t, &quoted).take(1000).find_map(|at| {
+            // The statement around it, within 400 bytes either side.
+            let from = t.floor_char_boundary(at.saturating_sub(400));
+            let from = t[from..at]
+                .rfind([';', '{', '}'])
+                .map_or(from, |p| from + p + 1);
+            let rest = near(&t[at..], 400);
+            let statement = &t[from..at + rest.find(';').unwrap_or(rest.len())];
+            let (p, args) = crate::php_tricks::callback_call(statement)?;
+            let input = args.iter().any(|a| {
+                PHP_INPUT.iter().any(|i| a.contains(i)) || composes_input(a, tainted, composed)
+            });
+            (input && args.iter().any(|a| a.trim() == quoted)).then_some(from + p)
+        })
+    })
 }
 
 /// A PHP reverse or bind shell: a network socket, a process with pipes, and a shell to run
@@ -1516,27 +1761,26 @@ fn from_input(s: &str) -> bool {
 /// Whether an assigned value is request input, as `from_input` reads it.
 fn value_from_input(value: &str) -> bool {
     // `json_decode(file_get_contents('php://input'), true)`: parsing hands the request back.
-    let rhs = without_calls(
-        value,
-        &[
-            "json_decode(",
-            "unserialize(",
-            "trim(",
-            "stripslashes(",
-            "urldecode(",
-            // Decrypted, the request is still the request (Behinder's AES over the body).
-            "openssl_decrypt(",
-            "mcrypt_decrypt(",
-            // One element or all of a request array: `end($_GET)`, `array_values($_POST)`.
-            "array_values(",
-            "array_pop(",
-            "array_shift(",
-            "array_reverse(",
-            "end(",
-            "reset(",
-            "current(",
-        ],
-    );
+    const PARSING: &[&str] = &[
+        "json_decode(",
+        "unserialize(",
+        "trim(",
+        "stripslashes(",
+        "urldecode(",
+        // Decrypted, the request is still the request (Behinder's AES over the body).
+        "openssl_decrypt(",
+        "mcrypt_decrypt(",
+    ];
+    // And one element, the keys or all of a request array: `end($_GET)`,
+    // `array_values($_POST)`, in any order.
+    let mut rhs = value;
+    loop {
+        let next = without_calls(without_calls(rhs, PARSING), ELEMENT_CALLS);
+        if next.len() == rhs.len() {
+            break;
+        }
+        rhs = next;
+    }
     let direct = PHP_INPUT.iter().any(|i| rhs.starts_with(i));
     let decoded =
         DECODERS.iter().any(|d| rhs.starts_with(d)) && PHP_INPUT.iter().any(|i| rhs.contains(i));
@@ -2637,6 +2881,97 @@ mod tests {
     }
 
     #[test]
+    fn input_added_in_pieces_in_heredocs_objects_and_callbacks() {
+        let flagged = [
+            (
+                "<?php $d = $_POST['x'];
+$o = '';
+for ($i = 0; $i < strlen($d); $i++) { $o .= $d[$i] ^ 'k'; }
+eval($o);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php
+$cmd = <<<CMD
+{$_POST['q']} 2>&1
+CMD;
+echo shell_exec($cmd);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php $q = $_GET['q'];
+$c = <<<\"EOT\"
+    ls $q
+    EOT;
+system($c);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php class R { private $l;
+function __construct(string $l = '') { $this->l = $l; }
+function go() { passthru($this->l); } }
+$r = new R($_REQUEST['l']); $r->go();",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php $s = $_REQUEST;
+$k = array_keys($s)[0];
+$v = $s[$k];
+$k($v);",
+                "scan.heuristic.request_function",
+            ),
+            (
+                "<?php function h($m) { return `$m[1]`; }
+echo preg_replace_callback('/(.+)/', 'h', $_POST['z']);",
+                "scan.heuristic.wrapped_sink",
+            ),
+            (
+                "<?php function r($c) { system($c); }
+array_map(\"r\", array($_GET['c']));",
+                "scan.heuristic.wrapped_sink",
+            ),
+        ];
+        for (page, check) in flagged {
+            assert_eq!(ids(ScriptKind::Php, page), [check], "{page}");
+        }
+        let quiet = [
+            // A nowdoc does not expand variables; escaped text added; a heredoc of no input.
+            "<?php $q = $_GET['q'];
+$c = <<<'EOT'
+ls $q
+EOT;
+system($c);",
+            "<?php $q = $_GET['q'];
+$o = 'grep ';
+$o .= escapeshellarg($q);
+exec($o);",
+            "<?php $q = $_GET['q'];
+$c = <<<EOT
+uptime
+EOT;
+system($c);",
+            // A constructor fed a constant; the page's object built from input never runs it.
+            "<?php class R { function __construct($l) { $this->l = $l; }
+function go() { passthru($this->l); } }
+$r = new R('uptime'); $x = new Q($_GET['l']);",
+            // A backtick in a doc comment; a callback handed its name with no input.
+            "<?php /** Runs `$c`. */
+function r($c) { return strlen($c); }
+echo r($_GET['c']);",
+            "<?php function h($m) { return `$m`; }
+$q = $_GET['q'];
+echo preg_replace_callback('/x/', 'h', 'fixed');",
+        ];
+        for page in quiet {
+            assert!(
+                ids(ScriptKind::Php, page).is_empty(),
+                "{page}: {:?}",
+                ids(ScriptKind::Php, page)
+            );
+        }
+    }
+
+    #[test]
     fn top_level_joins_and_branches() {
         let parts: Vec<&str> =
             concatenated("'a' . 1.5 . $b1.f('x.y', $c . $d) . \"$e.\"; $z . 1").collect();
@@ -3053,6 +3388,11 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             Some(ScriptKind::Php)
         );
         assert_eq!(script_kind("x.aspx", b""), Some(ScriptKind::Asp));
+        // Razor pages hold no `<%`: their name says what they are.
+        assert_eq!(
+            script_kind("Index.cshtml", b"@{ var c = Request[\"c\"]; }"),
+            Some(ScriptKind::Asp)
+        );
         assert_eq!(script_kind("readme.txt", b"hello"), None);
         assert_eq!(
             script_kind("404.html", b"<html>...</html><?php @eval($_POST[1]); ?>"),

@@ -74,6 +74,7 @@ const KEEPING_CALLS: &[&str] = &[
     "strtoupper(",
     "stripslashes(",
     "strval(",
+    "json_decode(",
 ];
 
 const DECODE_CALLS: &[&str] = &[
@@ -159,6 +160,16 @@ fn calls<'a>(s: &'a str, name: &'a str) -> impl Iterator<Item = (usize, &'a str)
         let rest = &s[p + name.len()..];
         let open = rest.trim_start();
         open.starts_with('(').then_some((p, open))
+    })
+}
+
+/// The first call in statement `s` of a function that calls back a function it is handed
+/// (`array_map(`, `preg_replace_callback(`, …): its offset and its arguments.
+pub(crate) fn callback_call(s: &str) -> Option<(usize, Vec<&str>)> {
+    CALLBACKS.iter().find_map(|(name, _)| {
+        calls(s, name)
+            .next()
+            .and_then(|(p, open)| Some((p, arguments(open)?)))
     })
 }
 
@@ -362,13 +373,7 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
                     && !tainted.contains(&var)
                 {
                     tainted.push(var);
-                    let rhs = crate::heuristics::bare_php_value(&s[eq + 1..]);
-                    let rhs = DECODE_CALLS
-                        .iter()
-                        .chain(KEEPING_CALLS)
-                        .find_map(|d| rhs.strip_prefix(d))
-                        .unwrap_or(rhs)
-                        .trim_start();
+                    let rhs = unwrapped(&s[eq + 1..]).trim_start();
                     let name_len = rhs
                         .char_indices()
                         .skip(1)
