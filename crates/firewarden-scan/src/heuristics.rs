@@ -687,8 +687,9 @@ fn concatenated(v: &str) -> impl Iterator<Item = &str> {
 /// Whether `rhs` is a variable that holds input, or one element of it, and nothing else:
 /// `$c = $k['a'];` after `$k = $_COOKIE;`.
 fn copies_tainted(rhs: &str, tainted: &[String]) -> bool {
-    // `array_keys($s)[0]`, `end($s)`: the keys or one element of it.
-    let value = without_calls(rhs.trim_start().trim_start_matches('@'), ELEMENT_CALLS);
+    // `array_keys($s)[0]`, `end($s)`, `json_decode($s)`: the keys or one element of it, or
+    // what it says.
+    let value = parsed(rhs.trim_start().trim_start_matches('@'));
     fn element(rest: &str) -> Option<&str> {
         match rest.strip_prefix('[') {
             Some(index) => near(index, 256).find(']').map(|close| &index[close + 1..]),
@@ -715,7 +716,7 @@ fn copies_tainted(rhs: &str, tainted: &[String]) -> bool {
 
 /// Calls that give back an array's keys or elements: what they give of request input is
 /// request input.
-const ELEMENT_CALLS: &[&str] = &[
+pub(crate) const ELEMENT_CALLS: &[&str] = &[
     "array_keys(",
     "array_values(",
     "array_pop(",
@@ -792,6 +793,38 @@ fn line_around(t: &str, start: usize, end: usize) -> &str {
     &t[from..to]
 }
 
+/// The statements of PHP text `t` as the walk reads them: split after each `;`, line break
+/// and brace, except that a `{$…}` inside a double-quoted string (`"ls {$_GET['c']}"`) stays
+/// in its statement, read on until the string's quotes close, within 4 KiB.
+fn php_statements(t: &str) -> impl Iterator<Item = &str> {
+    // `"` not escaped with a backslash.
+    fn quotes(s: &str) -> usize {
+        memchr::memchr_iter(b'"', s.as_bytes())
+            .filter(|&p| p == 0 || s.as_bytes()[p - 1] != b'\\')
+            .count()
+    }
+    let mut pieces = t.split_inclusive([';', '\n', '{', '}']);
+    let base = t.as_ptr() as usize;
+    std::iter::from_fn(move || {
+        let first = pieces.next()?;
+        let start = first.as_ptr() as usize - base;
+        let mut end = start + first.len();
+        if first.ends_with('{') && t[end..].starts_with('$') {
+            let mut open = quotes(first);
+            if !open.is_multiple_of(2) {
+                for next in pieces.by_ref() {
+                    end += next.len();
+                    open += quotes(next);
+                    if open.is_multiple_of(2) || next.ends_with([';', '\n']) || end - start > 4096 {
+                        break;
+                    }
+                }
+            }
+        }
+        Some(&t[start..end])
+    })
+}
+
 /// A heuristic hit of a webshell (ATT&CK T1505.003) at `offset`.
 pub(crate) fn hit(
     id: &'static str,
@@ -825,6 +858,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // dispatcher's `$f = 'do_' . $_GET['op']` is not a webshell until its value runs.
     let mut composed: Vec<String> = Vec::new();
     let parses = find(t, "parse_str(").is_some();
+    let matches = find(t, "preg_match").is_some();
     // A heredoc's body is read with the statement that assigns it: `$c = <<<EOT`.
     let heredocs = find(t, "<<<").is_some();
     // Heredocs read so far: the first 4,096 are (4 KiB each), past which a page of heredocs
@@ -840,7 +874,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // The words seen in the statements walked so far: the whole file's once the walk ends.
     let mut seen = Held::default();
     let mut lines_read = 0;
-    for (n, s) in t.split_inclusive([';', '\n', '{', '}']).enumerate() {
+    for (n, s) in php_statements(t).enumerate() {
         if n % 4096 == 4095 && late() {
             return false;
         }
@@ -865,6 +899,22 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             && into.starts_with('$')
             && into[1..].chars().all(crate::flows::is_ident)
             && tainted.len() < 64
+        {
+            tainted.push(into.to_string());
+        }
+        // `preg_match('/(\w+):(.*)/', $d, $m)`: the groups in `$m` are pieces of the input.
+        if matches
+            && let Some(p) = find(s, "preg_match")
+            && let Some(open) = s[p..].find('(')
+            && let Some(args) = crate::php_tricks::arguments(near(&s[p + open..], 4096))
+            && let [_, subject, into, ..] = args[..]
+            && into.starts_with('$')
+            && into.len() > 1
+            && into[1..].chars().all(crate::flows::is_ident)
+            && (PHP_INPUT.iter().any(|i| subject.starts_with(i))
+                || copies_tainted(subject, &tainted))
+            && tainted.len() < 64
+            && !tainted.iter().any(|v| v == into)
         {
             tainted.push(into.to_string());
         }
@@ -1761,6 +1811,26 @@ fn from_input(s: &str) -> bool {
 /// Whether an assigned value is request input, as `from_input` reads it.
 fn value_from_input(value: &str) -> bool {
     // `json_decode(file_get_contents('php://input'), true)`: parsing hands the request back.
+    let rhs = parsed(value);
+    let direct = PHP_INPUT.iter().any(|i| rhs.starts_with(i));
+    let decoded =
+        DECODERS.iter().any(|d| rhs.starts_with(d)) && PHP_INPUT.iter().any(|i| rhs.contains(i));
+    // The body read whole: `file_get_contents('php://input')`,
+    // `stream_get_contents(fopen('php://input', 'rb'))`.
+    let body = ["file_get_contents(", "stream_get_contents(fopen("]
+        .iter()
+        .filter_map(|r| rhs.strip_prefix(r))
+        .any(|r| {
+            let r = r.trim_start();
+            r.starts_with("\"php://input") || r.starts_with("'php://input")
+        });
+    direct || decoded || body
+}
+
+/// `value` without the calls around it that parse, decrypt or pick from what they are given
+/// (`json_decode(`, `trim(`, `openssl_decrypt(`, `end(`, `array_keys(`…), in any order: what
+/// is left is what the value was made from.
+fn parsed(value: &str) -> &str {
     const PARSING: &[&str] = &[
         "json_decode(",
         "unserialize(",
@@ -1771,22 +1841,14 @@ fn value_from_input(value: &str) -> bool {
         "openssl_decrypt(",
         "mcrypt_decrypt(",
     ];
-    // And one element, the keys or all of a request array: `end($_GET)`,
-    // `array_values($_POST)`, in any order.
     let mut rhs = value;
     loop {
         let next = without_calls(without_calls(rhs, PARSING), ELEMENT_CALLS);
         if next.len() == rhs.len() {
-            break;
+            return rhs;
         }
         rhs = next;
     }
-    let direct = PHP_INPUT.iter().any(|i| rhs.starts_with(i));
-    let decoded =
-        DECODERS.iter().any(|d| rhs.starts_with(d)) && PHP_INPUT.iter().any(|i| rhs.contains(i));
-    let body = rhs.starts_with("file_get_contents(\"php://input")
-        || rhs.starts_with("file_get_contents('php://input");
-    direct || decoded || body
 }
 
 /// Statement `s` from its first word: without the space, `;` and braces before it, or the
@@ -2884,51 +2946,52 @@ mod tests {
     fn input_added_in_pieces_in_heredocs_objects_and_callbacks() {
         let flagged = [
             (
-                "<?php $d = $_POST['x'];
-$o = '';
-for ($i = 0; $i < strlen($d); $i++) { $o .= $d[$i] ^ 'k'; }
-eval($o);",
+                "<?php $d = $_POST['x'];\n$o = '';\nfor ($i = 0; $i < strlen($d); $i++) { $o .= $d[$i] ^ 'k'; }\neval($o);",
                 "scan.heuristic.input_to_exec",
             ),
             (
-                "<?php
-$cmd = <<<CMD
-{$_POST['q']} 2>&1
-CMD;
-echo shell_exec($cmd);",
+                "<?php\n$cmd = <<<CMD\n{$_POST['q']} 2>&1\nCMD;\necho shell_exec($cmd);",
                 "scan.heuristic.input_to_exec",
             ),
             (
-                "<?php $q = $_GET['q'];
-$c = <<<\"EOT\"
-    ls $q
-    EOT;
-system($c);",
+                "<?php $q = $_GET['q'];\n$c = <<<\"EOT\"\n    ls $q\n    EOT;\nsystem($c);",
                 "scan.heuristic.input_to_exec",
             ),
             (
-                "<?php class R { private $l;
-function __construct(string $l = '') { $this->l = $l; }
-function go() { passthru($this->l); } }
-$r = new R($_REQUEST['l']); $r->go();",
+                "<?php class R { private $l;\nfunction __construct(string $l = '') { $this->l = $l; }\nfunction go() { passthru($this->l); } }\n$r = new R($_REQUEST['l']); $r->go();",
                 "scan.heuristic.input_to_exec",
             ),
             (
-                "<?php $s = $_REQUEST;
-$k = array_keys($s)[0];
-$v = $s[$k];
-$k($v);",
+                "<?php $s = $_REQUEST;\n$k = array_keys($s)[0];\n$v = $s[$k];\n$k($v);",
                 "scan.heuristic.request_function",
             ),
             (
-                "<?php function h($m) { return `$m[1]`; }
-echo preg_replace_callback('/(.+)/', 'h', $_POST['z']);",
+                "<?php function h($m) { return `$m[1]`; }\necho preg_replace_callback('/(.+)/', 'h', $_POST['z']);",
                 "scan.heuristic.wrapped_sink",
             ),
             (
-                "<?php function r($c) { system($c); }
-array_map(\"r\", array($_GET['c']));",
+                "<?php function r($c) { system($c); }\narray_map(\"r\", array($_GET['c']));",
                 "scan.heuristic.wrapped_sink",
+            ),
+            (
+                "<?php\nsystem(\"ls {$_GET['c']}\");",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php $x = $_REQUEST['x'];\n$y = \"{$x}\";\nassert($y);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php $d = $_POST['d'];\npreg_match('/^(\\w+):(.*)$/', $d, $m);\nif ($m[1] == 'run') echo shell_exec($m[2]);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php $c = stream_get_contents(fopen('php://input', 'rb'));\n$o = json_decode($c);\necho shell_exec($o->cmd);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php $data = explode(',', $_GET['q']);\n$func = array_shift($data);\necho call_user_func_array($func, $data);",
+                "scan.heuristic.php_callback",
             ),
         ];
         for (page, check) in flagged {
@@ -2936,39 +2999,44 @@ array_map(\"r\", array($_GET['c']));",
         }
         let quiet = [
             // A nowdoc does not expand variables; escaped text added; a heredoc of no input.
-            "<?php $q = $_GET['q'];
-$c = <<<'EOT'
-ls $q
-EOT;
-system($c);",
-            "<?php $q = $_GET['q'];
-$o = 'grep ';
-$o .= escapeshellarg($q);
-exec($o);",
-            "<?php $q = $_GET['q'];
-$c = <<<EOT
-uptime
-EOT;
-system($c);",
+            "<?php $q = $_GET['q'];\n$c = <<<'EOT'\nls $q\nEOT;\nsystem($c);",
+            "<?php $q = $_GET['q'];\n$o = 'grep ';\n$o .= escapeshellarg($q);\nexec($o);",
+            "<?php $q = $_GET['q'];\n$c = <<<EOT\nuptime\nEOT;\nsystem($c);",
             // A constructor fed a constant; the page's object built from input never runs it.
-            "<?php class R { function __construct($l) { $this->l = $l; }
-function go() { passthru($this->l); } }
-$r = new R('uptime'); $x = new Q($_GET['l']);",
+            "<?php class R { function __construct($l) { $this->l = $l; }\nfunction go() { passthru($this->l); } }\n$r = new R('uptime'); $x = new Q($_GET['l']);",
             // A backtick in a doc comment; a callback handed its name with no input.
-            "<?php /** Runs `$c`. */
-function r($c) { return strlen($c); }
-echo r($_GET['c']);",
-            "<?php function h($m) { return `$m`; }
-$q = $_GET['q'];
-echo preg_replace_callback('/x/', 'h', 'fixed');",
+            "<?php /** Runs `$c`. */\nfunction r($c) { return strlen($c); }\necho r($_GET['c']);",
+            "<?php function h($m) { return `$m`; }\n$q = $_GET['q'];\necho preg_replace_callback('/x/', 'h', 'fixed');",
+            // A fixed command after matching the input; the input shown, escaped.
+            "<?php preg_match('/^\\d+$/', $_GET['id'], $m);\nsystem('uptime');",
+            "<?php $x = $_GET['x'];\n$y = \"<b>{$x}</b>\";\necho htmlspecialchars($y);",
+            // A callback picked from the page's own table by the request's key.
+            "<?php $k = explode(',', $_GET['q']);\n$f = $handlers[array_shift($k)];\ncall_user_func($f, $k);",
         ];
         for page in quiet {
-            assert!(
-                ids(ScriptKind::Php, page).is_empty(),
-                "{page}: {:?}",
-                ids(ScriptKind::Php, page)
-            );
+            let found = ids(ScriptKind::Php, page);
+            assert!(found.is_empty(), "{page}: {found:?}");
         }
+    }
+
+    #[test]
+    fn statements_keep_braces_inside_strings() {
+        let t = "$y = \"{$x} {$z}\";\nif($a){$b=1;}\n$s = '{';";
+        let parts: Vec<&str> = php_statements(t).collect();
+        assert_eq!(
+            parts,
+            [
+                "$y = \"{$x} {$z}\";",
+                "\n",
+                "if($a){",
+                "$b=1;",
+                "}",
+                "\n",
+                "$s = '{",
+                "';"
+            ]
+        );
+        assert_eq!(parts.concat(), t);
     }
 
     #[test]
@@ -3485,6 +3553,13 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
 
         #[test]
         fn never_panics_on_the_ninth_and_tenth_pass_constructs(s in "( _\\n| _| _\\r\\n|new function\\(|activexobject\\(\"a\" \\+ \"b|filestream\\(|ctx\\.server\\.mappath\\(|ctx\\.request\\[|filemode\\.create|s\\.write |s\\.writetext\\(|s\\.readtext|s\\.read\\(|getref\\(| shell\\(|callbyname\\(|binaryformatter|\\.deserialize\\(|executeglobal [a-z]\\(|function [a-z]\\(|implode\\(|join\\(|array_map\\(|'chr'|fn\\(\\$a\\) ?=> ?chr\\(\\$a\\)|function ?\\(\\$a\\) ?\\{ ?return chr\\(\\$a\\); ?\\}|\\[|\\]|1[0-2][0-9]|extract\\(\\$a\\)|\\$a ?= ?\\$_post|include ?'data:|\"data://text/plain;base64,\" ?\\. ?|filter_var\\(|filter_callback|'options' ?=> ?'system'|mail\\(|'-x/a\\.php'|\\.jpg'|\\$_session\\['a'\\] ?= ?|request\\(\"a\"\\)|\\$_get\\['a'\\]|<%|%>|\\(|\\)|;|,|:|\"|'|\\n|é|[a-z ]){0,100}") {
+            for k in [ScriptKind::Php, ScriptKind::Jsp, ScriptKind::Asp] {
+                let _ = scan_script(k, s.as_bytes());
+            }
+        }
+
+        #[test]
+        fn never_panics_on_the_sixteenth_pass_constructs(s in "(<<<|<<<'|<<<\"|eot|\\n *eot;|\"\\{\\$|\\{\\$a\\}|\\$a ?\\.= ?|preg_match\\(|preg_match_all\\(|'/\\(\\.\\+\\)/'|, ?\\$m\\)|\\$m\\[1\\]|function __construct\\(|\\$this->a ?= ?\\$a;|new a\\(|class a|array_keys\\(|key\\(|end\\(|\\)\\[0\\]|`\\$a`|`|'h'|\"h\"|preg_replace_callback\\(|array_map\\(|function h\\(\\$m\\)|stream_get_contents\\(fopen\\('php://input'|explode\\(|array_shift\\(|json_decode\\(|convert\\.frombase64string\\(|encoding\\.utf8\\.getstring\\(|\\.item|= ?\\{|getsystemjavacompiler\\(|request\\.getparameter\\(\"a\"\\)|\\$_get\\['a'\\]|<%|%>|\\(|\\)|;|,|\"|'|\\n|\\{|\\}|é|[a-z ]){0,100}") {
             for k in [ScriptKind::Php, ScriptKind::Jsp, ScriptKind::Asp] {
                 let _ = scan_script(k, s.as_bytes());
             }

@@ -373,7 +373,20 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
                     && !tainted.contains(&var)
                 {
                     tainted.push(var);
-                    let rhs = unwrapped(&s[eq + 1..]).trim_start();
+                    // One element of it, or of its pieces: `array_shift($d)` after
+                    // `$d = explode(',', $_GET['q'])`.
+                    let mut rhs = crate::heuristics::without_calls(
+                        unwrapped(&s[eq + 1..]),
+                        crate::heuristics::ELEMENT_CALLS,
+                    );
+                    if let Some(args) = rhs
+                        .strip_prefix("explode")
+                        .and_then(|r| arguments(crate::heuristics::near(r.trim_start(), 4096)))
+                        && let Some(pieces) = args.get(1)
+                    {
+                        rhs = unwrapped(pieces);
+                    }
+                    let rhs = rhs.trim_start();
                     let name_len = rhs
                         .char_indices()
                         .skip(1)
@@ -512,6 +525,9 @@ fn scan_code(t: &str, hits: &mut Vec<Hit>) {
     }
     if t.contains("ld_preload") {
         preload_hijack(t, hits);
+    }
+    if let Some(at) = find(t, "ffi::cdef") {
+        ffi_command(t, at, hits);
     }
     if let Some(at) = find(t, "-oproxycommand") {
         imap_proxy_command(t, at, hits);
@@ -1364,6 +1380,47 @@ fn preload_hijack(t: &str, hits: &mut Vec<Hit>) {
             hits.push(h);
             return;
         }
+    }
+}
+
+/// `FFI::cdef("int system(const char *command);")`: PHP's foreign function interface (7.4+)
+/// declares the C library's own command or code-loading function and calls it, where every
+/// PHP command function is disabled. Applications that use FFI bind their own libraries.
+fn ffi_command(t: &str, first: usize, hits: &mut Vec<Hit>) {
+    const C_CALLS: &[&str] = &[
+        "system(",
+        "popen(",
+        "execve(",
+        "execl(",
+        "execlp(",
+        "execv(",
+        "execvp(",
+        "posix_spawn(",
+        "dlopen(",
+    ];
+    for at in find_all(&t[first..], "ffi::cdef")
+        .take(64)
+        .map(|p| first + p)
+    {
+        let Some(open) = t[at + "ffi::cdef".len()..].trim_start().strip_prefix('(') else {
+            continue;
+        };
+        // The declarations: the call's first 1 KiB.
+        let declared = crate::heuristics::near(open, 1024);
+        let Some(name) = C_CALLS
+            .iter()
+            .find(|c| find_all(declared, c).any(|p| !declared[..p].ends_with(is_ident)))
+        else {
+            continue;
+        };
+        hits.push(hit(
+            "scan.heuristic.php_ffi_exec",
+            Severity::High,
+            "PHP declares a C command function through FFI",
+            format!("`FFI::cdef` declares the C library's `{name}…)` for PHP to call: commands run where every PHP command function is disabled (the FFI bypass of `disable_functions`)"),
+            at,
+        ));
+        return;
     }
 }
 
@@ -2401,6 +2458,18 @@ include '/tmp/.sess_x';";
         // Other environment, and the name only mentioned.
         let quiet = "<?php putenv('TZ=UTC'); putenv('LANG=C'); // LD_PRELOAD is not used\n";
         assert!(ids(quiet).is_empty());
+    }
+
+    #[test]
+    fn c_command_functions_declared_through_ffi() {
+        let page = "<?php $c = $_POST['c'];\n$ffi = FFI::cdef(\"int system(const char *command);\");\n$ffi->system($c);";
+        assert_eq!(ids(page), ["scan.heuristic.php_ffi_exec"]);
+        let spawn =
+            "<?php $f = \\FFI::cdef('void *popen(const char *c, const char *m);', 'libc.so.6');";
+        assert_eq!(ids(spawn), ["scan.heuristic.php_ffi_exec"]);
+        // An application's own library, and a function whose name only ends like one.
+        let quiet = "<?php $ffi = FFI::cdef('int my_system(int x); int sum(int a, int b);', 'libapp.so');\necho $ffi->sum(1, 2);";
+        assert!(ids(quiet).is_empty(), "{:?}", ids(quiet));
     }
 
     #[test]
