@@ -22,7 +22,7 @@ struct Sink {
     bare: bool,
 }
 
-const ASP_INPUT: &[&str] = &[
+pub(crate) const ASP_INPUT: &[&str] = &[
     "request(",
     "request (",
     "request.form",

@@ -269,6 +269,7 @@ fn scan_text(
     encoded_blob(&lower, kind, &mut hits);
     embedded_program(&lower, &mut hits);
     database_commands(&lower, &mut hits);
+    windows_backdoors(&lower, &mut hits);
     if late() {
         return (hits, true);
     }
@@ -2398,14 +2399,16 @@ fn asp_fixed(t: &str, hits: &mut Vec<Hit>) {
             p,
         ));
     }
-    // `Assembly.Load(bytes)`, or the same through the application domain.
+    // `Assembly.Load(bytes)`, or the same through the application domain; not of a name
+    // (`Assembly.Load("System.Web")`). Any request input counts: headers and cookies carry
+    // the bytes as well as the body.
     if let Some(p) = t
         .find("assembly.load(")
         .or_else(|| t.find("currentdomain.load("))
-        && (t.contains("request.binaryread")
-            || t.contains("request.inputstream")
-            || t.contains("request.form")
-            || t.contains("request["))
+        && !t[p..]
+            .split_once('(')
+            .is_some_and(|(_, arg)| arg.trim_start().starts_with('"'))
+        && crate::flows::ASP_INPUT.iter().any(|i| t.contains(i))
     {
         hits.push(hit(
             "scan.heuristic.asp_assembly",
@@ -2461,6 +2464,58 @@ fn encoded_blob(t: &str, kind: ScriptKind, hits: &mut Vec<Hit>) {
             format!("an unbroken encoded blob of {best} characters in a script that also decodes or evaluates data: the usual packaging of an obfuscated webshell"),
             best_at,
         ));
+    }
+}
+
+/// A page that opens the server to its own remote login: a Windows account made and put in
+/// the Administrators group (`net user x p /add` with `net localgroup administrators x /add`,
+/// or ADSI's `GetObject("WinNT://…").Create("user", …)`), or Remote Desktop turned on
+/// (`fDenyTSConnections` written). The "add admin" and "open 3389" buttons of webshells; a web
+/// application that lists accounts (server probes walk `WinNT://`) or rejects these words in
+/// an injection filter does neither.
+fn windows_backdoors(t: &str, hits: &mut Vec<Hit>) {
+    // `net user NAME PASS /add` on one line: a command, not a word in a filter's list.
+    let command_adds = |command: &str| {
+        find_all(t, command).take(1000).any(|p| {
+            let line = near(&t[p..], 200);
+            line[..line.find(['\n', '|']).unwrap_or(line.len())].contains("/add")
+        })
+    };
+    let adsi = find(t, "winnt://").is_some()
+        && (find(t, ".create(\"user\"").is_some()
+            || find(t, ".create \"user\"").is_some()
+            || find(t, ", \"user\")").is_some() && find(t, "children.add(").is_some());
+    if (adsi || command_adds("net user ")) && command_adds("localgroup administrators")
+        || adsi && find(t, "administrators").is_some()
+    {
+        let at = find(t, "winnt://")
+            .filter(|_| adsi)
+            .or_else(|| find(t, "net user "))
+            .unwrap_or(0);
+        let mut h = hit(
+            "scan.heuristic.windows_account",
+            Severity::High,
+            "Page creates a Windows administrator account",
+            "the page makes a Windows account and adds it to the Administrators group (`net user … /add`, ADSI's `WinNT://` provider): a login of the attacker's own on the server".into(),
+            at,
+        );
+        h.attack.push("T1136.001".into());
+        hits.push(h);
+    }
+    if let Some(at) = find(t, "fdenytsconnections")
+        && ["regwrite", "setvalue(", "reg add", "set-itemproperty"]
+            .iter()
+            .any(|w| find(t, w).is_some())
+    {
+        let mut h = hit(
+            "scan.heuristic.rdp_enable",
+            Severity::High,
+            "Page turns on Remote Desktop",
+            "the page writes the `fDenyTSConnections` registry value that turns Remote Desktop on: a way into the server's desktop for whoever holds an account".into(),
+            at,
+        );
+        h.attack.push("T1021.001".into());
+        hits.push(h);
     }
 }
 
@@ -3017,6 +3072,50 @@ mod tests {
             let found = ids(ScriptKind::Php, page);
             assert!(found.is_empty(), "{page}: {found:?}");
         }
+    }
+
+    #[test]
+    fn administrator_accounts_and_remote_desktop() {
+        let adsi = "<%\nSet nt = GetObject(\"WinNT://\" & Request.ServerVariables(\"SERVER_NAME\"))\nSet u = nt.Create(\"user\", Request(\"u\"))\nu.SetPassword Request(\"p\")\nu.SetInfo\nSet g = GetObject(\"WinNT://./Administrators,group\")\ng.Add u.ADsPath\n%>";
+        let net = "<?php if ($_POST['go']) { system('net user support P@ss1 /add'); system('net localgroup administrators support /add'); }";
+        let rdp = "<%@ Page Language=\"C#\" %><% Microsoft.Win32.Registry.LocalMachine.OpenSubKey(@\"SYSTEM\\CurrentControlSet\\Control\\Terminal Server\", true).SetValue(\"fDenyTSConnections\", 0); %>";
+        for (kind, page, check) in [
+            (ScriptKind::Asp, adsi, "scan.heuristic.windows_account"),
+            (ScriptKind::Php, net, "scan.heuristic.windows_account"),
+            (ScriptKind::Asp, rdp, "scan.heuristic.rdp_enable"),
+        ] {
+            assert!(
+                ids(kind, page).contains(&check),
+                "{page}: {:?}",
+                ids(kind, page)
+            );
+        }
+        // A server probe that lists accounts, an injection filter's word list, and the
+        // Remote Desktop setting only read.
+        let quiet = [
+            "<% for each obj in getObject(\"WinNT://.\") : Response.Write obj.Name : next %>",
+            "<% bad = \"xp_cmdshell|net user|net localgroup administrators|exec\" %>",
+            "<% Set s = CreateObject(\"WScript.Shell\") : Response.Write s.RegRead(\"HKLM\\...\\fDenyTSConnections\") %>",
+        ];
+        for page in quiet {
+            assert!(
+                ids(ScriptKind::Asp, page).is_empty(),
+                "{page}: {:?}",
+                ids(ScriptKind::Asp, page)
+            );
+        }
+        // Assembly.Load of bytes from a header, not of a name.
+        let header = "<%@ Page Language=\"C#\" %><script runat=\"server\">void Page_Load(object s, EventArgs e) { string c = Request.Headers[\"X-T\"]; System.Reflection.Assembly.Load(Convert.FromBase64String(c)).EntryPoint.Invoke(null, null); }</script>";
+        assert_eq!(
+            ids(ScriptKind::Asp, header),
+            ["scan.heuristic.asp_assembly"]
+        );
+        let named = "<%@ Page Language=\"C#\" %><script runat=\"server\">void Page_Load(object s, EventArgs e) { var a = System.Reflection.Assembly.Load(\"App.Plugins\"); Label1.Text = Request.QueryString[\"q\"]; }</script>";
+        assert!(
+            ids(ScriptKind::Asp, named).is_empty(),
+            "{:?}",
+            ids(ScriptKind::Asp, named)
+        );
     }
 
     #[test]
