@@ -469,6 +469,23 @@ const JSP_SINKS: &[Sink] = &[
         bare: true,
     },
     Sink {
+        // `st.executeQuery(request.getParameter("sql"))`: the SQL as the request sent it, a
+        // client for the page's database (the database tab of a webshell, a dumper).
+        marks: &[
+            ".executequery(",
+            ".executeupdate(",
+            ".executelargeupdate(",
+            ".addbatch(",
+            ".preparestatement(",
+        ],
+        file_needs: &["java.sql", "jdbc", "datasource"],
+        id: "scan.heuristic.jsp_db_client",
+        severity: Severity::Medium,
+        title: "JSP runs the SQL the request sends",
+        why: "runs it as SQL, as sent: a client for the page's database (the database tab of a webshell, a dumper)",
+        bare: true,
+    },
+    Sink {
         marks: &[".exec(", "processbuilder(", ".command("],
         file_needs: &["getruntime", "processbuilder"],
         id: "scan.heuristic.jsp_exec",
@@ -1897,6 +1914,15 @@ mod tests {
         assert_eq!(ids(jsp, compile), ["scan.heuristic.jsp_compile"]);
         let fixed = "<%\nString[] cmd = {\"/usr/bin/report\", \"--all\"};\nString id = request.getParameter(\"id\");\nProcess p = new ProcessBuilder(cmd).start();\n%>";
         assert!(ids(jsp, fixed).is_empty(), "{:?}", ids(jsp, fixed));
+    }
+
+    #[test]
+    fn jsp_sql_as_the_request_sent_it() {
+        let page = "<%@ page import=\"java.sql.*\" %><%\nConnection c = DriverManager.getConnection(\"jdbc:mysql://127.0.0.1/\" + request.getParameter(\"db\"), \"root\", \"\");\nResultSet rs = c.createStatement().executeQuery(request.getParameter(\"sql\"));\n%>";
+        assert_eq!(ids(jsp, page), ["scan.heuristic.jsp_db_client"]);
+        // A query of the page's own, given the request's value as a parameter.
+        let bound = "<%@ page import=\"java.sql.*\" %><%\nPreparedStatement ps = c.prepareStatement(\"select * from t where id = ?\");\nps.setString(1, request.getParameter(\"id\"));\nResultSet rs = ps.executeQuery();\n%>";
+        assert!(ids(jsp, bound).is_empty(), "{:?}", ids(jsp, bound));
     }
 
     #[test]
