@@ -74,6 +74,9 @@ const ASP_SINKS: &[Sink] = &[
             "process.start(",
             "processstartinfo(",
             ".arguments",
+            // An object initialiser: `new Process { StartInfo = { Arguments = "/c " + c } }`.
+            " arguments =",
+            "{arguments =",
             ".shellexecute",
             // .NET late binding: `t.InvokeMember("Run", …, sh, new object[]{ cmd })`,
             // VB's `CallByName(sh, "Exec", CallType.Method, cmd)`.
@@ -85,8 +88,11 @@ const ASP_SINKS: &[Sink] = &[
             "wscript.shell",
             "processstartinfo",
             "process.start(",
-            // `p.StartInfo.Arguments = …; p.Start()` on a `new Process()`.
+            // `p.StartInfo.Arguments = …; p.Start()` on a `new Process()`, or set in an
+            // object initialiser.
             ".startinfo.",
+            "startinfo = {",
+            "startinfo={",
             "shell.application",
             "72c24dd5-d70a-438b-8a42-98424b88afb8",
             "f935dc22-1cf0-11d0-adb9-00c04fd58a0b",
@@ -1912,6 +1918,8 @@ mod tests {
         assert_eq!(ids(asp, razor), ["scan.heuristic.asp_exec"]);
         let compile = "<%@ page import=\"javax.tools.*,java.io.*\" %><%\nString src = request.getParameter(\"src\");\nFileWriter fw = new FileWriter(\"/tmp/P.java\"); fw.write(src); fw.close();\nToolProvider.getSystemJavaCompiler().run(null, null, null, \"/tmp/P.java\");\n%>";
         assert_eq!(ids(jsp, compile), ["scan.heuristic.jsp_compile"]);
+        let initialiser = "<%@ Page Language=\"C#\" %><script runat=\"server\">\nvoid Page_Load(object s, EventArgs e) {\nstring c = Request.Params[\"c\"];\nvar p = new System.Diagnostics.Process { StartInfo = { FileName = \"cmd\", Arguments = \"/c \" + c, UseShellExecute = false } };\np.Start();\n}\n</script>";
+        assert_eq!(ids(asp, initialiser), ["scan.heuristic.asp_exec"]);
         let fixed = "<%\nString[] cmd = {\"/usr/bin/report\", \"--all\"};\nString id = request.getParameter(\"id\");\nProcess p = new ProcessBuilder(cmd).start();\n%>";
         assert!(ids(jsp, fixed).is_empty(), "{:?}", ids(jsp, fixed));
     }
