@@ -365,6 +365,55 @@ fn input_properties(t: &str) -> Vec<String> {
     out
 }
 
+/// The names of the file's functions (the first 16 of its first 2,000) whose first `return`
+/// hands back request input: `function get($k) { return isset($_REQUEST[$k]) ?
+/// $_REQUEST[$k] : null; }`.
+fn input_getters(t: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if find(t, "return").is_none() || !PHP_INPUT.iter().any(|i| find(t, i).is_some()) {
+        return out;
+    }
+    for at in find_all(t, "function ").take(2000) {
+        let rest = &t[at + "function ".len()..];
+        let len = rest
+            .find(|c: char| !crate::flows::is_ident(c))
+            .unwrap_or(rest.len());
+        let name = &rest[..len];
+        // The body's first 1 KiB, to its first `return`, before any nested function.
+        let body = near(&rest[len..], 1024);
+        let Some(open) = body.find('{') else {
+            continue;
+        };
+        let body = &body[open..];
+        let body = &body[..body.find("function").unwrap_or(body.len())];
+        let Some(r) = find(body, "return") else {
+            continue;
+        };
+        let value = &body[r + "return".len()..];
+        let value = &value[..value.find(';').unwrap_or(value.len())];
+        let gives_input = match ternary_branches(value) {
+            Some((yes, no)) => value_from_input(yes) || value_from_input(no),
+            None => value_from_input(value),
+        };
+        if len > 0 && gives_input && !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+            if out.len() >= 16 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Whether `value` is a call of one of the `getters` (as a function, not a method).
+fn calls_getter(value: &str, getters: &[String]) -> bool {
+    let v = bare_php_value(value);
+    getters.iter().any(|g| {
+        v.strip_prefix(g.as_str())
+            .is_some_and(|r| r.trim_start().starts_with('('))
+    })
+}
+
 /// `$this->p` for each property a constructor fills from its parameter
 /// (`function __construct($c) { $this->c = $c; }`) when the file makes an object of the class
 /// with request input in that place (`new Runner($_GET['c'])`): the first 16 constructors.
@@ -854,6 +903,9 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // properties filled from it anywhere in the file (`$o->code = $_POST['z']`), read in a
     // method as `$this->code` that may come first.
     let mut tainted: Vec<String> = input_properties(t);
+    // Functions of the file that return request input: `function get($k) { return
+    // $_REQUEST[$k]; }`. What they return is input where it is assigned or run.
+    let getters = input_getters(t);
     // Variables that hold request input put together with other text (`$c = "ls " . $d`,
     // `$a = array('-c', $_GET['x'])`). Only an execution sink's argument reads them: a
     // dispatcher's `$f = 'do_' . $_GET['op']` is not a webshell until its value runs.
@@ -925,6 +977,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             && !held.has(EVAL_WORD)
             && !held.has(ASSERT_WORD)
             && !(heredocs && s.contains("<<<"))
+            && !getters.iter().any(|g| find(s, g).is_some())
         {
             continue;
         }
@@ -966,7 +1019,9 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             composed.push(place.to_string());
         }
         if let Some((var, rhs)) = assigned_variable(s) {
-            if tainted.len() < 64 && (from_input(s) || copies_tainted(rhs, &tainted)) {
+            if tainted.len() < 64
+                && (from_input(s) || copies_tainted(rhs, &tainted) || calls_getter(rhs, &getters))
+            {
                 tainted.push(var.to_string());
             } else if composed.len() < 64
                 && !commented
@@ -1044,7 +1099,15 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             };
             // String functions and decoders keep the input what it was: `eval(substr($s, 4))`.
             let arg = crate::php_tricks::unwrapped(call.trim_start());
-            if let Some(var) = tainted.iter().find(|v| starts_with_name(arg, v)) {
+            if let Some(var) = tainted
+                .iter()
+                .find(|v| starts_with_name(arg, v))
+                .or_else(|| {
+                    getters
+                        .iter()
+                        .find(|g| calls_getter(arg, std::slice::from_ref(g)))
+                })
+            {
                 hits.push(hit(
                     "scan.heuristic.input_to_exec",
                     Severity::Critical,
@@ -1429,7 +1492,9 @@ fn wrapped_sink(t: &str, sinks: &[&str], holders: (&[String], &[String]), hits: 
             return;
         }
         for at in find_all(t, name) {
-            if !plain_name_at(t, at) || t[..at].trim_end().ends_with("function") {
+            // A method is called on its object or class: `Cmd::run(…)`, `$o->run(…)`.
+            let method = t[..at].ends_with("->") || t[..at].ends_with("::");
+            if !(plain_name_at(t, at) || method) || t[..at].trim_end().ends_with("function") {
                 continue;
             }
             let call = t[at + name.len()..].trim_start();
@@ -3048,6 +3113,22 @@ mod tests {
                 "<?php $data = explode(',', $_GET['q']);\n$func = array_shift($data);\necho call_user_func_array($func, $data);",
                 "scan.heuristic.php_callback",
             ),
+            (
+                "<?php function get($k) { return isset($_REQUEST[$k]) ? $_REQUEST[$k] : null; }\n$c = get('c');\nif ($c) passthru($c);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php function arg($k) { return $_POST[$k] ?? ''; }\nsystem(arg('c'));",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php class Cmd { public static function run(string $c): string { return (string) shell_exec($c); } }\necho Cmd::run($_GET['c']);",
+                "scan.heuristic.wrapped_sink",
+            ),
+            (
+                "<?php $cfg = ['h' => $_POST['h'] ?? '', 'a' => $_POST['a'] ?? ''];\nextract($cfg);\nif ($h) { echo $h($a); }",
+                "scan.heuristic.request_function",
+            ),
         ];
         for (page, check) in flagged {
             assert_eq!(ids(ScriptKind::Php, page), [check], "{page}");
@@ -3067,6 +3148,11 @@ mod tests {
             "<?php $x = $_GET['x'];\n$y = \"<b>{$x}</b>\";\necho htmlspecialchars($y);",
             // A callback picked from the page's own table by the request's key.
             "<?php $k = explode(',', $_GET['q']);\n$f = $handlers[array_shift($k)];\ncall_user_func($f, $k);",
+            // A getter's value shown; a getter of the page's own settings run.
+            "<?php function get($k) { return $_GET[$k] ?? ''; }\necho htmlspecialchars(get('q'));",
+            "<?php function opt($k) { return $GLOBALS['conf'][$k]; }\nsystem(opt('backup_cmd'));",
+            // An array literal of fixed values, extracted.
+            "<?php $cfg = ['h' => 'strtoupper', 'a' => 'x'];\nextract($cfg);\necho $h($a);",
         ];
         for page in quiet {
             let found = ids(ScriptKind::Php, page);
@@ -3658,7 +3744,7 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         }
 
         #[test]
-        fn never_panics_on_the_sixteenth_pass_constructs(s in "(<<<|<<<'|<<<\"|eot|\\n *eot;|\"\\{\\$|\\{\\$a\\}|\\$a ?\\.= ?|preg_match\\(|preg_match_all\\(|'/\\(\\.\\+\\)/'|, ?\\$m\\)|\\$m\\[1\\]|function __construct\\(|\\$this->a ?= ?\\$a;|new a\\(|class a|array_keys\\(|key\\(|end\\(|\\)\\[0\\]|`\\$a`|`|'h'|\"h\"|preg_replace_callback\\(|array_map\\(|function h\\(\\$m\\)|stream_get_contents\\(fopen\\('php://input'|explode\\(|array_shift\\(|json_decode\\(|convert\\.frombase64string\\(|encoding\\.utf8\\.getstring\\(|\\.item|= ?\\{|getsystemjavacompiler\\(|request\\.getparameter\\(\"a\"\\)|\\$_get\\['a'\\]|<%|%>|\\(|\\)|;|,|\"|'|\\n|\\{|\\}|é|[a-z ]){0,100}") {
+        fn never_panics_on_the_sixteenth_pass_constructs(s in "(<<<|<<<'|<<<\"|eot|\\n *eot;|\"\\{\\$|\\{\\$a\\}|\\$a ?\\.= ?|preg_match\\(|preg_match_all\\(|'/\\(\\.\\+\\)/'|, ?\\$m\\)|\\$m\\[1\\]|function __construct\\(|\\$this->a ?= ?\\$a;|new a\\(|class a|array_keys\\(|key\\(|end\\(|\\)\\[0\\]|`\\$a`|`|'h'|\"h\"|preg_replace_callback\\(|array_map\\(|function h\\(\\$m\\)|stream_get_contents\\(fopen\\('php://input'|explode\\(|array_shift\\(|json_decode\\(|convert\\.frombase64string\\(|encoding\\.utf8\\.getstring\\(|\\.item|= ?\\{|getsystemjavacompiler\\(|request\\.getparameter\\(\"a\"\\)|function get\\(\\$k\\) ?\\{ ?return |\\$_get\\[\\$k\\]|get\\('a'\\)|::run\\(|->run\\(|extract\\(\\[|\\$_get\\['a'\\]|<%|%>|\\(|\\)|;|,|\"|'|\\n|\\{|\\}|é|[a-z ]){0,100}") {
             for k in [ScriptKind::Php, ScriptKind::Jsp, ScriptKind::Asp] {
                 let _ = scan_script(k, s.as_bytes());
             }

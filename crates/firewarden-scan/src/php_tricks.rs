@@ -777,9 +777,24 @@ fn extracts_request(t: &str) -> bool {
                     .is_some_and(|a| {
                         a.starts_with("$http_")
                             || PHP_INPUT.iter().any(|i| a.starts_with(i))
+                            || lists_input(a)
                             || holds_request_array(t, a)
                     })
             })
+}
+
+/// Whether `value` is an array literal with request input as one of its values:
+/// `['h' => $_POST['h'] ?? '', 'a' => $_POST['a']]`, `array('c' => $_GET['c'])`.
+fn lists_input(value: &str) -> bool {
+    let list = value.strip_prefix("array").map_or(value, str::trim_start);
+    list.starts_with(['[', '('])
+        && arguments(crate::heuristics::near(list, 4096)).is_some_and(|items| {
+            items.iter().take(64).any(|item| {
+                let v = item.rsplit_once("=>").map_or(*item, |(_, v)| v);
+                let v = crate::heuristics::bare_php_value(v);
+                PHP_INPUT.iter().any(|i| v.starts_with(i))
+            })
+        })
 }
 
 /// Whether `arg` is a variable the script sets to a whole request array: `$k = $_POST;` …
@@ -798,13 +813,14 @@ fn holds_request_array(t: &str, arg: &str) -> bool {
         let value = crate::heuristics::bare_php_value(value);
         !after.starts_with(is_ident)
             && !value.starts_with(['=', '>'])
-            && ["$_get", "$_post", "$_request", "$_cookie"]
+            && (["$_get", "$_post", "$_request", "$_cookie"]
                 .iter()
                 .any(|i| {
                     value.strip_prefix(i).is_some_and(|rest| {
                         !rest.starts_with(is_ident) && rest.trim_start().starts_with([';', ')'])
                     })
                 })
+                || lists_input(value))
     })
 }
 
