@@ -365,37 +365,32 @@ fn input_properties(t: &str) -> Vec<String> {
     out
 }
 
-/// The names of the file's functions (the first 16 of its first 2,000) whose first `return`
-/// hands back request input: `function get($k) { return isset($_REQUEST[$k]) ?
-/// $_REQUEST[$k] : null; }`.
+/// The names of the file's functions (the first 16) that return request input: `function
+/// get($k) { return isset($_REQUEST[$k]) ? $_REQUEST[$k] : null; }`. Read from the first
+/// 20,000 `return`s back to the function around each (one pass over the file, not one per
+/// input word).
 fn input_getters(t: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if find(t, "return").is_none() || !PHP_INPUT.iter().any(|i| find(t, i).is_some()) {
-        return out;
-    }
-    for at in find_all(t, "function ").take(2000) {
-        let rest = &t[at + "function ".len()..];
-        let len = rest
-            .find(|c: char| !crate::flows::is_ident(c))
-            .unwrap_or(rest.len());
-        let name = &rest[..len];
-        // The body's first 1 KiB, to its first `return`, before any nested function.
-        let body = near(&rest[len..], 1024);
-        let Some(open) = body.find('{') else {
-            continue;
-        };
-        let body = &body[open..];
-        let body = &body[..body.find("function").unwrap_or(body.len())];
-        let Some(r) = find(body, "return") else {
-            continue;
-        };
-        let value = &body[r + "return".len()..];
+    let mut out: Vec<String> = Vec::new();
+    for r in find_all(t, "return").take(20_000) {
+        let value = near(&t[r + "return".len()..], 512);
         let value = &value[..value.find(';').unwrap_or(value.len())];
         let gives_input = match ternary_branches(value) {
             Some((yes, no)) => value_from_input(yes) || value_from_input(no),
             None => value_from_input(value),
         };
-        if len > 0 && gives_input && !out.iter().any(|n| n == name) {
+        if !gives_input || t[..r].ends_with(|c: char| crate::flows::is_ident(c) || c == '$') {
+            continue;
+        }
+        // The function it returns from: the last `function ` within 2 KiB before it.
+        let from = t.floor_char_boundary(r.saturating_sub(2048));
+        let Some(f) = t[from..r].rfind("function ") else {
+            continue;
+        };
+        let rest = &t[from + f + "function ".len()..r];
+        let name = &rest[..rest
+            .find(|c: char| !crate::flows::is_ident(c))
+            .unwrap_or(rest.len())];
+        if !name.is_empty() && !out.iter().any(|n| n == name) {
             out.push(name.to_string());
             if out.len() >= 16 {
                 break;
