@@ -1389,9 +1389,17 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     capabilities(t, seen, hits);
     exec_fallbacks(t, hits);
     php_reverse_shell(t, hits);
-    // `://` also where the scheme is split: `'ht' . 'tp://…'`.
-    if find(t, "://").is_some() {
-        remote_code(t, hits);
+    // `://` also where the scheme is split: `'ht' . 'tp://…'`. Most files name a URL in a
+    // comment: only those that include, or evaluate and fetch, are read further.
+    let evaluates = seen.has(EVAL_WORD) || seen.has(ASSERT_WORD);
+    if find(t, "://").is_some()
+        && (seen.any(INCLUDE_WORDS..INCLUDE_WORDS + 2)
+            || evaluates
+                && ["file_get_contents(", "fopen(", "file(", "curl_exec("]
+                    .iter()
+                    .any(|f| find(t, f).is_some()))
+    {
+        remote_code(t, evaluates, hits);
     }
     if seen.any(INPUT_WORDS..INPUT_WORDS + PHP_INPUT.len()) {
         let sinks: Vec<&str> = PHP_EXEC
@@ -1591,7 +1599,7 @@ fn called_back(t: &str, name: &str, (tainted, composed): (&[String], &[String]))
 /// run, directly or through the variables it is kept in (the first 100,000 statements). A
 /// loader that keeps the webshell itself off the disk, or a backdoor of whoever holds that
 /// server; applications load their code from their own files.
-fn remote_code(t: &str, hits: &mut Vec<Hit>) {
+fn remote_code(t: &str, evaluates: bool, hits: &mut Vec<Hit>) {
     // A URL literal, or literal pieces joined into one (`'ht' . 'tp://…'`).
     let url = |v: &str| {
         let mut text = String::new();
@@ -1611,6 +1619,43 @@ fn remote_code(t: &str, hits: &mut Vec<Hit>) {
             .iter()
             .any(|s| text.starts_with(s))
     };
+    // The includes, each read where it stands (the first 1,000 of each word): the argument a
+    // URL, or a variable the file sets to one.
+    let mut named: Vec<&str> = Vec::new();
+    for word in ["include", "require"] {
+        for p in find_all(t, word).take(1000) {
+            let rest = t[p + word.len()..].trim_start_matches("_once");
+            if !plain_name_at(t, p) || !rest.starts_with([' ', '(', '\'', '"']) {
+                continue;
+            }
+            let arg = bare_php_value(near(rest, 1024));
+            if url(arg) {
+                return remote_hit(p, hits);
+            }
+            let len = arg
+                .get(1..)
+                .and_then(|a| a.find(|c: char| !crate::flows::is_ident(c)))
+                .map_or(arg.len(), |l| l + 1);
+            if arg.starts_with('$') && len > 1 && named.len() < 16 {
+                named.push(&arg[..len]);
+            }
+        }
+    }
+    for var in named {
+        for p in find_all(t, var).take(100) {
+            let after = near(&t[p + var.len()..], 1024);
+            if let Some(value) = after.trim_start().strip_prefix('=')
+                && !after.starts_with(crate::flows::is_ident)
+                && !value.starts_with(['=', '>'])
+                && url(value)
+            {
+                return remote_hit(p, hits);
+            }
+        }
+    }
+    if !evaluates {
+        return;
+    }
     const FETCHES: &[&str] = &[
         "file_get_contents(",
         "file(",
@@ -1644,48 +1689,40 @@ fn remote_code(t: &str, hits: &mut Vec<Hit>) {
                 fetched.push(var);
             }
         }
-        let lead = statement_start(s);
-        let included = ["include", "require"]
-            .iter()
-            .find_map(|i| lead.strip_prefix(i))
-            .map(|r| r.trim_start_matches("_once"))
-            .filter(|r| r.starts_with([' ', '(', '\'', '"']));
-        let run = ["eval(", "assert("].iter().find_map(|e| {
+        let Some(arg) = ["eval(", "assert("].iter().find_map(|e| {
             find_all(s, e)
                 .find(|&p| plain_name_at(s, p))
                 .map(|p| &s[p + e.len()..])
-        });
-        let reached = match (included, run) {
-            (Some(arg), _) => {
-                let arg = bare_php_value(arg);
-                url(arg) || urls.iter().any(|u| starts_with_name(arg, u))
-            }
-            // `eval('?>' . $code)`: any part of what is evaluated.
-            (None, Some(arg)) => concatenated(near(arg, 4096)).take(16).any(|part| {
-                // The variable whole, not a test of it (`assert($page !== false)`).
-                let part = crate::php_tricks::unwrapped(part.trim());
-                fetches(part, &urls)
-                    || fetched.iter().any(|f| {
-                        part.strip_prefix(f).is_some_and(|r| {
-                            r.trim_matches(|c: char| c == ')' || c == ';' || c.is_whitespace())
-                                .is_empty()
-                        })
-                    })
-            }),
-            (None, None) => false,
+        }) else {
+            continue;
         };
+        // `eval('?>' . $code)`: any part of what is evaluated, the variable whole, not a test
+        // of it (`assert($page !== false)`).
+        let reached = concatenated(near(arg, 4096)).take(16).any(|part| {
+            let part = crate::php_tricks::unwrapped(part.trim());
+            fetches(part, &urls)
+                || fetched.iter().any(|f| {
+                    part.strip_prefix(f).is_some_and(|r| {
+                        r.trim_matches(|c: char| c == ')' || c == ';' || c.is_whitespace())
+                            .is_empty()
+                    })
+                })
+        });
         if reached {
-            let at = s.as_ptr() as usize - t.as_ptr() as usize;
-            hits.push(hit(
-                "scan.heuristic.remote_code",
-                Severity::High,
-                "PHP runs code fetched from a URL",
-                "the script downloads PHP from a server and runs it (`eval` or `include` of a URL's content): whoever holds that server runs code here, and the webshell itself never touches this disk".into(),
-                at,
-            ));
-            return;
+            return remote_hit(s.as_ptr() as usize - t.as_ptr() as usize, hits);
         }
     }
+}
+
+/// The hit of [`remote_code`] at `at`.
+fn remote_hit(at: usize, hits: &mut Vec<Hit>) {
+    hits.push(hit(
+        "scan.heuristic.remote_code",
+        Severity::High,
+        "PHP runs code fetched from a URL",
+        "the script downloads PHP from a server and runs it (`eval` or `include` of a URL's content): whoever holds that server runs code here, and the webshell itself never touches this disk".into(),
+        at,
+    ));
 }
 
 /// A PHP reverse or bind shell: a network socket, a process with pipes, and a shell to run
