@@ -1408,7 +1408,7 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
             .filter(|(k, _)| seen.has(EXEC_WORDS + k))
             .map(|(_, e)| *e)
             .collect();
-        wrapped_sink(t, &sinks, (&tainted, &composed), hits);
+        wrapped_sink(t, &sinks, (&tainted, &composed), &comments, hits);
     }
     if let Some((offset, name)) = assembled_name(t) {
         hits.push(hit(
@@ -1430,7 +1430,14 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
 ///
 /// `holders` are the variables the statement walk found holding input, whole or joined with
 /// text: `$c = $_GET['c']; run($c)` is the same call.
-fn wrapped_sink(t: &str, sinks: &[&str], holders: (&[String], &[String]), hits: &mut Vec<Hit>) {
+/// `comments` is the walk's list of the file's comments, found when first needed.
+fn wrapped_sink(
+    t: &str,
+    sinks: &[&str],
+    holders: (&[String], &[String]),
+    comments: &std::cell::OnceCell<Vec<(usize, usize)>>,
+    hits: &mut Vec<Hit>,
+) {
     // Backticks run their content as a command: `` return `$c`; ``.
     let ticks = find(t, "`$").is_some().then_some("`");
     if sinks.is_empty() && ticks.is_none() {
@@ -1440,7 +1447,6 @@ fn wrapped_sink(t: &str, sinks: &[&str], holders: (&[String], &[String]), hits: 
     // From each sink call whose argument is a plain variable back to the function around it:
     // the work follows the few sink calls, not the many functions.
     let mut wrappers: Vec<(&str, &str)> = Vec::new();
-    let comments = std::cell::OnceCell::new();
     for sink in sinks.iter().chain(&ticks) {
         for at in find_all(t, sink).take(1000) {
             if *sink != "`" && !plain_name_at(t, at) {
