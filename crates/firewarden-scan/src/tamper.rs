@@ -114,7 +114,8 @@ pub fn applies(name: &str) -> bool {
     let base = lower.rsplit('/').next().unwrap_or(&lower);
     matches!(base, ".htaccess" | ".user.ini" | "php.ini" | "web.config")
         || [
-            ".html", ".htm", ".shtml", ".php", ".js", ".tpl", ".twig", ".asp", ".aspx", ".jsp",
+            ".html", ".htm", ".shtml", ".shtm", ".stm", ".php", ".js", ".tpl", ".twig", ".asp",
+            ".aspx", ".jsp",
         ]
         .iter()
         .any(|e| base.ends_with(e))
@@ -132,10 +133,13 @@ pub fn scan(name: &str, data: &[u8]) -> Vec<Hit> {
         ".user.ini" | "php.ini" => ini(&text, &mut hits),
         "web.config" => web_config(&text, &mut hits),
         _ => {
-            let static_page = [".html", ".htm", ".shtml"]
+            let static_page = [".html", ".htm", ".shtml", ".shtm", ".stm"]
                 .iter()
                 .any(|e| base.ends_with(e));
             page(&text, base.ends_with(".js"), static_page, &mut hits);
+            if static_page {
+                ssi_exec(&text, &mut hits);
+            }
             if base.ends_with(".php")
                 || base.ends_with(".asp")
                 || base.ends_with(".aspx")
@@ -887,6 +891,67 @@ fn floor_char(t: &str, mut i: usize) -> usize {
     i
 }
 
+/// Server-side include variables that carry what the visitor sent.
+const SSI_REQUEST_VARIABLES: &[&str] = &[
+    "query_string",
+    "http_",
+    "request_uri",
+    "path_info",
+    "document_args",
+    "remote_user",
+];
+
+/// A server-side include that runs a shell command (`<!--#exec cmd="…"-->`, Apache
+/// `mod_include` and IIS): each request for the page runs it. With a request variable in the
+/// command it is a webshell driven by the URL; with a fixed one, a page that runs a program on
+/// every view, which sites stopped doing when `IncludesNOEXEC` became the norm.
+fn ssi_exec(t: &str, hits: &mut Vec<Hit>) {
+    for (p, _) in t.match_indices("<!--#exec").take(1_000) {
+        let directive = &t[p..t.len().min(p + 4_096)];
+        let directive = &directive[..directive.find("-->").unwrap_or(directive.len())];
+        let Some(cmd) = directive.find("cmd") else {
+            continue;
+        };
+        let command = directive[cmd + 3..]
+            .trim_start()
+            .strip_prefix('=')
+            .map(|v| v.trim().trim_matches(['"', '\'', '`']))
+            .unwrap_or_default();
+        if command.is_empty() {
+            continue;
+        }
+        let shown: String = command.chars().take(120).collect();
+        if let Some(var) = SSI_REQUEST_VARIABLES
+            .iter()
+            .find(|v| command.contains(&format!("${v}")) || command.contains(&format!("${{{v}")))
+        {
+            hits.push(hit(
+                "scan.tamper.ssi_exec",
+                Severity::Critical,
+                "Server-side include runs a command from the request",
+                format!(
+                    "the page's `<!--#exec cmd=…-->` runs `{shown}`, which holds the request variable `{}`: whoever requests the page chooses the shell command (an SSI webshell)",
+                    var.trim_end_matches('_').to_uppercase()
+                ),
+                Some(p),
+                &["T1505.003", "T1059.004"],
+            ));
+            return;
+        }
+        hits.push(hit(
+            "scan.tamper.ssi_exec",
+            Severity::Medium,
+            "Server-side include runs a shell command",
+            format!(
+                "the page's `<!--#exec cmd=…-->` runs `{shown}` each time the page is served: check who put it there and what it runs"
+            ),
+            Some(p),
+            &["T1505.003"],
+        ));
+        return;
+    }
+}
+
 fn offset_of_line(t: &str, n: usize) -> usize {
     t.split_inclusive('\n').take(n).map(str::len).sum()
 }
@@ -897,6 +962,36 @@ mod tests {
 
     fn ids(name: &str, s: &str) -> Vec<&'static str> {
         scan(name, s.as_bytes()).iter().map(|h| h.check).collect()
+    }
+
+    #[test]
+    fn server_side_include_exec() {
+        let url = "<pre><!--#exec cmd=\"$QUERY_STRING_UNESCAPED\" --></pre>";
+        assert_eq!(ids("/var/www/x.shtml", url), ["scan.tamper.ssi_exec"]);
+        assert_eq!(
+            scan("/var/www/x.shtml", url.as_bytes())[0].severity,
+            Severity::Critical
+        );
+        let header = "<!--#exec cmd=\"sh -c '${HTTP_X_C}'\"-->";
+        assert_eq!(
+            scan("/inetpub/a.stm", header.as_bytes())[0].severity,
+            Severity::Critical
+        );
+        let fixed = "<html><body><!--#exec cmd=\"id; uname -a\" --></body></html>";
+        assert_eq!(
+            scan("/var/www/s.shtml", fixed.as_bytes())[0].severity,
+            Severity::Medium
+        );
+        // Other directives, a CGI run by SSI, and `#exec` shown as text stay quiet.
+        let quiet = "<!--#include virtual=\"/footer.html\" --><!--#echo var=\"QUERY_STRING\" -->\
+            <!--#exec cgi=\"/cgi-bin/counter.pl\" --><code>&lt;!--#exec cmd=\"$QUERY_STRING\" --&gt;</code>";
+        assert!(
+            ids("/var/www/i.shtml", quiet).is_empty(),
+            "{:?}",
+            ids("/var/www/i.shtml", quiet)
+        );
+        // Only pages the server parses: a `.php` file's comment is not an include.
+        assert!(ids("/var/www/a.php", url).is_empty());
     }
 
     #[test]
