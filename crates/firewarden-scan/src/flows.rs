@@ -94,6 +94,9 @@ const ASP_SINKS: &[Sink] = &[
             "startinfo = {",
             "startinfo={",
             "shell.application",
+            // Reflection on the process class: `Type.GetType("System.Diagnostics.Process")
+            // .InvokeMember("Start", …)`.
+            "diagnostics.process\"",
             "72c24dd5-d70a-438b-8a42-98424b88afb8",
             "f935dc22-1cf0-11d0-adb9-00c04fd58a0b",
             "13709620-c279-11ce-a49e-444553540000",
@@ -102,6 +105,18 @@ const ASP_SINKS: &[Sink] = &[
         severity: Severity::Critical,
         title: "ASP(X) runs commands from the request",
         why: "hands it to a command shell (WScript.Shell, Shell.Application, Process.Start)",
+        bare: false,
+    },
+    Sink {
+        // A shell started with no command and fed one on its standard input:
+        // `Set e = sh.Exec("cmd.exe"): e.StdIn.WriteLine Request("c")`,
+        // `p.StandardInput.WriteLine(Request.Form["c"])`.
+        marks: &[".stdin.write", ".standardinput.write"],
+        file_needs: &["cmd.exe", "\"cmd\"", "powershell", "/bin/sh", "/bin/bash"],
+        id: "scan.heuristic.asp_exec",
+        severity: Severity::Critical,
+        title: "ASP(X) runs commands from the request",
+        why: "writes it to the standard input of a command shell the page started, which runs it",
         bare: false,
     },
     Sink {
@@ -2134,6 +2149,20 @@ file.write rs(i).name
                 "<% var x = new XslCompiledTransform();\nx.Load(XmlReader.Create(new StringReader(Request.Form[\"xsl\"])), new XsltSettings(true, true), null); %>",
                 "scan.heuristic.asp_xslt_exec",
             ),
+            // A shell started bare and fed the request on its standard input.
+            (
+                "<%\nSet w = CreateObject(\"WScript.Shell\")\nSet e = w.Exec(\"cmd.exe\")\ne.StdIn.WriteLine Request(\"c\")\n%>",
+                "scan.heuristic.asp_exec",
+            ),
+            (
+                "<% var p = new Process(); p.StartInfo.FileName = \"cmd.exe\"; p.StartInfo.RedirectStandardInput = true; p.Start();\np.StandardInput.WriteLine(Request.Form[\"c\"]); %>",
+                "scan.heuristic.asp_exec",
+            ),
+            // The process class reached by reflection.
+            (
+                "<% Type p = Type.GetType(\"System.Diagnostics.Process\");\np.InvokeMember(\"Start\", BindingFlags.InvokeMethod, null, null, new object[] { \"cmd.exe\", \"/c \" + Request.Form[\"q\"] }); %>",
+                "scan.heuristic.asp_exec",
+            ),
             (
                 "<% using (var c = new SqlConnection(Request.Form[\"cs\"])) { c.Open(); } %>",
                 "scan.heuristic.asp_db_client",
@@ -2153,6 +2182,8 @@ file.write rs(i).name
             "<%@ Import Namespace=\"System.Net.Sockets\" %><% var c = new TcpClient(ConfigurationManager.AppSettings[\"smtp\"], 25); var n = Request[\"name\"]; %>",
             "<%\nSet sh = CreateObject(\"Shell.Application\")\nconnStr = \"Data Source=\" & Request(\"db\")\nadoCatalog.Create connStr\n%>",
             "<% var x = new XslCompiledTransform(); x.Load(Server.MapPath(\"~/a.xsl\")); var q = Request[\"q\"]; %>",
+            // The request written to a converter's input, not a shell's.
+            "<% var p = new Process(); p.StartInfo.FileName = \"wkhtmltopdf.exe\"; p.StartInfo.RedirectStandardInput = true; p.Start();\np.StandardInput.Write(Request.Form[\"html\"]); %>",
             "<%\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nconn.Open \"Provider=SQLOLEDB;Data Source=\" & Request(\"server\") & \";\"\n%>",
             "<%\nSet conn = Server.CreateObject(\"ADODB.Connection\")\nSub Show(id)\nsql = \"select * from t where id=\" & id\nrs.Open sql, conn, 1, 1\nEnd Sub\nShow Request(\"id\")\n%>",
         ] {

