@@ -610,7 +610,10 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !reported(hits, "scan.heuristic.asp_eval") {
         remote_scriptlet(t, hits);
     }
-    if !reported(hits, "scan.heuristic.asp_file_path") {
+    // A write at the request's path already says the page works where the request says.
+    if !reported(hits, "scan.heuristic.asp_file_path")
+        && !reported(hits, "scan.heuristic.asp_write")
+    {
         disk_path(t, hits);
     }
     native_and_socket_shells(t, hits);
@@ -776,23 +779,72 @@ const FSO_PATH_CALLS: &[&str] = &[
 /// path on the disk, not in the site: a manager of any file on the server. Site code maps
 /// what the visitor sends into the site first (`MapPath(Request("f"))`).
 fn disk_path(t: &str, hits: &mut Vec<Hit>) {
-    for call in FSO_PATH_CALLS {
-        for (p, _) in t.match_indices(call).take(1000) {
-            let rest = &t[p + call.len()..];
+    if !FSO_PATH_CALLS.iter().any(|c| t.contains(c)) {
+        return;
+    }
+    // `p = Request("p")`, `p = Trim(Request("path"))`: variables that hold the request's
+    // text as sent (not mapped), forgotten when set to anything else (`p = Server.MapPath(p)`).
+    // Read in the page's order; a branch that maps it (`If … Then p = MapPath(p)`) is not
+    // followed, so only listings are read this way.
+    let as_sent = |rhs: &str| {
+        let rhs = rhs.trim_start();
+        let rhs = ["trim(", "cstr(", "lcase(", "replace("]
+            .iter()
+            .find_map(|w| rhs.strip_prefix(w))
+            .unwrap_or(rhs);
+        ASP_INPUT.iter().any(|i| rhs.starts_with(i)) && !rhs.contains("mappath")
+    };
+    // Through a variable, only a folder opened to be listed: a browser of the disks. Backup
+    // pages copy a database to a folder an admin's form names as well.
+    let browses = t.contains(".getfolder") && (t.contains(".subfolders") || t.contains(".files"));
+    let mut held: Vec<&str> = Vec::new();
+    let mut at = 0;
+    for (n, stmt) in t.split_inclusive(['\n', ':']).enumerate() {
+        let here = at;
+        at += stmt.len();
+        if n >= 200_000 {
+            break;
+        }
+        let trimmed = stmt.trim_start();
+        if let Some((var, rhs)) = assignment(trimmed)
+            && !trimmed.starts_with("if ")
+        {
+            if as_sent(rhs) {
+                if held.len() < 64 && !held.contains(&var) {
+                    held.push(var);
+                }
+            } else {
+                held.retain(|h| *h != var);
+            }
+        }
+        for call in FSO_PATH_CALLS {
+            let Some(p) = stmt.find(call) else { continue };
+            let rest = &stmt[p + call.len()..];
             if !rest.starts_with([' ', '(']) {
                 continue;
             }
-            let starts_with_input = line_of(rest).split(',').take(3).any(|arg| {
-                let arg = arg.trim_start_matches([' ', '(']);
-                ASP_INPUT.iter().any(|i| arg.starts_with(i))
-            });
+            let starts_with_input =
+                line_of(&t[here + p + call.len()..])
+                    .split(',')
+                    .take(3)
+                    .any(|arg| {
+                        let arg = arg.trim_start_matches([' ', '(']);
+                        ASP_INPUT.iter().any(|i| arg.starts_with(i))
+                            || browses
+                                && *call == ".getfolder"
+                                && held.iter().any(|h| {
+                                    arg.strip_prefix(h).is_some_and(|r| {
+                                        !r.starts_with(is_ident) && !r.starts_with('(')
+                                    })
+                                })
+                    });
             if starts_with_input {
                 hits.push(crate::heuristics::hit(
                     "scan.heuristic.asp_file_path",
                     Severity::Medium,
                     "ASP works on a disk path the request names",
                     format!("`{}` is given a path that starts with request input as sent, not mapped into the site with Server.MapPath: a manager of any file on the server's disks", call.trim_start_matches('.')),
-                    p,
+                    here + p,
                 ));
                 return;
             }
@@ -2283,6 +2335,8 @@ file.write rs(i).name
             "<%\nFSO.CopyFolder Request.QueryString(\"CopyFolder\") & \"*\", \"d:\\\"\n%>",
             "<%\nfso.CopyFile Target & Request.Form(\"f\"), Request.Form(\"to\") & \"\\\" & Request.Form(\"f\")\n%>",
             "<%\nSet f = fso.GetFolder(Request(\"p\"))\n%>",
+            // Through a variable, with the site's root only as the default.
+            "<%\np = Trim(Request(\"p\"))\nIf p = \"\" Then p = Server.MapPath(\"/\")\nSet fd = fso.GetFolder(p)\nFor Each f In fd.Files\nResponse.Write f.Name\nNext\n%>",
         ] {
             assert_eq!(ids(asp, page), ["scan.heuristic.asp_file_path"], "{page}");
         }
@@ -2291,6 +2345,11 @@ file.write rs(i).name
             "<%\nfso.CopyFile Server.MapPath(Request(\"using\")), Server.MapPath(Request(\"bak\"))\n%>",
             "<%\nif fso.FileExists(server.MapPath(u)) then fso.DeleteFile(server.MapPath(request(\"pic\")))\n%>",
             "<%\nSet f = fso.GetFolder(Server.MapPath(\"upload/\" & Request(\"d\")))\n%>",
+            // A variable mapped before use, or set from the request only after.
+            "<%\np = Request(\"p\")\np = Server.MapPath(\"upload/\" & p)\nSet fd = fso.GetFolder(p)\nFor Each f In fd.Files\nResponse.Write f.Name\nNext\n%>",
+            "<%\nSet fd = fso.GetFolder(p)\np = Request(\"p\")\nFor Each f In fd.Files\nResponse.Write f.Name\nNext\n%>",
+            // A backup copied to the folder an admin's form names.
+            "<%\nbk = Request.Form(\"bkfolder\")\nfso.CopyFile Server.MapPath(\"data.mdb\"), bk & \"\\data.bak\"\n%>",
         ] {
             assert!(ids(asp, page).is_empty(), "{page}");
         }

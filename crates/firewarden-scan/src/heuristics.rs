@@ -269,6 +269,7 @@ fn scan_text(
     encoded_blob(&lower, kind, &mut hits);
     embedded_program(&lower, &mut hits);
     database_commands(&lower, &mut hits);
+    recon_commands(&lower, &mut hits);
     windows_backdoors(&lower, &mut hits);
     if late() {
         return (hits, true);
@@ -3015,6 +3016,90 @@ fn windows_backdoors(t: &str, hits: &mut Vec<Hit>) {
     }
 }
 
+/// Commands that tour a Windows host: its connections, processes, network setup, accounts
+/// and the user the site runs as.
+const RECON_COMMANDS: &[&str] = &[
+    "netstat",
+    "tasklist",
+    "ipconfig",
+    "whoami",
+    "systeminfo",
+    "query user",
+    "quser",
+    "arp -a",
+    "net start",
+    "net user",
+    "net localgroup",
+];
+
+/// Calls that run a command line, in the languages the pages are written in (lowercase).
+const RUN_CALLS: &[&str] = &[
+    ".exec(",
+    ".exec ",
+    ".run(",
+    ".run ",
+    "shell_exec(",
+    "system(",
+    "passthru(",
+    "popen(",
+    "exec(",
+    "process.start(",
+    "processstartinfo(",
+    "processbuilder(",
+];
+
+/// A page that runs two or more of [`RECON_COMMANDS`] itself (`sh.Exec("netstat -ano")`,
+/// `shell_exec('whoami')`): the reconnaissance page of a toolkit, showing the attacker the
+/// host's connections, processes and accounts. An application that needs one command runs
+/// one; these words in a list or in text are not run.
+fn recon_commands(t: &str, hits: &mut Vec<Hit>) {
+    let mut run: Vec<&str> = Vec::new();
+    let mut first = None;
+    for command in RECON_COMMANDS {
+        let Some(p) = find_all(t, command).take(1000).find(|&p| {
+            // The command opens a string literal (`"netstat`, `'cmd /c tasklist`) …
+            let before = &t[t.floor_char_boundary(p.saturating_sub(120))..p];
+            let opened = before
+                .trim_end_matches("cmd /c ")
+                .trim_end_matches("cmd.exe /c ")
+                .trim_end_matches("/c ");
+            if !opened.ends_with(['"', '\'']) {
+                return false;
+            }
+            // … that is the command of a run call on the same line.
+            let line = &opened[opened.rfind('\n').map_or(0, |n| n + 1)..opened.len() - 1];
+            RUN_CALLS.iter().any(|c| {
+                line.trim_end()
+                    .trim_end_matches(['(', ' '])
+                    .ends_with(c.trim_end_matches(['(', ' ']))
+            })
+        }) else {
+            continue;
+        };
+        first = Some(first.map_or(p, |f: usize| f.min(p)));
+        run.push(command);
+    }
+    if run.len() < 2 {
+        return;
+    }
+    let listed = run
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut h = hit(
+        "scan.heuristic.recon_commands",
+        Severity::High,
+        "Page runs commands that survey the host",
+        format!(
+            "the page itself runs {listed}: the reconnaissance page of a webshell toolkit, showing whoever opens it the server's connections, processes, network and accounts"
+        ),
+        first.unwrap_or(0),
+    );
+    h.attack.push("T1082".into());
+    hits.push(h);
+}
+
 /// SQL Server's ways to reach the operating system: `xp_cmdshell` runs a command,
 /// `sp_OACreate`/`sp_OAMethod` drive `WScript.Shell` from SQL, `sp_makewebtask` writes a file
 /// (a page) with a query's output, `xp_regwrite` edits the registry. A page that carries such
@@ -3036,10 +3121,28 @@ fn database_commands(t: &str, hits: &mut Vec<Hit>) {
     ]
     .iter()
     .find_map(|n| find(t, n).map(|p| (p, *n)));
+    // `EXEC sp_configure 'xp_cmdshell', 1`: the command procedures switched back on.
+    let enabled = || {
+        find_all(t, "sp_configure").take(1000).find_map(|p| {
+            // The option named first, quoted or bracketed as SQL allows.
+            let option = near(&t[p + "sp_configure".len()..], 64)
+                .trim_start()
+                .trim_start_matches(['\'', '"', '[', 'n'])
+                .trim_start_matches('\'');
+            ["xp_cmdshell", "ole automation procedures"]
+                .iter()
+                .find(|w| option.starts_with(**w))
+                .map(|w| (p, *w))
+        })
+    };
     let (at, what) = match (run_by_name, procedure) {
         (Some(p), _) => (p, "xp_cmdshell"),
         (None, Some((p, n))) => (p, n),
-        (None, None) => return,
+        (None, None) => match enabled() {
+            Some((p, "xp_cmdshell")) => (p, "sp_configure 'xp_cmdshell'"),
+            Some((p, _)) => (p, "sp_configure 'Ole Automation Procedures'"),
+            None => return,
+        },
     };
     let mut h = hit(
         "scan.heuristic.database_command",
@@ -3880,6 +3983,7 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
             "<% conn.execute(\"exec master..xp_cmdshell '\" & request(\"c\") & \"'\") %>",
             "<?php $q = \"EXEC xp_cmdshell '\" . $_POST['c'] . \"'\"; mssql_query($q);",
             "<% sql = \"declare @s int; exec sp_oacreate 'wscript.shell', @s out\" %>",
+            "<% conn.Execute \"EXEC sp_configure 'show advanced options',1;RECONFIGURE;EXEC sp_configure 'xp_cmdshell',1;RECONFIGURE\" %>",
         ] {
             let kind = if page.starts_with("<?php") {
                 ScriptKind::Php
@@ -3894,6 +3998,44 @@ $process = proc_open($shell, array(0 => array("pipe", "r"), 1 => array("pipe", "
         // An injection filter that lists the word among others to reject.
         let filter = "<% bad = \"select |insert |xp_cmdshell|exec master|net user\" %>";
         assert!(ids(ScriptKind::Asp, filter).is_empty());
+        // A setting read back, not switched on.
+        let shown =
+            "<% conn.Execute \"EXEC sp_configure 'max server memory'\" : x = \"xp_cmdshell\" %>";
+        assert!(ids(ScriptKind::Asp, shown).is_empty());
+    }
+
+    #[test]
+    fn reconnaissance_commands() {
+        for (kind, page) in [
+            (
+                ScriptKind::Asp,
+                "<%\nSet sh = CreateObject(\"WScript.Shell\")\nResponse.Write sh.Exec(\"netstat -ano\").StdOut.ReadAll\nResponse.Write sh.Exec(\"cmd /c tasklist /svc\").StdOut.ReadAll\n%>",
+            ),
+            (
+                ScriptKind::Php,
+                "<?php echo shell_exec('whoami /all'); echo shell_exec(\"ipconfig /all\");",
+            ),
+        ] {
+            assert_eq!(ids(kind, page), ["scan.heuristic.recon_commands"], "{page}");
+        }
+        // One command (a library's process check), names in a list, and commands shown as
+        // text are not a tour of the host.
+        for (kind, page) in [
+            (
+                ScriptKind::Php,
+                "<?php exec('tasklist /FI \"PID eq ' . (int) $pid . '\"', $out);",
+            ),
+            (
+                ScriptKind::Php,
+                "<?php $tools = ['netstat', 'tasklist', 'ipconfig']; echo implode(', ', $tools);",
+            ),
+            (
+                ScriptKind::Asp,
+                "<% Response.Write \"Run netstat -ano, then tasklist /svc, on the server\" %>",
+            ),
+        ] {
+            assert!(ids(kind, page).is_empty(), "{page}: {:?}", ids(kind, page));
+        }
     }
 
     #[test]
