@@ -143,6 +143,7 @@ const ESCAPE_WORDS: usize = DECODER_WORDS + DECODERS.len();
 const PREG_WORD: usize = ESCAPE_WORDS + 3;
 const TICK_WORD: usize = PREG_WORD + 1;
 const INCLUDE_WORDS: usize = TICK_WORD + 1;
+const RECON_WORDS: usize = INCLUDE_WORDS + 2;
 
 /// The words the PHP statement checks look for, found in one pass over a file.
 fn php_words() -> &'static Presence {
@@ -157,6 +158,7 @@ fn php_words() -> &'static Presence {
                 .chain(DECODERS)
                 .chain(&escapes)
                 .chain(&rest)
+                .chain(RECON_COMMANDS)
                 .copied()
                 .collect(),
         )
@@ -269,7 +271,14 @@ fn scan_text(
     encoded_blob(&lower, kind, &mut hits);
     embedded_program(&lower, &mut hits);
     database_commands(&lower, &mut hits);
-    recon_commands(&lower, &mut hits);
+    if kind != ScriptKind::Php {
+        let named: Vec<&str> = RECON_COMMANDS
+            .iter()
+            .filter(|c| lower.contains(**c))
+            .copied()
+            .collect();
+        recon_commands(&lower, &named, &mut hits);
+    }
     windows_backdoors(&lower, &mut hits);
     if late() {
         return (hits, true);
@@ -1411,6 +1420,14 @@ fn php(t: &str, hits: &mut Vec<Hit>, late: &dyn Fn() -> bool) -> bool {
     capabilities(t, seen, hits);
     exec_fallbacks(t, hits);
     mail_log_write(t, hits);
+    // The survey commands the file names, from the walk's one pass.
+    let named: Vec<&str> = RECON_COMMANDS
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| seen.has(RECON_WORDS + k))
+        .map(|(_, c)| *c)
+        .collect();
+    recon_commands(t, &named, hits);
     php_reverse_shell(t, hits);
     // `://` also where the scheme is split: `'ht' . 'tp://…'`. Most files name a URL in a
     // comment: only those that include, or evaluate and fetch, are read further.
@@ -3048,14 +3065,17 @@ const RUN_CALLS: &[&str] = &[
     "processbuilder(",
 ];
 
-/// A page that runs two or more of [`RECON_COMMANDS`] itself (`sh.Exec("netstat -ano")`,
+/// A page that runs two or more of [`RECON_COMMANDS`] (of those it `named`) itself (`sh.Exec("netstat -ano")`,
 /// `shell_exec('whoami')`): the reconnaissance page of a toolkit, showing the attacker the
 /// host's connections, processes and accounts. An application that needs one command runs
 /// one; these words in a list or in text are not run.
-fn recon_commands(t: &str, hits: &mut Vec<Hit>) {
+fn recon_commands(t: &str, named: &[&'static str], hits: &mut Vec<Hit>) {
+    if named.len() < 2 {
+        return;
+    }
     let mut run: Vec<&str> = Vec::new();
     let mut first = None;
-    for command in RECON_COMMANDS {
+    for command in named {
         let Some(p) = find_all(t, command).take(1000).find(|&p| {
             // The command opens a string literal (`"netstat`, `'cmd /c tasklist`) …
             let before = &t[t.floor_char_boundary(p.saturating_sub(120))..p];
