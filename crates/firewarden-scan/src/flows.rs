@@ -313,6 +313,8 @@ const ASP_SINKS: &[Sink] = &[
             "directory.getfiles(",
             "directory.getdirectories(",
             "directory.getfilesystementries(",
+            // `new DirectoryInfo(d).GetFiles()`: the same listing through the object.
+            "new directoryinfo(",
             "directory.delete(",
             "file.delete(",
         ],
@@ -2254,7 +2256,11 @@ file.write rs(i).name
         assert!(ids(asp, uploads).is_empty());
         let listing = "<% foreach (string f in System.IO.Directory.GetFiles(Request[\"d\"])) Response.Write(f); %>";
         assert_eq!(ids(asp, listing), ["scan.heuristic.asp_file_path"]);
+        let info = "<% string d = Request[\"d\"] ?? Server.MapPath(\"~\");\nforeach (var x in new DirectoryInfo(d).GetDirectories()) Response.Write(x.FullName); %>";
+        assert_eq!(ids(asp, info), ["scan.heuristic.asp_file_path"]);
         let own = "<% foreach (string f in System.IO.Directory.GetFiles(Server.MapPath(\"~/img/\" + Request[\"album\"]))) Response.Write(f); %>";
+        let own_info = "<% foreach (var x in new DirectoryInfo(Server.MapPath(\"~/img/\" + Request[\"album\"])).GetFiles()) Response.Write(x.Name); %>";
+        assert!(ids(asp, own_info).is_empty());
         assert!(ids(asp, own).is_empty());
         // The parameters of a web method are request input.
         let asmx = "<%@ WebService Language=\"C#\" Class=\"S\" %>\npublic class S : WebService {\n[WebMethod]\npublic string Run(string c) {\nProcess.Start(\"cmd.exe\", \"/c \" + c);\nreturn \"\";\n}\n}";

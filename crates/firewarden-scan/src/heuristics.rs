@@ -709,6 +709,24 @@ fn holds_input(part: &str, tainted: &[String], composed: &[String], depth: usize
     if depth >= 2 {
         return false;
     }
+    // `array_map('trim', explode(',', $d))`: each element still the input's, when the
+    // callback only trims or decodes (not `intval`, not a closure).
+    if let Some(rest) = part.strip_prefix("array_map(")
+        && let Some(args) = crate::php_tricks::arguments(&part["array_map".len()..])
+        && let [callback, arrays @ ..] = &args[..]
+        && let Some(name) = callback
+            .trim()
+            .strip_prefix(['\'', '"'])
+            .and_then(|c| c.strip_suffix(['\'', '"']))
+        && crate::php_tricks::keeps_text(name)
+        && !rest.is_empty()
+    {
+        return arrays.iter().take(8).any(|a| {
+            concatenated(a)
+                .take(64)
+                .any(|p| holds_input(p, tainted, composed, depth + 1))
+        });
+    }
     // The list from its `(` or `[`.
     let list = if let Some(call) = COMPOSING_CALLS.iter().find(|c| part.starts_with(**c)) {
         &part[call.len() - 1..]
@@ -3709,6 +3727,10 @@ mod tests {
                 "scan.heuristic.remote_code",
             ),
             (
+                "<?php $r = array_map('trim', explode(',', $_POST['s']));\nforeach ($r as $c) { echo `$c`; }",
+                "scan.heuristic.backticks",
+            ),
+            (
                 "<?php @mail('', '', '', '', '-OQueueDirectory=/tmp -X/var/www/html/' . $_GET['n'] . '.php');",
                 "scan.heuristic.mail_file_write",
             ),
@@ -3735,6 +3757,8 @@ mod tests {
             "<?php $x = $_GET['x'];\n$y = \"<b>{$x}</b>\";\necho htmlspecialchars($y);",
             // A callback picked from the page's own table by the request's key.
             "<?php $k = explode(',', $_GET['q']);\n$f = $handlers[array_shift($k)];\ncall_user_func($f, $k);",
+            // Each id made a number before it reaches the command.
+            "<?php $ids = array_map('intval', explode(',', $_GET['ids']));\nforeach ($ids as $i) { exec('kill ' . $i); }",
             // A getter's value shown; a getter of the page's own settings run.
             "<?php function get($k) { return $_GET[$k] ?? ''; }\necho htmlspecialchars(get('q'));",
             "<?php function opt($k) { return $GLOBALS['conf'][$k]; }\nsystem(opt('backup_cmd'));",

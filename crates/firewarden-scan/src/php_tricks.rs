@@ -90,6 +90,16 @@ const DECODE_CALLS: &[&str] = &[
     "rawurldecode(",
 ];
 
+/// Whether `name` (a quoted callback's text, lowercase) is one of the string functions or
+/// decoders whose result still holds what they were given: `array_map('trim', $parts)`.
+pub(crate) fn keeps_text(name: &str) -> bool {
+    DECODE_CALLS
+        .iter()
+        .chain(KEEPING_CALLS)
+        .any(|c| c.strip_suffix('(') == Some(name))
+        || matches!(name, "rtrim" | "ltrim" | "urldecode" | "rawurldecode")
+}
+
 /// `v` without the string functions and decoders wrapped around it (`substr(`, `trim(`,
 /// `base64_decode(`…, any number of them): what they return is still what `v` held.
 pub(crate) fn unwrapped(v: &str) -> &str {
