@@ -599,6 +599,9 @@ pub(crate) fn asp(t: &str, hits: &mut Vec<Hit>) {
     if !reported(hits, "scan.heuristic.asp_eval") {
         decoded_execute(t, &wrappers, hits);
     }
+    if !reported(hits, "scan.heuristic.asp_eval") {
+        request_code_text(t, hits);
+    }
     if !hits
         .iter()
         .any(|h| h.check.starts_with("scan.heuristic.asp_eval"))
@@ -1266,6 +1269,37 @@ pub(crate) fn evaluations<'a>(
                 .then(|| (p, mark, t[p + mark.len()..].trim_start_matches([' ', '('])))
         })
     })
+}
+
+/// `Execute(k & "(Request(""m""))")`: code text that itself reads the request, evaluated.
+/// The request's value then runs wherever the text puts it, even when the evaluating word
+/// is assembled in a variable (`k = "e"&"v"&"a"&"l"`). Pages evaluate text they build from
+/// their own names; only shells write request reads into that text. (`request(""` is how a
+/// quote inside a VBScript string is written.)
+fn request_code_text(t: &str, hits: &mut Vec<Hit>) {
+    const READS: &[&str] = &[
+        "request(\"\"",
+        "request.form(\"\"",
+        "request.querystring(\"\"",
+        "request.item(\"\"",
+        "request.cookies(\"\"",
+    ];
+    for (p, mark, arg) in evaluations(t, EVALUATE.iter().copied()).take(10_000) {
+        let line = line_of(arg);
+        if let Some(read) = READS.iter().find(|r| line.contains(**r)) {
+            hits.push(crate::heuristics::hit(
+                "scan.heuristic.asp_eval",
+                Severity::Critical,
+                "ASP(X) evaluates request input",
+                format!(
+                    "`{mark}` runs code text that itself reads the request (`{}…`): whoever sends the request chooses what the server runs",
+                    read.trim_end_matches('"')
+                ),
+                p,
+            ));
+            return;
+        }
+    }
 }
 
 /// VBScript/JScript functions that turn an unreadable string into code text.
@@ -2604,6 +2638,12 @@ file.write rs(i).name
         }
         // Unescape of text that is written out, not run.
         assert!(ids(asp, "<%response.write unescape(\"a%20b\")%>").is_empty());
+        // Code text that reads the request, run by a name assembled in a variable.
+        let text = "<%\nk = \"e\"&\"v\"&\"a\"&\"l\"\nExecute(k & \"(request(\"\"m\"\"))\")\n%>";
+        assert_eq!(ids(asp, text), ["scan.heuristic.asp_eval"]);
+        // A query that reads the request, run by the connection; text of the page's own names.
+        let quiet = "<%\nconn.Execute(\"update t set a = request(\"\"a\"\")\")\nExecute \"Call Show\" & n & \"()\"\n%>";
+        assert!(ids(asp, quiet).is_empty());
     }
 
     #[test]

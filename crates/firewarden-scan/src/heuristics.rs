@@ -667,6 +667,10 @@ const COMPOSING_CALLS: &[&str] = &[
     "rawurldecode(",
     "chr(",
     "ord(",
+    // `chr(hexdec(substr($t, $i, 2)))`: a hex pair read as its character's code.
+    "hexdec(",
+    "octdec(",
+    "bindec(",
 ];
 
 /// Whether `value` hands escaped input to a shell as its whole command line:
@@ -2202,7 +2206,46 @@ fn parsed(value: &str) -> &str {
 /// `<?php` that opens the file.
 fn statement_start(s: &str) -> &str {
     let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
-    t.strip_prefix("<?php").unwrap_or(t).trim_start()
+    let t = t.strip_prefix("<?php").unwrap_or(t).trim_start();
+    // The body of a control statement without braces: `if ($x) $c = …`, and the last part of
+    // a `for` header cut at its `;` (`$i += 2) $code .= chr(…)`).
+    let header = ["if", "elseif", "while", "foreach", "for"]
+        .iter()
+        .find_map(|k| {
+            t.strip_prefix(k)
+                .filter(|r| r.trim_start().starts_with('('))
+        });
+    let (from, mut depth) = match header {
+        Some(r) => (t.len() - r.len(), 0i32),
+        None => (0, 1),
+    };
+    let (mut quote, mut escaped) = (None, false);
+    for (i, c) in t[from..].char_indices().take(1024) {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    let body = t[from + i + 1..].trim_start();
+                    return if body.starts_with('$') { body } else { t };
+                }
+            }
+            ';' => return t,
+            _ => {}
+        }
+    }
+    t
 }
 
 /// `$name` and what follows the `=` in `$name = …` at the start of a statement.
@@ -3727,6 +3770,14 @@ mod tests {
                 "scan.heuristic.remote_code",
             ),
             (
+                "<?php if (isset($_GET['c'])) $c = $_GET['c'];\nelse $c = 'id';\nsystem($c);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
+                "<?php $t = $_POST['t'];\n$code = '';\nfor ($i = 0; $i < strlen($t); $i += 2) $code .= chr(hexdec(substr($t, $i, 2)));\neval($code);",
+                "scan.heuristic.input_to_exec",
+            ),
+            (
                 "<?php $r = array_map('trim', explode(',', $_POST['s']));\nforeach ($r as $c) { echo `$c`; }",
                 "scan.heuristic.backticks",
             ),
@@ -3757,6 +3808,8 @@ mod tests {
             "<?php $x = $_GET['x'];\n$y = \"<b>{$x}</b>\";\necho htmlspecialchars($y);",
             // A callback picked from the page's own table by the request's key.
             "<?php $k = explode(',', $_GET['q']);\n$f = $handlers[array_shift($k)];\ncall_user_func($f, $k);",
+            // A fixed command set in a control statement's body.
+            "<?php if ($ok) $c = 'uptime';\nforeach ($_GET as $k) echo htmlspecialchars($k);\nsystem($c);",
             // Each id made a number before it reaches the command.
             "<?php $ids = array_map('intval', explode(',', $_GET['ids']));\nforeach ($ids as $i) { exec('kill ' . $i); }",
             // A getter's value shown; a getter of the page's own settings run.
