@@ -2207,6 +2207,21 @@ fn parsed(value: &str) -> &str {
 fn statement_start(s: &str) -> &str {
     let t = s.trim_start_matches(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
     let t = t.strip_prefix("<?php").unwrap_or(t).trim_start();
+    // Most statements start with their variable and close no bracket they did not open:
+    // only those with a `)` right before a `$` are read further.
+    let bytes = t.as_bytes();
+    let paren_then_variable = || {
+        memchr::memchr_iter(b')', &bytes[..bytes.len().min(1024)]).any(|p| {
+            let after = &bytes[p + 1..];
+            let after = after.strip_prefix(b" ").unwrap_or(after);
+            after.first() == Some(&b'$')
+        })
+    };
+    match bytes.first() {
+        Some(b'$') if !paren_then_variable() => return t,
+        Some(b'i' | b'e' | b'w' | b'f' | b'$') => {}
+        _ => return t,
+    }
     // The body of a control statement without braces: `if ($x) $c = …`, and the last part of
     // a `for` header cut at its `;` (`$i += 2) $code .= chr(…)`).
     let header = ["if", "elseif", "while", "foreach", "for"]
