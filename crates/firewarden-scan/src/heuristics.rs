@@ -756,20 +756,9 @@ fn holds_input(part: &str, tainted: &[String], composed: &[String], depth: usize
 /// brackets), up to the end of the statement.
 fn concatenated(v: &str) -> impl Iterator<Item = &str> {
     let mut parts = Vec::new();
-    let (mut depth, mut quote, mut escaped, mut start) = (0usize, None, false, 0);
-    for (i, c) in v.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in crate::php_tricks::unquoted(v) {
         match c {
-            '"' | '\'' => quote = Some(c),
             '(' | '[' => depth += 1,
             ')' | ']' if depth == 0 => break,
             ')' | ']' => depth -= 1,
@@ -2234,20 +2223,8 @@ fn statement_start(s: &str) -> &str {
         Some(r) => (t.len() - r.len(), 0i32),
         None => (0, 1),
     };
-    let (mut quote, mut escaped) = (None, false);
-    for (i, c) in t[from..].char_indices().take(1024) {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
+    for (i, c) in crate::php_tricks::unquoted(near(&t[from..], 1024)) {
         match c {
-            '\'' | '"' => quote = Some(c),
             '(' => depth += 1,
             ')' => {
                 depth -= 1;

@@ -120,15 +120,12 @@ fn runs_code(name: &str) -> bool {
     name != "eval" && PHP_EXEC.iter().any(|e| e.strip_suffix('(') == Some(name))
 }
 
-/// The arguments of the call whose `(` is at the start of `s`, split at top-level commas;
-/// `None` when the call does not close within the text.
-pub(crate) fn arguments(s: &str) -> Option<Vec<&str>> {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    let mut start = 1;
-    let mut args = Vec::new();
-    for (i, c) in s.char_indices() {
+/// The characters of PHP code `s` outside its quoted strings, with where each is: the quotes
+/// and what they hold are skipped (a backslash escapes the next character inside them). What
+/// the bracket and operator scanners read.
+pub(crate) fn unquoted(s: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    let (mut quote, mut escaped) = (None, false);
+    s.char_indices().filter(move |&(_, c)| {
         if let Some(q) = quote {
             if escaped {
                 escaped = false;
@@ -137,10 +134,24 @@ pub(crate) fn arguments(s: &str) -> Option<Vec<&str>> {
             } else if c == q {
                 quote = None;
             }
-            continue;
+            return false;
         }
+        if matches!(c, '\'' | '"') {
+            quote = Some(c);
+            return false;
+        }
+        true
+    })
+}
+
+/// The arguments of the call whose `(` is at the start of `s`, split at top-level commas;
+/// `None` when the call does not close within the text.
+pub(crate) fn arguments(s: &str) -> Option<Vec<&str>> {
+    let mut depth = 0usize;
+    let mut start = 1;
+    let mut args = Vec::new();
+    for (i, c) in unquoted(s) {
         match c {
-            '\'' | '"' => quote = Some(c),
             '(' | '[' => depth += 1,
             ')' | ']' => {
                 depth = depth.saturating_sub(1);
@@ -1504,30 +1515,9 @@ fn incremented_names(t: &str, hits: &mut Vec<Hit>) {
 /// hidden as the XOR of two strings (`pack('H*', '133f…') ^ $k`).
 fn xor_of_strings(rhs: &str) -> bool {
     let rhs = rhs.split(';').next().unwrap_or(rhs);
-    let mut quote = None;
-    let mut xor = false;
-    let mut strings = false;
-    let mut escaped = false;
-    for c in rhs.chars() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
-        match c {
-            '\'' | '"' => {
-                quote = Some(c);
-                strings = true;
-            }
-            '^' => xor = true,
-            _ => {}
-        }
-    }
+    let xor = unquoted(rhs).any(|(_, c)| c == '^');
+    // Any quote opens a string literal.
+    let strings = rhs.contains(['\'', '"']);
     xor && (strings || rhs.contains("pack(") || rhs.contains("chr("))
 }
 

@@ -907,7 +907,8 @@ const SSI_REQUEST_VARIABLES: &[&str] = &[
 /// every view, which sites stopped doing when `IncludesNOEXEC` became the norm.
 fn ssi_exec(t: &str, hits: &mut Vec<Hit>) {
     for (p, _) in t.match_indices("<!--#exec").take(1_000) {
-        let directive = &t[p..t.len().min(p + 4_096)];
+        // 4 KiB on, cut on a character: the page's text is anyone's.
+        let directive = crate::heuristics::near(&t[p..], 4_096);
         let directive = &directive[..directive.find("-->").unwrap_or(directive.len())];
         let Some(cmd) = directive.find("cmd") else {
             continue;
@@ -990,6 +991,9 @@ mod tests {
             "{:?}",
             ids("/var/www/i.shtml", quiet)
         );
+        // A long command with multibyte text across the 4 KiB read is cut on a character.
+        let long = format!("<!--#exec cmd=\"x{}日日日日\"-->", "a".repeat(4079));
+        assert_eq!(ids("/var/www/l.shtml", &long), ["scan.tamper.ssi_exec"]);
         // Only pages the server parses: a `.php` file's comment is not an include.
         assert!(ids("/var/www/a.php", url).is_empty());
     }
@@ -1225,8 +1229,8 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn never_panics(s in "(<script src=\"http://|<iframe|display:none|<a |</html>|casino|auto_prepend_file|澳门|百家乐|location=\"http://a.top/\"|<meta http-equiv=refresh content=\"0;url=http://b.xyz\">|document.referrer|baidu|useragent|iphone|href=\"http://c.example/\"|<add path=\"\\*.jpg\" scriptprocessor=\"asp.dll\"|<%|%>|<%>|=|\"|'|/|\n|[a-z0-9 .:]){0,60}") {
-            for n in ["a.html", ".htaccess", ".user.ini", "a.php", "web.config"] {
+        fn never_panics(s in "(<script src=\"http://|<iframe|display:none|<a |</html>|casino|auto_prepend_file|澳门|百家乐|location=\"http://a.top/\"|<meta http-equiv=refresh content=\"0;url=http://b.xyz\">|document.referrer|baidu|useragent|iphone|href=\"http://c.example/\"|<add path=\"\\*.jpg\" scriptprocessor=\"asp.dll\"|<%|%>|<%>|<!--#exec cmd=|<!--#exec|-->|\\$query_string|\\$\\{http_|日|=|\"|'|/|\n|[a-z0-9 .:]){0,60}") {
+            for n in ["a.html", "a.shtml", ".htaccess", ".user.ini", "a.php", "web.config"] {
                 let _ = scan(n, s.as_bytes());
             }
         }
